@@ -1,0 +1,66 @@
+"""Shared helpers: run the CLI the way a user does and parse what it prints."""
+
+from __future__ import annotations
+
+import csv
+import io
+import json
+import os
+import shutil
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+from typer.testing import CliRunner
+
+from xpo1cli.cli import STATE, app
+
+ROOT = Path(__file__).resolve().parent.parent
+DATA = ROOT / "data"
+
+
+@pytest.fixture(autouse=True)
+def _fresh_state(monkeypatch):
+    """Each test starts with the bundled data and no XPO1_DATA from the caller's shell."""
+    monkeypatch.delenv("XPO1_DATA", raising=False)
+    monkeypatch.delenv("NO_COLOR", raising=False)
+    STATE["data"] = None
+    yield
+    STATE["data"] = None
+
+
+def run(*args: str, code: int = 0):
+    """Invoke `xpo1 ARGS` in-process; assert the exit code; return the result."""
+    result = CliRunner().invoke(app, list(args))
+    assert result.exit_code == code, (result.exit_code, result.output, result.exception)
+    return result
+
+
+def stdout_of(result) -> str:
+    return result.stdout
+
+
+def run_csv(*args: str) -> list[dict]:
+    return list(csv.DictReader(io.StringIO(run(*args, "--format", "csv").stdout)))
+
+
+def run_json(*args: str):
+    return json.loads(run(*args, "--format", "json").stdout)
+
+
+def xpo1_exe() -> list[str]:
+    """The installed console script if there is one, else the module (same entry point)."""
+    exe = shutil.which("xpo1")
+    return [exe] if exe else [sys.executable, "-m", "xpo1cli"]
+
+
+def sh(*args: str, cwd=None, env=None, input_text=None, check_code: int | None = 0):
+    """Run the real program in a subprocess, from another folder by default."""
+    full_env = {k: v for k, v in os.environ.items() if k not in ("XPO1_DATA", "NO_COLOR")}
+    full_env.update(env or {})
+    proc = subprocess.run([*xpo1_exe(), *args], capture_output=True, text=True,
+                          cwd=cwd or "/", env=full_env, input=input_text, timeout=120)
+    if check_code is not None:
+        assert proc.returncode == check_code, (proc.returncode, proc.stdout, proc.stderr)
+    return proc

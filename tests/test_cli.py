@@ -1,0 +1,336 @@
+"""The command line as a user drives it: every command, filter and format, checked on content."""
+
+from __future__ import annotations
+
+import csv
+import io
+import json
+import os
+import subprocess
+import sys
+
+import pytest
+
+from .conftest import run, run_csv, run_json, sh, xpo1_exe
+
+# --- list ------------------------------------------------------------------------------------------
+
+
+def refs(rows) -> list[int]:
+    return [int(r["ref"]) for r in rows]
+
+
+def test_list_myeloma_rows_and_figures():
+    rows = run_csv("list", "--disease", "MM")
+    assert refs(rows) == [11, 12, 13, 14, 15, 16, 17, 18, 19, 20, 21]
+    svd = next(r for r in rows if r["regimen"] == "SVd")
+    assert (svd["orr_count"], svd["orr_denominator"], svd["orr_percent"]) == ("25", "40", "63.0")
+    assert (svd["depth"], svd["depth_count"], svd["median_pfs"]) == ("≥VGPR", "12", "9.0")
+    assert (svd["n_enrolled"], svd["n_evaluable"]) == ("42", "40")
+
+
+@pytest.mark.parametrize("name", ["MM", "mm", "myeloma", "Multiple Myeloma", "RRMM"])
+def test_disease_names_and_case(name):
+    assert refs(run_csv("list", "--disease", name)) == refs(run_csv("list", "--disease", "MM"))
+
+
+def test_disease_hierarchy_nhl_includes_dlbcl_and_mcl():
+    nhl = {r["disease"] for r in run_csv("list", "--disease", "NHL")}
+    assert nhl == {"NHL", "DLBCL", "MCL"}
+    assert {int(r["ref"]) for r in run_csv("list", "--disease", "DLBCL")} == {31, 32}
+    assert [r["study"] for r in run_csv("list", "-d", "waldenstrom")] == ["sd-phase1-ref12"]
+
+
+def test_filter_agent():
+    rows = run_csv("list", "--agent", "KPT-8602")
+    assert [(r["ref"], r["agent"]) for r in rows] == [("11", "eltanexor")]
+
+
+def test_filter_partner_drug_and_class_all_must_match():
+    pis = run_csv("list", "--partner", "proteasome inhibitor")
+    assert sorted(r["regimen"] for r in pis) == ["SId", "SKd", "SVd"]
+    assert refs(run_csv("list", "-p", "PI", "-p", "dexamethasone")) == [14, 15, 16]
+    assert refs(run_csv("list", "-p", "bortezomib", "-p", "IMiD")) == []
+    assert sorted(refs(run_csv("list", "-p", "anthracycline"))) == [21, 26, 47]
+    assert refs(run_csv("list", "-p", "hypomethylating agent")) == [23]
+    assert refs(run_csv("list", "-p", "FLT3 inhibitor")) == [24]
+
+
+@pytest.mark.parametrize("alias", ["SVd", "S-Vd", "svd", "XVd", "selinexor+bortezomib+dexamethasone",
+                                   "dexamethasone + bortezomib + selinexor", "bortezomib, selinexor and dex"])
+def test_regimen_aliases(alias):
+    assert [r["study"] for r in run_csv("list", "--regimen", alias)] == ["svd-ref16"]
+
+
+def test_regimen_seven_plus_three():
+    assert refs(run_csv("list", "-r", "selinexor + 7+3")) == [26, 47]
+
+
+def test_filter_phase_setting_type_min_n():
+    assert refs(run_csv("list", "--phase", "1")) == [12, 14, 20, 30]
+    assert refs(run_csv("list", "--phase", "Ib")) == [20]
+    assert refs(run_csv("list", "--phase", "2b")) == [31]
+    assert refs(run_csv("list", "--setting", "nd")) == [17]
+    assert refs(run_csv("list", "--setting", "mixed")) == [23, 25]
+    assert refs(run_csv("list", "--type", "preclinical")) == [28, 29]
+    assert refs(run_csv("list", "--type", "case")) == [32]
+    big = run_csv("list", "--min-n", "80")
+    assert all(int(r["n_enrolled"] or r["n_evaluable"]) >= 80 for r in big)
+    assert refs(big) == [12, 13, 22, 31, 31]
+
+
+def test_filters_combine():
+    rows = run_csv("list", "-d", "AML", "-p", "cytarabine", "--min-n", "20")
+    assert refs(rows) == [25, 27, 47]
+
+
+def test_cohorts_expand_subgroups():
+    rows = [r for r in run_csv("list", "--cohorts", "-r", "SPd")]
+    got = {r["cohort"]: (r["n"], r["orr_percent"], r["median_pfs"]) for r in rows}
+    assert got == {"all": ("48", "", ""), "pom-naive": ("31", "58.0", "12.2"),
+                   "len-pom-refractory": ("13", "31.0", "4.2")}
+
+
+def test_sort_orr_descending_stable():
+    rows = run_csv("list", "-d", "MM", "--sort", "orr")
+    pcts = [float(r["orr_percent"]) for r in rows if r["orr_percent"]]
+    assert pcts == sorted(pcts, reverse=True) and pcts[0] == 86.0
+    assert run("list", "--sort", "orr", "-f", "csv").stdout == run("list", "--sort", "orr", "-f", "csv").stdout
+
+
+def test_sort_by_evidence_puts_preclinical_last():
+    rows = run_csv("list", "--sort", "evidence")
+    assert rows[-1]["design"] == "preclinical" and rows[0]["design"] == "single-arm"
+
+
+# --- formats --------------------------------------------------------------------------------------
+
+
+def test_json_rows_carry_the_machine_interface():
+    rows = run_json("list", "--disease", "MM")
+    need = {"ref", "study", "disease", "regimen", "agent", "partners", "phase", "setting",
+            "n_enrolled", "n_evaluable"}
+    assert all(need <= set(r) for r in rows)
+    spd = next(r for r in rows if r["regimen"] == "SPd")
+    assert spd["n_enrolled"] == 48 and spd["n_evaluable"] is None and spd["phase"] is None
+    assert isinstance(spd["orr_percent"], float) and spd["partners"] == "pomalidomide;dexamethasone"
+
+
+def test_jsonl_tsv_markdown_plain_table_hold_the_same_rows():
+    csv_rows = run_csv("list", "-d", "AML")
+    jsonl = [json.loads(line) for line in run("list", "-d", "AML", "-f", "jsonl").stdout.splitlines()]
+    tsv = list(csv.DictReader(io.StringIO(run("list", "-d", "AML", "-f", "tsv").stdout),
+                              delimiter="\t"))
+    assert [r["study"] for r in jsonl] == [r["study"] for r in csv_rows] == [r["study"] for r in tsv]
+    md = run("list", "-d", "AML", "-f", "markdown").stdout
+    assert "| ref" in md and "s-clag-ref27" in md and "CR/CRi 18/40 (45%)" in md
+    plain = run("list", "-d", "AML", "-f", "plain").stdout
+    assert "10/25 (40%)" in plain and "|" not in plain
+    table = run("list", "-d", "AML", "-f", "table").stdout
+    assert "s-dec-ref23" in table and "\x1b[" not in table
+
+
+def test_piped_default_is_csv_and_unknown_format_is_usage_error():
+    out = run("list", "-d", "WM").stdout
+    assert out.splitlines()[0].startswith("ref,study,disease")
+    r = run("list", "-f", "xml", code=2)
+    assert "unknown format 'xml'" in r.stderr
+
+
+def test_missing_values_empty_in_csv_and_null_in_json():
+    row = run_csv("list", "-r", "SKd")[0]
+    assert row["orr_count"] == "" and row["median_pfs"] == ""
+    assert run_json("list", "-r", "SKd")[0]["orr_count"] is None
+
+
+# --- show -------------------------------------------------------------------------------------------
+
+
+def test_show_by_ref_gives_everything():
+    out = run("show", "19", "-f", "plain").stdout
+    for text in ("spd-ref19", "pomalidomide-naive", "lenalidomide/pomalidomide-refractory",
+                 "12.2", "4.2", "XPO1 inhibitor plus immunomodulatory drugs"):
+        assert text in out
+
+
+def test_show_json_nested_and_ref_with_two_reports():
+    obj = run_json("show", "spd-ref19")
+    assert obj["ref"] == 19 and obj["n_enrolled"] == 48
+    orr = {(o["cohort"], o["measure"]): o for o in obj["outcomes"]}
+    assert orr[("len-pom-refractory", "ORR")]["percent_reported"] == 31
+    both = run_json("show", "31")
+    assert [s["study"] for s in both] == ["sadal-129-ref31", "sadal-interim-ref31"]
+
+
+def test_show_safety_findings_and_csv_outcomes():
+    out = run("show", "47", "-f", "plain").stdout
+    assert "dose-limiting toxicity" in out and "80 mg" in out
+    rows = run_csv("show", "47")
+    assert [(r["measure"], r["count"], r["denominator"], r["percent_reported"]) for r in rows] == [
+        ("CR_CRi", "10", "19", "53.0")]
+
+
+def test_show_unknown():
+    assert "no study with ref 99" in run("show", "99", code=2).stderr
+    err = run("show", "svd-ref61", code=2).stderr
+    assert "did you mean svd-ref16" in err
+
+
+# --- compare -----------------------------------------------------------------------------------------
+
+
+def test_compare_side_by_side_with_warning():
+    r = run("compare", "SVd", "SPd", "-f", "plain")
+    out = r.stdout
+    assert "SVd · ref 16" in out and "SPd · ref 19" in out
+    assert "25/40 (63%)" in out and "18/31 (58%)" in out
+    assert "non-randomized" in out and "populations" in out
+    assert "lenalidomide/pomalidomide-refractory: ORR 4/13 (31%)" in out
+
+
+def test_compare_machine_output_one_row_per_study_and_warning_on_stderr():
+    r = run("compare", "S-Vd", "selinexor+pomalidomide+dex", "-f", "csv")
+    rows = list(csv.DictReader(io.StringIO(r.stdout)))
+    assert [(x["regimen"], x["ref"]) for x in rows] == [("SVd", "16"), ("SPd", "19")]
+    assert "non-randomized" in r.stderr
+
+
+def test_compare_keeps_each_study_apart():
+    rows = run_csv("compare", "Sd", "SRd")
+    assert [(x["regimen"], x["study"]) for x in rows] == [
+        ("Sd", "sd-phase1-ref12"), ("Sd", "storm-ref13"),
+        ("SRd", "srd-ndmm-ref17"), ("SRd", "srd-rrmm-ref18")]
+
+
+def test_compare_needs_two_known_regimens():
+    assert "at least two" in run("compare", "SVd", code=2).stderr
+    err = run("compare", "SVd", "SXd", code=2).stderr
+    assert "unknown regimen 'SXd'" in err and "did you mean" in err
+
+
+# --- catalogues, export, audit, validate --------------------------------------------------------------
+
+
+def test_regimens_catalogue():
+    rows = {r["regimen"]: r for r in run_csv("regimens")}
+    assert rows["SDd"]["partner_classes"] == "anti-CD38 antibody;corticosteroid"
+    assert rows["SRd"]["n_studies"] == "2" and rows["SRd"]["refs"] == "17, 18"
+    assert rows["S-DEC"]["partner_classes"] == "hypomethylating agent"
+
+
+def test_diseases_and_agents():
+    d = {r["disease"]: r for r in run_csv("diseases")}
+    assert d["NHL"]["includes"] == "DLBCL;MCL" and d["NHL"]["n_studies"] == "6"
+    assert d["AML"]["n_studies"] == "7"
+    a = {r["agent"]: r for r in run_csv("agents")}
+    assert a["eltanexor"]["n_studies"] == "1" and a["eltanexor"]["generation"] == "second"
+    assert a["selinexor"]["n_studies"] == "23"
+
+
+@pytest.mark.parametrize("table,count", [("studies", 24), ("outcomes", 84), ("adverse_events", 26),
+                                         ("regimens", 15)])
+def test_export_tables(table, count):
+    rows = run_json("export", table)
+    assert len(rows) == count
+    assert rows == json.loads(json.dumps(run_json("export", table)))
+
+
+def test_export_outcome_objects():
+    rows = run_json("export", "outcomes")
+    need = {"ref", "study", "cohort", "measure", "count", "denominator", "percent_reported",
+            "median_months", "range_low", "range_high"}
+    assert all(need <= set(r) for r in rows)
+    storm_pfs = next(r for r in rows if r["study"] == "storm-ref13" and r["measure"] == "PFS")
+    assert storm_pfs["median_months"] == 3.7 and storm_pfs["ref"] == 13
+    assert "unknown table" in run("export", "trials", code=2).stderr
+
+
+def test_audit_command_lists_the_disagreements():
+    rows = run_csv("audit")
+    assert [(r["ref"], r["measure"]) for r in rows] == [("15", "MR+PR+VGPR"), ("31", "ORR")]
+    run("audit", "--strict", code=1)
+
+
+def test_validate_bundled():
+    r = run("validate")
+    assert "valid" in r.stderr
+
+
+# --- errors -------------------------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize("args,message", [
+    (["list", "--disease", "myelomaa"], "did you mean MM"),
+    (["list", "--disease", ""], "--disease needs a value"),
+    (["list", "--agent", "selinexo"], "did you mean selinexor"),
+    (["list", "--regimen", "SVD2"], "unknown regimen"),
+    (["list", "--phase", "4"], "unknown phase"),
+    (["list", "--setting", "adjuvant"], "unknown setting"),
+    (["list", "--type", "animal"], "unknown study type"),
+    (["list", "--sort", "size"], "unknown sort key"),
+    (["list", "--disease", "x" * 5000], "too long"),
+    (["list", "--disease", "ММ"], "unknown disease"),  # Cyrillic look-alike letters
+])
+def test_bad_values_exit_2_with_one_line(args, message):
+    r = run(*args, code=2)
+    assert message in r.stderr and len(r.stderr.strip().splitlines()) == 1
+
+
+def test_no_result_is_exit_0_header_only_and_a_note():
+    r = run("list", "-d", "MDS", "-f", "csv")
+    assert r.stdout.strip().splitlines() == [r.stdout.splitlines()[0]]
+    assert r.stdout.startswith("ref,study") and "no matching rows" in r.stderr
+
+
+def test_version_and_help_examples():
+    assert run("--version").stdout.strip().startswith("xpo1 ")
+    for cmd in ("list", "show", "compare", "regimens", "diseases", "agents", "export", "audit",
+                "validate"):
+        assert "Example: xpo1" in run(cmd, "--help").stdout
+
+
+# --- the installed program in a real process --------------------------------------------------------
+
+
+def test_installed_script_from_another_folder(tmp_path):
+    p = sh("list", "--disease", "MM", "--format", "csv", cwd=tmp_path)
+    rows = list(csv.DictReader(io.StringIO(p.stdout)))
+    assert len(rows) == 11 and p.stderr == ""
+
+
+def test_module_entry_point(tmp_path):
+    p = subprocess.run([sys.executable, "-m", "xpo1cli", "--version"], capture_output=True,
+                       text=True, cwd=tmp_path)
+    assert p.returncode == 0 and p.stdout.startswith("xpo1 ")
+
+
+def test_closed_pipe_prints_no_traceback():
+    cmd = " ".join(xpo1_exe()) + " export outcomes --format jsonl | head -1"
+    p = subprocess.run(["bash", "-c", cmd], capture_output=True, text=True)
+    assert p.returncode == 0 and p.stderr == ""
+    assert json.loads(p.stdout)["study"] == "sd-phase1-ref12"
+
+
+def test_no_color_and_piped_table_have_no_escape_codes():
+    p = sh("list", "-d", "MM", "-f", "table", env={"NO_COLOR": "1"})
+    assert "\x1b[" not in p.stdout and "storm-ref13" in p.stdout
+
+
+def test_shell_completion_from_data():
+    env = {"_XPO1_COMPLETE": "complete_bash", "COMP_WORDS": "xpo1 list --regimen SV",
+           "COMP_CWORD": "3"}
+    p = sh(env=env)
+    assert p.stdout.split() == ["SVd"]
+    env["COMP_WORDS"], env["COMP_CWORD"] = "xpo1 list --disease ", "3"
+    assert sh(env=env).stdout.split() == ["MM", "WM", "AML", "MDS", "NHL", "DLBCL", "MCL"]
+
+
+def test_help_and_completion_do_not_import_pandas():
+    code = ("import sys; sys.argv=['xpo1','--help'];"
+            "from xpo1cli.cli import app\n"
+            "try:\n app(prog_name='xpo1')\nexcept SystemExit:\n pass\n"
+            "assert 'pandas' not in sys.modules, 'pandas imported'\n"
+            "assert 'scipy' not in sys.modules, 'scipy imported'")
+    p = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True,
+                       env={**os.environ})
+    assert p.returncode == 0, p.stderr

@@ -1,0 +1,115 @@
+"""Self-audit: recompute what the sources print and list every disagreement beyond rounding.
+
+Nothing is corrected: a finding names the study, ref, cohort and measure, what was printed and
+what the counts give, so a reader can go back to the source.
+"""
+
+from __future__ import annotations
+
+import pandas as pd
+
+from .data import Dataset
+from .query import CATEGORIES, COMPOSITES, _num, outcome_table, percent_matches
+
+FINDING_COLUMNS = ["ref", "study", "cohort", "measure", "check", "reported", "computed", "detail"]
+
+
+def _finding(ref, study, cohort, measure, check, reported, computed, detail) -> dict:
+    return dict(zip(FINDING_COLUMNS,
+                    [ref, study, cohort, measure, check, reported, computed, detail], strict=True))
+
+
+def audit(ds: Dataset) -> pd.DataFrame:
+    """Every internal inconsistency of the dataset's figures, in a stable order."""
+    out = outcome_table(ds, derive_orr=False)
+    refs = dict(zip(ds.studies["study"], ds.studies["ref"], strict=True))
+    found: list[dict] = []
+
+    # 1. printed percentage against its count (reported, or the listed breakdown's sum)
+    for r in out.itertuples():
+        pct, den, k = _num(r.percent_reported), _num(r.denominator), _num(r.count_used)
+        if pct is None or den is None:
+            continue
+        if k is not None and r.count_basis != "from percentage":
+            if not percent_matches(int(k), int(den), pct):
+                how = "" if r.count_basis == "reported" else f" ({r.count_basis})"
+                found.append(_finding(
+                    r.ref, r.study, r.cohort, r.measure, "percentage vs count", f"{pct:g}%",
+                    f"{k}/{den} = {100 * k / den:.1f}%",
+                    f"printed {pct:g}% but {k}/{den}{how} is {100 * k / den:.1f}%"))
+        elif k is None:
+            found.append(_finding(
+                r.ref, r.study, r.cohort, r.measure, "percentage vs denominator", f"{pct:g}%",
+                "no whole count", f"no whole number of patients out of {den} prints as {pct:g}%"))
+
+    for (study, cohort), g in out.groupby(["study", "cohort"], sort=False):
+        ref = refs.get(study)
+        counts = {m: int(c) for m, c in zip(g["measure"], g["count"], strict=True)
+                  if _num(c) is not None}
+        # 2. categories listed inside a reported total must not exceed it
+        for measure, parts in COMPOSITES.items():
+            if measure in counts:
+                inside = sum(counts.get(m, 0) for m in parts)
+                if inside > counts[measure]:
+                    found.append(_finding(
+                        ref, study, cohort, measure, "categories vs total", counts[measure], inside,
+                        f"{'+'.join(m for m in parts if m in counts)} = {inside} exceeds "
+                        f"{measure} {counts[measure]}"))
+        # 3. mutually exclusive categories cannot cover more than everyone
+        cats = g[g["measure"].isin(CATEGORIES)]
+        dens = {int(d) for d in cats["denominator"] if _num(d) is not None}
+        cat_counts = [int(c) for c in cats["count"] if _num(c) is not None]
+        if len(dens) == 1 and sum(cat_counts) > next(iter(dens)):
+            found.append(_finding(
+                ref, study, cohort, "+".join(cats["measure"]), "categories vs denominator",
+                next(iter(dens)), sum(cat_counts),
+                f"response categories add up to {sum(cat_counts)} patients of {next(iter(dens))}"))
+        pcts = [float(p) for p in cats["percent_reported"] if _num(p) is not None]
+        if len(pcts) > 1 and sum(pcts) > 100.5:
+            found.append(_finding(
+                ref, study, cohort, "+".join(cats.loc[cats["percent_reported"].notna(), "measure"]),
+                "categories vs 100%", "100%", f"{sum(pcts):g}%",
+                f"mutually exclusive response categories printed as {' + '.join(f'{p:g}%' for p in pcts)}"
+                f" = {sum(pcts):g}%; they may be cumulative ('or better') rates"))
+        # 4. nested summaries: CR/CRi <= ORR <= CBR <= DCR
+        order = ["CR_CRi", "ORR", "CBR", "DCR"]
+        rates = {m: _num(p) for m, p in zip(g["measure"], g["percent_calc"], strict=True)
+                 if m in order}
+        rates = {m: v for m, v in rates.items() if v is not None}
+        present = [m for m in order if m in rates]
+        for a, b in zip(present, present[1:], strict=False):
+            if rates[a] > rates[b] + 1e-9:
+                found.append(_finding(ref, study, cohort, f"{a}>{b}", "nested rates",
+                                      f"{rates[b]:g}%", f"{rates[a]:g}%",
+                                      f"{a} {rates[a]:g}% is above {b} {rates[b]:g}%"))
+
+    # 5. populations: a cohort within its parent; disjoint subgroups within the parent together;
+    #    an outcome's denominator within its cohort.
+    coh = ds.cohorts
+    size = {(s, c): _num(n) for s, c, n in zip(coh["study"], coh["cohort"], coh["n"], strict=True)}
+    for r in coh.itertuples():
+        n, parent_n = _num(r.n), size.get((r.study, r.parent)) if isinstance(r.parent, str) else None
+        if n is not None and parent_n is not None and n > parent_n:
+            found.append(_finding(refs.get(r.study), r.study, r.cohort, "n", "cohort within parent",
+                                  parent_n, n, f"cohort of {n} is larger than its parent "
+                                  f"'{r.parent}' of {parent_n}"))
+    parts = coh[coh["partition"].notna() & coh["parent"].notna()]
+    for (study, parent, partition), g in parts.groupby(["study", "parent", "partition"], sort=True):
+        parent_n = size.get((study, parent))
+        total = sum(int(n) for n in g["n"] if _num(n) is not None)
+        if parent_n is not None and total > parent_n:
+            found.append(_finding(refs.get(study), study, parent, "n", "subgroups within whole",
+                                  parent_n, total, f"disjoint subgroups by {partition} add up to "
+                                  f"{total}, more than the {parent_n} of '{parent}'"))
+    for r in out.itertuples():
+        n, den = size.get((r.study, r.cohort)), _num(r.denominator)
+        if n is not None and den is not None and den > n:
+            found.append(_finding(r.ref, r.study, r.cohort, r.measure, "denominator within cohort",
+                                  n, den, f"denominator {den} is larger than the cohort's {n}"))
+
+    frame = pd.DataFrame(found, columns=FINDING_COLUMNS)
+    frame["ref"] = frame["ref"].astype("Int64")
+    frame["reported"] = frame["reported"].astype(str)
+    frame["computed"] = frame["computed"].astype(str)
+    return frame.sort_values(["ref", "study", "cohort", "measure", "check"], kind="stable",
+                             na_position="last").reset_index(drop=True)

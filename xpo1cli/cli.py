@@ -1,0 +1,487 @@
+"""Thin Typer commands: parse options, call query/stats, hand the frame to render.
+
+Only typer and the standard library are imported at module level, so `--help`, `--version`
+and shell completion never load pandas.
+"""
+
+from __future__ import annotations
+
+import csv
+import functools
+import os
+from pathlib import Path
+from typing import Annotated
+
+import typer
+
+from . import __version__
+
+app = typer.Typer(
+    name="xpo1",
+    help="Evidence summarizer for XPO1 inhibitors (selinexor, eltanexor) in blood cancers.\n\n"
+    "Every figure carries its source reference. Output is a table on a terminal and CSV when "
+    "piped; choose with --format.",
+    no_args_is_help=True,
+    add_completion=True,
+    pretty_exceptions_enable=False,
+    rich_markup_mode=None,
+    context_settings={"help_option_names": ["-h", "--help"]},
+)
+
+STATE: dict[str, str | None] = {"data": None}
+EXIT_USAGE = 2
+EXIT_DATA = 1
+
+
+def fail(message: str, code: int = EXIT_USAGE) -> None:
+    """One clear line on stderr, then exit (2: usage, 1: data)."""
+    typer.echo(f"xpo1: {message}", err=True)
+    raise typer.Exit(code)
+
+
+def guarded(func):
+    """Turn the library's lookup and data errors into one-line messages with exit codes."""
+
+    @functools.wraps(func)
+    def wrapper(*args, **kwargs):
+        from .data import DataError
+        from .query import UnknownName
+
+        try:
+            return func(*args, **kwargs)
+        except UnknownName as exc:
+            fail(str(exc).strip("'\""), EXIT_USAGE)
+        except DataError as exc:
+            fail(f"invalid dataset: {exc}", EXIT_DATA)
+
+    return wrapper
+
+
+def load():
+    from .data import load as load_data
+
+    return load_data(STATE["data"])
+
+
+# --- completion (csv module only: completion must stay instant) -----------------------------------
+
+
+def _data_dir() -> Path:
+    from .data import bundled_root
+
+    given = STATE["data"] or os.environ.get("XPO1_DATA")
+    if given:
+        p = Path(given)
+        return p.parent if p.suffix == ".json" else p
+    return bundled_root()
+
+
+def _names(table: str, *columns: str) -> list[str]:
+    try:
+        with open(_data_dir() / f"{table}.csv", encoding="utf-8-sig", newline="") as fh:
+            rows = list(csv.DictReader(fh))
+    except OSError:
+        return []
+    out: list[str] = []
+    for r in rows:
+        for c in columns:
+            out += [v.strip() for v in (r.get(c) or "").split(";") if v.strip()]
+    return list(dict.fromkeys(out))
+
+
+def _completer(table: str, *columns: str):
+    def complete(incomplete: str) -> list[str]:
+        return [n for n in _names(table, *columns) if n.casefold().startswith(incomplete.casefold())]
+
+    return complete
+
+
+def _complete_format(incomplete: str) -> list[str]:
+    from .render import FORMATS
+
+    return [f for f in FORMATS if f.startswith(incomplete)]
+
+
+# --- shared options (declared once, used by every command) ----------------------------------------
+
+Fmt = Annotated[str | None, typer.Option(
+    "--format", "-f", help="table, plain, markdown, csv, tsv, json or jsonl "
+    "[default: table on a terminal, csv when piped]", autocompletion=_complete_format)]
+Disease = Annotated[str | None, typer.Option(
+    "--disease", "-d", help="MM, WM, AML, MDS, NHL (includes DLBCL, MCL), DLBCL, MCL, or a full name",
+    autocompletion=_completer("diseases", "disease"))]
+Agent = Annotated[str | None, typer.Option(
+    "--agent", "-a", help="selinexor, eltanexor (or KPT-330, KPT-8602)",
+    autocompletion=_completer("drugs", "drug"))]
+Partner = Annotated[list[str] | None, typer.Option(
+    "--partner", "-p", help="combination drug or drug class (repeatable; all must be present), "
+    "e.g. bortezomib, 'proteasome inhibitor', IMiD", autocompletion=_completer("drugs", "drug",
+                                                                              "drug_class"))]
+Regimen = Annotated[str | None, typer.Option(
+    "--regimen", "-r", help="regimen code or alias: SVd, S-Vd, XVd, 'selinexor+bortezomib+dex'",
+    autocompletion=_completer("regimens", "regimen"))]
+Phase = Annotated[str | None, typer.Option("--phase", help="1 (includes 1b), 1b, 2, 2b, 3")]
+Setting = Annotated[str | None, typer.Option(
+    "--setting", help="relapsed/refractory (rr), newly diagnosed (nd), mixed",
+    autocompletion=lambda incomplete: [s for s in ("rr", "nd", "mixed") if s.startswith(incomplete)])]
+Kind = Annotated[str | None, typer.Option(
+    "--type", help="clinical, preclinical or case",
+    autocompletion=lambda incomplete: [s for s in ("clinical", "preclinical", "case")
+                                       if s.startswith(incomplete)])]
+MinN = Annotated[int | None, typer.Option("--min-n", min=0, help="at least this many patients")]
+
+
+def filters(disease=None, agent=None, partner=None, regimen=None, phase=None, setting=None,
+            kind=None, min_n=None):
+    from .query import Filters
+
+    for name, value in (("--disease", disease), ("--agent", agent), ("--regimen", regimen),
+                        ("--phase", phase), ("--setting", setting), ("--type", kind),
+                        *(("--partner", p) for p in (partner or []))):
+        if value is not None and not value.strip():
+            fail(f"{name} needs a value")
+        if value is not None and len(value) > 200:
+            fail(f"{name} value is too long ({len(value)} characters)")
+    return Filters(disease=disease, agent=agent, partner=tuple(partner or ()), regimen=regimen,
+                   phase=phase, setting=setting, evidence=kind, min_n=min_n)
+
+
+def resolve_format(fmt: str | None) -> str:
+    """The format asked for, or the default for this stdout; unknown -> usage error."""
+    from .render import FORMATS, default_format
+
+    if fmt is None:
+        return default_format()
+    if fmt not in FORMATS:
+        fail(f"unknown format '{fmt}'; known: {', '.join(FORMATS)}")
+    return fmt
+
+
+def output(frame, fmt, **kwargs) -> None:
+    from .render import render
+
+    fmt = resolve_format(fmt)
+    if len(frame) == 0:
+        typer.echo("xpo1: no matching rows", err=True)
+    render(frame, fmt, **kwargs)
+
+
+# --- root ----------------------------------------------------------------------------------------
+
+
+def _version(value: bool) -> None:
+    if value:
+        typer.echo(f"xpo1 {__version__}")
+        raise typer.Exit()
+
+
+@app.callback()
+def root(
+    data: Annotated[str | None, typer.Option(
+        "--data", envvar="XPO1_DATA", metavar="DIR_OR_DATAPACKAGE",
+        help="use another dataset with the same schema (a folder or its datapackage.json)")] = None,
+    version: Annotated[bool, typer.Option("--version", callback=_version, is_eager=True,
+                                          help="print the version and exit")] = False,
+) -> None:
+    """Evidence summarizer for XPO1 inhibitors in haematological malignancies."""
+    STATE["data"] = data
+
+
+# --- list ------------------------------------------------------------------------------------------
+
+
+def _pct(k, n, pct) -> str:
+    from .render import MISSING, cell
+
+    if k is None and pct is None:
+        return MISSING
+    frac = f"{cell(k)}/{cell(n)} " if k is not None and n is not None else ""
+    return f"{frac}({cell(pct)}%)" if pct is not None else frac.strip()
+
+
+SETTING_SHORT = {"relapsed/refractory": "R/R", "newly diagnosed": "ND"}
+
+
+def _list_view(frame):
+    import pandas as pd
+
+    from .render import _plain
+
+    rows = []
+    for r in frame.itertuples():
+        depth = (f"{r.depth} {_pct(_plain(r.depth_count), _plain(r.depth_denominator), _plain(r.depth_percent))}"
+                 if isinstance(r.depth, str) else None)
+        rows.append({
+            "ref": r.ref, "study": r.study, "disease": r.disease, "regimen": r.regimen,
+            "phase": r.phase, "setting": SETTING_SHORT.get(r.setting, r.setting),
+            "cohort": r.cohort, "n": r.n,
+            "ORR": _pct(_plain(r.orr_count), _plain(r.orr_denominator), _plain(r.orr_percent)),
+            "depth": depth, "PFS mo": r.median_pfs, "OS mo": r.median_os,
+        })
+    return pd.DataFrame(rows, columns=["ref", "study", "disease", "regimen", "phase", "setting",
+                                       "cohort", "n", "ORR", "depth", "PFS mo", "OS mo"])
+
+
+@app.command("list")
+@guarded
+def list_studies(
+    disease: Disease = None, agent: Agent = None, partner: Partner = None, regimen: Regimen = None,
+    phase: Phase = None, setting: Setting = None, kind: Kind = None, min_n: MinN = None,
+    cohorts: Annotated[bool, typer.Option("--cohorts", help="one row per cohort/subgroup")] = False,
+    sort: Annotated[str, typer.Option("--sort", help="ref, study, disease, regimen, phase, n, orr, "
+                                                     "pfs, os or evidence")] = "ref",
+    fmt: Fmt = None,
+) -> None:
+    """One row per study (its headline population): n, ORR, depth of response, median PFS/OS.
+
+    Example: xpo1 list --disease MM --partner "proteasome inhibitor" --sort orr
+    """
+    from .query import filter_studies, headline, sort_rows
+
+    ds = load()
+    studies = filter_studies(ds, filters(disease, agent, partner, regimen, phase, setting, kind,
+                                         min_n))
+    frame = sort_rows(headline(ds, studies, all_cohorts=cohorts), sort)
+    notes = ["ORR and depth show count/denominator (percentage as printed, else computed); "
+             "'xpo1 show REF' gives every figure with its source."]
+    output(frame, fmt, title="XPO1-inhibitor studies", notes=notes, view=_list_view)
+
+
+# --- show ------------------------------------------------------------------------------------------
+
+
+@app.command("show")
+@guarded
+def show(
+    study: Annotated[str, typer.Argument(help="the review's reference number (e.g. 16) or a study id",
+                                         autocompletion=_completer("studies", "study"))],
+    fmt: Fmt = None,
+) -> None:
+    """Everything about one study: population, regimen and dose, cohorts, every outcome with its
+    source, safety findings.
+
+    Example: xpo1 show 19      (JSON: one object per study; CSV: the outcome rows)
+    """
+    from .query import find_studies, study_record
+
+    fmt = resolve_format(fmt)
+    ds = load()
+    found = find_studies(ds, study)
+    recs = [study_record(ds, s) for s in found]
+    if fmt in ("json", "jsonl", "csv", "tsv"):
+        from .render import records
+
+        if fmt in ("csv", "tsv"):
+            import pandas as pd
+
+            output(pd.concat([r["outcomes"] for r in recs], ignore_index=True), fmt)
+            return
+        objs = [{**r["study"], **{k: records(r[k]) for k in ("cohorts", "outcomes",
+                                                              "adverse_events")}} for r in recs]
+        import json
+
+        if fmt == "json":
+            typer.echo(json.dumps(objs if len(objs) > 1 else objs[0], ensure_ascii=False, indent=1))
+        else:
+            for o in objs:
+                typer.echo(json.dumps(o, ensure_ascii=False))
+        return
+    for r in recs:
+        _show_human(r, fmt)
+
+
+def _show_human(rec: dict, fmt) -> None:
+    import pandas as pd
+
+    from .render import cell
+
+    s = rec["study"]
+    facts = pd.DataFrame(
+        [(k, cell(v)) for k, v in s.items() if cell(v) != "–"], columns=["field", "value"])
+    output(facts, fmt, title=f"{s['study']} (ref {cell(s['ref'])})")
+    output(rec["cohorts"][["cohort", "label", "parent", "n", "headline"]], fmt, title="Cohorts")
+    outcomes = rec["outcomes"][["cohort", "measure", "count", "denominator", "percent_reported",
+                                "count_used", "count_basis", "percent_calc", "median_months",
+                                "range_low", "range_high", "section", "note"]]
+    output(outcomes, fmt, title="Outcomes",
+           notes=["count_used: the reported count, or one derived (count_basis says how); "
+                  "percent_calc: computed from it. Percentages as printed are percent_reported."])
+    if len(rec["adverse_events"]):
+        output(rec["adverse_events"][["kind", "term", "statement", "section"]], fmt,
+               title="Safety and dose findings")
+
+
+# --- compare ---------------------------------------------------------------------------------------
+
+CROSS_TRIAL = ("Cross-trial comparison: these are separate, non-randomized studies whose populations "
+               "differ; do not read differences as treatment effects.")
+
+
+@app.command("compare")
+@guarded
+def compare(
+    regimens: Annotated[list[str], typer.Argument(
+        help="two or more regimen codes or aliases (SVd, S-Vd, 'selinexor+pomalidomide+dex')",
+        autocompletion=_completer("regimens", "regimen"))],
+    disease: Disease = None,
+    include_preclinical: Annotated[bool, typer.Option(
+        "--include-preclinical", help="also list preclinical reports (they carry no figures)")] = False,
+    fmt: Fmt = None,
+) -> None:
+    """Regimens side by side, one column per study (never blended): n, ORR, depth, PFS/OS, the
+    best-documented subgroup and the source.
+
+    Example: xpo1 compare SVd SPd
+    """
+    from .query import Resolver, compare_frame
+
+    if len(regimens) < 2:
+        fail("compare needs at least two regimens, e.g. xpo1 compare SVd SPd")
+    ds = load()
+    codes = [Resolver(ds).regimen(r) for r in regimens]
+    if len(set(codes)) < len(codes):
+        fail(f"the same regimen was named twice ({', '.join(codes)})")
+    frame = compare_frame(ds, codes, disease=disease, include_preclinical=include_preclinical)
+    output(frame, fmt, title=f"Compare {' vs '.join(codes)}", warnings=[CROSS_TRIAL],
+           view=_compare_view)
+
+
+def _compare_view(frame):
+    import pandas as pd
+
+    from .render import MISSING, _plain, cell
+
+    def fmt_row(r):
+        return {
+            "regimen": r.regimen, "study": f"{r.study} (ref {cell(r.ref)})",
+            "disease": r.disease, "design / phase": f"{r.design}" + (
+                f", phase {r.phase}" if isinstance(r.phase, str) else ""),
+            "setting": cell(r.setting), "population": f"{r.cohort_label} (n={cell(r.n)})",
+            "ORR": _pct(_plain(r.orr_count), _plain(r.orr_denominator), _plain(r.orr_percent)),
+            "depth": (f"{r.depth} {_pct(_plain(r.depth_count), _plain(r.depth_denominator), _plain(r.depth_percent))}"
+                      if isinstance(r.depth, str) else MISSING),
+            "median PFS, mo": cell(r.median_pfs), "median OS, mo": cell(r.median_os),
+            "other cohorts": cell(r.other_cohorts), "source": f"{r.source}, ref {cell(r.ref)}",
+        }
+
+    rows = [fmt_row(r) for r in frame.itertuples()]
+    if not rows:
+        return pd.DataFrame(columns=["metric"])
+    wide = pd.DataFrame(rows).T
+    wide.columns = [f"{r['regimen']} · ref {r['study'].split('ref ')[-1].rstrip(')')}" for r in rows]
+    wide.insert(0, "metric", wide.index)
+    return wide.iloc[1:].reset_index(drop=True)
+
+
+# --- catalogues ------------------------------------------------------------------------------------
+
+
+@app.command("regimens")
+@guarded
+def regimens_cmd(fmt: Fmt = None) -> None:
+    """Regimens the data knows: code, drugs, partner classes, aliases you can type, study count.
+
+    Example: xpo1 regimens --format markdown
+    """
+    from .query import regimen_catalogue
+
+    output(regimen_catalogue(load()), fmt, title="Regimens")
+
+
+@app.command("diseases")
+@guarded
+def diseases_cmd(fmt: Fmt = None) -> None:
+    """Diseases the data knows, with their hierarchy and study counts.
+
+    Example: xpo1 diseases
+    """
+    from .query import disease_catalogue
+
+    output(disease_catalogue(load()), fmt, title="Diseases",
+           notes=["A broader disease includes its narrower ones: --disease NHL lists DLBCL and MCL."])
+
+
+@app.command("agents")
+@guarded
+def agents_cmd(fmt: Fmt = None) -> None:
+    """XPO1 inhibitors (SINE compounds) the data knows, with study counts.
+
+    Example: xpo1 agents --format json
+    """
+    from .query import agent_catalogue
+
+    output(agent_catalogue(load()), fmt, title="XPO1 inhibitors")
+
+
+# --- export, audit, validate ----------------------------------------------------------------------
+
+EXPORTABLE = ("studies", "cohorts", "outcomes", "adverse_events", "regimens", "drugs", "diseases",
+              "approvals", "sources")
+
+
+@app.command("export")
+@guarded
+def export(
+    table: Annotated[str, typer.Argument(help=f"one of: {', '.join(EXPORTABLE)}",
+                                         autocompletion=lambda incomplete: [
+                                             t for t in EXPORTABLE if t.startswith(incomplete)])],
+    fmt: Annotated[str, typer.Option("--format", "-f", help="csv, tsv, json or jsonl",
+                                     autocompletion=_complete_format)] = "csv",
+) -> None:
+    """A whole table for other tools, with the derived columns (ref, partners, n, derived counts).
+
+    Example: xpo1 export outcomes --format json | jq '.[] | select(.measure=="ORR")'
+    """
+    from .query import export_table
+
+    if table not in EXPORTABLE:
+        from .query import suggest
+
+        fail(f"unknown table '{table}'; {suggest(table, EXPORTABLE)}")
+    if fmt not in ("csv", "tsv", "json", "jsonl"):
+        fail(f"export writes csv, tsv, json or jsonl, not '{fmt}'")
+    output(export_table(load(), table), fmt)
+
+
+@app.command("audit")
+@guarded
+def audit_cmd(
+    strict: Annotated[bool, typer.Option("--strict", help="exit 1 when anything is found")] = False,
+    fmt: Fmt = None,
+) -> None:
+    """Recompute every percentage from its counts and check sums and populations; list each
+    disagreement beyond rounding with its ref and measure. Nothing is corrected.
+
+    Example: xpo1 audit --format json
+    """
+    from .audit import audit
+
+    findings = audit(load())
+    output(findings, fmt, title=f"Audit: {len(findings)} finding(s)",
+           notes=["Rounding as printed is not a finding (25/40 printed as 63% is consistent)."])
+    if strict and len(findings):
+        raise typer.Exit(1)
+
+
+@app.command("validate")
+def validate_cmd(
+    path: Annotated[str | None, typer.Argument(
+        help="a dataset folder or its datapackage.json [default: the data in use]")] = None,
+    fmt: Fmt = None,
+) -> None:
+    """Check a dataset against the package schema and report every problem at once (file, row,
+    column, reason); exit 1 when anything is wrong.
+
+    Example: xpo1 validate ./my-extraction/
+    """
+    import pandas as pd
+
+    from .data import validate
+
+    problems = validate(path if path is not None else STATE["data"])
+    frame = pd.DataFrame([p.as_dict() for p in problems], columns=["file", "row", "column", "reason"])
+    frame["row"] = frame["row"].astype("Int64")
+    if problems:
+        output(frame, fmt, title=f"{len(problems)} problem(s)")
+        raise typer.Exit(1)
+    typer.echo("valid: every table matches the schema", err=True)

@@ -1,0 +1,692 @@
+"""Pure functions over the dataset: name resolution, filters, derived counts, headline rows.
+
+No I/O and no printing here: the CLI turns LookupError into a usage error, and render prints.
+"""
+
+from __future__ import annotations
+
+import difflib
+import math
+import re
+import unicodedata
+from collections.abc import Iterable
+from dataclasses import dataclass
+
+import pandas as pd
+
+from .data import LIST_SEP, Dataset
+
+RESPONSE_MEASURES = ("sCR", "CR", "CRi", "CR_CRi", "VGPR", "PR", "MR", "SD", "PD", "ORR", "CBR", "DCR")
+TIME_MEASURES = ("PFS", "OS", "DOR", "TTR")
+# Mutually exclusive best-response categories, deepest first.
+CATEGORIES = ("sCR", "CR", "CRi", "VGPR", "PR", "MR", "SD", "PD")
+# A summary measure is the sum of these categories; the last one is the shallowest it includes,
+# and a breakdown must reach it before the categories are taken to make up the whole.
+COMPOSITES = {
+    "CR_CRi": ("CR", "CRi"),
+    "ORR": ("sCR", "CR", "CRi", "VGPR", "PR"),
+    "CBR": ("sCR", "CR", "CRi", "VGPR", "PR", "MR"),
+    "DCR": ("sCR", "CR", "CRi", "VGPR", "PR", "MR", "SD"),
+}
+EVIDENCE_TYPES = {"clinical": "clinical trial", "preclinical": "preclinical", "case": "case report"}
+SETTINGS = {
+    "relapsed/refractory": "relapsed/refractory",
+    "rr": "relapsed/refractory",
+    "relapsed": "relapsed/refractory",
+    "refractory": "relapsed/refractory",
+    "relapsedrefractory": "relapsed/refractory",
+    "newlydiagnosed": "newly diagnosed",
+    "nd": "newly diagnosed",
+    "untreated": "newly diagnosed",
+    "frontline": "newly diagnosed",
+    "firstline": "newly diagnosed",
+    "mixed": "mixed",
+}
+CLASS_ALIASES = {
+    "pi": "proteasome inhibitor",
+    "proteasomeinhibitors": "proteasome inhibitor",
+    "imids": "IMiD",
+    "immunomodulatorydrug": "IMiD",
+    "immunomodulatorydrugs": "IMiD",
+    "cd38": "anti-CD38 antibody",
+    "anticd38": "anti-CD38 antibody",
+    "cd38antibody": "anti-CD38 antibody",
+    "hma": "hypomethylating agent",
+    "steroid": "corticosteroid",
+    "chemo": "chemotherapy",
+    "flt3": "FLT3 inhibitor",
+    "anthracyclines": "anthracycline",
+}
+SORT_KEYS = ("ref", "study", "disease", "regimen", "phase", "n", "orr", "pfs", "os", "evidence")
+
+
+def norm(text: str) -> str:
+    """Case-, accent- and punctuation-insensitive key: 'S-Vd' -> 'svd', 'Waldenström' -> 'waldenstrom'."""
+    text = unicodedata.normalize("NFKD", str(text))
+    text = "".join(c for c in text if not unicodedata.combining(c))
+    return re.sub(r"[\s\-+_.,/'’()]", "", text.casefold())
+
+
+def split_list(value) -> list[str]:
+    """';'-separated cell -> list (empty cell -> [])."""
+    if value is None or (isinstance(value, float) and math.isnan(value)) or value is pd.NA:
+        return []
+    return [p.strip() for p in str(value).split(LIST_SEP) if p.strip()]
+
+
+def suggest(text: str, known: Iterable[str], aliases: dict[str, str] | None = None) -> str:
+    """'known: ...; did you mean X?' naming the closest known names (aliases point to a name)."""
+    known = sorted(set(known), key=str.casefold)
+    by_norm = {norm(k): k for k in known}
+    for alias, name in (aliases or {}).items():
+        by_norm.setdefault(norm(alias), name)
+    close = difflib.get_close_matches(norm(text), list(by_norm), n=5, cutoff=0.5)
+    names = list(dict.fromkeys(by_norm[c] for c in close))[:3]
+    hint = f"; did you mean {' or '.join(names)}?" if names else ""
+    return f"known: {', '.join(known)}{hint}"
+
+
+class UnknownName(LookupError):
+    """A user-typed name that the dataset does not know (the CLI exits 2 with this message)."""
+
+
+@dataclass(frozen=True)
+class Resolver:
+    """Turns what a clinician types into the dataset's codes."""
+
+    ds: Dataset
+
+    # --- diseases -------------------------------------------------------------------------
+    def disease_codes(self, text: str) -> set[str]:
+        """A disease code, name or alias -> that code and every narrower one (NHL -> DLBCL, MCL)."""
+        table = self.ds.diseases
+        key = norm(text)
+        hit = None
+        for row in table.itertuples():
+            names = [row.disease, row.name, *split_list(row.aliases)]
+            if key and key in {norm(n) for n in names}:
+                hit = row.disease
+                break
+        if hit is None:
+            aliases = {n: row.disease for row in table.itertuples()
+                       for n in [row.name, *split_list(row.aliases)]}
+            raise UnknownName(f"unknown disease '{text}'; {suggest(text, table['disease'], aliases)}")
+        codes = {hit}
+        children = dict(zip(table["disease"], table["parent"], strict=True))
+        changed = True
+        while changed:
+            changed = False
+            for child, parent in children.items():
+                if parent in codes and child not in codes:
+                    codes.add(child)
+                    changed = True
+        return codes
+
+    # --- drugs, agents and classes -----------------------------------------------------------
+    def _drug_index(self) -> dict[str, str]:
+        index: dict[str, str] = {}
+        for row in self.ds.drugs.itertuples():
+            for name in [row.drug, *split_list(row.aliases)]:
+                index.setdefault(norm(name), row.drug)
+        return index
+
+    def drug(self, text: str) -> str | None:
+        return self._drug_index().get(norm(text))
+
+    def agents(self) -> list[str]:
+        drugs = self.ds.drugs
+        return sorted(d for d, c in zip(drugs["drug"], drugs["drug_class"], strict=True)
+                      if "XPO1 inhibitor" in split_list(c))
+
+    def agent(self, text: str) -> str:
+        hit = self.drug(text)
+        if hit in self.agents() or hit in set(self.ds.studies["agent"]):
+            return hit
+        raise UnknownName(f"unknown agent '{text}'; {suggest(text, self.agents())}")
+
+    def classes(self) -> dict[str, set[str]]:
+        """Drug class -> drugs of that class."""
+        out: dict[str, set[str]] = {}
+        for d, c in zip(self.ds.drugs["drug"], self.ds.drugs["drug_class"], strict=True):
+            for cls in split_list(c):
+                out.setdefault(cls, set()).add(d)
+        return out
+
+    def partner(self, text: str) -> set[str]:
+        """A drug name/alias -> {drug}; a drug class (or its abbreviation) -> every drug of it."""
+        hit = self.drug(text)
+        if hit:
+            return {hit}
+        classes = self.classes()
+        key = norm(text)
+        key = norm(CLASS_ALIASES.get(key, text))
+        for cls, drugs in classes.items():
+            if norm(cls) in (key, key.rstrip("s")):
+                return drugs
+        known = list(self.ds.drugs["drug"]) + list(classes)
+        raise UnknownName(f"unknown partner drug or class '{text}'; {suggest(text, known)}")
+
+    # --- regimens ---------------------------------------------------------------------------
+    def regimen_drugs(self) -> dict[str, frozenset[str]]:
+        return {
+            r.regimen: frozenset([r.agent, *split_list(r.partners)])
+            for r in self.ds.regimens.itertuples()
+        }
+
+    def regimen(self, text: str) -> str:
+        """A code or alias ('SVd', 's-vd', 'XVd') or drug names in any order -> regimen code."""
+        key = norm(text)
+        for row in self.ds.regimens.itertuples():
+            if key and key in {norm(n) for n in [row.regimen, *split_list(row.aliases)]}:
+                return row.regimen
+        drugs = self._parse_drugs(text)
+        if drugs:
+            for code, members in self.regimen_drugs().items():
+                if members == drugs:
+                    return code
+        aliases = {a: r.regimen for r in self.ds.regimens.itertuples() for a in split_list(r.aliases)}
+        raise UnknownName(
+            f"unknown regimen '{text}'; {suggest(text, self.ds.regimens['regimen'], aliases)}")
+
+    def _parse_drugs(self, text: str) -> frozenset[str] | None:
+        """'dexamethasone + bortezomib + selinexor' -> the drug set; None if any part is unknown."""
+        parts = [p for p in re.split(r"\s*(?:\+|,|&|/|\band\b|\bwith\b|\bplus\b)\s*", text,
+                                     flags=re.I) if p]
+        if len(parts) < 2:
+            return None
+        codes = {norm(r.regimen): r.regimen for r in self.ds.regimens.itertuples()}
+        members = self.regimen_drugs()
+        found: set[str] = set()
+        i = 0
+        while i < len(parts):
+            for j in range(len(parts), i, -1):  # longest run first, so '7+3' reads as one regimen
+                chunk = "+".join(parts[i:j])
+                drug = self.drug(chunk)
+                if drug:
+                    found.add(drug)
+                    break
+                if norm(chunk) in codes and j - i > 1:
+                    found |= members[codes[norm(chunk)]]
+                    break
+            else:
+                return None
+            i = j
+        return frozenset(found)
+
+    # --- phases and settings ------------------------------------------------------------------
+    @staticmethod
+    def phase(text: str) -> str:
+        key = norm(text).removeprefix("phase")
+        key = {"i": "1", "ib": "1b", "ii": "2", "iib": "2b", "iii": "3", "iii2": "1/2",
+               "12": "1/2", "iii1": "1/2"}.get(key, key)
+        if key not in {"1", "1b", "1/2", "2", "2b", "3"}:
+            raise UnknownName(f"unknown phase '{text}'; known: 1, 1b, 1/2, 2, 2b, 3")
+        return key
+
+    @staticmethod
+    def setting(text: str) -> str:
+        hit = SETTINGS.get(norm(text))
+        if hit is None:
+            raise UnknownName(
+                f"unknown setting '{text}'; known: relapsed/refractory (rr), newly diagnosed (nd), mixed"
+            )
+        return hit
+
+    @staticmethod
+    def evidence(text: str) -> str:
+        key = norm(text)
+        for short, full in EVIDENCE_TYPES.items():
+            if key in (short, norm(full), norm(full) + "s"):
+                return full
+        raise UnknownName(f"unknown study type '{text}'; known: clinical, preclinical, case")
+
+
+def phase_matches(study_phase, wanted: str) -> bool:
+    """'1' matches phase 1, 1b and 1/2; '1b' matches only 1b."""
+    if not isinstance(study_phase, str):
+        return False
+    if study_phase == wanted:
+        return True
+    if wanted.isdigit():
+        return wanted in re.findall(r"\d", study_phase)
+    return False
+
+
+@dataclass
+class Filters:
+    """The study filters every listing and view shares."""
+
+    disease: str | None = None
+    agent: str | None = None
+    partner: tuple[str, ...] = ()
+    regimen: str | None = None
+    phase: str | None = None
+    setting: str | None = None
+    evidence: str | None = None
+    min_n: int | None = None
+
+
+def study_table(ds: Dataset) -> pd.DataFrame:
+    """Studies with the derived columns users filter and read on: partners, n, design."""
+    studies = ds.studies.copy()
+    regimens = ds.regimens.set_index("regimen")
+    studies["partners"] = [
+        regimens.at[r, "partners"] if r in regimens.index else None for r in studies["regimen"]
+    ]
+    cohorts = ds.cohorts
+    size = {(s, c): n for s, c, n in zip(cohorts["study"], cohorts["cohort"], cohorts["n"],
+                                          strict=True)}
+    studies["n_enrolled"] = pd.array([size.get((s, "all")) for s in studies["study"]], dtype="Int64")
+    studies["n_evaluable"] = pd.array([size.get((s, "evaluable")) for s in studies["study"]],
+                                      dtype="Int64")
+    studies["design"] = [design(r.evidence_type, r.phase, r.randomized) for r in studies.itertuples()]
+    return studies
+
+
+def design(evidence_type: str, phase, randomized) -> str:
+    """Study design label derived from evidence type, phase and randomization."""
+    if evidence_type != "clinical trial":
+        return evidence_type
+    if randomized is True:
+        return f"randomized phase {phase}" if isinstance(phase, str) else "randomized"
+    if isinstance(phase, str) and phase.startswith("1"):
+        return "phase 1"
+    return "single-arm"
+
+
+def filter_studies(ds: Dataset, f: Filters) -> pd.DataFrame:
+    """Studies matching every given filter, in ref then study order."""
+    res = Resolver(ds)
+    studies = study_table(ds)
+    keep = pd.Series(True, index=studies.index)
+    if f.disease:
+        codes = res.disease_codes(f.disease)
+        keep &= studies["disease"].map(lambda v: bool(codes & set(split_list(v))))
+    if f.agent:
+        agent = res.agent(f.agent)
+        keep &= studies["agent"] == agent
+    for p in f.partner:
+        drugs = res.partner(p)
+        keep &= studies["partners"].map(lambda v, d=drugs: bool(d & set(split_list(v))))
+    if f.regimen:
+        keep &= studies["regimen"] == res.regimen(f.regimen)
+    if f.phase:
+        wanted = res.phase(f.phase)
+        keep &= studies["phase"].map(lambda v: phase_matches(v, wanted))
+    if f.setting:
+        keep &= studies["setting"] == res.setting(f.setting)
+    if f.evidence:
+        keep &= studies["evidence_type"] == res.evidence(f.evidence)
+    if f.min_n is not None:
+        n = studies["n_enrolled"].fillna(studies["n_evaluable"])
+        keep &= n.fillna(-1) >= f.min_n
+    return studies[keep.astype(bool)].sort_values(["ref", "study"], na_position="last", kind="stable")
+
+
+# --- counts and percentages -------------------------------------------------------------------
+
+
+def round_half_up(value: float, decimals: int) -> float:
+    """Rounding as journals print it (62.5 -> 63), not banker's rounding."""
+    scale = 10**decimals
+    return math.floor(value * scale + 0.5 + 1e-9) / scale
+
+
+def decimals_of(percent: float) -> int:
+    text = f"{percent:.6f}".rstrip("0").rstrip(".")
+    return len(text.split(".")[1]) if "." in text else 0
+
+
+def percent_matches(count: int, denominator: int, percent: float) -> bool:
+    """Whether count/denominator, rounded as printed, gives the printed percentage."""
+    exact = 100 * count / denominator
+    d = decimals_of(percent)
+    tol = 0.5 * 10**-d + 1e-9
+    return abs(exact - percent) <= tol
+
+
+def counts_from_percent(percent: float, denominator: int) -> list[int]:
+    """Whole counts over denominator that print as percent."""
+    return [k for k in range(denominator + 1) if percent_matches(k, denominator, percent)]
+
+
+def _num(v):
+    return None if v is None or v is pd.NA or (isinstance(v, float) and math.isnan(v)) else v
+
+
+def _breakdown_sum(group: pd.DataFrame, measure: str, den) -> int | None:
+    """Sum of the categories making up `measure` when the breakdown is whole: it reaches the
+    measure's shallowest category, or its categories account for every patient."""
+    parts = COMPOSITES[measure]
+    have = {m: int(c) for m, c, d in zip(group["measure"], group["count"], group["denominator"],
+                                         strict=True)
+            if m in CATEGORIES and _num(c) is not None and _num(d) == den}
+    complete = sum(have.values()) == den
+    if not (parts[-1] in have or complete):
+        return None
+    found = [have[m] for m in parts if m in have]
+    return sum(found) if found or complete else None
+
+
+def derive_counts(outcomes: pd.DataFrame) -> pd.DataFrame:
+    """Outcomes with `count_used` and `count_basis`: reported, the sum of the categories the
+    breakdown lists (see _breakdown_sum), or the one whole count whose percentage prints as
+    reported. Missing stays missing."""
+    out = outcomes.copy()
+    used: list = []
+    basis: list = []
+    groups = {k: g for k, g in out.groupby(["study", "cohort"], sort=False)}
+    for row in out.itertuples():
+        count, den = _num(row.count), _num(row.denominator)
+        if count is not None:
+            used.append(int(count))
+            basis.append("reported")
+            continue
+        derived, how = None, None
+        if row.measure in COMPOSITES and den is not None:
+            derived = _breakdown_sum(groups[(row.study, row.cohort)], row.measure, den)
+            how = "sum of categories" if derived is not None else None
+        pct = _num(row.percent_reported)
+        if derived is None and pct is not None and den is not None:
+            ks = counts_from_percent(pct, int(den))
+            if len(ks) == 1:
+                derived, how = ks[0], "from percentage"
+        used.append(derived)
+        basis.append(how)
+    out["count_used"] = pd.array(used, dtype="Int64")
+    out["count_basis"] = basis
+    out["percent_calc"] = pd.array(
+        [round(100 * c / d, 1) if _num(c) is not None and _num(d) else None
+         for c, d in zip(out["count_used"], out["denominator"], strict=True)], dtype="Float64"
+    ).astype("float64")
+    return out
+
+
+def outcome_table(ds: Dataset, derive_orr: bool = True) -> pd.DataFrame:
+    """Outcomes with the study's ref, the derived count and the computed percentage; with
+    derive_orr, an ORR row (count_basis 'derived ORR') for cohorts whose whole breakdown is
+    reported but whose ORR is not."""
+    out = derive_counts(ds.outcomes)
+    refs = dict(zip(ds.studies["study"], ds.studies["ref"], strict=True))
+    out.insert(0, "ref", pd.array([refs.get(s) for s in out["study"]], dtype="Int64"))
+    if not derive_orr:
+        return out
+    extra = []
+    for (study, cohort), g in out.groupby(["study", "cohort"], sort=False):
+        if "ORR" in set(g["measure"]):
+            continue
+        dens = {int(d) for m, d in zip(g["measure"], g["denominator"], strict=True)
+                if m in CATEGORIES and _num(d) is not None}
+        if len(dens) != 1:
+            continue
+        den = dens.pop()
+        k = _breakdown_sum(g, "ORR", den)
+        if k is None:
+            continue
+        row = dict.fromkeys(out.columns)
+        row.update(ref=g["ref"].iloc[0], study=study, cohort=cohort, measure="ORR", denominator=den,
+                   count_used=k, count_basis="derived ORR", percent_calc=round(100 * k / den, 1),
+                   section=g["section"].iloc[0], source=g["source"].iloc[0])
+        extra.append(row)
+    if extra:
+        add = pd.DataFrame(extra, columns=out.columns).astype(out.dtypes.to_dict())
+        out = pd.concat([out, add], ignore_index=True)
+    return out
+
+
+# --- headline rows ------------------------------------------------------------------------------
+
+DEPTH = {"MM": "≥VGPR", "WM": "≥VGPR", "AML": "CR/CRi", "MDS": "CR/CRi",
+         "NHL": "CR", "DLBCL": "CR", "MCL": "CR"}
+DEPTH_PARTS = {"≥VGPR": ("sCR", "CR", "VGPR"), "CR/CRi": ("CR", "CRi"), "CR": ("sCR", "CR")}
+
+
+def depth_label(disease) -> str | None:
+    """The depth-of-response summary clinicians read in this disease."""
+    codes = split_list(disease)
+    return DEPTH.get(codes[0]) if codes else None
+
+
+def _depth(g: pd.DataFrame, label: str | None) -> tuple[int | None, int | None, float | None]:
+    """Count, denominator and % of the depth summary from a cohort's outcome rows."""
+    if label is None:
+        return None, None, None
+    by = {m: r for m, r in zip(g["measure"], g.itertuples(), strict=True)}
+    if label == "CR/CRi" and "CR_CRi" in by:
+        r = by["CR_CRi"]
+        return _num(r.count_used), _num(r.denominator), _num(r.percent_reported) or _num(r.percent_calc)
+    parts = DEPTH_PARTS[label]
+    shallowest = parts[-1]
+    if shallowest not in by or _num(by[shallowest].count_used) is None:
+        return None, None, None
+    if by[shallowest].count_basis == "from percentage":
+        return None, None, None
+    den = _num(by[shallowest].denominator)
+    k = sum(int(by[m].count_used) for m in parts
+            if m in by and _num(by[m].count_used) is not None and _num(by[m].denominator) == den)
+    if len(parts) == 1 or shallowest == "CR":
+        r = by[shallowest]
+        pct = _num(r.percent_reported)
+        return k, den, pct if pct is not None else round(100 * k / den, 1)
+    return k, den, round(100 * k / den, 1) if den else None
+
+
+def headline(ds: Dataset, studies: pd.DataFrame, all_cohorts: bool = False) -> pd.DataFrame:
+    """One row per study (its headline cohort), or per cohort: n, ORR, depth, median PFS/OS."""
+    outcomes = outcome_table(ds)
+    by_cohort = {k: g for k, g in outcomes.groupby(["study", "cohort"], sort=False)}
+    cohorts = ds.cohorts
+    rows = []
+    for s in studies.itertuples():
+        sc = cohorts[cohorts["study"] == s.study]
+        if not all_cohorts:
+            sc = sc[sc["headline"].astype(bool)]
+        for c in sc.itertuples():
+            g = by_cohort.get((s.study, c.cohort))
+            orr = dict(count=None, den=None, pct=None, rep=None)
+            pfs = os_ = None
+            label = depth_label(s.disease)
+            dk = dd = dp = None
+            if g is not None:
+                o = g[g["measure"] == "ORR"]
+                if len(o):
+                    r = o.iloc[0]
+                    orr = dict(count=_num(r["count_used"]), den=_num(r["denominator"]),
+                               pct=_num(r["percent_calc"]), rep=_num(r["percent_reported"]))
+                t = {m: _num(v) for m, v in zip(g["measure"], g["median_months"], strict=True)}
+                pfs, os_ = t.get("PFS"), t.get("OS")
+                dk, dd, dp = _depth(g, label)
+            rows.append({
+                "ref": s.ref, "study": s.study, "disease": s.disease, "regimen": s.regimen,
+                "agent": s.agent, "partners": s.partners, "phase": s.phase, "setting": s.setting,
+                "design": s.design, "evidence_type": s.evidence_type,
+                "n_enrolled": s.n_enrolled, "n_evaluable": s.n_evaluable,
+                "cohort": c.cohort, "cohort_label": c.label, "n": _num(c.n),
+                "orr_count": orr["count"], "orr_denominator": orr["den"],
+                "orr_percent": orr["rep"] if orr["rep"] is not None else orr["pct"],
+                "orr_percent_reported": orr["rep"],
+                "depth": label if dk is not None or dp is not None else None,
+                "depth_count": dk, "depth_denominator": dd, "depth_percent": dp,
+                "median_pfs": pfs, "median_os": os_, "source": s.source,
+            })
+    frame = pd.DataFrame(rows, columns=HEADLINE_COLUMNS)
+    for col in ("ref", "n_enrolled", "n_evaluable", "n", "orr_count", "orr_denominator",
+                "depth_count", "depth_denominator"):
+        frame[col] = frame[col].astype("Int64")
+    for col in ("orr_percent", "orr_percent_reported", "depth_percent", "median_pfs", "median_os"):
+        frame[col] = frame[col].astype("float64")
+    return frame
+
+
+HEADLINE_COLUMNS = [
+    "ref", "study", "disease", "regimen", "agent", "partners", "phase", "setting", "design",
+    "evidence_type", "n_enrolled", "n_evaluable", "cohort", "cohort_label", "n", "orr_count",
+    "orr_denominator", "orr_percent", "orr_percent_reported", "depth", "depth_count",
+    "depth_denominator", "depth_percent", "median_pfs", "median_os", "source",
+]
+
+EVIDENCE_RANK = {"randomized phase 3": 0, "randomized phase 2": 1, "randomized": 2,
+                 "single-arm": 3, "phase 1": 4, "case report": 5, "preclinical": 6}
+
+
+def sort_rows(frame: pd.DataFrame, key: str) -> pd.DataFrame:
+    """Stable sort by a clinician's key; numbers descending where bigger is the question."""
+    if key not in SORT_KEYS:
+        raise UnknownName(f"unknown sort key '{key}'; known: {', '.join(SORT_KEYS)}")
+    spec = {"ref": ("ref", True), "study": ("study", True), "disease": ("disease", True),
+            "regimen": ("regimen", True), "phase": ("phase", True), "n": ("n", False),
+            "orr": ("orr_percent", False), "pfs": ("median_pfs", False),
+            "os": ("median_os", False)}
+    if key == "evidence":
+        rank = frame["design"].map(EVIDENCE_RANK).fillna(9)
+        order = sorted(range(len(frame)), key=lambda i: (rank.iloc[i], i))
+        return frame.iloc[order].reset_index(drop=True)
+    col, asc = spec[key]
+    return frame.sort_values([col, "ref", "study", "cohort"], ascending=[asc, True, True, True],
+                             kind="stable", na_position="last").reset_index(drop=True)
+
+
+# --- single studies, comparisons, catalogues, exports ----------------------------------------------
+
+
+def find_studies(ds: Dataset, key: str) -> list[str]:
+    """Study ids for a ref number (a ref may have several reports) or a study id."""
+    key = key.strip()
+    studies = ds.studies
+    if key.isdigit():
+        hits = sorted(studies.loc[studies["ref"] == int(key), "study"])
+        if hits:
+            return hits
+        refs = sorted({int(r) for r in studies["ref"].dropna()})
+        raise UnknownName(f"no study with ref {key}; refs: {', '.join(map(str, refs))}")
+    if key in set(studies["study"]):
+        return [key]
+    raise UnknownName(f"unknown study '{key}'; {suggest(key, studies['study'])}")
+
+
+def study_record(ds: Dataset, study: str) -> dict:
+    """One study's fields (derived ones included), cohorts, outcomes and safety rows."""
+    st = study_table(ds)
+    row = st[st["study"] == study].iloc[0]
+    from .render import _plain
+
+    fields = {k: _plain(v) for k, v in row.items()}
+    outcomes = outcome_table(ds)
+    outcomes = outcomes[outcomes["study"] == study].reset_index(drop=True)
+    cohorts = ds.cohorts[ds.cohorts["study"] == study].reset_index(drop=True)
+    ae = ds.adverse_events[ds.adverse_events["study"] == study].reset_index(drop=True)
+    return {"study": fields, "cohorts": cohorts, "outcomes": outcomes, "adverse_events": ae}
+
+
+def compare_frame(ds: Dataset, codes: list[str], disease: str | None = None,
+                  include_preclinical: bool = False) -> pd.DataFrame:
+    """Headline rows of every study of each regimen, in the order asked, each study its own row,
+    with a summary of the study's other cohorts (the best-documented subgroup first)."""
+    frames = []
+    for code in codes:
+        studies = filter_studies(ds, Filters(regimen=code, disease=disease))
+        if not include_preclinical:
+            studies = studies[studies["evidence_type"] != "preclinical"]
+        frames.append(headline(ds, studies))
+    frame = pd.concat(frames, ignore_index=True) if frames else pd.DataFrame(columns=HEADLINE_COLUMNS)
+    frame["other_cohorts"] = [_other_cohorts(ds, r.study, r.cohort) for r in frame.itertuples()]
+    return frame
+
+
+def _other_cohorts(ds: Dataset, study: str, headline_cohort: str) -> str | None:
+    outcomes = outcome_table(ds)
+    rows = outcomes[(outcomes["study"] == study) & (outcomes["cohort"] != headline_cohort)]
+    if rows.empty:
+        return None
+    labels = dict(zip(ds.cohorts.loc[ds.cohorts["study"] == study, "cohort"],
+                      ds.cohorts.loc[ds.cohorts["study"] == study, "label"], strict=True))
+    parts = []
+    ranked = sorted(rows.groupby("cohort", sort=False), key=lambda kv: -len(kv[1]))
+    for cohort, g in ranked:
+        bits = []
+        for r in g.itertuples():
+            if r.measure in TIME_MEASURES and _num(r.median_months) is not None:
+                bits.append(f"{r.measure} {r.median_months:g} mo")
+            elif _num(r.count_used) is not None and _num(r.denominator) is not None:
+                pct = _num(r.percent_reported)
+                pct = pct if pct is not None else _num(r.percent_calc)
+                bits.append(f"{r.measure} {r.count_used}/{r.denominator} ({pct:g}%)")
+            elif _num(r.percent_reported) is not None:
+                bits.append(f"{r.measure} {r.percent_reported:g}%")
+        if bits:
+            parts.append(f"{labels.get(cohort, cohort)}: {', '.join(bits)}")
+    return "; ".join(parts) or None
+
+
+def _count_by(studies: pd.DataFrame, column: str, split: bool = False) -> dict[str, tuple[int, str]]:
+    out: dict[str, list] = {}
+    for value, ref in zip(studies[column], studies["ref"], strict=True):
+        for v in (split_list(value) if split else [value]):
+            out.setdefault(v, []).append(ref)
+    return {k: (len(v), ", ".join(sorted({str(int(r)) for r in v if _num(r) is not None},
+                                          key=int))) for k, v in out.items()}
+
+
+def regimen_catalogue(ds: Dataset) -> pd.DataFrame:
+    res = Resolver(ds)
+    drug_class = {d: split_list(c) for d, c in zip(ds.drugs["drug"], ds.drugs["drug_class"],
+                                                   strict=True)}
+    counts = _count_by(ds.studies, "regimen")
+    rows = []
+    for r in ds.regimens.itertuples():
+        partners = split_list(r.partners)
+        classes = sorted({c for p in partners for c in drug_class.get(p, [])})
+        n, refs = counts.get(r.regimen, (0, ""))
+        rows.append({"regimen": r.regimen, "name": r.name, "agent": r.agent,
+                     "partners": LIST_SEP.join(partners) or None,
+                     "partner_classes": LIST_SEP.join(classes) or None,
+                     "aliases": r.aliases, "n_studies": n, "refs": refs or None})
+    del res
+    return pd.DataFrame(rows, columns=["regimen", "name", "agent", "partners", "partner_classes",
+                                       "aliases", "n_studies", "refs"])
+
+
+def disease_catalogue(ds: Dataset) -> pd.DataFrame:
+    res = Resolver(ds)
+    studies = ds.studies
+    rows = []
+    for d in ds.diseases.itertuples():
+        codes = res.disease_codes(d.disease)
+        mask = studies["disease"].map(lambda v, c=codes: bool(c & set(split_list(v))))
+        refs = sorted({int(r) for r in studies.loc[mask, "ref"].dropna()})
+        rows.append({"disease": d.disease, "name": d.name, "parent": d.parent,
+                     "includes": LIST_SEP.join(sorted(codes - {d.disease})) or None,
+                     "n_studies": int(mask.sum()), "refs": ", ".join(map(str, refs)) or None})
+    return pd.DataFrame(rows, columns=["disease", "name", "parent", "includes", "n_studies", "refs"])
+
+
+def agent_catalogue(ds: Dataset) -> pd.DataFrame:
+    res = Resolver(ds)
+    drugs = ds.drugs.set_index("drug")
+    counts = _count_by(ds.studies, "agent")
+    rows = []
+    for a in res.agents():
+        n, refs = counts.get(a, (0, ""))
+        regs = sorted(set(ds.studies.loc[ds.studies["agent"] == a, "regimen"]))
+        rows.append({"agent": a, "aliases": drugs.at[a, "aliases"],
+                     "generation": drugs.at[a, "generation"], "n_studies": n,
+                     "regimens": LIST_SEP.join(regs) or None, "refs": refs or None})
+    frame = pd.DataFrame(rows, columns=["agent", "aliases", "generation", "n_studies", "regimens",
+                                        "refs"])
+    return frame.sort_values(["n_studies", "agent"], ascending=[False, True], kind="stable")
+
+
+def export_table(ds: Dataset, table: str) -> pd.DataFrame:
+    """A table as stored, plus the derived columns other tools rely on."""
+    if table == "studies":
+        return study_table(ds)
+    if table == "outcomes":
+        return outcome_table(ds, derive_orr=False)
+    if table == "regimens":
+        return regimen_catalogue(ds)
+    if table in ("cohorts",):
+        refs = dict(zip(ds.studies["study"], ds.studies["ref"], strict=True))
+        frame = ds.cohorts.copy()
+        frame.insert(0, "ref", pd.array([refs.get(s) for s in frame["study"]], dtype="Int64"))
+        return frame
+    return getattr(ds, table).copy()

@@ -1,0 +1,119 @@
+"""The one place that turns a frame into table / plain / markdown / csv / tsv / json / jsonl.
+
+Machine formats carry numbers as numbers and missing values as empty (CSV) or null (JSON);
+the terminal table may show a compact, human view of the same rows.
+"""
+
+from __future__ import annotations
+
+import json
+import math
+import os
+import sys
+from collections.abc import Callable
+from typing import IO
+
+import pandas as pd
+
+FORMATS = ("table", "plain", "markdown", "csv", "tsv", "json", "jsonl")
+MISSING = "–"
+
+
+def default_format(stream: IO | None = None) -> str:
+    """A rich table on a terminal, CSV when piped (gh and csvkit do the same)."""
+    stream = stream or sys.stdout
+    return "table" if stream.isatty() else "csv"
+
+
+def _plain(value):
+    """A JSON-ready Python value: NA -> None, numpy scalars -> int/float/bool."""
+    if value is None or value is pd.NA:
+        return None
+    if isinstance(value, float) and math.isnan(value):
+        return None
+    if hasattr(value, "item"):
+        value = value.item()
+        if isinstance(value, float) and math.isnan(value):
+            return None
+    return value
+
+
+def records(frame: pd.DataFrame) -> list[dict]:
+    cols = list(frame.columns)
+    return [{c: _plain(v) for c, v in zip(cols, row, strict=True)}
+            for row in frame.itertuples(index=False, name=None)]
+
+
+def cell(value) -> str:
+    """A human cell: 9.0 -> '9', 27.6 -> '27.6', missing -> '–'."""
+    value = _plain(value)
+    if value is None:
+        return MISSING
+    if isinstance(value, bool):
+        return "yes" if value else "no"
+    if isinstance(value, float):
+        return f"{value:g}" if abs(value) < 1e6 else f"{value:.6g}"
+    return str(value)
+
+
+def render(
+    frame: pd.DataFrame,
+    fmt: str | None = None,
+    *,
+    title: str | None = None,
+    notes: list[str] | None = None,
+    warnings: list[str] | None = None,
+    view: Callable[[pd.DataFrame], pd.DataFrame] | None = None,
+    stream: IO | None = None,
+) -> None:
+    """Write frame in fmt. `view` gives the human columns for table/plain/markdown. Notes are
+    captions of a human table; warnings are too, and go to stderr with machine formats, so
+    pipes get clean data and a reader still gets the caveat."""
+    stream = stream or sys.stdout
+    fmt = fmt or default_format(stream)
+    warnings = warnings or []
+    notes = [*warnings, *(notes or [])]
+    if fmt in ("csv", "tsv"):
+        frame.to_csv(stream, index=False, sep="," if fmt == "csv" else "\t", lineterminator="\n")
+    elif fmt == "json":
+        json.dump(records(frame), stream, ensure_ascii=False, indent=1)
+        stream.write("\n")
+    elif fmt == "jsonl":
+        for rec in records(frame):
+            stream.write(json.dumps(rec, ensure_ascii=False) + "\n")
+    else:
+        shown = view(frame) if view else frame
+        if fmt == "table":
+            _rich_table(shown, title, notes, stream)
+            return
+        from tabulate import tabulate
+
+        rows = [[cell(v) for v in row] for row in shown.itertuples(index=False, name=None)]
+        tablefmt = "github" if fmt == "markdown" else "plain"
+        if title:
+            stream.write(f"{'## ' if fmt == 'markdown' else ''}{title}\n\n")
+        stream.write(tabulate(rows, headers=list(shown.columns), tablefmt=tablefmt,
+                              disable_numparse=True) + "\n")
+        for n in notes:
+            stream.write(f"\n{'> ' if fmt == 'markdown' else ''}{n}\n")
+        return
+    for w in warnings:
+        sys.stderr.write(f"note: {w}\n")
+
+
+def _rich_table(frame: pd.DataFrame, title, notes, stream) -> None:
+    from rich import box
+    from rich.console import Console
+    from rich.table import Table
+
+    console = Console(file=stream, no_color=bool(os.environ.get("NO_COLOR")) or None,
+                      highlight=False, soft_wrap=False,
+                      width=None if stream.isatty() else int(os.environ.get("COLUMNS", 160)))
+    table = Table(title=title, box=box.SIMPLE_HEAVY, show_lines=False,
+                  caption="\n".join(notes) if notes else None, caption_justify="left")
+    for col in frame.columns:
+        numeric = pd.api.types.is_numeric_dtype(frame[col].dtype)
+        table.add_column(str(col), justify="right" if numeric else "left", overflow="fold")
+    for row in frame.itertuples(index=False, name=None):
+        table.add_row(*[cell(v) for v in row])
+    console.print(table)
