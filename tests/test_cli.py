@@ -22,7 +22,7 @@ def refs(rows) -> list[int]:
 
 def test_list_myeloma_rows_and_figures():
     rows = run_csv("list", "--disease", "MM")
-    assert refs(rows) == [11, 12, 13, 14, 15, 16, 17, 18, 19, 20, 21]
+    assert refs(rows) == [10, 11, 12, 13, 14, 15, 16, 17, 18, 19, 20, 21]
     svd = next(r for r in rows if r["regimen"] == "SVd")
     assert (svd["orr_count"], svd["orr_denominator"], svd["orr_percent"]) == ("25", "40", "63.0")
     assert (svd["depth"], svd["depth_count"], svd["median_pfs"]) == ("≥VGPR", "12", "9.0")
@@ -224,10 +224,10 @@ def test_diseases_and_agents():
     assert d["AML"]["n_studies"] == "7"
     a = {r["agent"]: r for r in run_csv("agents")}
     assert a["eltanexor"]["n_studies"] == "1" and a["eltanexor"]["generation"] == "second"
-    assert a["selinexor"]["n_studies"] == "23"
+    assert a["selinexor"]["n_studies"] == "24"
 
 
-@pytest.mark.parametrize("table,count", [("studies", 24), ("outcomes", 84), ("adverse_events", 26),
+@pytest.mark.parametrize("table,count", [("studies", 25), ("outcomes", 84), ("adverse_events", 26),
                                          ("regimens", 15)])
 def test_export_tables(table, count):
     rows = run_json("export", table)
@@ -295,7 +295,7 @@ def test_version_and_help_examples():
 def test_installed_script_from_another_folder(tmp_path):
     p = sh("list", "--disease", "MM", "--format", "csv", cwd=tmp_path)
     rows = list(csv.DictReader(io.StringIO(p.stdout)))
-    assert len(rows) == 11 and p.stderr == ""
+    assert len(rows) == 12 and p.stderr == ""
 
 
 def test_module_entry_point(tmp_path):

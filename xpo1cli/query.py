@@ -667,7 +667,7 @@ def agent_catalogue(ds: Dataset) -> pd.DataFrame:
     rows = []
     for a in res.agents():
         n, refs = counts.get(a, (0, ""))
-        regs = sorted(set(ds.studies.loc[ds.studies["agent"] == a, "regimen"]))
+        regs = sorted(set(ds.studies.loc[ds.studies["agent"] == a, "regimen"].dropna()))
         rows.append({"agent": a, "aliases": drugs.at[a, "aliases"],
                      "generation": drugs.at[a, "generation"], "n_studies": n,
                      "regimens": LIST_SEP.join(regs) or None, "refs": refs or None})
