@@ -91,6 +91,7 @@ def differences(ds=None) -> list[dict]:
 
     mine = outcome_table(ds, derive_orr=False).set_index(["study", "cohort", "measure"])
     matched = set()
+    sizes = dict(zip(zip(ds.cohorts["study"], ds.cohorts["cohort"], strict=True), ds.cohorts["n"], strict=True))
     for r in _rows(HERE / "second-extraction" / "outcomes.csv"):
         study = _study_key(ds, r["ref"], r["population_n"])
         cohort = _cohort_key(ds, study, r["population"], r["population_n"]) if study else None
@@ -101,9 +102,11 @@ def differences(ds=None) -> list[dict]:
             continue
         matched.add(key)
         if r["population"] in LABELS and cohort != LABELS[r["population"]]:
-            out.append(dict(key="/".join(key), field="population", ours=cohort, theirs=r["population"]))
-        elif r["population_n"] and _value(ds.cohorts.set_index(["study", "cohort"]).at[(study, cohort), "n"]) != _value(r["population_n"]):
-            out.append(dict(key="/".join(key), field="population", ours=cohort, theirs=f"{r['population']} (n={r['population_n']})"))
+            out.append(dict(key="/".join(key), field="population", ours=cohort,
+                            theirs=r["population"]))
+        elif r["population_n"] and _value(sizes.get((study, cohort))) != _value(r["population_n"]):
+            out.append(dict(key="/".join(key), field="population", ours=cohort,
+                            theirs=f"{r['population']} (n={r['population_n']})"))
         for f in OUTCOME_FIELDS:
             a, b = _value(mine.at[key, f]), _value(r[f])
             if a != b:
