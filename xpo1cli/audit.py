@@ -19,9 +19,14 @@ def _finding(ref, study, cohort, measure, check, reported, computed, detail) -> 
                     [ref, study, cohort, measure, check, reported, computed, detail], strict=True))
 
 
-def audit(ds: Dataset) -> pd.DataFrame:
-    """Every internal inconsistency of the dataset's figures, in a stable order."""
+def audit(ds: Dataset, studies: set[str] | None = None) -> pd.DataFrame:
+    """Every internal inconsistency of the dataset's figures (of the given studies), in a stable
+    order."""
     out = outcome_table(ds, derive_orr=False)
+    coh = ds.cohorts
+    if studies is not None:
+        out = out[out["study"].isin(studies)]
+        coh = coh[coh["study"].isin(studies)]
     refs = dict(zip(ds.studies["study"], ds.studies["ref"], strict=True))
     found: list[dict] = []
 
@@ -85,7 +90,6 @@ def audit(ds: Dataset) -> pd.DataFrame:
 
     # 5. populations: a cohort within its parent; disjoint subgroups within the parent together;
     #    an outcome's denominator within its cohort.
-    coh = ds.cohorts
     size = {(s, c): _num(n) for s, c, n in zip(coh["study"], coh["cohort"], coh["n"], strict=True)}
     for r in coh.itertuples():
         n, parent_n = _num(r.n), size.get((r.study, r.parent)) if isinstance(r.parent, str) else None
@@ -113,3 +117,12 @@ def audit(ds: Dataset) -> pd.DataFrame:
     frame["computed"] = frame["computed"].astype(str)
     return frame.sort_values(["ref", "study", "cohort", "measure", "check"], kind="stable",
                              na_position="last").reset_index(drop=True)
+
+
+def cohort_flags(ds: Dataset, studies: set[str]) -> dict[tuple[str, str], str]:
+    """(study, cohort) -> a short warning naming the audit findings on it, for the views."""
+    found = audit(ds, studies)
+    flags: dict[tuple[str, str], list[str]] = {}
+    for r in found.itertuples():
+        flags.setdefault((r.study, r.cohort), []).append(f"{r.measure}: {r.check}")
+    return {k: "; ".join(v) for k, v in flags.items()}

@@ -53,6 +53,13 @@ def guarded(func):
             fail(str(exc).strip("'\""), EXIT_USAGE)
         except DataError as exc:
             fail(f"invalid dataset: {exc}", EXIT_DATA)
+        except (typer.Exit, typer.Abort, KeyboardInterrupt, BrokenPipeError):
+            raise
+        except Exception as exc:  # a bug: one line for the user, the traceback on request
+            if os.environ.get("XPO1_DEBUG"):
+                raise
+            fail(f"internal error: {type(exc).__name__}: {exc} (set XPO1_DEBUG=1 for the traceback)",
+                 EXIT_DATA)
 
     return wrapper
 
@@ -217,9 +224,10 @@ def _list_view(frame):
             "cohort": r.cohort, "n": r.n,
             "ORR": _pct(_plain(r.orr_count), _plain(r.orr_denominator), _plain(r.orr_percent)),
             "depth": depth, "PFS mo": r.median_pfs, "OS mo": r.median_os,
+            "⚠": "audit" if isinstance(r.audit, str) else "",
         })
     return pd.DataFrame(rows, columns=["ref", "study", "disease", "regimen", "phase", "setting",
-                                       "cohort", "n", "ORR", "depth", "PFS mo", "OS mo"])
+                                       "cohort", "n", "ORR", "depth", "PFS mo", "OS mo", "⚠"])
 
 
 @app.command("list")
@@ -236,14 +244,16 @@ def list_studies(
 
     Example: xpo1 list --disease MM --partner "proteasome inhibitor" --sort orr
     """
-    from .query import filter_studies, headline, sort_rows
+    from .query import filter_studies
+    from .views import headline, sort_rows
 
     ds = load()
     studies = filter_studies(ds, filters(disease, agent, partner, regimen, phase, setting, kind,
                                          min_n))
     frame = sort_rows(headline(ds, studies, all_cohorts=cohorts), sort)
     notes = ["ORR and depth show count/denominator (percentage as printed, else computed); "
-             "'xpo1 show REF' gives every figure with its source."]
+             "'xpo1 show REF' gives every figure with its source.",
+             "⚠ audit: a printed figure disagrees with its counts; 'xpo1 audit' says which."]
     output(frame, fmt, title="XPO1-inhibitor studies", notes=notes, view=_list_view)
 
 
@@ -333,7 +343,8 @@ def compare(
 
     Example: xpo1 compare SVd SPd
     """
-    from .query import Resolver, compare_frame
+    from .query import Resolver
+    from .views import compare_frame
 
     if len(regimens) < 2:
         fail("compare needs at least two regimens, e.g. xpo1 compare SVd SPd")
@@ -485,3 +496,196 @@ def validate_cmd(
         output(frame, fmt, title=f"{len(problems)} problem(s)")
         raise typer.Exit(1)
     typer.echo("valid: every table matches the schema", err=True)
+
+
+# --- the three clinical views ---------------------------------------------------------------------
+
+CiMethod = Annotated[str, typer.Option("--ci", help="exact (Clopper–Pearson) or wilson")]
+Level = Annotated[float, typer.Option("--level", help="confidence level, e.g. 0.95 or 0.90")]
+
+
+def _rate(n, pct, lo=None, hi=None) -> str:
+    from .render import MISSING, _plain, cell
+
+    n, pct, lo, hi = (_plain(x) for x in (n, pct, lo, hi))
+    if n is None and pct is None:
+        return "NR"
+    text = f"{cell(n)}" if n is not None else MISSING
+    if pct is not None:
+        text += f" ({cell(pct)}%)"
+    if lo is not None and hi is not None:
+        text += f" [{cell(lo)}–{cell(hi)}]"
+    return text
+
+
+def _response_view(frame):
+    import pandas as pd
+
+    from .views import ALL_RESPONSE, CATEGORIES, _key
+
+    shown = []
+    for m in ALL_RESPONSE:
+        k = _key(m)
+        if f"{k}_n" in frame and (frame[f"{k}_n"].notna() | frame[f"{k}_pct"].notna()).any():
+            shown.append((m, k))
+    out = pd.DataFrame({"ref": frame["ref"], "study": frame["study"], "cohort": frame["cohort"],
+                        "n eval": frame["denominator"],
+                        "⚠": ["audit" if isinstance(a, str) else "" for a in frame["audit"]]})
+    for m, k in shown:
+        if m in CATEGORIES:
+            out[m] = [_rate(a, b) for a, b in zip(frame[f"{k}_n"], frame[f"{k}_pct"], strict=True)]
+        else:
+            out[m.replace("_", "/")] = [
+                _rate(a, b, c, d) for a, b, c, d in zip(frame[f"{k}_n"], frame[f"{k}_pct"],
+                                                        frame[f"{k}_ci_low"], frame[f"{k}_ci_high"],
+                                                        strict=True)]
+    return out
+
+
+@app.command("response")
+@guarded
+def response_cmd(
+    disease: Disease = None, agent: Agent = None, partner: Partner = None, regimen: Regimen = None,
+    phase: Phase = None, setting: Setting = None, kind: Kind = None, min_n: MinN = None,
+    measure: Annotated[str | None, typer.Option(
+        "--measure", "-m", help="narrow to one measure: sCR CR CRi VGPR PR MR SD PD ORR CR_CRi CBR "
+        "DCR ≥VGPR (or ge_vgpr) ≥CR (ge_cr)")] = None,
+    ci: CiMethod = "exact", level: Level = 0.95, fmt: Fmt = None,
+) -> None:
+    """Response by study cohort: every category the source reports as count and %, ORR and the
+    depth summaries of the disease with confidence intervals. NR = not reported (never zero).
+
+    Example: xpo1 response --disease MM --partner bortezomib
+    """
+    from .query import filter_studies
+    from .stats import CI_METHODS, check_level
+    from .views import response_table
+
+    if ci not in CI_METHODS:
+        fail(f"unknown interval method '{ci}'; known: {', '.join(CI_METHODS)}")
+    try:
+        check_level(level)
+    except ValueError as exc:
+        fail(str(exc))
+    ds = load()
+    studies = filter_studies(ds, filters(disease, agent, partner, regimen, phase, setting, kind, min_n))
+    frame = response_table(ds, studies, measure=measure, method=ci, level=level)
+    name = "Clopper–Pearson exact" if ci == "exact" else "Wilson"
+    output(frame, fmt, title="Response", view=_response_view, notes=[
+        f"[lo–hi]: {level:.0%} {name} interval, computed here (the review gives none). "
+        "Percentages as printed; counts derived from listed categories or a printed percentage "
+        "are marked in the *_basis columns of --format csv/json. NR: not reported.",
+        "⚠ audit: the printed figures of this cohort disagree with each other; see 'xpo1 audit'."])
+
+
+@app.command("survival")
+@guarded
+def survival_cmd(
+    disease: Disease = None, agent: Agent = None, partner: Partner = None, regimen: Regimen = None,
+    phase: Phase = None, setting: Setting = None, kind: Kind = None, min_n: MinN = None,
+    measure: Annotated[str | None, typer.Option("--measure", "-m", help="PFS, OS, DOR or TTR")] = None,
+    sort: Annotated[str, typer.Option("--sort", help="ref or median")] = "ref",
+    chart: Annotated[bool, typer.Option("--chart", help="draw the medians as bars")] = False,
+    fmt: Fmt = None,
+) -> None:
+    """Median PFS, OS, duration of and time to response by study cohort, with ranges where
+    reported, including responder vs non-responder splits.
+
+    Example: xpo1 survival --disease AML --measure OS --chart
+    """
+    from .query import filter_studies
+    from .views import survival_table
+
+    if sort not in ("ref", "median"):
+        fail(f"unknown sort key '{sort}'; known: ref, median")
+    ds = load()
+    studies = filter_studies(ds, filters(disease, agent, partner, regimen, phase, setting, kind, min_n))
+    frame = survival_table(ds, studies, measure=measure)
+    if sort == "median":
+        frame = frame.sort_values(["median_months", "ref", "study", "cohort"],
+                                  ascending=[False, True, True, True], kind="stable",
+                                  na_position="last").reset_index(drop=True)
+    if chart:
+        from .render import bars
+
+        if fmt not in (None, "table", "plain"):
+            fail("--chart draws text bars; use it without --format (or with table/plain)")
+        if len(frame) == 0:
+            typer.echo("xpo1: no matching rows", err=True)
+            return
+        labels = frame.assign(label=[f"ref {r.ref} {r.regimen} · {r.cohort_label}"
+                                     for r in frame.itertuples()])
+        bars(labels.sort_values(["measure", "ref", "study"], kind="stable") if sort == "ref"
+             else labels.sort_values(["measure", "median_months"], ascending=[True, False],
+                                     kind="stable"),
+             "label", "median_months", group="measure")
+        typer.echo("Medians in months as reported; a range-only figure (e.g. the longest response) "
+                   "shows as not reported. Bars are not comparable across different populations.")
+        return
+    output(frame, fmt, title="Survival and durations (months)", view=_survival_view)
+
+
+def _survival_view(frame):
+    import pandas as pd
+
+    from .render import _plain, cell
+
+    def rng(lo, hi):
+        lo, hi = _plain(lo), _plain(hi)
+        if lo is None and hi is None:
+            return "–"
+        return f"{cell(lo) if lo is not None else '?'}–{cell(hi)}"
+
+    return pd.DataFrame({
+        "ref": frame["ref"], "study": frame["study"], "cohort": frame["cohort_label"],
+        "n": frame["n"], "measure": frame["measure"], "median": frame["median_months"],
+        "range": [rng(a, b) for a, b in zip(frame["range_low"], frame["range_high"], strict=True)],
+        "note": frame["note"]})
+
+
+@app.command("toxicity")
+@guarded
+def toxicity_cmd(
+    disease: Disease = None, agent: Agent = None, partner: Partner = None, regimen: Regimen = None,
+    phase: Phase = None, setting: Setting = None, kind: Kind = None, min_n: MinN = None,
+    category: Annotated[str | None, typer.Option(
+        "--category", "-c", help="gastrointestinal, haematological, neurological, infection, "
+        "hepatic, metabolic")] = None,
+    row_kind: Annotated[str | None, typer.Option(
+        "--kind", help="adverse_event, mitigation, dose_finding, cns_penetration")] = None,
+    fmt: Fmt = None,
+) -> None:
+    """The adverse-event profile by category, its mitigations, dose findings and the selinexor vs
+    eltanexor CNS contrast. Incidences are shown only where the source gives numbers.
+
+    Example: xpo1 toxicity --category gastrointestinal
+    """
+    from .query import Resolver, filter_studies
+    from .views import toxicity_table
+
+    ds = load()
+    studies = filter_studies(ds, filters(disease, None, partner, regimen, phase, setting, kind, min_n))
+    agent_name = Resolver(ds).agent(agent) if agent else None
+    frame = toxicity_table(ds, studies, agent=agent_name, category=category, kind=row_kind)
+    output(frame, fmt, title="Toxicity and safety", view=_toxicity_view, notes=[
+        "scope: class = all XPO1 inhibitors; agent = one drug; study = one study's finding. "
+        "'not quantified' means the source names the event without a rate."])
+
+
+def _toxicity_view(frame):
+    import pandas as pd
+
+    from .render import _plain, cell
+
+    def incidence(r):
+        c, n, p = _plain(r.count), _plain(r.n), _plain(r.percent_reported)
+        if c is None and p is None:
+            return "not quantified"
+        return _rate(c, p if p is not None else _plain(r.percent_calc)) + (f" of {cell(n)}" if n else "")
+
+    return pd.DataFrame({
+        "kind": frame["kind"].str.replace("_", " "), "category": frame["category"],
+        "term": frame["term"], "scope": frame["scope"], "agent": frame["agent"],
+        "grade": frame["grade"], "incidence": [incidence(r) for r in frame.itertuples()],
+        "finding": frame["statement"],
+        "ref": [cell(r) if _plain(r) is not None else "–" for r in frame["ref"]]})

@@ -57,7 +57,6 @@ CLASS_ALIASES = {
     "flt3": "FLT3 inhibitor",
     "anthracyclines": "anthracycline",
 }
-SORT_KEYS = ("ref", "study", "disease", "regimen", "phase", "n", "orr", "pfs", "os", "evidence")
 
 
 def norm(text: str) -> str:
@@ -434,119 +433,7 @@ def outcome_table(ds: Dataset, derive_orr: bool = True) -> pd.DataFrame:
     return out
 
 
-# --- headline rows ------------------------------------------------------------------------------
-
-DEPTH = {"MM": "≥VGPR", "WM": "≥VGPR", "AML": "CR/CRi", "MDS": "CR/CRi",
-         "NHL": "CR", "DLBCL": "CR", "MCL": "CR"}
-DEPTH_PARTS = {"≥VGPR": ("sCR", "CR", "VGPR"), "CR/CRi": ("CR", "CRi"), "CR": ("sCR", "CR")}
-
-
-def depth_label(disease) -> str | None:
-    """The depth-of-response summary clinicians read in this disease."""
-    codes = split_list(disease)
-    return DEPTH.get(codes[0]) if codes else None
-
-
-def _depth(g: pd.DataFrame, label: str | None) -> tuple[int | None, int | None, float | None]:
-    """Count, denominator and % of the depth summary from a cohort's outcome rows."""
-    if label is None:
-        return None, None, None
-    by = {m: r for m, r in zip(g["measure"], g.itertuples(), strict=True)}
-    if label == "CR/CRi" and "CR_CRi" in by:
-        r = by["CR_CRi"]
-        return _num(r.count_used), _num(r.denominator), _num(r.percent_reported) or _num(r.percent_calc)
-    parts = DEPTH_PARTS[label]
-    shallowest = parts[-1]
-    if shallowest not in by or _num(by[shallowest].count_used) is None:
-        return None, None, None
-    if by[shallowest].count_basis == "from percentage":
-        return None, None, None
-    den = _num(by[shallowest].denominator)
-    k = sum(int(by[m].count_used) for m in parts
-            if m in by and _num(by[m].count_used) is not None and _num(by[m].denominator) == den)
-    if len(parts) == 1 or shallowest == "CR":
-        r = by[shallowest]
-        pct = _num(r.percent_reported)
-        return k, den, pct if pct is not None else round(100 * k / den, 1)
-    return k, den, round(100 * k / den, 1) if den else None
-
-
-def headline(ds: Dataset, studies: pd.DataFrame, all_cohorts: bool = False) -> pd.DataFrame:
-    """One row per study (its headline cohort), or per cohort: n, ORR, depth, median PFS/OS."""
-    outcomes = outcome_table(ds)
-    by_cohort = {k: g for k, g in outcomes.groupby(["study", "cohort"], sort=False)}
-    cohorts = ds.cohorts
-    rows = []
-    for s in studies.itertuples():
-        sc = cohorts[cohorts["study"] == s.study]
-        if not all_cohorts:
-            sc = sc[sc["headline"].astype(bool)]
-        for c in sc.itertuples():
-            g = by_cohort.get((s.study, c.cohort))
-            orr = dict(count=None, den=None, pct=None, rep=None)
-            pfs = os_ = None
-            label = depth_label(s.disease)
-            dk = dd = dp = None
-            if g is not None:
-                o = g[g["measure"] == "ORR"]
-                if len(o):
-                    r = o.iloc[0]
-                    orr = dict(count=_num(r["count_used"]), den=_num(r["denominator"]),
-                               pct=_num(r["percent_calc"]), rep=_num(r["percent_reported"]))
-                t = {m: _num(v) for m, v in zip(g["measure"], g["median_months"], strict=True)}
-                pfs, os_ = t.get("PFS"), t.get("OS")
-                dk, dd, dp = _depth(g, label)
-            rows.append({
-                "ref": s.ref, "study": s.study, "disease": s.disease, "regimen": s.regimen,
-                "agent": s.agent, "partners": s.partners, "phase": s.phase, "setting": s.setting,
-                "design": s.design, "evidence_type": s.evidence_type,
-                "n_enrolled": s.n_enrolled, "n_evaluable": s.n_evaluable,
-                "cohort": c.cohort, "cohort_label": c.label, "n": _num(c.n),
-                "orr_count": orr["count"], "orr_denominator": orr["den"],
-                "orr_percent": orr["rep"] if orr["rep"] is not None else orr["pct"],
-                "orr_percent_reported": orr["rep"],
-                "depth": label if dk is not None or dp is not None else None,
-                "depth_count": dk, "depth_denominator": dd, "depth_percent": dp,
-                "median_pfs": pfs, "median_os": os_, "source": s.source,
-            })
-    frame = pd.DataFrame(rows, columns=HEADLINE_COLUMNS)
-    for col in ("ref", "n_enrolled", "n_evaluable", "n", "orr_count", "orr_denominator",
-                "depth_count", "depth_denominator"):
-        frame[col] = frame[col].astype("Int64")
-    for col in ("orr_percent", "orr_percent_reported", "depth_percent", "median_pfs", "median_os"):
-        frame[col] = frame[col].astype("float64")
-    return frame
-
-
-HEADLINE_COLUMNS = [
-    "ref", "study", "disease", "regimen", "agent", "partners", "phase", "setting", "design",
-    "evidence_type", "n_enrolled", "n_evaluable", "cohort", "cohort_label", "n", "orr_count",
-    "orr_denominator", "orr_percent", "orr_percent_reported", "depth", "depth_count",
-    "depth_denominator", "depth_percent", "median_pfs", "median_os", "source",
-]
-
-EVIDENCE_RANK = {"randomized phase 3": 0, "randomized phase 2": 1, "randomized": 2,
-                 "single-arm": 3, "phase 1": 4, "case report": 5, "preclinical": 6}
-
-
-def sort_rows(frame: pd.DataFrame, key: str) -> pd.DataFrame:
-    """Stable sort by a clinician's key; numbers descending where bigger is the question."""
-    if key not in SORT_KEYS:
-        raise UnknownName(f"unknown sort key '{key}'; known: {', '.join(SORT_KEYS)}")
-    spec = {"ref": ("ref", True), "study": ("study", True), "disease": ("disease", True),
-            "regimen": ("regimen", True), "phase": ("phase", True), "n": ("n", False),
-            "orr": ("orr_percent", False), "pfs": ("median_pfs", False),
-            "os": ("median_os", False)}
-    if key == "evidence":
-        rank = frame["design"].map(EVIDENCE_RANK).fillna(9)
-        order = sorted(range(len(frame)), key=lambda i: (rank.iloc[i], i))
-        return frame.iloc[order].reset_index(drop=True)
-    col, asc = spec[key]
-    return frame.sort_values([col, "ref", "study", "cohort"], ascending=[asc, True, True, True],
-                             kind="stable", na_position="last").reset_index(drop=True)
-
-
-# --- single studies, comparisons, catalogues, exports ----------------------------------------------
+# --- single studies, catalogues, exports ----------------------------------------------
 
 
 def find_studies(ds: Dataset, key: str) -> list[str]:
@@ -576,46 +463,6 @@ def study_record(ds: Dataset, study: str) -> dict:
     cohorts = ds.cohorts[ds.cohorts["study"] == study].reset_index(drop=True)
     ae = ds.adverse_events[ds.adverse_events["study"] == study].reset_index(drop=True)
     return {"study": fields, "cohorts": cohorts, "outcomes": outcomes, "adverse_events": ae}
-
-
-def compare_frame(ds: Dataset, codes: list[str], disease: str | None = None,
-                  include_preclinical: bool = False) -> pd.DataFrame:
-    """Headline rows of every study of each regimen, in the order asked, each study its own row,
-    with a summary of the study's other cohorts (the best-documented subgroup first)."""
-    frames = []
-    for code in codes:
-        studies = filter_studies(ds, Filters(regimen=code, disease=disease))
-        if not include_preclinical:
-            studies = studies[studies["evidence_type"] != "preclinical"]
-        frames.append(headline(ds, studies))
-    frame = pd.concat(frames, ignore_index=True) if frames else pd.DataFrame(columns=HEADLINE_COLUMNS)
-    frame["other_cohorts"] = [_other_cohorts(ds, r.study, r.cohort) for r in frame.itertuples()]
-    return frame
-
-
-def _other_cohorts(ds: Dataset, study: str, headline_cohort: str) -> str | None:
-    outcomes = outcome_table(ds)
-    rows = outcomes[(outcomes["study"] == study) & (outcomes["cohort"] != headline_cohort)]
-    if rows.empty:
-        return None
-    labels = dict(zip(ds.cohorts.loc[ds.cohorts["study"] == study, "cohort"],
-                      ds.cohorts.loc[ds.cohorts["study"] == study, "label"], strict=True))
-    parts = []
-    ranked = sorted(rows.groupby("cohort", sort=False), key=lambda kv: -len(kv[1]))
-    for cohort, g in ranked:
-        bits = []
-        for r in g.itertuples():
-            if r.measure in TIME_MEASURES and _num(r.median_months) is not None:
-                bits.append(f"{r.measure} {r.median_months:g} mo")
-            elif _num(r.count_used) is not None and _num(r.denominator) is not None:
-                pct = _num(r.percent_reported)
-                pct = pct if pct is not None else _num(r.percent_calc)
-                bits.append(f"{r.measure} {r.count_used}/{r.denominator} ({pct:g}%)")
-            elif _num(r.percent_reported) is not None:
-                bits.append(f"{r.measure} {r.percent_reported:g}%")
-        if bits:
-            parts.append(f"{labels.get(cohort, cohort)}: {', '.join(bits)}")
-    return "; ".join(parts) or None
 
 
 def _count_by(studies: pd.DataFrame, column: str, split: bool = False) -> dict[str, tuple[int, str]]:

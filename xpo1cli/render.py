@@ -117,3 +117,28 @@ def _rich_table(frame: pd.DataFrame, title, notes, stream) -> None:
     for row in frame.itertuples(index=False, name=None):
         table.add_row(*[cell(v) for v in row])
     console.print(table)
+
+
+def bars(frame: pd.DataFrame, label: str, value: str, group: str | None = None,
+         stream: IO | None = None, width: int = 40, unit: str = "mo") -> None:
+    """A terminal bar chart: one line per row, bars scaled to the largest value, missing shown
+    as 'not reported'. Unicode eighth-blocks give sub-character resolution."""
+    stream = stream or sys.stdout
+    values = [_plain(v) for v in frame[value]]
+    top = max((v for v in values if v is not None), default=0) or 1
+    labels = [str(x) for x in frame[label]]
+    pad = max((len(x) for x in labels), default=0)
+    blocks = " ▏▎▍▌▋▊▉█"
+    last_group = None
+    for i, (lab, v) in enumerate(zip(labels, values, strict=True)):
+        if group is not None:
+            g = frame[group].iloc[i]
+            if g != last_group:
+                stream.write(f"{g}\n")
+                last_group = g
+        if v is None:
+            stream.write(f"  {lab:<{pad}}  not reported\n")
+            continue
+        eighths = round(v / top * width * 8)
+        bar = "█" * (eighths // 8) + (blocks[eighths % 8] if eighths % 8 else "")
+        stream.write(f"  {lab:<{pad}}  {bar} {v:g} {unit}\n")

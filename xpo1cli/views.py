@@ -1,0 +1,367 @@
+"""The views a clinician reads: headline rows, comparisons, response, survival and toxicity
+tables. Pure functions of the dataset and the query layer; no printing."""
+
+from __future__ import annotations
+
+import pandas as pd
+
+from .data import Dataset
+from .query import (
+    CATEGORIES,
+    COMPOSITES,
+    TIME_MEASURES,
+    Filters,
+    UnknownName,
+    _num,
+    filter_studies,
+    outcome_table,
+    split_list,
+)
+
+SORT_KEYS = ("ref", "study", "disease", "regimen", "phase", "n", "orr", "pfs", "os", "evidence")
+
+# --- headline rows ------------------------------------------------------------------------------
+
+DEPTH = {"MM": ("≥VGPR", "≥CR"), "WM": ("≥VGPR", "≥CR"), "AML": ("CR/CRi",), "MDS": ("CR/CRi",),
+         "NHL": ("CR",), "DLBCL": ("CR",), "MCL": ("CR",)}
+DEPTH_PARTS = {"≥VGPR": ("sCR", "CR", "VGPR"), "≥CR": ("sCR", "CR"), "CR/CRi": ("CR", "CRi"),
+               "CR": ("CR",)}
+DEPTH_STORED = {"CR/CRi": "CR_CRi", "CR": "CR"}  # depth measures a source may print directly
+
+
+def depth_labels(disease) -> tuple[str, ...]:
+    """The depth-of-response summaries clinicians read in this disease, most used first."""
+    codes = split_list(disease)
+    return DEPTH.get(codes[0], ()) if codes else ()
+
+
+def depth(g: pd.DataFrame, label: str) -> dict | None:
+    """count, denominator, percent (as printed, else computed) and basis of a depth summary from
+    one cohort's outcome rows; None when the source does not allow it. A sum of categories is
+    used only when the breakdown is whole: it reaches the summary's shallowest category, or the
+    categories listed add up to the ORR."""
+    by = {m: r for m, r in zip(g["measure"], g.itertuples(), strict=True)}
+    stored = by.get(DEPTH_STORED.get(label))
+    if stored is not None and (_num(stored.count_used) is not None
+                               or _num(stored.percent_reported) is not None):
+        pct = _num(stored.percent_reported)
+        return dict(count=_num(stored.count_used), denominator=_num(stored.denominator),
+                    percent=pct if pct is not None else _num(stored.percent_calc),
+                    basis=stored.count_basis or "reported")
+    have = {m: int(r.count) for m, r in by.items() if m in CATEGORIES and _num(r.count) is not None}
+    dens = {int(r.denominator) for m, r in by.items() if m in have and _num(r.denominator) is not None}
+    if not have or len(dens) != 1:
+        return None
+    parts = DEPTH_PARTS[label]
+    orr = by.get("ORR")
+    orr_whole = (orr is not None and _num(orr.count_used) is not None
+                 and orr.count_basis != "from percentage"
+                 and sum(have.get(m, 0) for m in COMPOSITES["ORR"]) == int(orr.count_used))
+    if parts[-1] not in have and not orr_whole:
+        return None
+    den = dens.pop()
+    k = sum(have.get(m, 0) for m in parts)
+    return dict(count=k, denominator=den, percent=round(100 * k / den, 1), basis="sum of categories")
+
+
+def headline(ds: Dataset, studies: pd.DataFrame, all_cohorts: bool = False) -> pd.DataFrame:
+    """One row per study (its headline cohort), or per cohort: n, ORR, depth, median PFS/OS."""
+    from .audit import cohort_flags
+
+    outcomes = outcome_table(ds)
+    by_cohort = {k: g for k, g in outcomes.groupby(["study", "cohort"], sort=False)}
+    flags = cohort_flags(ds, set(studies["study"]))
+    cohorts = ds.cohorts
+    rows = []
+    for s in studies.itertuples():
+        sc = cohorts[cohorts["study"] == s.study]
+        if not all_cohorts:
+            sc = sc[sc["headline"].astype(bool)]
+        for c in sc.itertuples():
+            g = by_cohort.get((s.study, c.cohort))
+            orr = dict(count=None, den=None, pct=None, rep=None)
+            pfs = os_ = None
+            labels = depth_labels(s.disease)
+            label = labels[0] if labels else None
+            dk = dd = dp = None
+            if g is not None:
+                o = g[g["measure"] == "ORR"]
+                if len(o):
+                    r = o.iloc[0]
+                    orr = dict(count=_num(r["count_used"]), den=_num(r["denominator"]),
+                               pct=_num(r["percent_calc"]), rep=_num(r["percent_reported"]))
+                t = {m: _num(v) for m, v in zip(g["measure"], g["median_months"], strict=True)}
+                pfs, os_ = t.get("PFS"), t.get("OS")
+                d = depth(g, label) if label else None
+                if d:
+                    dk, dd, dp = d["count"], d["denominator"], d["percent"]
+            rows.append({
+                "ref": s.ref, "study": s.study, "disease": s.disease, "regimen": s.regimen,
+                "agent": s.agent, "partners": s.partners, "phase": s.phase, "setting": s.setting,
+                "design": s.design, "evidence_type": s.evidence_type,
+                "n_enrolled": s.n_enrolled, "n_evaluable": s.n_evaluable,
+                "cohort": c.cohort, "cohort_label": c.label, "n": _num(c.n),
+                "orr_count": orr["count"], "orr_denominator": orr["den"],
+                "orr_percent": orr["rep"] if orr["rep"] is not None else orr["pct"],
+                "orr_percent_reported": orr["rep"],
+                "depth": label if dk is not None or dp is not None else None,
+                "depth_count": dk, "depth_denominator": dd, "depth_percent": dp,
+                "median_pfs": pfs, "median_os": os_, "source": s.source,
+                "audit": flags.get((s.study, c.cohort)),
+            })
+    frame = pd.DataFrame(rows, columns=HEADLINE_COLUMNS)
+    for col in ("ref", "n_enrolled", "n_evaluable", "n", "orr_count", "orr_denominator",
+                "depth_count", "depth_denominator"):
+        frame[col] = frame[col].astype("Int64")
+    for col in ("orr_percent", "orr_percent_reported", "depth_percent", "median_pfs", "median_os"):
+        frame[col] = frame[col].astype("float64")
+    return frame
+
+
+HEADLINE_COLUMNS = [
+    "ref", "study", "disease", "regimen", "agent", "partners", "phase", "setting", "design",
+    "evidence_type", "n_enrolled", "n_evaluable", "cohort", "cohort_label", "n", "orr_count",
+    "orr_denominator", "orr_percent", "orr_percent_reported", "depth", "depth_count",
+    "depth_denominator", "depth_percent", "median_pfs", "median_os", "source", "audit",
+]
+
+EVIDENCE_RANK = {"randomized phase 3": 0, "randomized phase 2": 1, "randomized": 2,
+                 "single-arm": 3, "phase 1": 4, "case report": 5, "preclinical": 6}
+
+
+def sort_rows(frame: pd.DataFrame, key: str) -> pd.DataFrame:
+    """Stable sort by a clinician's key; numbers descending where bigger is the question."""
+    if key not in SORT_KEYS:
+        raise UnknownName(f"unknown sort key '{key}'; known: {', '.join(SORT_KEYS)}")
+    spec = {"ref": ("ref", True), "study": ("study", True), "disease": ("disease", True),
+            "regimen": ("regimen", True), "phase": ("phase", True), "n": ("n", False),
+            "orr": ("orr_percent", False), "pfs": ("median_pfs", False),
+            "os": ("median_os", False)}
+    if key == "evidence":
+        rank = frame["design"].map(EVIDENCE_RANK).fillna(9)
+        order = sorted(range(len(frame)), key=lambda i: (rank.iloc[i], i))
+        return frame.iloc[order].reset_index(drop=True)
+    col, asc = spec[key]
+    return frame.sort_values([col, "ref", "study", "cohort"], ascending=[asc, True, True, True],
+                             kind="stable", na_position="last").reset_index(drop=True)
+
+
+def compare_frame(ds: Dataset, codes: list[str], disease: str | None = None,
+                  include_preclinical: bool = False) -> pd.DataFrame:
+    """Headline rows of every study of each regimen, in the order asked, each study its own row,
+    with a summary of the study's other cohorts (the best-documented subgroup first)."""
+    frames = []
+    for code in codes:
+        studies = filter_studies(ds, Filters(regimen=code, disease=disease))
+        if not include_preclinical:
+            studies = studies[studies["evidence_type"] != "preclinical"]
+        frames.append(headline(ds, studies))
+    frame = pd.concat(frames, ignore_index=True) if frames else pd.DataFrame(columns=HEADLINE_COLUMNS)
+    frame["other_cohorts"] = [_other_cohorts(ds, r.study, r.cohort) for r in frame.itertuples()]
+    return frame
+
+
+def _other_cohorts(ds: Dataset, study: str, headline_cohort: str) -> str | None:
+    outcomes = outcome_table(ds)
+    rows = outcomes[(outcomes["study"] == study) & (outcomes["cohort"] != headline_cohort)]
+    if rows.empty:
+        return None
+    labels = dict(zip(ds.cohorts.loc[ds.cohorts["study"] == study, "cohort"],
+                      ds.cohorts.loc[ds.cohorts["study"] == study, "label"], strict=True))
+    parts = []
+    ranked = sorted(rows.groupby("cohort", sort=False), key=lambda kv: -len(kv[1]))
+    for cohort, g in ranked:
+        bits = []
+        for r in g.itertuples():
+            if r.measure in TIME_MEASURES and _num(r.median_months) is not None:
+                bits.append(f"{r.measure} {r.median_months:g} mo")
+            elif _num(r.count_used) is not None and _num(r.denominator) is not None:
+                pct = _num(r.percent_reported)
+                pct = pct if pct is not None else _num(r.percent_calc)
+                bits.append(f"{r.measure} {r.count_used}/{r.denominator} ({pct:g}%)")
+            elif _num(r.percent_reported) is not None:
+                bits.append(f"{r.measure} {r.percent_reported:g}%")
+        if bits:
+            parts.append(f"{labels.get(cohort, cohort)}: {', '.join(bits)}")
+    return "; ".join(parts) or None
+
+
+
+
+# --- response ----------------------------------------------------------------------------------
+
+SUMMARIES = ("ORR", "CR_CRi", "CBR", "DCR")
+DEPTH_KEYS = {"≥VGPR": "ge_vgpr", "≥CR": "ge_cr"}
+DEPTH_NAMES = {"CR_CRi": "CR/CRi"}  # the summary measure that is AML's depth summary
+ID_COLUMNS = ["ref", "study", "cohort", "cohort_label", "disease", "regimen", "n", "denominator",
+              "audit"]
+
+
+def _key(measure: str) -> str:
+    return DEPTH_KEYS.get(measure, measure.lower())
+
+
+def response_columns(measures: tuple[str, ...]) -> list[str]:
+    cols = list(ID_COLUMNS)
+    for m in measures:
+        k = _key(m)
+        cols += [f"{k}_n", f"{k}_pct"]
+        if m not in CATEGORIES:
+            cols += [f"{k}_ci_low", f"{k}_ci_high", f"{k}_basis"]
+    return cols
+
+
+ALL_RESPONSE = (*CATEGORIES, *SUMMARIES, "≥VGPR", "≥CR")
+
+
+def response_table(ds: Dataset, studies: pd.DataFrame, measure: str | None = None,
+                   method: str = "exact", level: float = 0.95) -> pd.DataFrame:
+    """One row per cohort with response data: every category as count and % (as printed, else
+    computed), the summaries with a confidence interval, depth summaries of the disease.
+    Anything the source does not give stays missing, never zero."""
+    from .audit import cohort_flags
+    from .stats import percent_ci
+
+    flags = cohort_flags(ds, set(studies["study"]))
+    measures = ALL_RESPONSE
+    if measure is not None:
+        wanted = {norm_measure(m) for m in ALL_RESPONSE}
+        key = norm_measure(measure)
+        if key not in wanted:
+            raise UnknownName(f"unknown response measure '{measure}'; known: "
+                              f"{', '.join(m for m in ALL_RESPONSE)}")
+        measures = tuple(m for m in ALL_RESPONSE if norm_measure(m) == key)
+    outcomes = outcome_table(ds)
+    outcomes = outcomes[outcomes["measure"].isin(CATEGORIES + SUMMARIES)]
+    by_cohort = {k: g for k, g in outcomes.groupby(["study", "cohort"], sort=False)}
+    cohorts = ds.cohorts.set_index(["study", "cohort"])
+    rows = []
+    for s in studies.itertuples():
+        for (study, cohort), g in ((k, v) for k, v in by_cohort.items() if k[0] == s.study):
+            labels = depth_labels(s.disease)
+            row = dict.fromkeys(response_columns(measures))
+            c = cohorts.loc[(study, cohort)]
+            dens = [int(d) for d in g["denominator"] if _num(d) is not None]
+            row.update(ref=s.ref, study=study, cohort=cohort, cohort_label=c["label"],
+                       disease=s.disease, regimen=s.regimen, n=_num(c["n"]),
+                       denominator=max(set(dens), key=dens.count) if dens else None,
+                       audit=flags.get((study, cohort)))
+            by = {m: r for m, r in zip(g["measure"], g.itertuples(), strict=True)}
+            got_any = False
+            for m in measures:
+                k = _key(m)
+                if m in DEPTH_KEYS or (m == "CR_CRi" and "CR/CRi" in labels):
+                    d = depth(g, DEPTH_NAMES.get(m, m)) if DEPTH_NAMES.get(m, m) in labels else None
+                    val = d and (d["count"], d["denominator"], d["percent"], d["basis"])
+                elif m in by:
+                    r = by[m]
+                    pct = _num(r.percent_reported)
+                    val = (_num(r.count_used), _num(r.denominator),
+                           pct if pct is not None else _num(r.percent_calc), r.count_basis)
+                else:
+                    val = None
+                if not val:
+                    continue
+                cnt, den, pct, basis = val
+                got_any = got_any or cnt is not None or pct is not None
+                row[f"{k}_n"], row[f"{k}_pct"] = cnt, pct
+                if m not in CATEGORIES:
+                    row[f"{k}_basis"] = basis if cnt is not None else "percentage only"
+                    if cnt is not None and den:
+                        row[f"{k}_ci_low"], row[f"{k}_ci_high"] = percent_ci(cnt, den, method, level)
+            if got_any:
+                rows.append(row)
+    frame = pd.DataFrame(rows, columns=response_columns(measures))
+    for col in frame.columns:
+        if col in ("ref", "n", "denominator") or col.endswith("_n"):
+            frame[col] = frame[col].astype("Int64")
+        elif col.endswith(("_pct", "_ci_low", "_ci_high")):
+            frame[col] = frame[col].astype("float64")
+    return frame
+
+
+def norm_measure(text: str) -> str:
+    return text.casefold().replace("≥", "ge").replace(">=", "ge").replace("/", "_").replace(" ", "")
+
+
+# --- survival ----------------------------------------------------------------------------------
+
+SURVIVAL_COLUMNS = ["ref", "study", "cohort", "cohort_label", "disease", "regimen", "n", "measure",
+                    "median_months", "range_low", "range_high", "ci_low", "ci_high", "note",
+                    "source", "section"]
+
+
+def survival_table(ds: Dataset, studies: pd.DataFrame, measure: str | None = None) -> pd.DataFrame:
+    """Median PFS, OS, DOR and time to response per study cohort, with ranges and CIs where
+    reported (responder and non-responder splits are cohorts of their own)."""
+    if measure is not None:
+        hit = [m for m in TIME_MEASURES if m.casefold() == measure.strip().casefold()]
+        if not hit:
+            raise UnknownName(f"unknown survival measure '{measure}'; known: {', '.join(TIME_MEASURES)}")
+        wanted = hit
+    else:
+        wanted = list(TIME_MEASURES)
+    o = outcome_table(ds, derive_orr=False)
+    o = o[o["measure"].isin(wanted) & o["study"].isin(studies["study"])]
+    coh = ds.cohorts.set_index(["study", "cohort"])
+    info = studies.set_index("study")
+    rows = []
+    for r in o.itertuples():
+        c = coh.loc[(r.study, r.cohort)]
+        rows.append({"ref": r.ref, "study": r.study, "cohort": r.cohort, "cohort_label": c["label"],
+                     "disease": info.at[r.study, "disease"], "regimen": info.at[r.study, "regimen"],
+                     "n": _num(c["n"]), "measure": r.measure, "median_months": r.median_months,
+                     "range_low": r.range_low, "range_high": r.range_high, "ci_low": r.ci_low,
+                     "ci_high": r.ci_high, "note": r.note, "source": r.source, "section": r.section})
+    frame = pd.DataFrame(rows, columns=SURVIVAL_COLUMNS)
+    frame["ref"] = frame["ref"].astype("Int64")
+    frame["n"] = frame["n"].astype("Int64")
+    order = {m: i for i, m in enumerate(TIME_MEASURES)}
+    study_order = {s: i for i, s in enumerate(studies["study"])}
+    frame["_m"] = frame["measure"].map(order)
+    frame["_s"] = frame["study"].map(study_order)
+    return (frame.sort_values(["_s", "cohort", "_m"], kind="stable")
+            .drop(columns=["_m", "_s"]).reset_index(drop=True))
+
+
+# --- toxicity ----------------------------------------------------------------------------------
+
+TOXICITY_COLUMNS = ["scope", "agent", "kind", "category", "term", "grade", "count", "n",
+                    "percent_reported", "percent_calc", "statement", "ref", "study", "regimen",
+                    "section", "source"]
+KINDS = ("adverse_event", "mitigation", "dose_finding", "cns_penetration", "safety_statement")
+
+
+def toxicity_table(ds: Dataset, studies: pd.DataFrame | None = None, agent: str | None = None,
+                   category: str | None = None, kind: str | None = None) -> pd.DataFrame:
+    """The adverse-event profile, mitigations, dose findings and the CNS contrast. Class-level
+    rows (no study) apply to every XPO1 inhibitor and stay in whatever the study filters; rows
+    of one study follow the study filters."""
+    ae = ds.adverse_events.copy()
+    if studies is not None:
+        ae = ae[ae["study"].isna() | ae["study"].isin(studies["study"])]
+    if agent is not None:
+        ae = ae[(ae["agent"] == agent) | ae["agent"].map(lambda a: a not in set(ds.drugs["drug"]))]
+    if category is not None:
+        cats = sorted(set(ds.adverse_events["category"]))
+        hit = [c for c in cats if c.casefold().startswith(category.strip().casefold())]
+        if len(hit) != 1 or not category.strip():
+            raise UnknownName(f"unknown category '{category}'; known: {', '.join(cats)}")
+        ae = ae[(ae["category"] == hit[0]) | ((ae["category"] == "any") & (ae["kind"] == "mitigation"))]
+    if kind is not None:
+        hit = [k for k in KINDS if k.startswith(kind.strip().casefold().replace("-", "_").replace(" ", "_"))]
+        if len(hit) != 1 or not kind.strip():
+            raise UnknownName(f"unknown kind '{kind}'; known: {', '.join(KINDS)}")
+        ae = ae[ae["kind"] == hit[0]]
+    regimens = dict(zip(ds.studies["study"], ds.studies["regimen"], strict=True))
+    drugs = set(ds.drugs["drug"])
+    ae["scope"] = ["study" if isinstance(s, str) else "agent" if a in drugs else "class"
+                   for s, a in zip(ae["study"], ae["agent"], strict=True)]
+    ae["regimen"] = [regimens.get(s) if isinstance(s, str) else None for s in ae["study"]]
+    ae["percent_calc"] = [round(100 * c / n, 1) if _num(c) is not None and _num(n) else None
+                          for c, n in zip(ae["count"], ae["n"], strict=True)]
+    ae["percent_calc"] = ae["percent_calc"].astype("float64")
+    kind_order = {k: i for i, k in enumerate(KINDS)}
+    ae["_k"] = ae["kind"].map(kind_order)
+    ae = ae.sort_values(["_k", "category", "scope", "id"], kind="stable")
+    return ae[TOXICITY_COLUMNS].reset_index(drop=True)
