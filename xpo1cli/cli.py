@@ -689,3 +689,79 @@ def _toxicity_view(frame):
         "grade": frame["grade"], "incidence": [incidence(r) for r in frame.itertuples()],
         "finding": frame["statement"],
         "ref": [cell(r) if _plain(r) is not None else "–" for r in frame["ref"]]})
+
+
+# --- pooling -----------------------------------------------------------------------------------------
+
+
+@app.command("pool")
+@guarded
+def pool_cmd(
+    measure: Annotated[str, typer.Option("--measure", "-m", help="ORR, CR_CRi, CBR, DCR, CR, ...")] = "ORR",
+    disease: Disease = None, agent: Agent = None, partner: Partner = None, regimen: Regimen = None,
+    phase: Phase = None, setting: Setting = None, kind: Kind = None, min_n: MinN = None,
+    method: Annotated[str, typer.Option("--method", help="DL (DerSimonian–Laird), REML or PM "
+                                                        "(Paule–Mandel)")] = "DL",
+    ci: CiMethod = "exact", level: Level = 0.95,
+    plot: Annotated[str | None, typer.Option("--plot", help="also save a forest plot: forest.svg, "
+                                             ".png or .pdf (needs the [plot] extra)")] = None,
+    fmt: Fmt = None,
+) -> None:
+    """Random-effects meta-analysis of a proportion across the matching cohorts (logit scale),
+    with the common-effect estimate, tau², I², Cochran's Q and each cohort's weight, and a
+    forest plot. One population per trial: subgroups and second reports are left out.
+
+    Example: xpo1 pool --measure ORR --disease AML --plot forest.svg
+    """
+    from .query import filter_studies
+    from .stats import CI_METHODS, POOL_METHODS, check_level
+
+    method = method.upper()
+    if method not in POOL_METHODS:
+        fail(f"unknown method '{method}'; known: {', '.join(POOL_METHODS)}")
+    if ci not in CI_METHODS:
+        fail(f"unknown interval method '{ci}'; known: {', '.join(CI_METHODS)}")
+    try:
+        check_level(level)
+    except ValueError as exc:
+        fail(str(exc))
+    if plot is not None:
+        from .plot import PLOT_HINT, have_matplotlib
+
+        if Path(plot).suffix.lower() not in (".svg", ".png", ".pdf"):
+            fail("--plot takes a file ending in .svg, .png or .pdf")
+        if not have_matplotlib():
+            fail(PLOT_HINT, EXIT_DATA)
+    fmt = resolve_format(fmt)
+    ds = load()
+    studies = filter_studies(ds, filters(disease, agent, partner, regimen, phase, setting, kind, min_n))
+    from .views import pool_inputs, pool_table
+
+    included, excluded = pool_inputs(ds, studies, measure)
+    if len(included) < 2:
+        names = ", ".join(f"{r.study}/{r.cohort}" for r in included.itertuples()) or "none"
+        fail(f"pooling needs at least two independent cohorts with counts; matched: {names}")
+    frame, summary = pool_table(included, method=method, ci=ci, level=level)
+    caption = (f"{summary['label']}: {frame.iloc[-2]['percent']:.1f}% "
+               f"[{frame.iloc[-2]['ci_low']:.1f}–{frame.iloc[-2]['ci_high']:.1f}], k = {summary['k']}; "
+               f"tau² = {summary['tau2']:.3f}, I² = {summary['i2']:.1f}%, H² = {summary['h2']:.2f}, "
+               f"Q = {summary['q']:.2f} (df {summary['q_df']}, p = {summary['q_p']:.3g}). "
+               f"Logit scale; cohort intervals: {ci}.")
+    left = [f"left out {r.study}/{r.cohort}: {r.reason}" for r in excluded.itertuples()]
+    warn = ["Pooled single-arm cohorts of different designs and populations: a summary of the "
+            "evidence, not an estimate of one treatment's effect.", *left]
+    if fmt in ("table", "plain"):
+        from .render import forest
+
+        typer.echo(f"Pooled {summary['measure']} ({summary['label']})")
+        forest(frame, caption=caption)
+        for w in warn:
+            typer.echo(f"note: {w}")
+    else:
+        output(frame, fmt, title=f"Pooled {summary['measure']}", notes=[caption], warnings=warn)
+    if plot is not None:
+        from .plot import forest_file
+
+        saved = forest_file(frame, plot, title=f"Pooled {summary['measure']} — {summary['label']}",
+                            caption=caption)
+        typer.echo(f"saved {saved}", err=True)

@@ -142,3 +142,43 @@ def bars(frame: pd.DataFrame, label: str, value: str, group: str | None = None,
         eighths = round(v / top * width * 8)
         bar = "█" * (eighths // 8) + (blocks[eighths % 8] if eighths % 8 else "")
         stream.write(f"  {lab:<{pad}}  {bar} {v:g} {unit}\n")
+
+
+def forest(frame: pd.DataFrame, stream: IO | None = None, width: int = 41,
+           caption: str | None = None) -> None:
+    """A terminal forest plot on a 0–100% axis: one line per cohort with its interval (─), point
+    (■) and weight, then the pooled diamond (◆ over its interval)."""
+    stream = stream or sys.stdout
+
+    def col(pct: float) -> int:
+        return min(width - 1, max(0, round(pct / 100 * (width - 1))))
+
+    labels = [f"{r.regimen or ''} ref {cell(r.ref)} {r.cohort_label}" if r.row == "cohort"
+              else str(r.cohort_label) for r in frame.itertuples()]
+    pad = max(len(x) for x in labels)
+    header = f"{'':<{pad}}  {'events/n':>9}  {'% [CI]':<19} {'weight':>6}  "
+    stream.write(header + "0%" + " " * (width - 6) + "100%\n")
+    for lab, r in zip(labels, frame.itertuples(), strict=True):
+        line = [" "] * width
+        lo, hi, est = col(r.ci_low), col(r.ci_high), col(r.percent)
+        if r.row == "cohort":
+            for i in range(lo, hi + 1):
+                line[i] = "─"
+            line[est] = "■"
+            counts = f"{r.events}/{r.n}"
+        else:
+            for i in range(lo, hi + 1):
+                line[i] = "◇"
+            line[est] = "◆"
+            counts = ""
+            if r.row == "random":
+                stream.write(f"{'':<{pad}}  {'':>9}  {'':<19} {'':>6}  " + "┈" * width + "\n")
+        ci = f"{r.percent:.1f} [{r.ci_low:.1f}–{r.ci_high:.1f}]"
+        weight = f"{r.weight:.1f}%" if _plain(r.weight) is not None else ""
+        stream.write(f"{lab:<{pad}}  {counts:>9}  {ci:<19} {weight:>6}  {''.join(line)}\n")
+    axis = ["─"] * width
+    for t in (0, 25, 50, 75, 100):
+        axis[col(t)] = "┼"
+    stream.write(f"{'':<{pad}}  {'':>9}  {'':<19} {'':>6}  {''.join(axis)}\n")
+    if caption:
+        stream.write(caption + "\n")

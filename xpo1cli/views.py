@@ -365,3 +365,114 @@ def toxicity_table(ds: Dataset, studies: pd.DataFrame | None = None, agent: str 
     ae["_k"] = ae["kind"].map(kind_order)
     ae = ae.sort_values(["_k", "category", "scope", "id"], kind="stable")
     return ae[TOXICITY_COLUMNS].reset_index(drop=True)
+
+
+# --- pooling inputs ----------------------------------------------------------------------------
+
+POOL_COLUMNS = ["row", "ref", "study", "trial", "cohort", "cohort_label", "regimen", "events", "n",
+                "percent", "ci_low", "ci_high", "weight", "count_basis", "tau2", "i2", "h2", "q",
+                "q_df", "q_p", "method"]
+
+
+def trial_key(study_row) -> str:
+    """Reports of one trial share a trial id; without one, a shared review ref marks them."""
+    trial = getattr(study_row, "trial", None)
+    if isinstance(trial, str) and trial:
+        return trial
+    ref = _num(getattr(study_row, "ref", None))
+    return f"ref {int(ref)}" if ref is not None else study_row.study
+
+
+def pool_inputs(ds: Dataset, studies: pd.DataFrame, measure: str) -> tuple[pd.DataFrame, pd.DataFrame]:
+    """The cohorts to pool for a measure and the ones left out, each with its reason.
+
+    One population per trial: within a study the headline cohort (else the largest) stands for
+    it and its subgroups are left out; of several reports of one trial the largest stays. Case
+    reports, preclinical work and figures without a count are left out."""
+    known = [m for m in CATEGORIES + tuple(COMPOSITES) if m.casefold() == measure.strip().casefold()]
+    if not known:
+        raise UnknownName(f"cannot pool '{measure}'; known: {', '.join(CATEGORIES + tuple(COMPOSITES))}")
+    measure = known[0]
+    o = outcome_table(ds)
+    o = o[(o["measure"] == measure) & o["study"].isin(studies["study"])]
+    coh = ds.cohorts.set_index(["study", "cohort"])
+    info = studies.set_index("study")
+    candidates, excluded = [], []
+
+    def leave(r, reason):
+        excluded.append({"ref": r.ref, "study": r.study, "cohort": r.cohort, "reason": reason})
+
+    for study, g in o.groupby("study", sort=False):
+        s = info.loc[study]
+        usable = [r for r in g.itertuples()
+                  if _num(r.count_used) is not None and _num(r.denominator) is not None]
+        usable_rows = {r.Index for r in usable}
+        for r in g.itertuples():
+            if r.Index not in usable_rows:
+                leave(r, "no count and denominator")
+        if s["evidence_type"] != "clinical trial":
+            for r in usable:
+                leave(r, s["evidence_type"])
+            continue
+        if not usable:
+            continue
+        usable.sort(key=lambda r: (not bool(coh.loc[(r.study, r.cohort), "headline"]), -int(r.denominator)))
+        keep, rest = usable[0], usable[1:]
+        for r in rest:
+            leave(r, f"overlaps the pooled population '{keep.cohort}' of the same study")
+        candidates.append((trial_key(s.to_frame().T.assign(study=study).iloc[0]), keep))
+    by_trial: dict[str, list] = {}
+    for trial, r in candidates:
+        by_trial.setdefault(trial, []).append(r)
+    rows = []
+    for trial, reports in by_trial.items():
+        reports.sort(key=lambda r: -int(r.denominator))
+        for r in reports[1:]:
+            leave(r, f"another report of the same trial ({trial}); the larger report is pooled")
+        r = reports[0]
+        rows.append({"row": "cohort", "ref": r.ref, "study": r.study, "trial": trial,
+                     "cohort": r.cohort, "cohort_label": coh.loc[(r.study, r.cohort), "label"],
+                     "regimen": info.at[r.study, "regimen"], "events": int(r.count_used),
+                     "n": int(r.denominator), "count_basis": r.count_basis})
+    included = pd.DataFrame(rows, columns=POOL_COLUMNS)
+    left = pd.DataFrame(excluded, columns=["ref", "study", "cohort", "reason"])
+    included.attrs["measure"] = measure
+    return included, left
+
+
+def pool_table(included: pd.DataFrame, method: str = "DL", ci: str = "exact",
+               level: float = 0.95) -> tuple[pd.DataFrame, dict]:
+    """The pooled table: each cohort with its interval and weight, then the random-effects and
+    common-effect rows carrying the heterogeneity statistics."""
+    from .stats import percent_ci, pool_proportions
+
+    res = pool_proportions(list(included["events"]), list(included["n"]), method=method, level=level)
+    frame = included.copy()
+    frame["percent"] = [round(100 * e / n, 1) for e, n in zip(frame["events"], frame["n"], strict=True)]
+    cis = [percent_ci(e, n, ci, level) for e, n in zip(frame["events"], frame["n"], strict=True)]
+    frame["ci_low"] = [c[0] for c in cis]
+    frame["ci_high"] = [c[1] for c in cis]
+    frame["weight"] = [round(w, 2) for w in res["weights"]]
+    label = {"DL": "DerSimonian–Laird", "REML": "REML", "PM": "Paule–Mandel"}[method]
+    pooled = [
+        {"row": "random", "cohort_label": f"random effects ({label})", "events":
+         int(frame["events"].sum()), "n": int(frame["n"].sum()),
+         "percent": round(100 * res["estimate"], 2), "ci_low": round(100 * res["ci_low"], 2),
+         "ci_high": round(100 * res["ci_high"], 2), "weight": 100.0, "tau2": res["tau2"],
+         "i2": res["i2"], "h2": res["h2"], "q": res["q"], "q_df": res["q_df"], "q_p": res["q_p"],
+         "method": method},
+        {"row": "common", "cohort_label": "common effect", "events": int(frame["events"].sum()),
+         "n": int(frame["n"].sum()), "percent": round(100 * res["common_estimate"], 2),
+         "ci_low": round(100 * res["common_ci_low"], 2),
+         "ci_high": round(100 * res["common_ci_high"], 2), "q": res["q"], "q_df": res["q_df"],
+         "q_p": res["q_p"], "method": "FE"},
+    ]
+    out = pd.concat([frame, pd.DataFrame(pooled, columns=POOL_COLUMNS)], ignore_index=True)
+    out = out[POOL_COLUMNS]
+    for col in ("ref", "events", "n", "q_df"):
+        out[col] = out[col].astype("Int64")
+    for col in ("percent", "ci_low", "ci_high", "weight", "tau2", "i2", "h2", "q", "q_p"):
+        out[col] = out[col].astype("float64")
+    summary = {k: res[k] for k in ("k", "tau2", "i2", "h2", "q", "q_df", "q_p")}
+    summary.update(label=f"random effects, {label}", measure=included.attrs.get("measure", "ORR"))
+    return out, summary
