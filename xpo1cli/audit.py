@@ -22,11 +22,10 @@ def _finding(ref, study, cohort, measure, check, reported, computed, detail) -> 
 def audit(ds: Dataset, studies: set[str] | None = None) -> pd.DataFrame:
     """Every internal inconsistency of the dataset's figures (of the given studies), in a stable
     order."""
-    out = outcome_table(ds, derive_orr=False)
+    out = outcome_table(ds, derive_orr=False, studies=studies)
     coh = ds.cohorts
     if studies is not None:
-        out = out[out["study"].isin(studies)]
-        coh = coh[coh["study"].isin(studies)]
+        coh = coh[coh["study"].isin(set(studies))]
     refs = dict(zip(ds.studies["study"], ds.studies["ref"], strict=True))
     found: list[dict] = []
 
@@ -47,10 +46,12 @@ def audit(ds: Dataset, studies: set[str] | None = None) -> pd.DataFrame:
                 r.ref, r.study, r.cohort, r.measure, "percentage vs denominator", f"{pct:g}%",
                 "no whole count", f"no whole number of patients out of {den} prints as {pct:g}%"))
 
-    for (study, cohort), g in out.groupby(["study", "cohort"], sort=False):
+    groups: dict[tuple[str, str], list] = {}
+    for r in out.itertuples(index=False):
+        groups.setdefault((r.study, r.cohort), []).append(r)
+    for (study, cohort), g in groups.items():
         ref = refs.get(study)
-        counts = {m: int(c) for m, c in zip(g["measure"], g["count"], strict=True)
-                  if _num(c) is not None}
+        counts = {r.measure: int(r.count) for r in g if _num(r.count) is not None}
         # 2. categories listed inside a reported total must not exceed it
         for measure, parts in COMPOSITES.items():
             if measure in counts:
@@ -61,25 +62,25 @@ def audit(ds: Dataset, studies: set[str] | None = None) -> pd.DataFrame:
                         f"{'+'.join(m for m in parts if m in counts)} = {inside} exceeds "
                         f"{measure} {counts[measure]}"))
         # 3. mutually exclusive categories cannot cover more than everyone
-        cats = g[g["measure"].isin(CATEGORIES)]
-        dens = {int(d) for d in cats["denominator"] if _num(d) is not None}
-        cat_counts = [int(c) for c in cats["count"] if _num(c) is not None]
+        cats = [r for r in g if r.measure in CATEGORIES]
+        dens = {int(r.denominator) for r in cats if _num(r.denominator) is not None}
+        cat_counts = [int(r.count) for r in cats if _num(r.count) is not None]
         if len(dens) == 1 and sum(cat_counts) > next(iter(dens)):
             found.append(_finding(
-                ref, study, cohort, "+".join(cats["measure"]), "categories vs denominator",
+                ref, study, cohort, "+".join(r.measure for r in cats), "categories vs denominator",
                 next(iter(dens)), sum(cat_counts),
                 f"response categories add up to {sum(cat_counts)} patients of {next(iter(dens))}"))
-        pcts = [float(p) for p in cats["percent_reported"] if _num(p) is not None]
+        printed = [r for r in cats if _num(r.percent_reported) is not None]
+        pcts = [float(r.percent_reported) for r in printed]
         if len(pcts) > 1 and sum(pcts) > 100.5:
             found.append(_finding(
-                ref, study, cohort, "+".join(cats.loc[cats["percent_reported"].notna(), "measure"]),
+                ref, study, cohort, "+".join(r.measure for r in printed),
                 "categories vs 100%", "100%", f"{sum(pcts):g}%",
                 f"mutually exclusive response categories printed as {' + '.join(f'{p:g}%' for p in pcts)}"
                 f" = {sum(pcts):g}%; they may be cumulative ('or better') rates"))
         # 4. nested summaries: CR/CRi <= ORR <= CBR <= DCR
         order = ["CR_CRi", "ORR", "CBR", "DCR"]
-        rates = {m: _num(p) for m, p in zip(g["measure"], g["percent_calc"], strict=True)
-                 if m in order}
+        rates = {r.measure: _num(r.percent_calc) for r in g if r.measure in order}
         rates = {m: v for m, v in rates.items() if v is not None}
         present = [m for m in order if m in rates]
         for a, b in zip(present, present[1:], strict=False):

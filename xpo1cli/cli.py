@@ -748,6 +748,9 @@ def pool_cmd(
                f"Q = {summary['q']:.2f} (df {summary['q_df']}, p = {summary['q_p']:.3g}). "
                f"Logit scale; cohort intervals: {ci}.")
     left = [f"left out {r.study}/{r.cohort}: {r.reason}" for r in excluded.itertuples()]
+    if len(left) > 12:
+        left = [*left[:10], f"... and {len(left) - 10} more cohorts left out (subgroups, second "
+                "reports, or figures without counts)"]
     warn = ["Pooled single-arm cohorts of different designs and populations: a summary of the "
             "evidence, not an estimate of one treatment's effect.", *left]
     if fmt in ("table", "plain"):

@@ -10,7 +10,6 @@ import csv
 import io
 import json
 import os
-import re
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING
@@ -30,6 +29,7 @@ TABLES = (
     "approvals",
 )
 LIST_SEP = ";"
+LINE = "xpo1_line"  # file line number of each row, carried while checking
 MAX_FILE_BYTES = 200 * 1024 * 1024
 
 
@@ -134,213 +134,232 @@ def _read_text(path: Path) -> str:
         ) from exc
 
 
-def _read_rows(path: Path) -> tuple[list[str], list[list[str]]]:
-    """Header and rows of a CSV file as strings; raises ValueError with a readable reason."""
-    text = _read_text(path)
-    if not text.strip():
-        raise ValueError("empty file (no header)")
-    reader = csv.reader(io.StringIO(text, newline=""), strict=True)
-    try:
-        rows = list(reader)
-    except csv.Error as exc:
-        raise ValueError(f"broken CSV near line {reader.line_num}: {exc}") from exc
-    header = [h.strip() for h in rows[0]]
-    return header, [r for r in rows[1:] if any(cell.strip() for cell in r)]
-
-
 _BOOL = {"true": True, "false": False, "1": True, "0": False, "yes": True, "no": False}
 
 
-def _check_table(name: str, spec: dict, root: Path, problems: list[Problem]) -> list[dict] | None:
-    """Parse one table into typed records, collecting type, enum, range and pattern problems."""
-    fname = spec.get("path", f"{name}.csv")
-    path = root / fname
+def _parse(text: str, fname: str, problems: list[Problem]):
+    """The table as a frame of stripped strings with a `_line` column (file line numbers), or
+    None when the file cannot be parsed; rows with a wrong number of cells are reported and
+    dropped. pandas' C parser reads; on a parse error the csv module locates the bad line."""
+    import pandas as pd
+
     try:
-        header, rows = _read_rows(path)
+        frame = pd.read_csv(io.StringIO(text), dtype=str, keep_default_na=False, na_filter=True,
+                            na_values=[], skip_blank_lines=False, engine="c")
+    except (pd.errors.ParserError, ValueError) as exc:
+        reader = csv.reader(io.StringIO(text, newline=""), strict=True)
+        try:
+            width = None
+            for row in reader:
+                if width is None:
+                    width = len(row)
+                elif row and len(row) != width:
+                    problems.append(Problem(fname, reader.line_num, None,
+                                            f"{len(row)} cells where the header has {width}"))
+                    return None
+        except csv.Error as err:
+            problems.append(Problem(fname, reader.line_num, None, f"broken CSV: {err}"))
+            return None
+        problems.append(Problem(fname, None, None, f"unreadable CSV: {str(exc).strip()}"))
+        return None
+    frame.columns = [str(c).strip() for c in frame.columns]
+    frame[LINE] = frame.index + 2
+    cells = frame.drop(columns=LINE)
+    padded = text[:1] in " \t" or any(p in text for p in (" ,", ", ", " \n", "\n ", "\t", " \r"))
+    if padded:  # only then pay for stripping every cell
+        for col in cells.columns:
+            frame[col] = frame[col].str.strip()
+        cells = frame.drop(columns=LINE)
+    blank = (cells.isna() | (cells == "")).all(axis=1)
+    frame = frame[~blank]
+    short = frame.drop(columns=LINE).isna().any(axis=1)
+    for line in frame.loc[short, LINE]:
+        problems.append(Problem(fname, int(line), None, "fewer cells than the header has"))
+    frame = frame[~short]
+    return frame.reset_index(drop=True)
+
+
+def _check_table(name: str, spec: dict, root: Path, problems: list[Problem]):
+    """One table as a typed frame (with `_line`), collecting type, enum, range and pattern
+    problems row by row; None when the file is unusable."""
+    import pandas as pd
+
+    fname = spec.get("path", f"{name}.csv")
+    try:
+        text = _read_text(root / fname)
     except (ValueError, OSError) as exc:
         problems.append(Problem(fname, None, None, str(exc)))
         return None
+    if not text.strip():
+        problems.append(Problem(fname, None, None, "empty file (no header)"))
+        return None
+    raw = _parse(text, fname, problems)
+    if raw is None:
+        return None
     fields = spec["schema"]["fields"]
     names = [f["name"] for f in fields]
-    missing = [n for n in names if n not in header]
+    missing = [n for n in names if n not in raw.columns]
     for n in missing:
         problems.append(Problem(fname, 1, n, "missing column"))
     if missing:
         return None
-    for h in header:
-        if h not in names:
+    for h in raw.columns:
+        if h != LINE and h not in names:
             problems.append(Problem(fname, 1, h, "unknown column"))
-    index = {h: i for i, h in enumerate(header)}
-    records: list[dict] = []
-    for lineno, row in enumerate(rows, start=2):
-        if len(row) != len(header):
-            problems.append(
-                Problem(fname, lineno, None, f"{len(row)} cells where the header has {len(header)}")
-            )
-            continue
-        rec: dict = {}
-        for f in fields:
-            col = f["name"]
-            raw = row[index[col]].strip()
-            cons = f.get("constraints", {})
-            if raw == "":
-                if cons.get("required"):
-                    problems.append(Problem(fname, lineno, col, "required value is empty"))
-                rec[col] = None
-                continue
-            value = _convert(raw, f["type"])
-            if value is None:
-                problems.append(Problem(fname, lineno, col, f"'{raw}' is not a {f['type']}"))
-                rec[col] = None
-                continue
-            reason = _constraint_problem(value, cons)
-            if reason:
-                problems.append(Problem(fname, lineno, col, reason))
-            rec[col] = value
-        rec["_line"] = lineno
-        records.append(rec)
-    return records
+    lines = raw[LINE]
+    typed = pd.DataFrame({LINE: lines})
+
+    def report(mask, col, reason):
+        if mask.any():
+            for line, value in zip(lines[mask], raw.loc[mask, col], strict=True):
+                problems.append(Problem(fname, int(line), col, reason(value)))
+
+    for f in fields:
+        col, kind = f["name"], f["type"]
+        cons = f.get("constraints", {})
+        text_col = raw[col]
+        empty = text_col == ""
+        if cons.get("required"):
+            report(empty, col, lambda v: "required value is empty")
+        full = ~empty
+        if kind == "integer":
+            ok = text_col.str.fullmatch(r"[+-]?\d+")
+            report(full & ~ok, col, lambda v: f"'{v}' is not a integer")
+            values = pd.to_numeric(text_col.where(full & ok), errors="coerce").astype("Int64")
+        elif kind == "number":
+            values = pd.to_numeric(text_col.where(full), errors="coerce").astype("float64")
+            bad = full & (values.isna() | values.abs().eq(float("inf")))
+            report(bad, col, lambda v: f"'{v}' is not a number")
+            values = values.where(~bad)
+        elif kind == "boolean":
+            values = text_col.str.lower().map(_BOOL)
+            report(full & values.isna(), col, lambda v: f"'{v}' is not a boolean")
+            values = values.astype("boolean")
+        else:
+            values = text_col.where(full, None).astype(object)
+        present = values.notna()
+        if "enum" in cons:
+            allowed = ", ".join(map(str, cons["enum"]))
+            report(present & ~values.isin(cons["enum"]), col,
+                   lambda v, a=allowed: f"'{v}' is not one of: {a}")
+        if "minimum" in cons:
+            report(present & (values < cons["minimum"]).fillna(False).astype(bool), col,
+                   lambda v, m=cons["minimum"]: f"{v} is below the minimum {m}")
+        if "maximum" in cons:
+            report(present & (values > cons["maximum"]).fillna(False).astype(bool), col,
+                   lambda v, m=cons["maximum"]: f"{v} is above the maximum {m}")
+        if "pattern" in cons:
+            report(present & ~text_col.str.fullmatch(cons["pattern"]), col,
+                   lambda v, p=cons["pattern"]: f"'{v}' does not match the pattern {p}")
+        typed[col] = values
+    return typed[[LINE, *names]]
 
 
-def _convert(raw: str, kind: str):
-    if kind == "string":
-        return raw
-    if kind == "integer":
-        return int(raw) if re.fullmatch(r"[+-]?\d+", raw) else None
-    if kind == "number":
-        try:
-            value = float(raw)
-        except ValueError:
-            return None
-        return value if value == value and abs(value) != float("inf") else None
-    if kind == "boolean":
-        return _BOOL.get(raw.lower())
-    return raw
+def _keys(frame, fields):
+    import pandas as pd
+
+    return pd.MultiIndex.from_frame(frame[list(fields)].astype(object))
 
 
-def _constraint_problem(value, cons: dict) -> str | None:
-    if "enum" in cons and value not in cons["enum"]:
-        return f"'{value}' is not one of: {', '.join(map(str, cons['enum']))}"
-    if "minimum" in cons and value < cons["minimum"]:
-        return f"{value} is below the minimum {cons['minimum']}"
-    if "maximum" in cons and value > cons["maximum"]:
-        return f"{value} is above the maximum {cons['maximum']}"
-    if "pattern" in cons and not re.fullmatch(cons["pattern"], str(value)):
-        return f"'{value}' does not match the pattern {cons['pattern']}"
-    return None
-
-
-def _check_keys(records: dict[str, list[dict]], descriptor: dict, problems: list[Problem]) -> None:
+def _check_keys(frames: dict, descriptor: dict, problems: list[Problem]) -> None:
     """Primary keys unique, foreign keys resolved (empty references are allowed)."""
     specs = {r["name"]: r for r in descriptor["resources"]}
-    keysets: dict[tuple[str, tuple[str, ...]], set] = {}
-
-    def keyset(table: str, fields: tuple[str, ...]) -> set:
-        if (table, fields) not in keysets:
-            keysets[(table, fields)] = {tuple(r[f] for f in fields) for r in records[table]}
-        return keysets[(table, fields)]
-
-    for name, rows in records.items():
+    for name, frame in frames.items():
         spec = specs[name]["schema"]
         fname = specs[name].get("path", f"{name}.csv")
         pk = spec.get("primaryKey")
         if pk:
             pk = [pk] if isinstance(pk, str) else pk
-            seen: dict[tuple, int] = {}
-            for r in rows:
-                key = tuple(r[f] for f in pk)
-                if key in seen:
-                    problems.append(
-                        Problem(fname, r["_line"], ",".join(pk),
-                                f"duplicate key {'/'.join(map(str, key))} (first at line {seen[key]})")
-                    )
-                else:
-                    seen[key] = r["_line"]
+            dup = frame.duplicated(subset=pk, keep="first")
+            if dup.any():
+                first = frame[~dup].set_index(pk)[LINE]
+                for r in frame[dup].itertuples(index=False):
+                    key = tuple(getattr(r, f) for f in pk)
+                    at = first.loc[key if len(pk) > 1 else key[0]]
+                    problems.append(Problem(fname, int(r.xpo1_line) if True else None,
+                                            ",".join(pk), f"duplicate key {'/'.join(map(str, key))} "
+                                            f"(first at line {int(at)})"))
         for fk in spec.get("foreignKeys", []):
-            fields = tuple([fk["fields"]] if isinstance(fk["fields"], str) else fk["fields"])
+            fields = [fk["fields"]] if isinstance(fk["fields"], str) else fk["fields"]
             target = fk["reference"]["resource"] or name
             tfields = fk["reference"]["fields"]
-            tfields = tuple([tfields] if isinstance(tfields, str) else tfields)
-            if target not in records:
+            tfields = [tfields] if isinstance(tfields, str) else tfields
+            if target not in frames:
                 continue
-            known = keyset(target, tfields)
-            for r in rows:
-                key = tuple(r[f] for f in fields)
-                if any(k is None for k in key):
-                    continue
-                if key not in known:
-                    problems.append(
-                        Problem(fname, r["_line"], ",".join(fields),
-                                f"'{'/'.join(map(str, key))}' not found in {target}")
-                    )
+            src = frame[frame[fields].notna().all(axis=1)]
+            if src.empty:
+                continue
+            dangling = ~_keys(src, fields).isin(_keys(frames[target], tfields))
+            for r in src[dangling].itertuples(index=False):
+                key = "/".join(str(getattr(r, f)) for f in fields)
+                problems.append(Problem(fname, int(r.xpo1_line), ",".join(fields),
+                                        f"'{key}' not found in {target}"))
 
 
-def _split(value: str | None) -> list[str]:
-    return [p.strip() for p in value.split(LIST_SEP) if p.strip()] if value else []
+def _split(value) -> list[str]:
+    return [p.strip() for p in value.split(LIST_SEP) if p.strip()] if isinstance(value, str) else []
 
 
-def _check_content(records: dict[str, list[dict]], descriptor: dict, problems: list[Problem]) -> None:
+def _check_content(frames: dict, descriptor: dict, problems: list[Problem]) -> None:
     """Checks the Table Schema cannot express: list references, counts, medians, cohort trees."""
     paths = {r["name"]: r.get("path", f"{r['name']}.csv") for r in descriptor["resources"]}
-    drugs = {r["drug"] for r in records["drugs"]}
-    diseases = {r["disease"] for r in records["diseases"]}
-    for r in records["regimens"]:
-        for p in _split(r["partners"]):
-            if p not in drugs:
-                problems.append(Problem(paths["regimens"], r["_line"], "partners",
-                                        f"partner '{p}' not found in drugs"))
-    for r in records["studies"]:
-        for d in _split(r["disease"]):
-            if d not in diseases:
-                problems.append(Problem(paths["studies"], r["_line"], "disease",
-                                        f"disease '{d}' not found in diseases"))
-    cohorts = {(r["study"], r["cohort"]): r for r in records["cohorts"]}
-    headline: dict[str, int] = {}
-    for r in records["cohorts"]:
-        if r["parent"] and (r["study"], r["parent"]) not in cohorts:
-            problems.append(Problem(paths["cohorts"], r["_line"], "parent",
-                                    f"parent cohort '{r['parent']}' not found in study {r['study']}"))
-        if r["headline"]:
-            headline[r["study"]] = headline.get(r["study"], 0) + 1
-    for r in records["studies"]:
-        if headline.get(r["study"], 0) != 1:
-            problems.append(Problem(paths["studies"], r["_line"], "study",
-                                    f"study needs exactly one headline cohort, has "
-                                    f"{headline.get(r['study'], 0)}"))
-    for table in ("outcomes", "adverse_events"):
-        den = "denominator" if table == "outcomes" else "n"
-        for r in records[table]:
-            if r["count"] is not None and r[den] is not None and r["count"] > r[den]:
-                problems.append(Problem(paths[table], r["_line"], "count",
-                                        f"count {r['count']} is above the {den} {r[den]}"))
-    for r in records["outcomes"]:
-        lo, med, hi = r["range_low"], r["median_months"], r["range_high"]
-        if lo is not None and hi is not None and lo > hi:
-            problems.append(Problem(paths["outcomes"], r["_line"], "range_low",
-                                    f"range low {lo} is above range high {hi}"))
-        if med is not None and ((lo is not None and med < lo) or (hi is not None and med > hi)):
-            problems.append(Problem(paths["outcomes"], r["_line"], "median_months",
-                                    f"median {med} lies outside its range {lo}-{hi}"))
+    drugs = set(frames["drugs"]["drug"])
+    diseases = set(frames["diseases"]["disease"])
+    for table, col, known, what in (("regimens", "partners", drugs, "drugs"),
+                                    ("studies", "disease", diseases, "diseases")):
+        for line, value in zip(frames[table][LINE], frames[table][col], strict=True):
+            for item in _split(value):
+                if item not in known:
+                    problems.append(Problem(paths[table], int(line), col,
+                                            f"'{item}' not found in {what}"))
+    coh = frames["cohorts"]
+    with_parent = coh[coh["parent"].notna()]
+    if len(with_parent):
+        missing = ~_keys(with_parent, ["study", "parent"]).isin(_keys(coh, ["study", "cohort"]))
+        for r in with_parent[missing].itertuples(index=False):
+            problems.append(Problem(paths["cohorts"], int(r.xpo1_line), "parent",
+                                    f"parent cohort '{r.parent}' not found in study {r.study}"))
+    heads = coh[coh["headline"].fillna(False).astype(bool)].groupby("study").size()
+    studies = frames["studies"]
+    count = studies["study"].map(heads).fillna(0).astype(int)
+    for line, n in zip(studies.loc[count != 1, LINE], count[count != 1], strict=True):
+        problems.append(Problem(paths["studies"], int(line), "study",
+                                f"study needs exactly one headline cohort, has {n}"))
+    for table, den in (("outcomes", "denominator"), ("adverse_events", "n")):
+        f = frames[table]
+        bad = (f["count"] > f[den]).fillna(False).astype(bool)
+        for line, k, d in zip(f.loc[bad, LINE], f.loc[bad, "count"], f.loc[bad, den], strict=True):
+            problems.append(Problem(paths[table], int(line), "count", f"count {k} is above the {den} {d}"))
+    o = frames["outcomes"]
+    lo, med, hi = o["range_low"], o["median_months"], o["range_high"]
+    bad = (lo > hi).fillna(False)
+    for line, a, b in zip(o.loc[bad, LINE], lo[bad], hi[bad], strict=True):
+        problems.append(Problem(paths["outcomes"], int(line), "range_low",
+                                f"range low {a:g} is above range high {b:g}"))
+    bad = ((med < lo) | (med > hi)).fillna(False)
+    for line, m, a, b in zip(o.loc[bad, LINE], med[bad], lo[bad], hi[bad], strict=True):
+        problems.append(Problem(paths["outcomes"], int(line), "median_months",
+                                f"median {m:g} lies outside its range {a:g}-{b:g}"))
 
 
-def check(root: Path) -> tuple[dict, dict[str, list[dict]], list[Problem]]:
-    """Read and check every table of the package at root; returns the records and all problems."""
+def check(root: Path) -> tuple[dict, dict, list[Problem]]:
+    """Read and check every table of the package at root; returns typed frames and all problems."""
     descriptor = read_descriptor(root)
     problems: list[Problem] = []
     specs = {r["name"]: r for r in descriptor.get("resources", [])}
     for name in TABLES:
         if name not in specs:
             problems.append(Problem("datapackage.json", None, None, f"no resource named {name}"))
-    records: dict[str, list[dict]] = {}
+    frames: dict = {}
     for name in TABLES:
         if name in specs:
             parsed = _check_table(name, specs[name], root, problems)
             if parsed is not None:
-                records[name] = parsed
-    if len(records) == len(TABLES):
-        _check_keys(records, descriptor, problems)
-        _check_content(records, descriptor, problems)
-    return descriptor, records, problems
+                frames[name] = parsed
+    if len(frames) == len(TABLES):
+        _check_keys(frames, descriptor, problems)
+        _check_content(frames, descriptor, problems)
+    return descriptor, frames, problems
 
 
 def validate(path: str | os.PathLike | None = None) -> list[Problem]:
@@ -360,28 +379,11 @@ def load(path: str | os.PathLike | None = None) -> Dataset:
     root = resolve_root(path).resolve()
     if root in _CACHE:
         return _CACHE[root]
-    descriptor, records, problems = check(root)
+    descriptor, frames, problems = check(root)
     if problems:
         raise DataError(problems)
-    import pandas as pd
-
-    ds = Dataset(root=root, descriptor=descriptor)
-    for res in descriptor["resources"]:
-        name = res["name"]
-        if name not in records:
-            continue
-        cols = [f["name"] for f in res["schema"]["fields"]]
-        frame = pd.DataFrame.from_records(records[name], columns=cols)
-        for f in res["schema"]["fields"]:
-            col = f["name"]
-            if f["type"] == "integer":
-                frame[col] = frame[col].astype("Int64")
-            elif f["type"] == "number":
-                frame[col] = pd.to_numeric(frame[col], errors="coerce").astype("float64")
-            elif f["type"] == "boolean":
-                frame[col] = frame[col].astype("boolean")
-            else:
-                frame[col] = frame[col].astype(object)
-        ds.tables[name] = frame
+    ds = Dataset(root=root, descriptor=descriptor,
+                 tables={name: frame.drop(columns=LINE).reset_index(drop=True)
+                         for name, frame in frames.items()})
     _CACHE[root] = ds
     return ds

@@ -268,10 +268,8 @@ class Filters:
 def study_table(ds: Dataset) -> pd.DataFrame:
     """Studies with the derived columns users filter and read on: partners, n, design."""
     studies = ds.studies.copy()
-    regimens = ds.regimens.set_index("regimen")
-    studies["partners"] = [
-        regimens.at[r, "partners"] if r in regimens.index else None for r in studies["regimen"]
-    ]
+    partners = dict(zip(ds.regimens["regimen"], ds.regimens["partners"], strict=True))
+    studies["partners"] = [partners.get(r) for r in studies["regimen"]]
     cohorts = ds.cohorts
     size = {(s, c): n for s, c, n in zip(cohorts["study"], cohorts["cohort"], cohorts["n"],
                                           strict=True)}
@@ -353,13 +351,30 @@ def _num(v):
     return None if v is None or v is pd.NA or (isinstance(v, float) and math.isnan(v)) else v
 
 
-def _breakdown_sum(group: pd.DataFrame, measure: str, den) -> int | None:
+def column(frame: pd.DataFrame, name: str) -> list:
+    """A column as a plain list with missing values as None (fast row loops without pandas)."""
+    values = frame[name].tolist()
+    return [None if v is None or v is pd.NA or (isinstance(v, float) and math.isnan(v)) else v
+            for v in values]
+
+
+def category_counts(outcomes: pd.DataFrame) -> dict[tuple[str, str], dict[str, tuple[int, int | None]]]:
+    """(study, cohort) -> {category: (reported count, denominator)} for the best-response
+    categories whose count the source prints."""
+    out: dict[tuple[str, str], dict[str, tuple[int, int | None]]] = {}
+    for s, c, m, k, d in zip(column(outcomes, "study"), column(outcomes, "cohort"),
+                             column(outcomes, "measure"), column(outcomes, "count"),
+                             column(outcomes, "denominator"), strict=True):
+        if m in CATEGORIES and k is not None:
+            out.setdefault((s, c), {})[m] = (int(k), None if d is None else int(d))
+    return out
+
+
+def breakdown_sum(cats: dict[str, tuple[int, int | None]], measure: str, den: int) -> int | None:
     """Sum of the categories making up `measure` when the breakdown is whole: it reaches the
     measure's shallowest category, or its categories account for every patient."""
     parts = COMPOSITES[measure]
-    have = {m: int(c) for m, c, d in zip(group["measure"], group["count"], group["denominator"],
-                                         strict=True)
-            if m in CATEGORIES and _num(c) is not None and _num(d) == den}
+    have = {m: k for m, (k, d) in cats.items() if d == den}
     complete = sum(have.values()) == den
     if not (parts[-1] in have or complete):
         return None
@@ -369,23 +384,24 @@ def _breakdown_sum(group: pd.DataFrame, measure: str, den) -> int | None:
 
 def derive_counts(outcomes: pd.DataFrame) -> pd.DataFrame:
     """Outcomes with `count_used` and `count_basis`: reported, the sum of the categories the
-    breakdown lists (see _breakdown_sum), or the one whole count whose percentage prints as
+    breakdown lists (see breakdown_sum), or the one whole count whose percentage prints as
     reported. Missing stays missing."""
     out = outcomes.copy()
+    cats = category_counts(out)
     used: list = []
     basis: list = []
-    groups = {k: g for k, g in out.groupby(["study", "cohort"], sort=False)}
-    for row in out.itertuples():
-        count, den = _num(row.count), _num(row.denominator)
+    for s, c, m, count, den, pct in zip(column(out, "study"), column(out, "cohort"),
+                                        column(out, "measure"), column(out, "count"),
+                                        column(out, "denominator"), column(out, "percent_reported"),
+                                        strict=True):
         if count is not None:
             used.append(int(count))
             basis.append("reported")
             continue
         derived, how = None, None
-        if row.measure in COMPOSITES and den is not None:
-            derived = _breakdown_sum(groups[(row.study, row.cohort)], row.measure, den)
+        if m in COMPOSITES and den is not None:
+            derived = breakdown_sum(cats.get((s, c), {}), m, int(den))
             how = "sum of categories" if derived is not None else None
-        pct = _num(row.percent_reported)
         if derived is None and pct is not None and den is not None:
             ks = counts_from_percent(pct, int(den))
             if len(ks) == 1:
@@ -393,44 +409,51 @@ def derive_counts(outcomes: pd.DataFrame) -> pd.DataFrame:
         used.append(derived)
         basis.append(how)
     out["count_used"] = pd.array(used, dtype="Int64")
-    out["count_basis"] = basis
+    out["count_basis"] = pd.array(basis, dtype=object)
+    dens = column(out, "denominator")
     out["percent_calc"] = pd.array(
-        [round(100 * c / d, 1) if _num(c) is not None and _num(d) else None
-         for c, d in zip(out["count_used"], out["denominator"], strict=True)], dtype="Float64"
-    ).astype("float64")
+        [round(100 * k / d, 1) if k is not None and d else None for k, d in zip(used, dens, strict=True)],
+        dtype="Float64").astype("float64")
     return out
 
 
-def outcome_table(ds: Dataset, derive_orr: bool = True) -> pd.DataFrame:
-    """Outcomes with the study's ref, the derived count and the computed percentage; with
-    derive_orr, an ORR row (count_basis 'derived ORR') for cohorts whose whole breakdown is
-    reported but whose ORR is not."""
-    out = derive_counts(ds.outcomes)
+def outcome_table(ds: Dataset, derive_orr: bool = True, studies: Iterable[str] | None = None
+                  ) -> pd.DataFrame:
+    """Outcomes (of the given studies) with the study's ref, the derived count and the computed
+    percentage; with derive_orr, an ORR row (count_basis 'derived ORR') for cohorts whose whole
+    breakdown is reported but whose ORR is not."""
+    base = ds.outcomes
+    if studies is not None:
+        base = base[base["study"].isin(set(studies))]
+    out = derive_counts(base)
     refs = dict(zip(ds.studies["study"], ds.studies["ref"], strict=True))
     out.insert(0, "ref", pd.array([refs.get(s) for s in out["study"]], dtype="Int64"))
     if not derive_orr:
-        return out
+        return out.reset_index(drop=True)
+    has_orr = {(s, c) for s, c, m in zip(out["study"], out["cohort"], out["measure"], strict=True)
+               if m == "ORR"}
+    first = {}
+    for i, key in enumerate(zip(out["study"], out["cohort"], strict=True)):
+        first.setdefault(key, i)
     extra = []
-    for (study, cohort), g in out.groupby(["study", "cohort"], sort=False):
-        if "ORR" in set(g["measure"]):
-            continue
-        dens = {int(d) for m, d in zip(g["measure"], g["denominator"], strict=True)
-                if m in CATEGORIES and _num(d) is not None}
-        if len(dens) != 1:
+    for key, cats in category_counts(out).items():
+        dens = {d for _, d in cats.values() if d is not None}
+        if key in has_orr or len(dens) != 1:
             continue
         den = dens.pop()
-        k = _breakdown_sum(g, "ORR", den)
+        k = breakdown_sum(cats, "ORR", den)
         if k is None:
             continue
+        src = out.iloc[first[key]]
         row = dict.fromkeys(out.columns)
-        row.update(ref=g["ref"].iloc[0], study=study, cohort=cohort, measure="ORR", denominator=den,
+        row.update(ref=src["ref"], study=key[0], cohort=key[1], measure="ORR", denominator=den,
                    count_used=k, count_basis="derived ORR", percent_calc=round(100 * k / den, 1),
-                   section=g["section"].iloc[0], source=g["source"].iloc[0])
+                   section=src["section"], source=src["source"])
         extra.append(row)
     if extra:
         add = pd.DataFrame(extra, columns=out.columns).astype(out.dtypes.to_dict())
         out = pd.concat([out, add], ignore_index=True)
-    return out
+    return out.reset_index(drop=True)
 
 
 # --- single studies, catalogues, exports ----------------------------------------------
@@ -458,8 +481,7 @@ def study_record(ds: Dataset, study: str) -> dict:
     from .render import _plain
 
     fields = {k: _plain(v) for k, v in row.items()}
-    outcomes = outcome_table(ds)
-    outcomes = outcomes[outcomes["study"] == study].reset_index(drop=True)
+    outcomes = outcome_table(ds, studies=[study])
     cohorts = ds.cohorts[ds.cohorts["study"] == study].reset_index(drop=True)
     ae = ds.adverse_events[ds.adverse_events["study"] == study].reset_index(drop=True)
     return {"study": fields, "cohorts": cohorts, "outcomes": outcomes, "adverse_events": ae}

@@ -35,12 +35,26 @@ def depth_labels(disease) -> tuple[str, ...]:
     return DEPTH.get(codes[0], ()) if codes else ()
 
 
-def depth(g: pd.DataFrame, label: str) -> dict | None:
+def by_cohort(outcomes: pd.DataFrame) -> dict[tuple[str, str], dict[str, tuple]]:
+    """(study, cohort) -> {measure: outcome row} from one pass over the table."""
+    out: dict[tuple[str, str], dict[str, tuple]] = {}
+    for r in outcomes.itertuples(index=False):
+        out.setdefault((r.study, r.cohort), {})[r.measure] = r
+    return out
+
+
+def cohorts_by_study(ds: Dataset) -> dict[str, list[tuple]]:
+    out: dict[str, list[tuple]] = {}
+    for c in ds.cohorts.itertuples(index=False):
+        out.setdefault(c.study, []).append(c)
+    return out
+
+
+def depth(by: dict[str, tuple], label: str) -> dict | None:
     """count, denominator, percent (as printed, else computed) and basis of a depth summary from
-    one cohort's outcome rows; None when the source does not allow it. A sum of categories is
-    used only when the breakdown is whole: it reaches the summary's shallowest category, or the
-    categories listed add up to the ORR."""
-    by = {m: r for m, r in zip(g["measure"], g.itertuples(), strict=True)}
+    one cohort's outcome rows (measure -> row); None when the source does not allow it. A sum of
+    categories is used only when the breakdown is whole: it reaches the summary's shallowest
+    category, or the categories listed add up to the ORR."""
     stored = by.get(DEPTH_STORED.get(label))
     if stored is not None and (_num(stored.count_used) is not None
                                or _num(stored.percent_reported) is not None):
@@ -68,31 +82,29 @@ def headline(ds: Dataset, studies: pd.DataFrame, all_cohorts: bool = False) -> p
     """One row per study (its headline cohort), or per cohort: n, ORR, depth, median PFS/OS."""
     from .audit import cohort_flags
 
-    outcomes = outcome_table(ds)
-    by_cohort = {k: g for k, g in outcomes.groupby(["study", "cohort"], sort=False)}
+    outcomes = outcome_table(ds, studies=studies["study"])
+    grouped = by_cohort(outcomes)
     flags = cohort_flags(ds, set(studies["study"]))
-    cohorts = ds.cohorts
+    cohorts = cohorts_by_study(ds)
     rows = []
     for s in studies.itertuples():
-        sc = cohorts[cohorts["study"] == s.study]
-        if not all_cohorts:
-            sc = sc[sc["headline"].astype(bool)]
-        for c in sc.itertuples():
-            g = by_cohort.get((s.study, c.cohort))
+        for c in cohorts.get(s.study, []):
+            if not all_cohorts and not c.headline:
+                continue
+            g = grouped.get((s.study, c.cohort))
             orr = dict(count=None, den=None, pct=None, rep=None)
             pfs = os_ = None
             labels = depth_labels(s.disease)
             label = labels[0] if labels else None
             dk = dd = dp = None
             if g is not None:
-                o = g[g["measure"] == "ORR"]
-                if len(o):
-                    r = o.iloc[0]
-                    orr = dict(count=_num(r["count_used"]), den=_num(r["denominator"]),
-                               pct=_num(r["percent_calc"]), rep=_num(r["percent_reported"]))
-                t = {m: _num(v) for m, v in zip(g["measure"], g["median_months"], strict=True)}
-                pfs, os_ = t.get("PFS"), t.get("OS")
-                d = depth(g, label) if label else None
+                if "ORR" in g:
+                    r = g["ORR"]
+                    orr = dict(count=_num(r.count_used), den=_num(r.denominator),
+                               pct=_num(r.percent_calc), rep=_num(r.percent_reported))
+                pfs = _num(g["PFS"].median_months) if "PFS" in g else None
+                os_ = _num(g["OS"].median_months) if "OS" in g else None
+                d = depth(g, label) if label else None  # g: measure -> row
                 if d:
                     dk, dd, dp = d["count"], d["denominator"], d["percent"]
             rows.append({
@@ -157,12 +169,12 @@ def compare_frame(ds: Dataset, codes: list[str], disease: str | None = None,
             studies = studies[studies["evidence_type"] != "preclinical"]
         frames.append(headline(ds, studies))
     frame = pd.concat(frames, ignore_index=True) if frames else pd.DataFrame(columns=HEADLINE_COLUMNS)
-    frame["other_cohorts"] = [_other_cohorts(ds, r.study, r.cohort) for r in frame.itertuples()]
+    outcomes = outcome_table(ds, studies=frame["study"])
+    frame["other_cohorts"] = [_other_cohorts(ds, outcomes, r.study, r.cohort) for r in frame.itertuples()]
     return frame
 
 
-def _other_cohorts(ds: Dataset, study: str, headline_cohort: str) -> str | None:
-    outcomes = outcome_table(ds)
+def _other_cohorts(ds: Dataset, outcomes: pd.DataFrame, study: str, headline_cohort: str) -> str | None:
     rows = outcomes[(outcomes["study"] == study) & (outcomes["cohort"] != headline_cohort)]
     if rows.empty:
         return None
@@ -231,27 +243,29 @@ def response_table(ds: Dataset, studies: pd.DataFrame, measure: str | None = Non
             raise UnknownName(f"unknown response measure '{measure}'; known: "
                               f"{', '.join(m for m in ALL_RESPONSE)}")
         measures = tuple(m for m in ALL_RESPONSE if norm_measure(m) == key)
-    outcomes = outcome_table(ds)
+    outcomes = outcome_table(ds, studies=studies["study"])
     outcomes = outcomes[outcomes["measure"].isin(CATEGORIES + SUMMARIES)]
-    by_cohort = {k: g for k, g in outcomes.groupby(["study", "cohort"], sort=False)}
-    cohorts = ds.cohorts.set_index(["study", "cohort"])
+    grouped = by_cohort(outcomes)
+    cohorts = cohorts_by_study(ds)
     rows = []
     for s in studies.itertuples():
-        for (study, cohort), g in ((k, v) for k, v in by_cohort.items() if k[0] == s.study):
+        for c in cohorts.get(s.study, []):
+            study, cohort = s.study, c.cohort
+            by = grouped.get((study, cohort))
+            if by is None:
+                continue
             labels = depth_labels(s.disease)
             row = dict.fromkeys(response_columns(measures))
-            c = cohorts.loc[(study, cohort)]
-            dens = [int(d) for d in g["denominator"] if _num(d) is not None]
-            row.update(ref=s.ref, study=study, cohort=cohort, cohort_label=c["label"],
-                       disease=s.disease, regimen=s.regimen, n=_num(c["n"]),
+            dens = [int(r.denominator) for r in by.values() if _num(r.denominator) is not None]
+            row.update(ref=s.ref, study=study, cohort=cohort, cohort_label=c.label,
+                       disease=s.disease, regimen=s.regimen, n=_num(c.n),
                        denominator=max(set(dens), key=dens.count) if dens else None,
                        audit=flags.get((study, cohort)))
-            by = {m: r for m, r in zip(g["measure"], g.itertuples(), strict=True)}
             got_any = False
             for m in measures:
                 k = _key(m)
                 if m in DEPTH_KEYS or (m == "CR_CRi" and "CR/CRi" in labels):
-                    d = depth(g, DEPTH_NAMES.get(m, m)) if DEPTH_NAMES.get(m, m) in labels else None
+                    d = depth(by, DEPTH_NAMES.get(m, m)) if DEPTH_NAMES.get(m, m) in labels else None
                     val = d and (d["count"], d["denominator"], d["percent"], d["basis"])
                 elif m in by:
                     r = by[m]
@@ -301,8 +315,8 @@ def survival_table(ds: Dataset, studies: pd.DataFrame, measure: str | None = Non
         wanted = hit
     else:
         wanted = list(TIME_MEASURES)
-    o = outcome_table(ds, derive_orr=False)
-    o = o[o["measure"].isin(wanted) & o["study"].isin(studies["study"])]
+    o = outcome_table(ds, derive_orr=False, studies=studies["study"])
+    o = o[o["measure"].isin(wanted)]
     coh = ds.cohorts.set_index(["study", "cohort"])
     info = studies.set_index("study")
     rows = []
@@ -393,34 +407,37 @@ def pool_inputs(ds: Dataset, studies: pd.DataFrame, measure: str) -> tuple[pd.Da
     if not known:
         raise UnknownName(f"cannot pool '{measure}'; known: {', '.join(CATEGORIES + tuple(COMPOSITES))}")
     measure = known[0]
-    o = outcome_table(ds)
-    o = o[(o["measure"] == measure) & o["study"].isin(studies["study"])]
-    coh = ds.cohorts.set_index(["study", "cohort"])
-    info = studies.set_index("study")
+    o = outcome_table(ds, studies=studies["study"])
+    o = o[o["measure"] == measure]
+    coh = ds.cohorts
+    headline_of = {(s, c): bool(h) for s, c, h in zip(coh["study"], coh["cohort"], coh["headline"], strict=True)}
+    label_of = {(s, c): lab for s, c, lab in zip(coh["study"], coh["cohort"], coh["label"], strict=True)}
+    info = {r.study: r for r in studies.itertuples(index=False)}
     candidates, excluded = [], []
 
     def leave(r, reason):
         excluded.append({"ref": r.ref, "study": r.study, "cohort": r.cohort, "reason": reason})
 
-    for study, g in o.groupby("study", sort=False):
-        s = info.loc[study]
-        usable = [r for r in g.itertuples()
-                  if _num(r.count_used) is not None and _num(r.denominator) is not None]
-        usable_rows = {r.Index for r in usable}
-        for r in g.itertuples():
-            if r.Index not in usable_rows:
+    rows_by_study: dict[str, list] = {}
+    for r in o.itertuples(index=False):
+        rows_by_study.setdefault(r.study, []).append(r)
+    for study, rows_ in rows_by_study.items():
+        s = info[study]
+        usable = [r for r in rows_ if _num(r.count_used) is not None and _num(r.denominator) is not None]
+        for r in rows_:
+            if _num(r.count_used) is None or _num(r.denominator) is None:
                 leave(r, "no count and denominator")
-        if s["evidence_type"] != "clinical trial":
+        if s.evidence_type != "clinical trial":
             for r in usable:
-                leave(r, s["evidence_type"])
+                leave(r, s.evidence_type)
             continue
         if not usable:
             continue
-        usable.sort(key=lambda r: (not bool(coh.loc[(r.study, r.cohort), "headline"]), -int(r.denominator)))
+        usable.sort(key=lambda r: (not headline_of[(r.study, r.cohort)], -int(r.denominator)))
         keep, rest = usable[0], usable[1:]
         for r in rest:
             leave(r, f"overlaps the pooled population '{keep.cohort}' of the same study")
-        candidates.append((trial_key(s.to_frame().T.assign(study=study).iloc[0]), keep))
+        candidates.append((trial_key(s), keep))
     by_trial: dict[str, list] = {}
     for trial, r in candidates:
         by_trial.setdefault(trial, []).append(r)
@@ -431,8 +448,8 @@ def pool_inputs(ds: Dataset, studies: pd.DataFrame, measure: str) -> tuple[pd.Da
             leave(r, f"another report of the same trial ({trial}); the larger report is pooled")
         r = reports[0]
         rows.append({"row": "cohort", "ref": r.ref, "study": r.study, "trial": trial,
-                     "cohort": r.cohort, "cohort_label": coh.loc[(r.study, r.cohort), "label"],
-                     "regimen": info.at[r.study, "regimen"], "events": int(r.count_used),
+                     "cohort": r.cohort, "cohort_label": label_of[(r.study, r.cohort)],
+                     "regimen": info[r.study].regimen, "events": int(r.count_used),
                      "n": int(r.denominator), "count_basis": r.count_basis})
     included = pd.DataFrame(rows, columns=POOL_COLUMNS)
     left = pd.DataFrame(excluded, columns=["ref", "study", "cohort", "reason"])
