@@ -315,3 +315,16 @@ def test_audit_finds_exactly_the_review_disagreements():
     ]
     sadal = found[found["study"] == "sadal-129-ref31"].iloc[0]
     assert sadal["ref"] == 31 and "27.1%" in sadal["computed"]
+
+
+def test_trusted_fast_load_equals_the_checked_load():
+    """The bundled data loads through a fast path that skips the checks; it must give exactly
+    the frames the checked path gives."""
+    import pandas as pd
+
+    root = data.bundled_root()
+    descriptor, frames, problems = data.check(root)
+    assert problems == []
+    fast = data._trusted_frames(root, descriptor)
+    for name, frame in frames.items():
+        pd.testing.assert_frame_equal(frame.drop(columns=data.LINE).reset_index(drop=True), fast[name])

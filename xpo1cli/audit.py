@@ -19,10 +19,14 @@ def _finding(ref, study, cohort, measure, check, reported, computed, detail) -> 
                     [ref, study, cohort, measure, check, reported, computed, detail], strict=True))
 
 
-def audit(ds: Dataset, studies: set[str] | None = None) -> pd.DataFrame:
+def audit(ds: Dataset, studies: set[str] | None = None, outcomes: pd.DataFrame | None = None
+          ) -> pd.DataFrame:
     """Every internal inconsistency of the dataset's figures (of the given studies), in a stable
-    order."""
-    out = outcome_table(ds, derive_orr=False, studies=studies)
+    order. `outcomes`: the studies' outcome_table when the caller has it already."""
+    if outcomes is None:
+        out = outcome_table(ds, derive_orr=False, studies=studies)
+    else:  # the audit reads what the sources print: no derived ORR rows
+        out = outcomes[outcomes["count_basis"] != "derived ORR"]
     coh = ds.cohorts
     if studies is not None:
         coh = coh[coh["study"].isin(set(studies))]
@@ -120,9 +124,10 @@ def audit(ds: Dataset, studies: set[str] | None = None) -> pd.DataFrame:
                              na_position="last").reset_index(drop=True)
 
 
-def cohort_flags(ds: Dataset, studies: set[str]) -> dict[tuple[str, str], str]:
+def cohort_flags(ds: Dataset, studies: set[str], outcomes: pd.DataFrame | None = None
+                 ) -> dict[tuple[str, str], str]:
     """(study, cohort) -> a short warning naming the audit findings on it, for the views."""
-    found = audit(ds, studies)
+    found = audit(ds, studies, outcomes)
     flags: dict[tuple[str, str], list[str]] = {}
     for r in found.itertuples():
         flags.setdefault((r.study, r.cohort), []).append(f"{r.measure}: {r.check}")

@@ -84,7 +84,7 @@ def headline(ds: Dataset, studies: pd.DataFrame, all_cohorts: bool = False) -> p
 
     outcomes = outcome_table(ds, studies=studies["study"])
     grouped = by_cohort(outcomes)
-    flags = cohort_flags(ds, set(studies["study"]))
+    flags = cohort_flags(ds, set(studies["study"]), outcomes)
     cohorts = cohorts_by_study(ds)
     rows = []
     for s in studies.itertuples():
@@ -234,7 +234,6 @@ def response_table(ds: Dataset, studies: pd.DataFrame, measure: str | None = Non
     from .audit import cohort_flags
     from .stats import percent_ci
 
-    flags = cohort_flags(ds, set(studies["study"]))
     measures = ALL_RESPONSE
     if measure is not None:
         wanted = {norm_measure(m) for m in ALL_RESPONSE}
@@ -244,6 +243,7 @@ def response_table(ds: Dataset, studies: pd.DataFrame, measure: str | None = Non
                               f"{', '.join(m for m in ALL_RESPONSE)}")
         measures = tuple(m for m in ALL_RESPONSE if norm_measure(m) == key)
     outcomes = outcome_table(ds, studies=studies["study"])
+    flags = cohort_flags(ds, set(studies["study"]), outcomes)
     outcomes = outcomes[outcomes["measure"].isin(CATEGORIES + SUMMARIES)]
     grouped = by_cohort(outcomes)
     cohorts = cohorts_by_study(ds)
