@@ -40,7 +40,7 @@ def _value(v) -> str:
 def _study_key(ds, ref: str, n: str) -> str | None:
     """The study of ours a second-extraction row describes: by ref, then by a cohort of size n
     (a row without a ref is matched on its population size alone)."""
-    studies = ds.studies
+    studies = ds.studies[ds.studies["source"] == "review"]
     hits = set(studies.loc[studies["ref"] == int(ref), "study"]) if ref else set(studies["study"])
     if len(hits) > 1 and n:
         coh = ds.cohorts
@@ -68,7 +68,8 @@ def differences(ds=None) -> list[dict]:
     from xpo1cli.query import study_table
 
     ds = ds or data.load()
-    ours = study_table(ds).set_index("study")
+    ours = study_table(ds)
+    ours = ours[ours["source"] == "review"].set_index("study")
     out: list[dict] = []
     seen_studies = set()
     for r in _rows(HERE / "second-extraction" / "studies.csv"):
@@ -89,7 +90,8 @@ def differences(ds=None) -> list[dict]:
 
     from xpo1cli.query import outcome_table
 
-    mine = outcome_table(ds, derive_orr=False).set_index(["study", "cohort", "measure"])
+    mine = outcome_table(ds, derive_orr=False)
+    mine = mine[mine["source"] == "review"].set_index(["study", "cohort", "measure"])
     matched = set()
     sizes = dict(zip(zip(ds.cohorts["study"], ds.cohorts["cohort"], strict=True), ds.cohorts["n"], strict=True))
     for r in _rows(HERE / "second-extraction" / "outcomes.csv"):

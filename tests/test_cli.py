@@ -21,7 +21,7 @@ def refs(rows) -> list[int]:
 
 
 def test_list_myeloma_rows_and_figures():
-    rows = run_csv("list", "--disease", "MM")
+    rows = run_csv("list", "--source", "review", "--disease", "MM")
     assert refs(rows) == [10, 11, 12, 13, 14, 15, 16, 17, 18, 19, 20, 21]
     svd = next(r for r in rows if r["regimen"] == "SVd")
     assert (svd["orr_count"], svd["orr_denominator"], svd["orr_percent"]) == ("25", "40", "63.0")
@@ -31,75 +31,77 @@ def test_list_myeloma_rows_and_figures():
 
 @pytest.mark.parametrize("name", ["MM", "mm", "myeloma", "Multiple Myeloma", "RRMM"])
 def test_disease_names_and_case(name):
-    assert refs(run_csv("list", "--disease", name)) == refs(run_csv("list", "--disease", "MM"))
+    expected = refs(run_csv("list", "--source", "review", "--disease", "MM"))
+    assert refs(run_csv("list", "--source", "review", "--disease", name)) == expected
 
 
 def test_disease_hierarchy_nhl_includes_dlbcl_and_mcl():
-    nhl = {r["disease"] for r in run_csv("list", "--disease", "NHL")}
+    nhl = {r["disease"] for r in run_csv("list", "--source", "review", "--disease", "NHL")}
     assert nhl == {"NHL", "DLBCL", "MCL"}
-    assert {int(r["ref"]) for r in run_csv("list", "--disease", "DLBCL")} == {31, 32}
-    assert [r["study"] for r in run_csv("list", "-d", "waldenstrom")] == ["sd-phase1-ref12"]
+    assert {int(r["ref"]) for r in run_csv("list", "--source", "review", "--disease", "DLBCL")} == {31, 32}
+    assert [r["study"] for r in run_csv("list", "--source", "review", "-d", "waldenstrom")] == ["sd-phase1-ref12"]
 
 
 def test_filter_agent():
-    rows = run_csv("list", "--agent", "KPT-8602")
+    rows = run_csv("list", "--source", "review", "--agent", "KPT-8602")
     assert [(r["ref"], r["agent"]) for r in rows] == [("11", "eltanexor")]
 
 
 def test_filter_partner_drug_and_class_all_must_match():
-    pis = run_csv("list", "--partner", "proteasome inhibitor")
+    pis = run_csv("list", "--source", "review", "--partner", "proteasome inhibitor")
     assert sorted(r["regimen"] for r in pis) == ["SId", "SKd", "SVd"]
-    assert refs(run_csv("list", "-p", "PI", "-p", "dexamethasone")) == [14, 15, 16]
-    assert refs(run_csv("list", "-p", "bortezomib", "-p", "IMiD")) == []
-    assert sorted(refs(run_csv("list", "-p", "anthracycline"))) == [21, 26, 47]
-    assert refs(run_csv("list", "-p", "hypomethylating agent")) == [23]
-    assert refs(run_csv("list", "-p", "FLT3 inhibitor")) == [24]
+    assert refs(run_csv("list", "--source", "review", "-p", "PI", "-p", "dexamethasone")) == [14, 15, 16]
+    assert refs(run_csv("list", "--source", "review", "-p", "bortezomib", "-p", "IMiD")) == []
+    assert sorted(refs(run_csv("list", "--source", "review", "-p", "anthracycline"))) == [21, 26, 47]
+    assert refs(run_csv("list", "--source", "review", "-p", "hypomethylating agent")) == [23]
+    assert refs(run_csv("list", "--source", "review", "-p", "FLT3 inhibitor")) == [24]
 
 
 @pytest.mark.parametrize("alias", ["SVd", "S-Vd", "svd", "XVd", "selinexor+bortezomib+dexamethasone",
                                    "dexamethasone + bortezomib + selinexor", "bortezomib, selinexor and dex"])
 def test_regimen_aliases(alias):
-    assert [r["study"] for r in run_csv("list", "--regimen", alias)] == ["svd-ref16"]
+    assert [r["study"] for r in run_csv("list", "--source", "review", "--regimen", alias)] == ["svd-ref16"]
 
 
 def test_regimen_seven_plus_three():
-    assert refs(run_csv("list", "-r", "selinexor + 7+3")) == [26, 47]
+    assert refs(run_csv("list", "--source", "review", "-r", "selinexor + 7+3")) == [26, 47]
 
 
 def test_filter_phase_setting_type_min_n():
-    assert refs(run_csv("list", "--phase", "1")) == [12, 14, 20, 30]
-    assert refs(run_csv("list", "--phase", "Ib")) == [20]
-    assert refs(run_csv("list", "--phase", "2b")) == [31]
-    assert refs(run_csv("list", "--setting", "nd")) == [17]
-    assert refs(run_csv("list", "--setting", "mixed")) == [23, 25]
-    assert refs(run_csv("list", "--type", "preclinical")) == [28, 29]
-    assert refs(run_csv("list", "--type", "case")) == [32]
-    big = run_csv("list", "--min-n", "80")
+    assert refs(run_csv("list", "--source", "review", "--phase", "1")) == [12, 14, 20, 30]
+    assert refs(run_csv("list", "--source", "review", "--phase", "Ib")) == [20]
+    assert refs(run_csv("list", "--source", "review", "--phase", "2b")) == [31]
+    assert refs(run_csv("list", "--source", "review", "--setting", "nd")) == [17]
+    assert refs(run_csv("list", "--source", "review", "--setting", "mixed")) == [23, 25]
+    assert refs(run_csv("list", "--source", "review", "--type", "preclinical")) == [28, 29]
+    assert refs(run_csv("list", "--source", "review", "--type", "case")) == [32]
+    big = run_csv("list", "--source", "review", "--min-n", "80")
     assert all(int(r["n_enrolled"] or r["n_evaluable"]) >= 80 for r in big)
     assert refs(big) == [12, 13, 22, 31, 31]
 
 
 def test_filters_combine():
-    rows = run_csv("list", "-d", "AML", "-p", "cytarabine", "--min-n", "20")
+    rows = run_csv("list", "--source", "review", "-d", "AML", "-p", "cytarabine", "--min-n", "20")
     assert refs(rows) == [25, 27, 47]
 
 
 def test_cohorts_expand_subgroups():
-    rows = [r for r in run_csv("list", "--cohorts", "-r", "SPd")]
+    rows = [r for r in run_csv("list", "--source", "review", "--cohorts", "-r", "SPd")]
     got = {r["cohort"]: (r["n"], r["orr_percent"], r["median_pfs"]) for r in rows}
     assert got == {"all": ("48", "", ""), "pom-naive": ("31", "58.0", "12.2"),
                    "len-pom-refractory": ("13", "31.0", "4.2")}
 
 
 def test_sort_orr_descending_stable():
-    rows = run_csv("list", "-d", "MM", "--sort", "orr")
+    rows = run_csv("list", "--source", "review", "-d", "MM", "--sort", "orr")
     pcts = [float(r["orr_percent"]) for r in rows if r["orr_percent"]]
     assert pcts == sorted(pcts, reverse=True) and pcts[0] == 86.0
-    assert run("list", "--sort", "orr", "-f", "csv").stdout == run("list", "--sort", "orr", "-f", "csv").stdout
+    args = ("list", "--source", "review", "--sort", "orr", "-f", "csv")
+    assert run(*args).stdout == run(*args).stdout
 
 
 def test_sort_by_evidence_puts_preclinical_last():
-    rows = run_csv("list", "--sort", "evidence")
+    rows = run_csv("list", "--source", "review", "--sort", "evidence")
     assert rows[-1]["design"] == "preclinical" and rows[0]["design"] == "single-arm"
 
 
@@ -107,7 +109,7 @@ def test_sort_by_evidence_puts_preclinical_last():
 
 
 def test_json_rows_carry_the_machine_interface():
-    rows = run_json("list", "--disease", "MM")
+    rows = run_json("list", "--source", "review", "--disease", "MM")
     need = {"ref", "study", "disease", "regimen", "agent", "partners", "phase", "setting",
             "n_enrolled", "n_evaluable"}
     assert all(need <= set(r) for r in rows)
@@ -117,30 +119,31 @@ def test_json_rows_carry_the_machine_interface():
 
 
 def test_jsonl_tsv_markdown_plain_table_hold_the_same_rows():
-    csv_rows = run_csv("list", "-d", "AML")
-    jsonl = [json.loads(line) for line in run("list", "-d", "AML", "-f", "jsonl").stdout.splitlines()]
-    tsv = list(csv.DictReader(io.StringIO(run("list", "-d", "AML", "-f", "tsv").stdout),
+    csv_rows = run_csv("list", "--source", "review", "-d", "AML")
+    out = run("list", "--source", "review", "-d", "AML", "-f", "jsonl").stdout
+    jsonl = [json.loads(line) for line in out.splitlines()]
+    tsv = list(csv.DictReader(io.StringIO(run("list", "--source", "review", "-d", "AML", "-f", "tsv").stdout),
                               delimiter="\t"))
     assert [r["study"] for r in jsonl] == [r["study"] for r in csv_rows] == [r["study"] for r in tsv]
-    md = run("list", "-d", "AML", "-f", "markdown").stdout
+    md = run("list", "--source", "review", "-d", "AML", "-f", "markdown").stdout
     assert "| ref" in md and "s-clag-ref27" in md and "CR/CRi 18/40 (45%)" in md
-    plain = run("list", "-d", "AML", "-f", "plain").stdout
+    plain = run("list", "--source", "review", "-d", "AML", "-f", "plain").stdout
     assert "10/25 (40%)" in plain and "|" not in plain
-    table = run("list", "-d", "AML", "-f", "table").stdout
+    table = run("list", "--source", "review", "-d", "AML", "-f", "table").stdout
     assert "s-dec-ref23" in table and "\x1b[" not in table
 
 
 def test_piped_default_is_csv_and_unknown_format_is_usage_error():
-    out = run("list", "-d", "WM").stdout
-    assert out.splitlines()[0].startswith("ref,study,disease")
-    r = run("list", "-f", "xml", code=2)
+    out = run("list", "--source", "review", "-d", "WM").stdout
+    assert out.splitlines()[0].startswith("ref,study,trial,disease")
+    r = run("list", "--source", "review", "-f", "xml", code=2)
     assert "unknown format 'xml'" in r.stderr
 
 
 def test_missing_values_empty_in_csv_and_null_in_json():
-    row = run_csv("list", "-r", "SKd")[0]
+    row = run_csv("list", "--source", "review", "-r", "SKd")[0]
     assert row["orr_count"] == "" and row["median_pfs"] == ""
-    assert run_json("list", "-r", "SKd")[0]["orr_count"] is None
+    assert run_json("list", "--source", "review", "-r", "SKd")[0]["orr_count"] is None
 
 
 # --- show -------------------------------------------------------------------------------------------
@@ -159,7 +162,8 @@ def test_show_json_nested_and_ref_with_two_reports():
     orr = {(o["cohort"], o["measure"]): o for o in obj["outcomes"]}
     assert orr[("len-pom-refractory", "ORR")]["percent_reported"] == 31
     both = run_json("show", "31")
-    assert [s["study"] for s in both] == ["sadal-129-ref31", "sadal-interim-ref31"]
+    assert [s["study"] for s in both["reports"]] == ["sadal-129-ref31", "sadal-interim-ref31"]
+    assert both["side_by_side"][2]["sadal-129-ref31"] == "129"
 
 
 def test_show_safety_findings_and_csv_outcomes():
@@ -191,14 +195,16 @@ def test_compare_side_by_side_with_warning():
 def test_compare_machine_output_one_row_per_study_and_warning_on_stderr():
     r = run("compare", "S-Vd", "selinexor+pomalidomide+dex", "-f", "csv")
     rows = list(csv.DictReader(io.StringIO(r.stdout)))
-    assert [(x["regimen"], x["ref"]) for x in rows] == [("SVd", "16"), ("SPd", "19")]
+    assert [(x["compared"], x["ref"], x["study"]) for x in rows] == [
+        ("SVd", "16", "svd-ref16"), ("SVd", "", "boston-lancet-2020"), ("SPd", "19", "spd-ref19")]
+    assert [x["comparison"] for x in rows] == ["cross-trial, not randomized"] * 3
     assert "non-randomized" in r.stderr
 
 
 def test_compare_keeps_each_study_apart():
     rows = run_csv("compare", "Sd", "SRd")
     assert [(x["regimen"], x["study"]) for x in rows] == [
-        ("Sd", "sd-phase1-ref12"), ("Sd", "storm-ref13"),
+        ("Sd", "sd-phase1-ref12"), ("Sd", "storm-ref13"), ("Sd", "storm-nejm-2019"),
         ("SRd", "srd-ndmm-ref17"), ("SRd", "srd-rrmm-ref18")]
 
 
@@ -220,15 +226,15 @@ def test_regimens_catalogue():
 
 def test_diseases_and_agents():
     d = {r["disease"]: r for r in run_csv("diseases")}
-    assert d["NHL"]["includes"] == "DLBCL;MCL" and d["NHL"]["n_studies"] == "6"
-    assert d["AML"]["n_studies"] == "7"
+    assert d["NHL"]["includes"] == "DLBCL;MCL" and d["NHL"]["n_studies"] == "10"
+    assert d["AML"]["n_studies"] == "12"
     a = {r["agent"]: r for r in run_csv("agents")}
-    assert a["eltanexor"]["n_studies"] == "1" and a["eltanexor"]["generation"] == "second"
-    assert a["selinexor"]["n_studies"] == "24"
+    assert a["eltanexor"]["n_studies"] == "2" and a["eltanexor"]["generation"] == "second"
+    assert a["selinexor"]["n_studies"] == "35"
 
 
-@pytest.mark.parametrize("table,count", [("studies", 25), ("outcomes", 84), ("adverse_events", 26),
-                                         ("regimens", 15)])
+@pytest.mark.parametrize("table,count", [("studies", 37), ("outcomes", 143), ("adverse_events", 75),
+                                         ("regimens", 20), ("comparisons", 9), ("trials", 8)])
 def test_export_tables(table, count):
     rows = run_json("export", table)
     assert len(rows) == count
@@ -242,12 +248,14 @@ def test_export_outcome_objects():
     assert all(need <= set(r) for r in rows)
     storm_pfs = next(r for r in rows if r["study"] == "storm-ref13" and r["measure"] == "PFS")
     assert storm_pfs["median_months"] == 3.7 and storm_pfs["ref"] == 13
-    assert "unknown table" in run("export", "trials", code=2).stderr
+    assert "unknown table" in run("export", "trial", code=2).stderr
 
 
 def test_audit_command_lists_the_disagreements():
     rows = run_csv("audit")
-    assert [(r["ref"], r["measure"]) for r in rows] == [("15", "MR+PR+VGPR"), ("31", "ORR")]
+    within = [(r["ref"], r["study"], r["measure"]) for r in rows if r["section"] == "within a source"]
+    assert within == [("15", "skd-ref15", "MR+PR+VGPR"), ("31", "sadal-129-ref31", "ORR"),
+                      ("", "sel-7plus3-ph1-ccr2020", "CR_CRi")]
     run("audit", "--strict", code=1)
 
 
@@ -277,7 +285,7 @@ def test_bad_values_exit_2_with_one_line(args, message):
 
 
 def test_no_result_is_exit_0_header_only_and_a_note():
-    r = run("list", "-d", "MDS", "-f", "csv")
+    r = run("list", "--source", "review", "-d", "MDS", "-f", "csv")
     assert r.stdout.strip().splitlines() == [r.stdout.splitlines()[0]]
     assert r.stdout.startswith("ref,study") and "no matching rows" in r.stderr
 
@@ -295,7 +303,7 @@ def test_version_and_help_examples():
 def test_installed_script_from_another_folder(tmp_path):
     p = sh("list", "--disease", "MM", "--format", "csv", cwd=tmp_path)
     rows = list(csv.DictReader(io.StringIO(p.stdout)))
-    assert len(rows) == 12 and p.stderr == ""
+    assert len(rows) == 14 and p.stderr == ""
 
 
 def test_module_entry_point(tmp_path):

@@ -179,7 +179,8 @@ def test_review_qualitative(study, fields):
 def test_every_study_has_a_checked_figure():
     checked = ({f[0] for f in REVIEW_FIGURES} | {p[0] for p in REVIEW_POPULATIONS}
                | set(REVIEW_QUALITATIVE))
-    assert set(DS.studies["study"]) - checked == set()
+    review = set(DS.studies.loc[DS.studies["source"] == "review", "study"])
+    assert review - checked == set()
 
 
 def test_every_review_ref_is_a_study():
@@ -194,7 +195,7 @@ def test_regimen_codes_the_review_names():
 
 def test_class_level_facts():
     ae = DS.adverse_events
-    cats = set(ae.loc[ae["kind"] == "adverse_event", "category"])
+    cats = set(ae.loc[(ae["kind"] == "adverse_event") & (ae["source"] == "review"), "category"])
     assert cats == {"gastrointestinal", "haematological", "neurological and constitutional",
                     "infection", "hepatic", "metabolic"}
     assert {"megestrol acetate", "ondansetron"} <= set(ae.loc[ae["kind"] == "mitigation", "term"])
@@ -289,7 +290,8 @@ def _copy_with(tmp_path, table, column, value):
 
 
 def test_counts_derived_not_stored():
-    o = query.outcome_table(DS).set_index(["study", "cohort", "measure"])
+    o = query.outcome_table(DS)
+    o = o[o["source"] == "review"].set_index(["study", "cohort", "measure"])
     assert o.at[("srd-rrmm-ref18", "evaluable", "ORR"), "count_used"] == 11  # 73% of 15
     assert o.at[("srd-rrmm-ref18", "evaluable", "ORR"), "count_basis"] == "from percentage"
     assert o.at[("spd-ref19", "pom-naive", "ORR"), "count_used"] == 18  # 7 VGPR + 11 PR
@@ -306,11 +308,12 @@ def test_rounding_as_printed():
     assert query.counts_from_percent(73, 15) == [11]
 
 
-def test_audit_finds_exactly_the_review_disagreements():
+def test_audit_finds_exactly_the_disagreements_inside_sources():
     found = audit(DS)
     got = sorted(zip(found["study"], found["measure"], found["check"], strict=True))
     assert got == [
         ("sadal-129-ref31", "ORR", "percentage vs count"),  # 14 CR + 21 PR = 35/129 = 27.1%, printed 27.6%
+        ("sel-7plus3-ph1-ccr2020", "CR_CRi", "percentage vs count"),  # A1 prints "8 (53%)" of 19
         ("skd-ref15", "MR+PR+VGPR", "categories vs 100%"),  # 71% + 48% + 14% = 133%
     ]
     sadal = found[found["study"] == "sadal-129-ref31"].iloc[0]

@@ -27,11 +27,12 @@ from .conftest import run, run_csv, run_json
 # pool name -> (CLI filters, x, n)
 POOLS = {
     # ORR of the AML cohorts: x=c(11,10,14), n=c(81,25,20)
-    "aml": (["-d", "AML"], [11, 10, 14], [81, 25, 20]),
+    "aml": (["-d", "AML", "--source", "review"], [11, 10, 14], [81, 25, 20]),
     # ORR of myeloma triplets with a proteasome inhibitor: x=c(25,3), n=c(40,14)
-    "mm_pi": (["-d", "MM", "-p", "proteasome inhibitor"], [25, 3], [40, 14]),
+    "mm_pi": (["-d", "MM", "-p", "proteasome inhibitor", "--source", "review"], [25, 3], [40, 14]),
     # ORR of every myeloma cohort: x=c(8,32,25,6,11,18,14,4,3), n=c(84,122,40,7,15,31,19,27,14)
-    "mm": (["-d", "MM"], [8, 32, 25, 6, 11, 18, 14, 4, 3], [84, 122, 40, 7, 15, 31, 19, 27, 14]),
+    "mm": (["-d", "MM", "--source", "review"], [8, 32, 25, 6, 11, 18, 14, 4, 3],
+           [84, 122, 40, 7, 15, 31, 19, 27, 14]),
 }
 # (pool, method) -> metafor: estimate, ci.lb, ci.ub, tau2, I2, H2, QE, QEp, FE estimate
 METAFOR = {
@@ -72,7 +73,7 @@ def test_pool_agrees_with_metafor(pool, method):
 
 
 def test_weights_agree_with_metafor():
-    rows = run_csv("pool", "-d", "AML")
+    rows = run_csv("pool", "-d", "AML", "--source", "review")
     w = {r["ref"]: float(r["weight"]) for r in rows if r["row"] == "cohort"}
     assert w == pytest.approx({"22": 34.5150, "23": 33.3645, "25": 32.1205}, abs=0.01)
 
@@ -84,7 +85,7 @@ def test_refuses_fewer_than_two_cohorts():
 
 
 def test_never_pools_a_subgroup_with_its_parent():
-    r = run("pool", "-d", "MM", "-f", "csv")
+    r = run("pool", "-d", "MM", "--source", "review", "-f", "csv")
     studies = [row["study"] for row in csv.DictReader(io.StringIO(r.stdout)) if row["row"] == "cohort"]
     assert len(studies) == len(set(studies))
     assert "left out srd-rrmm-ref18/len-sensitive: overlaps" in r.stderr
@@ -92,7 +93,7 @@ def test_never_pools_a_subgroup_with_its_parent():
 
 
 def test_never_pools_two_reports_of_one_trial_or_a_case_report():
-    r = run("pool", "-d", "NHL", "-f", "csv")
+    r = run("pool", "-d", "NHL", "--source", "review", "-f", "csv")
     rows = [row for row in csv.DictReader(io.StringIO(r.stdout)) if row["row"] == "cohort"]
     assert [(row["study"], row["events"], row["n"]) for row in rows] == [
         ("s-nhl-phase1-ref30", "22", "70"), ("sadal-129-ref31", "35", "129")]
@@ -101,7 +102,7 @@ def test_never_pools_two_reports_of_one_trial_or_a_case_report():
 
 
 def test_pool_json_and_exact_cohort_intervals():
-    rows = run_json("pool", "-d", "AML")
+    rows = run_json("pool", "-d", "AML", "--source", "review")
     first = rows[0]
     assert (first["study"], first["ci_low"], first["ci_high"]) == ("s-aml-ref22", 7.0, 23.0)
     assert rows[-1]["row"] == "common" and rows[-2]["row"] == "random"
@@ -109,7 +110,7 @@ def test_pool_json_and_exact_cohort_intervals():
 
 
 def test_terminal_forest_plot():
-    out = run("pool", "-d", "AML", "-f", "plain").stdout
+    out = run("pool", "-d", "AML", "--source", "review", "-f", "plain").stdout
     assert out.count("■") == 3 and "◆" in out and "I² = 91.2%" in out
     assert "11/81" in out and "34.5%" in out
 

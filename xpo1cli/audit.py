@@ -11,12 +11,13 @@ import pandas as pd
 from .data import Dataset
 from .query import CATEGORIES, COMPOSITES, _num, outcome_table, percent_matches
 
-FINDING_COLUMNS = ["ref", "study", "cohort", "measure", "check", "reported", "computed", "detail"]
+FINDING_COLUMNS = ["ref", "study", "cohort", "measure", "check", "reported", "computed", "detail",
+                   "source"]
 
 
-def _finding(ref, study, cohort, measure, check, reported, computed, detail) -> dict:
+def _finding(ref, study, cohort, measure, check, reported, computed, detail, source=None) -> dict:
     return dict(zip(FINDING_COLUMNS,
-                    [ref, study, cohort, measure, check, reported, computed, detail], strict=True))
+                    [ref, study, cohort, measure, check, reported, computed, detail, source], strict=True))
 
 
 def audit(ds: Dataset, studies: set[str] | None = None, outcomes: pd.DataFrame | None = None
@@ -44,16 +45,17 @@ def audit(ds: Dataset, studies: set[str] | None = None, outcomes: pd.DataFrame |
                 found.append(_finding(
                     r.ref, r.study, r.cohort, r.measure, "percentage vs count", f"{pct:g}%",
                     f"{k}/{den} = {100 * k / den:.1f}%",
-                    f"printed {pct:g}% but {k}/{den}{how} is {100 * k / den:.1f}%"))
+                    f"printed {pct:g}% but {k}/{den}{how} is {100 * k / den:.1f}%", r.source))
         elif k is None:
             found.append(_finding(
                 r.ref, r.study, r.cohort, r.measure, "percentage vs denominator", f"{pct:g}%",
-                "no whole count", f"no whole number of patients out of {den} prints as {pct:g}%"))
+                "no whole count", f"no whole number of patients out of {den} prints as {pct:g}%",
+                r.source))
 
-    groups: dict[tuple[str, str], list] = {}
-    for r in out.itertuples(index=False):
-        groups.setdefault((r.study, r.cohort), []).append(r)
-    for (study, cohort), g in groups.items():
+    groups: dict[tuple[str, str, str], list] = {}
+    for r in out.itertuples(index=False):  # each source's figures are checked against each other
+        groups.setdefault((r.study, r.cohort, r.source), []).append(r)
+    for (study, cohort, source), g in groups.items():
         ref = refs.get(study)
         counts = {r.measure: int(r.count) for r in g if _num(r.count) is not None}
         # 2. categories listed inside a reported total must not exceed it
@@ -64,7 +66,7 @@ def audit(ds: Dataset, studies: set[str] | None = None, outcomes: pd.DataFrame |
                     found.append(_finding(
                         ref, study, cohort, measure, "categories vs total", counts[measure], inside,
                         f"{'+'.join(m for m in parts if m in counts)} = {inside} exceeds "
-                        f"{measure} {counts[measure]}"))
+                        f"{measure} {counts[measure]}", source))
         # 3. mutually exclusive categories cannot cover more than everyone
         cats = [r for r in g if r.measure in CATEGORIES]
         dens = {int(r.denominator) for r in cats if _num(r.denominator) is not None}
@@ -73,7 +75,7 @@ def audit(ds: Dataset, studies: set[str] | None = None, outcomes: pd.DataFrame |
             found.append(_finding(
                 ref, study, cohort, "+".join(r.measure for r in cats), "categories vs denominator",
                 next(iter(dens)), sum(cat_counts),
-                f"response categories add up to {sum(cat_counts)} patients of {next(iter(dens))}"))
+                f"response categories add up to {sum(cat_counts)} patients of {next(iter(dens))}", source))
         printed = [r for r in cats if _num(r.percent_reported) is not None]
         pcts = [float(r.percent_reported) for r in printed]
         if len(pcts) > 1 and sum(pcts) > 100.5:
@@ -81,7 +83,7 @@ def audit(ds: Dataset, studies: set[str] | None = None, outcomes: pd.DataFrame |
                 ref, study, cohort, "+".join(r.measure for r in printed),
                 "categories vs 100%", "100%", f"{sum(pcts):g}%",
                 f"mutually exclusive response categories printed as {' + '.join(f'{p:g}%' for p in pcts)}"
-                f" = {sum(pcts):g}%; they may be cumulative ('or better') rates"))
+                f" = {sum(pcts):g}%; they may be cumulative ('or better') rates", source))
         # 4. nested summaries: CR/CRi <= ORR <= CBR <= DCR
         order = ["CR_CRi", "ORR", "CBR", "DCR"]
         rates = {r.measure: _num(r.percent_calc) for r in g if r.measure in order}
@@ -91,7 +93,7 @@ def audit(ds: Dataset, studies: set[str] | None = None, outcomes: pd.DataFrame |
             if rates[a] > rates[b] + 1e-9:
                 found.append(_finding(ref, study, cohort, f"{a}>{b}", "nested rates",
                                       f"{rates[b]:g}%", f"{rates[a]:g}%",
-                                      f"{a} {rates[a]:g}% is above {b} {rates[b]:g}%"))
+                                      f"{a} {rates[a]:g}% is above {b} {rates[b]:g}%", source))
 
     # 5. populations: a cohort within its parent; disjoint subgroups within the parent together;
     #    an outcome's denominator within its cohort.
@@ -114,7 +116,8 @@ def audit(ds: Dataset, studies: set[str] | None = None, outcomes: pd.DataFrame |
         n, den = size.get((r.study, r.cohort)), _num(r.denominator)
         if n is not None and den is not None and den > n:
             found.append(_finding(r.ref, r.study, r.cohort, r.measure, "denominator within cohort",
-                                  n, den, f"denominator {den} is larger than the cohort's {n}"))
+                                  n, den, f"denominator {den} is larger than the cohort's {n}",
+                                  r.source))
 
     frame = pd.DataFrame(found, columns=FINDING_COLUMNS)
     frame["ref"] = frame["ref"].astype("Int64")
@@ -132,3 +135,35 @@ def cohort_flags(ds: Dataset, studies: set[str], outcomes: pd.DataFrame | None =
     for r in found.itertuples():
         flags.setdefault((r.study, r.cohort), []).append(f"{r.measure}: {r.check}")
     return {k: "; ".join(v) for k, v in flags.items()}
+
+
+REPORT_COLUMNS = ["trial", "metric", "reports", "detail"]
+REPORT_METRICS = (("n", "patients in the headline population"), ("orr_count", "responders"),
+                  ("orr_percent", "ORR %"), ("depth_count", "depth of response, patients"),
+                  ("depth_percent", "depth of response %"), ("median_pfs", "median PFS, months"),
+                  ("median_os", "median OS, months"))
+
+
+def report_differences(ds: Dataset, studies: set[str] | None = None) -> pd.DataFrame:
+    """Where reports of one trial give different figures for its headline population: updates and
+    re-analyses to read side by side, not errors. One row per trial and metric."""
+    from .query import study_table
+    from .views import headline
+
+    st = study_table(ds)
+    st = st[st["trial"].notna()]
+    if studies is not None:
+        st = st[st["study"].isin(studies)]
+    rows = []
+    for trial, group in st.groupby("trial", sort=True):
+        if len(group) < 2:
+            continue
+        head = headline(ds, group)
+        for metric, label in REPORT_METRICS:
+            values = [(r.study, r.source, _num(getattr(r, metric))) for r in head.itertuples()]
+            given = [(s, src, v) for s, src, v in values if v is not None]
+            if len({v for _, _, v in given}) > 1:
+                text = "; ".join(f"{s} [{src}]: {v:g}" for s, src, v in given)
+                rows.append({"trial": trial, "metric": metric, "reports": text,
+                             "detail": f"{label} differs between {len(given)} reports"})
+    return pd.DataFrame(rows, columns=REPORT_COLUMNS)

@@ -136,21 +136,30 @@ Kind = Annotated[str | None, typer.Option(
     autocompletion=lambda incomplete: [s for s in ("clinical", "preclinical", "case")
                                        if s.startswith(incomplete)])]
 MinN = Annotated[int | None, typer.Option("--min-n", min=0, help="at least this many patients")]
+Source = Annotated[str | None, typer.Option(
+    "--source", help="review (the 2020 review), later (published after it) or all [default: all]",
+    autocompletion=lambda incomplete: [s for s in ("review", "later", "all") if s.startswith(incomplete)])]
+Design = Annotated[str | None, typer.Option(
+    "--design", help="randomized phase 3, randomized phase 2, single-arm, phase 1, case report, preclinical")]
+Randomized = Annotated[bool | None, typer.Option(
+    "--randomized/--non-randomized", help="only randomized (or only non-randomized) studies")]
 
 
 def filters(disease=None, agent=None, partner=None, regimen=None, phase=None, setting=None,
-            kind=None, min_n=None):
+            kind=None, min_n=None, source=None, design=None, randomized=None):
     from .query import Filters
 
     for name, value in (("--disease", disease), ("--agent", agent), ("--regimen", regimen),
                         ("--phase", phase), ("--setting", setting), ("--type", kind),
+                        ("--source", source), ("--design", design),
                         *(("--partner", p) for p in (partner or []))):
         if value is not None and not value.strip():
             fail(f"{name} needs a value")
         if value is not None and len(value) > 200:
             fail(f"{name} value is too long ({len(value)} characters)")
     return Filters(disease=disease, agent=agent, partner=tuple(partner or ()), regimen=regimen,
-                   phase=phase, setting=setting, evidence=kind, min_n=min_n)
+                   phase=phase, setting=setting, evidence=kind, min_n=min_n, source=source,
+                   design=design, randomized=randomized)
 
 
 def resolve_format(fmt: str | None) -> str:
@@ -235,6 +244,7 @@ def _list_view(frame):
 def list_studies(
     disease: Disease = None, agent: Agent = None, partner: Partner = None, regimen: Regimen = None,
     phase: Phase = None, setting: Setting = None, kind: Kind = None, min_n: MinN = None,
+    source: Source = None, design: Design = None, randomized: Randomized = None,
     cohorts: Annotated[bool, typer.Option("--cohorts", help="one row per cohort/subgroup")] = False,
     sort: Annotated[str, typer.Option("--sort", help="ref, study, disease, regimen, phase, n, orr, "
                                                      "pfs, os or evidence")] = "ref",
@@ -248,8 +258,8 @@ def list_studies(
     from .views import headline, sort_rows
 
     ds = load()
-    studies = filter_studies(ds, filters(disease, agent, partner, regimen, phase, setting, kind,
-                                         min_n))
+    studies = filter_studies(ds, filters(disease, agent, partner, regimen, phase, setting, kind, min_n,
+                                         source, design, randomized))
     frame = sort_rows(headline(ds, studies, all_cohorts=cohorts), sort)
     notes = ["ORR and depth show count/denominator (percentage as printed, else computed); "
              "'xpo1 show REF' gives every figure with its source.",
@@ -273,11 +283,13 @@ def show(
     Example: xpo1 show 19      (JSON: one object per study; CSV: the outcome rows)
     """
     from .query import find_studies, study_record
+    from .views import reports_side_by_side
 
     fmt = resolve_format(fmt)
     ds = load()
     found = find_studies(ds, study)
     recs = [study_record(ds, s) for s in found]
+    side = reports_side_by_side(ds, found) if len(found) > 1 else None
     if fmt in ("json", "jsonl", "csv", "tsv"):
         from .render import records
 
@@ -286,16 +298,22 @@ def show(
 
             output(pd.concat([r["outcomes"] for r in recs], ignore_index=True), fmt)
             return
-        objs = [{**r["study"], **{k: records(r[k]) for k in ("cohorts", "outcomes",
+        objs = [{**r["study"], **{k: records(r[k]) for k in ("cohorts", "outcomes", "comparisons",
                                                               "adverse_events")}} for r in recs]
         import json
 
         if fmt == "json":
-            typer.echo(json.dumps(objs if len(objs) > 1 else objs[0], ensure_ascii=False, indent=1))
+            doc = objs[0] if len(objs) == 1 else {"reports": objs,
+                                                   "side_by_side": records(side)}
+            typer.echo(json.dumps(doc, ensure_ascii=False, indent=1))
         else:
             for o in objs:
                 typer.echo(json.dumps(o, ensure_ascii=False))
         return
+    if side is not None:
+        output(side, fmt, title=f"{study}: {len(found)} reports side by side",
+               notes=["≠ marks a figure that differs between reports: later reports update earlier "
+                      "ones; each keeps its own population and source."])
     for r in recs:
         _show_human(r, fmt)
 
@@ -308,16 +326,24 @@ def _show_human(rec: dict, fmt) -> None:
     s = rec["study"]
     facts = pd.DataFrame(
         [(k, cell(v)) for k, v in s.items() if cell(v) != "–"], columns=["field", "value"])
-    output(facts, fmt, title=f"{s['study']} (ref {cell(s['ref'])})")
-    output(rec["cohorts"][["cohort", "label", "parent", "n", "headline"]], fmt, title="Cohorts")
-    outcomes = rec["outcomes"][["cohort", "measure", "count", "denominator", "percent_reported",
-                                "count_used", "count_basis", "percent_calc", "median_months",
-                                "range_low", "range_high", "section", "note"]]
+    ref = f"ref {cell(s['ref'])}" if s.get("ref") is not None else f"source {s['source']}"
+    output(facts, fmt, title=f"{s['study']} ({ref})")
+    output(rec["cohorts"][["cohort", "label", "parent", "arm", "regimen", "n", "headline", "source"]],
+           fmt, title="Cohorts and arms")
+    outcomes = rec["outcomes"][["cohort", "measure", "timepoint", "count", "denominator",
+                                "percent_reported", "count_used", "count_basis", "percent_calc",
+                                "median_months", "median_weeks", "range_low", "range_high", "ci_low",
+                                "ci_high", "source", "note"]]
     output(outcomes, fmt, title="Outcomes",
            notes=["count_used: the reported count, or one derived (count_basis says how); "
                   "percent_calc: computed from it. Percentages as printed are percent_reported."])
+    if len(rec["comparisons"]):
+        output(rec["comparisons"][["cohort_a", "cohort_b", "measure", "timepoint", "statistic",
+                                   "estimate", "ci_low", "ci_high", "p_text", "test", "source", "note"]],
+               fmt, title="Comparisons between arms")
     if len(rec["adverse_events"]):
-        output(rec["adverse_events"][["kind", "term", "statement", "section"]], fmt,
+        output(rec["adverse_events"][["cohort", "kind", "term", "grade", "count", "n",
+                                      "percent_reported", "statement", "source"]], fmt,
                title="Safety and dose findings")
 
 
@@ -344,7 +370,7 @@ def compare(
     Example: xpo1 compare SVd SPd
     """
     from .query import Resolver
-    from .views import compare_frame
+    from .views import compare_frame, randomized_pairs
 
     if len(regimens) < 2:
         fail("compare needs at least two regimens, e.g. xpo1 compare SVd SPd")
@@ -353,8 +379,18 @@ def compare(
     if len(set(codes)) < len(codes):
         fail(f"the same regimen was named twice ({', '.join(codes)})")
     frame = compare_frame(ds, codes, disease=disease, include_preclinical=include_preclinical)
-    output(frame, fmt, title=f"Compare {' vs '.join(codes)}", warnings=[CROSS_TRIAL],
-           view=_compare_view)
+    within = randomized_pairs(ds, frame)
+    paired = {(s, c) for s, c, a in zip(frame["study"], frame["cohort"], frame["arm"], strict=True)
+              if isinstance(a, str) and within}
+    others = [r for r in frame.itertuples() if (r.study, r.cohort) not in paired]
+    warnings = [*within]
+    if others and len({r.compared for r in frame.itertuples()}) > 1:
+        warnings.append(CROSS_TRIAL if not within else
+                        "Every other column is a cross-trial comparison: separate studies whose "
+                        "populations differ; do not read those differences as treatment effects.")
+    frame["comparison"] = ["randomized, within one trial" if (r.study, r.cohort) in paired
+                           else "cross-trial, not randomized" for r in frame.itertuples()]
+    output(frame, fmt, title=f"Compare {' vs '.join(codes)}", warnings=warnings, view=_compare_view)
 
 
 def _compare_view(frame):
@@ -362,26 +398,32 @@ def _compare_view(frame):
 
     from .render import MISSING, _plain, cell
 
+    def column_name(r):
+        where = f"ref {cell(r.ref)}" if _plain(r.ref) is not None else (r.trial or r.study)
+        arm = f" ({r.cohort_label})" if isinstance(r.arm, str) else ""
+        return f"{r.compared} · {where}{arm}"
+
     def fmt_row(r):
         return {
-            "regimen": r.regimen, "study": f"{r.study} (ref {cell(r.ref)})",
-            "disease": r.disease, "design / phase": f"{r.design}" + (
-                f", phase {r.phase}" if isinstance(r.phase, str) else ""),
+            "study": f"{r.study} [{r.source}]", "disease": r.disease,
+            "design / phase": f"{r.design}" + (f", phase {r.phase}" if isinstance(r.phase, str)
+                                               and "phase" not in r.design else ""),
             "setting": cell(r.setting), "population": f"{r.cohort_label} (n={cell(r.n)})",
             "ORR": _pct(_plain(r.orr_count), _plain(r.orr_denominator), _plain(r.orr_percent)),
             "depth": (f"{r.depth} {_pct(_plain(r.depth_count), _plain(r.depth_denominator), _plain(r.depth_percent))}"
                       if isinstance(r.depth, str) else MISSING),
             "median PFS, mo": cell(r.median_pfs), "median OS, mo": cell(r.median_os),
-            "other cohorts": cell(r.other_cohorts), "source": f"{r.source}, ref {cell(r.ref)}",
+            "other cohorts": cell(r.other_cohorts), "between arms": cell(r.between_arms),
+            "comparison": r.comparison,
         }
 
     rows = [fmt_row(r) for r in frame.itertuples()]
     if not rows:
         return pd.DataFrame(columns=["metric"])
     wide = pd.DataFrame(rows).T
-    wide.columns = [f"{r['regimen']} · ref {r['study'].split('ref ')[-1].rstrip(')')}" for r in rows]
+    wide.columns = [column_name(r) for r in frame.itertuples()]
     wide.insert(0, "metric", wide.index)
-    return wide.iloc[1:].reset_index(drop=True)
+    return wide.reset_index(drop=True)
 
 
 # --- catalogues ------------------------------------------------------------------------------------
@@ -426,7 +468,8 @@ def agents_cmd(fmt: Fmt = None) -> None:
 
 # --- export, audit, validate ----------------------------------------------------------------------
 
-EXPORTABLE = ("studies", "cohorts", "outcomes", "adverse_events", "regimens", "drugs", "diseases",
+EXPORTABLE = ("studies", "cohorts", "outcomes", "comparisons", "adverse_events", "regimens", "trials",
+              "drugs", "diseases",
               "approvals", "sources")
 
 
@@ -465,11 +508,24 @@ def audit_cmd(
 
     Example: xpo1 audit --format json
     """
-    from .audit import audit
+    from .audit import audit, report_differences
 
-    findings = audit(load())
-    output(findings, fmt, title=f"Audit: {len(findings)} finding(s)",
-           notes=["Rounding as printed is not a finding (25/40 printed as 63% is consistent)."])
+    ds = load()
+    findings = audit(ds)
+    updates = report_differences(ds)
+    fmt = resolve_format(fmt)
+    if fmt in ("csv", "tsv", "json", "jsonl"):
+        import pandas as pd
+
+        both = pd.concat([findings.assign(section="within a source"),
+                          updates.assign(section="between reports of one trial")], ignore_index=True)
+        output(both[["section", *[c for c in both.columns if c != "section"]]], fmt)
+    else:
+        output(findings, fmt, title=f"Within a source: {len(findings)} finding(s)",
+               notes=["Rounding as printed is not a finding (25/40 printed as 63% is consistent)."])
+        output(updates, fmt, title=f"Between reports of one trial: {len(updates)} difference(s)",
+               notes=["Later reports update earlier ones (more patients, longer follow-up): read them "
+                      "side by side; these are not errors."])
     if strict and len(findings):
         raise typer.Exit(1)
 
@@ -547,6 +603,7 @@ def _response_view(frame):
 def response_cmd(
     disease: Disease = None, agent: Agent = None, partner: Partner = None, regimen: Regimen = None,
     phase: Phase = None, setting: Setting = None, kind: Kind = None, min_n: MinN = None,
+    source: Source = None, design: Design = None, randomized: Randomized = None,
     measure: Annotated[str | None, typer.Option(
         "--measure", "-m", help="narrow to one measure: sCR CR CRi VGPR PR MR SD PD ORR CR_CRi CBR "
         "DCR ≥VGPR (or ge_vgpr) ≥CR (ge_cr)")] = None,
@@ -568,7 +625,8 @@ def response_cmd(
     except ValueError as exc:
         fail(str(exc))
     ds = load()
-    studies = filter_studies(ds, filters(disease, agent, partner, regimen, phase, setting, kind, min_n))
+    studies = filter_studies(ds, filters(disease, agent, partner, regimen, phase, setting, kind, min_n,
+                                         source, design, randomized))
     frame = response_table(ds, studies, measure=measure, method=ci, level=level)
     name = "Clopper–Pearson exact" if ci == "exact" else "Wilson"
     output(frame, fmt, title="Response", view=_response_view, notes=[
@@ -583,6 +641,7 @@ def response_cmd(
 def survival_cmd(
     disease: Disease = None, agent: Agent = None, partner: Partner = None, regimen: Regimen = None,
     phase: Phase = None, setting: Setting = None, kind: Kind = None, min_n: MinN = None,
+    source: Source = None, design: Design = None, randomized: Randomized = None,
     measure: Annotated[str | None, typer.Option("--measure", "-m", help="PFS, OS, DOR or TTR")] = None,
     sort: Annotated[str, typer.Option("--sort", help="ref or median")] = "ref",
     chart: Annotated[bool, typer.Option("--chart", help="draw the medians as bars")] = False,
@@ -599,7 +658,8 @@ def survival_cmd(
     if sort not in ("ref", "median"):
         fail(f"unknown sort key '{sort}'; known: ref, median")
     ds = load()
-    studies = filter_studies(ds, filters(disease, agent, partner, regimen, phase, setting, kind, min_n))
+    studies = filter_studies(ds, filters(disease, agent, partner, regimen, phase, setting, kind, min_n,
+                                         source, design, randomized))
     frame = survival_table(ds, studies, measure=measure)
     if sort == "median":
         frame = frame.sort_values(["median_months", "ref", "study", "cohort"],
@@ -648,11 +708,14 @@ def _survival_view(frame):
 def toxicity_cmd(
     disease: Disease = None, agent: Agent = None, partner: Partner = None, regimen: Regimen = None,
     phase: Phase = None, setting: Setting = None, kind: Kind = None, min_n: MinN = None,
+    source: Source = None, design: Design = None, randomized: Randomized = None,
     category: Annotated[str | None, typer.Option(
         "--category", "-c", help="gastrointestinal, haematological, neurological, infection, "
         "hepatic, metabolic")] = None,
     row_kind: Annotated[str | None, typer.Option(
         "--kind", help="adverse_event, mitigation, dose_finding, cns_penetration")] = None,
+    arms: Annotated[bool, typer.Option(
+        "--arms", help="only the arm-against-arm table of randomized trials, with risk differences")] = False,
     fmt: Fmt = None,
 ) -> None:
     """The adverse-event profile by category, its mitigations, dose findings and the selinexor vs
@@ -664,12 +727,46 @@ def toxicity_cmd(
     from .views import toxicity_table
 
     ds = load()
-    studies = filter_studies(ds, filters(disease, None, partner, regimen, phase, setting, kind, min_n))
+    studies = filter_studies(ds, filters(disease, None, partner, regimen, phase, setting, kind, min_n,
+                                         source, design, randomized))
     agent_name = Resolver(ds).agent(agent) if agent else None
-    frame = toxicity_table(ds, studies, agent=agent_name, category=category, kind=row_kind)
+    fmt = resolve_format(fmt)
+    from .views import toxicity_arms
+
+    human = fmt in ("table", "plain", "markdown")
+    paired = toxicity_arms(ds, studies) if arms or (human and row_kind in (None, "adverse_event")) else None
+    arm_notes = ["Risk difference: experimental minus control, percentage points, with a 95% Newcombe "
+                 "interval (statsmodels). n_basis says where an arm's n comes from when the source "
+                 "gives no denominator for the event."]
+    if arms:
+        output(paired, fmt, title="Adverse events, arm against arm", notes=arm_notes, view=_arms_view)
+        return
+    frame = toxicity_table(ds, studies, agent=agent_name, category=category, kind=row_kind, source=source)
     output(frame, fmt, title="Toxicity and safety", view=_toxicity_view, notes=[
-        "scope: class = all XPO1 inhibitors; agent = one drug; study = one study's finding. "
-        "'not quantified' means the source names the event without a rate."])
+        "scope: class = all XPO1 inhibitors; agent = one drug; study = one study's finding; "
+        "label = the prescribing information's pooled populations. 'not quantified' means the "
+        "source names the event without a rate."])
+    if paired is not None and len(paired):
+        output(paired, fmt, title="Adverse events, arm against arm", notes=arm_notes, view=_arms_view)
+
+
+def _arms_view(frame):
+    import pandas as pd
+
+    from .render import _plain, cell
+
+    def arm(k, n, p):
+        return f"{cell(k)}/{cell(n)} ({cell(p)}%)" if _plain(p) is not None else f"{cell(k)}/{cell(n)}"
+
+    return pd.DataFrame({
+        "trial": frame["trial"], "event": frame["term"], "grade": frame["grade"],
+        "experimental": [arm(a, b, c) for a, b, c in zip(frame["exp_count"], frame["exp_n"],
+                                                           frame["exp_pct"], strict=True)],
+        "control": [arm(a, b, c) for a, b, c in zip(frame["ctl_count"], frame["ctl_n"],
+                                                      frame["ctl_pct"], strict=True)],
+        "difference, points [95% CI]": [f"{cell(d)} [{cell(lo)} to {cell(hi)}]" for d, lo, hi in zip(
+            frame["risk_difference"], frame["rd_ci_low"], frame["rd_ci_high"], strict=True)],
+        "n": frame["n_basis"], "source": frame["source"]})
 
 
 def _toxicity_view(frame):
@@ -681,14 +778,23 @@ def _toxicity_view(frame):
         c, n, p = _plain(r.count), _plain(r.n), _plain(r.percent_reported)
         if c is None and p is None:
             return "not quantified"
-        return _rate(c, p if p is not None else _plain(r.percent_calc)) + (f" of {cell(n)}" if n else "")
+        text = f"{c}" if c is not None else ""
+        if p is not None:
+            text += f" ({cell(p)}%)" if c is not None else f"{cell(p)}%"
+        return text + (f" of {cell(n)}" if n is not None else "")
+
+    def where(r):
+        if isinstance(r.study, str):
+            return r.study + (f" / {r.cohort}" if isinstance(r.cohort, str) else "")
+        return r.population if isinstance(r.population, str) else "all XPO1 inhibitors"
 
     return pd.DataFrame({
         "kind": frame["kind"].str.replace("_", " "), "category": frame["category"],
-        "term": frame["term"], "scope": frame["scope"], "agent": frame["agent"],
+        "term": frame["term"], "agent": frame["agent"], "where": [where(r) for r in frame.itertuples()],
         "grade": frame["grade"], "incidence": [incidence(r) for r in frame.itertuples()],
         "finding": frame["statement"],
-        "ref": [cell(r) if _plain(r) is not None else "–" for r in frame["ref"]]})
+        "source": [f"ref {cell(r.ref)}" if _plain(r.ref) is not None else r.source
+                   for r in frame.itertuples()]})
 
 
 # --- pooling -----------------------------------------------------------------------------------------
@@ -700,11 +806,14 @@ def pool_cmd(
     measure: Annotated[str, typer.Option("--measure", "-m", help="ORR, CR_CRi, CBR, DCR, CR, ...")] = "ORR",
     disease: Disease = None, agent: Agent = None, partner: Partner = None, regimen: Regimen = None,
     phase: Phase = None, setting: Setting = None, kind: Kind = None, min_n: MinN = None,
+    source: Source = None, design: Design = None, randomized: Randomized = None,
     method: Annotated[str, typer.Option("--method", help="DL (DerSimonian–Laird), REML or PM "
                                                         "(Paule–Mandel)")] = "DL",
     ci: CiMethod = "exact", level: Level = 0.95,
     plot: Annotated[str | None, typer.Option("--plot", help="also save a forest plot: forest.svg, "
                                              ".png or .pdf (needs the [plot] extra)")] = None,
+    include_controls: Annotated[bool, typer.Option(
+        "--include-controls", help="also pool the control arms of randomized trials")] = False,
     fmt: Fmt = None,
 ) -> None:
     """Random-effects meta-analysis of a proportion across the matching cohorts (logit scale),
@@ -734,10 +843,11 @@ def pool_cmd(
             fail(PLOT_HINT, EXIT_DATA)
     fmt = resolve_format(fmt)
     ds = load()
-    studies = filter_studies(ds, filters(disease, agent, partner, regimen, phase, setting, kind, min_n))
+    studies = filter_studies(ds, filters(disease, agent, partner, regimen, phase, setting, kind, min_n,
+                                         source, design, randomized))
     from .views import pool_inputs, pool_table
 
-    included, excluded = pool_inputs(ds, studies, measure)
+    included, excluded = pool_inputs(ds, studies, measure, include_controls=include_controls)
     if len(included) < 2:
         names = ", ".join(f"{r.study}/{r.cohort}" for r in included.itertuples()) or "none"
         fail(f"pooling needs at least two independent cohorts with counts; matched: {names}")
@@ -768,3 +878,42 @@ def pool_cmd(
         saved = forest_file(frame, plot, title=f"Pooled {summary['measure']} — {summary['label']}",
                             caption=caption)
         typer.echo(f"saved {saved}", err=True)
+
+
+# --- sources and citations ----------------------------------------------------------------------------
+
+
+@app.command("sources")
+@guarded
+def sources_cmd(
+    which: Annotated[str | None, typer.Option("--source", help="review, later or all [default: all]")] = None,
+    fmt: Fmt = None,
+) -> None:
+    """The sources every figure comes from: the review and the later reports, with their addresses
+    and the citation details they state.
+
+    Example: xpo1 sources --source later
+    """
+    from .query import sources_table
+
+    output(sources_table(load(), which), fmt, title="Sources",
+           notes=["Identifiers (citation, DOI, PMID) appear only where a source states them."])
+
+
+@app.command("cite")
+@guarded
+def cite_cmd(
+    source: Annotated[str, typer.Argument(help="a source id (B1, D3, ...), a study id or a trial id",
+                                          autocompletion=_completer("sources", "source"))],
+    bibtex: Annotated[bool, typer.Option("--bibtex", help="BibTeX only")] = False,
+) -> None:
+    """A citation built only from the fields the sources state, as plain text and BibTeX.
+
+    Example: xpo1 cite D3
+    """
+    from .query import citations
+
+    for plain, bib in citations(load(), source):
+        if not bibtex:
+            typer.echo(plain)
+        typer.echo(bib)

@@ -22,9 +22,11 @@ TABLES = (
     "diseases",
     "drugs",
     "regimens",
+    "trials",
     "studies",
     "cohorts",
     "outcomes",
+    "comparisons",
     "adverse_events",
     "approvals",
 )
@@ -307,7 +309,8 @@ def _check_content(frames: dict, descriptor: dict, problems: list[Problem]) -> N
     drugs = set(frames["drugs"]["drug"])
     diseases = set(frames["diseases"]["disease"])
     for table, col, known, what in (("regimens", "partners", drugs, "drugs"),
-                                    ("studies", "disease", diseases, "diseases")):
+                                    ("studies", "disease", diseases, "diseases"),
+                                    ("trials", "disease", diseases, "diseases")):
         for line, value in zip(frames[table][LINE], frames[table][col], strict=True):
             for item in _split(value):
                 if item not in known:
@@ -332,7 +335,7 @@ def _check_content(frames: dict, descriptor: dict, problems: list[Problem]) -> N
         for line, k, d in zip(f.loc[bad, LINE], f.loc[bad, "count"], f.loc[bad, den], strict=True):
             problems.append(Problem(paths[table], int(line), "count", f"count {k} is above the {den} {d}"))
     o = frames["outcomes"]
-    lo, med, hi = o["range_low"], o["median_months"], o["range_high"]
+    lo, med, hi = o["range_low"], o["median_months"].fillna(o["median_weeks"]), o["range_high"]
     bad = (lo > hi).fillna(False)
     for line, a, b in zip(o.loc[bad, LINE], lo[bad], hi[bad], strict=True):
         problems.append(Problem(paths["outcomes"], int(line), "range_low",

@@ -33,7 +33,8 @@ def forest_file(frame: pd.DataFrame, path: str | Path, title: str, caption: str)
             ax.plot([r.ci_low, r.ci_high], [y, y], color="black", lw=1)
             size = 4 + (r.weight or 0) / 4
             ax.plot([r.percent], [y], marker="s", color="#1f4e79", markersize=size)
-            label = f"ref {r.ref} · {r.regimen or ''} · {r.cohort_label}  (n={r.n})"
+            where = f"ref {r.ref}" if r.ref is not None and r.ref == r.ref and str(r.ref) != "<NA>" else r.study
+            label = f"{where} · {r.regimen or ''} · {r.cohort_label}  (n={r.n})"
         else:
             xs = [r.ci_low, r.percent, r.ci_high, r.percent]
             dy = 0.3

@@ -16,14 +16,17 @@ import pandas as pd
 
 from .data import LIST_SEP, Dataset
 
-RESPONSE_MEASURES = ("sCR", "CR", "CRi", "CR_CRi", "VGPR", "PR", "MR", "SD", "PD", "ORR", "CBR", "DCR")
-TIME_MEASURES = ("PFS", "OS", "DOR", "TTR")
+RESPONSE_MEASURES = ("sCR", "CR", "CRi", "CR_CRi", "CR_or_better", "VGPR", "PR", "MR", "SD", "PD",
+                     "ORR", "CBR", "DCR")
+TIME_MEASURES = ("PFS", "OS", "DOR", "TTR", "FU")
+EVENT_MEASURES = ("deaths", "alive", "OS_rate", "EFS_rate")
 # Mutually exclusive best-response categories, deepest first.
 CATEGORIES = ("sCR", "CR", "CRi", "VGPR", "PR", "MR", "SD", "PD")
 # A summary measure is the sum of these categories; the last one is the shallowest it includes,
 # and a breakdown must reach it before the categories are taken to make up the whole.
 COMPOSITES = {
     "CR_CRi": ("CR", "CRi"),
+    "CR_or_better": ("sCR", "CR"),
     "ORR": ("sCR", "CR", "CRi", "VGPR", "PR"),
     "CBR": ("sCR", "CR", "CRi", "VGPR", "PR", "MR"),
     "DCR": ("sCR", "CR", "CRi", "VGPR", "PR", "MR", "SD"),
@@ -263,20 +266,55 @@ class Filters:
     setting: str | None = None
     evidence: str | None = None
     min_n: int | None = None
+    source: str | None = None  # review, later or all
+    design: str | None = None
+    randomized: bool | None = None
+
+
+DESIGNS = ("randomized phase 3", "randomized phase 2", "randomized", "single-arm", "phase 1",
+           "case report", "preclinical")
 
 
 def study_table(ds: Dataset) -> pd.DataFrame:
-    """Studies with the derived columns users filter and read on: partners, n, design."""
+    """Studies with the derived columns users filter and read on: partners (of the study's
+    regimen and of its arms), arm regimens, n enrolled and evaluable, design, and whether the
+    source came after the review."""
     studies = ds.studies.copy()
     partners = dict(zip(ds.regimens["regimen"], ds.regimens["partners"], strict=True))
-    studies["partners"] = [partners.get(r) for r in studies["regimen"]]
-    cohorts = ds.cohorts
-    size = {(s, c): n for s, c, n in zip(cohorts["study"], cohorts["cohort"], cohorts["n"],
-                                          strict=True)}
-    studies["n_enrolled"] = pd.array([size.get((s, "all")) for s in studies["study"]], dtype="Int64")
+    arms: dict[str, list[str]] = {}
+    size: dict[tuple[str, str], int | None] = {}
+    top_arms: dict[str, list] = {}
+    headline_n: dict[str, int | None] = {}
+    for c in ds.cohorts.itertuples(index=False):
+        size[(c.study, c.cohort)] = _num(c.n)
+        if isinstance(c.regimen, str):
+            arms.setdefault(c.study, [])
+            if c.regimen not in arms[c.study]:
+                arms[c.study].append(c.regimen)
+        if c.arm in ("experimental", "control") and not isinstance(c.parent, str):
+            top_arms.setdefault(c.study, []).append(_num(c.n))
+        if c.headline and not isinstance(c.parent, str):
+            headline_n[c.study] = _num(c.n)
+    studies["arm_regimens"] = [LIST_SEP.join(arms.get(s, [])) or None for s in studies["study"]]
+    studies["partners"] = [
+        LIST_SEP.join(dict.fromkeys(p for reg in [r, *arms.get(s, [])]
+                                    for p in split_list(partners.get(reg)))) or None
+        for s, r in zip(studies["study"], studies["regimen"], strict=True)]
+
+    def enrolled(study):
+        if (study, "all") in size:
+            return size[(study, "all")]
+        ns = top_arms.get(study)
+        if ns and all(n is not None for n in ns):
+            return sum(ns)
+        return headline_n.get(study)
+
+    studies["n_enrolled"] = pd.array([enrolled(s) for s in studies["study"]], dtype="Int64")
     studies["n_evaluable"] = pd.array([size.get((s, "evaluable")) for s in studies["study"]],
                                       dtype="Int64")
     studies["design"] = [design(r.evidence_type, r.phase, r.randomized) for r in studies.itertuples()]
+    later = dict(zip(ds.sources["source"], ds.sources["published_after_review"], strict=True))
+    studies["later"] = [bool(later.get(s, False)) for s in studies["source"]]
     return studies
 
 
@@ -284,7 +322,7 @@ def design(evidence_type: str, phase, randomized) -> str:
     """Study design label derived from evidence type, phase and randomization."""
     if evidence_type != "clinical trial":
         return evidence_type
-    if randomized is True:
+    if _num(randomized) is not None and bool(randomized):
         return f"randomized phase {phase}" if isinstance(phase, str) else "randomized"
     if isinstance(phase, str) and phase.startswith("1"):
         return "phase 1"
@@ -306,7 +344,8 @@ def filter_studies(ds: Dataset, f: Filters) -> pd.DataFrame:
         drugs = res.partner(p)
         keep &= studies["partners"].map(lambda v, d=drugs: bool(d & set(split_list(v))))
     if f.regimen:
-        keep &= studies["regimen"] == res.regimen(f.regimen)
+        code = res.regimen(f.regimen)
+        keep &= (studies["regimen"] == code) | studies["arm_regimens"].map(lambda v: code in split_list(v))
     if f.phase:
         wanted = res.phase(f.phase)
         keep &= studies["phase"].map(lambda v: phase_matches(v, wanted))
@@ -317,6 +356,20 @@ def filter_studies(ds: Dataset, f: Filters) -> pd.DataFrame:
     if f.min_n is not None:
         n = studies["n_enrolled"].fillna(studies["n_evaluable"])
         keep &= n.fillna(-1) >= f.min_n
+    if f.source is not None:
+        key = norm(f.source)
+        if key not in ("review", "later", "all"):
+            raise UnknownName(f"unknown source filter '{f.source}'; known: review, later, all")
+        if key != "all":
+            keep &= studies["later"] == (key == "later")
+    if f.design is not None:
+        hit = [d for d in DESIGNS if norm(d) == norm(f.design)] or \
+              [d for d in DESIGNS if norm(d).startswith(norm(f.design))]
+        if not hit or not norm(f.design):
+            raise UnknownName(f"unknown design '{f.design}'; known: {', '.join(DESIGNS)}")
+        keep &= studies["design"].isin(hit)
+    if f.randomized is not None:
+        keep &= studies["randomized"].astype(bool) == f.randomized
     return studies[keep.astype(bool)].sort_values(["ref", "study"], na_position="last", kind="stable")
 
 
@@ -358,15 +411,16 @@ def column(frame: pd.DataFrame, name: str) -> list:
             for v in values]
 
 
-def category_counts(outcomes: pd.DataFrame) -> dict[tuple[str, str], dict[str, tuple[int, int | None]]]:
-    """(study, cohort) -> {category: (reported count, denominator)} for the best-response
-    categories whose count the source prints."""
-    out: dict[tuple[str, str], dict[str, tuple[int, int | None]]] = {}
-    for s, c, m, k, d in zip(column(outcomes, "study"), column(outcomes, "cohort"),
-                             column(outcomes, "measure"), column(outcomes, "count"),
-                             column(outcomes, "denominator"), strict=True):
+def category_counts(outcomes: pd.DataFrame) -> dict[tuple[str, str, str], dict[str, tuple[int, int | None]]]:
+    """(study, cohort, source) -> {category: (reported count, denominator)} for the
+    best-response categories whose count that source prints."""
+    out: dict[tuple[str, str, str], dict[str, tuple[int, int | None]]] = {}
+    for s, c, src, m, k, d in zip(column(outcomes, "study"), column(outcomes, "cohort"),
+                                  column(outcomes, "source"), column(outcomes, "measure"),
+                                  column(outcomes, "count"), column(outcomes, "denominator"),
+                                  strict=True):
         if m in CATEGORIES and k is not None:
-            out.setdefault((s, c), {})[m] = (int(k), None if d is None else int(d))
+            out.setdefault((s, c, src), {})[m] = (int(k), None if d is None else int(d))
     return out
 
 
@@ -390,17 +444,17 @@ def derive_counts(outcomes: pd.DataFrame) -> pd.DataFrame:
     cats = category_counts(out)
     used: list = []
     basis: list = []
-    for s, c, m, count, den, pct in zip(column(out, "study"), column(out, "cohort"),
-                                        column(out, "measure"), column(out, "count"),
-                                        column(out, "denominator"), column(out, "percent_reported"),
-                                        strict=True):
+    for s, c, src, m, count, den, pct in zip(column(out, "study"), column(out, "cohort"),
+                                             column(out, "source"), column(out, "measure"),
+                                             column(out, "count"), column(out, "denominator"),
+                                             column(out, "percent_reported"), strict=True):
         if count is not None:
             used.append(int(count))
             basis.append("reported")
             continue
         derived, how = None, None
         if m in COMPOSITES and den is not None:
-            derived = breakdown_sum(cats.get((s, c), {}), m, int(den))
+            derived = breakdown_sum(cats.get((s, c, src), {}), m, int(den))
             how = "sum of categories" if derived is not None else None
         if derived is None and pct is not None and den is not None:
             ks = counts_from_percent(pct, int(den))
@@ -430,10 +484,10 @@ def outcome_table(ds: Dataset, derive_orr: bool = True, studies: Iterable[str] |
     out.insert(0, "ref", pd.array([refs.get(s) for s in out["study"]], dtype="Int64"))
     if not derive_orr:
         return out.reset_index(drop=True)
-    has_orr = {(s, c) for s, c, m in zip(out["study"], out["cohort"], out["measure"], strict=True)
-               if m == "ORR"}
+    has_orr = {(s, c, src) for s, c, src, m in zip(out["study"], out["cohort"], out["source"],
+                                                  out["measure"], strict=True) if m == "ORR"}
     first = {}
-    for i, key in enumerate(zip(out["study"], out["cohort"], strict=True)):
+    for i, key in enumerate(zip(out["study"], out["cohort"], out["source"], strict=True)):
         first.setdefault(key, i)
     extra = []
     for key, cats in category_counts(out).items():
@@ -448,7 +502,7 @@ def outcome_table(ds: Dataset, derive_orr: bool = True, studies: Iterable[str] |
         row = dict.fromkeys(out.columns)
         row.update(ref=src["ref"], study=key[0], cohort=key[1], measure="ORR", denominator=den,
                    count_used=k, count_basis="derived ORR", percent_calc=round(100 * k / den, 1),
-                   section=src["section"], source=src["source"])
+                   section=src["section"], source=key[2])
         extra.append(row)
     if extra:
         add = pd.DataFrame(extra, columns=out.columns).astype(out.dtypes.to_dict())
@@ -471,7 +525,12 @@ def find_studies(ds: Dataset, key: str) -> list[str]:
         raise UnknownName(f"no study with ref {key}; refs: {', '.join(map(str, refs))}")
     if key in set(studies["study"]):
         return [key]
-    raise UnknownName(f"unknown study '{key}'; {suggest(key, studies['study'])}")
+    trials = {norm(t): t for t in ds.trials["trial"]}
+    if norm(key) in trials:
+        trial = trials[norm(key)]
+        return list(studies.loc[studies["trial"] == trial, "study"])
+    raise UnknownName(f"unknown study or trial '{key}'; "
+                      f"{suggest(key, [*studies['study'], *ds.trials['trial']])}")
 
 
 def study_record(ds: Dataset, study: str) -> dict:
@@ -484,7 +543,9 @@ def study_record(ds: Dataset, study: str) -> dict:
     outcomes = outcome_table(ds, studies=[study])
     cohorts = ds.cohorts[ds.cohorts["study"] == study].reset_index(drop=True)
     ae = ds.adverse_events[ds.adverse_events["study"] == study].reset_index(drop=True)
-    return {"study": fields, "cohorts": cohorts, "outcomes": outcomes, "adverse_events": ae}
+    comparisons = ds.comparisons[ds.comparisons["study"] == study].reset_index(drop=True)
+    return {"study": fields, "cohorts": cohorts, "outcomes": outcomes, "comparisons": comparisons,
+            "adverse_events": ae}
 
 
 def _count_by(studies: pd.DataFrame, column: str, split: bool = False) -> dict[str, tuple[int, str]]:
@@ -559,3 +620,64 @@ def export_table(ds: Dataset, table: str) -> pd.DataFrame:
         frame.insert(0, "ref", pd.array([refs.get(s) for s in frame["study"]], dtype="Int64"))
         return frame
     return getattr(ds, table).copy()
+
+
+def sources_table(ds: Dataset, which: str | None = None) -> pd.DataFrame:
+    """Sources with the number of studies and figures resting on each."""
+    src = ds.sources.copy()
+    if which is not None:
+        key = norm(which)
+        if key not in ("review", "later", "all"):
+            raise UnknownName(f"unknown source filter '{which}'; known: review, later, all")
+        if key != "all":
+            src = src[src["published_after_review"].astype(bool) == (key == "later")]
+    figures = pd.concat([ds.outcomes["source"], ds.comparisons["source"], ds.adverse_events["source"]])
+    counts = figures.value_counts()
+    src["figures"] = pd.array([int(counts.get(s, 0)) for s in src["source"]], dtype="Int64")
+    return src.reset_index(drop=True)
+
+
+def citations(ds: Dataset, key: str) -> list[tuple[str, str]]:
+    """(plain text, BibTeX) for a source id, or for every source of a study or trial. Only the
+    fields a source states are used; nothing is completed from elsewhere."""
+    src = ds.sources.set_index("source")
+    wanted: list[str]
+    match = [s for s in src.index if s.casefold() == key.strip().casefold()]
+    if match:
+        wanted = match
+    else:
+        studies = find_studies(ds, key)
+        used = pd.concat([ds.studies.loc[ds.studies["study"].isin(studies), "source"],
+                          ds.outcomes.loc[ds.outcomes["study"].isin(studies), "source"],
+                          ds.comparisons.loc[ds.comparisons["study"].isin(studies), "source"]])
+        wanted = list(dict.fromkeys(used))
+    out = []
+    for sid in wanted:
+        r = src.loc[sid]
+        fields = {k: r[k] for k in ("title", "citation", "doi", "pmid", "address", "kind")
+                  if isinstance(r[k], str) and r[k]}
+        parts = [fields.get("title", "")]
+        if "citation" in fields:
+            parts.append(fields["citation"])
+        if "doi" in fields:
+            parts.append(f"doi:{fields['doi']}")
+        if "pmid" in fields:
+            parts.append(f"PMID {fields['pmid']}")
+        if "address" in fields:
+            parts.append(fields["address"])
+        plain = f"[{sid}] " + ". ".join(p for p in parts if p) + f" ({fields.get('kind', 'source')})"
+        bib = [f"@misc{{xpo1-{sid.lower()},"]
+        if "title" in fields:
+            bib.append(f"  title = {{{fields['title']}}},")
+        if "citation" in fields:
+            bib.append(f"  note = {{{fields['citation']}}},")
+        if "doi" in fields:
+            bib.append(f"  doi = {{{fields['doi']}}},")
+        if "pmid" in fields:
+            bib.append(f"  pmid = {{{fields['pmid']}}},")
+        if "address" in fields:
+            bib.append(f"  url = {{{fields['address']}}},")
+        bib.append(f"  howpublished = {{{fields.get('kind', 'source')}}}")
+        bib.append("}")
+        out.append((plain, "\n".join(bib)))
+    return out

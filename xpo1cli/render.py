@@ -153,7 +153,10 @@ def forest(frame: pd.DataFrame, stream: IO | None = None, width: int = 41,
     def col(pct: float) -> int:
         return min(width - 1, max(0, round(pct / 100 * (width - 1))))
 
-    labels = [f"{r.regimen or ''} ref {cell(r.ref)} {r.cohort_label}" if r.row == "cohort"
+    def where(r):
+        return f"ref {cell(r.ref)}" if _plain(r.ref) is not None else str(r.study)
+
+    labels = [f"{r.regimen or ''} {where(r)} {r.cohort_label}" if r.row == "cohort"
               else str(r.cohort_label) for r in frame.itertuples()]
     pad = max(len(x) for x in labels)
     header = f"{'':<{pad}}  {'events/n':>9}  {'% [CI]':<19} {'weight':>6}  "

@@ -26,7 +26,7 @@ DEPTH = {"MM": ("≥VGPR", "≥CR"), "WM": ("≥VGPR", "≥CR"), "AML": ("CR/CRi
          "NHL": ("CR",), "DLBCL": ("CR",), "MCL": ("CR",)}
 DEPTH_PARTS = {"≥VGPR": ("sCR", "CR", "VGPR"), "≥CR": ("sCR", "CR"), "CR/CRi": ("CR", "CRi"),
                "CR": ("CR",)}
-DEPTH_STORED = {"CR/CRi": "CR_CRi", "CR": "CR"}  # depth measures a source may print directly
+DEPTH_STORED = {"CR/CRi": "CR_CRi", "CR": "CR", "≥CR": "CR_or_better"}  # printed directly
 
 
 def depth_labels(disease) -> tuple[str, ...]:
@@ -35,11 +35,18 @@ def depth_labels(disease) -> tuple[str, ...]:
     return DEPTH.get(codes[0], ()) if codes else ()
 
 
-def by_cohort(outcomes: pd.DataFrame) -> dict[tuple[str, str], dict[str, tuple]]:
-    """(study, cohort) -> {measure: outcome row} from one pass over the table."""
-    out: dict[tuple[str, str], dict[str, tuple]] = {}
+def by_cohort(outcomes: pd.DataFrame, by_source: bool = False) -> dict[tuple, dict[str, tuple]]:
+    """(study, cohort[, source]) -> {measure: outcome row} from one pass over the table. Where
+    sources of one report both give a measure, the row with a count stands for it (then the
+    first in file order); landmark rows are keyed 'measure@timepoint'."""
+    out: dict[tuple, dict[str, tuple]] = {}
     for r in outcomes.itertuples(index=False):
-        out.setdefault((r.study, r.cohort), {})[r.measure] = r
+        key = (r.study, r.cohort, r.source) if by_source else (r.study, r.cohort)
+        measure = r.measure if not isinstance(r.timepoint, str) else f"{r.measure}@{r.timepoint}"
+        group = out.setdefault(key, {})
+        held = group.get(measure)
+        if held is None or (_num(held.count_used) is None and _num(r.count_used) is not None):
+            group[measure] = r
     return out
 
 
@@ -78,37 +85,53 @@ def depth(by: dict[str, tuple], label: str) -> dict | None:
     return dict(count=k, denominator=den, percent=round(100 * k / den, 1), basis="sum of categories")
 
 
-def headline(ds: Dataset, studies: pd.DataFrame, all_cohorts: bool = False) -> pd.DataFrame:
-    """One row per study (its headline cohort), or per cohort: n, ORR, depth, median PFS/OS."""
+def headline(ds: Dataset, studies: pd.DataFrame, all_cohorts: bool = False,
+             pick=None) -> pd.DataFrame:
+    """One row per study (its headline cohort), or per cohort: n, ORR, depth, median PFS/OS.
+    `pick(study_row, cohort_row)` chooses the cohorts instead, e.g. the arms of one regimen."""
     from .audit import cohort_flags
 
     outcomes = outcome_table(ds, studies=studies["study"])
     grouped = by_cohort(outcomes)
+    per_source = by_cohort(outcomes, by_source=True)
     flags = cohort_flags(ds, set(studies["study"]), outcomes)
     cohorts = cohorts_by_study(ds)
     rows = []
     for s in studies.itertuples():
         for c in cohorts.get(s.study, []):
-            if not all_cohorts and not c.headline:
+            if pick is not None:
+                if not pick(s, c):
+                    continue
+            elif not all_cohorts and not c.headline:
                 continue
             g = grouped.get((s.study, c.cohort))
+            # response and depth from one source: the one whose ORR (else most rows) has counts
+            mine = {src: rows_ for (st, co, src), rows_ in per_source.items()
+                    if st == s.study and co == c.cohort}
+            primary = max(mine.values(), key=lambda rows_: (
+                "ORR" in rows_ and _num(rows_["ORR"].count_used) is not None, "ORR" in rows_,
+                sum(_num(r.count_used) is not None for r in rows_.values())), default=None)
             orr = dict(count=None, den=None, pct=None, rep=None)
             pfs = os_ = None
             labels = depth_labels(s.disease)
-            label = labels[0] if labels else None
+            label = None
             dk = dd = dp = None
             if g is not None:
                 if "ORR" in g:
-                    r = g["ORR"]
+                    r = primary["ORR"] if primary and "ORR" in primary else g["ORR"]
                     orr = dict(count=_num(r.count_used), den=_num(r.denominator),
                                pct=_num(r.percent_calc), rep=_num(r.percent_reported))
                 pfs = _num(g["PFS"].median_months) if "PFS" in g else None
                 os_ = _num(g["OS"].median_months) if "OS" in g else None
-                d = depth(g, label) if label else None  # g: measure -> row
-                if d:
-                    dk, dd, dp = d["count"], d["denominator"], d["percent"]
+                for candidate in labels if primary else ():  # the first depth summary given
+                    d = depth(primary, candidate)
+                    if d:
+                        label, dk, dd, dp = candidate, d["count"], d["denominator"], d["percent"]
+                        break
             rows.append({
-                "ref": s.ref, "study": s.study, "disease": s.disease, "regimen": s.regimen,
+                "ref": s.ref, "study": s.study, "trial": s.trial, "disease": s.disease,
+                "regimen": c.regimen if isinstance(c.regimen, str) else s.regimen,
+                "arm": c.arm,
                 "agent": s.agent, "partners": s.partners, "phase": s.phase, "setting": s.setting,
                 "design": s.design, "evidence_type": s.evidence_type,
                 "n_enrolled": s.n_enrolled, "n_evaluable": s.n_evaluable,
@@ -131,7 +154,7 @@ def headline(ds: Dataset, studies: pd.DataFrame, all_cohorts: bool = False) -> p
 
 
 HEADLINE_COLUMNS = [
-    "ref", "study", "disease", "regimen", "agent", "partners", "phase", "setting", "design",
+    "ref", "study", "trial", "disease", "regimen", "arm", "agent", "partners", "phase", "setting", "design",
     "evidence_type", "n_enrolled", "n_evaluable", "cohort", "cohort_label", "n", "orr_count",
     "orr_denominator", "orr_percent", "orr_percent_reported", "depth", "depth_count",
     "depth_denominator", "depth_percent", "median_pfs", "median_os", "source", "audit",
@@ -154,24 +177,69 @@ def sort_rows(frame: pd.DataFrame, key: str) -> pd.DataFrame:
         order = sorted(range(len(frame)), key=lambda i: (rank.iloc[i], i))
         return frame.iloc[order].reset_index(drop=True)
     col, asc = spec[key]
-    return frame.sort_values([col, "ref", "study", "cohort"], ascending=[asc, True, True, True],
-                             kind="stable", na_position="last").reset_index(drop=True)
+    keys = list(dict.fromkeys([col, "ref", "study"]))
+    return frame.sort_values(keys, ascending=[asc] + [True] * (len(keys) - 1), kind="stable",
+                             na_position="last").reset_index(drop=True)
 
 
 def compare_frame(ds: Dataset, codes: list[str], disease: str | None = None,
                   include_preclinical: bool = False) -> pd.DataFrame:
-    """Headline rows of every study of each regimen, in the order asked, each study its own row,
-    with a summary of the study's other cohorts (the best-documented subgroup first)."""
+    """For each regimen, in the order asked: every study of it (its headline population) and
+    every randomized arm given it, each its own row (never blended), with a summary of the
+    study's other cohorts (the best-documented subgroup first)."""
     frames = []
     for code in codes:
         studies = filter_studies(ds, Filters(regimen=code, disease=disease))
         if not include_preclinical:
             studies = studies[studies["evidence_type"] != "preclinical"]
-        frames.append(headline(ds, studies))
-    frame = pd.concat(frames, ignore_index=True) if frames else pd.DataFrame(columns=HEADLINE_COLUMNS)
+
+        def pick(s, c, code=code):
+            if isinstance(s.arm_regimens, str):  # a study with arms: the top-level arm of this regimen
+                return c.regimen == code and not isinstance(c.parent, str)
+            return bool(c.headline)
+
+        frames.append(headline(ds, studies, pick=pick).assign(compared=code))
+    frame = (pd.concat(frames, ignore_index=True) if frames
+             else pd.DataFrame(columns=[*HEADLINE_COLUMNS, "compared"]))
     outcomes = outcome_table(ds, studies=frame["study"])
-    frame["other_cohorts"] = [_other_cohorts(ds, outcomes, r.study, r.cohort) for r in frame.itertuples()]
+    frame["other_cohorts"] = [
+        None if isinstance(r.arm, str) else _other_cohorts(ds, outcomes, r.study, r.cohort)
+        for r in frame.itertuples()]
+    frame["between_arms"] = [arm_statistics(ds, r.study, r.cohort) if isinstance(r.arm, str) else None
+                             for r in frame.itertuples()]
     return frame
+
+
+def arm_statistics(ds: Dataset, study: str, cohort: str) -> str | None:
+    """The trial's between-arm statistics that involve this arm, as printed."""
+    from .render import cell
+
+    comp = ds.comparisons
+    rows = comp[(comp["study"] == study) & ((comp["cohort_a"] == cohort) | (comp["cohort_b"] == cohort))]
+    parts = []
+    for r in rows.itertuples():
+        text = f"{r.measure}{' at ' + r.timepoint if isinstance(r.timepoint, str) else ''}: "
+        if r.statistic != "p":
+            text += f"{r.statistic} {r.estimate:.2f}"
+            if _num(r.ci_low) is not None:
+                text += f" ({cell(r.ci_low)}–{cell(r.ci_high)})"
+        if isinstance(r.p_text, str):
+            text += f"{', ' if r.statistic != 'p' else ''}p = {r.p_text}"
+        parts.append(f"{text} [{r.source}]")
+    return "; ".join(parts) or None
+
+
+def randomized_pairs(ds: Dataset, frame: pd.DataFrame) -> list[str]:
+    """Statements for regimens compared within one randomized trial (arms of one study)."""
+    out = []
+    arms = frame[frame["arm"].notna()]
+    for study, g in arms.groupby("study", sort=False):
+        regs = list(dict.fromkeys(g["compared"]))
+        if len(regs) > 1:
+            trial = g["trial"].iloc[0] if isinstance(g["trial"].iloc[0], str) else study
+            out.append(f"{' vs '.join(regs)} in {trial}: a randomized comparison within one trial "
+                       f"({', '.join(f'{r.compared} n={r.n}' for r in g.itertuples())}).")
+    return out
 
 
 def _other_cohorts(ds: Dataset, outcomes: pd.DataFrame, study: str, headline_cohort: str) -> str | None:
@@ -202,11 +270,11 @@ def _other_cohorts(ds: Dataset, outcomes: pd.DataFrame, study: str, headline_coh
 
 # --- response ----------------------------------------------------------------------------------
 
-SUMMARIES = ("ORR", "CR_CRi", "CBR", "DCR")
+SUMMARIES = ("ORR", "CR_CRi", "CR_or_better", "CBR", "DCR")
 DEPTH_KEYS = {"≥VGPR": "ge_vgpr", "≥CR": "ge_cr"}
 DEPTH_NAMES = {"CR_CRi": "CR/CRi"}  # the summary measure that is AML's depth summary
 ID_COLUMNS = ["ref", "study", "cohort", "cohort_label", "disease", "regimen", "n", "denominator",
-              "audit"]
+              "source", "audit"]
 
 
 def _key(measure: str) -> str:
@@ -245,20 +313,23 @@ def response_table(ds: Dataset, studies: pd.DataFrame, measure: str | None = Non
     outcomes = outcome_table(ds, studies=studies["study"])
     flags = cohort_flags(ds, set(studies["study"]), outcomes)
     outcomes = outcomes[outcomes["measure"].isin(CATEGORIES + SUMMARIES)]
-    grouped = by_cohort(outcomes)
+    grouped = by_cohort(outcomes, by_source=True)
+    sources_of: dict[tuple[str, str], list[str]] = {}
+    for study, cohort, src in grouped:
+        sources_of.setdefault((study, cohort), []).append(src)
     cohorts = cohorts_by_study(ds)
     rows = []
     for s in studies.itertuples():
-        for c in cohorts.get(s.study, []):
+        for c, src in ((co, src) for co in cohorts.get(s.study, [])
+                       for src in sources_of.get((s.study, co.cohort), [])):
             study, cohort = s.study, c.cohort
-            by = grouped.get((study, cohort))
-            if by is None:
-                continue
+            by = grouped[(study, cohort, src)]
             labels = depth_labels(s.disease)
             row = dict.fromkeys(response_columns(measures))
             dens = [int(r.denominator) for r in by.values() if _num(r.denominator) is not None]
             row.update(ref=s.ref, study=study, cohort=cohort, cohort_label=c.label,
-                       disease=s.disease, regimen=s.regimen, n=_num(c.n),
+                       disease=s.disease, regimen=c.regimen if isinstance(c.regimen, str) else s.regimen,
+                       n=_num(c.n), source=src,
                        denominator=max(set(dens), key=dens.count) if dens else None,
                        audit=flags.get((study, cohort)))
             got_any = False
@@ -341,19 +412,23 @@ def survival_table(ds: Dataset, studies: pd.DataFrame, measure: str | None = Non
 # --- toxicity ----------------------------------------------------------------------------------
 
 TOXICITY_COLUMNS = ["scope", "agent", "kind", "category", "term", "grade", "count", "n",
-                    "percent_reported", "percent_calc", "statement", "ref", "study", "regimen",
-                    "section", "source"]
+                    "percent_reported", "percent_calc", "statement", "ref", "study", "cohort",
+                    "population", "regimen", "section", "source"]
 KINDS = ("adverse_event", "mitigation", "dose_finding", "cns_penetration", "safety_statement")
 
 
 def toxicity_table(ds: Dataset, studies: pd.DataFrame | None = None, agent: str | None = None,
-                   category: str | None = None, kind: str | None = None) -> pd.DataFrame:
+                   category: str | None = None, kind: str | None = None,
+                   source: str | None = None) -> pd.DataFrame:
     """The adverse-event profile, mitigations, dose findings and the CNS contrast. Class-level
     rows (no study) apply to every XPO1 inhibitor and stay in whatever the study filters; rows
     of one study follow the study filters."""
     ae = ds.adverse_events.copy()
     if studies is not None:
         ae = ae[ae["study"].isna() | ae["study"].isin(studies["study"])]
+    if source is not None and source.strip().casefold() in ("review", "later"):
+        later = dict(zip(ds.sources["source"], ds.sources["published_after_review"], strict=True))
+        ae = ae[ae["source"].map(lambda s: bool(later.get(s))) == (source.strip().casefold() == "later")]
     if agent is not None:
         ae = ae[(ae["agent"] == agent) | ae["agent"].map(lambda a: a not in set(ds.drugs["drug"]))]
     if category is not None:
@@ -369,8 +444,9 @@ def toxicity_table(ds: Dataset, studies: pd.DataFrame | None = None, agent: str 
         ae = ae[ae["kind"] == hit[0]]
     regimens = dict(zip(ds.studies["study"], ds.studies["regimen"], strict=True))
     drugs = set(ds.drugs["drug"])
-    ae["scope"] = ["study" if isinstance(s, str) else "agent" if a in drugs else "class"
-                   for s, a in zip(ae["study"], ae["agent"], strict=True)]
+    ae["scope"] = ["study" if isinstance(s, str) else "label" if isinstance(p, str)
+                   else "agent" if a in drugs else "class"
+                   for s, a, p in zip(ae["study"], ae["agent"], ae["population"], strict=True)]
     ae["regimen"] = [regimens.get(s) if isinstance(s, str) else None for s in ae["study"]]
     ae["percent_calc"] = [round(100 * c / n, 1) if _num(c) is not None and _num(n) else None
                           for c, n in zip(ae["count"], ae["n"], strict=True)]
@@ -397,7 +473,8 @@ def trial_key(study_row) -> str:
     return f"ref {int(ref)}" if ref is not None else study_row.study
 
 
-def pool_inputs(ds: Dataset, studies: pd.DataFrame, measure: str) -> tuple[pd.DataFrame, pd.DataFrame]:
+def pool_inputs(ds: Dataset, studies: pd.DataFrame, measure: str, include_controls: bool = False
+                ) -> tuple[pd.DataFrame, pd.DataFrame]:
     """The cohorts to pool for a measure and the ones left out, each with its reason.
 
     One population per trial: within a study the headline cohort (else the largest) stands for
@@ -412,6 +489,10 @@ def pool_inputs(ds: Dataset, studies: pd.DataFrame, measure: str) -> tuple[pd.Da
     coh = ds.cohorts
     headline_of = {(s, c): bool(h) for s, c, h in zip(coh["study"], coh["cohort"], coh["headline"], strict=True)}
     label_of = {(s, c): lab for s, c, lab in zip(coh["study"], coh["cohort"], coh["label"], strict=True)}
+    arm_of = {(s, c): a if isinstance(a, str) else "" for s, c, a in zip(coh["study"], coh["cohort"], coh["arm"],
+                                                                         strict=True)}
+    arm_regimen = {(s, c): r for s, c, r in zip(coh["study"], coh["cohort"], coh["regimen"], strict=True)
+                   if isinstance(r, str)}
     info = {r.study: r for r in studies.itertuples(index=False)}
     candidates, excluded = [], []
 
@@ -431,13 +512,19 @@ def pool_inputs(ds: Dataset, studies: pd.DataFrame, measure: str) -> tuple[pd.Da
             for r in usable:
                 leave(r, s.evidence_type)
             continue
+        for r in [r for r in usable if arm_of[(r.study, r.cohort)] == "control"]:
+            if not include_controls:
+                usable.remove(r)
+                leave(r, "control arm (pool it with --include-controls)")
         if not usable:
             continue
-        usable.sort(key=lambda r: (not headline_of[(r.study, r.cohort)], -int(r.denominator)))
-        keep, rest = usable[0], usable[1:]
-        for r in rest:
-            leave(r, f"overlaps the pooled population '{keep.cohort}' of the same study")
-        candidates.append((trial_key(s), keep))
+        for arm in dict.fromkeys(arm_of[(r.study, r.cohort)] for r in usable):
+            group = [r for r in usable if arm_of[(r.study, r.cohort)] == arm]
+            group.sort(key=lambda r: (not headline_of[(r.study, r.cohort)], -int(r.denominator)))
+            keep, rest = group[0], group[1:]
+            for r in rest:
+                leave(r, f"overlaps the pooled population '{keep.cohort}' of the same study")
+            candidates.append((trial_key(s) + (f" ({arm} arm)" if arm else ""), keep))
     by_trial: dict[str, list] = {}
     for trial, r in candidates:
         by_trial.setdefault(trial, []).append(r)
@@ -449,7 +536,8 @@ def pool_inputs(ds: Dataset, studies: pd.DataFrame, measure: str) -> tuple[pd.Da
         r = reports[0]
         rows.append({"row": "cohort", "ref": r.ref, "study": r.study, "trial": trial,
                      "cohort": r.cohort, "cohort_label": label_of[(r.study, r.cohort)],
-                     "regimen": info[r.study].regimen, "events": int(r.count_used),
+                     "regimen": arm_regimen.get((r.study, r.cohort), info[r.study].regimen),
+                     "events": int(r.count_used),
                      "n": int(r.denominator), "count_basis": r.count_basis})
     included = pd.DataFrame(rows, columns=POOL_COLUMNS)
     left = pd.DataFrame(excluded, columns=["ref", "study", "cohort", "reason"])
@@ -493,3 +581,87 @@ def pool_table(included: pd.DataFrame, method: str = "DL", ci: str = "exact",
     summary = {k: res[k] for k in ("k", "tau2", "i2", "h2", "q", "q_df", "q_p")}
     summary.update(label=f"random effects, {label}", measure=included.attrs.get("measure", "ORR"))
     return out, summary
+
+
+SIDE_METRICS = (("source", "source"), ("cohort_label", "population"), ("n", "n"),
+                ("orr", "ORR"), ("depth", "depth"), ("median_pfs", "median PFS, mo"),
+                ("median_os", "median OS, mo"))
+
+
+def reports_side_by_side(ds: Dataset, studies: list[str]) -> pd.DataFrame:
+    """Reports of one trial as columns, their headline figures as rows; rows whose figures
+    differ between reports are marked ≠."""
+    from .query import study_table
+    from .render import _plain, cell
+
+    st = study_table(ds)
+    head = headline(ds, st[st["study"].isin(studies)].set_index("study").loc[studies].reset_index())
+
+    def rate(k, n, pct, label=None):
+        k, n, pct = _plain(k), _plain(n), _plain(pct)
+        if k is None and pct is None:
+            return "–"
+        text = f"{k}/{n} " if k is not None and n is not None else ""
+        text += f"({cell(pct)}%)" if pct is not None else ""
+        return f"{label} {text}".strip() if label else text.strip()
+
+    cols = {}
+    for r in head.itertuples():
+        cols[r.study] = {
+            "source": r.source, "cohort_label": r.cohort_label, "n": cell(r.n),
+            "orr": rate(r.orr_count, r.orr_denominator, r.orr_percent),
+            "depth": rate(r.depth_count, r.depth_denominator, r.depth_percent, r.depth)
+            if isinstance(r.depth, str) else "–",
+            "median_pfs": cell(r.median_pfs), "median_os": cell(r.median_os)}
+    rows = []
+    for key, label in SIDE_METRICS:
+        values = [cols[s][key] for s in cols]
+        given = {v for v in values if v != "–"}
+        mark = "≠" if key in ("n", "orr", "depth", "median_pfs", "median_os") and len(given) > 1 else ""
+        rows.append({"metric": label, "": mark, **{s: cols[s][key] for s in cols}})
+    return pd.DataFrame(rows, columns=["metric", "", *cols])
+
+
+ARM_AE_COLUMNS = ["trial", "study", "term", "grade", "experimental", "exp_count", "exp_n", "exp_pct",
+                  "control", "ctl_count", "ctl_n", "ctl_pct", "risk_difference", "rd_ci_low",
+                  "rd_ci_high", "n_basis", "source"]
+
+
+def toxicity_arms(ds: Dataset, studies: pd.DataFrame, level: float = 0.95) -> pd.DataFrame:
+    """Adverse events arm against arm in randomized trials: each arm's count, n and % as printed,
+    and the risk difference (experimental minus control, percentage points) with its Newcombe
+    interval from statsmodels. Where the source gives no denominator for the event, the arm's
+    randomized n is used and n_basis says so."""
+    ae = ds.adverse_events
+    ae = ae[ae["study"].isin(studies["study"]) & ae["cohort"].notna() & ae["count"].notna()]
+    if ae.empty:
+        return pd.DataFrame(columns=ARM_AE_COLUMNS)
+    coh = {(c.study, c.cohort): c for c in ds.cohorts.itertuples(index=False)}
+    trial = dict(zip(ds.studies["study"], ds.studies["trial"], strict=True))
+    rows = []
+    for (study, term, grade), g in ae.groupby(["study", "term", "grade"], sort=False):
+        by_arm = {coh[(study, r.cohort)].arm: r for r in g.itertuples() if (study, r.cohort) in coh}
+        if not {"experimental", "control"} <= set(by_arm):
+            continue
+        e, c = by_arm["experimental"], by_arm["control"]
+        ne = _num(e.n) if _num(e.n) is not None else _num(coh[(study, e.cohort)].n)
+        nc = _num(c.n) if _num(c.n) is not None else _num(coh[(study, c.cohort)].n)
+        basis = "reported" if _num(e.n) is not None and _num(c.n) is not None else "randomized n of each arm"
+        rd = lo = hi = None
+        if ne and nc:
+            from statsmodels.stats.proportion import confint_proportions_2indep
+
+            rd = round(100 * (int(e.count) / ne - int(c.count) / nc), 1)
+            low, high = confint_proportions_2indep(int(e.count), ne, int(c.count), nc,
+                                                   compare="diff", method="newcomb", alpha=1 - level)
+            lo, hi = round(100 * float(low), 1), round(100 * float(high), 1)
+        rows.append({"trial": trial.get(study), "study": study, "term": term, "grade": grade,
+                     "experimental": coh[(study, e.cohort)].label, "exp_count": int(e.count),
+                     "exp_n": ne, "exp_pct": _num(e.percent_reported),
+                     "control": coh[(study, c.cohort)].label, "ctl_count": int(c.count), "ctl_n": nc,
+                     "ctl_pct": _num(c.percent_reported), "risk_difference": rd, "rd_ci_low": lo,
+                     "rd_ci_high": hi, "n_basis": basis, "source": e.source})
+    frame = pd.DataFrame(rows, columns=ARM_AE_COLUMNS)
+    for col in ("exp_count", "exp_n", "ctl_count", "ctl_n"):
+        frame[col] = frame[col].astype("Int64")
+    return frame
