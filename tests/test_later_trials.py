@@ -95,7 +95,8 @@ PACK_EVENTS = [
     ("B1", "boston-svd-fatigue", "percent_reported", 13), ("B1", "boston-vd-neuropathy", "count", 70),
     ("S2", "storm-thrombocytopenia", "percent_reported", 59), ("S2", "storm-hyponatraemia", "percent_reported", 22),
     ("A1", "sel7plus3-febrile-neutropenia", "percent_reported", 67), ("A1", "sel7plus3-sepsis", "percent_reported", 14),
-    ("L1", "label-mm-thrombocytopenia-34", "percent_reported", 61), ("L1", "label-dlbcl-thrombocytopenia-4", "percent_reported", 18),
+    ("L1", "label-mm-thrombocytopenia-34", "percent_reported", 61),
+    ("L1", "label-dlbcl-thrombocytopenia-4", "percent_reported", 18),
     ("L2", "label-mm-neutropenia-all", "percent_reported", 34), ("L2", "label-mm-neutropenia-34", "n", 202),
 ]
 
