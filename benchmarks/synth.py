@@ -8,6 +8,7 @@ the dataset validates; they are not trial data.
 from __future__ import annotations
 
 import argparse
+import json
 import shutil
 from pathlib import Path
 
@@ -16,7 +17,7 @@ import pandas as pd
 
 ROOT = Path(__file__).resolve().parent.parent
 DATA = ROOT / "data"
-REFERENCE_TABLES = ("sources", "diseases", "drugs", "regimens", "approvals")
+REFERENCE_TABLES = ("sources", "diseases", "drugs", "regimens", "trials", "approvals")
 
 
 def generate(out: Path, studies: int, seed: int = 1) -> Path:
@@ -26,6 +27,7 @@ def generate(out: Path, studies: int, seed: int = 1) -> Path:
         shutil.copy(DATA / f"{name}.csv", out / f"{name}.csv")
     shutil.copy(DATA / "datapackage.json", out / "datapackage.json")
     regimens = pd.read_csv(DATA / "regimens.csv", dtype=str, keep_default_na=False)
+    regimens = regimens[regimens["agent"] != ""]  # synthetic studies test XPO1 inhibitors
     diseases = ["MM", "AML", "DLBCL", "MCL", "NHL", "WM"]
     ids = np.array([f"syn-{i:06d}" for i in range(studies)])
     reg = rng.choice(regimens["regimen"].to_numpy(), studies)
@@ -84,10 +86,12 @@ def generate(out: Path, studies: int, seed: int = 1) -> Path:
     outcomes = pd.concat(frames, ignore_index=True)
     ae = pd.read_csv(DATA / "adverse_events.csv", dtype=str, keep_default_na=False)
     ae = ae[ae["study"] == ""]
-    st.to_csv(out / "studies.csv", index=False)
-    cohorts.to_csv(out / "cohorts.csv", index=False)
-    outcomes.to_csv(out / "outcomes.csv", index=False)
-    ae.to_csv(out / "adverse_events.csv", index=False)
+    ae = ae[ae["population"] == ""]
+    columns = {r["name"]: [f["name"] for f in r["schema"]["fields"]]
+               for r in json.loads((DATA / "datapackage.json").read_text())["resources"]}
+    for name, frame in (("studies", st), ("cohorts", cohorts), ("outcomes", outcomes),
+                        ("adverse_events", ae), ("comparisons", pd.DataFrame())):
+        frame.reindex(columns=columns[name], fill_value="").to_csv(out / f"{name}.csv", index=False)
     return out
 
 

@@ -342,3 +342,31 @@ def test_help_and_completion_do_not_import_pandas():
     p = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True,
                        env={**os.environ})
     assert p.returncode == 0, p.stderr
+
+
+def test_data_dictionary_doc_is_current():
+    from .conftest import ROOT
+
+    doc = (ROOT / "docs" / "data-dictionary.md").read_text(encoding="utf-8")
+    assert run("schema", "-f", "markdown").stdout == doc
+    rows = run_csv("schema", "outcomes")
+    measure = next(r for r in rows if r["column"] == "measure")
+    assert "CR_or_better" in measure["allowed"] and measure["required"] == "True"
+    assert "unknown table" in run("schema", "trial", code=2).stderr
+
+
+def test_package_round_trip(tmp_path):
+    target = tmp_path / "pkg"
+    r = run("package", str(target))
+    assert "wrote 12 files" in r.stderr
+    assert run("--data", str(target), "validate").exit_code == 0
+    for args in (("list", "-f", "csv"), ("export", "outcomes", "-f", "json"), ("audit", "-f", "csv")):
+        assert run("--data", str(target), *args).stdout == run(*args).stdout
+    assert "not an empty folder" in run("package", str(target), code=2).stderr
+
+
+def test_show_outcome_view_reads_like_the_clinic():
+    out = run("show", "16", "-f", "plain").stdout
+    assert "25/40 (63%) [computed 62.5%]" in out and "median 9 mo" in out
+    out = run("show", "storm-nejm-2019", "-f", "plain").stdout
+    assert "median 4.1 wk (range 1–14 wk)" in out and "19–35" in out

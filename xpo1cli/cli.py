@@ -330,13 +330,10 @@ def _show_human(rec: dict, fmt) -> None:
     output(facts, fmt, title=f"{s['study']} ({ref})")
     output(rec["cohorts"][["cohort", "label", "parent", "arm", "regimen", "n", "headline", "source"]],
            fmt, title="Cohorts and arms")
-    outcomes = rec["outcomes"][["cohort", "measure", "timepoint", "count", "denominator",
-                                "percent_reported", "count_used", "count_basis", "percent_calc",
-                                "median_months", "median_weeks", "range_low", "range_high", "ci_low",
-                                "ci_high", "source", "note"]]
-    output(outcomes, fmt, title="Outcomes",
-           notes=["count_used: the reported count, or one derived (count_basis says how); "
-                  "percent_calc: computed from it. Percentages as printed are percent_reported."])
+    output(_outcome_view(rec["outcomes"]), fmt, title="Outcomes",
+           notes=["* count derived here (from the categories the source lists, or the one whole "
+                  "count its percentage allows); 'computed' is count/denominator. Percentages are "
+                  "as printed. --format json gives every field."])
     if len(rec["comparisons"]):
         output(rec["comparisons"][["cohort_a", "cohort_b", "measure", "timepoint", "statistic",
                                    "estimate", "ci_low", "ci_high", "p_text", "test", "source", "note"]],
@@ -345,6 +342,49 @@ def _show_human(rec: dict, fmt) -> None:
         output(rec["adverse_events"][["cohort", "kind", "term", "grade", "count", "n",
                                       "percent_reported", "statement", "source"]], fmt,
                title="Safety and dose findings")
+
+
+def _outcome_view(frame):
+    """Outcome rows for reading: one value column in the clinic's notation."""
+    import pandas as pd
+
+    from .render import _plain, cell
+
+    def value(r):
+        k, den, pct = _plain(r.count_used), _plain(r.denominator), _plain(r.percent_reported)
+        med, wk = _plain(r.median_months), _plain(r.median_weeks)
+        lo, hi = _plain(r.range_low), _plain(r.range_high)
+        if med is not None or wk is not None or lo is not None or hi is not None:
+            unit = "wk" if wk is not None else "mo"
+            text = f"median {cell(med if med is not None else wk)} {unit}" if (med or wk) is not None else ""
+            if lo is not None or hi is not None:
+                text += f" (range {cell(lo) if lo is not None else '?'}–{cell(hi)} {unit})"
+            return text.strip()
+        if k is None and pct is None:
+            return "stated in words only"
+        text = ""
+        if k is not None:
+            text = f"{k}{'*' if r.count_basis not in (None, 'reported') else ''}"
+            text += f"/{den}" if den is not None else ""
+        if pct is not None:
+            text += f" ({cell(pct)}%)" if text else f"{cell(pct)}%"
+        calc = _plain(r.percent_calc)
+        if calc is not None and (pct is None or abs(calc - pct) > 0.05):
+            text += f" [computed {cell(calc)}%]"
+        return text
+
+    def ci(r):
+        lo, hi = _plain(r.ci_low), _plain(r.ci_high)
+        if lo is None and hi is None:
+            return "–"
+        return f"{cell(lo) if lo is not None else 'NE'}–{cell(hi) if hi is not None else 'NE'}"
+
+    return pd.DataFrame({
+        "cohort": frame["cohort"], "measure": frame["measure"],
+        "when": [cell(t) for t in frame["timepoint"]],
+        "value": [value(r) for r in frame.itertuples()],
+        "95% CI (reported)": [ci(r) for r in frame.itertuples()],
+        "source": frame["source"], "note": [cell(n) for n in frame["note"]]})
 
 
 # --- compare ---------------------------------------------------------------------------------------
@@ -495,6 +535,40 @@ def export(
     if fmt not in ("csv", "tsv", "json", "jsonl"):
         fail(f"export writes csv, tsv, json or jsonl, not '{fmt}'")
     output(export_table(load(), table), fmt)
+
+
+@app.command("schema")
+@guarded
+def schema_cmd(
+    table: Annotated[str | None, typer.Argument(help="one table; all when omitted")] = None,
+    fmt: Fmt = None,
+) -> None:
+    """The data dictionary of the dataset in use: every column with its type, keys, allowed values
+    and meaning.
+
+    Example: xpo1 schema outcomes --format markdown
+    """
+    from .query import schema_table
+
+    output(schema_table(load(), table), fmt, title="Data dictionary")
+
+
+@app.command("package")
+@guarded
+def package_cmd(
+    out_dir: Annotated[Path, typer.Argument(help="a new or empty folder to write the data package to")],
+) -> None:
+    """Write the dataset in use as a data package (its CSV tables and datapackage.json) to start
+    your own extraction from, or to read back with --data.
+
+    Example: xpo1 package ./my-extraction && xpo1 --data ./my-extraction validate
+    """
+    from .data import write_package
+
+    if out_dir.exists() and (not out_dir.is_dir() or any(out_dir.iterdir())):
+        fail(f"{out_dir} exists and is not an empty folder; nothing written")
+    written = write_package(load(), out_dir)
+    typer.echo(f"wrote {len(written)} files to {out_dir}", err=True)
 
 
 @app.command("audit")

@@ -425,3 +425,23 @@ def load(path: str | os.PathLike | None = None) -> Dataset:
     ds = Dataset(root=root, descriptor=descriptor, tables=tables)
     _CACHE[root] = ds
     return ds
+
+
+def write_package(ds: Dataset, out_dir: Path) -> list[Path]:
+    """The dataset's stored tables as CSV (booleans true/false, whole numbers without decimals,
+    missing as empty) and its descriptor, so that `load(out_dir)` gives the same frames."""
+    out_dir.mkdir(parents=True, exist_ok=True)
+    written = []
+    for res in ds.descriptor["resources"]:
+        cols = [f["name"] for f in res["schema"]["fields"]]
+        frame = ds.tables[res["name"]][cols].copy()
+        for f in res["schema"]["fields"]:
+            if f["type"] == "boolean":
+                frame[f["name"]] = frame[f["name"]].map(lambda v: "" if v is None or v != v else
+                                                        ("true" if bool(v) else "false"))
+        path = out_dir / res.get("path", f"{res['name']}.csv")
+        frame.to_csv(path, index=False, lineterminator="\n", float_format="%.15g")
+        written.append(path)
+    target = out_dir / "datapackage.json"
+    target.write_text(json.dumps(ds.descriptor, indent=1, ensure_ascii=False) + "\n", encoding="utf-8")
+    return [*written, target]

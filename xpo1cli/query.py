@@ -681,3 +681,43 @@ def citations(ds: Dataset, key: str) -> list[tuple[str, str]]:
         bib.append("}")
         out.append((plain, "\n".join(bib)))
     return out
+
+
+def schema_table(ds: Dataset, table: str | None = None) -> pd.DataFrame:
+    """The data dictionary: every column of every table with its type, constraints and meaning,
+    read from the package descriptor in use."""
+    rows = []
+    names = [r["name"] for r in ds.descriptor["resources"]]
+    if table is not None and table not in names:
+        raise UnknownName(f"unknown table '{table}'; {suggest(table, names)}")
+    for res in ds.descriptor["resources"]:
+        if table is not None and res["name"] != table:
+            continue
+        schema = res["schema"]
+        pk = schema.get("primaryKey") or []
+        pk = [pk] if isinstance(pk, str) else pk
+        refs = {}
+        for fk in schema.get("foreignKeys", []):
+            fields = [fk["fields"]] if isinstance(fk["fields"], str) else fk["fields"]
+            target = fk["reference"]["resource"] or res["name"]
+            tfields = fk["reference"]["fields"]
+            tfields = [tfields] if isinstance(tfields, str) else tfields
+            for f, t in zip(fields, tfields, strict=True):
+                refs.setdefault(f, []).append(f"{target}.{t}")
+        for f in schema["fields"]:
+            c = f.get("constraints", {})
+            allowed = []
+            if "enum" in c:
+                allowed.append(", ".join(map(str, c["enum"])))
+            if "minimum" in c:
+                allowed.append(f">= {c['minimum']}")
+            if "maximum" in c:
+                allowed.append(f"<= {c['maximum']}")
+            if "pattern" in c:
+                allowed.append(f"pattern {c['pattern']}")
+            rows.append({"table": res["name"], "column": f["name"], "type": f["type"],
+                         "required": bool(c.get("required")), "key": "primary" if f["name"] in pk else None,
+                         "references": "; ".join(refs.get(f["name"], [])) or None,
+                         "allowed": "; ".join(allowed) or None, "meaning": f.get("description")})
+    return pd.DataFrame(rows, columns=["table", "column", "type", "required", "key", "references",
+                                       "allowed", "meaning"])
