@@ -34,7 +34,9 @@ EXIT_DATA = 1
 
 
 def fail(message: str, code: int = EXIT_USAGE) -> None:
-    """One clear line on stderr, then exit (2: usage, 1: data)."""
+    """One clear line on stderr, then exit (2: usage, 1: data). Line breaks inside what a user
+    typed are shown escaped, so the message stays one line."""
+    message = message.replace("\r", "\\r").replace("\n", "\\n")
     typer.echo(f"xpo1: {message}", err=True)
     raise typer.Exit(code)
 
@@ -87,7 +89,7 @@ def _names(table: str, *columns: str) -> list[str]:
     try:
         with open(_data_dir() / f"{table}.csv", encoding="utf-8-sig", newline="") as fh:
             rows = list(csv.DictReader(fh))
-    except OSError:
+    except (OSError, UnicodeDecodeError, csv.Error):  # completion never fails loudly
         return []
     out: list[str] = []
     for r in rows:
@@ -414,6 +416,7 @@ def compare(
 
     if len(regimens) < 2:
         fail("compare needs at least two regimens, e.g. xpo1 compare SVd SPd")
+    filters(disease=disease)  # the same checks of what was typed as every listing
     ds = load()
     codes = [Resolver(ds).regimen(r) for r in regimens]
     if len(set(codes)) < len(codes):
@@ -461,7 +464,9 @@ def _compare_view(frame):
     if not rows:
         return pd.DataFrame(columns=["metric"])
     wide = pd.DataFrame(rows).T
-    wide.columns = [column_name(r) for r in frame.itertuples()]
+    names = [column_name(r) for r in frame.itertuples()]
+    wide.columns = [f"{n} [{r.study}]" if names.count(n) > 1 else n
+                    for n, r in zip(names, frame.itertuples(), strict=True)]
     wide.insert(0, "metric", wide.index)
     return wide.reset_index(drop=True)
 
@@ -619,6 +624,7 @@ def validate_cmd(
 
     from .data import validate
 
+    fmt = resolve_format(fmt)
     problems = validate(path if path is not None else STATE["data"])
     frame = pd.DataFrame([p.as_dict() for p in problems], columns=["file", "row", "column", "reason"])
     frame["row"] = frame["row"].astype("Int64")
@@ -803,6 +809,7 @@ def toxicity_cmd(
     ds = load()
     studies = filter_studies(ds, filters(disease, None, partner, regimen, phase, setting, kind, min_n,
                                          source, design, randomized))
+    filters(agent=agent)  # an empty or over-long --agent is refused as in every listing
     agent_name = Resolver(ds).agent(agent) if agent else None
     fmt = resolve_format(fmt)
     from .views import toxicity_arms

@@ -98,23 +98,42 @@ def resolve_root(path: str | os.PathLike | None) -> Path:
             return bundled_root()
         path = env
     p = Path(path).expanduser()
-    if p.is_dir():
-        return p
-    if p.name.endswith(".json") and p.is_file():
-        return p.parent
-    if not p.exists():
+    try:
+        if p.is_dir():
+            return p
+        if p.name == "datapackage.json" and p.is_file():
+            return p.parent
+        exists = p.exists()
+    except OSError as exc:  # e.g. a name too long for the file system
+        raise DataError([Problem(str(p), None, None, f"cannot open: {exc.strerror or exc}")]) from exc
+    if not exists:
         raise DataError([Problem(str(p), None, None, "no such file or folder")])
     raise DataError([Problem(str(p), None, None, "not a folder or a datapackage.json file")])
 
 
 def read_descriptor(root: Path) -> dict:
-    """The package descriptor; a user's package may omit it and inherit the bundled schema."""
+    """The package descriptor; a user's package may omit it and inherit the bundled schema.
+    A descriptor that is not a tabular data package is a dataset problem, not a crash."""
     own = root / "datapackage.json"
     target = own if own.is_file() else bundled_root() / "datapackage.json"
     try:
-        return json.loads(target.read_text(encoding="utf-8-sig"))
+        descriptor = json.loads(target.read_text(encoding="utf-8-sig"))
     except (OSError, UnicodeDecodeError, json.JSONDecodeError) as exc:
         raise DataError([Problem(str(target), None, None, f"unreadable descriptor: {exc}")]) from exc
+    shape = "a JSON object with a list of resources"
+    ok = isinstance(descriptor, dict) and isinstance(descriptor.get("resources"), list)
+    if ok:
+        for res in descriptor["resources"]:
+            schema = res.get("schema") if isinstance(res, dict) else None
+            if not (isinstance(res, dict) and isinstance(res.get("name"), str) and isinstance(schema, dict)
+                    and isinstance(schema.get("fields"), list)
+                    and all(isinstance(f, dict) and isinstance(f.get("name"), str) for f in schema["fields"])):
+                ok = False
+                shape = "resources with a name and a schema holding a list of named fields"
+                break
+    if not ok:
+        raise DataError([Problem(target.name, None, None, f"not a tabular data package: expected {shape}")])
+    return descriptor
 
 
 def _read_text(path: Path) -> str:
@@ -122,6 +141,8 @@ def _read_text(path: Path) -> str:
         raise ValueError("missing file")
     if path.is_dir():
         raise ValueError("is a folder, not a CSV file")
+    if not path.is_file():
+        raise ValueError("not a regular file (a pipe or a device?)")
     size = path.stat().st_size
     if size > MAX_FILE_BYTES:
         raise ValueError(f"file too large ({size} bytes; limit {MAX_FILE_BYTES})")
@@ -145,27 +166,22 @@ def _parse(text: str, fname: str, problems: list[Problem]):
     dropped. pandas' C parser reads; on a parse error the csv module locates the bad line."""
     import pandas as pd
 
+    header = next(csv.reader(io.StringIO(text, newline="")), [])
+    seen: set[str] = set()
+    for name in (h.strip() for h in header):
+        if name in seen:
+            problems.append(Problem(fname, 1, name, "duplicate column"))
+            return None
+        seen.add(name)
     try:
         frame = pd.read_csv(io.StringIO(text), dtype=str, keep_default_na=False, na_filter=True,
                             na_values=[], skip_blank_lines=False, engine="c")
     except (pd.errors.ParserError, ValueError) as exc:
-        reader = csv.reader(io.StringIO(text, newline=""), strict=True)
-        try:
-            width = None
-            for row in reader:
-                if width is None:
-                    width = len(row)
-                elif row and len(row) != width:
-                    problems.append(Problem(fname, reader.line_num, None,
-                                            f"{len(row)} cells where the header has {width}"))
-                    return None
-        except csv.Error as err:
-            problems.append(Problem(fname, reader.line_num, None, f"broken CSV: {err}"))
-            return None
-        problems.append(Problem(fname, None, None, f"unreadable CSV: {str(exc).strip()}"))
-        return None
+        return _locate(text, fname, problems, str(exc))
+    if not isinstance(frame.index, pd.RangeIndex):  # rows wider than the header everywhere
+        return _locate(text, fname, problems, "rows have more cells than the header")
     frame.columns = [str(c).strip() for c in frame.columns]
-    frame[LINE] = frame.index + 2
+    frame[LINE] = _record_lines(text, len(frame)) if '"' in text else frame.index + 2
     cells = frame.drop(columns=LINE)
     padded = text[:1] in " \t" or any(p in text for p in (" ,", ", ", " \n", "\n ", "\t", " \r"))
     if padded:  # only then pay for stripping every cell
@@ -179,6 +195,36 @@ def _parse(text: str, fname: str, problems: list[Problem]):
         problems.append(Problem(fname, int(line), None, "fewer cells than the header has"))
     frame = frame[~short]
     return frame.reset_index(drop=True)
+
+
+def _locate(text: str, fname: str, problems: list[Problem], reason: str) -> None:
+    """Name the first line the csv module cannot read as a row of the header's width."""
+    reader = csv.reader(io.StringIO(text, newline=""), strict=True)
+    try:
+        width = None
+        for row in reader:
+            if width is None:
+                width = len(row)
+            elif row and len(row) != width:
+                problems.append(Problem(fname, reader.line_num, None,
+                                        f"{len(row)} cells where the header has {width}"))
+                return None
+    except csv.Error as err:
+        problems.append(Problem(fname, reader.line_num, None, f"broken CSV: {err}"))
+        return None
+    problems.append(Problem(fname, None, None, f"unreadable CSV: {reason.strip()}"))
+    return None
+
+
+def _record_lines(text: str, count: int) -> list[int]:
+    """The file line each record starts on (a quoted cell may span lines)."""
+    reader = csv.reader(io.StringIO(text, newline=""))
+    starts, previous = [], 0
+    for _ in reader:
+        starts.append(previous + 1)
+        previous = reader.line_num
+    starts = starts[1:]  # the header
+    return starts[:count] if len(starts) >= count else [i + 2 for i in range(count)]
 
 
 def _check_table(name: str, spec: dict, root: Path, problems: list[Problem]):
@@ -226,7 +272,7 @@ def _check_table(name: str, spec: dict, root: Path, problems: list[Problem]):
         full = ~empty
         if kind == "integer":
             ok = text_col.str.fullmatch(r"[+-]?\d+")
-            report(full & ~ok, col, lambda v: f"'{v}' is not a integer")
+            report(full & ~ok, col, lambda v: f"'{v}' is not an integer")
             values = pd.to_numeric(text_col.where(full & ok), errors="coerce").astype("Int64")
         elif kind == "number":
             values = pd.to_numeric(text_col.where(full), errors="coerce").astype("float64")

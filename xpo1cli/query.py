@@ -125,15 +125,21 @@ class Resolver:
         return codes
 
     # --- drugs, agents and classes -----------------------------------------------------------
-    def _drug_index(self) -> dict[str, str]:
-        index: dict[str, str] = {}
+    def _drug_index(self) -> tuple[dict[str, str], dict[str, str]]:
+        """Exact names and aliases, then case- and punctuation-insensitive ones."""
+        exact: dict[str, str] = {}
+        loose: dict[str, str] = {}
         for row in self.ds.drugs.itertuples():
             for name in [row.drug, *split_list(row.aliases)]:
-                index.setdefault(norm(name), row.drug)
-        return index
+                exact.setdefault(name.strip(), row.drug)
+                loose.setdefault(norm(name), row.drug)
+        return exact, loose
 
     def drug(self, text: str) -> str | None:
-        return self._drug_index().get(norm(text))
+        """A drug from its name or alias; letter codes are case-sensitive first ('D' is
+        daratumumab, 'd' dexamethasone), then any case."""
+        exact, loose = self._drug_index()
+        return exact.get(text.strip()) or loose.get(norm(text))
 
     def agents(self) -> list[str]:
         drugs = self.ds.drugs
@@ -171,7 +177,7 @@ class Resolver:
     # --- regimens ---------------------------------------------------------------------------
     def regimen_drugs(self) -> dict[str, frozenset[str]]:
         return {
-            r.regimen: frozenset([r.agent, *split_list(r.partners)])
+            r.regimen: frozenset([*([r.agent] if isinstance(r.agent, str) else []), *split_list(r.partners)])
             for r in self.ds.regimens.itertuples()
         }
 
@@ -517,12 +523,14 @@ def find_studies(ds: Dataset, key: str) -> list[str]:
     """Study ids for a ref number (a ref may have several reports) or a study id."""
     key = key.strip()
     studies = ds.studies
-    if key.isdigit():
-        hits = sorted(studies.loc[studies["ref"] == int(key), "study"])
+    if key.isdigit():  # a reference number (digits of any script; superscripts are no number)
+        hits = (sorted(studies.loc[studies["ref"] == int(key), "study"])
+                if key.isdecimal() and len(key) <= 6 else [])
         if hits:
             return hits
         refs = sorted({int(r) for r in studies["ref"].dropna()})
-        raise UnknownName(f"no study with ref {key}; refs: {', '.join(map(str, refs))}")
+        shown = key if len(key) <= 12 else key[:12] + "..."
+        raise UnknownName(f"no study with ref {shown}; refs: {', '.join(map(str, refs))}")
     if key in set(studies["study"]):
         return [key]
     trials = {norm(t): t for t in ds.trials["trial"]}
