@@ -659,35 +659,19 @@ def citations(ds: Dataset, key: str) -> list[tuple[str, str]]:
                           ds.outcomes.loc[ds.outcomes["study"].isin(studies), "source"],
                           ds.comparisons.loc[ds.comparisons["study"].isin(studies), "source"]])
         wanted = list(dict.fromkeys(used))
+    # (field, how plain text shows it, BibTeX key): only what the source states
+    layout = (("title", "{}", "title"), ("citation", "{}", "note"), ("doi", "doi:{}", "doi"),
+              ("pmid", "PMID {}", "pmid"), ("address", "{}", "url"))
     out = []
     for sid in wanted:
         r = src.loc[sid]
-        fields = {k: r[k] for k in ("title", "citation", "doi", "pmid", "address", "kind")
-                  if isinstance(r[k], str) and r[k]}
-        parts = [fields.get("title", "")]
-        if "citation" in fields:
-            parts.append(fields["citation"])
-        if "doi" in fields:
-            parts.append(f"doi:{fields['doi']}")
-        if "pmid" in fields:
-            parts.append(f"PMID {fields['pmid']}")
-        if "address" in fields:
-            parts.append(fields["address"])
-        plain = f"[{sid}] " + ". ".join(p for p in parts if p) + f" ({fields.get('kind', 'source')})"
-        bib = [f"@misc{{xpo1-{sid.lower()},"]
-        if "title" in fields:
-            bib.append(f"  title = {{{fields['title']}}},")
-        if "citation" in fields:
-            bib.append(f"  note = {{{fields['citation']}}},")
-        if "doi" in fields:
-            bib.append(f"  doi = {{{fields['doi']}}},")
-        if "pmid" in fields:
-            bib.append(f"  pmid = {{{fields['pmid']}}},")
-        if "address" in fields:
-            bib.append(f"  url = {{{fields['address']}}},")
-        bib.append(f"  howpublished = {{{fields.get('kind', 'source')}}}")
-        bib.append("}")
-        out.append((plain, "\n".join(bib)))
+        stated = [(f, plain, key, r[f]) for f, plain, key in layout if isinstance(r[f], str) and r[f]]
+        kind = r["kind"] if isinstance(r["kind"], str) else "source"
+        text = f"[{sid}] " + ". ".join(plain.format(v) for _, plain, _, v in stated) + f" ({kind})"
+        bib = "\n".join([f"@misc{{xpo1-{sid.lower()},",
+                          *(f"  {key} = {{{v}}}," for _, _, key, v in stated),
+                          f"  howpublished = {{{kind}}}", "}"])
+        out.append((text, bib))
     return out
 
 

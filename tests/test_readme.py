@@ -1,0 +1,35 @@
+"""The README's walk-through, run as written: every `$ xpo1 ...` block prints what it shows."""
+
+from __future__ import annotations
+
+import os
+import re
+import shlex
+import subprocess
+
+import pytest
+
+from .conftest import ROOT, xpo1_exe
+
+BLOCKS = re.findall(r"```console\n\$ (xpo1 [^\n]*)\n(.*?)```", (ROOT / "README.md").read_text(encoding="utf-8"),
+                    flags=re.S)
+
+
+def test_the_readme_has_a_tour():
+    commands = {shlex.split(cmd)[1] for cmd, _ in BLOCKS}
+    assert {"list", "show", "compare", "response", "survival", "toxicity", "pool", "audit", "regimens",
+            "diseases", "agents", "cite"} <= commands
+
+
+@pytest.mark.parametrize("command,shown", BLOCKS, ids=[cmd for cmd, _ in BLOCKS])
+def test_readme_block_is_real_output(command, shown, tmp_path):
+    env = {k: v for k, v in os.environ.items() if k not in ("XPO1_DATA", "NO_COLOR")}
+    env["COLUMNS"] = "150"
+    p = subprocess.run([*xpo1_exe(), *shlex.split(command)[1:]], capture_output=True, text=True,
+                       cwd=tmp_path, env=env, timeout=120)
+    printed = p.stdout + p.stderr
+    if shown.rstrip().endswith("```") or len(shown.splitlines()) < len(printed.splitlines()):
+        # an excerpt: the README shows the first lines only
+        assert printed.startswith(shown.rstrip("\n").rsplit("\n", 1)[0])
+    else:
+        assert printed.rstrip("\n") == shown.rstrip("\n")
