@@ -293,7 +293,8 @@ def test_no_result_is_exit_0_header_only_and_a_note():
 def test_version_and_help_examples():
     assert run("--version").stdout.strip().startswith("xpo1 ")
     for cmd in ("list", "show", "compare", "regimens", "diseases", "agents", "export", "audit",
-                "validate"):
+                "validate", "response", "survival", "toxicity", "pool", "sources", "cite", "schema",
+                "package"):
         assert "Example: xpo1" in run(cmd, "--help").stdout
 
 
