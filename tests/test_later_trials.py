@@ -62,10 +62,10 @@ PACK_FIGURES = [
     ("P1", "sopra-2021", "pc", "OS", "median_months", 5.6),
     ("P2", "sopra-interim-2017", "selinexor", "CR_CRi", "percent_reported", 13),
     ("P2", "sopra-interim-2017", "pc", "CR_CRi", "percent_reported", 3),
-    ("H1", "hovon103-sel-2022", "s-ic", "CR_CRi", "percent_reported", 59),
-    ("H1", "hovon103-sel-2022", "ic", "CR_CRi", "ci_high", 91),
-    ("H1", "hovon103-sel-2022", "s-ic", "EFS_rate", "percent_reported", 26),
-    ("H1", "hovon103-sel-2022", "ic", "OS_rate", "percent_reported", 58),
+    ("H1", "hovon103-sel", "s-ic", "CR_CRi", "percent_reported", 59),
+    ("H1", "hovon103-sel", "ic", "CR_CRi", "ci_high", 91),
+    ("H1", "hovon103-sel", "s-ic", "EFS_rate", "percent_reported", 26),
+    ("H1", "hovon103-sel", "ic", "OS_rate", "percent_reported", 58),
     ("A1", "sel-7plus3-ph1-ccr2020", "evaluable", "CR_CRi", "count", 8),
     ("A1", "sel-7plus3-ph1-ccr2020", "evaluable", "CR_CRi", "percent_reported", 53),
     ("A1", "sel-7plus3-ph1-ccr2020", "all", "OS", "median_months", 10.3),
@@ -202,7 +202,7 @@ def test_filters_source_design_randomized():
     assert all(row["source"] != "review" for row in later) and len(later) == 12
     rand = run_csv("list", "--randomized")
     assert {row["study"] for row in rand} == {"boston-lancet-2020", "sopra-2021", "sopra-interim-2017",
-                                              "hovon103-sel-2022", "sel-7plus3-rand-ash2020"}
+                                              "hovon103-sel", "sel-7plus3-rand-ash2020"}
     p3 = run_csv("list", "--design", "randomized phase 3")
     assert [row["study"] for row in p3] == ["boston-lancet-2020"]
     assert "unknown source filter" in run("list", "--source", "press", code=2).stderr

@@ -1,0 +1,46 @@
+"""Refresh the README's `$ xpo1 ...` console blocks with what the installed program prints now
+(COLUMNS=150). A block that shows an excerpt keeps its number of lines.
+
+    python docs/update_readme.py
+"""
+
+from __future__ import annotations
+
+import os
+import re
+import shlex
+import shutil
+import subprocess
+import sys
+from pathlib import Path
+
+README = Path(__file__).resolve().parent.parent / "README.md"
+BLOCK = re.compile(r"```console\n\$ (xpo1 [^\n]*)\n(.*?)```", flags=re.S)
+
+
+def run(command: str) -> str:
+    exe = shutil.which("xpo1")
+    argv = [exe] if exe else [sys.executable, "-m", "xpo1cli"]
+    env = {k: v for k, v in os.environ.items() if k not in ("XPO1_DATA", "NO_COLOR")}
+    env["COLUMNS"] = "150"
+    p = subprocess.run([*argv, *shlex.split(command)[1:]], capture_output=True, text=True, env=env,
+                       cwd=README.parent.parent, timeout=120)
+    return p.stdout + p.stderr
+
+
+def refresh(match: re.Match) -> str:
+    command, shown = match.group(1), match.group(2)
+    printed = run(command).rstrip("\n").splitlines()
+    old = shown.rstrip("\n").splitlines()
+    excerpt = len(old) < len(printed) and printed[: len(old) - 1] == old[:-1]
+    lines = printed[: len(old)] if excerpt else printed
+    return f"```console\n$ {command}\n" + "\n".join(lines) + "\n```"
+
+
+def main() -> None:
+    text = README.read_text(encoding="utf-8")
+    README.write_text(BLOCK.sub(refresh, text), encoding="utf-8")
+
+
+if __name__ == "__main__":
+    main()
