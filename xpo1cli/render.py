@@ -109,11 +109,16 @@ def _rich_table(frame: pd.DataFrame, title, notes, stream) -> None:
     console = Console(file=stream, no_color=bool(os.environ.get("NO_COLOR")) or None,
                       highlight=False, soft_wrap=False,
                       width=None if stream.isatty() else int(os.environ.get("COLUMNS", 160)))
-    table = Table(title=title, box=box.SIMPLE_HEAVY, show_lines=False,
+    table = Table(title=title, box=box.SIMPLE_HEAVY, show_lines=False, padding=(0, 1),
+                  collapse_padding=True, pad_edge=False,
                   caption="\n".join(notes) if notes else None, caption_justify="left")
     for col in frame.columns:
         numeric = pd.api.types.is_numeric_dtype(frame[col].dtype)
-        table.add_column(str(col), justify="right" if numeric else "left", overflow="fold")
+        widest = max((len(cell(v)) for v in frame[col]), default=0)
+        # nothing is ever cut off (a hidden digit is a wrong number): long cells fold, and short
+        # ones (refs, n, medians, codes) keep their full width
+        table.add_column(str(col), justify="right" if numeric else "left", overflow="fold",
+                         min_width=max(widest, len(str(col))) if widest <= 10 else None)
     for row in frame.itertuples(index=False, name=None):
         table.add_row(*[cell(v) for v in row])
     console.print(table)
