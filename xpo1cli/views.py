@@ -93,7 +93,9 @@ def headline(ds: Dataset, studies: pd.DataFrame, all_cohorts: bool = False,
 
     outcomes = outcome_table(ds, studies=studies["study"])
     grouped = by_cohort(outcomes)
-    per_source = by_cohort(outcomes, by_source=True)
+    per_source: dict[tuple[str, str], dict[str, dict]] = {}
+    for (st_, co_, src_), rows_ in by_cohort(outcomes, by_source=True).items():
+        per_source.setdefault((st_, co_), {})[src_] = rows_
     flags = cohort_flags(ds, set(studies["study"]), outcomes)
     cohorts = cohorts_by_study(ds)
     rows = []
@@ -106,8 +108,7 @@ def headline(ds: Dataset, studies: pd.DataFrame, all_cohorts: bool = False,
                 continue
             g = grouped.get((s.study, c.cohort))
             # response and depth from one source: the one whose ORR (else most rows) has counts
-            mine = {src: rows_ for (st, co, src), rows_ in per_source.items()
-                    if st == s.study and co == c.cohort}
+            mine = per_source.get((s.study, c.cohort), {})
             primary = max(mine.values(), key=lambda rows_: (
                 "ORR" in rows_ and _num(rows_["ORR"].count_used) is not None, "ORR" in rows_,
                 sum(_num(r.count_used) is not None for r in rows_.values())), default=None)
