@@ -16,10 +16,7 @@ import pandas as pd
 
 from .data import LIST_SEP, Dataset
 
-RESPONSE_MEASURES = ("sCR", "CR", "CRi", "CR_CRi", "CR_or_better", "VGPR", "PR", "MR", "SD", "PD",
-                     "ORR", "CBR", "DCR")
 TIME_MEASURES = ("PFS", "OS", "DOR", "TTR", "FU")
-EVENT_MEASURES = ("deaths", "alive", "OS_rate", "EFS_rate")
 # Mutually exclusive best-response categories, deepest first.
 CATEGORIES = ("sCR", "CR", "CRi", "VGPR", "PR", "MR", "SD", "PD")
 # A summary measure is the sum of these categories; the last one is the shallowest it includes,
@@ -380,12 +377,6 @@ def filter_studies(ds: Dataset, f: Filters) -> pd.DataFrame:
 
 
 # --- counts and percentages -------------------------------------------------------------------
-
-
-def round_half_up(value: float, decimals: int) -> float:
-    """Rounding as journals print it (62.5 -> 63), not banker's rounding."""
-    scale = 10**decimals
-    return math.floor(value * scale + 0.5 + 1e-9) / scale
 
 
 def decimals_of(percent: float) -> int:
