@@ -263,3 +263,9 @@ def test_sources_and_cite():
     boston = run("cite", "BOSTON", "--bibtex").stdout
     assert "Lancet 2020;396(10262):1563-1573" in boston and "@misc{xpo1-b1," in boston
     assert "unknown study or trial" in run("cite", "XYZ", code=2).stderr
+
+
+def test_list_by_a_control_regimen_shows_that_arm():
+    rows = run_csv("list", "--regimen", "bortezomib + dexamethasone")
+    assert [(r["study"], r["cohort"], r["regimen"], r["n"], r["median_pfs"]) for r in rows] == [
+        ("boston-lancet-2020", "vd", "Vd", "207", "9.46")]

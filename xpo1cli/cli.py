@@ -256,13 +256,14 @@ def list_studies(
 
     Example: xpo1 list --disease MM --partner "proteasome inhibitor" --sort orr
     """
-    from .query import filter_studies
-    from .views import headline, sort_rows
+    from .query import Resolver, filter_studies
+    from .views import headline, regimen_pick, sort_rows
 
     ds = load()
     studies = filter_studies(ds, filters(disease, agent, partner, regimen, phase, setting, kind, min_n,
                                          source, design, randomized))
-    frame = sort_rows(headline(ds, studies, all_cohorts=cohorts), sort)
+    pick = regimen_pick(Resolver(ds).regimen(regimen)) if regimen and not cohorts else None
+    frame = sort_rows(headline(ds, studies, all_cohorts=cohorts, pick=pick), sort)
     notes = ["ORR and depth show count/denominator (percentage as printed, else computed); "
              "'xpo1 show REF' gives every figure with its source.",
              "⚠ audit: a printed figure disagrees with its counts; 'xpo1 audit' says which."]

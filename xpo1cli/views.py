@@ -183,6 +183,18 @@ def sort_rows(frame: pd.DataFrame, key: str) -> pd.DataFrame:
                              na_position="last").reset_index(drop=True)
 
 
+def regimen_pick(code: str):
+    """Cohort chooser for one regimen: in a study with arms, the top-level arm given that
+    regimen; elsewhere the headline population."""
+
+    def pick(s, c) -> bool:
+        if isinstance(s.arm_regimens, str) and code in s.arm_regimens.split(";"):
+            return c.regimen == code and not isinstance(c.parent, str)
+        return bool(c.headline)
+
+    return pick
+
+
 def compare_frame(ds: Dataset, codes: list[str], disease: str | None = None,
                   include_preclinical: bool = False) -> pd.DataFrame:
     """For each regimen, in the order asked: every study of it (its headline population) and
@@ -194,12 +206,7 @@ def compare_frame(ds: Dataset, codes: list[str], disease: str | None = None,
         if not include_preclinical:
             studies = studies[studies["evidence_type"] != "preclinical"]
 
-        def pick(s, c, code=code):
-            if isinstance(s.arm_regimens, str):  # a study with arms: the top-level arm of this regimen
-                return c.regimen == code and not isinstance(c.parent, str)
-            return bool(c.headline)
-
-        frames.append(headline(ds, studies, pick=pick).assign(compared=code))
+        frames.append(headline(ds, studies, pick=regimen_pick(code)).assign(compared=code))
     frame = (pd.concat(frames, ignore_index=True) if frames
              else pd.DataFrame(columns=[*HEADLINE_COLUMNS, "compared"]))
     outcomes = outcome_table(ds, studies=frame["study"])
