@@ -208,32 +208,23 @@ def root(
 # --- list ------------------------------------------------------------------------------------------
 
 
-def _pct(k, n, pct) -> str:
-    from .render import MISSING, cell
-
-    if k is None and pct is None:
-        return MISSING
-    frac = f"{cell(k)}/{cell(n)} " if k is not None and n is not None else ""
-    return f"{frac}({cell(pct)}%)" if pct is not None else frac.strip()
-
-
 SETTING_SHORT = {"relapsed/refractory": "R/R", "newly diagnosed": "ND"}
 
 
 def _list_view(frame):
     import pandas as pd
 
-    from .render import _plain
+    from .render import fraction
 
     rows = []
     for r in frame.itertuples():
-        depth = (f"{r.depth} {_pct(_plain(r.depth_count), _plain(r.depth_denominator), _plain(r.depth_percent))}"
+        depth = (f"{r.depth} {fraction(r.depth_count, r.depth_denominator, r.depth_percent)}"
                  if isinstance(r.depth, str) else None)
         rows.append({
             "ref": r.ref, "study": r.study, "disease": r.disease, "regimen": r.regimen,
             "phase": r.phase, "setting": SETTING_SHORT.get(r.setting, r.setting),
             "cohort": r.cohort, "n": r.n,
-            "ORR": _pct(_plain(r.orr_count), _plain(r.orr_denominator), _plain(r.orr_percent)),
+            "ORR": fraction(r.orr_count, r.orr_denominator, r.orr_percent),
             "depth": depth, "PFS mo": r.median_pfs, "OS mo": r.median_os,
             "⚠": "audit" if isinstance(r.audit, str) else "",
         })
@@ -440,7 +431,7 @@ def compare(
 def _compare_view(frame):
     import pandas as pd
 
-    from .render import MISSING, _plain, cell
+    from .render import MISSING, _plain, cell, fraction
 
     def column_name(r):
         where = f"ref {cell(r.ref)}" if _plain(r.ref) is not None else (r.trial or r.study)
@@ -453,8 +444,8 @@ def _compare_view(frame):
             "design / phase": f"{r.design}" + (f", phase {r.phase}" if isinstance(r.phase, str)
                                                and "phase" not in r.design else ""),
             "setting": cell(r.setting), "population": f"{r.cohort_label} (n={cell(r.n)})",
-            "ORR": _pct(_plain(r.orr_count), _plain(r.orr_denominator), _plain(r.orr_percent)),
-            "depth": (f"{r.depth} {_pct(_plain(r.depth_count), _plain(r.depth_denominator), _plain(r.depth_percent))}"
+            "ORR": fraction(r.orr_count, r.orr_denominator, r.orr_percent),
+            "depth": (f"{r.depth} {fraction(r.depth_count, r.depth_denominator, r.depth_percent)}"
                       if isinstance(r.depth, str) else MISSING),
             "median PFS, mo": cell(r.median_pfs), "median OS, mo": cell(r.median_os),
             "other cohorts": cell(r.other_cohorts), "between arms": cell(r.between_arms),

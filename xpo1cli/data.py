@@ -304,6 +304,11 @@ def _check_table(name: str, spec: dict, root: Path, problems: list[Problem]):
     return typed[[LINE, *names]]
 
 
+def as_fields(value: str | list[str]) -> list[str]:
+    """Table Schema writes a one-field key as a string and a compound key as a list."""
+    return [value] if isinstance(value, str) else list(value)
+
+
 def _keys(frame, fields):
     import pandas as pd
 
@@ -318,21 +323,20 @@ def _check_keys(frames: dict, descriptor: dict, problems: list[Problem]) -> None
         fname = specs[name].get("path", f"{name}.csv")
         pk = spec.get("primaryKey")
         if pk:
-            pk = [pk] if isinstance(pk, str) else pk
+            pk = as_fields(pk)
             dup = frame.duplicated(subset=pk, keep="first")
             if dup.any():
                 first = frame[~dup].set_index(pk)[LINE]
                 for r in frame[dup].itertuples(index=False):
                     key = tuple(getattr(r, f) for f in pk)
                     at = first.loc[key if len(pk) > 1 else key[0]]
-                    problems.append(Problem(fname, int(r.xpo1_line) if True else None,
+                    problems.append(Problem(fname, int(getattr(r, LINE)),
                                             ",".join(pk), f"duplicate key {'/'.join(map(str, key))} "
                                             f"(first at line {int(at)})"))
         for fk in spec.get("foreignKeys", []):
-            fields = [fk["fields"]] if isinstance(fk["fields"], str) else fk["fields"]
+            fields = as_fields(fk["fields"])
             target = fk["reference"]["resource"] or name
-            tfields = fk["reference"]["fields"]
-            tfields = [tfields] if isinstance(tfields, str) else tfields
+            tfields = as_fields(fk["reference"]["fields"])
             if target not in frames:
                 continue
             src = frame[frame[fields].notna().all(axis=1)]
@@ -341,7 +345,7 @@ def _check_keys(frames: dict, descriptor: dict, problems: list[Problem]) -> None
             dangling = ~_keys(src, fields).isin(_keys(frames[target], tfields))
             for r in src[dangling].itertuples(index=False):
                 key = "/".join(str(getattr(r, f)) for f in fields)
-                problems.append(Problem(fname, int(r.xpo1_line), ",".join(fields),
+                problems.append(Problem(fname, int(getattr(r, LINE)), ",".join(fields),
                                         f"'{key}' not found in {target}"))
 
 
@@ -367,7 +371,7 @@ def _check_content(frames: dict, descriptor: dict, problems: list[Problem]) -> N
     if len(with_parent):
         missing = ~_keys(with_parent, ["study", "parent"]).isin(_keys(coh, ["study", "cohort"]))
         for r in with_parent[missing].itertuples(index=False):
-            problems.append(Problem(paths["cohorts"], int(r.xpo1_line), "parent",
+            problems.append(Problem(paths["cohorts"], int(getattr(r, LINE)), "parent",
                                     f"parent cohort '{r.parent}' not found in study {r.study}"))
     heads = coh[coh["headline"].fillna(False).astype(bool)].groupby("study").size()
     studies = frames["studies"]

@@ -14,7 +14,7 @@ from dataclasses import dataclass
 
 import pandas as pd
 
-from .data import LIST_SEP, Dataset
+from .data import LIST_SEP, Dataset, as_fields
 
 TIME_MEASURES = ("PFS", "OS", "DOR", "TTR", "FU")
 # Mutually exclusive best-response categories, deepest first.
@@ -321,6 +321,17 @@ def study_table(ds: Dataset) -> pd.DataFrame:
     return studies
 
 
+def later_wanted(source: str | None) -> bool | None:
+    """--source review|later|all as: True (published after the review), False (the review),
+    None (no filter)."""
+    if source is None:
+        return None
+    key = norm(source)
+    if key not in ("review", "later", "all"):
+        raise UnknownName(f"unknown source filter '{source}'; known: review, later, all")
+    return None if key == "all" else key == "later"
+
+
 def design(evidence_type: str, phase, randomized) -> str:
     """Study design label derived from evidence type, phase and randomization."""
     if evidence_type != "clinical trial":
@@ -359,12 +370,9 @@ def filter_studies(ds: Dataset, f: Filters) -> pd.DataFrame:
     if f.min_n is not None:
         n = studies["n_enrolled"].fillna(studies["n_evaluable"])
         keep &= n.fillna(-1) >= f.min_n
-    if f.source is not None:
-        key = norm(f.source)
-        if key not in ("review", "later", "all"):
-            raise UnknownName(f"unknown source filter '{f.source}'; known: review, later, all")
-        if key != "all":
-            keep &= studies["later"] == (key == "later")
+    wanted = later_wanted(f.source)
+    if wanted is not None:
+        keep &= studies["later"] == wanted
     if f.design is not None:
         hit = [d for d in DESIGNS if norm(d) == norm(f.design)] or \
               [d for d in DESIGNS if norm(d).startswith(norm(f.design))]
@@ -624,12 +632,9 @@ def export_table(ds: Dataset, table: str) -> pd.DataFrame:
 def sources_table(ds: Dataset, which: str | None = None) -> pd.DataFrame:
     """Sources with the number of studies and figures resting on each."""
     src = ds.sources.copy()
-    if which is not None:
-        key = norm(which)
-        if key not in ("review", "later", "all"):
-            raise UnknownName(f"unknown source filter '{which}'; known: review, later, all")
-        if key != "all":
-            src = src[src["published_after_review"].astype(bool) == (key == "later")]
+    wanted = later_wanted(which)
+    if wanted is not None:
+        src = src[src["published_after_review"].astype(bool) == wanted]
     figures = pd.concat([ds.outcomes["source"], ds.comparisons["source"], ds.adverse_events["source"]])
     counts = figures.value_counts()
     src["figures"] = pd.array([int(counts.get(s, 0)) for s in src["source"]], dtype="Int64")
@@ -677,14 +682,12 @@ def schema_table(ds: Dataset, table: str | None = None) -> pd.DataFrame:
         if table is not None and res["name"] != table:
             continue
         schema = res["schema"]
-        pk = schema.get("primaryKey") or []
-        pk = [pk] if isinstance(pk, str) else pk
+        pk = as_fields(schema.get("primaryKey") or [])
         refs = {}
         for fk in schema.get("foreignKeys", []):
-            fields = [fk["fields"]] if isinstance(fk["fields"], str) else fk["fields"]
+            fields = as_fields(fk["fields"])
             target = fk["reference"]["resource"] or res["name"]
-            tfields = fk["reference"]["fields"]
-            tfields = [tfields] if isinstance(tfields, str) else tfields
+            tfields = as_fields(fk["reference"]["fields"])
             for f, t in zip(fields, tfields, strict=True):
                 refs.setdefault(f, []).append(f"{target}.{t}")
         for f in schema["fields"]:

@@ -56,6 +56,15 @@ def cell(value) -> str:
     return str(value)
 
 
+def fraction(k, n, pct) -> str:
+    """'25/40 (63%)' from a count, its denominator and a percentage; any of them may be missing."""
+    k, n, pct = _plain(k), _plain(n), _plain(pct)
+    if k is None and pct is None:
+        return MISSING
+    frac = f"{cell(k)}/{cell(n)} " if k is not None and n is not None else ""
+    return f"{frac}({cell(pct)}%)" if pct is not None else frac.strip()
+
+
 def render(
     frame: pd.DataFrame,
     fmt: str | None = None,

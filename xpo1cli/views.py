@@ -14,6 +14,7 @@ from .query import (
     UnknownName,
     _num,
     filter_studies,
+    later_wanted,
     outcome_table,
     split_list,
 )
@@ -434,9 +435,10 @@ def toxicity_table(ds: Dataset, studies: pd.DataFrame | None = None, agent: str 
     ae = ds.adverse_events.copy()
     if studies is not None:
         ae = ae[ae["study"].isna() | ae["study"].isin(studies["study"])]
-    if source is not None and source.strip().casefold() in ("review", "later"):
+    wanted = later_wanted(source)
+    if wanted is not None:
         later = dict(zip(ds.sources["source"], ds.sources["published_after_review"], strict=True))
-        ae = ae[ae["source"].map(lambda s: bool(later.get(s))) == (source.strip().casefold() == "later")]
+        ae = ae[ae["source"].map(lambda s: bool(later.get(s))) == wanted]
     if agent is not None:
         ae = ae[(ae["agent"] == agent) | ae["agent"].map(lambda a: a not in set(ds.drugs["drug"]))]
     if category is not None:
@@ -600,25 +602,17 @@ def reports_side_by_side(ds: Dataset, studies: list[str]) -> pd.DataFrame:
     """Reports of one trial as columns, their headline figures as rows; rows whose figures
     differ between reports are marked ≠."""
     from .query import study_table
-    from .render import _plain, cell
+    from .render import cell, fraction
 
     st = study_table(ds)
     head = headline(ds, st[st["study"].isin(studies)].set_index("study").loc[studies].reset_index())
-
-    def rate(k, n, pct, label=None):
-        k, n, pct = _plain(k), _plain(n), _plain(pct)
-        if k is None and pct is None:
-            return "–"
-        text = f"{k}/{n} " if k is not None and n is not None else ""
-        text += f"({cell(pct)}%)" if pct is not None else ""
-        return f"{label} {text}".strip() if label else text.strip()
 
     cols = {}
     for r in head.itertuples():
         cols[r.study] = {
             "source": r.source, "cohort_label": r.cohort_label, "n": cell(r.n),
-            "orr": rate(r.orr_count, r.orr_denominator, r.orr_percent),
-            "depth": rate(r.depth_count, r.depth_denominator, r.depth_percent, r.depth)
+            "orr": fraction(r.orr_count, r.orr_denominator, r.orr_percent),
+            "depth": f"{r.depth} {fraction(r.depth_count, r.depth_denominator, r.depth_percent)}"
             if isinstance(r.depth, str) else "–",
             "median_pfs": cell(r.median_pfs), "median_os": cell(r.median_os)}
     rows = []
