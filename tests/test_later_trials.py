@@ -3,6 +3,9 @@ more figures of every source id, trial linking, arms and comparisons, and the au
 
 from __future__ import annotations
 
+import csv
+import io
+
 import pytest
 
 from xpo1cli import data
@@ -226,14 +229,25 @@ def test_toxicity_arms_with_risk_difference():
 
 def test_pool_one_report_per_trial_and_no_control_arms():
     r = run("pool", "-d", "NHL", "-f", "csv")
-    assert "sadal-lancet-2020/mitt: another report of the same trial (SADAL)" in r.stderr
+    # the peer-reviewed primary report stands for SADAL, not the larger regulatory population
+    assert ("sadal-fda-134/fda: another report of the same trial (SADAL); the primary report "
+            "sadal-lancet-2020 is pooled") in r.stderr
+    assert "SADAL: pooled the primary report sadal-lancet-2020 [D1], population 'modified " \
+        "intention-to-treat' (36/127)" in r.stderr
     rows = [x for x in run_csv("pool", "-d", "NHL") if x["row"] == "cohort"]
     assert [x["trial"] for x in rows].count("SADAL") == 1
+    sadal = next(x for x in rows if x["trial"] == "SADAL")
+    assert (sadal["study"], sadal["report_role"], sadal["events"], sadal["n"], sadal["count_basis"]) == (
+        "sadal-lancet-2020", "primary", "36", "127", "sum of categories")
     r = run("pool", "-d", "AML", "-m", "CR_CRi", "-f", "csv")
     assert "sel-7plus3-rand-ash2020/7plus3: control arm" in r.stderr
-    with_controls = [x for x in run_csv("pool", "-d", "AML", "-m", "CR_CRi", "--include-controls")
-                     if x["row"] == "cohort"]
-    assert ("7plus3", "7+3", "3", "7") in {(x["cohort"], x["regimen"], x["events"], x["n"]) for x in with_controls}
+    # a single control arm is never pooled with the selinexor arms, and alone it is not pooled at all
+    r = run("pool", "-d", "AML", "-m", "CR_CRi", "--include-controls", "-f", "csv")
+    rows = list(csv.DictReader(io.StringIO(r.stdout)))
+    assert "7plus3" not in {x["cohort"] for x in rows}
+    assert {x["group"] for x in rows} == {"XPO1 inhibitor arms and cohorts"}
+    assert ("not pooled, the only cohort of its group (control arms (no XPO1 inhibitor)): "
+            "sel-7plus3-rand-ash2020/7plus3 3/7") in r.stderr
 
 
 def test_audit_sections():

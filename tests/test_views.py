@@ -59,7 +59,7 @@ def test_response_aml_depth_and_measure_filter():
     only = run_json("response", "--source", "review", "-m", "CR_CRi")
     assert {r["study"] for r in only} == {"s-7plus3-ref47", "s-clag-ref27", "s-hidac-mito-ref25",
                                           "s-aml-ref22"}
-    assert all(k.startswith(("cr_cri", "ref", "study", "cohort", "disease", "regimen", "n",
+    assert all(k.startswith(("cr_cri", "ref", "study", "cohort", "disease", "regimen", "arm", "agent", "n",
                              "denominator", "audit", "source")) for k in only[0])
     assert "unknown response measure" in run("response", "--source", "review", "-m", "HR", code=2).stderr
 
@@ -76,7 +76,8 @@ def test_response_marks_audited_cohorts_and_not_reported_in_table():
 
 def test_survival_rows_and_responder_split():
     rows = run_csv("survival", "--source", "review", "-d", "AML", "-m", "OS")
-    got = {(r["ref"], r["cohort"]): r["median_months"] for r in rows}
+    got = {(r["ref"], r["cohort"]): r["median"] for r in rows}
+    assert {r["unit"] for r in rows} == {"months"}
     assert got == {("22", "non-responders"): "2.7", ("22", "responders"): "9.7",
                    ("23", "non-responders"): "5.9", ("23", "responders"): "12.9",
                    ("27", "all"): "7.8"}
@@ -85,8 +86,8 @@ def test_survival_rows_and_responder_split():
 def test_survival_ranges_and_sort():
     rows = run_json("survival", "--source", "review", "-r", "Sd")
     dor = next(r for r in rows if r["measure"] == "DOR")
-    assert (dor["median_months"], dor["range_low"], dor["range_high"]) == (5.0, 2.0, 11.0)
-    med = [r["median_months"] for r in run_json("survival", "--source", "review", "-m", "PFS", "--sort", "median")]
+    assert (dor["median"], dor["unit"], dor["range_low"], dor["range_high"]) == (5.0, "months", 2.0, 11.0)
+    med = [r["median"] for r in run_json("survival", "--source", "review", "-m", "PFS", "--sort", "median")]
     assert med == sorted(med, reverse=True) and med[0] == 12.2
     assert "unknown survival measure" in run("survival", "--source", "review", "-m", "EFS", code=2).stderr
 

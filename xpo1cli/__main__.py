@@ -21,9 +21,9 @@ def main() -> None:
             os._exit(130)
 
     signal.signal(signal.SIGINT, interrupted)
-    from .cli import app
+    from .cli import app, hoist_global_options
 
-    app(prog_name="xpo1")
+    app(args=hoist_global_options(sys.argv[1:]), prog_name="xpo1")
 
 
 if __name__ == "__main__":

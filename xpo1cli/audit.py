@@ -9,7 +9,7 @@ from __future__ import annotations
 import pandas as pd
 
 from .data import Dataset
-from .query import CATEGORIES, COMPOSITES, _num, outcome_table, percent_matches
+from .query import CATEGORIES, COMPOSITES, _num, outcome_table, percent_matches, printed_as_cumulative
 
 FINDING_COLUMNS = ["ref", "study", "cohort", "measure", "check", "reported", "computed", "detail",
                    "source"]
@@ -78,7 +78,7 @@ def audit(ds: Dataset, studies: set[str] | None = None, outcomes: pd.DataFrame |
                 f"response categories add up to {sum(cat_counts)} patients of {next(iter(dens))}", source))
         printed = [r for r in cats if _num(r.percent_reported) is not None]
         pcts = [float(r.percent_reported) for r in printed]
-        if len(pcts) > 1 and sum(pcts) > 100.5:
+        if printed_as_cumulative(pcts):
             found.append(_finding(
                 ref, study, cohort, "+".join(r.measure for r in printed),
                 "categories vs 100%", "100%", f"{sum(pcts):g}%",

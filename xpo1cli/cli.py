@@ -186,6 +186,30 @@ def output(frame, fmt, **kwargs) -> None:
 
 # --- root ----------------------------------------------------------------------------------------
 
+GLOBAL_OPTIONS = ("--data",)
+
+
+def hoist_global_options(argv: list[str]) -> list[str]:
+    """Move global options typed after the command name in front of it, so `xpo1 list --data DIR`
+    means `xpo1 --data DIR list`, as gh and kubectl allow for their global flags."""
+    out, moved, i = [], [], 0
+    while i < len(argv):
+        arg = argv[i]
+        if arg == "--":
+            out += argv[i:]
+            break
+        if arg in GLOBAL_OPTIONS and i + 1 < len(argv):
+            moved += argv[i:i + 2]
+            i += 2
+            continue
+        if any(arg.startswith(f"{o}=") for o in GLOBAL_OPTIONS):
+            moved.append(arg)
+        else:
+            out.append(arg)
+        i += 1
+    return [*moved, *out]
+
+
 
 def _version(value: bool) -> None:
     if value:
@@ -218,13 +242,13 @@ def _list_view(frame):
 
     rows = []
     for r in frame.itertuples():
-        depth = (f"{r.depth} {fraction(r.depth_count, r.depth_denominator, r.depth_percent)}"
+        depth = (f"{r.depth} {fraction(r.depth_count, r.depth_denominator, r.depth_percent, r.depth_count_basis)}"
                  if isinstance(r.depth, str) else None)
         rows.append({
             "ref": r.ref, "study": r.study, "disease": r.disease, "regimen": r.regimen,
             "phase": r.phase, "setting": SETTING_SHORT.get(r.setting, r.setting),
             "cohort": r.cohort, "n": r.n,
-            "ORR": fraction(r.orr_count, r.orr_denominator, r.orr_percent),
+            "ORR": fraction(r.orr_count, r.orr_denominator, r.orr_percent, r.orr_count_basis),
             "depth": depth, "PFS mo": r.median_pfs, "OS mo": r.median_os,
             "⚠": "audit" if isinstance(r.audit, str) else "",
         })
@@ -247,16 +271,17 @@ def list_studies(
 
     Example: xpo1 list --disease MM --partner "proteasome inhibitor" --sort orr
     """
-    from .query import Resolver, filter_studies
-    from .views import headline, regimen_pick, sort_rows
+    from .query import filter_arms, filter_studies
+    from .views import headline, sort_rows
 
     ds = load()
-    studies = filter_studies(ds, filters(disease, agent, partner, regimen, phase, setting, kind, min_n,
-                                         source, design, randomized))
-    pick = regimen_pick(Resolver(ds).regimen(regimen)) if regimen and not cohorts else None
-    frame = sort_rows(headline(ds, studies, all_cohorts=cohorts, pick=pick), sort)
+    f = filters(disease, agent, partner, regimen, phase, setting, kind, min_n, source, design, randomized)
+    studies = filter_studies(ds, f)
+    frame = sort_rows(headline(ds, studies, all_cohorts=cohorts, matched=filter_arms(ds, f, studies)), sort)
+    from .render import DERIVED_NOTE
+
     notes = ["ORR and depth show count/denominator (percentage as printed, else computed); "
-             "'xpo1 show REF' gives every figure with its source.",
+             "'xpo1 show REF' gives every figure with its source.", DERIVED_NOTE,
              "⚠ audit: a printed figure disagrees with its counts; 'xpo1 audit' says which."]
     output(frame, fmt, title="XPO1-inhibitor studies", notes=notes, view=_list_view)
 
@@ -329,9 +354,16 @@ def _show_human(rec: dict, fmt) -> None:
                   "count its percentage allows); 'computed' is count/denominator. Percentages are "
                   "as printed. --format json gives every field."])
     if len(rec["comparisons"]):
-        output(rec["comparisons"][["cohort_a", "cohort_b", "measure", "timepoint", "statistic",
-                                   "estimate", "ci_low", "ci_high", "p_text", "test", "source", "note"]],
-               fmt, title="Comparisons between arms")
+        from .render import as_printed
+
+        comp = rec["comparisons"].copy()
+        for col in ("estimate", "ci_low", "ci_high"):
+            comp[col] = [as_printed(v, d) for v, d in zip(comp[col], comp["decimals"], strict=True)]
+        comp = comp.rename(columns={"p_text": "p"})
+        output(comp[["cohort_a", "cohort_b", "measure", "timepoint", "statistic", "estimate", "ci_low",
+                     "ci_high", "p", "test", "source", "note"]], fmt, title="Comparisons between arms",
+               notes=["As reported by the source: estimates, confidence limits and p-values are "
+                      "printed as given, with the source's decimals; nothing here is recomputed."])
     if len(rec["adverse_events"]):
         output(rec["adverse_events"][["cohort", "kind", "term", "grade", "count", "n",
                                       "percent_reported", "statement", "source"]], fmt,
@@ -425,7 +457,11 @@ def compare(
                         "populations differ; do not read those differences as treatment effects.")
     frame["comparison"] = ["randomized, within one trial" if (r.study, r.cohort) in paired
                            else "cross-trial, not randomized" for r in frame.itertuples()]
-    output(frame, fmt, title=f"Compare {' vs '.join(codes)}", warnings=warnings, view=_compare_view)
+    from .render import DERIVED_NOTE
+
+    output(frame, fmt, title=f"Compare {' vs '.join(codes)}", warnings=warnings, view=_compare_view,
+           notes=[DERIVED_NOTE, "Between arms: the trial's statistics as reported by its source; nothing "
+                  "there is recomputed."])
 
 
 def _compare_view(frame):
@@ -441,14 +477,16 @@ def _compare_view(frame):
     def fmt_row(r):
         return {
             "study": f"{r.study} [{r.source}]", "disease": r.disease,
+            "treatment": f"{r.regimen}: " + (f"{r.agent}" if isinstance(r.agent, str) else "no XPO1 inhibitor")
+            + (f" ({r.arm} arm)" if isinstance(r.arm, str) else ""),
             "design / phase": f"{r.design}" + (f", phase {r.phase}" if isinstance(r.phase, str)
                                                and "phase" not in r.design else ""),
             "setting": cell(r.setting), "population": f"{r.cohort_label} (n={cell(r.n)})",
-            "ORR": fraction(r.orr_count, r.orr_denominator, r.orr_percent),
-            "depth": (f"{r.depth} {fraction(r.depth_count, r.depth_denominator, r.depth_percent)}"
+            "ORR": fraction(r.orr_count, r.orr_denominator, r.orr_percent, r.orr_count_basis),
+            "depth": (f"{r.depth} {fraction(r.depth_count, r.depth_denominator, r.depth_percent, r.depth_count_basis)}"
                       if isinstance(r.depth, str) else MISSING),
             "median PFS, mo": cell(r.median_pfs), "median OS, mo": cell(r.median_os),
-            "other cohorts": cell(r.other_cohorts), "between arms": cell(r.between_arms),
+            "other cohorts": cell(r.other_cohorts), "between arms, as reported": cell(r.between_arms),
             "comparison": r.comparison,
         }
 
@@ -632,15 +670,22 @@ CiMethod = Annotated[str, typer.Option("--ci", help="exact (Clopper–Pearson) o
 Level = Annotated[float, typer.Option("--level", help="confidence level, e.g. 0.95 or 0.90")]
 
 
-def _rate(n, pct, lo=None, hi=None) -> str:
-    from .render import MISSING, _plain, cell
+CUMULATIVE_MARK = "†"
 
-    n, pct, lo, hi = (_plain(x) for x in (n, pct, lo, hi))
+
+def _rate(n, pct, lo=None, hi=None, basis=None) -> str:
+    from .render import DERIVED_MARK, MISSING, _plain, cell, derived
+
+    n, pct, lo, hi, basis = (_plain(x) for x in (n, pct, lo, hi, basis))
     if n is None and pct is None:
         return "NR"
-    text = f"{cell(n)}" if n is not None else MISSING
-    if pct is not None:
-        text += f" ({cell(pct)}%)"
+    if n is None:
+        mark = CUMULATIVE_MARK if isinstance(basis, str) and basis.startswith("cumulative") else ""
+        text = f"{cell(pct)}%{mark}" if pct is not None else MISSING
+    else:
+        text = f"{cell(n)}{DERIVED_MARK if derived(basis) else ''}"
+        if pct is not None:
+            text += f" ({cell(pct)}%)"
     if lo is not None and hi is not None:
         text += f" [{cell(lo)}–{cell(hi)}]"
     return text
@@ -664,9 +709,8 @@ def _response_view(frame):
             out[m] = [_rate(a, b) for a, b in zip(frame[f"{k}_n"], frame[f"{k}_pct"], strict=True)]
         else:
             out[m.replace("_", "/")] = [
-                _rate(a, b, c, d) for a, b, c, d in zip(frame[f"{k}_n"], frame[f"{k}_pct"],
-                                                        frame[f"{k}_ci_low"], frame[f"{k}_ci_high"],
-                                                        strict=True)]
+                _rate(*cells) for cells in zip(frame[f"{k}_n"], frame[f"{k}_pct"], frame[f"{k}_ci_low"],
+                                               frame[f"{k}_ci_high"], frame[f"{k}_basis"], strict=True)]
     return out
 
 
@@ -686,7 +730,7 @@ def response_cmd(
 
     Example: xpo1 response --disease MM --partner bortezomib
     """
-    from .query import filter_studies
+    from .query import filter_arms, filter_studies
     from .stats import CI_METHODS, check_level
     from .views import response_table
 
@@ -697,14 +741,19 @@ def response_cmd(
     except ValueError as exc:
         fail(str(exc))
     ds = load()
-    studies = filter_studies(ds, filters(disease, agent, partner, regimen, phase, setting, kind, min_n,
-                                         source, design, randomized))
-    frame = response_table(ds, studies, measure=measure, method=ci, level=level)
+    f = filters(disease, agent, partner, regimen, phase, setting, kind, min_n, source, design, randomized)
+    studies = filter_studies(ds, f)
+    frame = response_table(ds, studies, measure=measure, method=ci, level=level,
+                           matched=filter_arms(ds, f, studies))
+    from .render import DERIVED_NOTE
+
     name = "Clopper–Pearson exact" if ci == "exact" else "Wilson"
     output(frame, fmt, title="Response", view=_response_view, notes=[
         f"[lo–hi]: {level:.0%} {name} interval, computed here (the review gives none). "
-        "Percentages as printed; counts derived from listed categories or a printed percentage "
-        "are marked in the *_basis columns of --format csv/json. NR: not reported.",
+        "Percentages as printed. NR: not reported.", DERIVED_NOTE,
+        f"{CUMULATIVE_MARK} the source prints MR, PR and VGPR rates that add up to more than 100%: "
+        "read here as cumulative ('or better') rates, the summary each is (the source does not say "
+        "so; see 'xpo1 audit').",
         "⚠ audit: the printed figures of this cohort disagree with each other; see 'xpo1 audit'."])
 
 
@@ -724,37 +773,42 @@ def survival_cmd(
 
     Example: xpo1 survival --disease AML --measure OS --chart
     """
-    from .query import filter_studies
+    from .query import filter_arms, filter_studies
     from .views import survival_table
 
     if sort not in ("ref", "median"):
         fail(f"unknown sort key '{sort}'; known: ref, median")
     ds = load()
-    studies = filter_studies(ds, filters(disease, agent, partner, regimen, phase, setting, kind, min_n,
-                                         source, design, randomized))
-    frame = survival_table(ds, studies, measure=measure)
-    if sort == "median":
-        frame = frame.sort_values(["median_months", "ref", "study", "cohort"],
-                                  ascending=[False, True, True, True], kind="stable",
+    f = filters(disease, agent, partner, regimen, phase, setting, kind, min_n, source, design, randomized)
+    studies = filter_studies(ds, f)
+    frame = survival_table(ds, studies, measure=measure, matched=filter_arms(ds, f, studies))
+    if sort == "median":  # months first, then weeks: a median is compared only within its unit
+        frame = frame.sort_values(["unit", "median", "ref", "study", "cohort"],
+                                  ascending=[True, False, True, True, True], kind="stable",
                                   na_position="last").reset_index(drop=True)
     if chart:
-        from .render import bars
+        from .render import bars, cell
 
         if fmt not in (None, "table", "plain"):
             fail("--chart draws text bars; use it without --format (or with table/plain)")
         if len(frame) == 0:
             typer.echo("xpo1: no matching rows", err=True)
             return
-        labels = frame.assign(label=[f"ref {r.ref} {r.regimen} · {r.cohort_label}"
-                                     for r in frame.itertuples()])
+        months = frame[frame["unit"] == "months"]
+        labels = months.assign(label=[
+            f"{'ref ' + cell(r.ref) if cell(r.ref) != '–' else r.study} {r.regimen} · {r.cohort_label}"
+            for r in months.itertuples()])
         bars(labels.sort_values(["measure", "ref", "study"], kind="stable") if sort == "ref"
-             else labels.sort_values(["measure", "median_months"], ascending=[True, False],
-                                     kind="stable"),
-             "label", "median_months", group="measure")
+             else labels.sort_values(["measure", "median"], ascending=[True, False], kind="stable"),
+             "label", "median", group="measure")
         typer.echo("Medians in months as reported; a range-only figure (e.g. the longest response) "
                    "shows as not reported. Bars are not comparable across different populations.")
+        for r in frame[frame["unit"] != "months"].itertuples():
+            typer.echo(f"Not drawn (in {r.unit}, not months): {r.study} {r.cohort_label} {r.measure} "
+                       f"median {cell(r.median)} {r.unit}.")
         return
-    output(frame, fmt, title="Survival and durations (months)", view=_survival_view)
+    output(frame, fmt, title="Survival and durations", view=_survival_view,
+           notes=["Each median, range and CI is in the unit shown beside it, as the source gives it."])
 
 
 def _survival_view(frame):
@@ -770,7 +824,8 @@ def _survival_view(frame):
 
     return pd.DataFrame({
         "ref": frame["ref"], "study": frame["study"], "cohort": frame["cohort_label"],
-        "n": frame["n"], "measure": frame["measure"], "median": frame["median_months"],
+        "regimen": frame["regimen"], "n": frame["n"], "measure": frame["measure"],
+        "median": frame["median"], "unit": frame["unit"],
         "range": [rng(a, b) for a, b in zip(frame["range_low"], frame["range_high"], strict=True)],
         "note": frame["note"]})
 
@@ -795,12 +850,13 @@ def toxicity_cmd(
 
     Example: xpo1 toxicity --category gastrointestinal
     """
-    from .query import Resolver, filter_studies
+    from .query import Resolver, filter_arms, filter_studies
     from .views import toxicity_table
 
     ds = load()
-    studies = filter_studies(ds, filters(disease, None, partner, regimen, phase, setting, kind, min_n,
-                                         source, design, randomized))
+    f = filters(disease, None, partner, regimen, phase, setting, kind, min_n, source, design, randomized)
+    studies = filter_studies(ds, f)
+    matched = filter_arms(ds, f, studies)
     filters(agent=agent)  # an empty or over-long --agent is refused as in every listing
     agent_name = Resolver(ds).agent(agent) if agent else None
     fmt = resolve_format(fmt)
@@ -814,7 +870,8 @@ def toxicity_cmd(
     if arms:
         output(paired, fmt, title="Adverse events, arm against arm", notes=arm_notes, view=_arms_view)
         return
-    frame = toxicity_table(ds, studies, agent=agent_name, category=category, kind=row_kind, source=source)
+    frame = toxicity_table(ds, studies, agent=agent_name, category=category, kind=row_kind, source=source,
+                           matched=matched)
     output(frame, fmt, title="Toxicity and safety", view=_toxicity_view, notes=[
         "scope: class = all XPO1 inhibitors; agent = one drug; study = one study's finding; "
         "label = the prescribing information's pooled populations. 'not quantified' means the "
@@ -861,9 +918,17 @@ def _toxicity_view(frame):
             return r.study + (f" / {r.cohort}" if isinstance(r.cohort, str) else "")
         return r.population if isinstance(r.population, str) else "all XPO1 inhibitors"
 
+    def treatment(r):
+        if not isinstance(r.study, str):
+            return "–"
+        arm = f" ({r.arm} arm)" if r.arm in ("experimental", "control") else f" ({r.arm})" if isinstance(
+            r.arm, str) else ""
+        return f"{r.regimen if isinstance(r.regimen, str) else 'trial'}{arm}"
+
     return pd.DataFrame({
         "kind": frame["kind"].str.replace("_", " "), "category": frame["category"],
         "term": frame["term"], "agent": frame["agent"], "where": [where(r) for r in frame.itertuples()],
+        "regimen (arm)": [treatment(r) for r in frame.itertuples()],
         "grade": frame["grade"], "incidence": [incidence(r) for r in frame.itertuples()],
         "finding": frame["statement"],
         "source": [f"ref {cell(r.ref)}" if _plain(r.ref) is not None else r.source
@@ -916,40 +981,63 @@ def pool_cmd(
             fail(PLOT_HINT, EXIT_DATA)
     fmt = resolve_format(fmt)
     ds = load()
-    studies = filter_studies(ds, filters(disease, agent, partner, regimen, phase, setting, kind, min_n,
-                                         source, design, randomized))
-    from .views import pool_inputs, pool_table
+    f = filters(disease, agent, partner, regimen, phase, setting, kind, min_n, source, design, randomized)
+    studies = filter_studies(ds, f)
+    from .query import filter_arms
+    from .render import level_text
+    from .views import CONTROL_GROUP, pool_inputs, pool_mixes, pool_reports, pool_table
 
-    included, excluded = pool_inputs(ds, studies, measure, include_controls=include_controls)
-    if len(included) < 2:
+    included, excluded = pool_inputs(ds, studies, measure, include_controls=include_controls,
+                                     matched=filter_arms(ds, f, studies))
+    groups = {g: included[included["group"] == g] for g in dict.fromkeys(included["group"])}
+    pooled = {g: rows for g, rows in groups.items() if len(rows) >= 2}
+    if not pooled:
         names = ", ".join(f"{r.study}/{r.cohort}" for r in included.itertuples()) or "none"
         fail(f"pooling needs at least two independent cohorts with counts; matched: {names}")
-    frame, summary = pool_table(included, method=method, ci=ci, level=level)
-    caption = (f"{summary['label']}: {frame.iloc[-2]['percent']:.1f}% "
-               f"[{frame.iloc[-2]['ci_low']:.1f}–{frame.iloc[-2]['ci_high']:.1f}], k = {summary['k']}; "
-               f"tau² = {summary['tau2']:.3f}, I² = {summary['i2']:.1f}%, H² = {summary['h2']:.2f}, "
-               f"Q = {summary['q']:.2f} (df {summary['q_df']}, p = {summary['q_p']:.3g}). "
-               f"Logit scale; cohort intervals: {ci}.")
+    lv = level_text(level)
+    tables, captions = [], []
+    for group, rows in pooled.items():
+        frame, summary = pool_table(rows, method=method, ci=ci, level=level)
+        tables.append((group, frame, summary))
+        captions.append(
+            f"{group}: {summary['label']} {summary['estimate']:.1f}% [{lv} CI {summary['ci_low']:.1f}–"
+            f"{summary['ci_high']:.1f}], k = {summary['k']}; tau² = {summary['tau2']:.3f}, "
+            f"I² = {summary['i2']:.1f}%, H² = {summary['h2']:.2f}, Q = {summary['q']:.2f} "
+            f"(df {summary['q_df']}, p = {summary['q_p']:.3g}). Logit scale; each cohort's whisker: "
+            f"{lv} {'Clopper–Pearson exact' if ci == 'exact' else 'Wilson'} interval.")
+    measure_name = tables[0][2]["measure"]
     left = [f"left out {r.study}/{r.cohort}: {r.reason}" for r in excluded.itertuples()]
     if len(left) > 12:
         left = [*left[:10], f"... and {len(left) - 10} more cohorts left out (subgroups, second "
                 "reports, or figures without counts)"]
-    warn = ["Pooled single-arm cohorts of different designs and populations: a summary of the "
-            "evidence, not an estimate of one treatment's effect.", *left]
+    single = [f"not pooled, the only cohort of its group ({g}): {r.study}/{r.cohort} {r.events}/{r.n}"
+              for g, rows in groups.items() if len(rows) == 1 for r in rows.itertuples()]
+    kind_note = ("Pooled single-arm cohorts and arms of different designs and populations: a summary of "
+                 "the evidence, not an estimate of one treatment's effect.")
+    if CONTROL_GROUP in pooled:
+        kind_note += " Control arms are pooled apart, as their own estimate, never with XPO1-inhibitor arms."
+    warn = [kind_note, *pool_mixes(included), *pool_reports(included, excluded), *single, *left]
     if fmt in ("table", "plain"):
         from .render import forest
 
-        typer.echo(f"Pooled {summary['measure']} ({summary['label']})")
-        forest(frame, caption=caption)
+        for (group, frame, summary), caption in zip(tables, captions, strict=True):
+            typer.echo(f"Pooled {measure_name} — {group} ({summary['label']}, {lv} CI)")
+            forest(frame, caption=caption)
         for w in warn:
             typer.echo(f"note: {w}")
     else:
-        output(frame, fmt, title=f"Pooled {summary['measure']}", notes=[caption], warnings=warn)
+        import pandas as pd
+
+        output(pd.concat([t[1] for t in tables], ignore_index=True), fmt, title=f"Pooled {measure_name}",
+               notes=captions, warnings=warn)
     if plot is not None:
+        import pandas as pd
+
         from .plot import forest_file
 
-        saved = forest_file(frame, plot, title=f"Pooled {summary['measure']} — {summary['label']}",
-                            caption=caption)
+        saved = forest_file(pd.concat([t[1] for t in tables], ignore_index=True), plot,
+                            title=f"Pooled {measure_name} — {tables[0][2]['label']}, {lv} CI",
+                            caption=" ".join(captions))
         typer.echo(f"saved {saved}", err=True)
 
 

@@ -315,6 +315,15 @@ def _keys(frame, fields):
     return pd.MultiIndex.from_frame(frame[list(fields)].astype(object))
 
 
+PARTIAL_FOREIGN_KEYS = "x-partialForeignKeys"
+
+
+def foreign_keys(schema: dict) -> list[dict]:
+    """A table's foreign keys: the standard ones and the partial ones the standard cannot
+    express (checked only where every field has a value, as all keys here are)."""
+    return [*schema.get("foreignKeys", []), *schema.get(PARTIAL_FOREIGN_KEYS, [])]
+
+
 def _check_keys(frames: dict, descriptor: dict, problems: list[Problem]) -> None:
     """Primary keys unique, foreign keys resolved (empty references are allowed)."""
     specs = {r["name"]: r for r in descriptor["resources"]}
@@ -333,7 +342,7 @@ def _check_keys(frames: dict, descriptor: dict, problems: list[Problem]) -> None
                     problems.append(Problem(fname, int(getattr(r, LINE)),
                                             ",".join(pk), f"duplicate key {'/'.join(map(str, key))} "
                                             f"(first at line {int(at)})"))
-        for fk in spec.get("foreignKeys", []):
+        for fk in foreign_keys(spec):
             fields = as_fields(fk["fields"])
             target = fk["reference"]["resource"] or name
             tfields = as_fields(fk["reference"]["fields"])

@@ -6,6 +6,8 @@ from pathlib import Path
 
 import pandas as pd
 
+from .render import DERIVED_MARK, MISSING, cell, derived
+
 PLOT_HINT = "saving a plot needs matplotlib: pip install 'xpo1cli[plot]' (or pip install matplotlib)"
 
 
@@ -33,8 +35,9 @@ def forest_file(frame: pd.DataFrame, path: str | Path, title: str, caption: str)
             ax.plot([r.ci_low, r.ci_high], [y, y], color="black", lw=1)
             size = 4 + (r.weight or 0) / 4
             ax.plot([r.percent], [y], marker="s", color="#1f4e79", markersize=size)
-            where = f"ref {r.ref}" if r.ref is not None and r.ref == r.ref and str(r.ref) != "<NA>" else r.study
-            label = f"{where} · {r.regimen or ''} · {r.cohort_label}  (n={r.n})"
+            where = f"ref {cell(r.ref)}" if cell(r.ref) != MISSING else r.study
+            mark = DERIVED_MARK if derived(r.count_basis) else ""
+            label = f"{where} · {cell(r.regimen)} · {r.cohort_label}  ({r.events}{mark}/{r.n})"
         else:
             xs = [r.ci_low, r.percent, r.ci_high, r.percent]
             dy = 0.3
@@ -48,7 +51,9 @@ def forest_file(frame: pd.DataFrame, path: str | Path, title: str, caption: str)
     ax.set_ylim(0.3, len(rows) + 0.8)
     ax.set_yticks([])
     ax.set_xlabel("proportion (%)")
-    ax.axvline(rows[-2].percent if len(rows) > 1 else 50, color="#b22222", ls=":", lw=0.8)
+    for r in rows:
+        if r.row == "random":
+            ax.axvline(r.percent, color="#b22222", ls=":", lw=0.8)
     for side in ("left", "right", "top"):
         ax.spines[side].set_visible(False)
     ax.set_title(title, fontsize=11, loc="left")

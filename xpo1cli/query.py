@@ -14,7 +14,7 @@ from dataclasses import dataclass
 
 import pandas as pd
 
-from .data import LIST_SEP, Dataset, as_fields
+from .data import LIST_SEP, Dataset, as_fields, foreign_keys
 
 TIME_MEASURES = ("PFS", "OS", "DOR", "TTR", "FU")
 # Mutually exclusive best-response categories, deepest first.
@@ -28,6 +28,19 @@ COMPOSITES = {
     "CBR": ("sCR", "CR", "CRi", "VGPR", "PR", "MR"),
     "DCR": ("sCR", "CR", "CRi", "VGPR", "PR", "MR", "SD"),
 }
+# Categories printed as rates that add up to more than everyone are read as cumulative ("or
+# better") rates: the summary each one then is.
+CUMULATIVE_READING = {"MR": "CBR", "PR": "ORR", "VGPR": "≥VGPR", "CR": "≥CR"}
+CUMULATIVE_BASIS = "cumulative reading of the printed {} rate"
+
+
+def printed_as_cumulative(percents: Iterable[float]) -> bool:
+    """Whether mutually exclusive categories printed as these percentages cover more than
+    everyone (over 100.5%, beyond rounding), so they can only be cumulative rates."""
+    pcts = [float(p) for p in percents]
+    return len(pcts) > 1 and sum(pcts) > 100.5
+
+
 EVIDENCE_TYPES = {"clinical": "clinical trial", "preclinical": "preclinical", "case": "case report"}
 SETTINGS = {
     "relapsed/refractory": "relapsed/refractory",
@@ -273,14 +286,48 @@ class Filters:
     design: str | None = None
     randomized: bool | None = None
 
+    def arm_level(self) -> bool:
+        """Whether a filter names a treatment, which selects arms rather than whole studies."""
+        return bool(self.agent or self.partner or self.regimen)
+
 
 DESIGNS = ("randomized phase 3", "randomized phase 2", "randomized", "single-arm", "phase 1",
            "case report", "preclinical")
 
 
+def arm_table(ds: Dataset) -> pd.DataFrame:
+    """Every cohort with the treatment it describes: its regimen (its own, else its parent's,
+    else the study's), that regimen's XPO1 agent (none for a control arm) and partner drugs,
+    and its arm (its own, else its parent's)."""
+    regimens = ds.regimens.set_index("regimen")
+    reg_agent = {r: _num(a) for r, a in zip(regimens.index, regimens["agent"], strict=True)}
+    reg_partners = {r: _num(p) for r, p in zip(regimens.index, regimens["partners"], strict=True)}
+    study_regimen = dict(zip(ds.studies["study"], ds.studies["regimen"], strict=True))
+    study_agent = dict(zip(ds.studies["study"], ds.studies["agent"], strict=True))
+    coh = ds.cohorts
+    own = {(s, c): (_num(r), _num(a), _num(p)) for s, c, r, a, p in zip(
+        coh["study"], coh["cohort"], coh["regimen"], coh["arm"], coh["parent"], strict=True)}
+
+    def inherited(key, index, seen=()):
+        value, parent = own[key][index], own[key][2]
+        if value is None and parent is not None and (key[0], parent) in own and parent not in seen:
+            return inherited((key[0], parent), index, (*seen, key[1]))
+        return value
+
+    out = coh.copy()
+    keys = list(zip(coh["study"], coh["cohort"], strict=True))
+    regimen = [inherited(k, 0) or _num(study_regimen.get(k[0])) for k in keys]
+    out["regimen"] = regimen
+    out["arm"] = [inherited(k, 1) for k in keys]
+    out["agent"] = [reg_agent.get(r) if r in reg_agent else _num(study_agent.get(k[0]))
+                    for k, r in zip(keys, regimen, strict=True)]
+    out["partners"] = [reg_partners.get(r) for r in regimen]
+    return out.reset_index(drop=True)
+
+
 def study_table(ds: Dataset) -> pd.DataFrame:
-    """Studies with the derived columns users filter and read on: partners (of the study's
-    regimen and of its arms), arm regimens, n enrolled and evaluable, design, and whether the
+    """Studies with the derived columns users filter and read on: the partners of the study's
+    own regimen, the regimens of its arms, n enrolled and evaluable, design, and whether the
     source came after the review."""
     studies = ds.studies.copy()
     partners = dict(zip(ds.regimens["regimen"], ds.regimens["partners"], strict=True))
@@ -299,10 +346,7 @@ def study_table(ds: Dataset) -> pd.DataFrame:
         if c.headline and not isinstance(c.parent, str):
             headline_n[c.study] = _num(c.n)
     studies["arm_regimens"] = [LIST_SEP.join(arms.get(s, [])) or None for s in studies["study"]]
-    studies["partners"] = [
-        LIST_SEP.join(dict.fromkeys(p for reg in [r, *arms.get(s, [])]
-                                    for p in split_list(partners.get(reg)))) or None
-        for s, r in zip(studies["study"], studies["regimen"], strict=True)]
+    studies["partners"] = [LIST_SEP.join(split_list(partners.get(r))) or None for r in studies["regimen"]]
 
     def enrolled(study):
         if (study, "all") in size:
@@ -343,6 +387,30 @@ def design(evidence_type: str, phase, randomized) -> str:
     return "single-arm"
 
 
+def arm_mask(arms: pd.DataFrame, f: Filters, res: Resolver) -> pd.Series:
+    """Which cohorts of arm_table received what --regimen, --agent and --partner ask for."""
+    keep = pd.Series(True, index=arms.index)
+    if f.agent:
+        keep &= arms["agent"] == res.agent(f.agent)
+    for p in f.partner:
+        drugs = res.partner(p)
+        keep &= arms["partners"].map(lambda v, d=drugs: bool(d & set(split_list(v))))
+    if f.regimen:
+        keep &= arms["regimen"] == res.regimen(f.regimen)
+    return keep
+
+
+def filter_arms(ds: Dataset, f: Filters, studies: pd.DataFrame) -> set[tuple[str, str]] | None:
+    """The (study, cohort) pairs of the given studies whose treatment matches the arm filters,
+    or None when no arm filter is given (every cohort stands)."""
+    if not f.arm_level():
+        return None
+    arms = arm_table(ds)
+    arms = arms[arms["study"].isin(set(studies["study"]))]
+    hit = arms[arm_mask(arms, f, Resolver(ds))]
+    return set(zip(hit["study"], hit["cohort"], strict=True))
+
+
 def filter_studies(ds: Dataset, f: Filters) -> pd.DataFrame:
     """Studies matching every given filter, in ref then study order."""
     res = Resolver(ds)
@@ -351,15 +419,10 @@ def filter_studies(ds: Dataset, f: Filters) -> pd.DataFrame:
     if f.disease:
         codes = res.disease_codes(f.disease)
         keep &= studies["disease"].map(lambda v: bool(codes & set(split_list(v))))
-    if f.agent:
-        agent = res.agent(f.agent)
-        keep &= studies["agent"] == agent
-    for p in f.partner:
-        drugs = res.partner(p)
-        keep &= studies["partners"].map(lambda v, d=drugs: bool(d & set(split_list(v))))
-    if f.regimen:
-        code = res.regimen(f.regimen)
-        keep &= (studies["regimen"] == code) | studies["arm_regimens"].map(lambda v: code in split_list(v))
+    if f.arm_level():
+        arms = arm_table(ds)
+        matched = set(arms.loc[arm_mask(arms, f, res), "study"])
+        keep &= studies["study"].isin(matched)
     if f.phase:
         wanted = res.phase(f.phase)
         keep &= studies["phase"].map(lambda v: phase_matches(v, wanted))
@@ -684,7 +747,7 @@ def schema_table(ds: Dataset, table: str | None = None) -> pd.DataFrame:
         schema = res["schema"]
         pk = as_fields(schema.get("primaryKey") or [])
         refs = {}
-        for fk in schema.get("foreignKeys", []):
+        for fk in foreign_keys(schema):
             fields = as_fields(fk["fields"])
             target = fk["reference"]["resource"] or res["name"]
             tfields = as_fields(fk["reference"]["fields"])

@@ -56,12 +56,39 @@ def cell(value) -> str:
     return str(value)
 
 
-def fraction(k, n, pct) -> str:
-    """'25/40 (63%)' from a count, its denominator and a percentage; any of them may be missing."""
+def level_text(level: float) -> str:
+    """A confidence level as people write it: 0.95 -> '95%', 0.975 -> '97.5%'."""
+    return f"{100 * level:.10g}%"
+
+
+def as_printed(value, decimals) -> str:
+    """A reported figure with the decimals its source printed: 0.7 with 2 -> '0.70'."""
+    value, decimals = _plain(value), _plain(decimals)
+    if value is None:
+        return MISSING
+    return f"{value:.{int(decimals)}f}" if decimals is not None else cell(value)
+
+
+DERIVED_MARK = "*"
+DERIVED_NOTE = ("* count derived here, not printed by the source (from the categories it lists, or "
+                "the one whole count its percentage allows); the *_basis columns of --format csv/json "
+                "say which.")
+
+
+def derived(basis) -> bool:
+    """Whether a count_basis says the count was derived here rather than printed."""
+    basis = _plain(basis)
+    return basis is not None and basis != "reported"
+
+
+def fraction(k, n, pct, basis=None) -> str:
+    """'25/40 (63%)' from a count, its denominator and a percentage; any of them may be missing.
+    A count derived here (basis other than 'reported') is marked: '8*/84 (10%)'."""
     k, n, pct = _plain(k), _plain(n), _plain(pct)
     if k is None and pct is None:
         return MISSING
-    frac = f"{cell(k)}/{cell(n)} " if k is not None and n is not None else ""
+    mark = DERIVED_MARK if derived(basis) else ""
+    frac = f"{cell(k)}{mark}/{cell(n)} " if k is not None and n is not None else ""
     return f"{frac}({cell(pct)}%)" if pct is not None else frac.strip()
 
 

@@ -9,13 +9,17 @@ from .data import Dataset
 from .query import (
     CATEGORIES,
     COMPOSITES,
+    CUMULATIVE_BASIS,
+    CUMULATIVE_READING,
     TIME_MEASURES,
     Filters,
     UnknownName,
     _num,
+    filter_arms,
     filter_studies,
     later_wanted,
     outcome_table,
+    printed_as_cumulative,
     split_list,
 )
 
@@ -51,13 +55,6 @@ def by_cohort(outcomes: pd.DataFrame, by_source: bool = False) -> dict[tuple, di
     return out
 
 
-def cohorts_by_study(ds: Dataset) -> dict[str, list[tuple]]:
-    out: dict[str, list[tuple]] = {}
-    for c in ds.cohorts.itertuples(index=False):
-        out.setdefault(c.study, []).append(c)
-    return out
-
-
 def depth(by: dict[str, tuple], label: str) -> dict | None:
     """count, denominator, percent (as printed, else computed) and basis of a depth summary from
     one cohort's outcome rows (measure -> row); None when the source does not allow it. A sum of
@@ -86,11 +83,37 @@ def depth(by: dict[str, tuple], label: str) -> dict | None:
     return dict(count=k, denominator=den, percent=round(100 * k / den, 1), basis="sum of categories")
 
 
+def chosen_cohorts(arms: pd.DataFrame, all_cohorts: bool = False,
+                   matched: set[tuple[str, str]] | None = None) -> pd.DataFrame:
+    """The cohorts a listing shows: each study's headline population, or every cohort. With
+    arm filters (`matched`), the matching cohorts instead: in a study with arms, each matching
+    top-level arm; elsewhere the headline population if it matches."""
+    keys = pd.Series(list(zip(arms["study"], arms["cohort"], strict=True)), index=arms.index)
+    if matched is None:
+        return arms if all_cohorts else arms[arms["headline"].astype(bool)]
+    hit = arms[keys.isin(matched)]
+    if all_cohorts:
+        return hit
+    has_arms = set(arms.loc[arms["arm"].notna(), "study"])
+    arm_of = dict(zip(zip(arms["study"], arms["cohort"], strict=True), arms["arm"], strict=True))
+    # a top-level arm: an arm whose parent (if any) is the whole population, not another arm
+    top = pd.Series([not isinstance(p, str) or not isinstance(arm_of.get((s, p)), str)
+                     for s, p in zip(hit["study"], hit["parent"], strict=True)], index=hit.index, dtype=bool)
+    in_arms = hit["study"].isin(has_arms)
+    head = hit["headline"].astype(bool)
+    pick = (in_arms & top & hit["arm"].notna()) | (~in_arms & head)
+    # a study without arms whose headline does not match: its matching top-level cohorts
+    missing = ~in_arms & ~hit["study"].isin(set(hit.loc[pick, "study"])) & hit["parent"].isna()
+    return hit[pick | missing]
+
+
 def headline(ds: Dataset, studies: pd.DataFrame, all_cohorts: bool = False,
-             pick=None) -> pd.DataFrame:
-    """One row per study (its headline cohort), or per cohort: n, ORR, depth, median PFS/OS.
-    `pick(study_row, cohort_row)` chooses the cohorts instead, e.g. the arms of one regimen."""
+             matched: set[tuple[str, str]] | None = None) -> pd.DataFrame:
+    """One row per study (its headline cohort), or per cohort: n, ORR, depth, median PFS/OS,
+    each with the regimen, XPO1 agent and partners of the arm it describes. `matched` (from
+    query.filter_arms) limits the rows to the arms a treatment filter selects."""
     from .audit import cohort_flags
+    from .query import arm_table
 
     outcomes = outcome_table(ds, studies=studies["study"])
     grouped = by_cohort(outcomes)
@@ -98,51 +121,52 @@ def headline(ds: Dataset, studies: pd.DataFrame, all_cohorts: bool = False,
     for (st_, co_, src_), rows_ in by_cohort(outcomes, by_source=True).items():
         per_source.setdefault((st_, co_), {})[src_] = rows_
     flags = cohort_flags(ds, set(studies["study"]), outcomes)
-    cohorts = cohorts_by_study(ds)
+    arms = arm_table(ds)
+    arms = chosen_cohorts(arms[arms["study"].isin(set(studies["study"]))], all_cohorts, matched)
+    cohorts: dict[str, list[tuple]] = {}
+    for c in arms.itertuples(index=False):
+        cohorts.setdefault(c.study, []).append(c)
     rows = []
     for s in studies.itertuples():
         for c in cohorts.get(s.study, []):
-            if pick is not None:
-                if not pick(s, c):
-                    continue
-            elif not all_cohorts and not c.headline:
-                continue
             g = grouped.get((s.study, c.cohort))
             # response and depth from one source: the one whose ORR (else most rows) has counts
             mine = per_source.get((s.study, c.cohort), {})
             primary = max(mine.values(), key=lambda rows_: (
                 "ORR" in rows_ and _num(rows_["ORR"].count_used) is not None, "ORR" in rows_,
                 sum(_num(r.count_used) is not None for r in rows_.values())), default=None)
-            orr = dict(count=None, den=None, pct=None, rep=None)
+            orr = dict(count=None, den=None, pct=None, rep=None, basis=None)
             pfs = os_ = None
             labels = depth_labels(s.disease)
             label = None
-            dk = dd = dp = None
+            dk = dd = dp = dbasis = None
             if g is not None:
                 if "ORR" in g:
                     r = primary["ORR"] if primary and "ORR" in primary else g["ORR"]
                     orr = dict(count=_num(r.count_used), den=_num(r.denominator),
-                               pct=_num(r.percent_calc), rep=_num(r.percent_reported))
+                               pct=_num(r.percent_calc), rep=_num(r.percent_reported),
+                               basis=r.count_basis if _num(r.count_used) is not None else None)
                 pfs = _num(g["PFS"].median_months) if "PFS" in g else None
                 os_ = _num(g["OS"].median_months) if "OS" in g else None
                 for candidate in labels if primary else ():  # the first depth summary given
                     d = depth(primary, candidate)
                     if d:
                         label, dk, dd, dp = candidate, d["count"], d["denominator"], d["percent"]
+                        dbasis = d["basis"] if dk is not None else None
                         break
             rows.append({
                 "ref": s.ref, "study": s.study, "trial": s.trial, "disease": s.disease,
-                "regimen": c.regimen if isinstance(c.regimen, str) else s.regimen,
-                "arm": c.arm,
-                "agent": s.agent, "partners": s.partners, "phase": s.phase, "setting": s.setting,
+                "regimen": c.regimen, "arm": c.arm, "agent": c.agent, "partners": c.partners,
+                "phase": s.phase, "setting": s.setting,
                 "design": s.design, "evidence_type": s.evidence_type,
                 "n_enrolled": s.n_enrolled, "n_evaluable": s.n_evaluable,
                 "cohort": c.cohort, "cohort_label": c.label, "n": _num(c.n),
                 "orr_count": orr["count"], "orr_denominator": orr["den"],
                 "orr_percent": orr["rep"] if orr["rep"] is not None else orr["pct"],
-                "orr_percent_reported": orr["rep"],
+                "orr_percent_reported": orr["rep"], "orr_count_basis": orr["basis"],
                 "depth": label if dk is not None or dp is not None else None,
                 "depth_count": dk, "depth_denominator": dd, "depth_percent": dp,
+                "depth_count_basis": dbasis,
                 "median_pfs": pfs, "median_os": os_, "source": s.source,
                 "audit": flags.get((s.study, c.cohort)),
             })
@@ -158,8 +182,8 @@ def headline(ds: Dataset, studies: pd.DataFrame, all_cohorts: bool = False,
 HEADLINE_COLUMNS = [
     "ref", "study", "trial", "disease", "regimen", "arm", "agent", "partners", "phase", "setting", "design",
     "evidence_type", "n_enrolled", "n_evaluable", "cohort", "cohort_label", "n", "orr_count",
-    "orr_denominator", "orr_percent", "orr_percent_reported", "depth", "depth_count",
-    "depth_denominator", "depth_percent", "median_pfs", "median_os", "source", "audit",
+    "orr_denominator", "orr_percent", "orr_percent_reported", "orr_count_basis", "depth", "depth_count",
+    "depth_denominator", "depth_percent", "depth_count_basis", "median_pfs", "median_os", "source", "audit",
 ]
 
 EVIDENCE_RANK = {"randomized phase 3": 0, "randomized phase 2": 1, "randomized": 2,
@@ -184,18 +208,6 @@ def sort_rows(frame: pd.DataFrame, key: str) -> pd.DataFrame:
                              na_position="last").reset_index(drop=True)
 
 
-def regimen_pick(code: str):
-    """Cohort chooser for one regimen: in a study with arms, the top-level arm given that
-    regimen; elsewhere the headline population."""
-
-    def pick(s, c) -> bool:
-        if isinstance(s.arm_regimens, str) and code in s.arm_regimens.split(";"):
-            return c.regimen == code and not isinstance(c.parent, str)
-        return bool(c.headline)
-
-    return pick
-
-
 def compare_frame(ds: Dataset, codes: list[str], disease: str | None = None,
                   include_preclinical: bool = False) -> pd.DataFrame:
     """For each regimen, in the order asked: every study of it (its headline population) and
@@ -207,7 +219,8 @@ def compare_frame(ds: Dataset, codes: list[str], disease: str | None = None,
         if not include_preclinical:
             studies = studies[studies["evidence_type"] != "preclinical"]
 
-        frames.append(headline(ds, studies, pick=regimen_pick(code)).assign(compared=code))
+        f = Filters(regimen=code)
+        frames.append(headline(ds, studies, matched=filter_arms(ds, f, studies)).assign(compared=code))
     frame = (pd.concat(frames, ignore_index=True) if frames
              else pd.DataFrame(columns=[*HEADLINE_COLUMNS, "compared"]))
     outcomes = outcome_table(ds, studies=frame["study"])
@@ -221,7 +234,7 @@ def compare_frame(ds: Dataset, codes: list[str], disease: str | None = None,
 
 def arm_statistics(ds: Dataset, study: str, cohort: str) -> str | None:
     """The trial's between-arm statistics that involve this arm, as printed."""
-    from .render import cell
+    from .render import as_printed
 
     comp = ds.comparisons
     rows = comp[(comp["study"] == study) & ((comp["cohort_a"] == cohort) | (comp["cohort_b"] == cohort))]
@@ -229,9 +242,9 @@ def arm_statistics(ds: Dataset, study: str, cohort: str) -> str | None:
     for r in rows.itertuples():
         text = f"{r.measure}{' at ' + r.timepoint if isinstance(r.timepoint, str) else ''}: "
         if r.statistic != "p":
-            text += f"{r.statistic} {r.estimate:.2f}"
+            text += f"{r.statistic} {as_printed(r.estimate, r.decimals)}"
             if _num(r.ci_low) is not None:
-                text += f" ({cell(r.ci_low)}–{cell(r.ci_high)})"
+                text += f" ({as_printed(r.ci_low, r.decimals)}–{as_printed(r.ci_high, r.decimals)})"
         if isinstance(r.p_text, str):
             text += f"{', ' if r.statistic != 'p' else ''}p = {r.p_text}"
         parts.append(f"{text} [{r.source}]")
@@ -282,7 +295,7 @@ def _other_cohorts(ds: Dataset, outcomes: pd.DataFrame, study: str, headline_coh
 SUMMARIES = ("ORR", "CR_CRi", "CR_or_better", "CBR", "DCR")
 DEPTH_KEYS = {"≥VGPR": "ge_vgpr", "≥CR": "ge_cr"}
 DEPTH_NAMES = {"CR_CRi": "CR/CRi"}  # the summary measure that is AML's depth summary
-ID_COLUMNS = ["ref", "study", "cohort", "cohort_label", "disease", "regimen", "n", "denominator",
+ID_COLUMNS = ["ref", "study", "cohort", "cohort_label", "disease", "regimen", "arm", "agent", "n", "denominator",
               "source", "audit"]
 
 
@@ -304,7 +317,8 @@ ALL_RESPONSE = (*CATEGORIES, *SUMMARIES, "≥VGPR", "≥CR")
 
 
 def response_table(ds: Dataset, studies: pd.DataFrame, measure: str | None = None,
-                   method: str = "exact", level: float = 0.95) -> pd.DataFrame:
+                   method: str = "exact", level: float = 0.95,
+                   matched: set[tuple[str, str]] | None = None) -> pd.DataFrame:
     """One row per cohort with response data: every category as count and % (as printed, else
     computed), the summaries with a confidence interval, depth summaries of the disease.
     Anything the source does not give stays missing, never zero."""
@@ -326,7 +340,12 @@ def response_table(ds: Dataset, studies: pd.DataFrame, measure: str | None = Non
     sources_of: dict[tuple[str, str], list[str]] = {}
     for study, cohort, src in grouped:
         sources_of.setdefault((study, cohort), []).append(src)
-    cohorts = cohorts_by_study(ds)
+    from .query import arm_table
+
+    cohorts: dict[str, list[tuple]] = {}
+    for c in arm_table(ds).itertuples(index=False):
+        if matched is None or (c.study, c.cohort) in matched:
+            cohorts.setdefault(c.study, []).append(c)
     rows = []
     for s in studies.itertuples():
         for c, src in ((co, src) for co in cohorts.get(s.study, [])
@@ -337,14 +356,24 @@ def response_table(ds: Dataset, studies: pd.DataFrame, measure: str | None = Non
             row = dict.fromkeys(response_columns(measures))
             dens = [int(r.denominator) for r in by.values() if _num(r.denominator) is not None]
             row.update(ref=s.ref, study=study, cohort=cohort, cohort_label=c.label,
-                       disease=s.disease, regimen=c.regimen if isinstance(c.regimen, str) else s.regimen,
+                       disease=s.disease, regimen=c.regimen, arm=c.arm, agent=c.agent,
                        n=_num(c.n), source=src,
                        denominator=max(set(dens), key=dens.count) if dens else None,
                        audit=flags.get((study, cohort)))
             got_any = False
+            printed = {m: _num(r.percent_reported) for m, r in by.items()
+                       if m in CATEGORIES and _num(r.percent_reported) is not None}
+            cumulative = ({CUMULATIVE_READING[m]: m for m in printed if m in CUMULATIVE_READING}
+                          if printed_as_cumulative(printed.values()) else {})
             for m in measures:
                 k = _key(m)
-                if m in DEPTH_KEYS or (m == "CR_CRi" and "CR/CRi" in labels):
+                if m in cumulative.values():
+                    continue  # not a category of its own: read as the summary it is
+                if m in cumulative:
+                    r = by[cumulative[m]]
+                    val = (None, _num(r.denominator), _num(r.percent_reported),
+                           CUMULATIVE_BASIS.format(cumulative[m]))
+                elif m in DEPTH_KEYS or (m == "CR_CRi" and "CR/CRi" in labels):
                     d = depth(by, DEPTH_NAMES.get(m, m)) if DEPTH_NAMES.get(m, m) in labels else None
                     val = d and (d["count"], d["denominator"], d["percent"], d["basis"])
                 elif m in by:
@@ -360,7 +389,7 @@ def response_table(ds: Dataset, studies: pd.DataFrame, measure: str | None = Non
                 got_any = got_any or cnt is not None or pct is not None
                 row[f"{k}_n"], row[f"{k}_pct"] = cnt, pct
                 if m not in CATEGORIES:
-                    row[f"{k}_basis"] = basis if cnt is not None else "percentage only"
+                    row[f"{k}_basis"] = basis if cnt is not None or m in cumulative else "percentage only"
                     if cnt is not None and den:
                         row[f"{k}_ci_low"], row[f"{k}_ci_high"] = percent_ci(cnt, den, method, level)
             if got_any:
@@ -380,14 +409,19 @@ def norm_measure(text: str) -> str:
 
 # --- survival ----------------------------------------------------------------------------------
 
-SURVIVAL_COLUMNS = ["ref", "study", "cohort", "cohort_label", "disease", "regimen", "n", "measure",
-                    "median_months", "range_low", "range_high", "ci_low", "ci_high", "note",
+SURVIVAL_COLUMNS = ["ref", "study", "cohort", "cohort_label", "disease", "regimen", "arm", "agent", "n",
+                    "measure", "median", "unit", "range_low", "range_high", "ci_low", "ci_high", "note",
                     "source", "section"]
 
 
-def survival_table(ds: Dataset, studies: pd.DataFrame, measure: str | None = None) -> pd.DataFrame:
+def survival_table(ds: Dataset, studies: pd.DataFrame, measure: str | None = None,
+                   matched: set[tuple[str, str]] | None = None) -> pd.DataFrame:
     """Median PFS, OS, DOR and time to response per study cohort, with ranges and CIs where
-    reported (responder and non-responder splits are cohorts of their own)."""
+    reported (responder and non-responder splits are cohorts of their own). Every figure
+    carries its unit: the median, its range and its CI are in `unit` (months, or weeks where
+    the source gives weeks)."""
+    from .query import arm_table
+
     if measure is not None:
         hit = [m for m in TIME_MEASURES if m.casefold() == measure.strip().casefold()]
         if not hit:
@@ -397,19 +431,26 @@ def survival_table(ds: Dataset, studies: pd.DataFrame, measure: str | None = Non
         wanted = list(TIME_MEASURES)
     o = outcome_table(ds, derive_orr=False, studies=studies["study"])
     o = o[o["measure"].isin(wanted)]
-    coh = ds.cohorts.set_index(["study", "cohort"])
+    arms = arm_table(ds).set_index(["study", "cohort"])
     info = studies.set_index("study")
     rows = []
     for r in o.itertuples():
-        c = coh.loc[(r.study, r.cohort)]
+        if matched is not None and (r.study, r.cohort) not in matched:
+            continue
+        c = arms.loc[(r.study, r.cohort)]
+        weeks = _num(r.median_weeks) is not None
         rows.append({"ref": r.ref, "study": r.study, "cohort": r.cohort, "cohort_label": c["label"],
-                     "disease": info.at[r.study, "disease"], "regimen": info.at[r.study, "regimen"],
-                     "n": _num(c["n"]), "measure": r.measure, "median_months": r.median_months,
+                     "disease": info.at[r.study, "disease"], "regimen": c["regimen"], "arm": c["arm"],
+                     "agent": c["agent"], "n": _num(c["n"]), "measure": r.measure,
+                     "median": r.median_weeks if weeks else r.median_months,
+                     "unit": "weeks" if weeks else "months",
                      "range_low": r.range_low, "range_high": r.range_high, "ci_low": r.ci_low,
                      "ci_high": r.ci_high, "note": r.note, "source": r.source, "section": r.section})
     frame = pd.DataFrame(rows, columns=SURVIVAL_COLUMNS)
     frame["ref"] = frame["ref"].astype("Int64")
     frame["n"] = frame["n"].astype("Int64")
+    for col in ("median", "range_low", "range_high", "ci_low", "ci_high"):
+        frame[col] = frame[col].astype("float64")
     order = {m: i for i, m in enumerate(TIME_MEASURES)}
     study_order = {s: i for i, s in enumerate(studies["study"])}
     frame["_m"] = frame["measure"].map(order)
@@ -422,19 +463,27 @@ def survival_table(ds: Dataset, studies: pd.DataFrame, measure: str | None = Non
 
 TOXICITY_COLUMNS = ["scope", "agent", "kind", "category", "term", "grade", "count", "n",
                     "percent_reported", "percent_calc", "statement", "ref", "study", "cohort",
-                    "population", "regimen", "section", "source"]
+                    "population", "regimen", "arm", "section", "source"]
+ARM_NOT_STATED = "arm not stated"
 KINDS = ("adverse_event", "mitigation", "dose_finding", "cns_penetration", "safety_statement")
 
 
 def toxicity_table(ds: Dataset, studies: pd.DataFrame | None = None, agent: str | None = None,
                    category: str | None = None, kind: str | None = None,
-                   source: str | None = None) -> pd.DataFrame:
+                   source: str | None = None, matched: set[tuple[str, str]] | None = None) -> pd.DataFrame:
     """The adverse-event profile, mitigations, dose findings and the CNS contrast. Class-level
     rows (no study) apply to every XPO1 inhibitor and stay in whatever the study filters; rows
-    of one study follow the study filters."""
+    of one study follow the study filters, and rows of one arm the arm filters (`matched`). Each
+    row carries the regimen and arm it describes; a trial-level row of a randomized trial says
+    that the source does not name the arm."""
+    from .query import arm_table
+
     ae = ds.adverse_events.copy()
     if studies is not None:
         ae = ae[ae["study"].isna() | ae["study"].isin(studies["study"])]
+    if matched is not None:
+        ae = ae[ae["cohort"].isna() | pd.Series(list(zip(ae["study"], ae["cohort"], strict=True)),
+                                                 index=ae.index, dtype=object).isin(matched)]
     wanted = later_wanted(source)
     if wanted is not None:
         later = dict(zip(ds.sources["source"], ds.sources["published_after_review"], strict=True))
@@ -453,11 +502,20 @@ def toxicity_table(ds: Dataset, studies: pd.DataFrame | None = None, agent: str 
             raise UnknownName(f"unknown kind '{kind}'; known: {', '.join(KINDS)}")
         ae = ae[ae["kind"] == hit[0]]
     regimens = dict(zip(ds.studies["study"], ds.studies["regimen"], strict=True))
+    arms = arm_table(ds)
+    of_arm = {(s, c): (r, a) for s, c, r, a in zip(arms["study"], arms["cohort"], arms["regimen"], arms["arm"],
+                                                  strict=True)}
+    with_arms = set(arms.loc[arms["arm"].notna(), "study"])
     drugs = set(ds.drugs["drug"])
     ae["scope"] = ["study" if isinstance(s, str) else "label" if isinstance(p, str)
                    else "agent" if a in drugs else "class"
                    for s, a, p in zip(ae["study"], ae["agent"], ae["population"], strict=True)]
-    ae["regimen"] = [regimens.get(s) if isinstance(s, str) else None for s in ae["study"]]
+    treatment = [of_arm[(s, c)] if isinstance(c, str)
+                 else (None, ARM_NOT_STATED) if s in with_arms
+                 else (regimens.get(s) if isinstance(s, str) else None, None)
+                 for s, c in zip(ae["study"], ae["cohort"], strict=True)]
+    ae["regimen"] = [t[0] for t in treatment]
+    ae["arm"] = [t[1] for t in treatment]
     ae["percent_calc"] = [round(100 * c / n, 1) if _num(c) is not None and _num(n) else None
                           for c, n in zip(ae["count"], ae["n"], strict=True)]
     ae["percent_calc"] = ae["percent_calc"].astype("float64")
@@ -469,9 +527,15 @@ def toxicity_table(ds: Dataset, studies: pd.DataFrame | None = None, agent: str 
 
 # --- pooling inputs ----------------------------------------------------------------------------
 
-POOL_COLUMNS = ["row", "ref", "study", "trial", "cohort", "cohort_label", "regimen", "events", "n",
-                "percent", "ci_low", "ci_high", "weight", "count_basis", "tau2", "i2", "h2", "q",
-                "q_df", "q_p", "method"]
+POOL_COLUMNS = ["row", "group", "ref", "study", "trial", "report_role", "source", "cohort", "cohort_label",
+                "disease", "setting", "regimen", "arm", "agent", "events", "n", "count_basis", "percent",
+                "ci_low", "ci_high", "level", "weight", "events_total", "n_total", "k", "tau2", "i2", "h2",
+                "q", "q_df", "q_p", "method"]
+XPO1_GROUP = "XPO1 inhibitor arms and cohorts"
+CONTROL_GROUP = "control arms (no XPO1 inhibitor)"
+# pooling prefers a trial's peer-reviewed primary report, then its fuller later reports
+ROLE_RANK = {"primary": 0, "follow-up": 1, "review summary": 2, "post-hoc": 3, "interim": 4,
+             "regulatory": 5, "registration": 6}
 
 
 def trial_key(study_row) -> str:
@@ -483,34 +547,37 @@ def trial_key(study_row) -> str:
     return f"ref {int(ref)}" if ref is not None else study_row.study
 
 
-def pool_inputs(ds: Dataset, studies: pd.DataFrame, measure: str, include_controls: bool = False
-                ) -> tuple[pd.DataFrame, pd.DataFrame]:
+def pool_inputs(ds: Dataset, studies: pd.DataFrame, measure: str, include_controls: bool = False,
+                matched: set[tuple[str, str]] | None = None) -> tuple[pd.DataFrame, pd.DataFrame]:
     """The cohorts to pool for a measure and the ones left out, each with its reason.
 
     One population per trial: within a study the headline cohort (else the largest) stands for
-    it and its subgroups are left out; of several reports of one trial the largest stays. Case
-    reports, preclinical work and figures without a count are left out."""
+    it and its subgroups are left out; of several reports of one trial the primary report
+    stays (then the fuller one). Case reports, preclinical work and figures without a count are
+    left out; control arms are left out, or with include_controls kept in a group of their own
+    (`group`), never pooled with XPO1-inhibitor arms."""
+    from .query import arm_table
+
     known = [m for m in CATEGORIES + tuple(COMPOSITES) if m.casefold() == measure.strip().casefold()]
     if not known:
         raise UnknownName(f"cannot pool '{measure}'; known: {', '.join(CATEGORIES + tuple(COMPOSITES))}")
     measure = known[0]
     o = outcome_table(ds, studies=studies["study"])
     o = o[o["measure"] == measure]
-    coh = ds.cohorts
-    headline_of = {(s, c): bool(h) for s, c, h in zip(coh["study"], coh["cohort"], coh["headline"], strict=True)}
-    label_of = {(s, c): lab for s, c, lab in zip(coh["study"], coh["cohort"], coh["label"], strict=True)}
-    arm_of = {(s, c): a if isinstance(a, str) else "" for s, c, a in zip(coh["study"], coh["cohort"], coh["arm"],
-                                                                         strict=True)}
-    arm_regimen = {(s, c): r for s, c, r in zip(coh["study"], coh["cohort"], coh["regimen"], strict=True)
-                   if isinstance(r, str)}
+    arms = {(c.study, c.cohort): c for c in arm_table(ds).itertuples(index=False)}
     info = {r.study: r for r in studies.itertuples(index=False)}
     candidates, excluded = [], []
 
     def leave(r, reason):
         excluded.append({"ref": r.ref, "study": r.study, "cohort": r.cohort, "reason": reason})
 
+    def arm_of(r) -> str:
+        return arms[(r.study, r.cohort)].arm if isinstance(arms[(r.study, r.cohort)].arm, str) else ""
+
     rows_by_study: dict[str, list] = {}
     for r in o.itertuples(index=False):
+        if matched is not None and (r.study, r.cohort) not in matched:
+            continue
         rows_by_study.setdefault(r.study, []).append(r)
     for study, rows_ in rows_by_study.items():
         s = info[study]
@@ -522,15 +589,15 @@ def pool_inputs(ds: Dataset, studies: pd.DataFrame, measure: str, include_contro
             for r in usable:
                 leave(r, s.evidence_type)
             continue
-        for r in [r for r in usable if arm_of[(r.study, r.cohort)] == "control"]:
+        for r in [r for r in usable if not isinstance(arms[(r.study, r.cohort)].agent, str)]:
             if not include_controls:
                 usable.remove(r)
-                leave(r, "control arm (pool it with --include-controls)")
+                leave(r, "control arm, no XPO1 inhibitor (pool control arms apart with --include-controls)")
         if not usable:
             continue
-        for arm in dict.fromkeys(arm_of[(r.study, r.cohort)] for r in usable):
-            group = [r for r in usable if arm_of[(r.study, r.cohort)] == arm]
-            group.sort(key=lambda r: (not headline_of[(r.study, r.cohort)], -int(r.denominator)))
+        for arm in dict.fromkeys(arm_of(r) for r in usable):
+            group = [r for r in usable if arm_of(r) == arm]
+            group.sort(key=lambda r: (not arms[(r.study, r.cohort)].headline, -int(r.denominator)))
             keep, rest = group[0], group[1:]
             for r in rest:
                 leave(r, f"overlaps the pooled population '{keep.cohort}' of the same study")
@@ -540,15 +607,17 @@ def pool_inputs(ds: Dataset, studies: pd.DataFrame, measure: str, include_contro
         by_trial.setdefault(trial, []).append(r)
     rows = []
     for trial, reports in by_trial.items():
-        reports.sort(key=lambda r: -int(r.denominator))
-        for r in reports[1:]:
-            leave(r, f"another report of the same trial ({trial}); the larger report is pooled")
+        reports.sort(key=lambda r: (ROLE_RANK.get(info[r.study].report_role, 9), -int(r.denominator)))
         r = reports[0]
-        rows.append({"row": "cohort", "ref": r.ref, "study": r.study, "trial": trial,
-                     "cohort": r.cohort, "cohort_label": label_of[(r.study, r.cohort)],
-                     "regimen": arm_regimen.get((r.study, r.cohort), info[r.study].regimen),
-                     "events": int(r.count_used),
-                     "n": int(r.denominator), "count_basis": r.count_basis})
+        for other in reports[1:]:
+            leave(other, f"another report of the same trial ({trial}); the {info[r.study].report_role} "
+                  f"report {r.study} is pooled")
+        s, a = info[r.study], arms[(r.study, r.cohort)]
+        rows.append({"row": "cohort", "group": XPO1_GROUP if isinstance(a.agent, str) else CONTROL_GROUP,
+                     "ref": r.ref, "study": r.study, "trial": trial, "report_role": s.report_role,
+                     "source": r.source, "cohort": r.cohort, "cohort_label": a.label, "disease": s.disease,
+                     "setting": s.setting, "regimen": a.regimen, "arm": a.arm, "agent": a.agent,
+                     "events": int(r.count_used), "n": int(r.denominator), "count_basis": r.count_basis})
     included = pd.DataFrame(rows, columns=POOL_COLUMNS)
     left = pd.DataFrame(excluded, columns=["ref", "study", "cohort", "reason"])
     included.attrs["measure"] = measure
@@ -557,8 +626,10 @@ def pool_inputs(ds: Dataset, studies: pd.DataFrame, measure: str, include_contro
 
 def pool_table(included: pd.DataFrame, method: str = "DL", ci: str = "exact",
                level: float = 0.95) -> tuple[pd.DataFrame, dict]:
-    """The pooled table: each cohort with its interval and weight, then the random-effects and
-    common-effect rows carrying the heterogeneity statistics."""
+    """The pooled table of one group: each cohort with its interval and weight, then the
+    random-effects and common-effect rows. Pooled rows carry the estimate, its interval at
+    `level` and the heterogeneity statistics; the sums of events and patients are named
+    events_total and n_total, never events/n, because the estimate is not their ratio."""
     from .stats import percent_ci, pool_proportions
 
     res = pool_proportions(list(included["events"]), list(included["n"]), method=method, level=level)
@@ -567,30 +638,69 @@ def pool_table(included: pd.DataFrame, method: str = "DL", ci: str = "exact",
     cis = [percent_ci(e, n, ci, level) for e, n in zip(frame["events"], frame["n"], strict=True)]
     frame["ci_low"] = [c[0] for c in cis]
     frame["ci_high"] = [c[1] for c in cis]
+    frame["level"] = level
     frame["weight"] = [round(w, 2) for w in res["weights"]]
     label = {"DL": "DerSimonian–Laird", "REML": "REML", "PM": "Paule–Mandel"}[method]
+    group = frame["group"].iloc[0] if len(frame) else None
+    totals = {"events_total": int(frame["events"].sum()), "n_total": int(frame["n"].sum()), "k": len(frame),
+              "level": level, "group": group, "q": res["q"], "q_df": res["q_df"], "q_p": res["q_p"]}
     pooled = [
-        {"row": "random", "cohort_label": f"random effects ({label})", "events":
-         int(frame["events"].sum()), "n": int(frame["n"].sum()),
+        {"row": "random", "cohort_label": f"random effects ({label})", **totals,
          "percent": round(100 * res["estimate"], 2), "ci_low": round(100 * res["ci_low"], 2),
          "ci_high": round(100 * res["ci_high"], 2), "weight": 100.0, "tau2": res["tau2"],
-         "i2": res["i2"], "h2": res["h2"], "q": res["q"], "q_df": res["q_df"], "q_p": res["q_p"],
-         "method": method},
-        {"row": "common", "cohort_label": "common effect", "events": int(frame["events"].sum()),
-         "n": int(frame["n"].sum()), "percent": round(100 * res["common_estimate"], 2),
-         "ci_low": round(100 * res["common_ci_low"], 2),
-         "ci_high": round(100 * res["common_ci_high"], 2), "q": res["q"], "q_df": res["q_df"],
-         "q_p": res["q_p"], "method": "FE"},
+         "i2": res["i2"], "h2": res["h2"], "method": method},
+        {"row": "common", "cohort_label": "common effect", **totals,
+         "percent": round(100 * res["common_estimate"], 2), "ci_low": round(100 * res["common_ci_low"], 2),
+         "ci_high": round(100 * res["common_ci_high"], 2), "method": "FE"},
     ]
     out = pd.concat([frame, pd.DataFrame(pooled, columns=POOL_COLUMNS)], ignore_index=True)
     out = out[POOL_COLUMNS]
-    for col in ("ref", "events", "n", "q_df"):
+    for col in ("ref", "events", "n", "events_total", "n_total", "k", "q_df"):
         out[col] = out[col].astype("Int64")
-    for col in ("percent", "ci_low", "ci_high", "weight", "tau2", "i2", "h2", "q", "q_p"):
+    for col in ("percent", "ci_low", "ci_high", "level", "weight", "tau2", "i2", "h2", "q", "q_p"):
         out[col] = out[col].astype("float64")
     summary = {k: res[k] for k in ("k", "tau2", "i2", "h2", "q", "q_df", "q_p")}
-    summary.update(label=f"random effects, {label}", measure=included.attrs.get("measure", "ORR"))
+    summary.update(label=f"random effects, {label}", measure=included.attrs.get("measure", "ORR"),
+                   estimate=100 * res["estimate"], ci_low=100 * res["ci_low"], ci_high=100 * res["ci_high"],
+                   level=level, group=group)
     return out, summary
+
+
+def pool_mixes(included: pd.DataFrame) -> list[str]:
+    """What a pool puts together, named exactly, each with the option that splits it."""
+    notes = []
+    diseases = sorted({d for v in included["disease"] for d in split_list(v)})
+    if len(diseases) > 1:
+        notes.append(f"mixes diseases: {', '.join(diseases)} (pool one with --disease)")
+    mixed = [f"{r.study}/{r.cohort} ({r.disease})" for r in included.itertuples()
+             if len(split_list(r.disease)) > 1]
+    if mixed:
+        notes.append(f"includes mixed-disease cohorts: {', '.join(mixed)}")
+    settings = sorted({s for s in included["setting"] if isinstance(s, str)})
+    unstated = [f"{r.study}/{r.cohort}" for r in included.itertuples() if not isinstance(r.setting, str)]
+    if len(settings) > 1 or "mixed" in settings:
+        notes.append(f"mixes settings: {', '.join(settings)} (pool one with --setting)")
+    if unstated and settings:
+        notes.append(f"setting not stated for {', '.join(unstated)}")
+    regimens = list(dict.fromkeys(r for r in included["regimen"] if isinstance(r, str)))
+    if len(regimens) > 1:
+        notes.append(f"mixes regimens: {', '.join(regimens)} (pool one with --regimen)")
+    derived_rows = [f"{r.study}/{r.cohort} {r.events}/{r.n} ({r.count_basis})" for r in included.itertuples()
+                    if r.count_basis != "reported"]
+    if derived_rows:
+        notes.append(f"derived counts used (marked *): {', '.join(derived_rows)}")
+    return notes
+
+
+def pool_reports(included: pd.DataFrame, excluded: pd.DataFrame) -> list[str]:
+    """For each trial with several reports, which report and population the pool used."""
+    out = []
+    for r in included.itertuples():
+        others = excluded[excluded["reason"].str.startswith(f"another report of the same trial ({r.trial})")]
+        if len(others):
+            out.append(f"{r.trial}: pooled the {r.report_role} report {r.study} [{r.source}], population "
+                       f"'{r.cohort_label}' ({r.events}/{r.n}); {len(others)} other report(s) left out")
+    return out
 
 
 SIDE_METRICS = (("source", "source"), ("cohort_label", "population"), ("n", "n"),
