@@ -50,6 +50,10 @@ def percent_ci(k, n, method: str = "exact", level: float = 0.95) -> tuple[float 
 POOL_METHODS = ("DL", "REML", "PM")
 # continuity corrections, as metafor's escalc(to=...): only0 (the default), all, none
 CORRECTIONS = ("only0", "all", "none")
+# No binomial-normal GLMM (metafor's rma.glmm(measure="PLO")) is offered: it needs the marginal
+# likelihood maximized by adaptive Gauss–Hermite quadrature, as lme4 does, and has not yet been
+# written and checked against metafor; until it is, 0/n and n/n cohorts are handled only by the
+# stated continuity correction.
 
 
 def _effects(events, totals, correction: str = "only0", add: float = 0.5):
