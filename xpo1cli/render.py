@@ -306,8 +306,8 @@ def table(frame: pd.DataFrame, *, title: str | None = None, notes: list[str] | N
     if notes:
         from rich.text import Text
 
-        # notes wrap between words at the table's width (at least 60 columns), as a caption
-        note_width = max(min(width, 60), min(width, shown_width))
+        # notes wrap between words at the table's width (at least 40 columns), as a caption
+        note_width = max(min(width, 40), min(width, shown_width))
         for note in notes:
             for line in wrap_words(_display(note), note_width):
                 console.print(Text(line, style="table.caption"), soft_wrap=True)
@@ -433,8 +433,8 @@ def forest(frame: pd.DataFrame, stream: IO | None = None, width: int = 41,
                        else str(r.cohort_label)) for r in frame.itertuples()]
     pad = max((cell_len(x) for x in labels), default=0)
     figures = 2 + 9 + 2 + 19 + 1 + 6 + 2  # the columns between a label and the axis
-    beside = True
-    if columns is not None and pad + figures + width > columns:
+    beside, narrowed = True, columns is not None and pad + figures + width > columns
+    if narrowed:
         if columns - pad - figures >= 21:
             width = columns - pad - figures
         else:
@@ -475,4 +475,5 @@ def forest(frame: pd.DataFrame, stream: IO | None = None, width: int = 41,
     stream.write(blank + "".join(axis) + "\n")
     if caption:
         caption = _display(caption)
-        stream.write("\n".join(wrap_words(caption, columns) if columns else [caption]) + "\n")
+        # wrapped between words only when the plot had to be narrowed: a wide one is as before
+        stream.write("\n".join(wrap_words(caption, columns) if narrowed else [caption]) + "\n")
