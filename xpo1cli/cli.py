@@ -108,14 +108,17 @@ def _completer(table: str, *columns: str):
 def _complete_format(incomplete: str) -> list[str]:
     from .render import FORMATS
 
-    return [f for f in FORMATS if f.startswith(incomplete)]
+    return [f for f in FORMATS if f.startswith(incomplete.lower())]
 
 
 # --- shared options (declared once, used by every command) ----------------------------------------
 
 Fmt = Annotated[str | None, typer.Option(
-    "--format", "-f", help="table, plain, markdown, csv, tsv, json or jsonl "
-    "[default: table on a terminal, csv when piped]", autocompletion=_complete_format)]
+    "--format", "-f", help="table, plain, markdown, csv, tsv, excel, json or jsonl (any case) "
+    "[default: table on a terminal, csv when piped]. tsv writes a tab or line break in a cell as "
+    "\\t, \\n, \\r; excel is CSV with a BOM and CRLF, and a ' before text cells starting "
+    "with = + - @ so a spreadsheet does not run them as formulas",
+    autocompletion=_complete_format)]
 Disease = Annotated[str | None, typer.Option(
     "--disease", "-d", help="MM, WM, AML, MDS, NHL (includes DLBCL, MCL), DLBCL, MCL, or a full name",
     autocompletion=_completer("diseases", "disease"))]
@@ -170,6 +173,7 @@ def resolve_format(fmt: str | None) -> str:
 
     if fmt is None:
         return default_format()
+    fmt = fmt.strip().lower()
     if fmt not in FORMATS:
         fail(f"unknown format '{fmt}'; known: {', '.join(FORMATS)}")
     return fmt
@@ -309,10 +313,10 @@ def show(
     found = find_studies(ds, study)
     recs = [study_record(ds, s) for s in found]
     side = reports_side_by_side(ds, found) if len(found) > 1 else None
-    if fmt in ("json", "jsonl", "csv", "tsv"):
+    if fmt in ("json", "jsonl", "csv", "tsv", "excel"):
         from .render import records
 
-        if fmt in ("csv", "tsv"):
+        if fmt in ("csv", "tsv", "excel"):
             import pandas as pd
 
             output(pd.concat([r["outcomes"] for r in recs], ignore_index=True), fmt)
@@ -554,7 +558,7 @@ def export(
     table: Annotated[str, typer.Argument(help=f"one of: {', '.join(EXPORTABLE)}",
                                          autocompletion=lambda incomplete: [
                                              t for t in EXPORTABLE if t.startswith(incomplete)])],
-    fmt: Annotated[str, typer.Option("--format", "-f", help="csv, tsv, json or jsonl",
+    fmt: Annotated[str, typer.Option("--format", "-f", help="csv, tsv, excel, json or jsonl",
                                      autocompletion=_complete_format)] = "csv",
 ) -> None:
     """A whole table for other tools, with the derived columns (ref, partners, n, derived counts).
@@ -567,8 +571,9 @@ def export(
         from .query import suggest
 
         fail(f"unknown table '{table}'; {suggest(table, EXPORTABLE)}")
-    if fmt not in ("csv", "tsv", "json", "jsonl"):
-        fail(f"export writes csv, tsv, json or jsonl, not '{fmt}'")
+    fmt = fmt.strip().lower()
+    if fmt not in ("csv", "tsv", "excel", "json", "jsonl"):
+        fail(f"export writes csv, tsv, excel, json or jsonl, not '{fmt}'")
     output(export_table(load(), table), fmt)
 
 
@@ -623,7 +628,7 @@ def audit_cmd(
     findings = audit(ds)
     updates = report_differences(ds)
     fmt = resolve_format(fmt)
-    if fmt in ("csv", "tsv", "json", "jsonl"):
+    if fmt in ("csv", "tsv", "excel", "json", "jsonl"):
         import pandas as pd
 
         both = pd.concat([findings.assign(section="within a source"),

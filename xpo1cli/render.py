@@ -1,7 +1,8 @@
-"""The one place that turns a frame into table / plain / markdown / csv / tsv / json / jsonl.
+"""The one place that turns a frame into table / plain / markdown / csv / tsv / excel / json / jsonl.
 
 Machine formats carry numbers as numbers and missing values as empty (CSV) or null (JSON);
-the terminal table may show a compact, human view of the same rows.
+the terminal table may show a compact, human view of the same rows. Whatever a cell holds is
+shown as text: never as rich markup, a Markdown table break or a terminal control sequence.
 """
 
 from __future__ import annotations
@@ -9,13 +10,15 @@ from __future__ import annotations
 import json
 import math
 import os
+import re
 import sys
 from collections.abc import Callable
 from typing import IO
 
 import pandas as pd
 
-FORMATS = ("table", "plain", "markdown", "csv", "tsv", "json", "jsonl")
+FORMATS = ("table", "plain", "markdown", "csv", "tsv", "excel", "json", "jsonl")
+MACHINE_FORMATS = ("csv", "tsv", "excel", "json", "jsonl")
 MISSING = "–"
 
 
@@ -92,6 +95,61 @@ def fraction(k, n, pct, basis=None) -> str:
     return f"{frac}({cell(pct)}%)" if pct is not None else frac.strip()
 
 
+# --- cells as text --------------------------------------------------------------------------------
+
+SHORT = 16  # a terminal cell up to this wide (an ORR like '101/195 (51.8%)') is never wrapped
+_CONTROL = re.compile(r"[\x00-\x08\x0b-\x1f\x7f-\x9f]")
+
+
+def _display(text: str) -> str:
+    """A cell as a terminal may show it: line breaks kept, tabs as a space, and any other control
+    character (an escape sequence planted in a dataset) written out visibly as \\x1b etc."""
+    text = text.replace("\r\n", "\n").replace("\t", " ")
+    return _CONTROL.sub(lambda m: f"\\x{ord(m.group()):02x}", text)
+
+
+def _markdown_cell(text: str) -> str:
+    r"""A cell that stays inside its Markdown table cell: | escaped as \|, line breaks as <br>."""
+    text = _display(text).replace("|", r"\|")
+    return "<br>".join(text.split("\n"))
+
+
+TSV_ESCAPES = {"\t": r"\t", "\n": r"\n", "\r": r"\r"}
+_TSV_SPECIAL = re.compile("[\t\n\r]")
+_NUMBER = re.compile(r"[+-]?(\d+(\.\d*)?|\.\d+)([eE][+-]?\d+)?")
+_FORMULA_START = ("=", "+", "-", "@", "\t", "\r")
+
+
+def _tsv_cell(value):
+    """TSV cells cannot hold a tab or a line break: they are written as the two characters \\t,
+    \\n, \\r. Anything else, numbers included, is left as it is."""
+    if isinstance(value, str) and _TSV_SPECIAL.search(value):
+        return _TSV_SPECIAL.sub(lambda m: TSV_ESCAPES[m.group()], value)
+    return value
+
+
+def _excel_cell(value):
+    """A text cell a spreadsheet would run as a formula (starting with = + - @, tab or CR) gets a
+    leading ' (OWASP's advice for CSV meant for spreadsheets). Numbers, and text that is just a
+    number such as '-3.2', are left alone: they cannot run anything."""
+    if (isinstance(value, str) and value.startswith(_FORMULA_START)
+            and not _NUMBER.fullmatch(value)):
+        return "'" + value
+    return value
+
+
+def _map_text(frame: pd.DataFrame, fn: Callable) -> pd.DataFrame:
+    """fn applied to the text cells of frame; numeric columns are not touched."""
+    out = frame.copy()
+    for col in out.columns:
+        if not pd.api.types.is_numeric_dtype(out[col].dtype) and out[col].dtype != bool:
+            out[col] = out[col].map(fn, na_action="ignore")
+    return out
+
+
+# --- the one entry point ---------------------------------------------------------------------------
+
+
 def render(
     frame: pd.DataFrame,
     fmt: str | None = None,
@@ -101,16 +159,23 @@ def render(
     warnings: list[str] | None = None,
     view: Callable[[pd.DataFrame], pd.DataFrame] | None = None,
     stream: IO | None = None,
+    width: int | None = None,
 ) -> None:
     """Write frame in fmt. `view` gives the human columns for table/plain/markdown. Notes are
     captions of a human table; warnings are too, and go to stderr with machine formats, so
-    pipes get clean data and a reader still gets the caveat."""
+    pipes get clean data and a reader still gets the caveat. `width` overrides the terminal's
+    width for the table."""
     stream = stream or sys.stdout
-    fmt = fmt or default_format(stream)
+    fmt = (fmt or default_format(stream)).lower()
     warnings = warnings or []
     notes = [*warnings, *(notes or [])]
-    if fmt in ("csv", "tsv"):
-        frame.to_csv(stream, index=False, sep="," if fmt == "csv" else "\t", lineterminator="\n")
+    if fmt == "csv":
+        frame.to_csv(stream, index=False, lineterminator="\n")
+    elif fmt == "tsv":
+        _map_text(frame, _tsv_cell).to_csv(stream, index=False, sep="\t", lineterminator="\n")
+    elif fmt == "excel":
+        stream.write("\ufeff")
+        _map_text(frame, _excel_cell).to_csv(stream, index=False, lineterminator="\r\n")
     elif fmt == "json":
         json.dump(records(frame), stream, ensure_ascii=False, indent=1)
         stream.write("\n")
@@ -120,88 +185,295 @@ def render(
     else:
         shown = view(frame) if view else frame
         if fmt == "table":
-            _rich_table(shown, title, notes, stream)
+            table(shown, title=title, notes=notes, stream=stream, width=width)
             return
         from tabulate import tabulate
 
-        rows = [[cell(v) for v in row] for row in shown.itertuples(index=False, name=None)]
-        tablefmt = "github" if fmt == "markdown" else "plain"
+        markdown = fmt == "markdown"
+        text = _markdown_cell if markdown else _display
+        rows = [[text(cell(v)) for v in row] for row in shown.itertuples(index=False, name=None)]
+        headers = [text(str(c)) for c in shown.columns]
         if title:
-            stream.write(f"{'## ' if fmt == 'markdown' else ''}{title}\n\n")
-        stream.write(tabulate(rows, headers=list(shown.columns), tablefmt=tablefmt,
+            stream.write(f"## {_flat(title)}\n\n" if markdown else f"{_display(title)}\n\n")
+        stream.write(tabulate(rows, headers=headers, tablefmt="github" if markdown else "plain",
                               disable_numparse=True) + "\n")
         for n in notes:
-            stream.write(f"\n{'> ' if fmt == 'markdown' else ''}{n}\n")
+            stream.write("\n> " + "\n> ".join(_display(n).split("\n")) + "\n" if markdown
+                         else f"\n{_display(n)}\n")
         return
     for w in warnings:
         sys.stderr.write(f"note: {w}\n")
 
 
-def _rich_table(frame: pd.DataFrame, title, notes, stream) -> None:
-    from rich import box
-    from rich.console import Console
-    from rich.table import Table
+def _flat(text: str) -> str:
+    return " ".join(_display(text).split())
 
-    console = Console(file=stream, no_color=bool(os.environ.get("NO_COLOR")) or None,
-                      highlight=False, soft_wrap=False,
-                      width=None if stream.isatty() else int(os.environ.get("COLUMNS", 160)))
-    table = Table(title=title, box=box.SIMPLE_HEAVY, show_lines=False, padding=(0, 1),
-                  collapse_padding=True, pad_edge=False,
-                  caption="\n".join(notes) if notes else None, caption_justify="left")
-    for col in frame.columns:
-        numeric = pd.api.types.is_numeric_dtype(frame[col].dtype)
-        widest = max((len(cell(v)) for v in frame[col]), default=0)
-        # nothing is ever cut off (a hidden digit is a wrong number): long cells fold, and short
-        # ones (refs, n, medians, codes) keep their full width
-        table.add_column(str(col), justify="right" if numeric else "left", overflow="fold",
-                         min_width=max(widest, len(str(col))) if widest <= 10 else None)
-    for row in frame.itertuples(index=False, name=None):
-        table.add_row(*[cell(v) for v in row])
-    console.print(table)
+
+# --- the terminal table ------------------------------------------------------------------------------
+
+
+def _env_columns() -> int | None:
+    value = os.environ.get("COLUMNS", "")
+    return int(value) if value.isdigit() and int(value) > 0 else None
+
+
+def terminal_width(stream: IO) -> int | None:
+    """The width to fit: $COLUMNS, else the terminal's own width; None for a pipe or file."""
+    columns = _env_columns()
+    if columns:
+        return columns
+    try:
+        if stream.isatty():
+            return os.get_terminal_size(stream.fileno()).columns
+    except (AttributeError, OSError, ValueError):
+        pass
+    return None
+
+
+def _cell_width(text: str) -> int:
+    from rich.cells import cell_len
+
+    return max((cell_len(line) for line in text.split("\n")), default=0)
+
+
+def _unbreakable(text: str) -> int:
+    """The narrowest a cell may be without splitting a number or a word: a short cell stays
+    whole, a longer one may break between words only."""
+    from rich.cells import cell_len
+
+    if "\n" not in text and cell_len(text) <= SHORT:
+        return cell_len(text)
+    return max((cell_len(w) for w in text.split()), default=0)
+
+
+def wrap_words(text: str, width: int) -> list[str]:
+    """text in lines of at most width cells, broken between words only; a word longer than
+    width gets a line of its own, whole (a number is never split)."""
+    from rich.cells import cell_len
+
+    out: list[str] = []
+    for para in text.split("\n"):
+        words = para.split()
+        if not words:
+            out.append("")
+            continue
+        line = words[0]
+        for word in words[1:]:
+            if cell_len(line) + 1 + cell_len(word) <= width:
+                line += " " + word
+            else:
+                out.append(line)
+                line = word
+        out.append(line)
+    return out
+
+
+def _share(extra: int, needs: list[int]) -> list[int]:
+    """extra columns shared in proportion to need, never more than a column needs."""
+    total = sum(needs)
+    if total <= extra:
+        return list(needs)
+    given = [extra * n // total for n in needs]
+    left = extra - sum(given)
+    for i in sorted(range(len(needs)), key=lambda i: needs[i] - given[i], reverse=True):
+        if left == 0:
+            break
+        if given[i] < needs[i]:
+            given[i] += 1
+            left -= 1
+    return given
+
+
+def table(frame: pd.DataFrame, *, title: str | None = None, notes: list[str] | None = None,
+          stream: IO | None = None, width: int | None = None) -> str:
+    """A human table for a terminal, fitted to its width without ever cutting a figure:
+
+    - the table at its natural width when that fits (every cell on one line);
+    - else, when every column can keep its short cells whole and its longest word, a table
+      whose long text columns wrap between words;
+    - else one block of 'column: value' lines per row (stacked), values wrapped between words.
+
+    Returns the layout used ('table', 'wrapped' or 'stacked')."""
+    from rich.console import Console
+
+    stream = stream or sys.stdout
+    notes = notes or []
+    if width is None and not stream.isatty():
+        width = _env_columns() or 160
+    console = Console(file=stream, width=width, highlight=False, soft_wrap=False,
+                      no_color=bool(os.environ.get("NO_COLOR")) or None)
+    width = console.width
+    headers = [_display(str(c)) for c in frame.columns]
+    rows = [[_display(cell(v)) for v in row] for row in frame.itertuples(index=False, name=None)]
+    numeric = [pd.api.types.is_numeric_dtype(frame[c].dtype) for c in frame.columns]
+    columns = [[r[i] for r in rows] for i in range(len(headers))]
+    natural = [max(1, _cell_width(h), *(_cell_width(v) for v in col))
+               for h, col in zip(headers, columns, strict=True)]
+    overhead = _measure(_rich_table(title, headers, rows, numeric, natural)) - sum(natural)
+    if sum(natural) + overhead <= width:
+        layout, widths = "table", None
+    else:
+        least = [max(1, *(_unbreakable(w) for w in h.split()),
+                     *(_unbreakable(v) for v in col))
+                 for h, col in zip(headers, columns, strict=True)]
+        room = width - overhead - sum(least)
+        if room >= 0:
+            layout = "wrapped"
+            more = _share(room, [n - m for n, m in zip(natural, least, strict=True)])
+            widths = [m + x for m, x in zip(least, more, strict=True)]
+        else:
+            layout = "stacked"
+    if layout == "stacked":
+        _stacked(console, title, headers, rows, width)
+        shown_width = width
+    else:
+        t = _rich_table(title, headers, rows, numeric, widths)
+        console.print(t)
+        shown_width = _measure(t)
+    if notes:
+        from rich.text import Text
+
+        # notes wrap between words at the table's width (at least 40 columns), as a caption
+        note_width = max(min(width, 40), min(width, shown_width))
+        for note in notes:
+            for line in wrap_words(_display(note), note_width):
+                console.print(Text(line, style="table.caption"), soft_wrap=True)
+        console.print()
+    return layout
+
+
+def _rich_table(title, headers, rows, numeric, widths):
+    from rich import box
+    from rich.table import Table
+    from rich.text import Text
+
+    t = Table(title=Text(_flat(title)) if title else None, box=box.SIMPLE_HEAVY, show_lines=False,
+              padding=(0, 1), collapse_padding=True, pad_edge=False)
+    for i, header in enumerate(headers):
+        t.add_column(Text(header), justify="right" if numeric[i] else "left", overflow="fold",
+                     width=None if widths is None else widths[i])
+    for row in rows:
+        t.add_row(*[Text(v) for v in row])
+    return t
+
+
+def _measure(renderable) -> int:
+    import io
+
+    from rich.console import Console
+
+    return Console(file=io.StringIO(), width=1_000_000).measure(renderable).maximum
+
+
+def _stacked(console, title, headers, rows, width) -> None:
+    """One block per row: 'column: value' lines, values wrapped between words. Keys sit beside
+    their values when that leaves room, else above them."""
+    from rich.text import Text
+
+    key_width = max((_cell_width(h) for h in headers), default=0) + 1
+    value_width = width - key_width - 1
+    beside = value_width >= max(20, width // 3)
+    if title:
+        for line in wrap_words(_flat(title), width):
+            console.print(Text(line, style="table.title"), soft_wrap=True)
+        console.print()
+    for r, row in enumerate(rows):
+        if r:
+            console.print()
+        for header, value in zip(headers, row, strict=True):
+            if value == "":
+                continue
+            key = Text(f"{header}:", style="bold")
+            if beside:
+                lines = wrap_words(value, value_width)
+                key.pad_right(key_width - key.cell_len)
+                console.print(Text.assemble(key, " ", lines[0]), soft_wrap=True)
+                for line in lines[1:]:
+                    console.print(Text(" " * (key_width + 1) + line), soft_wrap=True)
+            else:
+                console.print(key, soft_wrap=True)
+                for line in wrap_words(value, width - 2):
+                    console.print(Text("  " + line), soft_wrap=True)
+    console.print()
+
+
+# --- text charts -------------------------------------------------------------------------------------
 
 
 def bars(frame: pd.DataFrame, label: str, value: str, group: str | None = None,
-         stream: IO | None = None, width: int = 40, unit: str = "mo") -> None:
+         stream: IO | None = None, width: int = 40, unit: str = "mo",
+         columns: int | None = None) -> None:
     """A terminal bar chart: one line per row, bars scaled to the largest value, missing shown
-    as 'not reported'. Unicode eighth-blocks give sub-character resolution."""
+    as 'not reported'. Unicode eighth-blocks give sub-character resolution. The chart fits in
+    `columns` (default: the terminal's width): bars shrink first; when even a short bar leaves
+    no room, each label goes on its own line above its bar. Labels and figures are never cut."""
+    from rich.cells import cell_len
+
     stream = stream or sys.stdout
+    columns = columns or terminal_width(stream)
     values = [_plain(v) for v in frame[value]]
     top = max((v for v in values if v is not None), default=0) or 1
-    labels = [str(x) for x in frame[label]]
-    pad = max((len(x) for x in labels), default=0)
+    labels = [_display(str(x)) for x in frame[label]]
+    pad = max((cell_len(x) for x in labels), default=0)
+    figures = max((len(f" {v:g} {unit}") for v in values if v is not None), default=0)
+    beside = True
+    if columns is not None and 2 + pad + 2 + width + figures > columns:
+        if columns - (2 + pad + 2 + figures) >= 10:
+            width = columns - (2 + pad + 2 + figures)
+        else:
+            beside, width = False, max(10, columns - 4 - figures)
     blocks = " ▏▎▍▌▋▊▉█"
     last_group = None
     for i, (lab, v) in enumerate(zip(labels, values, strict=True)):
         if group is not None:
             g = frame[group].iloc[i]
             if g != last_group:
-                stream.write(f"{g}\n")
+                stream.write(f"{_display(str(g))}\n")
                 last_group = g
+        head = f"  {lab}{' ' * (pad - cell_len(lab))}  "
+        if not beside:
+            stream.write(f"  {lab}\n")
+            head = "    "
         if v is None:
-            stream.write(f"  {lab:<{pad}}  not reported\n")
+            stream.write(f"{head}not reported\n")
             continue
         eighths = round(v / top * width * 8)
         bar = "█" * (eighths // 8) + (blocks[eighths % 8] if eighths % 8 else "")
-        stream.write(f"  {lab:<{pad}}  {bar} {v:g} {unit}\n")
+        stream.write(f"{head}{bar} {v:g} {unit}\n")
 
 
 def forest(frame: pd.DataFrame, stream: IO | None = None, width: int = 41,
-           caption: str | None = None) -> None:
+           caption: str | None = None, columns: int | None = None) -> None:
     """A terminal forest plot on a 0–100% axis: one line per cohort with its interval (─), point
-    (■) and weight, then the pooled diamond (◆ over its interval)."""
-    stream = stream or sys.stdout
+    (■) and weight, then the pooled diamond (◆ over its interval). The plot fits in `columns`
+    (default: the terminal's width): the axis shrinks first (to 21 columns); when the labels
+    still leave no room, each goes on its own line above its figures. Nothing is cut."""
+    from rich.cells import cell_len
 
-    def col(pct: float) -> int:
-        return min(width - 1, max(0, round(pct / 100 * (width - 1))))
+    stream = stream or sys.stdout
+    columns = columns or terminal_width(stream)
 
     def where(r):
         return f"ref {cell(r.ref)}" if _plain(r.ref) is not None else str(r.study)
 
-    labels = [f"{r.regimen or ''} {where(r)} {r.cohort_label}" if r.row == "cohort"
-              else str(r.cohort_label) for r in frame.itertuples()]
-    pad = max(len(x) for x in labels)
-    header = f"{'':<{pad}}  {'events/n':>9}  {'% [CI]':<19} {'weight':>6}  "
-    stream.write(header + "0%" + " " * (width - 6) + "100%\n")
+    labels = [_display(f"{r.regimen or ''} {where(r)} {r.cohort_label}" if r.row == "cohort"
+                       else str(r.cohort_label)) for r in frame.itertuples()]
+    pad = max((cell_len(x) for x in labels), default=0)
+    figures = 2 + 9 + 2 + 19 + 1 + 6 + 2  # the columns between a label and the axis
+    beside, narrowed = True, columns is not None and pad + figures + width > columns
+    if narrowed:
+        if columns - pad - figures >= 21:
+            width = columns - pad - figures
+        else:
+            beside, pad = False, 0
+            width = max(11, min(width, columns - figures))
+
+    def col(pct: float) -> int:
+        return min(width - 1, max(0, round(pct / 100 * (width - 1))))
+
+    blank = f"{'':<{pad}}  {'':>9}  {'':<19} {'':>6}  "
+    stream.write(f"{'':<{pad}}  {'events/n':>9}  {'% [CI]':<19} {'weight':>6}  "
+                 + "0%" + " " * (width - 6) + "100%\n")
     for lab, r in zip(labels, frame.itertuples(), strict=True):
         line = [" "] * width
         lo, hi, est = col(r.ci_low), col(r.ci_high), col(r.percent)
@@ -216,13 +488,19 @@ def forest(frame: pd.DataFrame, stream: IO | None = None, width: int = 41,
             line[est] = "◆"
             counts = ""
             if r.row == "random":
-                stream.write(f"{'':<{pad}}  {'':>9}  {'':<19} {'':>6}  " + "┈" * width + "\n")
+                stream.write(blank + "┈" * width + "\n")
         ci = f"{r.percent:.1f} [{r.ci_low:.1f}–{r.ci_high:.1f}]"
         weight = f"{r.weight:.1f}%" if _plain(r.weight) is not None else ""
-        stream.write(f"{lab:<{pad}}  {counts:>9}  {ci:<19} {weight:>6}  {''.join(line)}\n")
+        if beside:
+            stream.write(f"{lab}{' ' * (pad - cell_len(lab))}  ")
+        else:
+            stream.write(f"{lab}\n  ")
+        stream.write(f"{counts:>9}  {ci:<19} {weight:>6}  {''.join(line)}\n")
     axis = ["─"] * width
     for t in (0, 25, 50, 75, 100):
         axis[col(t)] = "┼"
-    stream.write(f"{'':<{pad}}  {'':>9}  {'':<19} {'':>6}  {''.join(axis)}\n")
+    stream.write(blank + "".join(axis) + "\n")
     if caption:
-        stream.write(caption + "\n")
+        caption = _display(caption)
+        # wrapped between words only when the plot had to be narrowed: a wide one is as before
+        stream.write("\n".join(wrap_words(caption, columns) if narrowed else [caption]) + "\n")

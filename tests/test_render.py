@@ -1,0 +1,317 @@
+"""What a reader sees: terminal tables at any width, data shown as text, and output formats that
+other tools (Markdown, TSV readers, spreadsheets) take as they are."""
+
+from __future__ import annotations
+
+import csv
+import fcntl
+import io
+import os
+import pty
+import re
+import select
+import shutil
+import struct
+import subprocess
+import termios
+from collections import Counter
+from pathlib import Path
+
+import pandas as pd
+import pytest
+from typer.testing import CliRunner
+
+from xpo1cli.cli import app
+from xpo1cli.render import render, table, wrap_words
+
+from .conftest import ROOT, run, run_csv, xpo1_exe
+
+ANSI = re.compile(r"\x1b\[[0-9;?]*[A-Za-z]")
+
+
+def shown(*args: str, columns: int) -> str:
+    """`xpo1 ARGS --format table` as a terminal of that many columns would show it."""
+    result = CliRunner().invoke(app, [*args, "--format", "table"], env={"COLUMNS": str(columns)})
+    assert result.exit_code == 0, (result.output, result.exception)
+    return result.stdout
+
+
+def figure(text: str, value: str) -> bool:
+    """value appears in text as a whole number: not part of a longer one."""
+    return re.search(rf"(?<![\d.]){re.escape(value)}(?!\.?\d)", text) is not None
+
+
+def number(value: str) -> str:
+    return f"{float(value):g}"
+
+
+def myeloma_figures() -> tuple[list[str], int]:
+    """Every figure the CSV of `xpo1 list --disease MM` holds for the columns the table shows,
+    and how many rows carry an audit flag."""
+    rows = run_csv("list", "--disease", "MM")
+    figures = [number(r[c]) for r in rows for c in (
+        "ref", "n", "orr_count", "orr_denominator", "orr_percent", "depth_count",
+        "depth_denominator", "depth_percent", "median_pfs", "median_os") if r[c]]
+    return figures, sum(1 for r in rows if r["audit"])
+
+
+def every_word_whole(text: str, frame: pd.DataFrame) -> None:
+    """Each word of each cell of the human view appears as a whole word, as often as it should."""
+    from xpo1cli.render import cell
+
+    want = Counter(w for row in frame.itertuples(index=False, name=None) for v in row
+                   for w in cell(v).split())
+    have = Counter(text.split())
+    missing = {w: n for w, n in want.items() if have[w] < n}
+    assert not missing, missing
+
+
+# --- the terminal table at any width ------------------------------------------------------------------
+
+
+@pytest.mark.parametrize("columns", [50, 80, 100, 200])
+def test_list_myeloma_keeps_every_figure_whole(columns):
+    text = shown("list", "--disease", "MM", columns=columns)
+    figures, audited = myeloma_figures()
+    for value in ("13.93", "3.7", "8.6", "12.2", *figures):
+        assert figure(text, value), (value, columns)
+    assert text.split().count("audit") == audited >= 1  # the flag, not the note explaining it
+    for row in run_csv("list", "--disease", "MM"):
+        assert row["study"] in text.split() or f"{row['study']}" in text
+    lines = text.splitlines()
+    assert max(len(line) for line in lines) <= columns or columns < 60  # a long id may overflow
+
+
+def test_list_layout_follows_the_width():
+    wide = shown("list", "--disease", "MM", columns=200)
+    assert re.search(r"^ *ref +study +disease", wide, flags=re.M)  # one table, as before
+    narrow = shown("list", "--disease", "MM", columns=80)
+    assert "study:   storm-ref13" in narrow and "PFS mo:  3.7" in narrow and "OS mo:   8.6" in narrow
+    assert "PFS mo:  13.93" in narrow
+    assert "XPO1-inhibitor studies" in narrow and "'xpo1 audit' says which" in narrow
+
+
+def test_every_word_of_every_cell_is_shown_whole_at_each_layout():
+    frame = pd.DataFrame({
+        "study": ["storm-ref13", "boston-lancet-2020"], "n": [122, 195],
+        "ORR": ["32/122 (26%)", "(76.4%)"], "PFS mo": [3.7, 13.93],
+        "note": ["upper 95% confidence limit not evaluable; later subgroup analysis (EHA 2023)",
+                 "HR 0.70 (0.53–0.93), p = 0.0075"]})
+    layouts = {}
+    for width in (30, 50, 80, 120, 300):
+        out = io.StringIO()
+        layouts[width] = table(frame, title="t", notes=["a note"], stream=out, width=width)
+        every_word_whole(out.getvalue(), frame)
+        assert "a note" in out.getvalue()
+        assert max(len(line) for line in out.getvalue().splitlines()) <= max(width, 18)
+    assert layouts == {30: "stacked", 50: "stacked", 80: "wrapped", 120: "wrapped", 300: "table"}
+
+
+def test_short_cells_are_never_wrapped_in_a_narrowed_table():
+    frame = pd.DataFrame({"ORR": ["101/195 (51.8%)"], "note": ["word " * 30]})
+    out = io.StringIO()
+    assert table(frame, stream=out, width=60) == "wrapped"
+    assert "101/195 (51.8%)" in out.getvalue()
+
+
+def test_wrap_words_never_splits_a_word():
+    assert wrap_words("median 13.93 mo (range 6.2–19.8 mo)", 8) == [
+        "median", "13.93 mo", "(range", "6.2–19.8", "mo)"]
+    assert wrap_words("s-mm-resensitization-ref10", 5) == ["s-mm-resensitization-ref10"]
+
+
+def test_show_boston_at_80_columns_keeps_the_comparisons_source_and_note():
+    text = shown("show", "BOSTON", columns=80)
+    part = text[text.index("Comparisons between arms"):text.index("Safety and dose findings")]
+    assert "no confidence interval on the page" in part
+    assert re.search(r"^source: +B3$", part, flags=re.M) and "p_text:    0.0075" in part
+    assert "0.53" in part and "0.93" in part
+
+
+# --- data is text, never markup ----------------------------------------------------------------------
+
+
+@pytest.mark.parametrize("columns", [80, 200])
+def test_square_brackets_in_the_bundled_data_are_shown(columns):
+    show = shown("show", "19", columns=columns)
+    # a narrowed table may break a long cell between words, never inside one
+    assert "[computed 22.6%]" in show if columns == 200 else {"[computed", "22.6%]"} <= set(show.split())
+    assert "[a-z0-9][a-z0-9+.-]*" in shown("schema", columns=columns)
+    assert "[review]" in shown("compare", "SVd", "SPd", columns=columns)
+    assert "[review]" in shown("audit", columns=columns)
+    assert "[lo–hi]" in shown("response", "--disease", "AML", columns=columns)
+
+
+@pytest.fixture(scope="module")
+def planted(tmp_path_factory):
+    """A copy of the bundled data whose STORM cohort label and outcome note hold markup, a pipe,
+    a line break and a terminal escape sequence."""
+    folder = tmp_path_factory.mktemp("planted") / "data"
+    shutil.copytree(ROOT / "data", folder)
+    cohorts = pd.read_csv(folder / "cohorts.csv", dtype=str, keep_default_na=False)
+    storm = (cohorts.study == "storm-ref13") & (cohorts.cohort == "all")
+    cohorts.loc[storm, "label"] = "[blink]x[/blink] and [link=http://e.x]y[/link]"
+    cohorts.to_csv(folder / "cohorts.csv", index=False)
+    outcomes = pd.read_csv(folder / "outcomes.csv", dtype=str, keep_default_na=False)
+    first = outcomes.index[outcomes.study == "storm-ref13"][0]
+    outcomes.loc[first, "note"] = "a|b\nc [bold]d[/bold] \x1b[31mred"
+    outcomes.to_csv(folder / "outcomes.csv", index=False)
+    return folder
+
+
+@pytest.mark.parametrize("fmt", ["table", "plain", "markdown"])
+@pytest.mark.parametrize("columns", [80, 200])
+def test_markup_planted_in_a_dataset_comes_out_literally(planted, fmt, columns):
+    result = CliRunner().invoke(app, ["--data", str(planted), "show", "storm-ref13", "-f", fmt],
+                                env={"COLUMNS": str(columns)})
+    assert result.exit_code == 0, (result.output, result.exception)
+    out = result.stdout
+    assert "[blink]x[/blink]" in out and "[link=http://e.x]y[/link]" in out
+    assert "[bold]d[/bold]" in out
+    assert "\x1b" not in out and r"\x1b[31mred" in out
+
+
+def test_a_pipe_or_line_break_stays_inside_its_markdown_cell(planted):
+    out = run("--data", str(planted), "show", "storm-ref13", "-f", "markdown").stdout
+    row = next(line for line in out.splitlines() if "a\\|b" in line)
+    assert r"a\|b<br>c [bold]d[/bold]" in row
+    header = next(line for line in out.splitlines() if line.startswith("| cohort") and "note" in line)
+    assert len(re.findall(r"(?<!\\)\|", row)) == len(re.findall(r"(?<!\\)\|", header))
+
+
+# --- formats for other tools ---------------------------------------------------------------------------
+
+CELLS = pd.DataFrame({"id": ["a", "b", "c", "d"], "estimate": [-3.2, 0.5, None, 2.0],
+                      "text": ["=1+1", "x|y\nz", "t\tu", "-3.2"],
+                      "other": ["+SUM(A1)", "@cmd", "plain", "≥VGPR"]})
+
+
+def rendered(fmt: str, frame: pd.DataFrame = CELLS) -> str:
+    out = io.StringIO()
+    render(frame, fmt, stream=out)
+    return out.getvalue()
+
+
+def test_csv_is_exactly_what_pandas_writes():
+    assert rendered("csv") == CELLS.to_csv(index=False, lineterminator="\n")
+    back = pd.read_csv(io.StringIO(rendered("csv")))
+    assert back["text"].tolist() == CELLS["text"].tolist()
+
+
+def test_tsv_writes_tabs_and_line_breaks_as_visible_escapes():
+    text = rendered("tsv")
+    assert text.count("\n") == len(CELLS) + 1
+    rows = list(csv.DictReader(io.StringIO(text), delimiter="\t"))
+    assert [r["text"] for r in rows] == ["=1+1", r"x|y\nz", r"t\tu", "-3.2"]
+    assert [r["estimate"] for r in rows] == ["-3.2", "0.5", "", "2.0"]
+    assert all(len(line.split("\t")) == 4 for line in text.splitlines())
+
+
+def test_excel_has_bom_crlf_and_neutralised_formulas_but_numbers_untouched():
+    raw = rendered("excel")
+    assert raw.startswith("\ufeffid,estimate,text,other\r\n")
+    rows = list(csv.DictReader(io.StringIO(raw[1:], newline="")))
+    assert [r["estimate"] for r in rows] == ["-3.2", "0.5", "", "2.0"]
+    assert [r["text"] for r in rows] == ["'=1+1", "x|y\nz", "t\tu", "-3.2"]
+    assert [r["other"] for r in rows] == ["'+SUM(A1)", "'@cmd", "plain", "≥VGPR"]
+    tab = rendered("excel", pd.DataFrame({"x": ["\tcmd", "\r=1"]}))
+    assert "'\tcmd" in tab and "'\r=1" in tab
+
+
+def test_excel_changes_no_cell_of_the_bundled_outcomes():
+    plain = run("export", "outcomes", "-f", "csv").stdout
+    excel = run("export", "outcomes", "-f", "excel").stdout
+    assert excel[0] == "\ufeff"
+    assert list(csv.reader(io.StringIO(excel[1:], newline=""))) == list(csv.reader(io.StringIO(plain)))
+
+
+@pytest.mark.parametrize("name", ["CSV", "Csv", "JSON", "Markdown", "EXCEL"])
+def test_format_names_in_any_case(name):
+    out = run("list", "-d", "WM", "--format", name).stdout
+    assert "sd-phase1-ref12" in out
+
+
+def test_machine_formats_keep_warnings_on_stderr():
+    for fmt in ("csv", "tsv", "excel", "json", "jsonl"):
+        result = run("compare", "SVd", "SPd", "--format", fmt)
+        assert "Cross-trial" not in result.stdout and "Cross-trial" in result.stderr
+    rows = list(csv.DictReader(io.StringIO(run("compare", "SVd", "SPd", "-f", "csv").stdout)))
+    assert {r["regimen"] for r in rows} == {"SVd", "SPd"}
+
+
+# --- text charts fit the terminal ------------------------------------------------------------------------
+
+
+def width_of(line: str) -> int:
+    from rich.cells import cell_len
+
+    return cell_len(line)
+
+
+def test_forest_fits_80_columns_and_keeps_every_figure():
+    text = shown("pool", "--measure", "ORR", "--disease", "AML", "--source", "review", columns=80)
+    plot = [line for line in text.splitlines() if not line.startswith("note:")]
+    assert max(width_of(line) for line in plot) <= 80
+    rows = run_csv("pool", "--measure", "ORR", "--disease", "AML", "--source", "review")
+    for r in rows:
+        for c in ("percent", "ci_low", "ci_high"):
+            assert f"{float(r[c]):.1f}" in text
+        if r["row"] == "cohort":
+            assert f"{r['events']}/{r['n']}" in text
+    assert "S-HiDAC-MITO ref 25 all patients" in text and "random effects (DerSimonian–Laird)" in text
+
+
+def test_forest_at_150_columns_is_one_line_per_cohort():
+    text = shown("pool", "--measure", "ORR", "--disease", "AML", "--source", "review", columns=150)
+    assert re.search(r"^S-DEC ref 23 all patients +10/25  40\.0 \[21\.1–61\.3\]", text, flags=re.M)
+
+
+@pytest.mark.parametrize("columns", [50, 80])
+def test_survival_bars_fit_the_terminal(columns):
+    result = CliRunner().invoke(app, ["survival", "--disease", "AML", "--chart"],
+                                env={"COLUMNS": str(columns)})
+    lines = result.stdout.splitlines()
+    bars = [line for line in lines if line.startswith("  ")]
+    assert bars and max(width_of(line) for line in bars) <= columns
+    for r in run_csv("survival", "--disease", "AML"):
+        if r["median_months"]:
+            assert figure(result.stdout, number(r["median_months"]))
+
+
+# --- a real terminal -----------------------------------------------------------------------------------
+
+
+def in_a_terminal(columns: int, *args: str) -> str:
+    """Run xpo1 with its stdout on a pseudo-terminal of that many columns; what it wrote."""
+    parent, child = pty.openpty()
+    fcntl.ioctl(child, termios.TIOCSWINSZ, struct.pack("HHHH", 40, columns, 0, 0))
+    env = {k: v for k, v in os.environ.items() if k not in ("COLUMNS", "LINES", "XPO1_DATA")}
+    env["PYTHONPATH"] = os.pathsep.join([str(ROOT), env.get("PYTHONPATH", "")])
+    proc = subprocess.Popen([*xpo1_exe(), *args], stdout=child, stderr=child, stdin=child,
+                            env=env, cwd=Path(ROOT).anchor)
+    os.close(child)
+    chunks = []
+    while True:
+        ready, _, _ = select.select([parent], [], [], 60)
+        if not ready:
+            break
+        try:
+            chunk = os.read(parent, 65536)
+        except OSError:  # the child closed its side
+            break
+        if not chunk:
+            break
+        chunks.append(chunk)
+    os.close(parent)
+    assert proc.wait(timeout=60) == 0
+    return ANSI.sub("", b"".join(chunks).decode("utf-8")).replace("\r\n", "\n")
+
+
+@pytest.mark.parametrize("columns", [50, 80, 100, 200])
+def test_a_real_terminal_shows_every_myeloma_figure(columns):
+    text = in_a_terminal(columns, "list", "--disease", "MM")
+    figures, audited = myeloma_figures()
+    for value in ("13.93", "3.7", "8.6", "12.2", *figures):
+        assert figure(text, value), (value, columns)
+    assert text.split().count("audit") == audited >= 1
+    assert max(width_of(line) for line in text.splitlines()) <= max(columns, 30)
