@@ -15,6 +15,7 @@ import sys
 from pathlib import Path
 
 README = Path(__file__).resolve().parent.parent / "README.md"
+CUT = "[… cut here:"  # the last line of an excerpt says how much is left out
 BLOCK = re.compile(r"```console\n\$ (xpo1 [^\n]*)\n(.*?)```", flags=re.S)
 
 
@@ -31,10 +32,14 @@ def run(command: str) -> str:
 def refresh(match: re.Match) -> str:
     command, shown = match.group(1), match.group(2)
     printed = run(command).rstrip("\n").splitlines()
-    old = shown.rstrip("\n").splitlines()
+    old = [line for line in shown.rstrip("\n").splitlines() if not line.startswith(CUT)]
     excerpt = len(old) < len(printed) and printed[: len(old) - 1] == old[:-1]
-    lines = printed[: len(old)] if excerpt else printed
-    return f"```console\n$ {command}\n" + "\n".join(lines) + "\n```"
+    if not excerpt:
+        return f"```console\n$ {command}\n" + "\n".join(printed) + "\n```"
+    lines = printed[: len(old)]
+    more = len(printed) - len(lines)
+    return (f"```console\n$ {command}\n" + "\n".join(lines)
+            + f"\n{CUT} {more} more lines: run the command to see them all\n```")
 
 
 def main() -> None:

@@ -28,8 +28,12 @@ def test_readme_block_is_real_output(command, shown, tmp_path):
     p = subprocess.run([*xpo1_exe(), *shlex.split(command)[1:]], capture_output=True, text=True,
                        cwd=tmp_path, env=env, timeout=120)
     printed = p.stdout + p.stderr
-    if shown.rstrip().endswith("```") or len(shown.splitlines()) < len(printed.splitlines()):
-        # an excerpt: the README shows the first lines only
-        assert printed.startswith(shown.rstrip("\n").rsplit("\n", 1)[0])
+    lines = shown.rstrip("\n").splitlines()
+    if lines and lines[-1].startswith("[… cut here:"):
+        # an excerpt: the README shows the first lines and says how many it leaves out
+        kept = lines[:-1]
+        more = len(printed.rstrip("\n").splitlines()) - len(kept)
+        assert printed.startswith("\n".join(kept[:-1])) and more > 0
+        assert lines[-1] == f"[… cut here: {more} more lines: run the command to see them all]"
     else:
         assert printed.rstrip("\n") == shown.rstrip("\n")

@@ -20,7 +20,9 @@ app = typer.Typer(
     name="xpo1",
     help="Evidence summarizer for XPO1 inhibitors (selinexor, eltanexor) in blood cancers.\n\n"
     "Every figure carries its source reference. Output is a table on a terminal and CSV when "
-    "piped; choose with --format.",
+    "piped; choose with --format.\n\n"
+    "Shell completion: --show-completion prints the script to add to your shell yourself; "
+    "--install-completion appends it to your shell's start-up file (e.g. ~/.bashrc) without asking.",
     no_args_is_help=True,
     add_completion=True,
     pretty_exceptions_enable=False,
@@ -85,7 +87,8 @@ def _data_dir() -> Path:
     return bundled_root()
 
 
-def _names(table: str, *columns: str) -> list[str]:
+def _names(table: str, *columns: str, where=None) -> list[str]:
+    """The values of some columns of a table of the dataset in use (`where(row)` keeps rows)."""
     try:
         with open(_data_dir() / f"{table}.csv", encoding="utf-8-sig", newline="") as fh:
             rows = list(csv.DictReader(fh))
@@ -93,16 +96,41 @@ def _names(table: str, *columns: str) -> list[str]:
         return []
     out: list[str] = []
     for r in rows:
+        if where is not None and not where(r):
+            continue
         for c in columns:
             out += [v.strip() for v in (r.get(c) or "").split(";") if v.strip()]
     return list(dict.fromkeys(out))
 
 
-def _completer(table: str, *columns: str):
+def matching(names, incomplete: str) -> list[str]:
+    """Names that start with what was typed, in any case. The shell keeps only completions that
+    start with the typed text as typed, so a name matched in another case is offered as the
+    typed prefix plus the rest in lower case ('sv' -> 'svd'), which every lookup accepts."""
+    out = []
+    for name in names:
+        if name.startswith(incomplete):
+            out.append(name)
+        elif name.casefold().startswith(incomplete.casefold()):
+            out.append(incomplete + name[len(incomplete):].lower())
+    return list(dict.fromkeys(out))
+
+
+def _completer(table: str, *columns: str, where=None):
     def complete(incomplete: str) -> list[str]:
-        return [n for n in _names(table, *columns) if n.casefold().startswith(incomplete.casefold())]
+        return matching(_names(table, *columns, where=where), incomplete)
 
     return complete
+
+
+def _complete_study(incomplete: str) -> list[str]:
+    """Study ids, trial ids and the review's reference numbers, for `show`."""
+    names = [*_names("studies", "study"), *_names("trials", "trial"), *_names("studies", "ref")]
+    return matching(names, incomplete)
+
+
+def _is_agent(row: dict) -> bool:
+    return "XPO1 inhibitor" in (row.get("drug_class") or "").split(";")
 
 
 def _complete_format(incomplete: str) -> list[str]:
@@ -124,7 +152,7 @@ Disease = Annotated[str | None, typer.Option(
     autocompletion=_completer("diseases", "disease"))]
 Agent = Annotated[str | None, typer.Option(
     "--agent", "-a", help="selinexor, eltanexor (or KPT-330, KPT-8602)",
-    autocompletion=_completer("drugs", "drug"))]
+    autocompletion=_completer("drugs", "drug", where=_is_agent))]
 Partner = Annotated[list[str] | None, typer.Option(
     "--partner", "-p", help="combination drug or drug class (repeatable; all must be present), "
     "e.g. bortezomib, 'proteasome inhibitor', IMiD", autocompletion=_completer("drugs", "drug",
@@ -135,15 +163,14 @@ Regimen = Annotated[str | None, typer.Option(
 Phase = Annotated[str | None, typer.Option("--phase", help="1 (includes 1b), 1b, 2, 2b, 3")]
 Setting = Annotated[str | None, typer.Option(
     "--setting", help="relapsed/refractory (rr), newly diagnosed (nd), mixed",
-    autocompletion=lambda incomplete: [s for s in ("rr", "nd", "mixed") if s.startswith(incomplete)])]
+    autocompletion=lambda incomplete: matching(("rr", "nd", "mixed"), incomplete))]
 Kind = Annotated[str | None, typer.Option(
     "--type", help="clinical, preclinical or case",
-    autocompletion=lambda incomplete: [s for s in ("clinical", "preclinical", "case")
-                                       if s.startswith(incomplete)])]
+    autocompletion=lambda incomplete: matching(("clinical", "preclinical", "case"), incomplete))]
 MinN = Annotated[int | None, typer.Option("--min-n", min=0, help="at least this many patients")]
 Source = Annotated[str | None, typer.Option(
     "--source", help="review (the 2020 review), later (published after it) or all [default: all]",
-    autocompletion=lambda incomplete: [s for s in ("review", "later", "all") if s.startswith(incomplete)])]
+    autocompletion=lambda incomplete: matching(("review", "later", "all"), incomplete))]
 Design = Annotated[str | None, typer.Option(
     "--design", help="randomized phase 3, randomized phase 2, single-arm, phase 1, case report, preclinical")]
 Randomized = Annotated[bool | None, typer.Option(
@@ -297,7 +324,7 @@ def list_studies(
 @guarded
 def show(
     study: Annotated[str, typer.Argument(help="the review's reference number (e.g. 16) or a study id",
-                                         autocompletion=_completer("studies", "study"))],
+                                         autocompletion=_complete_study)],
     fmt: Fmt = None,
 ) -> None:
     """Everything about one study: population, regimen and dose, cohorts, every outcome with its
@@ -334,9 +361,11 @@ def show(
                 typer.echo(json.dumps(o, ensure_ascii=False))
         return
     if side is not None:
+        from .render import DERIVED_NOTE
+
         output(side, fmt, title=f"{study}: {len(found)} reports side by side",
                notes=["≠ marks a figure that differs between reports: later reports update earlier "
-                      "ones; each keeps its own population and source."])
+                      "ones; each keeps its own population and source.", DERIVED_NOTE])
     for r in recs:
         _show_human(r, fmt)
 
@@ -556,8 +585,7 @@ EXPORTABLE = ("studies", "cohorts", "outcomes", "comparisons", "adverse_events",
 @guarded
 def export(
     table: Annotated[str, typer.Argument(help=f"one of: {', '.join(EXPORTABLE)}",
-                                         autocompletion=lambda incomplete: [
-                                             t for t in EXPORTABLE if t.startswith(incomplete)])],
+                                         autocompletion=lambda incomplete: matching(EXPORTABLE, incomplete))],
     fmt: Annotated[str, typer.Option("--format", "-f", help="csv, tsv, excel, json or jsonl",
                                      autocompletion=_complete_format)] = "csv",
 ) -> None:

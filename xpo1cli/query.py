@@ -394,7 +394,7 @@ def arm_mask(arms: pd.DataFrame, f: Filters, res: Resolver) -> pd.Series:
         keep &= arms["agent"] == res.agent(f.agent)
     for p in f.partner:
         drugs = res.partner(p)
-        keep &= arms["partners"].map(lambda v, d=drugs: bool(d & set(split_list(v))))
+        keep &= arms["partners"].map(lambda v, d=drugs: bool(d & set(split_list(v)))).astype(bool)
     if f.regimen:
         keep &= arms["regimen"] == res.regimen(f.regimen)
     return keep
@@ -418,7 +418,7 @@ def filter_studies(ds: Dataset, f: Filters) -> pd.DataFrame:
     keep = pd.Series(True, index=studies.index)
     if f.disease:
         codes = res.disease_codes(f.disease)
-        keep &= studies["disease"].map(lambda v: bool(codes & set(split_list(v))))
+        keep &= studies["disease"].map(lambda v: bool(codes & set(split_list(v)))).astype(bool)
     if f.arm_level():
         arms = arm_table(ds)
         matched = set(arms.loc[arm_mask(arms, f, res), "study"])
@@ -593,8 +593,9 @@ def find_studies(ds: Dataset, key: str) -> list[str]:
         refs = sorted({int(r) for r in studies["ref"].dropna()})
         shown = key if len(key) <= 12 else key[:12] + "..."
         raise UnknownName(f"no study with ref {shown}; refs: {', '.join(map(str, refs))}")
-    if key in set(studies["study"]):
-        return [key]
+    ids = {s.casefold(): s for s in studies["study"]}
+    if key.casefold() in ids:
+        return [ids[key.casefold()]]
     trials = {norm(t): t for t in ds.trials["trial"]}
     if norm(key) in trials:
         trial = trials[norm(key)]

@@ -721,8 +721,8 @@ def reports_side_by_side(ds: Dataset, studies: list[str]) -> pd.DataFrame:
     for r in head.itertuples():
         cols[r.study] = {
             "source": r.source, "cohort_label": r.cohort_label, "n": cell(r.n),
-            "orr": fraction(r.orr_count, r.orr_denominator, r.orr_percent),
-            "depth": f"{r.depth} {fraction(r.depth_count, r.depth_denominator, r.depth_percent)}"
+            "orr": fraction(r.orr_count, r.orr_denominator, r.orr_percent, r.orr_count_basis),
+            "depth": f"{r.depth} {fraction(r.depth_count, r.depth_denominator, r.depth_percent, r.depth_count_basis)}"
             if isinstance(r.depth, str) else "–",
             "median_pfs": cell(r.median_pfs), "median_os": cell(r.median_os)}
     rows = []
