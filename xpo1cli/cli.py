@@ -602,6 +602,7 @@ def audit_cmd(
 
 
 @app.command("validate")
+@guarded
 def validate_cmd(
     path: Annotated[str | None, typer.Argument(
         help="a dataset folder or its datapackage.json [default: the data in use]")] = None,
