@@ -78,7 +78,10 @@ def _show_usage_error(exc: UsageError):
     if message[:1].isupper() and message[1:2].islower():
         message = message[0].lower() + message[1:]
     path = exc.ctx.command_path if exc.ctx is not None else "xpo1"
-    typer.echo(f"xpo1: {_clip_quoted(message).replace(chr(10), ' ')}", err=True)
+    # click quotes some of what was typed and not the rest: cut every long word
+    message = re.sub(r"\S{" + str(MAX_ECHO + 1) + ",}", lambda m: m.group(0)[:MAX_ECHO] + "…",
+                     _clip_quoted(message).replace("\n", " "))
+    typer.echo(f"xpo1: {message}", err=True)
     typer.echo(f"try '{path} --help'", err=True)
     raise typer.Exit(EXIT_USAGE)
 
