@@ -235,7 +235,7 @@ def test_compare_two_studies_sharing_a_ref_as_a_table():
     (["list", "--min-n", "1" * 5000], "'--min-n'"),
     (["list", "--disease"], "requires an argument"),
     (["list", "--bogus"], "No such option: --bogus"),
-    (["list", "--data", "somewhere"], "No such option: --data"),
+    (["list", "--data", "somewhere"], "--data is an option of xpo1 itself"),
     (["--data"], "requires an argument"),
     (["show"], "Missing argument"),
     (["show", "16", "17"], "unexpected extra argument"),
