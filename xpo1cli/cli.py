@@ -6,21 +6,129 @@ and shell completion never load pandas.
 
 from __future__ import annotations
 
+import contextlib
 import csv
+import difflib
 import functools
 import os
+import re
 from pathlib import Path
 from typing import Annotated
 
 import typer
+from typer._click import Context
+from typer._click.exceptions import NoArgsIsHelpError, NoSuchOption, UsageError
+from typer.core import TyperGroup
 
 from . import __version__
 
+ROOT_OPTIONS = ("--data", "--version")
+MAX_ECHO = 60  # characters of a user's input quoted back in a message
+
+
+def _clip_quoted(message: str) -> str:
+    """Cut every quoted piece of a message (what the user typed, usually) to MAX_ECHO characters."""
+    parts = message.split("'")
+    for i in range(1, len(parts) - 1, 2):
+        if len(parts[i]) > MAX_ECHO:
+            parts[i] = parts[i][:MAX_ECHO] + "…"
+    return "'".join(parts)
+
+
+def _repeated(command, ctx: Context, args: list[str]) -> str | None:
+    """The first option of `command` that `args` give more than once, as the user spelled it
+    (only --partner may repeat: a second --disease would silently replace the first)."""
+    probe = Context(command, info_name=ctx.info_name, parent=ctx.parent, resilient_parsing=True)
+    parser = command.make_parser(probe)
+    count: dict[str, list[str]] = {}
+    for opt in {*parser._long_opt.values(), *parser._short_opt.values()}:
+        if opt.action not in ("store", "store_const") or opt.obj.name == "help":
+            continue
+
+        def process(value, state, opt=opt, original=opt.process):
+            count.setdefault(opt.dest, []).append("/".join(opt._long_opts or opt._short_opts))
+            original(value, state)
+
+        opt.process = process
+    try:
+        parser.parse_args(args=list(args))
+    except UsageError:
+        return None  # the real parse reports it
+    for spelled in count.values():
+        if len(spelled) > 1:
+            return "/".join(dict.fromkeys(spelled))
+    return None
+
+
+def _usage_message(exc: UsageError) -> str:
+    """Click's message, said the way xpo1's own errors are: suggestions only when close."""
+    if isinstance(exc, NoSuchOption):
+        name = exc.option_name
+        if name.split("=")[0] in ROOT_OPTIONS and exc.ctx is not None and exc.ctx.parent is not None:
+            return (f"{name.split('=')[0]} is an option of xpo1 itself: put it before the command, "
+                    f"e.g. xpo1 {name.split('=')[0]} ... {exc.ctx.info_name}")
+        close = [p for p in (exc.possibilities or [])
+                 if difflib.SequenceMatcher(None, name, p).ratio() >= 0.75]
+        return exc.message + (f"; did you mean {' or '.join(sorted(close)[:3])}?" if close else "")
+    return exc.format_message()
+
+
+def _show_usage_error(exc: UsageError):
+    message = _usage_message(exc)
+    if message[:1].isupper() and message[1:2].islower():
+        message = message[0].lower() + message[1:]
+    path = exc.ctx.command_path if exc.ctx is not None else "xpo1"
+    # click quotes some of what was typed and not the rest: cut every long word
+    message = re.sub(r"\S{" + str(MAX_ECHO + 1) + ",}", lambda m: m.group(0)[:MAX_ECHO] + "…",
+                     _clip_quoted(message).replace("\n", " "))
+    typer.echo(f"xpo1: {message}", err=True)
+    typer.echo(f"try '{path} --help'", err=True)
+    raise typer.Exit(EXIT_USAGE)
+
+
+class Group(TyperGroup):
+    """The root command: click's usage errors look like xpo1's own (`xpo1: ...` and a hint), and
+    an option given twice is refused instead of the last one silently winning."""
+
+    def parse_args(self, ctx: Context, args: list[str]) -> list[str]:
+        try:
+            twice = _repeated(self, ctx, args)
+            if twice:
+                raise UsageError(f"{twice} given more than once; give it once", ctx)
+            return super().parse_args(ctx, args)
+        except NoArgsIsHelpError:
+            raise
+        except UsageError as exc:
+            _show_usage_error(exc)
+
+    def invoke(self, ctx: Context):
+        sub = None
+        try:
+            args = [*ctx._protected_args, *ctx.args]
+            if args:
+                name, command, rest = self.resolve_command(ctx, args)
+                if command is not None:
+                    sub = Context(command, info_name=name, parent=ctx)
+                    twice = _repeated(command, sub, rest)
+                    if twice:
+                        raise UsageError(f"{twice} given more than once; give it once (only "
+                                         "--partner may repeat)", sub)
+            return super().invoke(ctx)
+        except NoArgsIsHelpError:
+            raise
+        except UsageError as exc:
+            if exc.ctx is None:
+                exc.ctx = sub
+            _show_usage_error(exc)
+
+
 app = typer.Typer(
     name="xpo1",
+    cls=Group,
     help="Evidence summarizer for XPO1 inhibitors (selinexor, eltanexor) in blood cancers.\n\n"
     "Every figure carries its source reference. Output is a table on a terminal and CSV when "
-    "piped; choose with --format.\n\n"
+    "piped; choose with --format. Each option is given once (only --partner repeats: all must "
+    "match); a repeated one is refused.\n\n"
     "Shell completion: --show-completion prints the script to add to your shell yourself; "
     "--install-completion appends it to your shell's start-up file (e.g. ~/.bashrc) without asking.",
     no_args_is_help=True,
@@ -30,7 +138,7 @@ app = typer.Typer(
     context_settings={"help_option_names": ["-h", "--help"]},
 )
 
-STATE: dict[str, str | None] = {"data": None}
+STATE: dict[str, str | None] = {"data": None, "failed": None}
 EXIT_USAGE = 2
 EXIT_DATA = 1
 
@@ -38,7 +146,8 @@ EXIT_DATA = 1
 def fail(message: str, code: int = EXIT_USAGE) -> None:
     """One clear line on stderr, then exit (2: usage, 1: data). Line breaks inside what a user
     typed are shown escaped, so the message stays one line."""
-    message = message.replace("\r", "\\r").replace("\n", "\\n")
+    message = _clip_quoted(message.replace("\r", "\\r").replace("\n", "\\n"))
+    STATE["failed"] = "yes"  # a failed run leaves no partial output (see __main__)
     typer.echo(f"xpo1: {message}", err=True)
     raise typer.Exit(code)
 
@@ -257,6 +366,10 @@ def root(
                                           help="print the version and exit")] = False,
 ) -> None:
     """Evidence summarizer for XPO1 inhibitors in haematological malignancies."""
+    if data is not None and not data.strip():
+        fail("--data needs a dataset folder or its datapackage.json, not an empty value")
+    if data is None and os.environ.get("XPO1_DATA", "unset").strip() == "":
+        fail("XPO1_DATA is set but empty; name a dataset folder, or unset it to use the bundled data")
     STATE["data"] = data
 
 
@@ -308,7 +421,8 @@ def list_studies(
     ds = load()
     f = filters(disease, agent, partner, regimen, phase, setting, kind, min_n, source, design, randomized)
     studies = filter_studies(ds, f)
-    frame = sort_rows(headline(ds, studies, all_cohorts=cohorts, matched=filter_arms(ds, f, studies)), sort)
+    frame = sort_rows(headline(ds, studies, all_cohorts=cohorts, matched=filter_arms(ds, f, studies)),
+                      sort.strip().lower())
     from .render import DERIVED_NOTE
 
     notes = ["ORR and depth show count/denominator (percentage as printed, else computed); "
@@ -595,6 +709,7 @@ def export(
     """
     from .query import export_table
 
+    table, fmt = table.strip().lower(), fmt.strip().lower()
     if table not in EXPORTABLE:
         from .query import suggest
 
@@ -631,11 +746,37 @@ def package_cmd(
 
     Example: xpo1 package ./my-extraction && xpo1 --data ./my-extraction validate
     """
+    import shutil
+    import tempfile
+
     from .data import write_package
 
-    if out_dir.exists() and (not out_dir.is_dir() or any(out_dir.iterdir())):
-        fail(f"{out_dir} exists and is not an empty folder; nothing written")
-    written = write_package(load(), out_dir)
+    try:
+        if out_dir.exists() and (not out_dir.is_dir() or any(out_dir.iterdir())):
+            fail(f"{out_dir} exists and is not an empty folder; nothing written")
+    except OSError as exc:
+        _cannot_write(out_dir, exc)
+    ds = load()
+    # written into a temporary folder beside the target and renamed at the end: a full disk or
+    # a refused write leaves nothing behind, so a retry is not refused
+    missing = [p for p in [out_dir.absolute(), *out_dir.absolute().parents] if not p.exists()]
+    tmp = None
+    try:
+        out_dir.absolute().parent.mkdir(parents=True, exist_ok=True)
+        tmp = Path(tempfile.mkdtemp(prefix=f".{out_dir.name[:40]}.", dir=out_dir.absolute().parent))
+        written = write_package(ds, tmp)
+        os.chmod(tmp, 0o777 & ~_umask())  # as an ordinary new folder, not mkdtemp's 0700
+        if out_dir.exists():
+            out_dir.rmdir()  # the empty folder the user named
+        os.rename(tmp, out_dir)
+        tmp = None
+    except OSError as exc:
+        if tmp is not None:
+            shutil.rmtree(tmp, ignore_errors=True)
+        for p in missing[1:]:  # folders made on the way, innermost first
+            with contextlib.suppress(OSError):
+                p.rmdir()
+        _cannot_write(out_dir, exc)
     typer.echo(f"wrote {len(written)} files to {out_dir}", err=True)
 
 
@@ -673,6 +814,7 @@ def audit_cmd(
 
 
 @app.command("validate")
+@guarded
 def validate_cmd(
     path: Annotated[str | None, typer.Argument(
         help="a dataset folder or its datapackage.json [default: the data in use]")] = None,
@@ -701,6 +843,21 @@ def validate_cmd(
 
 CiMethod = Annotated[str, typer.Option("--ci", help="exact (Clopper–Pearson) or wilson")]
 Level = Annotated[float, typer.Option("--level", help="confidence level, e.g. 0.95 or 0.90")]
+
+
+def _interval_options(ci: str, level: float) -> str:
+    """--ci in any case; a --level given as a percentage is refused with the fraction it meant."""
+    from .stats import CI_METHODS, check_level
+
+    ci = ci.strip().lower()
+    if ci not in CI_METHODS:
+        fail(f"unknown interval method '{ci}'; known: {', '.join(CI_METHODS)}")
+    try:
+        check_level(level)
+    except ValueError as exc:
+        hint = f"; did you mean {level / 100:g}?" if 50 <= level < 100 else ""
+        fail(f"{exc}{hint}")
+    return ci
 
 
 CUMULATIVE_MARK = "†"
@@ -764,18 +921,14 @@ def response_cmd(
     Example: xpo1 response --disease MM --partner bortezomib
     """
     from .query import filter_arms, filter_studies
-    from .stats import CI_METHODS, check_level
     from .views import response_table
 
-    if ci not in CI_METHODS:
-        fail(f"unknown interval method '{ci}'; known: {', '.join(CI_METHODS)}")
-    try:
-        check_level(level)
-    except ValueError as exc:
-        fail(str(exc))
+    ci = _interval_options(ci, level)
     ds = load()
     f = filters(disease, agent, partner, regimen, phase, setting, kind, min_n, source, design, randomized)
     studies = filter_studies(ds, f)
+    if measure is not None and re.fullmatch(r"(?i)\s*(ge_?|>=|≥)(cr|vgpr)\s*", measure):
+        measure = "≥" + re.sub(r"(?i)^\s*(ge_?|>=|≥)", "", measure).strip().upper()
     frame = response_table(ds, studies, measure=measure, method=ci, level=level,
                            matched=filter_arms(ds, f, studies))
     from .render import DERIVED_NOTE
@@ -809,6 +962,7 @@ def survival_cmd(
     from .query import filter_arms, filter_studies
     from .views import survival_table
 
+    sort = sort.strip().lower()
     if sort not in ("ref", "median"):
         fail(f"unknown sort key '{sort}'; known: ref, median")
     ds = load()
@@ -896,7 +1050,18 @@ def toxicity_cmd(
     from .views import toxicity_arms
 
     human = fmt in ("table", "plain", "markdown")
-    paired = toxicity_arms(ds, studies) if arms or (human and row_kind in (None, "adverse_event")) else None
+    if arms and row_kind is not None and not "adverse_event".startswith(
+            row_kind.strip().casefold().replace("-", "_").replace(" ", "_") or "?"):
+        fail(f"--arms compares adverse events between arms; --kind {row_kind} has no such table")
+    ae_kind = row_kind is None or "adverse_event".startswith(
+        row_kind.strip().casefold().replace("-", "_").replace(" ", "_") or "?")
+    paired = toxicity_arms(ds, studies) if arms or (human and ae_kind) else None
+    if paired is not None and (category is not None or agent_name is not None):
+        # the arm table holds adverse events only: keep the events that the filters keep
+        wanted = toxicity_table(ds, studies, agent=agent_name, category=category,
+                                kind="adverse_event", source=source)
+        keep = set(zip(wanted["study"], wanted["term"], strict=True))
+        paired = paired[[(s, t) in keep for s, t in zip(paired["study"], paired["term"], strict=True)]]
     arm_notes = ["Risk difference: experimental minus control, percentage points, with a 95% Newcombe "
                  "interval (statsmodels). n_basis says where an arm's n comes from when the source "
                  "gives no denominator for the event."]
@@ -994,17 +1159,12 @@ def pool_cmd(
     Example: xpo1 pool --measure ORR --disease AML --plot forest.svg
     """
     from .query import filter_studies
-    from .stats import CI_METHODS, POOL_METHODS, check_level
+    from .stats import POOL_METHODS
 
-    method = method.upper()
+    method = method.strip().upper()
     if method not in POOL_METHODS:
         fail(f"unknown method '{method}'; known: {', '.join(POOL_METHODS)}")
-    if ci not in CI_METHODS:
-        fail(f"unknown interval method '{ci}'; known: {', '.join(CI_METHODS)}")
-    try:
-        check_level(level)
-    except ValueError as exc:
-        fail(str(exc))
+    ci = _interval_options(ci, level)
     if plot is not None:
         from .plot import PLOT_HINT, have_matplotlib
 
@@ -1012,6 +1172,7 @@ def pool_cmd(
             fail("--plot takes a file ending in .svg, .png or .pdf")
         if not have_matplotlib():
             fail(PLOT_HINT, EXIT_DATA)
+        _check_writable(Path(plot))
     fmt = resolve_format(fmt)
     ds = load()
     f = filters(disease, agent, partner, regimen, phase, setting, kind, min_n, source, design, randomized)
@@ -1039,6 +1200,14 @@ def pool_cmd(
             f"(df {summary['q_df']}, p = {summary['q_p']:.3g}). Logit scale; each cohort's whisker: "
             f"{lv} {'Clopper–Pearson exact' if ci == 'exact' else 'Wilson'} interval.")
     measure_name = tables[0][2]["measure"]
+    if plot is not None:  # drawn before anything is printed: a plot that fails leaves no output
+        import pandas as pd
+
+        from .plot import forest_file
+
+        _write_beside(Path(plot), lambda tmp: forest_file(
+            pd.concat([t[1] for t in tables], ignore_index=True), tmp,
+            title=f"Pooled {measure_name} — {tables[0][2]['label']}, {lv} CI", caption=" ".join(captions)))
     left = [f"left out {r.study}/{r.cohort}: {r.reason}" for r in excluded.itertuples()]
     if len(left) > 12:
         left = [*left[:10], f"... and {len(left) - 10} more cohorts left out (subgroups, second "
@@ -1064,14 +1233,54 @@ def pool_cmd(
         output(pd.concat([t[1] for t in tables], ignore_index=True), fmt, title=f"Pooled {measure_name}",
                notes=captions, warnings=warn)
     if plot is not None:
-        import pandas as pd
+        typer.echo(f"saved {plot}", err=True)
 
-        from .plot import forest_file
 
-        saved = forest_file(pd.concat([t[1] for t in tables], ignore_index=True), plot,
-                            title=f"Pooled {measure_name} — {tables[0][2]['label']}, {lv} CI",
-                            caption=" ".join(captions))
-        typer.echo(f"saved {saved}", err=True)
+def _cannot_write(path: Path, exc: OSError | str) -> None:
+    reason = exc if isinstance(exc, str) else (exc.strerror or str(exc))
+    fail(f"cannot write {path}: {reason}; nothing written", EXIT_DATA)
+
+
+def _umask() -> int:
+    mask = os.umask(0)
+    os.umask(mask)
+    return mask
+
+
+def _check_writable(path: Path) -> None:
+    """Refuse, before any work or output, a file that cannot be created where the user asked."""
+    folder = path.parent if str(path.parent) else Path(".")
+    try:
+        if path.is_dir():
+            _cannot_write(path, "it is a folder")
+        if not folder.is_dir():
+            _cannot_write(path, "no such folder" if not folder.exists() else "not in a folder")
+        if not os.access(folder, os.W_OK | os.X_OK) or (path.exists() and not os.access(path, os.W_OK)):
+            _cannot_write(path, "permission denied")
+    except (OSError, ValueError) as exc:
+        _cannot_write(path, exc if isinstance(exc, OSError) else str(exc))
+
+
+def _write_beside(path: Path, write) -> None:
+    """write(tmp) to a temporary file in the target's folder, then rename it into place: the
+    target is either the whole new file or untouched."""
+    import tempfile
+
+    folder = path.parent if str(path.parent) else Path(".")
+    tmp = None
+    try:
+        fd, name = tempfile.mkstemp(prefix=f".{path.stem[:40]}.", suffix=path.suffix, dir=folder)
+        os.close(fd)
+        tmp = Path(name)
+        write(tmp)
+        os.chmod(tmp, 0o666 & ~_umask())  # as an ordinary new file, not mkstemp's 0600
+        os.replace(tmp, path)
+        tmp = None
+    except OSError as exc:
+        _cannot_write(path, exc)
+    finally:
+        if tmp is not None:
+            tmp.unlink(missing_ok=True)
 
 
 # --- sources and citations ----------------------------------------------------------------------------
@@ -1105,9 +1314,16 @@ def cite_cmd(
 
     Example: xpo1 cite D3
     """
-    from .query import citations
+    from .query import UnknownName, citations, suggest
 
-    for plain, bib in citations(load(), source):
+    ds = load()
+    try:
+        found = citations(ds, source)
+    except UnknownName:
+        fail(f"unknown source, study or trial '{source}'; "
+             f"{suggest(source, ds.sources['source'], listing='xpo1 sources')} "
+             "(or a study or trial id: 'xpo1 list' shows them)")
+    for plain, bib in found:
         if not bibtex:
             typer.echo(plain)
         typer.echo(bib)

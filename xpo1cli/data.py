@@ -10,6 +10,7 @@ import csv
 import io
 import json
 import os
+import re
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING
@@ -33,6 +34,12 @@ TABLES = (
 LIST_SEP = ";"
 LINE = "xpo1_line"  # file line number of each row, carried while checking
 MAX_FILE_BYTES = 200 * 1024 * 1024
+MAX_DESCRIPTOR_BYTES = 10 * 1024 * 1024
+TYPES = ("string", "integer", "number", "boolean")  # the Table Schema types this program reads
+CONSTRAINTS = ("required", "enum", "minimum", "maximum", "pattern")
+INT64 = 2**63 - 1
+# The csv module refuses cells over 128 KiB by default; a file is already capped at MAX_FILE_BYTES.
+csv.field_size_limit(MAX_FILE_BYTES)
 
 
 class DataError(Exception):
@@ -53,6 +60,10 @@ class Problem:
     row: int | None  # line number in the file (header is line 1); None for file-level problems
     column: str | None
     reason: str
+
+    def __post_init__(self) -> None:  # a 100 KB header cell must not make a 100 KB message
+        if self.column and len(self.column) > 60:
+            object.__setattr__(self, "column", self.column[:60] + "…")
 
     def __str__(self) -> str:
         where = self.file
@@ -92,11 +103,16 @@ def bundled_root() -> Path:
 
 def resolve_root(path: str | os.PathLike | None) -> Path:
     """A folder holding datapackage.json, from a folder or the descriptor's own path."""
-    if path is None or str(path) == "":
-        env = os.environ.get("XPO1_DATA", "")
-        if not env:
+    if path is None:
+        env = os.environ.get("XPO1_DATA")
+        if env is None:
             return bundled_root()
+        if not env.strip():
+            raise DataError([Problem("XPO1_DATA", None, None,
+                                     "is set but empty; unset it to use the bundled data")])
         path = env
+    if not str(path).strip():
+        raise DataError([Problem("''", None, None, "an empty path is not a dataset")])
     p = Path(path).expanduser()
     try:
         if p.is_dir():
@@ -104,8 +120,9 @@ def resolve_root(path: str | os.PathLike | None) -> Path:
         if p.name == "datapackage.json" and p.is_file():
             return p.parent
         exists = p.exists()
-    except OSError as exc:  # e.g. a name too long for the file system
-        raise DataError([Problem(str(p), None, None, f"cannot open: {exc.strerror or exc}")]) from exc
+    except (OSError, ValueError) as exc:  # a name too long for the file system, a NUL byte
+        reason = getattr(exc, "strerror", None) or str(exc)
+        raise DataError([Problem(str(p), None, None, f"cannot open: {reason}")]) from exc
     if not exists:
         raise DataError([Problem(str(p), None, None, "no such file or folder")])
     raise DataError([Problem(str(p), None, None, "not a folder or a datapackage.json file")])
@@ -117,9 +134,15 @@ def read_descriptor(root: Path) -> dict:
     own = root / "datapackage.json"
     target = own if own.is_file() else bundled_root() / "datapackage.json"
     try:
+        size = target.stat().st_size
+        if size > MAX_DESCRIPTOR_BYTES:
+            raise DataError([Problem(target.name, None, None,
+                                     f"descriptor too large ({size} bytes; limit {MAX_DESCRIPTOR_BYTES})")])
         descriptor = json.loads(target.read_text(encoding="utf-8-sig"))
     except (OSError, UnicodeDecodeError, json.JSONDecodeError) as exc:
-        raise DataError([Problem(str(target), None, None, f"unreadable descriptor: {exc}")]) from exc
+        raise DataError([Problem(target.name, None, None, f"unreadable descriptor: {exc}")]) from exc
+    except RecursionError as exc:
+        raise DataError([Problem(target.name, None, None, "unreadable descriptor: JSON nested too deeply")]) from exc
     shape = "a JSON object with a list of resources"
     ok = isinstance(descriptor, dict) and isinstance(descriptor.get("resources"), list)
     if ok:
@@ -133,7 +156,134 @@ def read_descriptor(root: Path) -> dict:
                 break
     if not ok:
         raise DataError([Problem(target.name, None, None, f"not a tabular data package: expected {shape}")])
+    if target != own or root.resolve() == bundled_root().resolve():
+        return descriptor  # the bundled descriptor is checked by the tests
+    problems = check_descriptor(descriptor, target.name)
+    if problems:
+        raise DataError(problems)
     return descriptor
+
+
+def _is_number(value) -> bool:
+    return (isinstance(value, int | float) and not isinstance(value, bool)
+            and value == value and abs(value) != float("inf"))
+
+
+def _key_fields(value) -> list[str] | None:
+    """A Table Schema key (a field name or a list of them); None when it is neither."""
+    if isinstance(value, str):
+        return [value]
+    if isinstance(value, list) and value and all(isinstance(v, str) for v in value):
+        return list(value)
+    return None
+
+
+def check_descriptor(descriptor: dict, fname: str = "datapackage.json") -> list[Problem]:
+    """What a user's descriptor gets wrong as a Table Schema this program can read, and where it
+    departs from the program's own schema (every field the program reads, with the same type).
+    Column names the place: 'resource.field' or 'resource.path'."""
+    problems: list[Problem] = []
+
+    def bad(where: str, reason: str) -> None:
+        problems.append(Problem(fname, None, where, reason))
+
+    resources = descriptor["resources"]
+    names = [r["name"] for r in resources]
+    fields_of = {r["name"]: [f["name"] for f in r["schema"]["fields"]] for r in resources}
+    for name in sorted({n for n in names if names.count(n) > 1}):
+        bad(name, "resource named more than once")
+    for res in resources:
+        name, schema = res["name"], res["schema"]
+        path = res.get("path", f"{name}.csv")
+        if not isinstance(path, str):
+            bad(f"{name}.path", f"path must be one file name (a string), not {type(path).__name__}")
+        elif (not path.strip() or "\x00" in path or path.startswith(("/", "\\", "~"))
+              or ".." in Path(path).parts or (len(path) > 1 and path[1] == ":")):
+            bad(f"{name}.path", f"path '{path[:60]}' must be a file inside the package folder")
+        seen: set[str] = set()
+        for f in schema["fields"]:
+            where = f"{name}.{f['name']}"
+            if f["name"] in seen:
+                bad(where, "field named more than once")
+            seen.add(f["name"])
+            kind = f.get("type", "string")
+            if kind not in TYPES:
+                bad(where, f"type {json.dumps(kind)[:40]} is not supported; use one of: {', '.join(TYPES)}")
+            cons = f.get("constraints", {})
+            if not isinstance(cons, dict):
+                bad(where, "constraints must be a JSON object")
+                continue
+            for key, value in cons.items():
+                if key not in CONSTRAINTS:
+                    bad(where, f"constraint '{key[:40]}' is not supported; use: {', '.join(CONSTRAINTS)}")
+                elif key == "required" and not isinstance(value, bool):
+                    bad(where, "constraint 'required' must be true or false")
+                elif key == "enum" and not (isinstance(value, list) and value and all(
+                        isinstance(v, str | int | float) and v == v for v in value)):
+                    bad(where, "constraint 'enum' must be a non-empty list of values")
+                elif key in ("minimum", "maximum") and not (_is_number(value) and kind in ("integer", "number")):
+                    bad(where, f"constraint '{key}' must be a number, on an integer or number field")
+                elif key == "pattern":
+                    try:
+                        ok = isinstance(value, str) and re.compile(value) is not None
+                    except (re.error, RecursionError, OverflowError):
+                        ok = False
+                    if not ok:
+                        bad(where, "constraint 'pattern' must be a valid regular expression")
+        if "primaryKey" in schema:
+            pk = _key_fields(schema["primaryKey"])
+            if pk is None:
+                bad(f"{name}.primaryKey", "primaryKey must be a field name or a list of field names")
+            for k in pk or []:
+                if k not in fields_of[name]:
+                    bad(f"{name}.primaryKey", f"primaryKey names '{k[:60]}', which is not a field")
+        fks = []
+        for key in ("foreignKeys", PARTIAL_FOREIGN_KEYS):
+            if not isinstance(schema.get(key, []), list):
+                bad(f"{name}.{key}", f"{key} must be a list")
+            else:
+                fks += schema.get(key, [])
+        for fk in fks:
+            ref = fk.get("reference") if isinstance(fk, dict) else None
+            own_fields = _key_fields(fk.get("fields")) if isinstance(fk, dict) else None
+            target = ref.get("resource") if isinstance(ref, dict) else None
+            target_fields = _key_fields(ref.get("fields")) if isinstance(ref, dict) else None
+            if own_fields is None or not isinstance(target, str) or target_fields is None:
+                bad(f"{name}.foreignKeys", "each foreign key needs fields and a reference "
+                    "with a resource and fields")
+                continue
+            target = target or name
+            if target not in fields_of:
+                bad(f"{name}.foreignKeys", f"reference to unknown resource '{target[:60]}'")
+                continue
+            if len(own_fields) != len(target_fields):
+                bad(f"{name}.foreignKeys", "fields and reference fields differ in number")
+            for k in own_fields:
+                if k not in fields_of[name]:
+                    bad(f"{name}.foreignKeys", f"foreign key names '{k[:60]}', which is not a field")
+            for k in target_fields:
+                if k not in fields_of[target]:
+                    bad(f"{name}.foreignKeys", f"reference names '{k[:60]}', not a field of {target}")
+    if problems:
+        return problems
+    # the program reads these fields: a user's schema may add fields, not drop or retype them
+    mine = {r["name"]: {f["name"]: f.get("type", "string") for f in r["schema"]["fields"]}
+            for r in resources}
+    for res in _bundled_descriptor()["resources"]:
+        if res["name"] not in mine:
+            continue  # reported by check() as a missing resource
+        for f in res["schema"]["fields"]:
+            have = mine[res["name"]].get(f["name"])
+            if have is None:
+                bad(f"{res['name']}.{f['name']}", f"field missing from the schema ({f['type']}; "
+                    "the program reads it)")
+            elif have != f["type"]:
+                bad(f"{res['name']}.{f['name']}", f"type {have} where the program reads {f['type']}")
+    return problems
+
+
+def _bundled_descriptor() -> dict:
+    return json.loads((bundled_root() / "datapackage.json").read_text(encoding="utf-8-sig"))
 
 
 def _read_text(path: Path) -> str:
@@ -171,6 +321,9 @@ def _parse(text: str, fname: str, problems: list[Problem]):
     for name in (h.strip() for h in header):
         if name in seen:
             problems.append(Problem(fname, 1, name, "duplicate column"))
+            return None
+        if name == LINE:
+            problems.append(Problem(fname, 1, name, "unknown column"))
             return None
         seen.add(name)
     try:
@@ -227,10 +380,13 @@ def _record_lines(text: str, count: int) -> list[int]:
     return starts[:count] if len(starts) >= count else [i + 2 for i in range(count)]
 
 
-def _check_table(name: str, spec: dict, root: Path, problems: list[Problem]):
+def _check_table(name: str, spec: dict, root: Path, problems: list[Problem], contract: dict | None = None):
     """One table as a typed frame (with `_line`), collecting type, enum, range and pattern
-    problems row by row; None when the file is unusable."""
+    problems row by row; None when the file is unusable. `contract` is the program's own spec of
+    the table: its constraints hold as well as the user's, since the program relies on them."""
     import pandas as pd
+
+    own_rules = {f["name"]: f.get("constraints", {}) for f in (contract or {}).get("schema", {}).get("fields", [])}
 
     fname = spec.get("path", f"{name}.csv")
     try:
@@ -263,45 +419,62 @@ def _check_table(name: str, spec: dict, root: Path, problems: list[Problem]):
                 problems.append(Problem(fname, int(line), col, reason(value)))
 
     for f in fields:
-        col, kind = f["name"], f["type"]
-        cons = f.get("constraints", {})
+        col, kind = f["name"], f.get("type", "string")
+        rules = [f.get("constraints", {})]
+        if own_rules.get(col) and own_rules[col] != rules[0]:
+            rules.append(own_rules[col])
         text_col = raw[col]
         empty = text_col == ""
-        if cons.get("required"):
+        if any(c.get("required") for c in rules):
             report(empty, col, lambda v: "required value is empty")
         full = ~empty
         if kind == "integer":
             ok = text_col.str.fullmatch(r"[+-]?\d+")
-            report(full & ~ok, col, lambda v: f"'{v}' is not an integer")
+            huge = ok & text_col.str.len().gt(18)
+            if huge.any():
+                huge[huge] = [len(v) > 5000 or abs(int(v)) > INT64 for v in text_col[huge]]
+                report(full & huge, col, lambda v: f"'{_clip(v)}' is too large for an integer "
+                       "(more than 9223372036854775807)")
+                ok &= ~huge
+            report(full & ~ok & ~huge, col, lambda v: f"'{_clip(v)}' is not an integer")
             values = pd.to_numeric(text_col.where(full & ok), errors="coerce").astype("Int64")
         elif kind == "number":
             values = pd.to_numeric(text_col.where(full), errors="coerce").astype("float64")
             bad = full & (values.isna() | values.abs().eq(float("inf")))
-            report(bad, col, lambda v: f"'{v}' is not a number")
+            report(bad, col, lambda v: f"'{_clip(v)}' is not a number")
             values = values.where(~bad)
         elif kind == "boolean":
             values = text_col.str.lower().map(_BOOL)
-            report(full & values.isna(), col, lambda v: f"'{v}' is not a boolean")
+            report(full & values.isna(), col, lambda v: f"'{_clip(v)}' is not a boolean")
             values = values.astype("boolean")
         else:
             values = text_col.astype(object)
             values[~full] = None
         present = values.notna()
-        if "enum" in cons:
-            allowed = ", ".join(map(str, cons["enum"]))
-            report(present & ~values.isin(cons["enum"]), col,
-                   lambda v, a=allowed: f"'{v}' is not one of: {a}")
-        if "minimum" in cons:
-            report(present & (values < cons["minimum"]).fillna(False).astype(bool), col,
-                   lambda v, m=cons["minimum"]: f"{v} is below the minimum {m}")
-        if "maximum" in cons:
-            report(present & (values > cons["maximum"]).fillna(False).astype(bool), col,
-                   lambda v, m=cons["maximum"]: f"{v} is above the maximum {m}")
-        if "pattern" in cons:
-            report(present & ~text_col.str.fullmatch(cons["pattern"]), col,
-                   lambda v, p=cons["pattern"]: f"'{v}' does not match the pattern {p}")
+        for cons in rules:
+            if "enum" in cons:
+                allowed = ", ".join(map(str, cons["enum"]))
+                if len(allowed) > 120:
+                    allowed = allowed[:117] + "..."
+                report(present & ~values.isin(cons["enum"]), col,
+                       lambda v, a=allowed: f"'{_clip(v)}' is not one of: {a}")
+            if "minimum" in cons:
+                report(present & (values < cons["minimum"]).fillna(False).astype(bool), col,
+                       lambda v, m=cons["minimum"]: f"{v} is below the minimum {m}")
+            if "maximum" in cons:
+                report(present & (values > cons["maximum"]).fillna(False).astype(bool), col,
+                       lambda v, m=cons["maximum"]: f"{v} is above the maximum {m}")
+            if "pattern" in cons:
+                report(present & ~text_col.str.fullmatch(cons["pattern"]).fillna(False).astype(bool), col,
+                       lambda v, p=cons["pattern"]: f"'{_clip(v)}' does not match the pattern {p}")
         typed[col] = values
     return typed[[LINE, *names]]
+
+
+def _clip(value, width: int = 60) -> str:
+    """A cell as quoted in a problem: long cells cut, so one problem stays one short line."""
+    text = str(value)
+    return text if len(text) <= width else text[:width] + "…"
 
 
 def as_fields(value: str | list[str]) -> list[str]:
@@ -324,15 +497,19 @@ def foreign_keys(schema: dict) -> list[dict]:
     return [*schema.get("foreignKeys", []), *schema.get(PARTIAL_FOREIGN_KEYS, [])]
 
 
-def _check_keys(frames: dict, descriptor: dict, problems: list[Problem]) -> None:
+def _check_keys(frames: dict, descriptor: dict, problems: list[Problem],
+                paths: dict[str, str] | None = None) -> None:
     """Primary keys unique, foreign keys resolved (empty references are allowed)."""
     specs = {r["name"]: r for r in descriptor["resources"]}
     for name, frame in frames.items():
+        if name not in specs:
+            continue
         spec = specs[name]["schema"]
-        fname = specs[name].get("path", f"{name}.csv")
+        fname = (paths or {}).get(name) or specs[name].get("path", f"{name}.csv")
         pk = spec.get("primaryKey")
         if pk:
             pk = as_fields(pk)
+            frame = frame[frame[pk].notna().all(axis=1)]  # an empty key part is reported as required
             dup = frame.duplicated(subset=pk, keep="first")
             if dup.any():
                 first = frame[~dup].set_index(pk)[LINE]
@@ -413,16 +590,19 @@ def check(root: Path) -> tuple[dict, dict, list[Problem]]:
     for name in TABLES:
         if name not in specs:
             problems.append(Problem("datapackage.json", None, None, f"no resource named {name}"))
+    contract = {r["name"]: r for r in _bundled_descriptor()["resources"]}
     frames: dict = {}
     for name in TABLES:
         if name in specs:
-            parsed = _check_table(name, specs[name], root, problems)
+            parsed = _check_table(name, specs[name], root, problems, contract.get(name))
             if parsed is not None:
                 frames[name] = parsed
     if len(frames) == len(TABLES):
+        paths = {r["name"]: r.get("path", f"{r['name']}.csv") for r in descriptor["resources"]}
         _check_keys(frames, descriptor, problems)
+        _check_keys(frames, {"resources": list(contract.values())}, problems, paths)
         _check_content(frames, descriptor, problems)
-    return descriptor, frames, problems
+    return descriptor, frames, list(dict.fromkeys(problems))
 
 
 def validate(path: str | os.PathLike | None = None) -> list[Problem]:

@@ -73,10 +73,11 @@ CLASS_ALIASES = {
 
 
 def norm(text: str) -> str:
-    """Case-, accent- and punctuation-insensitive key: 'S-Vd' -> 'svd', 'Waldenström' -> 'waldenstrom'."""
+    """Case-, accent- and punctuation-insensitive key: 'S-Vd' -> 'svd', 'Waldenström' -> 'waldenstrom'.
+    Dashes and minus signs pasted from a PDF ('S–Vd', 'S−Vd') count as hyphens."""
     text = unicodedata.normalize("NFKD", str(text))
     text = "".join(c for c in text if not unicodedata.combining(c))
-    return re.sub(r"[\s\-+_.,/'’()]", "", text.casefold())
+    return re.sub(r"[\s\-\u00ad\u2010-\u2015\u2212+_.,/'’()]", "", text.casefold())
 
 
 def split_list(value) -> list[str]:
@@ -86,16 +87,21 @@ def split_list(value) -> list[str]:
     return [p.strip() for p in str(value).split(LIST_SEP) if p.strip()]
 
 
-def suggest(text: str, known: Iterable[str], aliases: dict[str, str] | None = None) -> str:
-    """'known: ...; did you mean X?' naming the closest known names (aliases point to a name)."""
+def suggest(text: str, known: Iterable[str], aliases: dict[str, str] | None = None,
+            listing: str | None = None) -> str:
+    """'did you mean X?' with the closest known names first (aliases point to a name), then the
+    known names when they are few, else how many there are and the command that lists them."""
     known = sorted(set(known), key=str.casefold)
     by_norm = {norm(k): k for k in known}
     for alias, name in (aliases or {}).items():
         by_norm.setdefault(norm(alias), name)
-    close = difflib.get_close_matches(norm(text), list(by_norm), n=5, cutoff=0.5)
+    close = difflib.get_close_matches(norm(text)[:200], list(by_norm), n=5, cutoff=0.5)
     names = list(dict.fromkeys(by_norm[c] for c in close))[:3]
-    hint = f"; did you mean {' or '.join(names)}?" if names else ""
-    return f"known: {', '.join(known)}{hint}"
+    hint = f"did you mean {' or '.join(names)}? " if names else ""
+    if len(known) <= 12 or not listing:
+        shown = known if len(known) <= 12 else [*known[:12], "..."]
+        return f"{hint}known: {', '.join(shown)}"
+    return f"{hint}{len(known)} known: '{listing}' lists them"
 
 
 class UnknownName(LookupError):
@@ -122,7 +128,7 @@ class Resolver:
         if hit is None:
             aliases = {n: row.disease for row in table.itertuples()
                        for n in [row.name, *split_list(row.aliases)]}
-            raise UnknownName(f"unknown disease '{text}'; {suggest(text, table['disease'], aliases)}")
+            raise UnknownName(f"unknown disease '{text}'; {suggest(text, table['disease'], aliases, 'xpo1 diseases')}")
         codes = {hit}
         children = dict(zip(table["disease"], table["parent"], strict=True))
         changed = True
@@ -160,7 +166,7 @@ class Resolver:
         hit = self.drug(text)
         if hit in self.agents() or hit in set(self.ds.studies["agent"]):
             return hit
-        raise UnknownName(f"unknown agent '{text}'; {suggest(text, self.agents())}")
+        raise UnknownName(f"unknown agent '{text}'; {suggest(text, self.agents(), listing='xpo1 agents')}")
 
     def classes(self) -> dict[str, set[str]]:
         """Drug class -> drugs of that class."""
@@ -182,7 +188,7 @@ class Resolver:
             if norm(cls) in (key, key.rstrip("s")):
                 return drugs
         known = list(self.ds.drugs["drug"]) + list(classes)
-        raise UnknownName(f"unknown partner drug or class '{text}'; {suggest(text, known)}")
+        raise UnknownName(f"unknown partner drug or class '{text}'; {suggest(text, known, listing='xpo1 regimens')}")
 
     # --- regimens ---------------------------------------------------------------------------
     def regimen_drugs(self) -> dict[str, frozenset[str]]:
@@ -198,13 +204,21 @@ class Resolver:
             if key and key in {norm(n) for n in [row.regimen, *split_list(row.aliases)]}:
                 return row.regimen
         drugs = self._parse_drugs(text)
+        members = self.regimen_drugs()
         if drugs:
-            for code, members in self.regimen_drugs().items():
-                if members == drugs:
+            for code, has in members.items():
+                if has == drugs:
                     return code
+        count = f"{len(members)} known: 'xpo1 regimens' lists them"
+        wider = sorted((c for c, has in members.items() if drugs and drugs < has),
+                       key=lambda c: (len(members[c]), c.casefold()))
+        if wider:  # 'selinexor+bortezomib' -> SVd, which adds dexamethasone
+            named = " or ".join(f"{c} ({' + '.join(sorted(members[c], key=lambda d: (d not in drugs, d)))})"
+                                for c in wider[:3])
+            raise UnknownName(f"unknown regimen '{text}'; did you mean {named}? {count}")
         aliases = {a: r.regimen for r in self.ds.regimens.itertuples() for a in split_list(r.aliases)}
-        raise UnknownName(
-            f"unknown regimen '{text}'; {suggest(text, self.ds.regimens['regimen'], aliases)}")
+        raise UnknownName(f"unknown regimen '{text}'; "
+                          f"{suggest(text, self.ds.regimens['regimen'], aliases, 'xpo1 regimens')}")
 
     def _parse_drugs(self, text: str) -> frozenset[str] | None:
         """'dexamethasone + bortezomib + selinexor' -> the drug set; None if any part is unknown."""
@@ -601,7 +615,7 @@ def find_studies(ds: Dataset, key: str) -> list[str]:
         trial = trials[norm(key)]
         return list(studies.loc[studies["trial"] == trial, "study"])
     raise UnknownName(f"unknown study or trial '{key}'; "
-                      f"{suggest(key, [*studies['study'], *ds.trials['trial']])}")
+                      f"{suggest(key, [*studies['study'], *ds.trials['trial']], listing='xpo1 list')}")
 
 
 def study_record(ds: Dataset, study: str) -> dict:
