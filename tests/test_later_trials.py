@@ -276,7 +276,7 @@ def test_sources_and_cite():
     assert "pmid = {34271963}" in text
     boston = run("cite", "BOSTON", "--bibtex").stdout
     assert "Lancet 2020;396(10262):1563-1573" in boston and "@misc{xpo1-b1," in boston
-    assert "unknown study or trial" in run("cite", "XYZ", code=2).stderr
+    assert "unknown source, study or trial" in run("cite", "XYZ", code=2).stderr
 
 
 def test_list_by_a_control_regimen_shows_that_arm():

@@ -124,7 +124,7 @@ def test_show_boston_at_80_columns_keeps_the_comparisons_source_and_note():
     text = shown("show", "BOSTON", columns=80)
     part = text[text.index("Comparisons between arms"):text.index("Safety and dose findings")]
     assert "no confidence interval on the page" in part
-    assert re.search(r"^source: +B3$", part, flags=re.M) and "p_text:    0.0075" in part
+    assert re.search(r"^source: +B3$", part, flags=re.M) and "p:         0.0075" in part
     assert "0.53" in part and "0.93" in part
 
 
@@ -274,8 +274,8 @@ def test_survival_bars_fit_the_terminal(columns):
     bars = [line for line in lines if line.startswith("  ")]
     assert bars and max(width_of(line) for line in bars) <= columns
     for r in run_csv("survival", "--disease", "AML"):
-        if r["median_months"]:
-            assert figure(result.stdout, number(r["median_months"]))
+        if r["median"]:
+            assert figure(result.stdout, number(r["median"]))
 
 
 # --- a real terminal -----------------------------------------------------------------------------------

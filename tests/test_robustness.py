@@ -136,9 +136,9 @@ BAD_VALUES = [
     (["export", ""], "unknown table ''"),
     (["export", "\u0455tudies"], "did you mean studies"),
     (["export", LONG], "unknown table 'xxx"),
-    (["export", "outcomes", "--format", "table"], "export writes csv, tsv, json or jsonl, not 'table'"),
-    (["export", "outcomes", "--format", ""], "export writes csv, tsv, json or jsonl, not ''"),
-    (["export", "outcomes", "--format", LONG], "export writes csv, tsv, json or jsonl"),
+    (["export", "outcomes", "--format", "table"], "export writes csv, tsv, excel, json or jsonl, not 'table'"),
+    (["export", "outcomes", "--format", ""], "export writes csv, tsv, excel, json or jsonl, not ''"),
+    (["export", "outcomes", "--format", LONG], "export writes csv, tsv, excel, json or jsonl"),
     # audit
     (["audit", "--format", "xml"], "unknown format 'xml'"),
     (["audit", "--strict", "--format", "\u0441sv"], "unknown format"),

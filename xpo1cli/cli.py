@@ -983,7 +983,7 @@ def survival_cmd(
             return
         months = frame[frame["unit"] == "months"]
         labels = months.assign(label=[
-            f"{'ref ' + cell(r.ref) if cell(r.ref) != '–' else r.study} {r.regimen} · {r.cohort_label}"
+            f"{'ref ' + cell(r.ref) if cell(r.ref) != '–' else r.source} {r.regimen} · {r.cohort_label}"
             for r in months.itertuples()])
         bars(labels.sort_values(["measure", "ref", "study"], kind="stable") if sort == "ref"
              else labels.sort_values(["measure", "median"], ascending=[True, False], kind="stable"),
@@ -1223,7 +1223,7 @@ def pool_cmd(
         from .render import forest
 
         for (group, frame, summary), caption in zip(tables, captions, strict=True):
-            typer.echo(f"Pooled {measure_name} — {group} ({summary['label']}, {lv} CI)")
+            typer.echo(f"Pooled {measure_name}, {lv} CI: {group}")
             forest(frame, caption=caption)
         for w in warn:
             typer.echo(f"note: {w}")

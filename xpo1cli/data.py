@@ -509,11 +509,12 @@ def _check_keys(frames: dict, descriptor: dict, problems: list[Problem],
         pk = spec.get("primaryKey")
         if pk:
             pk = as_fields(pk)
-            frame = frame[frame[pk].notna().all(axis=1)]  # an empty key part is reported as required
-            dup = frame.duplicated(subset=pk, keep="first")
+            # an empty key part (an optional one, such as an outcome's timepoint) is a value here
+            keyed = frame[[*pk, LINE]].astype({f: object for f in pk}).fillna("")
+            dup = keyed.duplicated(subset=pk, keep="first")
             if dup.any():
-                first = frame[~dup].set_index(pk)[LINE]
-                for r in frame[dup].itertuples(index=False):
+                first = keyed[~dup].set_index(pk)[LINE]
+                for r in keyed[dup].itertuples(index=False):
                     key = tuple(getattr(r, f) for f in pk)
                     at = first.loc[key if len(pk) > 1 else key[0]]
                     problems.append(Problem(fname, int(getattr(r, LINE)),
