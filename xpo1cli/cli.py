@@ -1222,7 +1222,7 @@ def pool_cmd(
     if fmt in ("table", "plain"):
         from .render import forest
 
-        for (group, frame, summary), caption in zip(tables, captions, strict=True):
+        for (group, frame, _summary), caption in zip(tables, captions, strict=True):
             typer.echo(f"Pooled {measure_name}, {lv} CI: {group}")
             forest(frame, caption=caption)
         for w in warn:
