@@ -33,6 +33,9 @@ def test_toxicity_of_the_control_arm_is_labelled_control():
     neuropathy = next(r for r in rows if r["term"] == "peripheral neuropathy")
     assert (neuropathy["regimen"], neuropathy["arm"], neuropathy["percent_reported"]) == ("Vd", "control", "34.0")
     assert "Vd (control arm)" in run("toxicity", "--regimen", "Vd", "-f", "plain").stdout
+    arms = run("toxicity", "--arms", "-f", "plain").stdout
+    line = next(x for x in arms.splitlines() if "peripheral neuropathy" in x)
+    assert "SVd arm: 41/195 (21%)" in line and "Vd arm: 70/207 (34%)" in line
 
 
 def test_trial_level_events_of_a_randomized_trial_say_the_arm_is_not_stated():

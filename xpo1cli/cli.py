@@ -1088,10 +1088,10 @@ def _arms_view(frame):
 
     return pd.DataFrame({
         "trial": frame["trial"], "event": frame["term"], "grade": frame["grade"],
-        "experimental": [arm(a, b, c) for a, b, c in zip(frame["exp_count"], frame["exp_n"],
-                                                           frame["exp_pct"], strict=True)],
-        "control": [arm(a, b, c) for a, b, c in zip(frame["ctl_count"], frame["ctl_n"],
-                                                      frame["ctl_pct"], strict=True)],
+        "experimental arm": [f"{lab}: {arm(a, b, c)}" for lab, a, b, c in zip(
+            frame["experimental"], frame["exp_count"], frame["exp_n"], frame["exp_pct"], strict=True)],
+        "control arm": [f"{lab}: {arm(a, b, c)}" for lab, a, b, c in zip(
+            frame["control"], frame["ctl_count"], frame["ctl_n"], frame["ctl_pct"], strict=True)],
         "difference, points [95% CI]": [f"{cell(d)} [{cell(lo)} to {cell(hi)}]" for d, lo, hi in zip(
             frame["risk_difference"], frame["rd_ci_low"], frame["rd_ci_high"], strict=True)],
         "n": frame["n_basis"], "source": frame["source"]})
