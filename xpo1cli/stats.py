@@ -56,6 +56,18 @@ CORRECTIONS = ("only0", "all", "none")
 # stated continuity correction.
 
 
+def _checked_effects(events, totals, method: str, level: float, correction: str, add: float,
+                     min_k: int = 1, what: str = "pooling"):
+    """The method, level and cohort count checked, then _effects: the common prologue of every
+    pooling function."""
+    if method not in POOL_METHODS:
+        raise ValueError(f"unknown method '{method}'; known: {', '.join(POOL_METHODS)}")
+    if len(events) < min_k:
+        raise ValueError(f"{what} needs at least two cohorts")
+    check_level(level)
+    return _effects(events, totals, correction, add)
+
+
 def _effects(events, totals, correction: str = "only0", add: float = 0.5):
     """Logit proportions, their sampling variances (numpy arrays) and how many cohorts were
     corrected."""
@@ -226,12 +238,7 @@ def pool_proportions(events: list[int], totals: list[int], method: str = "DL",
     (see logit_effects); `corrected` counts the cohorts it touched. `cautions` lists plain-words
     warnings (k = 2, small k without Knapp–Hartung).
     """
-    if method not in POOL_METHODS:
-        raise ValueError(f"unknown method '{method}'; known: {', '.join(POOL_METHODS)}")
-    if len(events) < 2:
-        raise ValueError("pooling needs at least two cohorts")
-    check_level(level)
-    y, v, corrected = _effects(events, totals, correction, add)
+    y, v, corrected = _checked_effects(events, totals, method, level, correction, add, min_k=2)
     res = _fit(y, v, method, level, knha)
     res.update(correction=correction, add=add if correction != "none" else 0.0, corrected=corrected)
     return res
@@ -268,12 +275,9 @@ def pool_subgroups(events: list[int], totals: list[int], groups: list, method: s
     import numpy as np
     from scipy.special import chdtrc
 
-    if method not in POOL_METHODS:
-        raise ValueError(f"unknown method '{method}'; known: {', '.join(POOL_METHODS)}")
     if len(groups) != len(events):
         raise ValueError("need one subgroup label for each cohort")
-    check_level(level)
-    y, v, corrected = _effects(events, totals, correction, add)
+    y, v, corrected = _checked_effects(events, totals, method, level, correction, add)
     index: dict = {}
     for i, g in enumerate(groups):
         index.setdefault(g, []).append(i)
@@ -432,12 +436,8 @@ def leave_one_out(events: list[int], totals: list[int], method: str = "DL", leve
     import numpy as np
     from scipy.special import chdtrc, expit
 
-    if method not in POOL_METHODS:
-        raise ValueError(f"unknown method '{method}'; known: {', '.join(POOL_METHODS)}")
-    if len(events) < 2:
-        raise ValueError("leaving one out needs at least two cohorts")
-    check_level(level)
-    y, v, corrected = _effects(events, totals, correction, add)
+    y, v, corrected = _checked_effects(events, totals, method, level, correction, add, min_k=2,
+                                       what="leaving one out")
     k = len(y)
     full = _fit(y, v, method, level, knha)
     df = k - 2
