@@ -1065,10 +1065,14 @@ def pool_cmd(
                 f"{group}: leaving out {top['study']}/{top['cohort']} moves the pooled estimate most, "
                 f"by {top['shift']:+.1f} percentage points (to {top['percent']:.1f}%).")
     if fmt in ("table", "plain"):
-        from .render import forest, leave_one_out_table
+        import sys
 
+        from .render import forest, leave_one_out_table, terminal_width, wrap_words
+
+        columns = terminal_width(sys.stdout)
         for (group, frame, summary), caption, loo in zip(tables, captions, omitted, strict=True):
-            typer.echo(f"Pooled {measure_name} — {group} ({summary['label']}, {lv} CI)")
+            heading = f"Pooled {measure_name} — {group} ({summary['label']}, {lv} CI)"
+            typer.echo("\n".join(wrap_words(heading, columns) if columns else [heading]))
             forest(frame, caption=caption)
             if loo is not None:
                 typer.echo(f"\nLeave-one-out — {group} ({lv} CI)")
