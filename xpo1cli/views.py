@@ -798,7 +798,8 @@ def pool_caption(summary: dict) -> str:
                 subs.append(f"{name} one cohort, not pooled ({fit['estimate']:.1f}%)")
             else:
                 subs.append(f"{name} {fit_text(fit)}, tau² = {fit['tau2']:.3f}, I² = {fit['i2']:.1f}%")
-        parts.append(f"Subgroups by {s['by']}, each with its own tau²: {'; '.join(subs)}.")
+        parts.append(f"Subgroups by {s['by']}, each with its own tau² (cohort weights are within each "
+                     f"subgroup): {'; '.join(subs)}.")
         if s.get("q_between") is not None:
             parts.append(f"Test for subgroup differences (random effects): Q = {s['q_between']:.2f}, "
                          f"df = {s['q_between_df']}, p = {s['q_between_p']:.3g}.")
