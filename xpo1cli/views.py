@@ -853,12 +853,18 @@ def pool_mixes(included: pd.DataFrame, by: str | None = None) -> list[str]:
 
 def pool_reports(included: pd.DataFrame, excluded: pd.DataFrame) -> list[str]:
     """For each trial with several reports, which report and population the pool used."""
+    from collections import Counter
+
+    # one pass over the reasons (pool_inputs writes "another report of the same trial (TRIAL); ..."),
+    # not one per pooled cohort: a pool of thousands of cohorts stays linear
+    prefix = "another report of the same trial ("
+    others = Counter(reason[len(prefix):].split("); the ", 1)[0] for reason in excluded["reason"]
+                     if reason.startswith(prefix))
     out = []
     for r in included.itertuples():
-        others = excluded[excluded["reason"].str.startswith(f"another report of the same trial ({r.trial})")]
-        if len(others):
+        if others.get(r.trial):
             out.append(f"{r.trial}: pooled the {r.report_role} report {r.study} [{r.source}], population "
-                       f"'{r.cohort_label}' ({r.events}/{r.n}); {len(others)} other report(s) left out")
+                       f"'{r.cohort_label}' ({r.events}/{r.n}); {others[r.trial]} other report(s) left out")
     return out
 
 
