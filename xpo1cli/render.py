@@ -462,8 +462,7 @@ def forest(frame: pd.DataFrame, stream: IO | None = None, width: int = 41,
 
     def label(r, sub):
         if r.row == "cohort":
-            mark = DERIVED_MARK if derived(getattr(r, "count_basis", None)) else ""
-            text = f"{r.regimen or ''} {where(r)} {r.cohort_label}{mark}"
+            text = f"{r.regimen or ''} {where(r)} {r.cohort_label}"
         elif sub is not None:
             text = str(r.cohort_label).removeprefix(f"{sub}: ")
         else:
@@ -508,7 +507,7 @@ def forest(frame: pd.DataFrame, stream: IO | None = None, width: int = 41,
             for i in range(lo, hi + 1):
                 line[i] = "─"
             line[est] = "■"
-            counts = f"{r.events}/{r.n}"
+            counts = f"{r.events}{DERIVED_MARK if derived(getattr(r, 'count_basis', None)) else ''}/{r.n}"
         else:
             for i in range(lo, hi + 1):
                 line[i] = "◇"
