@@ -33,7 +33,7 @@ def generate(out: Path, studies: int, seed: int = 1) -> Path:
     reg = rng.choice(regimens["regimen"].to_numpy(), studies)
     agent = regimens.set_index("regimen").loc[reg, "agent"].to_numpy()
     st = pd.DataFrame({
-        "study": ids, "ref": "", "source": "review",
+        "study": ids, "ref": "", "source": "review", "report_role": "primary",
         "section": "synthetic", "agent": agent, "regimen": reg,
         "disease": rng.choice(diseases, studies), "population": "synthetic",
         "setting": rng.choice(["relapsed/refractory", "newly diagnosed", "mixed"], studies),

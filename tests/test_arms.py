@@ -166,7 +166,8 @@ def test_pool_level_is_printed_wherever_an_interval_is(tmp_path):
 
 def test_pool_note_names_exactly_what_was_mixed():
     err = run("pool", "-f", "csv").stderr
-    assert "mixes diseases: AML, DLBCL, MM, NHL, WM (pool one with --disease)" in err
+    assert ("mixes diseases: AML, DLBCL, MM, NHL, WM (pool one with --disease, or one estimate each "
+            "with --by disease)") in err
     assert "includes mixed-disease cohorts: sd-phase1-ref12/all (MM;WM)" in err
     assert "mixes settings: mixed, newly diagnosed, relapsed/refractory (pool one with --setting)" in err
     assert "mixes regimens: " in err and "(pool one with --regimen)" in err

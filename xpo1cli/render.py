@@ -445,20 +445,34 @@ def bars(frame: pd.DataFrame, label: str, value: str, group: str | None = None,
 def forest(frame: pd.DataFrame, stream: IO | None = None, width: int = 41,
            caption: str | None = None, columns: int | None = None) -> None:
     """A terminal forest plot on a 0–100% axis: one line per cohort with its interval (─), point
-    (■) and weight, then the pooled diamond (◆ over its interval). The plot fits in `columns`
-    (default: the terminal's width): the axis shrinks first (to 21 columns); when the labels
-    still leave no room, each goes on its own line above its figures. Nothing is cut."""
+    (■) and weight, then the pooled diamond (◆ over its interval) and, under a random-effects
+    diamond, its prediction interval (╌). Rows with a `subgroup` come under its heading, each
+    subgroup with its own diamond. The plot fits in `columns` (default: the terminal's width):
+    the axis shrinks first (to 21 columns); when the labels still leave no room, each goes on
+    its own line above its figures. Nothing is cut."""
     from rich.cells import cell_len
 
     stream = stream or sys.stdout
     columns = columns or terminal_width(stream)
+    subgroups = [_plain(getattr(r, "subgroup", None)) for r in frame.itertuples()]
+    indent = "  " if any(g is not None for g in subgroups) else ""
 
     def where(r):
         return f"ref {cell(r.ref)}" if _plain(r.ref) is not None else str(r.study)
 
-    labels = [_display(f"{r.regimen or ''} {where(r)} {r.cohort_label}" if r.row == "cohort"
-                       else str(r.cohort_label)) for r in frame.itertuples()]
-    pad = max((cell_len(x) for x in labels), default=0)
+    def label(r, sub):
+        if r.row == "cohort":
+            text = f"{r.regimen or ''} {where(r)} {r.cohort_label}"
+        elif sub is not None:
+            text = str(r.cohort_label).removeprefix(f"{sub}: ")
+        else:
+            text = str(r.cohort_label)
+        return _display((indent if sub is not None else "") + text)
+
+    labels = [label(r, g) for r, g in zip(frame.itertuples(), subgroups, strict=True)]
+    has_pi = [r.row == "random" and _plain(getattr(r, "pi_low", None)) is not None for r in frame.itertuples()]
+    pi_label = "prediction interval"
+    pad = max([cell_len(x) for x in labels] + [cell_len(indent + pi_label) if any(has_pi) else 0])
     figures = 2 + 9 + 2 + 19 + 1 + 6 + 2  # the columns between a label and the axis
     beside, narrowed = True, columns is not None and pad + figures + width > columns
     if narrowed:
@@ -471,31 +485,45 @@ def forest(frame: pd.DataFrame, stream: IO | None = None, width: int = 41,
     def col(pct: float) -> int:
         return min(width - 1, max(0, round(pct / 100 * (width - 1))))
 
+    def write(lab, counts, ci, weight, line):
+        if beside:
+            stream.write(f"{lab}{' ' * (pad - cell_len(lab))}  ")
+        else:
+            stream.write(f"{lab}\n  ")
+        stream.write(f"{counts:>9}  {ci:<19} {weight:>6}  {''.join(line)}\n")
+
     blank = f"{'':<{pad}}  {'':>9}  {'':<19} {'':>6}  "
     stream.write(f"{'':<{pad}}  {'events/n':>9}  {'% [CI]':<19} {'weight':>6}  "
                  + "0%" + " " * (width - 6) + "100%\n")
-    for lab, r in zip(labels, frame.itertuples(), strict=True):
+    heading = None
+    for lab, r, sub, pi in zip(labels, frame.itertuples(), subgroups, has_pi, strict=True):
+        if sub is not None and sub != heading:
+            for text in wrap_words(_display(f"{sub}"), columns or 1_000_000):
+                stream.write(f"{text}\n")
+        heading = sub
         line = [" "] * width
         lo, hi, est = col(r.ci_low), col(r.ci_high), col(r.percent)
         if r.row == "cohort":
             for i in range(lo, hi + 1):
                 line[i] = "─"
             line[est] = "■"
-            counts = f"{r.events}/{r.n}"
+            counts = f"{r.events}{DERIVED_MARK if derived(getattr(r, 'count_basis', None)) else ''}/{r.n}"
         else:
             for i in range(lo, hi + 1):
                 line[i] = "◇"
             line[est] = "◆"
             counts = ""
-            if r.row == "random":
+            if r.row == "random" and sub is None:
                 stream.write(blank + "┈" * width + "\n")
         ci = f"{r.percent:.1f} [{r.ci_low:.1f}–{r.ci_high:.1f}]"
         weight = f"{r.weight:.1f}%" if _plain(r.weight) is not None else ""
-        if beside:
-            stream.write(f"{lab}{' ' * (pad - cell_len(lab))}  ")
-        else:
-            stream.write(f"{lab}\n  ")
-        stream.write(f"{counts:>9}  {ci:<19} {weight:>6}  {''.join(line)}\n")
+        write(lab, counts, ci, weight, line)
+        if pi:
+            line = [" "] * width
+            for i in range(col(r.pi_low), col(r.pi_high) + 1):
+                line[i] = "╌"
+            write(_display((indent if sub is not None else "") + pi_label), "",
+                  f"[{r.pi_low:.1f}–{r.pi_high:.1f}]", "", line)
     axis = ["─"] * width
     for t in (0, 25, 50, 75, 100):
         axis[col(t)] = "┼"
@@ -504,3 +532,18 @@ def forest(frame: pd.DataFrame, stream: IO | None = None, width: int = 41,
         caption = _display(caption)
         # wrapped between words only when the plot had to be narrowed: a wide one is as before
         stream.write("\n".join(wrap_words(caption, columns) if narrowed else [caption]) + "\n")
+
+
+def leave_one_out_table(frame: pd.DataFrame, stream: IO | None = None, width: int | None = None) -> str:
+    """The leave-one-out rows as a terminal table: the cohort left out, then the pooled estimate
+    and interval without it, tau², I² and the shift (percentage points)."""
+    def where(r):
+        return f"ref {cell(r.ref)}" if _plain(r.ref) is not None else str(r.study)
+
+    shown = pd.DataFrame({
+        "left out": [f"{r.regimen or ''} {where(r)} {r.cohort_label}" for r in frame.itertuples()],
+        "% [CI]": [f"{r.percent:.1f} [{r.ci_low:.1f}–{r.ci_high:.1f}]" for r in frame.itertuples()],
+        "tau²": [f"{t:.3f}" for t in frame["tau2"]],
+        "I²": [f"{i:.1f}%" for i in frame["i2"]],
+        "shift": [f"{x:+.1f}" for x in frame["shift"]]})
+    return table(shown, stream=stream, width=width)

@@ -15,6 +15,7 @@ from .query import (
     Filters,
     UnknownName,
     _num,
+    design,
     filter_arms,
     filter_studies,
     later_wanted,
@@ -527,10 +528,14 @@ def toxicity_table(ds: Dataset, studies: pd.DataFrame | None = None, agent: str 
 
 # --- pooling inputs ----------------------------------------------------------------------------
 
-POOL_COLUMNS = ["row", "group", "ref", "study", "trial", "report_role", "source", "cohort", "cohort_label",
-                "disease", "setting", "regimen", "arm", "agent", "events", "n", "count_basis", "percent",
-                "ci_low", "ci_high", "level", "weight", "events_total", "n_total", "k", "tau2", "i2", "h2",
-                "q", "q_df", "q_p", "method"]
+POOL_COLUMNS = ["row", "group", "subgroup", "ref", "study", "trial", "report_role", "source", "cohort",
+                "cohort_label", "disease", "setting", "design", "regimen", "arm", "agent", "events", "n",
+                "count_basis", "percent", "ci_low", "ci_high", "level", "weight", "pi_low", "pi_high",
+                "events_total", "n_total", "k", "tau2", "i2", "h2", "q", "q_df", "q_p", "method", "test",
+                "t_df", "correction", "q_between", "q_between_df", "q_between_p", "shift"]
+# what --by may split a pool by: the column of the pool table that holds it
+BY_COLUMNS = {"disease": "disease", "regimen": "regimen", "setting": "setting", "agent": "agent",
+              "design": "design", "source": "source"}
 XPO1_GROUP = "XPO1 inhibitor arms and cohorts"
 CONTROL_GROUP = "control arms (no XPO1 inhibitor)"
 # pooling prefers a trial's peer-reviewed primary report, then its fuller later reports
@@ -616,7 +621,8 @@ def pool_inputs(ds: Dataset, studies: pd.DataFrame, measure: str, include_contro
         rows.append({"row": "cohort", "group": XPO1_GROUP if isinstance(a.agent, str) else CONTROL_GROUP,
                      "ref": r.ref, "study": r.study, "trial": trial, "report_role": s.report_role,
                      "source": r.source, "cohort": r.cohort, "cohort_label": a.label, "disease": s.disease,
-                     "setting": s.setting, "regimen": a.regimen, "arm": a.arm, "agent": a.agent,
+                     "setting": s.setting, "design": design(s.evidence_type, s.phase, s.randomized),
+                     "regimen": a.regimen, "arm": a.arm, "agent": a.agent,
                      "events": int(r.count_used), "n": int(r.denominator), "count_basis": r.count_basis})
     included = pd.DataFrame(rows, columns=POOL_COLUMNS)
     left = pd.DataFrame(excluded, columns=["ref", "study", "cohort", "reason"])
@@ -624,54 +630,207 @@ def pool_inputs(ds: Dataset, studies: pd.DataFrame, measure: str, include_contro
     return included, left
 
 
-def pool_table(included: pd.DataFrame, method: str = "DL", ci: str = "exact",
-               level: float = 0.95) -> tuple[pd.DataFrame, dict]:
-    """The pooled table of one group: each cohort with its interval and weight, then the
-    random-effects and common-effect rows. Pooled rows carry the estimate, its interval at
-    `level` and the heterogeneity statistics; the sums of events and patients are named
-    events_total and n_total, never events/n, because the estimate is not their ratio."""
-    from .stats import percent_ci, pool_proportions
+METHOD_LABELS = {"DL": "DerSimonian–Laird", "REML": "REML", "PM": "Paule–Mandel"}
+CORRECTION_TEXT = {
+    "only0": "0.5 added to both cells of 0/n and n/n cohorts only",
+    "all": "0.5 added to both cells of every cohort",
+    "none": "none",
+}
+NOT_STATED = "not stated"
 
-    res = pool_proportions(list(included["events"]), list(included["n"]), method=method, level=level)
+
+def _subgroup_name(value) -> str:
+    return value if isinstance(value, str) and value else NOT_STATED
+
+
+def _pooled_rows(res: dict, rows: pd.DataFrame, method: str, level: float, subgroup: str | None,
+                 *, common: bool = True) -> list[dict]:
+    """The random-effects row (with its prediction interval) and, if asked, the common-effect row
+    of one pooled set of cohorts."""
+    label = METHOD_LABELS[method]
+    where = f"{subgroup}: " if subgroup is not None else ""
+    totals = {"events_total": int(rows["events"].sum()), "n_total": int(rows["n"].sum()), "k": len(rows),
+              "level": level, "group": rows["group"].iloc[0] if len(rows) else None, "subgroup": subgroup,
+              "q": res["q"], "q_df": res["q_df"], "q_p": res["q_p"], "correction": res["correction"]}
+    out = [{"row": "random", "cohort_label": f"{where}random effects ({label})", **totals,
+            "percent": 100 * res["estimate"], "ci_low": 100 * res["ci_low"],
+            "ci_high": 100 * res["ci_high"], "weight": 100.0,
+            "pi_low": 100 * res["pi_low"], "pi_high": 100 * res["pi_high"],
+            "tau2": res["tau2"], "i2": res["i2"], "h2": res["h2"], "method": method,
+            "test": "t" if res["test"] == "knha" else "z", "t_df": res["df"]}]
+    if common:
+        out.append({"row": "common", "cohort_label": f"{where}common effect", **totals,
+                    "percent": 100 * res["common_estimate"],
+                    "ci_low": 100 * res["common_ci_low"],
+                    "ci_high": 100 * res["common_ci_high"], "method": "FE", "test": "z"})
+    return out
+
+
+def _typed(frame: pd.DataFrame) -> pd.DataFrame:
+    out = frame.reindex(columns=POOL_COLUMNS)
+    for col in ("ref", "events", "n", "events_total", "n_total", "k", "q_df", "t_df", "q_between_df"):
+        out[col] = out[col].astype("Int64")
+    for col in ("percent", "ci_low", "ci_high", "level", "weight", "pi_low", "pi_high", "tau2", "i2", "h2",
+                "q", "q_p", "q_between", "q_between_p", "shift"):
+        out[col] = out[col].astype("float64")
+    return out
+
+
+def _fit_summary(res: dict) -> dict:
+    keys = ("k", "tau2", "i2", "h2", "q", "q_df", "q_p", "pi_low", "pi_high", "test", "df", "cautions")
+    out = {k: res.get(k) for k in keys}
+    for k in ("estimate", "ci_low", "ci_high", "pi_low", "pi_high"):
+        out[k] = None if res.get(k) is None else 100 * res[k]
+    return out
+
+
+def pool_table(included: pd.DataFrame, method: str = "DL", ci: str = "exact", level: float = 0.95,
+               *, knha: bool = False, correction: str = "only0",
+               by: str | None = None) -> tuple[pd.DataFrame, dict]:
+    """The pooled table of one group: each cohort with its interval and weight, then the
+    random-effects row (with the prediction interval, pi_low/pi_high) and the common-effect row.
+    Pooled rows carry the estimate, its interval at `level`, the test behind it (z, or t with
+    t_df degrees of freedom under Knapp–Hartung) and the heterogeneity statistics; the sums of
+    events and patients are named events_total and n_total, never events/n, because the
+    estimate is not their ratio.
+
+    With `by` (a key of BY_COLUMNS) the cohorts are grouped by that column: each subgroup's
+    cohorts (weights within the subgroup) and, when it has two or more, its own random-effects
+    row (its own tau²); then the overall rows, whose random row carries the test for subgroup
+    differences (q_between, q_between_df, q_between_p). Raises ValueError for a correction that
+    cannot be applied (no correction with a 0/n or n/n cohort)."""
+    from .stats import percent_ci, pool_proportions, pool_subgroups
+
+    events, totals = list(included["events"]), list(included["n"])
+    res = pool_proportions(events, totals, method=method, level=level, knha=knha, correction=correction)
     frame = included.copy()
-    frame["percent"] = [round(100 * e / n, 1) for e, n in zip(frame["events"], frame["n"], strict=True)]
-    cis = [percent_ci(e, n, ci, level) for e, n in zip(frame["events"], frame["n"], strict=True)]
+    frame["percent"] = [round(100 * e / n, 1) for e, n in zip(events, totals, strict=True)]
+    cis = [percent_ci(e, n, ci, level) for e, n in zip(events, totals, strict=True)]
     frame["ci_low"] = [c[0] for c in cis]
     frame["ci_high"] = [c[1] for c in cis]
     frame["level"] = level
-    frame["weight"] = [round(w, 2) for w in res["weights"]]
-    label = {"DL": "DerSimonian–Laird", "REML": "REML", "PM": "Paule–Mandel"}[method]
     group = frame["group"].iloc[0] if len(frame) else None
-    totals = {"events_total": int(frame["events"].sum()), "n_total": int(frame["n"].sum()), "k": len(frame),
-              "level": level, "group": group, "q": res["q"], "q_df": res["q_df"], "q_p": res["q_p"]}
-    pooled = [
-        {"row": "random", "cohort_label": f"random effects ({label})", **totals,
-         "percent": round(100 * res["estimate"], 2), "ci_low": round(100 * res["ci_low"], 2),
-         "ci_high": round(100 * res["ci_high"], 2), "weight": 100.0, "tau2": res["tau2"],
-         "i2": res["i2"], "h2": res["h2"], "method": method},
-        {"row": "common", "cohort_label": "common effect", **totals,
-         "percent": round(100 * res["common_estimate"], 2), "ci_low": round(100 * res["common_ci_low"], 2),
-         "ci_high": round(100 * res["common_ci_high"], 2), "method": "FE"},
-    ]
-    out = pd.concat([frame, pd.DataFrame(pooled, columns=POOL_COLUMNS)], ignore_index=True)
-    out = out[POOL_COLUMNS]
-    for col in ("ref", "events", "n", "events_total", "n_total", "k", "q_df"):
-        out[col] = out[col].astype("Int64")
-    for col in ("percent", "ci_low", "ci_high", "level", "weight", "tau2", "i2", "h2", "q", "q_p"):
-        out[col] = out[col].astype("float64")
-    summary = {k: res[k] for k in ("k", "tau2", "i2", "h2", "q", "q_df", "q_p")}
-    summary.update(label=f"random effects, {label}", measure=included.attrs.get("measure", "ORR"),
-                   estimate=100 * res["estimate"], ci_low=100 * res["ci_low"], ci_high=100 * res["ci_high"],
-                   level=level, group=group)
+    summary = _fit_summary(res)
+    summary.update(label=f"random effects, {METHOD_LABELS[method]}", method=method,
+                   measure=included.attrs.get("measure", "ORR"), level=level, group=group, ci=ci,
+                   correction=res["correction"], corrected=res["corrected"], by=by, subgroups={})
+    if by is None:
+        frame["weight"] = [round(w, 2) for w in res["weights"]]
+        parts = [frame, pd.DataFrame(_pooled_rows(res, frame, method, level, None))]
+    else:
+        frame["subgroup"] = [_subgroup_name(v) for v in frame[BY_COLUMNS[by]]]
+        sub = pool_subgroups(events, totals, list(frame["subgroup"]), method=method, level=level,
+                             knha=knha, correction=correction)
+        parts = []
+        for name, s in sub["subgroups"].items():
+            rows = frame.iloc[s["rows"]].copy()
+            rows["weight"] = [round(w, 2) for w in s["weights"]]
+            parts.append(rows)
+            if s["k"] >= 2:
+                s = {**s, "correction": res["correction"]}
+                parts.append(pd.DataFrame(_pooled_rows(s, rows, method, level, name, common=False)))
+            summary["subgroups"][name] = _fit_summary(s)
+        overall = _pooled_rows(res, frame, method, level, None)
+        overall[0].update(q_between=sub["q_between"], q_between_df=sub["q_between_df"],
+                          q_between_p=sub["q_between_p"])
+        parts.append(pd.DataFrame(overall))
+        summary.update(q_between=sub["q_between"], q_between_df=sub["q_between_df"],
+                       q_between_p=sub["q_between_p"])
+    out = _typed(pd.concat([p.dropna(axis=1, how="all") for p in parts], ignore_index=True))
     return out, summary
 
 
-def pool_mixes(included: pd.DataFrame) -> list[str]:
-    """What a pool puts together, named exactly, each with the option that splits it."""
+def pool_leave_one_out(included: pd.DataFrame, method: str = "DL", level: float = 0.95, *,
+                       knha: bool = False, correction: str = "only0") -> pd.DataFrame:
+    """One row per cohort (row 'leave-one-out'): the pooled estimate, its interval, tau², I², H²
+    and Q when that cohort is left out (metafor's leave1out), and `shift`, how far leaving it out
+    moves the pooled proportion (percentage points). attrs["most_influential"] is the position
+    of the cohort that moves it most."""
+    from .stats import leave_one_out
+
+    res = leave_one_out(list(included["events"]), list(included["n"]), method=method, level=level,
+                        knha=knha, correction=correction)
+    frame = included.copy()
+    frame["row"] = "leave-one-out"
+    frame["percent"] = [100 * e for e in res["estimate"]]
+    frame["ci_low"] = [100 * e for e in res["ci_low"]]
+    frame["ci_high"] = [100 * e for e in res["ci_high"]]
+    frame["level"] = level
+    frame["k"] = res["k"] - 1
+    frame["tau2"], frame["i2"], frame["h2"] = res["tau2"], res["i2"], res["h2"]
+    frame["q"], frame["q_p"] = res["q"], res["q_p"]
+    frame["q_df"] = res["k"] - 2
+    frame["method"] = method
+    frame["test"] = "t" if knha and res["k"] > 2 else "z"
+    frame["t_df"] = res["k"] - 2 if knha and res["k"] > 2 else None
+    frame["correction"] = res["correction"]
+    pooled = 100 * (res["estimate"][res["most_influential"]]) - 100 * res["largest_shift"]
+    frame["shift"] = [100 * e - pooled for e in res["estimate"]]
+    out = _typed(frame)
+    out.attrs["most_influential"] = res["most_influential"]
+    return out
+
+
+def pool_caption(summary: dict) -> str:
+    """The caption of one pooled group: estimate, CI and prediction interval with their level,
+    heterogeneity, the test, the continuity correction, the cohorts' interval type, cautions;
+    with subgroups, each subgroup's estimate and the test for subgroup differences."""
+    from .render import level_text
+
+    lv = level_text(summary["level"])
+    s = summary
+
+    def test_text(fit):
+        return f"t with {fit['df']} df (Knapp–Hartung)" if fit["test"] == "knha" else "z (normal)"
+
+    def fit_text(fit):
+        text = f"{fit['estimate']:.1f}% [{lv} CI {fit['ci_low']:.1f}–{fit['ci_high']:.1f}"
+        if fit.get("pi_low") is not None:
+            text += f"; {lv} prediction interval {fit['pi_low']:.1f}–{fit['pi_high']:.1f}"
+        return text + f"], k = {fit['k']}"
+
+    parts = [f"{s['group']}: {s['label']} {fit_text(s)}; tau² = {s['tau2']:.3f}, I² = {s['i2']:.1f}%, "
+             f"H² = {s['h2']:.2f}, Q = {s['q']:.2f} (df {s['q_df']}, p = {s['q_p']:.3g})."]
+    if s.get("by"):
+        subs = []
+        for name, fit in s["subgroups"].items():
+            if fit["k"] < 2:
+                subs.append(f"{name} one cohort, not pooled ({fit['estimate']:.1f}%)")
+            else:
+                subs.append(f"{name} {fit_text(fit)}, tau² = {fit['tau2']:.3f}, I² = {fit['i2']:.1f}%")
+        parts.append(f"Subgroups by {s['by']}, each with its own tau² (cohort weights are within each "
+                     f"subgroup): {'; '.join(subs)}.")
+        if s.get("q_between") is not None:
+            parts.append(f"Test for subgroup differences (random effects): Q = {s['q_between']:.2f}, "
+                         f"df = {s['q_between_df']}, p = {s['q_between_p']:.3g}.")
+    corr = CORRECTION_TEXT[s["correction"]]
+    if s["correction"] != "none":
+        corr += f" ({s['corrected']} cohort{'s' if s['corrected'] != 1 else ''} corrected)"
+    parts.append(f"Intervals of the pooled estimate: {test_text(s)}. Logit scale; continuity "
+                 f"correction: {corr}. Each cohort's whisker: {lv} "
+                 f"{'Clopper–Pearson exact' if s['ci'] == 'exact' else 'Wilson'} interval.")
+    cautions = list(s.get("cautions") or [])
+    by_text: dict[str, list[str]] = {}
+    for name, fit in (s.get("subgroups") or {}).items():
+        for c in fit.get("cautions") or []:
+            if fit["k"] >= 2 and c not in cautions:
+                by_text.setdefault(c, []).append(name)
+    cautions += [f"{c} (subgroup{'s' if len(names) > 1 else ''} {', '.join(names)})"
+                 for c, names in by_text.items()]
+    if cautions:
+        parts.append("Caution: " + "; ".join(cautions) + ".")
+    return " ".join(parts)
+
+
+def pool_mixes(included: pd.DataFrame, by: str | None = None) -> list[str]:
+    """What a pool puts together, named exactly, each with the option that splits it (or, for
+    diseases, gives each its own estimate with --by disease)."""
     notes = []
     diseases = sorted({d for v in included["disease"] for d in split_list(v)})
     if len(diseases) > 1:
-        notes.append(f"mixes diseases: {', '.join(diseases)} (pool one with --disease)")
+        how = "split by --by disease" if by == "disease" else \
+            "pool one with --disease, or one estimate each with --by disease"
+        notes.append(f"mixes diseases: {', '.join(diseases)} ({how})")
     mixed = [f"{r.study}/{r.cohort} ({r.disease})" for r in included.itertuples()
              if len(split_list(r.disease)) > 1]
     if mixed:
@@ -694,12 +853,18 @@ def pool_mixes(included: pd.DataFrame) -> list[str]:
 
 def pool_reports(included: pd.DataFrame, excluded: pd.DataFrame) -> list[str]:
     """For each trial with several reports, which report and population the pool used."""
+    from collections import Counter
+
+    # one pass over the reasons (pool_inputs writes "another report of the same trial (TRIAL); ..."),
+    # not one per pooled cohort: a pool of thousands of cohorts stays linear
+    prefix = "another report of the same trial ("
+    others = Counter(reason[len(prefix):].split("); the ", 1)[0] for reason in excluded["reason"]
+                     if reason.startswith(prefix))
     out = []
     for r in included.itertuples():
-        others = excluded[excluded["reason"].str.startswith(f"another report of the same trial ({r.trial})")]
-        if len(others):
+        if others.get(r.trial):
             out.append(f"{r.trial}: pooled the {r.report_role} report {r.study} [{r.source}], population "
-                       f"'{r.cohort_label}' ({r.events}/{r.n}); {len(others)} other report(s) left out")
+                       f"'{r.cohort_label}' ({r.events}/{r.n}); {others[r.trial]} other report(s) left out")
     return out
 
 
