@@ -279,3 +279,22 @@ def test_leave_one_out_view_matches_the_stats_layer():
 
 def test_wrap_words_never_splits_a_figure():
     assert wrap_words("Q = 33.73 (df 6)", 6) == ["Q =", "33.73", "(df 6)"]
+
+
+def test_knapp_hartung_caution_only_when_its_interval_is_narrower():
+    from xpo1cli.stats import pool_proportions
+
+    # the review's AML ORR cohorts (refs 22, 23, 25): the t interval is wider than the z one
+    z = pool_proportions([11, 10, 14], [81, 25, 20])
+    kh = pool_proportions([11, 10, 14], [81, 25, 20], knha=True)
+    assert kh["ci_high"] - kh["ci_low"] > z["ci_high"] - z["ci_low"]
+    assert not any("narrower" in c for c in kh["cautions"])
+
+
+def test_file_plot_shows_no_crude_sum_beside_a_pooled_estimate(tmp_path):
+    pytest.importorskip("matplotlib")
+    target = tmp_path / "mm.svg"
+    run("pool", "-d", "MM", "--by", "regimen", "--plot", str(target), "-f", "csv")
+    svg = target.read_text(encoding="utf-8")
+    assert "121/359" not in svg and "40/206" not in svg  # sums of events and patients
+    assert "k = 9" in svg and "k = 2" in svg

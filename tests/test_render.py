@@ -315,3 +315,9 @@ def test_a_real_terminal_shows_every_myeloma_figure(columns):
         assert figure(text, value), (value, columns)
     assert text.split().count("audit") == audited >= 1
     assert max(width_of(line) for line in text.splitlines()) <= max(columns, 30)
+
+
+def test_a_real_terminal_fits_the_pool_forest_and_its_notes():
+    text = in_a_terminal(80, "pool", "--disease", "AML", "--knha")
+    assert max(width_of(line) for line in text.splitlines()) <= 80
+    assert "14*/20" in text and "prediction interval" in text

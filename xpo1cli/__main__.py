@@ -22,6 +22,9 @@ class _Held(io.StringIO):
     def isatty(self) -> bool:
         return self._real.isatty()
 
+    def fileno(self) -> int:  # the terminal's width is read from the real stdout
+        return self._real.fileno()
+
     @property
     def encoding(self) -> str:  # text is encoded once, at the end
         return "utf-8"

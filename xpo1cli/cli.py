@@ -1276,10 +1276,8 @@ def pool_cmd(
             if loo is not None:
                 typer.echo(f"\nLeave-one-out — {group} ({lv} CI)")
                 leave_one_out_table(loo)
-        for line in influence:
-            typer.echo(line)
-        for w in warn:
-            typer.echo(f"note: {w}")
+        for line in [*influence, *(f"note: {w}" for w in warn)]:
+            typer.echo("\n".join(wrap_words(line, columns)) if columns else line)
     else:
         import pandas as pd
 

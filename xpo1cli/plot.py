@@ -73,7 +73,8 @@ def plot_lines(frame: pd.DataFrame) -> list[dict]:
             name = "Random effects" if r.row == "random" else "Common effect"
             method = {"FE": ""}.get(r.method, f" ({r.method}{', Knapp–Hartung' if r.test == 't' else ''})")
             lines.append({"kind": r.row, "label": f"{indent}{name}{method if r.row == 'random' else ''}",
-                          "counts": f"{int(r.events_total)}/{int(r.n_total)}" if r.row == "random" else "",
+                          # the pooled estimate is not the ratio of the summed counts: show k only
+                          "counts": f"k = {int(r.k)}" if r.row == "random" and _num(r.k) is not None else "",
                           "pct": f"{r.percent:.1f}", "ci": f"{r.ci_low:.1f}–{r.ci_high:.1f}",
                           "weight": "100%" if r.row == "random" and sub is None else "",
                           "est": r.percent, "lo": r.ci_low, "hi": r.ci_high})

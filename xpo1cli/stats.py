@@ -219,7 +219,7 @@ def _fit(y, v, method: str, level: float, knha: bool) -> dict:
         "ci_logit_low": mu - crit * se, "ci_logit_high": mu + crit * se,
         "pi_logit_low": mu - crit * pi_se, "pi_logit_high": mu + crit * pi_se,
         "pi_low": float(expit(mu - crit * pi_se)), "pi_high": float(expit(mu + crit * pi_se)),
-        "cautions": _cautions(k, knha, knha and s2w < 1),
+        "cautions": _cautions(k, knha, knha and crit * np.sqrt(s2w) < z),
     }
 
 
