@@ -155,7 +155,8 @@ def test_pooled_rows_carry_no_crude_events_over_n():
 
 def test_pool_level_is_printed_wherever_an_interval_is(tmp_path):
     out = run("pool", "-d", "MM", "--level", "0.90", "-f", "plain").stdout
-    assert out.splitlines()[0] == "Pooled ORR, 90% CI: XPO1 inhibitor arms and cohorts (random effects, DerSimonian–Laird)"
+    heading = "Pooled ORR, 90% CI: XPO1 inhibitor arms and cohorts (random effects, DerSimonian–Laird)"
+    assert out.splitlines()[0] == heading
     assert "[90% CI " in out and "90% Clopper–Pearson" in out
     assert "95%" not in out
     rows = run_csv("pool", "-d", "MM", "--level", "0.9")
