@@ -237,3 +237,8 @@ def test_data_after_the_command_in_a_real_process(tmp_path):
         f.write_text(f.read_text(encoding="utf-8").replace("storm-ref13,", "storm-mine,"), encoding="utf-8")
     proc = sh("list", "-d", "MM", "--data", str(tmp_path / "pkg"), "-f", "json")
     assert "storm-mine" in {r["study"] for r in json.loads(proc.stdout)}
+
+
+def test_pool_notes_speak_of_the_pooled_group_only():
+    err = run("pool", "-d", "AML", "-m", "CR_CRi", "--include-controls", "-f", "csv").stderr
+    assert "mixes regimens: S-7+3, S-CLAG (pool one with --regimen)" in err  # not the lone 7+3 control

@@ -823,8 +823,15 @@ def pool_caption(summary: dict) -> str:
 
 
 def pool_mixes(included: pd.DataFrame, by: str | None = None) -> list[str]:
-    """What a pool puts together, named exactly, each with the option that splits it (or, for
-    diseases, gives each its own estimate with --by disease)."""
+    """What each pooled group puts together, named exactly, each with the option that splits it
+    (or, for diseases, gives each its own estimate with --by disease). Groups of fewer than two
+    cohorts are not pooled and mix nothing; with two pooled groups each note names its group."""
+    groups = [(g, rows) for g, rows in included.groupby("group", sort=False) if len(rows) >= 2]
+    return [f"{g}: {note}" if len(groups) > 1 else note for g, rows in groups
+            for note in _group_mixes(rows, by)]
+
+
+def _group_mixes(included: pd.DataFrame, by: str | None) -> list[str]:
     notes = []
     diseases = sorted({d for v in included["disease"] for d in split_list(v)})
     if len(diseases) > 1:
