@@ -9,7 +9,15 @@ from __future__ import annotations
 import pandas as pd
 
 from .data import Dataset
-from .query import CATEGORIES, COMPOSITES, _num, outcome_table, percent_matches, printed_as_cumulative
+from .query import (
+    CATEGORIES,
+    COMPOSITES,
+    _num,
+    outcome_table,
+    percent_matches,
+    plain_rows,
+    printed_as_cumulative,
+)
 
 FINDING_COLUMNS = ["ref", "study", "cohort", "measure", "check", "reported", "computed", "detail",
                    "source"]
@@ -35,7 +43,8 @@ def audit(ds: Dataset, studies: set[str] | None = None, outcomes: pd.DataFrame |
     found: list[dict] = []
 
     # 1. printed percentage against its count (reported, or the listed breakdown's sum)
-    for r in out.itertuples():
+    rows = plain_rows(out)
+    for r in rows:
         pct, den, k = _num(r.percent_reported), _num(r.denominator), _num(r.count_used)
         if pct is None or den is None:
             continue
@@ -53,7 +62,7 @@ def audit(ds: Dataset, studies: set[str] | None = None, outcomes: pd.DataFrame |
                 r.source))
 
     groups: dict[tuple[str, str, str], list] = {}
-    for r in out.itertuples(index=False):  # each source's figures are checked against each other
+    for r in rows:  # each source's figures are checked against each other
         groups.setdefault((r.study, r.cohort, r.source), []).append(r)
     for (study, cohort, source), g in groups.items():
         ref = refs.get(study)
@@ -112,7 +121,7 @@ def audit(ds: Dataset, studies: set[str] | None = None, outcomes: pd.DataFrame |
             found.append(_finding(refs.get(study), study, parent, "n", "subgroups within whole",
                                   parent_n, total, f"disjoint subgroups by {partition} add up to "
                                   f"{total}, more than the {parent_n} of '{parent}'"))
-    for r in out.itertuples():
+    for r in rows:
         n, den = size.get((r.study, r.cohort)), _num(r.denominator)
         if n is not None and den is not None and den > n:
             found.append(_finding(r.ref, r.study, r.cohort, r.measure, "denominator within cohort",

@@ -493,6 +493,15 @@ def column(frame: pd.DataFrame, name: str) -> list:
             for v in values]
 
 
+def plain_rows(frame: pd.DataFrame) -> list[tuple]:
+    """The rows as named tuples of plain Python values, None where missing: a row loop over
+    them avoids pandas' per-cell cost (several times faster on large user datasets)."""
+    from collections import namedtuple
+
+    row = namedtuple("Row", list(frame.columns))
+    return [row(*values) for values in zip(*(column(frame, c) for c in frame.columns), strict=True)]
+
+
 def category_counts(outcomes: pd.DataFrame) -> dict[tuple[str, str, str], dict[str, tuple[int, int | None]]]:
     """(study, cohort, source) -> {category: (reported count, denominator)} for the
     best-response categories whose count that source prints."""
@@ -553,14 +562,17 @@ def derive_counts(outcomes: pd.DataFrame) -> pd.DataFrame:
     return out
 
 
-def outcome_table(ds: Dataset, derive_orr: bool = True, studies: Iterable[str] | None = None
-                  ) -> pd.DataFrame:
+def outcome_table(ds: Dataset, derive_orr: bool = True, studies: Iterable[str] | None = None,
+                  cohorts: set[tuple[str, str]] | None = None) -> pd.DataFrame:
     """Outcomes (of the given studies) with the study's ref, the derived count and the computed
     percentage; with derive_orr, an ORR row (count_basis 'derived ORR') for cohorts whose whole
     breakdown is reported but whose ORR is not."""
     base = ds.outcomes
     if studies is not None:
         base = base[base["study"].isin(set(studies))]
+    if cohorts is not None:  # derivation stays within one cohort's rows, so this changes no figure
+        keys = pd.MultiIndex.from_arrays([base["study"].astype(object), base["cohort"].astype(object)])
+        base = base[keys.isin(list(cohorts))]
     out = derive_counts(base)
     refs = dict(zip(ds.studies["study"], ds.studies["ref"], strict=True))
     out.insert(0, "ref", pd.array([refs.get(s) for s in out["study"]], dtype="Int64"))

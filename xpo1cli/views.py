@@ -20,6 +20,7 @@ from .query import (
     filter_studies,
     later_wanted,
     outcome_table,
+    plain_rows,
     printed_as_cumulative,
     split_list,
 )
@@ -46,7 +47,7 @@ def by_cohort(outcomes: pd.DataFrame, by_source: bool = False) -> dict[tuple, di
     sources of one report both give a measure, the row with a count stands for it (then the
     first in file order); landmark rows are keyed 'measure@timepoint'."""
     out: dict[tuple, dict[str, tuple]] = {}
-    for r in outcomes.itertuples(index=False):
+    for r in plain_rows(outcomes):
         key = (r.study, r.cohort, r.source) if by_source else (r.study, r.cohort)
         measure = r.measure if not isinstance(r.timepoint, str) else f"{r.measure}@{r.timepoint}"
         group = out.setdefault(key, {})
@@ -116,14 +117,17 @@ def headline(ds: Dataset, studies: pd.DataFrame, all_cohorts: bool = False,
     from .audit import cohort_flags
     from .query import arm_table
 
-    outcomes = outcome_table(ds, studies=studies["study"])
+    arms = arm_table(ds)
+    arms = chosen_cohorts(arms[arms["study"].isin(set(studies["study"]))], all_cohorts, matched)
+    # figures, derived counts and audit flags only for the cohorts shown: each is a matter of one
+    # cohort's own rows, so the rest of the dataset need not be read
+    outcomes = outcome_table(ds, studies=studies["study"],
+                             cohorts=set(zip(arms["study"], arms["cohort"], strict=True)))
     grouped = by_cohort(outcomes)
     per_source: dict[tuple[str, str], dict[str, dict]] = {}
     for (st_, co_, src_), rows_ in by_cohort(outcomes, by_source=True).items():
         per_source.setdefault((st_, co_), {})[src_] = rows_
     flags = cohort_flags(ds, set(studies["study"]), outcomes)
-    arms = arm_table(ds)
-    arms = chosen_cohorts(arms[arms["study"].isin(set(studies["study"]))], all_cohorts, matched)
     cohorts: dict[str, list[tuple]] = {}
     for c in arms.itertuples(index=False):
         cohorts.setdefault(c.study, []).append(c)
