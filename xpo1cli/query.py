@@ -488,9 +488,10 @@ def _num(v):
 
 def column(frame: pd.DataFrame, name: str) -> list:
     """A column as a plain list with missing values as None (fast row loops without pandas)."""
-    values = frame[name].tolist()
-    return [None if v is None or v is pd.NA or (isinstance(v, float) and math.isnan(v)) else v
-            for v in values]
+    series = frame[name]
+    values = series.to_numpy(dtype=object, copy=True)
+    values[series.isna().to_numpy()] = None
+    return values.tolist()
 
 
 def plain_rows(frame: pd.DataFrame) -> list[tuple]:
@@ -563,13 +564,16 @@ def derive_counts(outcomes: pd.DataFrame) -> pd.DataFrame:
 
 
 def outcome_table(ds: Dataset, derive_orr: bool = True, studies: Iterable[str] | None = None,
-                  cohorts: set[tuple[str, str]] | None = None) -> pd.DataFrame:
+                  cohorts: set[tuple[str, str]] | None = None,
+                  measures: Iterable[str] | None = None) -> pd.DataFrame:
     """Outcomes (of the given studies) with the study's ref, the derived count and the computed
     percentage; with derive_orr, an ORR row (count_basis 'derived ORR') for cohorts whose whole
     breakdown is reported but whose ORR is not."""
     base = ds.outcomes
     if studies is not None:
         base = base[base["study"].isin(set(studies))]
+    if measures is not None:  # with the categories every derived count is summed from
+        base = base[base["measure"].isin({*measures, *CATEGORIES})]
     if cohorts is not None:  # derivation stays within one cohort's rows, so this changes no figure
         keys = pd.MultiIndex.from_arrays([base["study"].astype(object), base["cohort"].astype(object)])
         base = base[keys.isin(list(cohorts))]

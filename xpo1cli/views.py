@@ -571,7 +571,7 @@ def pool_inputs(ds: Dataset, studies: pd.DataFrame, measure: str, include_contro
     if not known:
         raise UnknownName(f"cannot pool '{measure}'; known: {', '.join(CATEGORIES + tuple(COMPOSITES))}")
     measure = known[0]
-    o = outcome_table(ds, studies=studies["study"])
+    o = outcome_table(ds, studies=studies["study"], measures={measure})
     o = o[o["measure"] == measure]
     arms = {(c.study, c.cohort): c for c in arm_table(ds).itertuples(index=False)}
     info = {r.study: r for r in studies.itertuples(index=False)}
