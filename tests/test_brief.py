@@ -239,3 +239,147 @@ def test_every_figure_in_the_markdown_brief_is_exported_or_a_named_statistic(ds,
     allowed = exported | _named_statistics(ds, b)
     unknown = sorted({n for n in _printed_figures(ds, text) if n not in allowed})
     assert not unknown, unknown
+
+
+# --- HTML in a real browser ------------------------------------------------------------------------
+
+BROWSERS = ("chromium", "chromium-browser", "google-chrome", "chrome")
+MEASURE = """<script>
+window.addEventListener('load', () => {
+  const out = document.createElement('pre'); out.id = 'xpo1-measure';
+  const svgs = [...document.querySelectorAll('figure svg')].map(s => {
+    const r = s.getBoundingClientRect(); return Math.round(r.width) + 'x' + Math.round(r.height); });
+  const wide = [...document.querySelectorAll('table')].filter(t => t.scrollWidth > t.parentElement.clientWidth + 1);
+  out.textContent = 'svg=' + svgs.join(',') + ';overflowing=' + wide.length; document.body.appendChild(out);
+});
+</script>"""
+
+
+@pytest.fixture(scope="module")
+def browser():
+    import shutil
+
+    found = next((shutil.which(b) for b in BROWSERS if shutil.which(b)), None)
+    if found is None:
+        pytest.skip("no headless Chromium on this machine (apt-get install -y chromium): HTML briefs not "
+                    "checked in a browser")
+    return found
+
+
+def _chromium(browser: str, *args: str, timeout: int = 120) -> str:
+    import subprocess
+
+    done = subprocess.run([browser, "--headless", "--no-sandbox", "--disable-gpu", "--hide-scrollbars",
+                           "--no-first-run", "--disable-extensions", *args], capture_output=True, text=True,
+                          timeout=timeout, check=False)
+    assert done.returncode == 0, done.stderr[-2000:]
+    return done.stdout
+
+
+@pytest.fixture(scope="module")
+def pages(tmp_path_factory):
+    out = tmp_path_factory.mktemp("briefs")
+    from .conftest import STATE
+
+    STATE["data"] = None
+    result = run("brief", "--all", "--out", str(out))
+    assert "wrote 8 pages" in result.stderr
+    return out
+
+
+def test_all_writes_an_index_and_a_page_per_disease(pages):
+    names = sorted(p.name for p in pages.iterdir())
+    assert names == sorted(["index.html", *(f"brief-{d.lower()}.html" for d in
+                                           ("MM", "WM", "AML", "MDS", "NHL", "DLBCL", "MCL"))])
+    page = (pages / "brief-mm.html").read_text(encoding="utf-8")
+    before_sources = page.split('<ol class="sources">')[0]
+    # nothing fetched: no script, stylesheet, image or font from elsewhere; the only addresses before the
+    # sources' own links are the SVG namespaces
+    assert not re.search(r"<script|<link|<img|<iframe|src=|@import|url\((?!#)", page)
+    assert set(re.findall(r"https?://[^\s\"'<>]+", before_sources)) <= {"http://www.w3.org/2000/svg",
+                                                                      "http://www.w3.org/1999/xlink"}
+
+
+@pytest.mark.parametrize("disease", ["MM", "WM", "AML", "MDS", "NHL", "DLBCL", "MCL"])
+def test_page_renders_in_chromium(browser, pages, disease):
+    from html.parser import HTMLParser
+
+    page = pages / f"brief-{disease.lower()}.html"
+    probe = page.with_name(f"probe-{page.name}")
+    probe.write_text(page.read_text(encoding="utf-8").replace("</body>", MEASURE + "</body>"), encoding="utf-8")
+    dom = _chromium(browser, "--virtual-time-budget=5000", "--window-size=1200,3000", "--dump-dom",
+                    probe.as_uri())
+
+    class Read(HTMLParser):
+        def __init__(self):
+            super().__init__()
+            self.h2, self.rows, self.tag, self.svg = [], 0, None, 0
+
+        def handle_starttag(self, tag, attrs):
+            self.tag = tag
+            self.rows += tag == "tr"
+            self.svg += tag == "svg"
+
+        def handle_data(self, data):
+            if self.tag == "h2" and data.strip():
+                self.h2.append(data.strip())
+
+    read = Read()
+    read.feed(dom)
+    assert read.h2 == list(SECTIONS)
+    assert read.rows >= 8
+    measured = re.search(r'id="xpo1-measure">svg=([^;]*);overflowing=(\d+)<', dom)
+    assert measured, dom[-500:]
+    sizes = [tuple(map(int, s.split("x"))) for s in measured.group(1).split(",") if s]
+    b = build_brief(load(DATA), Filters(disease=disease))
+    assert len(sizes) == len(b.forests)
+    assert all(w > 300 and h > 100 for w, h in sizes), sizes
+    assert measured.group(2) == "0"  # no table wider than the page
+    if disease == "MM":
+        assert "HR 0.70 (CI 0.53–0.93), p = 0.0075" in dom
+        assert "control arm (no XPO1 inhibitor)" in dom
+        assert "ref 12 · Sd · all patients (MM and WM)" in dom  # the forest plot's text, as SVG text
+
+
+def test_screenshot_of_the_mm_page(browser, pages, tmp_path):
+    shot = tmp_path / "brief-mm.png"
+    _chromium(browser, f"--screenshot={shot}", "--window-size=1200,3000", (pages / "brief-mm.html").as_uri())
+    data = shot.read_bytes()
+    assert data[:8] == b"\x89PNG\r\n\x1a\n"
+    width, height = int.from_bytes(data[16:20], "big"), int.from_bytes(data[20:24], "big")
+    assert (width, height) == (1200, 3000)
+    assert len(data) > 100_000  # a page of text, tables and a plot, not a blank one
+
+
+def test_print_to_pdf_fits_a4(browser, pages, tmp_path):
+    pdf = tmp_path / "brief-mm.pdf"
+    _chromium(browser, f"--print-to-pdf={pdf}", "--no-pdf-header-footer", (pages / "brief-mm.html").as_uri())
+    data = pdf.read_bytes()
+    assert data.startswith(b"%PDF")
+    boxes = set(re.findall(rb"/MediaBox\s*\[\s*0 0 ([\d.]+) ([\d.]+)\s*\]", data))
+    assert boxes and all(abs(float(w) - 595.9) < 2 and abs(float(h) - 842.9) < 2 for w, h in boxes), boxes
+
+
+@pytest.mark.parametrize("disease", ["MM", "AML"])
+def test_risk_differences_equal_toxicity_arms_which_uses_statsmodels(ds, disease):
+    from xpo1cli.query import filter_studies
+    from xpo1cli.views import toxicity_arms
+
+    studies = filter_studies(ds, Filters(disease=disease))
+    rand = studies[studies["randomized"].astype(bool)]
+    theirs = [(r.trial, r.term, r.grade, int(r.exp_count), int(r.exp_n), int(r.ctl_count), int(r.ctl_n),
+               r.risk_difference, r.rd_ci_low, r.rd_ci_high, r.n_basis) for r in toxicity_arms(ds, rand).itertuples()]
+    ours = [(d.trial, d.term, d.grade, d.exp_count, d.exp_n, d.ctl_count, d.ctl_n, d.difference, d.ci_low,
+             d.ci_high, d.n_basis) for d in build_brief(ds, Filters(disease=disease)).risk_differences]
+    assert ours == theirs
+
+
+def test_newcombe_interval_matches_statsmodels_unrounded():
+    from statsmodels.stats.proportion import confint_proportions_2indep
+
+    from xpo1cli.brief import newcombe
+
+    for x1, n1, x2, n2 in [(77, 195, 35, 207), (0, 10, 3, 12), (5, 5, 0, 7), (41, 195, 70, 207)]:
+        for level in (0.95, 0.9):
+            ref = confint_proportions_2indep(x1, n1, x2, n2, compare="diff", method="newcomb", alpha=1 - level)
+            assert newcombe(x1, n1, x2, n2, level) == pytest.approx(tuple(map(float, ref)), abs=1e-12)

@@ -305,7 +305,8 @@ class Gap:
 @dataclass
 class Citation:
     source: str
-    text: str
+    text: str  # as `xpo1 cite` prints it
+    address: str | None
 
 
 @dataclass
@@ -368,7 +369,7 @@ def disease_label(ds: Dataset, disease: str | None) -> tuple[str | None, str]:
 
 def build_brief(ds: Dataset, filters: Filters | None = None, *, level: float = 0.95) -> Brief:
     """The brief of the studies the filters select (one disease, usually)."""
-    from .audit import audit, report_differences
+    from .audit import audit
     from .query import arm_table, filter_arms, filter_studies, outcome_table
 
     f = filters or Filters()
@@ -396,11 +397,25 @@ def build_brief(ds: Dataset, filters: Filters | None = None, *, level: float = 0
     b.survival = _survival(ds, studies, matched, arm_of)
     b.harms, b.harm_ranges, b.risk_differences, b.mitigations = _harms(ds, studies, matched, f, code, level)
     b.findings = _findings(ds, b, flags)
-    b.gaps = _gaps(ds, studies, b, findings_audit, report_differences(ds, set(studies["study"])))
+    b.gaps = _gaps(ds, studies, b, findings_audit, _report_differences(ds, set(studies["study"])))
     b.bottom_line = _bottom_line(b)
     b.citations = _citations(ds, b)
     _register(b)
     return b
+
+
+_DIFFERENCES: list = [None, None]  # (dataset, its report_differences): --all asks once per disease
+
+
+def _report_differences(ds: Dataset, studies: set[str]) -> pd.DataFrame:
+    """audit.report_differences of the trials with a report among these studies (computed once per dataset)."""
+    from .audit import report_differences
+
+    if _DIFFERENCES[0] is not ds:
+        _DIFFERENCES[:] = [ds, report_differences(ds)]
+    found = _DIFFERENCES[1]
+    trials = set(ds.studies.loc[ds.studies["study"].isin(studies), "trial"].dropna())
+    return found[found["trial"].isin(trials)].reset_index(drop=True)
 
 
 def _register(b: Brief) -> None:
@@ -512,7 +527,7 @@ def _medians(frame: pd.DataFrame, arm_of: dict) -> list[Median]:
 
 
 def _response(ds, studies, matched, outcomes, arm_of, flags, level, b: Brief):
-    from .views import XPO1_GROUP, pool_caption, pool_inputs, pool_table
+    from .views import XPO1_GROUP, pool_inputs, pool_table
 
     info = {s.study: s for s in studies.itertuples()}
     groups: list[ResponseGroup] = []
@@ -568,7 +583,7 @@ def _response(ds, studies, matched, outcomes, arm_of, flags, level, b: Brief):
             fits = summary["subgroups"]
             keep = frame["subgroup"].notna() | (frame["row"] == "cohort")
             plotted = frame[keep].reset_index(drop=True)
-            caption = pool_caption(summary)
+            caption = _forest_caption(summary, level)
             title = (f"{measure_name(measure)} by regimen, {b.disease_name}: each cohort with its exact "
                      "interval; random effects within each regimen of two or more cohorts")
             forests.append(Forest(measure=measure, frame=plotted, title=title, caption=caption))
@@ -590,6 +605,7 @@ def _response(ds, studies, matched, outcomes, arm_of, flags, level, b: Brief):
                                     ci_low=fit["ci_low"], ci_high=fit["ci_high"], pi_low=fit.get("pi_low"),
                                     pi_high=fit.get("pi_high"), i2=fit.get("i2"), tau2=fit.get("tau2"),
                                     cautions=list(fit.get("cautions") or []), level=level)
+                    b.statistics[f"{regimen} {measure} pooled tau2"] = float(fit["tau2"])
                     for key in ("estimate", "ci_low", "ci_high", "pi_low", "pi_high", "i2"):
                         value = getattr(pooled, key)
                         if value is not None:
@@ -603,6 +619,31 @@ def _response(ds, studies, matched, outcomes, arm_of, flags, level, b: Brief):
                 b.statistics[f"{r.study}/{r.cohort} {measure} ci_low"] = float(r.ci_low)
                 b.statistics[f"{r.study}/{r.cohort} {measure} ci_high"] = float(r.ci_high)
     return groups, forests
+
+
+def _forest_caption(summary: dict, level: float) -> str:
+    """What the forest plot shows: each regimen's pooled estimate (two or more cohorts), its
+    heterogeneity and the pool's cautions; no estimate across regimens is drawn or stated."""
+    lv = level_text(level)
+    parts = []
+    for name, fit in summary["subgroups"].items():
+        if fit["k"] < 2:
+            continue
+        text = (f"{name}: {pct(fit['estimate'])}% ({lv} CI {pct(fit['ci_low'])}–{pct(fit['ci_high'])}")
+        if fit.get("pi_low") is not None:
+            text += f"; {lv} prediction interval {pct(fit['pi_low'])}–{pct(fit['pi_high'])}"
+        text += f"), k = {fit['k']}, tau² = {fit['tau2']:.3f}, I² = {pct(fit['i2'])}%"
+        parts.append(text)
+    singles = [name for name, fit in summary["subgroups"].items() if fit["k"] < 2]
+    text = ("Random effects within each regimen (DerSimonian–Laird, logit scale, z intervals; each its own "
+            "tau²): " + ("; ".join(parts) if parts else "no regimen has two cohorts") + ".")
+    if singles:
+        text += f" One cohort, not pooled: {', '.join(singles)}."
+    cautions = sorted({c for name, fit in summary["subgroups"].items() if fit["k"] >= 2
+                       for c in fit.get("cautions") or []})
+    if cautions:
+        text += " Caution: " + "; ".join(cautions) + "."
+    return text
 
 
 def _measure_order(b: Brief, outcomes: pd.DataFrame) -> list[str]:
@@ -643,7 +684,7 @@ def _label_matches(ds: Dataset, population, code: str | None) -> bool:
 
 
 def _harms(ds, studies, matched, f: Filters, code, level):
-    from .views import toxicity_arms, toxicity_table
+    from .views import toxicity_table
 
     agent = Resolver(ds).agent(f.agent) if f.agent else None
     tox = toxicity_table(ds, studies, agent=agent, source=f.source, matched=matched)
@@ -680,19 +721,62 @@ def _harms(ds, studies, matched, f: Filters, code, level):
                                      sources=list(dict.fromkeys(h.source for h in hs))))
     harm_ranges.sort(key=lambda h: (-(h.high or -1), h.term))
     rand = studies[studies["randomized"].astype(bool)]
-    paired = toxicity_arms(ds, rand, level=level) if len(rand) else None
-    rds = []
-    if paired is not None:
-        for r in paired.itertuples():
-            rds.append(RiskDifference(trial=r.trial, term=r.term, grade=r.grade, experimental=r.experimental,
-                                      exp_count=int(r.exp_count), exp_n=int(r.exp_n), exp_pct=_float(r.exp_pct),
-                                      control=r.control, ctl_count=int(r.ctl_count), ctl_n=int(r.ctl_n),
-                                      ctl_pct=_float(r.ctl_pct), difference=_float(r.risk_difference),
-                                      ci_low=_float(r.rd_ci_low), ci_high=_float(r.rd_ci_high),
-                                      n_basis=r.n_basis, source=r.source))
+    rds = risk_differences(ds, rand, level) if len(rand) else []
     mit = [Mitigation(term=r.term, category=r.category, statement=_str(r.statement), agent=_str(r.agent),
                       source=r.source) for r in tox.itertuples() if r.kind == "mitigation"]
     return rows, harm_ranges, rds, mit
+
+
+def newcombe(x1: int, n1: int, x2: int, n2: int, level: float = 0.95) -> tuple[float, float]:
+    """Newcombe's hybrid score interval for p1 - p2 (his method 10, from two Wilson intervals without
+    continuity correction): what statsmodels' confint_proportions_2indep(method="newcomb") gives,
+    which `xpo1 toxicity --arms` uses; written out here so that a brief does not import statsmodels
+    (over a second of start-up). A test checks the two agree."""
+    import math
+
+    from scipy.special import ndtri
+
+    z = float(ndtri(1 - (1 - level) / 2))
+
+    def wilson(x: int, n: int) -> tuple[float, float]:
+        centre = (x + z * z / 2) / (n + z * z)
+        half = z / (n + z * z) * math.sqrt(x * (n - x) / n + z * z / 4)
+        return centre - half, centre + half
+
+    p1, p2 = x1 / n1, x2 / n2
+    (l1, u1), (l2, u2) = wilson(x1, n1), wilson(x2, n2)
+    d = p1 - p2
+    return d - math.sqrt((p1 - l1) ** 2 + (u2 - p2) ** 2), d + math.sqrt((u1 - p1) ** 2 + (p2 - l2) ** 2)
+
+
+def risk_differences(ds: Dataset, studies: pd.DataFrame, level: float = 0.95) -> list[RiskDifference]:
+    """Adverse events arm against arm in randomized trials, paired as views.toxicity_arms pairs them
+    (same term and grade, an experimental and a control arm, the arm's randomized n where the source
+    gives no denominator), with the risk difference in points and its Newcombe interval."""
+    ae = ds.adverse_events
+    ae = ae[ae["study"].isin(studies["study"]) & ae["cohort"].notna() & ae["count"].notna()]
+    coh = {(c.study, c.cohort): c for c in ds.cohorts.itertuples(index=False)}
+    trial = dict(zip(ds.studies["study"], ds.studies["trial"], strict=True))
+    out = []
+    for (study, term, grade), g in ae.groupby(["study", "term", "grade"], sort=False):
+        by_arm = {coh[(study, r.cohort)].arm: r for r in g.itertuples() if (study, r.cohort) in coh}
+        if not {"experimental", "control"} <= set(by_arm):
+            continue
+        e, c = by_arm["experimental"], by_arm["control"]
+        ne = _int(e.n) if _int(e.n) is not None else _int(coh[(study, e.cohort)].n)
+        nc = _int(c.n) if _int(c.n) is not None else _int(coh[(study, c.cohort)].n)
+        if not (ne and nc):
+            continue
+        basis = "reported" if _int(e.n) is not None and _int(c.n) is not None else "randomized n of each arm"
+        lo, hi = newcombe(int(e.count), ne, int(c.count), nc, level)
+        out.append(RiskDifference(trial=trial.get(study), term=term, grade=grade,
+                                  experimental=coh[(study, e.cohort)].label, exp_count=int(e.count), exp_n=ne,
+                                  exp_pct=_float(e.percent_reported), control=coh[(study, c.cohort)].label,
+                                  ctl_count=int(c.count), ctl_n=nc, ctl_pct=_float(c.percent_reported),
+                                  difference=round(100 * (int(e.count) / ne - int(c.count) / nc), 1),
+                                  ci_low=round(100 * lo, 1), ci_high=round(100 * hi, 1), n_basis=basis,
+                                  source=e.source))
+    return out
 
 
 # --- summary of findings --------------------------------------------------------------------------
@@ -1046,10 +1130,10 @@ def _citations(ds: Dataset, b: Brief) -> list[Citation]:
         used += f.sources
     for g in b.gaps:
         used += g.sources
-    known = set(ds.sources["source"])
+    address = {s: _str(a) for s, a in zip(ds.sources["source"], ds.sources["address"], strict=True)}
     out = []
     for sid in dict.fromkeys(used):
-        if sid in known:
+        if sid in address:
             text, _ = citations(ds, sid)[0]
-            out.append(Citation(sid, text))
+            out.append(Citation(sid, text, address[sid]))
     return out

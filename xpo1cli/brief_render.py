@@ -38,6 +38,7 @@ class Table:
     rows: list[list[str]]
     notes: list[str] = field(default_factory=list)
     kind: str = ""  # a class name for the HTML page
+    row_kinds: list[str] = field(default_factory=list)  # per row: control, pooled, cert-low, ... or ""
 
 
 @dataclass
@@ -179,7 +180,7 @@ def layout(b: Brief, level: float = 0.95) -> list[Section]:
         sub = [m for m in t.medians if m.cohort not in {a.cohort for a in t.arms}]
         s[1].tables.append(Table(f"{t.trial}: {t.design} ({t.study})",
                                  ["arm", "regimen", "role", "n randomized", "figures per arm, as reported", "source"],
-                                 arms, kind="arms"))
+                                 arms, kind="arms", row_kinds=["control" if a.control else "" for a in t.arms]))
         if stats:
             s[1].tables.append(Table(f"{t.trial}: between arms, as reported",
                                      ["comparison", "outcome", "statistic", "estimate", "CI", "p", "source", "note"],
@@ -196,8 +197,10 @@ def layout(b: Brief, level: float = 0.95) -> list[Section]:
     # 3 response
     derived_seen = False
     for measure in dict.fromkeys(g.measure for g in b.response):
-        rows = []
+        rows, kinds, cautions = [], [], []
         for g in (g for g in b.response if g.measure == measure):
+            kinds += ["control" if r.control else "" for r in g.rates]
+            kinds += ["pooled"] if g.pooled is not None else []
             for r in g.rates:
                 derived_seen |= r.events is not None and r.basis not in (None, "reported")
                 rows.append([g.regimen or MISSING, role_text(r.role, r.agent), where_text(r.ref, r.study),
@@ -210,10 +213,13 @@ def layout(b: Brief, level: float = 0.95) -> list[Section]:
                 rows.append([g.regimen or MISSING, "pooled XPO1-inhibitor cohorts", f"k = {p.k}",
                              f"{p.n_total} patients", "random effects (DerSimonian–Laird)", f"{pct(p.estimate)}%",
                              f"{interval_text(p.ci_low, p.ci_high)} ({level_text(p.level)} CI){pi}",
-                             "computed", f"I² {pct(p.i2)}%" + ("; " + "; ".join(p.cautions) if p.cautions else "")])
+                             "computed", f"I² {pct(p.i2)}%" + ("; see the caution below" if p.cautions else "")])
+                cautions += [c for c in p.cautions if c not in cautions]
         s[2].tables.append(Table(f"{measure_name(measure)} by regimen",
                                  ["regimen", "treatment", "study", "population", "design", "responders/n (%)",
-                                  "interval", "source", "audit / pooling notes"], rows, kind="response"))
+                                  "interval", "source", "audit / pooling notes"], rows, kind="response",
+                                 row_kinds=kinds,
+                                 notes=[f"Caution (pooled rows): {'; '.join(cautions)}."] if cautions else []))
     for fo in b.forests:
         s[2].figures.append((fo.measure, f"Forest plot, {measure_name(fo.measure)}: {fo.caption}"))
     s[2].notes = [
@@ -235,7 +241,8 @@ def layout(b: Brief, level: float = 0.95) -> list[Section]:
     if srows:
         s[3].tables.append(Table("Medians per regimen and arm", ["regimen", "treatment", "study", "population", "n",
                                                                  "measure", "median", "CI / range as reported",
-                                                                 "source", "note"], srows, kind="survival"))
+                                                                 "source", "note"], srows, kind="survival",
+                                 row_kinds=["control" if m.agent is None else "" for m in b.survival]))
         s[3].notes = ["Medians as reported, each with its unit; responder and non-responder medians are of "
                       "those subgroups only. Medians of different studies are not comparisons."]
     else:
@@ -295,7 +302,8 @@ def layout(b: Brief, level: float = 0.95) -> list[Section]:
                                str(f.patients) if f.patients is not None else MISSING,
                                estimate_text(f), f.start,
                                "; ".join(f"{m.rule} ({m.reason})" for m in f.moves) or "none",
-                               f.rating, ", ".join(f.sources)] for f in b.findings], kind="sof"))
+                               f.rating, ", ".join(f.sources)] for f in b.findings], kind="sof",
+                             row_kinds=["cert-" + f.rating.replace(" ", "-") for f in b.findings]))
     s[5].notes = ["PI: prediction interval. Pooled estimates and exact intervals are computed here; every "
                   "other figure is as the source prints it."]
 
@@ -369,3 +377,82 @@ def terminal(b: Brief, fmt: str = "table", stream: IO | None = None, level: floa
         for n in sec.notes:
             say()
             say(n)
+
+
+# --- HTML ---------------------------------------------------------------------------------------------
+
+# kept short: the plotting code measures its caption word by word; the figure's caption on the page says more
+FOREST_NOTE = ("Squares: cohorts, {lv} exact CI. Diamonds: random effects per regimen. Dashed: prediction "
+               "interval. No control arm.")
+
+
+def _environment():
+    from pathlib import Path
+
+    from jinja2 import Environment, FileSystemLoader, StrictUndefined, select_autoescape
+
+    return Environment(loader=FileSystemLoader(Path(__file__).parent / "templates"),
+                       autoescape=select_autoescape(default=True, default_for_string=True),
+                       undefined=StrictUndefined, trim_blocks=True, lstrip_blocks=True)
+
+
+def _stamp() -> str:
+    from . import __version__
+
+    return (f"Written by xpo1 {__version__} from the dataset in use. Every figure is as its source prints it, "
+            f"or computed by a named method stated beside it; {DERIVED_MARK} marks a count derived here.")
+
+
+def forest_figures(b: Brief, level: float = 0.95) -> list[dict]:
+    """Each forest plot of the brief as inline SVG text, drawn by the code `pool --plot` uses."""
+    from markupsafe import Markup
+
+    from .plot import PLOT_HINT, forest_svg, have_matplotlib
+
+    out = []
+    for i, fo in enumerate(b.forests, 1):
+        title = f"{measure_name(fo.measure)} by regimen: {b.disease_name}"
+        caption = (f"Forest plot, {measure_name(fo.measure)}: each XPO1-inhibitor cohort with its {level_text(level)} "
+                   "Clopper–Pearson exact interval (square sized by its weight within its regimen); control arms "
+                   f"are not drawn, as they are never pooled. {fo.caption}")
+        if not have_matplotlib():
+            out.append({"svg": None, "caption": caption, "missing": f"Forest plot not drawn: {PLOT_HINT}."})
+            continue
+        svg = forest_svg(fo.frame, title, FOREST_NOTE.format(lv=level_text(level)), prefix=f"f{i}", guide=False)
+        svg = svg.replace("'DejaVu Sans'", "'DejaVu Sans', 'Bitstream Vera Sans', Verdana, sans-serif")
+        svg = svg.replace("<svg ", f'<svg role="img" aria-label="{_attr(title)}" ', 1)
+        out.append({"svg": Markup(svg), "caption": caption, "missing": None})
+    return out
+
+
+def _attr(text: str) -> str:
+    from markupsafe import escape
+
+    return str(escape(text))
+
+
+def html_page(b: Brief, level: float = 0.95) -> str:
+    """One self-contained page: inline CSS and SVG, no script, nothing fetched."""
+    sections = layout(b, level)
+    figures = forest_figures(b, level)
+    context = []
+    for sec in sections:
+        items = sec.items
+        if sec.number == 8:
+            items = [{"source": c.source, "text": c.text.replace(c.address, "").replace(".  (", ". (")
+                      if c.address else c.text, "address": c.address} for c in b.citations]
+        figs = figures if sec.number == 3 else []
+        context.append({"number": sec.number, "title": sec.title, "paragraphs": sec.paragraphs, "entries": items,
+                        "tables": sec.tables, "figures": figs, "notes": sec.notes})
+    return _environment().get_template("brief.html.j2").render(
+        index=False, title=title_of(b), selection=filter_text(b), sections=context, stamp=_stamp())
+
+
+def html_index(pages: list[tuple[str, Brief]]) -> str:
+    """The index of --all: one row per disease page."""
+    rows = [{"href": name, "name": b.disease_name, "code": b.disease or "",
+             "studies": f"{b.n_studies} ({b.n_clinical})",
+             "randomized": str(len(b.randomized)), "first": b.bottom_line[0].text if b.bottom_line else MISSING}
+            for name, b in pages]
+    return _environment().get_template("brief.html.j2").render(
+        index=True, title="Evidence briefs: XPO1 inhibitors by disease", selection=_stamp(), pages=rows)
