@@ -383,3 +383,11 @@ def test_newcombe_interval_matches_statsmodels_unrounded():
         for level in (0.95, 0.9):
             ref = confint_proportions_2indep(x1, n1, x2, n2, compare="diff", method="newcomb", alpha=1 - level)
             assert newcombe(x1, n1, x2, n2, level) == pytest.approx(tuple(map(float, ref)), abs=1e-12)
+
+
+def test_a_regimen_filter_keeps_the_trials_control_arm_labelled(ds):
+    b = build_brief(ds, Filters(disease="MM", regimen="SVd"))
+    (boston,) = b.randomized
+    assert [(a.regimen, a.control) for a in boston.arms] == [("SVd", False), ("Vd", True)]
+    assert "median PFS was 13.93 months with SVd and 9.46 months with Vd" in b.bottom_line[1].text
+    assert {g.regimen for g in b.response} <= {"SVd", "Vd"}

@@ -378,6 +378,7 @@ def build_brief(ds: Dataset, filters: Filters | None = None, *, level: float = 0
     code, name = disease_label(ds, f.disease)
     arms = arm_table(ds)
     arms = arms[arms["study"].isin(set(studies["study"]))]
+    every_arm = {(a.study, a.cohort): a for a in arms.itertuples(index=False)}  # a trial keeps its comparator
     if matched is not None:
         keys = pd.Series(list(zip(arms["study"], arms["cohort"], strict=True)), index=arms.index, dtype=object)
         arms = arms[keys.isin(matched)]
@@ -392,7 +393,7 @@ def build_brief(ds: Dataset, filters: Filters | None = None, *, level: float = 0
               n_clinical=int((studies["evidence_type"] == "clinical trial").sum()),
               bottom_line=[], randomized=[], response=[], forests=[], survival=[], harms=[],
               harm_ranges=[], risk_differences=[], mitigations=[], findings=[], gaps=[], citations=[])
-    b.randomized = _randomized(ds, studies, arm_of, outcomes)
+    b.randomized = _randomized(ds, studies, every_arm, outcomes)
     b.response, b.forests = _response(ds, studies, matched, outcomes, arm_of, flags, level, b)
     b.survival = _survival(ds, studies, matched, arm_of)
     b.harms, b.harm_ranges, b.risk_differences, b.mitigations = _harms(ds, studies, matched, f, code, level)
