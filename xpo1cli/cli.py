@@ -1395,3 +1395,6 @@ def cite_cmd(
         if not bibtex:
             typer.echo(plain)
         typer.echo(bib)
+from .brief_command import brief as _brief  # noqa: E402  (registered last: it imports the aliases above)
+
+app.command("brief")(guarded(_brief))

@@ -110,8 +110,9 @@ def _wrap(text: str, limit: float, measure) -> str:
     return "\n".join(out)
 
 
-def draw_forest(frame: pd.DataFrame, title: str, caption: str):
-    """The forest plot of a pool table as a matplotlib figure (not saved)."""
+def draw_forest(frame: pd.DataFrame, title: str, caption: str, *, guide: bool = True):
+    """The forest plot of a pool table as a matplotlib figure (not saved). guide=False leaves out
+    the dotted line at the last random-effects estimate (for a figure without an overall one)."""
     import matplotlib
 
     matplotlib.use("Agg")
@@ -204,7 +205,7 @@ def draw_forest(frame: pd.DataFrame, title: str, caption: str):
             ax.plot([line["lo"], line["hi"]], [y, y], color=RANDOM_COLOUR, lw=1.2, ls=(0, (4, 2)))
             ax.plot([line["lo"], line["lo"]], [y - 0.15, y + 0.15], color=RANDOM_COLOUR, lw=1)
             ax.plot([line["hi"], line["hi"]], [y - 0.15, y + 0.15], color=RANDOM_COLOUR, lw=1)
-    if random_at:  # a dotted guide at the last (overall) random-effects estimate
+    if random_at and guide:  # a dotted guide at the last (overall) random-effects estimate
         est, y = random_at[-1]
         ax.plot([est, est], [y + 0.4, top - 0.6], color=RANDOM_COLOUR, ls=":", lw=0.7)
     ax.set_yticks([])
@@ -235,3 +236,32 @@ def forest_file(frame: pd.DataFrame, path: str | Path, title: str, caption: str)
         fig.savefig(path)
     plt.close(fig)
     return path
+
+
+def forest_svg(frame: pd.DataFrame, title: str, caption: str, *, prefix: str = "forest",
+               guide: bool = True) -> str:
+    """The same figure as forest_file, as SVG text to inline in an HTML page: text kept as text (as
+    forest_file keeps it), every id prefixed so that several figures can share one page, no XML
+    prolog and no date."""
+    import io
+    import re
+
+    import matplotlib
+
+    matplotlib.use("Agg")
+    import matplotlib.pyplot as plt
+
+    buffer = io.StringIO()
+    with matplotlib.rc_context({"svg.fonttype": "none", "svg.hashsalt": prefix}):
+        fig = draw_forest(frame, title, caption, guide=guide)
+        fig.savefig(buffer, format="svg", metadata={"Date": None})
+    plt.close(fig)
+    text = buffer.getvalue()
+    text = text[text.index("<svg"):]
+    text = re.sub(r"\s*<metadata>.*?</metadata>", "", text, count=1, flags=re.S)  # a figure on a page needs none
+    ids = set(re.findall(r'\sid="([^"]+)"', text))
+    if ids:
+        pattern = re.compile(r'(\sid="|#)(' + "|".join(re.escape(i) for i in sorted(ids, key=len, reverse=True))
+                             + r')(?=["),])')
+        text = pattern.sub(lambda m: f"{m.group(1)}{prefix}-{m.group(2)}", text)
+    return text

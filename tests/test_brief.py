@@ -1,0 +1,393 @@
+"""The evidence brief: its domain object, its Markdown and terminal text, its HTML in a real browser."""
+
+from __future__ import annotations
+
+import csv
+import io
+import re
+
+import pytest
+
+from xpo1cli.brief import CERTAINTY_LABEL, IMPRECISE_N, IMPRECISE_WIDTH, INCONSISTENT_I2, build_brief
+from xpo1cli.brief_render import markdown
+from xpo1cli.data import load
+from xpo1cli.query import Filters
+
+from .conftest import DATA, run
+
+SECTIONS = ("1 Bottom line", "2 Randomized evidence", "3 Response evidence by regimen", "4 Survival", "5 Harms",
+            "6 Summary of findings with certainty signals", "7 What is not known", "8 Sources")
+
+
+@pytest.fixture(scope="module")
+def ds():
+    return load(DATA)
+
+
+@pytest.fixture(scope="module")
+def mm(ds):
+    return build_brief(ds, Filters(disease="MM"))
+
+
+# --- the domain object ------------------------------------------------------------------------------
+
+
+def test_mm_randomized_evidence_is_boston_with_its_arms_and_hr(mm):
+    (boston,) = mm.randomized
+    assert boston.trial == "BOSTON"
+    arms = {a.regimen: (a.role, a.n, a.control) for a in boston.arms}
+    assert arms == {"SVd": ("experimental", 195, False), "Vd": ("control", 207, True)}
+    pfs = next(s for s in boston.statistics if s.measure == "PFS" and s.arm_a == "SVd arm")
+    assert (pfs.statistic, pfs.estimate, pfs.ci_low, pfs.ci_high, pfs.decimals, pfs.p_text) == \
+        ("HR", 0.70, 0.53, 0.93, 2, "0.0075")
+    medians = {(m.cohort, m.measure): (m.median, m.unit) for m in boston.medians}
+    assert medians[("svd", "PFS")] == (13.93, "months")
+    assert medians[("vd", "PFS")] == (9.46, "months")
+
+
+def test_mm_bottom_line_states_the_hr_as_printed_and_its_source(mm):
+    assert 3 <= len(mm.bottom_line) <= 5
+    text = [s.text for s in mm.bottom_line]
+    assert any("HR 0.70, CI 0.53–0.93, p = 0.0075" in t and t.endswith("[B1]") for t in text)
+    assert all(s.sources and s.text.endswith("]") for s in mm.bottom_line)
+
+
+def test_mm_response_pools_sd_as_pool_by_regimen_does(mm):
+    sd = next(g for g in mm.response if g.regimen == "Sd" and g.measure == "ORR")
+    assert [(r.study, r.events, r.n) for r in sd.rates] == [("sd-phase1-ref12", 8, 84), ("storm-nejm-2019", 32, 122)]
+    p = sd.pooled
+    # the same figures `xpo1 pool -d MM --by regimen` prints for Sd
+    assert (round(p.estimate, 1), round(p.ci_low, 1), round(p.ci_high, 1)) == (16.8, 5.8, 39.8)
+    assert (round(p.pi_low, 1), round(p.pi_high, 1), p.k, p.n_total) == (2.7, 59.3, 2, 206)
+    svd = next(g for g in mm.response if g.regimen == "SVd" and g.measure == "ORR")
+    assert svd.pooled is None  # one cohort with a count: nothing pooled
+    storm = next(r for r in sd.rates if r.study == "storm-nejm-2019")
+    assert (storm.ci_low, storm.ci_high, storm.ci_basis) == (18.7, 35.0, "exact")
+
+
+def test_control_arms_are_labelled_and_never_pooled(mm):
+    vd = [g for g in mm.response if g.regimen == "Vd"]
+    assert vd and all(r.control and r.agent is None for g in vd for r in g.rates)
+    assert all(g.pooled is None for g in vd)
+    for fo in mm.forests:  # the plotted pool holds XPO1-inhibitor cohorts only
+        assert set(fo.frame["regimen"].dropna()) <= {"Sd", "SVd", "SRd", "SPd", "SDd", "SDoxd", "SId"}
+    md = markdown(mm)
+    assert "| Vd        | control arm (no XPO1 inhibitor)" in md
+    assert not re.search(r"\|\s*Vd\s*\|[^|]*experimental", md)
+
+
+def test_mm_harms_range_and_randomized_risk_difference(mm):
+    thr = next(h for h in mm.harm_ranges if h.term == "thrombocytopenia")
+    assert (thr.grade, thr.k, thr.low, thr.high) == ("3-4", 3, 39.0, 61.0)
+    rd = next(d for d in mm.risk_differences if d.term == "thrombocytopenia")
+    assert (rd.exp_count, rd.exp_n, rd.ctl_count, rd.ctl_n, rd.difference, rd.ci_low, rd.ci_high) == \
+        (77, 195, 35, 207, 22.6, 13.9, 30.9)
+    assert {m.term for m in mm.mitigations} == {"megestrol acetate", "ondansetron",
+                                                 "dose reduction or discontinuation"}
+
+
+def test_mm_certainty_rules_move_ratings_and_say_why(mm):
+    hr = next(f for f in mm.findings if f.outcome == "PFS" and f.statistic == "HR")
+    assert hr.start == "high" and hr.patients == 402
+    assert [m.rule for m in hr.moves] == ["reporting"]  # BOSTON figures reach the data through news reports
+    assert hr.rating == "moderate"
+    sd = next(f for f in mm.findings if f.regimen == "Sd" and f.outcome == "ORR")
+    assert sd.start == "low" and [m.rule for m in sd.moves] == ["imprecision", "indirectness"]
+    assert "MM, WM" in sd.moves[1].reason and sd.rating == "very low"
+
+
+def test_mm_gaps_name_single_arm_regimens_conflicts_and_derived_counts(mm):
+    kinds = {(g.kind, g.subject) for g in mm.gaps}
+    assert ("no randomized evidence", "BOSTON") in kinds  # no between-arm statistic for OS
+    assert any(k == "no randomized evidence" and "SRd" in s for k, s in kinds)
+    assert ("conflict", "skd-ref15/all MR+PR+VGPR") in kinds
+    assert ("derived count", "sd-phase1-ref12/all ORR") in kinds
+
+
+def test_aml_randomized_trials_one_per_trial_with_reports_merged(ds):
+    b = build_brief(ds, Filters(disease="AML"))
+    assert [t.trial for t in b.randomized] == ["HOVON-103-SEL", "SOPRA", "SEL-7+3-RAND"]
+    sopra = b.randomized[1]
+    assert {(a.regimen, a.n) for a in sopra.arms} == {("S", 118), ("PC", 57)}
+    assert {r.source for r in sopra.rates} == {"P2"}  # the interim report's CR/CRi per arm
+    os_hr = next(s for s in sopra.statistics if s.measure == "OS")
+    assert (os_hr.estimate, os_hr.ci_low, os_hr.ci_high, os_hr.p_text) == (1.18, 0.79, 1.75, "0.422")
+    assert b.response[0].measure == "CR_CRi"  # AML reads remission first
+    s73 = next(g for g in b.response if g.regimen == "S-7+3" and g.measure == "CR_CRi" and g.pooled)
+    assert s73.pooled.k == 2 and any(r.audit for r in s73.rates)  # 8/19 printed as 53%
+
+
+def test_dlbcl_single_arm_only(ds):
+    b = build_brief(ds, Filters(disease="DLBCL"))
+    assert b.randomized == []
+    assert b.bottom_line[0].text.startswith("No randomized trial of an XPO1 inhibitor in diffuse large B-cell")
+    (orr,) = [g for g in b.response if g.measure == "ORR"]
+    (sadal,) = orr.rates
+    assert (sadal.study, sadal.events, sadal.n, sadal.basis) == ("sadal-lancet-2020", 36, 127, "sum of categories")
+    assert any(g.kind == "report difference" and g.subject.startswith("SADAL") for g in b.gaps)
+    assert all(f.start == "low" for f in b.findings)
+
+
+def test_user_dataset_written_by_package(tmp_path):
+    folder = tmp_path / "mine"
+    run("package", str(folder))
+    rows = list(csv.DictReader(io.StringIO((folder / "outcomes.csv").read_text(encoding="utf-8"))))
+    for r in rows:  # the reviewer re-extracts ref 16: 27 of 40 responded
+        if r["study"] == "svd-ref16" and r["measure"] == "ORR":
+            r["count"], r["percent_reported"] = "27", "68"
+    with open(folder / "outcomes.csv", "w", encoding="utf-8", newline="") as fh:
+        w = csv.DictWriter(fh, fieldnames=list(rows[0]))
+        w.writeheader()
+        w.writerows(rows)
+    b = build_brief(load(folder), Filters(disease="MM"))
+    svd = next(g for g in b.response if g.regimen == "SVd" and g.measure == "ORR")
+    assert [(r.events, r.n, r.percent) for r in svd.rates if r.events is not None] == [(27, 40, 67.5)]
+    out = run("--data", str(folder), "brief", "-d", "MM", "-f", "markdown").stdout
+    assert "27/40 (67.5%)" in out and "25/40" not in out
+
+
+# --- Markdown and terminal text --------------------------------------------------------------------
+
+
+def test_markdown_has_the_eight_sections_in_order_and_the_label():
+    out = run("brief", "--disease", "MM", "--format", "markdown").stdout
+    heads = re.findall(r"^## (.+)$", out, flags=re.M)
+    assert heads == list(SECTIONS)
+    assert CERTAINTY_LABEL in out
+    assert re.search(r"\| SVd vs Vd \(BOSTON\) +\| PFS +\| 1 +\| 402 ", out)
+    assert "HR 0.70 (CI 0.53–0.93), p = 0.0075" in out
+    assert "8*/84 (9.5%)" in out and "* count derived here" in out
+    assert "[B1] (BOSTON report). https://bloodcancerstoday.com/" in out
+
+
+def test_plain_text_brief_reads_as_sections():
+    out = run("brief", "-d", "AML", "-f", "plain").stdout
+    for s in SECTIONS:
+        number, title = s.split(" ", 1)
+        assert f"{number} {title.upper()}" in out
+    assert "HR 1.18 (CI 0.79–1.75), p = 0.422" in out
+
+
+def test_brief_refuses_machine_formats_and_needs_a_disease():
+    assert "not 'csv'" in run("brief", "-d", "MM", "-f", "csv", code=2).stderr
+    assert "name a disease" in run("brief", code=2).stderr
+    assert "--all and --out go together" in run("brief", "--all", code=2).stderr
+
+
+# --- every printed figure traces to the data or a named statistic --------------------------------
+
+NUMBER = re.compile(r"(?<![\w.])\d+(?:\.\d+)?(?![\w])")
+EXPORTED = ("studies", "cohorts", "outcomes", "comparisons", "adverse_events", "sources", "trials", "regimens")
+
+
+def _forms(value) -> set[str]:
+    try:
+        v = abs(float(value))
+    except (TypeError, ValueError):
+        return set(NUMBER.findall(str(value)))
+    forms = {f"{v:.1f}", f"{v:g}", f"{v:.2f}", f"{v:.3f}"}
+    if v.is_integer():
+        forms.add(str(int(v)))
+    return forms
+
+
+def _exported_figures() -> set[str]:
+    """Every number in `xpo1 export` of the tables, in the ways a brief may print it."""
+    seen: set[str] = set()
+    for table in EXPORTED:
+        for row in csv.DictReader(io.StringIO(run("export", table).stdout)):
+            for value in row.values():
+                if value:
+                    seen |= _forms(value) if re.fullmatch(r"-?\d+(\.\d+)?", value) else set(NUMBER.findall(value))
+    return seen
+
+
+def _named_statistics(ds, b) -> set[str]:
+    """Figures computed here: the brief's named statistics, the audit's recomputations, the pool's
+    own cautions, the confidence level and the stated rules' thresholds."""
+    from xpo1cli.audit import audit, report_differences
+
+    out: set[str] = set()
+    for v in b.statistics.values():
+        out |= _forms(v)
+    for text in [*audit(ds)["detail"], *report_differences(ds)["reports"], *report_differences(ds)["detail"],
+                 *(c for g in b.response if g.pooled for c in g.pooled.cautions)]:
+        out |= set(NUMBER.findall(text))
+    return out | _forms(95) | _forms(IMPRECISE_WIDTH) | _forms(IMPRECISE_N) | _forms(INCONSISTENT_I2) | {"3"}
+
+
+def _printed_figures(ds, text: str) -> list[str]:
+    """The numbers of a Markdown brief, less list numbers, section numbers and identifiers (study,
+    trial, cohort, regimen and source ids hold digits that are names, not figures)."""
+    names = sorted({*ds.studies["study"], *ds.cohorts["cohort"], *ds.trials["trial"], *ds.regimens["regimen"],
+                    *ds.sources["source"]}, key=len, reverse=True)
+    for n in names:
+        text = re.sub(rf"(?<![\w-]){re.escape(n)}(?![\w-])", " ", text)
+    text = re.sub(r"^(##|\d+\.) ?\d*", " ", text, flags=re.M)
+    return NUMBER.findall(text)
+
+
+@pytest.fixture(scope="module")
+def exported():
+    return _exported_figures()
+
+
+@pytest.mark.parametrize("disease", ["MM", "WM", "AML", "MDS", "NHL", "DLBCL", "MCL"])
+def test_every_figure_in_the_markdown_brief_is_exported_or_a_named_statistic(ds, exported, disease):
+    b = build_brief(ds, Filters(disease=disease))
+    text = markdown(b)
+    allowed = exported | _named_statistics(ds, b)
+    unknown = sorted({n for n in _printed_figures(ds, text) if n not in allowed})
+    assert not unknown, unknown
+
+
+# --- HTML in a real browser ------------------------------------------------------------------------
+
+BROWSERS = ("chromium", "chromium-browser", "google-chrome", "chrome")
+MEASURE = """<script>
+window.addEventListener('load', () => {
+  const out = document.createElement('pre'); out.id = 'xpo1-measure';
+  const svgs = [...document.querySelectorAll('figure svg')].map(s => {
+    const r = s.getBoundingClientRect(); return Math.round(r.width) + 'x' + Math.round(r.height); });
+  const wide = [...document.querySelectorAll('table')].filter(t => t.scrollWidth > t.parentElement.clientWidth + 1);
+  out.textContent = 'svg=' + svgs.join(',') + ';overflowing=' + wide.length; document.body.appendChild(out);
+});
+</script>"""
+
+
+@pytest.fixture(scope="module")
+def browser():
+    import shutil
+
+    found = next((shutil.which(b) for b in BROWSERS if shutil.which(b)), None)
+    if found is None:
+        pytest.skip("no headless Chromium on this machine (apt-get install -y chromium): HTML briefs not "
+                    "checked in a browser")
+    return found
+
+
+def _chromium(browser: str, *args: str, timeout: int = 120) -> str:
+    import subprocess
+
+    done = subprocess.run([browser, "--headless", "--no-sandbox", "--disable-gpu", "--hide-scrollbars",
+                           "--no-first-run", "--disable-extensions", *args], capture_output=True, text=True,
+                          timeout=timeout, check=False)
+    assert done.returncode == 0, done.stderr[-2000:]
+    return done.stdout
+
+
+@pytest.fixture(scope="module")
+def pages(tmp_path_factory):
+    out = tmp_path_factory.mktemp("briefs")
+    from .conftest import STATE
+
+    STATE["data"] = None
+    result = run("brief", "--all", "--out", str(out))
+    assert "wrote 8 pages" in result.stderr
+    return out
+
+
+def test_all_writes_an_index_and_a_page_per_disease(pages):
+    names = sorted(p.name for p in pages.iterdir())
+    assert names == sorted(["index.html", *(f"brief-{d.lower()}.html" for d in
+                                           ("MM", "WM", "AML", "MDS", "NHL", "DLBCL", "MCL"))])
+    page = (pages / "brief-mm.html").read_text(encoding="utf-8")
+    before_sources = page.split('<ol class="sources">')[0]
+    # nothing fetched: no script, stylesheet, image or font from elsewhere; the only addresses before the
+    # sources' own links are the SVG namespaces
+    assert not re.search(r"<script|<link|<img|<iframe|src=|@import|url\((?!#)", page)
+    assert set(re.findall(r"https?://[^\s\"'<>]+", before_sources)) <= {"http://www.w3.org/2000/svg",
+                                                                      "http://www.w3.org/1999/xlink"}
+
+
+@pytest.mark.parametrize("disease", ["MM", "WM", "AML", "MDS", "NHL", "DLBCL", "MCL"])
+def test_page_renders_in_chromium(browser, pages, disease):
+    from html.parser import HTMLParser
+
+    page = pages / f"brief-{disease.lower()}.html"
+    probe = page.with_name(f"probe-{page.name}")
+    probe.write_text(page.read_text(encoding="utf-8").replace("</body>", MEASURE + "</body>"), encoding="utf-8")
+    dom = _chromium(browser, "--virtual-time-budget=5000", "--window-size=1200,3000", "--dump-dom",
+                    probe.as_uri())
+
+    class Read(HTMLParser):
+        def __init__(self):
+            super().__init__()
+            self.h2, self.rows, self.tag, self.svg = [], 0, None, 0
+
+        def handle_starttag(self, tag, attrs):
+            self.tag = tag
+            self.rows += tag == "tr"
+            self.svg += tag == "svg"
+
+        def handle_data(self, data):
+            if self.tag == "h2" and data.strip():
+                self.h2.append(data.strip())
+
+    read = Read()
+    read.feed(dom)
+    assert read.h2 == list(SECTIONS)
+    assert read.rows >= 8
+    measured = re.search(r'id="xpo1-measure">svg=([^;]*);overflowing=(\d+)<', dom)
+    assert measured, dom[-500:]
+    sizes = [tuple(map(int, s.split("x"))) for s in measured.group(1).split(",") if s]
+    b = build_brief(load(DATA), Filters(disease=disease))
+    assert len(sizes) == len(b.forests)
+    assert all(w > 300 and h > 100 for w, h in sizes), sizes
+    assert measured.group(2) == "0"  # no table wider than the page
+    if disease == "MM":
+        assert "HR 0.70 (CI 0.53–0.93), p = 0.0075" in dom
+        assert "control arm (no XPO1 inhibitor)" in dom
+        assert "ref 12 · Sd · all patients (MM and WM)" in dom  # the forest plot's text, as SVG text
+
+
+def test_screenshot_of_the_mm_page(browser, pages, tmp_path):
+    shot = tmp_path / "brief-mm.png"
+    _chromium(browser, f"--screenshot={shot}", "--window-size=1200,3000", (pages / "brief-mm.html").as_uri())
+    data = shot.read_bytes()
+    assert data[:8] == b"\x89PNG\r\n\x1a\n"
+    width, height = int.from_bytes(data[16:20], "big"), int.from_bytes(data[20:24], "big")
+    assert (width, height) == (1200, 3000)
+    assert len(data) > 100_000  # a page of text, tables and a plot, not a blank one
+
+
+def test_print_to_pdf_fits_a4(browser, pages, tmp_path):
+    pdf = tmp_path / "brief-mm.pdf"
+    _chromium(browser, f"--print-to-pdf={pdf}", "--no-pdf-header-footer", (pages / "brief-mm.html").as_uri())
+    data = pdf.read_bytes()
+    assert data.startswith(b"%PDF")
+    boxes = set(re.findall(rb"/MediaBox\s*\[\s*0 0 ([\d.]+) ([\d.]+)\s*\]", data))
+    assert boxes and all(abs(float(w) - 595.9) < 2 and abs(float(h) - 842.9) < 2 for w, h in boxes), boxes
+
+
+@pytest.mark.parametrize("disease", ["MM", "AML"])
+def test_risk_differences_equal_toxicity_arms_which_uses_statsmodels(ds, disease):
+    from xpo1cli.query import filter_studies
+    from xpo1cli.views import toxicity_arms
+
+    studies = filter_studies(ds, Filters(disease=disease))
+    rand = studies[studies["randomized"].astype(bool)]
+    theirs = [(r.trial, r.term, r.grade, int(r.exp_count), int(r.exp_n), int(r.ctl_count), int(r.ctl_n),
+               r.risk_difference, r.rd_ci_low, r.rd_ci_high, r.n_basis) for r in toxicity_arms(ds, rand).itertuples()]
+    ours = [(d.trial, d.term, d.grade, d.exp_count, d.exp_n, d.ctl_count, d.ctl_n, d.difference, d.ci_low,
+             d.ci_high, d.n_basis) for d in build_brief(ds, Filters(disease=disease)).risk_differences]
+    assert ours == theirs
+
+
+def test_newcombe_interval_matches_statsmodels_unrounded():
+    from statsmodels.stats.proportion import confint_proportions_2indep
+
+    from xpo1cli.brief import newcombe
+
+    for x1, n1, x2, n2 in [(77, 195, 35, 207), (0, 10, 3, 12), (5, 5, 0, 7), (41, 195, 70, 207)]:
+        for level in (0.95, 0.9):
+            ref = confint_proportions_2indep(x1, n1, x2, n2, compare="diff", method="newcomb", alpha=1 - level)
+            assert newcombe(x1, n1, x2, n2, level) == pytest.approx(tuple(map(float, ref)), abs=1e-12)
+
+
+def test_a_regimen_filter_keeps_the_trials_control_arm_labelled(ds):
+    b = build_brief(ds, Filters(disease="MM", regimen="SVd"))
+    (boston,) = b.randomized
+    assert [(a.regimen, a.control) for a in boston.arms] == [("SVd", False), ("Vd", True)]
+    assert "median PFS was 13.93 months with SVd and 9.46 months with Vd" in b.bottom_line[1].text
+    assert {g.regimen for g in b.response} <= {"SVd", "Vd"}

@@ -1,0 +1,1140 @@
+"""The evidence brief of one disease: what the evidence is, how strong, and what it costs the patient.
+
+A view like the others: pure functions of the dataset that return a structured `Brief` (sections of
+rows of numbers, each with its source). Nothing here prints or formats a table; the only text made
+here is the bottom line's sentences and the 'what is not known' items, both generated from the
+numbers they state. brief_render turns a Brief into terminal text, Markdown or HTML.
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass, field
+
+import pandas as pd
+
+from .data import Dataset
+from .query import Filters, Resolver, _num, split_list
+
+# --- certainty signals: the stated rules ----------------------------------------------------------
+
+LEVELS = ("very low", "low", "moderate", "high")
+CERTAINTY_LABEL = "certainty signals from stated rules, not a formal GRADE assessment"
+IMPRECISE_WIDTH = 30.0  # percentage points
+IMPRECISE_N = 100  # patients
+INCONSISTENT_I2 = 50.0  # percent
+INCONSISTENT_K = 3  # cohorts
+ABSTRACT_KINDS = ("abstract", "conference", "news", "press release")
+RULES: tuple[tuple[str, str], ...] = (
+    ("start", "Start high for a comparison within a randomized trial; start low for rates and medians "
+              "from single-arm studies or single arms."),
+    ("imprecision", f"Down one for imprecision: an interval wider than {IMPRECISE_WIDTH:g} percentage "
+                    f"points, fewer than {IMPRECISE_N} patients, or no interval reported."),
+    ("inconsistency", f"Down one for inconsistency: I² over {INCONSISTENT_I2:g}% with "
+                      f"{INCONSISTENT_K} or more cohorts."),
+    ("indirectness", "Down one for indirectness: mixed diseases (a cohort of several diseases, or "
+                     "cohorts of different diseases) or mixed populations (a mixed setting, or cohorts "
+                     "of different settings)."),
+    ("reporting", "Down one for reporting: an audit finding on a figure used, or figures only from "
+                  "conference abstracts or reports, news reports or press releases."),
+)
+RESPONSE_MEASURES = ("ORR", "CR_CRi")
+MEASURE_NAMES = {"ORR": "ORR", "CR_CRi": "CR/CRi", "PFS": "PFS", "OS": "OS", "DOR": "duration of response",
+                 "TTR": "time to response", "FU": "follow-up", "EFS_rate": "event-free survival rate",
+                 "OS_rate": "overall survival rate"}
+SURVIVAL_MEASURES = ("PFS", "OS")
+_GRADE3 = re.compile(r"^(≥\s*[3-5]|[3-5](\s*[-–]\s*[3-5])?)$")
+
+
+def measure_name(measure: str) -> str:
+    return MEASURE_NAMES.get(measure, measure)
+
+
+def grade3(grade) -> bool:
+    """Grade 3 or higher as the dataset writes it: '3-4', '≥3', '4' (not 'all' or '≥2')."""
+    return isinstance(grade, str) and bool(_GRADE3.match(grade.strip()))
+
+
+# --- the structured brief ----------------------------------------------------------------------
+
+
+@dataclass
+class Sentence:
+    """One bottom-line sentence, generated from the numbers it states, and its sources."""
+
+    text: str
+    sources: list[str]
+
+
+@dataclass
+class Arm:
+    study: str
+    cohort: str
+    label: str
+    regimen: str | None
+    role: str  # experimental or control
+    agent: str | None  # None: no XPO1 inhibitor (a control arm)
+    n: int | None
+    source: str
+
+    @property
+    def control(self) -> bool:
+        return self.agent is None
+
+
+@dataclass
+class Statistic:
+    """A between-arm statistic exactly as the source reports it (estimate with its decimals)."""
+
+    measure: str
+    timepoint: str | None
+    statistic: str  # HR, OR or p
+    estimate: float | None
+    ci_low: float | None
+    ci_high: float | None
+    decimals: int | None
+    p_text: str | None
+    arm_a: str
+    arm_b: str
+    source: str
+    note: str | None
+
+
+@dataclass
+class Median:
+    """A median time (PFS, OS, ...) of one cohort as reported, with its unit."""
+
+    study: str
+    ref: int | None
+    cohort: str
+    label: str
+    regimen: str | None
+    role: str | None  # experimental, control or None (not an arm of a randomized trial)
+    agent: str | None
+    n: int | None
+    measure: str
+    median: float | None
+    unit: str
+    range_low: float | None
+    range_high: float | None
+    ci_low: float | None
+    ci_high: float | None
+    note: str | None
+    source: str
+
+
+@dataclass
+class Rate:
+    """A response rate of one cohort: a count over its denominator with the exact interval, or a
+    percentage the source prints without a count (with its own interval if it gives one)."""
+
+    ref: int | None
+    study: str
+    trial: str | None
+    cohort: str
+    label: str
+    regimen: str | None
+    role: str | None
+    agent: str | None
+    measure: str
+    events: int | None
+    n: int | None
+    percent: float | None  # from the count when there is one (1 decimal), else as printed
+    percent_reported: float | None
+    ci_low: float | None
+    ci_high: float | None
+    ci_basis: str | None  # 'exact' (Clopper–Pearson from the count), 'as reported', or None
+    basis: str | None  # count_basis: reported, sum of categories, from percentage, derived ORR
+    design: str
+    disease: str
+    setting: str | None
+    source: str
+    audit: str | None
+    pooled: bool  # one of the independent cohorts pool_inputs keeps
+
+    @property
+    def control(self) -> bool:
+        return self.agent is None
+
+
+@dataclass
+class Pooled:
+    """The random-effects estimate of one regimen's cohorts (DerSimonian–Laird, logit scale), as
+    `xpo1 pool --by regimen` computes it, with its prediction interval."""
+
+    regimen: str
+    measure: str
+    k: int
+    n_total: int
+    estimate: float
+    ci_low: float
+    ci_high: float
+    pi_low: float | None
+    pi_high: float | None
+    i2: float | None
+    tau2: float | None
+    cautions: list[str]
+    level: float = 0.95
+
+
+@dataclass
+class ResponseGroup:
+    regimen: str | None
+    measure: str
+    rates: list[Rate]
+    pooled: Pooled | None
+
+
+@dataclass
+class Forest:
+    """The pool table a forest plot is drawn from (the same frame `pool --plot` draws)."""
+
+    measure: str
+    frame: pd.DataFrame
+    title: str
+    caption: str
+
+
+@dataclass
+class RandomizedTrial:
+    trial: str
+    study: str
+    design: str
+    report: str | None
+    arms: list[Arm]
+    statistics: list[Statistic]
+    medians: list[Median]
+    rates: list[Rate]
+    sources: list[str]
+
+
+@dataclass
+class HarmRow:
+    where: str  # study id, or the label population
+    ref: int | None
+    regimen: str | None
+    role: str | None
+    term: str
+    grade: str
+    count: int | None
+    n: int | None
+    percent: float | None
+    percent_basis: str | None  # reported, computed, or None (not quantified)
+    statement: str | None
+    scope: str  # study or label
+    source: str
+
+
+@dataclass
+class HarmRange:
+    term: str
+    grade: str
+    k: int  # reports quantifying it
+    low: float | None
+    high: float | None
+    sources: list[str]
+
+
+@dataclass
+class RiskDifference:
+    trial: str
+    term: str
+    grade: str
+    experimental: str
+    exp_count: int
+    exp_n: int
+    exp_pct: float | None
+    control: str
+    ctl_count: int
+    ctl_n: int
+    ctl_pct: float | None
+    difference: float | None
+    ci_low: float | None
+    ci_high: float | None
+    n_basis: str
+    source: str
+
+
+@dataclass
+class Mitigation:
+    term: str
+    category: str
+    statement: str | None
+    agent: str | None
+    source: str
+
+
+@dataclass
+class Move:
+    rule: str  # a key of RULES
+    reason: str  # what in the numbers triggered it
+
+
+@dataclass
+class Finding:
+    """A summary-of-findings row: one regimen × outcome, its size, estimate and certainty signal."""
+
+    regimen: str
+    outcome: str
+    kind: str  # pooled proportion, proportion, percentage, ratio, p only, median
+    studies: int
+    patients: int | None
+    estimate: float | None
+    ci_low: float | None
+    ci_high: float | None
+    pi_low: float | None
+    pi_high: float | None
+    decimals: int | None
+    statistic: str | None  # HR, OR, p (a comparison), None otherwise
+    p_text: str | None
+    unit: str | None
+    start: str
+    moves: list[Move]
+    rating: str
+    sources: list[str]
+
+
+@dataclass
+class Gap:
+    kind: str  # no randomized evidence, conflict, report difference, derived count, population
+    subject: str
+    detail: str
+    sources: list[str] = field(default_factory=list)
+
+
+@dataclass
+class Citation:
+    source: str
+    text: str  # as `xpo1 cite` prints it
+    address: str | None
+
+
+@dataclass
+class Brief:
+    disease: str | None
+    disease_name: str
+    filters: Filters
+    n_studies: int
+    n_clinical: int
+    bottom_line: list[Sentence]
+    randomized: list[RandomizedTrial]
+    response: list[ResponseGroup]
+    forests: list[Forest]
+    survival: list[Median]
+    harms: list[HarmRow]
+    harm_ranges: list[HarmRange]
+    risk_differences: list[RiskDifference]
+    mitigations: list[Mitigation]
+    findings: list[Finding]
+    gaps: list[Gap]
+    citations: list[Citation]
+    statistics: dict[str, float] = field(default_factory=dict)  # named computed figures
+
+    @property
+    def derived_counts(self) -> bool:
+        return any(r.basis not in (None, "reported") and r.events is not None
+                   for g in self.response for r in g.rates)
+
+
+# --- building it -----------------------------------------------------------------------------
+
+
+def _int(v) -> int | None:
+    v = _num(v)
+    return None if v is None else int(v)
+
+
+def _float(v) -> float | None:
+    v = _num(v)
+    return None if v is None else float(v)
+
+
+def _str(v) -> str | None:
+    v = _num(v)
+    return v if isinstance(v, str) and v else None
+
+
+def disease_label(ds: Dataset, disease: str | None) -> tuple[str | None, str]:
+    """The disease code and name a brief is about ('all diseases' without one)."""
+    if disease is None:
+        return None, "all diseases"
+    res = Resolver(ds)
+    codes = res.disease_codes(disease)
+    table = ds.diseases
+    for row in table.itertuples():
+        if row.disease in codes and (not isinstance(row.parent, str) or row.parent not in codes):
+            return row.disease, row.name
+    return disease, disease
+
+
+def build_brief(ds: Dataset, filters: Filters | None = None, *, level: float = 0.95) -> Brief:
+    """The brief of the studies the filters select (one disease, usually)."""
+    from .audit import audit
+    from .query import arm_table, filter_arms, filter_studies, outcome_table
+
+    f = filters or Filters()
+    studies = filter_studies(ds, f)
+    matched = filter_arms(ds, f, studies)
+    code, name = disease_label(ds, f.disease)
+    arms = arm_table(ds)
+    arms = arms[arms["study"].isin(set(studies["study"]))]
+    every_arm = {(a.study, a.cohort): a for a in arms.itertuples(index=False)}  # a trial keeps its comparator
+    if matched is not None:
+        keys = pd.Series(list(zip(arms["study"], arms["cohort"], strict=True)), index=arms.index, dtype=object)
+        arms = arms[keys.isin(matched)]
+    arm_of = {(a.study, a.cohort): a for a in arms.itertuples(index=False)}
+    outcomes = outcome_table(ds, studies=studies["study"])
+    findings_audit = audit(ds, set(studies["study"]), outcomes)
+    flags: dict[tuple[str, str], list] = {}
+    for r in findings_audit.itertuples():
+        flags.setdefault((r.study, r.cohort), []).append(r)
+
+    b = Brief(disease=code, disease_name=name, filters=f, n_studies=len(studies),
+              n_clinical=int((studies["evidence_type"] == "clinical trial").sum()),
+              bottom_line=[], randomized=[], response=[], forests=[], survival=[], harms=[],
+              harm_ranges=[], risk_differences=[], mitigations=[], findings=[], gaps=[], citations=[])
+    b.randomized = _randomized(ds, studies, every_arm, outcomes)
+    b.response, b.forests = _response(ds, studies, matched, outcomes, arm_of, flags, level, b)
+    b.survival = _survival(ds, studies, matched, arm_of)
+    b.harms, b.harm_ranges, b.risk_differences, b.mitigations = _harms(ds, studies, matched, f, code, level)
+    b.findings = _findings(ds, b, flags)
+    b.gaps = _gaps(ds, studies, b, findings_audit, _report_differences(ds, set(studies["study"])))
+    b.bottom_line = _bottom_line(b)
+    b.citations = _citations(ds, b)
+    _register(b)
+    return b
+
+
+_DIFFERENCES: list = [None, None]  # (dataset, its report_differences): --all asks once per disease
+
+
+def _report_differences(ds: Dataset, studies: set[str]) -> pd.DataFrame:
+    """audit.report_differences of the trials with a report among these studies (computed once per dataset)."""
+    from .audit import report_differences
+
+    if _DIFFERENCES[0] is not ds:
+        _DIFFERENCES[:] = [ds, report_differences(ds)]
+    found = _DIFFERENCES[1]
+    trials = set(ds.studies.loc[ds.studies["study"].isin(studies), "trial"].dropna())
+    return found[found["trial"].isin(trials)].reset_index(drop=True)
+
+
+def _register(b: Brief) -> None:
+    """Name every count and figure computed here (not read from the data), so each number a brief
+    prints traces to a dataset row or to one of these."""
+    st = b.statistics
+    st["studies"], st["clinical studies"], st["randomized trials"] = b.n_studies, b.n_clinical, len(b.randomized)
+    for t in b.randomized:
+        ns = [a.n for a in t.arms]
+        if all(n is not None for n in ns):
+            st[f"{t.trial} patients randomized"] = sum(ns)
+    for f in b.findings:
+        st[f"{f.regimen} {f.outcome} studies"] = f.studies
+        if f.patients is not None:
+            st[f"{f.regimen} {f.outcome} patients"] = f.patients
+    for h in b.harm_ranges:
+        st[f"{h.term} grade {h.grade} reports"] = h.k
+    for d in b.risk_differences:  # Newcombe interval of the risk difference (views.toxicity_arms)
+        for key in ("difference", "ci_low", "ci_high"):
+            if getattr(d, key) is not None:
+                st[f"{d.trial} {d.term} risk {key}"] = getattr(d, key)
+
+
+def _role(a) -> str | None:
+    return a.arm if isinstance(a.arm, str) and a.arm in ("experimental", "control") else None
+
+
+def _randomized(ds: Dataset, studies: pd.DataFrame, arm_of: dict, outcomes: pd.DataFrame) -> list[RandomizedTrial]:
+    from .views import survival_table
+
+    rand = studies[studies["randomized"].astype(bool) & (studies["evidence_type"] == "clinical trial")]
+    labels = {(c.study, c.cohort): c.label for c in ds.cohorts.itertuples(index=False)}
+    surv = survival_table(ds, rand) if len(rand) else None
+    from .views import ROLE_RANK
+
+    order = sorted(range(len(rand)), key=lambda i: (ROLE_RANK.get(rand.iloc[i]["report_role"], 9), i))
+    by_trial: dict[str, RandomizedTrial] = {}
+    for s in rand.iloc[order].itertuples():
+        own = [a for (st, _), a in arm_of.items() if st == s.study]
+        top = [a for a in own if _role(a) and not (isinstance(a.parent, str)
+                                                   and _role(arm_of.get((s.study, a.parent), a)) is not None
+                                                   and (s.study, a.parent) in arm_of)]
+        if not top:
+            continue
+        trial_arms = [Arm(study=s.study, cohort=a.cohort, label=a.label, regimen=_str(a.regimen), role=a.arm,
+                          agent=_str(a.agent), n=_int(a.n), source=a.source) for a in top]
+        comp = ds.comparisons[ds.comparisons["study"] == s.study]
+        stats = [Statistic(measure=c.measure, timepoint=_str(c.timepoint), statistic=c.statistic,
+                           estimate=_float(c.estimate), ci_low=_float(c.ci_low), ci_high=_float(c.ci_high),
+                           decimals=_int(c.decimals), p_text=_str(c.p_text),
+                           arm_a=labels.get((s.study, c.cohort_a), c.cohort_a),
+                           arm_b=labels.get((s.study, c.cohort_b), c.cohort_b), source=c.source,
+                           note=_str(c.note)) for c in comp.itertuples()]
+        medians = [m for m in _medians(surv[surv["study"] == s.study], arm_of)] if surv is not None else []
+        rates = []
+        for m in RESPONSE_MEASURES:
+            for a in top:
+                rows = outcomes[(outcomes["study"] == s.study) & (outcomes["cohort"] == a.cohort)
+                                & (outcomes["measure"] == m)]
+                if len(rows):
+                    rates.append(_rate(rows.iloc[0], s, a, pooled=False))
+        sources = list(dict.fromkeys([s.source, *(a.source for a in trial_arms), *(x.source for x in stats),
+                                      *(x.source for x in medians), *(x.source for x in rates)]))
+        trial = s.trial if isinstance(s.trial, str) else s.study
+        held = by_trial.get(trial)
+        if held is None:  # the trial's primary report gives its arms
+            by_trial[trial] = RandomizedTrial(trial=trial, study=s.study, design=s.design, report=_str(s.report),
+                                              arms=trial_arms, statistics=stats, medians=medians, rates=rates,
+                                              sources=sources)
+        else:  # a further report of the same trial adds its own figures, each with its source
+            held.statistics += stats
+            held.medians += medians
+            held.rates += rates
+            held.sources = list(dict.fromkeys([*held.sources, *sources]))
+    return list(by_trial.values())
+
+
+def _rate(row, s, a, pooled: bool, level: float = 0.95) -> Rate:
+    from .stats import percent_ci
+
+    k, n = _int(row.count_used), _int(row.denominator)
+    rep = _float(row.percent_reported)
+    if k is not None and n:
+        lo, hi = percent_ci(k, n, "exact", level)
+        pct, ci_basis = round(100 * k / n, 1), "exact"
+    else:
+        lo, hi = _float(row.ci_low), _float(row.ci_high)
+        pct, ci_basis = rep, ("as reported" if lo is not None and hi is not None else None)
+        k = None
+    return Rate(ref=_int(s.ref), study=s.study, trial=_str(s.trial), cohort=a.cohort, label=a.label,
+                regimen=_str(a.regimen), role=_role(a), agent=_str(a.agent), measure=row.measure, events=k,
+                n=n, percent=pct, percent_reported=rep, ci_low=lo, ci_high=hi, ci_basis=ci_basis,
+                basis=row.count_basis if k is not None else None, design=s.design, disease=s.disease,
+                setting=_str(s.setting), source=row.source, audit=None, pooled=pooled)
+
+
+def _medians(frame: pd.DataFrame, arm_of: dict) -> list[Median]:
+    out = []
+    for r in frame.itertuples():
+        a = arm_of.get((r.study, r.cohort))
+        if a is None:
+            continue
+        out.append(Median(study=r.study, ref=_int(r.ref), cohort=r.cohort, label=r.cohort_label,
+                          regimen=_str(r.regimen), role=_role(a), agent=_str(r.agent), n=_int(r.n),
+                          measure=r.measure, median=_float(r.median), unit=r.unit, range_low=_float(r.range_low),
+                          range_high=_float(r.range_high), ci_low=_float(r.ci_low), ci_high=_float(r.ci_high),
+                          note=_str(r.note), source=r.source))
+    return out
+
+
+def _response(ds, studies, matched, outcomes, arm_of, flags, level, b: Brief):
+    from .views import XPO1_GROUP, pool_inputs, pool_table
+
+    info = {s.study: s for s in studies.itertuples()}
+    groups: list[ResponseGroup] = []
+    forests: list[Forest] = []
+    for measure in _measure_order(b, outcomes):
+        included, _ = pool_inputs(ds, studies, measure, include_controls=True, matched=matched)
+        if not len(included) and not (outcomes["measure"] == measure).any():
+            continue
+        rates: list[Rate] = []
+        for r in included.itertuples():
+            a = arm_of.get((r.study, r.cohort))
+            rows = outcomes[(outcomes["study"] == r.study) & (outcomes["cohort"] == r.cohort)
+                            & (outcomes["measure"] == measure) & (outcomes["source"] == r.source)]
+            rows = rows[rows["count_used"].notna()]
+            if a is None or not len(rows):
+                continue
+            rate = _rate(rows.iloc[0], info[r.study], a, pooled=True, level=level)
+            rates.append(rate)
+        # percentages printed without a count: a study (or trial) with no counted cohort, its
+        # headline population or its arms
+        have_study = {r.study for r in rates}
+        have_trial = {r.trial for r in rates if r.trial}
+        seen = set()
+        for r in outcomes[(outcomes["measure"] == measure) & outcomes["count_used"].isna()
+                          & outcomes["percent_reported"].notna()].itertuples():
+            a = arm_of.get((r.study, r.cohort))
+            s = info.get(r.study)
+            if a is None or s is None or s.evidence_type != "clinical trial" or r.study in have_study:
+                continue
+            if isinstance(s.trial, str) and s.trial in have_trial:
+                continue
+            if not (a.headline or _role(a)) or (r.study, r.cohort) in seen:
+                continue
+            if _role(a) and isinstance(a.parent, str) and _role(arm_of.get((r.study, a.parent), a)) \
+                    and (r.study, a.parent) in arm_of:
+                continue
+            seen.add((r.study, r.cohort))
+            rates.append(_rate(r, s, a, pooled=False, level=level))
+        for rate in rates:
+            found = flags.get((rate.study, rate.cohort), [])
+            hit = [f"{x.measure}: {x.check}" for x in found if x.measure in (measure, rate.measure)
+                   or measure in str(x.measure).split("+")]
+            rate.audit = "; ".join(hit) or None
+        if not rates:
+            continue
+        order = list(dict.fromkeys([*(r.regimen for r in rates if not r.control),
+                                    *(r.regimen for r in rates if r.control)]))
+        xpo1 = included[included["group"] == XPO1_GROUP]
+        fits: dict = {}
+        frame = None
+        if len(xpo1) >= 2:
+            frame, summary = pool_table(xpo1, method="DL", ci="exact", level=level, by="regimen")
+            fits = summary["subgroups"]
+            keep = frame["subgroup"].notna() | (frame["row"] == "cohort")
+            plotted = frame[keep].reset_index(drop=True)
+            caption = _forest_caption(summary, level)
+            title = (f"{measure_name(measure)} by regimen, {b.disease_name}: each cohort with its exact "
+                     "interval; random effects within each regimen of two or more cohorts")
+            forests.append(Forest(measure=measure, frame=plotted, title=title, caption=caption))
+            for key in ("estimate", "ci_low", "ci_high", "pi_low", "pi_high", "i2", "tau2"):
+                if summary.get(key) is not None:
+                    b.statistics[f"{measure} all regimens {key}"] = float(summary[key])
+        for regimen in order:
+            mine = [r for r in rates if r.regimen == regimen]
+            for control in (False, True):
+                part = [r for r in mine if r.control == control]
+                if not part:
+                    continue
+                pooled = None
+                fit = fits.get(regimen) if not control else None
+                counted = [r for r in part if r.pooled and r.events is not None]
+                if fit is not None and fit["k"] >= 2:
+                    pooled = Pooled(regimen=regimen, measure=measure, k=int(fit["k"]),
+                                    n_total=sum(r.n for r in counted), estimate=fit["estimate"],
+                                    ci_low=fit["ci_low"], ci_high=fit["ci_high"], pi_low=fit.get("pi_low"),
+                                    pi_high=fit.get("pi_high"), i2=fit.get("i2"), tau2=fit.get("tau2"),
+                                    cautions=list(fit.get("cautions") or []), level=level)
+                    b.statistics[f"{regimen} {measure} pooled tau2"] = float(fit["tau2"])
+                    for key in ("estimate", "ci_low", "ci_high", "pi_low", "pi_high", "i2"):
+                        value = getattr(pooled, key)
+                        if value is not None:
+                            b.statistics[f"{regimen} {measure} pooled {key}"] = float(value)
+                    b.statistics[f"{regimen} {measure} pooled n"] = float(pooled.n_total)
+                    b.statistics[f"{regimen} {measure} pooled k"] = float(pooled.k)
+                groups.append(ResponseGroup(regimen=regimen, measure=measure, rates=part, pooled=pooled))
+        for r in rates:
+            if r.events is not None:
+                b.statistics[f"{r.study}/{r.cohort} {measure} percent"] = float(r.percent)
+                b.statistics[f"{r.study}/{r.cohort} {measure} ci_low"] = float(r.ci_low)
+                b.statistics[f"{r.study}/{r.cohort} {measure} ci_high"] = float(r.ci_high)
+    return groups, forests
+
+
+def _forest_caption(summary: dict, level: float) -> str:
+    """What the forest plot shows: each regimen's pooled estimate (two or more cohorts), its
+    heterogeneity and the pool's cautions; no estimate across regimens is drawn or stated."""
+    lv = level_text(level)
+    parts = []
+    for name, fit in summary["subgroups"].items():
+        if fit["k"] < 2:
+            continue
+        text = (f"{name}: {pct(fit['estimate'])}% ({lv} CI {pct(fit['ci_low'])}–{pct(fit['ci_high'])}")
+        if fit.get("pi_low") is not None:
+            text += f"; {lv} prediction interval {pct(fit['pi_low'])}–{pct(fit['pi_high'])}"
+        text += f"), k = {fit['k']}, tau² = {fit['tau2']:.3f}, I² = {pct(fit['i2'])}%"
+        parts.append(text)
+    singles = [name for name, fit in summary["subgroups"].items() if fit["k"] < 2]
+    text = ("Random effects within each regimen (DerSimonian–Laird, logit scale, z intervals; each its own "
+            "tau²): " + ("; ".join(parts) if parts else "no regimen has two cohorts") + ".")
+    if singles:
+        text += f" One cohort, not pooled: {', '.join(singles)}."
+    cautions = sorted({c for name, fit in summary["subgroups"].items() if fit["k"] >= 2
+                       for c in fit.get("cautions") or []})
+    if cautions:
+        text += " Caution: " + "; ".join(cautions) + "."
+    return text
+
+
+def _measure_order(b: Brief, outcomes: pd.DataFrame) -> list[str]:
+    """ORR first, or CR/CRi first where the disease reads remission (AML, MDS)."""
+    from .views import depth_labels
+
+    first = "CR_CRi" if b.disease and "CR/CRi" in depth_labels(b.disease) else "ORR"
+    return [first, *(m for m in RESPONSE_MEASURES if m != first)]
+
+
+def _survival(ds, studies, matched, arm_of) -> list[Median]:
+    from .views import survival_table
+
+    frame = survival_table(ds, studies[studies["evidence_type"] == "clinical trial"], matched=matched)
+    frame = frame[frame["median"].notna()]
+    out = _medians(frame, arm_of)
+    order = {m: i for i, m in enumerate(("PFS", "OS", "DOR", "TTR", "FU"))}
+    regimens = list(dict.fromkeys(m.regimen for m in out))
+    return sorted(out, key=lambda m: (m.agent is None, regimens.index(m.regimen), order.get(m.measure, 9)))
+
+
+def _label_matches(ds: Dataset, population, code: str | None) -> bool:
+    """Whether a label row's population ('label pooled: myeloma, ...') names the disease."""
+    if not isinstance(population, str):
+        return False
+    if code is None:
+        return True
+    from .query import norm
+
+    res = Resolver(ds)
+    codes = res.disease_codes(code)
+    words = set()
+    for row in ds.diseases.itertuples():
+        if row.disease in codes:
+            words |= {row.disease, row.name, *split_list(row.aliases)}
+    text = population.split(",")[0]
+    return any(re.search(rf"(?<![\w]){re.escape(w)}(?![\w])", text, flags=re.I) for w in words if len(norm(w)) > 1)
+
+
+def _harms(ds, studies, matched, f: Filters, code, level):
+    from .views import toxicity_table
+
+    agent = Resolver(ds).agent(f.agent) if f.agent else None
+    tox = toxicity_table(ds, studies, agent=agent, source=f.source, matched=matched)
+    rows: list[HarmRow] = []
+    refs = dict(zip(ds.studies["study"], ds.studies["ref"], strict=True))
+    for r in tox.itertuples():
+        if r.kind != "adverse_event" or not grade3(r.grade):
+            continue
+        if r.scope == "study":
+            pass
+        elif r.scope == "label":
+            if not _label_matches(ds, r.population, code):
+                continue
+        else:
+            continue
+        count, n = _int(r.count), _int(r.n)
+        rep, calc = _float(r.percent_reported), _float(r.percent_calc)
+        pct = rep if rep is not None else calc
+        rows.append(HarmRow(where=r.study if r.scope == "study" else r.population, ref=_int(refs.get(r.study)),
+                            regimen=_str(r.regimen), role=_str(r.arm), term=r.term, grade=r.grade,
+                            count=count, n=n, percent=pct,
+                            percent_basis="reported" if rep is not None else "computed" if calc is not None else None,
+                            statement=_str(r.statement), scope=r.scope, source=r.source))
+    ranges: dict[tuple[str, str], list[HarmRow]] = {}
+    for h in rows:
+        if h.role == "control":
+            continue
+        ranges.setdefault((h.term, h.grade), []).append(h)
+    harm_ranges = []
+    for (term, grade), hs in ranges.items():
+        q = [h.percent for h in hs if h.percent is not None]
+        harm_ranges.append(HarmRange(term=term, grade=grade, k=len(q), low=min(q) if q else None,
+                                     high=max(q) if q else None,
+                                     sources=list(dict.fromkeys(h.source for h in hs))))
+    harm_ranges.sort(key=lambda h: (-(h.high or -1), h.term))
+    rand = studies[studies["randomized"].astype(bool)]
+    rds = risk_differences(ds, rand, level) if len(rand) else []
+    mit = [Mitigation(term=r.term, category=r.category, statement=_str(r.statement), agent=_str(r.agent),
+                      source=r.source) for r in tox.itertuples() if r.kind == "mitigation"]
+    return rows, harm_ranges, rds, mit
+
+
+def newcombe(x1: int, n1: int, x2: int, n2: int, level: float = 0.95) -> tuple[float, float]:
+    """Newcombe's hybrid score interval for p1 - p2 (his method 10, from two Wilson intervals without
+    continuity correction): what statsmodels' confint_proportions_2indep(method="newcomb") gives,
+    which `xpo1 toxicity --arms` uses; written out here so that a brief does not import statsmodels
+    (over a second of start-up). A test checks the two agree."""
+    import math
+
+    from scipy.special import ndtri
+
+    z = float(ndtri(1 - (1 - level) / 2))
+
+    def wilson(x: int, n: int) -> tuple[float, float]:
+        centre = (x + z * z / 2) / (n + z * z)
+        half = z / (n + z * z) * math.sqrt(x * (n - x) / n + z * z / 4)
+        return centre - half, centre + half
+
+    p1, p2 = x1 / n1, x2 / n2
+    (l1, u1), (l2, u2) = wilson(x1, n1), wilson(x2, n2)
+    d = p1 - p2
+    return d - math.sqrt((p1 - l1) ** 2 + (u2 - p2) ** 2), d + math.sqrt((u1 - p1) ** 2 + (p2 - l2) ** 2)
+
+
+def risk_differences(ds: Dataset, studies: pd.DataFrame, level: float = 0.95) -> list[RiskDifference]:
+    """Adverse events arm against arm in randomized trials, paired as views.toxicity_arms pairs them
+    (same term and grade, an experimental and a control arm, the arm's randomized n where the source
+    gives no denominator), with the risk difference in points and its Newcombe interval."""
+    ae = ds.adverse_events
+    ae = ae[ae["study"].isin(studies["study"]) & ae["cohort"].notna() & ae["count"].notna()]
+    coh = {(c.study, c.cohort): c for c in ds.cohorts.itertuples(index=False)}
+    trial = dict(zip(ds.studies["study"], ds.studies["trial"], strict=True))
+    out = []
+    for (study, term, grade), g in ae.groupby(["study", "term", "grade"], sort=False):
+        by_arm = {coh[(study, r.cohort)].arm: r for r in g.itertuples() if (study, r.cohort) in coh}
+        if not {"experimental", "control"} <= set(by_arm):
+            continue
+        e, c = by_arm["experimental"], by_arm["control"]
+        ne = _int(e.n) if _int(e.n) is not None else _int(coh[(study, e.cohort)].n)
+        nc = _int(c.n) if _int(c.n) is not None else _int(coh[(study, c.cohort)].n)
+        if not (ne and nc):
+            continue
+        basis = "reported" if _int(e.n) is not None and _int(c.n) is not None else "randomized n of each arm"
+        lo, hi = newcombe(int(e.count), ne, int(c.count), nc, level)
+        out.append(RiskDifference(trial=trial.get(study), term=term, grade=grade,
+                                  experimental=coh[(study, e.cohort)].label, exp_count=int(e.count), exp_n=ne,
+                                  exp_pct=_float(e.percent_reported), control=coh[(study, c.cohort)].label,
+                                  ctl_count=int(c.count), ctl_n=nc, ctl_pct=_float(c.percent_reported),
+                                  difference=round(100 * (int(e.count) / ne - int(c.count) / nc), 1),
+                                  ci_low=round(100 * lo, 1), ci_high=round(100 * hi, 1), n_basis=basis,
+                                  source=e.source))
+    return out
+
+
+# --- summary of findings --------------------------------------------------------------------------
+
+
+def _kinds(ds: Dataset) -> dict[str, str]:
+    return {s: (k if isinstance(k, str) else "") for s, k in zip(ds.sources["source"], ds.sources["kind"],
+                                                                  strict=True)}
+
+
+def _abstract_only(kinds: dict[str, str], sources: list[str]) -> bool:
+    return bool(sources) and all(any(w in kinds.get(s, "").casefold() for w in ABSTRACT_KINDS) for s in sources)
+
+
+def rate(start: str, moves: list[Move]) -> str:
+    """The rating a start and its moves give (one level down per move, never below very low)."""
+    return LEVELS[max(0, LEVELS.index(start) - len(moves))]
+
+
+def _findings(ds: Dataset, b: Brief, flags: dict) -> list[Finding]:
+    kinds = _kinds(ds)
+    out: list[Finding] = []
+
+    def indirect(diseases: list[str], settings: list[str | None]) -> list[Move]:
+        codes = {d for v in diseases for d in split_list(v)}
+        moves = []
+        mixed = [v for v in diseases if len(split_list(v)) > 1]
+        if mixed or len(codes) > 1:
+            moves.append(Move("indirectness", f"diseases {', '.join(sorted(codes))}"))
+        stated = {s for s in settings if s}
+        if "mixed" in stated or len(stated) > 1:
+            moves.append(Move("indirectness", f"settings {', '.join(sorted(stated))}"))
+        return moves[:1]
+
+    def reporting(keys: list[tuple[str, str]], sources: list[str], measure: str | None = None) -> list[Move]:
+        audits = [f"{x.study}/{x.cohort} {x.measure}: {x.check}" for k in keys for x in flags.get(k, [])
+                  if measure is None or x.measure == measure or measure in str(x.measure).split("+")]
+        if audits:
+            return [Move("reporting", "audit: " + "; ".join(audits))]
+        if _abstract_only(kinds, sources):
+            return [Move("reporting", "only " + "; ".join(f"{s} ({kinds.get(s)})" for s in sources))]
+        return []
+
+    # randomized comparisons
+    for t in b.randomized:
+        exp = [a for a in t.arms if not a.control]
+        ctl = [a for a in t.arms if a.control]
+        n = sum(a.n for a in t.arms if a.n is not None) if all(a.n is not None for a in t.arms) else None
+        name = " vs ".join(dict.fromkeys(a.regimen or a.label for a in [*exp, *ctl]))
+        for s in t.statistics:
+            moves = []
+            reasons = []
+            if n is None or n < IMPRECISE_N:
+                reasons.append(f"{n if n is not None else 'unknown number of'} patients")
+            if s.statistic != "p" and (s.ci_low is None or s.ci_high is None):
+                reasons.append("no interval reported")
+            if s.statistic == "p":
+                reasons.append("no estimate with an interval, a p-value only")
+            if reasons:
+                moves.append(Move("imprecision", "; ".join(reasons)))
+            sub = s.arm_a not in {a.label for a in t.arms}
+            diseases = list({d for d in [b.disease or ""] if d})
+            study_disease = ds.studies.loc[ds.studies["study"] == t.study, "disease"].iloc[0]
+            setting = ds.studies.loc[ds.studies["study"] == t.study, "setting"].iloc[0]
+            moves += indirect([study_disease], [_str(setting)])
+            moves += reporting([(t.study, a.cohort) for a in t.arms], [s.source],
+                               measure=s.measure if s.measure in RESPONSE_MEASURES else "—")
+            outcome = measure_name(s.measure) + (f" at {s.timepoint}" if s.timepoint else "")
+            if sub:
+                outcome += f" ({s.arm_a} vs {s.arm_b})"
+            del diseases
+            out.append(Finding(regimen=f"{name} ({t.trial})", outcome=outcome,
+                               kind="p only" if s.statistic == "p" else "ratio", studies=1,
+                               patients=None if sub else n, estimate=s.estimate, ci_low=s.ci_low, ci_high=s.ci_high,
+                               pi_low=None, pi_high=None, decimals=s.decimals, statistic=s.statistic,
+                               p_text=s.p_text, unit=None, start="high", moves=moves,
+                               rating=rate("high", moves), sources=[s.source]))
+    # response rates by regimen (XPO1 arms and cohorts only)
+    for g in b.response:
+        if all(r.control for r in g.rates):
+            continue
+        rates = [r for r in g.rates if not r.control]
+        counted = [r for r in rates if r.events is not None and r.pooled]
+        sources = list(dict.fromkeys(r.source for r in rates))
+        moves = []
+        if g.pooled is not None:
+            p = g.pooled
+            est, lo, hi, pil, pih, kind = p.estimate, p.ci_low, p.ci_high, p.pi_low, p.pi_high, "pooled proportion"
+            patients = p.n_total
+            used = counted
+        else:
+            best = max(counted, key=lambda r: r.n) if counted else max(rates, key=lambda r: r.n or 0)
+            used = [best]
+            est, lo, hi, pil, pih = best.percent, best.ci_low, best.ci_high, None, None
+            kind = "proportion" if best.events is not None else "percentage"
+            patients = best.n
+            sources = [best.source]
+        reasons = []
+        if lo is not None and hi is not None and hi - lo > IMPRECISE_WIDTH:
+            reasons.append(f"interval {hi - lo:.1f} points wide")
+            b.statistics[f"{g.regimen} {g.measure} interval width"] = round(hi - lo, 1)
+        if patients is None or patients < IMPRECISE_N:
+            reasons.append(f"{patients if patients is not None else 'unknown number of'} patients")
+        if lo is None or hi is None:
+            reasons.append("no interval")
+        if reasons:
+            moves.append(Move("imprecision", "; ".join(reasons)))
+        if g.pooled is not None and g.pooled.i2 is not None and g.pooled.i2 > INCONSISTENT_I2 \
+                and g.pooled.k >= INCONSISTENT_K:
+            moves.append(Move("inconsistency", f"I² {g.pooled.i2:.1f}% across {g.pooled.k} cohorts"))
+        moves += indirect([r.disease for r in used], [r.setting for r in used])
+        moves += reporting([(r.study, r.cohort) for r in used], sources, g.measure)
+        out.append(Finding(regimen=g.regimen or "–", outcome=measure_name(g.measure), kind=kind, studies=len(used),
+                           patients=patients, estimate=est, ci_low=lo, ci_high=hi, pi_low=pil, pi_high=pih,
+                           decimals=None, statistic=None, p_text=None, unit="%", start="low", moves=moves,
+                           rating=rate("low", moves), sources=sources))
+    # median survival of XPO1 arms and cohorts, by regimen (the largest cohort's median)
+    by: dict[tuple, list[Median]] = {}
+    for m in b.survival:
+        if m.agent is None or m.measure not in SURVIVAL_MEASURES:
+            continue
+        by.setdefault((m.regimen, m.measure), []).append(m)
+    study_info = ds.studies.set_index("study")
+    for (regimen, measure), ms in by.items():
+        best = max(ms, key=lambda m: (m.n or 0))
+        moves = []
+        reasons = []
+        if best.n is None or best.n < IMPRECISE_N:
+            reasons.append(f"{best.n if best.n is not None else 'unknown number of'} patients")
+        if best.ci_low is None or best.ci_high is None:
+            reasons.append("no interval reported" if best.ci_low is None and best.ci_high is None
+                           else "one limit of the interval only")
+        if reasons:
+            moves.append(Move("imprecision", "; ".join(reasons)))
+        moves += indirect([study_info.at[best.study, "disease"]], [_str(study_info.at[best.study, "setting"])])
+        moves += reporting([(best.study, best.cohort)], [best.source], measure)
+        out.append(Finding(regimen=regimen or "–", outcome=f"median {measure} ({best.label})", kind="median",
+                           studies=len({m.study for m in ms}), patients=best.n, estimate=best.median,
+                           ci_low=best.ci_low, ci_high=best.ci_high, pi_low=None, pi_high=None, decimals=None,
+                           statistic=None, p_text=None, unit=best.unit, start="low", moves=moves,
+                           rating=rate("low", moves), sources=[best.source]))
+    return out
+
+
+# --- what is not known ---------------------------------------------------------------------------
+
+
+def _gaps(ds: Dataset, studies: pd.DataFrame, b: Brief, findings: pd.DataFrame, updates: pd.DataFrame) -> list[Gap]:
+    gaps: list[Gap] = []
+    randomized_regimens = {a.regimen for t in b.randomized for a in t.arms if not a.control}
+    regimens = list(dict.fromkeys([*(g.regimen for g in b.response if not all(r.control for r in g.rates)),
+                                   *(m.regimen for m in b.survival if m.agent is not None)]))
+    single = [r for r in regimens if r and r not in randomized_regimens]
+    if single:
+        gaps.append(Gap("no randomized evidence", ", ".join(single),
+                        "no randomized comparison in the data: response and survival come from single-arm "
+                        "studies or single arms only"))
+    if not b.randomized:
+        gaps.append(Gap("no randomized evidence", b.disease_name,
+                        "no randomized trial of an XPO1 inhibitor in the data for this selection"))
+    for t in b.randomized:
+        top = {a.label for a in t.arms}
+        compared = {s.measure for s in t.statistics if s.arm_a in top and s.arm_b in top}
+        missing = [measure_name(m) for m in (*RESPONSE_MEASURES, "PFS", "OS")
+                   if m not in compared and (any(r.measure == m for r in t.rates)
+                                             or any(x.measure == m for x in t.medians) or m in ("PFS", "OS"))]
+        if missing:
+            gaps.append(Gap("no randomized evidence", t.trial,
+                            f"no between-arm statistic reported for {', '.join(missing)}", [t.sources[0]]))
+    for r in findings.itertuples():
+        gaps.append(Gap("conflict", f"{r.study}/{r.cohort} {r.measure}", r.detail,
+                        [r.source] if isinstance(r.source, str) else []))
+    for r in updates.itertuples():
+        srcs = re.findall(r"\[([^\]]+)\]", r.reports)
+        gaps.append(Gap("report difference", f"{r.trial} {r.metric}", f"{r.detail}: {r.reports}",
+                        list(dict.fromkeys(srcs))))
+    for g in b.response:
+        for r in g.rates:
+            if r.events is not None and r.basis not in (None, "reported"):
+                gaps.append(Gap("derived count", f"{r.study}/{r.cohort} {measure_name(g.measure)}",
+                                f"{r.events}/{r.n} is {r.basis}; the source prints no count", [r.source]))
+    clinical = studies[studies["evidence_type"] == "clinical trial"]
+    settings = {s for s in clinical["setting"] if isinstance(s, str)}
+    for wanted in ("relapsed/refractory", "newly diagnosed"):
+        if wanted not in settings:
+            gaps.append(Gap("population", wanted, "no clinical study in this setting"))
+    unstated = [s for s, v in zip(clinical["study"], clinical["setting"], strict=True) if not isinstance(v, str)]
+    if unstated:
+        gaps.append(Gap("population", "setting not stated", ", ".join(unstated)))
+    with_figures = set(ds.outcomes["study"]) | set(ds.adverse_events["study"].dropna())
+    silent = [s for s in clinical["study"] if s not in with_figures]
+    if silent:
+        gaps.append(Gap("population", "studies without figures", ", ".join(silent)))
+    other = studies[studies["evidence_type"] != "clinical trial"]
+    for s in other.itertuples():
+        gaps.append(Gap("population", f"{s.evidence_type} only", f"{s.study}: {s.population}", [s.source]))
+    return gaps
+
+
+# --- the bottom line -------------------------------------------------------------------------------
+
+
+def pct(value: float | None) -> str:
+    """A computed percentage: one decimal."""
+    return "–" if value is None else f"{value:.1f}"
+
+
+def figure(value) -> str:
+    """A reported figure as the dataset holds it: 9.0 -> '9', 13.93 -> '13.93'."""
+    from .render import cell
+
+    return cell(value)
+
+
+def ratio(value, decimals) -> str:
+    from .render import as_printed
+
+    return as_printed(value, decimals)
+
+
+def level_text(level: float) -> str:
+    from .render import level_text as text
+
+    return text(level)
+
+
+def _ends(text: str, sources: list[str]) -> Sentence:
+    sources = list(dict.fromkeys(s for s in sources if s))
+    return Sentence(f"{text} [{', '.join(sources)}]", sources)
+
+
+def _bottom_line(b: Brief) -> list[Sentence]:
+    out: list[Sentence] = []
+    counted = [r for g in b.response for r in g.rates if not r.control]
+    if b.randomized:
+        parts = []
+        srcs = []
+        for t in b.randomized:
+            arms = ", ".join(f"{a.regimen or a.label} n = {a.n if a.n is not None else 'not stated'}"
+                             + (" (control)" if a.control else "") for a in t.arms)
+            parts.append(f"{t.trial} ({t.design}; {arms})")
+            srcs += [a.source for a in t.arms]
+        n_trials = len(b.randomized)
+        out.append(_ends(f"The best evidence for {b.disease_name} is {n_trials} randomized "
+                         f"trial{'s' if n_trials > 1 else ''}: {'; '.join(parts)}.", srcs))
+        for t in b.randomized:
+            stat = next((s for s in t.statistics if s.statistic != "p" and s.arm_a in {a.label for a in t.arms}),
+                        None) or next((s for s in t.statistics if s.arm_a in {a.label for a in t.arms}), None)
+            if stat is None:
+                continue
+            med = {(m.cohort, m.measure): m for m in t.medians}
+            arm_by_label = {a.label: a for a in t.arms}
+            a, c = arm_by_label.get(stat.arm_a), arm_by_label.get(stat.arm_b)
+            text = f"In {t.trial}, {measure_name(stat.measure)}"
+            srcs = [stat.source]
+            ma = med.get((a.cohort, stat.measure)) if a else None
+            mc = med.get((c.cohort, stat.measure)) if c else None
+            rates = {(r.cohort, r.measure): r for r in t.rates}
+            ra = rates.get((a.cohort, stat.measure)) if a else None
+            rc = rates.get((c.cohort, stat.measure)) if c else None
+            if ma and mc and ma.median is not None and mc.median is not None:
+                text = (f"In {t.trial}, median {stat.measure} was {figure(ma.median)} {ma.unit} with {a.regimen} and "
+                        f"{figure(mc.median)} {mc.unit} with {c.regimen}")
+                srcs += [ma.source, mc.source]
+            elif ra and rc and ra.percent is not None and rc.percent is not None:
+                text = (f"In {t.trial}, {measure_name(stat.measure)} was {figure(ra.percent)}% with {a.regimen} and "
+                        f"{figure(rc.percent)}% with {c.regimen}")
+                srcs += [ra.source, rc.source]
+            else:
+                text += f" was compared between {stat.arm_a} and {stat.arm_b}"
+            if stat.statistic != "p":
+                ci = (f", CI {ratio(stat.ci_low, stat.decimals)}–{ratio(stat.ci_high, stat.decimals)}"
+                      if stat.ci_low is not None and stat.ci_high is not None else ", no interval reported")
+                text += f" ({stat.statistic} {ratio(stat.estimate, stat.decimals)}{ci}"
+                text += f", p = {stat.p_text})" if stat.p_text else ")"
+            elif stat.p_text:
+                text += f" (p = {stat.p_text}, no estimate with an interval reported)"
+            out.append(_ends(text + ".", srcs))
+    elif counted:
+        n = sum(r.n for r in counted if r.n is not None and r.pooled)
+        k = len({r.trial or r.study for r in counted})
+        b.statistics["patients in counted cohorts"] = float(n)
+        out.append(_ends(f"No randomized trial of an XPO1 inhibitor in {b.disease_name} is in the data; the "
+                         f"best evidence is {k} single-arm or phase 1 stud{'ies' if k != 1 else 'y'} with response "
+                         "figures" + (f", {n} patients in cohorts with counts" if n else "") + ".",
+                         [r.source for r in counted]))
+    else:
+        other = b.n_studies - b.n_clinical
+        out.append(_ends(f"No clinical response figures for an XPO1 inhibitor in {b.disease_name} are in the "
+                         f"data: {b.n_clinical} clinical stud{'ies' if b.n_clinical != 1 else 'y'} and "
+                         f"{other} preclinical or case report{'s' if other != 1 else ''} match.",
+                         [g.sources[0] for g in b.gaps if g.sources][:3]))
+    pooled = [g for g in b.response if g.pooled is not None]
+    if pooled:
+        g = max(pooled, key=lambda g: g.pooled.n_total)
+        p = g.pooled
+        pi = (f"; prediction interval {pct(p.pi_low)}–{pct(p.pi_high)}%" if p.pi_low is not None else "")
+        out.append(_ends(f"Pooled {measure_name(p.measure)} with {p.regimen} was {pct(p.estimate)}% "
+                         f"({level_text(p.level)} CI {pct(p.ci_low)}–{pct(p.ci_high)}%{pi}; {p.k} cohorts, "
+                         f"{p.n_total} patients).",
+                         [r.source for r in g.rates if r.pooled]))
+    single = [r for r in counted if r.events is not None]
+    if single:
+        for measure in dict.fromkeys(r.measure for r in single):
+            rs = [r for r in single if r.measure == measure]
+            if len(rs) < 2:
+                r = rs[0]
+                out.append(_ends(f"{measure_name(measure)} with {r.regimen} was {r.events}/{r.n} "
+                                 f"({pct(r.percent)}%, 95% CI {pct(r.ci_low)}–{pct(r.ci_high)}%).", [r.source]))
+                continue
+            lo, hi = min(rs, key=lambda r: r.percent), max(rs, key=lambda r: r.percent)
+
+            def flag(r: Rate) -> str:
+                return "; an audit finding" if r.audit else ""
+
+            b.statistics[f"{measure} cohorts with counts"] = len(rs)
+            out.append(_ends(f"Across {len(rs)} XPO1-inhibitor cohorts with counts, {measure_name(measure)} ranged "
+                             f"from {pct(lo.percent)}% ({lo.regimen}, {lo.events}/{lo.n}{flag(lo)}) to "
+                             f"{pct(hi.percent)}% ({hi.regimen}, {hi.events}/{hi.n}{flag(hi)}).",
+                             [lo.source, hi.source]))
+            break
+    if b.risk_differences:
+        d = max(b.risk_differences, key=lambda d: abs(d.difference or 0))
+        more = "more" if (d.difference or 0) > 0 else "fewer"
+        out.append(_ends(f"Grade {d.grade} {d.term} was {figure(abs(d.difference))} percentage points {more} frequent "
+                         f"in the {d.experimental} than in the {d.control} ({d.exp_count}/{d.exp_n} vs {d.ctl_count}/"
+                         f"{d.ctl_n}; 95% CI of the difference {figure(d.ci_low)} to {figure(d.ci_high)}).",
+                         [d.source]))
+    elif b.harm_ranges:
+        h = next((h for h in b.harm_ranges if h.k), None)
+        if h is not None:
+            span = f"{figure(h.low)}%" if h.low == h.high else f"{figure(h.low)}–{figure(h.high)}%"
+            out.append(_ends(f"The most frequent grade {h.grade} event reported is {h.term}, in {span} of patients "
+                             f"({h.k} report{'s' if h.k != 1 else ''}).", h.sources))
+    return out[:5]
+
+
+def _citations(ds: Dataset, b: Brief) -> list[Citation]:
+    from .query import citations
+
+    used: list[str] = []
+    for s in b.bottom_line:
+        used += s.sources
+    for t in b.randomized:
+        used += t.sources
+    for g in b.response:
+        used += [r.source for r in g.rates]
+    used += [m.source for m in b.survival]
+    used += [h.source for h in b.harms] + [d.source for d in b.risk_differences] + [m.source for m in b.mitigations]
+    for f in b.findings:
+        used += f.sources
+    for g in b.gaps:
+        used += g.sources
+    address = {s: _str(a) for s, a in zip(ds.sources["source"], ds.sources["address"], strict=True)}
+    out = []
+    for sid in dict.fromkeys(used):
+        if sid in address:
+            text, _ = citations(ds, sid)[0]
+            out.append(Citation(sid, text, address[sid]))
+    return out

@@ -1,0 +1,458 @@
+"""A Brief as the reader sees it: terminal text, Markdown, or one self-contained HTML page.
+
+`layout` turns the structured brief into sections of paragraphs and tables of text (the one place
+where its numbers become strings); the three writers only add markup, so the terminal, Markdown and
+HTML briefs always show the same figures.
+"""
+
+from __future__ import annotations
+
+import sys
+from dataclasses import dataclass, field
+from typing import IO
+
+from .brief import (
+    CERTAINTY_LABEL,
+    RULES,
+    Brief,
+    Finding,
+    Median,
+    Rate,
+    figure,
+    level_text,
+    measure_name,
+    pct,
+    ratio,
+)
+from .render import DERIVED_MARK, DERIVED_NOTE, MISSING
+
+CONTROL = "control arm (no XPO1 inhibitor)"
+SECTION_TITLES = ("Bottom line", "Randomized evidence", "Response evidence by regimen", "Survival", "Harms",
+                  "Summary of findings with certainty signals", "What is not known", "Sources")
+
+
+@dataclass
+class Table:
+    caption: str
+    headers: list[str]
+    rows: list[list[str]]
+    notes: list[str] = field(default_factory=list)
+    kind: str = ""  # a class name for the HTML page
+    row_kinds: list[str] = field(default_factory=list)  # per row: control, pooled, cert-low, ... or ""
+
+
+@dataclass
+class Section:
+    number: int
+    title: str
+    paragraphs: list[str] = field(default_factory=list)
+    items: list[str] = field(default_factory=list)  # a numbered or bulleted list
+    tables: list[Table] = field(default_factory=list)
+    figures: list[tuple[str, str]] = field(default_factory=list)  # (measure, caption) of forest plots
+    notes: list[str] = field(default_factory=list)
+
+
+# --- cells ----------------------------------------------------------------------------------------
+
+
+def role_text(role: str | None, agent: str | None) -> str:
+    if agent is None:
+        return CONTROL
+    return {"experimental": "experimental arm", "control": CONTROL}.get(role or "", "XPO1-inhibitor cohort")
+
+
+def where_text(ref, study: str) -> str:
+    return f"ref {ref} ({study})" if ref is not None else study
+
+
+def rate_text(r: Rate) -> str:
+    """'25/40 (62.5%)' from a count (marked * when derived here), or '76.4% (no count printed)'."""
+    if r.events is not None and r.n:
+        mark = DERIVED_MARK if r.basis not in (None, "reported") else ""
+        return f"{r.events}{mark}/{r.n} ({pct(r.percent)}%)"
+    if r.percent is not None:
+        return f"{figure(r.percent)}% (no count printed)"
+    return MISSING
+
+
+def interval_text(lo, hi, computed: bool = True, suffix: str = "") -> str:
+    if lo is None or hi is None:
+        return MISSING
+    show = pct if computed else figure
+    return f"{show(lo)}–{show(hi)}{suffix}"
+
+
+def rate_interval(r: Rate, level: float) -> str:
+    if r.ci_basis == "exact":
+        return f"{interval_text(r.ci_low, r.ci_high)} ({level_text(level)} exact)"
+    if r.ci_basis == "as reported":
+        return f"{interval_text(r.ci_low, r.ci_high, computed=False)} (as reported)"
+    return MISSING
+
+
+def median_text(m: Median) -> str:
+    return f"{figure(m.median)} {m.unit}" if m.median is not None else MISSING
+
+
+def spread_text(m: Median) -> str:
+    """The CI and range as reported, in the median's unit; a one-sided CI says so."""
+    parts = []
+    if m.ci_low is not None or m.ci_high is not None:
+        if m.ci_low is not None and m.ci_high is not None:
+            parts.append(f"CI {figure(m.ci_low)}–{figure(m.ci_high)} {m.unit}")
+        elif m.ci_low is not None:
+            parts.append(f"CI lower limit {figure(m.ci_low)} {m.unit}, upper not reported")
+        else:
+            parts.append(f"CI upper limit {figure(m.ci_high)} {m.unit}, lower not reported")
+    if m.range_low is not None or m.range_high is not None:
+        parts.append(f"range {figure(m.range_low)}–{figure(m.range_high)} {m.unit}")
+    return "; ".join(parts) or MISSING
+
+
+def estimate_text(f: Finding) -> str:
+    if f.kind in ("ratio", "p only"):
+        if f.statistic == "p":
+            return f"p = {f.p_text}" if f.p_text else MISSING
+        ci = (f" (CI {ratio(f.ci_low, f.decimals)}–{ratio(f.ci_high, f.decimals)})"
+              if f.ci_low is not None and f.ci_high is not None else " (no CI reported)")
+        p = f", p = {f.p_text}" if f.p_text else ""
+        return f"{f.statistic} {ratio(f.estimate, f.decimals)}{ci}{p}"
+    if f.kind == "median":
+        ci = ""
+        if f.ci_low is not None and f.ci_high is not None:
+            ci = f" (CI {figure(f.ci_low)}–{figure(f.ci_high)})"
+        elif f.ci_low is not None or f.ci_high is not None:
+            ci = (f" (CI lower limit {figure(f.ci_low)}, upper not reported)" if f.ci_low is not None
+                  else f" (CI upper limit {figure(f.ci_high)}, lower not reported)")
+        return f"{figure(f.estimate)} {f.unit}{ci}"
+    computed = f.kind in ("pooled proportion", "proportion")
+    show = pct if computed else figure
+    text = f"{show(f.estimate)}%"
+    if f.ci_low is not None and f.ci_high is not None:
+        text += f" (CI {interval_text(f.ci_low, f.ci_high, computed)}"
+        if f.pi_low is not None and f.pi_high is not None:
+            text += f"; PI {interval_text(f.pi_low, f.pi_high)}"
+        text += ")"
+    return text + (" pooled" if f.kind == "pooled proportion" else "")
+
+
+# --- the layout --------------------------------------------------------------------------------------
+
+
+def title_of(b: Brief) -> str:
+    return f"Evidence brief: XPO1 inhibitors in {b.disease_name}"
+
+
+def filter_text(b: Brief) -> str:
+    f = b.filters
+    words = [f"{k} {v}" for k, v in (("disease", f.disease), ("agent", f.agent), ("regimen", f.regimen),
+                                      ("source", f.source)) if v]
+    return (f"Selection: {', '.join(words) or 'all studies'}; {b.n_studies} "
+            f"stud{'ies' if b.n_studies != 1 else 'y'} ({b.n_clinical} clinical).")
+
+
+def layout(b: Brief, level: float = 0.95) -> list[Section]:
+    """The brief as eight sections of text, tables and notes."""
+    lv = level_text(level)
+    s = [Section(i + 1, t) for i, t in enumerate(SECTION_TITLES)]
+
+    # 1 bottom line
+    s[0].items = [x.text for x in b.bottom_line]
+    s[0].notes = ["Sentences generated from the figures below; each ends with its sources in brackets."]
+
+    # 2 randomized evidence
+    if not b.randomized:
+        s[1].paragraphs = ["No randomized trial in this selection."]
+    for t in b.randomized:
+        arms = []
+        for a in t.arms:
+            figs = [f"{measure_name(r.measure)} {rate_text(r)} [{r.source}]" for r in t.rates if r.cohort == a.cohort]
+            figs += [f"median {m.measure} {median_text(m)}"
+                     + (f" ({spread_text(m)})" if spread_text(m) != MISSING else "") + f" [{m.source}]"
+                     for m in t.medians if m.cohort == a.cohort and m.measure in ("PFS", "OS")]
+            arms.append([a.label, a.regimen or MISSING, role_text(a.role, a.agent),
+                         str(a.n) if a.n is not None else "not stated", "; ".join(figs) or MISSING, a.source])
+        stats = [[f"{x.arm_a} vs {x.arm_b}", measure_name(x.measure) + (f" at {x.timepoint}" if x.timepoint else ""),
+                  x.statistic, ratio(x.estimate, x.decimals) if x.statistic != "p" else MISSING,
+                  f"{ratio(x.ci_low, x.decimals)}–{ratio(x.ci_high, x.decimals)}"
+                  if x.ci_low is not None and x.ci_high is not None else MISSING,
+                  x.p_text or MISSING, x.source, x.note or ""] for x in t.statistics]
+        sub = [m for m in t.medians if m.cohort not in {a.cohort for a in t.arms}]
+        s[1].tables.append(Table(f"{t.trial}: {t.design} ({t.study})",
+                                 ["arm", "regimen", "role", "n randomized", "figures per arm, as reported", "source"],
+                                 arms, kind="arms", row_kinds=["control" if a.control else "" for a in t.arms]))
+        if stats:
+            s[1].tables.append(Table(f"{t.trial}: between arms, as reported",
+                                     ["comparison", "outcome", "statistic", "estimate", "CI", "p", "source", "note"],
+                                     stats, kind="stats"))
+        if sub:
+            s[1].tables.append(Table(f"{t.trial}: subgroups, as reported",
+                                     ["population", "outcome", "median", "source", "note"],
+                                     [[m.label, m.measure, median_text(m), m.source, m.note or ""] for m in sub],
+                                     kind="sub"))
+    if b.randomized:
+        s[1].notes = ["Estimates, intervals and p-values as the sources print them (with their decimals); the "
+                      "interval's level is the source's. Control arms receive no XPO1 inhibitor."]
+
+    # 3 response
+    derived_seen = False
+    for measure in dict.fromkeys(g.measure for g in b.response):
+        rows, kinds, cautions = [], [], []
+        for g in (g for g in b.response if g.measure == measure):
+            kinds += ["control" if r.control else "" for r in g.rates]
+            kinds += ["pooled"] if g.pooled is not None else []
+            for r in g.rates:
+                derived_seen |= r.events is not None and r.basis not in (None, "reported")
+                rows.append([g.regimen or MISSING, role_text(r.role, r.agent), where_text(r.ref, r.study),
+                             r.label, r.design, rate_text(r), rate_interval(r, level), r.source,
+                             r.audit or ""])
+            if g.pooled is not None:
+                p = g.pooled
+                pi = (f"; {level_text(p.level)} prediction interval {interval_text(p.pi_low, p.pi_high)}"
+                      if p.pi_low is not None else "")
+                rows.append([g.regimen or MISSING, "pooled XPO1-inhibitor cohorts", f"k = {p.k}",
+                             f"{p.n_total} patients", "random effects (DerSimonian–Laird)", f"{pct(p.estimate)}%",
+                             f"{interval_text(p.ci_low, p.ci_high)} ({level_text(p.level)} CI){pi}",
+                             "computed", f"I² {pct(p.i2)}%" + ("; see the caution below" if p.cautions else "")])
+                cautions += [c for c in p.cautions if c not in cautions]
+        s[2].tables.append(Table(f"{measure_name(measure)} by regimen",
+                                 ["regimen", "treatment", "study", "population", "design", "responders/n (%)",
+                                  "interval", "source", "audit / pooling notes"], rows, kind="response",
+                                 row_kinds=kinds,
+                                 notes=[f"Caution (pooled rows): {'; '.join(cautions)}."] if cautions else []))
+    for fo in b.forests:
+        s[2].figures.append((fo.measure, f"Forest plot, {measure_name(fo.measure)}: {fo.caption}"))
+    s[2].notes = [
+        f"Each cohort's interval: {lv} Clopper–Pearson exact from its count; a percentage printed without a "
+        "count keeps the interval its source gives, if any.",
+        "One population per trial: a study's headline population (or each arm) and a trial's primary report; "
+        "pooled only where two or more independent XPO1-inhibitor cohorts share a regimen (random effects, "
+        "DerSimonian–Laird, logit scale, as `xpo1 pool --by regimen`). Control arms are listed, never pooled.",
+    ]
+    if derived_seen:
+        s[2].notes.append(DERIVED_NOTE)
+    if not b.response:
+        s[2].paragraphs = ["No response figures in this selection."]
+
+    # 4 survival
+    srows = [[m.regimen or MISSING, role_text(m.role, m.agent), where_text(m.ref, m.study), m.label,
+              str(m.n) if m.n is not None else MISSING, measure_name(m.measure), median_text(m), spread_text(m),
+              m.source, m.note or ""] for m in b.survival]
+    if srows:
+        s[3].tables.append(Table("Medians per regimen and arm", ["regimen", "treatment", "study", "population", "n",
+                                                                 "measure", "median", "CI / range as reported",
+                                                                 "source", "note"], srows, kind="survival",
+                                 row_kinds=["control" if m.agent is None else "" for m in b.survival]))
+        s[3].notes = ["Medians as reported, each with its unit; responder and non-responder medians are of "
+                      "those subgroups only. Medians of different studies are not comparisons."]
+    else:
+        s[3].paragraphs = ["No survival figures in this selection."]
+
+    # 5 harms
+    if b.harm_ranges:
+        s[4].tables.append(Table("Grade ≥3 events in XPO1-inhibitor arms and cohorts: range across reports",
+                                 ["event", "grade", "reports with a rate", "range", "sources"],
+                                 [[h.term, h.grade, str(h.k),
+                                   (f"{figure(h.low)}%" if h.low == h.high else f"{figure(h.low)}–{figure(h.high)}%")
+                                   if h.low is not None else "not quantified", ", ".join(h.sources)]
+                                  for h in b.harm_ranges], kind="harm-range"))
+    if b.harms:
+        hrows = []
+        for h in b.harms:
+            frac = (f"{h.count}/{h.n}" if h.count is not None and h.n is not None
+                    else f"{h.count}" if h.count is not None else f"of {h.n}" if h.n is not None else MISSING)
+            share = (f"{figure(h.percent)}%" + (" (computed)" if h.percent_basis == "computed" else "")
+                     if h.percent is not None else "not quantified")
+            treat = (h.regimen or MISSING) + (f", {CONTROL}" if h.role == "control" else
+                                              ", experimental arm" if h.role == "experimental" else "")
+            hrows.append([h.term, h.grade, where_text(h.ref, h.where) if h.scope == "study" else h.where,
+                          treat if h.scope == "study" else "label (pooled population)", frac, share, h.source,
+                          h.statement or ""])
+        s[4].tables.append(Table("Grade ≥3 events as reported", ["event", "grade", "where", "regimen (arm)",
+                                                                 "patients", "%", "source", "statement"],
+                                 hrows, kind="harms"))
+    if b.risk_differences:
+        s[4].tables.append(Table(
+            "Arm against arm in randomized trials (risk difference, experimental minus control)",
+            ["trial", "event", "grade", "experimental arm", "control arm", f"difference, points [{lv} CI]", "n",
+             "source"],
+            [[d.trial, d.term, d.grade,
+              f"{d.experimental}: {d.exp_count}/{d.exp_n}" + (f" ({figure(d.exp_pct)}%)" if d.exp_pct is not None
+                                                               else ""),
+              f"{d.control}: {d.ctl_count}/{d.ctl_n}" + (f" ({figure(d.ctl_pct)}%)" if d.ctl_pct is not None
+                                                          else ""),
+              f"{figure(d.difference)} [{figure(d.ci_low)} to {figure(d.ci_high)}]", d.n_basis, d.source]
+             for d in b.risk_differences], kind="rd"))
+    if b.mitigations:
+        s[4].tables.append(Table("Mitigations the sources give", ["measure", "for", "what the source says", "source"],
+                                 [[m.term, m.category, m.statement or "", m.source] for m in b.mitigations],
+                                 kind="mitigation"))
+    s[4].notes = [f"Risk differences with a {lv} Newcombe interval (as `xpo1 toxicity --arms`); percentages as "
+                  "printed, else computed from the count. Label rows are the prescribing information's pooled "
+                  "populations."]
+    if not (b.harms or b.risk_differences):
+        s[4].paragraphs = ["No grade ≥3 event rates in this selection."]
+
+    # 6 summary of findings
+    s[5].paragraphs = [f"Certainty: {CERTAINTY_LABEL}."]
+    s[5].items = [f"{name}: {text}" for name, text in RULES]
+    s[5].tables.append(Table("Summary of findings", ["regimen", "outcome", "studies", "patients", "estimate",
+                                                     "start", "rules that moved it", "certainty signal", "sources"],
+                             [[f.regimen, f.outcome, str(f.studies),
+                               str(f.patients) if f.patients is not None else MISSING,
+                               estimate_text(f), f.start,
+                               "; ".join(f"{m.rule} ({m.reason})" for m in f.moves) or "none",
+                               f.rating, ", ".join(f.sources)] for f in b.findings], kind="sof",
+                             row_kinds=["cert-" + f.rating.replace(" ", "-") for f in b.findings]))
+    s[5].notes = ["PI: prediction interval. Pooled estimates and exact intervals are computed here; every "
+                  "other figure is as the source prints it."]
+
+    # 7 what is not known
+    s[6].tables.append(Table("Gaps", ["kind", "about", "detail", "sources"],
+                             [[g.kind, g.subject, g.detail, ", ".join(g.sources) or MISSING] for g in b.gaps],
+                             kind="gaps"))
+
+    # 8 sources
+    s[7].items = [c.text for c in b.citations]
+    return s
+
+
+# --- writers ------------------------------------------------------------------------------------------
+
+
+def markdown(b: Brief, level: float = 0.95) -> str:
+    from tabulate import tabulate
+
+    from .render import _markdown_cell
+
+    out = [f"# {title_of(b)}", "", filter_text(b), ""]
+    for sec in layout(b, level):
+        out += [f"## {sec.number} {sec.title}", ""]
+        out += [p + "\n" for p in sec.paragraphs]
+        if sec.items:
+            out += [f"{i}. {_markdown_cell(x)}" if sec.number != 6 else f"- {_markdown_cell(x)}"
+                    for i, x in enumerate(sec.items, 1)] + [""]
+        for t in sec.tables:
+            out += [f"**{_markdown_cell(t.caption)}**", ""]
+            out.append(tabulate([[_markdown_cell(c) for c in r] for r in t.rows],
+                                headers=[_markdown_cell(h) for h in t.headers], tablefmt="github",
+                                disable_numparse=True))
+            out.append("")
+            out += [f"> {_markdown_cell(n)}\n" for n in t.notes]
+        for measure, _ in sec.figures:
+            out += [f"*Forest plot of {measure_name(measure)} by regimen: in the HTML brief (--html FILE).*", ""]
+        out += [f"> {_markdown_cell(n)}\n" for n in sec.notes]
+    return "\n".join(out).rstrip() + "\n"
+
+
+def terminal(b: Brief, fmt: str = "table", stream: IO | None = None, level: float = 0.95) -> None:
+    """Plain or table text: headings, wrapped sentences, tables fitted to the terminal."""
+    import pandas as pd
+
+    from .render import render, terminal_width, wrap_words
+
+    stream = stream or sys.stdout
+    width = terminal_width(stream) or 100
+
+    def say(text: str = "", indent: str = "") -> None:
+        lines = wrap_words(text, max(40, width - len(indent))) if text else [""]
+        stream.write("\n".join(indent + x for x in lines) + "\n")
+
+    say(title_of(b).upper() if fmt == "plain" else title_of(b))
+    say(filter_text(b))
+    for sec in layout(b, level):
+        say()
+        say(f"{sec.number} {sec.title.upper()}")
+        for p in sec.paragraphs:
+            say(p)
+        for i, x in enumerate(sec.items, 1):
+            say(f"{i}. {x}" if sec.number != 6 else f"- {x}", "  ")
+        for t in sec.tables:
+            say()
+            frame = pd.DataFrame(t.rows, columns=t.headers)
+            render(frame, fmt, title=t.caption, notes=t.notes, stream=stream)
+        for measure, _ in sec.figures:
+            say()
+            say(f"Forest plot of {measure_name(measure)} by regimen: in the HTML brief (--html FILE).")
+        for n in sec.notes:
+            say()
+            say(n)
+
+
+# --- HTML ---------------------------------------------------------------------------------------------
+
+# kept short: the plotting code measures its caption word by word; the figure's caption on the page says more
+FOREST_NOTE = ("Squares: cohorts, {lv} exact CI. Diamonds: random effects per regimen. Dashed: prediction "
+               "interval. No control arm.")
+
+
+def _environment():
+    from pathlib import Path
+
+    from jinja2 import Environment, FileSystemLoader, StrictUndefined, select_autoescape
+
+    return Environment(loader=FileSystemLoader(Path(__file__).parent / "templates"),
+                       autoescape=select_autoescape(default=True, default_for_string=True),
+                       undefined=StrictUndefined, trim_blocks=True, lstrip_blocks=True)
+
+
+def _stamp() -> str:
+    from . import __version__
+
+    return (f"Written by xpo1 {__version__} from the dataset in use. Every figure is as its source prints it, "
+            f"or computed by a named method stated beside it; {DERIVED_MARK} marks a count derived here.")
+
+
+def forest_figures(b: Brief, level: float = 0.95) -> list[dict]:
+    """Each forest plot of the brief as inline SVG text, drawn by the code `pool --plot` uses."""
+    from markupsafe import Markup
+
+    from .plot import PLOT_HINT, forest_svg, have_matplotlib
+
+    out = []
+    for i, fo in enumerate(b.forests, 1):
+        title = f"{measure_name(fo.measure)} by regimen: {b.disease_name}"
+        caption = (f"Forest plot, {measure_name(fo.measure)}: each XPO1-inhibitor cohort with its {level_text(level)} "
+                   "Clopper–Pearson exact interval (square sized by its weight within its regimen); control arms "
+                   f"are not drawn, as they are never pooled. {fo.caption}")
+        if not have_matplotlib():
+            out.append({"svg": None, "caption": caption, "missing": f"Forest plot not drawn: {PLOT_HINT}."})
+            continue
+        svg = forest_svg(fo.frame, title, FOREST_NOTE.format(lv=level_text(level)), prefix=f"f{i}", guide=False)
+        svg = svg.replace("'DejaVu Sans'", "'DejaVu Sans', 'Bitstream Vera Sans', Verdana, sans-serif")
+        svg = svg.replace("<svg ", f'<svg role="img" aria-label="{_attr(title)}" ', 1)
+        out.append({"svg": Markup(svg), "caption": caption, "missing": None})
+    return out
+
+
+def _attr(text: str) -> str:
+    from markupsafe import escape
+
+    return str(escape(text))
+
+
+def html_page(b: Brief, level: float = 0.95) -> str:
+    """One self-contained page: inline CSS and SVG, no script, nothing fetched."""
+    sections = layout(b, level)
+    figures = forest_figures(b, level)
+    context = []
+    for sec in sections:
+        items = sec.items
+        if sec.number == 8:
+            items = [{"source": c.source, "text": c.text.replace(c.address, "").replace(".  (", ". (")
+                      if c.address else c.text, "address": c.address} for c in b.citations]
+        figs = figures if sec.number == 3 else []
+        context.append({"number": sec.number, "title": sec.title, "paragraphs": sec.paragraphs, "entries": items,
+                        "tables": sec.tables, "figures": figs, "notes": sec.notes})
+    return _environment().get_template("brief.html.j2").render(
+        index=False, title=title_of(b), selection=filter_text(b), sections=context, stamp=_stamp())
+
+
+def html_index(pages: list[tuple[str, Brief]]) -> str:
+    """The index of --all: one row per disease page."""
+    rows = [{"href": name, "name": b.disease_name, "code": b.disease or "",
+             "studies": f"{b.n_studies} ({b.n_clinical})",
+             "randomized": str(len(b.randomized)), "first": b.bottom_line[0].text if b.bottom_line else MISSING}
+            for name, b in pages]
+    return _environment().get_template("brief.html.j2").render(
+        index=True, title="Evidence briefs: XPO1 inhibitors by disease", selection=_stamp(), pages=rows)
