@@ -196,15 +196,17 @@ def test_compare_machine_output_one_row_per_study_and_warning_on_stderr():
     r = run("compare", "S-Vd", "selinexor+pomalidomide+dex", "-f", "csv")
     rows = list(csv.DictReader(io.StringIO(r.stdout)))
     assert [(x["compared"], x["ref"], x["study"]) for x in rows] == [
-        ("SVd", "16", "svd-ref16"), ("SVd", "", "boston-lancet-2020"), ("SPd", "19", "spd-ref19")]
-    assert [x["comparison"] for x in rows] == ["cross-trial, not randomized"] * 3
+        ("SVd", "16", "svd-ref16"), ("SVd", "", "boston-lancet-2020"), ("SPd", "19", "spd-ref19"),
+        ("SPd", "", "stomp-spd-ash2019")]
+    assert [x["comparison"] for x in rows] == ["cross-trial, not randomized"] * 4
     assert "non-randomized" in r.stderr
 
 
 def test_compare_keeps_each_study_apart():
     rows = run_csv("compare", "Sd", "SRd")
     assert [(x["regimen"], x["study"]) for x in rows] == [
-        ("Sd", "sd-phase1-ref12"), ("Sd", "storm-ref13"), ("Sd", "storm-nejm-2019"),
+        ("Sd", "sd-phase1-ref12"), ("Sd", "storm-ref13"), ("Sd", "march-bmcmed-2022"),
+        ("Sd", "storm-consensus-2020"), ("Sd", "storm-nejm-2019"),
         ("SRd", "srd-ndmm-ref17"), ("SRd", "srd-rrmm-ref18")]
 
 
@@ -226,15 +228,16 @@ def test_regimens_catalogue():
 
 def test_diseases_and_agents():
     d = {r["disease"]: r for r in run_csv("diseases")}
-    assert d["NHL"]["includes"] == "DLBCL;MCL" and d["NHL"]["n_studies"] == "10"
-    assert d["AML"]["n_studies"] == "12"
+    assert d["NHL"]["includes"] == "DLBCL;MCL;NKTCL;TCL" and d["NHL"]["n_studies"] == "12"
+    assert d["AML"]["n_studies"] == "19" and d["AML"]["includes"] == "MSARC"
     a = {r["agent"]: r for r in run_csv("agents")}
     assert a["eltanexor"]["n_studies"] == "2" and a["eltanexor"]["generation"] == "second"
-    assert a["selinexor"]["n_studies"] == "35"
+    assert a["selinexor"]["n_studies"] == "59"
 
 
-@pytest.mark.parametrize("table,count", [("studies", 37), ("outcomes", 143), ("adverse_events", 75),
-                                         ("regimens", 20), ("comparisons", 9), ("trials", 8)])
+@pytest.mark.parametrize("table,count", [("studies", 61), ("outcomes", 183), ("adverse_events", 128),
+                                         ("regimens", 29), ("comparisons", 19), ("trials", 25),
+                                         ("syntheses", 21), ("conflicts", 7)])
 def test_export_tables(table, count):
     rows = run_json("export", table)
     assert len(rows) == count
@@ -255,7 +258,9 @@ def test_audit_command_lists_the_disagreements():
     rows = run_csv("audit")
     within = [(r["ref"], r["study"], r["measure"]) for r in rows if r["section"] == "within a source"]
     assert within == [("15", "skd-ref15", "MR+PR+VGPR"), ("31", "sadal-129-ref31", "ORR"),
-                      ("", "sel-7plus3-ph1-ccr2020", "CR_CRi")]
+                      ("", "sel-7plus3-ph1-ccr2020", "CR_CRi"), ("", "sel-dice-ph1", "CR"),
+                      ("", "sel-dice-ph1", "ORR"), ("", "stomp-sdd-eha2019", "n"),
+                      ("", "stomp-sdd-eha2019", "n"), ("", "stomp-sdd-eha2019", "n")]
     run("audit", "--strict", code=1)
 
 
@@ -304,7 +309,7 @@ def test_version_and_help_examples():
 def test_installed_script_from_another_folder(tmp_path):
     p = sh("list", "--disease", "MM", "--format", "csv", cwd=tmp_path)
     rows = list(csv.DictReader(io.StringIO(p.stdout)))
-    assert len(rows) == 14 and p.stderr == ""
+    assert len(rows) == 25 and p.stderr == ""
 
 
 def test_module_entry_point(tmp_path):
@@ -331,7 +336,8 @@ def test_shell_completion_from_data():
     p = sh(env=env)
     assert p.stdout.split() == ["SVd"]
     env["COMP_WORDS"], env["COMP_CWORD"] = "xpo1 list --disease ", "3"
-    assert sh(env=env).stdout.split() == ["MM", "WM", "AML", "MDS", "NHL", "DLBCL", "MCL"]
+    assert sh(env=env).stdout.split() == ["MM", "WM", "AML", "MDS", "NHL", "DLBCL", "MCL",
+                                                         "MF", "TCL", "NKTCL", "AL", "MSARC"]
 
 
 def test_help_and_completion_do_not_import_pandas():
@@ -359,7 +365,7 @@ def test_data_dictionary_doc_is_current():
 def test_package_round_trip(tmp_path):
     target = tmp_path / "pkg"
     r = run("package", str(target))
-    assert "wrote 12 files" in r.stderr
+    assert "wrote 14 files" in r.stderr
     assert run("--data", str(target), "validate").exit_code == 0
     for args in (("list", "-f", "csv"), ("export", "outcomes", "-f", "json"), ("audit", "-f", "csv")):
         assert run("--data", str(target), *args).stdout == run(*args).stdout

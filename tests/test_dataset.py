@@ -310,6 +310,9 @@ def test_rounding_as_printed():
 
 def test_audit_finds_exactly_the_disagreements_inside_sources():
     found = audit(DS)
+    newer = set(DS.studies.loc[DS.studies["source"].str.fullmatch(r"[MN]\d+"), "study"])
+    # the 2021-2026 pack's findings and stated conflicts have their own tests
+    found = found[~found["study"].isin(newer) & ~found["check"].str.startswith("stated conflict")]
     got = sorted(zip(found["study"], found["measure"], found["check"], strict=True))
     assert got == [
         ("sadal-129-ref31", "ORR", "percentage vs count"),  # 14 CR + 21 PR = 35/129 = 27.1%, printed 27.6%

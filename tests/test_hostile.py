@@ -264,7 +264,7 @@ def test_empty_dataset_path_is_an_error(args, env):
     (["list", "--regimen", "selinexor+bortezomib"],
      "xpo1: unknown regimen 'selinexor+bortezomib'; did you mean SVd (bortezomib + selinexor + dexamethasone)?"),
     (["list", "--regimen", "SXd"], "xpo1: unknown regimen 'SXd'; did you mean "),
-    (["cite", "B9"], "xpo1: unknown source, study or trial 'B9'; did you mean B"),
+    (["cite", "B9"], "xpo1: unknown source, study or trial 'B9'; did you mean "),
     (["show", "svd-ref61"], "xpo1: unknown study or trial 'svd-ref61'; did you mean svd-ref16"),
     (["response", "--level", "95"], "xpo1: confidence level must be"),
     (["list", "--levl", "0.9"], "xpo1: no such option: --levl"),

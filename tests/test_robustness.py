@@ -316,8 +316,11 @@ def test_redundant_filters_change_nothing():
     base = run("list", "--regimen", "SVd", "-f", "csv").stdout
     assert csv_rows(base) and {r["regimen"] for r in csv_rows(base)} == {"SVd"}
     for extra in (["--partner", "bortezomib"], ["--partner", "PI", "--partner", "dex"], ["--agent", "S"],
-                  ["--disease", "myeloma"], ["--min-n", "0"], ["--sort", "ref"]):
+                  ["--disease", "myeloma"], ["--sort", "ref"]):
         assert run("list", "--regimen", "SVd", *extra, "-f", "csv").stdout == base
+    # --min-n 0 keeps every study of known size (a registration or a synthesis may have none)
+    sized = [r for r in csv_rows(base) if r["n_enrolled"] or r["n_evaluable"]]
+    assert csv_rows(run("list", "--regimen", "SVd", "--min-n", "0", "-f", "csv").stdout) == sized
 
 
 def test_min_n_extremes():
@@ -839,7 +842,8 @@ def test_completion_on_a_broken_table_prints_no_traceback(tmp_path):
     p = sh(cwd=tmp_path, env=env)
     assert p.stdout.split() == [] and "Traceback" not in p.stderr
     env["COMP_WORDS"] = "xpo1 list --disease "
-    assert sh(cwd=tmp_path, env=env).stdout.split() == ["MM", "WM", "AML", "MDS", "NHL", "DLBCL", "MCL"]
+    assert sh(cwd=tmp_path, env=env).stdout.split() == ["MM", "WM", "AML", "MDS", "NHL", "DLBCL", "MCL",
+                                                         "MF", "TCL", "NKTCL", "AL", "MSARC"]
 
 
 # --- pipes and Ctrl-C --------------------------------------------------------------------------------

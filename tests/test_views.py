@@ -129,4 +129,4 @@ def test_toxicity_study_filters_keep_class_rows():
     rows = run_json("toxicity", "--source", "review", "-d", "AML")
     assert {r["ref"] for r in rows if r["scope"] == "study"} == {47}
     assert any(r["scope"] == "class" for r in rows)
-    assert "unknown category" in run("toxicity", "--source", "review", "-c", "renal", code=2).stderr
+    assert "unknown category" in run("toxicity", "--source", "review", "-c", "dermatological", code=2).stderr

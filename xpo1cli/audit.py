@@ -128,6 +128,20 @@ def audit(ds: Dataset, studies: set[str] | None = None, outcomes: pd.DataFrame |
                                   n, den, f"denominator {den} is larger than the cohort's {n}",
                                   r.source))
 
+    # 6. conflicts the sources print that no count can show (a dose, a ratio, a population):
+    #    each stored conflict names both readings and their sources
+    heads = {s: c for s, c, h in zip(coh["study"], coh["cohort"], coh["headline"], strict=True) if h}
+    for r in ds.conflicts.itertuples():
+        study = r.study if isinstance(r.study, str) else None
+        if studies is not None and study not in set(studies):
+            continue
+        found.append(_finding(refs.get(study), study, heads.get(study), r.topic,
+                              f"stated conflict ({r.kind})", f"{r.reading_a} [{r.source_a}]",
+                              f"{r.reading_b} [{r.source_b}]",
+                              f"{r.trial + ': ' if isinstance(r.trial, str) else ''}{r.reading_a} "
+                              f"[{r.source_a}] against {r.reading_b} [{r.source_b}]"
+                              + (f"; {r.note}" if isinstance(r.note, str) else ""), r.source_a))
+
     frame = pd.DataFrame(found, columns=FINDING_COLUMNS)
     frame["ref"] = frame["ref"].astype("Int64")
     frame["reported"] = frame["reported"].astype(str)

@@ -257,7 +257,8 @@ Fmt = Annotated[str | None, typer.Option(
     "with = + - @ so a spreadsheet does not run them as formulas",
     autocompletion=_complete_format)]
 Disease = Annotated[str | None, typer.Option(
-    "--disease", "-d", help="MM, WM, AML, MDS, NHL (includes DLBCL, MCL), DLBCL, MCL, or a full name",
+    "--disease", "-d", help="MM, WM, AML, MDS, MF, AL, NHL (includes DLBCL, MCL, TCL, NKTCL), DLBCL, MCL, "
+    "TCL, NKTCL, or a full name",
     autocompletion=_completer("diseases", "disease"))]
 Agent = Annotated[str | None, typer.Option(
     "--agent", "-a", help="selinexor, eltanexor (or KPT-330, KPT-8602)",
@@ -274,8 +275,9 @@ Setting = Annotated[str | None, typer.Option(
     "--setting", help="relapsed/refractory (rr), newly diagnosed (nd), mixed",
     autocompletion=lambda incomplete: matching(("rr", "nd", "mixed"), incomplete))]
 Kind = Annotated[str | None, typer.Option(
-    "--type", help="clinical, preclinical or case",
-    autocompletion=lambda incomplete: matching(("clinical", "preclinical", "case"), incomplete))]
+    "--type", help="clinical, preclinical, case, review (systematic reviews) or realworld (real-world "
+    "series)", autocompletion=lambda incomplete: matching(("clinical", "preclinical", "case", "review",
+                                                           "realworld"), incomplete))]
 MinN = Annotated[int | None, typer.Option("--min-n", min=0, help="at least this many patients")]
 Source = Annotated[str | None, typer.Option(
     "--source", help="review (the 2020 review), later (published after it) or all [default: all]",
@@ -284,15 +286,19 @@ Design = Annotated[str | None, typer.Option(
     "--design", help="randomized phase 3, randomized phase 2, single-arm, phase 1, case report, preclinical")]
 Randomized = Annotated[bool | None, typer.Option(
     "--randomized/--non-randomized", help="only randomized (or only non-randomized) studies")]
+Age = Annotated[str | None, typer.Option(
+    "--age", help="adult, paediatric (children), mixed, or non-paediatric (leaves out paediatric and "
+    "mixed populations, keeps studies whose ages are not stated)",
+    autocompletion=lambda incomplete: matching(("adult", "paediatric", "mixed", "non-paediatric"), incomplete))]
 
 
 def filters(disease=None, agent=None, partner=None, regimen=None, phase=None, setting=None,
-            kind=None, min_n=None, source=None, design=None, randomized=None):
+            kind=None, min_n=None, source=None, design=None, randomized=None, age=None):
     from .query import Filters
 
     for name, value in (("--disease", disease), ("--agent", agent), ("--regimen", regimen),
                         ("--phase", phase), ("--setting", setting), ("--type", kind),
-                        ("--source", source), ("--design", design),
+                        ("--source", source), ("--design", design), ("--age", age),
                         *(("--partner", p) for p in (partner or []))):
         if value is not None and not value.strip():
             fail(f"{name} needs a value")
@@ -300,7 +306,7 @@ def filters(disease=None, agent=None, partner=None, regimen=None, phase=None, se
             fail(f"{name} value is too long ({len(value)} characters)")
     return Filters(disease=disease, agent=agent, partner=tuple(partner or ()), regimen=regimen,
                    phase=phase, setting=setting, evidence=kind, min_n=min_n, source=source,
-                   design=design, randomized=randomized)
+                   design=design, randomized=randomized, age=age)
 
 
 def resolve_format(fmt: str | None) -> str:
@@ -405,7 +411,7 @@ def _list_view(frame):
 def list_studies(
     disease: Disease = None, agent: Agent = None, partner: Partner = None, regimen: Regimen = None,
     phase: Phase = None, setting: Setting = None, kind: Kind = None, min_n: MinN = None,
-    source: Source = None, design: Design = None, randomized: Randomized = None,
+    source: Source = None, design: Design = None, randomized: Randomized = None, age: Age = None,
     cohorts: Annotated[bool, typer.Option("--cohorts", help="one row per cohort/subgroup")] = False,
     sort: Annotated[str, typer.Option("--sort", help="ref, study, disease, regimen, phase, n, orr, "
                                                      "pfs, os or evidence")] = "ref",
@@ -419,7 +425,8 @@ def list_studies(
     from .views import headline, sort_rows
 
     ds = load()
-    f = filters(disease, agent, partner, regimen, phase, setting, kind, min_n, source, design, randomized)
+    f = filters(disease, agent, partner, regimen, phase, setting, kind, min_n, source, design, randomized,
+                age=age)
     studies = filter_studies(ds, f)
     frame = sort_rows(headline(ds, studies, all_cohorts=cohorts, matched=filter_arms(ds, f, studies)),
                       sort.strip().lower())
@@ -463,7 +470,8 @@ def show(
             output(pd.concat([r["outcomes"] for r in recs], ignore_index=True), fmt)
             return
         objs = [{**r["study"], **{k: records(r[k]) for k in ("cohorts", "outcomes", "comparisons",
-                                                              "adverse_events")}} for r in recs]
+                                                              "adverse_events", "syntheses")}}
+                for r in recs]
         import json
 
         if fmt == "json":
@@ -511,6 +519,10 @@ def _show_human(rec: dict, fmt) -> None:
                      "ci_high", "p", "test", "source", "note"]], fmt, title="Comparisons between arms",
                notes=["As reported by the source: estimates, confidence limits and p-values are "
                       "printed as given, with the source's decimals; nothing here is recomputed."])
+    if len(rec["syntheses"]):
+        output(rec["syntheses"][["measure", "population", "value", "unit", "low", "high", "out_of",
+                                 "bracket", "source"]], fmt,
+               title="Published pooled figures (a synthesis of other studies; never pooled again)")
     if len(rec["adverse_events"]):
         output(rec["adverse_events"][["cohort", "kind", "term", "grade", "count", "n",
                                       "percent_reported", "statement", "source"]], fmt,
@@ -692,7 +704,7 @@ def agents_cmd(fmt: Fmt = None) -> None:
 
 EXPORTABLE = ("studies", "cohorts", "outcomes", "comparisons", "adverse_events", "regimens", "trials",
               "drugs", "diseases",
-              "approvals", "sources")
+              "approvals", "sources", "syntheses", "conflicts")
 
 
 @app.command("export")
@@ -800,12 +812,20 @@ def audit_cmd(
     if fmt in ("csv", "tsv", "excel", "json", "jsonl"):
         import pandas as pd
 
-        both = pd.concat([findings.assign(section="within a source"),
+        stated = findings["check"].str.startswith("stated conflict")
+        both = pd.concat([findings.assign(section=stated.map({True: "stated conflict",
+                                                              False: "within a source"})),
                           updates.assign(section="between reports of one trial")], ignore_index=True)
         output(both[["section", *[c for c in both.columns if c != "section"]]], fmt)
     else:
-        output(findings, fmt, title=f"Within a source: {len(findings)} finding(s)",
+        stated = findings["check"].str.startswith("stated conflict")
+        within, conflicts = findings[~stated], findings[stated]
+        output(within, fmt, title=f"Within a source: {len(within)} finding(s)",
                notes=["Rounding as printed is not a finding (25/40 printed as 63% is consistent)."])
+        if len(conflicts):
+            output(conflicts, fmt, title=f"Stated conflicts: {len(conflicts)}",
+                   notes=["Readings that disagree between sources or within one, which no count can "
+                          "show (a dose, a ratio, a population): both are kept, neither is chosen."])
         output(updates, fmt, title=f"Between reports of one trial: {len(updates)} difference(s)",
                notes=["Later reports update earlier ones (more patients, longer follow-up): read them "
                       "side by side; these are not errors."])
@@ -909,7 +929,7 @@ def _response_view(frame):
 def response_cmd(
     disease: Disease = None, agent: Agent = None, partner: Partner = None, regimen: Regimen = None,
     phase: Phase = None, setting: Setting = None, kind: Kind = None, min_n: MinN = None,
-    source: Source = None, design: Design = None, randomized: Randomized = None,
+    source: Source = None, design: Design = None, randomized: Randomized = None, age: Age = None,
     measure: Annotated[str | None, typer.Option(
         "--measure", "-m", help="narrow to one measure: sCR CR CRi VGPR PR MR SD PD ORR CR_CRi CBR "
         "DCR ≥VGPR (or ge_vgpr) ≥CR (ge_cr)")] = None,
@@ -925,7 +945,8 @@ def response_cmd(
 
     ci = _interval_options(ci, level)
     ds = load()
-    f = filters(disease, agent, partner, regimen, phase, setting, kind, min_n, source, design, randomized)
+    f = filters(disease, agent, partner, regimen, phase, setting, kind, min_n, source, design, randomized,
+                age=age)
     studies = filter_studies(ds, f)
     if measure is not None and re.fullmatch(r"(?i)\s*(ge_?|>=|≥)(cr|vgpr)\s*", measure):
         measure = "≥" + re.sub(r"(?i)^\s*(ge_?|>=|≥)", "", measure).strip().upper()
@@ -948,7 +969,7 @@ def response_cmd(
 def survival_cmd(
     disease: Disease = None, agent: Agent = None, partner: Partner = None, regimen: Regimen = None,
     phase: Phase = None, setting: Setting = None, kind: Kind = None, min_n: MinN = None,
-    source: Source = None, design: Design = None, randomized: Randomized = None,
+    source: Source = None, design: Design = None, randomized: Randomized = None, age: Age = None,
     measure: Annotated[str | None, typer.Option("--measure", "-m", help="PFS, OS, DOR or TTR")] = None,
     sort: Annotated[str, typer.Option("--sort", help="ref or median")] = "ref",
     chart: Annotated[bool, typer.Option("--chart", help="draw the medians as bars")] = False,
@@ -966,7 +987,8 @@ def survival_cmd(
     if sort not in ("ref", "median"):
         fail(f"unknown sort key '{sort}'; known: ref, median")
     ds = load()
-    f = filters(disease, agent, partner, regimen, phase, setting, kind, min_n, source, design, randomized)
+    f = filters(disease, agent, partner, regimen, phase, setting, kind, min_n, source, design, randomized,
+                age=age)
     studies = filter_studies(ds, f)
     frame = survival_table(ds, studies, measure=measure, matched=filter_arms(ds, f, studies))
     if sort == "median":  # months first, then weeks: a median is compared only within its unit
@@ -1022,7 +1044,7 @@ def _survival_view(frame):
 def toxicity_cmd(
     disease: Disease = None, agent: Agent = None, partner: Partner = None, regimen: Regimen = None,
     phase: Phase = None, setting: Setting = None, kind: Kind = None, min_n: MinN = None,
-    source: Source = None, design: Design = None, randomized: Randomized = None,
+    source: Source = None, design: Design = None, randomized: Randomized = None, age: Age = None,
     category: Annotated[str | None, typer.Option(
         "--category", "-c", help="gastrointestinal, haematological, neurological, infection, "
         "hepatic, metabolic")] = None,
@@ -1041,7 +1063,8 @@ def toxicity_cmd(
     from .views import toxicity_table
 
     ds = load()
-    f = filters(disease, None, partner, regimen, phase, setting, kind, min_n, source, design, randomized)
+    f = filters(disease, None, partner, regimen, phase, setting, kind, min_n, source, design, randomized,
+                age=age)
     studies = filter_studies(ds, f)
     matched = filter_arms(ds, f, studies)
     filters(agent=agent)  # an empty or over-long --agent is refused as in every listing
@@ -1352,6 +1375,46 @@ def _filter_words(f) -> list[str]:
 
 
 # --- sources and citations ----------------------------------------------------------------------------
+
+
+@app.command("trials")
+@guarded
+def trials_cmd(
+    status: Annotated[str, typer.Option(
+        "--status", help="ongoing (registered, recruiting or active, or no results in the sources yet), "
+        "results, or all", autocompletion=lambda incomplete: matching(("ongoing", "results", "all"),
+                                                                     incomplete))] = "all",
+    disease: Disease = None,
+    fmt: Fmt = None,
+) -> None:
+    """Every trial with its status as a source states it, its reports and whether any result is
+    known: what is coming as well as what is published.
+
+    Example: xpo1 trials --status ongoing --disease MM
+    """
+    from .query import trials_table
+
+    for name, value in (("--status", status), ("--disease", disease)):
+        if value is not None and not value.strip():
+            fail(f"{name} needs a value")
+    output(trials_table(load(), status, disease), fmt, title="Trials",
+           notes=["status: as a source states it (empty where none does); results: whether any report "
+                  "in the data carries figures. 'xpo1 show TRIAL' gives every report."])
+
+
+@app.command("syntheses")
+@guarded
+def syntheses_cmd(disease: Disease = None, fmt: Fmt = None) -> None:
+    """Published systematic reviews and meta-analyses with their own pooled figures, kept apart
+    from the trials: 'pool' never pools them again and prints a matching one beside its result.
+
+    Example: xpo1 syntheses --disease MM
+    """
+    from .query import syntheses_table
+
+    output(syntheses_table(load(), disease), fmt, title="Published syntheses (not trials)",
+           notes=["Figures as the synthesis prints them; low/high are the bracketed figures it prints "
+                  "beside a value, described in 'bracket'."])
 
 
 @app.command("sources")

@@ -30,6 +30,8 @@ TABLES = (
     "comparisons",
     "adverse_events",
     "approvals",
+    "syntheses",
+    "conflicts",
 )
 LIST_SEP = ";"
 LINE = "xpo1_line"  # file line number of each row, carried while checking

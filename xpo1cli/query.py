@@ -41,7 +41,13 @@ def printed_as_cumulative(percents: Iterable[float]) -> bool:
     return len(pcts) > 1 and sum(pcts) > 100.5
 
 
-EVIDENCE_TYPES = {"clinical": "clinical trial", "preclinical": "preclinical", "case": "case report"}
+EVIDENCE_TYPES = {"clinical": "clinical trial", "preclinical": "preclinical", "case": "case report",
+                  "review": "systematic review", "realworld": "real-world series"}
+# --age: the study-level age groups each value selects ('non-paediatric' keeps unstated ages too)
+AGE_GROUPS = {"adult": ("adult",), "adults": ("adult",), "paediatric": ("paediatric",),
+              "pediatric": ("paediatric",), "children": ("paediatric",), "child": ("paediatric",),
+              "mixed": ("mixed",)}
+NOT_PAEDIATRIC = ("nonpaediatric", "nonpediatric", "nochildren")
 SETTINGS = {
     "relapsed/refractory": "relapsed/refractory",
     "rr": "relapsed/refractory",
@@ -250,9 +256,9 @@ class Resolver:
     def phase(text: str) -> str:
         key = norm(text).removeprefix("phase")
         key = {"i": "1", "ib": "1b", "ii": "2", "iib": "2b", "iii": "3", "iii2": "1/2",
-               "12": "1/2", "iii1": "1/2"}.get(key, key)
-        if key not in {"1", "1b", "1/2", "2", "2b", "3"}:
-            raise UnknownName(f"unknown phase '{text}'; known: 1, 1b, 1/2, 2, 2b, 3")
+               "12": "1/2", "iii1": "1/2", "13": "1/3", "23": "2/3"}.get(key, key)
+        if key not in {"1", "1b", "1/2", "1/3", "2", "2/3", "2b", "3"}:
+            raise UnknownName(f"unknown phase '{text}'; known: 1, 1b, 1/2, 1/3, 2, 2/3, 2b, 3")
         return key
 
     @staticmethod
@@ -270,7 +276,20 @@ class Resolver:
         for short, full in EVIDENCE_TYPES.items():
             if key in (short, norm(full), norm(full) + "s"):
                 return full
-        raise UnknownName(f"unknown study type '{text}'; known: clinical, preclinical, case")
+        raise UnknownName(f"unknown study type '{text}'; known: clinical, preclinical, case, review, "
+                          "realworld")
+
+    @staticmethod
+    def age(text: str) -> tuple[tuple[str, ...], bool]:
+        """--age value -> (the age groups it selects, whether it instead excludes paediatric and
+        mixed populations, keeping studies whose ages are not stated)."""
+        key = norm(text)
+        if key in NOT_PAEDIATRIC:
+            return ("paediatric", "mixed"), True
+        if key in AGE_GROUPS:
+            return AGE_GROUPS[key], False
+        raise UnknownName(f"unknown age group '{text}'; known: adult, paediatric (children), mixed, "
+                          "non-paediatric")
 
 
 def phase_matches(study_phase, wanted: str) -> bool:
@@ -299,6 +318,7 @@ class Filters:
     source: str | None = None  # review, later or all
     design: str | None = None
     randomized: bool | None = None
+    age: str | None = None
 
     def arm_level(self) -> bool:
         """Whether a filter names a treatment, which selects arms rather than whole studies."""
@@ -306,7 +326,7 @@ class Filters:
 
 
 DESIGNS = ("randomized phase 3", "randomized phase 2", "randomized", "single-arm", "phase 1",
-           "case report", "preclinical")
+           "case report", "preclinical", "real-world series", "systematic review")
 
 
 def arm_table(ds: Dataset) -> pd.DataFrame:
@@ -458,6 +478,10 @@ def filter_studies(ds: Dataset, f: Filters) -> pd.DataFrame:
         keep &= studies["design"].isin(hit)
     if f.randomized is not None:
         keep &= studies["randomized"].astype(bool) == f.randomized
+    if f.age is not None:
+        groups, exclude = res.age(f.age)
+        hit = studies["age_group"].isin(groups).astype(bool)
+        keep &= ~hit if exclude else hit
     return studies[keep.astype(bool)].sort_values(["ref", "study"], na_position="last", kind="stable")
 
 
@@ -645,8 +669,9 @@ def study_record(ds: Dataset, study: str) -> dict:
     cohorts = ds.cohorts[ds.cohorts["study"] == study].reset_index(drop=True)
     ae = ds.adverse_events[ds.adverse_events["study"] == study].reset_index(drop=True)
     comparisons = ds.comparisons[ds.comparisons["study"] == study].reset_index(drop=True)
+    syntheses = ds.syntheses[ds.syntheses["study"] == study].reset_index(drop=True)
     return {"study": fields, "cohorts": cohorts, "outcomes": outcomes, "comparisons": comparisons,
-            "adverse_events": ae}
+            "adverse_events": ae, "syntheses": syntheses}
 
 
 def _count_by(studies: pd.DataFrame, column: str, split: bool = False) -> dict[str, tuple[int, str]]:
@@ -801,3 +826,74 @@ def schema_table(ds: Dataset, table: str | None = None) -> pd.DataFrame:
                          "allowed": "; ".join(allowed) or None, "meaning": f.get("description")})
     return pd.DataFrame(rows, columns=["table", "column", "type", "required", "key", "references",
                                        "allowed", "meaning"])
+
+
+def trials_table(ds: Dataset, status: str | None = None, disease: str | None = None) -> pd.DataFrame:
+    """Every trial with its reports and whether the sources give any result for it. status:
+    'ongoing' (a source says registered, recruiting or active, or no report carries a figure
+    yet, unless a source says it closed or stopped), 'results' (some report carries figures) or
+    None / 'all'."""
+    figures = set(ds.outcomes["study"]) | set(ds.comparisons["study"]) | set(
+        ds.adverse_events["study"].dropna())
+    studies = ds.studies
+    rows = []
+    for t in ds.trials.itertuples():
+        reports = studies[studies["trial"] == t.trial]
+        has = bool(set(reports["study"]) & figures)
+        rows.append({"trial": t.trial, "name": t.name, "phase": t.phase, "disease": t.disease,
+                     "randomized": t.randomized, "registry": t.registry, "planned_n": t.planned_n,
+                     "status": t.status, "results": "yes" if has else "none in the sources",
+                     "reports": LIST_SEP.join(reports["study"]),
+                     "roles": LIST_SEP.join(dict.fromkeys(r for r in reports["report_role"] if isinstance(r, str))),
+                     "source": t.source, "note": t.note})
+    frame = pd.DataFrame(rows, columns=["trial", "name", "phase", "disease", "randomized", "registry",
+                                        "planned_n", "status", "results", "reports", "roles",
+                                        "source", "note"])
+    frame["planned_n"] = frame["planned_n"].astype("Int64")
+    key = norm(status or "all")
+    if key == "ongoing":
+        stated = frame["status"].isin(["registered", "recruiting", "active, not recruiting"])
+        ended = frame["status"].isin(["closed", "stopped early"])
+        frame = frame[stated | ((frame["results"] != "yes") & ~ended)]
+    elif key == "results":
+        frame = frame[frame["results"] == "yes"]
+    elif key != "all":
+        raise UnknownName(f"unknown status '{status}'; known: ongoing, results, all")
+    if disease:
+        codes = Resolver(ds).disease_codes(disease)
+        frame = frame[frame["disease"].map(lambda v: bool(codes & set(split_list(v)))).astype(bool)]
+    return frame.reset_index(drop=True)
+
+
+def syntheses_table(ds: Dataset, disease: str | None = None) -> pd.DataFrame:
+    """Published pooled figures of systematic reviews and meta-analyses, with the kind of their
+    source: kept apart from the trials and never pooled again."""
+    syn = ds.syntheses.merge(ds.studies[["study", "disease"]], on="study", how="left")
+    kinds = dict(zip(ds.sources["source"], ds.sources["kind"], strict=True))
+    syn["source_kind"] = [kinds.get(s) for s in syn["source"]]
+    if disease:
+        codes = Resolver(ds).disease_codes(disease)
+        syn = syn[syn["disease"].map(lambda v: bool(codes & set(split_list(v)))).astype(bool)]
+    cols = ["study", "disease", "measure", "population", "regimen", "value", "unit", "low", "high",
+            "out_of", "bracket", "source", "source_kind", "note"]
+    return syn[cols].reset_index(drop=True)
+
+
+def published_pooled(ds: Dataset, studies: Iterable[str], measure: str) -> list[str]:
+    """A line for every published pooled percentage of this measure in the given (synthesis)
+    studies, to print beside a pool of the same question."""
+    syn = ds.syntheses
+    syn = syn[syn["study"].isin(set(studies)) & (syn["measure"] == measure) & (syn["unit"] == "percent")]
+    kinds = dict(zip(ds.sources["source"], ds.sources["kind"], strict=True))
+    out = []
+    for r in syn.itertuples():
+        bracket = (f" ({_fmt(r.low)} to {_fmt(r.high)}%, {r.bracket})"
+                   if _num(r.low) is not None and _num(r.high) is not None else "")
+        out.append(f"published pooled {measure} of {r.study} [{r.source}, {kinds.get(r.source)}]: "
+                   f"{_fmt(r.value)}%{bracket}; a synthesis of other studies, shown beside this pool "
+                   "and never pooled again")
+    return out
+
+
+def _fmt(v) -> str:
+    return f"{float(v):g}"

@@ -223,6 +223,9 @@ def compare_frame(ds: Dataset, codes: list[str], disease: str | None = None,
         studies = filter_studies(ds, Filters(regimen=code, disease=disease))
         if not include_preclinical:
             studies = studies[studies["evidence_type"] != "preclinical"]
+        # syntheses of other studies and registrations without results are not compared
+        studies = studies[(studies["evidence_type"] != "systematic review")
+                          & (studies["report_role"] != "registration")]
 
         f = Filters(regimen=code)
         frames.append(headline(ds, studies, matched=filter_arms(ds, f, studies)).assign(compared=code))
@@ -616,7 +619,9 @@ def pool_inputs(ds: Dataset, studies: pd.DataFrame, measure: str, include_contro
         by_trial.setdefault(trial, []).append(r)
     rows = []
     for trial, reports in by_trial.items():
-        reports.sort(key=lambda r: (ROLE_RANK.get(info[r.study].report_role, 9), -int(r.denominator)))
+        # a report's whole (headline) population before another report's subgroup, then the role
+        reports.sort(key=lambda r: (not arms[(r.study, r.cohort)].headline,
+                                    ROLE_RANK.get(info[r.study].report_role, 9), -int(r.denominator)))
         r = reports[0]
         for other in reports[1:]:
             leave(other, f"another report of the same trial ({trial}); the {info[r.study].report_role} "
@@ -631,6 +636,10 @@ def pool_inputs(ds: Dataset, studies: pd.DataFrame, measure: str, include_contro
     included = pd.DataFrame(rows, columns=POOL_COLUMNS)
     left = pd.DataFrame(excluded, columns=["ref", "study", "cohort", "reason"])
     included.attrs["measure"] = measure
+    from .query import published_pooled
+
+    # syntheses among the matched studies are never pooled; their own pooled figure is shown
+    included.attrs["published"] = published_pooled(ds, studies["study"], measure)
     return included, left
 
 
@@ -876,7 +885,7 @@ def pool_reports(included: pd.DataFrame, excluded: pd.DataFrame) -> list[str]:
         if others.get(r.trial):
             out.append(f"{r.trial}: pooled the {r.report_role} report {r.study} [{r.source}], population "
                        f"'{r.cohort_label}' ({r.events}/{r.n}); {others[r.trial]} other report(s) left out")
-    return out
+    return [*out, *included.attrs.get("published", [])]
 
 
 SIDE_METRICS = (("source", "source"), ("cohort_label", "population"), ("n", "n"),
