@@ -216,7 +216,8 @@ def test_design_facts_in_words():
     assert "median age 68 years (44-83)" in st.at["stomp-sdd-eha2019", "population"]  # M10
     assert trials.at["XPORT-MM-031", "registry"] == "NCT05028348"  # M12
     assert (trials.at["SCOPE", "registry"], trials.at["SCOPE", "status"]) == (
-        "NCT04764942;MC1882", "active, not recruiting")  # M13
+        "NCT04764942", "active, not recruiting")  # M13
+    assert "MC1882" in trials.at["SCOPE", "note"]  # a Mayo Clinic protocol number, not a registry id
     assert "confirmatory trial" in trials.at["BENCH", "note"]  # M14
     assert DS.approvals.set_index("id").at["china-mm-conditional", "source"] == "M14"
     assert "expected completion in March 2028" in trials.at["SENTRY", "note"]  # N2
@@ -414,3 +415,27 @@ def test_source_kind_is_visible_for_secondary_sources():
     assert rows["M6"]["kind"].startswith("news report of a phase 1 journal article")
     text = run("cite", "s-dec-n11").stdout
     assert "a secondary source" in text
+
+
+def test_a_design_no_source_states_is_said_to_be_unstated():
+    rows = {r["study"]: r for r in run_csv("list", "-d", "MM")}
+    assert rows["bench-m14"]["design"] == "phase 3, randomization not stated"  # M14 names no design
+    assert rows["scope-listing"]["design"] == "phase 1/2, randomization not stated"
+    mf = {r["study"]: r["design"] for r in run_csv("list", "-d", "MF")}
+    assert all(d.endswith("randomization not stated") for d in mf.values()), mf
+    assert "bench-m14" not in {r["study"] for r in run_csv("list", "--non-randomized")}
+    assert "bench-m14" not in {r["study"] for r in run_csv("list", "--randomized")}
+    assert {r["study"] for r in run_csv("list", "--design", "randomization not stated")} >= {"bench-m14"}
+
+
+def test_reports_of_different_regimens_in_one_trial_are_not_compared():
+    rows = run_csv("audit")
+    between = {r["trial"] for r in rows if r["section"] == "between reports of one trial"}
+    assert not any(t.startswith("STOMP") for t in between)  # SDd and SPd are two arms, not two reports
+    stated = {r["trial"] for r in rows if r["section"] == "stated conflict"} if rows else set()
+    assert any(r["study"] == "stomp-sdd-eha2019" and r["section"] == "stated conflict" for r in rows), stated
+
+
+def test_the_paediatric_study_shows_its_response():
+    (selhem,) = run_csv("list", "--age", "paediatric")
+    assert (selhem["depth"], selhem["depth_count"], selhem["depth_denominator"]) == ("CR/CRi", "7", "15")

@@ -182,11 +182,15 @@ def report_differences(ds: Dataset, studies: set[str] | None = None) -> pd.DataF
         if len(group) < 2:
             continue
         head = headline(ds, group)
-        for metric, label in REPORT_METRICS:
-            values = [(r.study, r.source, _num(getattr(r, metric))) for r in head.itertuples()]
-            given = [(s, src, v) for s, src, v in values if v is not None]
-            if len({v for _, _, v in given}) > 1:
-                text = "; ".join(f"{s} [{src}]: {v:g}" for s, src, v in given)
-                rows.append({"trial": trial, "metric": metric, "reports": text,
-                             "detail": f"{label} differs between {len(given)} reports"})
+        regimens = list(dict.fromkeys(head["regimen"]))
+        # reports of different regimens within one trial (its arms or parts) are not compared
+        for regimen, same in head.groupby("regimen", sort=False, dropna=False):
+            name = trial if len(regimens) == 1 else f"{trial} ({regimen})"
+            for metric, label in REPORT_METRICS:
+                values = [(r.study, r.source, _num(getattr(r, metric))) for r in same.itertuples()]
+                given = [(s, src, v) for s, src, v in values if v is not None]
+                if len({v for _, _, v in given}) > 1:
+                    text = "; ".join(f"{s} [{src}]: {v:g}" for s, src, v in given)
+                    rows.append({"trial": name, "metric": metric, "reports": text,
+                                 "detail": f"{label} differs between {len(given)} reports"})
     return pd.DataFrame(rows, columns=REPORT_COLUMNS)

@@ -447,7 +447,7 @@ def _role(a) -> str | None:
 def _randomized(ds: Dataset, studies: pd.DataFrame, arm_of: dict, outcomes: pd.DataFrame) -> list[RandomizedTrial]:
     from .views import survival_table
 
-    rand = studies[studies["randomized"].astype(bool) & (studies["evidence_type"] == "clinical trial")]
+    rand = studies[studies["randomized"].fillna(False).astype(bool) & (studies["evidence_type"] == "clinical trial")]
     labels = {(c.study, c.cohort): c.label for c in ds.cohorts.itertuples(index=False)}
     surv = survival_table(ds, rand) if len(rand) else None
     from .views import ROLE_RANK
@@ -721,7 +721,7 @@ def _harms(ds, studies, matched, f: Filters, code, level):
                                      high=max(q) if q else None,
                                      sources=list(dict.fromkeys(h.source for h in hs))))
     harm_ranges.sort(key=lambda h: (-(h.high or -1), h.term))
-    rand = studies[studies["randomized"].astype(bool)]
+    rand = studies[studies["randomized"].fillna(False).astype(bool)]
     rds = risk_differences(ds, rand, level) if len(rand) else []
     mit = [Mitigation(term=r.term, category=r.category, statement=_str(r.statement), agent=_str(r.agent),
                       source=r.source) for r in tox.itertuples() if r.kind == "mitigation"]

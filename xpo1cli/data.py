@@ -672,6 +672,8 @@ def load(path: str | os.PathLike | None = None) -> Dataset:
 def write_package(ds: Dataset, out_dir: Path) -> list[Path]:
     """The dataset's stored tables as CSV (booleans true/false, whole numbers without decimals,
     missing as empty) and its descriptor, so that `load(out_dir)` gives the same frames."""
+    import pandas as pd
+
     out_dir.mkdir(parents=True, exist_ok=True)
     written = []
     for res in ds.descriptor["resources"]:
@@ -679,8 +681,8 @@ def write_package(ds: Dataset, out_dir: Path) -> list[Path]:
         frame = ds.tables[res["name"]][cols].copy()
         for f in res["schema"]["fields"]:
             if f["type"] == "boolean":
-                frame[f["name"]] = frame[f["name"]].map(lambda v: "" if v is None or v != v else
-                                                        ("true" if bool(v) else "false"))
+                frame[f["name"]] = frame[f["name"]].astype(object).map(
+                    lambda v: "" if pd.isna(v) else ("true" if bool(v) else "false"))
         path = out_dir / res.get("path", f"{res['name']}.csv")
         frame.to_csv(path, index=False, lineterminator="\n", float_format="%.15g")
         written.append(path)

@@ -325,8 +325,9 @@ class Filters:
         return bool(self.agent or self.partner or self.regimen)
 
 
-DESIGNS = ("randomized phase 3", "randomized phase 2", "randomized", "single-arm", "phase 1",
-           "case report", "preclinical", "real-world series", "systematic review")
+NOT_STATED = "randomization not stated"
+DESIGNS = ("randomized phase 3", "randomized phase 2", "randomized", "single-arm", "phase 1/2", "phase 1",
+           "case report", "preclinical", "real-world series", "systematic review", NOT_STATED)
 
 
 def arm_table(ds: Dataset) -> pd.DataFrame:
@@ -414,8 +415,12 @@ def design(evidence_type: str, phase, randomized) -> str:
     """Study design label derived from evidence type, phase and randomization."""
     if evidence_type != "clinical trial":
         return evidence_type
-    if _num(randomized) is not None and bool(randomized):
+    if _num(randomized) is None:  # no source states the design: say so, never guess single-arm
+        return f"phase {phase}, {NOT_STATED}" if isinstance(phase, str) else NOT_STATED
+    if bool(randomized):
         return f"randomized phase {phase}" if isinstance(phase, str) else "randomized"
+    if isinstance(phase, str) and re.fullmatch(r"1b?/2", phase):
+        return "phase 1/2"
     if isinstance(phase, str) and phase.startswith("1"):
         return "phase 1"
     return "single-arm"
@@ -475,9 +480,12 @@ def filter_studies(ds: Dataset, f: Filters) -> pd.DataFrame:
               [d for d in DESIGNS if norm(d).startswith(norm(f.design))]
         if not hit or not norm(f.design):
             raise UnknownName(f"unknown design '{f.design}'; known: {', '.join(DESIGNS)}")
-        keep &= studies["design"].isin(hit)
+        keep &= studies["design"].isin(hit) | (studies["design"].str.endswith(NOT_STATED)
+                                               if NOT_STATED in hit else False)
     if f.randomized is not None:
-        keep &= studies["randomized"].astype(bool) == f.randomized
+        # a study whose design no source states is neither randomized nor non-randomized here
+        keep &= studies["randomized"].map(lambda v: _num(v) is not None and bool(v) == f.randomized
+                                          ).astype(bool)
     if f.age is not None:
         groups, exclude = res.age(f.age)
         hit = studies["age_group"].isin(groups).astype(bool)

@@ -30,7 +30,8 @@ SORT_KEYS = ("ref", "study", "disease", "regimen", "phase", "n", "orr", "pfs", "
 # --- headline rows ------------------------------------------------------------------------------
 
 DEPTH = {"MM": ("≥VGPR", "≥CR"), "WM": ("≥VGPR", "≥CR"), "AML": ("CR/CRi",), "MDS": ("CR/CRi",),
-         "NHL": ("CR",), "DLBCL": ("CR",), "MCL": ("CR",)}
+         "NHL": ("CR",), "DLBCL": ("CR",), "MCL": ("CR",), "TCL": ("CR",), "NKTCL": ("CR",),
+         "MSARC": ("CR/CRi",), "AL": ("CR/CRi",)}
 DEPTH_PARTS = {"≥VGPR": ("sCR", "CR", "VGPR"), "≥CR": ("sCR", "CR"), "CR/CRi": ("CR", "CRi"),
                "CR": ("CR",)}
 DEPTH_STORED = {"CR/CRi": "CR_CRi", "CR": "CR", "≥CR": "CR_or_better"}  # printed directly
@@ -192,7 +193,7 @@ HEADLINE_COLUMNS = [
 ]
 
 EVIDENCE_RANK = {"randomized phase 3": 0, "randomized phase 2": 1, "randomized": 2,
-                 "single-arm": 3, "phase 1": 4, "case report": 5, "preclinical": 6}
+                 "single-arm": 3, "phase 1/2": 4, "phase 1": 4, "case report": 5, "preclinical": 6}
 
 
 def sort_rows(frame: pd.DataFrame, key: str) -> pd.DataFrame:
