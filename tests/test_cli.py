@@ -237,7 +237,7 @@ def test_diseases_and_agents():
 
 @pytest.mark.parametrize("table,count", [("studies", 61), ("outcomes", 183), ("adverse_events", 128),
                                          ("regimens", 29), ("comparisons", 19), ("trials", 25),
-                                         ("syntheses", 21), ("conflicts", 7)])
+                                         ("syntheses", 21), ("conflicts", 8)])
 def test_export_tables(table, count):
     rows = run_json("export", table)
     assert len(rows) == count
