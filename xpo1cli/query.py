@@ -15,6 +15,7 @@ from dataclasses import dataclass
 import pandas as pd
 
 from .data import LIST_SEP, Dataset, as_fields, foreign_keys
+from .values import value_or_none
 
 TIME_MEASURES = ("PFS", "OS", "DOR", "TTR", "FU")
 # Mutually exclusive best-response categories, deepest first.
@@ -622,9 +623,8 @@ def study_record(ds: Dataset, study: str) -> dict:
     """One study's fields (derived ones included), cohorts, outcomes and safety rows."""
     st = study_table(ds)
     row = st[st["study"] == study].iloc[0]
-    from .render import _plain
 
-    fields = {k: _plain(v) for k, v in row.items()}
+    fields = {k: value_or_none(v) for k, v in row.items()}
     outcomes = outcome_table(ds, studies=[study])
     cohorts = ds.cohorts[ds.cohorts["study"] == study].reset_index(drop=True)
     ae = ds.adverse_events[ds.adverse_events["study"] == study].reset_index(drop=True)

@@ -300,14 +300,14 @@ ID_COLUMNS = ["ref", "study", "cohort", "cohort_label", "disease", "regimen", "a
               "source", "audit"]
 
 
-def _key(measure: str) -> str:
+def response_key(measure: str) -> str:
     return DEPTH_KEYS.get(measure, measure.lower())
 
 
 def response_columns(measures: tuple[str, ...]) -> list[str]:
     cols = list(ID_COLUMNS)
     for m in measures:
-        k = _key(m)
+        k = response_key(m)
         cols += [f"{k}_n", f"{k}_pct"]
         if m not in CATEGORIES:
             cols += [f"{k}_ci_low", f"{k}_ci_high", f"{k}_basis"]
@@ -367,7 +367,7 @@ def response_table(ds: Dataset, studies: pd.DataFrame, measure: str | None = Non
             cumulative = ({CUMULATIVE_READING[m]: m for m in printed if m in CUMULATIVE_READING}
                           if printed_as_cumulative(printed.values()) else {})
             for m in measures:
-                k = _key(m)
+                k = response_key(m)
                 if m in cumulative.values():
                     continue  # not a category of its own: read as the summary it is
                 if m in cumulative:
