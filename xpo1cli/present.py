@@ -8,13 +8,28 @@ machine formats (CSV, JSON) never pass through here.
 from __future__ import annotations
 
 import sys
+from collections import Counter
 from dataclasses import dataclass, field
 from typing import IO
 
 import pandas as pd
 
-from .query import CATEGORIES
-from .render import DERIVED_MARK, MISSING, as_printed, bars, cell, derived, fraction
+from .query import CATEGORIES, split_list
+from .render import (
+    DERIVED_MARK,
+    MISSING,
+    as_printed,
+    bars,
+    cell,
+    derived,
+    forest,
+    fraction,
+    leave_one_out_table,
+    level_text,
+    terminal_width,
+    wrap_words,
+)
+from .synthesis import PoolResult
 from .values import value_or_none
 from .views import ALL_RESPONSE, response_key
 
@@ -276,3 +291,163 @@ def survival_chart(frame: pd.DataFrame, by_median: bool = False, stream: IO | No
     for r in frame[frame["unit"] != "months"].itertuples():
         stream.write(f"Not drawn (in {r.unit}, not months): {r.study} {r.cohort_label} {r.measure} "
                      f"median {cell(r.median)} {r.unit}.\n")
+
+
+# --- pool ---------------------------------------------------------------------------------------
+
+CORRECTION_TEXT = {
+    "only0": "0.5 added to both cells of 0/n and n/n cohorts only",
+    "all": "0.5 added to both cells of every cohort",
+    "none": "none",
+}
+
+def pool_caption(summary: dict) -> str:
+    """The caption of one pooled group: estimate, CI and prediction interval with their level,
+    heterogeneity, the test, the continuity correction, the cohorts' interval type, cautions;
+    with subgroups, each subgroup's estimate and the test for subgroup differences."""
+    lv = level_text(summary["level"])
+    s = summary
+
+    def test_text(fit):
+        return f"t with {fit['df']} df (Knapp–Hartung)" if fit["test"] == "knha" else "z (normal)"
+
+    def fit_text(fit):
+        text = f"{fit['estimate']:.1f}% [{lv} CI {fit['ci_low']:.1f}–{fit['ci_high']:.1f}"
+        if fit.get("pi_low") is not None:
+            text += f"; {lv} prediction interval {fit['pi_low']:.1f}–{fit['pi_high']:.1f}"
+        return text + f"], k = {fit['k']}"
+
+    parts = [f"{s['group']}: {s['label']} {fit_text(s)}; tau² = {s['tau2']:.3f}, I² = {s['i2']:.1f}%, "
+             f"H² = {s['h2']:.2f}, Q = {s['q']:.2f} (df {s['q_df']}, p = {s['q_p']:.3g})."]
+    if s.get("by"):
+        subs = []
+        for name, fit in s["subgroups"].items():
+            if fit["k"] < 2:
+                subs.append(f"{name} one cohort, not pooled ({fit['estimate']:.1f}%)")
+            else:
+                subs.append(f"{name} {fit_text(fit)}, tau² = {fit['tau2']:.3f}, I² = {fit['i2']:.1f}%")
+        parts.append(f"Subgroups by {s['by']}, each with its own tau² (cohort weights are within each "
+                     f"subgroup): {'; '.join(subs)}.")
+        if s.get("q_between") is not None:
+            parts.append(f"Test for subgroup differences (random effects): Q = {s['q_between']:.2f}, "
+                         f"df = {s['q_between_df']}, p = {s['q_between_p']:.3g}.")
+    corr = CORRECTION_TEXT[s["correction"]]
+    if s["correction"] != "none":
+        corr += f" ({s['corrected']} cohort{'s' if s['corrected'] != 1 else ''} corrected)"
+    parts.append(f"Intervals of the pooled estimate: {test_text(s)}. Logit scale; continuity "
+                 f"correction: {corr}. Each cohort's whisker: {lv} "
+                 f"{'Clopper–Pearson exact' if s['ci'] == 'exact' else 'Wilson'} interval.")
+    cautions = list(s.get("cautions") or [])
+    by_text: dict[str, list[str]] = {}
+    for name, fit in (s.get("subgroups") or {}).items():
+        for c in fit.get("cautions") or []:
+            if fit["k"] >= 2 and c not in cautions:
+                by_text.setdefault(c, []).append(name)
+    cautions += [f"{c} (subgroup{'s' if len(names) > 1 else ''} {', '.join(names)})"
+                 for c, names in by_text.items()]
+    if cautions:
+        parts.append("Caution: " + "; ".join(cautions) + ".")
+    return " ".join(parts)
+
+
+def pool_mixes(included: pd.DataFrame, by: str | None = None) -> list[str]:
+    """What a pool puts together, named exactly, each with the option that splits it (or, for
+    diseases, gives each its own estimate with --by disease)."""
+    notes = []
+    diseases = sorted({d for v in included["disease"] for d in split_list(v)})
+    if len(diseases) > 1:
+        how = "split by --by disease" if by == "disease" else \
+            "pool one with --disease, or one estimate each with --by disease"
+        notes.append(f"mixes diseases: {', '.join(diseases)} ({how})")
+    mixed = [f"{r.study}/{r.cohort} ({r.disease})" for r in included.itertuples()
+             if len(split_list(r.disease)) > 1]
+    if mixed:
+        notes.append(f"includes mixed-disease cohorts: {', '.join(mixed)}")
+    settings = sorted({s for s in included["setting"] if isinstance(s, str)})
+    unstated = [f"{r.study}/{r.cohort}" for r in included.itertuples() if not isinstance(r.setting, str)]
+    if len(settings) > 1 or "mixed" in settings:
+        notes.append(f"mixes settings: {', '.join(settings)} (pool one with --setting)")
+    if unstated and settings:
+        notes.append(f"setting not stated for {', '.join(unstated)}")
+    regimens = list(dict.fromkeys(r for r in included["regimen"] if isinstance(r, str)))
+    if len(regimens) > 1:
+        notes.append(f"mixes regimens: {', '.join(regimens)} (pool one with --regimen)")
+    derived_rows = [f"{r.study}/{r.cohort} {r.events}/{r.n} ({r.count_basis})" for r in included.itertuples()
+                    if r.count_basis != "reported"]
+    if derived_rows:
+        notes.append(f"derived counts used (marked *): {', '.join(derived_rows)}")
+    return notes
+
+
+def pool_reports(included: pd.DataFrame, excluded: pd.DataFrame) -> list[str]:
+    """For each trial with several reports, which report and population the pool used."""
+    # one pass over the reasons (pool_inputs writes "another report of the same trial (TRIAL); ..."),
+    # not one per pooled cohort: a pool of thousands of cohorts stays linear
+    prefix = "another report of the same trial ("
+    others = Counter(reason[len(prefix):].split("); the ", 1)[0] for reason in excluded["reason"]
+                     if reason.startswith(prefix))
+    out = []
+    for r in included.itertuples():
+        if others.get(r.trial):
+            out.append(f"{r.trial}: pooled the {r.report_role} report {r.study} [{r.source}], population "
+                       f"'{r.cohort_label}' ({r.events}/{r.n}); {others[r.trial]} other report(s) left out")
+    return out
+
+
+KIND_NOTE = ("Pooled single-arm cohorts and arms of different designs and populations: a summary of "
+             "the evidence, not an estimate of one treatment's effect.")
+CONTROLS_NOTE = " Control arms are pooled apart, as their own estimate, never with XPO1-inhibitor arms."
+MAX_LEFT_OUT = 12  # cohorts left out named one by one; beyond, the first ten and a count
+
+
+def pool_warnings(result: PoolResult) -> list[str]:
+    """What a reader of a pool must know: what it mixes, which report of a trial it used, the
+    cohorts alone in their group and the cohorts left out."""
+    left = [f"left out {r.study}/{r.cohort}: {r.reason}" for r in result.excluded.itertuples()]
+    if len(left) > MAX_LEFT_OUT:
+        left = [*left[:10], f"... and {len(left) - 10} more cohorts left out (subgroups, second "
+                "reports, or figures without counts)"]
+    single = [f"not pooled, the only cohort of its group ({g}): {r.study}/{r.cohort} {r.events}/{r.n}"
+              for g, rows in result.singles for r in rows.itertuples()]
+    kind_note = KIND_NOTE + (CONTROLS_NOTE if result.pools_controls else "")
+    return [kind_note, *pool_mixes(result.included, by=result.by),
+            *pool_reports(result.included, result.excluded), *single, *left]
+
+
+def pool_influence(result: PoolResult) -> list[str]:
+    """For each group refitted leave-one-out, the cohort that moves the estimate most."""
+    out = []
+    for g in result.groups:
+        top = g.most_influential
+        if top is not None:
+            out.append(f"{g.name}: leaving out {top['study']}/{top['cohort']} moves the pooled estimate most, "
+                       f"by {top['shift']:+.1f} percentage points (to {top['percent']:.1f}%).")
+    return out
+
+
+def pool_frame(result: PoolResult) -> pd.DataFrame:
+    """Every row of a pool for the machine formats: each group's cohorts and pooled rows, then
+    its leave-one-out rows."""
+    parts = [p for g in result.groups for p in (g.table, g.leave_one_out) if p is not None]
+    return pd.concat(parts, ignore_index=True)
+
+
+def pool_text(result: PoolResult, stream: IO | None = None) -> None:
+    """`pool` on a terminal: per group a heading, the forest table with its caption and the
+    leave-one-out table; then the most influential cohorts and the notes, wrapped to the
+    terminal's width."""
+    stream = stream or sys.stdout
+    columns = terminal_width(stream)
+    lv = level_text(result.level)
+
+    def say(line: str) -> None:
+        stream.write(("\n".join(wrap_words(line, columns)) if columns else line) + "\n")
+
+    for g in result.groups:
+        say(f"Pooled {result.measure}, {lv} CI: {g.name} ({g.summary['label']})")
+        forest(g.table, stream=stream, caption=pool_caption(g.summary))
+        if g.leave_one_out is not None:
+            stream.write(f"\nLeave-one-out — {g.name} ({lv} CI)\n")
+            leave_one_out_table(g.leave_one_out, stream=stream)
+    for line in [*pool_influence(result), *(f"note: {w}" for w in pool_warnings(result))]:
+        say(line)

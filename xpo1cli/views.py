@@ -631,11 +631,6 @@ def pool_inputs(ds: Dataset, studies: pd.DataFrame, measure: str, include_contro
 
 
 METHOD_LABELS = {"DL": "DerSimonian–Laird", "REML": "REML", "PM": "Paule–Mandel"}
-CORRECTION_TEXT = {
-    "only0": "0.5 added to both cells of 0/n and n/n cohorts only",
-    "all": "0.5 added to both cells of every cohort",
-    "none": "none",
-}
 NOT_STATED = "not stated"
 
 
@@ -768,103 +763,6 @@ def pool_leave_one_out(included: pd.DataFrame, method: str = "DL", level: float 
     frame["shift"] = [100 * e - pooled for e in res["estimate"]]
     out = _typed(frame)
     out.attrs["most_influential"] = res["most_influential"]
-    return out
-
-
-def pool_caption(summary: dict) -> str:
-    """The caption of one pooled group: estimate, CI and prediction interval with their level,
-    heterogeneity, the test, the continuity correction, the cohorts' interval type, cautions;
-    with subgroups, each subgroup's estimate and the test for subgroup differences."""
-    from .render import level_text
-
-    lv = level_text(summary["level"])
-    s = summary
-
-    def test_text(fit):
-        return f"t with {fit['df']} df (Knapp–Hartung)" if fit["test"] == "knha" else "z (normal)"
-
-    def fit_text(fit):
-        text = f"{fit['estimate']:.1f}% [{lv} CI {fit['ci_low']:.1f}–{fit['ci_high']:.1f}"
-        if fit.get("pi_low") is not None:
-            text += f"; {lv} prediction interval {fit['pi_low']:.1f}–{fit['pi_high']:.1f}"
-        return text + f"], k = {fit['k']}"
-
-    parts = [f"{s['group']}: {s['label']} {fit_text(s)}; tau² = {s['tau2']:.3f}, I² = {s['i2']:.1f}%, "
-             f"H² = {s['h2']:.2f}, Q = {s['q']:.2f} (df {s['q_df']}, p = {s['q_p']:.3g})."]
-    if s.get("by"):
-        subs = []
-        for name, fit in s["subgroups"].items():
-            if fit["k"] < 2:
-                subs.append(f"{name} one cohort, not pooled ({fit['estimate']:.1f}%)")
-            else:
-                subs.append(f"{name} {fit_text(fit)}, tau² = {fit['tau2']:.3f}, I² = {fit['i2']:.1f}%")
-        parts.append(f"Subgroups by {s['by']}, each with its own tau² (cohort weights are within each "
-                     f"subgroup): {'; '.join(subs)}.")
-        if s.get("q_between") is not None:
-            parts.append(f"Test for subgroup differences (random effects): Q = {s['q_between']:.2f}, "
-                         f"df = {s['q_between_df']}, p = {s['q_between_p']:.3g}.")
-    corr = CORRECTION_TEXT[s["correction"]]
-    if s["correction"] != "none":
-        corr += f" ({s['corrected']} cohort{'s' if s['corrected'] != 1 else ''} corrected)"
-    parts.append(f"Intervals of the pooled estimate: {test_text(s)}. Logit scale; continuity "
-                 f"correction: {corr}. Each cohort's whisker: {lv} "
-                 f"{'Clopper–Pearson exact' if s['ci'] == 'exact' else 'Wilson'} interval.")
-    cautions = list(s.get("cautions") or [])
-    by_text: dict[str, list[str]] = {}
-    for name, fit in (s.get("subgroups") or {}).items():
-        for c in fit.get("cautions") or []:
-            if fit["k"] >= 2 and c not in cautions:
-                by_text.setdefault(c, []).append(name)
-    cautions += [f"{c} (subgroup{'s' if len(names) > 1 else ''} {', '.join(names)})"
-                 for c, names in by_text.items()]
-    if cautions:
-        parts.append("Caution: " + "; ".join(cautions) + ".")
-    return " ".join(parts)
-
-
-def pool_mixes(included: pd.DataFrame, by: str | None = None) -> list[str]:
-    """What a pool puts together, named exactly, each with the option that splits it (or, for
-    diseases, gives each its own estimate with --by disease)."""
-    notes = []
-    diseases = sorted({d for v in included["disease"] for d in split_list(v)})
-    if len(diseases) > 1:
-        how = "split by --by disease" if by == "disease" else \
-            "pool one with --disease, or one estimate each with --by disease"
-        notes.append(f"mixes diseases: {', '.join(diseases)} ({how})")
-    mixed = [f"{r.study}/{r.cohort} ({r.disease})" for r in included.itertuples()
-             if len(split_list(r.disease)) > 1]
-    if mixed:
-        notes.append(f"includes mixed-disease cohorts: {', '.join(mixed)}")
-    settings = sorted({s for s in included["setting"] if isinstance(s, str)})
-    unstated = [f"{r.study}/{r.cohort}" for r in included.itertuples() if not isinstance(r.setting, str)]
-    if len(settings) > 1 or "mixed" in settings:
-        notes.append(f"mixes settings: {', '.join(settings)} (pool one with --setting)")
-    if unstated and settings:
-        notes.append(f"setting not stated for {', '.join(unstated)}")
-    regimens = list(dict.fromkeys(r for r in included["regimen"] if isinstance(r, str)))
-    if len(regimens) > 1:
-        notes.append(f"mixes regimens: {', '.join(regimens)} (pool one with --regimen)")
-    derived_rows = [f"{r.study}/{r.cohort} {r.events}/{r.n} ({r.count_basis})" for r in included.itertuples()
-                    if r.count_basis != "reported"]
-    if derived_rows:
-        notes.append(f"derived counts used (marked *): {', '.join(derived_rows)}")
-    return notes
-
-
-def pool_reports(included: pd.DataFrame, excluded: pd.DataFrame) -> list[str]:
-    """For each trial with several reports, which report and population the pool used."""
-    from collections import Counter
-
-    # one pass over the reasons (pool_inputs writes "another report of the same trial (TRIAL); ..."),
-    # not one per pooled cohort: a pool of thousands of cohorts stays linear
-    prefix = "another report of the same trial ("
-    others = Counter(reason[len(prefix):].split("); the ", 1)[0] for reason in excluded["reason"]
-                     if reason.startswith(prefix))
-    out = []
-    for r in included.itertuples():
-        if others.get(r.trial):
-            out.append(f"{r.trial}: pooled the {r.report_role} report {r.study} [{r.source}], population "
-                       f"'{r.cohort_label}' ({r.events}/{r.n}); {others[r.trial]} other report(s) left out")
     return out
 
 

@@ -75,90 +75,35 @@ def pool_cmd(
     f = filters.query()
     studies = filter_studies(ds, f)
     from ..query import filter_arms
-    from ..render import level_text
-    from ..views import (
-        CONTROL_GROUP,
-        pool_caption,
-        pool_inputs,
-        pool_leave_one_out,
-        pool_mixes,
-        pool_reports,
-        pool_table,
-    )
+    from ..synthesis import PoolError, pool
 
-    included, excluded = pool_inputs(ds, studies, measure, include_controls=include_controls,
-                                     matched=filter_arms(ds, f, studies))
-    groups = {g: included[included["group"] == g] for g in dict.fromkeys(included["group"])}
-    pooled = {g: rows for g, rows in groups.items() if len(rows) >= 2}
-    if not pooled:
-        names = ", ".join(f"{r.study}/{r.cohort}" for r in included.itertuples()) or "none"
-        fail(f"pooling needs at least two independent cohorts with counts; matched: {names}")
-    lv = level_text(level)
-    tables, captions, omitted = [], [], []
-    for group, rows in pooled.items():
-        try:
-            frame, summary = pool_table(rows, method=method, ci=ci, level=level, knha=knha,
-                                        correction=correction, by=by)
-            loo = pool_leave_one_out(rows, method=method, level=level, knha=knha,
-                                     correction=correction) if leave_one_out else None
-        except ValueError as exc:
-            fail(str(exc))
-        tables.append((group, frame, summary))
-        captions.append(pool_caption(summary))
-        omitted.append(loo)
-    measure_name = tables[0][2]["measure"]
+    try:
+        result = pool(ds, studies, measure, matched=filter_arms(ds, f, studies),
+                      include_controls=include_controls, method=method, ci=ci, level=level, knha=knha,
+                      correction=correction, by=by, leave_one_out=leave_one_out)
+    except PoolError as exc:
+        fail(str(exc))
+    from ..present import pool_caption, pool_frame, pool_influence, pool_text, pool_warnings
+
     if plot is not None:  # drawn before anything is printed: a plot that fails leaves no output
         import pandas as pd
 
         from ..plot import forest_file
 
         shown = ", ".join(filter_words(f)) or "all cohorts"
-        title = (f"Pooled {measure_name} ({shown}) — {tables[0][2]['label']}"
+        title = (f"Pooled {result.measure} ({shown}) — {result.groups[0].summary['label']}"
                  + (f", by {by}" if by else ""))
+        caption = " ".join(pool_caption(g.summary) for g in result.groups)
         write_beside(Path(plot), lambda tmp: forest_file(
-            pd.concat([t[1] for t in tables], ignore_index=True), tmp, title=title, caption=" ".join(captions)))
-    left = [f"left out {r.study}/{r.cohort}: {r.reason}" for r in excluded.itertuples()]
-    if len(left) > 12:
-        left = [*left[:10], f"... and {len(left) - 10} more cohorts left out (subgroups, second "
-                "reports, or figures without counts)"]
-    single = [f"not pooled, the only cohort of its group ({g}): {r.study}/{r.cohort} {r.events}/{r.n}"
-              for g, rows in groups.items() if len(rows) == 1 for r in rows.itertuples()]
-    kind_note = ("Pooled single-arm cohorts and arms of different designs and populations: a summary of "
-                 "the evidence, not an estimate of one treatment's effect.")
-    if CONTROL_GROUP in pooled:
-        kind_note += " Control arms are pooled apart, as their own estimate, never with XPO1-inhibitor arms."
-    warn = [kind_note, *pool_mixes(included, by=by), *pool_reports(included, excluded), *single, *left]
-    influence = []
-    for (group, _, _), loo in zip(tables, omitted, strict=True):
-        if loo is not None:
-            top = loo.iloc[loo.attrs["most_influential"]]
-            influence.append(
-                f"{group}: leaving out {top['study']}/{top['cohort']} moves the pooled estimate most, "
-                f"by {top['shift']:+.1f} percentage points (to {top['percent']:.1f}%).")
+            pd.concat([g.table for g in result.groups], ignore_index=True), tmp, title=title, caption=caption))
     if fmt in ("table", "plain"):
-        import sys
-
-        from ..render import forest, leave_one_out_table, terminal_width, wrap_words
-
-        columns = terminal_width(sys.stdout)
-        for (group, frame, summary), caption, loo in zip(tables, captions, omitted, strict=True):
-            heading = f"Pooled {measure_name}, {lv} CI: {group} ({summary['label']})"
-            typer.echo("\n".join(wrap_words(heading, columns) if columns else [heading]))
-            forest(frame, caption=caption)
-            if loo is not None:
-                typer.echo(f"\nLeave-one-out — {group} ({lv} CI)")
-                leave_one_out_table(loo)
-        for line in [*influence, *(f"note: {w}" for w in warn)]:
-            typer.echo("\n".join(wrap_words(line, columns)) if columns else line)
+        pool_text(result)
     else:
-        import pandas as pd
-
-        parts = [p for t, loo in zip(tables, omitted, strict=True) for p in (t[1], loo) if p is not None]
-        output(pd.concat(parts, ignore_index=True), fmt, title=f"Pooled {measure_name}",
-               notes=[*captions, *influence], warnings=warn)
+        output(pool_frame(result), fmt, title=f"Pooled {result.measure}",
+               notes=[*(pool_caption(g.summary) for g in result.groups), *pool_influence(result)],
+               warnings=pool_warnings(result))
     if plot is not None:
         typer.echo(f"saved {plot}", err=True)
-
 
 
 def filter_words(f) -> list[str]:
