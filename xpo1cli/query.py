@@ -6,7 +6,6 @@ No I/O and no printing here: the CLI turns LookupError into a usage error, and r
 from __future__ import annotations
 
 import difflib
-import math
 import re
 import unicodedata
 from collections.abc import Iterable
@@ -15,7 +14,7 @@ from dataclasses import dataclass
 import pandas as pd
 
 from .data import LIST_SEP, Dataset, as_fields, foreign_keys
-from .values import value_or_none
+from .values import missing, split_list, value_or_none
 
 TIME_MEASURES = ("PFS", "OS", "DOR", "TTR", "FU")
 # Mutually exclusive best-response categories, deepest first.
@@ -79,13 +78,6 @@ def norm(text: str) -> str:
     text = unicodedata.normalize("NFKD", str(text))
     text = "".join(c for c in text if not unicodedata.combining(c))
     return re.sub(r"[\s\-\u00ad\u2010-\u2015\u2212+_.,/'’()]", "", text.casefold())
-
-
-def split_list(value) -> list[str]:
-    """';'-separated cell -> list (empty cell -> [])."""
-    if value is None or (isinstance(value, float) and math.isnan(value)) or value is pd.NA:
-        return []
-    return [p.strip() for p in str(value).split(LIST_SEP) if p.strip()]
 
 
 def suggest(text: str, known: Iterable[str], aliases: dict[str, str] | None = None,
@@ -315,12 +307,12 @@ def arm_table(ds: Dataset) -> pd.DataFrame:
     else the study's), that regimen's XPO1 agent (none for a control arm) and partner drugs,
     and its arm (its own, else its parent's)."""
     regimens = ds.regimens.set_index("regimen")
-    reg_agent = {r: _num(a) for r, a in zip(regimens.index, regimens["agent"], strict=True)}
-    reg_partners = {r: _num(p) for r, p in zip(regimens.index, regimens["partners"], strict=True)}
+    reg_agent = {r: value_or_none(a) for r, a in zip(regimens.index, regimens["agent"], strict=True)}
+    reg_partners = {r: value_or_none(p) for r, p in zip(regimens.index, regimens["partners"], strict=True)}
     study_regimen = dict(zip(ds.studies["study"], ds.studies["regimen"], strict=True))
     study_agent = dict(zip(ds.studies["study"], ds.studies["agent"], strict=True))
     coh = ds.cohorts
-    own = {(s, c): (_num(r), _num(a), _num(p)) for s, c, r, a, p in zip(
+    own = {(s, c): (value_or_none(r), value_or_none(a), value_or_none(p)) for s, c, r, a, p in zip(
         coh["study"], coh["cohort"], coh["regimen"], coh["arm"], coh["parent"], strict=True)}
 
     def inherited(key, index, seen=()):
@@ -331,10 +323,10 @@ def arm_table(ds: Dataset) -> pd.DataFrame:
 
     out = coh.copy()
     keys = list(zip(coh["study"], coh["cohort"], strict=True))
-    regimen = [inherited(k, 0) or _num(study_regimen.get(k[0])) for k in keys]
+    regimen = [inherited(k, 0) or value_or_none(study_regimen.get(k[0])) for k in keys]
     out["regimen"] = regimen
     out["arm"] = [inherited(k, 1) for k in keys]
-    out["agent"] = [reg_agent.get(r) if r in reg_agent else _num(study_agent.get(k[0]))
+    out["agent"] = [reg_agent.get(r) if r in reg_agent else value_or_none(study_agent.get(k[0]))
                     for k, r in zip(keys, regimen, strict=True)]
     out["partners"] = [reg_partners.get(r) for r in regimen]
     return out.reset_index(drop=True)
@@ -351,15 +343,15 @@ def study_table(ds: Dataset) -> pd.DataFrame:
     top_arms: dict[str, list] = {}
     headline_n: dict[str, int | None] = {}
     for c in ds.cohorts.itertuples(index=False):
-        size[(c.study, c.cohort)] = _num(c.n)
+        size[(c.study, c.cohort)] = value_or_none(c.n)
         if isinstance(c.regimen, str):
             arms.setdefault(c.study, [])
             if c.regimen not in arms[c.study]:
                 arms[c.study].append(c.regimen)
         if c.arm in ("experimental", "control") and not isinstance(c.parent, str):
-            top_arms.setdefault(c.study, []).append(_num(c.n))
+            top_arms.setdefault(c.study, []).append(value_or_none(c.n))
         if c.headline and not isinstance(c.parent, str):
-            headline_n[c.study] = _num(c.n)
+            headline_n[c.study] = value_or_none(c.n)
     studies["arm_regimens"] = [LIST_SEP.join(arms.get(s, [])) or None for s in studies["study"]]
     studies["partners"] = [LIST_SEP.join(split_list(partners.get(r))) or None for r in studies["regimen"]]
 
@@ -395,7 +387,7 @@ def design(evidence_type: str, phase, randomized) -> str:
     """Study design label derived from evidence type, phase and randomization."""
     if evidence_type != "clinical trial":
         return evidence_type
-    if _num(randomized) is not None and bool(randomized):
+    if not missing(randomized) and bool(randomized):
         return f"randomized phase {phase}" if isinstance(phase, str) else "randomized"
     if isinstance(phase, str) and phase.startswith("1"):
         return "phase 1"
@@ -483,15 +475,9 @@ def counts_from_percent(percent: float, denominator: int) -> list[int]:
     return [k for k in range(denominator + 1) if percent_matches(k, denominator, percent)]
 
 
-def _num(v):
-    return None if v is None or v is pd.NA or (isinstance(v, float) and math.isnan(v)) else v
-
-
 def column(frame: pd.DataFrame, name: str) -> list:
     """A column as a plain list with missing values as None (fast row loops without pandas)."""
-    values = frame[name].tolist()
-    return [None if v is None or v is pd.NA or (isinstance(v, float) and math.isnan(v)) else v
-            for v in values]
+    return [value_or_none(v) for v in frame[name].tolist()]
 
 
 def category_counts(outcomes: pd.DataFrame) -> dict[tuple[str, str, str], dict[str, tuple[int, int | None]]]:
@@ -638,7 +624,7 @@ def _count_by(studies: pd.DataFrame, column: str, split: bool = False) -> dict[s
     for value, ref in zip(studies[column], studies["ref"], strict=True):
         for v in (split_list(value) if split else [value]):
             out.setdefault(v, []).append(ref)
-    return {k: (len(v), ", ".join(sorted({str(int(r)) for r in v if _num(r) is not None},
+    return {k: (len(v), ", ".join(sorted({str(int(r)) for r in v if not missing(r)},
                                           key=int))) for k, v in out.items()}
 
 

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import pandas as pd
 
+from .audit import cohort_flags
 from .data import Dataset
 from .query import (
     CATEGORIES,
@@ -14,7 +15,7 @@ from .query import (
     TIME_MEASURES,
     Filters,
     UnknownName,
-    _num,
+    arm_table,
     design,
     filter_arms,
     filter_studies,
@@ -22,7 +23,9 @@ from .query import (
     outcome_table,
     printed_as_cumulative,
     split_list,
+    study_table,
 )
+from .values import missing, value_or_none
 
 SORT_KEYS = ("ref", "study", "disease", "regimen", "phase", "n", "orr", "pfs", "os", "evidence")
 
@@ -51,7 +54,7 @@ def by_cohort(outcomes: pd.DataFrame, by_source: bool = False) -> dict[tuple, di
         measure = r.measure if not isinstance(r.timepoint, str) else f"{r.measure}@{r.timepoint}"
         group = out.setdefault(key, {})
         held = group.get(measure)
-        if held is None or (_num(held.count_used) is None and _num(r.count_used) is not None):
+        if held is None or (missing(held.count_used) and not missing(r.count_used)):
             group[measure] = r
     return out
 
@@ -62,19 +65,19 @@ def depth(by: dict[str, tuple], label: str) -> dict | None:
     categories is used only when the breakdown is whole: it reaches the summary's shallowest
     category, or the categories listed add up to the ORR."""
     stored = by.get(DEPTH_STORED.get(label))
-    if stored is not None and (_num(stored.count_used) is not None
-                               or _num(stored.percent_reported) is not None):
-        pct = _num(stored.percent_reported)
-        return dict(count=_num(stored.count_used), denominator=_num(stored.denominator),
-                    percent=pct if pct is not None else _num(stored.percent_calc),
+    if stored is not None and (not missing(stored.count_used)
+                               or not missing(stored.percent_reported)):
+        pct = value_or_none(stored.percent_reported)
+        return dict(count=value_or_none(stored.count_used), denominator=value_or_none(stored.denominator),
+                    percent=pct if pct is not None else value_or_none(stored.percent_calc),
                     basis=stored.count_basis or "reported")
-    have = {m: int(r.count) for m, r in by.items() if m in CATEGORIES and _num(r.count) is not None}
-    dens = {int(r.denominator) for m, r in by.items() if m in have and _num(r.denominator) is not None}
+    have = {m: int(r.count) for m, r in by.items() if m in CATEGORIES and not missing(r.count)}
+    dens = {int(r.denominator) for m, r in by.items() if m in have and not missing(r.denominator)}
     if not have or len(dens) != 1:
         return None
     parts = DEPTH_PARTS[label]
     orr = by.get("ORR")
-    orr_whole = (orr is not None and _num(orr.count_used) is not None
+    orr_whole = (orr is not None and not missing(orr.count_used)
                  and orr.count_basis != "from percentage"
                  and sum(have.get(m, 0) for m in COMPOSITES["ORR"]) == int(orr.count_used))
     if parts[-1] not in have and not orr_whole:
@@ -113,9 +116,6 @@ def headline(ds: Dataset, studies: pd.DataFrame, all_cohorts: bool = False,
     """One row per study (its headline cohort), or per cohort: n, ORR, depth, median PFS/OS,
     each with the regimen, XPO1 agent and partners of the arm it describes. `matched` (from
     query.filter_arms) limits the rows to the arms a treatment filter selects."""
-    from .audit import cohort_flags
-    from .query import arm_table
-
     outcomes = outcome_table(ds, studies=studies["study"])
     grouped = by_cohort(outcomes)
     per_source: dict[tuple[str, str], dict[str, dict]] = {}
@@ -134,8 +134,8 @@ def headline(ds: Dataset, studies: pd.DataFrame, all_cohorts: bool = False,
             # response and depth from one source: the one whose ORR (else most rows) has counts
             mine = per_source.get((s.study, c.cohort), {})
             primary = max(mine.values(), key=lambda rows_: (
-                "ORR" in rows_ and _num(rows_["ORR"].count_used) is not None, "ORR" in rows_,
-                sum(_num(r.count_used) is not None for r in rows_.values())), default=None)
+                "ORR" in rows_ and not missing(rows_["ORR"].count_used), "ORR" in rows_,
+                sum(not missing(r.count_used) for r in rows_.values())), default=None)
             orr = dict(count=None, den=None, pct=None, rep=None, basis=None)
             pfs = os_ = None
             labels = depth_labels(s.disease)
@@ -144,11 +144,11 @@ def headline(ds: Dataset, studies: pd.DataFrame, all_cohorts: bool = False,
             if g is not None:
                 if "ORR" in g:
                     r = primary["ORR"] if primary and "ORR" in primary else g["ORR"]
-                    orr = dict(count=_num(r.count_used), den=_num(r.denominator),
-                               pct=_num(r.percent_calc), rep=_num(r.percent_reported),
-                               basis=r.count_basis if _num(r.count_used) is not None else None)
-                pfs = _num(g["PFS"].median_months) if "PFS" in g else None
-                os_ = _num(g["OS"].median_months) if "OS" in g else None
+                    orr = dict(count=value_or_none(r.count_used), den=value_or_none(r.denominator),
+                               pct=value_or_none(r.percent_calc), rep=value_or_none(r.percent_reported),
+                               basis=r.count_basis if not missing(r.count_used) else None)
+                pfs = value_or_none(g["PFS"].median_months) if "PFS" in g else None
+                os_ = value_or_none(g["OS"].median_months) if "OS" in g else None
                 for candidate in labels if primary else ():  # the first depth summary given
                     d = depth(primary, candidate)
                     if d:
@@ -161,7 +161,7 @@ def headline(ds: Dataset, studies: pd.DataFrame, all_cohorts: bool = False,
                 "phase": s.phase, "setting": s.setting,
                 "design": s.design, "evidence_type": s.evidence_type,
                 "n_enrolled": s.n_enrolled, "n_evaluable": s.n_evaluable,
-                "cohort": c.cohort, "cohort_label": c.label, "n": _num(c.n),
+                "cohort": c.cohort, "cohort_label": c.label, "n": value_or_none(c.n),
                 "orr_count": orr["count"], "orr_denominator": orr["den"],
                 "orr_percent": orr["rep"] if orr["rep"] is not None else orr["pct"],
                 "orr_percent_reported": orr["rep"], "orr_count_basis": orr["basis"],
@@ -213,7 +213,8 @@ def compare_frame(ds: Dataset, codes: list[str], disease: str | None = None,
                   include_preclinical: bool = False) -> pd.DataFrame:
     """For each regimen, in the order asked: every study of it (its headline population) and
     every randomized arm given it, each its own row (never blended), with a summary of the
-    study's other cohorts (the best-documented subgroup first)."""
+    study's other cohorts (the best-documented subgroup first). The between-arm statistics as
+    printed are added by `present.between_arms`."""
     frames = []
     for code in codes:
         studies = filter_studies(ds, Filters(regimen=code, disease=disease))
@@ -228,28 +229,7 @@ def compare_frame(ds: Dataset, codes: list[str], disease: str | None = None,
     frame["other_cohorts"] = [
         None if isinstance(r.arm, str) else _other_cohorts(ds, outcomes, r.study, r.cohort)
         for r in frame.itertuples()]
-    frame["between_arms"] = [arm_statistics(ds, r.study, r.cohort) if isinstance(r.arm, str) else None
-                             for r in frame.itertuples()]
     return frame
-
-
-def arm_statistics(ds: Dataset, study: str, cohort: str) -> str | None:
-    """The trial's between-arm statistics that involve this arm, as printed."""
-    from .render import as_printed
-
-    comp = ds.comparisons
-    rows = comp[(comp["study"] == study) & ((comp["cohort_a"] == cohort) | (comp["cohort_b"] == cohort))]
-    parts = []
-    for r in rows.itertuples():
-        text = f"{r.measure}{' at ' + r.timepoint if isinstance(r.timepoint, str) else ''}: "
-        if r.statistic != "p":
-            text += f"{r.statistic} {as_printed(r.estimate, r.decimals)}"
-            if _num(r.ci_low) is not None:
-                text += f" ({as_printed(r.ci_low, r.decimals)}–{as_printed(r.ci_high, r.decimals)})"
-        if isinstance(r.p_text, str):
-            text += f"{', ' if r.statistic != 'p' else ''}p = {r.p_text}"
-        parts.append(f"{text} [{r.source}]")
-    return "; ".join(parts) or None
 
 
 def randomized_pairs(ds: Dataset, frame: pd.DataFrame) -> list[str]:
@@ -276,13 +256,13 @@ def _other_cohorts(ds: Dataset, outcomes: pd.DataFrame, study: str, headline_coh
     for cohort, g in ranked:
         bits = []
         for r in g.itertuples():
-            if r.measure in TIME_MEASURES and _num(r.median_months) is not None:
+            if r.measure in TIME_MEASURES and not missing(r.median_months):
                 bits.append(f"{r.measure} {r.median_months:g} mo")
-            elif _num(r.count_used) is not None and _num(r.denominator) is not None:
-                pct = _num(r.percent_reported)
-                pct = pct if pct is not None else _num(r.percent_calc)
+            elif not missing(r.count_used) and not missing(r.denominator):
+                pct = value_or_none(r.percent_reported)
+                pct = pct if pct is not None else value_or_none(r.percent_calc)
                 bits.append(f"{r.measure} {r.count_used}/{r.denominator} ({pct:g}%)")
-            elif _num(r.percent_reported) is not None:
+            elif not missing(r.percent_reported):
                 bits.append(f"{r.measure} {r.percent_reported:g}%")
         if bits:
             parts.append(f"{labels.get(cohort, cohort)}: {', '.join(bits)}")
@@ -323,7 +303,6 @@ def response_table(ds: Dataset, studies: pd.DataFrame, measure: str | None = Non
     """One row per cohort with response data: every category as count and % (as printed, else
     computed), the summaries with a confidence interval, depth summaries of the disease.
     Anything the source does not give stays missing, never zero."""
-    from .audit import cohort_flags
     from .stats import percent_ci
 
     measures = ALL_RESPONSE
@@ -341,8 +320,6 @@ def response_table(ds: Dataset, studies: pd.DataFrame, measure: str | None = Non
     sources_of: dict[tuple[str, str], list[str]] = {}
     for study, cohort, src in grouped:
         sources_of.setdefault((study, cohort), []).append(src)
-    from .query import arm_table
-
     cohorts: dict[str, list[tuple]] = {}
     for c in arm_table(ds).itertuples(index=False):
         if matched is None or (c.study, c.cohort) in matched:
@@ -355,15 +332,15 @@ def response_table(ds: Dataset, studies: pd.DataFrame, measure: str | None = Non
             by = grouped[(study, cohort, src)]
             labels = depth_labels(s.disease)
             row = dict.fromkeys(response_columns(measures))
-            dens = [int(r.denominator) for r in by.values() if _num(r.denominator) is not None]
+            dens = [int(r.denominator) for r in by.values() if not missing(r.denominator)]
             row.update(ref=s.ref, study=study, cohort=cohort, cohort_label=c.label,
                        disease=s.disease, regimen=c.regimen, arm=c.arm, agent=c.agent,
-                       n=_num(c.n), source=src,
+                       n=value_or_none(c.n), source=src,
                        denominator=max(set(dens), key=dens.count) if dens else None,
                        audit=flags.get((study, cohort)))
             got_any = False
-            printed = {m: _num(r.percent_reported) for m, r in by.items()
-                       if m in CATEGORIES and _num(r.percent_reported) is not None}
+            printed = {m: value_or_none(r.percent_reported) for m, r in by.items()
+                       if m in CATEGORIES and not missing(r.percent_reported)}
             cumulative = ({CUMULATIVE_READING[m]: m for m in printed if m in CUMULATIVE_READING}
                           if printed_as_cumulative(printed.values()) else {})
             for m in measures:
@@ -372,16 +349,16 @@ def response_table(ds: Dataset, studies: pd.DataFrame, measure: str | None = Non
                     continue  # not a category of its own: read as the summary it is
                 if m in cumulative:
                     r = by[cumulative[m]]
-                    val = (None, _num(r.denominator), _num(r.percent_reported),
+                    val = (None, value_or_none(r.denominator), value_or_none(r.percent_reported),
                            CUMULATIVE_BASIS.format(cumulative[m]))
                 elif m in DEPTH_KEYS or (m == "CR_CRi" and "CR/CRi" in labels):
                     d = depth(by, DEPTH_NAMES.get(m, m)) if DEPTH_NAMES.get(m, m) in labels else None
                     val = d and (d["count"], d["denominator"], d["percent"], d["basis"])
                 elif m in by:
                     r = by[m]
-                    pct = _num(r.percent_reported)
-                    val = (_num(r.count_used), _num(r.denominator),
-                           pct if pct is not None else _num(r.percent_calc), r.count_basis)
+                    pct = value_or_none(r.percent_reported)
+                    val = (value_or_none(r.count_used), value_or_none(r.denominator),
+                           pct if pct is not None else value_or_none(r.percent_calc), r.count_basis)
                 else:
                     val = None
                 if not val:
@@ -421,8 +398,6 @@ def survival_table(ds: Dataset, studies: pd.DataFrame, measure: str | None = Non
     reported (responder and non-responder splits are cohorts of their own). Every figure
     carries its unit: the median, its range and its CI are in `unit` (months, or weeks where
     the source gives weeks)."""
-    from .query import arm_table
-
     if measure is not None:
         hit = [m for m in TIME_MEASURES if m.casefold() == measure.strip().casefold()]
         if not hit:
@@ -439,10 +414,10 @@ def survival_table(ds: Dataset, studies: pd.DataFrame, measure: str | None = Non
         if matched is not None and (r.study, r.cohort) not in matched:
             continue
         c = arms.loc[(r.study, r.cohort)]
-        weeks = _num(r.median_weeks) is not None
+        weeks = not missing(r.median_weeks)
         rows.append({"ref": r.ref, "study": r.study, "cohort": r.cohort, "cohort_label": c["label"],
                      "disease": info.at[r.study, "disease"], "regimen": c["regimen"], "arm": c["arm"],
-                     "agent": c["agent"], "n": _num(c["n"]), "measure": r.measure,
+                     "agent": c["agent"], "n": value_or_none(c["n"]), "measure": r.measure,
                      "median": r.median_weeks if weeks else r.median_months,
                      "unit": "weeks" if weeks else "months",
                      "range_low": r.range_low, "range_high": r.range_high, "ci_low": r.ci_low,
@@ -477,8 +452,6 @@ def toxicity_table(ds: Dataset, studies: pd.DataFrame | None = None, agent: str 
     of one study follow the study filters, and rows of one arm the arm filters (`matched`). Each
     row carries the regimen and arm it describes; a trial-level row of a randomized trial says
     that the source does not name the arm."""
-    from .query import arm_table
-
     ae = ds.adverse_events.copy()
     if studies is not None:
         ae = ae[ae["study"].isna() | ae["study"].isin(studies["study"])]
@@ -517,7 +490,7 @@ def toxicity_table(ds: Dataset, studies: pd.DataFrame | None = None, agent: str 
                  for s, c in zip(ae["study"], ae["cohort"], strict=True)]
     ae["regimen"] = [t[0] for t in treatment]
     ae["arm"] = [t[1] for t in treatment]
-    ae["percent_calc"] = [round(100 * c / n, 1) if _num(c) is not None and _num(n) else None
+    ae["percent_calc"] = [round(100 * c / n, 1) if not missing(c) and value_or_none(n) else None
                           for c, n in zip(ae["count"], ae["n"], strict=True)]
     ae["percent_calc"] = ae["percent_calc"].astype("float64")
     kind_order = {k: i for i, k in enumerate(KINDS)}
@@ -548,7 +521,7 @@ def trial_key(study_row) -> str:
     trial = getattr(study_row, "trial", None)
     if isinstance(trial, str) and trial:
         return trial
-    ref = _num(getattr(study_row, "ref", None))
+    ref = value_or_none(getattr(study_row, "ref", None))
     return f"ref {int(ref)}" if ref is not None else study_row.study
 
 
@@ -561,8 +534,6 @@ def pool_inputs(ds: Dataset, studies: pd.DataFrame, measure: str, include_contro
     stays (then the fuller one). Case reports, preclinical work and figures without a count are
     left out; control arms are left out, or with include_controls kept in a group of their own
     (`group`), never pooled with XPO1-inhibitor arms."""
-    from .query import arm_table
-
     known = [m for m in CATEGORIES + tuple(COMPOSITES) if m.casefold() == measure.strip().casefold()]
     if not known:
         raise UnknownName(f"cannot pool '{measure}'; known: {', '.join(CATEGORIES + tuple(COMPOSITES))}")
@@ -586,9 +557,9 @@ def pool_inputs(ds: Dataset, studies: pd.DataFrame, measure: str, include_contro
         rows_by_study.setdefault(r.study, []).append(r)
     for study, rows_ in rows_by_study.items():
         s = info[study]
-        usable = [r for r in rows_ if _num(r.count_used) is not None and _num(r.denominator) is not None]
+        usable = [r for r in rows_ if not missing(r.count_used) and not missing(r.denominator)]
         for r in rows_:
-            if _num(r.count_used) is None or _num(r.denominator) is None:
+            if missing(r.count_used) or missing(r.denominator):
                 leave(r, "no count and denominator")
         if s.evidence_type != "clinical trial":
             for r in usable:
@@ -766,37 +737,6 @@ def pool_leave_one_out(included: pd.DataFrame, method: str = "DL", level: float 
     return out
 
 
-SIDE_METRICS = (("source", "source"), ("cohort_label", "population"), ("n", "n"),
-                ("orr", "ORR"), ("depth", "depth"), ("median_pfs", "median PFS, mo"),
-                ("median_os", "median OS, mo"))
-
-
-def reports_side_by_side(ds: Dataset, studies: list[str]) -> pd.DataFrame:
-    """Reports of one trial as columns, their headline figures as rows; rows whose figures
-    differ between reports are marked ≠."""
-    from .query import study_table
-    from .render import cell, fraction
-
-    st = study_table(ds)
-    head = headline(ds, st[st["study"].isin(studies)].set_index("study").loc[studies].reset_index())
-
-    cols = {}
-    for r in head.itertuples():
-        cols[r.study] = {
-            "source": r.source, "cohort_label": r.cohort_label, "n": cell(r.n),
-            "orr": fraction(r.orr_count, r.orr_denominator, r.orr_percent, r.orr_count_basis),
-            "depth": f"{r.depth} {fraction(r.depth_count, r.depth_denominator, r.depth_percent, r.depth_count_basis)}"
-            if isinstance(r.depth, str) else "–",
-            "median_pfs": cell(r.median_pfs), "median_os": cell(r.median_os)}
-    rows = []
-    for key, label in SIDE_METRICS:
-        values = [cols[s][key] for s in cols]
-        given = {v for v in values if v != "–"}
-        mark = "≠" if key in ("n", "orr", "depth", "median_pfs", "median_os") and len(given) > 1 else ""
-        rows.append({"metric": label, "": mark, **{s: cols[s][key] for s in cols}})
-    return pd.DataFrame(rows, columns=["metric", "", *cols])
-
-
 ARM_AE_COLUMNS = ["trial", "study", "term", "grade", "experimental", "exp_count", "exp_n", "exp_pct",
                   "control", "ctl_count", "ctl_n", "ctl_pct", "risk_difference", "rd_ci_low",
                   "rd_ci_high", "n_basis", "source"]
@@ -819,9 +759,9 @@ def toxicity_arms(ds: Dataset, studies: pd.DataFrame, level: float = 0.95) -> pd
         if not {"experimental", "control"} <= set(by_arm):
             continue
         e, c = by_arm["experimental"], by_arm["control"]
-        ne = _num(e.n) if _num(e.n) is not None else _num(coh[(study, e.cohort)].n)
-        nc = _num(c.n) if _num(c.n) is not None else _num(coh[(study, c.cohort)].n)
-        basis = "reported" if _num(e.n) is not None and _num(c.n) is not None else "randomized n of each arm"
+        ne = value_or_none(e.n) if not missing(e.n) else value_or_none(coh[(study, e.cohort)].n)
+        nc = value_or_none(c.n) if not missing(c.n) else value_or_none(coh[(study, c.cohort)].n)
+        basis = "reported" if not missing(e.n) and not missing(c.n) else "randomized n of each arm"
         rd = lo = hi = None
         if ne and nc:
             from statsmodels.stats.proportion import confint_proportions_2indep
@@ -832,11 +772,42 @@ def toxicity_arms(ds: Dataset, studies: pd.DataFrame, level: float = 0.95) -> pd
             lo, hi = round(100 * float(low), 1), round(100 * float(high), 1)
         rows.append({"trial": trial.get(study), "study": study, "term": term, "grade": grade,
                      "experimental": coh[(study, e.cohort)].label, "exp_count": int(e.count),
-                     "exp_n": ne, "exp_pct": _num(e.percent_reported),
+                     "exp_n": ne, "exp_pct": value_or_none(e.percent_reported),
                      "control": coh[(study, c.cohort)].label, "ctl_count": int(c.count), "ctl_n": nc,
-                     "ctl_pct": _num(c.percent_reported), "risk_difference": rd, "rd_ci_low": lo,
+                     "ctl_pct": value_or_none(c.percent_reported), "risk_difference": rd, "rd_ci_low": lo,
                      "rd_ci_high": hi, "n_basis": basis, "source": e.source})
     frame = pd.DataFrame(rows, columns=ARM_AE_COLUMNS)
     for col in ("exp_count", "exp_n", "ctl_count", "ctl_n"):
         frame[col] = frame[col].astype("Int64")
     return frame
+
+
+# --- reports of one trial ------------------------------------------------------------------------
+
+REPORT_COLUMNS = ["trial", "metric", "reports", "detail"]
+REPORT_METRICS = (("n", "patients in the headline population"), ("orr_count", "responders"),
+                  ("orr_percent", "ORR %"), ("depth_count", "depth of response, patients"),
+                  ("depth_percent", "depth of response %"), ("median_pfs", "median PFS, months"),
+                  ("median_os", "median OS, months"))
+
+
+def report_differences(ds: Dataset, studies: set[str] | None = None) -> pd.DataFrame:
+    """Where reports of one trial give different figures for its headline population: updates and
+    re-analyses to read side by side, not errors. One row per trial and metric."""
+    st = study_table(ds)
+    st = st[st["trial"].notna()]
+    if studies is not None:
+        st = st[st["study"].isin(studies)]
+    rows = []
+    for trial, group in st.groupby("trial", sort=True):
+        if len(group) < 2:
+            continue
+        head = headline(ds, group)
+        for metric, label in REPORT_METRICS:
+            values = [(r.study, r.source, value_or_none(getattr(r, metric))) for r in head.itertuples()]
+            given = [(s, src, v) for s, src, v in values if v is not None]
+            if len({v for _, _, v in given}) > 1:
+                text = "; ".join(f"{s} [{src}]: {v:g}" for s, src, v in given)
+                rows.append({"trial": trial, "metric": metric, "reports": text,
+                             "detail": f"{label} differs between {len(given)} reports"})
+    return pd.DataFrame(rows, columns=REPORT_COLUMNS)

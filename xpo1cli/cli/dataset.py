@@ -94,7 +94,8 @@ def audit_cmd(
 
     Example: xpo1 audit --format json
     """
-    from ..audit import audit, report_differences
+    from ..audit import audit
+    from ..views import report_differences
 
     ds = load()
     findings = audit(ds)

@@ -49,8 +49,8 @@ def show(
 
     Example: xpo1 show 19      (JSON: one object per study; CSV: the outcome rows)
     """
+    from ..present import reports_side_by_side
     from ..query import find_studies, study_record
-    from ..views import reports_side_by_side
 
     fmt = resolve_format(fmt)
     ds = load()
@@ -107,7 +107,7 @@ def compare(
 
     Example: xpo1 compare SVd SPd
     """
-    from ..present import compare_view
+    from ..present import between_arms, compare_view
     from ..query import Resolver
     from ..render import DERIVED_NOTE
     from ..views import compare_frame, randomized_pairs
@@ -120,6 +120,7 @@ def compare(
     if len(set(codes)) < len(codes):
         fail(f"the same regimen was named twice ({', '.join(codes)})")
     frame = compare_frame(ds, codes, disease=disease, include_preclinical=include_preclinical)
+    frame["between_arms"] = between_arms(ds, frame)
     within = randomized_pairs(ds, frame)
     paired = {(s, c) for s, c, a in zip(frame["study"], frame["cohort"], frame["arm"], strict=True)
               if isinstance(a, str) and within}
