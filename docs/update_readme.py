@@ -1,5 +1,5 @@
-"""Refresh the README's `$ xpo1 ...` console blocks with what the installed program prints now
-(COLUMNS=150). A block that shows an excerpt keeps its number of lines.
+"""Refresh the `$ xpo1 ...` console blocks of README.md and docs/*.md with what the installed
+program prints now (COLUMNS=150). A block that shows an excerpt keeps its number of lines.
 
     python docs/update_readme.py
 """
@@ -14,7 +14,8 @@ import subprocess
 import sys
 from pathlib import Path
 
-README = Path(__file__).resolve().parent.parent / "README.md"
+ROOT = Path(__file__).resolve().parent.parent
+DOCUMENTS = [ROOT / "README.md", *sorted((ROOT / "docs").glob("*.md"))]
 CUT = "[… cut here:"  # the last line of an excerpt says how much is left out
 BLOCK = re.compile(r"```console\n\$ (xpo1 [^\n]*)\n(.*?)```", flags=re.S)
 
@@ -25,7 +26,7 @@ def run(command: str) -> str:
     env = {k: v for k, v in os.environ.items() if k not in ("XPO1_DATA", "NO_COLOR")}
     env["COLUMNS"] = "150"
     p = subprocess.run([*argv, *shlex.split(command)[1:]], capture_output=True, text=True, env=env,
-                       cwd=README.parent.parent, timeout=120)
+                       cwd=ROOT, timeout=120)
     return p.stdout + p.stderr
 
 
@@ -39,12 +40,15 @@ def refresh(match: re.Match) -> str:
     lines = printed[: len(old)]
     more = len(printed) - len(lines)
     return (f"```console\n$ {command}\n" + "\n".join(lines)
-            + f"\n{CUT} {more} more lines: run the command to see them all\n```")
+            + f"\n{CUT} {more} more lines: run the command to see them all]\n```")
 
 
 def main() -> None:
-    text = README.read_text(encoding="utf-8")
-    README.write_text(BLOCK.sub(refresh, text), encoding="utf-8")
+    for doc in DOCUMENTS:
+        text = doc.read_text(encoding="utf-8")
+        new = BLOCK.sub(refresh, text)
+        if new != text:
+            doc.write_text(new, encoding="utf-8")
 
 
 if __name__ == "__main__":

@@ -209,7 +209,8 @@ def _exported_figures() -> set[str]:
 def _named_statistics(ds, b) -> set[str]:
     """Figures computed here: the brief's named statistics, the audit's recomputations, the pool's
     own cautions, the confidence level and the stated rules' thresholds."""
-    from xpo1cli.audit import audit, report_differences
+    from xpo1cli.audit import audit
+    from xpo1cli.views import report_differences
 
     out: set[str] = set()
     for v in b.statistics.values():

@@ -31,8 +31,9 @@ import itertools
 import pandas as pd
 import pytest
 
+from xpo1cli.present import pool_caption
 from xpo1cli.render import forest, wrap_words
-from xpo1cli.views import POOL_COLUMNS, pool_caption, pool_leave_one_out, pool_table
+from xpo1cli.views import POOL_COLUMNS, pool_leave_one_out, pool_table
 
 from .conftest import run, run_csv
 

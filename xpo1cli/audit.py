@@ -9,15 +9,8 @@ from __future__ import annotations
 import pandas as pd
 
 from .data import Dataset
-from .query import (
-    CATEGORIES,
-    COMPOSITES,
-    _num,
-    outcome_table,
-    percent_matches,
-    plain_rows,
-    printed_as_cumulative,
-)
+from .query import CATEGORIES, COMPOSITES, outcome_table, percent_matches, plain_rows, printed_as_cumulative
+from .values import missing, value_or_none
 
 FINDING_COLUMNS = ["ref", "study", "cohort", "measure", "check", "reported", "computed", "detail",
                    "source"]
@@ -45,7 +38,7 @@ def audit(ds: Dataset, studies: set[str] | None = None, outcomes: pd.DataFrame |
     # 1. printed percentage against its count (reported, or the listed breakdown's sum)
     rows = plain_rows(out)
     for r in rows:
-        pct, den, k = _num(r.percent_reported), _num(r.denominator), _num(r.count_used)
+        pct, den, k = value_or_none(r.percent_reported), value_or_none(r.denominator), value_or_none(r.count_used)
         if pct is None or den is None:
             continue
         if k is not None and r.count_basis != "from percentage":
@@ -66,7 +59,7 @@ def audit(ds: Dataset, studies: set[str] | None = None, outcomes: pd.DataFrame |
         groups.setdefault((r.study, r.cohort, r.source), []).append(r)
     for (study, cohort, source), g in groups.items():
         ref = refs.get(study)
-        counts = {r.measure: int(r.count) for r in g if _num(r.count) is not None}
+        counts = {r.measure: int(r.count) for r in g if not missing(r.count)}
         # 2. categories listed inside a reported total must not exceed it
         for measure, parts in COMPOSITES.items():
             if measure in counts:
@@ -78,14 +71,14 @@ def audit(ds: Dataset, studies: set[str] | None = None, outcomes: pd.DataFrame |
                         f"{measure} {counts[measure]}", source))
         # 3. mutually exclusive categories cannot cover more than everyone
         cats = [r for r in g if r.measure in CATEGORIES]
-        dens = {int(r.denominator) for r in cats if _num(r.denominator) is not None}
-        cat_counts = [int(r.count) for r in cats if _num(r.count) is not None]
+        dens = {int(r.denominator) for r in cats if not missing(r.denominator)}
+        cat_counts = [int(r.count) for r in cats if not missing(r.count)]
         if len(dens) == 1 and sum(cat_counts) > next(iter(dens)):
             found.append(_finding(
                 ref, study, cohort, "+".join(r.measure for r in cats), "categories vs denominator",
                 next(iter(dens)), sum(cat_counts),
                 f"response categories add up to {sum(cat_counts)} patients of {next(iter(dens))}", source))
-        printed = [r for r in cats if _num(r.percent_reported) is not None]
+        printed = [r for r in cats if not missing(r.percent_reported)]
         pcts = [float(r.percent_reported) for r in printed]
         if printed_as_cumulative(pcts):
             found.append(_finding(
@@ -95,7 +88,7 @@ def audit(ds: Dataset, studies: set[str] | None = None, outcomes: pd.DataFrame |
                 f" = {sum(pcts):g}%; they may be cumulative ('or better') rates", source))
         # 4. nested summaries: CR/CRi <= ORR <= CBR <= DCR
         order = ["CR_CRi", "ORR", "CBR", "DCR"]
-        rates = {r.measure: _num(r.percent_calc) for r in g if r.measure in order}
+        rates = {r.measure: value_or_none(r.percent_calc) for r in g if r.measure in order}
         rates = {m: v for m, v in rates.items() if v is not None}
         present = [m for m in order if m in rates]
         for a, b in zip(present, present[1:], strict=False):
@@ -106,9 +99,9 @@ def audit(ds: Dataset, studies: set[str] | None = None, outcomes: pd.DataFrame |
 
     # 5. populations: a cohort within its parent; disjoint subgroups within the parent together;
     #    an outcome's denominator within its cohort.
-    size = {(s, c): _num(n) for s, c, n in zip(coh["study"], coh["cohort"], coh["n"], strict=True)}
+    size = {(s, c): value_or_none(n) for s, c, n in zip(coh["study"], coh["cohort"], coh["n"], strict=True)}
     for r in coh.itertuples():
-        n, parent_n = _num(r.n), size.get((r.study, r.parent)) if isinstance(r.parent, str) else None
+        n, parent_n = value_or_none(r.n), size.get((r.study, r.parent)) if isinstance(r.parent, str) else None
         if n is not None and parent_n is not None and n > parent_n:
             found.append(_finding(refs.get(r.study), r.study, r.cohort, "n", "cohort within parent",
                                   parent_n, n, f"cohort of {n} is larger than its parent "
@@ -116,13 +109,13 @@ def audit(ds: Dataset, studies: set[str] | None = None, outcomes: pd.DataFrame |
     parts = coh[coh["partition"].notna() & coh["parent"].notna()]
     for (study, parent, partition), g in parts.groupby(["study", "parent", "partition"], sort=True):
         parent_n = size.get((study, parent))
-        total = sum(int(n) for n in g["n"] if _num(n) is not None)
+        total = sum(int(n) for n in g["n"] if not missing(n))
         if parent_n is not None and total > parent_n:
             found.append(_finding(refs.get(study), study, parent, "n", "subgroups within whole",
                                   parent_n, total, f"disjoint subgroups by {partition} add up to "
                                   f"{total}, more than the {parent_n} of '{parent}'"))
     for r in rows:
-        n, den = size.get((r.study, r.cohort)), _num(r.denominator)
+        n, den = size.get((r.study, r.cohort)), value_or_none(r.denominator)
         if n is not None and den is not None and den > n:
             found.append(_finding(r.ref, r.study, r.cohort, r.measure, "denominator within cohort",
                                   n, den, f"denominator {den} is larger than the cohort's {n}",
@@ -158,39 +151,3 @@ def cohort_flags(ds: Dataset, studies: set[str], outcomes: pd.DataFrame | None =
     for r in found.itertuples():
         flags.setdefault((r.study, r.cohort), []).append(f"{r.measure}: {r.check}")
     return {k: "; ".join(v) for k, v in flags.items()}
-
-
-REPORT_COLUMNS = ["trial", "metric", "reports", "detail"]
-REPORT_METRICS = (("n", "patients in the headline population"), ("orr_count", "responders"),
-                  ("orr_percent", "ORR %"), ("depth_count", "depth of response, patients"),
-                  ("depth_percent", "depth of response %"), ("median_pfs", "median PFS, months"),
-                  ("median_os", "median OS, months"))
-
-
-def report_differences(ds: Dataset, studies: set[str] | None = None) -> pd.DataFrame:
-    """Where reports of one trial give different figures for its headline population: updates and
-    re-analyses to read side by side, not errors. One row per trial and metric."""
-    from .query import study_table
-    from .views import headline
-
-    st = study_table(ds)
-    st = st[st["trial"].notna()]
-    if studies is not None:
-        st = st[st["study"].isin(studies)]
-    rows = []
-    for trial, group in st.groupby("trial", sort=True):
-        if len(group) < 2:
-            continue
-        head = headline(ds, group)
-        regimens = list(dict.fromkeys(head["regimen"]))
-        # reports of different regimens within one trial (its arms or parts) are not compared
-        for regimen, same in head.groupby("regimen", sort=False, dropna=False):
-            name = trial if len(regimens) == 1 else f"{trial} ({regimen})"
-            for metric, label in REPORT_METRICS:
-                values = [(r.study, r.source, _num(getattr(r, metric))) for r in same.itertuples()]
-                given = [(s, src, v) for s, src, v in values if v is not None]
-                if len({v for _, _, v in given}) > 1:
-                    text = "; ".join(f"{s} [{src}]: {v:g}" for s, src, v in given)
-                    rows.append({"trial": name, "metric": metric, "reports": text,
-                                 "detail": f"{label} differs between {len(given)} reports"})
-    return pd.DataFrame(rows, columns=REPORT_COLUMNS)

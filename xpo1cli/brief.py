@@ -14,7 +14,8 @@ from dataclasses import dataclass, field
 import pandas as pd
 
 from .data import Dataset
-from .query import Filters, Resolver, _num, split_list
+from .query import Filters, Resolver, split_list
+from .values import value_or_none
 
 # --- certainty signals: the stated rules ----------------------------------------------------------
 
@@ -340,17 +341,17 @@ class Brief:
 
 
 def _int(v) -> int | None:
-    v = _num(v)
+    v = value_or_none(v)
     return None if v is None else int(v)
 
 
 def _float(v) -> float | None:
-    v = _num(v)
+    v = value_or_none(v)
     return None if v is None else float(v)
 
 
 def _str(v) -> str | None:
-    v = _num(v)
+    v = value_or_none(v)
     return v if isinstance(v, str) and v else None
 
 
@@ -410,7 +411,7 @@ _DIFFERENCES: list = [None, None]  # (dataset, its report_differences): --all as
 
 def _report_differences(ds: Dataset, studies: set[str]) -> pd.DataFrame:
     """audit.report_differences of the trials with a report among these studies (computed once per dataset)."""
-    from .audit import report_differences
+    from .views import report_differences
 
     if _DIFFERENCES[0] is not ds:
         _DIFFERENCES[:] = [ds, report_differences(ds)]

@@ -323,25 +323,25 @@ def layout(b: Brief, level: float = 0.95) -> list[Section]:
 def markdown(b: Brief, level: float = 0.95) -> str:
     from tabulate import tabulate
 
-    from .render import _markdown_cell
+    from .render import markdown_cell
 
     out = [f"# {title_of(b)}", "", filter_text(b), ""]
     for sec in layout(b, level):
         out += [f"## {sec.number} {sec.title}", ""]
         out += [p + "\n" for p in sec.paragraphs]
         if sec.items:
-            out += [f"{i}. {_markdown_cell(x)}" if sec.number != 6 else f"- {_markdown_cell(x)}"
+            out += [f"{i}. {markdown_cell(x)}" if sec.number != 6 else f"- {markdown_cell(x)}"
                     for i, x in enumerate(sec.items, 1)] + [""]
         for t in sec.tables:
-            out += [f"**{_markdown_cell(t.caption)}**", ""]
-            out.append(tabulate([[_markdown_cell(c) for c in r] for r in t.rows],
-                                headers=[_markdown_cell(h) for h in t.headers], tablefmt="github",
+            out += [f"**{markdown_cell(t.caption)}**", ""]
+            out.append(tabulate([[markdown_cell(c) for c in r] for r in t.rows],
+                                headers=[markdown_cell(h) for h in t.headers], tablefmt="github",
                                 disable_numparse=True))
             out.append("")
-            out += [f"> {_markdown_cell(n)}\n" for n in t.notes]
+            out += [f"> {markdown_cell(n)}\n" for n in t.notes]
         for measure, _ in sec.figures:
             out += [f"*Forest plot of {measure_name(measure)} by regimen: in the HTML brief (--html FILE).*", ""]
-        out += [f"> {_markdown_cell(n)}\n" for n in sec.notes]
+        out += [f"> {markdown_cell(n)}\n" for n in sec.notes]
     return "\n".join(out).rstrip() + "\n"
 
 

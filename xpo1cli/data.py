@@ -538,12 +538,10 @@ def _check_keys(frames: dict, descriptor: dict, problems: list[Problem],
                                         f"'{key}' not found in {target}"))
 
 
-def _split(value) -> list[str]:
-    return [p.strip() for p in value.split(LIST_SEP) if p.strip()] if isinstance(value, str) else []
-
-
 def _check_content(frames: dict, descriptor: dict, problems: list[Problem]) -> None:
     """Checks the Table Schema cannot express: list references, counts, medians, cohort trees."""
+    from .values import split_list
+
     paths = {r["name"]: r.get("path", f"{r['name']}.csv") for r in descriptor["resources"]}
     drugs = set(frames["drugs"]["drug"])
     diseases = set(frames["diseases"]["disease"])
@@ -551,7 +549,7 @@ def _check_content(frames: dict, descriptor: dict, problems: list[Problem]) -> N
                                     ("studies", "disease", diseases, "diseases"),
                                     ("trials", "disease", diseases, "diseases")):
         for line, value in zip(frames[table][LINE], frames[table][col], strict=True):
-            for item in _split(value):
+            for item in split_list(value):
                 if item not in known:
                     problems.append(Problem(paths[table], int(line), col,
                                             f"'{item}' not found in {what}"))

@@ -12,7 +12,8 @@ from pathlib import Path
 
 import pandas as pd
 
-from .render import DERIVED_MARK, MISSING, _plain, cell, derived, level_text
+from .render import DERIVED_MARK, MISSING, cell, derived, level_text
+from .values import value_or_none
 
 PLOT_HINT = "saving a plot needs matplotlib: pip install 'xpo1cli[plot]' (or pip install matplotlib)"
 FONT = 8.5  # points: table cells
@@ -32,7 +33,7 @@ def have_matplotlib() -> bool:
 
 
 def _num(value) -> float | None:
-    value = _plain(value)
+    value = value_or_none(value)
     return None if value is None else float(value)
 
 
@@ -55,7 +56,7 @@ def plot_lines(frame: pd.DataFrame) -> list[dict]:
             lines.append({"kind": "group", "label": group})
         heading = None
         for r in rows.itertuples():
-            sub = _plain(getattr(r, "subgroup", None))
+            sub = value_or_none(getattr(r, "subgroup", None))
             if sub is not None and sub != heading:
                 lines.append({"kind": "subgroup", "label": str(sub)})
             if sub is None and heading is not None and r.row == "random":

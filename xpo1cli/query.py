@@ -6,7 +6,6 @@ No I/O and no printing here: the CLI turns LookupError into a usage error, and r
 from __future__ import annotations
 
 import difflib
-import math
 import re
 import unicodedata
 from collections.abc import Iterable
@@ -15,6 +14,7 @@ from dataclasses import dataclass
 import pandas as pd
 
 from .data import LIST_SEP, Dataset, as_fields, foreign_keys
+from .values import missing, split_list, value_or_none
 
 TIME_MEASURES = ("PFS", "OS", "DOR", "TTR", "FU")
 # Mutually exclusive best-response categories, deepest first.
@@ -84,13 +84,6 @@ def norm(text: str) -> str:
     text = unicodedata.normalize("NFKD", str(text))
     text = "".join(c for c in text if not unicodedata.combining(c))
     return re.sub(r"[\s\-\u00ad\u2010-\u2015\u2212+_.,/'’()]", "", text.casefold())
-
-
-def split_list(value) -> list[str]:
-    """';'-separated cell -> list (empty cell -> [])."""
-    if value is None or (isinstance(value, float) and math.isnan(value)) or value is pd.NA:
-        return []
-    return [p.strip() for p in str(value).split(LIST_SEP) if p.strip()]
 
 
 def suggest(text: str, known: Iterable[str], aliases: dict[str, str] | None = None,
@@ -335,12 +328,12 @@ def arm_table(ds: Dataset) -> pd.DataFrame:
     else the study's), that regimen's XPO1 agent (none for a control arm) and partner drugs,
     and its arm (its own, else its parent's)."""
     regimens = ds.regimens.set_index("regimen")
-    reg_agent = {r: _num(a) for r, a in zip(regimens.index, regimens["agent"], strict=True)}
-    reg_partners = {r: _num(p) for r, p in zip(regimens.index, regimens["partners"], strict=True)}
+    reg_agent = {r: value_or_none(a) for r, a in zip(regimens.index, regimens["agent"], strict=True)}
+    reg_partners = {r: value_or_none(p) for r, p in zip(regimens.index, regimens["partners"], strict=True)}
     study_regimen = dict(zip(ds.studies["study"], ds.studies["regimen"], strict=True))
     study_agent = dict(zip(ds.studies["study"], ds.studies["agent"], strict=True))
     coh = ds.cohorts
-    own = {(s, c): (_num(r), _num(a), _num(p)) for s, c, r, a, p in zip(
+    own = {(s, c): (value_or_none(r), value_or_none(a), value_or_none(p)) for s, c, r, a, p in zip(
         coh["study"], coh["cohort"], coh["regimen"], coh["arm"], coh["parent"], strict=True)}
 
     def inherited(key, index, seen=()):
@@ -351,10 +344,10 @@ def arm_table(ds: Dataset) -> pd.DataFrame:
 
     out = coh.copy()
     keys = list(zip(coh["study"], coh["cohort"], strict=True))
-    regimen = [inherited(k, 0) or _num(study_regimen.get(k[0])) for k in keys]
+    regimen = [inherited(k, 0) or value_or_none(study_regimen.get(k[0])) for k in keys]
     out["regimen"] = regimen
     out["arm"] = [inherited(k, 1) for k in keys]
-    out["agent"] = [reg_agent.get(r) if r in reg_agent else _num(study_agent.get(k[0]))
+    out["agent"] = [reg_agent.get(r) if r in reg_agent else value_or_none(study_agent.get(k[0]))
                     for k, r in zip(keys, regimen, strict=True)]
     out["partners"] = [reg_partners.get(r) for r in regimen]
     return out.reset_index(drop=True)
@@ -371,15 +364,15 @@ def study_table(ds: Dataset) -> pd.DataFrame:
     top_arms: dict[str, list] = {}
     headline_n: dict[str, int | None] = {}
     for c in ds.cohorts.itertuples(index=False):
-        size[(c.study, c.cohort)] = _num(c.n)
+        size[(c.study, c.cohort)] = value_or_none(c.n)
         if isinstance(c.regimen, str):
             arms.setdefault(c.study, [])
             if c.regimen not in arms[c.study]:
                 arms[c.study].append(c.regimen)
         if c.arm in ("experimental", "control") and not isinstance(c.parent, str):
-            top_arms.setdefault(c.study, []).append(_num(c.n))
+            top_arms.setdefault(c.study, []).append(value_or_none(c.n))
         if c.headline and not isinstance(c.parent, str):
-            headline_n[c.study] = _num(c.n)
+            headline_n[c.study] = value_or_none(c.n)
     studies["arm_regimens"] = [LIST_SEP.join(arms.get(s, [])) or None for s in studies["study"]]
     studies["partners"] = [LIST_SEP.join(split_list(partners.get(r))) or None for r in studies["regimen"]]
 
@@ -415,7 +408,7 @@ def design(evidence_type: str, phase, randomized) -> str:
     """Study design label derived from evidence type, phase and randomization."""
     if evidence_type != "clinical trial":
         return evidence_type
-    if _num(randomized) is None:  # no source states the design: say so, never guess single-arm
+    if missing(randomized):  # no source states the design: say so, never guess single-arm
         return f"phase {phase}, {NOT_STATED}" if isinstance(phase, str) else NOT_STATED
     if bool(randomized):
         return f"randomized phase {phase}" if isinstance(phase, str) else "randomized"
@@ -484,7 +477,7 @@ def filter_studies(ds: Dataset, f: Filters) -> pd.DataFrame:
                                                if NOT_STATED in hit else False)
     if f.randomized is not None:
         # a study whose design no source states is neither randomized nor non-randomized here
-        keep &= studies["randomized"].map(lambda v: _num(v) is not None and bool(v) == f.randomized
+        keep &= studies["randomized"].map(lambda v: value_or_none(v) is not None and bool(v) == f.randomized
                                           ).astype(bool)
     if f.age is not None:
         groups, exclude = res.age(f.age)
@@ -512,10 +505,6 @@ def percent_matches(count: int, denominator: int, percent: float) -> bool:
 def counts_from_percent(percent: float, denominator: int) -> list[int]:
     """Whole counts over denominator that print as percent."""
     return [k for k in range(denominator + 1) if percent_matches(k, denominator, percent)]
-
-
-def _num(v):
-    return None if v is None or v is pd.NA or (isinstance(v, float) and math.isnan(v)) else v
 
 
 def column(frame: pd.DataFrame, name: str) -> list:
@@ -670,9 +659,8 @@ def study_record(ds: Dataset, study: str) -> dict:
     """One study's fields (derived ones included), cohorts, outcomes and safety rows."""
     st = study_table(ds)
     row = st[st["study"] == study].iloc[0]
-    from .render import _plain
 
-    fields = {k: _plain(v) for k, v in row.items()}
+    fields = {k: value_or_none(v) for k, v in row.items()}
     outcomes = outcome_table(ds, studies=[study])
     cohorts = ds.cohorts[ds.cohorts["study"] == study].reset_index(drop=True)
     ae = ds.adverse_events[ds.adverse_events["study"] == study].reset_index(drop=True)
@@ -687,7 +675,7 @@ def _count_by(studies: pd.DataFrame, column: str, split: bool = False) -> dict[s
     for value, ref in zip(studies[column], studies["ref"], strict=True):
         for v in (split_list(value) if split else [value]):
             out.setdefault(v, []).append(ref)
-    return {k: (len(v), ", ".join(sorted({str(int(r)) for r in v if _num(r) is not None},
+    return {k: (len(v), ", ".join(sorted({str(int(r)) for r in v if not missing(r)},
                                           key=int))) for k, v in out.items()}
 
 
@@ -896,7 +884,7 @@ def published_pooled(ds: Dataset, studies: Iterable[str], measure: str) -> list[
     out = []
     for r in syn.itertuples():
         bracket = (f" ({_fmt(r.low)} to {_fmt(r.high)}%, {r.bracket})"
-                   if _num(r.low) is not None and _num(r.high) is not None else "")
+                   if value_or_none(r.low) is not None and value_or_none(r.high) is not None else "")
         out.append(f"published pooled {measure} of {r.study} [{r.source}, {kinds.get(r.source)}]: "
                    f"{_fmt(r.value)}%{bracket}; a synthesis of other studies, shown beside this pool "
                    "and never pooled again")

@@ -8,7 +8,6 @@ shown as text: never as rich markup, a Markdown table break or a terminal contro
 from __future__ import annotations
 
 import json
-import math
 import os
 import re
 import sys
@@ -16,6 +15,8 @@ from collections.abc import Callable
 from typing import IO
 
 import pandas as pd
+
+from .values import value_or_none
 
 FORMATS = ("table", "plain", "markdown", "csv", "tsv", "excel", "json", "jsonl")
 MACHINE_FORMATS = ("csv", "tsv", "excel", "json", "jsonl")
@@ -28,28 +29,15 @@ def default_format(stream: IO | None = None) -> str:
     return "table" if stream.isatty() else "csv"
 
 
-def _plain(value):
-    """A JSON-ready Python value: NA -> None, numpy scalars -> int/float/bool."""
-    if value is None or value is pd.NA:
-        return None
-    if isinstance(value, float) and math.isnan(value):
-        return None
-    if hasattr(value, "item"):
-        value = value.item()
-        if isinstance(value, float) and math.isnan(value):
-            return None
-    return value
-
-
 def records(frame: pd.DataFrame) -> list[dict]:
     cols = list(frame.columns)
-    return [{c: _plain(v) for c, v in zip(cols, row, strict=True)}
+    return [{c: value_or_none(v) for c, v in zip(cols, row, strict=True)}
             for row in frame.itertuples(index=False, name=None)]
 
 
 def cell(value) -> str:
     """A human cell: 9.0 -> '9', 27.6 -> '27.6', missing -> '–'."""
-    value = _plain(value)
+    value = value_or_none(value)
     if value is None:
         return MISSING
     if isinstance(value, bool):
@@ -66,7 +54,7 @@ def level_text(level: float) -> str:
 
 def as_printed(value, decimals) -> str:
     """A reported figure with the decimals its source printed: 0.7 with 2 -> '0.70'."""
-    value, decimals = _plain(value), _plain(decimals)
+    value, decimals = value_or_none(value), value_or_none(decimals)
     if value is None:
         return MISSING
     return f"{value:.{int(decimals)}f}" if decimals is not None else cell(value)
@@ -80,14 +68,14 @@ DERIVED_NOTE = ("* count derived here, not printed by the source (from the categ
 
 def derived(basis) -> bool:
     """Whether a count_basis says the count was derived here rather than printed."""
-    basis = _plain(basis)
+    basis = value_or_none(basis)
     return basis is not None and basis != "reported"
 
 
 def fraction(k, n, pct, basis=None) -> str:
     """'25/40 (63%)' from a count, its denominator and a percentage; any of them may be missing.
     A count derived here (basis other than 'reported') is marked: '8*/84 (10%)'."""
-    k, n, pct = _plain(k), _plain(n), _plain(pct)
+    k, n, pct = value_or_none(k), value_or_none(n), value_or_none(pct)
     if k is None and pct is None:
         return MISSING
     mark = DERIVED_MARK if derived(basis) else ""
@@ -108,7 +96,7 @@ def _display(text: str) -> str:
     return _CONTROL.sub(lambda m: f"\\x{ord(m.group()):02x}", text)
 
 
-def _markdown_cell(text: str) -> str:
+def markdown_cell(text: str) -> str:
     r"""A cell that stays inside its Markdown table cell: | escaped as \|, line breaks as <br>."""
     text = _display(text).replace("|", r"\|")
     return "<br>".join(text.split("\n"))
@@ -190,7 +178,7 @@ def render(
         from tabulate import tabulate
 
         markdown = fmt == "markdown"
-        text = _markdown_cell if markdown else _display
+        text = markdown_cell if markdown else _display
         rows = [[text(cell(v)) for v in row] for row in shown.itertuples(index=False, name=None)]
         headers = [text(str(c)) for c in shown.columns]
         if title:
@@ -411,7 +399,7 @@ def bars(frame: pd.DataFrame, label: str, value: str, group: str | None = None,
 
     stream = stream or sys.stdout
     columns = columns or terminal_width(stream)
-    values = [_plain(v) for v in frame[value]]
+    values = [value_or_none(v) for v in frame[value]]
     top = max((v for v in values if v is not None), default=0) or 1
     labels = [_display(str(x)) for x in frame[label]]
     pad = max((cell_len(x) for x in labels), default=0)
@@ -454,11 +442,11 @@ def forest(frame: pd.DataFrame, stream: IO | None = None, width: int = 41,
 
     stream = stream or sys.stdout
     columns = columns or terminal_width(stream)
-    subgroups = [_plain(getattr(r, "subgroup", None)) for r in frame.itertuples()]
+    subgroups = [value_or_none(getattr(r, "subgroup", None)) for r in frame.itertuples()]
     indent = "  " if any(g is not None for g in subgroups) else ""
 
     def where(r):
-        return f"ref {cell(r.ref)}" if _plain(r.ref) is not None else str(r.study)
+        return f"ref {cell(r.ref)}" if value_or_none(r.ref) is not None else str(r.study)
 
     def label(r, sub):
         if r.row == "cohort":
@@ -470,7 +458,7 @@ def forest(frame: pd.DataFrame, stream: IO | None = None, width: int = 41,
         return _display((indent if sub is not None else "") + text)
 
     labels = [label(r, g) for r, g in zip(frame.itertuples(), subgroups, strict=True)]
-    has_pi = [r.row == "random" and _plain(getattr(r, "pi_low", None)) is not None for r in frame.itertuples()]
+    has_pi = [r.row == "random" and value_or_none(getattr(r, "pi_low", None)) is not None for r in frame.itertuples()]
     pi_label = "prediction interval"
     pad = max([cell_len(x) for x in labels] + [cell_len(indent + pi_label) if any(has_pi) else 0])
     figures = 2 + 9 + 2 + 19 + 1 + 6 + 2  # the columns between a label and the axis
@@ -516,7 +504,7 @@ def forest(frame: pd.DataFrame, stream: IO | None = None, width: int = 41,
             if r.row == "random" and sub is None:
                 stream.write(blank + "┈" * width + "\n")
         ci = f"{r.percent:.1f} [{r.ci_low:.1f}–{r.ci_high:.1f}]"
-        weight = f"{r.weight:.1f}%" if _plain(r.weight) is not None else ""
+        weight = f"{r.weight:.1f}%" if value_or_none(r.weight) is not None else ""
         write(lab, counts, ci, weight, line)
         if pi:
             line = [" "] * width
@@ -538,7 +526,7 @@ def leave_one_out_table(frame: pd.DataFrame, stream: IO | None = None, width: in
     """The leave-one-out rows as a terminal table: the cohort left out, then the pooled estimate
     and interval without it, tau², I² and the shift (percentage points)."""
     def where(r):
-        return f"ref {cell(r.ref)}" if _plain(r.ref) is not None else str(r.study)
+        return f"ref {cell(r.ref)}" if value_or_none(r.ref) is not None else str(r.study)
 
     shown = pd.DataFrame({
         "left out": [f"{r.regimen or ''} {where(r)} {r.cohort_label}" for r in frame.itertuples()],

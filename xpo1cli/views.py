@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import pandas as pd
 
+from .audit import cohort_flags
 from .data import Dataset
 from .query import (
     CATEGORIES,
@@ -14,7 +15,7 @@ from .query import (
     TIME_MEASURES,
     Filters,
     UnknownName,
-    _num,
+    arm_table,
     design,
     filter_arms,
     filter_studies,
@@ -23,7 +24,9 @@ from .query import (
     plain_rows,
     printed_as_cumulative,
     split_list,
+    study_table,
 )
+from .values import missing, value_or_none
 
 SORT_KEYS = ("ref", "study", "disease", "regimen", "phase", "n", "orr", "pfs", "os", "evidence")
 
@@ -53,7 +56,7 @@ def by_cohort(outcomes: pd.DataFrame, by_source: bool = False) -> dict[tuple, di
         measure = r.measure if not isinstance(r.timepoint, str) else f"{r.measure}@{r.timepoint}"
         group = out.setdefault(key, {})
         held = group.get(measure)
-        if held is None or (_num(held.count_used) is None and _num(r.count_used) is not None):
+        if held is None or (missing(held.count_used) and not missing(r.count_used)):
             group[measure] = r
     return out
 
@@ -64,19 +67,19 @@ def depth(by: dict[str, tuple], label: str) -> dict | None:
     categories is used only when the breakdown is whole: it reaches the summary's shallowest
     category, or the categories listed add up to the ORR."""
     stored = by.get(DEPTH_STORED.get(label))
-    if stored is not None and (_num(stored.count_used) is not None
-                               or _num(stored.percent_reported) is not None):
-        pct = _num(stored.percent_reported)
-        return dict(count=_num(stored.count_used), denominator=_num(stored.denominator),
-                    percent=pct if pct is not None else _num(stored.percent_calc),
+    if stored is not None and (not missing(stored.count_used)
+                               or not missing(stored.percent_reported)):
+        pct = value_or_none(stored.percent_reported)
+        return dict(count=value_or_none(stored.count_used), denominator=value_or_none(stored.denominator),
+                    percent=pct if pct is not None else value_or_none(stored.percent_calc),
                     basis=stored.count_basis or "reported")
-    have = {m: int(r.count) for m, r in by.items() if m in CATEGORIES and _num(r.count) is not None}
-    dens = {int(r.denominator) for m, r in by.items() if m in have and _num(r.denominator) is not None}
+    have = {m: int(r.count) for m, r in by.items() if m in CATEGORIES and not missing(r.count)}
+    dens = {int(r.denominator) for m, r in by.items() if m in have and not missing(r.denominator)}
     if not have or len(dens) != 1:
         return None
     parts = DEPTH_PARTS[label]
     orr = by.get("ORR")
-    orr_whole = (orr is not None and _num(orr.count_used) is not None
+    orr_whole = (orr is not None and not missing(orr.count_used)
                  and orr.count_basis != "from percentage"
                  and sum(have.get(m, 0) for m in COMPOSITES["ORR"]) == int(orr.count_used))
     if parts[-1] not in have and not orr_whole:
@@ -139,8 +142,8 @@ def headline(ds: Dataset, studies: pd.DataFrame, all_cohorts: bool = False,
             # response and depth from one source: the one whose ORR (else most rows) has counts
             mine = per_source.get((s.study, c.cohort), {})
             primary = max(mine.values(), key=lambda rows_: (
-                "ORR" in rows_ and _num(rows_["ORR"].count_used) is not None, "ORR" in rows_,
-                sum(_num(r.count_used) is not None for r in rows_.values())), default=None)
+                "ORR" in rows_ and not missing(rows_["ORR"].count_used), "ORR" in rows_,
+                sum(not missing(r.count_used) for r in rows_.values())), default=None)
             orr = dict(count=None, den=None, pct=None, rep=None, basis=None)
             pfs = os_ = None
             labels = depth_labels(s.disease)
@@ -149,11 +152,11 @@ def headline(ds: Dataset, studies: pd.DataFrame, all_cohorts: bool = False,
             if g is not None:
                 if "ORR" in g:
                     r = primary["ORR"] if primary and "ORR" in primary else g["ORR"]
-                    orr = dict(count=_num(r.count_used), den=_num(r.denominator),
-                               pct=_num(r.percent_calc), rep=_num(r.percent_reported),
-                               basis=r.count_basis if _num(r.count_used) is not None else None)
-                pfs = _num(g["PFS"].median_months) if "PFS" in g else None
-                os_ = _num(g["OS"].median_months) if "OS" in g else None
+                    orr = dict(count=value_or_none(r.count_used), den=value_or_none(r.denominator),
+                               pct=value_or_none(r.percent_calc), rep=value_or_none(r.percent_reported),
+                               basis=r.count_basis if not missing(r.count_used) else None)
+                pfs = value_or_none(g["PFS"].median_months) if "PFS" in g else None
+                os_ = value_or_none(g["OS"].median_months) if "OS" in g else None
                 for candidate in labels if primary else ():  # the first depth summary given
                     d = depth(primary, candidate)
                     if d:
@@ -166,7 +169,7 @@ def headline(ds: Dataset, studies: pd.DataFrame, all_cohorts: bool = False,
                 "phase": s.phase, "setting": s.setting,
                 "design": s.design, "evidence_type": s.evidence_type,
                 "n_enrolled": s.n_enrolled, "n_evaluable": s.n_evaluable,
-                "cohort": c.cohort, "cohort_label": c.label, "n": _num(c.n),
+                "cohort": c.cohort, "cohort_label": c.label, "n": value_or_none(c.n),
                 "orr_count": orr["count"], "orr_denominator": orr["den"],
                 "orr_percent": orr["rep"] if orr["rep"] is not None else orr["pct"],
                 "orr_percent_reported": orr["rep"], "orr_count_basis": orr["basis"],
@@ -218,7 +221,8 @@ def compare_frame(ds: Dataset, codes: list[str], disease: str | None = None,
                   include_preclinical: bool = False) -> pd.DataFrame:
     """For each regimen, in the order asked: every study of it (its headline population) and
     every randomized arm given it, each its own row (never blended), with a summary of the
-    study's other cohorts (the best-documented subgroup first)."""
+    study's other cohorts (the best-documented subgroup first). The between-arm statistics as
+    printed are added by `present.between_arms`."""
     frames = []
     for code in codes:
         studies = filter_studies(ds, Filters(regimen=code, disease=disease))
@@ -236,28 +240,7 @@ def compare_frame(ds: Dataset, codes: list[str], disease: str | None = None,
     frame["other_cohorts"] = [
         None if isinstance(r.arm, str) else _other_cohorts(ds, outcomes, r.study, r.cohort)
         for r in frame.itertuples()]
-    frame["between_arms"] = [arm_statistics(ds, r.study, r.cohort) if isinstance(r.arm, str) else None
-                             for r in frame.itertuples()]
     return frame
-
-
-def arm_statistics(ds: Dataset, study: str, cohort: str) -> str | None:
-    """The trial's between-arm statistics that involve this arm, as printed."""
-    from .render import as_printed
-
-    comp = ds.comparisons
-    rows = comp[(comp["study"] == study) & ((comp["cohort_a"] == cohort) | (comp["cohort_b"] == cohort))]
-    parts = []
-    for r in rows.itertuples():
-        text = f"{r.measure}{' at ' + r.timepoint if isinstance(r.timepoint, str) else ''}: "
-        if r.statistic != "p":
-            text += f"{r.statistic} {as_printed(r.estimate, r.decimals)}"
-            if _num(r.ci_low) is not None:
-                text += f" ({as_printed(r.ci_low, r.decimals)}–{as_printed(r.ci_high, r.decimals)})"
-        if isinstance(r.p_text, str):
-            text += f"{', ' if r.statistic != 'p' else ''}p = {r.p_text}"
-        parts.append(f"{text} [{r.source}]")
-    return "; ".join(parts) or None
 
 
 def randomized_pairs(ds: Dataset, frame: pd.DataFrame) -> list[str]:
@@ -284,13 +267,13 @@ def _other_cohorts(ds: Dataset, outcomes: pd.DataFrame, study: str, headline_coh
     for cohort, g in ranked:
         bits = []
         for r in g.itertuples():
-            if r.measure in TIME_MEASURES and _num(r.median_months) is not None:
+            if r.measure in TIME_MEASURES and not missing(r.median_months):
                 bits.append(f"{r.measure} {r.median_months:g} mo")
-            elif _num(r.count_used) is not None and _num(r.denominator) is not None:
-                pct = _num(r.percent_reported)
-                pct = pct if pct is not None else _num(r.percent_calc)
+            elif not missing(r.count_used) and not missing(r.denominator):
+                pct = value_or_none(r.percent_reported)
+                pct = pct if pct is not None else value_or_none(r.percent_calc)
                 bits.append(f"{r.measure} {r.count_used}/{r.denominator} ({pct:g}%)")
-            elif _num(r.percent_reported) is not None:
+            elif not missing(r.percent_reported):
                 bits.append(f"{r.measure} {r.percent_reported:g}%")
         if bits:
             parts.append(f"{labels.get(cohort, cohort)}: {', '.join(bits)}")
@@ -308,14 +291,14 @@ ID_COLUMNS = ["ref", "study", "cohort", "cohort_label", "disease", "regimen", "a
               "source", "audit"]
 
 
-def _key(measure: str) -> str:
+def response_key(measure: str) -> str:
     return DEPTH_KEYS.get(measure, measure.lower())
 
 
 def response_columns(measures: tuple[str, ...]) -> list[str]:
     cols = list(ID_COLUMNS)
     for m in measures:
-        k = _key(m)
+        k = response_key(m)
         cols += [f"{k}_n", f"{k}_pct"]
         if m not in CATEGORIES:
             cols += [f"{k}_ci_low", f"{k}_ci_high", f"{k}_basis"]
@@ -331,7 +314,6 @@ def response_table(ds: Dataset, studies: pd.DataFrame, measure: str | None = Non
     """One row per cohort with response data: every category as count and % (as printed, else
     computed), the summaries with a confidence interval, depth summaries of the disease.
     Anything the source does not give stays missing, never zero."""
-    from .audit import cohort_flags
     from .stats import percent_ci
 
     measures = ALL_RESPONSE
@@ -349,8 +331,6 @@ def response_table(ds: Dataset, studies: pd.DataFrame, measure: str | None = Non
     sources_of: dict[tuple[str, str], list[str]] = {}
     for study, cohort, src in grouped:
         sources_of.setdefault((study, cohort), []).append(src)
-    from .query import arm_table
-
     cohorts: dict[str, list[tuple]] = {}
     for c in arm_table(ds).itertuples(index=False):
         if matched is None or (c.study, c.cohort) in matched:
@@ -363,33 +343,33 @@ def response_table(ds: Dataset, studies: pd.DataFrame, measure: str | None = Non
             by = grouped[(study, cohort, src)]
             labels = depth_labels(s.disease)
             row = dict.fromkeys(response_columns(measures))
-            dens = [int(r.denominator) for r in by.values() if _num(r.denominator) is not None]
+            dens = [int(r.denominator) for r in by.values() if not missing(r.denominator)]
             row.update(ref=s.ref, study=study, cohort=cohort, cohort_label=c.label,
                        disease=s.disease, regimen=c.regimen, arm=c.arm, agent=c.agent,
-                       n=_num(c.n), source=src,
+                       n=value_or_none(c.n), source=src,
                        denominator=max(set(dens), key=dens.count) if dens else None,
                        audit=flags.get((study, cohort)))
             got_any = False
-            printed = {m: _num(r.percent_reported) for m, r in by.items()
-                       if m in CATEGORIES and _num(r.percent_reported) is not None}
+            printed = {m: value_or_none(r.percent_reported) for m, r in by.items()
+                       if m in CATEGORIES and not missing(r.percent_reported)}
             cumulative = ({CUMULATIVE_READING[m]: m for m in printed if m in CUMULATIVE_READING}
                           if printed_as_cumulative(printed.values()) else {})
             for m in measures:
-                k = _key(m)
+                k = response_key(m)
                 if m in cumulative.values():
                     continue  # not a category of its own: read as the summary it is
                 if m in cumulative:
                     r = by[cumulative[m]]
-                    val = (None, _num(r.denominator), _num(r.percent_reported),
+                    val = (None, value_or_none(r.denominator), value_or_none(r.percent_reported),
                            CUMULATIVE_BASIS.format(cumulative[m]))
                 elif m in DEPTH_KEYS or (m == "CR_CRi" and "CR/CRi" in labels):
                     d = depth(by, DEPTH_NAMES.get(m, m)) if DEPTH_NAMES.get(m, m) in labels else None
                     val = d and (d["count"], d["denominator"], d["percent"], d["basis"])
                 elif m in by:
                     r = by[m]
-                    pct = _num(r.percent_reported)
-                    val = (_num(r.count_used), _num(r.denominator),
-                           pct if pct is not None else _num(r.percent_calc), r.count_basis)
+                    pct = value_or_none(r.percent_reported)
+                    val = (value_or_none(r.count_used), value_or_none(r.denominator),
+                           pct if pct is not None else value_or_none(r.percent_calc), r.count_basis)
                 else:
                     val = None
                 if not val:
@@ -429,8 +409,6 @@ def survival_table(ds: Dataset, studies: pd.DataFrame, measure: str | None = Non
     reported (responder and non-responder splits are cohorts of their own). Every figure
     carries its unit: the median, its range and its CI are in `unit` (months, or weeks where
     the source gives weeks)."""
-    from .query import arm_table
-
     if measure is not None:
         hit = [m for m in TIME_MEASURES if m.casefold() == measure.strip().casefold()]
         if not hit:
@@ -447,10 +425,10 @@ def survival_table(ds: Dataset, studies: pd.DataFrame, measure: str | None = Non
         if matched is not None and (r.study, r.cohort) not in matched:
             continue
         c = arms.loc[(r.study, r.cohort)]
-        weeks = _num(r.median_weeks) is not None
+        weeks = not missing(r.median_weeks)
         rows.append({"ref": r.ref, "study": r.study, "cohort": r.cohort, "cohort_label": c["label"],
                      "disease": info.at[r.study, "disease"], "regimen": c["regimen"], "arm": c["arm"],
-                     "agent": c["agent"], "n": _num(c["n"]), "measure": r.measure,
+                     "agent": c["agent"], "n": value_or_none(c["n"]), "measure": r.measure,
                      "median": r.median_weeks if weeks else r.median_months,
                      "unit": "weeks" if weeks else "months",
                      "range_low": r.range_low, "range_high": r.range_high, "ci_low": r.ci_low,
@@ -485,8 +463,6 @@ def toxicity_table(ds: Dataset, studies: pd.DataFrame | None = None, agent: str 
     of one study follow the study filters, and rows of one arm the arm filters (`matched`). Each
     row carries the regimen and arm it describes; a trial-level row of a randomized trial says
     that the source does not name the arm."""
-    from .query import arm_table
-
     ae = ds.adverse_events.copy()
     if studies is not None:
         ae = ae[ae["study"].isna() | ae["study"].isin(studies["study"])]
@@ -525,7 +501,7 @@ def toxicity_table(ds: Dataset, studies: pd.DataFrame | None = None, agent: str 
                  for s, c in zip(ae["study"], ae["cohort"], strict=True)]
     ae["regimen"] = [t[0] for t in treatment]
     ae["arm"] = [t[1] for t in treatment]
-    ae["percent_calc"] = [round(100 * c / n, 1) if _num(c) is not None and _num(n) else None
+    ae["percent_calc"] = [round(100 * c / n, 1) if not missing(c) and value_or_none(n) else None
                           for c, n in zip(ae["count"], ae["n"], strict=True)]
     ae["percent_calc"] = ae["percent_calc"].astype("float64")
     kind_order = {k: i for i, k in enumerate(KINDS)}
@@ -556,7 +532,7 @@ def trial_key(study_row) -> str:
     trial = getattr(study_row, "trial", None)
     if isinstance(trial, str) and trial:
         return trial
-    ref = _num(getattr(study_row, "ref", None))
+    ref = value_or_none(getattr(study_row, "ref", None))
     return f"ref {int(ref)}" if ref is not None else study_row.study
 
 
@@ -569,8 +545,6 @@ def pool_inputs(ds: Dataset, studies: pd.DataFrame, measure: str, include_contro
     stays (then the fuller one). Case reports, preclinical work and figures without a count are
     left out; control arms are left out, or with include_controls kept in a group of their own
     (`group`), never pooled with XPO1-inhibitor arms."""
-    from .query import arm_table
-
     known = [m for m in CATEGORIES + tuple(COMPOSITES) if m.casefold() == measure.strip().casefold()]
     if not known:
         raise UnknownName(f"cannot pool '{measure}'; known: {', '.join(CATEGORIES + tuple(COMPOSITES))}")
@@ -594,9 +568,9 @@ def pool_inputs(ds: Dataset, studies: pd.DataFrame, measure: str, include_contro
         rows_by_study.setdefault(r.study, []).append(r)
     for study, rows_ in rows_by_study.items():
         s = info[study]
-        usable = [r for r in rows_ if _num(r.count_used) is not None and _num(r.denominator) is not None]
+        usable = [r for r in rows_ if not missing(r.count_used) and not missing(r.denominator)]
         for r in rows_:
-            if _num(r.count_used) is None or _num(r.denominator) is None:
+            if missing(r.count_used) or missing(r.denominator):
                 leave(r, "no count and denominator")
         if s.evidence_type != "clinical trial":
             for r in usable:
@@ -645,11 +619,6 @@ def pool_inputs(ds: Dataset, studies: pd.DataFrame, measure: str, include_contro
 
 
 METHOD_LABELS = {"DL": "DerSimonian–Laird", "REML": "REML", "PM": "Paule–Mandel"}
-CORRECTION_TEXT = {
-    "only0": "0.5 added to both cells of 0/n and n/n cohorts only",
-    "all": "0.5 added to both cells of every cohort",
-    "none": "none",
-}
 NOT_STATED = "not stated"
 
 
@@ -785,141 +754,6 @@ def pool_leave_one_out(included: pd.DataFrame, method: str = "DL", level: float 
     return out
 
 
-def pool_caption(summary: dict) -> str:
-    """The caption of one pooled group: estimate, CI and prediction interval with their level,
-    heterogeneity, the test, the continuity correction, the cohorts' interval type, cautions;
-    with subgroups, each subgroup's estimate and the test for subgroup differences."""
-    from .render import level_text
-
-    lv = level_text(summary["level"])
-    s = summary
-
-    def test_text(fit):
-        return f"t with {fit['df']} df (Knapp–Hartung)" if fit["test"] == "knha" else "z (normal)"
-
-    def fit_text(fit):
-        text = f"{fit['estimate']:.1f}% [{lv} CI {fit['ci_low']:.1f}–{fit['ci_high']:.1f}"
-        if fit.get("pi_low") is not None:
-            text += f"; {lv} prediction interval {fit['pi_low']:.1f}–{fit['pi_high']:.1f}"
-        return text + f"], k = {fit['k']}"
-
-    parts = [f"{s['group']}: {s['label']} {fit_text(s)}; tau² = {s['tau2']:.3f}, I² = {s['i2']:.1f}%, "
-             f"H² = {s['h2']:.2f}, Q = {s['q']:.2f} (df {s['q_df']}, p = {s['q_p']:.3g})."]
-    if s.get("by"):
-        subs = []
-        for name, fit in s["subgroups"].items():
-            if fit["k"] < 2:
-                subs.append(f"{name} one cohort, not pooled ({fit['estimate']:.1f}%)")
-            else:
-                subs.append(f"{name} {fit_text(fit)}, tau² = {fit['tau2']:.3f}, I² = {fit['i2']:.1f}%")
-        parts.append(f"Subgroups by {s['by']}, each with its own tau² (cohort weights are within each "
-                     f"subgroup): {'; '.join(subs)}.")
-        if s.get("q_between") is not None:
-            parts.append(f"Test for subgroup differences (random effects): Q = {s['q_between']:.2f}, "
-                         f"df = {s['q_between_df']}, p = {s['q_between_p']:.3g}.")
-    corr = CORRECTION_TEXT[s["correction"]]
-    if s["correction"] != "none":
-        corr += f" ({s['corrected']} cohort{'s' if s['corrected'] != 1 else ''} corrected)"
-    parts.append(f"Intervals of the pooled estimate: {test_text(s)}. Logit scale; continuity "
-                 f"correction: {corr}. Each cohort's whisker: {lv} "
-                 f"{'Clopper–Pearson exact' if s['ci'] == 'exact' else 'Wilson'} interval.")
-    cautions = list(s.get("cautions") or [])
-    by_text: dict[str, list[str]] = {}
-    for name, fit in (s.get("subgroups") or {}).items():
-        for c in fit.get("cautions") or []:
-            if fit["k"] >= 2 and c not in cautions:
-                by_text.setdefault(c, []).append(name)
-    cautions += [f"{c} (subgroup{'s' if len(names) > 1 else ''} {', '.join(names)})"
-                 for c, names in by_text.items()]
-    if cautions:
-        parts.append("Caution: " + "; ".join(cautions) + ".")
-    return " ".join(parts)
-
-
-def pool_mixes(included: pd.DataFrame, by: str | None = None) -> list[str]:
-    """What each pooled group puts together, named exactly, each with the option that splits it
-    (or, for diseases, gives each its own estimate with --by disease). Groups of fewer than two
-    cohorts are not pooled and mix nothing; with two pooled groups each note names its group."""
-    groups = [(g, rows) for g, rows in included.groupby("group", sort=False) if len(rows) >= 2]
-    return [f"{g}: {note}" if len(groups) > 1 else note for g, rows in groups
-            for note in _group_mixes(rows, by)]
-
-
-def _group_mixes(included: pd.DataFrame, by: str | None) -> list[str]:
-    notes = []
-    diseases = sorted({d for v in included["disease"] for d in split_list(v)})
-    if len(diseases) > 1:
-        how = "split by --by disease" if by == "disease" else \
-            "pool one with --disease, or one estimate each with --by disease"
-        notes.append(f"mixes diseases: {', '.join(diseases)} ({how})")
-    mixed = [f"{r.study}/{r.cohort} ({r.disease})" for r in included.itertuples()
-             if len(split_list(r.disease)) > 1]
-    if mixed:
-        notes.append(f"includes mixed-disease cohorts: {', '.join(mixed)}")
-    settings = sorted({s for s in included["setting"] if isinstance(s, str)})
-    unstated = [f"{r.study}/{r.cohort}" for r in included.itertuples() if not isinstance(r.setting, str)]
-    if len(settings) > 1 or "mixed" in settings:
-        notes.append(f"mixes settings: {', '.join(settings)} (pool one with --setting)")
-    if unstated and settings:
-        notes.append(f"setting not stated for {', '.join(unstated)}")
-    regimens = list(dict.fromkeys(r for r in included["regimen"] if isinstance(r, str)))
-    if len(regimens) > 1:
-        notes.append(f"mixes regimens: {', '.join(regimens)} (pool one with --regimen)")
-    derived_rows = [f"{r.study}/{r.cohort} {r.events}/{r.n} ({r.count_basis})" for r in included.itertuples()
-                    if r.count_basis != "reported"]
-    if derived_rows:
-        notes.append(f"derived counts used (marked *): {', '.join(derived_rows)}")
-    return notes
-
-
-def pool_reports(included: pd.DataFrame, excluded: pd.DataFrame) -> list[str]:
-    """For each trial with several reports, which report and population the pool used."""
-    from collections import Counter
-
-    # one pass over the reasons (pool_inputs writes "another report of the same trial (TRIAL); ..."),
-    # not one per pooled cohort: a pool of thousands of cohorts stays linear
-    prefix = "another report of the same trial ("
-    others = Counter(reason[len(prefix):].split("); the ", 1)[0] for reason in excluded["reason"]
-                     if reason.startswith(prefix))
-    out = []
-    for r in included.itertuples():
-        if others.get(r.trial):
-            out.append(f"{r.trial}: pooled the {r.report_role} report {r.study} [{r.source}], population "
-                       f"'{r.cohort_label}' ({r.events}/{r.n}); {others[r.trial]} other report(s) left out")
-    return [*out, *included.attrs.get("published", [])]
-
-
-SIDE_METRICS = (("source", "source"), ("cohort_label", "population"), ("n", "n"),
-                ("orr", "ORR"), ("depth", "depth"), ("median_pfs", "median PFS, mo"),
-                ("median_os", "median OS, mo"))
-
-
-def reports_side_by_side(ds: Dataset, studies: list[str]) -> pd.DataFrame:
-    """Reports of one trial as columns, their headline figures as rows; rows whose figures
-    differ between reports are marked ≠."""
-    from .query import study_table
-    from .render import cell, fraction
-
-    st = study_table(ds)
-    head = headline(ds, st[st["study"].isin(studies)].set_index("study").loc[studies].reset_index())
-
-    cols = {}
-    for r in head.itertuples():
-        cols[r.study] = {
-            "source": r.source, "cohort_label": r.cohort_label, "n": cell(r.n),
-            "orr": fraction(r.orr_count, r.orr_denominator, r.orr_percent, r.orr_count_basis),
-            "depth": f"{r.depth} {fraction(r.depth_count, r.depth_denominator, r.depth_percent, r.depth_count_basis)}"
-            if isinstance(r.depth, str) else "–",
-            "median_pfs": cell(r.median_pfs), "median_os": cell(r.median_os)}
-    rows = []
-    for key, label in SIDE_METRICS:
-        values = [cols[s][key] for s in cols]
-        given = {v for v in values if v != "–"}
-        mark = "≠" if key in ("n", "orr", "depth", "median_pfs", "median_os") and len(given) > 1 else ""
-        rows.append({"metric": label, "": mark, **{s: cols[s][key] for s in cols}})
-    return pd.DataFrame(rows, columns=["metric", "", *cols])
-
-
 ARM_AE_COLUMNS = ["trial", "study", "term", "grade", "experimental", "exp_count", "exp_n", "exp_pct",
                   "control", "ctl_count", "ctl_n", "ctl_pct", "risk_difference", "rd_ci_low",
                   "rd_ci_high", "n_basis", "source"]
@@ -942,9 +776,9 @@ def toxicity_arms(ds: Dataset, studies: pd.DataFrame, level: float = 0.95) -> pd
         if not {"experimental", "control"} <= set(by_arm):
             continue
         e, c = by_arm["experimental"], by_arm["control"]
-        ne = _num(e.n) if _num(e.n) is not None else _num(coh[(study, e.cohort)].n)
-        nc = _num(c.n) if _num(c.n) is not None else _num(coh[(study, c.cohort)].n)
-        basis = "reported" if _num(e.n) is not None and _num(c.n) is not None else "randomized n of each arm"
+        ne = value_or_none(e.n) if not missing(e.n) else value_or_none(coh[(study, e.cohort)].n)
+        nc = value_or_none(c.n) if not missing(c.n) else value_or_none(coh[(study, c.cohort)].n)
+        basis = "reported" if not missing(e.n) and not missing(c.n) else "randomized n of each arm"
         rd = lo = hi = None
         if ne and nc:
             from statsmodels.stats.proportion import confint_proportions_2indep
@@ -955,11 +789,46 @@ def toxicity_arms(ds: Dataset, studies: pd.DataFrame, level: float = 0.95) -> pd
             lo, hi = round(100 * float(low), 1), round(100 * float(high), 1)
         rows.append({"trial": trial.get(study), "study": study, "term": term, "grade": grade,
                      "experimental": coh[(study, e.cohort)].label, "exp_count": int(e.count),
-                     "exp_n": ne, "exp_pct": _num(e.percent_reported),
+                     "exp_n": ne, "exp_pct": value_or_none(e.percent_reported),
                      "control": coh[(study, c.cohort)].label, "ctl_count": int(c.count), "ctl_n": nc,
-                     "ctl_pct": _num(c.percent_reported), "risk_difference": rd, "rd_ci_low": lo,
+                     "ctl_pct": value_or_none(c.percent_reported), "risk_difference": rd, "rd_ci_low": lo,
                      "rd_ci_high": hi, "n_basis": basis, "source": e.source})
     frame = pd.DataFrame(rows, columns=ARM_AE_COLUMNS)
     for col in ("exp_count", "exp_n", "ctl_count", "ctl_n"):
         frame[col] = frame[col].astype("Int64")
     return frame
+
+
+# --- reports of one trial ------------------------------------------------------------------------
+
+REPORT_COLUMNS = ["trial", "metric", "reports", "detail"]
+REPORT_METRICS = (("n", "patients in the headline population"), ("orr_count", "responders"),
+                  ("orr_percent", "ORR %"), ("depth_count", "depth of response, patients"),
+                  ("depth_percent", "depth of response %"), ("median_pfs", "median PFS, months"),
+                  ("median_os", "median OS, months"))
+
+
+def report_differences(ds: Dataset, studies: set[str] | None = None) -> pd.DataFrame:
+    """Where reports of one trial give different figures for its headline population: updates and
+    re-analyses to read side by side, not errors. One row per trial and metric."""
+    st = study_table(ds)
+    st = st[st["trial"].notna()]
+    if studies is not None:
+        st = st[st["study"].isin(studies)]
+    rows = []
+    for trial, group in st.groupby("trial", sort=True):
+        if len(group) < 2:
+            continue
+        head = headline(ds, group)
+        regimens = list(dict.fromkeys(head["regimen"]))
+        # reports of different regimens within one trial (its arms or parts) are not compared
+        for regimen, same in head.groupby("regimen", sort=False, dropna=False):
+            name = trial if len(regimens) == 1 else f"{trial} ({regimen})"
+            for metric, label in REPORT_METRICS:
+                values = [(r.study, r.source, value_or_none(getattr(r, metric))) for r in same.itertuples()]
+                given = [(s, src, v) for s, src, v in values if v is not None]
+                if len({v for _, _, v in given}) > 1:
+                    text = "; ".join(f"{s} [{src}]: {v:g}" for s, src, v in given)
+                    rows.append({"trial": name, "metric": metric, "reports": text,
+                                 "detail": f"{label} differs between {len(given)} reports"})
+    return pd.DataFrame(rows, columns=REPORT_COLUMNS)

@@ -2,42 +2,22 @@
 
 from __future__ import annotations
 
-import os
 from pathlib import Path
 from typing import Annotated
 
 import typer
 
-from .cli import Agent, Disease, Fmt, Regimen, Source, fail, filters, load
+from .errors import EXIT_DATA, check_writable, fail, write_beside
+from .options import Agent, Disease, FilterOptions, Fmt, Regimen, Source
+from .output import load
 
 BRIEF_FORMATS = ("table", "plain", "markdown")
-EXIT_DATA = 1
 
 
 def write_atomic(path: Path, text: str) -> None:
-    """Write text to a temporary file beside path, then rename it into place: the target is either the
-    whole new page or untouched."""
-    import tempfile
-
-    folder = path.parent if str(path.parent) else Path(".")
-    tmp = None
-    try:
-        if path.is_dir():
-            fail(f"cannot write {path}: it is a folder; nothing written", EXIT_DATA)
-        fd, name = tempfile.mkstemp(prefix=f".{path.stem[:40]}.", suffix=".html", dir=folder)
-        tmp = Path(name)
-        with os.fdopen(fd, "w", encoding="utf-8", newline="\n") as fh:
-            fh.write(text)
-        mask = os.umask(0)
-        os.umask(mask)
-        os.chmod(tmp, 0o666 & ~mask)  # as an ordinary new file, not mkstemp's 0600
-        os.replace(tmp, path)
-        tmp = None
-    except OSError as exc:
-        fail(f"cannot write {path}: {exc.strerror or exc}; nothing written", EXIT_DATA)
-    finally:
-        if tmp is not None:
-            tmp.unlink(missing_ok=True)
+    """Write a page whole or not at all (a temporary file beside it, then renamed)."""
+    check_writable(path)
+    write_beside(path, lambda tmp: tmp.write_text(text, encoding="utf-8", newline="\n"))
 
 
 def page_name(code: str) -> str:
@@ -62,7 +42,7 @@ def brief(
 
     Example: xpo1 brief --disease MM --html brief-mm.html
     """
-    from .brief import build_brief
+    from ..brief import build_brief
 
     if all_diseases != (out is not None):
         fail("--all and --out go together: xpo1 brief --all --out DIR")
@@ -80,19 +60,19 @@ def brief(
         return _write_all(ds, agent, regimen, source, out)
     if disease is None:
         fail("name a disease: xpo1 brief --disease MM (or --all --out DIR for every disease)")
-    f = filters(disease=disease, agent=agent, regimen=regimen, source=source)
+    f = FilterOptions(disease=disease, agent=agent, regimen=regimen, source=source).query()
     b = build_brief(ds, f)
     if b.n_studies == 0:
         fail("no matching studies for this brief")
     if html is not None:
-        from .brief_render import html_page
+        from ..brief_render import html_page
 
         write_atomic(html, html_page(b))
         typer.echo(f"saved {html}", err=True)
         if fmt is None:
             return
-    from .brief_render import markdown, terminal
-    from .render import default_format
+    from ..brief_render import markdown, terminal
+    from ..render import default_format
 
     fmt = fmt or ("table" if default_format() == "table" else "plain")
     if fmt == "markdown":
@@ -102,8 +82,8 @@ def brief(
 
 
 def _write_all(ds, agent, regimen, source, out: Path) -> None:
-    from .brief import build_brief
-    from .brief_render import html_index, html_page
+    from ..brief import build_brief
+    from ..brief_render import html_index, html_page
 
     try:
         out.mkdir(parents=True, exist_ok=True)
@@ -111,7 +91,7 @@ def _write_all(ds, agent, regimen, source, out: Path) -> None:
         fail(f"cannot write {out}: {exc.strerror or exc}; nothing written", EXIT_DATA)
     pages = []
     for code in ds.diseases["disease"]:
-        f = filters(disease=code, agent=agent, regimen=regimen, source=source)
+        f = FilterOptions(disease=code, agent=agent, regimen=regimen, source=source).query()
         b = build_brief(ds, f)
         pages.append((page_name(code), b))
     for name, b in pages:

@@ -1,0 +1,212 @@
+"""The one error boundary of the CLI: usage errors said the way xpo1 says its own, library errors
+as one line with an exit code (2: usage, 1: data), and files written whole or not at all.
+
+Only typer and the standard library are imported here: `--help` and completion stay instant.
+"""
+
+from __future__ import annotations
+
+import difflib
+import functools
+import os
+import re
+from pathlib import Path
+
+import typer
+from typer._click import Context
+from typer._click.exceptions import NoArgsIsHelpError, NoSuchOption, UsageError
+from typer.core import TyperGroup
+
+ROOT_OPTIONS = ("--data", "--version")
+MAX_ECHO = 60  # characters of a user's input quoted back in a message
+EXIT_USAGE = 2
+EXIT_DATA = 1
+
+# what this run knows: the dataset it reads (--data) and whether it failed (a failed run leaves
+# no partial output: __main__ holds standard output and drops it)
+STATE: dict[str, str | None] = {"data": None, "failed": None}
+
+
+def clip_quoted(message: str) -> str:
+    """Cut every quoted piece of a message (what the user typed, usually) to MAX_ECHO characters."""
+    parts = message.split("'")
+    for i in range(1, len(parts) - 1, 2):
+        if len(parts[i]) > MAX_ECHO:
+            parts[i] = parts[i][:MAX_ECHO] + "…"
+    return "'".join(parts)
+
+
+def fail(message: str, code: int = EXIT_USAGE) -> None:
+    """One clear line on stderr, then exit (2: usage, 1: data). Line breaks inside what a user
+    typed are shown escaped, so the message stays one line."""
+    message = clip_quoted(message.replace("\r", "\\r").replace("\n", "\\n"))
+    STATE["failed"] = "yes"  # a failed run leaves no partial output (see __main__)
+    typer.echo(f"xpo1: {message}", err=True)
+    raise typer.Exit(code)
+
+
+def guarded(func):
+    """Turn the library's lookup and data errors into one-line messages with exit codes. Every
+    command is registered through it (see `xpo1cli.cli`), so none can go without."""
+
+    @functools.wraps(func)
+    def wrapper(*args, **kwargs):
+        from ..data import DataError
+        from ..query import UnknownName
+
+        try:
+            return func(*args, **kwargs)
+        except UnknownName as exc:
+            fail(str(exc).strip("'\""), EXIT_USAGE)
+        except DataError as exc:
+            fail(f"invalid dataset: {exc}", EXIT_DATA)
+        except (typer.Exit, typer.Abort, KeyboardInterrupt, BrokenPipeError):
+            raise
+        except Exception as exc:  # a bug: one line for the user, the traceback on request
+            if os.environ.get("XPO1_DEBUG"):
+                raise
+            fail(f"internal error: {type(exc).__name__}: {exc} (set XPO1_DEBUG=1 for the traceback)",
+                 EXIT_DATA)
+
+    return wrapper
+
+
+# --- click's usage errors, said xpo1's way --------------------------------------------------------
+
+
+def _repeated(command, ctx: Context, args: list[str]) -> str | None:
+    """The first option of `command` that `args` give more than once, as the user spelled it
+    (only --partner may repeat: a second --disease would silently replace the first)."""
+    probe = Context(command, info_name=ctx.info_name, parent=ctx.parent, resilient_parsing=True)
+    parser = command.make_parser(probe)
+    count: dict[str, list[str]] = {}
+    for opt in {*parser._long_opt.values(), *parser._short_opt.values()}:
+        if opt.action not in ("store", "store_const") or opt.obj.name == "help":
+            continue
+
+        def process(value, state, opt=opt, original=opt.process):
+            count.setdefault(opt.dest, []).append("/".join(opt._long_opts or opt._short_opts))
+            original(value, state)
+
+        opt.process = process
+    try:
+        parser.parse_args(args=list(args))
+    except UsageError:
+        return None  # the real parse reports it
+    for spelled in count.values():
+        if len(spelled) > 1:
+            return "/".join(dict.fromkeys(spelled))
+    return None
+
+
+def _usage_message(exc: UsageError) -> str:
+    """Click's message, said the way xpo1's own errors are: suggestions only when close."""
+    if isinstance(exc, NoSuchOption):
+        name = exc.option_name
+        if name.split("=")[0] in ROOT_OPTIONS and exc.ctx is not None and exc.ctx.parent is not None:
+            return (f"{name.split('=')[0]} is an option of xpo1 itself: put it before the command, "
+                    f"e.g. xpo1 {name.split('=')[0]} ... {exc.ctx.info_name}")
+        close = [p for p in (exc.possibilities or [])
+                 if difflib.SequenceMatcher(None, name, p).ratio() >= 0.75]
+        return exc.message + (f"; did you mean {' or '.join(sorted(close)[:3])}?" if close else "")
+    return exc.format_message()
+
+
+def _show_usage_error(exc: UsageError):
+    message = _usage_message(exc)
+    if message[:1].isupper() and message[1:2].islower():
+        message = message[0].lower() + message[1:]
+    path = exc.ctx.command_path if exc.ctx is not None else "xpo1"
+    # click quotes some of what was typed and not the rest: cut every long word
+    message = re.sub(r"\S{" + str(MAX_ECHO + 1) + ",}", lambda m: m.group(0)[:MAX_ECHO] + "…",
+                     clip_quoted(message).replace("\n", " "))
+    typer.echo(f"xpo1: {message}", err=True)
+    typer.echo(f"try '{path} --help'", err=True)
+    raise typer.Exit(EXIT_USAGE)
+
+
+class Group(TyperGroup):
+    """The root command: click's usage errors look like xpo1's own (`xpo1: ...` and a hint), and
+    an option given twice is refused instead of the last one silently winning."""
+
+    def parse_args(self, ctx: Context, args: list[str]) -> list[str]:
+        try:
+            twice = _repeated(self, ctx, args)
+            if twice:
+                raise UsageError(f"{twice} given more than once; give it once", ctx)
+            return super().parse_args(ctx, args)
+        except NoArgsIsHelpError:
+            raise
+        except UsageError as exc:
+            _show_usage_error(exc)
+
+    def invoke(self, ctx: Context):
+        sub = None
+        try:
+            args = [*ctx._protected_args, *ctx.args]
+            if args:
+                name, command, rest = self.resolve_command(ctx, args)
+                if command is not None:
+                    sub = Context(command, info_name=name, parent=ctx)
+                    twice = _repeated(command, sub, rest)
+                    if twice:
+                        raise UsageError(f"{twice} given more than once; give it once (only "
+                                         "--partner may repeat)", sub)
+            return super().invoke(ctx)
+        except NoArgsIsHelpError:
+            raise
+        except UsageError as exc:
+            if exc.ctx is None:
+                exc.ctx = sub
+            _show_usage_error(exc)
+
+
+# --- files written whole or not at all ------------------------------------------------------------
+
+
+def cannot_write(path: Path, exc: OSError | str) -> None:
+    reason = exc if isinstance(exc, str) else (exc.strerror or str(exc))
+    fail(f"cannot write {path}: {reason}; nothing written", EXIT_DATA)
+
+
+def umask() -> int:
+    """The process's umask (read by setting it and putting it back)."""
+    mask = os.umask(0)
+    os.umask(mask)
+    return mask
+
+
+def check_writable(path: Path) -> None:
+    """Refuse, before any work or output, a file that cannot be created where the user asked."""
+    folder = path.parent if str(path.parent) else Path(".")
+    try:
+        if path.is_dir():
+            cannot_write(path, "it is a folder")
+        if not folder.is_dir():
+            cannot_write(path, "no such folder" if not folder.exists() else "not in a folder")
+        if not os.access(folder, os.W_OK | os.X_OK) or (path.exists() and not os.access(path, os.W_OK)):
+            cannot_write(path, "permission denied")
+    except (OSError, ValueError) as exc:
+        cannot_write(path, exc if isinstance(exc, OSError) else str(exc))
+
+
+def write_beside(path: Path, write) -> None:
+    """write(tmp) to a temporary file in the target's folder, then rename it into place: the
+    target is either the whole new file or untouched."""
+    import tempfile
+
+    folder = path.parent if str(path.parent) else Path(".")
+    tmp = None
+    try:
+        fd, name = tempfile.mkstemp(prefix=f".{path.stem[:40]}.", suffix=path.suffix, dir=folder)
+        os.close(fd)
+        tmp = Path(name)
+        write(tmp)
+        os.chmod(tmp, 0o666 & ~umask())  # as an ordinary new file, not mkstemp's 0600
+        os.replace(tmp, path)
+        tmp = None
+    except OSError as exc:
+        cannot_write(path, exc)
+    finally:
+        if tmp is not None:
+            tmp.unlink(missing_ok=True)

@@ -1,0 +1,37 @@
+"""What every command does at its two ends: read the dataset in use, and hand a result to the
+renderer in the format asked for."""
+
+from __future__ import annotations
+
+import typer
+
+from .errors import STATE, fail
+
+
+def load():
+    """The dataset in use: --data, XPO1_DATA or the bundled one."""
+    from ..data import load as load_data
+
+    return load_data(STATE["data"])
+
+
+def resolve_format(fmt: str | None) -> str:
+    """The format asked for, or the default for this stdout; unknown -> usage error."""
+    from ..render import FORMATS, default_format
+
+    if fmt is None:
+        return default_format()
+    fmt = fmt.strip().lower()
+    if fmt not in FORMATS:
+        fail(f"unknown format '{fmt}'; known: {', '.join(FORMATS)}")
+    return fmt
+
+
+def output(frame, fmt, **kwargs) -> None:
+    """Render a frame (with its title, notes, warnings and human view) in the format asked for."""
+    from ..render import render
+
+    fmt = resolve_format(fmt)
+    if len(frame) == 0:
+        typer.echo("xpo1: no matching rows", err=True)
+    render(frame, fmt, **kwargs)

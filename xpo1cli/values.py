@@ -1,0 +1,36 @@
+"""Cell values, said once. A cell is missing when it is None, NaN or pandas' NA; a list cell
+holds ';'-separated items. The rest of the package asks these functions rather than testing
+for itself."""
+
+from __future__ import annotations
+
+import math
+
+import pandas as pd
+
+from .data import LIST_SEP
+
+
+def value_or_none(value):
+    """A plain Python value: None, NaN and NA -> None; numpy scalars -> int, float or bool."""
+    if value is None or value is pd.NA:
+        return None
+    if isinstance(value, float) and math.isnan(value):
+        return None
+    if hasattr(value, "item"):
+        value = value.item()
+        if isinstance(value, float) and math.isnan(value):
+            return None
+    return value
+
+
+def missing(value) -> bool:
+    """Whether a cell holds nothing (None, NaN or NA)."""
+    return value_or_none(value) is None
+
+
+def split_list(value) -> list[str]:
+    """A ';'-separated cell as a list of its items; a missing cell -> []."""
+    if missing(value):
+        return []
+    return [p.strip() for p in str(value).split(LIST_SEP) if p.strip()]
