@@ -40,6 +40,7 @@ def _fresh_state(monkeypatch):
     """Each test starts with the bundled data and no XPO1_DATA from the caller's shell."""
     monkeypatch.delenv("XPO1_DATA", raising=False)
     monkeypatch.delenv("NO_COLOR", raising=False)
+    monkeypatch.delenv("COLUMNS", raising=False)  # output does not depend on the runner's terminal
     STATE["data"] = None
     yield
     STATE["data"] = None
@@ -79,3 +80,13 @@ def sh(*args: str, cwd=None, env=None, input_text=None, check_code: int | None =
     if check_code is not None:
         assert proc.returncode == check_code, (proc.returncode, proc.stdout, proc.stderr)
     return proc
+
+
+def one_row(frame, **key):
+    """The one row of a table whose columns hold these values (asserts there is exactly one)."""
+    mask = True
+    for k, v in key.items():
+        mask = mask & (frame[k] == v)
+    rows = frame[mask]
+    assert len(rows) == 1, key
+    return rows.iloc[0]

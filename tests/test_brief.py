@@ -365,7 +365,7 @@ def test_print_to_pdf_fits_a4(browser, pages, tmp_path):
 
 
 @pytest.mark.parametrize("disease", ["MM", "AML"])
-def test_risk_differences_equal_toxicity_arms_which_uses_statsmodels(ds, disease):
+def test_risk_differences_are_the_toxicity_arms_rows(ds, disease):
     from xpo1cli.query import filter_studies
     from xpo1cli.views import toxicity_arms
 
@@ -381,7 +381,7 @@ def test_risk_differences_equal_toxicity_arms_which_uses_statsmodels(ds, disease
 def test_newcombe_interval_matches_statsmodels_unrounded():
     from statsmodels.stats.proportion import confint_proportions_2indep
 
-    from xpo1cli.brief import newcombe
+    from xpo1cli.stats import risk_difference_ci as newcombe
 
     for x1, n1, x2, n2 in [(77, 195, 35, 207), (0, 10, 3, 12), (5, 5, 0, 7), (41, 195, 70, 207)]:
         for level in (0.95, 0.9):

@@ -10,7 +10,7 @@ import pytest
 
 from xpo1cli import data
 
-from .conftest import run, run_csv, run_json
+from .conftest import one_row, run, run_csv, run_json
 
 DS = data.load()
 # sources of the 2021-2026 pack (tests/test_trials_2021_2026.py checks them)
@@ -107,30 +107,21 @@ PACK_EVENTS = [
 ]
 
 
-def _row(frame, **key):
-    mask = True
-    for k, v in key.items():
-        mask = mask & (frame[k] == v)
-    rows = frame[mask]
-    assert len(rows) == 1, key
-    return rows.iloc[0]
-
-
 @pytest.mark.parametrize("source,study,cohort,measure,field,value", PACK_FIGURES)
 def test_pack_figure(source, study, cohort, measure, field, value):
-    row = _row(DS.outcomes, study=study, cohort=cohort, measure=measure, source=source)
+    row = one_row(DS.outcomes, study=study, cohort=cohort, measure=measure, source=source)
     assert row[field] == pytest.approx(value)
 
 
 @pytest.mark.parametrize("source,cid,field,value", PACK_COMPARISONS)
 def test_pack_comparison(source, cid, field, value):
-    row = _row(DS.comparisons, id=cid)
+    row = one_row(DS.comparisons, id=cid)
     assert row["source"] == source and row[field] == pytest.approx(value)
 
 
 @pytest.mark.parametrize("source,aid,field,value", PACK_EVENTS)
 def test_pack_adverse_event(source, aid, field, value):
-    row = _row(DS.adverse_events, id=aid)
+    row = one_row(DS.adverse_events, id=aid)
     assert row["source"] == source and row[field] == pytest.approx(value)
 
 

@@ -8,7 +8,7 @@ import pytest
 
 from xpo1cli import data
 
-from .conftest import run, run_csv, run_json
+from .conftest import one_row, run, run_csv, run_json
 
 DS = data.load()
 PACK = {s for s in DS.sources["source"] if s[0] in "MN" and s[1:].isdigit()}
@@ -117,24 +117,15 @@ PACK_POPULATIONS = [
 ]
 
 
-def _row(frame, **key):
-    mask = True
-    for k, v in key.items():
-        mask = mask & (frame[k] == v)
-    rows = frame[mask]
-    assert len(rows) == 1, key
-    return rows.iloc[0]
-
-
 @pytest.mark.parametrize("source,study,cohort,measure,field,value", PACK_FIGURES)
 def test_pack_figure(source, study, cohort, measure, field, value):
-    row = _row(DS.outcomes, study=study, cohort=cohort, measure=measure, source=source)
+    row = one_row(DS.outcomes, study=study, cohort=cohort, measure=measure, source=source)
     assert row[field] == pytest.approx(value)
 
 
 @pytest.mark.parametrize("source,study,cohort,n", PACK_POPULATIONS)
 def test_pack_population(source, study, cohort, n):
-    row = _row(DS.cohorts, study=study, cohort=cohort)
+    row = one_row(DS.cohorts, study=study, cohort=cohort)
     assert (row["source"], row["n"]) == (source, n)
 
 
@@ -184,26 +175,26 @@ def test_sealand_arms_and_futility_stop():
 
 @pytest.mark.parametrize("source,study,cohort,measure,timepoint,field,value", PACK_TIMED)
 def test_pack_figure_at_its_timepoint(source, study, cohort, measure, timepoint, field, value):
-    row = _row(DS.outcomes, study=study, cohort=cohort, measure=measure, timepoint=timepoint, source=source)
+    row = one_row(DS.outcomes, study=study, cohort=cohort, measure=measure, timepoint=timepoint, source=source)
     assert row[field] == pytest.approx(value)
 
 
 @pytest.mark.parametrize("source,cid,field,value", PACK_COMPARISONS)
 def test_pack_comparison(source, cid, field, value):
-    row = _row(DS.comparisons, id=cid)
+    row = one_row(DS.comparisons, id=cid)
     assert row["source"] == source and row[field] == (pytest.approx(value) if isinstance(value, float) else value)
 
 
 @pytest.mark.parametrize("source,aid,field,value", PACK_EVENTS)
 def test_pack_adverse_event(source, aid, field, value):
-    row = _row(DS.adverse_events, id=aid)
+    row = one_row(DS.adverse_events, id=aid)
     assert row["source"] == source
     assert row[field] == (value if isinstance(value, str) else pytest.approx(value))
 
 
 @pytest.mark.parametrize("source,sid,field,value", PACK_SYNTHESES)
 def test_pack_synthesis(source, sid, field, value):
-    row = _row(DS.syntheses, id=sid)
+    row = one_row(DS.syntheses, id=sid)
     assert row["source"] == source and row[field] == pytest.approx(value)
 
 

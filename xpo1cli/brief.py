@@ -15,7 +15,7 @@ import pandas as pd
 
 from .data import Dataset
 from .query import Filters, Resolver, split_list
-from .values import value_or_none
+from .values import missing, value_or_none
 
 # --- certainty signals: the stated rules ----------------------------------------------------------
 
@@ -729,56 +729,20 @@ def _harms(ds, studies, matched, f: Filters, code, level):
     return rows, harm_ranges, rds, mit
 
 
-def newcombe(x1: int, n1: int, x2: int, n2: int, level: float = 0.95) -> tuple[float, float]:
-    """Newcombe's hybrid score interval for p1 - p2 (his method 10, from two Wilson intervals without
-    continuity correction): what statsmodels' confint_proportions_2indep(method="newcomb") gives,
-    which `xpo1 toxicity --arms` uses; written out here so that a brief does not import statsmodels
-    (over a second of start-up). A test checks the two agree."""
-    import math
-
-    from scipy.special import ndtri
-
-    z = float(ndtri(1 - (1 - level) / 2))
-
-    def wilson(x: int, n: int) -> tuple[float, float]:
-        centre = (x + z * z / 2) / (n + z * z)
-        half = z / (n + z * z) * math.sqrt(x * (n - x) / n + z * z / 4)
-        return centre - half, centre + half
-
-    p1, p2 = x1 / n1, x2 / n2
-    (l1, u1), (l2, u2) = wilson(x1, n1), wilson(x2, n2)
-    d = p1 - p2
-    return d - math.sqrt((p1 - l1) ** 2 + (u2 - p2) ** 2), d + math.sqrt((u1 - p1) ** 2 + (p2 - l2) ** 2)
-
-
 def risk_differences(ds: Dataset, studies: pd.DataFrame, level: float = 0.95) -> list[RiskDifference]:
-    """Adverse events arm against arm in randomized trials, paired as views.toxicity_arms pairs them
-    (same term and grade, an experimental and a control arm, the arm's randomized n where the source
-    gives no denominator), with the risk difference in points and its Newcombe interval."""
-    ae = ds.adverse_events
-    ae = ae[ae["study"].isin(studies["study"]) & ae["cohort"].notna() & ae["count"].notna()]
-    coh = {(c.study, c.cohort): c for c in ds.cohorts.itertuples(index=False)}
-    trial = dict(zip(ds.studies["study"], ds.studies["trial"], strict=True))
-    out = []
-    for (study, term, grade), g in ae.groupby(["study", "term", "grade"], sort=False):
-        by_arm = {coh[(study, r.cohort)].arm: r for r in g.itertuples() if (study, r.cohort) in coh}
-        if not {"experimental", "control"} <= set(by_arm):
-            continue
-        e, c = by_arm["experimental"], by_arm["control"]
-        ne = _int(e.n) if _int(e.n) is not None else _int(coh[(study, e.cohort)].n)
-        nc = _int(c.n) if _int(c.n) is not None else _int(coh[(study, c.cohort)].n)
-        if not (ne and nc):
-            continue
-        basis = "reported" if _int(e.n) is not None and _int(c.n) is not None else "randomized n of each arm"
-        lo, hi = newcombe(int(e.count), ne, int(c.count), nc, level)
-        out.append(RiskDifference(trial=trial.get(study), term=term, grade=grade,
-                                  experimental=coh[(study, e.cohort)].label, exp_count=int(e.count), exp_n=ne,
-                                  exp_pct=_float(e.percent_reported), control=coh[(study, c.cohort)].label,
-                                  ctl_count=int(c.count), ctl_n=nc, ctl_pct=_float(c.percent_reported),
-                                  difference=round(100 * (int(e.count) / ne - int(c.count) / nc), 1),
-                                  ci_low=round(100 * lo, 1), ci_high=round(100 * hi, 1), n_basis=basis,
-                                  source=e.source))
-    return out
+    """Adverse events arm against arm in randomized trials, as `xpo1 toxicity --arms` pairs them
+    (views.toxicity_arms), where both arms have an n."""
+    from .views import toxicity_arms
+
+    frame = toxicity_arms(ds, studies, level)
+    return [RiskDifference(trial=r.trial, term=r.term, grade=r.grade, experimental=r.experimental,
+                           exp_count=int(r.exp_count), exp_n=int(r.exp_n), exp_pct=_float(r.exp_pct),
+                           control=r.control, ctl_count=int(r.ctl_count), ctl_n=int(r.ctl_n),
+                           ctl_pct=_float(r.ctl_pct), difference=_float(r.risk_difference),
+                           ci_low=_float(r.rd_ci_low), ci_high=_float(r.rd_ci_high), n_basis=r.n_basis,
+                           source=r.source)
+            for r in frame.itertuples() if not missing(r.exp_n) and not missing(r.ctl_n)
+            and not missing(r.risk_difference)]
 
 
 # --- summary of findings --------------------------------------------------------------------------

@@ -37,6 +37,27 @@ def proportion_ci(k: int, n: int, method: str = "exact", level: float = 0.95) ->
     raise ValueError(f"unknown interval method '{method}'; known: {', '.join(CI_METHODS)}")
 
 
+def risk_difference_ci(x1: int, n1: int, x2: int, n2: int, level: float = 0.95) -> tuple[float, float]:
+    """Newcombe's hybrid score interval for p1 - p2 (his method 10, from two Wilson intervals without
+    continuity correction), as proportions: what statsmodels' confint_proportions_2indep(
+    method="newcomb") gives (a test checks they agree), without statsmodels' second of import."""
+    import math
+
+    from scipy.special import ndtri
+
+    z = float(ndtri(1 - (1 - level) / 2))
+
+    def wilson(x: int, n: int) -> tuple[float, float]:
+        centre = (x + z * z / 2) / (n + z * z)
+        half = z / (n + z * z) * math.sqrt(x * (n - x) / n + z * z / 4)
+        return centre - half, centre + half
+
+    p1, p2 = x1 / n1, x2 / n2
+    (l1, u1), (l2, u2) = wilson(x1, n1), wilson(x2, n2)
+    d = p1 - p2
+    return d - math.sqrt((p1 - l1) ** 2 + (u2 - p2) ** 2), d + math.sqrt((u1 - p1) ** 2 + (p2 - l2) ** 2)
+
+
 def percent_ci(k, n, method: str = "exact", level: float = 0.95) -> tuple[float | None, float | None]:
     """The interval in percent rounded to 0.1, or (None, None) when k or n is missing."""
     if k is None or n is None or (isinstance(k, float) and math.isnan(k)):

@@ -762,7 +762,7 @@ ARM_AE_COLUMNS = ["trial", "study", "term", "grade", "experimental", "exp_count"
 def toxicity_arms(ds: Dataset, studies: pd.DataFrame, level: float = 0.95) -> pd.DataFrame:
     """Adverse events arm against arm in randomized trials: each arm's count, n and % as printed,
     and the risk difference (experimental minus control, percentage points) with its Newcombe
-    interval from statsmodels. Where the source gives no denominator for the event, the arm's
+    interval (stats.risk_difference_ci). Where the source gives no denominator for the event, the arm's
     randomized n is used and n_basis says so."""
     ae = ds.adverse_events
     ae = ae[ae["study"].isin(studies["study"]) & ae["cohort"].notna() & ae["count"].notna()]
@@ -781,11 +781,10 @@ def toxicity_arms(ds: Dataset, studies: pd.DataFrame, level: float = 0.95) -> pd
         basis = "reported" if not missing(e.n) and not missing(c.n) else "randomized n of each arm"
         rd = lo = hi = None
         if ne and nc:
-            from statsmodels.stats.proportion import confint_proportions_2indep
+            from .stats import risk_difference_ci
 
             rd = round(100 * (int(e.count) / ne - int(c.count) / nc), 1)
-            low, high = confint_proportions_2indep(int(e.count), ne, int(c.count), nc,
-                                                   compare="diff", method="newcomb", alpha=1 - level)
+            low, high = risk_difference_ci(int(e.count), int(ne), int(c.count), int(nc), level)
             lo, hi = round(100 * float(low), 1), round(100 * float(high), 1)
         rows.append({"trial": trial.get(study), "study": study, "term": term, "grade": grade,
                      "experimental": coh[(study, e.cohort)].label, "exp_count": int(e.count),

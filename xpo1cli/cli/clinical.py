@@ -90,7 +90,7 @@ def survival_cmd(
 
 
 ARM_NOTES = ["Risk difference: experimental minus control, percentage points, with a 95% Newcombe "
-             "interval (statsmodels). n_basis says where an arm's n comes from when the source "
+             "interval, computed here. n_basis says where an arm's n comes from when the source "
              "gives no denominator for the event."]
 
 
