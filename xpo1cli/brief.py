@@ -406,18 +406,14 @@ def build_brief(ds: Dataset, filters: Filters | None = None, *, level: float = 0
     return b
 
 
-_DIFFERENCES: list = [None, None]  # (dataset, its report_differences): --all asks once per disease
-
-
 def _report_differences(ds: Dataset, studies: set[str]) -> pd.DataFrame:
-    """audit.report_differences of the trials with a report among these studies (computed once per dataset)."""
+    """views.report_differences of the trials with a report among these studies, over every report of
+    those trials (and no other trial: a brief of one disease reads only its own)."""
     from .views import report_differences
 
-    if _DIFFERENCES[0] is not ds:
-        _DIFFERENCES[:] = [ds, report_differences(ds)]
-    found = _DIFFERENCES[1]
     trials = set(ds.studies.loc[ds.studies["study"].isin(studies), "trial"].dropna())
-    return found[found["trial"].isin(trials)].reset_index(drop=True)
+    reports = set(ds.studies.loc[ds.studies["trial"].isin(trials), "study"])
+    return report_differences(ds, reports).reset_index(drop=True)
 
 
 def _register(b: Brief) -> None:
