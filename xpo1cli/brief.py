@@ -15,7 +15,7 @@ import pandas as pd
 
 from .data import Dataset
 from .query import Filters, Resolver, split_list
-from .values import missing, value_or_none
+from .values import derived, missing, value_or_none
 
 # --- certainty signals: the stated rules ----------------------------------------------------------
 
@@ -330,11 +330,6 @@ class Brief:
     gaps: list[Gap]
     citations: list[Citation]
     statistics: dict[str, float] = field(default_factory=dict)  # named computed figures
-
-    @property
-    def derived_counts(self) -> bool:
-        return any(r.basis not in (None, "reported") and r.events is not None
-                   for g in self.response for r in g.rates)
 
 
 # --- building it -----------------------------------------------------------------------------
@@ -917,7 +912,7 @@ def _gaps(ds: Dataset, studies: pd.DataFrame, b: Brief, findings: pd.DataFrame, 
                         list(dict.fromkeys(srcs))))
     for g in b.response:
         for r in g.rates:
-            if r.events is not None and r.basis not in (None, "reported"):
+            if r.events is not None and derived(r.basis):
                 gaps.append(Gap("derived count", f"{r.study}/{r.cohort} {measure_name(g.measure)}",
                                 f"{r.events}/{r.n} is {r.basis}; the source prints no count", [r.source]))
     clinical = studies[studies["evidence_type"] == "clinical trial"]

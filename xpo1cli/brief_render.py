@@ -24,7 +24,7 @@ from .brief import (
     pct,
     ratio,
 )
-from .render import DERIVED_MARK, DERIVED_NOTE, MISSING
+from .render import DERIVED_MARK, DERIVED_NOTE, MISSING, derived
 
 CONTROL = "control arm (no XPO1 inhibitor)"
 SECTION_TITLES = ("Bottom line", "Randomized evidence", "Response evidence by regimen", "Survival", "Harms",
@@ -68,7 +68,7 @@ def where_text(ref, study: str) -> str:
 def rate_text(r: Rate) -> str:
     """'25/40 (62.5%)' from a count (marked * when derived here), or '76.4% (no count printed)'."""
     if r.events is not None and r.n:
-        mark = DERIVED_MARK if r.basis not in (None, "reported") else ""
+        mark = DERIVED_MARK if derived(r.basis) else ""
         return f"{r.events}{mark}/{r.n} ({pct(r.percent)}%)"
     if r.percent is not None:
         return f"{figure(r.percent)}% (no count printed)"
@@ -202,7 +202,7 @@ def layout(b: Brief, level: float = 0.95) -> list[Section]:
             kinds += ["control" if r.control else "" for r in g.rates]
             kinds += ["pooled"] if g.pooled is not None else []
             for r in g.rates:
-                derived_seen |= r.events is not None and r.basis not in (None, "reported")
+                derived_seen |= r.events is not None and derived(r.basis)
                 rows.append([g.regimen or MISSING, role_text(r.role, r.agent), where_text(r.ref, r.study),
                              r.label, r.design, rate_text(r), rate_interval(r, level), r.source,
                              r.audit or ""])

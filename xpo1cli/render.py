@@ -16,7 +16,7 @@ from typing import IO
 
 import pandas as pd
 
-from .values import value_or_none
+from .values import derived, value_or_none  # noqa: F401  (derived: one rule, shared by every view)
 
 FORMATS = ("table", "plain", "markdown", "csv", "tsv", "excel", "json", "jsonl")
 MACHINE_FORMATS = ("csv", "tsv", "excel", "json", "jsonl")
@@ -64,12 +64,6 @@ DERIVED_MARK = "*"
 DERIVED_NOTE = ("* count derived here, not printed by the source (from the categories it lists, or "
                 "the one whole count its percentage allows); the *_basis columns of --format csv/json "
                 "say which.")
-
-
-def derived(basis) -> bool:
-    """Whether a count_basis says the count was derived here rather than printed."""
-    basis = value_or_none(basis)
-    return basis is not None and basis != "reported"
 
 
 def fraction(k, n, pct, basis=None) -> str:

@@ -34,3 +34,9 @@ def split_list(value) -> list[str]:
     if missing(value):
         return []
     return [p.strip() for p in str(value).split(LIST_SEP) if p.strip()]
+
+
+def derived(basis) -> bool:
+    """Whether a count_basis says the count was derived here rather than printed by the source."""
+    basis = value_or_none(basis)
+    return basis is not None and basis != "reported"
