@@ -615,7 +615,24 @@ def validate(path: str | os.PathLike | None = None) -> list[Problem]:
         return exc.problems
 
 
-_CACHE: dict[Path, Dataset] = {}
+# what load() found at a root, with the state of the files it read: a later load of the same
+# unchanged files gives the same dataset (or the same problems) without reading them again
+_CACHE: dict[Path, tuple[tuple, Dataset | list[Problem]]] = {}
+
+
+def _fingerprint(root: Path, descriptor: dict) -> tuple:
+    """Size, modification time and inode of the descriptor and of every table file it names."""
+    paths = [root / "datapackage.json",
+             *(root / str(r.get("path", f"{r.get('name')}.csv")) for r in descriptor.get("resources", [])
+               if isinstance(r, dict))]
+    state = []
+    for path in paths:
+        try:
+            st = path.stat()
+            state.append((str(path), st.st_size, st.st_mtime_ns, st.st_ino))
+        except (OSError, ValueError):
+            state.append((str(path), None))
+    return tuple(state)
 
 
 def _trusted_frames(root: Path, descriptor: dict) -> dict:
@@ -652,18 +669,23 @@ def load(path: str | os.PathLike | None = None) -> Dataset:
     """The dataset at path (default: XPO1_DATA, else the bundled one), typed and cached. A user's
     dataset is checked against the schema on every load; the bundled one is checked by the tests."""
     root = resolve_root(path).resolve()
-    if root in _CACHE:
-        return _CACHE[root]
+    descriptor = read_descriptor(root)
+    state = _fingerprint(root, descriptor)
+    known = _CACHE.get(root)
+    if known is not None and known[0] == state:
+        if isinstance(known[1], list):
+            raise DataError(known[1])
+        return known[1]
     if root == bundled_root().resolve():
-        descriptor = read_descriptor(root)
         tables = _trusted_frames(root, descriptor)
     else:
         descriptor, frames, problems = check(root)
         if problems:
+            _CACHE[root] = (state, problems)
             raise DataError(problems)
         tables = {name: frame.drop(columns=LINE).reset_index(drop=True) for name, frame in frames.items()}
     ds = Dataset(root=root, descriptor=descriptor, tables=tables)
-    _CACHE[root] = ds
+    _CACHE[root] = (state, ds)
     return ds
 
 

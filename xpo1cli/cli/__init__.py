@@ -115,5 +115,4 @@ COMMANDS = (
     ("brief", brief_command.brief),
 )
 
-for _name, _command in COMMANDS:
-    app.command(_name)(guarded(_command))
+Group.lazy = {name: guarded(command) for name, command in COMMANDS}  # built when first used

@@ -127,7 +127,42 @@ def _show_usage_error(exc: UsageError):
 
 class Group(TyperGroup):
     """The root command: click's usage errors look like xpo1's own (`xpo1: ...` and a hint), and
-    an option given twice is refused instead of the last one silently winning."""
+    an option given twice is refused instead of the last one silently winning.
+
+    Its commands are built when first used, not all on every call: `lazy` maps each name to its
+    function (set by `xpo1cli.cli`), and `xpo1 --help` reads their short help from the docstrings
+    alone, so a run builds only the command it runs."""
+
+    lazy: dict = {}
+
+    def list_commands(self, ctx: Context) -> list[str]:
+        return [*self.commands, *(name for name in self.lazy if name not in self.commands)]
+
+    def get_command(self, ctx: Context, cmd_name: str):
+        if cmd_name not in self.commands and cmd_name in self.lazy:
+            from typer.main import get_command_from_info
+            from typer.models import CommandInfo
+
+            self.commands[cmd_name] = get_command_from_info(
+                CommandInfo(name=cmd_name, callback=self.lazy[cmd_name]),
+                pretty_exceptions_short=True, rich_markup_mode=self.rich_markup_mode)
+        return self.commands.get(cmd_name)
+
+    def format_commands(self, ctx: Context, formatter) -> None:
+        """Click's command list, with each short help taken from the docstring unbuilt."""
+        import inspect
+
+        from typer._click.utils import make_default_short_help
+
+        names = self.list_commands(ctx)
+        limit = formatter.width - 6 - max(len(name) for name in names)
+        rows = []
+        for name in names:
+            built = self.commands.get(name)
+            rows.append((name, built.get_short_help_str(limit) if built is not None else
+                         make_default_short_help(inspect.getdoc(self.lazy[name]) or "", limit).strip()))
+        with formatter.section("Commands"):
+            formatter.write_dl(rows)
 
     def parse_args(self, ctx: Context, args: list[str]) -> list[str]:
         try:
