@@ -90,7 +90,8 @@ def generate(out: Path, studies: int, seed: int = 1) -> Path:
     columns = {r["name"]: [f["name"] for f in r["schema"]["fields"]]
                for r in json.loads((DATA / "datapackage.json").read_text())["resources"]}
     for name, frame in (("studies", st), ("cohorts", cohorts), ("outcomes", outcomes),
-                        ("adverse_events", ae), ("comparisons", pd.DataFrame())):
+                        ("adverse_events", ae), ("comparisons", pd.DataFrame()),
+                        ("syntheses", pd.DataFrame()), ("conflicts", pd.DataFrame())):
         frame.reindex(columns=columns[name], fill_value="").to_csv(out / f"{name}.csv", index=False)
     return out
 

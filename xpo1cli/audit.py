@@ -10,7 +10,7 @@ import pandas as pd
 
 from .data import Dataset
 from .query import CATEGORIES, COMPOSITES, outcome_table, percent_matches, plain_rows, printed_as_cumulative
-from .values import missing, value_or_none
+from .values import missing, row_tuples, value_or_none
 
 FINDING_COLUMNS = ["ref", "study", "cohort", "measure", "check", "reported", "computed", "detail",
                    "source"]
@@ -100,7 +100,7 @@ def audit(ds: Dataset, studies: set[str] | None = None, outcomes: pd.DataFrame |
     # 5. populations: a cohort within its parent; disjoint subgroups within the parent together;
     #    an outcome's denominator within its cohort.
     size = {(s, c): value_or_none(n) for s, c, n in zip(coh["study"], coh["cohort"], coh["n"], strict=True)}
-    for r in coh.itertuples():
+    for r in row_tuples(coh):
         n, parent_n = value_or_none(r.n), size.get((r.study, r.parent)) if isinstance(r.parent, str) else None
         if n is not None and parent_n is not None and n > parent_n:
             found.append(_finding(refs.get(r.study), r.study, r.cohort, "n", "cohort within parent",
@@ -124,7 +124,7 @@ def audit(ds: Dataset, studies: set[str] | None = None, outcomes: pd.DataFrame |
     # 6. conflicts the sources print that no count can show (a dose, a ratio, a population):
     #    each stored conflict names both readings and their sources
     heads = {s: c for s, c, h in zip(coh["study"], coh["cohort"], coh["headline"], strict=True) if h}
-    for r in ds.conflicts.itertuples():
+    for r in row_tuples(ds.conflicts):
         study = r.study if isinstance(r.study, str) else None
         if studies is not None and study not in set(studies):
             continue
@@ -148,6 +148,6 @@ def cohort_flags(ds: Dataset, studies: set[str], outcomes: pd.DataFrame | None =
     """(study, cohort) -> a short warning naming the audit findings on it, for the views."""
     found = audit(ds, studies, outcomes)
     flags: dict[tuple[str, str], list[str]] = {}
-    for r in found.itertuples():
+    for r in row_tuples(found):
         flags.setdefault((r.study, r.cohort), []).append(f"{r.measure}: {r.check}")
     return {k: "; ".join(v) for k, v in flags.items()}

@@ -15,7 +15,7 @@ import pandas as pd
 
 from .data import Dataset
 from .query import Filters, Resolver, split_list
-from .values import derived, missing, value_or_none
+from .values import derived, missing, row_tuples, value_or_none
 
 # --- certainty signals: the stated rules ----------------------------------------------------------
 
@@ -357,7 +357,7 @@ def disease_label(ds: Dataset, disease: str | None) -> tuple[str | None, str]:
     res = Resolver(ds)
     codes = res.disease_codes(disease)
     table = ds.diseases
-    for row in table.itertuples():
+    for row in row_tuples(table):
         if row.disease in codes and (not isinstance(row.parent, str) or row.parent not in codes):
             return row.disease, row.name
     return disease, disease
@@ -374,15 +374,15 @@ def build_brief(ds: Dataset, filters: Filters | None = None, *, level: float = 0
     code, name = disease_label(ds, f.disease)
     arms = arm_table(ds)
     arms = arms[arms["study"].isin(set(studies["study"]))]
-    every_arm = {(a.study, a.cohort): a for a in arms.itertuples(index=False)}  # a trial keeps its comparator
+    every_arm = {(a.study, a.cohort): a for a in row_tuples(arms, index=False)}  # a trial keeps its comparator
     if matched is not None:
         keys = pd.Series(list(zip(arms["study"], arms["cohort"], strict=True)), index=arms.index, dtype=object)
         arms = arms[keys.isin(matched)]
-    arm_of = {(a.study, a.cohort): a for a in arms.itertuples(index=False)}
+    arm_of = {(a.study, a.cohort): a for a in row_tuples(arms, index=False)}
     outcomes = outcome_table(ds, studies=studies["study"])
     findings_audit = audit(ds, set(studies["study"]), outcomes)
     flags: dict[tuple[str, str], list] = {}
-    for r in findings_audit.itertuples():
+    for r in row_tuples(findings_audit):
         flags.setdefault((r.study, r.cohort), []).append(r)
 
     b = Brief(disease=code, disease_name=name, filters=f, n_studies=len(studies),
@@ -440,13 +440,13 @@ def _randomized(ds: Dataset, studies: pd.DataFrame, arm_of: dict, outcomes: pd.D
     from .views import survival_table
 
     rand = studies[studies["randomized"].fillna(False).astype(bool) & (studies["evidence_type"] == "clinical trial")]
-    labels = {(c.study, c.cohort): c.label for c in ds.cohorts.itertuples(index=False)}
+    labels = {(c.study, c.cohort): c.label for c in row_tuples(ds.cohorts, index=False)}
     surv = survival_table(ds, rand) if len(rand) else None
     from .views import ROLE_RANK
 
     order = sorted(range(len(rand)), key=lambda i: (ROLE_RANK.get(rand.iloc[i]["report_role"], 9), i))
     by_trial: dict[str, RandomizedTrial] = {}
-    for s in rand.iloc[order].itertuples():
+    for s in row_tuples(rand.iloc[order]):
         own = [a for (st, _), a in arm_of.items() if st == s.study]
         top = [a for a in own if _role(a) and not (isinstance(a.parent, str)
                                                    and _role(arm_of.get((s.study, a.parent), a)) is not None
@@ -461,7 +461,7 @@ def _randomized(ds: Dataset, studies: pd.DataFrame, arm_of: dict, outcomes: pd.D
                            decimals=_int(c.decimals), p_text=_str(c.p_text),
                            arm_a=labels.get((s.study, c.cohort_a), c.cohort_a),
                            arm_b=labels.get((s.study, c.cohort_b), c.cohort_b), source=c.source,
-                           note=_str(c.note)) for c in comp.itertuples()]
+                           note=_str(c.note)) for c in row_tuples(comp)]
         medians = [m for m in _medians(surv[surv["study"] == s.study], arm_of)] if surv is not None else []
         rates = []
         for m in RESPONSE_MEASURES:
@@ -507,7 +507,7 @@ def _rate(row, s, a, pooled: bool, level: float = 0.95) -> Rate:
 
 def _medians(frame: pd.DataFrame, arm_of: dict) -> list[Median]:
     out = []
-    for r in frame.itertuples():
+    for r in row_tuples(frame):
         a = arm_of.get((r.study, r.cohort))
         if a is None:
             continue
@@ -522,7 +522,7 @@ def _medians(frame: pd.DataFrame, arm_of: dict) -> list[Median]:
 def _response(ds, studies, matched, outcomes, arm_of, flags, level, b: Brief):
     from .views import XPO1_GROUP, pool_inputs, pool_table
 
-    info = {s.study: s for s in studies.itertuples()}
+    info = {s.study: s for s in row_tuples(studies)}
     groups: list[ResponseGroup] = []
     forests: list[Forest] = []
     for measure in _measure_order(b, outcomes):
@@ -530,7 +530,7 @@ def _response(ds, studies, matched, outcomes, arm_of, flags, level, b: Brief):
         if not len(included) and not (outcomes["measure"] == measure).any():
             continue
         rates: list[Rate] = []
-        for r in included.itertuples():
+        for r in row_tuples(included):
             a = arm_of.get((r.study, r.cohort))
             rows = outcomes[(outcomes["study"] == r.study) & (outcomes["cohort"] == r.cohort)
                             & (outcomes["measure"] == measure) & (outcomes["source"] == r.source)]
@@ -544,8 +544,8 @@ def _response(ds, studies, matched, outcomes, arm_of, flags, level, b: Brief):
         have_study = {r.study for r in rates}
         have_trial = {r.trial for r in rates if r.trial}
         seen = set()
-        for r in outcomes[(outcomes["measure"] == measure) & outcomes["count_used"].isna()
-                          & outcomes["percent_reported"].notna()].itertuples():
+        for r in row_tuples(outcomes[(outcomes["measure"] == measure) & outcomes["count_used"].isna()
+                          & outcomes["percent_reported"].notna()]):
             a = arm_of.get((r.study, r.cohort))
             s = info.get(r.study)
             if a is None or s is None or s.evidence_type != "clinical trial" or r.study in have_study:
@@ -669,7 +669,7 @@ def _label_matches(ds: Dataset, population, code: str | None) -> bool:
     res = Resolver(ds)
     codes = res.disease_codes(code)
     words = set()
-    for row in ds.diseases.itertuples():
+    for row in row_tuples(ds.diseases):
         if row.disease in codes:
             words |= {row.disease, row.name, *split_list(row.aliases)}
     text = population.split(",")[0]
@@ -683,7 +683,7 @@ def _harms(ds, studies, matched, f: Filters, code, level):
     tox = toxicity_table(ds, studies, agent=agent, source=f.source, matched=matched)
     rows: list[HarmRow] = []
     refs = dict(zip(ds.studies["study"], ds.studies["ref"], strict=True))
-    for r in tox.itertuples():
+    for r in row_tuples(tox):
         if r.kind != "adverse_event" or not grade3(r.grade):
             continue
         if r.scope == "study":
@@ -716,7 +716,7 @@ def _harms(ds, studies, matched, f: Filters, code, level):
     rand = studies[studies["randomized"].fillna(False).astype(bool)]
     rds = risk_differences(ds, rand, level) if len(rand) else []
     mit = [Mitigation(term=r.term, category=r.category, statement=_str(r.statement), agent=_str(r.agent),
-                      source=r.source) for r in tox.itertuples() if r.kind == "mitigation"]
+                      source=r.source) for r in row_tuples(tox) if r.kind == "mitigation"]
     return rows, harm_ranges, rds, mit
 
 
@@ -732,7 +732,7 @@ def risk_differences(ds: Dataset, studies: pd.DataFrame, level: float = 0.95) ->
                            ctl_pct=_float(r.ctl_pct), difference=_float(r.risk_difference),
                            ci_low=_float(r.rd_ci_low), ci_high=_float(r.rd_ci_high), n_basis=r.n_basis,
                            source=r.source)
-            for r in frame.itertuples() if not missing(r.exp_n) and not missing(r.ctl_n)
+            for r in row_tuples(frame) if not missing(r.exp_n) and not missing(r.ctl_n)
             and not missing(r.risk_difference)]
 
 
@@ -903,10 +903,10 @@ def _gaps(ds: Dataset, studies: pd.DataFrame, b: Brief, findings: pd.DataFrame, 
         if missing:
             gaps.append(Gap("no randomized evidence", t.trial,
                             f"no between-arm statistic reported for {', '.join(missing)}", [t.sources[0]]))
-    for r in findings.itertuples():
+    for r in row_tuples(findings):
         gaps.append(Gap("conflict", f"{r.study}/{r.cohort} {r.measure}", r.detail,
                         [r.source] if isinstance(r.source, str) else []))
-    for r in updates.itertuples():
+    for r in row_tuples(updates):
         srcs = re.findall(r"\[([^\]]+)\]", r.reports)
         gaps.append(Gap("report difference", f"{r.trial} {r.metric}", f"{r.detail}: {r.reports}",
                         list(dict.fromkeys(srcs))))
@@ -928,7 +928,7 @@ def _gaps(ds: Dataset, studies: pd.DataFrame, b: Brief, findings: pd.DataFrame, 
     if silent:
         gaps.append(Gap("population", "studies without figures", ", ".join(silent)))
     other = studies[studies["evidence_type"] != "clinical trial"]
-    for s in other.itertuples():
+    for s in row_tuples(other):
         gaps.append(Gap("population", f"{s.evidence_type} only", f"{s.study}: {s.population}", [s.source]))
     return gaps
 

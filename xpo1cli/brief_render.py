@@ -7,6 +7,7 @@ HTML briefs always show the same figures.
 
 from __future__ import annotations
 
+import functools
 import sys
 from dataclasses import dataclass, field
 from typing import IO
@@ -386,7 +387,9 @@ FOREST_NOTE = ("Squares: cohorts, {lv} exact CI. Diamonds: random effects per re
                "interval. No control arm.")
 
 
+@functools.cache
 def _environment():
+    """One template environment a run: --all compiles the page template once, not once a page."""
     from pathlib import Path
 
     from jinja2 import Environment, FileSystemLoader, StrictUndefined, select_autoescape

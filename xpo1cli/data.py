@@ -7,10 +7,12 @@ same checks serve the bundled data, a user's ``--data`` folder and ``xpo1 valida
 from __future__ import annotations
 
 import csv
+import functools
 import io
 import json
 import os
 import re
+from collections.abc import Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING
@@ -86,12 +88,37 @@ class Dataset:
     root: Path
     descriptor: dict
     tables: dict[str, pd.DataFrame] = field(default_factory=dict)
+    # tables derived from this dataset alone (see `per_dataset`), made once and kept
+    derived: dict = field(default_factory=dict, repr=False, compare=False)
 
     def __getattr__(self, name: str) -> pd.DataFrame:
         tables = self.__dict__.get("tables", {})
         if name in tables:
             return tables[name]
         raise AttributeError(name)
+
+
+def per_dataset(func):
+    """A function of the dataset alone, computed once per dataset: a loaded dataset does not
+    change. Each caller gets its own shallow copy of the frame (copy-on-write: a caller that adds
+    or edits a column changes its copy, never the kept one)."""
+
+    @functools.wraps(func)
+    def wrapper(ds: Dataset):
+        key = func.__qualname__
+        if key not in ds.derived:
+            ds.derived[key] = func(ds)
+        return ds.derived[key].copy(deep=not _copy_on_write())
+
+    return wrapper
+
+
+@functools.cache
+def _copy_on_write() -> bool:
+    """Whether pandas copies a shallow copy's data on write (always from pandas 3)."""
+    import pandas as pd
+
+    return int(pd.__version__.split(".")[0]) >= 3 or pd.options.mode.copy_on_write is True
 
 
 def bundled_root() -> Path:
@@ -484,10 +511,19 @@ def as_fields(value: str | list[str]) -> list[str]:
     return [value] if isinstance(value, str) else list(value)
 
 
-def _keys(frame, fields):
-    import pandas as pd
+def _keys(frame, fields) -> list:
+    """The rows' keys as hashable Python values: the value itself for a one-field key, else a
+    tuple (missing parts as None); numbers and strings compare as the typed columns hold them."""
+    columns = [frame[f].astype(object).where(frame[f].notna(), None).tolist() for f in fields]
+    return columns[0] if len(columns) == 1 else list(zip(*columns, strict=True))
 
-    return pd.MultiIndex.from_frame(frame[list(fields)].astype(object))
+
+def _unresolved(frame, fields, target, target_fields):
+    """A boolean mask of the rows of frame whose key is not among target's keys."""
+    import numpy as np
+
+    known = set(_keys(target, target_fields))
+    return np.fromiter((key not in known for key in _keys(frame, fields)), dtype=bool, count=len(frame))
 
 
 PARTIAL_FOREIGN_KEYS = "x-partialForeignKeys"
@@ -502,6 +538,8 @@ def foreign_keys(schema: dict) -> list[dict]:
 def _check_keys(frames: dict, descriptor: dict, problems: list[Problem],
                 paths: dict[str, str] | None = None) -> None:
     """Primary keys unique, foreign keys resolved (empty references are allowed)."""
+    from .values import row_tuples
+
     specs = {r["name"]: r for r in descriptor["resources"]}
     for name, frame in frames.items():
         if name not in specs:
@@ -516,7 +554,7 @@ def _check_keys(frames: dict, descriptor: dict, problems: list[Problem],
             dup = keyed.duplicated(subset=pk, keep="first")
             if dup.any():
                 first = keyed[~dup].set_index(pk)[LINE]
-                for r in keyed[dup].itertuples(index=False):
+                for r in row_tuples(keyed[dup], index=False):
                     key = tuple(getattr(r, f) for f in pk)
                     at = first.loc[key if len(pk) > 1 else key[0]]
                     problems.append(Problem(fname, int(getattr(r, LINE)),
@@ -531,8 +569,8 @@ def _check_keys(frames: dict, descriptor: dict, problems: list[Problem],
             src = frame[frame[fields].notna().all(axis=1)]
             if src.empty:
                 continue
-            dangling = ~_keys(src, fields).isin(_keys(frames[target], tfields))
-            for r in src[dangling].itertuples(index=False):
+            dangling = _unresolved(src, fields, frames[target], tfields)
+            for r in row_tuples(src[dangling], index=False):
                 key = "/".join(str(getattr(r, f)) for f in fields)
                 problems.append(Problem(fname, int(getattr(r, LINE)), ",".join(fields),
                                         f"'{key}' not found in {target}"))
@@ -540,7 +578,7 @@ def _check_keys(frames: dict, descriptor: dict, problems: list[Problem],
 
 def _check_content(frames: dict, descriptor: dict, problems: list[Problem]) -> None:
     """Checks the Table Schema cannot express: list references, counts, medians, cohort trees."""
-    from .values import split_list
+    from .values import row_tuples, split_list
 
     paths = {r["name"]: r.get("path", f"{r['name']}.csv") for r in descriptor["resources"]}
     drugs = set(frames["drugs"]["drug"])
@@ -556,8 +594,8 @@ def _check_content(frames: dict, descriptor: dict, problems: list[Problem]) -> N
     coh = frames["cohorts"]
     with_parent = coh[coh["parent"].notna()]
     if len(with_parent):
-        missing = ~_keys(with_parent, ["study", "parent"]).isin(_keys(coh, ["study", "cohort"]))
-        for r in with_parent[missing].itertuples(index=False):
+        missing = _unresolved(with_parent, ["study", "parent"], coh, ["study", "cohort"])
+        for r in row_tuples(with_parent[missing], index=False):
             problems.append(Problem(paths["cohorts"], int(getattr(r, LINE)), "parent",
                                     f"parent cohort '{r.parent}' not found in study {r.study}"))
     heads = coh[coh["headline"].fillna(False).astype(bool)].groupby("study").size()
@@ -607,10 +645,15 @@ def check(root: Path) -> tuple[dict, dict, list[Problem]]:
 
 
 def validate(path: str | os.PathLike | None = None) -> list[Problem]:
-    """Every problem of the dataset at path (empty list: valid)."""
+    """Every problem of the dataset at path (empty list: valid). A user's dataset is checked as
+    `load` checks it (and what one finds, the other reuses); the bundled one is checked in full,
+    since `load` trusts it."""
     try:
         root = resolve_root(path)
-        return check(root)[2]
+        if root.resolve() == bundled_root().resolve():
+            return check(root)[2]
+        load(root)
+        return []
     except DataError as exc:
         return exc.problems
 
@@ -635,34 +678,56 @@ def _fingerprint(root: Path, descriptor: dict) -> tuple:
     return tuple(state)
 
 
-def _trusted_frames(root: Path, descriptor: dict) -> dict:
-    """The bundled tables typed without re-checking them: the test suite validates the bundled
-    data with `check`, and the csv module is ~10x faster than pandas' per-call overhead on tables
-    this small (the start-up budget for a data command is 20 ms of loading)."""
+class LazyTables(Mapping):
+    """Tables read on first use: a command pays only for the tables it reads."""
+
+    def __init__(self, loaders: dict):
+        self._loaders = loaders
+        self._frames: dict = {}
+
+    def __getitem__(self, name: str):
+        if name not in self._frames:
+            self._frames[name] = self._loaders[name]()
+        return self._frames[name]
+
+    def __iter__(self):
+        return iter(self._loaders)
+
+    def __len__(self) -> int:
+        return len(self._loaders)
+
+
+def _trusted_frames(root: Path, descriptor: dict) -> LazyTables:
+    """The bundled tables typed without re-checking them, each when first used: the test suite
+    validates the bundled data with `check`, and the csv module is ~10x faster than pandas'
+    per-call overhead on tables this small (the start-up budget for a data command is 20 ms of
+    loading)."""
+    return LazyTables({res["name"]: functools.partial(_trusted_frame, root, res)
+                       for res in descriptor["resources"]})
+
+
+def _trusted_frame(root: Path, res: dict):
     import pandas as pd
 
-    frames = {}
-    for res in descriptor["resources"]:
-        with open(root / res.get("path", f"{res['name']}.csv"), encoding="utf-8-sig", newline="") as fh:
-            reader = csv.reader(fh)
-            header = next(reader)
-            rows = [r for r in reader if any(c.strip() for c in r)]
-        index = {h.strip(): i for i, h in enumerate(header)}
-        columns = {}
-        for f in res["schema"]["fields"]:
-            i, kind = index[f["name"]], f["type"]
-            cells = [r[i].strip() for r in rows]
-            if kind == "integer":
-                columns[f["name"]] = pd.array([int(c) if c else None for c in cells], dtype="Int64")
-            elif kind == "number":
-                columns[f["name"]] = [float(c) if c else float("nan") for c in cells]
-            elif kind == "boolean":
-                columns[f["name"]] = pd.array([_BOOL[c.lower()] if c else None for c in cells],
-                                              dtype="boolean")
-            else:
-                columns[f["name"]] = pd.Series([c or None for c in cells], dtype=object)
-        frames[res["name"]] = pd.DataFrame(columns, columns=[f["name"] for f in res["schema"]["fields"]])
-    return frames
+    with open(root / res.get("path", f"{res['name']}.csv"), encoding="utf-8-sig", newline="") as fh:
+        reader = csv.reader(fh)
+        header = next(reader)
+        rows = [r for r in reader if any(c.strip() for c in r)]
+    index = {h.strip(): i for i, h in enumerate(header)}
+    columns = {}
+    for f in res["schema"]["fields"]:
+        i, kind = index[f["name"]], f["type"]
+        cells = [r[i].strip() for r in rows]
+        if kind == "integer":
+            columns[f["name"]] = pd.array([int(c) if c else None for c in cells], dtype="Int64")
+        elif kind == "number":
+            columns[f["name"]] = [float(c) if c else float("nan") for c in cells]
+        elif kind == "boolean":
+            columns[f["name"]] = pd.array([_BOOL[c.lower()] if c else None for c in cells],
+                                          dtype="boolean")
+        else:
+            columns[f["name"]] = pd.Series([c or None for c in cells], dtype=object)
+    return pd.DataFrame(columns, columns=[f["name"] for f in res["schema"]["fields"]])
 
 
 def load(path: str | os.PathLike | None = None) -> Dataset:

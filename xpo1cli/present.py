@@ -31,7 +31,7 @@ from .render import (
     wrap_words,
 )
 from .synthesis import PoolResult
-from .values import missing, value_or_none
+from .values import missing, row_tuples, value_or_none
 from .views import ALL_RESPONSE, headline, response_key
 
 SETTING_SHORT = {"relapsed/refractory": "R/R", "newly diagnosed": "ND"}
@@ -40,7 +40,7 @@ SETTING_SHORT = {"relapsed/refractory": "R/R", "newly diagnosed": "ND"}
 def list_view(frame: pd.DataFrame) -> pd.DataFrame:
     """`list`: one row per study with ORR and depth as count/denominator (percent)."""
     rows = []
-    for r in frame.itertuples():
+    for r in row_tuples(frame):
         depth = (f"{r.depth} {fraction(r.depth_count, r.depth_denominator, r.depth_percent, r.depth_count_basis)}"
                  if isinstance(r.depth, str) else None)
         rows.append({
@@ -135,8 +135,8 @@ def outcome_view(frame: pd.DataFrame) -> pd.DataFrame:
     return pd.DataFrame({
         "cohort": frame["cohort"], "measure": frame["measure"],
         "when": [cell(t) for t in frame["timepoint"]],
-        "value": [value(r) for r in frame.itertuples()],
-        "95% CI (reported)": [ci(r) for r in frame.itertuples()],
+        "value": [value(r) for r in row_tuples(frame)],
+        "95% CI (reported)": [ci(r) for r in row_tuples(frame)],
         "source": frame["source"], "note": [cell(n) for n in frame["note"]]})
 
 
@@ -163,13 +163,13 @@ def compare_view(frame: pd.DataFrame) -> pd.DataFrame:
             "comparison": r.comparison,
         }
 
-    rows = [fmt_row(r) for r in frame.itertuples()]
+    rows = [fmt_row(r) for r in row_tuples(frame)]
     if not rows:
         return pd.DataFrame(columns=["metric"])
     wide = pd.DataFrame(rows).T
-    names = [column_name(r) for r in frame.itertuples()]
+    names = [column_name(r) for r in row_tuples(frame)]
     wide.columns = [f"{n} [{r.study}]" if names.count(n) > 1 else n
-                    for n, r in zip(names, frame.itertuples(), strict=True)]
+                    for n, r in zip(names, row_tuples(frame), strict=True)]
     wide.insert(0, "metric", wide.index)
     return wide.reset_index(drop=True)
 
@@ -178,7 +178,7 @@ def between_arms(ds: Dataset, frame: pd.DataFrame) -> list[str | None]:
     """For each row of `views.compare_frame`, the between-arm statistics of its arm as printed
     (None for a row that is not a randomized arm)."""
     return [arm_statistics(ds, r.study, r.cohort) if isinstance(r.arm, str) else None
-            for r in frame.itertuples()]
+            for r in row_tuples(frame)]
 
 
 def arm_statistics(ds: Dataset, study: str, cohort: str) -> str | None:
@@ -186,7 +186,7 @@ def arm_statistics(ds: Dataset, study: str, cohort: str) -> str | None:
     comp = ds.comparisons
     rows = comp[(comp["study"] == study) & ((comp["cohort_a"] == cohort) | (comp["cohort_b"] == cohort))]
     parts = []
-    for r in rows.itertuples():
+    for r in row_tuples(rows):
         text = f"{r.measure}{' at ' + r.timepoint if isinstance(r.timepoint, str) else ''}: "
         if r.statistic != "p":
             text += f"{r.statistic} {as_printed(r.estimate, r.decimals)}"
@@ -210,7 +210,7 @@ def reports_side_by_side(ds: Dataset, studies: list[str]) -> pd.DataFrame:
     head = headline(ds, st[st["study"].isin(studies)].set_index("study").loc[studies].reset_index())
 
     cols = {}
-    for r in head.itertuples():
+    for r in row_tuples(head):
         cols[r.study] = {
             "source": r.source, "cohort_label": r.cohort_label, "n": cell(r.n),
             "orr": fraction(r.orr_count, r.orr_denominator, r.orr_percent, r.orr_count_basis),
@@ -323,12 +323,12 @@ def toxicity_view(frame: pd.DataFrame) -> pd.DataFrame:
 
     return pd.DataFrame({
         "kind": frame["kind"].str.replace("_", " "), "category": frame["category"],
-        "term": frame["term"], "agent": frame["agent"], "where": [where(r) for r in frame.itertuples()],
-        "regimen (arm)": [treatment(r) for r in frame.itertuples()],
-        "grade": frame["grade"], "incidence": [incidence(r) for r in frame.itertuples()],
+        "term": frame["term"], "agent": frame["agent"], "where": [where(r) for r in row_tuples(frame)],
+        "regimen (arm)": [treatment(r) for r in row_tuples(frame)],
+        "grade": frame["grade"], "incidence": [incidence(r) for r in row_tuples(frame)],
         "finding": frame["statement"],
         "source": [f"ref {cell(r.ref)}" if value_or_none(r.ref) is not None else r.source
-                   for r in frame.itertuples()]})
+                   for r in row_tuples(frame)]})
 
 
 
@@ -339,13 +339,13 @@ def survival_chart(frame: pd.DataFrame, by_median: bool = False, stream: IO | No
     months = frame[frame["unit"] == "months"]
     labels = months.assign(label=[
         f"{'ref ' + cell(r.ref) if cell(r.ref) != '–' else r.source} {r.regimen} · {r.cohort_label}"
-        for r in months.itertuples()])
+        for r in row_tuples(months)])
     bars(labels.sort_values(["measure", "median"], ascending=[True, False], kind="stable") if by_median
          else labels.sort_values(["measure", "ref", "study"], kind="stable"),
          "label", "median", group="measure", stream=stream)
     stream.write("Medians in months as reported; a range-only figure (e.g. the longest response) "
                  "shows as not reported. Bars are not comparable across different populations.\n")
-    for r in frame[frame["unit"] != "months"].itertuples():
+    for r in row_tuples(frame[frame["unit"] != "months"]):
         stream.write(f"Not drawn (in {r.unit}, not months): {r.study} {r.cohort_label} {r.measure} "
                      f"median {cell(r.median)} {r.unit}.\n")
 
@@ -423,12 +423,12 @@ def _group_mixes(included: pd.DataFrame, by: str | None) -> list[str]:
         how = "split by --by disease" if by == "disease" else \
             "pool one with --disease, or one estimate each with --by disease"
         notes.append(f"mixes diseases: {', '.join(diseases)} ({how})")
-    mixed = [f"{r.study}/{r.cohort} ({r.disease})" for r in included.itertuples()
+    mixed = [f"{r.study}/{r.cohort} ({r.disease})" for r in row_tuples(included)
              if len(split_list(r.disease)) > 1]
     if mixed:
         notes.append(f"includes mixed-disease cohorts: {', '.join(mixed)}")
     settings = sorted({s for s in included["setting"] if isinstance(s, str)})
-    unstated = [f"{r.study}/{r.cohort}" for r in included.itertuples() if not isinstance(r.setting, str)]
+    unstated = [f"{r.study}/{r.cohort}" for r in row_tuples(included) if not isinstance(r.setting, str)]
     if len(settings) > 1 or "mixed" in settings:
         notes.append(f"mixes settings: {', '.join(settings)} (pool one with --setting)")
     if unstated and settings:
@@ -436,7 +436,7 @@ def _group_mixes(included: pd.DataFrame, by: str | None) -> list[str]:
     regimens = list(dict.fromkeys(r for r in included["regimen"] if isinstance(r, str)))
     if len(regimens) > 1:
         notes.append(f"mixes regimens: {', '.join(regimens)} (pool one with --regimen)")
-    derived_rows = [f"{r.study}/{r.cohort} {r.events}/{r.n} ({r.count_basis})" for r in included.itertuples()
+    derived_rows = [f"{r.study}/{r.cohort} {r.events}/{r.n} ({r.count_basis})" for r in row_tuples(included)
                     if r.count_basis != "reported"]
     if derived_rows:
         notes.append(f"derived counts used (marked *): {', '.join(derived_rows)}")
@@ -451,7 +451,7 @@ def pool_reports(included: pd.DataFrame, excluded: pd.DataFrame) -> list[str]:
     others = Counter(reason[len(prefix):].split("); the ", 1)[0] for reason in excluded["reason"]
                      if reason.startswith(prefix))
     out = []
-    for r in included.itertuples():
+    for r in row_tuples(included):
         if others.get(r.trial):
             out.append(f"{r.trial}: pooled the {r.report_role} report {r.study} [{r.source}], population "
                        f"'{r.cohort_label}' ({r.events}/{r.n}); {others[r.trial]} other report(s) left out")
@@ -467,12 +467,12 @@ MAX_LEFT_OUT = 12  # cohorts left out named one by one; beyond, the first ten an
 def pool_warnings(result: PoolResult) -> list[str]:
     """What a reader of a pool must know: what it mixes, which report of a trial it used, the
     cohorts alone in their group and the cohorts left out."""
-    left = [f"left out {r.study}/{r.cohort}: {r.reason}" for r in result.excluded.itertuples()]
+    left = [f"left out {r.study}/{r.cohort}: {r.reason}" for r in row_tuples(result.excluded)]
     if len(left) > MAX_LEFT_OUT:
         left = [*left[:10], f"... and {len(left) - 10} more cohorts left out (subgroups, second "
                 "reports, or figures without counts)"]
     single = [f"not pooled, the only cohort of its group ({g}): {r.study}/{r.cohort} {r.events}/{r.n}"
-              for g, rows in result.singles for r in rows.itertuples()]
+              for g, rows in result.singles for r in row_tuples(rows)]
     kind_note = KIND_NOTE + (CONTROLS_NOTE if result.pools_controls else "")
     return [kind_note, *pool_mixes(result.included, by=result.by),
             *pool_reports(result.included, result.excluded), *single, *left]

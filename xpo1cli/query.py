@@ -13,8 +13,8 @@ from dataclasses import dataclass
 
 import pandas as pd
 
-from .data import LIST_SEP, Dataset, as_fields, foreign_keys
-from .values import missing, split_list, value_or_none
+from .data import LIST_SEP, Dataset, as_fields, foreign_keys, per_dataset
+from .values import missing, row_tuples, split_list, value_or_none
 
 TIME_MEASURES = ("PFS", "OS", "DOR", "TTR", "FU")
 # Mutually exclusive best-response categories, deepest first.
@@ -119,13 +119,13 @@ class Resolver:
         table = self.ds.diseases
         key = norm(text)
         hit = None
-        for row in table.itertuples():
+        for row in row_tuples(table):
             names = [row.disease, row.name, *split_list(row.aliases)]
             if key and key in {norm(n) for n in names}:
                 hit = row.disease
                 break
         if hit is None:
-            aliases = {n: row.disease for row in table.itertuples()
+            aliases = {n: row.disease for row in row_tuples(table)
                        for n in [row.name, *split_list(row.aliases)]}
             raise UnknownName(f"unknown disease '{text}'; {suggest(text, table['disease'], aliases, 'xpo1 diseases')}")
         codes = {hit}
@@ -144,7 +144,7 @@ class Resolver:
         """Exact names and aliases, then case- and punctuation-insensitive ones."""
         exact: dict[str, str] = {}
         loose: dict[str, str] = {}
-        for row in self.ds.drugs.itertuples():
+        for row in row_tuples(self.ds.drugs):
             for name in [row.drug, *split_list(row.aliases)]:
                 exact.setdefault(name.strip(), row.drug)
                 loose.setdefault(norm(name), row.drug)
@@ -193,13 +193,13 @@ class Resolver:
     def regimen_drugs(self) -> dict[str, frozenset[str]]:
         return {
             r.regimen: frozenset([*([r.agent] if isinstance(r.agent, str) else []), *split_list(r.partners)])
-            for r in self.ds.regimens.itertuples()
+            for r in row_tuples(self.ds.regimens)
         }
 
     def regimen(self, text: str) -> str:
         """A code or alias ('SVd', 's-vd', 'XVd') or drug names in any order -> regimen code."""
         key = norm(text)
-        for row in self.ds.regimens.itertuples():
+        for row in row_tuples(self.ds.regimens):
             if key and key in {norm(n) for n in [row.regimen, *split_list(row.aliases)]}:
                 return row.regimen
         drugs = self._parse_drugs(text)
@@ -215,7 +215,7 @@ class Resolver:
             named = " or ".join(f"{c} ({' + '.join(sorted(members[c], key=lambda d: (d not in drugs, d)))})"
                                 for c in wider[:3])
             raise UnknownName(f"unknown regimen '{text}'; did you mean {named}? {count}")
-        aliases = {a: r.regimen for r in self.ds.regimens.itertuples() for a in split_list(r.aliases)}
+        aliases = {a: r.regimen for r in row_tuples(self.ds.regimens) for a in split_list(r.aliases)}
         raise UnknownName(f"unknown regimen '{text}'; "
                           f"{suggest(text, self.ds.regimens['regimen'], aliases, 'xpo1 regimens')}")
 
@@ -225,7 +225,7 @@ class Resolver:
                                      flags=re.I) if p]
         if len(parts) < 2:
             return None
-        codes = {norm(r.regimen): r.regimen for r in self.ds.regimens.itertuples()}
+        codes = {norm(r.regimen): r.regimen for r in row_tuples(self.ds.regimens)}
         members = self.regimen_drugs()
         found: set[str] = set()
         i = 0
@@ -323,6 +323,7 @@ DESIGNS = ("randomized phase 3", "randomized phase 2", "randomized", "single-arm
            "case report", "preclinical", "real-world series", "systematic review", NOT_STATED)
 
 
+@per_dataset
 def arm_table(ds: Dataset) -> pd.DataFrame:
     """Every cohort with the treatment it describes: its regimen (its own, else its parent's,
     else the study's), that regimen's XPO1 agent (none for a control arm) and partner drugs,
@@ -353,6 +354,7 @@ def arm_table(ds: Dataset) -> pd.DataFrame:
     return out.reset_index(drop=True)
 
 
+@per_dataset
 def study_table(ds: Dataset) -> pd.DataFrame:
     """Studies with the derived columns users filter and read on: the partners of the study's
     own regimen, the regimens of its arms, n enrolled and evaluable, design, and whether the
@@ -363,7 +365,7 @@ def study_table(ds: Dataset) -> pd.DataFrame:
     size: dict[tuple[str, str], int | None] = {}
     top_arms: dict[str, list] = {}
     headline_n: dict[str, int | None] = {}
-    for c in ds.cohorts.itertuples(index=False):
+    for c in row_tuples(ds.cohorts, index=False):
         size[(c.study, c.cohort)] = value_or_none(c.n)
         if isinstance(c.regimen, str):
             arms.setdefault(c.study, [])
@@ -387,7 +389,7 @@ def study_table(ds: Dataset) -> pd.DataFrame:
     studies["n_enrolled"] = pd.array([enrolled(s) for s in studies["study"]], dtype="Int64")
     studies["n_evaluable"] = pd.array([size.get((s, "evaluable")) for s in studies["study"]],
                                       dtype="Int64")
-    studies["design"] = [design(r.evidence_type, r.phase, r.randomized) for r in studies.itertuples()]
+    studies["design"] = [design(r.evidence_type, r.phase, r.randomized) for r in row_tuples(studies)]
     later = dict(zip(ds.sources["source"], ds.sources["published_after_review"], strict=True))
     studies["later"] = [bool(later.get(s, False)) for s in studies["source"]]
     return studies
@@ -685,7 +687,7 @@ def regimen_catalogue(ds: Dataset) -> pd.DataFrame:
                                                    strict=True)}
     counts = _count_by(ds.studies, "regimen")
     rows = []
-    for r in ds.regimens.itertuples():
+    for r in row_tuples(ds.regimens):
         partners = split_list(r.partners)
         classes = sorted({c for p in partners for c in drug_class.get(p, [])})
         n, refs = counts.get(r.regimen, (0, ""))
@@ -702,7 +704,7 @@ def disease_catalogue(ds: Dataset) -> pd.DataFrame:
     res = Resolver(ds)
     studies = ds.studies
     rows = []
-    for d in ds.diseases.itertuples():
+    for d in row_tuples(ds.diseases):
         codes = res.disease_codes(d.disease)
         mask = studies["disease"].map(lambda v, c=codes: bool(c & set(split_list(v))))
         refs = sorted({int(r) for r in studies.loc[mask, "ref"].dropna()})
@@ -833,7 +835,7 @@ def trials_table(ds: Dataset, status: str | None = None, disease: str | None = N
         ds.adverse_events["study"].dropna())
     studies = ds.studies
     rows = []
-    for t in ds.trials.itertuples():
+    for t in row_tuples(ds.trials):
         reports = studies[studies["trial"] == t.trial]
         has = bool(set(reports["study"]) & figures)
         rows.append({"trial": t.trial, "name": t.name, "phase": t.phase, "disease": t.disease,
@@ -882,7 +884,7 @@ def published_pooled(ds: Dataset, studies: Iterable[str], measure: str) -> list[
     syn = syn[syn["study"].isin(set(studies)) & (syn["measure"] == measure) & (syn["unit"] == "percent")]
     kinds = dict(zip(ds.sources["source"], ds.sources["kind"], strict=True))
     out = []
-    for r in syn.itertuples():
+    for r in row_tuples(syn):
         bracket = (f" ({_fmt(r.low)} to {_fmt(r.high)}%, {r.bracket})"
                    if value_or_none(r.low) is not None and value_or_none(r.high) is not None else "")
         out.append(f"published pooled {measure} of {r.study} [{r.source}, {kinds.get(r.source)}]: "

@@ -16,7 +16,7 @@ from typing import IO
 
 import pandas as pd
 
-from .values import derived, value_or_none  # noqa: F401  (derived: one rule, shared by every view)
+from .values import derived, row_tuples, value_or_none  # noqa: F401  (derived: one rule, shared by every view)
 
 FORMATS = ("table", "plain", "markdown", "csv", "tsv", "excel", "json", "jsonl")
 MACHINE_FORMATS = ("csv", "tsv", "excel", "json", "jsonl")
@@ -32,7 +32,7 @@ def default_format(stream: IO | None = None) -> str:
 def records(frame: pd.DataFrame) -> list[dict]:
     cols = list(frame.columns)
     return [{c: value_or_none(v) for c, v in zip(cols, row, strict=True)}
-            for row in frame.itertuples(index=False, name=None)]
+            for row in row_tuples(frame, index=False, name=None)]
 
 
 def cell(value) -> str:
@@ -173,7 +173,7 @@ def render(
 
         markdown = fmt == "markdown"
         text = markdown_cell if markdown else _display
-        rows = [[text(cell(v)) for v in row] for row in shown.itertuples(index=False, name=None)]
+        rows = [[text(cell(v)) for v in row] for row in row_tuples(shown, index=False, name=None)]
         headers = [text(str(c)) for c in shown.columns]
         if title:
             stream.write(f"## {_flat(title)}\n\n" if markdown else f"{_display(title)}\n\n")
@@ -286,7 +286,7 @@ def table(frame: pd.DataFrame, *, title: str | None = None, notes: list[str] | N
                       no_color=bool(os.environ.get("NO_COLOR")) or None)
     width = console.width
     headers = [_display(str(c)) for c in frame.columns]
-    rows = [[_display(cell(v)) for v in row] for row in frame.itertuples(index=False, name=None)]
+    rows = [[_display(cell(v)) for v in row] for row in row_tuples(frame, index=False, name=None)]
     numeric = [pd.api.types.is_numeric_dtype(frame[c].dtype) for c in frame.columns]
     columns = [[r[i] for r in rows] for i in range(len(headers))]
     natural = [max(1, _cell_width(h), *(_cell_width(v) for v in col))
@@ -436,7 +436,7 @@ def forest(frame: pd.DataFrame, stream: IO | None = None, width: int = 41,
 
     stream = stream or sys.stdout
     columns = columns or terminal_width(stream)
-    subgroups = [value_or_none(getattr(r, "subgroup", None)) for r in frame.itertuples()]
+    subgroups = [value_or_none(getattr(r, "subgroup", None)) for r in row_tuples(frame)]
     indent = "  " if any(g is not None for g in subgroups) else ""
 
     def where(r):
@@ -451,8 +451,8 @@ def forest(frame: pd.DataFrame, stream: IO | None = None, width: int = 41,
             text = str(r.cohort_label)
         return _display((indent if sub is not None else "") + text)
 
-    labels = [label(r, g) for r, g in zip(frame.itertuples(), subgroups, strict=True)]
-    has_pi = [r.row == "random" and value_or_none(getattr(r, "pi_low", None)) is not None for r in frame.itertuples()]
+    labels = [label(r, g) for r, g in zip(row_tuples(frame), subgroups, strict=True)]
+    has_pi = [r.row == "random" and value_or_none(getattr(r, "pi_low", None)) is not None for r in row_tuples(frame)]
     pi_label = "prediction interval"
     pad = max([cell_len(x) for x in labels] + [cell_len(indent + pi_label) if any(has_pi) else 0])
     figures = 2 + 9 + 2 + 19 + 1 + 6 + 2  # the columns between a label and the axis
@@ -478,7 +478,7 @@ def forest(frame: pd.DataFrame, stream: IO | None = None, width: int = 41,
     stream.write(f"{'':<{pad}}  {'events/n':>9}  {'% [CI]':<19} {'weight':>6}  "
                  + "0%" + " " * (width - 6) + "100%\n")
     heading = None
-    for lab, r, sub, pi in zip(labels, frame.itertuples(), subgroups, has_pi, strict=True):
+    for lab, r, sub, pi in zip(labels, row_tuples(frame), subgroups, has_pi, strict=True):
         if sub is not None and sub != heading:
             for text in wrap_words(_display(f"{sub}"), columns or 1_000_000):
                 stream.write(f"{text}\n")
@@ -523,8 +523,8 @@ def leave_one_out_table(frame: pd.DataFrame, stream: IO | None = None, width: in
         return f"ref {cell(r.ref)}" if value_or_none(r.ref) is not None else str(r.study)
 
     shown = pd.DataFrame({
-        "left out": [f"{r.regimen or ''} {where(r)} {r.cohort_label}" for r in frame.itertuples()],
-        "% [CI]": [f"{r.percent:.1f} [{r.ci_low:.1f}–{r.ci_high:.1f}]" for r in frame.itertuples()],
+        "left out": [f"{r.regimen or ''} {where(r)} {r.cohort_label}" for r in row_tuples(frame)],
+        "% [CI]": [f"{r.percent:.1f} [{r.ci_low:.1f}–{r.ci_high:.1f}]" for r in row_tuples(frame)],
         "tau²": [f"{t:.3f}" for t in frame["tau2"]],
         "I²": [f"{i:.1f}%" for i in frame["i2"]],
         "shift": [f"{x:+.1f}" for x in frame["shift"]]})

@@ -8,6 +8,7 @@ from dataclasses import dataclass, field
 import pandas as pd
 
 from .data import Dataset
+from .values import row_tuples
 from .views import CONTROL_GROUP, pool_inputs, pool_leave_one_out, pool_table
 
 
@@ -66,7 +67,7 @@ def pool(ds: Dataset, studies: pd.DataFrame, measure: str, *, matched: set[tuple
     groups = {g: included[included["group"] == g] for g in dict.fromkeys(included["group"])}
     pooled = {g: rows for g, rows in groups.items() if len(rows) >= 2}
     if not pooled:
-        names = ", ".join(f"{r.study}/{r.cohort}" for r in included.itertuples()) or "none"
+        names = ", ".join(f"{r.study}/{r.cohort}" for r in row_tuples(included)) or "none"
         raise PoolError(f"pooling needs at least two independent cohorts with counts; matched: {names}")
     fits = []
     for name, rows in pooled.items():

@@ -40,3 +40,24 @@ def derived(basis) -> bool:
     """Whether a count_basis says the count was derived here rather than printed by the source."""
     basis = value_or_none(basis)
     return basis is not None and basis != "reported"
+
+
+_ROW_TYPES: dict[tuple, type] = {}
+
+
+def row_tuples(frame: pd.DataFrame, index: bool = True, name: str | None = "Pandas"):
+    """`frame.itertuples(index, name)` with the same rows and cells, several times faster: each
+    column is read once as a list (pandas reads it through a Series per call) and the row type
+    is made once per set of columns. Whole numbers and booleans of nullable columns come as
+    Python int and bool rather than numpy scalars; missing cells are as pandas gives them."""
+    from collections import namedtuple
+
+    columns = [frame.index.tolist()] if index else []
+    columns += [series.tolist() for _, series in frame.items()]
+    if name is None:
+        return zip(*columns, strict=True)
+    fields = (("Index",) if index else ()) + tuple(map(str, frame.columns))
+    row = _ROW_TYPES.get((name, fields))
+    if row is None:
+        row = _ROW_TYPES[name, fields] = namedtuple(name, fields, rename=True)
+    return map(row._make, zip(*columns, strict=True))

@@ -6,7 +6,7 @@ from __future__ import annotations
 import pandas as pd
 
 from .audit import cohort_flags
-from .data import Dataset
+from .data import Dataset, per_dataset
 from .query import (
     CATEGORIES,
     COMPOSITES,
@@ -26,7 +26,7 @@ from .query import (
     split_list,
     study_table,
 )
-from .values import missing, value_or_none
+from .values import missing, row_tuples, value_or_none
 
 SORT_KEYS = ("ref", "study", "disease", "regimen", "phase", "n", "orr", "pfs", "os", "evidence")
 
@@ -133,10 +133,10 @@ def headline(ds: Dataset, studies: pd.DataFrame, all_cohorts: bool = False,
         per_source.setdefault((st_, co_), {})[src_] = rows_
     flags = cohort_flags(ds, set(studies["study"]), outcomes)
     cohorts: dict[str, list[tuple]] = {}
-    for c in arms.itertuples(index=False):
+    for c in row_tuples(arms, index=False):
         cohorts.setdefault(c.study, []).append(c)
     rows = []
-    for s in studies.itertuples():
+    for s in row_tuples(studies):
         for c in cohorts.get(s.study, []):
             g = grouped.get((s.study, c.cohort))
             # response and depth from one source: the one whose ORR (else most rows) has counts
@@ -239,7 +239,7 @@ def compare_frame(ds: Dataset, codes: list[str], disease: str | None = None,
     outcomes = outcome_table(ds, studies=frame["study"])
     frame["other_cohorts"] = [
         None if isinstance(r.arm, str) else _other_cohorts(ds, outcomes, r.study, r.cohort)
-        for r in frame.itertuples()]
+        for r in row_tuples(frame)]
     return frame
 
 
@@ -252,7 +252,7 @@ def randomized_pairs(ds: Dataset, frame: pd.DataFrame) -> list[str]:
         if len(regs) > 1:
             trial = g["trial"].iloc[0] if isinstance(g["trial"].iloc[0], str) else study
             out.append(f"{' vs '.join(regs)} in {trial}: a randomized comparison within one trial "
-                       f"({', '.join(f'{r.compared} n={r.n}' for r in g.itertuples())}).")
+                       f"({', '.join(f'{r.compared} n={r.n}' for r in row_tuples(g))}).")
     return out
 
 
@@ -266,7 +266,7 @@ def _other_cohorts(ds: Dataset, outcomes: pd.DataFrame, study: str, headline_coh
     ranked = sorted(rows.groupby("cohort", sort=False), key=lambda kv: -len(kv[1]))
     for cohort, g in ranked:
         bits = []
-        for r in g.itertuples():
+        for r in row_tuples(g):
             if r.measure in TIME_MEASURES and not missing(r.median_months):
                 bits.append(f"{r.measure} {r.median_months:g} mo")
             elif not missing(r.count_used) and not missing(r.denominator):
@@ -332,11 +332,11 @@ def response_table(ds: Dataset, studies: pd.DataFrame, measure: str | None = Non
     for study, cohort, src in grouped:
         sources_of.setdefault((study, cohort), []).append(src)
     cohorts: dict[str, list[tuple]] = {}
-    for c in arm_table(ds).itertuples(index=False):
+    for c in row_tuples(arm_table(ds), index=False):
         if matched is None or (c.study, c.cohort) in matched:
             cohorts.setdefault(c.study, []).append(c)
     rows = []
-    for s in studies.itertuples():
+    for s in row_tuples(studies):
         for c, src in ((co, src) for co in cohorts.get(s.study, [])
                        for src in sources_of.get((s.study, co.cohort), [])):
             study, cohort = s.study, c.cohort
@@ -421,7 +421,7 @@ def survival_table(ds: Dataset, studies: pd.DataFrame, measure: str | None = Non
     arms = arm_table(ds).set_index(["study", "cohort"])
     info = studies.set_index("study")
     rows = []
-    for r in o.itertuples():
+    for r in row_tuples(o):
         if matched is not None and (r.study, r.cohort) not in matched:
             continue
         c = arms.loc[(r.study, r.cohort)]
@@ -551,8 +551,8 @@ def pool_inputs(ds: Dataset, studies: pd.DataFrame, measure: str, include_contro
     measure = known[0]
     o = outcome_table(ds, studies=studies["study"], measures={measure})
     o = o[o["measure"] == measure]
-    arms = {(c.study, c.cohort): c for c in arm_table(ds).itertuples(index=False)}
-    info = {r.study: r for r in studies.itertuples(index=False)}
+    arms = {(c.study, c.cohort): c for c in row_tuples(arm_table(ds), index=False)}
+    info = {r.study: r for r in row_tuples(studies, index=False)}
     candidates, excluded = [], []
 
     def leave(r, reason):
@@ -562,7 +562,7 @@ def pool_inputs(ds: Dataset, studies: pd.DataFrame, measure: str, include_contro
         return arms[(r.study, r.cohort)].arm if isinstance(arms[(r.study, r.cohort)].arm, str) else ""
 
     rows_by_study: dict[str, list] = {}
-    for r in o.itertuples(index=False):
+    for r in row_tuples(o, index=False):
         if matched is not None and (r.study, r.cohort) not in matched:
             continue
         rows_by_study.setdefault(r.study, []).append(r)
@@ -768,11 +768,11 @@ def toxicity_arms(ds: Dataset, studies: pd.DataFrame, level: float = 0.95) -> pd
     ae = ae[ae["study"].isin(studies["study"]) & ae["cohort"].notna() & ae["count"].notna()]
     if ae.empty:
         return pd.DataFrame(columns=ARM_AE_COLUMNS)
-    coh = {(c.study, c.cohort): c for c in ds.cohorts.itertuples(index=False)}
+    coh = {(c.study, c.cohort): c for c in row_tuples(ds.cohorts, index=False)}
     trial = dict(zip(ds.studies["study"], ds.studies["trial"], strict=True))
     rows = []
     for (study, term, grade), g in ae.groupby(["study", "term", "grade"], sort=False):
-        by_arm = {coh[(study, r.cohort)].arm: r for r in g.itertuples() if (study, r.cohort) in coh}
+        by_arm = {coh[(study, r.cohort)].arm: r for r in row_tuples(g) if (study, r.cohort) in coh}
         if not {"experimental", "control"} <= set(by_arm):
             continue
         e, c = by_arm["experimental"], by_arm["control"]
@@ -807,6 +807,15 @@ REPORT_METRICS = (("n", "patients in the headline population"), ("orr_count", "r
                   ("median_os", "median OS, months"))
 
 
+@per_dataset
+def _trial_headlines(ds: Dataset) -> pd.DataFrame:
+    """The headline row of every report of a trial with several reports. Each study's row is its
+    own, so one call serves every trial and every brief of a run."""
+    st = study_table(ds)
+    st = st[st["trial"].notna()]
+    return headline(ds, st[st.groupby("trial")["study"].transform("size") > 1])
+
+
 def report_differences(ds: Dataset, studies: set[str] | None = None) -> pd.DataFrame:
     """Where reports of one trial give different figures for its headline population: updates and
     re-analyses to read side by side, not errors. One row per trial and metric."""
@@ -814,17 +823,17 @@ def report_differences(ds: Dataset, studies: set[str] | None = None) -> pd.DataF
     st = st[st["trial"].notna()]
     if studies is not None:
         st = st[st["study"].isin(studies)]
+    st = st[st.groupby("trial")["study"].transform("size") > 1]
+    heads = _trial_headlines(ds)
     rows = []
     for trial, group in st.groupby("trial", sort=True):
-        if len(group) < 2:
-            continue
-        head = headline(ds, group)
+        head = heads[heads["study"].isin(set(group["study"]))]
         regimens = list(dict.fromkeys(head["regimen"]))
         # reports of different regimens within one trial (its arms or parts) are not compared
         for regimen, same in head.groupby("regimen", sort=False, dropna=False):
             name = trial if len(regimens) == 1 else f"{trial} ({regimen})"
             for metric, label in REPORT_METRICS:
-                values = [(r.study, r.source, value_or_none(getattr(r, metric))) for r in same.itertuples()]
+                values = [(r.study, r.source, value_or_none(getattr(r, metric))) for r in row_tuples(same)]
                 given = [(s, src, v) for s, src, v in values if v is not None]
                 if len({v for _, _, v in given}) > 1:
                     text = "; ".join(f"{s} [{src}]: {v:g}" for s, src, v in given)

@@ -111,6 +111,7 @@ def compare(
     from ..present import between_arms, compare_view
     from ..query import Resolver
     from ..render import DERIVED_NOTE
+    from ..values import row_tuples
     from ..views import compare_frame, randomized_pairs
 
     if len(regimens) < 2:
@@ -125,14 +126,14 @@ def compare(
     within = randomized_pairs(ds, frame)
     paired = {(s, c) for s, c, a in zip(frame["study"], frame["cohort"], frame["arm"], strict=True)
               if isinstance(a, str) and within}
-    others = [r for r in frame.itertuples() if (r.study, r.cohort) not in paired]
+    others = [r for r in row_tuples(frame) if (r.study, r.cohort) not in paired]
     warnings = [*within]
-    if others and len({r.compared for r in frame.itertuples()}) > 1:
+    if others and len({r.compared for r in row_tuples(frame)}) > 1:
         warnings.append(CROSS_TRIAL if not within else
                         "Every other column is a cross-trial comparison: separate studies whose "
                         "populations differ; do not read those differences as treatment effects.")
     frame["comparison"] = ["randomized, within one trial" if (r.study, r.cohort) in paired
-                           else "cross-trial, not randomized" for r in frame.itertuples()]
+                           else "cross-trial, not randomized" for r in row_tuples(frame)]
     output(frame, fmt, title=f"Compare {' vs '.join(codes)}", warnings=warnings, view=compare_view,
            notes=[DERIVED_NOTE, "Between arms: the trial's statistics as reported by its source; nothing "
                   "there is recomputed."])
