@@ -523,6 +523,9 @@ def _response(ds, studies, matched, outcomes, arm_of, flags, level, b: Brief):
     from .views import XPO1_GROUP, pool_inputs, pool_table
 
     info = {s.study: s for s in row_tuples(studies)}
+    with_count: dict[tuple, tuple] = {}  # (study, cohort, measure, source) -> its first row with a count
+    for row in row_tuples(outcomes[outcomes["count_used"].notna()]):
+        with_count.setdefault((row.study, row.cohort, row.measure, row.source), row)
     groups: list[ResponseGroup] = []
     forests: list[Forest] = []
     for measure in _measure_order(b, outcomes):
@@ -532,13 +535,10 @@ def _response(ds, studies, matched, outcomes, arm_of, flags, level, b: Brief):
         rates: list[Rate] = []
         for r in row_tuples(included):
             a = arm_of.get((r.study, r.cohort))
-            rows = outcomes[(outcomes["study"] == r.study) & (outcomes["cohort"] == r.cohort)
-                            & (outcomes["measure"] == measure) & (outcomes["source"] == r.source)]
-            rows = rows[rows["count_used"].notna()]
-            if a is None or not len(rows):
+            row = with_count.get((r.study, r.cohort, measure, r.source))
+            if a is None or row is None:
                 continue
-            rate = _rate(rows.iloc[0], info[r.study], a, pooled=True, level=level)
-            rates.append(rate)
+            rates.append(_rate(row, info[r.study], a, pooled=True, level=level))
         # percentages printed without a count: a study (or trial) with no counted cohort, its
         # headline population or its arms
         have_study = {r.study for r in rates}

@@ -237,8 +237,13 @@ def compare_frame(ds: Dataset, codes: list[str], disease: str | None = None,
     frame = (pd.concat(frames, ignore_index=True) if frames
              else pd.DataFrame(columns=[*HEADLINE_COLUMNS, "compared"]))
     outcomes = outcome_table(ds, studies=frame["study"])
+    by_study: dict[str, list] = {}  # each study's outcome rows, read once (not a scan per study)
+    for r in row_tuples(outcomes):
+        by_study.setdefault(r.study, []).append(r)
+    cohorts = ds.cohorts[ds.cohorts["study"].isin(set(frame["study"]))]
+    labels = dict(zip(zip(cohorts["study"], cohorts["cohort"], strict=True), cohorts["label"], strict=True))
     frame["other_cohorts"] = [
-        None if isinstance(r.arm, str) else _other_cohorts(ds, outcomes, r.study, r.cohort)
+        None if isinstance(r.arm, str) else _other_cohorts(by_study.get(r.study, []), labels, r.study, r.cohort)
         for r in row_tuples(frame)]
     return frame
 
@@ -256,17 +261,19 @@ def randomized_pairs(ds: Dataset, frame: pd.DataFrame) -> list[str]:
     return out
 
 
-def _other_cohorts(ds: Dataset, outcomes: pd.DataFrame, study: str, headline_cohort: str) -> str | None:
-    rows = outcomes[(outcomes["study"] == study) & (outcomes["cohort"] != headline_cohort)]
-    if rows.empty:
+def _other_cohorts(rows: list, labels: dict, study: str, headline_cohort: str) -> str | None:
+    """A study's other cohorts and their figures, the cohort with most rows first."""
+    groups: dict[str, list] = {}
+    for r in rows:
+        if r.cohort != headline_cohort:
+            groups.setdefault(r.cohort, []).append(r)
+    if not groups:
         return None
-    labels = dict(zip(ds.cohorts.loc[ds.cohorts["study"] == study, "cohort"],
-                      ds.cohorts.loc[ds.cohorts["study"] == study, "label"], strict=True))
     parts = []
-    ranked = sorted(rows.groupby("cohort", sort=False), key=lambda kv: -len(kv[1]))
+    ranked = sorted(groups.items(), key=lambda kv: -len(kv[1]))
     for cohort, g in ranked:
         bits = []
-        for r in row_tuples(g):
+        for r in g:
             if r.measure in TIME_MEASURES and not missing(r.median_months):
                 bits.append(f"{r.measure} {r.median_months:g} mo")
             elif not missing(r.count_used) and not missing(r.denominator):
@@ -276,7 +283,7 @@ def _other_cohorts(ds: Dataset, outcomes: pd.DataFrame, study: str, headline_coh
             elif not missing(r.percent_reported):
                 bits.append(f"{r.measure} {r.percent_reported:g}%")
         if bits:
-            parts.append(f"{labels.get(cohort, cohort)}: {', '.join(bits)}")
+            parts.append(f"{labels.get((study, cohort), cohort)}: {', '.join(bits)}")
     return "; ".join(parts) or None
 
 
@@ -418,17 +425,17 @@ def survival_table(ds: Dataset, studies: pd.DataFrame, measure: str | None = Non
         wanted = list(TIME_MEASURES)
     o = outcome_table(ds, derive_orr=False, studies=studies["study"])
     o = o[o["measure"].isin(wanted)]
-    arms = arm_table(ds).set_index(["study", "cohort"])
-    info = studies.set_index("study")
+    arms = {(c.study, c.cohort): c for c in row_tuples(arm_table(ds), index=False)}
+    disease = dict(zip(studies["study"], studies["disease"], strict=True))
     rows = []
     for r in row_tuples(o):
         if matched is not None and (r.study, r.cohort) not in matched:
             continue
-        c = arms.loc[(r.study, r.cohort)]
+        c = arms[(r.study, r.cohort)]
         weeks = not missing(r.median_weeks)
-        rows.append({"ref": r.ref, "study": r.study, "cohort": r.cohort, "cohort_label": c["label"],
-                     "disease": info.at[r.study, "disease"], "regimen": c["regimen"], "arm": c["arm"],
-                     "agent": c["agent"], "n": value_or_none(c["n"]), "measure": r.measure,
+        rows.append({"ref": r.ref, "study": r.study, "cohort": r.cohort, "cohort_label": c.label,
+                     "disease": disease[r.study], "regimen": c.regimen, "arm": c.arm,
+                     "agent": c.agent, "n": value_or_none(c.n), "measure": r.measure,
                      "median": r.median_weeks if weeks else r.median_months,
                      "unit": "weeks" if weeks else "months",
                      "range_low": r.range_low, "range_high": r.range_high, "ci_low": r.ci_low,
