@@ -35,9 +35,16 @@ ROOT = Path(__file__).resolve().parent.parent
 DATA = ROOT / "data"
 
 
+@pytest.fixture(scope="session")
+def _cache_folder(tmp_path_factory) -> Path:
+    return tmp_path_factory.mktemp("xpo1-cache")
+
+
 @pytest.fixture(autouse=True)
-def _fresh_state(monkeypatch):
-    """Each test starts with the bundled data and no XPO1_DATA from the caller's shell."""
+def _fresh_state(monkeypatch, _cache_folder):
+    """Each test starts with the bundled data and no XPO1_DATA from the caller's shell; checked
+    datasets are kept in the test session's own cache folder, never the user's."""
+    monkeypatch.setenv("XPO1_CACHE", str(_cache_folder))
     monkeypatch.delenv("XPO1_DATA", raising=False)
     monkeypatch.delenv("NO_COLOR", raising=False)
     monkeypatch.delenv("COLUMNS", raising=False)  # output does not depend on the runner's terminal

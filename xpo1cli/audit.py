@@ -9,7 +9,7 @@ from __future__ import annotations
 import pandas as pd
 
 from .data import Dataset
-from .query import CATEGORIES, COMPOSITES, outcome_table, percent_matches, plain_rows, printed_as_cumulative
+from .query import CATEGORIES, COMPOSITES, column, outcome_table, percent_matches, plain_rows, printed_as_cumulative
 from .values import missing, row_tuples, value_or_none
 
 FINDING_COLUMNS = ["ref", "study", "cohort", "measure", "check", "reported", "computed", "detail",
@@ -99,17 +99,18 @@ def audit(ds: Dataset, studies: set[str] | None = None, outcomes: pd.DataFrame |
 
     # 5. populations: a cohort within its parent; disjoint subgroups within the parent together;
     #    an outcome's denominator within its cohort.
-    size = {(s, c): value_or_none(n) for s, c, n in zip(coh["study"], coh["cohort"], coh["n"], strict=True)}
-    for r in row_tuples(coh):
-        n, parent_n = value_or_none(r.n), size.get((r.study, r.parent)) if isinstance(r.parent, str) else None
+    size = dict(zip(zip(coh["study"], coh["cohort"], strict=True), column(coh, "n"), strict=True))
+    for r in plain_rows(coh[["study", "cohort", "parent", "n"]]):
+        n, parent_n = r.n, size.get((r.study, r.parent)) if r.parent is not None else None
         if n is not None and parent_n is not None and n > parent_n:
             found.append(_finding(refs.get(r.study), r.study, r.cohort, "n", "cohort within parent",
                                   parent_n, n, f"cohort of {n} is larger than its parent "
                                   f"'{r.parent}' of {parent_n}"))
     parts = coh[coh["partition"].notna() & coh["parent"].notna()]
-    for (study, parent, partition), g in parts.groupby(["study", "parent", "partition"], sort=True):
+    totals = parts.groupby(["study", "parent", "partition"], sort=True)["n"].sum()  # missing n counts 0
+    for (study, parent, partition), total in totals.items():
         parent_n = size.get((study, parent))
-        total = sum(int(n) for n in g["n"] if not missing(n))
+        total = int(total)
         if parent_n is not None and total > parent_n:
             found.append(_finding(refs.get(study), study, parent, "n", "subgroups within whole",
                                   parent_n, total, f"disjoint subgroups by {partition} add up to "

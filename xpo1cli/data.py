@@ -12,6 +12,7 @@ import io
 import json
 import os
 import re
+import stat
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -340,7 +341,7 @@ _BOOL = {"true": True, "false": False, "1": True, "0": False, "yes": True, "no":
 
 
 def _parse(text: str, fname: str, problems: list[Problem]):
-    """The table as a frame of stripped strings with a `_line` column (file line numbers), or
+    """The table as a frame of stripped strings with a LINE column (file line numbers), or
     None when the file cannot be parsed; rows with a wrong number of cells are reported and
     dropped. pandas' C parser reads; on a parse error the csv module locates the bad line."""
     import pandas as pd
@@ -410,7 +411,7 @@ def _record_lines(text: str, count: int) -> list[int]:
 
 
 def _check_table(name: str, spec: dict, root: Path, problems: list[Problem], contract: dict | None = None):
-    """One table as a typed frame (with `_line`), collecting type, enum, range and pattern
+    """One table as a typed frame (with a LINE column), collecting type, enum, range and pattern
     problems row by row; None when the file is unusable. `contract` is the program's own spec of
     the table: its constraints hold as well as the user's, since the program relies on them."""
     import pandas as pd
@@ -693,6 +694,9 @@ class LazyTables(Mapping):
     def __iter__(self):
         return iter(self._loaders)
 
+    def __contains__(self, name) -> bool:  # asking whether a table exists does not read it
+        return name in self._loaders
+
     def __len__(self) -> int:
         return len(self._loaders)
 
@@ -730,9 +734,99 @@ def _trusted_frame(root: Path, res: dict):
     return pd.DataFrame(columns, columns=[f["name"] for f in res["schema"]["fields"]])
 
 
+# --- checked datasets kept between runs -------------------------------------------------------------
+# Checking a user's dataset is most of a command's time on a large one (about 2 s of 10,000 studies).
+# Once checked, its typed tables are kept in the user's cache folder under a key made from the bytes
+# of every file read and the checking code itself: a later run on the same bytes reads them back;
+# any change to a file (or to the program) makes a new key, so the dataset is checked again. Only
+# valid datasets are kept. XPO1_CACHE names the folder, or turns this off ("off").
+
+CACHE_ENV = "XPO1_CACHE"
+
+
+def cache_dir() -> Path | None:
+    """Where checked datasets are kept: XPO1_CACHE, else $XDG_CACHE_HOME/xpo1, else ~/.cache/xpo1;
+    None when XPO1_CACHE is "off" (or "0" or empty)."""
+    given = os.environ.get(CACHE_ENV)
+    if given is not None:
+        return None if given.strip().lower() in ("", "0", "off", "no", "false") else Path(given).expanduser()
+    base = os.environ.get("XDG_CACHE_HOME") or Path.home() / ".cache"
+    return Path(base) / "xpo1"
+
+
+def _content_key(root: Path, descriptor: dict) -> str:
+    """A digest of everything a check reads: the descriptor, every table file's bytes, the
+    program's own schema and this module's code, and the library versions that type the frames."""
+    import hashlib
+    import sys
+
+    import pandas as pd
+
+    digest = hashlib.blake2b(digest_size=20)
+    for part in (json.dumps(descriptor, sort_keys=True), json.dumps(_bundled_descriptor(), sort_keys=True),
+                 Path(__file__).read_text(encoding="utf-8"), pd.__version__, sys.version):
+        digest.update(part.encode("utf-8", "surrogatepass") + b"\0")
+    for res in descriptor.get("resources", []):
+        if not isinstance(res, dict):
+            continue
+        path = root / str(res.get("path", f"{res.get('name')}.csv"))
+        try:  # only a regular file of a readable size is read (a named pipe would block)
+            st = path.stat()
+            if not stat.S_ISREG(st.st_mode) or st.st_size > MAX_FILE_BYTES:
+                raise ValueError("not read")
+            digest.update(path.read_bytes())
+        except (OSError, ValueError):
+            digest.update(b"\0unreadable")
+        digest.update(b"\0")
+    return f"{hashlib.blake2b(str(root).encode('utf-8', 'surrogatepass'), digest_size=6).hexdigest()}-" \
+           f"{digest.hexdigest()}"
+
+
+def _read_checked(key: str) -> dict | None:
+    """The checked tables kept under key, or None (none kept, unreadable, or caching off)."""
+    import pickle
+
+    folder = cache_dir()
+    if folder is None:
+        return None
+    try:
+        with open(folder / f"{key}.pickle", "rb") as fh:
+            tables = pickle.load(fh)
+    except Exception:  # noqa: BLE001 - a missing or unreadable cache entry only means checking again
+        return None
+    return tables if isinstance(tables, dict) and set(tables) == set(TABLES) else None
+
+
+def _keep_checked(key: str, tables: dict) -> None:
+    """Keep a valid dataset's tables under key, replacing what was kept for the same folder; a
+    cache that cannot be written is skipped silently (the run's answer does not depend on it)."""
+    import pickle
+    import tempfile
+
+    folder = cache_dir()
+    if folder is None:
+        return
+    tmp = None
+    try:
+        folder.mkdir(parents=True, exist_ok=True)
+        for old in folder.glob(f"{key.split('-')[0]}-*.pickle"):
+            old.unlink(missing_ok=True)
+        with tempfile.NamedTemporaryFile("wb", dir=folder, suffix=".tmp", delete=False) as fh:
+            tmp = Path(fh.name)
+            pickle.dump(tables, fh, protocol=pickle.HIGHEST_PROTOCOL)
+        os.replace(tmp, folder / f"{key}.pickle")
+        tmp = None
+    except OSError:
+        pass
+    finally:
+        if tmp is not None:
+            tmp.unlink(missing_ok=True)
+
+
 def load(path: str | os.PathLike | None = None) -> Dataset:
     """The dataset at path (default: XPO1_DATA, else the bundled one), typed and cached. A user's
-    dataset is checked against the schema on every load; the bundled one is checked by the tests."""
+    dataset is checked against the schema when its bytes are new (see `cache_dir`); the bundled
+    one is checked by the tests."""
     root = resolve_root(path).resolve()
     descriptor = read_descriptor(root)
     state = _fingerprint(root, descriptor)
@@ -744,11 +838,15 @@ def load(path: str | os.PathLike | None = None) -> Dataset:
     if root == bundled_root().resolve():
         tables = _trusted_frames(root, descriptor)
     else:
-        descriptor, frames, problems = check(root)
-        if problems:
-            _CACHE[root] = (state, problems)
-            raise DataError(problems)
-        tables = {name: frame.drop(columns=LINE).reset_index(drop=True) for name, frame in frames.items()}
+        key = _content_key(root, descriptor)
+        tables = _read_checked(key)
+        if tables is None:
+            descriptor, frames, problems = check(root)
+            if problems:
+                _CACHE[root] = (state, problems)
+                raise DataError(problems)
+            tables = {name: frame.drop(columns=LINE).reset_index(drop=True) for name, frame in frames.items()}
+            _keep_checked(key, tables)
     ds = Dataset(root=root, descriptor=descriptor, tables=tables)
     _CACHE[root] = (state, ds)
     return ds

@@ -13,6 +13,11 @@ from .data import LIST_SEP
 
 def value_or_none(value):
     """A plain Python value: None, NaN and NA -> None; numpy scalars -> int, float or bool."""
+    kind = type(value)
+    if kind is str or kind is int or kind is bool:  # the common cells, answered first
+        return value
+    if kind is float:
+        return None if value != value else value
     if value is None or value is pd.NA:
         return None
     if isinstance(value, float) and math.isnan(value):
