@@ -19,7 +19,7 @@ import typer
 from .. import __version__
 from . import brief as brief_command
 from . import clinical, dataset, reference, studies, synthesis
-from .errors import STATE, Group, fail, guarded
+from .errors import STATE, Group, fail
 from .options import with_filters
 
 __all__ = ["STATE", "app", "hoist_global_options"]
@@ -92,27 +92,28 @@ def root(
 # --- the command table, in the order `xpo1 --help` lists it ---------------------------------------
 # A new command group is a new module beside these, its commands added here.
 
-COMMANDS = (
-    ("list", with_filters(studies.list_studies)),
-    ("show", studies.show),
-    ("compare", studies.compare),
-    ("regimens", reference.regimens_cmd),
-    ("diseases", reference.diseases_cmd),
-    ("agents", reference.agents_cmd),
-    ("export", dataset.export),
-    ("schema", reference.schema_cmd),
-    ("package", dataset.package_cmd),
-    ("audit", dataset.audit_cmd),
-    ("validate", dataset.validate_cmd),
-    ("response", with_filters(clinical.response_cmd)),
-    ("survival", with_filters(clinical.survival_cmd)),
-    ("toxicity", with_filters(clinical.toxicity_cmd)),
-    ("pool", with_filters(synthesis.pool_cmd)),
-    ("trials", reference.trials_cmd),
-    ("syntheses", reference.syntheses_cmd),
-    ("sources", reference.sources_cmd),
-    ("cite", reference.cite_cmd),
-    ("brief", brief_command.brief),
+COMMANDS = (  # name, function, and how it is wrapped when built (with_filters: the twelve filters)
+    ("list", studies.list_studies, with_filters),
+    ("show", studies.show, None),
+    ("compare", studies.compare, None),
+    ("regimens", reference.regimens_cmd, None),
+    ("diseases", reference.diseases_cmd, None),
+    ("agents", reference.agents_cmd, None),
+    ("export", dataset.export, None),
+    ("schema", reference.schema_cmd, None),
+    ("package", dataset.package_cmd, None),
+    ("audit", dataset.audit_cmd, None),
+    ("validate", dataset.validate_cmd, None),
+    ("response", clinical.response_cmd, with_filters),
+    ("survival", clinical.survival_cmd, with_filters),
+    ("toxicity", clinical.toxicity_cmd, with_filters),
+    ("pool", synthesis.pool_cmd, with_filters),
+    ("trials", reference.trials_cmd, None),
+    ("syntheses", reference.syntheses_cmd, None),
+    ("sources", reference.sources_cmd, None),
+    ("cite", reference.cite_cmd, None),
+    ("brief", brief_command.brief, None),
 )
 
-Group.lazy = {name: guarded(command) for name, command in COMMANDS}  # built when first used
+# each command is built when first used, through the one error boundary (errors.guarded)
+Group.lazy = {name: (function, wrap) for name, function, wrap in COMMANDS}

@@ -130,8 +130,8 @@ class Group(TyperGroup):
     an option given twice is refused instead of the last one silently winning.
 
     Its commands are built when first used, not all on every call: `lazy` maps each name to its
-    function (set by `xpo1cli.cli`), and `xpo1 --help` reads their short help from the docstrings
-    alone, so a run builds only the command it runs."""
+    function and the wrapper it is built with (set by `xpo1cli.cli`), and `xpo1 --help` reads
+    their short help from the docstrings alone, so a run builds only the command it runs."""
 
     lazy: dict = {}
 
@@ -143,8 +143,10 @@ class Group(TyperGroup):
             from typer.main import get_command_from_info
             from typer.models import CommandInfo
 
+            function, wrap = self.lazy[cmd_name]
+            callback = guarded(wrap(function) if wrap is not None else function)
             self.commands[cmd_name] = get_command_from_info(
-                CommandInfo(name=cmd_name, callback=self.lazy[cmd_name]),
+                CommandInfo(name=cmd_name, callback=callback),
                 pretty_exceptions_short=True, rich_markup_mode=self.rich_markup_mode)
         return self.commands.get(cmd_name)
 
@@ -160,7 +162,7 @@ class Group(TyperGroup):
         for name in names:
             built = self.commands.get(name)
             rows.append((name, built.get_short_help_str(limit) if built is not None else
-                         make_default_short_help(inspect.getdoc(self.lazy[name]) or "", limit).strip()))
+                         make_default_short_help(inspect.getdoc(self.lazy[name][0]) or "", limit).strip()))
         with formatter.section("Commands"):
             formatter.write_dl(rows)
 

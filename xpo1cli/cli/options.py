@@ -6,7 +6,6 @@ Completion reads the CSV files with the csv module only: a completion request ne
 
 from __future__ import annotations
 
-import csv
 import dataclasses
 import functools
 import inspect
@@ -37,6 +36,8 @@ def data_dir() -> Path:
 
 def names(table: str, *columns: str, where=None) -> list[str]:
     """The values of some columns of a table of the dataset in use (`where(row)` keeps rows)."""
+    import csv
+
     try:
         with open(data_dir() / f"{table}.csv", encoding="utf-8-sig", newline="") as fh:
             rows = list(csv.DictReader(fh))
