@@ -11,6 +11,7 @@ import unicodedata
 from collections.abc import Iterable
 from dataclasses import dataclass
 
+import numpy as np
 import pandas as pd
 
 from .data import LIST_SEP, Dataset, as_fields, foreign_keys, per_dataset
@@ -526,64 +527,80 @@ def plain_rows(frame: pd.DataFrame) -> list[tuple]:
     return [row(*values) for values in zip(*(column(frame, c) for c in frame.columns), strict=True)]
 
 
-def category_counts(outcomes: pd.DataFrame) -> dict[tuple[str, str, str], dict[str, tuple[int, int | None]]]:
-    """(study, cohort, source) -> {category: (reported count, denominator)} for the
-    best-response categories whose count that source prints."""
-    out: dict[tuple[str, str, str], dict[str, tuple[int, int | None]]] = {}
-    for s, c, src, m, k, d in zip(column(outcomes, "study"), column(outcomes, "cohort"),
-                                  column(outcomes, "source"), column(outcomes, "measure"),
-                                  column(outcomes, "count"), column(outcomes, "denominator"),
-                                  strict=True):
-        if m in CATEGORIES and k is not None:
-            out.setdefault((s, c, src), {})[m] = (int(k), None if d is None else int(d))
+KEY = ["study", "cohort", "source"]  # one source's figures for one cohort
+
+
+def breakdowns(outcomes: pd.DataFrame) -> pd.DataFrame:
+    """One row per (study, cohort, source) whose source prints the count of a best-response
+    category, in the order such a count first appears: for each category its count (`k:CR`, ...)
+    and denominator (`d:CR`, ...), NaN where not printed (a category printed twice: the last)."""
+    cats = outcomes[outcomes["measure"].isin(CATEGORIES) & outcomes["count"].notna()]
+    keys = cats[KEY].drop_duplicates().reset_index(drop=True)
+    cats = cats.drop_duplicates([*KEY, "measure"], keep="last")
+    wide = keys.copy()
+    at = pd.MultiIndex.from_frame(keys)
+    for name, col in (("k", "count"), ("d", "denominator")):
+        table = cats.pivot(index=KEY, columns="measure", values=col)
+        table = table.reindex(index=at, columns=list(CATEGORIES)).astype("float64")
+        for c in CATEGORIES:
+            wide[f"{name}:{c}"] = table[c].to_numpy()
+    return wide
+
+
+def breakdown_sums(wide: pd.DataFrame, measures: np.ndarray, dens: np.ndarray) -> np.ndarray:
+    """For rows of `wide` (aligned with measures and dens), the summary measure's count as the sum
+    of its categories when the breakdown is whole: the categories printed over the same
+    denominator reach the measure's shallowest category, or account for every patient. NaN
+    where it is not whole (or the measure is no summary)."""
+    have = {c: (wide[f"d:{c}"].to_numpy() == dens) & ~np.isnan(wide[f"k:{c}"].to_numpy()) for c in CATEGORIES}
+    k = {c: np.where(have[c], wide[f"k:{c}"].to_numpy(), 0.0) for c in CATEGORIES}
+    complete = sum(k.values()) == dens
+    out = np.full(len(dens), np.nan)
+    for measure, parts in COMPOSITES.items():
+        rows = measures == measure
+        found = np.logical_or.reduce([have[c] for c in parts])
+        whole = (have[parts[-1]] | complete) & (found | complete)
+        out = np.where(rows & whole, sum(k[c] for c in parts), out)
     return out
-
-
-def breakdown_sum(cats: dict[str, tuple[int, int | None]], measure: str, den: int) -> int | None:
-    """Sum of the categories making up `measure` when the breakdown is whole: it reaches the
-    measure's shallowest category, or its categories account for every patient."""
-    parts = COMPOSITES[measure]
-    have = {m: k for m, (k, d) in cats.items() if d == den}
-    complete = sum(have.values()) == den
-    if not (parts[-1] in have or complete):
-        return None
-    found = [have[m] for m in parts if m in have]
-    return sum(found) if found or complete else None
 
 
 def derive_counts(outcomes: pd.DataFrame) -> pd.DataFrame:
     """Outcomes with `count_used` and `count_basis`: reported, the sum of the categories the
-    breakdown lists (see breakdown_sum), or the one whole count whose percentage prints as
-    reported. Missing stays missing."""
+    breakdown lists (see breakdown_sums), or the one whole count whose percentage prints as
+    reported. Missing stays missing. Vectorized over the rows; the percentage rule loops only
+    over rows that have nothing else."""
     out = outcomes.copy()
-    cats = category_counts(out)
-    used: list = []
-    basis: list = []
-    for s, c, src, m, count, den, pct in zip(column(out, "study"), column(out, "cohort"),
-                                             column(out, "source"), column(out, "measure"),
-                                             column(out, "count"), column(out, "denominator"),
-                                             column(out, "percent_reported"), strict=True):
-        if count is not None:
-            used.append(int(count))
-            basis.append("reported")
-            continue
-        derived, how = None, None
-        if m in COMPOSITES and den is not None:
-            derived = breakdown_sum(cats.get((s, c, src), {}), m, int(den))
-            how = "sum of categories" if derived is not None else None
-        if derived is None and pct is not None and den is not None:
-            ks = counts_from_percent(pct, int(den))
-            if len(ks) == 1:
-                derived, how = ks[0], "from percentage"
-        used.append(derived)
-        basis.append(how)
-    out["count_used"] = pd.array(used, dtype="Int64")
+    count = out["count"].astype("Float64").to_numpy(dtype="float64", na_value=np.nan)
+    dens = out["denominator"].astype("Float64").to_numpy(dtype="float64", na_value=np.nan)
+    measures = out["measure"].to_numpy(dtype=object)
+    used = count.copy()
+    basis = np.where(~np.isnan(count), "reported", None).astype(object)
+    need = np.isnan(count) & ~np.isnan(dens) & pd.Series(measures).isin(list(COMPOSITES)).to_numpy()
+    if need.any():
+        wide = breakdowns(out)
+        at = out.loc[need, KEY].merge(wide, on=KEY, how="left")  # rows without categories: all NaN
+        sums = breakdown_sums(at, measures[need], dens[need])
+        found = ~np.isnan(sums)
+        idx = np.flatnonzero(need)
+        used[idx[found]] = sums[found]
+        basis[idx[found]] = "sum of categories"
+    pct = out["percent_reported"].to_numpy(dtype="float64", na_value=np.nan)
+    for i in np.flatnonzero(np.isnan(used) & ~np.isnan(pct) & ~np.isnan(dens)):
+        ks = counts_from_percent(float(pct[i]), int(dens[i]))
+        if len(ks) == 1:
+            used[i], basis[i] = ks[0], "from percentage"
+    out["count_used"] = pd.array(np.where(np.isnan(used), None, used).tolist(), dtype="Int64") \
+        if np.isnan(used).any() else pd.array(used.astype("int64"), dtype="Int64")
     out["count_basis"] = pd.array(basis, dtype=object)
-    dens = column(out, "denominator")
-    out["percent_calc"] = pd.array(
-        [round(100 * k / d, 1) if k is not None and d else None for k, d in zip(used, dens, strict=True)],
-        dtype="Float64").astype("float64")
+    out["percent_calc"] = percent_of(used, dens)
     return out
+
+
+def percent_of(counts: np.ndarray, dens: np.ndarray) -> np.ndarray:
+    """100 * count / denominator rounded to one decimal as Python rounds; NaN where either is
+    missing or the denominator is 0."""
+    return np.array([round(100 * k / d, 1) if k == k and d == d and d else np.nan
+                     for k, d in zip(counts.tolist(), dens.tolist(), strict=True)], dtype="float64")
 
 
 def outcome_table(ds: Dataset, derive_orr: bool = True, studies: Iterable[str] | None = None,
@@ -603,32 +620,40 @@ def outcome_table(ds: Dataset, derive_orr: bool = True, studies: Iterable[str] |
     out = derive_counts(base)
     refs = dict(zip(ds.studies["study"], ds.studies["ref"], strict=True))
     out.insert(0, "ref", pd.array([refs.get(s) for s in out["study"]], dtype="Int64"))
+    out = out.reset_index(drop=True)
     if not derive_orr:
-        return out.reset_index(drop=True)
-    has_orr = {(s, c, src) for s, c, src, m in zip(out["study"], out["cohort"], out["source"],
-                                                  out["measure"], strict=True) if m == "ORR"}
-    first = {}
-    for i, key in enumerate(zip(out["study"], out["cohort"], out["source"], strict=True)):
-        first.setdefault(key, i)
-    extra = []
-    for key, cats in category_counts(out).items():
-        dens = {d for _, d in cats.values() if d is not None}
-        if key in has_orr or len(dens) != 1:
-            continue
-        den = dens.pop()
-        k = breakdown_sum(cats, "ORR", den)
-        if k is None:
-            continue
-        src = out.iloc[first[key]]
-        row = dict.fromkeys(out.columns)
-        row.update(ref=src["ref"], study=key[0], cohort=key[1], measure="ORR", denominator=den,
-                   count_used=k, count_basis="derived ORR", percent_calc=round(100 * k / den, 1),
-                   section=src["section"], source=key[2])
-        extra.append(row)
-    if extra:
-        add = pd.DataFrame(extra, columns=out.columns).astype(out.dtypes.to_dict())
-        out = pd.concat([out, add], ignore_index=True)
-    return out.reset_index(drop=True)
+        return out
+    wide = breakdowns(out)
+    if not len(wide):
+        return out
+    # a breakdown over one denominator, from a source that prints no ORR for the cohort
+    has_orr = out.loc[out["measure"] == "ORR", KEY].drop_duplicates().assign(_orr=True)
+    wide = wide.merge(has_orr, on=KEY, how="left")
+    d = wide[[f"d:{c}" for c in CATEGORIES]].to_numpy()
+    k = wide[[f"k:{c}" for c in CATEGORIES]].to_numpy()
+    d = np.where(np.isnan(k), np.nan, d)  # denominators of the printed categories only
+    lo, hi = np.nanmin(np.where(np.isnan(d), np.inf, d), axis=1), np.nanmax(np.where(np.isnan(d), -np.inf, d), axis=1)
+    one = (lo == hi) & np.isfinite(lo) & wide["_orr"].isna().to_numpy()
+    wide, den = wide[one].reset_index(drop=True), lo[one]
+    sums = breakdown_sums(wide, np.full(len(wide), "ORR", dtype=object), den)
+    ok = ~np.isnan(sums)
+    if not ok.any():
+        return out
+    wide, den, sums = wide[ok], den[ok], sums[ok]
+    first = out.drop_duplicates(KEY)[[*KEY, "ref", "section"]]
+    src = wide[KEY].merge(first, on=KEY, how="left")
+    add = pd.DataFrame({c: pd.Series([None] * len(wide), dtype=out[c].dtype) for c in out.columns})
+    for c in KEY:
+        add[c] = wide[c].to_numpy()
+    add["ref"] = src["ref"].to_numpy()
+    add["section"] = src["section"].to_numpy()
+    add["measure"] = "ORR"
+    add["denominator"] = pd.array(den.astype("int64"), dtype=out["denominator"].dtype)
+    add["count_used"] = pd.array(sums.astype("int64"), dtype="Int64")
+    add["count_basis"] = "derived ORR"
+    add["percent_calc"] = percent_of(sums, den)
+    add = add.astype(out.dtypes.to_dict())
+    return pd.concat([out, add], ignore_index=True)
 
 
 # --- single studies, catalogues, exports ----------------------------------------------
