@@ -62,8 +62,35 @@ def percent_ci(k, n, method: str = "exact", level: float = 0.95) -> tuple[float 
     """The interval in percent rounded to 0.1, or (None, None) when k or n is missing."""
     if k is None or n is None or (isinstance(k, float) and math.isnan(k)):
         return None, None
-    lo, hi = proportion_ci(int(k), int(n), method, level)
-    return round(100 * lo, 1), round(100 * hi, 1)
+    (lo,), (hi,) = percent_cis([int(k)], [int(n)], method, level)
+    return lo, hi
+
+
+def percent_cis(ks: list[int], ns: list[int], method: str = "exact", level: float = 0.95
+                ) -> tuple[list[float], list[float]]:
+    """proportion_ci for many (k, n) at once, in percent rounded to 0.1 as percent_ci rounds:
+    one call of the interval functions over arrays, element for element what one call each gives."""
+    import numpy as np
+
+    k, n = np.asarray(ks, dtype="float64"), np.asarray(ns, dtype="float64")
+    if len(k) and (np.any(n <= 0) or np.any(k < 0) or np.any(k > n)):
+        bad = int(np.flatnonzero((n <= 0) | (k < 0) | (k > n))[0])
+        raise ValueError(f"need 0 <= k <= n and n > 0, got k={ks[bad]}, n={ns[bad]}")
+    alpha = 1 - check_level(level)
+    if method == "exact":
+        from scipy.special import betaincinv
+
+        with np.errstate(invalid="ignore", divide="ignore"):  # k = 0 and k = n are set apart below
+            lo = np.where(k == 0, 0.0, betaincinv(np.maximum(k, 1), n - k + 1, alpha / 2))
+            hi = np.where(k == n, 1.0, betaincinv(k + 1, np.maximum(n - k, 1), 1 - alpha / 2))
+    elif method == "wilson":
+        from statsmodels.stats.proportion import proportion_confint
+
+        lo, hi = proportion_confint(k, n, alpha=alpha, method="wilson") if len(k) else (k, k)
+    else:
+        raise ValueError(f"unknown interval method '{method}'; known: {', '.join(CI_METHODS)}")
+    return ([round(100 * float(v), 1) for v in np.atleast_1d(lo)],
+            [round(100 * float(v), 1) for v in np.atleast_1d(hi)])
 
 
 # --- random-effects pooling of proportions (logit scale, as metafor's escalc(measure="PLO")) ----

@@ -321,7 +321,7 @@ def response_table(ds: Dataset, studies: pd.DataFrame, measure: str | None = Non
     """One row per cohort with response data: every category as count and % (as printed, else
     computed), the summaries with a confidence interval, depth summaries of the disease.
     Anything the source does not give stays missing, never zero."""
-    from .stats import percent_ci
+    from .stats import percent_cis
 
     measures = ALL_RESPONSE
     if measure is not None:
@@ -342,7 +342,7 @@ def response_table(ds: Dataset, studies: pd.DataFrame, measure: str | None = Non
     for c in row_tuples(arm_table(ds), index=False):
         if matched is None or (c.study, c.cohort) in matched:
             cohorts.setdefault(c.study, []).append(c)
-    rows = []
+    rows, intervals = [], []
     for s in row_tuples(studies):
         for c, src in ((co, src) for co in cohorts.get(s.study, [])
                        for src in sources_of.get((s.study, co.cohort), [])):
@@ -387,9 +387,13 @@ def response_table(ds: Dataset, studies: pd.DataFrame, measure: str | None = Non
                 if m not in CATEGORIES:
                     row[f"{k}_basis"] = basis if cnt is not None or m in cumulative else "percentage only"
                     if cnt is not None and den:
-                        row[f"{k}_ci_low"], row[f"{k}_ci_high"] = percent_ci(cnt, den, method, level)
+                        intervals.append((row, k, int(cnt), int(den)))
             if got_any:
                 rows.append(row)
+    if intervals:  # every interval in one call
+        lows, highs = percent_cis([i[2] for i in intervals], [i[3] for i in intervals], method, level)
+        for (row, k, _, _), lo, hi in zip(intervals, lows, highs, strict=True):
+            row[f"{k}_ci_low"], row[f"{k}_ci_high"] = lo, hi
     frame = pd.DataFrame(rows, columns=response_columns(measures))
     for col in frame.columns:
         if col in ("ref", "n", "denominator") or col.endswith("_n"):
@@ -689,15 +693,13 @@ def pool_table(included: pd.DataFrame, method: str = "DL", ci: str = "exact", le
     row (its own tau²); then the overall rows, whose random row carries the test for subgroup
     differences (q_between, q_between_df, q_between_p). Raises ValueError for a correction that
     cannot be applied (no correction with a 0/n or n/n cohort)."""
-    from .stats import percent_ci, pool_proportions, pool_subgroups
+    from .stats import percent_cis, pool_proportions, pool_subgroups
 
     events, totals = list(included["events"]), list(included["n"])
     res = pool_proportions(events, totals, method=method, level=level, knha=knha, correction=correction)
     frame = included.copy()
     frame["percent"] = [round(100 * e / n, 1) for e, n in zip(events, totals, strict=True)]
-    cis = [percent_ci(e, n, ci, level) for e, n in zip(events, totals, strict=True)]
-    frame["ci_low"] = [c[0] for c in cis]
-    frame["ci_high"] = [c[1] for c in cis]
+    frame["ci_low"], frame["ci_high"] = percent_cis(events, totals, ci, level)
     frame["level"] = level
     group = frame["group"].iloc[0] if len(frame) else None
     summary = _fit_summary(res)
