@@ -93,19 +93,10 @@ def ref_outcome_table(ds: Dataset, derive_orr: bool = True, studies: Iterable[st
     """Outcomes (of the given studies) with the study's ref, the derived count and the computed
     percentage; with derive_orr, an ORR row (count_basis 'derived ORR') for cohorts whose whole
     breakdown is reported but whose ORR is not."""
-    base = ds.outcomes
-    if studies is not None:
-        base = base[base["study"].isin(set(studies))]
-    if measures is not None:  # with the categories every derived count is summed from
-        base = base[base["measure"].isin({*measures, *CATEGORIES})]
-    if cohorts is not None:  # derivation stays within one cohort's rows, so this changes no figure
-        keys = pd.MultiIndex.from_arrays([base["study"].astype(object), base["cohort"].astype(object)])
-        base = base[keys.isin(list(cohorts))]
-    out = ref_derive_counts(base)
-    refs = dict(zip(ds.studies["study"], ds.studies["ref"], strict=True))
-    out.insert(0, "ref", pd.array([refs.get(s) for s in out["study"]], dtype="Int64"))
+    # the same rows, read as the package reads them; only the derivation is the reference's own
+    out = query.with_refs(ds, ref_derive_counts(query.outcome_rows(ds, studies, cohorts, measures)))
     if not derive_orr:
-        return out.reset_index(drop=True)
+        return out
     has_orr = {(s, c, src) for s, c, src, m in zip(out["study"], out["cohort"], out["source"],
                                                   out["measure"], strict=True) if m == "ORR"}
     first = {}

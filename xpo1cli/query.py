@@ -530,37 +530,57 @@ def plain_rows(frame: pd.DataFrame) -> list[tuple]:
 KEY = ["study", "cohort", "source"]  # one source's figures for one cohort
 
 
-def breakdowns(outcomes: pd.DataFrame) -> pd.DataFrame:
-    """One row per (study, cohort, source) whose source prints the count of a best-response
-    category, in the order such a count first appears: for each category its count (`k:CR`, ...)
-    and denominator (`d:CR`, ...), NaN where not printed (a category printed twice: the last)."""
+@dataclass(frozen=True)
+class Breakdowns:
+    """Each (study, cohort, source) whose source prints the count of a best-response category, in
+    the order such a count first appears (`keys`, and `at`: key -> row), with each category's
+    count and denominator (`k`, `d`: one row per key, one column per CATEGORIES entry; NaN where
+    not printed; a category printed twice: the last)."""
+
+    keys: list
+    at: dict
+    k: np.ndarray
+    d: np.ndarray
+
+    def rows(self, keys) -> tuple[np.ndarray, np.ndarray]:
+        """k and d for any keys (all NaN for a key without a breakdown)."""
+        pos = np.fromiter((self.at.get(key, len(self.keys)) for key in keys), dtype=np.int64)
+        blank = np.full((1, len(CATEGORIES)), np.nan)
+        return np.vstack([self.k, blank])[pos], np.vstack([self.d, blank])[pos]
+
+
+def breakdowns(outcomes: pd.DataFrame) -> Breakdowns:
+    """The printed category counts of every (study, cohort, source), in one pass over those rows."""
     cats = outcomes[outcomes["measure"].isin(CATEGORIES) & outcomes["count"].notna()]
-    keys = cats[KEY].drop_duplicates().reset_index(drop=True)
-    cats = cats.drop_duplicates([*KEY, "measure"], keep="last")
-    wide = keys.copy()
-    at = pd.MultiIndex.from_frame(keys)
-    for name, col in (("k", "count"), ("d", "denominator")):
-        table = cats.pivot(index=KEY, columns="measure", values=col)
-        table = table.reindex(index=at, columns=list(CATEGORIES)).astype("float64")
-        for c in CATEGORIES:
-            wide[f"{name}:{c}"] = table[c].to_numpy()
-    return wide
+    column_of = {c: j for j, c in enumerate(CATEGORIES)}
+    at: dict = {}
+    cells: list[tuple[int, int, float, float]] = []
+    for s, c, src, m, k, d in zip(column(cats, "study"), column(cats, "cohort"), column(cats, "source"),
+                                  column(cats, "measure"), column(cats, "count"), column(cats, "denominator"),
+                                  strict=True):
+        row = at.setdefault((s, c, src), len(at))
+        cells.append((row, column_of[m], float(k), np.nan if d is None else float(d)))
+    k_table = np.full((len(at), len(CATEGORIES)), np.nan)
+    d_table = np.full((len(at), len(CATEGORIES)), np.nan)
+    for row, j, k, d in cells:  # in file order: a category printed twice keeps the last
+        k_table[row, j], d_table[row, j] = k, d
+    return Breakdowns(keys=list(at), at=at, k=k_table, d=d_table)
 
 
-def breakdown_sums(wide: pd.DataFrame, measures: np.ndarray, dens: np.ndarray) -> np.ndarray:
-    """For rows of `wide` (aligned with measures and dens), the summary measure's count as the sum
-    of its categories when the breakdown is whole: the categories printed over the same
-    denominator reach the measure's shallowest category, or account for every patient. NaN
-    where it is not whole (or the measure is no summary)."""
-    have = {c: (wide[f"d:{c}"].to_numpy() == dens) & ~np.isnan(wide[f"k:{c}"].to_numpy()) for c in CATEGORIES}
-    k = {c: np.where(have[c], wide[f"k:{c}"].to_numpy(), 0.0) for c in CATEGORIES}
-    complete = sum(k.values()) == dens
+def breakdown_sums(k: np.ndarray, d: np.ndarray, measures: np.ndarray, dens: np.ndarray) -> np.ndarray:
+    """For rows of k and d (category counts and denominators, aligned with measures and dens),
+    the summary measure's count as the sum of its categories when the breakdown is whole: the
+    categories printed over the same denominator reach the measure's shallowest category, or
+    account for every patient. NaN where it is not whole (or the measure is no summary)."""
+    have = (d == dens[:, None]) & ~np.isnan(k)
+    counted = np.where(have, k, 0.0)
+    complete = counted.sum(axis=1) == dens
     out = np.full(len(dens), np.nan)
     for measure, parts in COMPOSITES.items():
-        rows = measures == measure
-        found = np.logical_or.reduce([have[c] for c in parts])
-        whole = (have[parts[-1]] | complete) & (found | complete)
-        out = np.where(rows & whole, sum(k[c] for c in parts), out)
+        cols = [CATEGORIES.index(c) for c in parts]
+        found = have[:, cols].any(axis=1)
+        whole = (have[:, cols[-1]] | complete) & (found | complete)
+        out = np.where((measures == measure) & whole, counted[:, cols].sum(axis=1), out)
     return out
 
 
@@ -577,9 +597,9 @@ def derive_counts(outcomes: pd.DataFrame) -> pd.DataFrame:
     basis = np.where(~np.isnan(count), "reported", None).astype(object)
     need = np.isnan(count) & ~np.isnan(dens) & pd.Series(measures).isin(list(COMPOSITES)).to_numpy()
     if need.any():
-        wide = breakdowns(out)
-        at = out.loc[need, KEY].merge(wide, on=KEY, how="left")  # rows without categories: all NaN
-        sums = breakdown_sums(at, measures[need], dens[need])
+        rows = out.loc[need, KEY]
+        k, d = breakdowns(out).rows(zip(rows["study"], rows["cohort"], rows["source"], strict=True))
+        sums = breakdown_sums(k, d, measures[need], dens[need])
         found = ~np.isnan(sums)
         idx = np.flatnonzero(need)
         used[idx[found]] = sums[found]
@@ -603,48 +623,60 @@ def percent_of(counts: np.ndarray, dens: np.ndarray) -> np.ndarray:
                      for k, d in zip(counts.tolist(), dens.tolist(), strict=True)], dtype="float64")
 
 
+def outcome_rows(ds: Dataset, studies: Iterable[str] | None = None, cohorts: set[tuple[str, str]] | None = None,
+                 measures: Iterable[str] | None = None) -> pd.DataFrame:
+    """The stored outcome rows of the given studies, cohorts and measures (with the categories
+    every derived count is summed from): what count derivation reads."""
+    base = ds.outcomes
+    if studies is not None:
+        base = base[base["study"].isin(set(studies))]
+    if measures is not None:
+        base = base[base["measure"].isin({*measures, *CATEGORIES})]
+    if cohorts is not None:  # derivation stays within one cohort's rows, so this changes no figure
+        keys = pd.MultiIndex.from_arrays([base["study"].astype(object), base["cohort"].astype(object)])
+        base = base[keys.isin(list(cohorts))]
+    return base
+
+
+def with_refs(ds: Dataset, out: pd.DataFrame) -> pd.DataFrame:
+    """The rows with their study's ref number in front, on a fresh index."""
+    refs = dict(zip(ds.studies["study"], ds.studies["ref"], strict=True))
+    out.insert(0, "ref", pd.array([refs.get(s) for s in out["study"]], dtype="Int64"))
+    return out.reset_index(drop=True)
+
+
 def outcome_table(ds: Dataset, derive_orr: bool = True, studies: Iterable[str] | None = None,
                   cohorts: set[tuple[str, str]] | None = None,
                   measures: Iterable[str] | None = None) -> pd.DataFrame:
     """Outcomes (of the given studies) with the study's ref, the derived count and the computed
     percentage; with derive_orr, an ORR row (count_basis 'derived ORR') for cohorts whose whole
     breakdown is reported but whose ORR is not."""
-    base = ds.outcomes
-    if studies is not None:
-        base = base[base["study"].isin(set(studies))]
-    if measures is not None:  # with the categories every derived count is summed from
-        base = base[base["measure"].isin({*measures, *CATEGORIES})]
-    if cohorts is not None:  # derivation stays within one cohort's rows, so this changes no figure
-        keys = pd.MultiIndex.from_arrays([base["study"].astype(object), base["cohort"].astype(object)])
-        base = base[keys.isin(list(cohorts))]
-    out = derive_counts(base)
-    refs = dict(zip(ds.studies["study"], ds.studies["ref"], strict=True))
-    out.insert(0, "ref", pd.array([refs.get(s) for s in out["study"]], dtype="Int64"))
-    out = out.reset_index(drop=True)
+    out = with_refs(ds, derive_counts(outcome_rows(ds, studies, cohorts, measures)))
     if not derive_orr:
         return out
-    wide = breakdowns(out)
-    if not len(wide):
+    b = breakdowns(out)
+    if not b.keys:
         return out
     # a breakdown over one denominator, from a source that prints no ORR for the cohort
-    has_orr = out.loc[out["measure"] == "ORR", KEY].drop_duplicates().assign(_orr=True)
-    wide = wide.merge(has_orr, on=KEY, how="left")
-    d = wide[[f"d:{c}" for c in CATEGORIES]].to_numpy()
-    k = wide[[f"k:{c}" for c in CATEGORIES]].to_numpy()
-    d = np.where(np.isnan(k), np.nan, d)  # denominators of the printed categories only
-    lo, hi = np.nanmin(np.where(np.isnan(d), np.inf, d), axis=1), np.nanmax(np.where(np.isnan(d), -np.inf, d), axis=1)
-    one = (lo == hi) & np.isfinite(lo) & wide["_orr"].isna().to_numpy()
-    wide, den = wide[one].reset_index(drop=True), lo[one]
-    sums = breakdown_sums(wide, np.full(len(wide), "ORR", dtype=object), den)
+    orr = out[out["measure"] == "ORR"]
+    has_orr = set(zip(orr["study"], orr["cohort"], orr["source"], strict=True))
+    d = np.where(np.isnan(b.k), np.nan, b.d)  # denominators of the printed categories only
+    lo, hi = np.where(np.isnan(d), np.inf, d).min(axis=1), np.where(np.isnan(d), -np.inf, d).max(axis=1)
+    one = (lo == hi) & np.isfinite(lo) & np.array([key not in has_orr for key in b.keys], dtype=bool)
+    sums = breakdown_sums(b.k[one], b.d[one], np.full(int(one.sum()), "ORR", dtype=object), lo[one])
     ok = ~np.isnan(sums)
     if not ok.any():
         return out
-    wide, den, sums = wide[ok], den[ok], sums[ok]
-    first = out.drop_duplicates(KEY)[[*KEY, "ref", "section"]]
-    src = wide[KEY].merge(first, on=KEY, how="left")
-    add = pd.DataFrame({c: pd.Series([None] * len(wide), dtype=out[c].dtype) for c in out.columns})
-    for c in KEY:
-        add[c] = wide[c].to_numpy()
+    keys = [key for key, chosen in zip(b.keys, one, strict=True) if chosen]
+    keys = [key for key, kept in zip(keys, ok, strict=True) if kept]
+    den, sums = lo[one][ok], sums[ok]
+    first: dict = {}  # each key's first row: the derived row takes its ref and section
+    for i, key in enumerate(zip(out["study"], out["cohort"], out["source"], strict=True)):
+        first.setdefault(key, i)
+    src = out.iloc[[first[key] for key in keys]]
+    add = pd.DataFrame({c: pd.Series([None] * len(keys), dtype=out[c].dtype) for c in out.columns})
+    for j, c in enumerate(KEY):
+        add[c] = [key[j] for key in keys]
     add["ref"] = src["ref"].to_numpy()
     add["section"] = src["section"].to_numpy()
     add["measure"] = "ORR"
