@@ -163,7 +163,7 @@ def test_show_json_nested_and_ref_with_two_reports():
     assert orr[("len-pom-refractory", "ORR")]["percent_reported"] == 31
     both = run_json("show", "31")
     assert [s["study"] for s in both["reports"]] == ["sadal-129-ref31", "sadal-interim-ref31"]
-    assert both["side_by_side"][2]["sadal-129-ref31"] == "129"
+    assert both["side_by_side"][2]["sadal-129-ref31"] == 129  # a number, as every count in JSON
 
 
 def test_show_safety_findings_and_csv_outcomes():
@@ -377,3 +377,15 @@ def test_show_outcome_view_reads_like_the_clinic():
     assert "25/40 (63%) [computed 62.5%]" in out and "median 9 mo" in out
     out = run("show", "storm-nejm-2019", "-f", "plain").stdout
     assert "median 4.1 wk (range 1–14 wk)" in out and "19–35" in out
+
+
+def test_reports_side_by_side_keep_numbers_as_numbers_in_json():
+    """`show` of a trial with several reports: in JSON the side-by-side counts and medians are
+    numbers (null where a report gives none), never display strings; the table still marks ≠."""
+    side = {row["metric"]: row for row in run_json("show", "31")["side_by_side"]}
+    n = side["n"]
+    assert n["sadal-129-ref31"] == 129 and n["sadal-interim-ref31"] == 32 and n[""] == "≠"
+    storm = {row["metric"]: row for row in run_json("show", "STORM")["side_by_side"]}
+    assert storm["n"]["storm-nejm-2019"] == 122 and storm["n"]["storm-consensus-2020"] is None
+    assert all(isinstance(v, float) or v is None for k, v in storm["median PFS, mo"].items()
+               if k not in ("metric", ""))

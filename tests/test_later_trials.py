@@ -168,7 +168,7 @@ def test_show_sadal_marks_the_differences_between_reports():
     doc = run_json("show", "SADAL")
     side = {row["metric"]: row for row in doc["side_by_side"]}
     assert side["n"][""] == "≠"
-    assert side["n"]["sadal-129-ref31"] == "129" and side["n"]["sadal-lancet-2020"] == "127"
+    assert side["n"]["sadal-129-ref31"] == 129 and side["n"]["sadal-lancet-2020"] == 127
     assert side["depth"]["sadal-129-ref31"] == "CR 14/129 (10.9%)"
     assert side["depth"]["sadal-lancet-2020"] == "CR 15/127 (11.8%)"
 

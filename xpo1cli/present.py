@@ -205,22 +205,23 @@ SIDE_METRICS = (("source", "source"), ("cohort_label", "population"), ("n", "n")
 
 def reports_side_by_side(ds: Dataset, studies: list[str]) -> pd.DataFrame:
     """Reports of one trial as columns, their headline figures as rows; rows whose figures
-    differ between reports are marked ≠."""
+    differ between reports are marked ≠. Counts and medians stay numbers (None where missing):
+    the renderer writes them, and JSON keeps them numbers."""
     st = study_table(ds)
     head = headline(ds, st[st["study"].isin(studies)].set_index("study").loc[studies].reset_index())
 
     cols = {}
     for r in row_tuples(head):
         cols[r.study] = {
-            "source": r.source, "cohort_label": r.cohort_label, "n": cell(r.n),
+            "source": r.source, "cohort_label": r.cohort_label, "n": value_or_none(r.n),
             "orr": fraction(r.orr_count, r.orr_denominator, r.orr_percent, r.orr_count_basis),
             "depth": f"{r.depth} {fraction(r.depth_count, r.depth_denominator, r.depth_percent, r.depth_count_basis)}"
             if isinstance(r.depth, str) else "–",
-            "median_pfs": cell(r.median_pfs), "median_os": cell(r.median_os)}
+            "median_pfs": value_or_none(r.median_pfs), "median_os": value_or_none(r.median_os)}
     rows = []
     for key, label in SIDE_METRICS:
         values = [cols[s][key] for s in cols]
-        given = {v for v in values if v != "–"}
+        given = {v for v in values if v is not None and v != MISSING}
         mark = "≠" if key in ("n", "orr", "depth", "median_pfs", "median_os") and len(given) > 1 else ""
         rows.append({"metric": label, "": mark, **{s: cols[s][key] for s in cols}})
     return pd.DataFrame(rows, columns=["metric", "", *cols])
