@@ -395,3 +395,18 @@ def test_a_regimen_filter_keeps_the_trials_control_arm_labelled(ds):
     assert [(a.regimen, a.control) for a in boston.arms] == [("SVd", False), ("Vd", True)]
     assert "median PFS was 13.93 months with SVd and 9.46 months with Vd" in b.bottom_line[1].text
     assert {g.regimen for g in b.response} <= {"SVd", "Vd"}
+
+
+def test_all_built_on_several_cores_writes_what_one_core_writes(tmp_path, monkeypatch):
+    """--all builds its pages in forked processes when the machine has the cores: the pages and
+    the index are byte for byte those built one after the other."""
+    from xpo1cli.cli import brief as brief_cli
+
+    written = {}
+    for cores in (1, 2):
+        monkeypatch.setattr(brief_cli, "_cores", lambda cores=cores: cores)
+        out = tmp_path / f"cores-{cores}"
+        run("brief", "--all", "--out", str(out))
+        written[cores] = {p.name: p.read_bytes() for p in sorted(out.iterdir())}
+    assert len(written[1]) == len(load().diseases) + 1
+    assert written[1] == written[2]

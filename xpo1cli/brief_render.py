@@ -451,11 +451,31 @@ def html_page(b: Brief, level: float = 0.95) -> str:
         index=False, title=title_of(b), selection=filter_text(b), sections=context, stamp=_stamp())
 
 
-def html_index(pages: list[tuple[str, Brief]]) -> str:
-    """The index of --all: one row per disease page."""
-    rows = [{"href": name, "name": b.disease_name, "code": b.disease or "",
-             "studies": f"{b.n_studies} ({b.n_clinical})",
-             "randomized": str(len(b.randomized)), "first": b.bottom_line[0].text if b.bottom_line else MISSING}
-            for name, b in pages]
+def prepare_pages(ds) -> None:
+    """Load, once, what every page of --all needs: the plotting, interval and template libraries
+    and the dataset's derived tables (pages built in forked processes then share them)."""
+    from .plot import have_matplotlib, new_figure
+    from .query import arm_table, study_table
+    from .stats import percent_ci
+    from .views import report_differences
+
+    if have_matplotlib():
+        import matplotlib.backends.backend_svg  # noqa: F401  (the pages' figures are saved as SVG)
+
+        new_figure()
+    percent_ci(1, 2)
+    _environment().get_template("brief.html.j2")
+    arm_table(ds), study_table(ds), report_differences(ds, set())
+
+
+def index_entry(name: str, b: Brief) -> dict:
+    """One disease page's row in the index of --all."""
+    return {"href": name, "name": b.disease_name, "code": b.disease or "",
+            "studies": f"{b.n_studies} ({b.n_clinical})",
+            "randomized": str(len(b.randomized)), "first": b.bottom_line[0].text if b.bottom_line else MISSING}
+
+
+def html_index(entries: list[dict]) -> str:
+    """The index of --all: one row per disease page (see index_entry)."""
     return _environment().get_template("brief.html.j2").render(
-        index=True, title="Evidence briefs: XPO1 inhibitors by disease", selection=_stamp(), pages=rows)
+        index=True, title="Evidence briefs: XPO1 inhibitors by disease", selection=_stamp(), pages=entries)

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 from pathlib import Path
 from typing import Annotated
 
@@ -81,20 +82,55 @@ def brief(
         terminal(b, fmt)
 
 
-def _write_all(ds, agent, regimen, source, out: Path) -> None:
+# the dataset of `brief --all`, for the processes that build its pages (inherited when forked)
+_ALL: dict = {}
+
+
+def _page(agent, regimen, source, code: str) -> tuple[str, str, dict]:
+    """One disease's page of --all: its file name, its HTML and its row in the index."""
     from ..brief import build_brief
-    from ..brief_render import html_index, html_page
+    from ..brief_render import html_page, index_entry
+
+    f = FilterOptions(disease=code, agent=agent, regimen=regimen, source=source).query()
+    b = build_brief(_ALL["ds"], f)
+    return page_name(code), html_page(b), index_entry(page_name(code), b)
+
+
+def _cores() -> int:
+    try:
+        return len(os.sched_getaffinity(0))
+    except (AttributeError, OSError):
+        return os.cpu_count() or 1
+
+
+def _build_pages(ds, codes: list[str], make) -> list:
+    """make(code) for every code, in order: on as many cores as the machine gives, in processes
+    forked from this one (they share the loaded dataset), else one after the other."""
+    import multiprocessing
+
+    _ALL["ds"] = ds
+    workers = min(len(codes), _cores())
+    if workers < 2 or "fork" not in multiprocessing.get_all_start_methods():
+        return [make(code) for code in codes]
+    from concurrent.futures import ProcessPoolExecutor
+
+    with ProcessPoolExecutor(workers, mp_context=multiprocessing.get_context("fork")) as pool:
+        return list(pool.map(make, codes))
+
+
+def _write_all(ds, agent, regimen, source, out: Path) -> None:
+    import functools
+
+    from ..brief_render import html_index, prepare_pages
 
     try:
         out.mkdir(parents=True, exist_ok=True)
     except OSError as exc:
         fail(f"cannot write {out}: {exc.strerror or exc}; nothing written", EXIT_DATA)
-    pages = []
-    for code in ds.diseases["disease"]:
-        f = FilterOptions(disease=code, agent=agent, regimen=regimen, source=source).query()
-        b = build_brief(ds, f)
-        pages.append((page_name(code), b))
-    for name, b in pages:
-        write_atomic(out / name, html_page(b))
-    write_atomic(out / "index.html", html_index(pages))
+    FilterOptions(agent=agent, regimen=regimen, source=source).query()  # what was typed is checked here
+    prepare_pages(ds)
+    pages = _build_pages(ds, list(ds.diseases["disease"]), functools.partial(_page, agent, regimen, source))
+    for name, html, _ in pages:
+        write_atomic(out / name, html)
+    write_atomic(out / "index.html", html_index([entry for _, _, entry in pages]))
     typer.echo(f"wrote {len(pages) + 1} pages to {out}", err=True)
