@@ -122,6 +122,11 @@ def _copy_on_write() -> bool:
     return int(pd.__version__.split(".")[0]) >= 3 or pd.options.mode.copy_on_write is True
 
 
+def resource_file(res: dict) -> str:
+    """The file of a descriptor's resource: its path, else NAME.csv."""
+    return str(res.get("path", f"{res.get('name')}.csv"))
+
+
 def bundled_root() -> Path:
     """The data shipped with the package (wheel) or, in a source checkout, the repo's data/."""
     here = Path(__file__).resolve().parent
@@ -581,7 +586,7 @@ def _check_content(frames: dict, descriptor: dict, problems: list[Problem]) -> N
     """Checks the Table Schema cannot express: list references, counts, medians, cohort trees."""
     from .values import row_tuples, split_list
 
-    paths = {r["name"]: r.get("path", f"{r['name']}.csv") for r in descriptor["resources"]}
+    paths = {r["name"]: resource_file(r) for r in descriptor["resources"]}
     drugs = set(frames["drugs"]["drug"])
     diseases = set(frames["diseases"]["disease"])
     for table, col, known, what in (("regimens", "partners", drugs, "drugs"),
@@ -638,7 +643,7 @@ def check(root: Path) -> tuple[dict, dict, list[Problem]]:
             if parsed is not None:
                 frames[name] = parsed
     if len(frames) == len(TABLES):
-        paths = {r["name"]: r.get("path", f"{r['name']}.csv") for r in descriptor["resources"]}
+        paths = {r["name"]: resource_file(r) for r in descriptor["resources"]}
         _check_keys(frames, descriptor, problems)
         _check_keys(frames, {"resources": list(contract.values())}, problems, paths)
         _check_content(frames, descriptor, problems)
@@ -667,7 +672,7 @@ _CACHE: dict[Path, tuple[tuple, Dataset | list[Problem]]] = {}
 def _fingerprint(root: Path, descriptor: dict) -> tuple:
     """Size, modification time and inode of the descriptor and of every table file it names."""
     paths = [root / "datapackage.json",
-             *(root / str(r.get("path", f"{r.get('name')}.csv")) for r in descriptor.get("resources", [])
+             *(root / resource_file(r) for r in descriptor.get("resources", [])
                if isinstance(r, dict))]
     state = []
     for path in paths:
@@ -713,7 +718,7 @@ def _trusted_frames(root: Path, descriptor: dict) -> LazyTables:
 def _trusted_frame(root: Path, res: dict):
     import pandas as pd
 
-    with open(root / res.get("path", f"{res['name']}.csv"), encoding="utf-8-sig", newline="") as fh:
+    with open(root / resource_file(res), encoding="utf-8-sig", newline="") as fh:
         reader = csv.reader(fh)
         header = next(reader)
         rows = [r for r in reader if any(c.strip() for c in r)]
@@ -769,7 +774,7 @@ def _content_key(root: Path, descriptor: dict) -> str:
     for res in descriptor.get("resources", []):
         if not isinstance(res, dict):
             continue
-        path = root / str(res.get("path", f"{res.get('name')}.csv"))
+        path = root / resource_file(res)
         try:  # only a regular file of a readable size is read (a named pipe would block)
             st = path.stat()
             if not stat.S_ISREG(st.st_mode) or st.st_size > MAX_FILE_BYTES:
@@ -866,7 +871,7 @@ def write_package(ds: Dataset, out_dir: Path) -> list[Path]:
             if f["type"] == "boolean":
                 frame[f["name"]] = frame[f["name"]].astype(object).map(
                     lambda v: "" if pd.isna(v) else ("true" if bool(v) else "false"))
-        path = out_dir / res.get("path", f"{res['name']}.csv")
+        path = out_dir / resource_file(res)
         frame.to_csv(path, index=False, lineterminator="\n", float_format="%.15g")
         written.append(path)
     target = out_dir / "datapackage.json"

@@ -15,25 +15,37 @@ def check_level(level: float) -> float:
 
 
 def proportion_ci(k: int, n: int, method: str = "exact", level: float = 0.95) -> tuple[float, float]:
-    """Confidence interval (as proportions) for k events of n.
+    """Confidence interval (as proportions) for k events of n (see proportion_cis)."""
+    (lo,), (hi,) = proportion_cis([k], [n], method, level)
+    return float(lo), float(hi)
+
+
+def proportion_cis(ks, ns, method: str = "exact", level: float = 0.95):
+    """Confidence intervals (as proportions, two arrays) for many k events of n, in one call of
+    the interval functions over arrays: element for element what one call each gives.
 
     exact: Clopper–Pearson, from scipy's inverse regularized incomplete beta (beta quantiles);
     wilson: the Wilson score interval, from statsmodels' proportion_confint.
     """
-    if n <= 0 or k < 0 or k > n:
-        raise ValueError(f"need 0 <= k <= n and n > 0, got k={k}, n={n}")
+    import numpy as np
+
+    k, n = np.asarray(ks, dtype="float64"), np.asarray(ns, dtype="float64")
+    if len(k) and (np.any(n <= 0) or np.any(k < 0) or np.any(k > n)):
+        bad = int(np.flatnonzero((n <= 0) | (k < 0) | (k > n))[0])
+        raise ValueError(f"need 0 <= k <= n and n > 0, got k={ks[bad]}, n={ns[bad]}")
     alpha = 1 - check_level(level)
     if method == "exact":
         from scipy.special import betaincinv
 
-        lo = 0.0 if k == 0 else float(betaincinv(k, n - k + 1, alpha / 2))
-        hi = 1.0 if k == n else float(betaincinv(k + 1, n - k, 1 - alpha / 2))
-        return lo, hi
+        with np.errstate(invalid="ignore", divide="ignore"):  # k = 0 and k = n are set apart below
+            lo = np.where(k == 0, 0.0, betaincinv(np.maximum(k, 1), n - k + 1, alpha / 2))
+            hi = np.where(k == n, 1.0, betaincinv(k + 1, np.maximum(n - k, 1), 1 - alpha / 2))
+        return np.atleast_1d(lo), np.atleast_1d(hi)
     if method == "wilson":
         from statsmodels.stats.proportion import proportion_confint
 
-        lo, hi = proportion_confint(k, n, alpha=alpha, method="wilson")
-        return float(lo), float(hi)
+        lo, hi = proportion_confint(k, n, alpha=alpha, method="wilson") if len(k) else (k, k)
+        return np.atleast_1d(lo), np.atleast_1d(hi)
     raise ValueError(f"unknown interval method '{method}'; known: {', '.join(CI_METHODS)}")
 
 
@@ -68,29 +80,9 @@ def percent_ci(k, n, method: str = "exact", level: float = 0.95) -> tuple[float 
 
 def percent_cis(ks: list[int], ns: list[int], method: str = "exact", level: float = 0.95
                 ) -> tuple[list[float], list[float]]:
-    """proportion_ci for many (k, n) at once, in percent rounded to 0.1 as percent_ci rounds:
-    one call of the interval functions over arrays, element for element what one call each gives."""
-    import numpy as np
-
-    k, n = np.asarray(ks, dtype="float64"), np.asarray(ns, dtype="float64")
-    if len(k) and (np.any(n <= 0) or np.any(k < 0) or np.any(k > n)):
-        bad = int(np.flatnonzero((n <= 0) | (k < 0) | (k > n))[0])
-        raise ValueError(f"need 0 <= k <= n and n > 0, got k={ks[bad]}, n={ns[bad]}")
-    alpha = 1 - check_level(level)
-    if method == "exact":
-        from scipy.special import betaincinv
-
-        with np.errstate(invalid="ignore", divide="ignore"):  # k = 0 and k = n are set apart below
-            lo = np.where(k == 0, 0.0, betaincinv(np.maximum(k, 1), n - k + 1, alpha / 2))
-            hi = np.where(k == n, 1.0, betaincinv(k + 1, np.maximum(n - k, 1), 1 - alpha / 2))
-    elif method == "wilson":
-        from statsmodels.stats.proportion import proportion_confint
-
-        lo, hi = proportion_confint(k, n, alpha=alpha, method="wilson") if len(k) else (k, k)
-    else:
-        raise ValueError(f"unknown interval method '{method}'; known: {', '.join(CI_METHODS)}")
-    return ([round(100 * float(v), 1) for v in np.atleast_1d(lo)],
-            [round(100 * float(v), 1) for v in np.atleast_1d(hi)])
+    """proportion_cis in percent, each rounded to 0.1 as percent_ci rounds."""
+    lo, hi = proportion_cis(ks, ns, method, level)
+    return [round(100 * float(v), 1) for v in lo], [round(100 * float(v), 1) for v in hi]
 
 
 # --- random-effects pooling of proportions (logit scale, as metafor's escalc(measure="PLO")) ----
