@@ -74,6 +74,19 @@ def test_headline_of_svd_ref16(ds):
     assert (svd["n"], svd["orr_count"], svd["orr_denominator"], svd["median_pfs"]) == (40, 25, 40, 9.0)
 
 
+@pytest.mark.parametrize("filters", [dict(disease="MM"), dict(regimen="SVd"), dict(regimen="Vd"),
+                                     dict(disease="AML", phase="1")])
+def test_headline_from_shared_figures_is_the_headline_alone(ds, filters):
+    # compare reads every cohort of the studies it compares once; a headline built from those
+    # shared figures must be the one built from its own cohorts' figures
+    studies = studies_of(ds, **filters)
+    matched = query.filter_arms(ds, query.Filters(**filters), studies)
+    alone = views.headline(ds, studies, matched=matched)
+    shared = views.cohort_figures(ds, list(studies_of(ds)["study"]))
+    pd.testing.assert_frame_equal(views.headline(ds, studies, matched=matched, shared=shared), alone)
+    assert alone["audit"].notna().any() or filters != dict(disease="MM")  # flags travel too
+
+
 def test_response_table_counts_and_not_reported(ds):
     rows = by_cohort(views.response_table(ds, studies_of(ds, source="review", disease="MM")))
     svd = rows[("svd-ref16", "evaluable")]

@@ -3,6 +3,8 @@ tables. Pure functions of the dataset and the query layer; no printing."""
 
 from __future__ import annotations
 
+from dataclasses import dataclass
+
 import pandas as pd
 
 from .audit import cohort_flags
@@ -113,25 +115,43 @@ def chosen_cohorts(arms: pd.DataFrame, all_cohorts: bool = False,
     return hit[pick | missing]
 
 
-def headline(ds: Dataset, studies: pd.DataFrame, all_cohorts: bool = False,
-             matched: set[tuple[str, str]] | None = None) -> pd.DataFrame:
-    """One row per study (its headline cohort), or per cohort: n, ORR, depth, median PFS/OS,
-    each with the regimen, XPO1 agent and partners of the arm it describes. `matched` (from
-    query.filter_arms) limits the rows to the arms a treatment filter selects."""
-    from .audit import cohort_flags
-    from .query import arm_table
+@dataclass(frozen=True)
+class CohortFigures:
+    """What the headline rows read of a set of cohorts: their outcome rows (`outcomes`, from
+    query.outcome_table), each cohort's rows by measure (`grouped`, from by_cohort), the same per
+    source (`per_source`: (study, cohort) -> {source: {measure: row}}) and the audit's flags."""
 
-    arms = arm_table(ds)
-    arms = chosen_cohorts(arms[arms["study"].isin(set(studies["study"]))], all_cohorts, matched)
-    # figures, derived counts and audit flags only for the cohorts shown: each is a matter of one
-    # cohort's own rows, so the rest of the dataset need not be read
-    outcomes = outcome_table(ds, studies=studies["study"],
-                             cohorts=set(zip(arms["study"], arms["cohort"], strict=True)))
-    grouped = by_cohort(outcomes)
+    outcomes: pd.DataFrame
+    grouped: dict
+    per_source: dict
+    flags: dict
+
+
+def cohort_figures(ds: Dataset, studies, cohorts: set[tuple[str, str]] | None = None) -> CohortFigures:
+    """The figures of the given studies' cohorts (all of them when `cohorts` is None)."""
+    outcomes = outcome_table(ds, studies=studies, cohorts=cohorts)
     per_source: dict[tuple[str, str], dict[str, dict]] = {}
     for (st_, co_, src_), rows_ in by_cohort(outcomes, by_source=True).items():
         per_source.setdefault((st_, co_), {})[src_] = rows_
-    flags = cohort_flags(ds, set(studies["study"]), outcomes)
+    return CohortFigures(outcomes, by_cohort(outcomes), per_source,
+                         cohort_flags(ds, set(studies), outcomes))
+
+
+def headline(ds: Dataset, studies: pd.DataFrame, all_cohorts: bool = False,
+             matched: set[tuple[str, str]] | None = None, shared: CohortFigures | None = None
+             ) -> pd.DataFrame:
+    """One row per study (its headline cohort), or per cohort: n, ORR, depth, median PFS/OS,
+    each with the regimen, XPO1 agent and partners of the arm it describes. `matched` (from
+    query.filter_arms) limits the rows to the arms a treatment filter selects. `shared`: the
+    figures of these studies' cohorts when the caller has them already (several listings of
+    overlapping studies read them once)."""
+    arms = arm_table(ds)
+    arms = chosen_cohorts(arms[arms["study"].isin(set(studies["study"]))], all_cohorts, matched)
+    if shared is None:
+        # figures, derived counts and audit flags only for the cohorts shown: each is a matter of
+        # one cohort's own rows, so the rest of the dataset need not be read
+        shared = cohort_figures(ds, studies["study"], set(zip(arms["study"], arms["cohort"], strict=True)))
+    grouped, per_source, flags = shared.grouped, shared.per_source, shared.flags
     cohorts: dict[str, list[tuple]] = {}
     for c in row_tuples(arms, index=False):
         cohorts.setdefault(c.study, []).append(c)
@@ -223,7 +243,7 @@ def compare_frame(ds: Dataset, codes: list[str], disease: str | None = None,
     every randomized arm given it, each its own row (never blended), with a summary of the
     study's other cohorts (the best-documented subgroup first). The between-arm statistics as
     printed are added by `present.between_arms`."""
-    frames = []
+    chosen = []
     for code in codes:
         studies = filter_studies(ds, Filters(regimen=code, disease=disease))
         if not include_preclinical:
@@ -231,12 +251,14 @@ def compare_frame(ds: Dataset, codes: list[str], disease: str | None = None,
         # syntheses of other studies and registrations without results are not compared
         studies = studies[(studies["evidence_type"] != "systematic review")
                           & (studies["report_role"] != "registration")]
-
-        f = Filters(regimen=code)
-        frames.append(headline(ds, studies, matched=filter_arms(ds, f, studies)).assign(compared=code))
+        chosen.append((code, studies, filter_arms(ds, Filters(regimen=code), studies)))
+    # every cohort of every study compared, read once: the headline rows and the other cohorts
+    shared = cohort_figures(ds, list(dict.fromkeys(s for _, st, _ in chosen for s in st["study"])))
+    frames = [headline(ds, studies, matched=matched, shared=shared).assign(compared=code)
+              for code, studies, matched in chosen]
     frame = (pd.concat(frames, ignore_index=True) if frames
              else pd.DataFrame(columns=[*HEADLINE_COLUMNS, "compared"]))
-    outcomes = outcome_table(ds, studies=frame["study"])
+    outcomes = shared.outcomes
     by_study: dict[str, list] = {}  # each study's outcome rows, read once (not a scan per study)
     for r in row_tuples(outcomes):
         by_study.setdefault(r.study, []).append(r)
