@@ -1,4 +1,5 @@
-"""The vectorized count derivation gives, row for row, what the rules give read one row at a time.
+"""The vectorized count derivation (and the arm inheritance of arm_table) gives, row for row, what
+the rules give read one row at a time.
 
 `query.derive_counts` and `query.outcome_table` derive counts with whole-column operations. The
 reference below is those rules as first written, a loop over rows (kept here, not in the
@@ -196,3 +197,48 @@ def test_a_whole_breakdown_gives_its_summary(measure):
     got = query.derive_counts(frame).iloc[-1]
     assert got["count_used"] == len(parts) and got["count_basis"] == "sum of categories"
     assert got["percent_calc"] == round(100 * len(parts) / 10, 1)
+
+
+# --- what a cohort inherits from its parent ----------------------------------------------------
+
+
+def ref_inherited(coh: pd.DataFrame, name: str) -> list:
+    """The cohort column with a missing cell taken from the parent, recursively, as first written:
+    a walk up from each cohort that stops at a loop (a dictionary of keys: the last row stands)."""
+    own = {(s, c): (v, p) for s, c, v, p in zip(column(coh, "study"), column(coh, "cohort"),
+                                                 column(coh, name), column(coh, "parent"), strict=True)}
+
+    def walk(key, seen=()):
+        value, parent = own[key]
+        if value is None and parent is not None and (key[0], parent) in own and parent not in seen:
+            return walk((key[0], parent), (*seen, key[1]))
+        return value
+
+    return [walk(k) for k in zip(column(coh, "study"), column(coh, "cohort"), strict=True)]
+
+
+NAMES = ["all", "a", "b", "c", "d"]
+
+
+@st.composite
+def cohort_trees(draw):
+    """Cohorts of two studies with parents that chain, skip a level, name no cohort, loop or
+    repeat a key."""
+    rows = draw(st.lists(st.tuples(st.sampled_from(["s1", "s2"]), st.sampled_from(NAMES),
+                                   st.one_of(st.none(), st.sampled_from(NAMES + ["gone"])),
+                                   st.one_of(st.none(), st.sampled_from(["SVd", "Vd", ""]))),
+                         min_size=0, max_size=12))
+    return pd.DataFrame(rows, columns=["study", "cohort", "parent", "regimen"], dtype=object)
+
+
+@settings(max_examples=80, deadline=None, database=None)
+@given(coh=cohort_trees())
+def test_generated_cohort_trees_inherit_as_the_walk_does(coh):
+    assert query.inherited(coh, "regimen") == ref_inherited(coh, "regimen")
+
+
+def test_bundled_cohorts_inherit_as_the_walk_does():
+    coh = data.load().cohorts
+    for name in ("regimen", "arm"):
+        assert query.inherited(coh, name) == ref_inherited(coh, name)
+    assert query.inherited(coh, "arm").count(None) < len(coh)  # some arms are stated, some inherited

@@ -335,24 +335,40 @@ def arm_table(ds: Dataset) -> pd.DataFrame:
     study_regimen = dict(zip(ds.studies["study"], ds.studies["regimen"], strict=True))
     study_agent = dict(zip(ds.studies["study"], ds.studies["agent"], strict=True))
     coh = ds.cohorts
-    own = {(s, c): (value_or_none(r), value_or_none(a), value_or_none(p)) for s, c, r, a, p in zip(
-        coh["study"], coh["cohort"], coh["regimen"], coh["arm"], coh["parent"], strict=True)}
-
-    def inherited(key, index, seen=()):
-        value, parent = own[key][index], own[key][2]
-        if value is None and parent is not None and (key[0], parent) in own and parent not in seen:
-            return inherited((key[0], parent), index, (*seen, key[1]))
-        return value
-
+    study = column(coh, "study")
+    regimen, arm = inherited(coh, "regimen"), inherited(coh, "arm")
+    regimen = [r or value_or_none(study_regimen.get(s)) for s, r in zip(study, regimen, strict=True)]
     out = coh.copy()
-    keys = list(zip(coh["study"], coh["cohort"], strict=True))
-    regimen = [inherited(k, 0) or value_or_none(study_regimen.get(k[0])) for k in keys]
     out["regimen"] = regimen
-    out["arm"] = [inherited(k, 1) for k in keys]
-    out["agent"] = [reg_agent.get(r) if r in reg_agent else value_or_none(study_agent.get(k[0]))
-                    for k, r in zip(keys, regimen, strict=True)]
+    out["arm"] = arm
+    out["agent"] = [reg_agent.get(r) if r in reg_agent else value_or_none(study_agent.get(s))
+                    for s, r in zip(study, regimen, strict=True)]
     out["partners"] = [reg_partners.get(r) for r in regimen]
     return out.reset_index(drop=True)
+
+
+def inherited(coh: pd.DataFrame, name: str) -> list:
+    """A cohort column with each missing cell taken from the nearest ancestor that has it (None
+    where no ancestor does, or the parents loop back), all cohorts a level at a time. Of rows
+    repeating a (study, cohort) key, the last stands for the key."""
+    keys = list(zip(column(coh, "study"), column(coh, "cohort"), strict=True))
+    last = {k: i for i, k in enumerate(keys)}
+    at_key = np.fromiter((last[k] for k in keys), dtype=np.int64, count=len(keys))
+    up = np.fromiter((last.get((s, p), -1) if p is not None else -1
+                      for (s, _), p in zip(keys, column(coh, "parent"), strict=True)),
+                     dtype=np.int64, count=len(keys))
+    cells = np.empty(len(keys), dtype=object)
+    cells[:] = column(coh, name)
+    own = cells[at_key]  # each row reads its key's cells, parent included
+    value, at = own.copy(), up[at_key]
+    # a path without a loop climbs at most as many levels as there are cohorts
+    for _ in range(len(keys)):
+        need = np.flatnonzero(pd.isna(value) & (at >= 0))
+        if not len(need):
+            break
+        value[need] = cells[at[need]]
+        at[need] = up[at[need]]
+    return value.tolist()
 
 
 @per_dataset
