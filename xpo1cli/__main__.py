@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import contextlib
 import errno
+import gc
 import io
 import os
 import signal
@@ -79,6 +80,10 @@ def main() -> None:
             os._exit(130)
 
     signal.signal(signal.SIGINT, interrupted)
+    # A run builds many short-lived rows (a tuple per outcome row of a large dataset) that form no
+    # cycles; at the default threshold the cycle collector walks them every 700 allocations, a
+    # quarter of `list`'s time on 10,000 studies. Collected less often, peak memory is the same.
+    gc.set_threshold(100_000, 50, 100)
     from .cli import STATE, app, hoist_global_options
 
     real = sys.stdout
