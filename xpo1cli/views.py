@@ -52,15 +52,20 @@ def by_cohort(outcomes: pd.DataFrame, by_source: bool = False) -> dict[tuple, di
     """(study, cohort[, source]) -> {measure: outcome row} from one pass over the table. Where
     sources of one report both give a measure, the row with a count stands for it (then the
     first in file order); landmark rows are keyed 'measure@timepoint'."""
-    out: dict[tuple, dict[str, tuple]] = {}
+    return _grouped(outcomes, by_source)[0]
+
+
+def _grouped(outcomes: pd.DataFrame, *by_source: bool) -> list[dict[tuple, dict[str, tuple]]]:
+    """by_cohort for each of the given keyings, from one pass over the rows."""
+    outs: list[dict[tuple, dict[str, tuple]]] = [{} for _ in by_source]
     for r in plain_rows(outcomes):
-        key = (r.study, r.cohort, r.source) if by_source else (r.study, r.cohort)
         measure = r.measure if not isinstance(r.timepoint, str) else f"{r.measure}@{r.timepoint}"
-        group = out.setdefault(key, {})
-        held = group.get(measure)
-        if held is None or (missing(held.count_used) and not missing(r.count_used)):
-            group[measure] = r
-    return out
+        for out, with_source in zip(outs, by_source, strict=True):
+            group = out.setdefault((r.study, r.cohort, r.source) if with_source else (r.study, r.cohort), {})
+            held = group.get(measure)
+            if held is None or (held.count_used is None and r.count_used is not None):
+                group[measure] = r
+    return outs
 
 
 def depth(by: dict[str, tuple], label: str) -> dict | None:
@@ -130,11 +135,11 @@ class CohortFigures:
 def cohort_figures(ds: Dataset, studies, cohorts: set[tuple[str, str]] | None = None) -> CohortFigures:
     """The figures of the given studies' cohorts (all of them when `cohorts` is None)."""
     outcomes = outcome_table(ds, studies=studies, cohorts=cohorts)
+    grouped, sourced = _grouped(outcomes, False, True)
     per_source: dict[tuple[str, str], dict[str, dict]] = {}
-    for (st_, co_, src_), rows_ in by_cohort(outcomes, by_source=True).items():
+    for (st_, co_, src_), rows_ in sourced.items():
         per_source.setdefault((st_, co_), {})[src_] = rows_
-    return CohortFigures(outcomes, by_cohort(outcomes), per_source,
-                         cohort_flags(ds, set(studies), outcomes))
+    return CohortFigures(outcomes, grouped, per_source, cohort_flags(ds, set(studies), outcomes))
 
 
 def headline(ds: Dataset, studies: pd.DataFrame, all_cohorts: bool = False,
