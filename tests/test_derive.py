@@ -14,6 +14,7 @@ import sys
 from collections.abc import Iterable
 from pathlib import Path
 
+import numpy as np
 import pandas as pd
 import pytest
 from hypothesis import given, settings
@@ -242,3 +243,13 @@ def test_bundled_cohorts_inherit_as_the_walk_does():
     for name in ("regimen", "arm"):
         assert query.inherited(coh, name) == ref_inherited(coh, name)
     assert query.inherited(coh, "arm").count(None) < len(coh)  # some arms are stated, some inherited
+
+
+def test_percentages_round_as_python_rounds_for_every_count_up_to_400():
+    d = np.repeat(np.arange(0, 401), 402).astype("float64")
+    k = np.tile(np.arange(-1, 401), 401).astype("float64")
+    k[::7] = np.nan  # missing counts stay missing
+    got = query.percent_of(k, d)
+    want = [round(100 * a / b, 1) if a == a and b else np.nan for a, b in zip(k.tolist(), d.tolist(), strict=True)]
+    np.testing.assert_array_equal(got, np.array(want))
+    assert query.percent_of(np.array([1.0, 49.0]), np.array([8.0, 400.0])).tolist() == [12.5, 12.2]

@@ -568,18 +568,18 @@ class Breakdowns:
 def breakdowns(outcomes: pd.DataFrame) -> Breakdowns:
     """The printed category counts of every (study, cohort, source), in one pass over those rows."""
     cats = outcomes[outcomes["measure"].isin(CATEGORIES) & outcomes["count"].notna()]
-    column_of = {c: j for j, c in enumerate(CATEGORIES)}
     at: dict = {}
-    cells: list[tuple[int, int, float, float]] = []
-    for s, c, src, m, k, d in zip(column(cats, "study"), column(cats, "cohort"), column(cats, "source"),
-                                  column(cats, "measure"), column(cats, "count"), column(cats, "denominator"),
-                                  strict=True):
-        row = at.setdefault((s, c, src), len(at))
-        cells.append((row, column_of[m], float(k), np.nan if d is None else float(d)))
+    row = np.fromiter((at.setdefault(key, len(at)) for key in zip(
+        column(cats, "study"), column(cats, "cohort"), column(cats, "source"), strict=True)),
+        dtype=np.int64, count=len(cats))
+    cell = row * len(CATEGORIES) + cats["measure"].map(
+        {c: j for j, c in enumerate(CATEGORIES)}).to_numpy(dtype=np.int64)
+    # in file order a category printed twice keeps the last: each cell's last row
+    last = len(cell) - 1 - np.unique(cell[::-1], return_index=True)[1]
     k_table = np.full((len(at), len(CATEGORIES)), np.nan)
     d_table = np.full((len(at), len(CATEGORIES)), np.nan)
-    for row, j, k, d in cells:  # in file order: a category printed twice keeps the last
-        k_table[row, j], d_table[row, j] = k, d
+    k_table.flat[cell[last]] = cats["count"].to_numpy(dtype="float64", na_value=np.nan)[last]
+    d_table.flat[cell[last]] = cats["denominator"].to_numpy(dtype="float64", na_value=np.nan)[last]
     return Breakdowns(keys=list(at), at=at, k=k_table, d=d_table)
 
 
@@ -635,8 +635,16 @@ def derive_counts(outcomes: pd.DataFrame) -> pd.DataFrame:
 def percent_of(counts: np.ndarray, dens: np.ndarray) -> np.ndarray:
     """100 * count / denominator rounded to one decimal as Python rounds; NaN where either is
     missing or the denominator is 0."""
-    return np.array([round(100 * k / d, 1) if k == k and d == d and d else np.nan
-                     for k, d in zip(counts.tolist(), dens.tolist(), strict=True)], dtype="float64")
+    counts, dens = np.asarray(counts, dtype="float64"), np.asarray(dens, dtype="float64")
+    ok = ~np.isnan(counts) & ~np.isnan(dens) & (dens != 0)
+    with np.errstate(divide="ignore", invalid="ignore"):
+        exact = np.where(ok, 100 * counts / dens, np.nan)
+    tenths = exact * 10
+    out = np.rint(tenths) / 10
+    # near a half the product by 10 may round across it: those few are rounded as Python rounds
+    for i in np.flatnonzero(ok & (np.abs(tenths - np.floor(tenths) - 0.5) < 1e-6)):
+        out[i] = round(float(exact[i]), 1)
+    return out
 
 
 def outcome_rows(ds: Dataset, studies: Iterable[str] | None = None, cohorts: set[tuple[str, str]] | None = None,
@@ -686,9 +694,9 @@ def outcome_table(ds: Dataset, derive_orr: bool = True, studies: Iterable[str] |
     keys = [key for key, chosen in zip(b.keys, one, strict=True) if chosen]
     keys = [key for key, kept in zip(keys, ok, strict=True) if kept]
     den, sums = lo[one][ok], sums[ok]
-    first: dict = {}  # each key's first row: the derived row takes its ref and section
-    for i, key in enumerate(zip(out["study"], out["cohort"], out["source"], strict=True)):
-        first.setdefault(key, i)
+    firsts = out[KEY].drop_duplicates()  # each key's first row: the derived row takes its ref and section
+    first = dict(zip(zip(firsts["study"], firsts["cohort"], firsts["source"], strict=True), firsts.index,
+                     strict=True))
     src = out.iloc[[first[key] for key in keys]]
     add = pd.DataFrame({c: pd.Series([None] * len(keys), dtype=out[c].dtype) for c in out.columns})
     for j, c in enumerate(KEY):
