@@ -70,23 +70,23 @@ def _grouped(outcomes: pd.DataFrame, *by_source: bool) -> list[dict[tuple, dict[
 
 def depth(by: dict[str, tuple], label: str) -> dict | None:
     """count, denominator, percent (as printed, else computed) and basis of a depth summary from
-    one cohort's outcome rows (measure -> row); None when the source does not allow it. A sum of
-    categories is used only when the breakdown is whole: it reaches the summary's shallowest
-    category, or the categories listed add up to the ORR."""
+    one cohort's outcome rows (measure -> plain row, None where missing: from by_cohort); None
+    when the source does not allow it. A sum of categories is used only when the breakdown is
+    whole: it reaches the summary's shallowest category, or the categories listed add up to the
+    ORR."""
     stored = by.get(DEPTH_STORED.get(label))
-    if stored is not None and (not missing(stored.count_used)
-                               or not missing(stored.percent_reported)):
-        pct = value_or_none(stored.percent_reported)
-        return dict(count=value_or_none(stored.count_used), denominator=value_or_none(stored.denominator),
-                    percent=pct if pct is not None else value_or_none(stored.percent_calc),
+    if stored is not None and (stored.count_used is not None or stored.percent_reported is not None):
+        pct = stored.percent_reported
+        return dict(count=stored.count_used, denominator=stored.denominator,
+                    percent=pct if pct is not None else stored.percent_calc,
                     basis=stored.count_basis or "reported")
-    have = {m: int(r.count) for m, r in by.items() if m in CATEGORIES and not missing(r.count)}
-    dens = {int(r.denominator) for m, r in by.items() if m in have and not missing(r.denominator)}
+    have = {m: int(r.count) for m, r in by.items() if m in CATEGORIES and r.count is not None}
+    dens = {int(r.denominator) for m, r in by.items() if m in have and r.denominator is not None}
     if not have or len(dens) != 1:
         return None
     parts = DEPTH_PARTS[label]
     orr = by.get("ORR")
-    orr_whole = (orr is not None and not missing(orr.count_used)
+    orr_whole = (orr is not None and orr.count_used is not None
                  and orr.count_basis != "from percentage"
                  and sum(have.get(m, 0) for m in COMPOSITES["ORR"]) == int(orr.count_used))
     if parts[-1] not in have and not orr_whole:
@@ -165,10 +165,10 @@ def headline(ds: Dataset, studies: pd.DataFrame, all_cohorts: bool = False,
         for c in cohorts.get(s.study, []):
             g = grouped.get((s.study, c.cohort))
             # response and depth from one source: the one whose ORR (else most rows) has counts
-            mine = per_source.get((s.study, c.cohort), {})
+            mine = per_source.get((s.study, c.cohort), {})  # plain rows: None where missing
             primary = max(mine.values(), key=lambda rows_: (
-                "ORR" in rows_ and not missing(rows_["ORR"].count_used), "ORR" in rows_,
-                sum(not missing(r.count_used) for r in rows_.values())), default=None)
+                "ORR" in rows_ and rows_["ORR"].count_used is not None, "ORR" in rows_,
+                sum(r.count_used is not None for r in rows_.values())), default=None)
             orr = dict(count=None, den=None, pct=None, rep=None, basis=None)
             pfs = os_ = None
             labels = depth_labels(s.disease)
@@ -177,11 +177,10 @@ def headline(ds: Dataset, studies: pd.DataFrame, all_cohorts: bool = False,
             if g is not None:
                 if "ORR" in g:
                     r = primary["ORR"] if primary and "ORR" in primary else g["ORR"]
-                    orr = dict(count=value_or_none(r.count_used), den=value_or_none(r.denominator),
-                               pct=value_or_none(r.percent_calc), rep=value_or_none(r.percent_reported),
-                               basis=r.count_basis if not missing(r.count_used) else None)
-                pfs = value_or_none(g["PFS"].median_months) if "PFS" in g else None
-                os_ = value_or_none(g["OS"].median_months) if "OS" in g else None
+                    orr = dict(count=r.count_used, den=r.denominator, pct=r.percent_calc,
+                               rep=r.percent_reported, basis=r.count_basis if r.count_used is not None else None)
+                pfs = g["PFS"].median_months if "PFS" in g else None
+                os_ = g["OS"].median_months if "OS" in g else None
                 for candidate in labels if primary else ():  # the first depth summary given
                     d = depth(primary, candidate)
                     if d:
@@ -370,40 +369,41 @@ def response_table(ds: Dataset, studies: pd.DataFrame, measure: str | None = Non
         if matched is None or (c.study, c.cohort) in matched:
             cohorts.setdefault(c.study, []).append(c)
     rows, intervals = [], []
+    blank = dict.fromkeys(response_columns(measures))
+    keys = {m: response_key(m) for m in measures}
     for s in row_tuples(studies):
+        labels = depth_labels(s.disease)
         for c, src in ((co, src) for co in cohorts.get(s.study, [])
                        for src in sources_of.get((s.study, co.cohort), [])):
             study, cohort = s.study, c.cohort
-            by = grouped[(study, cohort, src)]
-            labels = depth_labels(s.disease)
-            row = dict.fromkeys(response_columns(measures))
-            dens = [int(r.denominator) for r in by.values() if not missing(r.denominator)]
+            by = grouped[(study, cohort, src)]  # plain rows: None where missing
+            row = blank.copy()
+            dens = [int(r.denominator) for r in by.values() if r.denominator is not None]
             row.update(ref=s.ref, study=study, cohort=cohort, cohort_label=c.label,
                        disease=s.disease, regimen=c.regimen, arm=c.arm, agent=c.agent,
                        n=value_or_none(c.n), source=src,
                        denominator=max(set(dens), key=dens.count) if dens else None,
                        audit=flags.get((study, cohort)))
             got_any = False
-            printed = {m: value_or_none(r.percent_reported) for m, r in by.items()
-                       if m in CATEGORIES and not missing(r.percent_reported)}
+            printed = {m: r.percent_reported for m, r in by.items()
+                       if m in CATEGORIES and r.percent_reported is not None}
             cumulative = ({CUMULATIVE_READING[m]: m for m in printed if m in CUMULATIVE_READING}
                           if printed_as_cumulative(printed.values()) else {})
             for m in measures:
-                k = response_key(m)
+                k = keys[m]
                 if m in cumulative.values():
                     continue  # not a category of its own: read as the summary it is
                 if m in cumulative:
                     r = by[cumulative[m]]
-                    val = (None, value_or_none(r.denominator), value_or_none(r.percent_reported),
-                           CUMULATIVE_BASIS.format(cumulative[m]))
+                    val = (None, r.denominator, r.percent_reported, CUMULATIVE_BASIS.format(cumulative[m]))
                 elif m in DEPTH_KEYS or (m == "CR_CRi" and "CR/CRi" in labels):
                     d = depth(by, DEPTH_NAMES.get(m, m)) if DEPTH_NAMES.get(m, m) in labels else None
                     val = d and (d["count"], d["denominator"], d["percent"], d["basis"])
                 elif m in by:
                     r = by[m]
-                    pct = value_or_none(r.percent_reported)
-                    val = (value_or_none(r.count_used), value_or_none(r.denominator),
-                           pct if pct is not None else value_or_none(r.percent_calc), r.count_basis)
+                    pct = r.percent_reported
+                    val = (r.count_used, r.denominator, pct if pct is not None else r.percent_calc,
+                           r.count_basis)
                 else:
                     val = None
                 if not val:
