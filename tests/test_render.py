@@ -19,10 +19,12 @@ from pathlib import Path
 
 import pandas as pd
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 from typer.testing import CliRunner
 
 from xpo1cli.cli import app
-from xpo1cli.render import render, table, wrap_words
+from xpo1cli.render import github_table, markdown_cell, render, table, wrap_words
 
 from .conftest import ROOT, run, run_csv, xpo1_exe
 
@@ -321,3 +323,21 @@ def test_a_real_terminal_fits_the_pool_forest_and_its_notes():
     text = in_a_terminal(80, "pool", "--disease", "AML", "--knha")
     assert max(width_of(line) for line in text.splitlines()) <= 80
     assert "14*/20" in text and "prediction interval" in text
+
+
+# --- Markdown tables without tabulate's per-cell work ---------------------------------------------
+
+CELL_TEXT = st.text(st.characters(codec="utf-8"), max_size=12) | st.sampled_from(
+    ["≥VGPR", "63% (25/40)", " padded ", "中文", "e\u0301", "👩‍⚕️", "a|b", "line\nbreak", "\x1b[31m", ""])
+
+
+@settings(max_examples=150, deadline=None, database=None)
+@given(data=st.data(), ncols=st.integers(1, 4), nrows=st.integers(0, 5))
+def test_github_table_is_tabulates_github_table(data, ncols, nrows):
+    from tabulate import tabulate
+
+    cells = st.lists(CELL_TEXT.map(markdown_cell), min_size=ncols, max_size=ncols)
+    headers = data.draw(cells)
+    rows = data.draw(st.lists(cells, min_size=nrows, max_size=nrows))
+    assert github_table(rows, headers) == tabulate(rows, headers=headers, tablefmt="github",
+                                                          disable_numparse=True)

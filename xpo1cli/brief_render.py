@@ -322,9 +322,7 @@ def layout(b: Brief, level: float = 0.95) -> list[Section]:
 
 
 def markdown(b: Brief, level: float = 0.95) -> str:
-    from tabulate import tabulate
-
-    from .render import markdown_cell
+    from .render import github_table, markdown_cell
 
     out = [f"# {title_of(b)}", "", filter_text(b), ""]
     for sec in layout(b, level):
@@ -335,9 +333,8 @@ def markdown(b: Brief, level: float = 0.95) -> str:
                     for i, x in enumerate(sec.items, 1)] + [""]
         for t in sec.tables:
             out += [f"**{markdown_cell(t.caption)}**", ""]
-            out.append(tabulate([[markdown_cell(c) for c in r] for r in t.rows],
-                                headers=[markdown_cell(h) for h in t.headers], tablefmt="github",
-                                disable_numparse=True))
+            out.append(github_table([[markdown_cell(c) for c in r] for r in t.rows],
+                                    [markdown_cell(h) for h in t.headers]))
             out.append("")
             out += [f"> {markdown_cell(n)}\n" for n in t.notes]
         for measure, _ in sec.figures:

@@ -96,6 +96,33 @@ def markdown_cell(text: str) -> str:
     return "<br>".join(text.split("\n"))
 
 
+def github_table(rows: list[list[str]], headers: list[str]) -> str:
+    """A Markdown (GitHub) pipe table of text cells without line breaks, laid out exactly as
+    `tabulate(rows, headers, tablefmt="github", disable_numparse=True)` lays it out (cells
+    stripped, left-aligned, each column at least its header and two spaces wide, widths as the
+    terminal counts them), in one pass over the cells: tabulate's per-cell type detection is most
+    of a long brief's writing time."""
+    import tabulate as tb
+
+    wide = tb.wcwidth.wcswidth if getattr(tb, "WIDE_CHARS_MODE", False) else len
+
+    def width(text: str) -> int:
+        return len(text) if text.isascii() else wide(text)
+
+    body = [[c.strip() for c in r] for r in rows]
+    widths = [width(h) + 2 for h in headers]
+    sizes = [[width(c) for c in r] for r in body]
+    for r in sizes:
+        widths = [max(w, n) for w, n in zip(widths, r, strict=True)]
+
+    def line(cells, ns) -> str:
+        return "| " + " | ".join(c + " " * (w - n) for c, n, w in zip(cells, ns, widths, strict=True)) + " |"
+
+    out = [line(headers, [width(h) for h in headers]), "|" + "|".join("-" * (w + 2) for w in widths) + "|"]
+    out += [line(r, ns) for r, ns in zip(body, sizes, strict=True)]
+    return "\n".join(out)
+
+
 TSV_ESCAPES = {"\t": r"\t", "\n": r"\n", "\r": r"\r"}
 _TSV_SPECIAL = re.compile("[\t\n\r]")
 _NUMBER = re.compile(r"[+-]?(\d+(\.\d*)?|\.\d+)([eE][+-]?\d+)?")
@@ -169,16 +196,18 @@ def render(
         if fmt == "table":
             table(shown, title=title, notes=notes, stream=stream, width=width)
             return
-        from tabulate import tabulate
-
         markdown = fmt == "markdown"
         text = markdown_cell if markdown else _display
         rows = [[text(cell(v)) for v in row] for row in row_tuples(shown, index=False, name=None)]
         headers = [text(str(c)) for c in shown.columns]
         if title:
             stream.write(f"## {_flat(title)}\n\n" if markdown else f"{_display(title)}\n\n")
-        stream.write(tabulate(rows, headers=headers, tablefmt="github" if markdown else "plain",
-                              disable_numparse=True) + "\n")
+        if markdown:
+            stream.write(github_table(rows, headers) + "\n")
+        else:
+            from tabulate import tabulate
+
+            stream.write(tabulate(rows, headers=headers, tablefmt="plain", disable_numparse=True) + "\n")
         for n in notes:
             stream.write("\n> " + "\n> ".join(_display(n).split("\n")) + "\n" if markdown
                          else f"\n{_display(n)}\n")
