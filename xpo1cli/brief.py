@@ -486,13 +486,14 @@ def _randomized(ds: Dataset, studies: pd.DataFrame, arm_of: dict, outcomes: pd.D
     return list(by_trial.values())
 
 
-def _rate(row, s, a, pooled: bool, level: float = 0.95) -> Rate:
+def _rate(row, s, a, pooled: bool, level: float = 0.95, interval: bool = True) -> Rate:
+    """One cohort's rate; without `interval` its exact interval is left for `_exact_intervals`."""
     from .stats import percent_ci
 
     k, n = _int(row.count_used), _int(row.denominator)
     rep = _float(row.percent_reported)
     if k is not None and n:
-        lo, hi = percent_ci(k, n, "exact", level)
+        lo, hi = percent_ci(k, n, "exact", level) if interval else (None, None)
         pct, ci_basis = round(100 * k / n, 1), "exact"
     else:
         lo, hi = _float(row.ci_low), _float(row.ci_high)
@@ -503,6 +504,17 @@ def _rate(row, s, a, pooled: bool, level: float = 0.95) -> Rate:
                 n=n, percent=pct, percent_reported=rep, ci_low=lo, ci_high=hi, ci_basis=ci_basis,
                 basis=row.count_basis if k is not None else None, design=s.design, disease=s.disease,
                 setting=_str(s.setting), source=row.source, audit=None, pooled=pooled)
+
+
+def _exact_intervals(rates: list[Rate], level: float) -> None:
+    """The exact interval of every rate with a count, in one call."""
+    from .stats import percent_cis
+
+    counted = [r for r in rates if r.ci_basis == "exact"]
+    if counted:
+        lows, highs = percent_cis([r.events for r in counted], [r.n for r in counted], "exact", level)
+        for r, lo, hi in zip(counted, lows, highs, strict=True):
+            r.ci_low, r.ci_high = lo, hi
 
 
 def _medians(frame: pd.DataFrame, arm_of: dict) -> list[Median]:
@@ -538,7 +550,7 @@ def _response(ds, studies, matched, outcomes, arm_of, flags, level, b: Brief):
             row = with_count.get((r.study, r.cohort, measure, r.source))
             if a is None or row is None:
                 continue
-            rates.append(_rate(row, info[r.study], a, pooled=True, level=level))
+            rates.append(_rate(row, info[r.study], a, pooled=True, level=level, interval=False))
         # percentages printed without a count: a study (or trial) with no counted cohort, its
         # headline population or its arms
         have_study = {r.study for r in rates}
@@ -558,7 +570,8 @@ def _response(ds, studies, matched, outcomes, arm_of, flags, level, b: Brief):
                     and (r.study, a.parent) in arm_of:
                 continue
             seen.add((r.study, r.cohort))
-            rates.append(_rate(r, s, a, pooled=False, level=level))
+            rates.append(_rate(r, s, a, pooled=False, level=level, interval=False))
+        _exact_intervals(rates, level)
         for rate in rates:
             found = flags.get((rate.study, rate.cohort), [])
             hit = [f"{x.measure}: {x.check}" for x in found if x.measure in (measure, rate.measure)
