@@ -5,6 +5,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
+import numpy as np
 import pandas as pd
 
 from .audit import cohort_flags
@@ -23,6 +24,7 @@ from .query import (
     filter_studies,
     later_wanted,
     outcome_table,
+    percent_of,
     plain_rows,
     printed_as_cumulative,
     split_list,
@@ -49,23 +51,18 @@ def depth_labels(disease) -> tuple[str, ...]:
 
 
 def by_cohort(outcomes: pd.DataFrame, by_source: bool = False) -> dict[tuple, dict[str, tuple]]:
-    """(study, cohort[, source]) -> {measure: outcome row} from one pass over the table. Where
-    sources of one report both give a measure, the row with a count stands for it (then the
-    first in file order); landmark rows are keyed 'measure@timepoint'."""
-    return _grouped(outcomes, by_source)[0]
-
-
-def _grouped(outcomes: pd.DataFrame, *by_source: bool) -> list[dict[tuple, dict[str, tuple]]]:
-    """by_cohort for each of the given keyings, from one pass over the rows."""
-    outs: list[dict[tuple, dict[str, tuple]]] = [{} for _ in by_source]
+    """(study, cohort[, source]) -> {measure: outcome row, plain: None where missing} from one
+    pass over the table. Where sources of one report both give a measure, the row with a count
+    stands for it (then the first in file order); landmark rows are keyed 'measure@timepoint'."""
+    out: dict[tuple, dict[str, tuple]] = {}
     for r in plain_rows(outcomes):
+        key = (r.study, r.cohort, r.source) if by_source else (r.study, r.cohort)
         measure = r.measure if not isinstance(r.timepoint, str) else f"{r.measure}@{r.timepoint}"
-        for out, with_source in zip(outs, by_source, strict=True):
-            group = out.setdefault((r.study, r.cohort, r.source) if with_source else (r.study, r.cohort), {})
-            held = group.get(measure)
-            if held is None or (held.count_used is None and r.count_used is not None):
-                group[measure] = r
-    return outs
+        group = out.setdefault(key, {})
+        held = group.get(measure)
+        if held is None or (held.count_used is None and r.count_used is not None):
+            group[measure] = r
+    return out
 
 
 def depth(by: dict[str, tuple], label: str) -> dict | None:
@@ -123,23 +120,133 @@ def chosen_cohorts(arms: pd.DataFrame, all_cohorts: bool = False,
 @dataclass(frozen=True)
 class CohortFigures:
     """What the headline rows read of a set of cohorts: their outcome rows (`outcomes`, from
-    query.outcome_table), each cohort's rows by measure (`grouped`, from by_cohort), the same per
-    source (`per_source`: (study, cohort) -> {source: {measure: row}}) and the audit's flags."""
+    query.outcome_table), one row of figures per cohort with any outcome row (`table`, see
+    `headline_figures`) and the audit's flags."""
 
     outcomes: pd.DataFrame
-    grouped: dict
-    per_source: dict
+    table: pd.DataFrame
     flags: dict
 
 
 def cohort_figures(ds: Dataset, studies, cohorts: set[tuple[str, str]] | None = None) -> CohortFigures:
     """The figures of the given studies' cohorts (all of them when `cohorts` is None)."""
     outcomes = outcome_table(ds, studies=studies, cohorts=cohorts)
-    grouped, sourced = _grouped(outcomes, False, True)
-    per_source: dict[tuple[str, str], dict[str, dict]] = {}
-    for (st_, co_, src_), rows_ in sourced.items():
-        per_source.setdefault((st_, co_), {})[src_] = rows_
-    return CohortFigures(outcomes, grouped, per_source, cohort_flags(ds, set(studies), outcomes))
+    return CohortFigures(outcomes, headline_figures(outcomes), cohort_flags(ds, set(studies), outcomes))
+
+
+DEPTH_LABELS = tuple(dict.fromkeys(label for labels in DEPTH.values() for label in labels))
+
+
+def headline_figures(outcomes: pd.DataFrame) -> pd.DataFrame:
+    """One row per (study, cohort) with outcome rows: its ORR (orr_count, orr_denominator,
+    orr_calc, orr_reported, orr_basis), median PFS and OS (pfs, os), and each depth summary of
+    DEPTH_LABELS as `depth` gives it ('<label>:count', ':denominator', ':percent', ':basis',
+    ':given'), all cohorts at once.
+
+    Response and depth come from one source, the cohort's primary one: the source whose ORR has
+    a count, else that gives an ORR, else whose most measures have counts (the first such in file
+    order). The ORR is the primary source's, else any source's; medians are any source's. Where
+    a measure is given twice, the row with a count stands for it (then the first), as by_cohort
+    chooses; landmark rows (with a timepoint) are measures of their own."""
+    o = outcomes.reset_index(drop=True)
+    plain = o["timepoint"].isna().to_numpy()  # not a landmark row
+    counted = o["count_used"].notna().to_numpy()
+    measure = o["measure"].to_numpy(dtype=object)
+    src_code, sources = pd.MultiIndex.from_frame(o[["study", "cohort", "source"]].astype(object)).factorize()
+    coh_of_src, cohorts = pd.MultiIndex.from_arrays(
+        [sources.get_level_values(0), sources.get_level_values(1)]).factorize()
+    row_coh = coh_of_src[src_code]
+    n_src, n_coh = len(sources), len(cohorts)
+
+    # the primary source: ORR with a count, an ORR, most measures with a count, first in file order
+    orr = plain & (measure == "ORR")
+    has_counted_orr = np.zeros(n_src, dtype=bool)
+    has_counted_orr[src_code[orr & counted]] = True
+    has_orr = np.zeros(n_src, dtype=bool)
+    has_orr[src_code[orr]] = True
+    measures_counted = np.bincount(pd.DataFrame({
+        "src": src_code[counted], "measure": measure[counted],
+        "timepoint": o["timepoint"].to_numpy(dtype=object)[counted]}).drop_duplicates()["src"].to_numpy(),
+        minlength=n_src)
+    best = np.lexsort((np.arange(n_src), -measures_counted, -has_orr.astype(int), -has_counted_orr.astype(int)))
+    primary = np.empty(n_coh, dtype=np.int64)
+    cohort_codes, first = np.unique(coh_of_src[best], return_index=True)  # each cohort's first in that order
+    primary[cohort_codes] = best[first]
+    of_primary = src_code == primary[row_coh]
+
+    def pick(mask: np.ndarray) -> np.ndarray:
+        """Each cohort's row among mask: the first with a count, else the first; -1 for none."""
+        idx = np.flatnonzero(mask)
+        idx = idx[np.lexsort((idx, ~counted[idx], row_coh[idx]))]
+        out = np.full(n_coh, -1, dtype=np.int64)
+        cohort_codes, first = np.unique(row_coh[idx], return_index=True)
+        out[cohort_codes] = idx[first]
+        return out
+
+    columns: dict[str, np.ndarray] = {}
+
+    def cells(name: str, rows: np.ndarray) -> np.ndarray:
+        """A number column at the picked rows (NaN for no row or a missing cell)."""
+        if name not in columns:
+            columns[name] = np.append(o[name].to_numpy(dtype="float64", na_value=np.nan), np.nan)
+        return columns[name][rows]
+
+    def texts(name: str, rows: np.ndarray) -> np.ndarray:
+        """A text column at the picked rows (None for no row or a missing cell)."""
+        if name not in columns:
+            values = o[name].to_numpy(dtype=object, copy=True)
+            values[o[name].isna().to_numpy()] = None
+            columns[name] = np.append(values, None)
+        return columns[name][rows]
+
+    table = cohorts.to_frame(index=False, name=["study", "cohort"])
+    chosen_orr = pick(orr & of_primary)
+    chosen_orr = np.where(chosen_orr >= 0, chosen_orr, pick(orr))
+    table["orr_count"] = cells("count_used", chosen_orr)
+    table["orr_denominator"] = cells("denominator", chosen_orr)
+    table["orr_calc"] = cells("percent_calc", chosen_orr)
+    table["orr_reported"] = cells("percent_reported", chosen_orr)
+    table["orr_basis"] = np.where(np.isnan(table["orr_count"].to_numpy()), None, texts("count_basis", chosen_orr))
+    table["pfs"] = cells("median_months", pick(plain & (measure == "PFS")))
+    table["os"] = cells("median_months", pick(plain & (measure == "OS")))
+
+    # depth from the primary source: a summary it prints, else the sum of its whole breakdown
+    primary_rows = plain & of_primary
+    at = {m: pick(primary_rows & (measure == m)) for m in (*CATEGORIES, "ORR", *DEPTH_STORED.values())}
+    k = np.column_stack([cells("count", at[m]) for m in CATEGORIES])
+    d = np.column_stack([cells("denominator", at[m]) for m in CATEGORIES])
+    have = ~np.isnan(k)
+    dens = np.where(have, d, np.nan)
+    with np.errstate(invalid="ignore"):
+        lo = np.where(np.isnan(dens), np.inf, dens).min(axis=1)
+        hi = np.where(np.isnan(dens), -np.inf, dens).max(axis=1)
+    one_den = np.isfinite(lo) & (lo == hi)
+    counts = np.where(have, k, 0.0)
+    col = {m: j for j, m in enumerate(CATEGORIES)}
+    orr_used = cells("count_used", at["ORR"])
+    orr_whole = (~np.isnan(orr_used) & (texts("count_basis", at["ORR"]) != "from percentage")
+                 & (counts[:, [col[m] for m in COMPOSITES["ORR"]]].sum(axis=1) == orr_used))
+    for label in DEPTH_LABELS:
+        parts = [col[m] for m in DEPTH_PARTS[label]]
+        summed = have.any(axis=1) & one_den & (have[:, parts[-1]] | orr_whole)
+        total = counts[:, parts].sum(axis=1)
+        count = np.where(summed, total, np.nan)
+        den = np.where(summed, lo, np.nan)
+        pct = percent_of(count, den)
+        basis = np.where(summed, "sum of categories", None).astype(object)
+        if label in DEPTH_STORED:
+            row = at[DEPTH_STORED[label]]
+            s_count, s_rep = cells("count_used", row), cells("percent_reported", row)
+            stored = (row >= 0) & (~np.isnan(s_count) | ~np.isnan(s_rep))
+            count = np.where(stored, s_count, count)
+            den = np.where(stored, cells("denominator", row), den)
+            pct = np.where(stored, np.where(np.isnan(s_rep), cells("percent_calc", row), s_rep), pct)
+            s_basis = np.array([b or "reported" for b in texts("count_basis", row)], dtype=object)
+            basis = np.where(stored, s_basis, basis)
+            summed = stored | summed
+        table[f"{label}:count"], table[f"{label}:denominator"] = count, den
+        table[f"{label}:percent"], table[f"{label}:basis"], table[f"{label}:given"] = pct, basis, summed
+    return table
 
 
 def headline(ds: Dataset, studies: pd.DataFrame, all_cohorts: bool = False,
@@ -156,54 +263,52 @@ def headline(ds: Dataset, studies: pd.DataFrame, all_cohorts: bool = False,
         # figures, derived counts and audit flags only for the cohorts shown: each is a matter of
         # one cohort's own rows, so the rest of the dataset need not be read
         shared = cohort_figures(ds, studies["study"], set(zip(arms["study"], arms["cohort"], strict=True)))
-    grouped, per_source, flags = shared.grouped, shared.per_source, shared.flags
-    cohorts: dict[str, list[tuple]] = {}
-    for c in row_tuples(arms, index=False):
-        cohorts.setdefault(c.study, []).append(c)
-    rows = []
-    for s in row_tuples(studies):
-        for c in cohorts.get(s.study, []):
-            g = grouped.get((s.study, c.cohort))
-            # response and depth from one source: the one whose ORR (else most rows) has counts
-            mine = per_source.get((s.study, c.cohort), {})  # plain rows: None where missing
-            primary = max(mine.values(), key=lambda rows_: (
-                "ORR" in rows_ and rows_["ORR"].count_used is not None, "ORR" in rows_,
-                sum(r.count_used is not None for r in rows_.values())), default=None)
-            orr = dict(count=None, den=None, pct=None, rep=None, basis=None)
-            pfs = os_ = None
-            labels = depth_labels(s.disease)
-            label = None
-            dk = dd = dp = dbasis = None
-            if g is not None:
-                if "ORR" in g:
-                    r = primary["ORR"] if primary and "ORR" in primary else g["ORR"]
-                    orr = dict(count=r.count_used, den=r.denominator, pct=r.percent_calc,
-                               rep=r.percent_reported, basis=r.count_basis if r.count_used is not None else None)
-                pfs = g["PFS"].median_months if "PFS" in g else None
-                os_ = g["OS"].median_months if "OS" in g else None
-                for candidate in labels if primary else ():  # the first depth summary given
-                    d = depth(primary, candidate)
-                    if d:
-                        label, dk, dd, dp = candidate, d["count"], d["denominator"], d["percent"]
-                        dbasis = d["basis"] if dk is not None else None
-                        break
-            rows.append({
-                "ref": s.ref, "study": s.study, "trial": s.trial, "disease": s.disease,
-                "regimen": c.regimen, "arm": c.arm, "agent": c.agent, "partners": c.partners,
-                "phase": s.phase, "setting": s.setting,
-                "design": s.design, "evidence_type": s.evidence_type,
-                "n_enrolled": s.n_enrolled, "n_evaluable": s.n_evaluable,
-                "cohort": c.cohort, "cohort_label": c.label, "n": value_or_none(c.n),
-                "orr_count": orr["count"], "orr_denominator": orr["den"],
-                "orr_percent": orr["rep"] if orr["rep"] is not None else orr["pct"],
-                "orr_percent_reported": orr["rep"], "orr_count_basis": orr["basis"],
-                "depth": label if dk is not None or dp is not None else None,
-                "depth_count": dk, "depth_denominator": dd, "depth_percent": dp,
-                "depth_count_basis": dbasis,
-                "median_pfs": pfs, "median_os": os_, "source": s.source,
-                "audit": flags.get((s.study, c.cohort)),
-            })
-    frame = pd.DataFrame(rows, columns=HEADLINE_COLUMNS)
+    # each study's cohorts in the order of the studies, then of the arm table
+    place = {s: i for i, s in reversed(list(enumerate(studies["study"])))}
+    arms = arms.iloc[np.argsort([place[s] for s in arms["study"]], kind="stable")]
+    at = np.array([place[s] for s in arms["study"]], dtype=np.int64)
+    fig = shared.table
+    found = pd.MultiIndex.from_frame(fig[["study", "cohort"]]).get_indexer(
+        pd.MultiIndex.from_arrays([arms["study"].astype(object), arms["cohort"].astype(object)]))
+
+    def figure(name: str) -> list:
+        values = np.append(fig[name].to_numpy(dtype=object), None)[found]
+        return [None if v is None or v != v else v for v in values.tolist()]
+
+    def of_study(name: str) -> list:
+        values = studies[name].tolist()
+        return [values[i] for i in at]
+
+    # the first depth summary of the study's disease that the primary source gives
+    given = {lab: np.append(fig[f"{lab}:given"].to_numpy(dtype=bool), False)[found] for lab in DEPTH_LABELS}
+    label: list = [None] * len(arms)
+    for i, disease in enumerate(of_study("disease")):
+        label[i] = next((lab for lab in depth_labels(disease) if given[lab][i]), None)
+    depth_cells = {}
+    for part in ("count", "denominator", "percent", "basis"):
+        by_label = {lab: figure(f"{lab}:{part}") for lab in DEPTH_LABELS}
+        depth_cells[part] = [by_label[lab][i] if lab is not None else None for i, lab in enumerate(label)]
+    dk, dp = depth_cells["count"], depth_cells["percent"]
+    rep, calc = figure("orr_reported"), figure("orr_calc")
+    keys = list(zip(arms["study"], arms["cohort"], strict=True))
+    frame = pd.DataFrame({
+        "ref": of_study("ref"), "study": of_study("study"), "trial": of_study("trial"),
+        "disease": of_study("disease"), "regimen": arms["regimen"].tolist(), "arm": arms["arm"].tolist(),
+        "agent": arms["agent"].tolist(), "partners": arms["partners"].tolist(), "phase": of_study("phase"),
+        "setting": of_study("setting"), "design": of_study("design"), "evidence_type": of_study("evidence_type"),
+        "n_enrolled": of_study("n_enrolled"), "n_evaluable": of_study("n_evaluable"),
+        "cohort": arms["cohort"].tolist(), "cohort_label": arms["label"].tolist(),
+        "n": [value_or_none(v) for v in arms["n"].tolist()],
+        "orr_count": figure("orr_count"), "orr_denominator": figure("orr_denominator"),
+        "orr_percent": [r if r is not None else c for r, c in zip(rep, calc, strict=True)],
+        "orr_percent_reported": rep, "orr_count_basis": figure("orr_basis"),
+        "depth": [lab if k is not None or p is not None else None for lab, k, p in zip(label, dk, dp, strict=True)],
+        "depth_count": dk, "depth_denominator": depth_cells["denominator"],
+        "depth_percent": dp,
+        "depth_count_basis": [b if k is not None else None for b, k in zip(depth_cells["basis"], dk, strict=True)],
+        "median_pfs": figure("pfs"), "median_os": figure("os"), "source": of_study("source"),
+        "audit": [shared.flags.get(key) for key in keys],
+    }, columns=HEADLINE_COLUMNS)
     for col in ("ref", "n_enrolled", "n_evaluable", "n", "orr_count", "orr_denominator",
                 "depth_count", "depth_denominator"):
         frame[col] = frame[col].astype("Int64")
