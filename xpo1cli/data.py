@@ -517,19 +517,16 @@ def as_fields(value: str | list[str]) -> list[str]:
     return [value] if isinstance(value, str) else list(value)
 
 
-def _keys(frame, fields) -> list:
-    """The rows' keys as hashable Python values: the value itself for a one-field key, else a
-    tuple (missing parts as None); numbers and strings compare as the typed columns hold them."""
-    columns = [frame[f].astype(object).where(frame[f].notna(), None).tolist() for f in fields]
-    return columns[0] if len(columns) == 1 else list(zip(*columns, strict=True))
-
-
 def _unresolved(frame, fields, target, target_fields):
-    """A boolean mask of the rows of frame whose key is not among target's keys."""
-    import numpy as np
+    """A boolean mask of the rows of frame whose key is not among target's keys. Keys compare as
+    the typed columns hold them (a number is not its text), by hash over whole columns."""
+    import pandas as pd
 
-    known = set(_keys(target, target_fields))
-    return np.fromiter((key not in known for key in _keys(frame, fields)), dtype=bool, count=len(frame))
+    def keys(table, columns):
+        cells = [table[c].astype(object).where(table[c].notna(), None) for c in columns]
+        return pd.Index(cells[0], dtype=object) if len(cells) == 1 else pd.MultiIndex.from_arrays(cells)
+
+    return ~keys(frame, fields).isin(keys(target, target_fields))
 
 
 PARTIAL_FOREIGN_KEYS = "x-partialForeignKeys"
