@@ -219,6 +219,22 @@ def test_a_checked_dataset_is_read_back_from_the_cache_by_a_later_run(package, t
         pd.testing.assert_frame_equal(again.tables[name], first.tables[name])
 
 
+def test_a_checked_dataset_holds_each_repeated_text_once():
+    """Equal texts of a column become one object (memory of a large dataset); no cell, type or
+    missing value changes."""
+    frame = pd.DataFrame({"measure": pd.Series(["ORR", "CR", None, "ORR"] * 3, dtype=object),
+                          "unique": pd.Series([f"s{i}" for i in range(12)], dtype=object),
+                          "text": pd.Series(["a", "b", None] * 4, dtype="str"),
+                          "count": pd.array([1, None, 3] * 4, dtype="Int64")})
+    frame.loc[3, "measure"] = "".join(["O", "RR"])  # equal to, but not, the first "ORR"
+    before = frame.copy(deep=True)
+    assert frame["measure"].iat[0] is not frame["measure"].iat[3]
+    shared = data._shared_texts(frame)
+    pd.testing.assert_frame_equal(shared, before)
+    assert shared["measure"].iat[0] is shared["measure"].iat[3] is shared["measure"].iat[11]
+    assert shared["measure"].iat[2] is None
+
+
 def test_an_edited_file_is_checked_again_and_replaces_the_kept_entry(package, tmp_path, monkeypatch):
     """Any change of a file's bytes is checked afresh (a wrong figure is never read from the cache),
     and one entry per dataset folder is kept."""
