@@ -4,6 +4,7 @@ tables. Pure functions of the dataset and the query layer; no printing."""
 from __future__ import annotations
 
 from dataclasses import dataclass
+from itertools import repeat
 
 import numpy as np
 import pandas as pd
@@ -668,6 +669,7 @@ CONTROL_GROUP = "control arms (no XPO1 inhibitor)"
 # pooling prefers a trial's peer-reviewed primary report, then its fuller later reports
 ROLE_RANK = {"primary": 0, "follow-up": 1, "review summary": 2, "post-hoc": 3, "interim": 4,
              "regulatory": 5, "registration": 6}
+CONTROL_REASON = "control arm, no XPO1 inhibitor (pool control arms apart with --include-controls)"
 
 
 def trial_key(study_row) -> str:
@@ -687,78 +689,159 @@ def pool_inputs(ds: Dataset, studies: pd.DataFrame, measure: str, include_contro
     it and its subgroups are left out; of several reports of one trial the primary report
     stays (then the fuller one). Case reports, preclinical work and figures without a count are
     left out; control arms are left out, or with include_controls kept in a group of their own
-    (`group`), never pooled with XPO1-inhibitor arms."""
+    (`group`), never pooled with XPO1-inhibitor arms.
+
+    The reasons come study by study, in the order of the outcome rows: a study's figures without a
+    count, then its non-clinical or control rows, then the cohorts overlapping each arm's pooled one
+    (arms in order); the other reports of each trial come last. Whole-column operations, checked
+    against the same rules read one row at a time (tests/test_pool_inputs.py)."""
     known = [m for m in CATEGORIES + tuple(COMPOSITES) if m.casefold() == measure.strip().casefold()]
     if not known:
         raise UnknownName(f"cannot pool '{measure}'; known: {', '.join(CATEGORIES + tuple(COMPOSITES))}")
     measure = known[0]
     o = outcome_table(ds, studies=studies["study"], measures={measure})
     o = o[o["measure"] == measure]
-    arms = {(c.study, c.cohort): c for c in row_tuples(arm_table(ds), index=False)}
-    info = {r.study: r for r in row_tuples(studies, index=False)}
-    candidates, excluded = [], []
+    if matched is not None:
+        keys = pd.MultiIndex.from_arrays([o["study"].astype(object), o["cohort"].astype(object)])
+        o = o[keys.isin(list(matched))]
+    arms = arm_table(ds)
+    study, study_ids = pd.factorize(o["study"])  # studies numbered in order of first appearance
+    # each row's study and cohort; of rows repeating a key the last stands (as in a dict)
+    at_study = _last_match([study_ids], [studies["study"]])[study]
+    at_arm = _last_match([o["study"], o["cohort"]], [arms["study"], arms["cohort"]])
+    agent = _is_str(arms["agent"].to_numpy(dtype=object)[at_arm])
+    arm = arms["arm"].to_numpy(dtype=object)[at_arm]
+    arm = np.where(_is_str(arm), arm, "")
+    headline = arms["headline"].take(at_arm).to_numpy(dtype=bool)
+    den = o["denominator"].to_numpy(dtype="float64", na_value=np.nan)
+    evidence = studies["evidence_type"].to_numpy(dtype=object)[at_study]
+    clinical = studies["evidence_type"].eq("clinical trial").to_numpy(dtype=bool)[at_study]
 
-    def leave(r, reason):
-        excluded.append({"ref": r.ref, "study": r.study, "cohort": r.cohort, "reason": reason})
+    # left out within a study: at step 0 figures without a count, at 1 what is never pooled (-1: neither)
+    counted = o["count_used"].notna().to_numpy() & ~np.isnan(den)
+    step = np.where(counted, -1, 0)
+    reason = np.where(counted, None, "no count and denominator")
+    other = counted & ~clinical
+    reason[other], step[other] = evidence[other], 1
+    if not include_controls:
+        control = counted & clinical & ~agent
+        reason[control], step[control] = CONTROL_REASON, 1
 
-    def arm_of(r) -> str:
-        return arms[(r.study, r.cohort)].arm if isinstance(arms[(r.study, r.cohort)].arm, str) else ""
+    # each arm of a study (in order of its first row): its headline, else largest, cohort stands
+    rest = np.flatnonzero(step < 0)
+    group = _key_codes(study[rest], arm[rest])
+    order = np.lexsort((rest, -den[rest], ~headline[rest], group, study[rest]))
+    rest, first = rest[order], _firsts(group[order])
+    kept, overlap = rest[first], rest[~first]
+    stands = kept[np.cumsum(first)[~first] - 1]  # the row kept in each overlapping row's place
+    overlap_reason = ("overlaps the pooled population '" + o["cohort"].to_numpy(dtype=object)[stands]
+                      + "' of the same study")
+    # study by study, step by step (the overlapping rows at step 2, as sorted)
+    within = np.concatenate([np.flatnonzero(step >= 0), overlap])
+    within_step = np.concatenate([step[step >= 0], np.full(len(overlap), 2)])
+    within_reason = np.concatenate([reason[step >= 0], overlap_reason])
+    by_study = np.lexsort((np.arange(len(within)), within_step, study[within]))
 
-    rows_by_study: dict[str, list] = {}
-    for r in row_tuples(o, index=False):
-        if matched is not None and (r.study, r.cohort) not in matched:
-            continue
-        rows_by_study.setdefault(r.study, []).append(r)
-    for study, rows_ in rows_by_study.items():
-        s = info[study]
-        usable = [r for r in rows_ if not missing(r.count_used) and not missing(r.denominator)]
-        for r in rows_:
-            if missing(r.count_used) or missing(r.denominator):
-                leave(r, "no count and denominator")
-        if s.evidence_type != "clinical trial":
-            for r in usable:
-                leave(r, s.evidence_type)
-            continue
-        for r in [r for r in usable if not isinstance(arms[(r.study, r.cohort)].agent, str)]:
-            if not include_controls:
-                usable.remove(r)
-                leave(r, "control arm, no XPO1 inhibitor (pool control arms apart with --include-controls)")
-        if not usable:
-            continue
-        for arm in dict.fromkeys(arm_of(r) for r in usable):
-            group = [r for r in usable if arm_of(r) == arm]
-            group.sort(key=lambda r: (not arms[(r.study, r.cohort)].headline, -int(r.denominator)))
-            keep, rest = group[0], group[1:]
-            for r in rest:
-                leave(r, f"overlaps the pooled population '{keep.cohort}' of the same study")
-            candidates.append((trial_key(s) + (f" ({arm} arm)" if arm else ""), keep))
-    by_trial: dict[str, list] = {}
-    for trial, r in candidates:
-        by_trial.setdefault(trial, []).append(r)
-    rows = []
-    for trial, reports in by_trial.items():
-        # a report's whole (headline) population before another report's subgroup, then the role
-        reports.sort(key=lambda r: (not arms[(r.study, r.cohort)].headline,
-                                    ROLE_RANK.get(info[r.study].report_role, 9), -int(r.denominator)))
-        r = reports[0]
-        for other in reports[1:]:
-            leave(other, f"another report of the same trial ({trial}); the {info[r.study].report_role} "
-                  f"report {r.study} is pooled")
-        s, a = info[r.study], arms[(r.study, r.cohort)]
-        rows.append({"row": "cohort", "group": XPO1_GROUP if isinstance(a.agent, str) else CONTROL_GROUP,
-                     "ref": r.ref, "study": r.study, "trial": trial, "report_role": s.report_role,
-                     "source": r.source, "cohort": r.cohort, "cohort_label": a.label, "disease": s.disease,
-                     "setting": s.setting, "design": design(s.evidence_type, s.phase, s.randomized),
-                     "regimen": a.regimen, "arm": a.arm, "agent": a.agent,
-                     "events": int(r.count_used), "n": int(r.denominator), "count_basis": r.count_basis})
-    included = pd.DataFrame(rows, columns=POOL_COLUMNS)
-    left = pd.DataFrame(excluded, columns=["ref", "study", "cohort", "reason"])
+    # a trial's reports (trials in order of the first): the headline population, the role, the larger
+    trial = _trial_keys(studies)[at_study[kept]] + np.where(arm[kept] != "", " (" + arm[kept] + " arm)", "")
+    trial_code = _key_codes(trial)
+    role = studies["report_role"].to_numpy(dtype=object)[at_study[kept]]
+    rank = pd.Series(role, dtype=object).map(ROLE_RANK).fillna(9).to_numpy(dtype="float64")
+    order = np.lexsort((np.arange(len(kept)), -den[kept], rank, ~headline[kept], trial_code))
+    first = _firsts(trial_code[order])
+    pooled, again = order[first], order[~first]
+    instead = pooled[np.cumsum(first) - 1][~first]  # the report pooled in each other report's place
+    again_reason = [f"another report of the same trial ({t}); the {r} report {s} is pooled"
+                    for t, r, s in zip(trial[again], role[instead], o["study"].to_numpy(dtype=object)[kept[instead]],
+                                       strict=True)]
+
+    rows, s, a = kept[pooled], at_study[kept[pooled]], at_arm[kept[pooled]]
+    phase, randomized = (studies[c].to_numpy(dtype=object)[s] for c in ("phase", "randomized"))
+    included = _inferred({
+        "row": ["cohort"] * len(rows), "group": np.where(agent[rows], XPO1_GROUP, CONTROL_GROUP).tolist(),
+        "ref": _cells(o, "ref", rows), "study": _cells(o, "study", rows), "trial": trial[pooled].tolist(),
+        "report_role": _cells(studies, "report_role", s), "source": _cells(o, "source", rows),
+        "cohort": _cells(o, "cohort", rows), "cohort_label": _cells(arms, "label", a),
+        "disease": _cells(studies, "disease", s), "setting": _cells(studies, "setting", s),
+        "design": _designs(evidence[rows], phase, randomized), "regimen": _cells(arms, "regimen", a),
+        "arm": _cells(arms, "arm", a), "agent": _cells(arms, "agent", a),
+        "events": o["count_used"].take(rows).to_numpy(dtype="int64"),
+        "n": o["denominator"].take(rows).to_numpy(dtype="int64"),
+        "count_basis": _cells(o, "count_basis", rows)}, POOL_COLUMNS)
+    left_rows = np.concatenate([within[by_study], kept[again]])
+    left = _inferred({"ref": _cells(o, "ref", left_rows), "study": _cells(o, "study", left_rows),
+                      "cohort": _cells(o, "cohort", left_rows),
+                      "reason": within_reason[by_study].tolist() + again_reason},
+                     ["ref", "study", "cohort", "reason"])
     included.attrs["measure"] = measure
     from .query import published_pooled
 
     # syntheses among the matched studies are never pooled; their own pooled figure is shown
     included.attrs["published"] = published_pooled(ds, studies["study"], measure)
     return included, left
+
+
+def _is_str(values: np.ndarray) -> np.ndarray:
+    """Whether each cell holds text (a missing cell does not)."""
+    return np.fromiter(map(isinstance, values, repeat(str)), dtype=bool, count=len(values))
+
+
+def _key_codes(*parts) -> np.ndarray:
+    """A number for each row's key (one array a part of the key), the keys numbered in the order
+    they first appear; a missing cell is a value like any other."""
+    code = np.zeros(len(parts[0]), dtype=np.int64)
+    for part in parts:
+        values = pd.factorize(part)[0] + 1  # 0 for a missing cell
+        code = pd.factorize(code * (values.max(initial=0) + 1) + values)[0]  # renumbered: products stay small
+    return code
+
+
+def _last_match(find: list, among: list) -> np.ndarray:
+    """For each key of `find` (one array a part of the key) the position of the last row of
+    `among` with that key, -1 where none has it: a dict built from `among` row by row."""
+    n = len(among[0])
+    code = _key_codes(*(np.concatenate([np.asarray(a, dtype=object), np.asarray(f, dtype=object)])
+                        for a, f in zip(among, find, strict=True)))
+    last = np.full(code.max(initial=-1) + 1, -1)
+    np.maximum.at(last, code[:n], np.arange(n))
+    return last[code[n:]]
+
+
+def _firsts(codes: np.ndarray) -> np.ndarray:
+    """Which of these (sorted) codes begin a run of equal codes."""
+    return np.r_[True, codes[1:] != codes[:-1]][: len(codes)]
+
+
+def _trial_keys(studies: pd.DataFrame) -> np.ndarray:
+    """trial_key of each study row."""
+    trial = studies["trial"].to_numpy(dtype=object)
+    named = _is_str(trial) & (trial != "")
+    out = np.where(named, trial, studies["study"].to_numpy(dtype=object))
+    numbered = ~named & studies["ref"].notna().to_numpy()
+    out[numbered] = "ref " + studies["ref"][numbered].astype("int64").astype(str).to_numpy(dtype=object)
+    return out
+
+
+def _designs(evidence: np.ndarray, phase: np.ndarray, randomized: np.ndarray) -> list[str]:
+    """design() of each row, worked out once for each (evidence type, phase, randomized) found."""
+    code = _key_codes(evidence, phase, randomized)
+    first = np.unique(code, return_index=True)[1]  # the first row of each key, keys in code order
+    labels = [design(e, p, r) for e, p, r in zip(evidence[first], phase[first], randomized[first], strict=True)]
+    return np.array(labels, dtype=object)[code].tolist()
+
+
+def _cells(frame: pd.DataFrame, name: str, at: np.ndarray) -> list:
+    """The cells of a column at these positions, as row_tuples reads them."""
+    return frame[name].take(at).tolist()
+
+
+def _inferred(columns: dict, names: list[str]) -> pd.DataFrame:
+    """A frame of the given columns (the other names all missing), each typed as pandas types it
+    from its values alone: as for the same rows given one dict a row, built column by column."""
+    n = len(next(iter(columns.values())))
+    if not n:
+        return pd.DataFrame([], columns=names)  # no rows: every column object, as from no dicts
+    return pd.DataFrame({c: columns[c] if c in columns else np.full(n, np.nan) for c in names}, columns=names)
 
 
 METHOD_LABELS = {"DL": "DerSimonian–Laird", "REML": "REML", "PM": "Paule–Mandel"}
