@@ -419,26 +419,31 @@ def pool_mixes(included: pd.DataFrame, by: str | None = None) -> list[str]:
 
 def _group_mixes(included: pd.DataFrame, by: str | None) -> list[str]:
     notes = []
-    diseases = sorted({d for v in included["disease"] for d in split_list(v)})
+    study, cohort = included["study"].tolist(), included["cohort"].tolist()
+    disease_lists = {v: split_list(v) for v in set(included["disease"].tolist())}  # a few distinct cells
+    cells = [disease_lists[v] for v in included["disease"].tolist()]
+    diseases = sorted({d for codes in disease_lists.values() for d in codes})
     if len(diseases) > 1:
         how = "split by --by disease" if by == "disease" else \
             "pool one with --disease, or one estimate each with --by disease"
         notes.append(f"mixes diseases: {', '.join(diseases)} ({how})")
-    mixed = [f"{r.study}/{r.cohort} ({r.disease})" for r in row_tuples(included)
-             if len(split_list(r.disease)) > 1]
+    mixed = [f"{s}/{c} ({d})" for s, c, d, codes in zip(study, cohort, included["disease"].tolist(), cells,
+                                                         strict=True) if len(codes) > 1]
     if mixed:
         notes.append(f"includes mixed-disease cohorts: {', '.join(mixed)}")
-    settings = sorted({s for s in included["setting"] if isinstance(s, str)})
-    unstated = [f"{r.study}/{r.cohort}" for r in row_tuples(included) if not isinstance(r.setting, str)]
+    setting = included["setting"].tolist()
+    settings = sorted({v for v in setting if isinstance(v, str)})
+    unstated = [f"{s}/{c}" for s, c, v in zip(study, cohort, setting, strict=True) if not isinstance(v, str)]
     if len(settings) > 1 or "mixed" in settings:
         notes.append(f"mixes settings: {', '.join(settings)} (pool one with --setting)")
     if unstated and settings:
         notes.append(f"setting not stated for {', '.join(unstated)}")
-    regimens = list(dict.fromkeys(r for r in included["regimen"] if isinstance(r, str)))
+    regimens = list(dict.fromkeys(r for r in included["regimen"].tolist() if isinstance(r, str)))
     if len(regimens) > 1:
         notes.append(f"mixes regimens: {', '.join(regimens)} (pool one with --regimen)")
-    derived_rows = [f"{r.study}/{r.cohort} {r.events}/{r.n} ({r.count_basis})" for r in row_tuples(included)
-                    if r.count_basis != "reported"]
+    derived_rows = [f"{s}/{c} {e}/{n} ({b})" for s, c, e, n, b in zip(
+        study, cohort, included["events"].tolist(), included["n"].tolist(), included["count_basis"].tolist(),
+        strict=True) if b != "reported"]
     if derived_rows:
         notes.append(f"derived counts used (marked *): {', '.join(derived_rows)}")
     return notes
