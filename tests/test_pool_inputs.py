@@ -285,6 +285,22 @@ def test_each_rule_on_a_dataset_made_for_it():
     same(ds, studies.iloc[::-1], "ORR")
 
 
+def test_a_trials_figure_for_a_missing_cohort_fails_alike():
+    """A dataset that skipped validation: a counted figure of a trial's cohort the cohorts table lacks
+    fails on the same key (a case report's such figure is left out without looking the cohort up)."""
+    ds = dataset([{"study": "s0", "evidence_type": "case report"}, {"study": "s1"}, {"study": "s2"}],
+                 [{"study": "s1", "cohort": "all", "headline": True}],
+                 [{"study": "s0", "cohort": "gone", "count": 1, "denominator": 2},
+                  {"study": "s1", "cohort": "all", "count": 1, "denominator": 2},
+                  {"study": "s2", "cohort": "all", "count": 1, "denominator": 2},
+                  {"study": "s1", "cohort": "gone", "count": 1, "denominator": 2}])
+    for pool in (views.pool_inputs, ref_pool_inputs):
+        with pytest.raises(KeyError) as raised:
+            pool(ds, ds.studies, "ORR")
+        assert raised.value.args == (("s1", "gone"),)  # studies are read in order: s1 before s2
+    same(ds, ds.studies.iloc[:1], "ORR")
+
+
 COHORTS = ("all", "a", "b", "c")
 
 

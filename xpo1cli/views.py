@@ -709,16 +709,20 @@ def pool_inputs(ds: Dataset, studies: pd.DataFrame, measure: str, include_contro
     # each row's study and cohort; of rows repeating a key the last stands (as in a dict)
     at_study = _last_match([study_ids], [studies["study"]])[study]
     at_arm = _last_match([o["study"], o["cohort"]], [arms["study"], arms["cohort"]])
+    den = o["denominator"].to_numpy(dtype="float64", na_value=np.nan)
+    counted = o["count_used"].notna().to_numpy() & ~np.isnan(den)
+    evidence = studies["evidence_type"].to_numpy(dtype=object)[at_study]
+    clinical = studies["evidence_type"].eq("clinical trial").to_numpy(dtype=bool)[at_study]
+    unknown = np.flatnonzero(counted & clinical & (at_arm < 0))
+    if len(unknown):  # a trial's figure for a cohort the dataset lacks: fail as a lookup would, never guess
+        first_unknown = unknown[np.argsort(study[unknown], kind="stable")[0]]
+        raise KeyError((o["study"].iat[first_unknown], o["cohort"].iat[first_unknown]))
     agent = _is_str(arms["agent"].to_numpy(dtype=object)[at_arm])
     arm = arms["arm"].to_numpy(dtype=object)[at_arm]
     arm = np.where(_is_str(arm), arm, "")
     headline = arms["headline"].take(at_arm).to_numpy(dtype=bool)
-    den = o["denominator"].to_numpy(dtype="float64", na_value=np.nan)
-    evidence = studies["evidence_type"].to_numpy(dtype=object)[at_study]
-    clinical = studies["evidence_type"].eq("clinical trial").to_numpy(dtype=bool)[at_study]
 
     # left out within a study: at step 0 figures without a count, at 1 what is never pooled (-1: neither)
-    counted = o["count_used"].notna().to_numpy() & ~np.isnan(den)
     step = np.where(counted, -1, 0)
     reason = np.where(counted, None, "no count and denominator")
     other = counted & ~clinical
