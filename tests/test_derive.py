@@ -89,14 +89,21 @@ def ref_derive_counts(outcomes: pd.DataFrame) -> pd.DataFrame:
     return out
 
 
+def ref_with_refs(ds: Dataset, out: pd.DataFrame) -> pd.DataFrame:
+    """The rows with their study's ref number in front, on a fresh index."""
+    refs = dict(zip(ds.studies["study"], ds.studies["ref"], strict=True))
+    out.insert(0, "ref", pd.array([refs.get(s) for s in out["study"]], dtype="Int64"))
+    return out.reset_index(drop=True)
+
+
 def ref_outcome_table(ds: Dataset, derive_orr: bool = True, studies: Iterable[str] | None = None,
                   cohorts: set[tuple[str, str]] | None = None,
                   measures: Iterable[str] | None = None) -> pd.DataFrame:
     """Outcomes (of the given studies) with the study's ref, the derived count and the computed
     percentage; with derive_orr, an ORR row (count_basis 'derived ORR') for cohorts whose whole
     breakdown is reported but whose ORR is not."""
-    # the same rows, read as the package reads them; only the derivation is the reference's own
-    out = query.with_refs(ds, ref_derive_counts(query.outcome_rows(ds, studies, cohorts, measures)))
+    # the same rows, read as the package reads them; the derivation and refs are the reference's own
+    out = ref_with_refs(ds, ref_derive_counts(query.outcome_rows(ds, studies, cohorts, measures)))
     if not derive_orr:
         return out
     has_orr = {(s, c, src) for s, c, src, m in zip(out["study"], out["cohort"], out["source"],
@@ -253,3 +260,17 @@ def test_percentages_round_as_python_rounds_for_every_count_up_to_400():
     want = [round(100 * a / b, 1) if a == a and b else np.nan for a, b in zip(k.tolist(), d.tolist(), strict=True)]
     np.testing.assert_array_equal(got, np.array(want))
     assert query.percent_of(np.array([1.0, 49.0]), np.array([8.0, 400.0])).tolist() == [12.5, 12.2]
+
+
+def test_percent_of_rounds_as_python_does():
+    """Whole-array rounding near halves (23/2000 is 1.15 exactly, 1.149999... stored, which
+    Python rounds down and NumPy's round up): every count over denominators up to 200 and some
+    with such halves rounds as Python's round does; NaN where a value is missing or d is 0."""
+    k, d = np.array([(k, d) for d in [*range(0, 201), 2000, 4000, 6000] for k in range(0, d + 2)],
+                    dtype="float64").T
+    k[::97], d[::89] = np.nan, np.nan
+    want = np.array([round(100 * a / b, 1) if a == a and b == b and b else np.nan
+                     for a, b in zip(k.tolist(), d.tolist(), strict=True)])
+    with np.errstate(divide="ignore", invalid="ignore"):  # the halves NumPy gets wrong are there
+        assert (np.round(100 * k / d, 1) != want).sum() > 100
+    assert np.array_equal(query.percent_of(k, d), want, equal_nan=True)

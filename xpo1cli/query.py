@@ -513,12 +513,23 @@ def decimals_of(percent: float) -> int:
     return len(text.split(".")[1]) if "." in text else 0
 
 
+def rounding_tolerance(percent: float) -> float:
+    """How far a percentage printed this way may be from the exact one: half its last digit."""
+    return 0.5 * 10**-decimals_of(percent) + 1e-9
+
+
 def percent_matches(count: int, denominator: int, percent: float) -> bool:
     """Whether count/denominator, rounded as printed, gives the printed percentage."""
     exact = 100 * count / denominator
-    d = decimals_of(percent)
-    tol = 0.5 * 10**-d + 1e-9
-    return abs(exact - percent) <= tol
+    return abs(exact - percent) <= rounding_tolerance(percent)
+
+
+def percents_match(counts: np.ndarray, denominators: np.ndarray, percents: np.ndarray) -> np.ndarray:
+    """percent_matches over whole arrays (whole counts and denominators as float64, none missing),
+    with the same arithmetic; the tolerance is worked out once per distinct percentage."""
+    which, values = pd.factorize(percents)
+    tolerance = np.array([rounding_tolerance(p) for p in values.tolist()], dtype="float64")
+    return np.abs(100 * counts / denominators - percents) <= tolerance[which]
 
 
 def counts_from_percent(percent: float, denominator: int) -> list[int]:
@@ -625,8 +636,7 @@ def derive_counts(outcomes: pd.DataFrame) -> pd.DataFrame:
         ks = counts_from_percent(float(pct[i]), int(dens[i]))
         if len(ks) == 1:
             used[i], basis[i] = ks[0], "from percentage"
-    out["count_used"] = pd.array(np.where(np.isnan(used), None, used).tolist(), dtype="Int64") \
-        if np.isnan(used).any() else pd.array(used.astype("int64"), dtype="Int64")
+    out["count_used"] = pd.array(used, dtype="Int64")  # NaN -> NA
     out["count_basis"] = pd.array(basis, dtype=object)
     out["percent_calc"] = percent_of(used, dens)
     return out
@@ -641,8 +651,10 @@ def percent_of(counts: np.ndarray, dens: np.ndarray) -> np.ndarray:
         exact = np.where(ok, 100 * counts / dens, np.nan)
     tenths = exact * 10
     out = np.rint(tenths) / 10
-    # near a half the product by 10 may round across it: those few are rounded as Python rounds
-    for i in np.flatnonzero(ok & (np.abs(tenths - np.floor(tenths) - 0.5) < 1e-6)):
+    # near a half the product by 10 may round across it (and far from 0 it is not exact): those
+    # few are rounded as Python rounds
+    near = (np.abs(tenths - np.floor(tenths) - 0.5) < 1e-6) | ~(np.abs(exact) < 1e8)
+    for i in np.flatnonzero(ok & near):
         out[i] = round(float(exact[i]), 1)
     return out
 
@@ -664,8 +676,9 @@ def outcome_rows(ds: Dataset, studies: Iterable[str] | None = None, cohorts: set
 
 def with_refs(ds: Dataset, out: pd.DataFrame) -> pd.DataFrame:
     """The rows with their study's ref number in front, on a fresh index."""
-    refs = dict(zip(ds.studies["study"], ds.studies["ref"], strict=True))
-    out.insert(0, "ref", pd.array([refs.get(s) for s in out["study"]], dtype="Int64"))
+    studies = ds.studies.drop_duplicates("study", keep="last")  # a study listed twice: its last ref
+    at = pd.Index(studies["study"]).get_indexer(out["study"])
+    out.insert(0, "ref", pd.array(studies["ref"], dtype="Int64").take(at, allow_fill=True))
     return out.reset_index(drop=True)
 
 
