@@ -341,3 +341,13 @@ def test_github_table_is_tabulates_github_table(data, ncols, nrows):
     rows = data.draw(st.lists(cells, min_size=nrows, max_size=nrows))
     assert github_table(rows, headers) == tabulate(rows, headers=headers, tablefmt="github",
                                                           disable_numparse=True)
+
+
+@settings(max_examples=200, deadline=None, database=None)
+@given(text=CELL_TEXT)
+def test_markdown_cell_of_a_printable_text_is_the_full_rule(text):
+    """The fast path for printable cells gives what the full rule gives: controls shown, tabs as
+    spaces, | escaped, line breaks as <br>."""
+    from xpo1cli.render import _display
+
+    assert markdown_cell(text) == "<br>".join(_display(text).replace("|", r"\|").split("\n"))

@@ -92,6 +92,8 @@ def _display(text: str) -> str:
 
 def markdown_cell(text: str) -> str:
     r"""A cell that stays inside its Markdown table cell: | escaped as \|, line breaks as <br>."""
+    if text.isprintable():  # no line break, tab or control character: the common cell
+        return text.replace("|", r"\|")
     text = _display(text).replace("|", r"\|")
     return "<br>".join(text.split("\n"))
 
@@ -106,8 +108,14 @@ def github_table(rows: list[list[str]], headers: list[str]) -> str:
 
     wide = tb.wcwidth.wcswidth if getattr(tb, "WIDE_CHARS_MODE", False) else len
 
+    widths_of: dict[str, int] = {}  # a long table repeats its texts (regimens, units)
+
     def width(text: str) -> int:
-        return len(text) if text.isascii() else wide(text)
+        if text.isascii():
+            return len(text)
+        if text not in widths_of:
+            widths_of[text] = wide(text)
+        return widths_of[text]
 
     body = [[c.strip() for c in r] for r in rows]
     widths = [width(h) + 2 for h in headers]
