@@ -462,6 +462,15 @@ def filter_arms(ds: Dataset, f: Filters, studies: pd.DataFrame) -> set[tuple[str
     return set(zip(hit["study"], hit["cohort"], strict=True))
 
 
+def by_value(column: pd.Series, test) -> pd.Series:
+    """test(cell) for every cell of a column, asked once per distinct value (a column of 100,000
+    studies holds a few dozen diseases or phases); a missing cell is asked as None."""
+    values = column.astype(object).where(column.notna(), None)
+    codes, uniques = pd.factorize(values, use_na_sentinel=False)
+    answers = np.array([bool(test(None if missing(v) else v)) for v in uniques], dtype=bool)
+    return pd.Series(answers[codes], index=column.index)
+
+
 def filter_studies(ds: Dataset, f: Filters) -> pd.DataFrame:
     """Studies matching every given filter, in ref then study order."""
     res = Resolver(ds)
@@ -469,14 +478,14 @@ def filter_studies(ds: Dataset, f: Filters) -> pd.DataFrame:
     keep = pd.Series(True, index=studies.index)
     if f.disease:
         codes = res.disease_codes(f.disease)
-        keep &= studies["disease"].map(lambda v: bool(codes & set(split_list(v)))).astype(bool)
+        keep &= by_value(studies["disease"], lambda v: bool(codes & set(split_list(v))))
     if f.arm_level():
         arms = arm_table(ds)
         matched = set(arms.loc[arm_mask(arms, f, res), "study"])
         keep &= studies["study"].isin(matched)
     if f.phase:
         wanted = res.phase(f.phase)
-        keep &= studies["phase"].map(lambda v: phase_matches(v, wanted))
+        keep &= by_value(studies["phase"], lambda v: phase_matches(v, wanted))
     if f.setting:
         keep &= studies["setting"] == res.setting(f.setting)
     if f.evidence:
