@@ -57,8 +57,9 @@ def plain(value):
 def same_figures(outcomes: pd.DataFrame) -> None:
     want = ref_figures(outcomes)
     table = views.headline_figures(outcomes)
+    assert len({len(column) for column in table.values()}) == 1  # every column one cell per cohort
     got = {(r["study"], r["cohort"]): {k: plain(v) for k, v in r.items() if k not in ("study", "cohort")}
-           for r in table.to_dict("records")}
+           for r in pd.DataFrame(table).to_dict("records")}
     assert set(got) == set(want)
     for key, fig in want.items():
         # a depth summary not given has no figures; its cells are not read

@@ -121,11 +121,11 @@ def chosen_cohorts(arms: pd.DataFrame, all_cohorts: bool = False,
 @dataclass(frozen=True)
 class CohortFigures:
     """What the headline rows read of a set of cohorts: their outcome rows (`outcomes`, from
-    query.outcome_table), one row of figures per cohort with any outcome row (`table`, see
-    `headline_figures`) and the audit's flags."""
+    query.outcome_table), the figures of each cohort with any outcome row (`table`: columns as
+    arrays, see `headline_figures`) and the audit's flags."""
 
     outcomes: pd.DataFrame
-    table: pd.DataFrame
+    table: dict
     flags: dict
 
 
@@ -138,11 +138,11 @@ def cohort_figures(ds: Dataset, studies, cohorts: set[tuple[str, str]] | None = 
 DEPTH_LABELS = tuple(dict.fromkeys(label for labels in DEPTH.values() for label in labels))
 
 
-def headline_figures(outcomes: pd.DataFrame) -> pd.DataFrame:
-    """One row per (study, cohort) with outcome rows: its ORR (orr_count, orr_denominator,
-    orr_calc, orr_reported, orr_basis), median PFS and OS (pfs, os), and each depth summary of
-    DEPTH_LABELS as `depth` gives it ('<label>:count', ':denominator', ':percent', ':basis',
-    ':given'), all cohorts at once.
+def headline_figures(outcomes: pd.DataFrame) -> dict[str, np.ndarray]:
+    """The columns (name -> array) of one row per (study, cohort) with outcome rows: 'study',
+    'cohort', its ORR (orr_count, orr_denominator, orr_calc, orr_reported, orr_basis), median PFS
+    and OS (pfs, os), and each depth summary of DEPTH_LABELS as `depth` gives it
+    ('<label>:count', ':denominator', ':percent', ':basis', ':given'), all cohorts at once.
 
     Response and depth come from one source, the cohort's primary one: the source whose ORR has
     a count, else that gives an ORR, else whose most measures have counts (the first such in file
@@ -200,14 +200,16 @@ def headline_figures(outcomes: pd.DataFrame) -> pd.DataFrame:
             columns[name] = np.append(values, None)
         return columns[name][rows]
 
-    table = cohorts.to_frame(index=False, name=["study", "cohort"])
+    # columns as arrays, not a frame: the bundled data's small tables would pay pandas' cost per column
+    table: dict[str, np.ndarray] = {"study": np.asarray(cohorts.get_level_values(0), dtype=object),
+                                    "cohort": np.asarray(cohorts.get_level_values(1), dtype=object)}
     chosen_orr = pick(orr & of_primary)
     chosen_orr = np.where(chosen_orr >= 0, chosen_orr, pick(orr))
     table["orr_count"] = cells("count_used", chosen_orr)
     table["orr_denominator"] = cells("denominator", chosen_orr)
     table["orr_calc"] = cells("percent_calc", chosen_orr)
     table["orr_reported"] = cells("percent_reported", chosen_orr)
-    table["orr_basis"] = np.where(np.isnan(table["orr_count"].to_numpy()), None, texts("count_basis", chosen_orr))
+    table["orr_basis"] = np.where(np.isnan(table["orr_count"]), None, texts("count_basis", chosen_orr))
     table["pfs"] = cells("median_months", pick(plain & (measure == "PFS")))
     table["os"] = cells("median_months", pick(plain & (measure == "OS")))
 
@@ -269,11 +271,11 @@ def headline(ds: Dataset, studies: pd.DataFrame, all_cohorts: bool = False,
     arms = arms.iloc[np.argsort([place[s] for s in arms["study"]], kind="stable")]
     at = np.array([place[s] for s in arms["study"]], dtype=np.int64)
     fig = shared.table
-    found = pd.MultiIndex.from_frame(fig[["study", "cohort"]]).get_indexer(
+    found = pd.MultiIndex.from_arrays([fig["study"], fig["cohort"]]).get_indexer(
         pd.MultiIndex.from_arrays([arms["study"].astype(object), arms["cohort"].astype(object)]))
 
     def figure(name: str) -> list:
-        values = np.append(fig[name].to_numpy(dtype=object), None)[found]
+        values = np.append(fig[name].astype(object), None)[found]
         return [None if v is None or v != v else v for v in values.tolist()]
 
     def of_study(name: str) -> list:
@@ -281,7 +283,7 @@ def headline(ds: Dataset, studies: pd.DataFrame, all_cohorts: bool = False,
         return [values[i] for i in at]
 
     # the first depth summary of the study's disease that the primary source gives
-    given = {lab: np.append(fig[f"{lab}:given"].to_numpy(dtype=bool), False)[found] for lab in DEPTH_LABELS}
+    given = {lab: np.append(fig[f"{lab}:given"].astype(bool), False)[found] for lab in DEPTH_LABELS}
     label: list = [None] * len(arms)
     for i, disease in enumerate(of_study("disease")):
         label[i] = next((lab for lab in depth_labels(disease) if given[lab][i]), None)
