@@ -20,7 +20,7 @@ from hypothesis import strategies as st
 
 from xpo1cli import audit, data, query
 from xpo1cli.query import CATEGORIES, COMPOSITES, column, decimals_of, plain_rows, printed_as_cumulative
-from xpo1cli.values import missing, row_tuples, value_or_none
+from xpo1cli.values import first_rows, key_codes, missing, row_tuples, value_or_none
 
 from .test_derive import ROOT, ref_outcome_table
 
@@ -342,8 +342,8 @@ def test_the_group_screen_picks_the_failing_groups(rows):
     before, a missing rate none); a summary without a rate is skipped; two denominators; sums
     of printed percentages just over, at and just under the cut-off."""
     out = query.outcome_table(dataset(outcome_frame(rows)), derive_orr=False)
-    group, first = audit._group_numbers([out["study"], out["cohort"], out["source"]])
-    screened = audit._groups_that_may_fail(out, group, len(first))
+    group = key_codes(out["study"], out["cohort"], out["source"])
+    screened = audit._groups_that_may_fail(out, group, len(first_rows(group)))
     groups: dict[tuple, list] = {}
     for r in plain_rows(out[audit.READ]):
         groups.setdefault((r.study, r.cohort, r.source), []).append(r)

@@ -27,7 +27,7 @@ from .query import (
     plain_rows,
     printed_as_cumulative,
 )
-from .values import missing, row_tuples, value_or_none
+from .values import first_rows, key_codes, last_match, last_values, missing, row_tuples, value_or_none
 
 # the outcome columns the checks read (plain_rows of the rest would be wasted work)
 READ = ["ref", "study", "cohort", "measure", "count", "denominator", "percent_reported", "count_used",
@@ -65,7 +65,8 @@ def audit(ds: Dataset, studies: set[str] | None = None, outcomes: pd.DataFrame |
     counted = printed & ~np.isnan(used) & ~out["count_basis"].isin(["from percentage"]).to_numpy()
     misprinted = printed & np.isnan(used)
     misprinted[counted] = ~percents_match(used[counted], dens[counted], pcts[counted])
-    group, first = _group_numbers([out["study"], out["cohort"], out["source"]])
+    group = key_codes(out["study"], out["cohort"], out["source"])
+    first = first_rows(group)
     in_failing_group = _groups_that_may_fail(out, group, len(first))[group]
     # cohort sizes by row of coh, as plain values and as numbers; the last: a cohort not listed
     size, sizes = [*column(coh, "n"), None], np.append(_numbers(coh, "n"), np.nan)
@@ -208,7 +209,7 @@ def _groups_that_may_fail(out: pd.DataFrame, group: np.ndarray, groups: int) -> 
     # 2. each group's last count of each summary and category, summaries against their parts
     at = _places(codes, measures, COUNTED)
     has = (at >= 0) & ~np.isnan(count)
-    counts = _last(group[has], at[has], count[has], (groups, len(COUNTED)))
+    counts = last_values(group[has], at[has], count[has], (groups, len(COUNTED)))
     fails = np.zeros(groups, dtype=bool)
     for measure, parts in COMPOSITES.items():
         inside = np.nansum(counts[:, [COUNTED.index(m) for m in parts]], axis=1)
@@ -227,7 +228,7 @@ def _groups_that_may_fail(out: pd.DataFrame, group: np.ndarray, groups: int) -> 
               & (np.bincount(group[shown], pct[shown], minlength=groups) > 100.5 - 1e-6))
     # 4. each group's last rate of each nested summary against the next one it has
     at = _places(codes, measures, NESTED)
-    rates = _last(group[at >= 0], at[at >= 0], rate[at >= 0], (groups, len(NESTED)))
+    rates = last_values(group[at >= 0], at[at >= 0], rate[at >= 0], (groups, len(NESTED)))
     following = np.full(groups, np.nan)
     for j in range(len(NESTED) - 2, -1, -1):
         following = np.where(np.isnan(rates[:, j + 1]), following, rates[:, j + 1])
@@ -245,43 +246,20 @@ def _rows(out: pd.DataFrame, chosen: np.ndarray) -> list[tuple]:
     return plain_rows(out.iloc[np.flatnonzero(chosen), out.columns.get_indexer(READ)])
 
 
-def _group_numbers(keys: list[pd.Series | np.ndarray]) -> tuple[np.ndarray, np.ndarray]:
-    """Each row's group of equal keys, numbered 0, 1, ... in order of first appearance (a missing
-    key is one value, as None is in a dict), and the first row of each group."""
-    group = np.zeros(len(keys[0]), dtype=np.int64)
-    for values in keys:
-        codes, uniques = pd.factorize(values)  # -1 for every missing value: one more value
-        group = pd.factorize(group * (len(uniques) + 1) + codes + 1)[0]
-    # the highest number so far goes up by one exactly at each group's first row
-    return group, np.flatnonzero(np.diff(np.maximum.accumulate(group), prepend=-1))
-
-
 def _places(codes: np.ndarray, values: pd.Index, names: tuple) -> np.ndarray:
     """For factorized values (codes into values, -1 for missing), each one's position among
     names, -1 for a value not among them."""
     return np.array([names.index(v) if v in names else -1 for v in values] + [-1], dtype=np.int64)[codes]
 
 
-def _last(rows: np.ndarray, cols: np.ndarray, values: np.ndarray, shape: tuple[int, int]) -> np.ndarray:
-    """A table of `shape` holding, in each (row, col) cell, the last value given for it (NaN where
-    none): a dict filled in file order keeps the last value the same way."""
-    table = np.full(shape, np.nan)
-    cells, last = np.unique((rows * shape[1] + cols)[::-1], return_index=True)
-    table.flat[cells] = values[::-1][last]
-    return table
-
-
 def _cohort_rows(coh: pd.DataFrame, study: pd.Series | pd.Index, cohort: pd.Series | pd.Index) -> np.ndarray:
     """The row in coh of each (study, cohort) pair's cohort, -1 where none is listed, as the rules
     find it: in a dict keyed on coh's own cells (a cohort listed twice: its last row) by names
     read as None where missing, which finds a cell holding None but not one holding NaN."""
-    keys = []
-    for name, asked in (("study", study), ("cohort", cohort)):
+    among = []
+    for name in ("study", "cohort"):
         cells = coh[name].to_numpy(dtype=object, copy=True)
         gaps = np.flatnonzero(pd.isna(cells))
         cells[[i for i in gaps if cells[i] is not None]] = _UNMATCHED
-        keys.append(np.concatenate([cells, asked.to_numpy(dtype=object)]))
-    pair, first = _group_numbers(keys)
-    row = np.full(len(first), -1)
-    np.maximum.at(row, pair[:len(coh)], np.arange(len(coh)))
-    return row[pair[len(coh):]]
+        among.append(cells)
+    return last_match([study.to_numpy(dtype=object), cohort.to_numpy(dtype=object)], among)

@@ -15,7 +15,7 @@ import numpy as np
 import pandas as pd
 
 from .data import LIST_SEP, Dataset, as_fields, foreign_keys, per_dataset
-from .values import missing, row_tuples, split_list, value_or_none
+from .values import last_match, last_values, missing, row_tuples, split_list, value_or_none
 
 TIME_MEASURES = ("PFS", "OS", "DOR", "TTR", "FU")
 # Mutually exclusive best-response categories, deepest first.
@@ -351,18 +351,18 @@ def inherited(coh: pd.DataFrame, name: str) -> list:
     """A cohort column with each missing cell taken from the nearest ancestor that has it (None
     where no ancestor does, or the parents loop back), all cohorts a level at a time. Of rows
     repeating a (study, cohort) key, the last stands for the key."""
-    keys = list(zip(column(coh, "study"), column(coh, "cohort"), strict=True))
-    last = {k: i for i, k in enumerate(keys)}
-    at_key = np.fromiter((last[k] for k in keys), dtype=np.int64, count=len(keys))
-    up = np.fromiter((last.get((s, p), -1) if p is not None else -1
-                      for (s, _), p in zip(keys, column(coh, "parent"), strict=True)),
-                     dtype=np.int64, count=len(keys))
-    cells = np.empty(len(keys), dtype=object)
-    cells[:] = column(coh, name)
+    def cells_of(col: str) -> np.ndarray:
+        cells = np.empty(len(coh), dtype=object)
+        cells[:] = column(coh, col)
+        return cells
+
+    study, cohort, parent, cells = (cells_of(c) for c in ("study", "cohort", "parent", name))
+    at_key = last_match([study, cohort], [study, cohort])
+    up = np.where(pd.isna(parent), -1, last_match([study, parent], [study, cohort]))
     own = cells[at_key]  # each row reads its key's cells, parent included
     value, at = own.copy(), up[at_key]
     # a path without a loop climbs at most as many levels as there are cohorts
-    for _ in range(len(keys)):
+    for _ in range(len(coh)):
         need = np.flatnonzero(pd.isna(value) & (at >= 0))
         if not len(need):
             break
@@ -592,15 +592,11 @@ def breakdowns(outcomes: pd.DataFrame) -> Breakdowns:
     row = np.fromiter((at.setdefault(key, len(at)) for key in zip(
         column(cats, "study"), column(cats, "cohort"), column(cats, "source"), strict=True)),
         dtype=np.int64, count=len(cats))
-    cell = row * len(CATEGORIES) + cats["measure"].map(
-        {c: j for j, c in enumerate(CATEGORIES)}).to_numpy(dtype=np.int64)
-    # in file order a category printed twice keeps the last: each cell's last row
-    last = len(cell) - 1 - np.unique(cell[::-1], return_index=True)[1]
-    k_table = np.full((len(at), len(CATEGORIES)), np.nan)
-    d_table = np.full((len(at), len(CATEGORIES)), np.nan)
-    k_table.flat[cell[last]] = cats["count"].to_numpy(dtype="float64", na_value=np.nan)[last]
-    d_table.flat[cell[last]] = cats["denominator"].to_numpy(dtype="float64", na_value=np.nan)[last]
-    return Breakdowns(keys=list(at), at=at, k=k_table, d=d_table)
+    col = cats["measure"].map({c: j for j, c in enumerate(CATEGORIES)}).to_numpy(dtype=np.int64)
+    shape = (len(at), len(CATEGORIES))  # in file order a category printed twice keeps the last
+    return Breakdowns(keys=list(at), at=at,
+                      k=last_values(row, col, cats["count"].to_numpy(dtype="float64", na_value=np.nan), shape),
+                      d=last_values(row, col, cats["denominator"].to_numpy(dtype="float64", na_value=np.nan), shape))
 
 
 def breakdown_sums(k: np.ndarray, d: np.ndarray, measures: np.ndarray, dens: np.ndarray) -> np.ndarray:

@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import math
 
+import numpy as np
 import pandas as pd
 
 from .data import LIST_SEP
@@ -66,3 +67,47 @@ def row_tuples(frame: pd.DataFrame, index: bool = True, name: str | None = "Pand
     if row is None:
         row = _ROW_TYPES[name, fields] = namedtuple(name, fields, rename=True)
     return map(row._make, zip(*columns, strict=True))
+
+
+# --- keys over whole columns: the dictionaries of a row loop, as arrays ------------------------------
+
+
+def key_codes(*parts) -> np.ndarray:
+    """A number for each row's key (one array a part of the key), the keys numbered 0, 1, ... in
+    the order they first appear; a missing cell is a value like any other (as None is in a dict)."""
+    code = np.zeros(len(parts[0]), dtype=np.int64)
+    for part in parts:
+        values = pd.factorize(part)[0] + 1  # 0 for a missing cell
+        code = pd.factorize(code * (values.max(initial=0) + 1) + values)[0]  # renumbered: products stay small
+    return code
+
+
+def first_rows(codes: np.ndarray) -> np.ndarray:
+    """The first row of each key, for codes numbered in the order they first appear (key_codes):
+    the highest code so far goes up by one exactly there."""
+    return np.flatnonzero(np.diff(np.maximum.accumulate(codes), prepend=-1))
+
+
+def run_starts(codes: np.ndarray) -> np.ndarray:
+    """Which of these (sorted) codes begin a run of equal codes."""
+    return np.r_[True, codes[1:] != codes[:-1]][: len(codes)]
+
+
+def last_match(find: list, among: list) -> np.ndarray:
+    """For each key of `find` (one array a part of the key) the position of the last row of
+    `among` with that key, -1 where none has it: a dict built from `among` row by row."""
+    n = len(among[0])
+    code = key_codes(*(np.concatenate([np.asarray(a, dtype=object), np.asarray(f, dtype=object)])
+                       for a, f in zip(among, find, strict=True)))
+    last = np.full(code.max(initial=-1) + 1, -1)
+    np.maximum.at(last, code[:n], np.arange(n))
+    return last[code[n:]]
+
+
+def last_values(rows: np.ndarray, cols: np.ndarray, values: np.ndarray, shape: tuple[int, int]) -> np.ndarray:
+    """A table of `shape` holding, in each (row, col) cell, the last value given for it (NaN where
+    none): a dict filled in file order keeps the last value the same way."""
+    table = np.full(shape, np.nan)
+    cells, last = np.unique((rows * shape[1] + cols)[::-1], return_index=True)
+    table.flat[cells] = values[::-1][last]
+    return table

@@ -31,7 +31,7 @@ from .query import (
     split_list,
     study_table,
 )
-from .values import missing, row_tuples, value_or_none
+from .values import first_rows, key_codes, last_match, missing, row_tuples, run_starts, value_or_none
 
 SORT_KEYS = ("ref", "study", "disease", "regimen", "phase", "n", "orr", "pfs", "os", "evidence")
 
@@ -153,11 +153,13 @@ def headline_figures(outcomes: pd.DataFrame) -> dict[str, np.ndarray]:
     plain = o["timepoint"].isna().to_numpy()  # not a landmark row
     counted = o["count_used"].notna().to_numpy()
     measure = o["measure"].to_numpy(dtype=object)
-    src_code, sources = pd.MultiIndex.from_frame(o[["study", "cohort", "source"]].astype(object)).factorize()
-    coh_of_src, cohorts = pd.MultiIndex.from_arrays(
-        [sources.get_level_values(0), sources.get_level_values(1)]).factorize()
+    study, cohort = o["study"].to_numpy(dtype=object), o["cohort"].to_numpy(dtype=object)
+    src_code = key_codes(study, cohort, o["source"].to_numpy(dtype=object))
+    src_first = first_rows(src_code)  # each (study, cohort, source)'s first row
+    coh_of_src = key_codes(study[src_first], cohort[src_first])
+    coh_first = src_first[first_rows(coh_of_src)]  # each cohort's first row
     row_coh = coh_of_src[src_code]
-    n_src, n_coh = len(sources), len(cohorts)
+    n_src, n_coh = len(src_first), len(coh_first)
 
     # the primary source: ORR with a count, an ORR, most measures with a count, first in file order
     orr = plain & (measure == "ORR")
@@ -165,23 +167,21 @@ def headline_figures(outcomes: pd.DataFrame) -> dict[str, np.ndarray]:
     has_counted_orr[src_code[orr & counted]] = True
     has_orr = np.zeros(n_src, dtype=bool)
     has_orr[src_code[orr]] = True
-    measures_counted = np.bincount(pd.DataFrame({
-        "src": src_code[counted], "measure": measure[counted],
-        "timepoint": o["timepoint"].to_numpy(dtype=object)[counted]}).drop_duplicates()["src"].to_numpy(),
-        minlength=n_src)
+    with_count = src_code[counted]  # each source's distinct measures (and landmarks) with a count
+    measures_counted = np.bincount(with_count[first_rows(key_codes(
+        with_count, measure[counted], o["timepoint"].to_numpy(dtype=object)[counted]))], minlength=n_src)
     best = np.lexsort((np.arange(n_src), -measures_counted, -has_orr.astype(int), -has_counted_orr.astype(int)))
-    primary = np.empty(n_coh, dtype=np.int64)
-    cohort_codes, first = np.unique(coh_of_src[best], return_index=True)  # each cohort's first in that order
-    primary[cohort_codes] = best[first]
+    by_cohort = np.argsort(coh_of_src[best], kind="stable")  # each cohort's sources, best first
+    primary = best[by_cohort][run_starts(coh_of_src[best][by_cohort])]
     of_primary = src_code == primary[row_coh]
 
     def pick(mask: np.ndarray) -> np.ndarray:
         """Each cohort's row among mask: the first with a count, else the first; -1 for none."""
         idx = np.flatnonzero(mask)
         idx = idx[np.lexsort((idx, ~counted[idx], row_coh[idx]))]
+        start = run_starts(row_coh[idx])
         out = np.full(n_coh, -1, dtype=np.int64)
-        cohort_codes, first = np.unique(row_coh[idx], return_index=True)
-        out[cohort_codes] = idx[first]
+        out[row_coh[idx[start]]] = idx[start]
         return out
 
     columns: dict[str, np.ndarray] = {}
@@ -201,8 +201,7 @@ def headline_figures(outcomes: pd.DataFrame) -> dict[str, np.ndarray]:
         return columns[name][rows]
 
     # columns as arrays, not a frame: the bundled data's small tables would pay pandas' cost per column
-    table: dict[str, np.ndarray] = {"study": np.asarray(cohorts.get_level_values(0), dtype=object),
-                                    "cohort": np.asarray(cohorts.get_level_values(1), dtype=object)}
+    table: dict[str, np.ndarray] = {"study": study[coh_first], "cohort": cohort[coh_first]}
     chosen_orr = pick(orr & of_primary)
     chosen_orr = np.where(chosen_orr >= 0, chosen_orr, pick(orr))
     table["orr_count"] = cells("count_used", chosen_orr)
@@ -271,8 +270,7 @@ def headline(ds: Dataset, studies: pd.DataFrame, all_cohorts: bool = False,
     arms = arms.iloc[np.argsort([place[s] for s in arms["study"]], kind="stable")]
     at = np.array([place[s] for s in arms["study"]], dtype=np.int64)
     fig = shared.table
-    found = pd.MultiIndex.from_arrays([fig["study"], fig["cohort"]]).get_indexer(
-        pd.MultiIndex.from_arrays([arms["study"].astype(object), arms["cohort"].astype(object)]))
+    found = last_match([arms["study"], arms["cohort"]], [fig["study"], fig["cohort"]])
 
     def figure(name: str) -> list:
         values = np.append(fig[name].astype(object), None)[found]
@@ -709,8 +707,8 @@ def pool_inputs(ds: Dataset, studies: pd.DataFrame, measure: str, include_contro
     arms = arm_table(ds)
     study, study_ids = pd.factorize(o["study"])  # studies numbered in order of first appearance
     # each row's study and cohort; of rows repeating a key the last stands (as in a dict)
-    at_study = _last_match([study_ids], [studies["study"]])[study]
-    at_arm = _last_match([o["study"], o["cohort"]], [arms["study"], arms["cohort"]])
+    at_study = last_match([study_ids], [studies["study"]])[study]
+    at_arm = last_match([o["study"], o["cohort"]], [arms["study"], arms["cohort"]])
     den = o["denominator"].to_numpy(dtype="float64", na_value=np.nan)
     counted = o["count_used"].notna().to_numpy() & ~np.isnan(den)
     evidence = studies["evidence_type"].to_numpy(dtype=object)[at_study]
@@ -735,9 +733,9 @@ def pool_inputs(ds: Dataset, studies: pd.DataFrame, measure: str, include_contro
 
     # each arm of a study (in order of its first row): its headline, else largest, cohort stands
     rest = np.flatnonzero(step < 0)
-    group = _key_codes(study[rest], arm[rest])
+    group = key_codes(study[rest], arm[rest])
     order = np.lexsort((rest, -den[rest], ~headline[rest], group, study[rest]))
-    rest, first = rest[order], _firsts(group[order])
+    rest, first = rest[order], run_starts(group[order])
     kept, overlap = rest[first], rest[~first]
     stands = kept[np.cumsum(first)[~first] - 1]  # the row kept in each overlapping row's place
     overlap_reason = ("overlaps the pooled population '" + o["cohort"].to_numpy(dtype=object)[stands]
@@ -750,11 +748,11 @@ def pool_inputs(ds: Dataset, studies: pd.DataFrame, measure: str, include_contro
 
     # a trial's reports (trials in order of the first): the headline population, the role, the larger
     trial = _trial_keys(studies)[at_study[kept]] + np.where(arm[kept] != "", " (" + arm[kept] + " arm)", "")
-    trial_code = _key_codes(trial)
+    trial_code = key_codes(trial)
     role = studies["report_role"].to_numpy(dtype=object)[at_study[kept]]
     rank = pd.Series(role, dtype=object).map(ROLE_RANK).fillna(9).to_numpy(dtype="float64")
     order = np.lexsort((np.arange(len(kept)), -den[kept], rank, ~headline[kept], trial_code))
-    first = _firsts(trial_code[order])
+    first = run_starts(trial_code[order])
     pooled, again = order[first], order[~first]
     instead = pooled[np.cumsum(first) - 1][~first]  # the report pooled in each other report's place
     again_reason = [f"another report of the same trial ({t}); the {r} report {s} is pooled"
@@ -792,32 +790,6 @@ def _is_str(values: np.ndarray) -> np.ndarray:
     return np.fromiter(map(isinstance, values, repeat(str)), dtype=bool, count=len(values))
 
 
-def _key_codes(*parts) -> np.ndarray:
-    """A number for each row's key (one array a part of the key), the keys numbered in the order
-    they first appear; a missing cell is a value like any other."""
-    code = np.zeros(len(parts[0]), dtype=np.int64)
-    for part in parts:
-        values = pd.factorize(part)[0] + 1  # 0 for a missing cell
-        code = pd.factorize(code * (values.max(initial=0) + 1) + values)[0]  # renumbered: products stay small
-    return code
-
-
-def _last_match(find: list, among: list) -> np.ndarray:
-    """For each key of `find` (one array a part of the key) the position of the last row of
-    `among` with that key, -1 where none has it: a dict built from `among` row by row."""
-    n = len(among[0])
-    code = _key_codes(*(np.concatenate([np.asarray(a, dtype=object), np.asarray(f, dtype=object)])
-                        for a, f in zip(among, find, strict=True)))
-    last = np.full(code.max(initial=-1) + 1, -1)
-    np.maximum.at(last, code[:n], np.arange(n))
-    return last[code[n:]]
-
-
-def _firsts(codes: np.ndarray) -> np.ndarray:
-    """Which of these (sorted) codes begin a run of equal codes."""
-    return np.r_[True, codes[1:] != codes[:-1]][: len(codes)]
-
-
 def _trial_keys(studies: pd.DataFrame) -> np.ndarray:
     """trial_key of each study row."""
     trial = studies["trial"].to_numpy(dtype=object)
@@ -830,7 +802,7 @@ def _trial_keys(studies: pd.DataFrame) -> np.ndarray:
 
 def _designs(evidence: np.ndarray, phase: np.ndarray, randomized: np.ndarray) -> list[str]:
     """design() of each row, worked out once for each (evidence type, phase, randomized) found."""
-    code = _key_codes(evidence, phase, randomized)
+    code = key_codes(evidence, phase, randomized)
     first = np.unique(code, return_index=True)[1]  # the first row of each key, keys in code order
     labels = [design(e, p, r) for e, p, r in zip(evidence[first], phase[first], randomized[first], strict=True)]
     return np.array(labels, dtype=object)[code].tolist()
