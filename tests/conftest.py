@@ -53,6 +53,18 @@ def _fresh_state(monkeypatch, _cache_folder):
     STATE["data"] = None
 
 
+def synthetic(folder: Path, studies: int, seed: int):
+    """A loaded synthetic dataset of benchmarks/synth.py (random but consistent figures)."""
+    from xpo1cli import data
+
+    sys.path.insert(0, str(ROOT / "benchmarks"))
+    try:
+        from synth import generate
+    finally:
+        sys.path.remove(str(ROOT / "benchmarks"))
+    return data.load(generate(folder, studies, seed=seed))
+
+
 def run(*args: str, code: int = 0):
     """Invoke `xpo1 ARGS` in-process; assert the exit code; return the result."""
     result = CliRunner().invoke(app, list(args))

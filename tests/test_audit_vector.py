@@ -11,8 +11,6 @@ rows, order, cells and dtypes.
 
 from __future__ import annotations
 
-import sys
-
 import numpy as np
 import pandas as pd
 from hypothesis import assume, example, given, settings
@@ -22,6 +20,7 @@ from xpo1cli import audit, data, query
 from xpo1cli.query import CATEGORIES, COMPOSITES, column, decimals_of, plain_rows, printed_as_cumulative
 from xpo1cli.values import first_rows, key_codes, missing, row_tuples, value_or_none
 
+from .conftest import synthetic
 from .test_derive import ROOT, ref_outcome_table
 
 Dataset = data.Dataset
@@ -222,12 +221,7 @@ def altered(ds: Dataset, seed: int) -> Dataset:
 
 
 def test_a_synthetic_dataset_audits_as_the_row_rules_do(tmp_path):
-    sys.path.insert(0, str(ROOT / "benchmarks"))
-    try:
-        from synth import generate
-    finally:
-        sys.path.remove(str(ROOT / "benchmarks"))
-    ds = data.load(generate(tmp_path / "synth", 120, seed=5))
+    ds = synthetic(tmp_path / "synth", 120, seed=5)
     same(ds)
     changed = altered(ds, seed=2)
     found = same(changed)

@@ -10,7 +10,6 @@ of one cohort) both must give the same counts, bases, percentages and derived OR
 
 from __future__ import annotations
 
-import sys
 from collections.abc import Iterable
 from pathlib import Path
 
@@ -22,6 +21,8 @@ from hypothesis import strategies as st
 
 from xpo1cli import data, query
 from xpo1cli.query import CATEGORIES, COMPOSITES, column, counts_from_percent
+
+from .conftest import synthetic
 
 ROOT = Path(__file__).resolve().parent.parent
 Dataset = data.Dataset
@@ -151,12 +152,7 @@ def test_bundled_outcomes_derive_as_the_row_rules_do():
 
 
 def test_a_synthetic_dataset_derives_as_the_row_rules_do(tmp_path):
-    sys.path.insert(0, str(ROOT / "benchmarks"))
-    try:
-        from synth import generate
-    finally:
-        sys.path.remove(str(ROOT / "benchmarks"))
-    ds = data.load(generate(tmp_path / "synth", 150, seed=3))
+    ds = synthetic(tmp_path / "synth", 150, seed=3)
     same(query.outcome_table(ds), ref_outcome_table(ds))
 
 

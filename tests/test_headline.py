@@ -8,7 +8,6 @@ percentages without counts, breakdowns over one or several denominators)."""
 from __future__ import annotations
 
 import math
-import sys
 from pathlib import Path
 
 import pandas as pd
@@ -18,6 +17,8 @@ from hypothesis import strategies as st
 
 from xpo1cli import data, query, views
 from xpo1cli.query import CATEGORIES
+
+from .conftest import synthetic
 
 ROOT = Path(__file__).resolve().parent.parent
 
@@ -77,12 +78,7 @@ def test_bundled_figures_are_the_rules_read_one_cohort_at_a_time():
 
 
 def test_synthetic_figures_are_the_rules_read_one_cohort_at_a_time(tmp_path):
-    sys.path.insert(0, str(ROOT / "benchmarks"))
-    try:
-        from synth import generate
-    finally:
-        sys.path.remove(str(ROOT / "benchmarks"))
-    ds = data.load(generate(tmp_path / "synth", 120, seed=5))
+    ds = synthetic(tmp_path / "synth", 120, seed=5)
     same_figures(query.outcome_table(ds))
 
 

@@ -13,7 +13,6 @@ the same order, values, dtypes, reasons and attrs.
 
 from __future__ import annotations
 
-import sys
 from pathlib import Path
 
 import pandas as pd
@@ -25,6 +24,8 @@ from xpo1cli import data, query, views
 from xpo1cli.query import CATEGORIES, COMPOSITES, UnknownName, arm_table, design, outcome_table
 from xpo1cli.values import missing, row_tuples
 from xpo1cli.views import CONTROL_GROUP, POOL_COLUMNS, ROLE_RANK, XPO1_GROUP, trial_key
+
+from .conftest import synthetic
 
 ROOT = Path(__file__).resolve().parent.parent
 Dataset = data.Dataset
@@ -170,12 +171,7 @@ def test_an_unknown_measure_is_refused_alike(bundled):
 
 
 def test_a_synthetic_dataset_pools_as_the_row_rules_do(tmp_path):
-    sys.path.insert(0, str(ROOT / "benchmarks"))
-    try:
-        from synth import generate
-    finally:
-        sys.path.remove(str(ROOT / "benchmarks"))
-    ds = data.load(generate(tmp_path / "synth", 60, seed=5))
+    ds = synthetic(tmp_path / "synth", 60, seed=5)
     studies = query.filter_studies(ds, query.Filters())
     left = 0
     for measure in ("ORR", "CR", "PR", "DCR"):
