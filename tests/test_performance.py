@@ -456,7 +456,7 @@ try:
     xpo1cli.__main__.main()
 except SystemExit as exc:
     code = exc.code
-sys.stderr.write('\\n' + json.dumps({'code': code, 'modules': sorted({m.split('.')[0] for m in sys.modules})}) + '\\n')
+sys.stderr.write('\\n' + json.dumps({'code': code, 'modules': sorted(sys.modules)}) + '\\n')
 """
 COMPLETE = "<complete: xpo1 list --disease >"
 COMPLETION_ENV = {"_XPO1_COMPLETE": "complete_bash", "COMP_WORDS": "xpo1 list --disease ", "COMP_CWORD": "3"}
@@ -464,7 +464,8 @@ STATISTICS = {"scipy", "statsmodels", "matplotlib", "jinja2"}
 
 
 def run_fresh(line: str) -> tuple[str, int, set[str]]:
-    """Run one command line in a new interpreter: its stdout, exit code and top-level modules."""
+    """Run one command line in a new interpreter: its stdout, exit code and the modules it
+    imported (top-level packages, and in full the ones listed in SUBMODULES)."""
     argv, env = ([], COMPLETION_ENV) if line == COMPLETE else (shlex.split(line), {})
     proc = subprocess.run([sys.executable, "-c", IMPORTS_OF_A_RUN, json.dumps(argv)], capture_output=True,
                           text=True, cwd=ROOT, env=fresh_env(**env), timeout=120)
@@ -472,7 +473,14 @@ def run_fresh(line: str) -> tuple[str, int, set[str]]:
         report = json.loads(proc.stderr.strip().splitlines()[-1])
     except (IndexError, json.JSONDecodeError):
         pytest.fail(f"{line}: {proc.stderr[-1500:]}")
-    return proc.stdout, report["code"], set(report["modules"])
+    modules = set(report["modules"])
+    return proc.stdout, report["code"], {m.split(".")[0] for m in modules} | (modules & SUBMODULES)
+
+
+# scipy.special's package __init__ builds its array-API layer (about 0.2 s); the intervals need
+# only its compiled ufuncs (stats.special)
+ARRAY_API = "scipy._lib._array_api"
+SUBMODULES = {ARRAY_API}
 
 
 @pytest.mark.parametrize(("lines", "forbidden", "required"), [
@@ -480,13 +488,14 @@ def run_fresh(line: str) -> tuple[str, int, set[str]]:
                  {"pandas", "numpy", "rich"} | STATISTICS, set(), id="help-version-completion"),
     pytest.param(["list -d MM -f csv", "compare SVd SPd -f csv", "survival -d MM -f csv", "toxicity -d MM -f csv",
                   "show 19 -f json"], STATISTICS, {"pandas"}, id="views"),
-    pytest.param(["response -d MM -f csv", "pool -d MM -f csv"],
-                 STATISTICS - {"scipy"}, {"pandas", "scipy"}, id="intervals"),
+    pytest.param(["response -d MM -f csv", "pool -d MM -f csv", "pool -d MM --method REML --knha -f csv"],
+                 STATISTICS - {"scipy"} | SUBMODULES, {"pandas", "scipy"}, id="intervals"),
     pytest.param(["brief -d MM -f markdown"], {"statsmodels", "matplotlib"}, {"pandas"}, id="brief"),
 ])
 def test_a_fresh_process_imports_only_what_the_command_needs(lines, forbidden, required):
     """Start-up time is mostly imports: help and completion load no data stack, the views no
-    statistics, the intervals scipy without statsmodels."""
+    statistics, the intervals scipy's compiled functions without its array-API layer or
+    statsmodels."""
     with ThreadPoolExecutor(max_workers=os.cpu_count() or 2) as pool:
         runs = dict(zip(lines, pool.map(run_fresh, lines), strict=True))
     for line, (out, code, modules) in runs.items():
@@ -497,3 +506,36 @@ def test_a_fresh_process_imports_only_what_the_command_needs(lines, forbidden, r
         assert runs[COMPLETE][0].split()[:2] == ["MM", "WM"]
         assert runs["--version"][0].startswith("xpo1 ")
         assert "Commands:" in runs["--help"][0]
+
+
+SPECIAL = ("betaincinv", "ndtri", "stdtrit", "chdtrc", "expit", "binom")
+SPECIAL_OF_A_RUN = """
+import json, sys
+from xpo1cli.stats import special
+found = special(*%r)
+bare = 'scipy.special' in sys.modules
+cheap = 'scipy._lib._array_api' not in sys.modules
+import scipy.special
+same = all(getattr(scipy.special, name) is f for name, f in zip(%r, found))
+again = all(a is b for a, b in zip(special(*%r), found))
+print(json.dumps({'bare_left': bare, 'cheap': cheap, 'same': same, 'again': again}))
+""" % (SPECIAL, SPECIAL, SPECIAL)
+
+
+def test_scipy_functions_come_from_its_compiled_module_and_are_scipy_special_s_own():
+    """stats.special skips scipy.special's __init__ and leaves no trace of doing so: a later
+    `import scipy.special` runs in full and has the very same functions."""
+    proc = subprocess.run([sys.executable, "-c", SPECIAL_OF_A_RUN], capture_output=True, text=True,
+                          cwd=ROOT, env=fresh_env(), timeout=120)
+    assert proc.returncode == 0, proc.stderr[-1500:]
+    assert json.loads(proc.stdout) == {"bare_left": False, "cheap": True, "same": True, "again": True}
+
+
+def test_binom_is_scipy_comb_for_the_series_coefficients():
+    """The leave-one-out series takes C(m+n-1, n) from binom: scipy's comb, inexact, is binom
+    wherever 0 <= n <= m+n-1, which holds for m >= 1."""
+    from scipy.special import binom, comb
+
+    n = np.arange(40)
+    for m in (1, 2, 3):
+        assert np.array_equal(binom(m + n - 1, n), comb(m + n - 1, n))

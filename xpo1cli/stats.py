@@ -4,8 +4,51 @@ listing commands never pay for them: exact intervals need only scipy's beta quan
 from __future__ import annotations
 
 import math
+import sys
 
 CI_METHODS = ("exact", "wilson")
+
+
+def special(*names: str) -> tuple:
+    """scipy.special's functions by name, by the cheapest import: the ones used here are ufuncs of
+    its compiled module `_ufuncs`, which loads in about 20 ms, whereas the package's own
+    `__init__` first builds its array-API layer (numpy.testing, f2py, unittest: about 0.2 s).
+    `_ufuncs` is loaded under a bare package entry that is removed again, so a later
+    `import scipy.special` runs in full and hands out these same objects. Where this scipy keeps
+    them elsewhere, or has been imported already, the package itself serves them."""
+    public = sys.modules.get("scipy.special")
+    if public is None:
+        try:
+            found = tuple(getattr(_compiled_special(), name) for name in names)
+        except (ImportError, AttributeError):
+            found = None
+        if found is not None:
+            return found
+    import scipy.special as public
+
+    return tuple(getattr(public, name) for name in names)
+
+
+def _compiled_special():
+    """scipy.special._ufuncs, imported without running scipy.special's `__init__`."""
+    compiled = sys.modules.get("scipy.special._ufuncs")
+    if compiled is not None:
+        return compiled
+    import importlib
+    import importlib.util
+    import types
+
+    spec = importlib.util.find_spec("scipy.special")
+    if spec is None or not spec.submodule_search_locations:
+        raise ImportError("scipy.special is not a package here")
+    bare = types.ModuleType("scipy.special")
+    bare.__path__ = list(spec.submodule_search_locations)
+    sys.modules["scipy.special"] = bare
+    try:
+        return importlib.import_module("scipy.special._ufuncs")
+    finally:
+        if sys.modules.get("scipy.special") is bare:
+            del sys.modules["scipy.special"]
 
 
 def check_level(level: float) -> float:
@@ -35,7 +78,7 @@ def proportion_cis(ks, ns, method: str = "exact", level: float = 0.95):
         raise ValueError(f"need 0 <= k <= n and n > 0, got k={ks[bad]}, n={ns[bad]}")
     alpha = 1 - check_level(level)
     if method == "exact":
-        from scipy.special import betaincinv
+        (betaincinv,) = special("betaincinv")
 
         with np.errstate(invalid="ignore", divide="ignore"):  # k = 0 and k = n are set apart below
             lo = np.where(k == 0, 0.0, betaincinv(np.maximum(k, 1), n - k + 1, alpha / 2))
@@ -55,8 +98,7 @@ def risk_difference_ci(x1: int, n1: int, x2: int, n2: int, level: float = 0.95) 
     method="newcomb") gives (a test checks they agree), without statsmodels' second of import."""
     import math
 
-    from scipy.special import ndtri
-
+    (ndtri,) = special("ndtri")
     z = float(ndtri(1 - (1 - level) / 2))
 
     def wilson(x: int, n: int) -> tuple[float, float]:
@@ -200,7 +242,7 @@ _TAU2 = {"DL": _tau2_dl, "REML": _tau2_reml, "PM": _tau2_pm}
 
 def _critical(level: float, df: int | None) -> float:
     """The two-sided critical value: normal, or t with df degrees of freedom."""
-    from scipy.special import ndtri, stdtrit
+    ndtri, stdtrit = special("ndtri", "stdtrit")
 
     alpha = 1 - check_level(level)
     return float(ndtri(1 - alpha / 2)) if df is None else float(stdtrit(df, 1 - alpha / 2))
@@ -225,7 +267,7 @@ def _cautions(k: int, knha: bool, narrower: bool = False) -> list[str]:
 def _fit(y, v, method: str, level: float, knha: bool) -> dict:
     """The random-effects fit of logit effects y with variances v (k >= 2)."""
     import numpy as np
-    from scipy.special import chdtrc, expit
+    chdtrc, expit = special("chdtrc", "expit")
 
     k = len(y)
     w_fe = 1 / v
@@ -290,7 +332,7 @@ def _single(y: float, v: float, level: float) -> dict:
     """A subgroup of one cohort: its own estimate and normal interval; no tau², I² or Q."""
     import math
 
-    from scipy.special import expit
+    (expit,) = special("expit")
 
     z = _critical(level, None)
     se = math.sqrt(v)
@@ -313,7 +355,7 @@ def pool_subgroups(events: list[int], totals: list[int], groups: list, method: s
     in which they first appear; a one-cohort subgroup is reported as that cohort alone.
     """
     import numpy as np
-    from scipy.special import chdtrc
+    (chdtrc,) = special("chdtrc")
 
     if len(groups) != len(events):
         raise ValueError("need one subgroup label for each cohort")
@@ -367,7 +409,7 @@ class _OmitSums:
         self.yp = np.stack([np.ones_like(y), y, y * y])  # 3 x k
         self.series = self.k > _EXACT_K
         if self.series:
-            from scipy.special import comb
+            (binom,) = special("binom")  # C(m+n-1, n): scipy's comb is binom where 0 <= n <= m+n-1
 
             a = 1 / (v + t0)
             self.a_max = float(a.max())
@@ -379,7 +421,7 @@ class _OmitSums:
                 mom[:, q] = self.yp @ pw
                 pw = pw * a
             # coef[m-1][p, n] = C(m+n-1, n) * moments[p, m+n]
-            self.coef = [comb(m + np.arange(n_terms) - 1, np.arange(n_terms)) * mom[:, m:m + n_terms]
+            self.coef = [binom(m + np.arange(n_terms) - 1, np.arange(n_terms)) * mom[:, m:m + n_terms]
                          for m in (1, 2, 3)]
             self.dominant = a / mom[0, 1] > 0.5  # a study holding most of the weight: sum directly
 
@@ -474,7 +516,7 @@ def leave_one_out(events: list[int], totals: list[int], method: str = "DL", leve
     O(k) memory; time O(k) per omission for small k, about O(1) per omission for large k.
     """
     import numpy as np
-    from scipy.special import chdtrc, expit
+    chdtrc, expit = special("chdtrc", "expit")
 
     y, v, corrected = _checked_effects(events, totals, method, level, correction, add, min_k=2,
                                        what="leaving one out")
