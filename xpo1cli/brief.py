@@ -518,16 +518,29 @@ def _exact_intervals(rates: list[Rate], level: float) -> None:
 
 
 def _medians(frame: pd.DataFrame, arm_of: dict) -> list[Median]:
+    """The medians of a survival table's rows whose cohort is in arm_of, each column read once."""
+    from .query import column
+
+    def numbers(name: str, kind: type) -> list:
+        return [None if v is None else kind(v) for v in column(frame, name)]
+
+    def texts(name: str) -> list:
+        return [v if isinstance(v, str) and v else None for v in column(frame, name)]
+
     out = []
-    for r in row_tuples(frame):
-        a = arm_of.get((r.study, r.cohort))
+    for (study, cohort, ref, label, regimen, agent, n, measure, median, unit, range_low, range_high, ci_low,
+         ci_high, note, source) in zip(
+            frame["study"].tolist(), frame["cohort"].tolist(), numbers("ref", int), frame["cohort_label"].tolist(),
+            texts("regimen"), texts("agent"), numbers("n", int), frame["measure"].tolist(),
+            numbers("median", float), frame["unit"].tolist(), numbers("range_low", float),
+            numbers("range_high", float), numbers("ci_low", float), numbers("ci_high", float), texts("note"),
+            frame["source"].tolist(), strict=True):
+        a = arm_of.get((study, cohort))
         if a is None:
             continue
-        out.append(Median(study=r.study, ref=_int(r.ref), cohort=r.cohort, label=r.cohort_label,
-                          regimen=_str(r.regimen), role=_role(a), agent=_str(r.agent), n=_int(r.n),
-                          measure=r.measure, median=_float(r.median), unit=r.unit, range_low=_float(r.range_low),
-                          range_high=_float(r.range_high), ci_low=_float(r.ci_low), ci_high=_float(r.ci_high),
-                          note=_str(r.note), source=r.source))
+        out.append(Median(study=study, ref=ref, cohort=cohort, label=label, regimen=regimen, role=_role(a),
+                          agent=agent, n=n, measure=measure, median=median, unit=unit, range_low=range_low,
+                          range_high=range_high, ci_low=ci_low, ci_high=ci_high, note=note, source=source))
     return out
 
 

@@ -562,22 +562,32 @@ def survival_table(ds: Dataset, studies: pd.DataFrame, measure: str | None = Non
         wanted = list(TIME_MEASURES)
     o = outcome_table(ds, derive_orr=False, studies=studies["study"])
     o = o[o["measure"].isin(wanted)]
-    arms = {(c.study, c.cohort): c for c in row_tuples(arm_table(ds), index=False)}
-    disease = dict(zip(studies["study"], studies["disease"], strict=True))
-    rows = []
-    for r in row_tuples(o):
-        if matched is not None and (r.study, r.cohort) not in matched:
-            continue
-        c = arms[(r.study, r.cohort)]
-        weeks = not missing(r.median_weeks)
-        rows.append({"ref": r.ref, "study": r.study, "cohort": r.cohort, "cohort_label": c.label,
-                     "disease": disease[r.study], "regimen": c.regimen, "arm": c.arm,
-                     "agent": c.agent, "n": value_or_none(c.n), "measure": r.measure,
-                     "median": r.median_weeks if weeks else r.median_months,
-                     "unit": "weeks" if weeks else "months",
-                     "range_low": r.range_low, "range_high": r.range_high, "ci_low": r.ci_low,
-                     "ci_high": r.ci_high, "note": r.note, "source": r.source, "section": r.section})
-    frame = pd.DataFrame(rows, columns=SURVIVAL_COLUMNS)
+    if matched is not None:
+        o = o[[key in matched for key in zip(o["study"], o["cohort"], strict=True)]]
+    arms = arm_table(ds)
+    study, cohort = o["study"].to_numpy(dtype=object), o["cohort"].to_numpy(dtype=object)
+    at = last_match([study, cohort], [arms["study"], arms["cohort"]])  # a cohort listed twice: its last row
+    if (at < 0).any():
+        i = int(np.flatnonzero(at < 0)[0])
+        raise KeyError((study[i], cohort[i]))
+    of_study = last_match([study], [studies["study"]])
+
+    def cells(frame: pd.DataFrame, name: str, rows) -> list:
+        return np.asarray(frame[name].tolist(), dtype=object)[rows].tolist()
+
+    weeks = o["median_weeks"].notna().to_numpy()
+    frame = pd.DataFrame({
+        "ref": o["ref"].tolist(), "study": study.tolist(), "cohort": cohort.tolist(),
+        "cohort_label": cells(arms, "label", at), "disease": cells(studies, "disease", of_study),
+        **{name: cells(arms, name, at) for name in ("regimen", "arm", "agent")},
+        "n": [value_or_none(v) for v in cells(arms, "n", at)],
+        "measure": o["measure"].tolist(),
+        "median": np.where(weeks, o["median_weeks"].to_numpy(dtype="float64", na_value=np.nan),
+                           o["median_months"].to_numpy(dtype="float64", na_value=np.nan)),
+        "unit": np.where(weeks, "weeks", "months").tolist(),
+        **{name: o[name].tolist() for name in ("range_low", "range_high", "ci_low", "ci_high", "note", "source",
+                                               "section")},
+    }, columns=SURVIVAL_COLUMNS)
     frame["ref"] = frame["ref"].astype("Int64")
     frame["n"] = frame["n"].astype("Int64")
     for col in ("median", "range_low", "range_high", "ci_low", "ci_high"):
