@@ -15,7 +15,7 @@ import numpy as np
 import pandas as pd
 
 from .data import LIST_SEP, Dataset, as_fields, foreign_keys, per_dataset
-from .values import last_match, last_values, missing, row_tuples, split_list, value_or_none
+from .values import key_codes, last_match, last_values, missing, per_distinct, row_tuples, split_list, value_or_none
 
 TIME_MEASURES = ("PFS", "OS", "DOR", "TTR", "FU")
 # Mutually exclusive best-response categories, deepest first.
@@ -377,36 +377,52 @@ def study_table(ds: Dataset) -> pd.DataFrame:
     own regimen, the regimens of its arms, n enrolled and evaluable, design, and whether the
     source came after the review."""
     studies = ds.studies.copy()
-    partners = dict(zip(ds.regimens["regimen"], ds.regimens["partners"], strict=True))
+    coh = ds.cohorts
+    study = coh["study"].to_numpy(dtype=object)
+    n = coh["n"].to_numpy(dtype="float64", na_value=np.nan)
+    top = coh["parent"].isna().to_numpy()  # a whole population, not a part of another cohort
+
+    # the regimens of a study's cohorts, each once, in file order
+    with_regimen = coh[coh["regimen"].notna()].drop_duplicates(["study", "regimen"])
     arms: dict[str, list[str]] = {}
-    size: dict[tuple[str, str], int | None] = {}
-    top_arms: dict[str, list] = {}
-    headline_n: dict[str, int | None] = {}
-    for c in row_tuples(ds.cohorts, index=False):
-        size[(c.study, c.cohort)] = value_or_none(c.n)
-        if isinstance(c.regimen, str):
-            arms.setdefault(c.study, [])
-            if c.regimen not in arms[c.study]:
-                arms[c.study].append(c.regimen)
-        if c.arm in ("experimental", "control") and not isinstance(c.parent, str):
-            top_arms.setdefault(c.study, []).append(value_or_none(c.n))
-        if c.headline and not isinstance(c.parent, str):
-            headline_n[c.study] = value_or_none(c.n)
+    for s, r in zip(with_regimen["study"].tolist(), with_regimen["regimen"].tolist(), strict=True):
+        arms.setdefault(s, []).append(r)
     studies["arm_regimens"] = [LIST_SEP.join(arms.get(s, [])) or None for s in studies["study"]]
-    studies["partners"] = [LIST_SEP.join(split_list(partners.get(r))) or None for r in studies["regimen"]]
+    partners = dict(zip(ds.regimens["regimen"], ds.regimens["partners"], strict=True))
+    studies["partners"] = per_distinct(lambda r: LIST_SEP.join(split_list(partners.get(r))) or None,
+                                       studies["regimen"].to_numpy(dtype=object))
 
-    def enrolled(study):
-        if (study, "all") in size:
-            return size[(study, "all")]
-        ns = top_arms.get(study)
-        if ns and all(n is not None for n in ns):
-            return sum(ns)
-        return headline_n.get(study)
+    # n enrolled: the 'all' cohort's n, else the sum of the top-level arms' (when each gives one),
+    # else the headline population's; of cohorts listed twice, the last row stands
+    ids = studies["study"].to_numpy(dtype=object)
+    cohort = coh["cohort"].to_numpy(dtype=object)
+    code = key_codes(np.concatenate([ids, study]))
+    of_id, of_row = code[: len(ids)], code[len(ids):]
+    n_keys = int(code.max()) + 1 if len(code) else 0
 
-    studies["n_enrolled"] = pd.array([enrolled(s) for s in studies["study"]], dtype="Int64")
-    studies["n_evaluable"] = pd.array([size.get((s, "evaluable")) for s in studies["study"]],
-                                      dtype="Int64")
-    studies["design"] = [design(r.evidence_type, r.phase, r.randomized) for r in row_tuples(studies)]
+    def per_study(rows: np.ndarray, weights: np.ndarray | None = None) -> np.ndarray:
+        """A sum over the given cohort rows of each study (a count without weights)."""
+        return np.bincount(of_row[rows], None if weights is None else weights[rows],
+                           minlength=n_keys)[of_id]
+
+    def n_of(rows: np.ndarray) -> np.ndarray:  # the n of these cohort rows, NaN for none (-1)
+        return np.append(n, np.nan)[rows]
+
+    def named(name: str) -> np.ndarray:
+        return last_match([ids, np.full(len(ids), name, dtype=object)], [study, cohort])
+
+    is_arm = coh["arm"].isin(["experimental", "control"]).to_numpy() & top
+    arms_whole = (per_study(is_arm) > 0) & (per_study(is_arm & np.isnan(n)) == 0)
+    headline = np.flatnonzero(coh["headline"].to_numpy(dtype=bool) & top)
+    of_headline = last_match([ids], [study[headline]])
+    whole = named("all")
+    enrolled = np.where(whole >= 0, n_of(whole),
+                        np.where(arms_whole, per_study(is_arm, np.nan_to_num(n)),
+                                 n_of(np.append(headline, -1)[of_headline])))
+    studies["n_enrolled"] = pd.array(enrolled, dtype="Float64").astype("Int64")
+    studies["n_evaluable"] = pd.array(n_of(named("evaluable")), dtype="Float64").astype("Int64")
+    studies["design"] = per_distinct(design, *(studies[c].to_numpy(dtype=object)
+                                               for c in ("evidence_type", "phase", "randomized")))
     later = dict(zip(ds.sources["source"], ds.sources["published_after_review"], strict=True))
     studies["later"] = [bool(later.get(s, False)) for s in studies["source"]]
     return studies

@@ -82,6 +82,17 @@ def key_codes(*parts) -> np.ndarray:
     return code
 
 
+def per_distinct(func, *columns) -> list:
+    """func(*cells) for every row (one array of cells a column), called once per distinct row of cells
+    (a column of 100,000 studies holds a few dozen designs). A missing cell is one value however
+    it is missing, so func must read None, NaN and NA alike."""
+    columns = [np.asarray(column, dtype=object) for column in columns]
+    code = key_codes(*columns)
+    answers = np.empty(code.max(initial=-1) + 1, dtype=object)
+    answers[:] = [func(*(column[i] for column in columns)) for i in first_rows(code).tolist()]
+    return answers[code].tolist()
+
+
 def first_rows(codes: np.ndarray) -> np.ndarray:
     """The first row of each key, for codes numbered in the order they first appear (key_codes):
     the highest code so far goes up by one exactly there."""
