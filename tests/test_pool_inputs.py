@@ -123,13 +123,18 @@ def cells(frame: pd.DataFrame) -> dict[str, list[str]]:
 
 def same(ds: Dataset, studies: pd.DataFrame, measure: str, include_controls: bool = False,
          matched: set[tuple[str, str]] | None = None) -> tuple[pd.DataFrame, pd.DataFrame]:
-    got = views.pool_inputs(ds, studies, measure, include_controls=include_controls, matched=matched)
+    """pool_inputs is the row rules, whether it derives the outcome rows itself or is handed the
+    caller's outcome_table of the studies (every measure)."""
     want = ref_pool_inputs(ds, studies, measure, include_controls=include_controls, matched=matched)
-    for g, w in zip(got, want, strict=True):
-        pd.testing.assert_frame_equal(g, w, check_dtype=True, check_index_type=True, check_column_type=True,
-                                      check_exact=True)
-        assert cells(g) == cells(w)
-        assert g.attrs == w.attrs
+    every = outcome_table(ds, studies=studies["study"])
+    for outcomes in (None, every):
+        got = views.pool_inputs(ds, studies, measure, include_controls=include_controls, matched=matched,
+                                outcomes=outcomes)
+        for g, w in zip(got, want, strict=True):
+            pd.testing.assert_frame_equal(g, w, check_dtype=True, check_index_type=True, check_column_type=True,
+                                          check_exact=True)
+            assert cells(g) == cells(w)
+            assert g.attrs == w.attrs
     return want
 
 

@@ -2,7 +2,8 @@
 for cell, what the rule read one outcome row at a time gives: the row's cohort as arm_table
 lists it (a cohort listed twice: its last row), the study's disease, the median in weeks where
 the source gives weeks, else in months. Checked on the bundled data and a synthetic dataset,
-with and without a measure and an arm filter."""
+with and without a measure and an arm filter, deriving the outcome rows itself or handed a
+caller's outcome table."""
 
 from __future__ import annotations
 
@@ -70,9 +71,11 @@ def test_survival_table_is_the_row_by_row_rule(dataset, measure, arm_filter):
     for chosen in (studies, studies[studies["disease"] == "MM"], studies.iloc[::-3]):
         matched = matched_cohorts(dataset, chosen) if arm_filter else None
         want = reference(dataset, chosen, measure, matched)
-        got = views.survival_table(dataset, chosen, measure=measure, matched=matched)
         assert len(want) > 0 or measure == "DOR"
-        pd.testing.assert_frame_equal(got, want, check_dtype=True, check_exact=True)
+        every = outcome_table(dataset, studies=studies["study"])  # more studies than chosen, every measure
+        for outcomes in (None, every):
+            got = views.survival_table(dataset, chosen, measure=measure, matched=matched, outcomes=outcomes)
+            pd.testing.assert_frame_equal(got, want, check_dtype=True, check_exact=True)
 
 
 def test_the_weeks_of_a_median_win_over_its_months():

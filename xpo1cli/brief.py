@@ -391,7 +391,7 @@ def build_brief(ds: Dataset, filters: Filters | None = None, *, level: float = 0
               harm_ranges=[], risk_differences=[], mitigations=[], findings=[], gaps=[], citations=[])
     b.randomized = _randomized(ds, studies, every_arm, outcomes)
     b.response, b.forests = _response(ds, studies, matched, outcomes, arm_of, flags, level, b)
-    b.survival = _survival(ds, studies, matched, arm_of)
+    b.survival = _survival(ds, studies, matched, arm_of, outcomes)
     b.harms, b.harm_ranges, b.risk_differences, b.mitigations = _harms(ds, studies, matched, f, code, level)
     b.findings = _findings(ds, b, flags)
     b.gaps = _gaps(ds, studies, b, findings_audit, _report_differences(ds, set(studies["study"])))
@@ -441,7 +441,7 @@ def _randomized(ds: Dataset, studies: pd.DataFrame, arm_of: dict, outcomes: pd.D
 
     rand = studies[studies["randomized"].fillna(False).astype(bool) & (studies["evidence_type"] == "clinical trial")]
     labels = {(c.study, c.cohort): c.label for c in row_tuples(ds.cohorts, index=False)}
-    surv = survival_table(ds, rand) if len(rand) else None
+    surv = survival_table(ds, rand, outcomes=outcomes) if len(rand) else None
     from .views import ROLE_RANK
 
     order = sorted(range(len(rand)), key=lambda i: (ROLE_RANK.get(rand.iloc[i]["report_role"], 9), i))
@@ -554,7 +554,7 @@ def _response(ds, studies, matched, outcomes, arm_of, flags, level, b: Brief):
     groups: list[ResponseGroup] = []
     forests: list[Forest] = []
     for measure in _measure_order(b, outcomes):
-        included, _ = pool_inputs(ds, studies, measure, include_controls=True, matched=matched)
+        included, _ = pool_inputs(ds, studies, measure, include_controls=True, matched=matched, outcomes=outcomes)
         if not len(included) and not (outcomes["measure"] == measure).any():
             continue
         rates: list[Rate] = []
@@ -673,10 +673,11 @@ def _measure_order(b: Brief, outcomes: pd.DataFrame) -> list[str]:
     return [first, *(m for m in RESPONSE_MEASURES if m != first)]
 
 
-def _survival(ds, studies, matched, arm_of) -> list[Median]:
+def _survival(ds, studies, matched, arm_of, outcomes) -> list[Median]:
     from .views import survival_table
 
-    frame = survival_table(ds, studies[studies["evidence_type"] == "clinical trial"], matched=matched)
+    frame = survival_table(ds, studies[studies["evidence_type"] == "clinical trial"], matched=matched,
+                           outcomes=outcomes)
     frame = frame[frame["median"].notna()]
     out = _medians(frame, arm_of)
     order = {m: i for i, m in enumerate(("PFS", "OS", "DOR", "TTR", "FU"))}

@@ -548,11 +548,12 @@ SURVIVAL_COLUMNS = ["ref", "study", "cohort", "cohort_label", "disease", "regime
 
 
 def survival_table(ds: Dataset, studies: pd.DataFrame, measure: str | None = None,
-                   matched: set[tuple[str, str]] | None = None) -> pd.DataFrame:
+                   matched: set[tuple[str, str]] | None = None, outcomes: pd.DataFrame | None = None) -> pd.DataFrame:
     """Median PFS, OS, DOR and time to response per study cohort, with ranges and CIs where
     reported (responder and non-responder splits are cohorts of their own). Every figure
     carries its unit: the median, its range and its CI are in `unit` (months, or weeks where
-    the source gives weeks)."""
+    the source gives weeks). `outcomes`: the caller's outcome_table of these studies, or more, if
+    it has one."""
     if measure is not None:
         hit = [m for m in TIME_MEASURES if m.casefold() == measure.strip().casefold()]
         if not hit:
@@ -560,7 +561,10 @@ def survival_table(ds: Dataset, studies: pd.DataFrame, measure: str | None = Non
         wanted = hit
     else:
         wanted = list(TIME_MEASURES)
-    o = outcome_table(ds, derive_orr=False, studies=studies["study"])
+    if outcomes is None:
+        o = outcome_table(ds, derive_orr=False, studies=studies["study"])
+    else:
+        o = outcomes[outcomes["study"].isin(studies["study"])]
     o = o[o["measure"].isin(wanted)]
     if matched is not None:
         o = o[[key in matched for key in zip(o["study"], o["cohort"], strict=True)]]
@@ -692,8 +696,11 @@ def trial_key(study_row) -> str:
 
 
 def pool_inputs(ds: Dataset, studies: pd.DataFrame, measure: str, include_controls: bool = False,
-                matched: set[tuple[str, str]] | None = None) -> tuple[pd.DataFrame, pd.DataFrame]:
-    """The cohorts to pool for a measure and the ones left out, each with its reason.
+                matched: set[tuple[str, str]] | None = None,
+                outcomes: pd.DataFrame | None = None) -> tuple[pd.DataFrame, pd.DataFrame]:
+    """The cohorts to pool for a measure and the ones left out, each with its reason. `outcomes`:
+    the caller's outcome_table of these studies, if it has one (its rows of the measure are the
+    ones derived here, tests/test_pool_inputs.py).
 
     One population per trial: within a study the headline cohort (else the largest) stands for
     it and its subgroups are left out; of several reports of one trial the primary report
@@ -709,7 +716,7 @@ def pool_inputs(ds: Dataset, studies: pd.DataFrame, measure: str, include_contro
     if not known:
         raise UnknownName(f"cannot pool '{measure}'; known: {', '.join(CATEGORIES + tuple(COMPOSITES))}")
     measure = known[0]
-    o = outcome_table(ds, studies=studies["study"], measures={measure})
+    o = outcome_table(ds, studies=studies["study"], measures={measure}) if outcomes is None else outcomes
     o = o[o["measure"] == measure]
     if matched is not None:
         keys = pd.MultiIndex.from_arrays([o["study"].astype(object), o["cohort"].astype(object)])
