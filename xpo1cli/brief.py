@@ -440,14 +440,29 @@ def _randomized(ds: Dataset, studies: pd.DataFrame, arm_of: dict, outcomes: pd.D
     from .views import survival_table
 
     rand = studies[studies["randomized"].fillna(False).astype(bool) & (studies["evidence_type"] == "clinical trial")]
-    labels = {(c.study, c.cohort): c.label for c in row_tuples(ds.cohorts, index=False)}
+    ids = set(rand["study"])
+    cohorts = ds.cohorts[ds.cohorts["study"].isin(ids)]
+    labels = {(c.study, c.cohort): c.label for c in row_tuples(cohorts, index=False)}
     surv = survival_table(ds, rand, outcomes=outcomes) if len(rand) else None
     from .views import ROLE_RANK
+
+    # each trial's rows, read once: its arms (in arm_of's order), comparisons, medians and first
+    # response row of each cohort and measure
+    own_arms: dict[str, list] = {}
+    for (st, _), a in arm_of.items():
+        if st in ids:
+            own_arms.setdefault(st, []).append(a)
+    comparisons = _rows_by_study(ds.comparisons, ids)
+    survival = _rows_by_study(surv, ids) if surv is not None else {}
+    responses = outcomes[outcomes["study"].isin(ids) & outcomes["measure"].isin(RESPONSE_MEASURES)]
+    responses = responses.drop_duplicates(["study", "cohort", "measure"])
+    response_at = {key: i for i, key in enumerate(zip(responses["study"], responses["cohort"], responses["measure"],
+                                                      strict=True))}
 
     order = sorted(range(len(rand)), key=lambda i: (ROLE_RANK.get(rand.iloc[i]["report_role"], 9), i))
     by_trial: dict[str, RandomizedTrial] = {}
     for s in row_tuples(rand.iloc[order]):
-        own = [a for (st, _), a in arm_of.items() if st == s.study]
+        own = own_arms.get(s.study, [])
         top = [a for a in own if _role(a) and not (isinstance(a.parent, str)
                                                    and _role(arm_of.get((s.study, a.parent), a)) is not None
                                                    and (s.study, a.parent) in arm_of)]
@@ -455,21 +470,20 @@ def _randomized(ds: Dataset, studies: pd.DataFrame, arm_of: dict, outcomes: pd.D
             continue
         trial_arms = [Arm(study=s.study, cohort=a.cohort, label=a.label, regimen=_str(a.regimen), role=a.arm,
                           agent=_str(a.agent), n=_int(a.n), source=a.source) for a in top]
-        comp = ds.comparisons[ds.comparisons["study"] == s.study]
+        comp = comparisons.get(s.study, ds.comparisons.iloc[:0])
         stats = [Statistic(measure=c.measure, timepoint=_str(c.timepoint), statistic=c.statistic,
                            estimate=_float(c.estimate), ci_low=_float(c.ci_low), ci_high=_float(c.ci_high),
                            decimals=_int(c.decimals), p_text=_str(c.p_text),
                            arm_a=labels.get((s.study, c.cohort_a), c.cohort_a),
                            arm_b=labels.get((s.study, c.cohort_b), c.cohort_b), source=c.source,
                            note=_str(c.note)) for c in row_tuples(comp)]
-        medians = [m for m in _medians(surv[surv["study"] == s.study], arm_of)] if surv is not None else []
+        medians = _medians(survival.get(s.study, surv.iloc[:0]), arm_of) if surv is not None else []
         rates = []
         for m in RESPONSE_MEASURES:
             for a in top:
-                rows = outcomes[(outcomes["study"] == s.study) & (outcomes["cohort"] == a.cohort)
-                                & (outcomes["measure"] == m)]
-                if len(rows):
-                    rates.append(_rate(rows.iloc[0], s, a, pooled=False))
+                at = response_at.get((s.study, a.cohort, m))
+                if at is not None:
+                    rates.append(_rate(responses.iloc[at], s, a, pooled=False))
         sources = list(dict.fromkeys([s.source, *(a.source for a in trial_arms), *(x.source for x in stats),
                                       *(x.source for x in medians), *(x.source for x in rates)]))
         trial = s.trial if isinstance(s.trial, str) else s.study
@@ -484,6 +498,12 @@ def _randomized(ds: Dataset, studies: pd.DataFrame, arm_of: dict, outcomes: pd.D
             held.rates += rates
             held.sources = list(dict.fromkeys([*held.sources, *sources]))
     return list(by_trial.values())
+
+
+def _rows_by_study(frame: pd.DataFrame, studies: set) -> dict[str, pd.DataFrame]:
+    """The rows of each of these studies, in file order."""
+    frame = frame[frame["study"].isin(studies)]
+    return {study: rows for study, rows in frame.groupby("study", sort=False)}
 
 
 def _rate(row, s, a, pooled: bool, level: float = 0.95, interval: bool = True) -> Rate:
