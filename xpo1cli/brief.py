@@ -970,7 +970,7 @@ def _gaps(ds: Dataset, studies: pd.DataFrame, b: Brief, findings: pd.DataFrame, 
     unstated = [s for s, v in zip(clinical["study"], clinical["setting"], strict=True) if not isinstance(v, str)]
     if unstated:
         gaps.append(Gap("population", "setting not stated", ", ".join(unstated)))
-    with_figures = set(ds.outcomes["study"]) | set(ds.adverse_events["study"].dropna())
+    with_figures = set(ds.outcomes["study"].unique()) | set(ds.adverse_events["study"].dropna().unique())
     silent = [s for s in clinical["study"] if s not in with_figures]
     if silent:
         gaps.append(Gap("population", "studies without figures", ", ".join(silent)))

@@ -946,12 +946,13 @@ def trials_table(ds: Dataset, status: str | None = None, disease: str | None = N
     'ongoing' (a source says registered, recruiting or active, or no report carries a figure
     yet, unless a source says it closed or stopped), 'results' (some report carries figures) or
     None / 'all'."""
-    figures = set(ds.outcomes["study"]) | set(ds.comparisons["study"]) | set(
-        ds.adverse_events["study"].dropna())
+    figures = set(ds.outcomes["study"].unique()) | set(ds.comparisons["study"].unique()) | set(
+        ds.adverse_events["study"].dropna().unique())
     studies = ds.studies
+    reports_of = {trial: reports for trial, reports in studies.groupby("trial", sort=False)}
     rows = []
     for t in row_tuples(ds.trials):
-        reports = studies[studies["trial"] == t.trial]
+        reports = reports_of.get(t.trial, studies.iloc[:0])
         has = bool(set(reports["study"]) & figures)
         rows.append({"trial": t.trial, "name": t.name, "phase": t.phase, "disease": t.disease,
                      "randomized": t.randomized, "registry": t.registry, "planned_n": t.planned_n,

@@ -646,6 +646,7 @@ def toxicity_table(ds: Dataset, studies: pd.DataFrame | None = None, agent: str 
         ae = ae[ae["kind"] == hit[0]]
     regimens = dict(zip(ds.studies["study"], ds.studies["regimen"], strict=True))
     arms = arm_table(ds)
+    arms = arms[arms["study"].isin(set(ae["study"].dropna()))]  # the cohorts of these rows' studies
     of_arm = {(s, c): (r, a) for s, c, r, a in zip(arms["study"], arms["cohort"], arms["regimen"], arms["arm"],
                                                   strict=True)}
     with_arms = set(arms.loc[arms["arm"].notna(), "study"])
