@@ -15,6 +15,7 @@ import pandas as pd
 
 from .data import Dataset
 from .query import Filters, Resolver, split_list
+from .render import as_printed, cell, level_text
 from .values import derived, missing, row_tuples, value_or_none
 
 # --- certainty signals: the stated rules ----------------------------------------------------------
@@ -990,21 +991,11 @@ def pct(value: float | None) -> str:
 
 def figure(value) -> str:
     """A reported figure as the dataset holds it: 9.0 -> '9', 13.93 -> '13.93'."""
-    from .render import cell
-
     return cell(value)
 
 
 def ratio(value, decimals) -> str:
-    from .render import as_printed
-
     return as_printed(value, decimals)
-
-
-def level_text(level: float) -> str:
-    from .render import level_text as text
-
-    return text(level)
 
 
 def _ends(text: str, sources: list[str]) -> Sentence:

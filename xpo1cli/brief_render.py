@@ -322,7 +322,7 @@ def layout(b: Brief, level: float = 0.95) -> list[Section]:
 
 
 def markdown(b: Brief, level: float = 0.95) -> str:
-    from .render import github_table, markdown_cell
+    from .render import github_table, markdown_cell, markdown_cells
 
     out = [f"# {title_of(b)}", "", filter_text(b), ""]
     for sec in layout(b, level):
@@ -333,8 +333,7 @@ def markdown(b: Brief, level: float = 0.95) -> str:
                     for i, x in enumerate(sec.items, 1)] + [""]
         for t in sec.tables:
             out += [f"**{markdown_cell(t.caption)}**", ""]
-            out.append(github_table([[markdown_cell(c) for c in r] for r in t.rows],
-                                    [markdown_cell(h) for h in t.headers]))
+            out.append(github_table(markdown_cells(t.rows), [markdown_cell(h) for h in t.headers]))
             out.append("")
             out += [f"> {markdown_cell(n)}\n" for n in t.notes]
         for measure, _ in sec.figures:

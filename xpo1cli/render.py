@@ -98,12 +98,17 @@ def markdown_cell(text: str) -> str:
     return "<br>".join(text.split("\n"))
 
 
+def markdown_cells(rows: list[list[str]]) -> list[list[str]]:
+    """markdown_cell of every cell, its common case (a printable cell) read inline."""
+    return [[c.replace("|", r"\|") if c.isprintable() else markdown_cell(c) for c in r] for r in rows]
+
+
 def github_table(rows: list[list[str]], headers: list[str]) -> str:
     """A Markdown (GitHub) pipe table of text cells without line breaks, laid out exactly as
     `tabulate(rows, headers, tablefmt="github", disable_numparse=True)` lays it out (cells
     stripped, left-aligned, each column at least its header and two spaces wide, widths as the
-    terminal counts them), in one pass over the cells: tabulate's per-cell type detection is most
-    of a long brief's writing time."""
+    terminal counts them), a column at a time: tabulate's per-cell type detection is most of a
+    long brief's writing time."""
     import tabulate as tb
 
     wide = tb.wcwidth.wcswidth if getattr(tb, "WIDE_CHARS_MODE", False) else len
@@ -117,17 +122,17 @@ def github_table(rows: list[list[str]], headers: list[str]) -> str:
             widths_of[text] = wide(text)
         return widths_of[text]
 
-    body = [[c.strip() for c in r] for r in rows]
-    widths = [width(h) + 2 for h in headers]
-    sizes = [[width(c) for c in r] for r in body]
-    for r in sizes:
-        widths = [max(w, n) for w, n in zip(widths, r, strict=True)]
+    columns = [[c.strip() for c in column] for column in zip(*rows, strict=True)] if rows else [[] for _ in headers]
+    sizes = [[len(c) if c.isascii() else width(c) for c in column] for column in columns]
+    widths = [max(width(h) + 2, max(ns, default=0)) for h, ns in zip(headers, sizes, strict=True)]
 
-    def line(cells, ns) -> str:
-        return "| " + " | ".join(c + " " * (w - n) for c, n, w in zip(cells, ns, widths, strict=True)) + " |"
+    def padded(cells, ns, w) -> list[str]:
+        return [c if n == w else c + " " * (w - n) for c, n in zip(cells, ns, strict=True)]
 
-    out = [line(headers, [width(h) for h in headers]), "|" + "|".join("-" * (w + 2) for w in widths) + "|"]
-    out += [line(r, ns) for r, ns in zip(body, sizes, strict=True)]
+    out = ["| " + " | ".join(h + " " * (w - width(h)) for h, w in zip(headers, widths, strict=True)) + " |",
+           "|" + "|".join("-" * (w + 2) for w in widths) + "|"]
+    out += ["| " + " | ".join(r) + " |"
+            for r in zip(*(padded(c, ns, w) for c, ns, w in zip(columns, sizes, widths, strict=True)), strict=True)]
     return "\n".join(out)
 
 
@@ -206,7 +211,8 @@ def render(
             return
         markdown = fmt == "markdown"
         text = markdown_cell if markdown else _display
-        rows = [[text(cell(v)) for v in row] for row in row_tuples(shown, index=False, name=None)]
+        rows = [[cell(v) for v in row] for row in row_tuples(shown, index=False, name=None)]
+        rows = markdown_cells(rows) if markdown else [[_display(c) for c in r] for r in rows]
         headers = [text(str(c)) for c in shown.columns]
         if title:
             stream.write(f"## {_flat(title)}\n\n" if markdown else f"{_display(title)}\n\n")
