@@ -1,5 +1,7 @@
-"""The study table's derived columns computed over whole columns (query.study_table) are, study
-for study, what the rules give read one cohort row at a time: the regimens of a study's cohorts
+"""The study and arm tables computed over whole columns (query.study_table, query.arm_table)
+are, row for row, what the rules give read one cohort row at a time. The arm table: each
+cohort's regimen (its own, else its nearest ancestor's, else its study's), that regimen's agent
+(else the study's) and partners. The study table: the regimens of a study's cohorts
 in file order, the partners of its regimen, n enrolled (the 'all' cohort's, else the sum of its
 top-level arms' when each gives one, else its top-level headline population's; of cohorts listed
 twice the last row), n evaluable and the design. Checked on the bundled data, a synthetic
@@ -57,8 +59,29 @@ def reference(ds: Dataset) -> pd.DataFrame:
     return studies
 
 
+def reference_arms(ds: Dataset) -> pd.DataFrame:
+    """The arm table, one cohort row at a time."""
+    regimens = ds.regimens.set_index("regimen")
+    reg_agent = {r: value_or_none(a) for r, a in zip(regimens.index, regimens["agent"], strict=True)}
+    reg_partners = {r: value_or_none(p) for r, p in zip(regimens.index, regimens["partners"], strict=True)}
+    study_regimen = dict(zip(ds.studies["study"], ds.studies["regimen"], strict=True))
+    study_agent = dict(zip(ds.studies["study"], ds.studies["agent"], strict=True))
+    coh = ds.cohorts
+    study = query.column(coh, "study")
+    regimen, arm = query.inherited(coh, "regimen"), query.inherited(coh, "arm")
+    regimen = [r or value_or_none(study_regimen.get(s)) for s, r in zip(study, regimen, strict=True)]
+    out = coh.copy()
+    out["regimen"] = regimen
+    out["arm"] = arm
+    out["agent"] = [reg_agent.get(r) if r in reg_agent else value_or_none(study_agent.get(s))
+                    for s, r in zip(study, regimen, strict=True)]
+    out["partners"] = [reg_partners.get(r) for r in regimen]
+    return out.reset_index(drop=True)
+
+
 def same(ds: Dataset) -> None:
     pd.testing.assert_frame_equal(query.study_table(ds), reference(ds), check_exact=True)
+    pd.testing.assert_frame_equal(query.arm_table(ds), reference_arms(ds), check_exact=True)
 
 
 def test_bundled_data():
@@ -77,7 +100,7 @@ cohort_rows = st.lists(st.fixed_dictionaries({
     "cohort": st.sampled_from(["all", "evaluable", "a", "b", "c"]),
     "parent": st.sampled_from([None, "all", "a"]),
     "arm": st.sampled_from([None, "experimental", "control", "other"]),
-    "regimen": st.sampled_from([None, *BUNDLED.regimens["regimen"].head(4)]),
+    "regimen": st.sampled_from([None, "not-a-listed-regimen", *BUNDLED.regimens["regimen"].head(4)]),
     "n": st.one_of(st.none(), st.integers(0, 500)),
     "headline": st.booleans(),
 }), max_size=25)
@@ -88,6 +111,7 @@ cohort_rows = st.lists(st.fixed_dictionaries({
 def test_generated_cohorts(rows, twice):
     studies = BUNDLED.studies.head(4).copy()
     studies["study"] = IDS if not twice else [*IDS[:3], IDS[2]]  # a study listed twice
+    studies.loc[studies.index[1], ["regimen", "agent"]] = None  # a study without a regimen or agent
     cohorts = pd.DataFrame(rows, columns=GENERATED).reindex(columns=BUNDLED.cohorts.columns)
     cohorts = cohorts.astype({c: BUNDLED.cohorts[c].dtype for c in cohorts.columns})
     ds = Dataset(root=BUNDLED.root, descriptor=BUNDLED.descriptor,

@@ -570,7 +570,7 @@ def _response(ds, studies, matched, outcomes, arm_of, flags, level, b: Brief):
 
     info = {s.study: s for s in row_tuples(studies)}
     with_count: dict[tuple, tuple] = {}  # (study, cohort, measure, source) -> its first row with a count
-    for row in row_tuples(outcomes[outcomes["count_used"].notna()]):
+    for row in row_tuples(outcomes[outcomes["count_used"].notna() & outcomes["measure"].isin(RESPONSE_MEASURES)]):
         with_count.setdefault((row.study, row.cohort, row.measure, row.source), row)
     groups: list[ResponseGroup] = []
     forests: list[Forest] = []

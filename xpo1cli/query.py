@@ -329,21 +329,23 @@ def arm_table(ds: Dataset) -> pd.DataFrame:
     """Every cohort with the treatment it describes: its regimen (its own, else its parent's,
     else the study's), that regimen's XPO1 agent (none for a control arm) and partner drugs,
     and its arm (its own, else its parent's)."""
-    regimens = ds.regimens.set_index("regimen")
-    reg_agent = {r: value_or_none(a) for r, a in zip(regimens.index, regimens["agent"], strict=True)}
-    reg_partners = {r: value_or_none(p) for r, p in zip(regimens.index, regimens["partners"], strict=True)}
-    study_regimen = dict(zip(ds.studies["study"], ds.studies["regimen"], strict=True))
-    study_agent = dict(zip(ds.studies["study"], ds.studies["agent"], strict=True))
     coh = ds.cohorts
-    study = column(coh, "study")
-    regimen, arm = inherited(coh, "regimen"), inherited(coh, "arm")
-    regimen = [r or value_or_none(study_regimen.get(s)) for s, r in zip(study, regimen, strict=True)]
+    study = np.array(column(coh, "study"), dtype=object)
+
+    def cells(frame: pd.DataFrame, name: str, rows: np.ndarray) -> np.ndarray:
+        """Cells of these rows (None where missing, and for row -1: no such row)."""
+        return np.array([*column(frame, name), None], dtype=object)[rows]
+
+    of_study = last_match([study], [ds.studies["study"]])  # a study listed twice: its last row
+    own = np.array(inherited(coh, "regimen"), dtype=object)
+    regimen = np.where(pd.isna(own) | (own == ""), cells(ds.studies, "regimen", of_study), own)
+    of_regimen = last_match([regimen], [ds.regimens["regimen"]])
     out = coh.copy()
-    out["regimen"] = regimen
-    out["arm"] = arm
-    out["agent"] = [reg_agent.get(r) if r in reg_agent else value_or_none(study_agent.get(s))
-                    for s, r in zip(study, regimen, strict=True)]
-    out["partners"] = [reg_partners.get(r) for r in regimen]
+    out["regimen"] = regimen.tolist()
+    out["arm"] = inherited(coh, "arm")
+    out["agent"] = np.where(of_regimen >= 0, cells(ds.regimens, "agent", of_regimen),
+                            cells(ds.studies, "agent", of_study)).tolist()
+    out["partners"] = cells(ds.regimens, "partners", of_regimen).tolist()
     return out.reset_index(drop=True)
 
 
