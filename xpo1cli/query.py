@@ -15,7 +15,17 @@ import numpy as np
 import pandas as pd
 
 from .data import LIST_SEP, Dataset, as_fields, foreign_keys, per_dataset
-from .values import key_codes, last_match, last_values, missing, per_distinct, row_tuples, split_list, value_or_none
+from .values import (
+    first_rows,
+    key_codes,
+    last_match,
+    last_values,
+    missing,
+    per_distinct,
+    row_tuples,
+    split_list,
+    value_or_none,
+)
 
 TIME_MEASURES = ("PFS", "OS", "DOR", "TTR", "FU")
 # Mutually exclusive best-response categories, deepest first.
@@ -606,10 +616,10 @@ class Breakdowns:
 def breakdowns(outcomes: pd.DataFrame) -> Breakdowns:
     """The printed category counts of every (study, cohort, source), in one pass over those rows."""
     cats = outcomes[outcomes["measure"].isin(CATEGORIES) & outcomes["count"].notna()]
-    at: dict = {}
-    row = np.fromiter((at.setdefault(key, len(at)) for key in zip(
-        column(cats, "study"), column(cats, "cohort"), column(cats, "source"), strict=True)),
-        dtype=np.int64, count=len(cats))
+    parts = [np.array(column(cats, c), dtype=object) for c in KEY]
+    row = key_codes(*parts)  # keys numbered in the order they first appear
+    firsts = first_rows(row)
+    at = {key: i for i, key in enumerate(zip(*(p[firsts].tolist() for p in parts), strict=True))}
     col = cats["measure"].map({c: j for j, c in enumerate(CATEGORIES)}).to_numpy(dtype=np.int64)
     shape = (len(at), len(CATEGORIES))  # in file order a category printed twice keeps the last
     return Breakdowns(keys=list(at), at=at,
