@@ -575,16 +575,12 @@ def survival_table(ds: Dataset, studies: pd.DataFrame, measure: str | None = Non
         i = int(np.flatnonzero(at < 0)[0])
         raise KeyError((study[i], cohort[i]))
     of_study = last_match([study], [studies["study"]])
-
-    def cells(frame: pd.DataFrame, name: str, rows) -> list:
-        return np.asarray(frame[name].tolist(), dtype=object)[rows].tolist()
-
     weeks = o["median_weeks"].notna().to_numpy()
     frame = pd.DataFrame({
         "ref": o["ref"].tolist(), "study": study.tolist(), "cohort": cohort.tolist(),
-        "cohort_label": cells(arms, "label", at), "disease": cells(studies, "disease", of_study),
-        **{name: cells(arms, name, at) for name in ("regimen", "arm", "agent")},
-        "n": [value_or_none(v) for v in cells(arms, "n", at)],
+        "cohort_label": _cells(arms, "label", at), "disease": _cells(studies, "disease", of_study),
+        **{name: _cells(arms, name, at) for name in ("regimen", "arm", "agent")},
+        "n": [value_or_none(v) for v in _cells(arms, "n", at)],
         "measure": o["measure"].tolist(),
         "median": np.where(weeks, o["median_weeks"].to_numpy(dtype="float64", na_value=np.nan),
                            o["median_months"].to_numpy(dtype="float64", na_value=np.nan)),
