@@ -78,6 +78,14 @@ def test_survival_table_is_the_row_by_row_rule(dataset, measure, arm_filter):
             pd.testing.assert_frame_equal(got, want, check_dtype=True, check_exact=True)
 
 
+def test_an_arm_filter_that_keeps_no_row_gives_an_empty_table(dataset):
+    studies = query.study_table(dataset)
+    for matched in (set(), {("no such study", "all")}):
+        got = views.survival_table(dataset, studies, matched=matched)
+        pd.testing.assert_frame_equal(got, reference(dataset, studies, matched=matched), check_exact=True)
+        assert got.empty and list(got.columns) == views.SURVIVAL_COLUMNS
+
+
 def test_the_weeks_of_a_median_win_over_its_months():
     """A source giving weeks: the median, its unit, its CI and range read in weeks."""
     ds = data.load()

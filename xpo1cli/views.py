@@ -567,7 +567,8 @@ def survival_table(ds: Dataset, studies: pd.DataFrame, measure: str | None = Non
         o = outcomes[outcomes["study"].isin(studies["study"])]
     o = o[o["measure"].isin(wanted)]
     if matched is not None:
-        o = o[[key in matched for key in zip(o["study"], o["cohort"], strict=True)]]
+        o = o[np.fromiter((key in matched for key in zip(o["study"], o["cohort"], strict=True)), dtype=bool,
+                          count=len(o))]
     arms = arm_table(ds)
     study, cohort = o["study"].to_numpy(dtype=object), o["cohort"].to_numpy(dtype=object)
     at = last_match([study, cohort], [arms["study"], arms["cohort"]])  # a cohort listed twice: its last row
@@ -576,7 +577,7 @@ def survival_table(ds: Dataset, studies: pd.DataFrame, measure: str | None = Non
         raise KeyError((study[i], cohort[i]))
     of_study = last_match([study], [studies["study"]])
     weeks = o["median_weeks"].notna().to_numpy()
-    frame = pd.DataFrame({
+    frame = _inferred({
         "ref": o["ref"].tolist(), "study": study.tolist(), "cohort": cohort.tolist(),
         "cohort_label": _cells(arms, "label", at), "disease": _cells(studies, "disease", of_study),
         **{name: _cells(arms, name, at) for name in ("regimen", "arm", "agent")},
@@ -587,7 +588,7 @@ def survival_table(ds: Dataset, studies: pd.DataFrame, measure: str | None = Non
         "unit": np.where(weeks, "weeks", "months").tolist(),
         **{name: o[name].tolist() for name in ("range_low", "range_high", "ci_low", "ci_high", "note", "source",
                                                "section")},
-    }, columns=SURVIVAL_COLUMNS)
+    }, SURVIVAL_COLUMNS)
     frame["ref"] = frame["ref"].astype("Int64")
     frame["n"] = frame["n"].astype("Int64")
     for col in ("median", "range_low", "range_high", "ci_low", "ci_high"):
