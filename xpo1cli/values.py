@@ -104,15 +104,61 @@ def run_starts(codes: np.ndarray) -> np.ndarray:
     return np.r_[True, codes[1:] != codes[:-1]][: len(codes)]
 
 
+def _joint_codes(find: list, among: list) -> tuple[np.ndarray, np.ndarray]:
+    """key_codes of the rows of `among` and of `find` (one array a part of the key), numbered
+    together so that equal keys get equal numbers."""
+    code = key_codes(*(np.concatenate([np.asarray(a, dtype=object), np.asarray(f, dtype=object)])
+                       for a, f in zip(among, find, strict=True)))
+    n = len(among[0])
+    return code[n:], code[:n]
+
+
 def last_match(find: list, among: list) -> np.ndarray:
     """For each key of `find` (one array a part of the key) the position of the last row of
     `among` with that key, -1 where none has it: a dict built from `among` row by row."""
-    n = len(among[0])
-    code = key_codes(*(np.concatenate([np.asarray(a, dtype=object), np.asarray(f, dtype=object)])
-                       for a, f in zip(among, find, strict=True)))
-    last = np.full(code.max(initial=-1) + 1, -1)
-    np.maximum.at(last, code[:n], np.arange(n))
-    return last[code[n:]]
+    mine, theirs = _joint_codes(find, among)
+    last = np.full(max(mine.max(initial=-1), theirs.max(initial=-1)) + 1, -1)
+    np.maximum.at(last, theirs, np.arange(len(theirs)))
+    return last[mine]
+
+
+def all_matches(find: list, among: list) -> tuple[np.ndarray, np.ndarray]:
+    """Every pair (i, j) of a row i of `find` and a row j of `among` with the same key (one array
+    a part of the key), as two arrays ordered by i, then j: a dict of lists built from `among`
+    row by row, read for each row of `find` in turn."""
+    mine, theirs = _joint_codes(find, among)
+    order = np.argsort(theirs, kind="stable")  # among's rows by key, each key's in row order
+    start = np.searchsorted(theirs[order], mine, "left")
+    count = np.searchsorted(theirs[order], mine, "right") - start
+    i = np.repeat(np.arange(len(mine)), count)
+    # the k-th pair overall is the (k - pairs before i's first)-th row of i's key
+    j = order[np.repeat(start - (np.cumsum(count) - count), count) + np.arange(count.sum())]
+    return i, j
+
+
+def most_frequent(group: np.ndarray, values: np.ndarray, groups: int) -> np.ndarray:
+    """Each group's most frequent number (groups numbered 0 .. groups-1; `values` has no missing
+    cell; NaN for a group without values), as `max(set(vals), key=vals.count)` gives it for the
+    group's values `vals` in the order given: between equally frequent values, the first that a
+    Python set of them yields."""
+    out = np.full(groups, np.nan)
+    pair = key_codes(group, values)
+    first = first_rows(pair)
+    times = np.bincount(pair)
+    of, value = group[first], values[first]  # each (group, value) pair: its group and value
+    most = np.zeros(groups, dtype=np.int64)
+    np.maximum.at(most, of, times)
+    top = times == most[of]
+    tied = np.bincount(of[top], minlength=groups) > 1
+    out[of[top & ~tied[of]]] = value[top & ~tied[of]]
+    # a tie is settled by the set's order, which only Python knows: those few groups one by one
+    ties: dict[int, list] = {}
+    at = np.flatnonzero(tied[group])
+    for g, v in zip(group[at].tolist(), values[at].tolist(), strict=True):
+        ties.setdefault(g, []).append(v)
+    for g, vals in ties.items():
+        out[g] = max(set(vals), key=vals.count)
+    return out
 
 
 def last_values(rows: np.ndarray, cols: np.ndarray, values: np.ndarray, shape: tuple[int, int]) -> np.ndarray:

@@ -31,7 +31,18 @@ from .query import (
     split_list,
     study_table,
 )
-from .values import first_rows, key_codes, last_match, missing, row_tuples, run_starts, value_or_none
+from .values import (
+    all_matches,
+    first_rows,
+    key_codes,
+    last_match,
+    missing,
+    most_frequent,
+    per_distinct,
+    row_tuples,
+    run_starts,
+    value_or_none,
+)
 
 SORT_KEYS = ("ref", "study", "disease", "regimen", "phase", "n", "orr", "pfs", "os", "evidence")
 
@@ -138,6 +149,39 @@ def cohort_figures(ds: Dataset, studies, cohorts: set[tuple[str, str]] | None = 
 DEPTH_LABELS = tuple(dict.fromkeys(label for labels in DEPTH.values() for label in labels))
 
 
+def standing_rows(codes: np.ndarray, counted: np.ndarray, n: int) -> np.ndarray:
+    """For rows keyed 0 .. n-1 (-1: a row left out), the row standing for each key as by_cohort
+    chooses it: the first with a count (`counted`), else the first; -1 for a key without rows."""
+    idx = np.flatnonzero(codes >= 0)
+    idx = idx[np.lexsort((idx, ~counted[idx], codes[idx]))]
+    start = run_starts(codes[idx])
+    out = np.full(n, -1, dtype=np.int64)
+    out[codes[idx[start]]] = idx[start]
+    return out
+
+
+class _Picked:
+    """An outcome frame's columns read at picked rows (-1: no row), each column converted once."""
+
+    def __init__(self, frame: pd.DataFrame):
+        self.frame, self.columns = frame, {}
+
+    def numbers(self, name: str, rows: np.ndarray) -> np.ndarray:
+        """A number column at the rows (NaN for no row or a missing cell)."""
+        if (name, float) not in self.columns:
+            values = self.frame[name].to_numpy(dtype="float64", na_value=np.nan)
+            self.columns[name, float] = np.append(values, np.nan)
+        return self.columns[name, float][rows]
+
+    def texts(self, name: str, rows: np.ndarray) -> np.ndarray:
+        """A text column at the rows (None for no row or a missing cell)."""
+        if (name, str) not in self.columns:
+            values = self.frame[name].to_numpy(dtype=object, copy=True)
+            values[self.frame[name].isna().to_numpy()] = None
+            self.columns[name, str] = np.append(values, None)
+        return self.columns[name, str][rows]
+
+
 def headline_figures(outcomes: pd.DataFrame) -> dict[str, np.ndarray]:
     """The columns (name -> array) of one row per (study, cohort) with outcome rows: 'study',
     'cohort', its ORR (orr_count, orr_denominator, orr_calc, orr_reported, orr_basis), median PFS
@@ -176,29 +220,11 @@ def headline_figures(outcomes: pd.DataFrame) -> dict[str, np.ndarray]:
     of_primary = src_code == primary[row_coh]
 
     def pick(mask: np.ndarray) -> np.ndarray:
-        """Each cohort's row among mask: the first with a count, else the first; -1 for none."""
-        idx = np.flatnonzero(mask)
-        idx = idx[np.lexsort((idx, ~counted[idx], row_coh[idx]))]
-        start = run_starts(row_coh[idx])
-        out = np.full(n_coh, -1, dtype=np.int64)
-        out[row_coh[idx[start]]] = idx[start]
-        return out
+        """Each cohort's row among mask standing for it (standing_rows); -1 for none."""
+        return standing_rows(np.where(mask, row_coh, -1), counted, n_coh)
 
-    columns: dict[str, np.ndarray] = {}
-
-    def cells(name: str, rows: np.ndarray) -> np.ndarray:
-        """A number column at the picked rows (NaN for no row or a missing cell)."""
-        if name not in columns:
-            columns[name] = np.append(o[name].to_numpy(dtype="float64", na_value=np.nan), np.nan)
-        return columns[name][rows]
-
-    def texts(name: str, rows: np.ndarray) -> np.ndarray:
-        """A text column at the picked rows (None for no row or a missing cell)."""
-        if name not in columns:
-            values = o[name].to_numpy(dtype=object, copy=True)
-            values[o[name].isna().to_numpy()] = None
-            columns[name] = np.append(values, None)
-        return columns[name][rows]
+    read = _Picked(o)
+    cells, texts = read.numbers, read.texts
 
     # columns as arrays, not a frame: the bundled data's small tables would pay pandas' cost per column
     table: dict[str, np.ndarray] = {"study": study[coh_first], "cohort": cohort[coh_first]}
@@ -212,9 +238,26 @@ def headline_figures(outcomes: pd.DataFrame) -> dict[str, np.ndarray]:
     table["pfs"] = cells("median_months", pick(plain & (measure == "PFS")))
     table["os"] = cells("median_months", pick(plain & (measure == "OS")))
 
-    # depth from the primary source: a summary it prints, else the sum of its whole breakdown
+    # depth from the primary source
     primary_rows = plain & of_primary
-    at = {m: pick(primary_rows & (measure == m)) for m in (*CATEGORIES, "ORR", *DEPTH_STORED.values())}
+    at = {m: pick(primary_rows & (measure == m)) for m in DEPTH_MEASURES}
+    table.update(depth_summaries(read, at))
+    return table
+
+
+# the measures a depth summary is read from: the categories, the ORR and the summaries printed as such
+DEPTH_MEASURES = tuple(dict.fromkeys((*CATEGORIES, "ORR", *DEPTH_STORED.values())))
+
+
+def depth_summaries(read: _Picked, at: dict[str, np.ndarray], labels: tuple[str, ...] = DEPTH_LABELS
+                    ) -> dict[str, np.ndarray]:
+    """Each depth summary of `labels` as `depth` gives it, for many groups of outcome rows at once:
+    `at[m]` holds each group's row standing for measure m (-1 for none), for every measure of
+    DEPTH_MEASURES. The columns '<label>:count', ':denominator', ':percent', ':basis' and ':given'
+    (whether the summary is given at all), one cell per group: a summary the source prints, else
+    the sum of a whole breakdown of categories."""
+    cells, texts = read.numbers, read.texts
+    table: dict[str, np.ndarray] = {}
     k = np.column_stack([cells("count", at[m]) for m in CATEGORIES])
     d = np.column_stack([cells("denominator", at[m]) for m in CATEGORIES])
     have = ~np.isnan(k)
@@ -228,7 +271,7 @@ def headline_figures(outcomes: pd.DataFrame) -> dict[str, np.ndarray]:
     orr_used = cells("count_used", at["ORR"])
     orr_whole = (~np.isnan(orr_used) & (texts("count_basis", at["ORR"]) != "from percentage")
                  & (counts[:, [col[m] for m in COMPOSITES["ORR"]]].sum(axis=1) == orr_used))
-    for label in DEPTH_LABELS:
+    for label in labels:
         parts = [col[m] for m in DEPTH_PARTS[label]]
         summed = have.any(axis=1) & one_den & (have[:, parts[-1]] | orr_whole)
         total = counts[:, parts].sum(axis=1)
@@ -452,7 +495,13 @@ def response_table(ds: Dataset, studies: pd.DataFrame, measure: str | None = Non
                    matched: set[tuple[str, str]] | None = None) -> pd.DataFrame:
     """One row per cohort with response data: every category as count and % (as printed, else
     computed), the summaries with a confidence interval, depth summaries of the disease.
-    Anything the source does not give stays missing, never zero."""
+    Anything the source does not give stays missing, never zero.
+
+    A row is one source's report of one cohort: for each study, each of its cohorts (in the arm
+    table's order; with `matched`, only those) and each source reporting on the cohort (in file
+    order), kept where it gives any count or percentage. Of a measure given twice, the row with a
+    count stands for it (then the first), as by_cohort chooses; a depth summary is as `depth`
+    gives it from the source's rows. All rows are worked out at once, over whole columns."""
     from .stats import percent_cis
 
     measures = ALL_RESPONSE
@@ -465,75 +514,141 @@ def response_table(ds: Dataset, studies: pd.DataFrame, measure: str | None = Non
         measures = tuple(m for m in ALL_RESPONSE if norm_measure(m) == key)
     outcomes = outcome_table(ds, studies=studies["study"])
     flags = cohort_flags(ds, set(studies["study"]), outcomes)
-    outcomes = outcomes[outcomes["measure"].isin(CATEGORIES + SUMMARIES)]
-    grouped = by_cohort(outcomes, by_source=True)
-    sources_of: dict[tuple[str, str], list[str]] = {}
-    for study, cohort, src in grouped:
-        sources_of.setdefault((study, cohort), []).append(src)
-    cohorts: dict[str, list[tuple]] = {}
-    for c in row_tuples(arm_table(ds), index=False):
-        if matched is None or (c.study, c.cohort) in matched:
-            cohorts.setdefault(c.study, []).append(c)
-    rows, intervals = [], []
-    blank = dict.fromkeys(response_columns(measures))
-    keys = {m: response_key(m) for m in measures}
-    for s in row_tuples(studies):
-        labels = depth_labels(s.disease)
-        for c, src in ((co, src) for co in cohorts.get(s.study, [])
-                       for src in sources_of.get((s.study, co.cohort), [])):
-            study, cohort = s.study, c.cohort
-            by = grouped[(study, cohort, src)]  # plain rows: None where missing
-            row = blank.copy()
-            dens = [int(r.denominator) for r in by.values() if r.denominator is not None]
-            row.update(ref=s.ref, study=study, cohort=cohort, cohort_label=c.label,
-                       disease=s.disease, regimen=c.regimen, arm=c.arm, agent=c.agent,
-                       n=value_or_none(c.n), source=src,
-                       denominator=max(set(dens), key=dens.count) if dens else None,
-                       audit=flags.get((study, cohort)))
-            got_any = False
-            printed = {m: r.percent_reported for m, r in by.items()
-                       if m in CATEGORIES and r.percent_reported is not None}
-            cumulative = ({CUMULATIVE_READING[m]: m for m in printed if m in CUMULATIVE_READING}
-                          if printed_as_cumulative(printed.values()) else {})
-            for m in measures:
-                k = keys[m]
-                if m in cumulative.values():
-                    continue  # not a category of its own: read as the summary it is
-                if m in cumulative:
-                    r = by[cumulative[m]]
-                    val = (None, r.denominator, r.percent_reported, CUMULATIVE_BASIS.format(cumulative[m]))
-                elif m in DEPTH_KEYS or (m == "CR_CRi" and "CR/CRi" in labels):
-                    d = depth(by, DEPTH_NAMES.get(m, m)) if DEPTH_NAMES.get(m, m) in labels else None
-                    val = d and (d["count"], d["denominator"], d["percent"], d["basis"])
-                elif m in by:
-                    r = by[m]
-                    pct = r.percent_reported
-                    val = (r.count_used, r.denominator, pct if pct is not None else r.percent_calc,
-                           r.count_basis)
-                else:
-                    val = None
-                if not val:
-                    continue
-                cnt, den, pct, basis = val
-                got_any = got_any or cnt is not None or pct is not None
-                row[f"{k}_n"], row[f"{k}_pct"] = cnt, pct
-                if m not in CATEGORIES:
-                    row[f"{k}_basis"] = basis if cnt is not None or m in cumulative else "percentage only"
-                    if cnt is not None and den:
-                        intervals.append((row, k, int(cnt), int(den)))
-            if got_any:
-                rows.append(row)
-    if intervals:  # every interval in one call
-        lows, highs = percent_cis([i[2] for i in intervals], [i[3] for i in intervals], method, level)
-        for (row, k, _, _), lo, hi in zip(intervals, lows, highs, strict=True):
-            row[f"{k}_ci_low"], row[f"{k}_ci_high"] = lo, hi
-    frame = pd.DataFrame(rows, columns=response_columns(measures))
+    o = outcomes[outcomes["measure"].isin(CATEGORIES + SUMMARIES)].reset_index(drop=True)
+    read = _Picked(o)
+
+    # each source's report of a cohort (study, cohort, source), numbered in file order, and the row
+    # standing for each of its measures (a landmark, with a timepoint, is a measure of its own)
+    study, cohort = o["study"].to_numpy(dtype=object), o["cohort"].to_numpy(dtype=object)
+    src = key_codes(study, cohort, o["source"].to_numpy(dtype=object))
+    src_first = first_rows(src)
+    n_src = len(src_first)
+    measure_key = key_codes(src, o["measure"].to_numpy(dtype=object), o["timepoint"].to_numpy(dtype=object))
+    stands = standing_rows(measure_key, o["count_used"].notna().to_numpy(), int(measure_key.max(initial=-1)) + 1)
+    of_src, measure_of = src[stands], o["measure"].to_numpy(dtype=object)[stands]
+    plain = o["timepoint"].isna().to_numpy()[stands]
+    at: dict[str, np.ndarray] = {}  # measure -> each source's row standing for it, -1 for none
+    for m in (*CATEGORIES, *SUMMARIES):
+        hit = plain & (measure_of == m)
+        at[m] = np.full(n_src, -1, dtype=np.int64)
+        at[m][of_src[hit]] = stands[hit]
+    # the denominator most of the source's measures (landmarks too) are given over
+    den = read.numbers("denominator", stands)
+    denominator = most_frequent(of_src[~np.isnan(den)], den[~np.isnan(den)], n_src)
+    cumulative = _read_as_cumulative(read, at, measure_key)
+    depth_names = tuple(DEPTH_NAMES.get(m, m) for m in ("CR_CRi", *DEPTH_KEYS))
+    depths = depth_summaries(read, at, depth_names)
+
+    # the rows: each study's cohorts, each cohort's sources
+    arms = arm_table(ds)
+    if matched is not None:
+        arms = arms[np.array([k in matched for k in zip(arms["study"], arms["cohort"], strict=True)], dtype=bool)]
+    arm_at, src_at = all_matches([arms["study"], arms["cohort"]], [study[src_first], cohort[src_first]])
+    s, pair = all_matches([studies["study"]], [arms["study"].to_numpy(dtype=object)[arm_at]])
+    a, g = arm_at[pair], src_at[pair]
+    of_study = per_distinct(depth_labels, studies["disease"])  # each study row's depth summaries
+    labels = {name: np.array([name in own for own in of_study], dtype=bool)[s] for name in depth_names}
+
+    n_rows = len(g)
+    nothing, blank = np.zeros(n_rows, dtype=bool), np.full(n_rows, np.nan)
+    got_any = nothing.copy()
+    figures: dict[str, dict] = {}  # measure -> count, denominator, percent and basis of each row
+    for m in measures:
+        # whether the measure is given, and its figures
+        out = given, cnt, den, pct, basis = (nothing.copy(), blank.copy(), blank.copy(), blank.copy(),
+                                             np.full(n_rows, None, dtype=object))
+        # a category read as cumulative is no category of its own: it shows as the summary it is
+        skipped = cumulative[m][g] if m in cumulative else nothing
+        as_read = cumulative[CUMULATIVE_OF[m]][g] if m in CUMULATIVE_OF else nothing
+        if as_read.any():
+            row = at[CUMULATIVE_OF[m]][g]
+            _put(out, as_read, True, blank, read.numbers("denominator", row), read.numbers("percent_reported", row),
+                 CUMULATIVE_BASIS.format(CUMULATIVE_OF[m]))
+        # a depth summary, as `depth` gives it; nothing where it is not one of the disease's
+        name = DEPTH_NAMES.get(m, m)
+        as_depth = ~as_read if m in DEPTH_KEYS else labels[name] if m in DEPTH_NAMES else nothing
+        if as_depth.any():
+            _put(out, as_depth & labels[name] & depths[f"{name}:given"][g], True,
+                 *(depths[f"{name}:{part}"][g] for part in ("count", "denominator", "percent", "basis")))
+        # any other measure as the source gives it: the percentage as printed, else computed
+        row = np.where(skipped | as_read | as_depth, -1, at[m][g]) if m in at else np.full(n_rows, -1)
+        printed = read.numbers("percent_reported", row)
+        _put(out, row >= 0, True, read.numbers("count_used", row), read.numbers("denominator", row),
+             np.where(np.isnan(printed), read.numbers("percent_calc", row), printed), read.texts("count_basis", row))
+        got_any |= ~np.isnan(cnt) | ~np.isnan(pct)
+        if m not in CATEGORIES:  # a summary given without a count: a percentage only, unless read as cumulative
+            basis[given & np.isnan(cnt) & ~as_read] = "percentage only"
+        figures[m] = {"count": cnt, "denominator": den, "percent": pct, "basis": basis}
+
+    keep = np.flatnonzero(got_any)
+    s, a, g = s[keep], a[keep], g[keep]
+    study_of, cohort_of = _cells(studies, "study", s), _cells(arms, "cohort", a)
+    columns = {
+        "ref": _cells(studies, "ref", s), "study": study_of, "cohort": cohort_of,
+        "cohort_label": _cells(arms, "label", a), "disease": _cells(studies, "disease", s),
+        "regimen": _cells(arms, "regimen", a), "arm": _cells(arms, "arm", a), "agent": _cells(arms, "agent", a),
+        "n": _cells(arms, "n", a), "denominator": denominator[g],
+        "source": read.texts("source", src_first)[g].tolist(),
+        "audit": [flags.get(k) for k in zip(study_of, cohort_of, strict=True)]}
+    # the summaries' intervals (of a count over a denominator other than 0) in one call, row by
+    # row and measure by measure
+    with_interval = [m for m in measures if m not in CATEGORIES]
+    low, high = np.full((len(keep), len(with_interval)), np.nan), np.full((len(keep), len(with_interval)), np.nan)
+    if with_interval:
+        counts = np.column_stack([figures[m]["count"][keep] for m in with_interval])
+        dens = np.column_stack([figures[m]["denominator"][keep] for m in with_interval])
+        rows, cols = np.nonzero(~np.isnan(counts) & ~np.isnan(dens) & (dens != 0))
+        if len(rows):
+            low[rows, cols], high[rows, cols] = percent_cis(
+                counts[rows, cols].astype(np.int64).tolist(), dens[rows, cols].astype(np.int64).tolist(),
+                method, level)
+    for m in measures:
+        k = response_key(m)
+        columns[f"{k}_n"], columns[f"{k}_pct"] = figures[m]["count"][keep], figures[m]["percent"][keep]
+        if m in with_interval:
+            j = with_interval.index(m)
+            columns[f"{k}_ci_low"], columns[f"{k}_ci_high"] = low[:, j], high[:, j]
+            columns[f"{k}_basis"] = figures[m]["basis"][keep].tolist()
+    frame = _inferred(columns, response_columns(measures))
     for col in frame.columns:
         if col in ("ref", "n", "denominator") or col.endswith("_n"):
             frame[col] = frame[col].astype("Int64")
         elif col.endswith(("_pct", "_ci_low", "_ci_high")):
             frame[col] = frame[col].astype("float64")
     return frame
+
+
+def _put(columns: tuple, rows: np.ndarray, *values) -> None:
+    """Each column's cells at `rows` set from its value: an array of every row, or one value."""
+    for column, value in zip(columns, values, strict=True):
+        column[rows] = value[rows] if isinstance(value, np.ndarray) else value
+
+
+# a summary whose printed rate is read cumulatively -> the category that prints it
+CUMULATIVE_OF = {summary: category for category, summary in CUMULATIVE_READING.items()}
+
+
+def _read_as_cumulative(read: _Picked, at: dict[str, np.ndarray], codes: np.ndarray) -> dict[str, np.ndarray]:
+    """For each category of CUMULATIVE_READING, whether each source's printed rate of it is read
+    as the cumulative rate it would be: printed_as_cumulative decides on the rates the source
+    prints for its categories (`at[m]`: each source's row for category m), taken in the order
+    the categories first appear in its rows (`codes`: each row's measure, numbered in that order)."""
+    pct = np.column_stack([read.numbers("percent_reported", at[m]) for m in CATEGORIES])
+    printed = ~np.isnan(pct)
+    several = printed.sum(axis=1) > 1
+    total = np.where(printed, pct, 0.0).sum(axis=1)
+    over = several & (total > 100.5)
+    # a sum this near the cut-off may round apart from printed_as_cumulative's, taken in another
+    # order: those are decided by printed_as_cumulative itself
+    near = np.flatnonzero(several & (np.abs(total - 100.5) < 1e-6))
+    if len(near):
+        rows = np.column_stack([at[m] for m in CATEGORIES])[near]
+        first = np.where(printed[near], codes[np.maximum(rows, 0)], np.iinfo(np.int64).max)
+        order = np.argsort(first, axis=1, kind="stable")
+        for i, rates, shown in zip(near, np.take_along_axis(pct[near], order, axis=1),
+                                   np.take_along_axis(printed[near], order, axis=1), strict=True):
+            over[i] = printed_as_cumulative(rates[shown].tolist())
+    return {m: over & printed[:, CATEGORIES.index(m)] for m in CUMULATIVE_READING}
 
 
 def norm_measure(text: str) -> str:
