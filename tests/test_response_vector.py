@@ -285,7 +285,7 @@ def datasets(draw) -> data.Dataset:
 MATCHED = [None, None, {("s1", "arm-a"), ("s2", "all"), ("s2", "sub")}, {("s1", "all")}, set()]
 
 
-@settings(max_examples=200, deadline=None, database=None)
+@settings(max_examples=80, deadline=None, database=None)
 @given(ds=datasets(), order=st.sampled_from([[0, 1], [1, 0], [1], [0, 1, 0]]), matched=st.sampled_from(MATCHED),
        measure=st.one_of(st.none(), st.none(), st.sampled_from(ALL_RESPONSE)),
        method=st.sampled_from(["exact", "wilson"]))

@@ -106,7 +106,7 @@ cohort_rows = st.lists(st.fixed_dictionaries({
 }), max_size=25)
 
 
-@settings(max_examples=150, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@settings(max_examples=80, deadline=None, suppress_health_check=[HealthCheck.too_slow])
 @given(rows=cohort_rows, twice=st.booleans())
 def test_generated_cohorts(rows, twice):
     studies = BUNDLED.studies.head(4).copy()
