@@ -346,12 +346,15 @@ _BOOL = {"true": True, "false": False, "1": True, "0": False, "yes": True, "no":
 
 
 def _parse(text: str, fname: str, problems: list[Problem]):
-    """The table as a frame of stripped strings with a LINE column (file line numbers), or
-    None when the file cannot be parsed; rows with a wrong number of cells are reported and
-    dropped. pandas' C parser reads; on a parse error the csv module locates the bad line."""
+    """The table as columns of stripped strings (object arrays, by column name) and a LINE column
+    (file line numbers), or None when the file cannot be parsed; rows with a wrong number of
+    cells are reported and dropped. pandas' C parser reads; on a parse error the csv module
+    locates the bad line."""
+    import numpy as np
     import pandas as pd
 
-    header = next(csv.reader(io.StringIO(text, newline="")), [])
+    # the header as the csv module reads it, from the lines it spans only (not a copy of the file)
+    header = next(csv.reader(m.group() for m in _LINE.finditer(text)), [])
     seen: set[str] = set()
     for name in (h.strip() for h in header):
         if name in seen:
@@ -361,28 +364,63 @@ def _parse(text: str, fname: str, problems: list[Problem]):
             problems.append(Problem(fname, 1, name, "unknown column"))
             return None
         seen.add(name)
-    try:
-        frame = pd.read_csv(io.StringIO(text), dtype=str, keep_default_na=False, na_filter=True,
-                            na_values=[], skip_blank_lines=False, engine="c")
+    try:  # cells as Python strings (object columns): pandas' own text type is slower to test
+        frame = pd.read_csv(io.BytesIO(text.encode("utf-8")), dtype=object, keep_default_na=False,
+                            na_filter=True, na_values=[], skip_blank_lines=False, engine="c")
     except (pd.errors.ParserError, ValueError) as exc:
         return _locate(text, fname, problems, str(exc))
     if not isinstance(frame.index, pd.RangeIndex):  # rows wider than the header everywhere
         return _locate(text, fname, problems, "rows have more cells than the header")
     frame.columns = [str(c).strip() for c in frame.columns]
-    frame[LINE] = _record_lines(text, len(frame)) if '"' in text else frame.index + 2
-    cells = frame.drop(columns=LINE)
-    padded = text[:1] in " \t" or any(p in text for p in (" ,", ", ", " \n", "\n ", "\t", " \r"))
-    if padded:  # only then pay for stripping every cell
-        for col in cells.columns:
-            frame[col] = frame[col].str.strip()
-        cells = frame.drop(columns=LINE)
-    blank = (cells.isna() | (cells == "")).all(axis=1)
-    frame = frame[~blank]
-    short = frame.drop(columns=LINE).isna().any(axis=1)
-    for line in frame.loc[short, LINE]:
+    lines = _record_lines(text, len(frame)) if '"' in text else frame.index + 2
+    table = {col: frame[col].to_numpy() for col in frame.columns}
+    if _padded(text):  # only then pay for stripping every cell
+        table = {col: _strip(cells) for col, cells in table.items()}
+    blank = np.ones(len(frame), dtype=bool)
+    short = np.zeros(len(frame), dtype=bool)
+    for cells in table.values():
+        absent = _absent(cells)
+        short |= absent
+        if blank.any():  # only the rows blank so far are compared
+            blank[blank] = absent[blank] | (cells[blank] == "")
+    table[LINE] = np.asarray(lines, dtype=np.int64)
+    if blank.any():
+        table, short = {col: cells[~blank] for col, cells in table.items()}, short[~blank]
+    for line in table[LINE][short]:
         problems.append(Problem(fname, int(line), None, "fewer cells than the header has"))
-    frame = frame[~short]
-    return frame.reset_index(drop=True)
+    if short.any():
+        table = {col: cells[~short] for col, cells in table.items()}
+    return table
+
+
+_LINE = re.compile(r"[^\r\n]*(?:\r\n?|\n)|[^\r\n]+")  # a line as io.StringIO(text, newline="") gives it
+
+
+def _padded(text: str) -> bool:
+    """Whether a cell of the file may begin or end with a space or a tab: a tab anywhere, or a
+    space at the start, beside a comma or beside a line break."""
+    return (text[:1] in " \t" or "\t" in text
+            or (" " in text and any(p in text for p in (" ,", ", ", " \n", "\n ", " \r"))))
+
+
+def _strip(cells):
+    """Each text cell of an object array without its surrounding white space."""
+    import numpy as np
+
+    out = np.empty(len(cells), dtype=object)
+    out[:] = [c.strip() if isinstance(c, str) else c for c in cells]
+    return out
+
+
+def _absent(values):
+    """pd.isna of a column or an array, as an array, without testing each cell of an object
+    column whose every cell is text (a test per cell costs more than the rest of a check)."""
+    import numpy as np
+    import pandas as pd
+
+    if values.dtype == object and pd.api.types.infer_dtype(values, skipna=False) == "string":
+        return np.zeros(len(values), dtype=bool)
+    return np.asarray(pd.isna(values))
 
 
 def _locate(text: str, fname: str, problems: list[Problem], reason: str) -> None:
@@ -418,7 +456,11 @@ def _record_lines(text: str, count: int) -> list[int]:
 def _check_table(name: str, spec: dict, root: Path, problems: list[Problem], contract: dict | None = None):
     """One table as a typed frame (with a LINE column), collecting type, enum, range and pattern
     problems row by row; None when the file is unusable. `contract` is the program's own spec of
-    the table: its constraints hold as well as the user's, since the program relies on them."""
+    the table: its constraints hold as well as the user's, since the program relies on them.
+    A rule that reads a cell's text in Python (a type, a pattern) is worked out once for each
+    distinct text of the column and spread to the rows holding it: a large table repeats a few
+    counts, measures and names many times."""
+    import numpy as np
     import pandas as pd
 
     own_rules = {f["name"]: f.get("constraints", {}) for f in (contract or {}).get("schema", {}).get("fields", [])}
@@ -437,12 +479,12 @@ def _check_table(name: str, spec: dict, root: Path, problems: list[Problem], con
         return None
     fields = spec["schema"]["fields"]
     names = [f["name"] for f in fields]
-    missing = [n for n in names if n not in raw.columns]
+    missing = [n for n in names if n not in raw]
     for n in missing:
         problems.append(Problem(fname, 1, n, "missing column"))
     if missing:
         return None
-    for h in raw.columns:
+    for h in raw:
         if h != LINE and h not in names:
             problems.append(Problem(fname, 1, h, "unknown column"))
     lines = raw[LINE]
@@ -450,7 +492,7 @@ def _check_table(name: str, spec: dict, root: Path, problems: list[Problem], con
 
     def report(mask, col, reason):
         if mask.any():
-            for line, value in zip(lines[mask], raw.loc[mask, col], strict=True):
+            for line, value in zip(lines[mask], raw[col][mask], strict=True):
                 problems.append(Problem(fname, int(line), col, reason(value)))
 
     for f in fields:
@@ -458,52 +500,59 @@ def _check_table(name: str, spec: dict, root: Path, problems: list[Problem], con
         rules = [f.get("constraints", {})]
         if own_rules.get(col) and own_rules[col] != rules[0]:
             rules.append(own_rules[col])
-        text_col = raw[col]
-        empty = text_col == ""
+        cells = raw[col]  # every cell is text (rows with a missing cell were dropped)
+        empty = cells == ""
         if any(c.get("required") for c in rules):
             report(empty, col, lambda v: "required value is empty")
         full = ~empty
+        if kind != "string" or any("pattern" in c for c in rules):
+            codes, texts = pd.factorize(cells)  # cells == texts[codes]
+            filled = texts != ""
         if kind == "integer":
-            ok = text_col.str.fullmatch(r"[+-]?\d+")
-            huge = ok & text_col.str.len().gt(18)
-            if huge.any():
-                huge[huge] = [len(v) > 5000 or abs(int(v)) > INT64 for v in text_col[huge]]
-                report(full & huge, col, lambda v: f"'{_clip(v)}' is too large for an integer "
-                       "(more than 9223372036854775807)")
-                ok &= ~huge
-            report(full & ~ok & ~huge, col, lambda v: f"'{_clip(v)}' is not an integer")
-            values = pd.to_numeric(text_col.where(full & ok), errors="coerce").astype("Int64")
+            ok = np.array([_INTEGER.fullmatch(v) is not None for v in texts], dtype=bool)
+            huge = np.array([k and len(v) > 18 and (len(v) > 5000 or abs(int(v)) > INT64)
+                             for v, k in zip(texts, ok, strict=True)], dtype=bool)
+            report(full & huge[codes], col, lambda v: f"'{_clip(v)}' is too large for an integer "
+                   "(more than 9223372036854775807)")
+            ok &= ~huge
+            report(full & ~ok[codes] & ~huge[codes], col, lambda v: f"'{_clip(v)}' is not an integer")
+            numbers = pd.to_numeric(np.where(filled & ok, texts, np.nan), errors="coerce")
+            values = pd.Series(numbers[codes], index=typed.index, copy=False).astype("Int64")
         elif kind == "number":
-            values = pd.to_numeric(text_col.where(full), errors="coerce").astype("float64")
-            bad = full & (values.isna() | values.abs().eq(float("inf")))
-            report(bad, col, lambda v: f"'{_clip(v)}' is not a number")
-            values = values.where(~bad)
+            numbers = pd.to_numeric(np.where(filled, texts, np.nan), errors="coerce").astype("float64")
+            bad = filled & (np.isnan(numbers) | (np.abs(numbers) == float("inf")))
+            report(full & bad[codes], col, lambda v: f"'{_clip(v)}' is not a number")
+            values = pd.Series(np.where(bad, np.nan, numbers)[codes], index=typed.index, copy=False)
         elif kind == "boolean":
-            values = text_col.str.lower().map(_BOOL)
-            report(full & values.isna(), col, lambda v: f"'{_clip(v)}' is not a boolean")
-            values = values.astype("boolean")
+            flags = np.array([_BOOL.get(v.lower()) for v in texts], dtype=object)
+            report(full & pd.isna(flags)[codes], col, lambda v: f"'{_clip(v)}' is not a boolean")
+            values = pd.Series(flags[codes], index=typed.index, dtype="boolean")
         else:
-            values = text_col.astype(object)
-            values[~full] = None
-        present = values.notna()
+            values = pd.Series(np.where(full, cells, None), index=typed.index, dtype=object, copy=False)
+        present = full if kind == "string" else values.notna().to_numpy()  # a text is missing only when empty
         for cons in rules:
             if "enum" in cons:
                 allowed = ", ".join(map(str, cons["enum"]))
                 if len(allowed) > 120:
                     allowed = allowed[:117] + "..."
-                report(present & ~values.isin(cons["enum"]), col,
+                report(present & ~values.isin(cons["enum"]).to_numpy(), col,
                        lambda v, a=allowed: f"'{_clip(v)}' is not one of: {a}")
             if "minimum" in cons:
-                report(present & (values < cons["minimum"]).fillna(False).astype(bool), col,
+                report(present & (values < cons["minimum"]).fillna(False).astype(bool).to_numpy(), col,
                        lambda v, m=cons["minimum"]: f"{v} is below the minimum {m}")
             if "maximum" in cons:
-                report(present & (values > cons["maximum"]).fillna(False).astype(bool), col,
+                report(present & (values > cons["maximum"]).fillna(False).astype(bool).to_numpy(), col,
                        lambda v, m=cons["maximum"]: f"{v} is above the maximum {m}")
             if "pattern" in cons:
-                report(present & ~text_col.str.fullmatch(cons["pattern"]).fillna(False).astype(bool), col,
+                pattern = re.compile(cons["pattern"])
+                matched = np.array([pattern.fullmatch(v) is not None for v in texts], dtype=bool)
+                report(present & ~matched[codes], col,
                        lambda v, p=cons["pattern"]: f"'{_clip(v)}' does not match the pattern {p}")
         typed[col] = values
     return typed[[LINE, *names]]
+
+
+_INTEGER = re.compile(r"[+-]?\d+")
 
 
 def _clip(value, width: int = 60) -> str:
@@ -523,7 +572,7 @@ def _unresolved(frame, fields, target, target_fields):
     import pandas as pd
 
     def keys(table, columns):
-        cells = [table[c].astype(object).where(table[c].notna(), None) for c in columns]
+        cells = [table[c].astype(object).where(~_absent(table[c]), None) for c in columns]
         return pd.Index(cells[0], dtype=object) if len(cells) == 1 else pd.MultiIndex.from_arrays(cells)
 
     return ~keys(frame, fields).isin(keys(target, target_fields))
@@ -539,23 +588,30 @@ def foreign_keys(schema: dict) -> list[dict]:
 
 
 def _check_keys(frames: dict, descriptor: dict, problems: list[Problem],
-                paths: dict[str, str] | None = None) -> None:
-    """Primary keys unique, foreign keys resolved (empty references are allowed)."""
+                paths: dict[str, str] | None = None, done: set | None = None) -> None:
+    """Primary keys unique, foreign keys resolved (empty references are allowed). `done` holds
+    the keys checked already (of an earlier call): checking one again would only find the same
+    problems again."""
+    import numpy as np
+
     from .values import row_tuples
 
+    done = set() if done is None else done
     specs = {r["name"]: r for r in descriptor["resources"]}
     for name, frame in frames.items():
         if name not in specs:
             continue
         spec = specs[name]["schema"]
         fname = (paths or {}).get(name) or specs[name].get("path", f"{name}.csv")
-        pk = spec.get("primaryKey")
-        if pk:
-            pk = as_fields(pk)
-            # an empty key part (an optional one, such as an outcome's timepoint) is a value here
-            keyed = frame[[*pk, LINE]].astype({f: object for f in pk}).fillna("")
+        pk = as_fields(spec["primaryKey"]) if spec.get("primaryKey") else None
+        if pk and ("primaryKey", fname, name, tuple(pk)) not in done:
+            done.add(("primaryKey", fname, name, tuple(pk)))
+            # an empty key part (an optional one, such as an outcome's timepoint) is a value here,
+            # written as "" (no key part holds the text "": an empty cell is missing)
+            keyed = frame[[*pk, LINE]].astype({f: object for f in pk})
             dup = keyed.duplicated(subset=pk, keep="first")
             if dup.any():
+                keyed = keyed.fillna("")
                 first = keyed[~dup].set_index(pk)[LINE]
                 for r in row_tuples(keyed[dup], index=False):
                     key = tuple(getattr(r, f) for f in pk)
@@ -567,9 +623,12 @@ def _check_keys(frames: dict, descriptor: dict, problems: list[Problem],
             fields = as_fields(fk["fields"])
             target = fk["reference"]["resource"] or name
             tfields = as_fields(fk["reference"]["fields"])
-            if target not in frames:
+            check = ("foreignKey", fname, name, tuple(fields), target, tuple(tfields))
+            if target not in frames or check in done:
                 continue
-            src = frame[frame[fields].notna().all(axis=1)]
+            done.add(check)
+            present = ~np.any([_absent(frame[f]) for f in fields], axis=0)
+            src = frame if present.all() else frame[present]
             if src.empty:
                 continue
             dangling = _unresolved(src, fields, frames[target], tfields)
@@ -581,6 +640,9 @@ def _check_keys(frames: dict, descriptor: dict, problems: list[Problem],
 
 def _check_content(frames: dict, descriptor: dict, problems: list[Problem]) -> None:
     """Checks the Table Schema cannot express: list references, counts, medians, cohort trees."""
+    import numpy as np
+    import pandas as pd
+
     from .values import row_tuples, split_list
 
     paths = {r["name"]: resource_file(r) for r in descriptor["resources"]}
@@ -589,11 +651,13 @@ def _check_content(frames: dict, descriptor: dict, problems: list[Problem]) -> N
     for table, col, known, what in (("regimens", "partners", drugs, "drugs"),
                                     ("studies", "disease", diseases, "diseases"),
                                     ("trials", "disease", diseases, "diseases")):
-        for line, value in zip(frames[table][LINE], frames[table][col], strict=True):
-            for item in split_list(value):
-                if item not in known:
-                    problems.append(Problem(paths[table], int(line), col,
-                                            f"'{item}' not found in {what}"))
+        # each distinct list is split once: a large table repeats a few lists many times
+        codes, lists = pd.factorize(frames[table][col].to_numpy(), use_na_sentinel=False)
+        unknown = [[item for item in split_list(value) if item not in known] for value in lists]
+        rows = np.array([bool(items) for items in unknown], dtype=bool)[codes]
+        for line, code in zip(frames[table][LINE].to_numpy()[rows], codes[rows], strict=True):
+            for item in unknown[code]:
+                problems.append(Problem(paths[table], int(line), col, f"'{item}' not found in {what}"))
     coh = frames["cohorts"]
     with_parent = coh[coh["parent"].notna()]
     if len(with_parent):
@@ -641,8 +705,9 @@ def check(root: Path) -> tuple[dict, dict, list[Problem]]:
                 frames[name] = parsed
     if len(frames) == len(TABLES):
         paths = {r["name"]: resource_file(r) for r in descriptor["resources"]}
-        _check_keys(frames, descriptor, problems)
-        _check_keys(frames, {"resources": list(contract.values())}, problems, paths)
+        checked: set = set()
+        _check_keys(frames, descriptor, problems, done=checked)
+        _check_keys(frames, {"resources": list(contract.values())}, problems, paths, done=checked)
         _check_content(frames, descriptor, problems)
     return descriptor, frames, list(dict.fromkeys(problems))
 
@@ -843,7 +908,7 @@ def _shared_texts(frame):
         cells = series.to_numpy(dtype=object, copy=True)
         hit = codes >= 0
         cells[hit] = np.asarray(uniques, dtype=object)[codes[hit]]
-        frame[col] = pd.Series(cells, index=series.index, dtype=series.dtype)
+        frame[col] = pd.Series(cells, index=series.index, dtype=series.dtype, copy=False)
     return frame
 
 
