@@ -53,6 +53,12 @@ def imports(*modules: str) -> list[str]:
     return [PY, "-c", "import " + ", ".join(modules)]
 
 
+# scipy's compiled special functions, loaded as the package loads them (stats.special), without
+# scipy.special's array-API layer
+SPECIAL = [PY, "-c", "import typer, pandas; from xpo1cli.stats import special; special('betaincinv')"]
+SPECIAL_NAME = "import typer, pandas, scipy's compiled special functions"
+
+
 @dataclass
 class Case:
     name: str
@@ -140,11 +146,9 @@ def startup_cases(out: Path) -> list[Case]:
         Case("xpo1 compare SVd SPd -f csv", [*XPO1, "compare", "SVd", "SPd", "-f", "csv"],
              imports("typer", "pandas"), "import typer, pandas", budget=1.25),
         Case("xpo1 response -d MM -f csv", [*XPO1, "response", "-d", "MM", "-f", "csv"],
-             imports("typer", "pandas", "scipy.special"), "import typer, pandas, scipy.special",
-             budget=1.25),
+             SPECIAL, SPECIAL_NAME, budget=1.25),
         Case("xpo1 pool -d MM -f csv", [*XPO1, "pool", "-d", "MM", "-f", "csv"],
-             imports("typer", "pandas", "scipy.special"), "import typer, pandas, scipy.special",
-             budget=1.25),
+             SPECIAL, SPECIAL_NAME, budget=1.25),
         Case("xpo1 brief -d MM -f markdown", [*XPO1, "brief", "-d", "MM", "-f", "markdown"],
              [*XPO1, "pool", "-d", "MM", "-f", "csv"], "xpo1 pool -d MM", budget=1.5),
         Case("xpo1 brief --all --out DIR", [*XPO1, "brief", "--all", "--out", str(out / "briefs")],
