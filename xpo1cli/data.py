@@ -660,10 +660,7 @@ def _check_keys(frames: dict, descriptor: dict, problems: list[Problem],
 
 def _check_content(frames: dict, descriptor: dict, problems: list[Problem]) -> None:
     """Checks the Table Schema cannot express: list references, counts, medians, cohort trees."""
-    import numpy as np
-    import pandas as pd
-
-    from .values import row_tuples, split_list
+    from .values import per_distinct, row_tuples, split_list
 
     paths = {r["name"]: resource_file(r) for r in descriptor["resources"]}
     drugs = set(frames["drugs"]["drug"])
@@ -671,12 +668,10 @@ def _check_content(frames: dict, descriptor: dict, problems: list[Problem]) -> N
     for table, col, known, what in (("regimens", "partners", drugs, "drugs"),
                                     ("studies", "disease", diseases, "diseases"),
                                     ("trials", "disease", diseases, "diseases")):
-        # each distinct list is split once: a large table repeats a few lists many times
-        codes, lists = pd.factorize(frames[table][col].to_numpy(), use_na_sentinel=False)
-        unknown = [[item for item in split_list(value) if item not in known] for value in lists]
-        rows = np.array([bool(items) for items in unknown], dtype=bool)[codes]
-        for line, code in zip(frames[table][LINE].to_numpy()[rows], codes[rows], strict=True):
-            for item in unknown[code]:
+        unknown = per_distinct(lambda value, known=known: [i for i in split_list(value) if i not in known],
+                               frames[table][col])
+        for line, items in zip(frames[table][LINE].tolist(), unknown, strict=True):
+            for item in items:
                 problems.append(Problem(paths[table], int(line), col, f"'{item}' not found in {what}"))
     coh = frames["cohorts"]
     with_parent = coh[coh["parent"].notna()]
