@@ -364,8 +364,9 @@ def _parse(text: str, fname: str, problems: list[Problem]):
             problems.append(Problem(fname, 1, name, "unknown column"))
             return None
         seen.add(name)
+    encoded = text.encode("utf-8")
     try:  # cells as Python strings (object columns): pandas' own text type is slower to test
-        frame = pd.read_csv(io.BytesIO(text.encode("utf-8")), dtype=object, keep_default_na=False,
+        frame = pd.read_csv(io.BytesIO(encoded), dtype=object, keep_default_na=False,
                             na_filter=True, na_values=[], skip_blank_lines=False, engine="c")
     except (pd.errors.ParserError, ValueError) as exc:
         return _locate(text, fname, problems, str(exc))
@@ -374,7 +375,7 @@ def _parse(text: str, fname: str, problems: list[Problem]):
     frame.columns = [str(c).strip() for c in frame.columns]
     lines = _record_lines(text, len(frame)) if '"' in text else frame.index + 2
     table = {col: frame[col].to_numpy() for col in frame.columns}
-    if _padded(text):  # only then pay for stripping every cell
+    if _padded(encoded):  # only then pay for stripping every cell
         table = {col: _strip(cells) for col, cells in table.items()}
     blank = np.ones(len(frame), dtype=bool)
     short = np.zeros(len(frame), dtype=bool)
@@ -396,11 +397,21 @@ def _parse(text: str, fname: str, problems: list[Problem]):
 _LINE = re.compile(r"[^\r\n]*(?:\r\n?|\n)|[^\r\n]+")  # a line as io.StringIO(text, newline="") gives it
 
 
-def _padded(text: str) -> bool:
+def _padded(encoded: bytes) -> bool:
     """Whether a cell of the file may begin or end with a space or a tab: a tab anywhere, or a
-    space at the start, beside a comma or beside a line break."""
-    return (text[:1] in " \t" or "\t" in text
-            or (" " in text and any(p in text for p in (" ,", ", ", " \n", "\n ", " \r"))))
+    space at the start, beside a comma or beside a line break. Read over the UTF-8 bytes, where
+    each of these characters is one byte that no other character holds."""
+    import numpy as np
+
+    if encoded[:1] in b" \t" or b"\t" in encoded:
+        return True
+    if b" " not in encoded:
+        return False
+    b = np.frombuffer(encoded, dtype=np.uint8)
+    space = b == 32
+    comma_or_newline = (b == 44) | (b == 10)
+    return bool((space[:-1] & (comma_or_newline[1:] | (b[1:] == 13))).any()  # " ,", " \n", " \r"
+                or (comma_or_newline[:-1] & space[1:]).any())  # ", ", "\n "
 
 
 def _strip(cells):
@@ -501,34 +512,41 @@ def _check_table(name: str, spec: dict, root: Path, problems: list[Problem], con
         if own_rules.get(col) and own_rules[col] != rules[0]:
             rules.append(own_rules[col])
         cells = raw[col]  # every cell is text (rows with a missing cell were dropped)
-        empty = cells == ""
-        if any(c.get("required") for c in rules):
-            report(empty, col, lambda v: "required value is empty")
-        full = ~empty
         if kind != "string" or any("pattern" in c for c in rules):
             codes, texts = pd.factorize(cells)  # cells == texts[codes]
             filled = texts != ""
+            empty = ~filled[codes]
+
+            def rows(bad, codes=codes):
+                """The rows holding a text marked bad (a mask over the distinct texts)."""
+                return bad[codes] if bad.any() else np.zeros(len(codes), dtype=bool)
+        else:
+            empty = cells == ""
+        if any(c.get("required") for c in rules):
+            report(empty, col, lambda v: "required value is empty")
+        full = ~empty
         if kind == "integer":
             ok = np.array([_INTEGER.fullmatch(v) is not None for v in texts], dtype=bool)
             huge = np.array([k and len(v) > 18 and (len(v) > 5000 or abs(int(v)) > INT64)
                              for v, k in zip(texts, ok, strict=True)], dtype=bool)
-            report(full & huge[codes], col, lambda v: f"'{_clip(v)}' is too large for an integer "
+            report(rows(huge), col, lambda v: f"'{_clip(v)}' is too large for an integer "
                    "(more than 9223372036854775807)")
             ok &= ~huge
-            report(full & ~ok[codes] & ~huge[codes], col, lambda v: f"'{_clip(v)}' is not an integer")
-            numbers = pd.to_numeric(np.where(filled & ok, texts, np.nan), errors="coerce")
+            report(rows(filled & ~ok & ~huge), col, lambda v: f"'{_clip(v)}' is not an integer")
+            numbers = pd.to_numeric(np.where(ok, texts, np.nan), errors="coerce")
             values = pd.Series(numbers[codes], index=typed.index, copy=False).astype("Int64")
         elif kind == "number":
             numbers = pd.to_numeric(np.where(filled, texts, np.nan), errors="coerce").astype("float64")
             bad = filled & (np.isnan(numbers) | (np.abs(numbers) == float("inf")))
-            report(full & bad[codes], col, lambda v: f"'{_clip(v)}' is not a number")
+            report(rows(bad), col, lambda v: f"'{_clip(v)}' is not a number")
             values = pd.Series(np.where(bad, np.nan, numbers)[codes], index=typed.index, copy=False)
         elif kind == "boolean":
             flags = np.array([_BOOL.get(v.lower()) for v in texts], dtype=object)
-            report(full & pd.isna(flags)[codes], col, lambda v: f"'{_clip(v)}' is not a boolean")
+            report(rows(filled & pd.isna(flags)), col, lambda v: f"'{_clip(v)}' is not a boolean")
             values = pd.Series(flags[codes], index=typed.index, dtype="boolean")
         else:
-            values = pd.Series(np.where(full, cells, None), index=typed.index, dtype=object, copy=False)
+            values = pd.Series(np.where(full, cells, None) if empty.any() else cells, index=typed.index,
+                               dtype=object, copy=False)
         present = full if kind == "string" else values.notna().to_numpy()  # a text is missing only when empty
         for cons in rules:
             if "enum" in cons:
@@ -546,7 +564,7 @@ def _check_table(name: str, spec: dict, root: Path, problems: list[Problem], con
             if "pattern" in cons:
                 pattern = re.compile(cons["pattern"])
                 matched = np.array([pattern.fullmatch(v) is not None for v in texts], dtype=bool)
-                report(present & ~matched[codes], col,
+                report(present & rows(filled & ~matched), col,
                        lambda v, p=cons["pattern"]: f"'{_clip(v)}' does not match the pattern {p}")
         typed[col] = values
     return typed[[LINE, *names]]
@@ -572,7 +590,9 @@ def _unresolved(frame, fields, target, target_fields):
     import pandas as pd
 
     def keys(table, columns):
-        cells = [table[c].astype(object).where(~_absent(table[c]), None) for c in columns]
+        # a missing cell as None (a text column holds None there already)
+        cells = [table[c] if table[c].dtype == object else table[c].astype(object).where(table[c].notna(), None)
+                 for c in columns]
         return pd.Index(cells[0], dtype=object) if len(cells) == 1 else pd.MultiIndex.from_arrays(cells)
 
     return ~keys(frame, fields).isin(keys(target, target_fields))
@@ -640,10 +660,7 @@ def _check_keys(frames: dict, descriptor: dict, problems: list[Problem],
 
 def _check_content(frames: dict, descriptor: dict, problems: list[Problem]) -> None:
     """Checks the Table Schema cannot express: list references, counts, medians, cohort trees."""
-    import numpy as np
-    import pandas as pd
-
-    from .values import row_tuples, split_list
+    from .values import per_distinct, row_tuples, split_list
 
     paths = {r["name"]: resource_file(r) for r in descriptor["resources"]}
     drugs = set(frames["drugs"]["drug"])
@@ -651,12 +668,10 @@ def _check_content(frames: dict, descriptor: dict, problems: list[Problem]) -> N
     for table, col, known, what in (("regimens", "partners", drugs, "drugs"),
                                     ("studies", "disease", diseases, "diseases"),
                                     ("trials", "disease", diseases, "diseases")):
-        # each distinct list is split once: a large table repeats a few lists many times
-        codes, lists = pd.factorize(frames[table][col].to_numpy(), use_na_sentinel=False)
-        unknown = [[item for item in split_list(value) if item not in known] for value in lists]
-        rows = np.array([bool(items) for items in unknown], dtype=bool)[codes]
-        for line, code in zip(frames[table][LINE].to_numpy()[rows], codes[rows], strict=True):
-            for item in unknown[code]:
+        unknown = per_distinct(lambda value, known=known: [i for i in split_list(value) if i not in known],
+                               frames[table][col])
+        for line, items in zip(frames[table][LINE].tolist(), unknown, strict=True):
+            for item in items:
                 problems.append(Problem(paths[table], int(line), col, f"'{item}' not found in {what}"))
     coh = frames["cohorts"]
     with_parent = coh[coh["parent"].notna()]
