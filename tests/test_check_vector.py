@@ -422,7 +422,7 @@ def same_table(text: str) -> list[Problem]:
     return new_problems
 
 
-@settings(max_examples=400, deadline=None, database=None, suppress_health_check=[HealthCheck.too_slow])
+@settings(max_examples=150, deadline=None, database=None, suppress_health_check=[HealthCheck.too_slow])
 @example(text="i,j,x,b,s,e,n\n007,+5,1e3,Yes,a-b,ORR,\n١٢,2,-inf,no,A,CR,a\n,,,,,,\n")
 @example(text="i,j,x,b,s,e,n\n9223372036854775808,1,5,true,ok,ORR,\n" + "9" * 5001 + ",3,,false,x,CR,\n")
 @example(text="i,j,x,b,s,e,n\n1,1,1,true,a,ORR,a\n2,2,2,false,b\n")
@@ -443,7 +443,7 @@ EDITS = st.tuples(
                      "B1", "storm-ref13", "dexamethasone", "nothing;dexamethasone", "PFS"]))
 
 
-@settings(max_examples=30, deadline=None, database=None, suppress_health_check=[HealthCheck.too_slow])
+@settings(max_examples=12, deadline=None, database=None, suppress_health_check=[HealthCheck.too_slow])
 @given(edits=st.lists(EDITS, max_size=6), repeat=st.lists(st.tuples(
     st.sampled_from(["outcomes", "cohorts", "studies", "trials"]), st.integers(1, 40)), max_size=2))
 def test_generated_packages_check_as_the_row_rules_do(tmp_path_factory, edits, repeat):
