@@ -492,6 +492,7 @@ def test_a_key_named_by_both_schemas_is_checked_once(tmp_path, monkeypatch):
     "i,j,x,b,s,e\n1,1,1,true,a,ORR\n",  # a column missing
     'i,j,x,b,s,e,"n\nm"\n1,1,1,true,a,ORR,a\n',  # a header cell over two lines
     "i,j,x,b,s,e,n\r1,1,1,true,a,ORR,a\r2,2,2,false,b,CR,b\r",  # lines ended by a carriage return
+    "i,j,x,b,s,e,n\r\n1,1,1,true,a,ORR,a \r\n",  # padded only before a line's end
 ])
 def test_odd_tables_check_as_the_row_rules_do(text):
     same_table(text)

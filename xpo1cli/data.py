@@ -817,7 +817,7 @@ def _trusted_frame(root: Path, res: dict):
 
 
 # --- checked datasets kept between runs -------------------------------------------------------------
-# Checking a user's dataset is most of a command's time on a large one (about 2 s of 10,000 studies).
+# Checking a user's dataset is most of a command's time on a large one (about 5 s of 100,000 studies).
 # Once checked, its typed tables are kept in the user's cache folder under a key made from the bytes
 # of every file read and the checking code itself: a later run on the same bytes reads them back;
 # any change to a file (or to the program) makes a new key, so the dataset is checked again. Only
