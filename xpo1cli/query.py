@@ -491,12 +491,10 @@ def filter_arms(ds: Dataset, f: Filters, studies: pd.DataFrame) -> set[tuple[str
 
 
 def by_value(column: pd.Series, test) -> pd.Series:
-    """test(cell) for every cell of a column, asked once per distinct value (a column of 100,000
-    studies holds a few dozen diseases or phases); a missing cell is asked as None."""
-    values = column.astype(object).where(column.notna(), None)
-    codes, uniques = pd.factorize(values, use_na_sentinel=False)
-    answers = np.array([bool(test(None if missing(v) else v)) for v in uniques], dtype=bool)
-    return pd.Series(answers[codes], index=column.index)
+    """test(cell) for every cell of a column as a boolean mask, asked once per distinct value (a
+    column of 100,000 studies holds a few dozen diseases or phases); a missing cell is asked as None."""
+    answers = per_distinct(lambda v: bool(test(None if missing(v) else v)), column.to_numpy(dtype=object))
+    return pd.Series(np.array(answers, dtype=bool), index=column.index)
 
 
 def filter_studies(ds: Dataset, f: Filters) -> pd.DataFrame:

@@ -897,7 +897,7 @@ def pool_inputs(ds: Dataset, studies: pd.DataFrame, measure: str, include_contro
         "report_role": _cells(studies, "report_role", s), "source": _cells(o, "source", rows),
         "cohort": _cells(o, "cohort", rows), "cohort_label": _cells(arms, "label", a),
         "disease": _cells(studies, "disease", s), "setting": _cells(studies, "setting", s),
-        "design": _designs(evidence[rows], phase, randomized), "regimen": _cells(arms, "regimen", a),
+        "design": per_distinct(design, evidence[rows], phase, randomized), "regimen": _cells(arms, "regimen", a),
         "arm": _cells(arms, "arm", a), "agent": _cells(arms, "agent", a),
         "events": o["count_used"].take(rows).to_numpy(dtype="int64"),
         "n": o["denominator"].take(rows).to_numpy(dtype="int64"),
@@ -928,14 +928,6 @@ def _trial_keys(studies: pd.DataFrame) -> np.ndarray:
     numbered = ~named & studies["ref"].notna().to_numpy()
     out[numbered] = "ref " + studies["ref"][numbered].astype("int64").astype(str).to_numpy(dtype=object)
     return out
-
-
-def _designs(evidence: np.ndarray, phase: np.ndarray, randomized: np.ndarray) -> list[str]:
-    """design() of each row, worked out once for each (evidence type, phase, randomized) found."""
-    code = key_codes(evidence, phase, randomized)
-    first = np.unique(code, return_index=True)[1]  # the first row of each key, keys in code order
-    labels = [design(e, p, r) for e, p, r in zip(evidence[first], phase[first], randomized[first], strict=True)]
-    return np.array(labels, dtype=object)[code].tolist()
 
 
 def _cells(frame: pd.DataFrame, name: str, at: np.ndarray) -> list:
