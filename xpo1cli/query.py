@@ -700,9 +700,14 @@ def outcome_rows(ds: Dataset, studies: Iterable[str] | None = None, cohorts: set
     if measures is not None:
         base = base[base["measure"].isin({*measures, *CATEGORIES})]
     if cohorts is not None:  # derivation stays within one cohort's rows, so this changes no figure
-        keys = pd.MultiIndex.from_arrays([base["study"].astype(object), base["cohort"].astype(object)])
-        base = base[keys.isin(list(cohorts))]
+        base = base[of_cohorts(base, cohorts)]
     return base
+
+
+def of_cohorts(frame: pd.DataFrame, cohorts: set[tuple[str, str]]) -> np.ndarray:
+    """Whether each row's (study, cohort) is one of these cohorts."""
+    keys = pd.MultiIndex.from_arrays([frame["study"].astype(object), frame["cohort"].astype(object)])
+    return keys.isin(list(cohorts))
 
 
 def with_refs(ds: Dataset, out: pd.DataFrame) -> pd.DataFrame:

@@ -24,6 +24,7 @@ from .query import (
     filter_arms,
     filter_studies,
     later_wanted,
+    of_cohorts,
     outcome_table,
     percent_of,
     plain_rows,
@@ -682,8 +683,7 @@ def survival_table(ds: Dataset, studies: pd.DataFrame, measure: str | None = Non
         o = outcomes[outcomes["study"].isin(studies["study"])]
     o = o[o["measure"].isin(wanted)]
     if matched is not None:
-        o = o[np.fromiter((key in matched for key in zip(o["study"], o["cohort"], strict=True)), dtype=bool,
-                          count=len(o))]
+        o = o[of_cohorts(o, matched)]
     arms = arm_table(ds)
     study, cohort = o["study"].to_numpy(dtype=object), o["cohort"].to_numpy(dtype=object)
     at = last_match([study, cohort], [arms["study"], arms["cohort"]])  # a cohort listed twice: its last row
@@ -832,8 +832,7 @@ def pool_inputs(ds: Dataset, studies: pd.DataFrame, measure: str, include_contro
     o = outcome_table(ds, studies=studies["study"], measures={measure}) if outcomes is None else outcomes
     o = o[o["measure"] == measure]
     if matched is not None:
-        keys = pd.MultiIndex.from_arrays([o["study"].astype(object), o["cohort"].astype(object)])
-        o = o[keys.isin(list(matched))]
+        o = o[of_cohorts(o, matched)]
     arms = arm_table(ds)
     study, study_ids = pd.factorize(o["study"])  # studies numbered in order of first appearance
     # each row's study and cohort; of rows repeating a key the last stands (as in a dict)
