@@ -31,6 +31,7 @@ TABLES = (
     "cohorts",
     "outcomes",
     "comparisons",
+    "critical_outcomes",
     "adverse_events",
     "approvals",
     "syntheses",
