@@ -713,12 +713,13 @@ def check(root: Path) -> tuple[dict, dict, list[Problem]]:
             problems.append(Problem("datapackage.json", None, None, f"no resource named {name}"))
     contract = {r["name"]: r for r in _bundled_descriptor()["resources"]}
     frames: dict = {}
-    for name in TABLES:
+    # the program's tables, then any a user's package adds (an import's registry tables)
+    for name in [*TABLES, *(n for n in specs if n not in TABLES)]:
         if name in specs:
             parsed = _check_table(name, specs[name], root, problems, contract.get(name))
             if parsed is not None:
                 frames[name] = parsed
-    if len(frames) == len(TABLES):
+    if all(name in frames for name in TABLES):
         paths = {r["name"]: resource_file(r) for r in descriptor["resources"]}
         checked: set = set()
         _check_keys(frames, descriptor, problems, done=checked)
