@@ -33,7 +33,8 @@ from xpo1cli.values import row_tuples
 from .conftest import DATA, ROOT
 
 COMMANDS = ["list", "show", "compare", "regimens", "diseases", "agents", "export", "schema", "package", "audit",
-            "validate", "response", "survival", "toxicity", "pool", "trials", "syntheses", "sources", "cite", "brief"]
+            "validate",
+            "import", "response", "survival", "toxicity", "pool", "trials", "syntheses", "sources", "cite", "brief"]
 
 
 def fresh_env(**extra: str) -> dict:

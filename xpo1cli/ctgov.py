@@ -20,6 +20,7 @@ import os
 import re
 from collections.abc import Iterable, Iterator
 from dataclasses import dataclass, field
+from functools import lru_cache
 from pathlib import Path
 
 from .data import Problem
@@ -72,14 +73,20 @@ MEDIANS = {"PFS", "OS", "DOR"}
 
 @dataclass
 class Terms:
-    """Names that map a record's words to the dataset's codes: diseases and drugs from their own
-    tables (name, code, aliases), outcome phrases from OUTCOME_TERMS, plus a user's terms file."""
+    """What every record is read against, made once per import: names that map a record's words
+    to the dataset's codes (diseases and drugs from their own tables with their aliases, outcome
+    phrases from OUTCOME_TERMS, a user's terms file), the XPO1 inhibitors, each regimen's drugs,
+    and the curated trials by the registry ids their sources state."""
 
     condition: dict[str, str] = field(default_factory=dict)
     intervention: dict[str, str] = field(default_factory=dict)
     outcome: dict[str, str] = field(default_factory=dict)
+    agents: frozenset = frozenset()
+    regimens: dict[frozenset, str] = field(default_factory=dict)
+    trials: dict[str, str] = field(default_factory=dict)
 
 
+@lru_cache(maxsize=65536)
 def norm(text: str) -> str:
     """Case, dashes, apostrophes and spacing ignored: 'Non-Hodgkin's  Lymphoma' = 'non hodgkins lymphoma'."""
     text = re.sub(r"[\u2010-\u2015-]", " ", str(text).casefold()).replace("'", "").replace("\u2019", "")
@@ -100,6 +107,13 @@ def terms_from(tables: dict, extra: Iterable[tuple[str, str, str]] = ()) -> Term
         t.outcome[norm(phrase)] = measure
     for kind, term, code in extra:
         getattr(t, kind)[norm(term)] = code
+    drugs = tables["drugs"]
+    t.agents = frozenset(d for d, cls in zip(drugs["drug"], drugs["drug_class"], strict=True) if "XPO1" in str(cls))
+    for r in tables["regimens"].itertuples(index=False):
+        t.regimens.setdefault(frozenset([*_split(r.agent), *_split(r.partners)]), r.regimen)
+    for trial, reg in zip(tables["trials"]["trial"], tables["trials"]["registry"], strict=True):
+        for nct in _split(reg):
+            t.trials.setdefault(nct, trial)
     return t
 
 
@@ -225,6 +239,9 @@ def number(text) -> float | None:
 
 
 def whole(text) -> int | None:
+    """A posted count: a whole number of at least 0, else None."""
+    if type(text) is int:
+        return text if text >= 0 else None
     value = number(text)
     return int(value) if value is not None and value == int(value) and value >= 0 else None
 
@@ -232,6 +249,8 @@ def whole(text) -> int | None:
 # --- one record into rows ----------------------------------------------------------------------
 
 RESULTS = "resultsSection"
+OM = f"{RESULTS}.outcomeMeasuresModule.outcomeMeasures"  # where figures stand, as the API names them
+AE = f"{RESULTS}.adverseEventsModule"
 
 
 @dataclass
@@ -239,7 +258,7 @@ class Rows:
     """The rows one record gives each table, and what could not be placed (with why)."""
 
     tables: dict[str, list[dict]] = field(default_factory=dict)
-    notes: list[str] = field(default_factory=list)
+    notes: list[tuple[str, str, str]] = field(default_factory=list)  # (heading, detail, NCT id)
 
     def add(self, table: str, row: dict) -> None:
         self.tables.setdefault(table, []).append(row)
@@ -272,8 +291,8 @@ class Record2Rows:
     """The mapping of one record; `rows()` gives every table's rows. Kept as a class so the steps
     (groups, outcomes, analyses, events) share the record's groups without passing them around."""
 
-    def __init__(self, rec: Record, terms: Terms, base: dict):
-        self.rec, self.terms, self.base = rec, terms, base
+    def __init__(self, rec: Record, terms: Terms):
+        self.rec, self.terms = rec, terms
         self.nct, self.source = rec.nct, SOURCE_PREFIX + rec.nct
         self.out = Rows()
         proto = rec.data.get("protocolSection") or {}
@@ -288,10 +307,7 @@ class Record2Rows:
         self.conditions = [c for c in _list(proto, "conditionsModule", "conditions") if isinstance(c, str)]
         self.diseases = sorted({terms.condition[norm(c)] for c in self.conditions if norm(c) in terms.condition})
         self.unmapped = [c for c in self.conditions if norm(c) not in terms.condition]
-        drugs = {d for d, _ in self.interventions.values() if d}
-        agents = set(base["drugs"].loc[base["drugs"]["generation"].notna(), "drug"]) | {
-            r.drug for r in base["drugs"].itertuples(index=False) if "XPO1" in str(r.drug_class)}
-        self.agents = sorted(drugs & agents)
+        self.agents = sorted({d for d, _ in self.interventions.values() if d} & terms.agents)
         self.placed = bool(self.agents and self.diseases)
         self.study = f"ctgov-{self.nct.lower()}" if self.placed else None
         self.trial = self._trial()
@@ -303,19 +319,9 @@ class Record2Rows:
         """A curated row's id from the figure's place: 'ctgov-nct01234567-' and the path's words and numbers."""
         return f"ctgov-{self.nct.lower()}-" + re.sub(r"[^a-z0-9]+", "-", path.lower().replace(RESULTS.lower(), ""))
 
-    # where a figure stands in the record, as its API names it
-    @staticmethod
-    def at(*parts) -> str:
-        out = ""
-        for p in parts:
-            out += f"[{p}]" if isinstance(p, int) else (("." if out else "") + p)
-        return out
-
     def _trial(self) -> str | None:
         """The curated trial this record is a report of: one whose registry ids name it."""
-        trials = self.base["trials"]
-        hits = [t for t, reg in zip(trials["trial"], trials["registry"], strict=True) if self.nct in _split(reg)]
-        return hits[0] if hits else None
+        return self.terms.trials.get(self.nct)
 
     def rows(self) -> Rows:
         self._record()
@@ -342,7 +348,7 @@ class Record2Rows:
         if not self.agents:
             why.append("no XPO1 inhibitor among the interventions")
         self.out.add("registry_records", {
-            "nct_id": self.nct, "source": self.source,
+            "nct_id": self.nct, "source": self.source if self.placed else None,
             "title": _get(p, "identificationModule", "briefTitle"),
             "acronym": _get(p, "identificationModule", "acronym"),
             "phases": ";".join(phases) or None,
@@ -362,15 +368,12 @@ class Record2Rows:
             "trial": self.trial, "study": self.study,
             "placed": "; ".join(why) if why else "placed in the curated tables",
         })
-        if why:
-            self.out.notes.append(f"{self.nct}: kept in the registry tables only ({'; '.join(why)}"
-                                  + (f"; conditions not in the disease table: {', '.join(self.unmapped)}"
-                                     if self.unmapped and not self.diseases else "") + ")")
-        elif self.unmapped:
-            self.out.notes.append(f"{self.nct}: conditions not in the disease table, not used: "
-                                  f"{', '.join(self.unmapped)}")
+        for reason in why:
+            self.out.notes.append(("kept in the registry tables only", reason, self.nct))
+        for term in self.unmapped:
+            self.out.notes.append(("conditions in no disease's names (add them with --terms)", term, self.nct))
         if not self.results:
-            self.out.notes.append(f"{self.nct}: no results posted (design only)")
+            self.out.notes.append(("no results posted (design only)", "", self.nct))
 
     def _arm_of(self, title: str) -> tuple[str | None, frozenset, frozenset]:
         """The protocol arm a result group is: the same title, or the same before a closing
@@ -409,12 +412,7 @@ class Record2Rows:
             self.group(g.get("title") or g.get("id") or "group")
 
     def _regimen(self, drugs: frozenset) -> str | None:
-        if not drugs:
-            return None
-        for r in self.base["regimens"].itertuples(index=False):
-            if frozenset([*_split(r.agent), *_split(r.partners)]) == drugs:
-                return r.regimen
-        return None
+        return self.terms.regimens.get(drugs) if drugs else None
 
     def _curated_header(self) -> None:
         p, design = self.proto, _get(self.proto, "designModule", default={})
@@ -489,8 +487,7 @@ class Record2Rows:
             for c, cls in enumerate(_list(om, "classes")):
                 for k, cat in enumerate(_list(cls, "categories")):
                     for m, meas in enumerate(_list(cat, "measurements")):
-                        path = self.at(RESULTS, "outcomeMeasuresModule", "outcomeMeasures", i, "classes", c,
-                                       "categories", k, "measurements", m)
+                        path = f"{OM}[{i}].classes[{c}].categories[{k}].measurements[{m}]"
                         title = groups.get(meas.get("groupId"), meas.get("groupId"))
                         placed, why = (self._outcome(om, measure, meas, title, denoms.get(meas.get("groupId")), path)
                                        if measure else (None, reason))
@@ -557,7 +554,7 @@ class Record2Rows:
             measure, _ = self._measure_of(om)
             code = next(iter(_phrases(om.get("title") or "", self.terms.outcome)), None)
             for j, an in enumerate(_list(om, "analyses")):
-                path = self.at(RESULTS, "outcomeMeasuresModule", "outcomeMeasures", i, "analyses", j)
+                path = f"{OM}[{i}].analyses[{j}]"
                 ids = [g for g in an.get("groupIds") or [] if isinstance(g, str)]
                 placed, why = self._comparison(an, ids, groups, measure or code, path)
                 self.out.add("registry_analyses", {
@@ -615,7 +612,7 @@ class Record2Rows:
         for kind in ("seriousEvents", "otherEvents"):
             for i, ev in enumerate(_list(ae, kind)):
                 for k, st in enumerate(_list(ev, "stats")):
-                    path = self.at(RESULTS, "adverseEventsModule", kind, i, "stats", k)
+                    path = f"{AE}.{kind}[{i}].stats[{k}]"
                     title = titles.get(st.get("groupId"), st.get("groupId"))
                     placed, why = self._event(kind, ev, st, title, path)
                     self.out.add("registry_events", {
@@ -652,9 +649,9 @@ class Record2Rows:
         return "adverse_events", ""
 
 
-def record_rows(rec: Record, terms: Terms, base: dict) -> Rows:
+def record_rows(rec: Record, terms: Terms) -> Rows:
     """Every table's rows from one record (see the module's docstring)."""
-    return Record2Rows(rec, terms, base).rows()
+    return Record2Rows(rec, terms).rows()
 
 
 # --- records into a dataset --------------------------------------------------------------------
@@ -673,8 +670,24 @@ class Imported:
     descriptor: dict
     tables: dict
     records: list[str]
-    notes: list[str]
+    notes: list[tuple[str, str, str]]
     changes: object  # a frame: table, nct_id, path, column, before, after
+
+
+def summary(notes: list[tuple[str, str, str]], shown: int = 5) -> list[str]:
+    """The notes of an import as a few lines: each heading, its details with how many records and
+    the first few ids (a folder of 10,000 records gives a screenful, not 10,000 lines)."""
+    grouped: dict[str, dict[str, list[str]]] = {}
+    for heading, detail, nct in notes:
+        grouped.setdefault(heading, {}).setdefault(detail, []).append(nct)
+    lines = []
+    for heading, details in grouped.items():
+        lines.append(f"{heading}:")
+        for detail, ids in sorted(details.items(), key=lambda kv: (-len(kv[1]), kv[0])):
+            more = f" and {len(ids) - shown} more" if len(ids) > shown else ""
+            label = f"{detail}: " if detail else ""
+            lines.append(f"  {label}{len(ids)} record(s): {', '.join(ids[:shown])}{more}")
+    return lines
 
 
 def registry_resources() -> list[dict]:
@@ -705,9 +718,9 @@ def import_records(records: list[Record], descriptor: dict, tables: dict,
             tables[name] = frame[~frame["source"].astype(object).isin(sources)]
     terms = terms_from(tables, extra_terms)
     new: dict[str, list[dict]] = {}
-    notes: list[str] = []
+    notes: list[tuple[str, str, str]] = []
     for rec in records:
-        rows = record_rows(rec, terms, tables)
+        rows = record_rows(rec, terms)
         notes += rows.notes
         for name, got in rows.tables.items():
             new.setdefault(name, []).extend(got)
@@ -734,11 +747,11 @@ def _changes(before: dict, after: dict):
 
     out = []
     for table, cols in COMPARED.items():
+        if before[table].empty:
+            continue  # a first import: nothing to compare
         key = "nct_id" if table == "registry_records" else "id"
         old = {r[key]: r for r in before[table].to_dict("records")}
         now = {r[key]: r for r in after[table].to_dict("records")}
-        if not old:
-            continue  # a first import: nothing to compare
         for k in sorted(old.keys() | now.keys()):
             o, n = old.get(k), now.get(k)
             where = (o or n).get("path") or ""

@@ -34,7 +34,7 @@ def import_cmd(
 
     Example: xpo1 import ctgov NCT03110562.json --into ./with-registry && xpo1 --data ./with-registry show NCT03110562
     """
-    from ..ctgov import import_records, read_records, read_terms, registry_differences, write_imported
+    from ..ctgov import import_records, read_records, read_terms, registry_differences, summary, write_imported
     from ..data import DataError, Problem, load
 
     if registry.strip().lower() not in REGISTRIES:
@@ -60,8 +60,8 @@ def import_cmd(
     n_placed = int(placed["study"].notna().sum())
     typer.echo(f"imported {len(done.records)} record(s) into {into}: {n_placed} placed in the curated tables, "
                f"{len(done.records) - n_placed} in the registry tables only", err=True)
-    for note in done.notes:
-        typer.echo(f"  {note}", err=True)
+    for line in summary(done.notes):
+        typer.echo(f"  {line}", err=True)
     if again:
         typer.echo(f"{len(done.changes)} posted figure(s) changed since the last import of these records", err=True)
         if len(done.changes):
