@@ -118,3 +118,17 @@ def test_a_users_table_of_critical_outcomes_changes_the_brief(tmp_path):
         w.writerows(rows)
     b = build_brief(load(folder), Filters(disease="MF"))
     assert [g.measure for g in b.response] == ["TSS50_sustained"]
+
+
+def test_a_dataset_without_critical_outcomes_reads_every_outcome_its_studies_report(tmp_path):
+    import json
+
+    folder = tmp_path / "mine"
+    run("package", str(folder))
+    (folder / "critical_outcomes.csv").unlink()
+    descriptor = json.loads((folder / "datapackage.json").read_text(encoding="utf-8"))
+    descriptor["resources"] = [r for r in descriptor["resources"] if r["name"] != "critical_outcomes"]
+    (folder / "datapackage.json").write_text(json.dumps(descriptor), encoding="utf-8")
+    b = build_brief(load(folder), Filters(disease="MF"))
+    assert [g.measure for g in b.response] == ["SVR35", "TSS50_sustained"]
+    assert "FU" not in b.rate_measures and "ORR" in b.rate_measures

@@ -246,14 +246,19 @@ def _population(a: ArmFigure) -> str:
     return a.label
 
 
-def _outcome_vocabulary(ds: Dataset) -> set[str]:
-    """The outcome measures the dataset's schema names (a measure outside it is an adverse event)."""
+def _vocabulary_order(ds: Dataset) -> list[str]:
+    """The outcome measures the dataset's schema names, in its order (else those its outcomes hold)."""
     for res in ds.descriptor.get("resources", []):
         if res.get("name") == "outcomes":
             for f in res["schema"]["fields"]:
-                if f["name"] == "measure":
-                    return set(f.get("constraints", {}).get("enum") or ds.outcomes["measure"].unique())
-    return set(ds.outcomes["measure"].unique())
+                if f["name"] == "measure" and f.get("constraints", {}).get("enum"):
+                    return list(f["constraints"]["enum"])
+    return list(dict.fromkeys(ds.outcomes["measure"]))
+
+
+def _outcome_vocabulary(ds: Dataset) -> set[str]:
+    """The outcome measures the dataset's schema names (a measure outside it is an adverse event)."""
+    return set(_vocabulary_order(ds))
 
 
 @dataclass
@@ -295,10 +300,19 @@ class CriticalOutcome:
         return self.measure in MEDIAN_MEASURES
 
 
+NOT_OUTCOMES = ("FU", "deaths", "alive", "HSCT")  # context, not outcomes a brief rates
+
+
 def critical_outcomes(ds: Dataset, disease: str | None) -> list[CriticalOutcome]:
     """The disease's critical outcomes, else its nearest ancestor's; for no disease (or one without
-    any up its tree), every disease's, each measure once at its best rank."""
+    any up its tree), every disease's, each measure once at its best rank. A dataset without the
+    table: every outcome measure its outcomes hold, in the order of the outcomes' vocabulary."""
     table = ds.critical_outcomes
+    if not len(table):
+        held = set(ds.outcomes["measure"])
+        order = [m for m in _vocabulary_order(ds) if m in held and m not in NOT_OUTCOMES]
+        return [CriticalOutcome(disease=disease or "", measure=m, timepoint=None, rank=i, name=m, note=None)
+                for i, m in enumerate(order, 1)]
     rows = {d: g for d, g in table.groupby("disease", sort=False)}
     parent = dict(zip(ds.diseases["disease"], ds.diseases["parent"], strict=True))
     seen: set[str] = set()
