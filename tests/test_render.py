@@ -19,7 +19,7 @@ from pathlib import Path
 
 import pandas as pd
 import pytest
-from hypothesis import given, settings
+from hypothesis import assume, given, settings
 from hypothesis import strategies as st
 from typer.testing import CliRunner
 
@@ -397,11 +397,67 @@ def test_github_table_is_tabulates_github_table(data, ncols, nrows):
                                                           disable_numparse=True)
 
 
-@settings(max_examples=200, deadline=None, database=None)
-@given(text=CELL_TEXT)
-def test_markdown_cell_of_a_printable_text_is_the_full_rule(text):
-    """The fast path for printable cells gives what the full rule gives: controls shown, tabs as
-    spaces, | escaped, line breaks as <br>."""
-    from xpo1cli.render import _display
+HOSTILE = st.sampled_from([
+    "<script>alert(1)</script>", "<svg onload=alert(1)>", "<img src=x onerror=alert(1)>", "<!-- c -->",
+    "[x](javascript:alert(1))", "![x](data:text/html,<b>)", "[x](http://e.x)", "<javascript:alert(1)>",
+    "<http://e.x>", "[r]: javascript:alert(1)", "\n[r]: http://e.x\n", "[r]", "[x][r]", "&lt;b&gt;", "&#106;",
+    "\\", "\\[x\\](y)", "]", "[", "(", ")", ":", "|", "a", " ", "\n"])
 
-    assert markdown_cell(text) == "<br>".join(_display(text).replace("|", r"\|").split("\n"))
+
+def _tags(markdown: str) -> list[tuple[str, list]]:
+    """The HTML elements (tag, attributes) a CommonMark renderer with raw HTML allowed makes of it."""
+    from html.parser import HTMLParser
+
+    from markdown_it import MarkdownIt
+
+    seen = []
+
+    class Tags(HTMLParser):
+        def handle_starttag(self, tag, attrs):
+            seen.append((tag, attrs))
+
+    renderer = MarkdownIt("commonmark", {"html": True}).enable("table")
+    renderer.validateLink = lambda address: True  # as a renderer that lets javascript: through would
+    Tags().feed(renderer.render(markdown))
+    return seen
+
+
+@settings(max_examples=300, deadline=None, database=None)
+@given(pieces=st.lists(HOSTILE | CELL_TEXT, max_size=6))
+def test_text_from_the_data_is_never_markup_in_markdown(pieces):
+    """Whatever a cell holds, a Markdown renderer makes no element of it with an attribute (no link,
+    image, script or event handler) and no raw HTML: the cell in a table, the text in a paragraph."""
+    text = "".join(pieces)
+    assume(text.strip())
+    from xpo1cli.render import markdown_text
+
+    table = github_table([[markdown_cell(text), "x"]], ["a", "b"])
+    assert {tag for tag, _ in _tags(table)} <= {"table", "thead", "tbody", "tr", "th", "td", "br", "em", "strong",
+                                               "code"}
+    assert all(not attrs or tag in ("th", "td") for tag, attrs in _tags(table))
+    paragraph = "before " + markdown_text(" ".join(text.split())) + " after"
+    assert all(not attrs and tag in ("p", "em", "strong", "code") for tag, attrs in _tags(paragraph))
+
+
+def test_markdown_text_reads_as_it_was_written():
+    from xpo1cli.render import markdown_text
+
+    assert markdown_text("Hematology & Oncology") == "Hematology &amp; Oncology"
+    assert markdown_text("<script>") == "&lt;script&gt;"
+    assert markdown_text("[x](javascript:alert(1))") == r"[x\](javascript:alert(1))"
+    assert markdown_text("[B1] and [B1, S2]") == "[B1] and [B1, S2]"  # a citation marker is no link: kept
+    assert markdown_text("8*/84 (9.5%)") == "8*/84 (9.5%)"
+
+
+def test_only_web_and_doi_addresses_are_links():
+    from xpo1cli.render import link_target
+
+    assert link_target("https://pubmed.ncbi.nlm.nih.gov/35379237/") == "https://pubmed.ncbi.nlm.nih.gov/35379237/"
+    assert link_target("HTTP://E.X/a?b=1&c=2") == "HTTP://E.X/a?b=1&c=2"
+    assert link_target("doi:10.1186/s12916-022-02305-4") == "https://doi.org/10.1186/s12916-022-02305-4"
+    assert link_target("10.1000/a<b>#c") == "https://doi.org/10.1000/a%3Cb%3E%23c"
+    for address in ("javascript:alert(1)", "JavaScript:alert(1)", " javascript:alert(1)", "java\tscript:alert(1)",
+                    "data:text/html,<script>alert(1)</script>", "vbscript:x", "file:///etc/passwd", "//e.x/a",
+                    "/relative", "https://e.x/\"onmouseover=\"alert(1)", "https://e.x/a b", "https://e.x/\nx",
+                    "https:alert(1)", "doi:javascript:alert(1)", "", None):
+        assert link_target(address) is None, address

@@ -90,17 +90,54 @@ def _display(text: str) -> str:
     return _CONTROL.sub(lambda m: f"\\x{ord(m.group()):02x}", text)
 
 
+# what Markdown would read as markup: a backslash (it escapes the next character), & < > (HTML,
+# entities and <scheme:...> autolinks) and the ] that closes a link ('](', '][', ']:' of a definition)
+_MARKDOWN_SPECIAL = re.compile(r"[\\&<>]|\](?=[(\[:])")
+_MARKDOWN_ESCAPES = {"\\": "\\\\", "&": "&amp;", "<": "&lt;", ">": "&gt;", "]": "\\]"}
+
+
+def markdown_text(text: str) -> str:
+    r"""Text from the data as Markdown shows it, never as markup: & < > written as entities (no raw
+    HTML, no <javascript:...> autolink), a backslash doubled and the ] of any link syntax escaped
+    (no [text](address) link and no [label]: address definition). Renders as the text itself."""
+    if not _MARKDOWN_SPECIAL.search(text):
+        return text
+    return _MARKDOWN_SPECIAL.sub(lambda m: _MARKDOWN_ESCAPES[m.group()], text)
+
+
 def markdown_cell(text: str) -> str:
-    r"""A cell that stays inside its Markdown table cell: | escaped as \|, line breaks as <br>."""
+    r"""A cell that stays inside its Markdown table cell as text (markdown_text), | escaped as \|,
+    line breaks as <br>."""
     if text.isprintable():  # no line break, tab or control character: the common cell
-        return text.replace("|", r"\|")
-    text = _display(text).replace("|", r"\|")
+        return markdown_text(text).replace("|", r"\|")
+    text = markdown_text(_display(text)).replace("|", r"\|")
     return "<br>".join(text.split("\n"))
 
 
 def markdown_cells(rows: list[list[str]]) -> list[list[str]]:
-    """markdown_cell of every cell, its common case (a printable cell) read inline."""
-    return [[c.replace("|", r"\|") if c.isprintable() else markdown_cell(c) for c in r] for r in rows]
+    """markdown_cell of every cell."""
+    return [[markdown_cell(c) for c in r] for r in rows]
+
+
+_WEB_ADDRESS = re.compile(r"https?://[^\s\x00-\x1f\x7f-\x9f\"'<>`\\]+", re.IGNORECASE)
+_DOI = re.compile(r"(?:doi:\s*)?(10\.\d{4,9}/\S+)", re.IGNORECASE)
+
+
+def link_target(address: str | None) -> str | None:
+    """The address a page may link to, else None (then shown as text only): an http or https
+    address as given; a DOI ('10.1186/...' or 'doi:10.1186/...') as its https://doi.org/ address.
+    Any other scheme (javascript:, data:, file:, ...), a relative address, or one holding a space,
+    a control character, a quote or an angle bracket is never a link."""
+    from urllib.parse import quote
+
+    if not address:
+        return None
+    if _WEB_ADDRESS.fullmatch(address):
+        return address
+    doi = _DOI.fullmatch(address)
+    if doi:
+        return "https://doi.org/" + quote(doi.group(1), safe="/:;()._-~+")
+    return None
 
 
 def github_table(rows: list[list[str]], headers: list[str]) -> str:
@@ -215,7 +252,7 @@ def render(
         rows = markdown_cells(rows) if markdown else [[_display(c) for c in r] for r in rows]
         headers = [text(str(c)) for c in shown.columns]
         if title:
-            stream.write(f"## {_flat(title)}\n\n" if markdown else f"{_display(title)}\n\n")
+            stream.write(f"## {markdown_text(_flat(title))}\n\n" if markdown else f"{_display(title)}\n\n")
         if markdown:
             stream.write(github_table(rows, headers) + "\n")
         else:
@@ -223,7 +260,7 @@ def render(
 
             stream.write(tabulate(rows, headers=headers, tablefmt="plain", disable_numparse=True) + "\n")
         for n in notes:
-            stream.write("\n> " + "\n> ".join(_display(n).split("\n")) + "\n" if markdown
+            stream.write("\n> " + "\n> ".join(markdown_text(_display(n)).split("\n")) + "\n" if markdown
                          else f"\n{_display(n)}\n")
         return
     for w in warnings:
