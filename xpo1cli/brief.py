@@ -324,6 +324,7 @@ class Brief:
     citations: list[Citation]
     statistics: dict[str, float] = field(default_factory=dict)  # named computed figures
     critical: list[CriticalOutcome] = field(default_factory=list)  # the disease's outcomes that matter
+    indirect: list = field(default_factory=list)  # indirect_brief.IndirectRow: SVd vs HTA comparators
 
     @property
     def rate_measures(self) -> list[str]:
@@ -400,6 +401,11 @@ def build_brief(ds: Dataset, filters: Filters | None = None, *, level: float = 0
     b.findings = _findings(ds, b, flags)
     b.gaps = _gaps(ds, studies, b, findings_audit, _report_differences(ds, set(studies["study"])))
     b.bottom_line = _bottom_line(ds, b)
+    from .indirect_brief import hta_rows
+
+    b.indirect = hta_rows(ds, code)
+    for r in b.indirect:
+        b.statistics.update(r.figures)
     b.citations = _citations(ds, b)
     _register(b)
     return b
@@ -1093,6 +1099,8 @@ def _citations(ds: Dataset, b: Brief) -> list[Citation]:
         used += f.sources
     for g in b.gaps:
         used += g.sources
+    for r in b.indirect:
+        used += r.sources
     address = {s: _str(a) for s, a in zip(ds.sources["source"], ds.sources["address"], strict=True)}
     doi = {s: _str(d) for s, d in zip(ds.sources["source"], ds.sources["doi"], strict=True)}
     years = stated_years(ds)
