@@ -9,7 +9,7 @@ import re
 import pytest
 
 from xpo1cli.brief import CERTAINTY_LABEL, IMPRECISE_N, IMPRECISE_WIDTH, INCONSISTENT_I2, build_brief
-from xpo1cli.brief_render import markdown
+from xpo1cli.brief_render import claim_text, markdown
 from xpo1cli.data import load
 from xpo1cli.query import Filters
 
@@ -39,7 +39,8 @@ def test_mm_randomized_evidence_is_boston_with_its_arms_and_hr(mm):
     boston = next(t for t in mm.randomized if t.trial == "BOSTON")
     arms = {a.regimen: (a.role, a.n, a.control) for a in boston.arms}
     assert arms == {"SVd": ("experimental", 195, False), "Vd": ("control", 207, True)}
-    pfs = next(s for s in boston.statistics if s.measure == "PFS" and s.arm_a == "SVd arm")
+    pfs = next(s for s in boston.effects if s.measure == "PFS" and s.subgroup is None)
+    assert (pfs.arm_a.label, pfs.experimental.regimen, pfs.control.regimen) == ("SVd arm", "SVd", "Vd")
     assert (pfs.statistic, pfs.estimate, pfs.ci_low, pfs.ci_high, pfs.decimals, pfs.p_text) == \
         ("HR", 0.70, 0.53, 0.93, 2, "0.0075")
     medians = {(m.cohort, m.measure): (m.median, m.unit) for m in boston.medians}
@@ -49,9 +50,10 @@ def test_mm_randomized_evidence_is_boston_with_its_arms_and_hr(mm):
 
 def test_mm_bottom_line_states_the_hr_as_printed_and_its_source(mm):
     assert 3 <= len(mm.bottom_line) <= 5
-    text = [s.text for s in mm.bottom_line]
-    assert any("HR 0.70, CI 0.53–0.93, p = 0.0075" in t and t.endswith("[B1]") for t in text)
-    assert all(s.sources and s.text.endswith("]") for s in mm.bottom_line)
+    text = [claim_text(s) for s in mm.bottom_line]
+    assert any("PFS 13.93 months with SVd vs 9.46 months with Vd (HR 0.70 (CI 0.53–0.93), p = 0.0075; favours SVd"
+               in t and "[B1, B2]" in t for t in text)
+    assert all(s.sources and t.endswith("]") for s, t in zip(mm.bottom_line, text, strict=True))
 
 
 def test_mm_response_pools_sd_as_pool_by_regimen_does(mm):
@@ -114,7 +116,7 @@ def test_aml_randomized_trials_one_per_trial_with_reports_merged(ds):
     sopra = b.randomized[1]
     assert {(a.regimen, a.n) for a in sopra.arms} == {("S", 118), ("PC", 57)}
     assert {r.source for r in sopra.rates} == {"P2"}  # the interim report's CR/CRi per arm
-    os_hr = next(s for s in sopra.statistics if s.measure == "OS")
+    os_hr = next(s for s in sopra.effects if s.measure == "OS")
     assert (os_hr.estimate, os_hr.ci_low, os_hr.ci_high, os_hr.p_text) == (1.18, 0.79, 1.75, "0.422")
     assert b.response[0].measure == "CR_CRi"  # AML reads remission first
     s73 = next(g for g in b.response if g.regimen == "S-7+3" and g.measure == "CR_CRi" and g.pooled)
@@ -124,7 +126,7 @@ def test_aml_randomized_trials_one_per_trial_with_reports_merged(ds):
 def test_dlbcl_single_arm_only(ds):
     b = build_brief(ds, Filters(disease="DLBCL"))
     assert b.randomized == []
-    assert b.bottom_line[0].text.startswith("No randomized trial of an XPO1 inhibitor in diffuse large B-cell")
+    assert claim_text(b.bottom_line[0]).startswith("No randomized trial of an XPO1 inhibitor in diffuse large B-cell")
     (orr,) = [g for g in b.response if g.measure == "ORR"]
     (sadal,) = orr.rates
     assert (sadal.study, sadal.events, sadal.n, sadal.basis) == ("sadal-lancet-2020", 36, 127, "sum of categories")
@@ -393,7 +395,7 @@ def test_a_regimen_filter_keeps_the_trials_control_arm_labelled(ds):
     b = build_brief(ds, Filters(disease="MM", regimen="SVd"))
     (boston,) = b.randomized
     assert [(a.regimen, a.control) for a in boston.arms] == [("SVd", False), ("Vd", True)]
-    assert "median PFS was 13.93 months with SVd and 9.46 months with Vd" in b.bottom_line[1].text
+    assert "PFS 13.93 months with SVd vs 9.46 months with Vd" in claim_text(b.bottom_line[1])
     assert {g.regimen for g in b.response} <= {"SVd", "Vd"}
 
 
@@ -410,3 +412,175 @@ def test_all_built_on_several_cores_writes_what_one_core_writes(tmp_path, monkey
         written[cores] = {p.name: p.read_bytes() for p in sorted(out.iterdir())}
     assert len(written[1]) == len(load().diseases) + 1
     assert written[1] == written[2]
+
+
+# --- text from a user's dataset is never markup, a link or a script --------------------------------
+
+PLANTED = {  # (file, key column, key, column): hostile text a user's dataset may hold
+    ("diseases.csv", "disease", "MM", "name"): "multiple myeloma <img src=x onerror=alert('disease')>",
+    ("sources.csv", "source", "B1", "address"): "javascript:alert('B1')",
+    ("sources.csv", "source", "B2", "address"): "JaVaScRiPt:alert('B2')",
+    ("sources.csv", "source", "S2", "address"): "data:text/html,<script>alert('S2')</script>",
+    ("sources.csv", "source", "M1", "title"): "<script>alert('title')</script> [x](javascript:alert('md'))",
+    ("sources.csv", "source", "M3", "citation"): "<svg onload=alert('citation')> [r]: javascript:alert('def')",
+    ("cohorts.csv", "cohort", "mitt", "label"): "<svg onload=alert('cohort')> &amp; [y](javascript:alert(1))",
+    ("comparisons.csv", "id", "boston-pfs-hr", "note"): "<script>alert('note')</script>",
+    ("trials.csv", "trial", "BOSTON", "name"): "<svg/onload=alert('trial')>",
+}
+
+
+@pytest.fixture(scope="module")
+def hostile(tmp_path_factory):
+    """The bundled data, copied, with markup, scripts and javascript:/data: addresses planted in
+    source addresses and titles, a disease name, a cohort label, a trial name and a note."""
+    import shutil
+
+    import pandas as pd
+
+    folder = tmp_path_factory.mktemp("hostile") / "data"
+    shutil.copytree(DATA, folder)
+    for (name, key, value, column), text in PLANTED.items():
+        frame = pd.read_csv(folder / name, dtype=str, keep_default_na=False)
+        hit = frame[key] == value
+        assert hit.any(), (name, value)
+        frame.loc[hit, column] = text
+        frame.to_csv(folder / name, index=False)
+    return folder
+
+
+def test_markdown_brief_passes_no_markup_from_the_data(hostile):
+    from .test_render import _tags
+
+    out = run("--data", str(hostile), "brief", "-d", "MM", "-f", "markdown").stdout
+    assert not re.search(r"<(script|svg|img)", out, flags=re.I)
+    assert "&lt;script&gt;alert('title')&lt;/script&gt;" in out  # shown, as text
+    assert "&lt;svg onload=alert('cohort')&gt; &amp;amp; [y\\](javascript:alert(1))" in out
+    tags = _tags(out)
+    assert {t for t, _ in tags} <= {"h1", "h2", "p", "ol", "ul", "li", "blockquote", "strong", "em", "code", "table",
+                                    "thead", "tbody", "tr", "th", "td", "br"}
+    assert not [a for t, a in tags if t == "a" or any(k.startswith("on") for k, _ in a)]
+
+
+def _live_markup(dom: str) -> list[str]:
+    """What a browser would run or follow in a dumped DOM: script elements, event-handler attributes
+    and links or sources to anything but http(s), an anchor of the page or (the index) a page of --all."""
+    from html.parser import HTMLParser
+
+    found = []
+
+    class Read(HTMLParser):
+        def handle_starttag(self, tag, attrs):
+            if tag in ("script", "iframe", "object", "embed", "img"):
+                found.append(tag)
+            for name, value in attrs:
+                if name.startswith("on"):
+                    found.append(f"{tag} {name}")
+                ours = re.match(r"(https?://|#|brief-[a-z0-9_-]+\.html$)", value or "")
+                if name in ("href", "src", "xlink:href", "action") and not ours:
+                    found.append(f"{tag} {name}={value}")
+
+    Read().feed(dom)
+    return found
+
+
+@pytest.mark.parametrize("how", ["html", "all"])
+def test_html_brief_runs_and_links_nothing_from_the_data(browser, hostile, tmp_path, how):
+    if how == "html":
+        run("--data", str(hostile), "brief", "-d", "MM", "--html", str(tmp_path / "mm.html"))
+        shown = [tmp_path / "mm.html"]
+    else:
+        run("--data", str(hostile), "brief", "--all", "--out", str(tmp_path / "all"))
+        shown = [tmp_path / "all" / "brief-mm.html", tmp_path / "all" / "index.html"]
+    for page in shown:
+        dom = _chromium(browser, "--virtual-time-budget=3000", "--dump-dom", page.as_uri())
+        assert not _live_markup(dom), (page.name, _live_markup(dom))
+        assert "javascript:" not in " ".join(re.findall(r'href="([^"]*)"', dom)).lower()
+        assert "onerror=alert('disease')" in dom  # the disease name, as text
+    dom = _chromium(browser, "--virtual-time-budget=3000", "--dump-dom", shown[0].as_uri())
+    assert "&lt;script&gt;alert('title')&lt;/script&gt;" in dom
+    assert "javascript:alert('B1')" in dom and "data:text/html,&lt;script&gt;" in dom  # addresses as text
+    assert "&lt;svg onload=alert('cohort')&gt;" in dom  # in the tables and as the forest plot's SVG text
+    assert re.search(r"<text[^>]*>[^<]*&lt;svg onload=alert\('cohort'\)", dom)
+
+
+# --- where the brief is read: a phone, a desktop, A4 ------------------------------------------------
+
+AT_WIDTH = """<script>
+window.addEventListener('load', () => {
+  const text = [...document.querySelectorAll('figure svg text')].map(t => {
+    const m = t.getScreenCTM(); return parseFloat(getComputedStyle(t).fontSize) * Math.hypot(m.a, m.b); });
+  const loose = [...document.querySelectorAll('table')].filter(t => !t.parentElement.classList.contains('scroll'));
+  parent.postMessage(JSON.stringify({viewport: innerWidth, page: document.documentElement.scrollWidth,
+    smallest: text.length ? Math.min(...text) : null, loose: loose.length,
+    boxes: document.querySelectorAll('.scroll').length,
+    scrolling: [...document.querySelectorAll('.scroll')].filter(b => b.scrollWidth > b.clientWidth + 1).length}), '*');
+});
+</script>"""
+
+
+def _at_width(browser: str, page, width: int) -> dict:
+    """The page laid out in a frame `width` CSS px wide (headless Chromium's window is never under
+    500 px): its own scroll width, the smallest text of its plots in px, its tables outside a
+    scroll box."""
+    import json
+
+    probe = page.with_name(f"probe-{width}-{page.name}")
+    probe.write_text(page.read_text(encoding="utf-8").replace("</body>", AT_WIDTH + "</body>"), encoding="utf-8")
+    host = page.with_name(f"host-{width}-{page.name}")
+    host.write_text(f'<!DOCTYPE html><html><body style="margin:0"><iframe src="{probe.name}" '
+                    f'style="width:{width}px;height:2000px;border:0"></iframe><pre id="m"></pre><script>'
+                    "addEventListener('message', e => { document.getElementById('m').textContent = e.data; });"
+                    "</script></body></html>", encoding="utf-8")
+    dom = _chromium(browser, "--virtual-time-budget=5000", "--window-size=1300,1000", "--dump-dom", host.as_uri())
+    found = re.search(r'<pre id="m">([^<]+)</pre>', dom)
+    assert found, dom[-500:]
+    return json.loads(found.group(1).replace("&quot;", '"'))
+
+
+@pytest.mark.parametrize("disease", ["MM", "AML", "MF"])
+@pytest.mark.parametrize("width", [390, 1280])
+def test_page_never_scrolls_sideways_and_plot_text_stays_readable(browser, pages, disease, width):
+    m = _at_width(browser, pages / f"brief-{disease.lower()}.html", width)
+    assert m["viewport"] == width
+    assert m["page"] <= width  # wide tables and plots scroll in their own boxes, the page never does
+    assert m["loose"] == 0 and m["boxes"] >= 3
+    b = build_brief(load(DATA), Filters(disease=disease))
+    if b.forests:
+        assert m["smallest"] >= 9 - 0.05, m  # plot text at least 9 px, on a phone too
+    if width == 1280:
+        assert m["scrolling"] == 0  # on a desktop nothing needs scrolling
+
+
+def test_citation_markers_link_to_their_sources_and_dois_are_links(pages):
+    page = (pages / "brief-mm.html").read_text(encoding="utf-8")
+    ids = set(re.findall(r'<li id="(src-[^"]+)"', page))
+    assert {"src-B1", "src-M1", "src-M7"} <= ids
+    markers = re.findall(r'<a href="#(src-[^"]+)">', page)
+    assert "src-B1" in markers and set(markers) <= ids  # every marker's target is on the page
+    assert '[<a href="#src-B1">B1</a>, <a href="#src-M3">M3</a>, <a href="#src-M12">M12</a>]' in page
+    assert '<a href="https://doi.org/10.1186/s12916-022-02305-4">https://doi.org/10.1186/s12916-022-02305-4</a>' \
+        in page  # MARCH (M1) states its DOI
+    assert re.search(r'Evidence as of 2025: the latest year a source of this brief states about itself \(M3\)', page)
+    heads = re.findall(r"<th( scope=\"(?:col|row)\")?>", page)
+    assert heads and all(heads)  # every header cell says what it heads
+
+
+@pytest.mark.parametrize("disease", ALL_DISEASES)
+def test_every_brief_says_what_its_evidence_dates_from(ds, disease):
+    from xpo1cli.brief_render import evidence_text
+
+    b = build_brief(ds, Filters(disease=disease))
+    years = {c.source: c.year for c in b.citations if c.year is not None}
+    text = evidence_text(b)
+    assert text.startswith(f"Evidence as of {max(years.values())}:") if years else "states a year" in text
+    assert text in markdown(b)
+
+
+def test_stated_years_read_what_a_source_says_of_itself(ds):
+    from xpo1cli.query import stated_years
+
+    years = stated_years(ds)
+    assert years["P2"] == 2017  # 'company press release, 2017-03-02 (interim, unaudited)'
+    assert years["M1"] == 2022  # 'BMC Med. 2022 Apr 5;20(1):108'
+    assert years["M3"] == 2025  # 'conference abstract (ASH 2025; ...)'
+    assert "review" not in years and "B1" not in years  # neither states a year

@@ -32,19 +32,20 @@ def export(
     from ..query import export_table
 
     table, fmt = table.strip().lower(), fmt.strip().lower()
-    if table not in EXPORTABLE:
-        from ..query import suggest
-
-        fail(f"unknown table '{table}'; {suggest(table, EXPORTABLE)}")
-    fmt = fmt.strip().lower()
     if fmt not in ("csv", "tsv", "excel", "json", "jsonl"):
         fail(f"export writes csv, tsv, excel, json or jsonl, not '{fmt}'")
-    output(export_table(load(), table), fmt)
+    ds = load()
+    known = (*EXPORTABLE, *(t for t in ds.tables if t not in EXPORTABLE))  # a package's own tables too
+    if table not in known:
+        from ..query import suggest
+
+        fail(f"unknown table '{table}'; {suggest(table, known)}")
+    output(export_table(ds, table), fmt)
 
 
 
 def package_cmd(
-    out_dir: Annotated[Path, typer.Argument(help="a new or empty folder to write the data package to")],
+    out_dir: Annotated[str, typer.Argument(help="a new or empty folder to write the data package to")],
 ) -> None:
     """Write the dataset in use as a data package (its CSV tables and datapackage.json) to start
     your own extraction from, or to read back with --data.
@@ -56,6 +57,9 @@ def package_cmd(
 
     from ..data import write_package
 
+    if not out_dir.strip():
+        fail("package needs a folder to write to, not an empty value")
+    out_dir = Path(out_dir)
     try:
         if out_dir.exists() and (not out_dir.is_dir() or any(out_dir.iterdir())):
             fail(f"{out_dir} exists and is not an empty folder; nothing written")
