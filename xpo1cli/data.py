@@ -884,7 +884,10 @@ def _check_content(frames: dict, descriptor: dict, problems: list[Problem]) -> N
 # the interval checks: (table, estimate columns, lower and upper limit) with what the figures are
 INTERVALS = (("outcomes", ("percent_reported", "median_months", "median_weeks"), "ci_low", "ci_high", "interval"),
              ("comparisons", ("estimate",), "ci_low", "ci_high", "interval"),
-             ("syntheses", ("value",), "low", "high", "bracket"))
+             ("syntheses", ("value",), "low", "high", "bracket"),
+             ("comparator_results", ("estimate",), "ci_low", "ci_high", "interval"),
+             ("comparator_results", ("value_a",), "value_a_low", "value_a_high", "interval"),
+             ("comparator_results", ("value_b",), "value_b_low", "value_b_high", "interval"))
 
 
 def _check_intervals(frames: dict, paths: dict, problems: list[Problem]) -> None:
@@ -952,7 +955,8 @@ def check(root: Path) -> tuple[dict, dict, list[Problem]]:
     # every file's size and kind first, from its status alone: a file over the size limit stops
     # the check before any table is parsed (parsing the others would only cost time and memory)
     limit = max_file_bytes()
-    unread = {name: file_problem(root / resource_file(specs[name]), limit) for name in TABLES if name in specs}
+    unread = {name: file_problem(root / resource_file(spec), limit) for name, spec in specs.items()
+              if name not in OPTIONAL_TABLES or os.path.lexists(root / resource_file(spec))}
     if any(reason and reason.startswith("file too large") for reason in unread.values()):
         problems += [Problem(resource_file(specs[name]), None, None, reason)
                      for name, reason in unread.items() if reason]
