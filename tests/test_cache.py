@@ -216,7 +216,7 @@ def test_an_entry_under_another_name_is_refused(entry_blob):
     with pytest.raises(cache.Unusable):
         cache.decode("k-2", blob, NAMES)
     with pytest.raises(cache.Unusable):
-        cache.decode(key, blob, NAMES[:-1])
+        cache.decode(key, blob, (*NAMES, "another_table"))
 
 
 def test_codes_outside_the_texts_are_refused_even_with_a_right_digest():
@@ -288,3 +288,10 @@ def test_every_checked_table_can_be_kept(package):
     """The checker's column types are the four the cache holds: a new type would silently turn
     the cache off (every run would check the dataset again)."""
     cache.encode("k", fresh_load(package).tables)
+
+
+def test_a_table_a_package_adds_is_kept_with_the_others(entry_blob):
+    _, _, tables = entry_blob
+    extra = {**tables, "registry": pd.DataFrame({"id": pd.Series(["NCT1", None], dtype=object)})}
+    back = cache.decode("k", cache.encode("k", extra), NAMES)
+    assert_same_tables(back, extra)

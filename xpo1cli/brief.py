@@ -300,6 +300,8 @@ class Citation:
     source: str
     text: str  # as `xpo1 cite` prints it
     address: str | None
+    doi: str | None = None
+    year: int | None = None  # the latest year the source states about itself (query.stated_years)
 
 
 @dataclass
@@ -322,6 +324,7 @@ class Brief:
     gaps: list[Gap]
     citations: list[Citation]
     statistics: dict[str, float] = field(default_factory=dict)  # named computed figures
+    indirect: list = field(default_factory=list)  # indirect_brief.IndirectRow: SVd vs HTA comparators
 
 
 # --- building it -----------------------------------------------------------------------------
@@ -388,6 +391,11 @@ def build_brief(ds: Dataset, filters: Filters | None = None, *, level: float = 0
     b.findings = _findings(ds, b, flags)
     b.gaps = _gaps(ds, studies, b, findings_audit, _report_differences(ds, set(studies["study"])))
     b.bottom_line = _bottom_line(ds, b)
+    from .indirect_brief import hta_rows
+
+    b.indirect = hta_rows(ds, code)
+    for r in b.indirect:
+        b.statistics.update(r.figures)
     b.citations = _citations(ds, b)
     _register(b)
     return b
@@ -1068,7 +1076,7 @@ def _bottom_line(ds: Dataset, b: Brief) -> list[Claim]:
 
 
 def _citations(ds: Dataset, b: Brief) -> list[Citation]:
-    from .query import citations
+    from .query import citations, stated_years
 
     used: list[str] = []
     for s in b.bottom_line:
@@ -1083,10 +1091,14 @@ def _citations(ds: Dataset, b: Brief) -> list[Citation]:
         used += f.sources
     for g in b.gaps:
         used += g.sources
+    for r in b.indirect:
+        used += r.sources
     address = {s: _str(a) for s, a in zip(ds.sources["source"], ds.sources["address"], strict=True)}
+    doi = {s: _str(d) for s, d in zip(ds.sources["source"], ds.sources["doi"], strict=True)}
+    years = stated_years(ds)
     out = []
     for sid in dict.fromkeys(used):
         if sid in address:
             text, _ = citations(ds, sid)[0]
-            out.append(Citation(sid, text, address[sid]))
+            out.append(Citation(sid, text, address[sid], doi[sid], years.get(sid)))
     return out

@@ -116,7 +116,7 @@ def encode(key: str, tables: dict) -> bytes:
 
 def decode(key: str, blob: bytes, names) -> dict:
     """The tables of an entry, or Unusable: every length, offset, code and the digest are checked,
-    and the entry must name key and hold exactly the tables names."""
+    and the entry must name key and hold every table of names (a user's package may add more)."""
     import numpy as np
     import pandas as pd
 
@@ -131,7 +131,7 @@ def decode(key: str, blob: bytes, names) -> dict:
         raise Unusable("damaged")
     try:
         described = json.loads(bytes(view[_HEAD.size:start]).decode("ascii"))
-        if described["key"] != key or set(described["tables"]) != set(names):
+        if described["key"] != key or not set(names) <= set(described["tables"]):
             raise Unusable("another dataset's entry")
         tables = {}
         for name, spec in described["tables"].items():

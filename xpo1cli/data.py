@@ -729,6 +729,11 @@ def check(root: Path) -> tuple[dict, dict, list[Problem]]:
             parsed = empty_table(contract[name])
         if parsed is not None:
             frames[name] = parsed
+    # any table a user's package adds beyond the program's (an import's registry tables)
+    for name in [n for n in specs if n not in TABLES and n not in OPTIONAL_TABLES]:
+        parsed = _check_table(name, specs[name], root, problems, None)
+        if parsed is not None:
+            frames[name] = parsed
     if all(name in frames for name in (*TABLES, *OPTIONAL_TABLES)):
         paths = {r["name"]: resource_file(r) for r in descriptor["resources"]}
         checked: set = set()

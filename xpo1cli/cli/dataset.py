@@ -32,14 +32,15 @@ def export(
     from ..query import export_table
 
     table, fmt = table.strip().lower(), fmt.strip().lower()
-    if table not in EXPORTABLE:
-        from ..query import suggest
-
-        fail(f"unknown table '{table}'; {suggest(table, EXPORTABLE)}")
-    fmt = fmt.strip().lower()
     if fmt not in ("csv", "tsv", "excel", "json", "jsonl"):
         fail(f"export writes csv, tsv, excel, json or jsonl, not '{fmt}'")
-    output(export_table(load(), table), fmt)
+    ds = load()
+    known = (*EXPORTABLE, *(t for t in ds.tables if t not in EXPORTABLE))  # a package's own tables too
+    if table not in known:
+        from ..query import suggest
+
+        fail(f"unknown table '{table}'; {suggest(table, known)}")
+    output(export_table(ds, table), fmt)
 
 
 
