@@ -26,6 +26,7 @@ from typer.core import TyperGroup
 from typer.testing import CliRunner
 
 from xpo1cli import data, query
+from xpo1cli.cache import SUFFIX
 from xpo1cli.cli import app
 from xpo1cli.cli.errors import Group
 from xpo1cli.values import row_tuples
@@ -203,7 +204,7 @@ def forget_loads() -> None:
 
 
 def kept(folder) -> list:
-    return sorted(p.name for p in folder.glob("*.pickle"))
+    return sorted(p.name for p in folder.glob(f"*{SUFFIX}"))
 
 
 def test_a_checked_dataset_is_read_back_from_the_cache_by_a_later_run(package, tmp_path, monkeypatch):
@@ -271,7 +272,7 @@ def test_the_cache_can_be_turned_off(package, tmp_path, monkeypatch, setting):
     forget_loads()
     calls = counting_check(monkeypatch)
     data.load(package)
-    assert len(calls) == 1 and list(tmp_path.glob("**/*.pickle")) == []
+    assert len(calls) == 1 and list(tmp_path.glob(f"**/*{SUFFIX}")) == []
 
 
 def test_a_cache_folder_that_cannot_be_written_changes_nothing(package, tmp_path, monkeypatch):
@@ -286,8 +287,8 @@ def test_a_cache_folder_that_cannot_be_written_changes_nothing(package, tmp_path
 def test_a_damaged_cache_entry_is_checked_again(package, tmp_path, monkeypatch):
     monkeypatch.setenv("XPO1_CACHE", str(tmp_path / "cache"))
     data.load(package)
-    (entry,) = (tmp_path / "cache").glob("*.pickle")
-    entry.write_bytes(b"not a pickle")
+    (entry,) = (tmp_path / "cache").glob(f"*{SUFFIX}")
+    entry.write_bytes(b"not an entry")
     forget_loads()
     calls = counting_check(monkeypatch)
     assert svd_orr(data.load(package)) == 25 and len(calls) == 1

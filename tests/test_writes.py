@@ -22,15 +22,17 @@ from xpo1cli.cli import COMMANDS, STATE
 
 from .conftest import run, xpo1_exe
 
-# the arguments of one ordinary run of every command; `package` and `validate` write nothing to
-# standard output (their news goes to stderr), every other one does
+# the arguments of one ordinary run of every command; `package`, `validate` and `import` write
+# nothing to standard output (their news goes to stderr), every other one does
 ARGS = {
     "list": [], "show": ["16"], "compare": ["SVd", "SPd"], "regimens": [], "diseases": [], "agents": [],
     "export": ["studies"], "schema": [], "package": ["{tmp}/pkg"], "audit": [], "validate": [],
-    "response": [], "survival": [], "toxicity": [], "pool": ["-d", "MM"], "trials": [], "syntheses": [],
-    "sources": [], "cite": ["S1"], "brief": ["-d", "MM"],
+    "import": ["ctgov", "{fixtures}/ctgov/NCT00763412.json", "--into", "{tmp}/imported"],
+    "response": [], "survival": [], "toxicity": [], "pool": ["-d", "MM"], "indirect": ["SVd", "Kd", "--measure", "PFS"],
+    "trials": [], "syntheses": [], "sources": [], "cite": ["S1"], "brief": ["-d", "MM"],
 }
-SILENT = {"package", "validate"}
+SILENT = {"package", "validate", "import"}
+FIXTURES = Path(__file__).parent / "fixtures"
 CLOSED = "xpo1: cannot write to standard output: it is closed; nothing written"
 
 
@@ -77,7 +79,7 @@ def test_every_command_is_in_the_closed_stdout_table():
 
 @pytest.mark.parametrize("name", list(ARGS))
 def test_a_closed_stdout_is_said_plainly_by_every_command(name, main_in_process, tmp_path):
-    code, err = main_in_process([name, *(a.format(tmp=tmp_path) for a in ARGS[name])])
+    code, err = main_in_process([name, *(a.format(tmp=tmp_path, fixtures=FIXTURES) for a in ARGS[name])])
     assert "internal error" not in err and "Traceback" not in err, err
     if name in SILENT:
         assert code == 0, err

@@ -848,7 +848,8 @@ def _trusted_frame(root: Path, res: dict):
 # Once checked, its typed tables are kept in the user's cache folder under a key made from the bytes
 # of every file read and the checking code itself: a later run on the same bytes reads them back;
 # any change to a file (or to the program) makes a new key, so the dataset is checked again. Only
-# valid datasets are kept. XPO1_CACHE names the folder, or turns this off ("off").
+# valid datasets are kept. XPO1_CACHE names the folder, or turns this off ("off"). The entries hold
+# numbers and texts only, in a format read without pickle (see `cache`): nothing kept is ever run.
 
 CACHE_ENV = "XPO1_CACHE"
 
@@ -865,7 +866,8 @@ def cache_dir() -> Path | None:
 
 def _content_key(root: Path, descriptor: dict) -> str:
     """A digest of everything a check reads: the descriptor, every table file's bytes, the
-    program's own schema and this module's code, and the library versions that type the frames."""
+    program's own schema, the code of this module and of the cache's format, and the library
+    versions that type the frames."""
     import hashlib
     import sys
 
@@ -873,7 +875,8 @@ def _content_key(root: Path, descriptor: dict) -> str:
 
     digest = hashlib.blake2b(digest_size=20)
     for part in (json.dumps(descriptor, sort_keys=True), json.dumps(_bundled_descriptor(), sort_keys=True),
-                 Path(__file__).read_text(encoding="utf-8"), pd.__version__, sys.version):
+                 Path(__file__).read_text(encoding="utf-8"), Path(__file__).with_name("cache.py").read_text(
+                     encoding="utf-8"), pd.__version__, sys.version):
         digest.update(part.encode("utf-8", "surrogatepass") + b"\0")
     for res in descriptor.get("resources", []):
         if not isinstance(res, dict):
@@ -892,44 +895,22 @@ def _content_key(root: Path, descriptor: dict) -> str:
 
 
 def _read_checked(key: str) -> dict | None:
-    """The checked tables kept under key, or None (none kept, unreadable, or caching off)."""
-    import pickle
+    """The checked tables kept under key, or None (none kept, caching off, or an entry that is not
+    the user's own or does not decode: see `cache`). An entry holds data only, never code."""
+    from .cache import read_entry
 
     folder = cache_dir()
-    if folder is None:
-        return None
-    try:
-        with open(folder / f"{key}.pickle", "rb") as fh:
-            tables = pickle.load(fh)
-    except Exception:  # noqa: BLE001 - a missing or unreadable cache entry only means checking again
-        return None
-    return tables if isinstance(tables, dict) and set(tables) >= {*TABLES, *OPTIONAL_TABLES} else None
+    return None if folder is None else read_entry(folder, key, (*TABLES, *OPTIONAL_TABLES))
 
 
 def _keep_checked(key: str, tables: dict) -> None:
     """Keep a valid dataset's tables under key, replacing what was kept for the same folder; a
     cache that cannot be written is skipped silently (the run's answer does not depend on it)."""
-    import pickle
-    import tempfile
+    from .cache import write_entry
 
     folder = cache_dir()
-    if folder is None:
-        return
-    tmp = None
-    try:
-        folder.mkdir(parents=True, exist_ok=True)
-        for old in folder.glob(f"{key.split('-')[0]}-*.pickle"):
-            old.unlink(missing_ok=True)
-        with tempfile.NamedTemporaryFile("wb", dir=folder, suffix=".tmp", delete=False) as fh:
-            tmp = Path(fh.name)
-            pickle.dump(tables, fh, protocol=pickle.HIGHEST_PROTOCOL)
-        os.replace(tmp, folder / f"{key}.pickle")
-        tmp = None
-    except OSError:
-        pass
-    finally:
-        if tmp is not None:
-            tmp.unlink(missing_ok=True)
+    if folder is not None:
+        write_entry(folder, key, tables, replaces=f"{key.split('-')[0]}-")
 
 
 def _shared_texts(frame):
