@@ -365,7 +365,7 @@ def test_data_dictionary_doc_is_current():
 def test_package_round_trip(tmp_path):
     target = tmp_path / "pkg"
     r = run("package", str(target))
-    assert "wrote 17 files" in r.stderr
+    assert "wrote 18 files" in r.stderr
     assert run("--data", str(target), "validate").exit_code == 0
     for args in (("list", "-f", "csv"), ("export", "outcomes", "-f", "json"), ("audit", "-f", "csv")):
         assert run("--data", str(target), *args).stdout == run(*args).stdout

@@ -134,6 +134,15 @@ def compare(
                         "populations differ; do not read those differences as treatment effects.")
     frame["comparison"] = ["randomized, within one trial" if (r.study, r.cohort) in paired
                            else "cross-trial, not randomized" for r in row_tuples(frame)]
+    notes = [DERIVED_NOTE, "Between arms: the trial's statistics as reported by its source; nothing "
+             "there is recomputed."]
+    if len(codes) == 2:
+        from ..indirect import linked_measures
+
+        linked = linked_measures(ds, *codes)
+        if linked:
+            notes.append(f"Randomized trials link {codes[0]} and {codes[1]} through common comparators "
+                         f"({', '.join(linked)}): 'xpo1 indirect {codes[0]} {codes[1]} --measure {linked[0]}' "
+                         "gives the anchored indirect comparison, with its checks.")
     output(frame, fmt, title=f"Compare {' vs '.join(codes)}", warnings=warnings, view=compare_view,
-           notes=[DERIVED_NOTE, "Between arms: the trial's statistics as reported by its source; nothing "
-                  "there is recomputed."])
+           notes=notes)
