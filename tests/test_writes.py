@@ -127,6 +127,24 @@ def test_a_closed_stderr_changes_no_exit_code(tmp_path):
     assert (code("list"), code("list", "--disease", "nosuch"), code("nosuch")) == (0, 2, 2)
 
 
+@pytest.mark.parametrize("unbuffered", ["", "1"], ids=["buffered", "unbuffered"])
+def test_a_full_stderr_changes_no_exit_code(tmp_path, unbuffered):
+    """A message that cannot be written is lost, not turned into another failure (exit 1 from an
+    error while failing, or 120 from the interpreter's last flush)."""
+    env = {k: v for k, v in real_env().items() if k != "PYTHONUNBUFFERED"}
+    if unbuffered:
+        env["PYTHONUNBUFFERED"] = "1"
+
+    def result(*args: str) -> tuple[int, str]:
+        with open("/dev/full", "wb") as full:
+            p = subprocess.run([*xpo1_exe(), *args], stdout=subprocess.PIPE, stderr=full, text=True,
+                               cwd=tmp_path, env=env, timeout=HANG)
+        return p.returncode, p.stdout
+
+    assert result("list", "--disease", "nosuch") == (2, "")
+    assert result("list", "-d", "MM", "-f", "csv") == (0, run("list", "-d", "MM", "-f", "csv").stdout)
+
+
 # --- a full device and a file size limit (short writes) ---------------------------------------------
 
 
