@@ -893,7 +893,18 @@ def study_record(ds: Dataset, study: str) -> dict:
     comparisons = ds.comparisons[ds.comparisons["study"] == study].reset_index(drop=True)
     syntheses = ds.syntheses[ds.syntheses["study"] == study].reset_index(drop=True)
     return {"study": fields, "cohorts": cohorts, "outcomes": outcomes, "comparisons": comparisons,
-            "adverse_events": ae, "syntheses": syntheses}
+            "adverse_events": ae, "syntheses": syntheses, "other_reports": other_reports(ds, study)}
+
+
+def other_reports(ds: Dataset, study: str) -> pd.DataFrame:
+    """The other reports of this study's trial (a later journal report of a review's reference, an
+    interim abstract of a published trial), in the data's order: study, ref, report, role, source."""
+    studies = ds.studies
+    trial = studies.loc[studies["study"] == study, "trial"]
+    if trial.empty or missing(trial.iloc[0]):
+        return studies.iloc[:0][["study", "ref", "report", "report_role", "source"]].reset_index(drop=True)
+    same = studies[(studies["trial"] == trial.iloc[0]) & (studies["study"] != study)]
+    return same[["study", "ref", "report", "report_role", "source"]].reset_index(drop=True)
 
 
 def _count_by(studies: pd.DataFrame, column: str, split: bool = False) -> dict[str, tuple[int, str]]:
