@@ -127,6 +127,24 @@ def test_a_closed_stderr_changes_no_exit_code(tmp_path):
     assert (code("list"), code("list", "--disease", "nosuch"), code("nosuch")) == (0, 2, 2)
 
 
+@pytest.mark.parametrize("unbuffered", ["", "1"], ids=["buffered", "unbuffered"])
+def test_a_full_stderr_changes_no_exit_code(tmp_path, unbuffered):
+    """A message that cannot be written is lost, not turned into another failure (exit 1 from an
+    error while failing, or 120 from the interpreter's last flush)."""
+    env = {k: v for k, v in real_env().items() if k != "PYTHONUNBUFFERED"}
+    if unbuffered:
+        env["PYTHONUNBUFFERED"] = "1"
+
+    def result(*args: str) -> tuple[int, str]:
+        with open("/dev/full", "wb") as full:
+            p = subprocess.run([*xpo1_exe(), *args], stdout=subprocess.PIPE, stderr=full, text=True,
+                               cwd=tmp_path, env=env, timeout=HANG)
+        return p.returncode, p.stdout
+
+    assert result("list", "--disease", "nosuch") == (2, "")
+    assert result("list", "-d", "MM", "-f", "csv") == (0, run("list", "-d", "MM", "-f", "csv").stdout)
+
+
 # --- a full device and a file size limit (short writes) ---------------------------------------------
 
 
@@ -196,6 +214,7 @@ def test_a_stream_that_takes_nothing_is_an_error(answer):
     (["brief", "--all", "--out", "pages/new"], "pages/new"),
     (["package", "pkg"], "pkg"),
     (["pool", "-d", "MM", "--plot", "forest.svg", "-f", "csv"], "forest.svg"),
+    (["import", "ctgov", str(FIXTURES / "ctgov" / "NCT00763412.json"), "--into", "imported"], "imported"),
 ])
 def test_a_file_size_limit_leaves_nothing_half_written(tmp_path, args, target):
     if "--plot" in args:
@@ -235,6 +254,14 @@ def test_an_empty_package_folder_is_refused(value, tmp_path, monkeypatch):
     monkeypatch.chdir(tmp_path)
     r = run("package", value, code=2)
     assert r.stderr == "xpo1: package needs a folder to write to, not an empty value\n"
+    assert snapshot(tmp_path) == []
+
+
+@pytest.mark.parametrize("value", ["", " "])
+def test_an_empty_import_folder_is_refused(value, tmp_path, monkeypatch):
+    monkeypatch.chdir(tmp_path)
+    r = run("import", "ctgov", str(FIXTURES / "ctgov" / "NCT00763412.json"), "--into", value, code=2)
+    assert r.stderr == "xpo1: --into needs a folder to write the dataset to, not an empty value\n"
     assert snapshot(tmp_path) == []
 
 

@@ -333,6 +333,17 @@ def toxicity_view(frame: pd.DataFrame) -> pd.DataFrame:
 
 
 
+NO_STATUS = "no status in our sources"
+TRIALS_NOTE = ("status: as a source states it, never inferred ('no status in our sources' where none "
+               "does); results: 'reported' where a report of the trial's results is in the data "
+               "(figures: whether any is stored here). 'xpo1 show TRIAL' gives every report side by side.")
+
+
+def trials_view(frame: pd.DataFrame) -> pd.DataFrame:
+    """`trials`: the stated status, or that no source states one."""
+    return frame.assign(status=frame["status"].map(lambda s: s if isinstance(s, str) else NO_STATUS))
+
+
 def no_regimen_note(count: int) -> list[str]:
     """The note on toxicity rows left out of a regimen's listing because they name no regimen."""
     if not count:
