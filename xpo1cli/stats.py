@@ -494,8 +494,11 @@ def pool_subgroups(events: list[int], totals: list[int], groups: list, method: s
     subgroups = {}
     for g, rows in index.items():
         rows = np.asarray(rows)
-        subgroups[g] = _fit(y[rows], v[rows], method, level, knha) if len(rows) > 1 \
-            else _single(float(y[rows[0]]), float(v[rows[0]]), level)
+        try:
+            subgroups[g] = _fit(y[rows], v[rows], method, level, knha) if len(rows) > 1 \
+                else _single(float(y[rows[0]]), float(v[rows[0]]), level)
+        except NotConverged as exc:
+            raise NotConverged(f"subgroup {g}: {exc}") from None
         subgroups[g]["rows"] = rows.tolist()
     est = np.array([s["logit"] for s in subgroups.values()])
     se = np.array([s["se"] for s in subgroups.values()])
