@@ -150,7 +150,7 @@ def test_trials_without_results_are_listed_apart_never_as_evidence(mm_claims):
     evidence = [c for c in b.bottom_line if c.kind in ("randomized", "randomized without statistic")]
     assert all(c.trial.trial != "XPORT-MM-031" for c in evidence)
     planned = {p.trial: p.status for p in kinds["planned"].planned}
-    assert planned["XPORT-MM-031"] == "registered" and planned["BENCH"] is None
+    assert planned["XPORT-MM-031"] is None and planned["SCOPE"] == "active, not recruiting"
     assert "BENCH (phase 3, SVd; no status in our sources)" in text[-1]
 
 

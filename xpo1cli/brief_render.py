@@ -31,6 +31,7 @@ from .brief import (
 )
 from .findings import CONTROL as FAVOURS_CONTROL
 from .findings import NEITHER, ArmFigure, Effect
+from .present import NO_STATUS
 from .render import DERIVED_MARK, DERIVED_NOTE, MISSING, derived
 
 CONTROL = "control arm (no XPO1 inhibitor)"
@@ -310,7 +311,7 @@ def _claim_words(c: Claim) -> str:
                 f"{figure(h.percent)}% in {h.where}.")
     if k == "planned":
         items = [f"{p.trial} ({p.design}{', ' + p.regimen if p.regimen else ''}; "
-                 f"{p.status or 'no status in our sources'})" for p in c.planned]
+                 f"{p.status or NO_STATUS})" for p in c.planned]
         return "Not evidence yet, no results in the data (planned or ongoing): " + "; ".join(items) + "."
     raise ValueError(f"unknown claim kind {k!r}")
 
