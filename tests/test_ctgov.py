@@ -5,6 +5,8 @@ the path quoted beside it."""
 from __future__ import annotations
 
 import copy
+import csv
+import io
 import json
 import os
 from pathlib import Path
@@ -237,3 +239,56 @@ def test_users_terms_extend_the_mapping(tmp_path):
     recs = ctgov.read_records([tmp_path / "r0.json"], problems)
     done = ctgov.import_records(recs, ds.descriptor, ds.tables, extra)
     assert problems == [] and done.tables["registry_records"]["study"].iloc[-1] == "ctgov-nct02552212"
+
+
+# --- the command: wiring, exit codes, messages ----------------------------------------------------
+
+def test_command_imports_lists_the_unplaced_and_the_diff(tmp_path):
+    from tests.conftest import run
+
+    d = myeloma_variant()
+    d["protocolSection"]["identificationModule"]["nctId"] = "NCT03110562"  # BOSTON's registry id
+    rec = tmp_path / "boston.json"
+    rec.write_text(json.dumps(d), encoding="utf-8")
+    out = tmp_path / "with-registry"
+    result = run("import", "ctgov", str(rec), str(FIXTURES / "NCT03418623.json"), "--into", str(out),
+                 "--diff", "--format", "csv")
+    err = result.stderr
+    assert "imported 2 record(s)" in err and "1 placed in the curated tables" in err
+    assert "Alcohol Use Disorder: 1 record(s): NCT03418623" in err
+    assert "no results posted (design only):\n    1 record(s): NCT03418623" in err
+    rows = list(csv.DictReader(io.StringIO(result.stdout)))
+    assert rows and {r["trial"] for r in rows} == {"BOSTON"}
+    n = [r for r in rows if r["figure"] == "n" and r["arm"] == "experimental"]
+    # the record's 159 started against the publication's SVd arm of 195 (B1)
+    assert any(r["registry"] == "159" and r["publication"] == "195" for r in n)
+    # show finds the trial by its registry id; the record is one more report of BOSTON
+    shown = run("--data", str(out), "show", "NCT03110562", "--format", "csv").stdout
+    assert "ctgov:NCT03110562" in shown and "boston-lancet-2020" in shown
+    # a second import of the same records says what changed: nothing
+    again = run("import", "ctgov", str(rec), "--into", str(out))
+    assert "0 posted figure(s) changed since the last import" in again.stderr
+
+
+def test_command_refuses_bad_input_and_writes_nothing(tmp_path):
+    from tests.conftest import run
+
+    bad = tmp_path / "bad.json"
+    bad.write_text('{"studies": [{"protocolSection": {}}]}', encoding="utf-8")
+    result = run("import", "ctgov", str(bad), "--into", str(tmp_path / "out"), code=1)
+    assert "bad.json" in result.stderr and "studies[0]" in result.stderr
+    assert not (tmp_path / "out").exists()
+    result = run("import", "nope", str(bad), "--into", str(tmp_path / "out"), code=2)
+    assert "unknown registry 'nope'; known: ctgov" in result.stderr
+    result = run("import", "ctgov", str(FIXTURES / "NCT03418623.json"), "--into", "", code=2)
+    assert "--into needs a folder" in result.stderr
+
+
+def test_duplicate_group_ids_are_a_problem_naming_the_place(tmp_path):
+    d = record("NCT02552212")
+    d["resultsSection"]["outcomeMeasuresModule"]["outcomeMeasures"][2]["groups"][1]["id"] = "OG000"
+    (tmp_path / "dup.json").write_text(json.dumps(d), encoding="utf-8")
+    problems: list[Problem] = []
+    assert ctgov.read_records([tmp_path / "dup.json"], problems) == []
+    assert [(p.column, p.reason) for p in problems] == [
+        (None, f"{OM}[2].groups: group id OG000 is given to more than one group")]

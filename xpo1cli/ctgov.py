@@ -24,6 +24,7 @@ from functools import lru_cache
 from pathlib import Path
 
 from .data import Problem
+from .values import split_list
 
 REGISTRY_SCHEMA = Path(__file__).with_name("registry.json")
 MAX_RECORD_BYTES = 64 * 1024 * 1024  # one file of records; the API's own pages are far smaller
@@ -32,6 +33,9 @@ RECORD_ADDRESS = "https://clinicaltrials.gov/study/{nct}"
 NCT = re.compile(r"NCT\d{8}")
 SET_SUFFIX = re.compile(r"\s*\([^()]*\)\s*$")  # a result group's analysis set: 'Placebo (FAS)'.
 NUMBER = re.compile(r"-?\d+(?:\.\d+)?")  # ASCII digits only: a posted value, as printed
+RESULTS = "resultsSection"
+OM = f"{RESULTS}.outcomeMeasuresModule.outcomeMeasures"  # where figures stand, as the API names them
+AE = f"{RESULTS}.adverseEventsModule"
 REVIEW_YEAR = 2020  # the review's year: a record last updated after it is 'published after the review'
 
 PHASES = {  # the record's phases, as the schema's phase values; others stay as stated only
@@ -97,10 +101,10 @@ def terms_from(tables: dict, extra: Iterable[tuple[str, str, str]] = ()) -> Term
     """The terms of a dataset (its diseases and drugs) and a user's (kind, term, code) rows."""
     t = Terms()
     for row in tables["diseases"].itertuples(index=False):
-        for name in [row.disease, row.name, *_split(row.aliases)]:
+        for name in [row.disease, row.name, *split_list(row.aliases)]:
             t.condition.setdefault(norm(name), row.disease)
     for row in tables["drugs"].itertuples(index=False):
-        for name in [row.drug, *_split(row.aliases)]:
+        for name in [row.drug, *split_list(row.aliases)]:
             if len(name) > 2:  # one- and two-letter regimen letters (S, V, dex) are not drug names
                 t.intervention.setdefault(norm(name), row.drug)
     for phrase, measure in OUTCOME_TERMS:
@@ -110,9 +114,9 @@ def terms_from(tables: dict, extra: Iterable[tuple[str, str, str]] = ()) -> Term
     drugs = tables["drugs"]
     t.agents = frozenset(d for d, cls in zip(drugs["drug"], drugs["drug_class"], strict=True) if "XPO1" in str(cls))
     for r in tables["regimens"].itertuples(index=False):
-        t.regimens.setdefault(frozenset([*_split(r.agent), *_split(r.partners)]), r.regimen)
+        t.regimens.setdefault(frozenset([*split_list(r.agent), *split_list(r.partners)]), r.regimen)
     for trial, reg in zip(tables["trials"]["trial"], tables["trials"]["registry"], strict=True):
-        for nct in _split(reg):
+        for nct in split_list(reg):
             t.trials.setdefault(nct, trial)
     return t
 
@@ -138,10 +142,6 @@ def read_terms(path: Path, problems: list[Problem]) -> list[tuple[str, str, str]
     except (OSError, UnicodeDecodeError) as exc:
         problems.append(Problem(str(path), None, None, f"cannot read: {exc}"))
     return rows
-
-
-def _split(value) -> list[str]:
-    return [] if value is None or value != value else [v.strip() for v in str(value).split(";") if v.strip()]
 
 
 # --- reading files -----------------------------------------------------------------------------
@@ -192,10 +192,28 @@ def read_records(paths: Iterable[str | os.PathLike], problems: list[Problem]) ->
                                         "(no protocolSection.identificationModule.nctId)"))
                 continue
             rec = Record(nct, name, at, item)
+            bad = _duplicate_groups(item)
+            if bad:
+                problems += [Problem(name, None, at or None, f"{where}: {reason}") for where, reason in bad]
+                continue
             old = found.get(nct)
             if old is None or last_update(rec) >= last_update(old):
                 found[nct] = rec
     return [found[k] for k in sorted(found)]
+
+
+def _duplicate_groups(item: dict) -> list[tuple[str, str]]:
+    """Group ids named twice in one list of groups: which group a figure is for would be a guess."""
+    lists = [("resultsSection.participantFlowModule.groups", _list(item, RESULTS, "participantFlowModule", "groups")),
+             (f"{AE}.eventGroups", _list(item, RESULTS, "adverseEventsModule", "eventGroups"))]
+    for i, om in enumerate(_list(item, RESULTS, "outcomeMeasuresModule", "outcomeMeasures")):
+        lists.append((f"{OM}[{i}].groups", _list(om, "groups")))
+    out = []
+    for where, groups in lists:
+        ids = [g.get("id") for g in groups if isinstance(g, dict)]
+        for gid in sorted({g for g in ids if ids.count(g) > 1}, key=str):
+            out.append((where, f"group id {str(gid)[:20]} is given to more than one group"))
+    return out
 
 
 def _nct(item) -> str | None:
@@ -248,9 +266,6 @@ def whole(text) -> int | None:
 
 # --- one record into rows ----------------------------------------------------------------------
 
-RESULTS = "resultsSection"
-OM = f"{RESULTS}.outcomeMeasuresModule.outcomeMeasures"  # where figures stand, as the API names them
-AE = f"{RESULTS}.adverseEventsModule"
 
 
 @dataclass
