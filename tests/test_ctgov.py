@@ -50,7 +50,7 @@ def run(records: list[dict], tmp_path: Path, base=None, name="out"):
     for i, rec in enumerate(records):
         (tmp_path / f"r{i}.json").write_text(json.dumps(rec), encoding="utf-8")
     problems: list[Problem] = []
-    recs = ctgov.read_records(sorted(tmp_path.glob("r*.json")), problems)
+    recs = list(ctgov.iter_records(sorted(tmp_path.glob("r*.json")), problems))
     assert problems == []
     ds = base or load()
     done = ctgov.import_records(recs, ds.descriptor, ds.tables)
@@ -60,7 +60,7 @@ def run(records: list[dict], tmp_path: Path, base=None, name="out"):
 
 def test_the_real_records_keep_every_posted_figure_in_the_registry_tables(tmp_path):
     problems: list[Problem] = []
-    recs = ctgov.read_records([FIXTURES], problems)
+    recs = list(ctgov.iter_records([FIXTURES], problems))
     assert problems == [] and [r.nct for r in recs] == [
         "NCT00763412", "NCT02210780", "NCT02552212", "NCT03418623", "NCT04207047", "NCT05594173"]
     ds = load()
@@ -204,7 +204,7 @@ def test_bad_input_names_the_file_and_place(tmp_path):
     (tmp_path / "b.json").write_text(json.dumps({"studies": [record("NCT03418623"), {"x": 1}]}), encoding="utf-8")
     (tmp_path / "c.json").write_text(json.dumps([1, 2]), encoding="utf-8")
     problems: list[Problem] = []
-    recs = ctgov.read_records([tmp_path, tmp_path / "missing.json"], problems)
+    recs = list(ctgov.iter_records([tmp_path, tmp_path / "missing.json"], problems))
     assert [r.nct for r in recs] == ["NCT03418623"]
     text = [(Path(p.file).name, p.column, p.reason[:20]) for p in problems]
     assert ("a.json", None, "not a JSON file: Exp") in text
@@ -218,7 +218,7 @@ def test_nothing_is_written_when_the_target_is_not_a_dataset(tmp_path):
     target.mkdir()
     (target / "notes.txt").write_text("mine", encoding="utf-8")
     ds = load()
-    done = ctgov.import_records(ctgov.read_records([FIXTURES / "NCT00763412.json"], []), ds.descriptor, ds.tables)
+    done = ctgov.import_records(ctgov.iter_records([FIXTURES / "NCT00763412.json"], []), ds.descriptor, ds.tables)
     with pytest.raises(DataError):
         ctgov.write_imported(done, target)
     assert os.listdir(target) == ["notes.txt"]
@@ -236,7 +236,7 @@ def test_users_terms_extend_the_mapping(tmp_path):
     problems: list[Problem] = []
     extra = ctgov.read_terms(terms, problems)
     ds = load()
-    recs = ctgov.read_records([tmp_path / "r0.json"], problems)
+    recs = ctgov.iter_records([tmp_path / "r0.json"], problems)
     done = ctgov.import_records(recs, ds.descriptor, ds.tables, extra)
     assert problems == [] and done.tables["registry_records"]["study"].iloc[-1] == "ctgov-nct02552212"
 
@@ -289,6 +289,6 @@ def test_duplicate_group_ids_are_a_problem_naming_the_place(tmp_path):
     d["resultsSection"]["outcomeMeasuresModule"]["outcomeMeasures"][2]["groups"][1]["id"] = "OG000"
     (tmp_path / "dup.json").write_text(json.dumps(d), encoding="utf-8")
     problems: list[Problem] = []
-    assert ctgov.read_records([tmp_path / "dup.json"], problems) == []
+    assert list(ctgov.iter_records([tmp_path / "dup.json"], problems)) == []
     assert [(p.column, p.reason) for p in problems] == [
         (None, f"{OM}[2].groups: group id OG000 is given to more than one group")]

@@ -115,9 +115,11 @@ def terms_from(tables: dict, extra: Iterable[tuple[str, str, str]] = ()) -> Term
     t.agents = frozenset(d for d, cls in zip(drugs["drug"], drugs["drug_class"], strict=True) if "XPO1" in str(cls))
     for r in tables["regimens"].itertuples(index=False):
         t.regimens.setdefault(frozenset([*split_list(r.agent), *split_list(r.partners)]), r.regimen)
-    for trial, reg in zip(tables["trials"]["trial"], tables["trials"]["registry"], strict=True):
-        for nct in split_list(reg):
-            t.trials.setdefault(nct, trial)
+    trials = tables["trials"]
+    for trial, reg, src in zip(trials["trial"], trials["registry"], trials["source"], strict=True):
+        if not str(src).startswith(SOURCE_PREFIX):  # an earlier import's own trial is made again
+            for nct in split_list(reg):
+                t.trials.setdefault(nct, trial)
     return t
 
 
@@ -165,11 +167,10 @@ def _files(paths: Iterable[str | os.PathLike], problems: list[Problem]) -> Itera
                                     "no such file or folder" if not p.exists() else "not a regular file"))
 
 
-def read_records(paths: Iterable[str | os.PathLike], problems: list[Problem]) -> list[Record]:
-    """Every study record in the files and folders named: single records, the API's paged search
-    responses ({"studies": [...]}) and folders of them. What is not a record is a problem naming
-    the file and the place in it; a record seen twice is kept once (the later update wins)."""
-    found: dict[str, Record] = {}
+def iter_records(paths: Iterable[str | os.PathLike], problems: list[Problem]) -> Iterator[Record]:
+    """Every study record in the files and folders named, one file in memory at a time: single
+    records, the API's paged search responses ({"studies": [...]}) and folders of them. What is
+    not a record is a problem naming the file and the place in it."""
     for path in _files(paths, problems):
         name = str(path)
         try:
@@ -185,21 +186,18 @@ def read_records(paths: Iterable[str | os.PathLike], problems: list[Problem]) ->
             items = [(f"studies[{i}]", s) for i, s in enumerate(doc["studies"])]
         else:
             items = [("", doc)]
+        del doc
         for at, item in items:
             nct = _nct(item)
             if nct is None:
                 problems.append(Problem(name, None, at or None, "not a ClinicalTrials.gov study record "
                                         "(no protocolSection.identificationModule.nctId)"))
                 continue
-            rec = Record(nct, name, at, item)
             bad = _duplicate_groups(item)
             if bad:
                 problems += [Problem(name, None, at or None, f"{where}: {reason}") for where, reason in bad]
                 continue
-            old = found.get(nct)
-            if old is None or last_update(rec) >= last_update(old):
-                found[nct] = rec
-    return [found[k] for k in sorted(found)]
+            yield Record(nct, name, at, item)
 
 
 def _duplicate_groups(item: dict) -> list[tuple[str, str]]:
@@ -709,10 +707,12 @@ def registry_resources() -> list[dict]:
     return json.loads(REGISTRY_SCHEMA.read_text(encoding="utf-8"))["resources"]
 
 
-def import_records(records: list[Record], descriptor: dict, tables: dict,
+def import_records(records: Iterable[Record], descriptor: dict, tables: dict,
                    extra_terms: Iterable[tuple[str, str, str]] = ()) -> Imported:
-    """The dataset (descriptor and frames) with these records' rows in it. Rows an earlier import
-    of the same records wrote are replaced, and every posted figure that changed is listed."""
+    """The dataset (descriptor and frames) with these records' rows in it. Each record is mapped
+    as it is read and only its rows are kept; a record given twice counts once (the later update).
+    Rows an earlier import of the same records wrote are replaced, and every posted figure that
+    changed is listed."""
     import pandas as pd
 
     descriptor = json.loads(json.dumps(descriptor))
@@ -721,7 +721,13 @@ def import_records(records: list[Record], descriptor: dict, tables: dict,
     fields = {r["name"]: [f["name"] for f in r["schema"]["fields"]] for r in descriptor["resources"]}
     tables = {name: (tables[name] if name in tables else pd.DataFrame(columns=fields[name]))
               for name in fields}
-    ncts = {r.nct for r in records}
+    terms = terms_from(tables, extra_terms)
+    mapped: dict[str, tuple[str, Rows]] = {}
+    for rec in records:
+        when = last_update(rec)
+        if rec.nct not in mapped or when >= mapped[rec.nct][0]:
+            mapped[rec.nct] = (when, record_rows(rec, terms))
+    ncts = set(mapped)
     sources = {SOURCE_PREFIX + n for n in ncts}
     before = {t: tables[t][tables[t]["nct_id"].isin(ncts)] for t in REGISTRY_TABLES}
     for name, frame in tables.items():
@@ -731,11 +737,10 @@ def import_records(records: list[Record], descriptor: dict, tables: dict,
             tables[name] = frame[~frame["source"].isin(sources)]
         elif "source" in frame.columns:
             tables[name] = frame[~frame["source"].astype(object).isin(sources)]
-    terms = terms_from(tables, extra_terms)
     new: dict[str, list[dict]] = {}
     notes: list[tuple[str, str, str]] = []
-    for rec in records:
-        rows = record_rows(rec, terms)
+    for nct in sorted(mapped):
+        rows = mapped[nct][1]
         notes += rows.notes
         for name, got in rows.tables.items():
             new.setdefault(name, []).extend(got)

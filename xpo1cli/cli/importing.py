@@ -34,7 +34,7 @@ def import_cmd(
 
     Example: xpo1 import ctgov NCT03110562.json --into ./with-registry && xpo1 --data ./with-registry show NCT03110562
     """
-    from ..ctgov import import_records, read_records, read_terms, registry_differences, summary, write_imported
+    from ..ctgov import import_records, iter_records, read_terms, registry_differences, summary, write_imported
     from ..data import Problem, load
 
     if registry.strip().lower() not in REGISTRIES:
@@ -47,15 +47,14 @@ def import_cmd(
         fail(f"{into} exists and is neither an empty folder nor a dataset; nothing written")
     problems: list[Problem] = []
     extra = read_terms(terms, problems) if terms is not None else []
-    records = read_records(paths, problems)
-    if problems:
-        for p in problems:
-            typer.echo(f"  {p.file}{f' [{p.column}]' if p.column else ''}: {p.reason}", err=True)
-        fail(f"cannot import: {len(problems)} problem(s) above; nothing written", EXIT_DATA)
-    if not records:
-        fail("no study records in the files named; nothing written", EXIT_DATA)
+    if problems:  # the terms file
+        _refuse(problems)
     base = load(target) if again else load(STATE["data"])
-    done = import_records(records, base.descriptor, base.tables, extra)
+    done = import_records(iter_records(paths, problems), base.descriptor, base.tables, extra)
+    if problems:
+        _refuse(problems)
+    if not done.records:
+        fail("no study records in the files named; nothing written", EXIT_DATA)
     try:
         write_imported(done, target, replace=again)
     except OSError as exc:
@@ -75,3 +74,9 @@ def import_cmd(
         differences = registry_differences(load(target))
         output(differences, fmt, title="Registry against publications: figures that differ",
                notes=["Both readings are kept, each with its source; neither is chosen."])
+
+
+def _refuse(problems) -> None:
+    for p in problems:
+        typer.echo(f"  {p.file}{f' [{p.column}]' if p.column else ''}: {p.reason}", err=True)
+    fail(f"cannot import: {len(problems)} problem(s) above; nothing written", EXIT_DATA)
