@@ -292,3 +292,69 @@ def test_duplicate_group_ids_are_a_problem_naming_the_place(tmp_path):
     assert list(ctgov.iter_records([tmp_path / "dup.json"], problems)) == []
     assert [(p.column, p.reason) for p in problems] == [
         (None, f"{OM}[2].groups: group id OG000 is given to more than one group")]
+
+
+# --- every figure of two records, as read by hand from the record files -------------------------
+# (path under resultsSection, group id, value, lower or spread, upper) — transcribed from the JSON
+
+NCT05594173 = [  # chewing study: one flow group, 2 outcome measures x 6 groups (mean, SD), 1 event
+    ("participantFlowModule.periods[0].milestones[0].achievements[0]", "FG000", "20", None, None),  # STARTED
+    ("participantFlowModule.periods[0].milestones[1].achievements[0]", "FG000", "17", None, None),  # COMPLETED
+    ("participantFlowModule.periods[0].milestones[2].achievements[0]", "FG000", "3", None, None),  # NOT COMPLETED
+    *[(f"outcomeMeasuresModule.outcomeMeasures[0].classes[0].categories[0].measurements[{i}]", f"OG00{i}", v, sd,
+       None) for i, (v, sd) in enumerate([("22", "11"), ("15", "6"), ("15", "4"), ("28", "13"), ("6", "3"),
+                                          ("11", "4")])],
+    *[(f"outcomeMeasuresModule.outcomeMeasures[1].classes[0].categories[0].measurements[{i}]", f"OG00{i}", v, sd,
+       None) for i, (v, sd) in enumerate([("14.7", "5.4"), ("13", "4.3"), ("12.4", "2.7"), ("25.1", "10.5"),
+                                          ("5.8", "2.6"), ("9.9", "2.3")])],
+]
+NCT00763412 = [  # repaglinide pilot: 8 and 8 started, 4 and 4 analysed; means with their full range
+    ("participantFlowModule.periods[0].milestones[0].achievements[0]", "FG000", "8", None, None),
+    ("participantFlowModule.periods[0].milestones[0].achievements[1]", "FG001", "8", None, None),
+    ("participantFlowModule.periods[0].milestones[1].achievements[0]", "FG000", "4", None, None),
+    ("participantFlowModule.periods[0].milestones[1].achievements[1]", "FG001", "4", None, None),
+    ("participantFlowModule.periods[0].milestones[2].achievements[0]", "FG000", "4", None, None),
+    ("participantFlowModule.periods[0].milestones[2].achievements[1]", "FG001", "4", None, None),
+]
+for _om, _classes in enumerate([  # outcome measure → classes → (placebo, repaglinide) as (value, low, high)
+        [[("19.63", "15.56", "22.64"), ("21.19", "20.78", "21.8")]],  # BMI
+        [[("19.82", "12", "37.8"), ("26.21", "8.78", "34.26")],  # body composition: fat, lean
+         [("77.15", "59.54", "87.84"), ("70.83", "62.82", "87.8")]],
+        [[("9.6", "0.7", "27.5"), ("2", "0.6", "3.7")]],  # CRP
+        [[("101.5", "91", "121"), ("94.5", "85", "108")], [("185.75", "145", "258"), ("184", "123", "266")]],
+        [[("0.14", "0.13", "0.17"), ("0.34", "0.13", "1")], [("10.4", "0.54", "28.6"), ("6", "2.2", "11.9")],
+         [("5.8", "3.59", "10.79"), ("5.2", "3.1", "8.33")], [("5.1", "2.05", "7.5"), ("3.6", "1.99", "5.3")]],
+        [[("-1.21", "-1.94", "0.08"), ("-0.26", "-0.31", "0.72")]],  # weight z score
+        [[("4.25", "4", "5"), ("5", "5", "5")]],  # Tanner stage
+        [[("90.5", "71", "99"), ("91.5", "74", "108")]],  # FEV1
+        [[("1.5", "0.8", "2.3"), ("1.6", "0.6", "2.5")], [("7.5", "5", "8.7"), ("7.7", "4.2", "11.9")]],  # C-peptide
+]):
+    for _c, _pair in enumerate(_classes):
+        for _g, (_v, _lo, _hi) in enumerate(_pair):
+            NCT00763412.append((f"outcomeMeasuresModule.outcomeMeasures[{_om}].classes[{_c}].categories[0]"
+                                f".measurements[{_g}]", f"OG00{_g}", _v, _lo, _hi))
+
+
+@pytest.mark.parametrize(("nct", "figures"), [("NCT05594173", NCT05594173), ("NCT00763412", NCT00763412)])
+def test_every_figure_of_a_record_is_in_the_registry_tables(tmp_path, nct, figures):
+    ds = load()
+    done = ctgov.import_records(ctgov.iter_records([FIXTURES / f"{nct}.json"], []), ds.descriptor, ds.tables)
+    m = done.tables["registry_measurements"]
+    m = m[m["nct_id"] == nct]
+    got = {(r.path.removeprefix("resultsSection."), r.group_id, r.value, r.lower if pd.notna(r.lower) else
+            (r.spread if pd.notna(r.spread) else None), r.upper if pd.notna(r.upper) else None)
+           for r in m.itertuples(index=False)}
+    assert got == set(figures)  # every figure, and nothing else
+    analysed = m[m["path"].str.contains("outcomeMeasures")]
+    assert set(analysed["denominator"]) == ({"14"} if nct == "NCT05594173" else {"4"})
+    ev = done.tables["registry_events"]
+    ev = ev[ev["nct_id"] == nct]
+    if nct == "NCT05594173":  # eventGroups[0]: no deaths or serious events of 18; 1 of 18 other
+        totals = {(r.kind, r.affected, r.at_risk) for r in ev.itertuples(index=False) if r.kind.endswith("total")}
+        assert totals == {("deaths: total", 0, 18), ("serious: total", 0, 18), ("other: total", 1, 18)}
+        (one,) = [r for r in ev.itertuples(index=False) if r.kind == "other"]  # otherEvents[0].stats[0]
+        assert (one.term, one.organ_system, one.affected, one.at_risk, one.events) == (
+            "Digestive complaints", "Gastrointestinal disorders", 1, 18, 1)
+    else:  # eventGroups: 0 of 8 deaths, serious and other events in each group; no event terms
+        assert {(r.group_id, r.kind, r.affected, r.at_risk) for r in ev.itertuples(index=False)} == {
+            (g, f"{k}: total", 0, 8) for g in ("EG000", "EG001") for k in ("deaths", "serious", "other")}

@@ -489,7 +489,29 @@ class Record2Rows:
             return code, ""
         return None, f"{code} posted as {param or 'no parameter'} in {unit or 'no unit'}"
 
+    def _flow(self) -> None:
+        """Every milestone of the participant flow (STARTED, COMPLETED …) per group and period."""
+        flow = _get(self.results, "participantFlowModule", default={})
+        titles = {g.get("id"): g.get("title") or g.get("id") for g in _list(flow, "groups")}
+        for p, period in enumerate(_list(flow, "periods")):
+            for m, milestone in enumerate(_list(period, "milestones")):
+                for a, got in enumerate(_list(milestone, "achievements")):
+                    path = f"{RESULTS}.participantFlowModule.periods[{p}].milestones[{m}].achievements[{a}]"
+                    self.out.add("registry_measurements", {
+                        "id": f"{self.nct}:{path}", "nct_id": self.nct, "path": path,
+                        "outcome": f"participant flow: {milestone.get('type')}",
+                        "time_frame": period.get("title"), "param_type": "COUNT_OF_PARTICIPANTS",
+                        "unit": "Participants", "group_id": got.get("groupId"),
+                        "group_title": titles.get(got.get("groupId"), got.get("groupId")),
+                        "value": got.get("numSubjects"),
+                        "placed_as": "cohorts n" if self.placed and p == 0 and milestone.get("type") == "STARTED"
+                        else None,
+                        "not_placed": None if self.placed and p == 0 and milestone.get("type") == "STARTED"
+                        else "a participant-flow count (the first period's STARTED gives an arm's n)",
+                        "last_update": last_update(self.rec) or None})
+
     def _measurements(self) -> None:
+        self._flow()
         for i, om in enumerate(_list(self.results, "outcomeMeasuresModule", "outcomeMeasures")):
             measure, reason = self._measure_of(om)
             if measure is not None and not self.placed:
@@ -622,6 +644,16 @@ class Record2Rows:
     def _events(self) -> None:
         ae = _get(self.results, "adverseEventsModule", default={})
         titles = {g.get("id"): g.get("title") or g.get("id") for g in _list(ae, "eventGroups")}
+        for i, g in enumerate(_list(ae, "eventGroups")):  # each group's totals
+            for kind in ("deaths", "serious", "other"):
+                if g.get(f"{kind}NumAffected") is None and g.get(f"{kind}NumAtRisk") is None:
+                    continue
+                path = f"{AE}.eventGroups[{i}].{kind}NumAffected"
+                self.out.add("registry_events", {
+                    "id": f"{self.nct}:{path}", "nct_id": self.nct, "path": path, "kind": f"{kind}: total",
+                    "group_id": g.get("id"), "group_title": titles.get(g.get("id")),
+                    "affected": whole(g.get(f"{kind}NumAffected")), "at_risk": whole(g.get(f"{kind}NumAtRisk")),
+                    "not_placed": "a group's total", "last_update": last_update(self.rec) or None})
         for kind in ("seriousEvents", "otherEvents"):
             for i, ev in enumerate(_list(ae, kind)):
                 for k, st in enumerate(_list(ev, "stats")):
@@ -744,12 +776,12 @@ def import_records(records: Iterable[Record], descriptor: dict, tables: dict,
         notes += rows.notes
         for name, got in rows.tables.items():
             new.setdefault(name, []).extend(got)
+    types = {r["name"]: {f["name"]: f.get("type", "string") for f in r["schema"]["fields"]}
+             for r in descriptor["resources"]}
+    dtypes = {"integer": "Int64", "number": "float64", "boolean": "boolean", "string": object}
     for name, got in new.items():
-        add = pd.DataFrame(got, columns=fields[name])
+        add = pd.DataFrame(got, columns=fields[name]).astype({c: dtypes[t] for c, t in types[name].items()})
         base = tables[name]
-        for col in fields[name]:
-            if len(base) and col in base.columns and base[col].dtype != object:
-                add[col] = add[col].astype(base[col].dtype)
         tables[name] = pd.concat([base, add], ignore_index=True) if len(base) else add
     changes = _changes(before, {t: tables[t][tables[t]["nct_id"].isin(ncts)] for t in REGISTRY_TABLES})
     return Imported(descriptor, tables, sorted(ncts), notes, changes)
