@@ -78,23 +78,23 @@ def test_the_real_records_keep_every_posted_figure_in_the_registry_tables(tmp_pa
     assert recs_t.loc["NCT02552212", "enrollment"] == 317  # protocolSection.designModule.enrollmentInfo.count
     assert recs_t.loc["NCT02552212", "last_update"] == "2022-08-18"
     assert len(out.studies) == len(ds.studies) and len(out.outcomes) == len(ds.outcomes)
-    an = out.registry_analyses.set_index("id")
+    an = out.registry_analyses.set_index(["nct_id", "path"])
     # NCT02210780 outcomeMeasures[3].analyses[0]: a 90% interval, kept at its own level
-    row = an.loc[f"NCT02210780:{OM}[3].analyses[0]"]
+    row = an.loc[("NCT02210780", f"{OM}[3].analyses[0]")]
     assert (row.param_type, row.param_value, row.ci_pct, row.ci_lower, row.ci_upper, row.p_value) == (
         "Percentage Difference", "34.0", "90", "24.29", "43.75", "<0.0001")
     assert (out.registry_analyses["ci_pct"] == "90").sum() == 7  # the fixture's README: 7 analyses at 90%
-    m = out.registry_measurements.set_index("id")
+    m = out.registry_measurements.set_index(["nct_id", "path"])
     # NCT02210780 outcomeMeasures[3]: posted as percentages of 97 per group
-    got = m.loc[f"NCT02210780:{OM}[3].classes[0].categories[0].measurements[1]"]
+    got = m.loc[("NCT02210780", f"{OM}[3].classes[0].categories[0].measurements[1]")]
     assert (got.value, got.denominator, got.group_title, got.unit) == ("44.3", "97", "Dupilumab 300 mg qw",
                                                                        "Percentage of participants")
     # NCT00763412 outcomeMeasures[0] (BMI): mean with its full range, as posted
-    got = m.loc[f"NCT00763412:{OM}[0].classes[0].categories[0].measurements[0]"]
+    got = m.loc[("NCT00763412", f"{OM}[0].classes[0].categories[0].measurements[0]")]
     assert (got.param_type, got.value, got.lower, got.upper, got.dispersion) == (
         "MEAN", "19.63", "15.56", "22.64", "Full Range")
-    ev = out.registry_events.set_index("id")
-    got = ev.loc["NCT02552212:resultsSection.adverseEventsModule.seriousEvents[0].stats[1]"]
+    ev = out.registry_events.set_index(["nct_id", "path"])
+    got = ev.loc[("NCT02552212", "resultsSection.adverseEventsModule.seriousEvents[0].stats[1]")]
     assert (got.term, got.organ_system, got.group_title, got.affected, got.at_risk, got.kind) == (
         "Glaucoma", "Eye disorders", "CZP 200 mg Q2W (SS)", 1, 159, "serious")
 
@@ -137,8 +137,8 @@ def test_a_placed_record_becomes_a_study_with_arms_outcomes_and_its_odds_ratio(t
     assert (glaucoma.term, glaucoma.category, glaucoma["count"], glaucoma.n, glaucoma.agent) == (
         "glaucoma", "ocular", 1, 159, "selinexor")
     # placebo's events name no drug: kept in the registry table, with the reason
-    ev = out.registry_events.set_index("id").loc[
-        "NCT02552212:resultsSection.adverseEventsModule.seriousEvents[0].stats[0]"]
+    ev = out.registry_events.set_index(["nct_id", "path"]).loc[
+        ("NCT02552212", "resultsSection.adverseEventsModule.seriousEvents[0].stats[0]")]
     assert ev.not_placed == "the group's drugs are not known"
 
 
@@ -148,7 +148,7 @@ def test_orientation_not_stated_in_words_is_not_placed(tmp_path):
         "Odds ratio from logistic regression.")
     _, out = run([d], tmp_path)
     assert (out.comparisons["study"] == "ctgov-nct02552212").sum() == 0
-    an = out.registry_analyses.set_index("id").loc[f"NCT02552212:{OM}[0].analyses[0]"]
+    an = out.registry_analyses.set_index(["nct_id", "path"]).loc[("NCT02552212", f"{OM}[0].analyses[0]")]
     assert an.not_placed == "the record's words do not say which arm is the numerator"
 
 
@@ -157,8 +157,8 @@ def test_malformed_numbers_stay_in_the_registry_table_with_the_reason(tmp_path):
     meas = d["resultsSection"]["outcomeMeasuresModule"]["outcomeMeasures"][0]["classes"][0]["categories"][0]
     meas["measurements"][1]["value"] = "NA"
     _, out = run([d], tmp_path)
-    row = out.registry_measurements.set_index("id").loc[
-        f"NCT02552212:{OM}[0].classes[0].categories[0].measurements[1]"]
+    row = out.registry_measurements.set_index(["nct_id", "path"]).loc[
+        ("NCT02552212", f"{OM}[0].classes[0].categories[0].measurements[1]")]
     assert row.value == "NA" and row.not_placed == "value 'NA' is not a number" and pd.isna(row.placed_as)
 
 

@@ -498,7 +498,7 @@ class Record2Rows:
                 for a, got in enumerate(_list(milestone, "achievements")):
                     path = f"{RESULTS}.participantFlowModule.periods[{p}].milestones[{m}].achievements[{a}]"
                     self.out.add("registry_measurements", {
-                        "id": f"{self.nct}:{path}", "nct_id": self.nct, "path": path,
+                        "nct_id": self.nct, "path": path,
                         "outcome": f"participant flow: {milestone.get('type')}",
                         "time_frame": period.get("title"), "param_type": "COUNT_OF_PARTICIPANTS",
                         "unit": "Participants", "group_id": got.get("groupId"),
@@ -527,7 +527,7 @@ class Record2Rows:
                         placed, why = (self._outcome(om, measure, meas, title, denoms.get(meas.get("groupId")), path)
                                        if measure else (None, reason))
                         self.out.add("registry_measurements", {
-                            "id": f"{self.nct}:{path}", "nct_id": self.nct, "path": path,
+                            "nct_id": self.nct, "path": path,
                             "outcome": om.get("title"), "outcome_type": om.get("type"),
                             "time_frame": om.get("timeFrame"), "param_type": om.get("paramType"),
                             "unit": om.get("unitOfMeasure"), "dispersion": om.get("dispersionType"),
@@ -593,7 +593,7 @@ class Record2Rows:
                 ids = [g for g in an.get("groupIds") or [] if isinstance(g, str)]
                 placed, why = self._comparison(an, ids, groups, measure or code, path)
                 self.out.add("registry_analyses", {
-                    "id": f"{self.nct}:{path}", "nct_id": self.nct, "path": path, "outcome": om.get("title"),
+                    "nct_id": self.nct, "path": path, "outcome": om.get("title"),
                     "group_ids": ";".join(ids) or None,
                     "group_titles": ";".join(str(groups.get(g, g)) for g in ids) or None,
                     "param_type": an.get("paramType"), "param_value": an.get("paramValue"),
@@ -650,7 +650,7 @@ class Record2Rows:
                     continue
                 path = f"{AE}.eventGroups[{i}].{kind}NumAffected"
                 self.out.add("registry_events", {
-                    "id": f"{self.nct}:{path}", "nct_id": self.nct, "path": path, "kind": f"{kind}: total",
+                    "nct_id": self.nct, "path": path, "kind": f"{kind}: total",
                     "group_id": g.get("id"), "group_title": titles.get(g.get("id")),
                     "affected": whole(g.get(f"{kind}NumAffected")), "at_risk": whole(g.get(f"{kind}NumAtRisk")),
                     "not_placed": "a group's total", "last_update": last_update(self.rec) or None})
@@ -661,7 +661,7 @@ class Record2Rows:
                     title = titles.get(st.get("groupId"), st.get("groupId"))
                     placed, why = self._event(kind, ev, st, title, path)
                     self.out.add("registry_events", {
-                        "id": f"{self.nct}:{path}", "nct_id": self.nct, "path": path,
+                        "nct_id": self.nct, "path": path,
                         "kind": "serious" if kind == "seriousEvents" else "other",
                         "term": ev.get("term"), "organ_system": ev.get("organSystem"),
                         "vocabulary": ev.get("sourceVocabulary"), "assessment": ev.get("assessmentType"),
@@ -801,9 +801,9 @@ def _changes(before: dict, after: dict):
     for table, cols in COMPARED.items():
         if before[table].empty:
             continue  # a first import: nothing to compare
-        key = "nct_id" if table == "registry_records" else "id"
-        old = {r[key]: r for r in before[table].to_dict("records")}
-        now = {r[key]: r for r in after[table].to_dict("records")}
+        key = ["nct_id"] if table == "registry_records" else ["nct_id", "path"]
+        old = {tuple(r[k] for k in key): r for r in before[table].to_dict("records")}
+        now = {tuple(r[k] for k in key): r for r in after[table].to_dict("records")}
         for k in sorted(old.keys() | now.keys()):
             o, n = old.get(k), now.get(k)
             where = (o or n).get("path") or ""
