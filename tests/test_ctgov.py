@@ -18,7 +18,7 @@ from xpo1cli import ctgov
 from xpo1cli.data import DataError, Problem, load, validate
 
 FIXTURES = Path(__file__).parent / "fixtures" / "ctgov"
-OM = "resultsSection.outcomeMeasuresModule.outcomeMeasures"
+OM = "outcomeMeasuresModule.outcomeMeasures"  # paths are inside the record's resultsSection
 
 
 def record(nct: str) -> dict:
@@ -93,10 +93,13 @@ def test_the_real_records_keep_every_posted_figure_in_the_registry_tables(tmp_pa
     got = m.loc[("NCT00763412", f"{OM}[0].classes[0].categories[0].measurements[0]")]
     assert (got.param_type, got.value, got.lower, got.upper, got.dispersion) == (
         "MEAN", "19.63", "15.56", "22.64", "Full Range")
-    ev = out.registry_events.set_index(["nct_id", "path"])
-    got = ev.loc[("NCT02552212", "resultsSection.adverseEventsModule.seriousEvents[0].stats[1]")]
-    assert (got.term, got.organ_system, got.group_title, got.affected, got.at_risk, got.kind) == (
-        "Glaucoma", "Eye disorders", "CZP 200 mg Q2W (SS)", 1, 159, "serious")
+    ev = out.registry_events.set_index(["nct_id", "path"]).loc[("NCT02552212", "adverseEventsModule.seriousEvents[0]")]
+    assert (ev.term, ev.organ_system, ev.vocabulary, ev.kind) == ("Glaucoma", "Eye disorders", "MedDRA19.0", "serious")
+    got = out.registry_event_counts.set_index(["nct_id", "path"]).loc[
+        ("NCT02552212", "adverseEventsModule.seriousEvents[0].stats[1]")]
+    assert (got.group_id, got.affected, got.at_risk, got.events) == ("EG001", 1, 159, 1)
+    grp = out.registry_event_groups.set_index(["nct_id", "group_id"]).loc[("NCT02552212", "EG001")]
+    assert grp.title == "CZP 200 mg Q2W (SS)"
 
 
 def test_a_placed_record_becomes_a_study_with_arms_outcomes_and_its_odds_ratio(tmp_path):
@@ -133,12 +136,12 @@ def test_a_placed_record_becomes_a_study_with_arms_outcomes_and_its_odds_ratio(t
     ae = out.adverse_events[out.adverse_events["study"] == "ctgov-nct02552212"]
     assert set(ae["statement"].str.endswith("grade not stated")) == {True} and ae["grade"].isna().all()
     # seriousEvents[0].stats[1]: glaucoma (eye disorders) in 1 of 159 of the selinexor group
-    glaucoma = ae.set_index("section").loc["resultsSection.adverseEventsModule.seriousEvents[0].stats[1]"]
+    glaucoma = ae.set_index("section").loc["adverseEventsModule.seriousEvents[0].stats[1]"]
     assert (glaucoma.term, glaucoma.category, glaucoma["count"], glaucoma.n, glaucoma.agent) == (
         "glaucoma", "ocular", 1, 159, "selinexor")
     # placebo's events name no drug: kept in the registry table, with the reason
-    ev = out.registry_events.set_index(["nct_id", "path"]).loc[
-        ("NCT02552212", "resultsSection.adverseEventsModule.seriousEvents[0].stats[0]")]
+    ev = out.registry_event_counts.set_index(["nct_id", "path"]).loc[
+        ("NCT02552212", "adverseEventsModule.seriousEvents[0].stats[0]")]
     assert ev.not_placed == "the group's drugs are not known"
 
 
@@ -341,20 +344,27 @@ def test_every_figure_of_a_record_is_in_the_registry_tables(tmp_path, nct, figur
     done = ctgov.import_records(ctgov.iter_records([FIXTURES / f"{nct}.json"], []), ds.descriptor, ds.tables)
     m = done.tables["registry_measurements"]
     m = m[m["nct_id"] == nct]
-    got = {(r.path.removeprefix("resultsSection."), r.group_id, r.value, r.lower if pd.notna(r.lower) else
+    got = {(r.path, r.group_id, r.value, r.lower if pd.notna(r.lower) else
             (r.spread if pd.notna(r.spread) else None), r.upper if pd.notna(r.upper) else None)
            for r in m.itertuples(index=False)}
     assert got == set(figures)  # every figure, and nothing else
     analysed = m[m["path"].str.contains("outcomeMeasures")]
     assert set(analysed["denominator"]) == ({"14"} if nct == "NCT05594173" else {"4"})
+    groups = done.tables["registry_event_groups"]
+    groups = groups[groups["nct_id"] == nct]
+    totals = {(r.group_id, r.deaths_affected, r.deaths_at_risk, r.serious_affected, r.serious_at_risk,
+               r.other_affected, r.other_at_risk) for r in groups.itertuples(index=False)}
     ev = done.tables["registry_events"]
     ev = ev[ev["nct_id"] == nct]
+    counts = done.tables["registry_event_counts"]
+    counts = counts[counts["nct_id"] == nct]
     if nct == "NCT05594173":  # eventGroups[0]: no deaths or serious events of 18; 1 of 18 other
-        totals = {(r.kind, r.affected, r.at_risk) for r in ev.itertuples(index=False) if r.kind.endswith("total")}
-        assert totals == {("deaths: total", 0, 18), ("serious: total", 0, 18), ("other: total", 1, 18)}
-        (one,) = [r for r in ev.itertuples(index=False) if r.kind == "other"]  # otherEvents[0].stats[0]
-        assert (one.term, one.organ_system, one.affected, one.at_risk, one.events) == (
-            "Digestive complaints", "Gastrointestinal disorders", 1, 18, 1)
+        assert totals == {("EG000", 0, 18, 0, 18, 1, 18)}
+        (one,) = ev.itertuples(index=False)  # otherEvents[0]
+        assert (one.path, one.term, one.organ_system, one.kind) == (
+            "adverseEventsModule.otherEvents[0]", "Digestive complaints", "Gastrointestinal disorders", "other")
+        (n,) = counts.itertuples(index=False)  # otherEvents[0].stats[0]
+        assert (n.group_id, n.affected, n.at_risk, n.events) == ("EG000", 1, 18, 1)
     else:  # eventGroups: 0 of 8 deaths, serious and other events in each group; no event terms
-        assert {(r.group_id, r.kind, r.affected, r.at_risk) for r in ev.itertuples(index=False)} == {
-            (g, f"{k}: total", 0, 8) for g in ("EG000", "EG001") for k in ("deaths", "serious", "other")}
+        assert totals == {(g, 0, 8, 0, 8, 0, 8) for g in ("EG000", "EG001")}
+        assert ev.empty and counts.empty

@@ -34,8 +34,9 @@ NCT = re.compile(r"NCT\d{8}")
 SET_SUFFIX = re.compile(r"\s*\([^()]*\)\s*$")  # a result group's analysis set: 'Placebo (FAS)'.
 NUMBER = re.compile(r"-?\d+(?:\.\d+)?")  # ASCII digits only: a posted value, as printed
 RESULTS = "resultsSection"
-OM = f"{RESULTS}.outcomeMeasuresModule.outcomeMeasures"  # where figures stand, as the API names them
-AE = f"{RESULTS}.adverseEventsModule"
+OM = "outcomeMeasuresModule.outcomeMeasures"  # where figures stand in resultsSection, as the API names them
+AE = "adverseEventsModule"
+FLOW = "participantFlowModule"
 REVIEW_YEAR = 2020  # the review's year: a record last updated after it is 'published after the review'
 
 PHASES = {  # the record's phases, as the schema's phase values; others stay as stated only
@@ -202,7 +203,7 @@ def iter_records(paths: Iterable[str | os.PathLike], problems: list[Problem]) ->
 
 def _duplicate_groups(item: dict) -> list[tuple[str, str]]:
     """Group ids named twice in one list of groups: which group a figure is for would be a guess."""
-    lists = [("resultsSection.participantFlowModule.groups", _list(item, RESULTS, "participantFlowModule", "groups")),
+    lists = [(f"{FLOW}.groups", _list(item, RESULTS, "participantFlowModule", "groups")),
              (f"{AE}.eventGroups", _list(item, RESULTS, "adverseEventsModule", "eventGroups"))]
     for i, om in enumerate(_list(item, RESULTS, "outcomeMeasuresModule", "outcomeMeasures")):
         lists.append((f"{OM}[{i}].groups", _list(om, "groups")))
@@ -330,7 +331,7 @@ class Record2Rows:
 
     def row_id(self, path: str) -> str:
         """A curated row's id from the figure's place: 'ctgov-nct01234567-' and the path's words and numbers."""
-        return f"ctgov-{self.nct.lower()}-" + re.sub(r"[^a-z0-9]+", "-", path.lower().replace(RESULTS.lower(), ""))
+        return f"ctgov-{self.nct.lower()}-" + re.sub(r"[^a-z0-9]+", "-", path.lower())
 
     def _trial(self) -> str | None:
         """The curated trial this record is a report of: one whose registry ids name it."""
@@ -496,7 +497,7 @@ class Record2Rows:
         for p, period in enumerate(_list(flow, "periods")):
             for m, milestone in enumerate(_list(period, "milestones")):
                 for a, got in enumerate(_list(milestone, "achievements")):
-                    path = f"{RESULTS}.participantFlowModule.periods[{p}].milestones[{m}].achievements[{a}]"
+                    path = f"{FLOW}.periods[{p}].milestones[{m}].achievements[{a}]"
                     self.out.add("registry_measurements", {
                         "nct_id": self.nct, "path": path,
                         "outcome": f"participant flow: {milestone.get('type')}",
@@ -514,8 +515,8 @@ class Record2Rows:
         self._flow()
         for i, om in enumerate(_list(self.results, "outcomeMeasuresModule", "outcomeMeasures")):
             measure, reason = self._measure_of(om)
-            if measure is not None and not self.placed:
-                measure, reason = None, "record not placed"
+            if not self.placed:
+                measure, reason = None, None  # registry_records says why the record is not placed
             groups = {g.get("id"): g.get("title") or g.get("id") for g in _list(om, "groups")}
             denoms = {c.get("groupId"): c.get("value")
                       for d in _list(om, "denoms")[:1] for c in _list(d, "counts")}
@@ -607,7 +608,7 @@ class Record2Rows:
     def _comparison(self, an, ids, groups, measure, path) -> tuple[str | None, str]:
         statistic = STATISTICS.get(an.get("paramType"))
         if not self.placed:
-            return None, "record not placed"
+            return None, None  # registry_records says why the record is not placed
         if statistic is None:
             return None, f"{an.get('paramType') or 'no parameter'}: not a hazard or odds ratio"
         if measure is None:
@@ -642,37 +643,38 @@ class Record2Rows:
 
     # --- adverse events ---
     def _events(self) -> None:
+        """Adverse events in three tables, so each posted word is written once: the event groups
+        with their totals, the events (term, organ system), and each event's count per group."""
         ae = _get(self.results, "adverseEventsModule", default={})
+        updated = last_update(self.rec) or None
         titles = {g.get("id"): g.get("title") or g.get("id") for g in _list(ae, "eventGroups")}
-        for i, g in enumerate(_list(ae, "eventGroups")):  # each group's totals
-            for kind in ("deaths", "serious", "other"):
-                if g.get(f"{kind}NumAffected") is None and g.get(f"{kind}NumAtRisk") is None:
-                    continue
-                path = f"{AE}.eventGroups[{i}].{kind}NumAffected"
-                self.out.add("registry_events", {
-                    "nct_id": self.nct, "path": path, "kind": f"{kind}: total",
-                    "group_id": g.get("id"), "group_title": titles.get(g.get("id")),
-                    "affected": whole(g.get(f"{kind}NumAffected")), "at_risk": whole(g.get(f"{kind}NumAtRisk")),
-                    "not_placed": "a group's total", "last_update": last_update(self.rec) or None})
+        for i, g in enumerate(_list(ae, "eventGroups")):
+            self.out.add("registry_event_groups", {
+                "nct_id": self.nct, "path": f"{AE}.eventGroups[{i}]", "group_id": g.get("id"),
+                "title": g.get("title"),
+                **{f"{k}_{w}": whole(g.get(f"{k}Num{c}")) for k in ("deaths", "serious", "other")
+                   for w, c in (("affected", "Affected"), ("at_risk", "AtRisk"))},
+                "last_update": updated})
         for kind in ("seriousEvents", "otherEvents"):
             for i, ev in enumerate(_list(ae, kind)):
+                self.out.add("registry_events", {
+                    "nct_id": self.nct, "path": f"{AE}.{kind}[{i}]",
+                    "kind": "serious" if kind == "seriousEvents" else "other",
+                    "term": ev.get("term"), "organ_system": ev.get("organSystem"),
+                    "vocabulary": ev.get("sourceVocabulary"), "assessment": ev.get("assessmentType"),
+                    "last_update": updated})
                 for k, st in enumerate(_list(ev, "stats")):
                     path = f"{AE}.{kind}[{i}].stats[{k}]"
-                    title = titles.get(st.get("groupId"), st.get("groupId"))
-                    placed, why = self._event(kind, ev, st, title, path)
-                    self.out.add("registry_events", {
-                        "nct_id": self.nct, "path": path,
-                        "kind": "serious" if kind == "seriousEvents" else "other",
-                        "term": ev.get("term"), "organ_system": ev.get("organSystem"),
-                        "vocabulary": ev.get("sourceVocabulary"), "assessment": ev.get("assessmentType"),
-                        "group_id": st.get("groupId"), "group_title": title,
+                    placed, why = self._event(kind, ev, st, titles.get(st.get("groupId"), st.get("groupId")), path)
+                    self.out.add("registry_event_counts", {
+                        "nct_id": self.nct, "path": path, "group_id": st.get("groupId"),
                         "affected": whole(st.get("numAffected")), "at_risk": whole(st.get("numAtRisk")),
                         "events": whole(st.get("numEvents")), "placed_as": placed, "not_placed": why or None,
-                        "last_update": last_update(self.rec) or None})
+                        "last_update": updated})
 
     def _event(self, kind, ev, st, title, path) -> tuple[str | None, str]:
         if not self.placed:
-            return None, "record not placed"
+            return None, None  # registry_records says why the record is not placed
         category = ORGAN_SYSTEMS.get(norm(ev.get("organSystem") or ""))
         if category is None:
             return None, f"organ system '{str(ev.get('organSystem'))[:40]}' has no category here"
@@ -701,12 +703,16 @@ def record_rows(rec: Record, terms: Terms) -> Rows:
 
 # --- records into a dataset --------------------------------------------------------------------
 
-REGISTRY_TABLES = ("registry_records", "registry_measurements", "registry_analyses", "registry_events")
+REGISTRY_TABLES = ("registry_records", "registry_measurements", "registry_analyses", "registry_event_groups",
+                   "registry_events", "registry_event_counts")
 COMPARED = {  # registry table → the posted columns whose change a re-import reports
     "registry_records": ("status", "enrollment", "phases", "has_results", "last_update"),
     "registry_measurements": ("value", "lower", "upper", "denominator", "placed_as"),
     "registry_analyses": ("param_value", "ci_pct", "ci_lower", "ci_upper", "p_value", "placed_as"),
-    "registry_events": ("affected", "at_risk", "events", "placed_as"),
+    "registry_event_groups": ("title", "deaths_affected", "deaths_at_risk", "serious_affected", "serious_at_risk",
+                              "other_affected", "other_at_risk"),
+    "registry_events": ("kind", "term", "organ_system"),
+    "registry_event_counts": ("affected", "at_risk", "events", "placed_as"),
 }
 
 
