@@ -288,6 +288,7 @@ def _slug(text: str, taken: set[str]) -> str:
 
 
 def _phrases(title: str, phrases: dict[str, str]) -> set[str]:
+    """The measures whose phrases stand as whole words in an outcome's title."""
     words = f" {norm(re.sub(r'[()/,;:]', ' ', title))} "
     return {code for phrase, code in phrases.items() if f" {phrase} " in words}
 
@@ -587,12 +588,12 @@ class Record2Rows:
     def _analyses(self) -> None:
         for i, om in enumerate(_list(self.results, "outcomeMeasuresModule", "outcomeMeasures")):
             groups = {g.get("id"): g.get("title") or g.get("id") for g in _list(om, "groups")}
-            measure, _ = self._measure_of(om)
-            code = next(iter(_phrases(om.get("title") or "", self.terms.outcome)), None)
+            codes = _phrases(om.get("title") or "", self.terms.outcome)
+            code = next(iter(codes)) if len(codes) == 1 else None  # a ratio needs no class or unit rule
             for j, an in enumerate(_list(om, "analyses")):
                 path = f"{OM}[{i}].analyses[{j}]"
                 ids = [g for g in an.get("groupIds") or [] if isinstance(g, str)]
-                placed, why = self._comparison(an, ids, groups, measure or code, path)
+                placed, why = self._comparison(an, ids, groups, code, path)
                 self.out.add("registry_analyses", {
                     "nct_id": self.nct, "path": path, "outcome": om.get("title"),
                     "group_ids": ";".join(ids) or None,
@@ -665,7 +666,8 @@ class Record2Rows:
                     "last_update": updated})
                 for k, st in enumerate(_list(ev, "stats")):
                     path = f"{AE}.{kind}[{i}].stats[{k}]"
-                    placed, why = self._event(kind, ev, st, titles.get(st.get("groupId"), st.get("groupId")), path)
+                    placed, why = (self._event(kind, ev, st, titles.get(st.get("groupId"), st.get("groupId")), path)
+                                   if self.placed else (None, None))  # registry_records says why not
                     self.out.add("registry_event_counts", {
                         "nct_id": self.nct, "path": path, "group_id": st.get("groupId"),
                         "affected": whole(st.get("numAffected")), "at_risk": whole(st.get("numAtRisk")),
@@ -673,8 +675,6 @@ class Record2Rows:
                         "last_update": updated})
 
     def _event(self, kind, ev, st, title, path) -> tuple[str | None, str]:
-        if not self.placed:
-            return None, None  # registry_records says why the record is not placed
         category = ORGAN_SYSTEMS.get(norm(ev.get("organSystem") or ""))
         if category is None:
             return None, f"organ system '{str(ev.get('organSystem'))[:40]}' has no category here"
@@ -760,11 +760,13 @@ def import_records(records: Iterable[Record], descriptor: dict, tables: dict,
     tables = {name: (tables[name] if name in tables else pd.DataFrame(columns=fields[name]))
               for name in fields}
     terms = terms_from(tables, extra_terms)
-    mapped: dict[str, tuple[str, Rows]] = {}
+    mapped: dict[str, tuple[str, list, dict[str, list[tuple]]]] = {}
     for rec in records:
         when = last_update(rec)
         if rec.nct not in mapped or when >= mapped[rec.nct][0]:
-            mapped[rec.nct] = (when, record_rows(rec, terms))
+            rows = record_rows(rec, terms)  # kept as tuples in the schema's order: a third of a dict's memory
+            mapped[rec.nct] = (when, rows.notes, {name: [tuple(map(row.get, fields[name])) for row in got]
+                                                  for name, got in rows.tables.items()})
     ncts = set(mapped)
     sources = {SOURCE_PREFIX + n for n in ncts}
     before = {t: tables[t][tables[t]["nct_id"].isin(ncts)] for t in REGISTRY_TABLES}
@@ -775,18 +777,19 @@ def import_records(records: Iterable[Record], descriptor: dict, tables: dict,
             tables[name] = frame[~frame["source"].isin(sources)]
         elif "source" in frame.columns:
             tables[name] = frame[~frame["source"].astype(object).isin(sources)]
-    new: dict[str, list[dict]] = {}
+    new: dict[str, list[tuple]] = {}
     notes: list[tuple[str, str, str]] = []
     for nct in sorted(mapped):
-        rows = mapped[nct][1]
-        notes += rows.notes
-        for name, got in rows.tables.items():
+        _, said, rows = mapped.pop(nct)
+        notes += said
+        for name, got in rows.items():
             new.setdefault(name, []).extend(got)
     types = {r["name"]: {f["name"]: f.get("type", "string") for f in r["schema"]["fields"]}
              for r in descriptor["resources"]}
     dtypes = {"integer": "Int64", "number": "float64", "boolean": "boolean", "string": object}
-    for name, got in new.items():
-        add = pd.DataFrame(got, columns=fields[name]).astype({c: dtypes[t] for c, t in types[name].items()})
+    for name in list(new):
+        add = pd.DataFrame(new.pop(name), columns=fields[name]).astype(
+            {c: dtypes[t] for c, t in types[name].items()})
         base = tables[name]
         tables[name] = pd.concat([base, add], ignore_index=True) if len(base) else add
     changes = _changes(before, {t: tables[t][tables[t]["nct_id"].isin(ncts)] for t in REGISTRY_TABLES})
