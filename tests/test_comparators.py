@@ -261,3 +261,16 @@ def test_sources_carry_the_pack_addresses():
     if text is not None:
         for s in used:
             assert src.at[s, "address"] in text, s
+
+
+def test_show_finds_a_comparator_trial_with_its_reports_and_conflicts():
+    from .conftest import run, run_json
+
+    out = run("show", "endeavor", "-f", "plain").stdout
+    assert "comparator trial (no XPO1-inhibitor arm)" in out
+    assert "0.791 (0.648–0.964, 95%)" in out and "0.76 (0.633–0.915, 95%)" in out
+    assert "phase II" in out  # the pack's conflict, both readings kept
+    doc = run_json("show", "ELO-VD")
+    pfs = next(r for r in doc["results"] if r["id"] == "elo-vd-pfs")
+    assert (pfs["estimate"], pfs["ci_low"], pfs["ci_high"], pfs["ci_level"]) == (0.72, 0.59, 0.88, 70)
+    assert {a["regimen"] for a in doc["arms"]} == {"EVd", "Vd"}

@@ -21,7 +21,7 @@ from typer.testing import CliRunner
 
 from xpo1cli.cli import app
 
-from .conftest import DATA, run, sh
+from .conftest import DATA, HANG, run, sh
 
 
 def invoke(*args: str, env: dict | None = None):
@@ -199,7 +199,7 @@ def test_output_into_a_full_device_in_a_real_process(tmp_path):
 
         from .conftest import xpo1_exe
         p = subprocess.run([*xpo1_exe(), "list"], stdout=full, stderr=subprocess.PIPE, text=True,
-                           cwd=tmp_path, timeout=120)
+                           cwd=tmp_path, timeout=HANG)
     assert p.returncode == 1
     assert p.stderr.strip() == "xpo1: cannot write to standard output: No space left on device"
 

@@ -317,7 +317,7 @@ def toxicity_view(frame: pd.DataFrame) -> pd.DataFrame:
 
     def treatment(r):
         if not isinstance(r.study, str):
-            return "–"
+            return f"{r.regimen} (label)" if isinstance(r.regimen, str) else "–"
         arm = f" ({r.arm} arm)" if r.arm in ("experimental", "control") else f" ({r.arm})" if isinstance(
             r.arm, str) else ""
         return f"{r.regimen if isinstance(r.regimen, str) else 'trial'}{arm}"
@@ -331,6 +331,16 @@ def toxicity_view(frame: pd.DataFrame) -> pd.DataFrame:
         "source": [f"ref {cell(r.ref)}" if value_or_none(r.ref) is not None else r.source
                    for r in row_tuples(frame)]})
 
+
+
+def no_regimen_note(count: int) -> list[str]:
+    """The note on toxicity rows left out of a regimen's listing because they name no regimen."""
+    if not count:
+        return []
+    rows = "row names" if count == 1 else "rows name"
+    return [f"{count} {rows} no regimen (class-wide findings of XPO1 inhibitors, prescribing-"
+            "information populations naming no regimen, trial-level rows naming no arm) and are not "
+            "shown as this regimen's; 'xpo1 toxicity' without a treatment filter lists them."]
 
 
 def survival_chart(frame: pd.DataFrame, by_median: bool = False, stream: IO | None = None) -> None:

@@ -6,6 +6,7 @@ No I/O and no printing here: the CLI turns LookupError into a usage error, and r
 from __future__ import annotations
 
 import difflib
+import math
 import re
 import unicodedata
 from collections.abc import Iterable
@@ -610,9 +611,59 @@ def percents_match(counts: np.ndarray, denominators: np.ndarray, percents: np.nd
     return np.abs(100 * counts / denominators - percents) <= tolerance[which]
 
 
-def counts_from_percent(percent: float, denominator: int) -> list[int]:
-    """Whole counts over denominator that print as percent."""
-    return [k for k in range(denominator + 1) if percent_matches(k, denominator, percent)]
+def counts_from_percent(percent: float, denominator: int) -> range:
+    """Whole counts over denominator that print as percent (those percent_matches accepts), in a
+    few steps at any denominator. The counts within rounding of percent x denominator / 100 form
+    one run: its ends are worked out from that bound in exact arithmetic, then settled by
+    percent_matches itself, whose float arithmetic may take or leave a count a hair beyond the
+    exact bound (the settling looks only near each end)."""
+    from fractions import Fraction
+
+    n = int(denominator)
+    if n <= 0 or not math.isfinite(percent):
+        return range(0)
+    tolerance = rounding_tolerance(percent)
+
+    def below(k: int) -> bool:  # the count prints under the percentage's rounding interval
+        return 100 * k / n - percent < -tolerance
+
+    def above(k: int) -> bool:
+        return 100 * k / n - percent > tolerance
+
+    low = Fraction(percent) - Fraction(tolerance)
+    high = Fraction(percent) + Fraction(tolerance)
+    first = _first_true(lambda k: not below(k), math.ceil(low * n / 100), n)
+    after = _first_true(above, math.floor(high * n / 100) + 1, n)
+    return range(first, max(first, after))
+
+
+def _first_true(test, guess: int, n: int) -> int:
+    """The least k in 0..n for which test holds (n + 1 if none), for a test false then true
+    along 0..n, searched outward from guess in doubling steps, then by halving: a few calls when
+    the guess is near."""
+    guess = min(max(guess, 0), n + 1)
+    step = 1
+    if guess > n or test(guess):  # the answer is at or below the guess
+        high = guess
+        low = guess - step
+        while low >= 0 and test(low):
+            high, step = low, 2 * step
+            low = guess - step
+        low = max(low, -1)
+    else:
+        low = guess
+        high = guess + step
+        while high <= n and not test(high):
+            low, step = high, 2 * step
+            high = guess + step
+        high = min(high, n + 1)
+    while high - low > 1:  # test(low) is false (or low is -1), test(high) true (or high is n + 1)
+        mid = (low + high) // 2
+        if test(mid):
+            high = mid
+        else:
+            low = mid
+    return high
 
 
 def column(frame: pd.DataFrame, name: str) -> list:
@@ -961,6 +1012,22 @@ def citations(ds: Dataset, key: str) -> list[tuple[str, str]]:
                           *(f"  {key} = {{{v}}}," for _, _, key, v in stated),
                           f"  howpublished = {{{kind}}}", "}"])
         out.append((text, bib))
+    return out
+
+
+_YEAR = re.compile(r"(?<!\d)(?:19[5-9]\d|20\d\d)(?!\d)")
+
+
+def stated_years(ds: Dataset) -> dict[str, int]:
+    """The latest calendar year each source states about itself, for the sources that state one:
+    read from its kind, title and citation ('company press release, 2017-03-02', 'Lancet
+    2020;396...', 'conference report (ASH 2020)'). The data hold no publication date, and an
+    address is not read (its digits are identifiers)."""
+    out = {}
+    for sid, *texts in row_tuples(ds.sources[["source", "kind", "title", "citation"]], index=False, name=None):
+        years = [int(y) for t in texts if isinstance(t, str) for y in _YEAR.findall(t)]
+        if years:
+            out[sid] = max(years)
     return out
 
 
