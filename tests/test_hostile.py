@@ -411,3 +411,29 @@ def test_package_output_round_trips_through_validate(tmp_path):
     run("package", str(tmp_path / "out"))
     assert sorted(os.listdir(tmp_path)) == ["out"]
     assert invoke("validate", str(tmp_path / "out")).exit_code == 0
+
+
+@pytest.mark.parametrize("phase", ["I/II", "I-II", "i/ii", "phase I/II", "1–2", "2/3", "III", "Phase 1b",
+                                   "I II", "12", "1b/2", "IV", "phase", "１/２", "I/II/III", "1/2 ", "ph.2b"])
+@pytest.mark.parametrize("command", [["list"], ["response"], ["pool", "--method", "REML"]])
+def test_phase_is_read_exactly_or_refused_in_every_command(phase, command):
+    """A phase the grammar reads selects only studies of that phase (a bare stage: any phase with
+    it); one it cannot read is a usage error naming the value, never a silently wider list."""
+    from xpo1cli.query import Resolver, UnknownName, phase_matches, read_phase
+
+    r = invoke(*command, "--phase", phase, "-f", "csv")
+    try:
+        wanted = Resolver.phase(phase)
+    except UnknownName:
+        assert clean_failure(r, 2).startswith(f"xpo1: unknown phase '{phase}'")
+        return
+    assert read_phase(phase) == wanted
+    if r.exit_code and command[0] == "pool":  # fewer than two cohorts of that phase
+        assert clean_failure(r, 2).startswith("xpo1: pooling needs at least two")
+        return
+    assert r.exit_code == 0, r.stderr[-300:]
+    studies = {row["study"] for row in csv.DictReader(io.StringIO(r.stdout)) if row.get("study")}
+    with open(DATA / "studies.csv", encoding="utf-8") as fh:
+        phases = {row["study"]: row["phase"] for row in csv.DictReader(fh)}
+    assert all(phase_matches(phases[s], wanted) for s in studies), (phase, studies)
+    assert studies or command != ["list"]

@@ -214,6 +214,7 @@ def test_a_stream_that_takes_nothing_is_an_error(answer):
     (["brief", "--all", "--out", "pages/new"], "pages/new"),
     (["package", "pkg"], "pkg"),
     (["pool", "-d", "MM", "--plot", "forest.svg", "-f", "csv"], "forest.svg"),
+    (["import", "ctgov", str(FIXTURES / "ctgov" / "NCT00763412.json"), "--into", "imported"], "imported"),
 ])
 def test_a_file_size_limit_leaves_nothing_half_written(tmp_path, args, target):
     if "--plot" in args:
@@ -253,6 +254,14 @@ def test_an_empty_package_folder_is_refused(value, tmp_path, monkeypatch):
     monkeypatch.chdir(tmp_path)
     r = run("package", value, code=2)
     assert r.stderr == "xpo1: package needs a folder to write to, not an empty value\n"
+    assert snapshot(tmp_path) == []
+
+
+@pytest.mark.parametrize("value", ["", " "])
+def test_an_empty_import_folder_is_refused(value, tmp_path, monkeypatch):
+    monkeypatch.chdir(tmp_path)
+    r = run("import", "ctgov", str(FIXTURES / "ctgov" / "NCT00763412.json"), "--into", value, code=2)
+    assert r.stderr == "xpo1: --into needs a folder to write the dataset to, not an empty value\n"
     assert snapshot(tmp_path) == []
 
 

@@ -180,6 +180,7 @@ def main() -> None:
     written = _release(held, real, keep=not STATE.get("failed"))
     if messages is not None:
         messages.close_if_failed()
+        sys.stderr = messages._real
     sys.exit(code or written)
 
 

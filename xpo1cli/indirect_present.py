@@ -115,9 +115,10 @@ def indirect_notes(ans: Answer) -> tuple[str, list[str], list[str]]:
 
     name = NAMES.get(ans.statistic, ans.statistic)
     title = f"Indirect comparison: {ans.a} vs {ans.b}, {ans.measure} ({name} of {ans.a} against {ans.b})"
+    published = [f"published (as printed, not recomputed here; 'xpo1 syntheses'): {p}" for p in ans.published]
     if ans.estimate is None:
         return title, ["No randomized path links the two regimens for this measure: no estimate is made.",
-                       *[f"missing: {m}" for m in ans.missing]], []
+                       *[f"missing: {m}" for m in ans.missing], *published], []
     notes = [f"method: {ans.method}; log ratios add along the chain and so do their variances; standard "
              "errors from each trial's interval at its own level",
              f"report rule: {ans.rule} ({REPORT_RULES[ans.rule]})",
@@ -140,7 +141,7 @@ def indirect_notes(ans: Answer) -> tuple[str, list[str], list[str]]:
                  "randomization but not balance between trials")
     warnings = [*ans.warnings, *[c.removeprefix("warning: ") for c in ans.checks if c.startswith("warning")]]
     notes += [c.removeprefix("note: ") for c in ans.checks if c.startswith("note")]
-    return title, notes, warnings
+    return title, notes + published, warnings
 
 
 def comparator_sections(rec: dict) -> list[tuple[str, pd.DataFrame, list[str]]]:

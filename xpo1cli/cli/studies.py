@@ -61,10 +61,13 @@ def show(
     found = find_studies(ds, study)
     recs = [study_record(ds, s) for s in found]
     side = reports_side_by_side(ds, found) if len(found) > 1 else None
+    from ..present import other_reports_note
+
+    named = [n for n in (other_reports_note(r, found) for r in recs) if n]
     if fmt in ("csv", "tsv", "excel"):
         import pandas as pd
 
-        output(pd.concat([r["outcomes"] for r in recs], ignore_index=True), fmt)
+        output(pd.concat([r["outcomes"] for r in recs], ignore_index=True), fmt, warnings=named)
         return
     if fmt in ("json", "jsonl"):
         import json
@@ -72,7 +75,7 @@ def show(
         from ..render import records
 
         objs = [{**r["study"], **{k: records(r[k]) for k in ("cohorts", "outcomes", "comparisons",
-                                                              "adverse_events", "syntheses")}}
+                                                              "adverse_events", "syntheses", "other_reports")}}
                 for r in recs]
         if fmt == "json":
             doc = objs[0] if len(objs) == 1 else {"reports": objs, "side_by_side": records(side)}
@@ -90,7 +93,7 @@ def show(
                notes=["≠ marks a figure that differs between reports: later reports update earlier "
                       "ones; each keeps its own population and source.", DERIVED_NOTE])
     for rec in recs:
-        for section in show_sections(rec):
+        for section in show_sections(rec, found):
             output(section.frame, fmt, title=section.title, notes=section.notes)
 
 
