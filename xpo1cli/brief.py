@@ -204,6 +204,7 @@ class HarmRow:
     statement: str | None
     scope: str  # study or label
     source: str
+    dose: str | None = None  # views.toxicity_doses: the study's dose schedule, or the label population
 
 
 @dataclass
@@ -214,6 +215,8 @@ class HarmRange:
     low: float | None
     high: float | None
     sources: list[str]
+    regimen: str | None = None  # a range never mixes regimens or doses
+    dose: str | None = None
 
 
 @dataclass
@@ -717,10 +720,11 @@ def _label_matches(ds: Dataset, population, code: str | None) -> bool:
 
 
 def _harms(ds, studies, matched, f: Filters, code, level):
-    from .views import toxicity_table
+    from .views import toxicity_doses, toxicity_table
 
     agent = Resolver(ds).agent(f.agent) if f.agent else None
     tox = toxicity_table(ds, studies, agent=agent, source=f.source, matched=matched)
+    tox["dose"] = toxicity_doses(ds, tox)
     rows: list[HarmRow] = []
     refs = dict(zip(ds.studies["study"], ds.studies["ref"], strict=True))
     for r in row_tuples(tox):
@@ -740,18 +744,18 @@ def _harms(ds, studies, matched, f: Filters, code, level):
                             regimen=_str(r.regimen), role=_str(r.arm), term=r.term, grade=r.grade,
                             count=count, n=n, percent=pct,
                             percent_basis="reported" if rep is not None else "computed" if calc is not None else None,
-                            statement=_str(r.statement), scope=r.scope, source=r.source))
-    ranges: dict[tuple[str, str], list[HarmRow]] = {}
+                            statement=_str(r.statement), scope=r.scope, source=r.source, dose=_str(r.dose)))
+    ranges: dict[tuple, list[HarmRow]] = {}
     for h in rows:
         if h.role == "control":
             continue
-        ranges.setdefault((h.term, h.grade), []).append(h)
+        ranges.setdefault((h.term, h.grade, h.regimen, h.dose), []).append(h)
     harm_ranges = []
-    for (term, grade), hs in ranges.items():
+    for (term, grade, regimen, dose), hs in ranges.items():
         q = [h.percent for h in hs if h.percent is not None]
         harm_ranges.append(HarmRange(term=term, grade=grade, k=len(q), low=min(q) if q else None,
                                      high=max(q) if q else None,
-                                     sources=list(dict.fromkeys(h.source for h in hs))))
+                                     sources=list(dict.fromkeys(h.source for h in hs)), regimen=regimen, dose=dose))
     harm_ranges.sort(key=lambda h: (-(h.high or -1), h.term))
     rand = studies[studies["randomized"].fillna(False).astype(bool)]
     rds = risk_differences(ds, rand, level) if len(rand) else []

@@ -307,7 +307,8 @@ def _claim_words(c: Claim) -> str:
     if k == "harm rate":
         h = c.harm
         of = f"{h.count}/{h.n}, " if h.count is not None and h.n is not None else ""
-        return (f"The most frequent grade {h.grade} event reported with {h.regimen} is {h.term}: {of}"
+        dose = f" ({h.dose})" if h.dose else ""
+        return (f"The most frequent grade {h.grade} event reported with {h.regimen}{dose} is {h.term}: {of}"
                 f"{figure(h.percent)}% in {h.where}.")
     if k == "planned":
         items = [f"{p.trial} ({p.design}{', ' + p.regimen if p.regimen else ''}; "
@@ -468,9 +469,11 @@ def layout(b: Brief, level: float = 0.95) -> list[Section]:
 
     # 5 harms
     if b.harm_ranges:
-        s[4].tables.append(Table("Grade ≥3 events in XPO1-inhibitor arms and cohorts: range across reports",
-                                 ["event", "grade", "reports with a rate", "range", "sources"],
-                                 [[h.term, h.grade, str(h.k),
+        s[4].tables.append(Table("Grade ≥3 events in XPO1-inhibitor arms and cohorts: range across reports of "
+                                 "one regimen at one dose",
+                                 ["event", "grade", "regimen", "dose (as stated)", "reports with a rate", "range",
+                                  "sources"],
+                                 [[h.term, h.grade, h.regimen or MISSING, h.dose or MISSING, str(h.k),
                                    (f"{figure(h.low)}%" if h.low == h.high else f"{figure(h.low)}–{figure(h.high)}%")
                                    if h.low is not None else "not quantified", ", ".join(h.sources)]
                                   for h in b.harm_ranges], kind="harm-range"))
