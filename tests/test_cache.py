@@ -295,3 +295,20 @@ def test_a_table_a_package_adds_is_kept_with_the_others(entry_blob):
     extra = {**tables, "registry": pd.DataFrame({"id": pd.Series(["NCT1", None], dtype=object)})}
     back = cache.decode("k", cache.encode("k", extra), NAMES)
     assert_same_tables(back, extra)
+
+
+@pytest.mark.parametrize("description", [
+    {"key": "k", "tables": []}, {"key": "k", "tables": {"t": {"rows": 1, "labels": "object", "columns": [1]}}},
+    {"key": "k", "tables": {"t": {"rows": 1, "labels": "object",
+                                  "columns": [{"name": "a", "kind": "float64", "arrays": [[0]]}]}}},
+    {"key": "k", "tables": {"t": {"rows": -1, "labels": "object", "columns": []}}}, [], "text",
+], ids=["tables a list", "a column a number", "an array without its length", "negative rows", "a list", "a text"])
+def test_a_forged_description_with_a_right_digest_is_refused(description):
+    import hashlib
+    import json
+
+    head = json.dumps(description).encode("ascii")
+    head += b" " * (-len(head) % 8)
+    blob = cache._HEAD.pack(cache.MAGIC, len(head), 0, hashlib.sha256(head).digest()) + head
+    with pytest.raises(cache.Unusable):
+        cache.decode("k", blob, ["t"])

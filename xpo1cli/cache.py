@@ -177,7 +177,8 @@ def decode(key: str, blob: bytes, names) -> dict:
             frame = pd.DataFrame(columns, copy=False) if columns else pd.DataFrame(index=pd.RangeIndex(n))
             frame.columns = pd.Index(list(columns), dtype=spec["labels"])
             tables[name] = frame
-    except (KeyError, TypeError, ValueError) as exc:  # a description that does not hold together
+    except (AttributeError, IndexError, KeyError, TypeError, ValueError) as exc:  # a description that
+        # does not hold together (only a forged entry: the digest already matched)
         raise Unusable(str(exc)) from exc
     return tables
 

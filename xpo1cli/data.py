@@ -38,8 +38,9 @@ TABLES = (
 )
 # Tables a dataset may leave out (a missing file or resource reads as an empty table): the
 # randomized trials with no XPO1-inhibitor arm that the indirect comparisons read, kept apart
-# from the XPO1 studies so that no study command lists or pools them.
-OPTIONAL_TABLES = ("comparator_trials", "trial_arms", "comparator_results")
+# from the XPO1 studies so that no study command lists or pools them; and each disease's critical
+# outcomes (without them a brief reads every outcome measure its studies report).
+OPTIONAL_TABLES = ("comparator_trials", "trial_arms", "comparator_results", "critical_outcomes")
 LIST_SEP = ";"
 LINE = "xpo1_line"  # file line number of each row, carried while checking
 MAX_FILE_MIB = 200  # the largest table file read, unless XPO1_MAX_FILE_MIB says otherwise
