@@ -13,7 +13,7 @@ from xpo1cli.brief_render import claim_text, markdown
 from xpo1cli.data import load
 from xpo1cli.query import Filters
 
-from .conftest import DATA, run
+from .conftest import DATA, HANG, run
 
 SECTIONS = ("1 Bottom line", "2 Randomized evidence", "3 Response evidence by regimen", "4 Survival", "5 Harms",
             "6 Summary of findings with certainty signals", "7 What is not known", "8 Sources")
@@ -83,8 +83,12 @@ def test_control_arms_are_labelled_and_never_pooled(mm):
 
 
 def test_mm_harms_range_and_randomized_risk_difference(mm):
-    thr = next(h for h in mm.harm_ranges if h.term == "thrombocytopenia")
-    assert (thr.grade, thr.k, thr.low, thr.high) == ("3-4", 3, 39.0, 61.0)
+    thr = {(h.regimen, h.low, h.high, h.k) for h in mm.harm_ranges if h.term == "thrombocytopenia"}
+    assert {("SVd", 39.0, 39.0, 1), ("Sd", 61.0, 61.0, 1), ("Sd", 59.0, 59.0, 1)} == thr  # never one range of both
+    for h in mm.harm_ranges:  # a range holds the rows of one regimen at one dose
+        rows = [r for r in mm.harms if (r.term, r.grade, r.regimen, r.dose) == (h.term, h.grade, h.regimen, h.dose)
+                and r.role != "control"]
+        assert h.k == sum(r.percent is not None for r in rows) and len({r.regimen for r in rows}) == 1
     rd = next(d for d in mm.risk_differences if d.term == "thrombocytopenia")
     assert (rd.exp_count, rd.exp_n, rd.ctl_count, rd.ctl_n, rd.difference, rd.ci_low, rd.ci_high) == \
         (77, 195, 35, 207, 22.6, 13.9, 30.9)
@@ -183,7 +187,8 @@ def test_brief_refuses_machine_formats_and_needs_a_disease():
 # --- every printed figure traces to the data or a named statistic --------------------------------
 
 NUMBER = re.compile(r"(?<![\w.])\d+(?:\.\d+)?(?![\w])")
-EXPORTED = ("studies", "cohorts", "outcomes", "comparisons", "adverse_events", "sources", "trials", "regimens")
+EXPORTED = ("studies", "cohorts", "outcomes", "comparisons", "adverse_events", "sources", "trials", "regimens",
+            "comparator_results")
 
 
 def _forms(value) -> set[str]:
@@ -273,7 +278,7 @@ def browser():
     return found
 
 
-def _chromium(browser: str, *args: str, timeout: int = 120) -> str:
+def _chromium(browser: str, *args: str, timeout: int = HANG) -> str:
     import subprocess
 
     done = subprocess.run([browser, "--headless", "--no-sandbox", "--disable-gpu", "--hide-scrollbars",

@@ -24,9 +24,9 @@ from hypothesis import strategies as st
 from typer.testing import CliRunner
 
 from xpo1cli.cli import app
-from xpo1cli.render import github_table, markdown_cell, render, table, wrap_words
+from xpo1cli.render import github_table, markdown_cell, render, table, word_pieces, wrap_cell, wrap_words
 
-from .conftest import ROOT, run, run_csv, xpo1_exe
+from .conftest import HANG, ROOT, run, run_csv, xpo1_exe
 
 ANSI = re.compile(r"\x1b\[[0-9;?]*[A-Za-z]")
 
@@ -58,14 +58,35 @@ def myeloma_figures() -> tuple[list[str], int]:
 
 
 def every_word_whole(text: str, frame: pd.DataFrame) -> None:
-    """Each word of each cell of the human view appears as a whole word, as often as it should."""
+    """Each word of each cell of the human view appears whole, as often as it should; a long text
+    word (an id) may be broken after a hyphen or slash (word_pieces), a figure never."""
     from xpo1cli.render import cell
 
-    want = Counter(w for row in frame.itertuples(index=False, name=None) for v in row
-                   for w in cell(v).split())
-    have = Counter(text.split())
+    want = Counter(p for row in frame.itertuples(index=False, name=None) for v in row
+                   for w in cell(v).split() for p in word_pieces(w))
+    have = Counter(p for w in text.split() for p in word_pieces(w))
     missing = {w: n for w, n in want.items() if have[w] < n}
     assert not missing, missing
+
+
+def id_shown(text: str, ident: str) -> bool:
+    """ident appears whole, or broken after hyphens down one column of a table: each piece on
+    the next line at the same place."""
+    if ident in text.split():
+        return True
+    lines = text.splitlines()
+    for i, line in enumerate(lines):
+        for m in re.finditer(r"(?<!\S)\S+", line):
+            got, j = m.group(), i
+            while ident.startswith(got) and got != ident and j + 1 < len(lines):
+                j += 1
+                below = re.match(r"\S+", lines[j][m.start():])
+                if not below or lines[j][m.start() - 1:m.start()].strip():
+                    break
+                got += below.group()
+            if got == ident:
+                return True
+    return False
 
 
 # --- the terminal table at any width ------------------------------------------------------------------
@@ -79,9 +100,32 @@ def test_list_myeloma_keeps_every_figure_whole(columns):
         assert figure(text, value), (value, columns)
     assert text.split().count("audit") == audited >= 1  # the flag, not the note explaining it
     for row in run_csv("list", "--disease", "MM"):
-        assert row["study"] in text.split() or f"{row['study']}" in text
+        assert id_shown(text, row["study"]), row["study"]
     lines = text.splitlines()
-    assert max(len(line) for line in lines) <= columns or columns < 60  # a long id may overflow
+    assert max(len(line) for line in lines) <= columns
+
+
+@pytest.mark.parametrize("columns", [100, 120])
+@pytest.mark.parametrize("args", [("list", "--disease", "MM"), ("list",), ("compare", "SVd", "Sd")])
+def test_the_main_tables_stay_tables_from_100_columns(args, columns):
+    """A table, not one block per row: its header rule is there and no 'study:' record key."""
+    text = shown(*args, columns=columns)
+    assert "━━━━" in text and not re.search(r"^study: ", text, flags=re.M)
+    assert max(len(line) for line in text.splitlines()) <= columns
+    if args[0] == "list":
+        assert figure(text, "13.93") and figure(text, "76.4")
+
+
+@pytest.mark.parametrize("disease", ["MM", "AML", "MF", "DLBCL", "WM", "TCL"])
+def test_the_certainty_table_of_every_brief_is_a_table_at_100_columns(disease):
+    """Each Summary of findings table has its header rule before its first row: never a record."""
+    lines = shown("brief", "--disease", disease, columns=100).splitlines()
+    titles = [i for i, line in enumerate(lines) if line.strip().startswith("Summary of findings")]
+    assert titles
+    for i in titles:
+        following = [line for line in lines[i + 1:i + 8] if line.strip()]
+        rule = next(k for k, line in enumerate(following) if "━━━━" in line)
+        assert not any(re.match(r"^\S[^:]*: ", line) for line in following[:rule])
 
 
 def test_list_layout_follows_the_width():
@@ -106,7 +150,7 @@ def test_every_word_of_every_cell_is_shown_whole_at_each_layout():
         every_word_whole(out.getvalue(), frame)
         assert "a note" in out.getvalue()
         assert max(len(line) for line in out.getvalue().splitlines()) <= max(width, 18)
-    assert layouts == {30: "stacked", 50: "stacked", 80: "wrapped", 120: "wrapped", 300: "table"}
+    assert layouts == {30: "stacked", 50: "wrapped", 80: "wrapped", 120: "wrapped", 300: "table"}
 
 
 def test_short_cells_are_never_wrapped_in_a_narrowed_table():
@@ -120,6 +164,16 @@ def test_wrap_words_never_splits_a_word():
     assert wrap_words("median 13.93 mo (range 6.2–19.8 mo)", 8) == [
         "median", "13.93 mo", "(range", "6.2–19.8", "mo)"]
     assert wrap_words("s-mm-resensitization-ref10", 5) == ["s-mm-resensitization-ref10"]
+
+
+def test_a_table_cell_breaks_a_long_text_word_after_a_hyphen_never_a_figure():
+    assert wrap_cell("s-mm-resensitization-ref10", 16) == ["s-mm-", "resensitization-", "ref10"]
+    assert wrap_cell("SEL-HIDAC-MITO-PH1 relapsed/refractory", 12) == [
+        "SEL-HIDAC-", "MITO-PH1", "relapsed/", "refractory"]
+    for figure_text in ("32/122", "8*/84", "1b/2", "1-2", "6.2–19.8", "(0.53–0.93),", "IL-6", "-3.2", "ref10"):
+        assert word_pieces(figure_text) == [figure_text]
+    assert word_pieces("MM;WM") == ["MM;", "WM"] and word_pieces("consensus-2020]") == ["consensus-", "2020]"]
+    assert wrap_cell("median 13.93 mo", 2) == ["median", "13.93", "mo"]  # too narrow: whole, never cut
 
 
 def test_show_boston_at_80_columns_keeps_the_comparisons_source_and_note():
@@ -294,7 +348,7 @@ def in_a_terminal(columns: int, *args: str) -> str:
     os.close(child)
     chunks = []
     while True:
-        ready, _, _ = select.select([parent], [], [], 60)
+        ready, _, _ = select.select([parent], [], [], HANG)
         if not ready:
             break
         try:
@@ -305,7 +359,7 @@ def in_a_terminal(columns: int, *args: str) -> str:
             break
         chunks.append(chunk)
     os.close(parent)
-    assert proc.wait(timeout=60) == 0
+    assert proc.wait(timeout=HANG) == 0
     return ANSI.sub("", b"".join(chunks).decode("utf-8")).replace("\r\n", "\n")
 
 

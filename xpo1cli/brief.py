@@ -14,8 +14,8 @@ from dataclasses import dataclass, field
 import pandas as pd
 
 from .data import Dataset
-from .findings import Effect, SafetyStatement, between_arms, safety_statements
-from .query import Filters, Resolver, split_list
+from .findings import CriticalOutcome, Effect, SafetyStatement, between_arms, critical_outcomes, safety_statements
+from .query import CATEGORIES, COMPOSITES, Filters, Resolver, split_list
 from .render import as_printed, cell, level_text
 from .values import derived, missing, row_tuples, value_or_none
 
@@ -41,11 +41,9 @@ RULES: tuple[tuple[str, str], ...] = (
     ("reporting", "Down one for reporting: an audit finding on a figure used, or figures only from "
                   "conference abstracts or reports, news reports or press releases."),
 )
-RESPONSE_MEASURES = ("ORR", "CR_CRi")
 MEASURE_NAMES = {"ORR": "ORR", "CR_CRi": "CR/CRi", "PFS": "PFS", "OS": "OS", "DOR": "duration of response",
-                 "TTR": "time to response", "FU": "follow-up", "EFS_rate": "event-free survival rate",
-                 "OS_rate": "overall survival rate"}
-SURVIVAL_MEASURES = ("PFS", "OS")
+                 "TTR": "time to response", "FU": "follow-up", "EFS_rate": "EFS rate", "OS_rate": "OS rate",
+                 "CR_or_better": "≥CR", "TSS50_sustained": "TSS50 still in response at the cutoff"}
 _GRADE3 = re.compile(r"^(≥\s*[3-5]|[3-5](\s*[-–]\s*[3-5])?)$")
 
 
@@ -143,6 +141,7 @@ class Rate:
     source: str
     audit: str | None
     pooled: bool  # one of the independent cohorts pool_inputs keeps
+    timepoint: str | None = None  # a landmark or the week a rate is read at
 
     @property
     def control(self) -> bool:
@@ -215,6 +214,7 @@ class HarmRow:
     statement: str | None
     scope: str  # study or label
     source: str
+    dose: str | None = None  # views.toxicity_doses: the study's dose schedule, or the label population
 
 
 @dataclass
@@ -225,6 +225,8 @@ class HarmRange:
     low: float | None
     high: float | None
     sources: list[str]
+    regimen: str | None = None  # a range never mixes regimens or doses
+    dose: str | None = None
 
 
 @dataclass
@@ -324,6 +326,17 @@ class Brief:
     gaps: list[Gap]
     citations: list[Citation]
     statistics: dict[str, float] = field(default_factory=dict)  # named computed figures
+    critical: list[CriticalOutcome] = field(default_factory=list)  # the disease's outcomes that matter
+    indirect: list = field(default_factory=list)  # indirect_brief.IndirectRow: SVd vs HTA comparators
+
+    @property
+    def rate_measures(self) -> list[str]:
+        """The critical outcomes read as rates (responses, landmark rates, SVR35 ...), most important first."""
+        return list(dict.fromkeys(c.measure for c in self.critical if not c.median))
+
+    @property
+    def median_measures(self) -> list[str]:
+        return list(dict.fromkeys(c.measure for c in self.critical if c.median))
 
 
 # --- building it -----------------------------------------------------------------------------
@@ -382,14 +395,20 @@ def build_brief(ds: Dataset, filters: Filters | None = None, *, level: float = 0
     b = Brief(disease=code, disease_name=name, filters=f, n_studies=len(studies),
               n_clinical=int((studies["evidence_type"] == "clinical trial").sum()),
               bottom_line=[], randomized=[], response=[], forests=[], survival=[], harms=[],
-              harm_ranges=[], risk_differences=[], mitigations=[], findings=[], gaps=[], citations=[])
-    b.randomized = _randomized(ds, studies, every_arm, outcomes)
+              harm_ranges=[], risk_differences=[], mitigations=[], findings=[], gaps=[], citations=[],
+              critical=critical_outcomes(ds, code))
+    b.randomized = _randomized(ds, studies, every_arm, outcomes, b.rate_measures)
     b.response, b.forests = _response(ds, studies, matched, outcomes, arm_of, flags, level, b)
     b.survival = _survival(ds, studies, matched, arm_of, outcomes)
     b.harms, b.harm_ranges, b.risk_differences, b.mitigations = _harms(ds, studies, matched, f, code, level)
     b.findings = _findings(ds, b, flags)
     b.gaps = _gaps(ds, studies, b, findings_audit, _report_differences(ds, set(studies["study"])))
     b.bottom_line = _bottom_line(ds, b)
+    from .indirect_brief import hta_rows
+
+    b.indirect = hta_rows(ds, code)
+    for r in b.indirect:
+        b.statistics.update(r.figures)
     b.citations = _citations(ds, b)
     _register(b)
     return b
@@ -430,7 +449,8 @@ def _role(a) -> str | None:
     return a.arm if isinstance(a.arm, str) and a.arm in ("experimental", "control") else None
 
 
-def _randomized(ds: Dataset, studies: pd.DataFrame, arm_of: dict, outcomes: pd.DataFrame) -> list[RandomizedTrial]:
+def _randomized(ds: Dataset, studies: pd.DataFrame, arm_of: dict, outcomes: pd.DataFrame,
+                measures: list[str]) -> list[RandomizedTrial]:
     from .views import survival_table
 
     rand = studies[studies["randomized"].fillna(False).astype(bool) & (studies["evidence_type"] == "clinical trial")]
@@ -445,10 +465,11 @@ def _randomized(ds: Dataset, studies: pd.DataFrame, arm_of: dict, outcomes: pd.D
         if st in ids:
             own_arms.setdefault(st, []).append(a)
     survival = _rows_by_study(surv, ids) if surv is not None else {}
-    responses = outcomes[outcomes["study"].isin(ids) & outcomes["measure"].isin(RESPONSE_MEASURES)]
-    responses = responses.drop_duplicates(["study", "cohort", "measure"])
-    response_at = {key: i for i, key in enumerate(zip(responses["study"], responses["cohort"], responses["measure"],
-                                                      strict=True))}
+    responses = outcomes[outcomes["study"].isin(ids) & outcomes["measure"].isin(measures)]
+    responses = responses.drop_duplicates(["study", "cohort", "measure", "timepoint"])
+    response_at: dict[tuple, list[int]] = {}
+    for i, key in enumerate(zip(responses["study"], responses["cohort"], responses["measure"], strict=True)):
+        response_at.setdefault(key, []).append(i)
 
     order = sorted(range(len(rand)), key=lambda i: (ROLE_RANK.get(rand.iloc[i]["report_role"], 9), i))
     by_trial: dict[str, RandomizedTrial] = {}
@@ -465,10 +486,9 @@ def _randomized(ds: Dataset, studies: pd.DataFrame, arm_of: dict, outcomes: pd.D
         stats = between_arms(ds, trial, s.study)
         medians = _medians(survival.get(s.study, surv.iloc[:0]), arm_of) if surv is not None else []
         rates = []
-        for m in RESPONSE_MEASURES:
+        for m in measures:
             for a in top:
-                at = response_at.get((s.study, a.cohort, m))
-                if at is not None:
+                for at in response_at.get((s.study, a.cohort, m), []):
                     rates.append(_rate(responses.iloc[at], s, a, pooled=False))
         sources = list(dict.fromkeys([s.source, *(a.source for a in trial_arms), *(x.source for x in stats),
                                       *(x.source for x in medians), *(x.source for x in rates)]))
@@ -508,7 +528,7 @@ def _rate(row, s, a, pooled: bool, level: float = 0.95, interval: bool = True) -
                 regimen=_str(a.regimen), role=_role(a), agent=_str(a.agent), measure=row.measure, events=k,
                 n=n, percent=pct, percent_reported=rep, ci_low=lo, ci_high=hi, ci_basis=ci_basis,
                 basis=row.count_basis if k is not None else None, design=s.design, disease=s.disease,
-                setting=_str(s.setting), source=row.source, audit=None, pooled=pooled)
+                setting=_str(s.setting), source=row.source, audit=None, pooled=pooled, timepoint=_str(row.timepoint))
 
 
 def _exact_intervals(rates: list[Rate], level: float) -> None:
@@ -554,12 +574,14 @@ def _response(ds, studies, matched, outcomes, arm_of, flags, level, b: Brief):
 
     info = {s.study: s for s in row_tuples(studies)}
     with_count: dict[tuple, tuple] = {}  # (study, cohort, measure, source) -> its first row with a count
-    for row in row_tuples(outcomes[outcomes["count_used"].notna() & outcomes["measure"].isin(RESPONSE_MEASURES)]):
+    for row in row_tuples(outcomes[outcomes["count_used"].notna() & outcomes["measure"].isin(b.rate_measures)]):
         with_count.setdefault((row.study, row.cohort, row.measure, row.source), row)
     groups: list[ResponseGroup] = []
     forests: list[Forest] = []
-    for measure in _measure_order(b, outcomes):
-        included, _ = pool_inputs(ds, studies, measure, include_controls=True, matched=matched, outcomes=outcomes)
+    for measure in b.rate_measures:
+        poolable = measure in CATEGORIES or measure in COMPOSITES
+        included = (pool_inputs(ds, studies, measure, include_controls=True, matched=matched, outcomes=outcomes)[0]
+                    if poolable else outcomes.iloc[:0].assign(group=None))
         if not len(included) and not (outcomes["measure"] == measure).any():
             continue
         rates: list[Rate] = []
@@ -570,24 +592,27 @@ def _response(ds, studies, matched, outcomes, arm_of, flags, level, b: Brief):
                 continue
             rates.append(_rate(row, info[r.study], a, pooled=True, level=level, interval=False))
         # percentages printed without a count: a study (or trial) with no counted cohort, its
-        # headline population or its arms
+        # headline population or its arms; a measure never pooled (SVR35, a landmark rate): every
+        # figure of a study's headline population, arms or whole populations, each time point
         have_study = {r.study for r in rates}
         have_trial = {r.trial for r in rates if r.trial}
         seen = set()
-        for r in row_tuples(outcomes[(outcomes["measure"] == measure) & outcomes["count_used"].isna()
-                          & outcomes["percent_reported"].notna()]):
+        printed = outcomes["percent_reported"].notna() | (outcomes["count_used"].notna() & ~poolable)
+        for r in row_tuples(outcomes[(outcomes["measure"] == measure) & (outcomes["count_used"].isna() | ~poolable)
+                                     & printed]):
             a = arm_of.get((r.study, r.cohort))
             s = info.get(r.study)
             if a is None or s is None or s.evidence_type != "clinical trial" or r.study in have_study:
                 continue
             if isinstance(s.trial, str) and s.trial in have_trial:
                 continue
-            if not (a.headline or _role(a)) or (r.study, r.cohort) in seen:
+            whole = not poolable and not isinstance(a.parent, str)
+            if not (a.headline or _role(a) or whole) or (r.study, r.cohort, _str(r.timepoint)) in seen:
                 continue
             if _role(a) and isinstance(a.parent, str) and _role(arm_of.get((r.study, a.parent), a)) \
                     and (r.study, a.parent) in arm_of:
                 continue
-            seen.add((r.study, r.cohort))
+            seen.add((r.study, r.cohort, _str(r.timepoint)))
             rates.append(_rate(r, s, a, pooled=False, level=level, interval=False))
         _exact_intervals(rates, level)
         for rate in rates:
@@ -639,9 +664,10 @@ def _response(ds, studies, matched, outcomes, arm_of, flags, level, b: Brief):
                 groups.append(ResponseGroup(regimen=regimen, measure=measure, rates=part, pooled=pooled))
         for r in rates:
             if r.events is not None:
-                b.statistics[f"{r.study}/{r.cohort} {measure} percent"] = float(r.percent)
-                b.statistics[f"{r.study}/{r.cohort} {measure} ci_low"] = float(r.ci_low)
-                b.statistics[f"{r.study}/{r.cohort} {measure} ci_high"] = float(r.ci_high)
+                key = f"{r.study}/{r.cohort} {measure}" + (f" at {r.timepoint}" if r.timepoint else "")
+                b.statistics[f"{key} percent"] = float(r.percent)
+                b.statistics[f"{key} ci_low"] = float(r.ci_low)
+                b.statistics[f"{key} ci_high"] = float(r.ci_high)
     return groups, forests
 
 
@@ -668,14 +694,6 @@ def _forest_caption(summary: dict, level: float) -> str:
     if cautions:
         text += " Caution: " + "; ".join(cautions) + "."
     return text
-
-
-def _measure_order(b: Brief, outcomes: pd.DataFrame) -> list[str]:
-    """ORR first, or CR/CRi first where the disease reads remission (AML, MDS)."""
-    from .views import depth_labels
-
-    first = "CR_CRi" if b.disease and "CR/CRi" in depth_labels(b.disease) else "ORR"
-    return [first, *(m for m in RESPONSE_MEASURES if m != first)]
 
 
 def _survival(ds, studies, matched, arm_of, outcomes) -> list[Median]:
@@ -709,10 +727,11 @@ def _label_matches(ds: Dataset, population, code: str | None) -> bool:
 
 
 def _harms(ds, studies, matched, f: Filters, code, level):
-    from .views import toxicity_table
+    from .views import toxicity_doses, toxicity_table
 
     agent = Resolver(ds).agent(f.agent) if f.agent else None
     tox = toxicity_table(ds, studies, agent=agent, source=f.source, matched=matched)
+    tox["dose"] = toxicity_doses(ds, tox)
     rows: list[HarmRow] = []
     refs = dict(zip(ds.studies["study"], ds.studies["ref"], strict=True))
     for r in row_tuples(tox):
@@ -732,18 +751,18 @@ def _harms(ds, studies, matched, f: Filters, code, level):
                             regimen=_str(r.regimen), role=_str(r.arm), term=r.term, grade=r.grade,
                             count=count, n=n, percent=pct,
                             percent_basis="reported" if rep is not None else "computed" if calc is not None else None,
-                            statement=_str(r.statement), scope=r.scope, source=r.source))
-    ranges: dict[tuple[str, str], list[HarmRow]] = {}
+                            statement=_str(r.statement), scope=r.scope, source=r.source, dose=_str(r.dose)))
+    ranges: dict[tuple, list[HarmRow]] = {}
     for h in rows:
         if h.role == "control":
             continue
-        ranges.setdefault((h.term, h.grade), []).append(h)
+        ranges.setdefault((h.term, h.grade, h.regimen, h.dose), []).append(h)
     harm_ranges = []
-    for (term, grade), hs in ranges.items():
+    for (term, grade, regimen, dose), hs in ranges.items():
         q = [h.percent for h in hs if h.percent is not None]
         harm_ranges.append(HarmRange(term=term, grade=grade, k=len(q), low=min(q) if q else None,
                                      high=max(q) if q else None,
-                                     sources=list(dict.fromkeys(h.source for h in hs))))
+                                     sources=list(dict.fromkeys(h.source for h in hs)), regimen=regimen, dose=dose))
     harm_ranges.sort(key=lambda h: (-(h.high or -1), h.term))
     rand = studies[studies["randomized"].fillna(False).astype(bool)]
     rds = risk_differences(ds, rand, level) if len(rand) else []
@@ -831,7 +850,7 @@ def _findings(ds: Dataset, b: Brief, flags: dict) -> list[Finding]:
             setting = ds.studies.loc[ds.studies["study"] == t.study, "setting"].iloc[0]
             moves += indirect([study_disease], [_str(setting)])
             moves += reporting([(t.study, a.cohort) for a in t.arms], [s.source],
-                               measure=s.measure if s.measure in RESPONSE_MEASURES else "—")
+                               measure=s.measure)
             outcome = measure_name(s.measure) + (f" at {s.timepoint}" if s.timepoint else "")
             if sub:
                 outcome += f" ({s.subgroup})"
@@ -883,7 +902,7 @@ def _findings(ds: Dataset, b: Brief, flags: dict) -> list[Finding]:
     # median survival of XPO1 arms and cohorts, by regimen (the largest cohort's median)
     by: dict[tuple, list[Median]] = {}
     for m in b.survival:
-        if m.agent is None or m.measure not in SURVIVAL_MEASURES:
+        if m.agent is None or m.measure not in b.median_measures:
             continue
         by.setdefault((m.regimen, m.measure), []).append(m)
     study_info = ds.studies.set_index("study")
@@ -926,9 +945,8 @@ def _gaps(ds: Dataset, studies: pd.DataFrame, b: Brief, findings: pd.DataFrame, 
                         "no randomized trial of an XPO1 inhibitor in the data for this selection"))
     for t in b.randomized:
         compared = {s.measure for s in t.effects if s.subgroup is None}
-        missing = [measure_name(m) for m in (*RESPONSE_MEASURES, "PFS", "OS")
-                   if m not in compared and (any(r.measure == m for r in t.rates)
-                                             or any(x.measure == m for x in t.medians) or m in ("PFS", "OS"))]
+        missing = [measure_name(c.measure) + (f" at {c.timepoint}" if c.timepoint else "") for c in b.critical
+                   if c.measure not in compared and c.measure not in ("FU", "TTR")]
         if missing:
             gaps.append(Gap("no randomized evidence", t.trial,
                             f"no between-arm statistic reported for {', '.join(missing)}", [t.sources[0]]))
@@ -1064,8 +1082,9 @@ def _bottom_line(ds: Dataset, b: Brief) -> list[Claim]:
         h = next((h for h in b.harm_ranges if h.k), None)
         if h is not None:
             span = f"{figure(h.low)}%" if h.low == h.high else f"{figure(h.low)}–{figure(h.high)}%"
-            out.append(_ends(f"The most frequent grade {h.grade} event reported is {h.term}, in {span} of patients "
-                             f"({h.k} report{'s' if h.k != 1 else ''}).", h.sources))
+            with_ = f" with {h.regimen}" if h.regimen else ""
+            out.append(_ends(f"The most frequent grade {h.grade} event reported is {h.term}, in {span} of patients"
+                             f"{with_} ({h.k} report{'s' if h.k != 1 else ''}).", h.sources))
     return out[:5]
 
 
@@ -1085,6 +1104,8 @@ def _citations(ds: Dataset, b: Brief) -> list[Citation]:
         used += f.sources
     for g in b.gaps:
         used += g.sources
+    for r in b.indirect:
+        used += r.sources
     address = {s: _str(a) for s, a in zip(ds.sources["source"], ds.sources["address"], strict=True)}
     doi = {s: _str(d) for s, d in zip(ds.sources["source"], ds.sources["doi"], strict=True)}
     years = stated_years(ds)

@@ -68,6 +68,11 @@ def role_text(role: str | None, agent: str | None) -> str:
     return {"experimental": "experimental arm", "control": CONTROL}.get(role or "", "XPO1-inhibitor cohort")
 
 
+def at_text(timepoint: str | None, sep: str = " ") -> str:
+    """' at 18 months' (or ', at week 24' after a label); nothing without a time point."""
+    return f"{sep}at {timepoint}" if timepoint else ""
+
+
 def where_text(ref, study: str) -> str:
     return f"ref {ref} ({study})" if ref is not None else study
 
@@ -148,7 +153,7 @@ def estimate_text(f: Finding) -> str:
 
 
 def outcome_text(e: Effect) -> str:
-    return measure_name(e.measure) + (f" at {e.timepoint}" if e.timepoint else "")
+    return measure_name(e.measure) + at_text(e.timepoint)
 
 
 def arm_name(a: ArmFigure) -> str:
@@ -250,6 +255,16 @@ def evidence_text(b: Brief) -> str:
             + (f", and {undated} of its {len(b.citations)} sources state no year." if undated else "."))
 
 
+def indirect_table(b: Brief) -> Table:
+    """Indirect comparisons: SVd against the comparators the HTA statements name (indirect_brief)."""
+    return Table("Indirect comparisons: SVd against the comparators NICE names (anchored on common comparators)",
+                 ["comparison", "HTA statement", "estimate", "trials, as reported", "reasons to doubt it", "sources"],
+                 [[r.comparison, r.statement, r.estimate, r.trials, "; ".join(r.doubts) or "none found",
+                   ", ".join(r.sources)] for r in b.indirect], kind="indirect",
+                 notes=["Cross-trial comparisons anchored on a shared comparator arm keep each trial's "
+                        "randomization, not balance between trials; 'xpo1 indirect' gives every check."])
+
+
 def layout(b: Brief, level: float = 0.95) -> list[Section]:
     """The brief as eight sections of text, tables and notes."""
     lv = level_text(level)
@@ -265,7 +280,8 @@ def layout(b: Brief, level: float = 0.95) -> list[Section]:
     for t in b.randomized:
         arms = []
         for a in t.arms:
-            figs = [f"{measure_name(r.measure)} {rate_text(r)} [{r.source}]" for r in t.rates if r.cohort == a.cohort]
+            figs = [f"{measure_name(r.measure)}{at_text(r.timepoint)} {rate_text(r)} [{r.source}]"
+                    for r in t.rates if r.cohort == a.cohort]
             figs += [f"median {m.measure} {median_text(m)}"
                      + (f" ({spread_text(m)})" if spread_text(m) != MISSING else "") + f" [{m.source}]"
                      for m in t.medians if m.cohort == a.cohort and m.measure in ("PFS", "OS")]
@@ -293,6 +309,8 @@ def layout(b: Brief, level: float = 0.95) -> list[Section]:
                                      ["population", "outcome", "median", "source", "note"],
                                      [[m.label, m.measure, median_text(m), m.source, m.note or ""] for m in sub],
                                      kind="sub"))
+    if b.indirect:
+        s[1].tables.append(indirect_table(b))
     if b.randomized:
         s[1].notes = ["Estimates, intervals and p-values as the sources print them (with their decimals); the "
                       "interval's level is the source's. Control arms receive no XPO1 inhibitor."]
@@ -307,7 +325,8 @@ def layout(b: Brief, level: float = 0.95) -> list[Section]:
             for r in g.rates:
                 derived_seen |= r.events is not None and derived(r.basis)
                 rows.append([g.regimen or MISSING, role_text(r.role, r.agent), where_text(r.ref, r.study),
-                             r.label, r.design, rate_text(r), rate_interval(r, level), r.source,
+                             r.label + at_text(r.timepoint, ", "), r.design, rate_text(r), rate_interval(r, level),
+                             r.source,
                              r.audit or ""])
             if g.pooled is not None:
                 p = g.pooled
@@ -353,9 +372,11 @@ def layout(b: Brief, level: float = 0.95) -> list[Section]:
 
     # 5 harms
     if b.harm_ranges:
-        s[4].tables.append(Table("Grade ≥3 events in XPO1-inhibitor arms and cohorts: range across reports",
-                                 ["event", "grade", "reports with a rate", "range", "sources"],
-                                 [[h.term, h.grade, str(h.k),
+        s[4].tables.append(Table("Grade ≥3 events in XPO1-inhibitor arms and cohorts: range across reports of "
+                                 "one regimen at one dose",
+                                 ["event", "grade", "regimen", "dose (as stated)", "reports with a rate", "range",
+                                  "sources"],
+                                 [[h.term, h.grade, h.regimen or MISSING, h.dose or MISSING, str(h.k),
                                    (f"{figure(h.low)}%" if h.low == h.high else f"{figure(h.low)}–{figure(h.high)}%")
                                    if h.low is not None else "not quantified", ", ".join(h.sources)]
                                   for h in b.harm_ranges], kind="harm-range"))

@@ -18,7 +18,7 @@ import typer
 
 from .. import __version__
 from . import brief as brief_command
-from . import clinical, dataset, importing, reference, studies, synthesis
+from . import clinical, dataset, importing, indirect, reference, studies, synthesis
 from .errors import STATE, Group, fail
 from .options import with_filters
 
@@ -109,6 +109,7 @@ COMMANDS = (  # name, function, and how it is wrapped when built (with_filters: 
     ("survival", clinical.survival_cmd, with_filters),
     ("toxicity", clinical.toxicity_cmd, with_filters),
     ("pool", synthesis.pool_cmd, with_filters),
+    ("indirect", indirect.indirect_cmd, None),
     ("trials", reference.trials_cmd, None),
     ("syntheses", reference.syntheses_cmd, None),
     ("sources", reference.sources_cmd, None),

@@ -112,7 +112,7 @@ def toxicity_cmd(
     """
     import dataclasses
 
-    from ..present import arms_view, toxicity_view
+    from ..present import arms_view, no_regimen_note, toxicity_view
     from ..query import Resolver, filter_arms, filter_studies
     from ..views import toxicity_arms, toxicity_table
 
@@ -141,8 +141,9 @@ def toxicity_cmd(
         output(paired, fmt, title="Adverse events, arm against arm", notes=ARM_NOTES, view=arms_view)
         return
     frame = toxicity_table(ds, studies, agent=agent_name, category=category, kind=row_kind,
-                           source=filters.source, matched=matched)
-    output(frame, fmt, title="Toxicity and safety", view=toxicity_view, notes=[
+                           source=filters.source, matched=matched, arm_filters=f)
+    output(frame, fmt, title="Toxicity and safety", view=toxicity_view,
+           warnings=no_regimen_note(frame.attrs.get("no_regimen", 0)), notes=[
         "scope: class = all XPO1 inhibitors; agent = one drug; study = one study's finding; "
         "label = the prescribing information's pooled populations. 'not quantified' means the "
         "source names the event without a rate."])

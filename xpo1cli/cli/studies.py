@@ -54,13 +54,20 @@ def show(
 
     fmt = resolve_format(fmt)
     ds = load()
+    from ..comparators import find_trial
+
+    if find_trial(ds, study) is not None:  # a comparator trial: no XPO1 arm, its own tables
+        return show_comparator(ds, find_trial(ds, study), fmt)
     found = find_studies(ds, study)
     recs = [study_record(ds, s) for s in found]
     side = reports_side_by_side(ds, found) if len(found) > 1 else None
+    from ..present import other_reports_note
+
+    named = [n for n in (other_reports_note(r, found) for r in recs) if n]
     if fmt in ("csv", "tsv", "excel"):
         import pandas as pd
 
-        output(pd.concat([r["outcomes"] for r in recs], ignore_index=True), fmt)
+        output(pd.concat([r["outcomes"] for r in recs], ignore_index=True), fmt, warnings=named)
         return
     if fmt in ("json", "jsonl"):
         import json
@@ -68,7 +75,7 @@ def show(
         from ..render import records
 
         objs = [{**r["study"], **{k: records(r[k]) for k in ("cohorts", "outcomes", "comparisons",
-                                                              "adverse_events", "syntheses")}}
+                                                              "adverse_events", "syntheses", "other_reports")}}
                 for r in recs]
         if fmt == "json":
             doc = objs[0] if len(objs) == 1 else {"reports": objs, "side_by_side": records(side)}
@@ -86,8 +93,30 @@ def show(
                notes=["≠ marks a figure that differs between reports: later reports update earlier "
                       "ones; each keeps its own population and source.", DERIVED_NOTE])
     for rec in recs:
-        for section in show_sections(rec):
+        for section in show_sections(rec, found):
             output(section.frame, fmt, title=section.title, notes=section.notes)
+
+
+def show_comparator(ds, trial: str, fmt: str) -> None:
+    """`show` of a comparator trial: its design, arms, results by report and conflicts."""
+    from ..comparators import trial_record
+    from ..indirect_present import comparator_sections
+
+    rec = trial_record(ds, trial)
+    if fmt in ("csv", "tsv", "excel"):
+        output(rec["results"], fmt)
+        return
+    if fmt in ("json", "jsonl"):
+        import json
+
+        from ..render import records
+
+        doc = {**{k: v for k, v in rec["trial"].items() if isinstance(v, str)},
+               **{k: records(rec[k]) for k in ("arms", "results", "conflicts")}}
+        typer.echo(json.dumps(doc, ensure_ascii=False, indent=1 if fmt == "json" else None))
+        return
+    for title, frame, notes in comparator_sections(rec):
+        output(frame, fmt, title=title, notes=notes)
 
 
 CROSS_TRIAL = ("Cross-trial comparison: these are separate, non-randomized studies whose populations "
@@ -134,6 +163,15 @@ def compare(
                         "populations differ; do not read those differences as treatment effects.")
     frame["comparison"] = ["randomized, within one trial" if (r.study, r.cohort) in paired
                            else "cross-trial, not randomized" for r in row_tuples(frame)]
+    notes = [DERIVED_NOTE, "Between arms: the trial's statistics as reported by its source; nothing "
+             "there is recomputed."]
+    if len(codes) == 2:
+        from ..indirect import linked_measures
+
+        linked = linked_measures(ds, *codes)
+        if linked:
+            notes.append(f"Randomized trials link {codes[0]} and {codes[1]} through common comparators "
+                         f"({', '.join(linked)}): 'xpo1 indirect {codes[0]} {codes[1]} --measure {linked[0]}' "
+                         "gives the anchored indirect comparison, with its checks.")
     output(frame, fmt, title=f"Compare {' vs '.join(codes)}", warnings=warnings, view=compare_view,
-           notes=[DERIVED_NOTE, "Between arms: the trial's statistics as reported by its source; nothing "
-                  "there is recomputed."])
+           notes=notes)
