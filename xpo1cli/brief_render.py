@@ -747,6 +747,7 @@ def _attr(text: str) -> str:
 
 
 _MARKER = re.compile(r"\[([^\[\]]+)\]")
+_CODE = re.compile(r"`([^`<>]+)`")
 _ANCHOR_ID = re.compile(r"[A-Za-z0-9][\w.-]*")
 SOURCE_COLUMNS = ("source", "sources")
 
@@ -777,7 +778,9 @@ def cited(text: str, anchors: dict[str, str], bare: bool = False):
         if (ids := linked(m.group(1))) is not None:
             parts += [escape(text[at:m.start()]), Markup("["), ids, Markup("]")]
             at = m.end()
-    return Markup("").join([*parts, escape(text[at:])]) if parts else escape(text)
+    html = Markup("").join([*parts, escape(text[at:])]) if parts else escape(text)
+    # a command in backticks ('`xpo1 pool --by regimen`') as code; never across a link's markup
+    return Markup(_CODE.sub(r"<code>\1</code>", str(html))) if "`" in html else html
 
 
 def _source_entry(c: Citation) -> list[dict]:
