@@ -36,6 +36,9 @@ TABLES = (
     "syntheses",
     "conflicts",
 )
+# the tables `export` gives, in the order it lists them
+EXPORTABLE = ("studies", "cohorts", "outcomes", "comparisons", "adverse_events", "regimens", "trials",
+              "drugs", "diseases", "approvals", "sources", "syntheses", "conflicts")
 LIST_SEP = ";"
 LINE = "xpo1_line"  # file line number of each row, carried while checking
 MAX_FILE_BYTES = 200 * 1024 * 1024

@@ -43,8 +43,6 @@ def brief(
 
     Example: xpo1 brief --disease MM --html brief-mm.html
     """
-    from ..brief import build_brief
-
     if all_diseases != (out is not None):
         fail("--all and --out go together: xpo1 brief --all --out DIR")
     if all_diseases and (disease is not None or html is not None or fmt is not None):
@@ -61,8 +59,7 @@ def brief(
         return _write_all(ds, agent, regimen, source, out)
     if disease is None:
         fail("name a disease: xpo1 brief --disease MM (or --all --out DIR for every disease)")
-    f = FilterOptions(disease=disease, agent=agent, regimen=regimen, source=source).query()
-    b = build_brief(ds, f)
+    b = FilterOptions(disease=disease, agent=agent, regimen=regimen, source=source).select(ds).brief()
     if b.n_studies == 0:
         fail("no matching studies for this brief")
     if html is not None:
@@ -88,11 +85,9 @@ _ALL: dict = {}
 
 def _page(agent, regimen, source, code: str) -> tuple[str, str, dict]:
     """One disease's page of --all: its file name, its HTML and its row in the index."""
-    from ..brief import build_brief
     from ..brief_render import html_page, index_entry
 
-    f = FilterOptions(disease=code, agent=agent, regimen=regimen, source=source).query()
-    b = build_brief(_ALL["ds"], f)
+    b = FilterOptions(disease=code, agent=agent, regimen=regimen, source=source).select(_ALL["ds"]).brief()
     return page_name(code), html_page(b), index_entry(page_name(code), b)
 
 
@@ -127,9 +122,9 @@ def _write_all(ds, agent, regimen, source, out: Path) -> None:
         out.mkdir(parents=True, exist_ok=True)
     except OSError as exc:
         fail(f"cannot write {out}: {exc.strerror or exc}; nothing written", EXIT_DATA)
-    FilterOptions(agent=agent, regimen=regimen, source=source).query()  # what was typed is checked here
-    prepare_pages(ds)
-    pages = _build_pages(ds, list(ds.diseases["disease"]), functools.partial(_page, agent, regimen, source))
+    FilterOptions(agent=agent, regimen=regimen, source=source).select(ds)  # what was typed is checked here
+    prepare_pages(ds.ds)
+    pages = _build_pages(ds, list(ds.ds.diseases["disease"]), functools.partial(_page, agent, regimen, source))
     for name, html, _ in pages:
         write_atomic(out / name, html)
     write_atomic(out / "index.html", html_index([entry for _, _, entry in pages]))

@@ -10,13 +10,10 @@ from typing import Annotated
 
 import typer
 
+from ..data import EXPORTABLE
 from .errors import STATE, cannot_write, fail, umask
 from .options import Fmt, complete_format, matching
 from .output import load, output, resolve_format
-
-EXPORTABLE = ("studies", "cohorts", "outcomes", "comparisons", "adverse_events", "regimens", "trials",
-              "drugs", "diseases",
-              "approvals", "sources", "syntheses", "conflicts")
 
 
 def export(
@@ -29,18 +26,10 @@ def export(
 
     Example: xpo1 export outcomes --format json | jq '.[] | select(.measure=="ORR")'
     """
-    from ..query import export_table
-
-    table, fmt = table.strip().lower(), fmt.strip().lower()
-    if table not in EXPORTABLE:
-        from ..query import suggest
-
-        fail(f"unknown table '{table}'; {suggest(table, EXPORTABLE)}")
     fmt = fmt.strip().lower()
     if fmt not in ("csv", "tsv", "excel", "json", "jsonl"):
         fail(f"export writes csv, tsv, excel, json or jsonl, not '{fmt}'")
-    output(export_table(load(), table), fmt)
-
+    output(load().export(table), fmt)
 
 
 def package_cmd(
@@ -61,7 +50,7 @@ def package_cmd(
             fail(f"{out_dir} exists and is not an empty folder; nothing written")
     except OSError as exc:
         cannot_write(out_dir, exc)
-    ds = load()
+    ds = load().ds
     # written into a temporary folder beside the target and renamed at the end: a full disk or
     # a refused write leaves nothing behind, so a retry is not refused
     missing = [p for p in [out_dir.absolute(), *out_dir.absolute().parents] if not p.exists()]
@@ -94,24 +83,12 @@ def audit_cmd(
 
     Example: xpo1 audit --format json
     """
-    from ..audit import audit
-    from ..views import report_differences
-
-    ds = load()
-    findings = audit(ds)
-    updates = report_differences(ds)
+    result = load().audit()
     fmt = resolve_format(fmt)
     if fmt in ("csv", "tsv", "excel", "json", "jsonl"):
-        import pandas as pd
-
-        stated = findings["check"].str.startswith("stated conflict")
-        both = pd.concat([findings.assign(section=stated.map({True: "stated conflict",
-                                                              False: "within a source"})),
-                          updates.assign(section="between reports of one trial")], ignore_index=True)
-        output(both[["section", *[c for c in both.columns if c != "section"]]], fmt)
+        output(result.table(), fmt)
     else:
-        stated = findings["check"].str.startswith("stated conflict")
-        within, conflicts = findings[~stated], findings[stated]
+        within, conflicts, updates = result.within, result.conflicts, result.updates
         output(within, fmt, title=f"Within a source: {len(within)} finding(s)",
                notes=["Rounding as printed is not a finding (25/40 printed as 63% is consistent)."])
         if len(conflicts):
@@ -121,7 +98,7 @@ def audit_cmd(
         output(updates, fmt, title=f"Between reports of one trial: {len(updates)} difference(s)",
                notes=["Later reports update earlier ones (more patients, longer follow-up): read them "
                       "side by side; these are not errors."])
-    if strict and len(findings):
+    if strict and len(result.findings):
         raise typer.Exit(1)
 
 
@@ -135,16 +112,11 @@ def validate_cmd(
 
     Example: xpo1 validate ./my-extraction/
     """
-    import pandas as pd
-
-    from ..data import validate
+    from ..api import problem_table, validate
 
     fmt = resolve_format(fmt)
     problems = validate(path if path is not None else STATE["data"])
-    frame = pd.DataFrame([p.as_dict() for p in problems], columns=["file", "row", "column", "reason"])
-    frame["row"] = frame["row"].astype("Int64")
     if problems:
-        output(frame, fmt, title=f"{len(problems)} problem(s)")
+        output(problem_table(problems), fmt, title=f"{len(problems)} problem(s)")
         raise typer.Exit(1)
     typer.echo("valid: every table matches the schema", err=True)
-

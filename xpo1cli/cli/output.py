@@ -3,16 +3,21 @@ renderer in the format asked for."""
 
 from __future__ import annotations
 
+from typing import TYPE_CHECKING
+
 import typer
 
 from .errors import STATE, fail
 
+if TYPE_CHECKING:
+    from ..api import Dataset
 
-def load():
-    """The dataset in use: --data, XPO1_DATA or the bundled one."""
-    from ..data import load as load_data
 
-    return load_data(STATE["data"])
+def load() -> Dataset:
+    """The dataset in use (--data, XPO1_DATA or the bundled one), opened through the API."""
+    from ..api import open as open_dataset
+
+    return open_dataset(STATE["data"])
 
 
 def resolve_format(fmt: str | None) -> str:

@@ -7,7 +7,6 @@ from typing import Annotated
 
 import typer
 
-from .errors import fail
 from .options import Disease, FilterOptions, Fmt, complete_study, completer
 from .output import load, output, resolve_format
 
@@ -24,15 +23,10 @@ def list_studies(
     Example: xpo1 list --disease MM --partner "proteasome inhibitor" --sort orr
     """
     from ..present import list_view
-    from ..query import filter_arms, filter_studies
     from ..render import DERIVED_NOTE
-    from ..views import headline, sort_rows
 
-    ds = load()
-    f = filters.query()
-    studies = filter_studies(ds, f)
-    frame = sort_rows(headline(ds, studies, all_cohorts=cohorts, matched=filter_arms(ds, f, studies)),
-                      sort.strip().lower())
+    sel = filters.select(load())
+    frame = sel.cohorts(sort) if cohorts else sel.studies(sort)
     notes = ["ORR and depth show count/denominator (percentage as printed, else computed); "
              "'xpo1 show REF' gives every figure with its source.", DERIVED_NOTE,
              "⚠ audit: a printed figure disagrees with its counts; 'xpo1 audit' says which."]
@@ -49,18 +43,10 @@ def show(
 
     Example: xpo1 show 19      (JSON: one object per study; CSV: the outcome rows)
     """
-    from ..present import reports_side_by_side
-    from ..query import find_studies, study_record
-
     fmt = resolve_format(fmt)
-    ds = load()
-    found = find_studies(ds, study)
-    recs = [study_record(ds, s) for s in found]
-    side = reports_side_by_side(ds, found) if len(found) > 1 else None
+    reports = load().show(study)
     if fmt in ("csv", "tsv", "excel"):
-        import pandas as pd
-
-        output(pd.concat([r["outcomes"] for r in recs], ignore_index=True), fmt)
+        output(reports.outcomes(), fmt)
         return
     if fmt in ("json", "jsonl"):
         import json
@@ -69,8 +55,9 @@ def show(
 
         objs = [{**r["study"], **{k: records(r[k]) for k in ("cohorts", "outcomes", "comparisons",
                                                               "adverse_events", "syntheses")}}
-                for r in recs]
+                for r in reports.records]
         if fmt == "json":
+            side = reports.side_by_side
             doc = objs[0] if len(objs) == 1 else {"reports": objs, "side_by_side": records(side)}
             typer.echo(json.dumps(doc, ensure_ascii=False, indent=1))
         else:
@@ -79,19 +66,15 @@ def show(
         return
     from ..present import show_sections
 
-    if side is not None:
+    if reports.side_by_side is not None:
         from ..render import DERIVED_NOTE
 
-        output(side, fmt, title=f"{study}: {len(found)} reports side by side",
+        output(reports.side_by_side, fmt, title=f"{study}: {len(reports.studies)} reports side by side",
                notes=["≠ marks a figure that differs between reports: later reports update earlier "
                       "ones; each keeps its own population and source.", DERIVED_NOTE])
-    for rec in recs:
+    for rec in reports.records:
         for section in show_sections(rec):
             output(section.frame, fmt, title=section.title, notes=section.notes)
-
-
-CROSS_TRIAL = ("Cross-trial comparison: these are separate, non-randomized studies whose populations "
-               "differ; do not read differences as treatment effects.")
 
 
 def compare(
@@ -108,32 +91,11 @@ def compare(
 
     Example: xpo1 compare SVd SPd
     """
-    from ..present import between_arms, compare_view
-    from ..query import Resolver
+    from ..present import compare_view
     from ..render import DERIVED_NOTE
-    from ..values import row_tuples
-    from ..views import compare_frame, randomized_pairs
 
-    if len(regimens) < 2:
-        fail("compare needs at least two regimens, e.g. xpo1 compare SVd SPd")
     FilterOptions(disease=disease).check()  # the same checks of what was typed as every listing
-    ds = load()
-    codes = [Resolver(ds).regimen(r) for r in regimens]
-    if len(set(codes)) < len(codes):
-        fail(f"the same regimen was named twice ({', '.join(codes)})")
-    frame = compare_frame(ds, codes, disease=disease, include_preclinical=include_preclinical)
-    frame["between_arms"] = between_arms(ds, frame)
-    within = randomized_pairs(ds, frame)
-    paired = {(s, c) for s, c, a in zip(frame["study"], frame["cohort"], frame["arm"], strict=True)
-              if isinstance(a, str) and within}
-    others = [r for r in row_tuples(frame) if (r.study, r.cohort) not in paired]
-    warnings = [*within]
-    if others and len({r.compared for r in row_tuples(frame)}) > 1:
-        warnings.append(CROSS_TRIAL if not within else
-                        "Every other column is a cross-trial comparison: separate studies whose "
-                        "populations differ; do not read those differences as treatment effects.")
-    frame["comparison"] = ["randomized, within one trial" if (r.study, r.cohort) in paired
-                           else "cross-trial, not randomized" for r in row_tuples(frame)]
-    output(frame, fmt, title=f"Compare {' vs '.join(codes)}", warnings=warnings, view=compare_view,
-           notes=[DERIVED_NOTE, "Between arms: the trial's statistics as reported by its source; nothing "
-                  "there is recomputed."])
+    result = load().select(disease=disease).compare(*regimens, include_preclinical=include_preclinical)
+    output(result.frame, fmt, title=f"Compare {' vs '.join(result.codes)}", warnings=result.warnings,
+           view=compare_view, notes=[DERIVED_NOTE, "Between arms: the trial's statistics as reported by "
+                                     "its source; nothing there is recomputed."])
