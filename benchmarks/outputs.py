@@ -6,15 +6,15 @@ it was:
     python benchmarks/outputs.py record after/         # on the change
     python benchmarks/outputs.py compare before/ after/
 
-Each case runs the installed program in a fresh process, from an empty folder, with a fixed
-terminal width and its own cache folder.
+Each case runs `python -m xpo1cli` in a fresh process, from an empty folder, with a fixed
+terminal width and its own cache folder; to record another checkout, put it first on PYTHONPATH
+(`PYTHONPATH=../other python benchmarks/outputs.py record other/`).
 """
 
 from __future__ import annotations
 
 import argparse
 import os
-import shutil
 import subprocess
 import sys
 import tempfile
@@ -80,15 +80,10 @@ CASES: dict[str, list[str]] = {
 }
 
 
-def xpo1() -> list[str]:
-    exe = shutil.which("xpo1")
-    return [exe] if exe else [sys.executable, "-m", "xpo1cli"]
-
-
 def run_case(args: list[str], data: str | None, cache: Path, cwd: Path) -> str:
     env = {k: v for k, v in os.environ.items() if k not in ("XPO1_DATA", "NO_COLOR", "COLUMNS")}
     env.update({"XPO1_CACHE": str(cache), "COLUMNS": "100", "TERM": "dumb"})
-    full = [*xpo1(), *(["--data", data] if data else []), *args]
+    full = [sys.executable, "-m", "xpo1cli", *(["--data", data] if data else []), *args]
     proc = subprocess.run(full, capture_output=True, text=True, cwd=cwd, env=env, timeout=600)
     return f"$ xpo1 {' '.join(args)}\n--- exit {proc.returncode}\n--- stdout\n{proc.stdout}--- stderr\n{proc.stderr}"
 

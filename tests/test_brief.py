@@ -9,7 +9,7 @@ import re
 import pytest
 
 from xpo1cli.brief import CERTAINTY_LABEL, IMPRECISE_N, IMPRECISE_WIDTH, INCONSISTENT_I2, build_brief
-from xpo1cli.brief_render import markdown
+from xpo1cli.brief_render import claim_text, markdown
 from xpo1cli.data import load
 from xpo1cli.query import Filters
 
@@ -39,7 +39,8 @@ def test_mm_randomized_evidence_is_boston_with_its_arms_and_hr(mm):
     boston = next(t for t in mm.randomized if t.trial == "BOSTON")
     arms = {a.regimen: (a.role, a.n, a.control) for a in boston.arms}
     assert arms == {"SVd": ("experimental", 195, False), "Vd": ("control", 207, True)}
-    pfs = next(s for s in boston.statistics if s.measure == "PFS" and s.arm_a == "SVd arm")
+    pfs = next(s for s in boston.effects if s.measure == "PFS" and s.subgroup is None)
+    assert (pfs.arm_a.label, pfs.experimental.regimen, pfs.control.regimen) == ("SVd arm", "SVd", "Vd")
     assert (pfs.statistic, pfs.estimate, pfs.ci_low, pfs.ci_high, pfs.decimals, pfs.p_text) == \
         ("HR", 0.70, 0.53, 0.93, 2, "0.0075")
     medians = {(m.cohort, m.measure): (m.median, m.unit) for m in boston.medians}
@@ -49,9 +50,10 @@ def test_mm_randomized_evidence_is_boston_with_its_arms_and_hr(mm):
 
 def test_mm_bottom_line_states_the_hr_as_printed_and_its_source(mm):
     assert 3 <= len(mm.bottom_line) <= 5
-    text = [s.text for s in mm.bottom_line]
-    assert any("HR 0.70, CI 0.53–0.93, p = 0.0075" in t and t.endswith("[B1]") for t in text)
-    assert all(s.sources and s.text.endswith("]") for s in mm.bottom_line)
+    text = [claim_text(s) for s in mm.bottom_line]
+    assert any("PFS 13.93 months with SVd vs 9.46 months with Vd (HR 0.70 (CI 0.53–0.93), p = 0.0075; favours SVd"
+               in t and "[B1, B2]" in t for t in text)
+    assert all(s.sources and t.endswith("]") for s, t in zip(mm.bottom_line, text, strict=True))
 
 
 def test_mm_response_pools_sd_as_pool_by_regimen_does(mm):
@@ -114,7 +116,7 @@ def test_aml_randomized_trials_one_per_trial_with_reports_merged(ds):
     sopra = b.randomized[1]
     assert {(a.regimen, a.n) for a in sopra.arms} == {("S", 118), ("PC", 57)}
     assert {r.source for r in sopra.rates} == {"P2"}  # the interim report's CR/CRi per arm
-    os_hr = next(s for s in sopra.statistics if s.measure == "OS")
+    os_hr = next(s for s in sopra.effects if s.measure == "OS")
     assert (os_hr.estimate, os_hr.ci_low, os_hr.ci_high, os_hr.p_text) == (1.18, 0.79, 1.75, "0.422")
     assert b.response[0].measure == "CR_CRi"  # AML reads remission first
     s73 = next(g for g in b.response if g.regimen == "S-7+3" and g.measure == "CR_CRi" and g.pooled)
@@ -124,7 +126,7 @@ def test_aml_randomized_trials_one_per_trial_with_reports_merged(ds):
 def test_dlbcl_single_arm_only(ds):
     b = build_brief(ds, Filters(disease="DLBCL"))
     assert b.randomized == []
-    assert b.bottom_line[0].text.startswith("No randomized trial of an XPO1 inhibitor in diffuse large B-cell")
+    assert claim_text(b.bottom_line[0]).startswith("No randomized trial of an XPO1 inhibitor in diffuse large B-cell")
     (orr,) = [g for g in b.response if g.measure == "ORR"]
     (sadal,) = orr.rates
     assert (sadal.study, sadal.events, sadal.n, sadal.basis) == ("sadal-lancet-2020", 36, 127, "sum of categories")
@@ -393,7 +395,7 @@ def test_a_regimen_filter_keeps_the_trials_control_arm_labelled(ds):
     b = build_brief(ds, Filters(disease="MM", regimen="SVd"))
     (boston,) = b.randomized
     assert [(a.regimen, a.control) for a in boston.arms] == [("SVd", False), ("Vd", True)]
-    assert "median PFS was 13.93 months with SVd and 9.46 months with Vd" in b.bottom_line[1].text
+    assert "PFS 13.93 months with SVd vs 9.46 months with Vd" in claim_text(b.bottom_line[1])
     assert {g.regimen for g in b.response} <= {"SVd", "Vd"}
 
 

@@ -263,7 +263,14 @@ def ref_check(root: Path) -> tuple[dict, dict, list[Problem]]:
             parsed = ref_check_table(name, specs[name], root, problems, contract.get(name))
             if parsed is not None:
                 frames[name] = parsed
-    if len(frames) == len(data.TABLES):
+    for name in data.OPTIONAL_TABLES:  # a missing optional table reads as an empty one
+        if name in specs and (root / data.resource_file(specs[name])).exists():
+            parsed = ref_check_table(name, specs[name], root, problems, contract.get(name))
+        else:
+            parsed = data.empty_table(contract[name])
+        if parsed is not None:
+            frames[name] = parsed
+    if all(name in frames for name in (*data.TABLES, *data.OPTIONAL_TABLES)):
         paths = {r["name"]: data.resource_file(r) for r in descriptor["resources"]}
         ref_check_keys(frames, descriptor, problems)
         ref_check_keys(frames, {"resources": list(contract.values())}, problems, paths)

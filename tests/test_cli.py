@@ -236,8 +236,8 @@ def test_diseases_and_agents():
 
 
 @pytest.mark.parametrize("table,count", [("studies", 61), ("outcomes", 183), ("adverse_events", 128),
-                                         ("regimens", 29), ("comparisons", 19), ("trials", 25),
-                                         ("syntheses", 21), ("conflicts", 8)])
+                                         ("regimens", 38), ("comparisons", 19), ("trials", 25),
+                                         ("syntheses", 21), ("conflicts", 14)])
 def test_export_tables(table, count):
     rows = run_json("export", table)
     assert len(rows) == count
@@ -365,7 +365,7 @@ def test_data_dictionary_doc_is_current():
 def test_package_round_trip(tmp_path):
     target = tmp_path / "pkg"
     r = run("package", str(target))
-    assert "wrote 14 files" in r.stderr
+    assert "wrote 17 files" in r.stderr
     assert run("--data", str(target), "validate").exit_code == 0
     for args in (("list", "-f", "csv"), ("export", "outcomes", "-f", "json"), ("audit", "-f", "csv")):
         assert run("--data", str(target), *args).stdout == run(*args).stdout

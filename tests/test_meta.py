@@ -12,7 +12,7 @@ import numpy as np
 import pytest
 from scipy.special import expit, logit
 
-from xpo1cli.stats import leave_one_out, logit_effects, pool_proportions, pool_subgroups
+from xpo1cli.stats import NotConverged, leave_one_out, logit_effects, pool_proportions, pool_subgroups
 
 POOLS = {
     "aml": ([11, 10, 14], [81, 25, 20]),
@@ -422,3 +422,109 @@ def test_level_is_checked():
         pool_proportions(*POOLS["aml"], level=0.3)
     with pytest.raises(ValueError, match="at least two"):
         leave_one_out([3], [10])
+
+
+# --- REML converges or says so --------------------------------------------------------------------
+# Fisher scoring as metafor's rma.uni does it (Hedges' start, a step halved while it would take tau²
+# below zero, threshold 1e-5, maxiter 100, ll0check), the converged value made exact. References:
+#     d <- escalc(measure="PLO", xi=x, ni=n)
+#     rma(yi, vi, data=d, method="REML")                           # metafor's defaults
+#     r <- rma(yi, vi, data=d, method="REML", control=list(threshold=1e-12, maxiter=100000))
+#     c(r$tau2, r$b, r$se, r$ci.lb, r$ci.ub)                        # converged in full
+# "no" where the defaults stop with "Fisher scoring algorithm did not converge".
+# (x, n) -> (converges at the defaults, tau2, b, se, ci.lb, ci.ub converged in full)
+REML_EDGES = {
+    # the issue's AML reproducer: Fisher scoring creeps down towards the maximum at tau² = 0 (the
+    # loop this replaced stopped after 1,000 steps at 0.0251: 53.51% (46.27-60.60)); converged,
+    # or from tau2.init=0: tau² 0, 53.60% (51.38-55.80), as predict(r, transf=transf.ilogit) gives
+    ((1023, 10, 14), (1908, 25, 20)): ("no", 0.0, 0.14418051, 0.04542149, 0.05515602, 0.23320499),
+    # the same creep up to an interior maximum; the second run, from zero, reaches it
+    ((968, 10, 12, 18), (2346, 34, 20, 37)): (
+        "no", 0.00094866, -0.34623106, 0.05061687, -0.44543830, -0.24702382),
+    # the defaults stop at tau² = 0.00000442, short of the boundary maximum
+    ((534, 9, 5, 3), (1964, 23, 25, 17)): ("yes", 0.0, -0.98503747, 0.04995273, -1.08294302, -0.88713192),
+    # the defaults converge, then ll0check finds the likelihood higher at zero (a warning, tau² 0)
+    ((1140, 9, 5, 15), (2401, 13, 20, 28)): (
+        "yes", 0.0, -0.10008846, 0.04041570, -0.17930178, -0.02087514),
+    # the loop this replaced hit its cap of 1,000 steps here and printed tau² 0.0247
+    ((453, 17, 4, 5, 5), (1407, 42, 12, 31, 24)): (
+        "no", 0.0, -0.75195043, 0.05520827, -0.86015666, -0.64374420),
+    ((638, 4, 11), (3275, 25, 33)): ("yes", 0.09503152, -1.27191148, 0.24126166, -1.74477564, -0.79904731),
+}
+# the defaults do not converge and neither run here does: refused. In full metafor reaches tau²
+# 0.02763333, 0.20683066 and 0.00761787 (the loop this replaced hit its cap of 1,000 steps on the
+# last and printed its last step).
+REML_REFUSED = [((2133, 14, 21, 25, 22), (3074, 18, 27, 32, 29)), ((6, 14, 15, 8, 28), (6, 15, 16, 8, 35)),
+                ((2333, 20, 24, 20), (2975, 21, 28, 30))]
+
+
+@pytest.mark.parametrize("x,n", sorted(REML_EDGES))
+def test_reml_converges_where_metafor_does_in_full(x, n):
+    from xpo1cli.stats import _effects, _fisher_scoring, _tau2_he
+
+    at_defaults, tau2, b, se, lo, hi = REML_EDGES[(x, n)]
+    y, v, _ = _effects(x, n)
+    assert _fisher_scoring(y, v, _tau2_he(y, v))[1] == (at_defaults == "yes")  # metafor's verdict
+    r = pool_proportions(list(x), list(n), "REML")
+    assert r["tau2"] == pytest.approx(tau2, abs=5e-9)
+    assert (r["logit"], r["se"]) == pytest.approx((b, se), abs=5e-8)
+    assert (r["ci_logit_low"], r["ci_logit_high"]) == pytest.approx((lo, hi), abs=5e-8)
+
+
+def test_the_issue_reproducer_gives_the_boundary_maximum():
+    r = pool_proportions([1023, 10, 14], [1908, 25, 20], "REML")
+    assert r["tau2"] == 0.0
+    assert [round(100 * r[k], 2) for k in ("estimate", "ci_low", "ci_high")] == [53.60, 51.38, 55.80]
+
+
+@pytest.mark.parametrize("x,n", REML_REFUSED)
+def test_reml_that_does_not_converge_is_refused_naming_the_way_out(x, n):
+    with pytest.raises(NotConverged, match=r"REML did not converge.*--method DL"):
+        pool_proportions(list(x), list(n), "REML")
+    # a pool that converges, but not without its last cohort: leave-one-out says which
+    assert pool_proportions([*x, 1], [*n, 40], "REML")["tau2"] > 0
+    with pytest.raises(NotConverged, match=f"with cohort {len(x) + 1} of {len(x) + 1} left out, REML did not"):
+        leave_one_out([*x, 1], [*n, 40], "REML")
+    assert pool_proportions(list(x), list(n), "DL")["tau2"] >= 0  # the named way out works
+
+
+def test_reml_is_the_maximum_of_its_likelihood_on_random_small_pools():
+    """Against the likelihood itself (no reference needed): over 400 seeded small pools, a
+    REML answer is never beaten by any point of a fine grid of tau² (nor by zero)."""
+    from xpo1cli.stats import _effects, _reml_ll, _tau2_reml
+
+    rng = np.random.default_rng(24)
+    grid = np.concatenate([[0.0], np.geomspace(1e-7, 20, 400)])
+    answered = 0
+    for _ in range(400):
+        k = int(rng.integers(2, 6))
+        n = rng.integers(5, 60, k)
+        n[0] = rng.integers(5, 4000)
+        y, v, _ = _effects(rng.binomial(n, rng.uniform(0.1, 0.9)), n)
+        try:
+            t = _tau2_reml(y, v)
+        except NotConverged:
+            continue
+        answered += 1
+        best = max(_reml_ll(y, v, g) for g in grid)
+        assert _reml_ll(y, v, t) >= best - 1e-9
+    assert answered >= 390
+
+
+def test_paule_mandel_says_when_it_finds_no_root():
+    from xpo1cli.stats import _tau2_pm
+
+    with pytest.raises(NotConverged, match="Paule–Mandel.*--method DL"):
+        _tau2_pm(np.array([0.0, 1e9]), np.array([1.0, 1.0]))
+
+
+@pytest.mark.parametrize("x,n", sorted(REML_EDGES))
+def test_leave_one_out_follows_the_same_reml_rules(x, n):
+    """Every omission of a pool holding one of the edge cases (boundary maxima, creeping
+    iterations) is what the refit without that cohort gives."""
+    xs, ns = [*x, 7, 3], [*n, 30, 11]
+    r = leave_one_out(xs, ns, "REML")
+    for i in range(len(xs)):
+        alone = pool_proportions(xs[:i] + xs[i + 1:], ns[:i] + ns[i + 1:], "REML")
+        assert r["tau2"][i] == pytest.approx(alone["tau2"], abs=1e-9)
+        assert r["estimate"][i] == pytest.approx(alone["estimate"], abs=1e-9)

@@ -14,16 +14,20 @@ import sys
 class _Held(io.StringIO):
     """Standard output held in memory and written once at the end, so that a run that fails
     half-way (an error, a character the output encoding cannot hold) leaves no partial file.
-    It answers isatty() as the real stdout does: tables on a terminal, CSV when piped."""
+    It answers isatty() as the real stdout does: tables on a terminal, CSV when piped. A closed
+    standard output (`xpo1 list >&-`, real is None) is not a terminal; it fails only if the run
+    has something to write to it."""
 
     def __init__(self, real):
         super().__init__()
         self._real = real
 
     def isatty(self) -> bool:
-        return self._real.isatty()
+        return self._real is not None and self._real.isatty()
 
     def fileno(self) -> int:  # the terminal's width is read from the real stdout
+        if self._real is None:
+            raise io.UnsupportedOperation("standard output is closed")
         return self._real.fileno()
 
     @property
@@ -31,19 +35,43 @@ class _Held(io.StringIO):
         return "utf-8"
 
 
+def _say(message: str) -> None:
+    """One line on stderr, if there is a stderr (`xpo1 ... 2>&-` closes it)."""
+    if sys.stderr is not None:
+        with contextlib.suppress(OSError, ValueError):
+            sys.stderr.write(message)
+            sys.stderr.flush()
+
+
+def _write_all(out, data: bytes) -> None:
+    """Write every byte of data to out, or raise OSError. A raw (unbuffered) stream may write
+    part of what it is given (a file size limit, a disk filling up): the rest is written again
+    until the stream takes nothing, which is an error, never a silent truncation."""
+    view = memoryview(data)
+    while view:
+        written = out.write(view)
+        if written is None:  # a non-blocking stream that cannot take more now
+            raise OSError(errno.EAGAIN, os.strerror(errno.EAGAIN))
+        if written <= 0:
+            raise OSError(errno.EIO, "short write: the output took only part of what was written")
+        view = view[written:]
+
+
 def _release(held: _Held, real, keep: bool) -> int:
     """Write what was held to the real stdout in one go; 0, or 1 with one line on stderr."""
     text = held.getvalue() if keep else ""
     if not text:
         return 0
+    if real is None:
+        _say("xpo1: cannot write to standard output: it is closed; nothing written\n")
+        return 1
     encoding = real.encoding or "utf-8"
     try:
         data = text.encode(encoding, real.errors or "strict")
     except UnicodeEncodeError as exc:
         char = exc.object[exc.start:exc.start + 1]
-        sys.stderr.write(f"xpo1: the output has '{char}' (U+{ord(char):04X}), which the output "
-                         f"encoding {encoding} cannot hold; nothing written. "
-                         "Set PYTHONIOENCODING=utf-8\n")
+        _say(f"xpo1: the output has '{char}' (U+{ord(char):04X}), which the output "
+             f"encoding {encoding} cannot hold; nothing written. Set PYTHONIOENCODING=utf-8\n")
         return 1
     try:
         real.flush()
@@ -51,18 +79,33 @@ def _release(held: _Held, real, keep: bool) -> int:
         if out is None:
             real.write(text)
         else:
-            out.write(data)
+            _write_all(out, data)
         real.flush()
-    except OSError as exc:
-        if exc.errno == errno.EPIPE:
+    except (OSError, ValueError) as exc:  # ValueError: a stream closed under it
+        if isinstance(exc, OSError) and exc.errno == errno.EPIPE:
             raise
         name = getattr(real, "name", "standard output")
         where = "standard output" if not isinstance(name, str) or name == "<stdout>" else name
-        sys.stderr.write(f"xpo1: cannot write to {where}: {exc.strerror or exc}\n")
+        reason = exc.strerror if isinstance(exc, OSError) and exc.strerror else str(exc)
+        _say(f"xpo1: cannot write to {where}: {reason}\n")
         with contextlib.suppress(OSError, ValueError):  # the stream's buffer cannot be written either
             os.dup2(os.open(os.devnull, os.O_WRONLY), real.fileno())
         return 1
     return 0
+
+
+def _fill_closed_descriptors() -> None:
+    """Point a closed standard descriptor (0, 1 or 2) at /dev/null, so that no file this run opens
+    takes its number and receives what was meant for a terminal. Python has already set
+    sys.stdout (or stdin, stderr) to None for it: what is written there is refused at the end."""
+    for fd in (0, 1, 2):
+        try:
+            os.fstat(fd)
+        except OSError:
+            with contextlib.suppress(OSError):
+                opened = os.open(os.devnull, os.O_RDWR)
+                if opened != fd:  # a lower one was free after all: not ours to fill
+                    os.close(opened)
 
 
 def main() -> None:
@@ -74,12 +117,12 @@ def main() -> None:
 
     def interrupted(signum, frame):  # noqa: ARG001
         try:
-            sys.stderr.write("\ninterrupted\n")
-            sys.stderr.flush()
+            _say("\ninterrupted\n")
         finally:
             os._exit(130)
 
     signal.signal(signal.SIGINT, interrupted)
+    _fill_closed_descriptors()
     # A run builds many short-lived rows (a tuple per outcome row of a large dataset) that form no
     # cycles; at the default threshold the cycle collector walks them every 700 allocations, a
     # quarter of `list`'s time on 10,000 studies. Collected less often, peak memory is the same.
@@ -87,23 +130,19 @@ def main() -> None:
     from .cli import STATE, app, hoist_global_options
 
     real = sys.stdout
-    held = _Held(real) if real is not None else None
+    held = _Held(real)
     code = 0
     try:
-        if held is not None:
-            sys.stdout = held
+        sys.stdout = held
         app(args=hoist_global_options(sys.argv[1:]), prog_name="xpo1")
     except SystemExit as exc:
         code = exc.code if isinstance(exc.code, int) else (0 if exc.code is None else 1)
         if not isinstance(exc.code, int | None):
-            sys.stderr.write(f"{exc.code}\n")
+            _say(f"{exc.code}\n")
     finally:
-        if held is not None:
-            sys.stdout = real
-    if held is not None:
-        written = _release(held, real, keep=not STATE.get("failed"))
-        code = code or written
-    sys.exit(code)
+        sys.stdout = real
+    written = _release(held, real, keep=not STATE.get("failed"))
+    sys.exit(code or written)
 
 
 if __name__ == "__main__":

@@ -14,6 +14,7 @@ from dataclasses import dataclass, field
 import pandas as pd
 
 from .data import Dataset
+from .findings import Effect, SafetyStatement, between_arms, safety_statements
 from .query import Filters, Resolver, split_list
 from .render import as_printed, cell, level_text
 from .values import derived, missing, row_tuples, value_or_none
@@ -61,11 +62,18 @@ def grade3(grade) -> bool:
 
 
 @dataclass
-class Sentence:
-    """One bottom-line sentence, generated from the numbers it states, and its sources."""
+class Claim:
+    """One bottom-line statement as data: what it is about and the rows behind it; brief_render words it.
 
-    text: str
+    kind: 'randomized' (a trial's between-arm results: `trial`, `effects`, `statements`), or 'text'
+    (a sentence generated here from the numbers it states)."""
+
+    kind: str
     sources: list[str]
+    text: str | None = None
+    trial: RandomizedTrial | None = None
+    effects: list[Effect] = field(default_factory=list)
+    statements: list[SafetyStatement] = field(default_factory=list)  # harms in words, without rates
 
 
 @dataclass
@@ -82,24 +90,6 @@ class Arm:
     @property
     def control(self) -> bool:
         return self.agent is None
-
-
-@dataclass
-class Statistic:
-    """A between-arm statistic exactly as the source reports it (estimate with its decimals)."""
-
-    measure: str
-    timepoint: str | None
-    statistic: str  # HR, OR or p
-    estimate: float | None
-    ci_low: float | None
-    ci_high: float | None
-    decimals: int | None
-    p_text: str | None
-    arm_a: str
-    arm_b: str
-    source: str
-    note: str | None
 
 
 @dataclass
@@ -204,7 +194,7 @@ class RandomizedTrial:
     design: str
     report: str | None
     arms: list[Arm]
-    statistics: list[Statistic]
+    effects: list[Effect]  # between-arm results, with the arms' own figures and the direction
     medians: list[Median]
     rates: list[Rate]
     sources: list[str]
@@ -294,6 +284,7 @@ class Finding:
     moves: list[Move]
     rating: str
     sources: list[str]
+    effect: Effect | None = None  # a between-arm result: its arms' figures and direction
 
 
 @dataclass
@@ -318,7 +309,7 @@ class Brief:
     filters: Filters
     n_studies: int
     n_clinical: int
-    bottom_line: list[Sentence]
+    bottom_line: list[Claim]
     randomized: list[RandomizedTrial]
     response: list[ResponseGroup]
     forests: list[Forest]
@@ -396,7 +387,7 @@ def build_brief(ds: Dataset, filters: Filters | None = None, *, level: float = 0
     b.harms, b.harm_ranges, b.risk_differences, b.mitigations = _harms(ds, studies, matched, f, code, level)
     b.findings = _findings(ds, b, flags)
     b.gaps = _gaps(ds, studies, b, findings_audit, _report_differences(ds, set(studies["study"])))
-    b.bottom_line = _bottom_line(b)
+    b.bottom_line = _bottom_line(ds, b)
     b.citations = _citations(ds, b)
     _register(b)
     return b
@@ -442,8 +433,6 @@ def _randomized(ds: Dataset, studies: pd.DataFrame, arm_of: dict, outcomes: pd.D
 
     rand = studies[studies["randomized"].fillna(False).astype(bool) & (studies["evidence_type"] == "clinical trial")]
     ids = set(rand["study"])
-    cohorts = ds.cohorts[ds.cohorts["study"].isin(ids)]
-    labels = {(c.study, c.cohort): c.label for c in row_tuples(cohorts, index=False)}
     surv = survival_table(ds, rand, outcomes=outcomes) if len(rand) else None
     from .views import ROLE_RANK
 
@@ -453,7 +442,6 @@ def _randomized(ds: Dataset, studies: pd.DataFrame, arm_of: dict, outcomes: pd.D
     for (st, _), a in arm_of.items():
         if st in ids:
             own_arms.setdefault(st, []).append(a)
-    comparisons = _rows_by_study(ds.comparisons, ids)
     survival = _rows_by_study(surv, ids) if surv is not None else {}
     responses = outcomes[outcomes["study"].isin(ids) & outcomes["measure"].isin(RESPONSE_MEASURES)]
     responses = responses.drop_duplicates(["study", "cohort", "measure"])
@@ -471,13 +459,8 @@ def _randomized(ds: Dataset, studies: pd.DataFrame, arm_of: dict, outcomes: pd.D
             continue
         trial_arms = [Arm(study=s.study, cohort=a.cohort, label=a.label, regimen=_str(a.regimen), role=a.arm,
                           agent=_str(a.agent), n=_int(a.n), source=a.source) for a in top]
-        comp = comparisons.get(s.study, ds.comparisons.iloc[:0])
-        stats = [Statistic(measure=c.measure, timepoint=_str(c.timepoint), statistic=c.statistic,
-                           estimate=_float(c.estimate), ci_low=_float(c.ci_low), ci_high=_float(c.ci_high),
-                           decimals=_int(c.decimals), p_text=_str(c.p_text),
-                           arm_a=labels.get((s.study, c.cohort_a), c.cohort_a),
-                           arm_b=labels.get((s.study, c.cohort_b), c.cohort_b), source=c.source,
-                           note=_str(c.note)) for c in row_tuples(comp)]
+        trial = s.trial if isinstance(s.trial, str) else s.study
+        stats = between_arms(ds, trial, s.study)
         medians = _medians(survival.get(s.study, surv.iloc[:0]), arm_of) if surv is not None else []
         rates = []
         for m in RESPONSE_MEASURES:
@@ -487,14 +470,13 @@ def _randomized(ds: Dataset, studies: pd.DataFrame, arm_of: dict, outcomes: pd.D
                     rates.append(_rate(responses.iloc[at], s, a, pooled=False))
         sources = list(dict.fromkeys([s.source, *(a.source for a in trial_arms), *(x.source for x in stats),
                                       *(x.source for x in medians), *(x.source for x in rates)]))
-        trial = s.trial if isinstance(s.trial, str) else s.study
         held = by_trial.get(trial)
         if held is None:  # the trial's primary report gives its arms
             by_trial[trial] = RandomizedTrial(trial=trial, study=s.study, design=s.design, report=_str(s.report),
-                                              arms=trial_arms, statistics=stats, medians=medians, rates=rates,
+                                              arms=trial_arms, effects=stats, medians=medians, rates=rates,
                                               sources=sources)
         else:  # a further report of the same trial adds its own figures, each with its source
-            held.statistics += stats
+            held.effects += stats
             held.medians += medians
             held.rates += rates
             held.sources = list(dict.fromkeys([*held.sources, *sources]))
@@ -831,7 +813,7 @@ def _findings(ds: Dataset, b: Brief, flags: dict) -> list[Finding]:
         ctl = [a for a in t.arms if a.control]
         n = sum(a.n for a in t.arms if a.n is not None) if all(a.n is not None for a in t.arms) else None
         name = " vs ".join(dict.fromkeys(a.regimen or a.label for a in [*exp, *ctl]))
-        for s in t.statistics:
+        for s in t.effects:
             moves = []
             reasons = []
             if n is None or n < IMPRECISE_N:
@@ -842,8 +824,7 @@ def _findings(ds: Dataset, b: Brief, flags: dict) -> list[Finding]:
                 reasons.append("no estimate with an interval, a p-value only")
             if reasons:
                 moves.append(Move("imprecision", "; ".join(reasons)))
-            sub = s.arm_a not in {a.label for a in t.arms}
-            diseases = list({d for d in [b.disease or ""] if d})
+            sub = s.subgroup is not None
             study_disease = ds.studies.loc[ds.studies["study"] == t.study, "disease"].iloc[0]
             setting = ds.studies.loc[ds.studies["study"] == t.study, "setting"].iloc[0]
             moves += indirect([study_disease], [_str(setting)])
@@ -851,14 +832,13 @@ def _findings(ds: Dataset, b: Brief, flags: dict) -> list[Finding]:
                                measure=s.measure if s.measure in RESPONSE_MEASURES else "—")
             outcome = measure_name(s.measure) + (f" at {s.timepoint}" if s.timepoint else "")
             if sub:
-                outcome += f" ({s.arm_a} vs {s.arm_b})"
-            del diseases
+                outcome += f" ({s.subgroup})"
             out.append(Finding(regimen=f"{name} ({t.trial})", outcome=outcome,
                                kind="p only" if s.statistic == "p" else "ratio", studies=1,
                                patients=None if sub else n, estimate=s.estimate, ci_low=s.ci_low, ci_high=s.ci_high,
                                pi_low=None, pi_high=None, decimals=s.decimals, statistic=s.statistic,
                                p_text=s.p_text, unit=None, start="high", moves=moves,
-                               rating=rate("high", moves), sources=[s.source]))
+                               rating=rate("high", moves), sources=[s.source], effect=s))
     # response rates by regimen (XPO1 arms and cohorts only)
     for g in b.response:
         if all(r.control for r in g.rates):
@@ -943,8 +923,7 @@ def _gaps(ds: Dataset, studies: pd.DataFrame, b: Brief, findings: pd.DataFrame, 
         gaps.append(Gap("no randomized evidence", b.disease_name,
                         "no randomized trial of an XPO1 inhibitor in the data for this selection"))
     for t in b.randomized:
-        top = {a.label for a in t.arms}
-        compared = {s.measure for s in t.statistics if s.arm_a in top and s.arm_b in top}
+        compared = {s.measure for s in t.effects if s.subgroup is None}
         missing = [measure_name(m) for m in (*RESPONSE_MEASURES, "PFS", "OS")
                    if m not in compared and (any(r.measure == m for r in t.rates)
                                              or any(x.measure == m for x in t.medians) or m in ("PFS", "OS"))]
@@ -998,13 +977,17 @@ def ratio(value, decimals) -> str:
     return as_printed(value, decimals)
 
 
-def _ends(text: str, sources: list[str]) -> Sentence:
-    sources = list(dict.fromkeys(s for s in sources if s))
-    return Sentence(f"{text} [{', '.join(sources)}]", sources)
+def _sources(sources: list[str | None]) -> list[str]:
+    return list(dict.fromkeys(s for s in sources if s))
 
 
-def _bottom_line(b: Brief) -> list[Sentence]:
-    out: list[Sentence] = []
+def _ends(text: str, sources: list[str]) -> Claim:
+    sources = _sources(sources)
+    return Claim("text", sources, text=f"{text} [{', '.join(sources)}]")
+
+
+def _bottom_line(ds: Dataset, b: Brief) -> list[Claim]:
+    out: list[Claim] = []
     counted = [r for g in b.response for r in g.rates if not r.control]
     if b.randomized:
         parts = []
@@ -1018,38 +1001,13 @@ def _bottom_line(b: Brief) -> list[Sentence]:
         out.append(_ends(f"The best evidence for {b.disease_name} is {n_trials} randomized "
                          f"trial{'s' if n_trials > 1 else ''}: {'; '.join(parts)}.", srcs))
         for t in b.randomized:
-            stat = next((s for s in t.statistics if s.statistic != "p" and s.arm_a in {a.label for a in t.arms}),
-                        None) or next((s for s in t.statistics if s.arm_a in {a.label for a in t.arms}), None)
-            if stat is None:
+            whole = [e for e in t.effects if e.subgroup is None]
+            if not whole:
                 continue
-            med = {(m.cohort, m.measure): m for m in t.medians}
-            arm_by_label = {a.label: a for a in t.arms}
-            a, c = arm_by_label.get(stat.arm_a), arm_by_label.get(stat.arm_b)
-            text = f"In {t.trial}, {measure_name(stat.measure)}"
-            srcs = [stat.source]
-            ma = med.get((a.cohort, stat.measure)) if a else None
-            mc = med.get((c.cohort, stat.measure)) if c else None
-            rates = {(r.cohort, r.measure): r for r in t.rates}
-            ra = rates.get((a.cohort, stat.measure)) if a else None
-            rc = rates.get((c.cohort, stat.measure)) if c else None
-            if ma and mc and ma.median is not None and mc.median is not None:
-                text = (f"In {t.trial}, median {stat.measure} was {figure(ma.median)} {ma.unit} with {a.regimen} and "
-                        f"{figure(mc.median)} {mc.unit} with {c.regimen}")
-                srcs += [ma.source, mc.source]
-            elif ra and rc and ra.percent is not None and rc.percent is not None:
-                text = (f"In {t.trial}, {measure_name(stat.measure)} was {figure(ra.percent)}% with {a.regimen} and "
-                        f"{figure(rc.percent)}% with {c.regimen}")
-                srcs += [ra.source, rc.source]
-            else:
-                text += f" was compared between {stat.arm_a} and {stat.arm_b}"
-            if stat.statistic != "p":
-                ci = (f", CI {ratio(stat.ci_low, stat.decimals)}–{ratio(stat.ci_high, stat.decimals)}"
-                      if stat.ci_low is not None and stat.ci_high is not None else ", no interval reported")
-                text += f" ({stat.statistic} {ratio(stat.estimate, stat.decimals)}{ci}"
-                text += f", p = {stat.p_text})" if stat.p_text else ")"
-            elif stat.p_text:
-                text += f" (p = {stat.p_text}, no estimate with an interval reported)"
-            out.append(_ends(text + ".", srcs))
+            said = [x for st in dict.fromkeys(e.study for e in whole) for x in safety_statements(ds, st)]
+            srcs = [x for e in whole for x in (e.source, e.arm_a.source, e.arm_b.source)]
+            out.append(Claim("randomized", _sources(srcs + [h.source for h in said]), trial=t, effects=whole,
+                             statements=said))
     elif counted:
         n = sum(r.n for r in counted if r.n is not None and r.pooled)
         k = len({r.trial or r.study for r in counted})

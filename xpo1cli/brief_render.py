@@ -16,6 +16,7 @@ from .brief import (
     CERTAINTY_LABEL,
     RULES,
     Brief,
+    Claim,
     Finding,
     Median,
     Rate,
@@ -25,6 +26,8 @@ from .brief import (
     pct,
     ratio,
 )
+from .findings import CONTROL as FAVOURS_CONTROL
+from .findings import NEITHER, ArmFigure, Effect
 from .render import DERIVED_MARK, DERIVED_NOTE, MISSING, derived
 
 CONTROL = "control arm (no XPO1 inhibitor)"
@@ -111,6 +114,10 @@ def spread_text(m: Median) -> str:
 
 
 def estimate_text(f: Finding) -> str:
+    if f.effect is not None:
+        e = f.effect
+        return (f"{statistic_text(e)}; {arm_figure_text(e.experimental)} with {arm_name(e.experimental)} vs "
+                f"{arm_figure_text(e.control)} with {arm_name(e.control)}; {direction_text(e)}")
     if f.kind in ("ratio", "p only"):
         if f.statistic == "p":
             return f"p = {f.p_text}" if f.p_text else MISSING
@@ -137,6 +144,79 @@ def estimate_text(f: Finding) -> str:
     return text + (" pooled" if f.kind == "pooled proportion" else "")
 
 
+def outcome_text(e: Effect) -> str:
+    return measure_name(e.measure) + (f" at {e.timepoint}" if e.timepoint else "")
+
+
+def arm_name(a: ArmFigure) -> str:
+    return a.regimen or a.label
+
+
+def arm_figure_text(a: ArmFigure) -> str:
+    """An arm's own figure as printed: '76.4%', '21% (41 patients)', '13.93 months'; a percentage
+    computed here from its count says so."""
+    if a.value is None:
+        return "not reported"
+    if a.unit == "%":
+        if a.basis == "computed":
+            return f"{a.events}/{a.denominator} ({pct(a.value)}%, computed)"
+        return f"{figure(a.value)}%" + (f" ({a.events} patients)" if a.events is not None else "")
+    return f"{figure(a.value)} {a.unit}"
+
+
+def statistic_text(e: Effect) -> str:
+    """'HR 0.70 (CI 0.53–0.93), p = 0.0075' or 'p = 0.018' or 'HR 0.29 (no CI reported)'."""
+    if e.statistic == "p":
+        return f"p = {e.p_text}" if e.p_text else "no p-value reported"
+    ci = (f" (CI {ratio(e.ci_low, e.decimals)}–{ratio(e.ci_high, e.decimals)})"
+          if e.ci_low is not None and e.ci_high is not None else " (no CI reported)")
+    return f"{e.statistic} {ratio(e.estimate, e.decimals)}{ci}" + (f", p = {e.p_text}" if e.p_text else "")
+
+
+def direction_text(e: Effect) -> str:
+    """Which arm the result favours, and how clearly: said the same way in every section."""
+    if e.direction == NEITHER:
+        return "favours neither arm (the arms' figures are equal)"
+    fav = e.favoured
+    if fav is None:
+        return "direction not reported"
+    role = "control" if e.direction == FAVOURS_CONTROL else "experimental"
+    how = "" if e.basis == "estimate" else ", by the arms' figures"
+    if e.clear is None:
+        return f"favours {arm_name(fav)} ({role}{how}; no interval or p-value)"
+    if not e.clear:
+        why = "interval includes no effect" if e.statistic != "p" and e.ci_low is not None else "p ≥ 0.05"
+        return f"point estimate favours {arm_name(fav)} ({role}{how}; {why})"
+    return f"favours {arm_name(fav)} ({role}{how})"
+
+
+def effect_text(e: Effect) -> str:
+    """One between-arm result in a sentence: the arms' figures, the statistic, the direction."""
+    x, c = e.experimental, e.control
+    figures = (f"{arm_figure_text(x)} with {arm_name(x)} vs {arm_figure_text(c)} with {arm_name(c)}"
+               if x.value is not None or c.value is not None else "no arm figures reported")
+    return f"{outcome_text(e)} {figures} ({statistic_text(e)}; {direction_text(e)})"
+
+
+def claim_text(c: Claim) -> str:
+    """A bottom-line statement in words, ending with its sources."""
+    if c.kind != "randomized":
+        return c.text or ""
+    t = c.trial
+    arms = " vs ".join(f"{a.regimen or a.label} n = {a.n if a.n is not None else 'not stated'}" for a in t.arms)
+    worse = [e for e in c.effects if e.harm_signal]
+    lead = ""
+    if worse:
+        clear = [e for e in worse if e.clear]
+        lead = ("Harm signal: the XPO1-inhibitor arm did worse on "
+                + ", ".join(outcome_text(e) for e in (clear or worse))
+                + ("" if clear else " (not a clear difference)") + ". ")
+    text = f"{lead}{t.trial} ({t.design}; {arms}): " + "; ".join(effect_text(e) for e in c.effects) + "."
+    if c.statements:
+        text += " The source also says: " + "; ".join(f"{s.statement} ({s.term})" for s in c.statements) + "."
+    return f"{text} [{', '.join(c.sources)}]"
+
+
 # --- the layout --------------------------------------------------------------------------------------
 
 
@@ -158,7 +238,7 @@ def layout(b: Brief, level: float = 0.95) -> list[Section]:
     s = [Section(i + 1, t) for i, t in enumerate(SECTION_TITLES)]
 
     # 1 bottom line
-    s[0].items = [x.text for x in b.bottom_line]
+    s[0].items = [claim_text(x) for x in b.bottom_line]
     s[0].notes = ["Sentences generated from the figures below; each ends with its sources in brackets."]
 
     # 2 randomized evidence
@@ -173,19 +253,23 @@ def layout(b: Brief, level: float = 0.95) -> list[Section]:
                      for m in t.medians if m.cohort == a.cohort and m.measure in ("PFS", "OS")]
             arms.append([a.label, a.regimen or MISSING, role_text(a.role, a.agent),
                          str(a.n) if a.n is not None else "not stated", "; ".join(figs) or MISSING, a.source])
-        stats = [[f"{x.arm_a} vs {x.arm_b}", measure_name(x.measure) + (f" at {x.timepoint}" if x.timepoint else ""),
-                  x.statistic, ratio(x.estimate, x.decimals) if x.statistic != "p" else MISSING,
-                  f"{ratio(x.ci_low, x.decimals)}–{ratio(x.ci_high, x.decimals)}"
-                  if x.ci_low is not None and x.ci_high is not None else MISSING,
-                  x.p_text or MISSING, x.source, x.note or ""] for x in t.statistics]
+        def side(x: Effect, a: ArmFigure) -> str:
+            cite = f" [{a.source}]" if a.source and a.source != x.source else ""
+            return f"{arm_name(a)}: {arm_figure_text(a)}{cite}"
+
+        stats = [[f"{arm_name(x.arm_a)} vs {arm_name(x.arm_b)}" + (f" ({x.subgroup})" if x.subgroup else ""),
+                  outcome_text(x), side(x, x.experimental), side(x, x.control), statistic_text(x),
+                  direction_text(x), x.source, x.note or ""] for x in t.effects]
         sub = [m for m in t.medians if m.cohort not in {a.cohort for a in t.arms}]
         s[1].tables.append(Table(f"{t.trial}: {t.design} ({t.study})",
                                  ["arm", "regimen", "role", "n randomized", "figures per arm, as reported", "source"],
                                  arms, kind="arms", row_kinds=["control" if a.control else "" for a in t.arms]))
         if stats:
             s[1].tables.append(Table(f"{t.trial}: between arms, as reported",
-                                     ["comparison", "outcome", "statistic", "estimate", "CI", "p", "source", "note"],
-                                     stats, kind="stats"))
+                                     ["comparison", "outcome", "experimental arm", "control arm", "statistic",
+                                      "favours", "source", "note"],
+                                     stats, kind="stats",
+                                     row_kinds=["harm" if x.harm_signal else "" for x in t.effects]))
         if sub:
             s[1].tables.append(Table(f"{t.trial}: subgroups, as reported",
                                      ["population", "outcome", "median", "source", "note"],
@@ -468,7 +552,7 @@ def index_entry(name: str, b: Brief) -> dict:
     """One disease page's row in the index of --all."""
     return {"href": name, "name": b.disease_name, "code": b.disease or "",
             "studies": f"{b.n_studies} ({b.n_clinical})",
-            "randomized": str(len(b.randomized)), "first": b.bottom_line[0].text if b.bottom_line else MISSING}
+            "randomized": str(len(b.randomized)), "first": claim_text(b.bottom_line[0]) if b.bottom_line else MISSING}
 
 
 def html_index(entries: list[dict]) -> str:

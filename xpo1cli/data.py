@@ -39,6 +39,10 @@ TABLES = (
 # the tables `export` gives, in the order it lists them
 EXPORTABLE = ("studies", "cohorts", "outcomes", "comparisons", "adverse_events", "regimens", "trials",
               "drugs", "diseases", "approvals", "sources", "syntheses", "conflicts")
+# Tables a dataset may leave out (a missing file or resource reads as an empty table): the
+# randomized trials with no XPO1-inhibitor arm that the indirect comparisons read, kept apart
+# from the XPO1 studies so that no study command lists or pools them.
+OPTIONAL_TABLES = ("comparator_trials", "trial_arms", "comparator_results")
 LIST_SEP = ";"
 LINE = "xpo1_line"  # file line number of each row, carried while checking
 MAX_FILE_BYTES = 200 * 1024 * 1024
@@ -721,7 +725,14 @@ def check(root: Path) -> tuple[dict, dict, list[Problem]]:
             parsed = _check_table(name, specs[name], root, problems, contract.get(name))
             if parsed is not None:
                 frames[name] = parsed
-    if len(frames) == len(TABLES):
+    for name in OPTIONAL_TABLES:
+        if name in specs and (root / resource_file(specs[name])).exists():
+            parsed = _check_table(name, specs[name], root, problems, contract.get(name))
+        else:
+            parsed = empty_table(contract[name])
+        if parsed is not None:
+            frames[name] = parsed
+    if all(name in frames for name in (*TABLES, *OPTIONAL_TABLES)):
         paths = {r["name"]: resource_file(r) for r in descriptor["resources"]}
         checked: set = set()
         _check_keys(frames, descriptor, problems, done=checked)
@@ -784,6 +795,17 @@ class LazyTables(Mapping):
 
     def __len__(self) -> int:
         return len(self._loaders)
+
+
+def empty_table(res: dict):
+    """An optional table the dataset leaves out: no rows, the program's columns and types."""
+    import pandas as pd
+
+    kinds = {"integer": "Int64", "number": "float64", "boolean": "boolean"}
+    frame = pd.DataFrame({f["name"]: pd.Series([], dtype=kinds.get(f["type"], object))
+                          for f in res["schema"]["fields"]})
+    frame[LINE] = pd.Series([], dtype="int64")
+    return frame
 
 
 def _trusted_frames(root: Path, descriptor: dict) -> LazyTables:
@@ -879,7 +901,7 @@ def _read_checked(key: str) -> dict | None:
             tables = pickle.load(fh)
     except Exception:  # noqa: BLE001 - a missing or unreadable cache entry only means checking again
         return None
-    return tables if isinstance(tables, dict) and set(tables) == set(TABLES) else None
+    return tables if isinstance(tables, dict) and set(tables) == {*TABLES, *OPTIONAL_TABLES} else None
 
 
 def _keep_checked(key: str, tables: dict) -> None:

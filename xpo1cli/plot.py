@@ -24,6 +24,10 @@ MARGIN = 0.2
 DPI = 200  # of a PNG, and of the layout
 SLACK = 1.03  # each measured width is taken 3% wider: renderers differ a little in glyph widths
 RANDOM_COLOUR, COMMON_COLOUR, COHORT_COLOUR = "#b22222", "#666666", "#1f4e79"
+# every text is drawn as the characters it holds: a label from the data ('$x^$', a backslash) is
+# never read as mathtext or handed to LaTeX, whatever the user's matplotlibrc says
+LITERAL = {"parse_math": False, "usetex": False}
+RC = {"text.usetex": False}  # the axis's own tick labels too
 
 
 def have_matplotlib() -> bool:
@@ -132,8 +136,8 @@ def draw_forest(frame: pd.DataFrame, title: str, caption: str, *, guide: bool = 
         renderer directly for one line of plain text (the common case, and ten times cheaper)."""
         if not text:
             return 0.0
-        if "$" in text or "\n" in text:  # mathtext or several lines: laid out as a Text would be
-            probe = fig.text(0, 0, text, fontsize=size, fontweight=weight)
+        if "\n" in text:  # several lines: laid out as a Text would be
+            probe = fig.text(0, 0, text, fontsize=size, fontweight=weight, **LITERAL)
             width = probe.get_window_extent(renderer).width
             probe.remove()
             return SLACK * width / fig.dpi
@@ -184,7 +188,7 @@ def draw_forest(frame: pd.DataFrame, title: str, caption: str, *, guide: bool = 
     def put(col, y, text, weight="normal", size=FONT):
         ha = "right" if col in ("counts", "pct", "weight") else "left"
         ax.text(x[col], y, text, transform=at, ha=ha, va="center", fontsize=size, fontweight=weight,
-                clip_on=False)
+                clip_on=False, **LITERAL)
 
     top = n + 1
     for col, text in headers.items():
@@ -223,9 +227,9 @@ def draw_forest(frame: pd.DataFrame, title: str, caption: str, *, guide: bool = 
         ax.spines[side].set_visible(False)
     ax.spines["bottom"].set_bounds(0, 100)
     fig.text(MARGIN / width, 1 - MARGIN / height, title_text, fontsize=10, fontweight="bold",
-             ha="left", va="top")
+             ha="left", va="top", **LITERAL)
     fig.text(MARGIN / width, MARGIN / height, caption_text, fontsize=7.5, ha="left", va="bottom",
-             color="#333333")
+             color="#333333", **LITERAL)
     return fig
 
 
@@ -246,7 +250,7 @@ def forest_file(frame: pd.DataFrame, path: str | Path, title: str, caption: str)
     import matplotlib
 
     path = Path(path)
-    with matplotlib.rc_context({"svg.fonttype": "none", "pdf.fonttype": 42}):
+    with matplotlib.rc_context({**RC, "svg.fonttype": "none", "pdf.fonttype": 42}):
         draw_forest(frame, title, caption).savefig(path)
     return path
 
@@ -262,7 +266,7 @@ def forest_svg(frame: pd.DataFrame, title: str, caption: str, *, prefix: str = "
     import matplotlib
 
     buffer = io.StringIO()
-    with matplotlib.rc_context({"svg.fonttype": "none", "svg.hashsalt": prefix}):
+    with matplotlib.rc_context({**RC, "svg.fonttype": "none", "svg.hashsalt": prefix}):
         draw_forest(frame, title, caption, guide=guide).savefig(buffer, format="svg", metadata={"Date": None})
     text = buffer.getvalue()
     text = text[text.index("<svg"):]

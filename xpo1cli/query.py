@@ -65,6 +65,8 @@ SETTINGS = {
     "relapsed": "relapsed/refractory",
     "refractory": "relapsed/refractory",
     "relapsedrefractory": "relapsed/refractory",
+    "relapsedorrefractory": "relapsed/refractory",
+    "relapsedandorrefractory": "relapsed/refractory",
     "newlydiagnosed": "newly diagnosed",
     "nd": "newly diagnosed",
     "untreated": "newly diagnosed",
@@ -87,6 +89,35 @@ CLASS_ALIASES = {
     "flt3": "FLT3 inhibitor",
     "anthracyclines": "anthracycline",
 }
+
+
+# The phases a study or trial can hold (the enum of studies.phase and trials.phase in the
+# package schema; a test checks they agree).
+PHASES = ("1", "1b", "1/2", "1/3", "2", "2b", "2/3", "3")
+PHASE_FORMS = ("known: 1, 1b, 1/2, 1/3, 2, 2b, 2/3, 3 (a bare 1, 2 or 3 includes every phase with "
+               "that stage), in arabic or roman numerals, with or without 'phase', two stages joined "
+               "by '/', '-' or a dash: 'I/II', 'phase 1b' and '1–2' are read")
+# One stage: 1-4 in arabic or roman numerals, then an optional sub-phase letter; two stages are
+# joined by a slash, hyphen or any dash, each optionally after 'phase' (or 'ph'). Read on the
+# text NFKC-folded (full-width digits are digits), case-folded, with whitespace collapsed.
+_PHASE_WORD = r"(?:ph(?:ase)?\.?[ \-]?)?"
+_STAGE = r"(?:([1-4])|(iv|i{{1,3}}))([ab]?)"
+_JOIN = r" ?[/\-\u2010-\u2015\u2212] ?"
+PHASE_GRAMMAR = re.compile(f"{_PHASE_WORD}{_STAGE}(?:{_JOIN}{_PHASE_WORD}{_STAGE})?".format())
+_ROMAN = {"i": "1", "ii": "2", "iii": "3", "iv": "4"}
+
+
+def read_phase(text: str) -> str | None:
+    """The phase a user wrote, in the data's spelling ('Phase I/II' -> '1/2', 'Ib' -> '1b'), or
+    None when PHASE_GRAMMAR cannot read it. Only ASCII digits count as digits."""
+    key = " ".join(unicodedata.normalize("NFKC", str(text)).casefold().split())
+    found = PHASE_GRAMMAR.fullmatch(key)
+    if found is None:
+        return None
+    parts = found.groups()
+    stages = [(arabic or _ROMAN[roman]) + sub
+              for arabic, roman, sub in (parts[:3], parts[3:]) if arabic or roman]
+    return "/".join(stages)
 
 
 def norm(text: str) -> str:
@@ -258,11 +289,13 @@ class Resolver:
     # --- phases and settings ------------------------------------------------------------------
     @staticmethod
     def phase(text: str) -> str:
-        key = norm(text).removeprefix("phase")
-        key = {"i": "1", "ib": "1b", "ii": "2", "iib": "2b", "iii": "3", "iii2": "1/2",
-               "12": "1/2", "iii1": "1/2", "13": "1/3", "23": "2/3"}.get(key, key)
-        if key not in {"1", "1b", "1/2", "1/3", "2", "2/3", "2b", "3"}:
-            raise UnknownName(f"unknown phase '{text}'; known: 1, 1b, 1/2, 1/3, 2, 2/3, 2b, 3")
+        """A phase as typed ('I/II', 'phase 1b', '1–2', 'IIb') -> the phase as the data stores
+        it ('1/2', '1b', '1/2', '2b'), read by PHASE_GRAMMAR; what it cannot read, or reads as a
+        phase no study or trial can hold, is refused naming the accepted forms."""
+        key = read_phase(text)
+        if key is None or key not in PHASES:
+            held = f" (read as {key}, which no study or trial holds)" if key else ""
+            raise UnknownName(f"unknown phase '{text}'{held}; {PHASE_FORMS}")
         return key
 
     @staticmethod
@@ -296,14 +329,24 @@ class Resolver:
                           "non-paediatric")
 
 
+def design_phase(text: str) -> str:
+    """A --design value with its phase in the data's spelling ('randomized phase III' ->
+    'randomized phase 3'); unchanged where no phase in it reads."""
+    found = re.fullmatch(r"(.*?)\b(ph(?:ase)?\b.*)", text.strip(), flags=re.I | re.S)
+    phase = read_phase(found[2]) if found else None
+    return f"{found[1]}phase {phase}" if phase else text
+
+
 def phase_matches(study_phase, wanted: str) -> bool:
-    """'1' matches phase 1, 1b and 1/2; '1b' matches only 1b."""
+    """Whether a stored phase is one a --phase value (as Resolver.phase gives it) asks for: a bare
+    number asks for every phase with that stage ('1': 1, 1b, 1/2, 1/3); anything else ('1b',
+    '1/2', '2b') for that phase alone."""
     if not isinstance(study_phase, str):
         return False
     if study_phase == wanted:
         return True
     if wanted.isdigit():
-        return wanted in re.findall(r"\d", study_phase)
+        return any(stage.rstrip("ab") == wanted for stage in study_phase.split("/"))
     return False
 
 
@@ -523,9 +566,9 @@ def filter_studies(ds: Dataset, f: Filters) -> pd.DataFrame:
     if wanted is not None:
         keep &= studies["later"] == wanted
     if f.design is not None:
-        hit = [d for d in DESIGNS if norm(d) == norm(f.design)] or \
-              [d for d in DESIGNS if norm(d).startswith(norm(f.design))]
-        if not hit or not norm(f.design):
+        key = norm(design_phase(f.design))
+        hit = [d for d in DESIGNS if norm(d) == key] or [d for d in DESIGNS if norm(d).startswith(key)]
+        if not hit or not key:
             raise UnknownName(f"unknown design '{f.design}'; known: {', '.join(DESIGNS)}")
         keep &= studies["design"].isin(hit) | (studies["design"].str.endswith(NOT_STATED)
                                                if NOT_STATED in hit else False)

@@ -196,8 +196,123 @@ def _tau2_dl(y, v) -> float:
     return float(max(0.0, (q - (len(y) - 1)) / c))
 
 
+class NotConverged(ValueError):
+    """An iterative estimator of tau² that did not settle: no number is given for it."""
+
+
+# Fisher scoring as metafor's rma.uni does it (control: threshold 1e-5 on the change in tau²,
+# maxiter 100, stepadj 1, tau2.min 0, ll0check with tol = .Machine$double.eps^0.25)
+REML_THRESHOLD = 1e-5
+REML_MAXITER = 100
+_LL0_TOL = 2.0 ** -13  # .Machine$double.eps^0.25
+_REFUSAL = "the DerSimonian–Laird estimator (method DL, --method DL) has a closed form and always gives one"
+
+
+def _tau2_he(y, v) -> float:
+    """Hedges' estimator, metafor's start for REML: (sum of squares - (1-1/k) sum(v)) / (k-1)."""
+    import numpy as np
+
+    k = len(y)
+    return float(max(0.0, (np.sum((y - np.mean(y)) ** 2) - (1 - 1 / k) * np.sum(v)) / (k - 1)))
+
+
+def _reml_step(y, v, t2: float) -> float:
+    """One Fisher scoring step (y'PPy - tr P) / tr(PP) at tau² = t2, with P = W - w w'/sum(w):
+    tr P = sum(w) - sum(w²)/sum(w) and tr(PP) = sum(w²) - 2 sum(w³)/sum(w) + (sum(w²)/sum(w))²,
+    so time and memory are O(k)."""
+    import numpy as np
+
+    w = 1 / (v + t2)
+    sw, sw2 = np.sum(w), np.sum(w**2)
+    r = y - np.sum(w * y) / sw
+    return float((np.sum(w**2 * r**2) - (sw - sw2 / sw)) / (sw2 - 2 * np.sum(w**3) / sw + (sw2 / sw) ** 2))
+
+
+def _inside(t2: float, step: float) -> float:
+    """The step halved until tau² stays at or above zero (metafor's tau2.min loop)."""
+    if t2 <= 0 and step < 0:
+        return 0.0
+    while t2 + step < 0:
+        step /= 2
+    return step
+
+
+def _reml_ll(y, v, t2: float) -> float:
+    """The restricted log-likelihood at tau² = t2, up to a constant: -(sum log(v + t2)
+    + log sum(w) + sum w (y - mu)²) / 2."""
+    import numpy as np
+
+    w = 1 / (v + t2)
+    sw = np.sum(w)
+    mu = np.sum(w * y) / sw
+    return float(-0.5 * (np.sum(np.log(v + t2)) + np.log(sw) + np.sum(w * (y - mu) ** 2)))
+
+
+def _fisher_scoring(y, v, t2: float) -> tuple[float, bool]:
+    """metafor's iteration from t2: (tau², whether a step smaller than REML_THRESHOLD came
+    within REML_MAXITER steps)."""
+    for _ in range(REML_MAXITER):
+        step = _inside(t2, _reml_step(y, v, t2))
+        t2 += step
+        if abs(step) < REML_THRESHOLD:
+            return t2, True
+    return t2, False
+
+
+def _polish(y, v, t2: float) -> float:
+    """A converged Fisher scoring value made exact: the root of the REML estimating equation
+    (where the step changes sign from up to down) bracketed about it and found by Brent's
+    method; where the likelihood falls from zero to it, zero. Fisher scoring stops within about
+    1e-5 of the maximum, and creeps where the likelihood is flat; a root that cannot be bracketed
+    leaves the value as it is."""
+    from scipy.optimize import brentq
+
+    if t2 <= 0:
+        return 0.0
+    lo = hi = t2
+    for _ in range(60):
+        if _reml_step(y, v, lo) > 0:
+            break
+        lo /= 2
+    else:  # the likelihood falls all the way from zero: its maximum is the boundary
+        return 0.0 if _reml_ll(y, v, 0.0) >= _reml_ll(y, v, t2) else t2
+    for _ in range(60):
+        if _reml_step(y, v, hi) < 0:
+            break
+        hi = 2 * hi
+    else:
+        return t2
+    if lo == hi:
+        return t2
+    root, found = brentq(lambda t: _reml_step(y, v, t), lo, hi, xtol=1e-15, rtol=1e-13,
+                         full_output=True, disp=False)
+    return float(root) if found.converged else t2
+
+
+def _tau2_reml(y, v) -> float:
+    """Restricted maximum likelihood, by Fisher scoring from Hedges' estimate with each step
+    halved while it would take tau² below zero, as metafor's rma.uni does; then metafor's
+    boundary check: if the likelihood at tau² = 0 is higher (beyond eps^0.25), the answer is 0.
+    Where the iteration does not settle within 100 steps it is run once more from the boundary
+    (metafor's remedy tau2.init = 0), and its answer kept unless a point the first run reached
+    is more likely. Otherwise NotConverged: never the last step of a loop that did not settle.
+    A converged value is made exact by _polish."""
+    t2, converged = _fisher_scoring(y, v, _tau2_he(y, v))
+    if not converged:
+        reached = t2
+        t2, converged = _fisher_scoring(y, v, 0.0)
+        if not converged or _reml_ll(y, v, reached) > _reml_ll(y, v, _polish(y, v, t2)):
+            raise NotConverged(f"REML did not converge: Fisher scoring still moved tau² after "
+                               f"{REML_MAXITER} steps from Hedges' start and from zero; {_REFUSAL}")
+    if t2 > REML_THRESHOLD and _reml_ll(y, v, 0.0) - _reml_ll(y, v, t2) > _LL0_TOL:
+        return 0.0
+    return _polish(y, v, t2)
+
+
 def _tau2_pm(y, v) -> float:
-    """Paule–Mandel: the tau² at which the generalized Q equals its degrees of freedom."""
+    """Paule–Mandel: the tau² at which the generalized Q equals its degrees of freedom (zero
+    where Cochran's Q is already at most k-1), found by Brent's method in a bracket; a bracket
+    that cannot be found or a search that does not settle raises NotConverged."""
     import numpy as np
     from scipy.optimize import brentq
 
@@ -211,30 +326,14 @@ def _tau2_pm(y, v) -> float:
     hi = 1.0
     while excess(hi) > 0:
         hi *= 2
-    return float(brentq(excess, 0.0, hi, xtol=1e-12, rtol=1e-12))
-
-
-def _tau2_reml(y, v) -> float:
-    """Restricted maximum likelihood, by Fisher scoring from the DL start (as metafor does),
-    truncated at zero. The expected information trace(P P), with P = W - w w'/sum(w), has the
-    closed form sum(w²) - 2 sum(w³)/sum(w) + (sum(w²)/sum(w))², so time and memory are O(k)."""
-    import numpy as np
-
-    t2 = _tau2_dl(y, v)
-    for _ in range(1000):
-        w = 1 / (v + t2)
-        sw = np.sum(w)
-        sw2 = np.sum(w**2)
-        mu = np.sum(w * y) / sw
-        r = y - mu
-        score = 0.5 * (np.sum(w**2 * r**2) - (sw - sw2 / sw))
-        info = 0.5 * (sw2 - 2 * np.sum(w**3) / sw + (sw2 / sw) ** 2)
-        new = max(0.0, t2 + score / info)
-        if abs(new - t2) < 1e-12:
-            t2 = new
-            break
-        t2 = new
-    return float(t2)
+        if hi > 1e12:
+            raise NotConverged(f"Paule–Mandel found no tau² up to 1e12 at which Q falls to its "
+                               f"degrees of freedom; {_REFUSAL}")
+    root, found = brentq(excess, 0.0, hi, xtol=1e-12, rtol=1e-12, maxiter=500, full_output=True,
+                         disp=False)
+    if not found.converged:
+        raise NotConverged(f"Paule–Mandel did not converge ({found.flag}); {_REFUSAL}")
+    return float(root)
 
 
 _TAU2 = {"DL": _tau2_dl, "REML": _tau2_reml, "PM": _tau2_pm}
@@ -469,21 +568,7 @@ def _loo_tau2(sums: _OmitSums, method: str, q, c, df: int):
     start = np.full(k, sums.t0) if sums.series else dl.copy()
     t = start
     if method == "REML":
-        active = rows
-        for _ in range(1000):
-            s = sums(active, t[active])
-            sw, swy = s[:, 0, 0], s[:, 1, 0]
-            sw2, sw2y, sw2y2, sw3 = s[:, 0, 1], s[:, 1, 1], s[:, 2, 1], s[:, 0, 2]
-            mu = swy / sw
-            score = 0.5 * ((sw2y2 - 2 * mu * sw2y + mu * mu * sw2) - (sw - sw2 / sw))
-            info = 0.5 * (sw2 - 2 * sw3 / sw + (sw2 / sw) ** 2)
-            new = np.maximum(0.0, t[active] + score / info)
-            done = np.abs(new - t[active]) < 1e-12
-            t[active] = new
-            active = active[~done]
-            if not active.size:
-                break
-        return t
+        return _loo_reml(sums, t)
     # PM: the root of the generalized Q minus its df, by Newton's method (Q is decreasing in
     # tau²); zero where Cochran's Q is at most its df
     t = np.where(q <= df, 0.0, np.maximum(t, 0.0))
@@ -503,6 +588,55 @@ def _loo_tau2(sums: _OmitSums, method: str, q, c, df: int):
         active = active[~done]
     for i in active:  # did not settle: bracket and bisect this omission alone
         t[i] = _tau2_pm(np.delete(sums.y, i), np.delete(sums.v, i))
+    return t
+
+
+def _loo_reml(sums: _OmitSums, t):
+    """REML tau² with each study left out, by the rules of _tau2_reml: all omissions iterate
+    together (Fisher scoring, each step halved while it would go below zero) until a step moves
+    tau² by at most 1e-12 (relative), which is the polished root. An omission whose likelihood
+    also rises towards zero (a maximum there) settles at zero if it came within REML_THRESHOLD of
+    it; that one, any with two maxima, and any that does not settle within REML_MAXITER steps is
+    refitted alone by _tau2_reml (which may refuse: NotConverged)."""
+    import numpy as np
+
+    k = sums.k
+    active = np.arange(k)
+    settled = np.zeros(k, dtype=bool)
+    for _ in range(REML_MAXITER):
+        s = sums(active, t[active])
+        sw, swy = s[:, 0, 0], s[:, 1, 0]
+        sw2, sw2y, sw2y2, sw3 = s[:, 0, 1], s[:, 1, 1], s[:, 2, 1], s[:, 0, 2]
+        mu = swy / sw
+        step = ((sw2y2 - 2 * mu * sw2y + mu * mu * sw2) - (sw - sw2 / sw)) / (
+            sw2 - 2 * sw3 / sw + (sw2 / sw) ** 2)
+        now = t[active]
+        step = np.where((now <= 0) & (step < 0), 0.0, step)
+        while np.any(now + step < 0):
+            step = np.where(now + step < 0, step / 2, step)
+        t[active] = now + step
+        done = np.abs(step) <= 1e-12 * np.maximum(1.0, t[active])
+        settled[active[done]] = True
+        active = active[~done]
+        if not active.size:
+            break
+    # the score at zero of each omission, from the totals at tau² = 0 less the omitted study
+    y, v = sums.y, sums.v
+    w = 1 / v
+
+    def omitted(term):
+        return np.sum(term) - term
+
+    sw, sw2, sw3 = omitted(w), omitted(w**2), omitted(w**3)
+    mu = omitted(w * y) / sw
+    rising = (omitted(w**2 * y**2) - 2 * mu * omitted(w**2 * y) + mu * mu * sw2) - (sw - sw2 / sw) > 0
+    at_zero = settled & ~rising & (t <= REML_THRESHOLD)
+    t[at_zero] = 0.0
+    for i in np.flatnonzero(~settled | (~rising & ~at_zero)):
+        try:
+            t[i] = _tau2_reml(np.delete(y, i), np.delete(v, i))
+        except NotConverged as exc:
+            raise NotConverged(f"with cohort {i + 1} of {k} left out, {exc}") from None
     return t
 
 

@@ -8,7 +8,7 @@ from typing import Annotated
 
 import typer
 
-from .errors import EXIT_DATA, check_writable, fail, write_beside
+from .errors import EXIT_DATA, check_folder, check_writable, fail, write_beside, write_together
 from .options import Agent, Disease, FilterOptions, Fmt, Regimen, Source
 from .output import load
 
@@ -18,7 +18,7 @@ BRIEF_FORMATS = ("table", "plain", "markdown")
 def write_atomic(path: Path, text: str) -> None:
     """Write a page whole or not at all (a temporary file beside it, then renamed)."""
     check_writable(path)
-    write_beside(path, lambda tmp: tmp.write_text(text, encoding="utf-8", newline="\n"))
+    write_beside(path, lambda tmp: _write_page(tmp, text))
 
 
 def page_name(code: str) -> str:
@@ -35,7 +35,8 @@ def brief(
         "stylesheet for A4)", dir_okay=False)] = None,
     all_diseases: Annotated[bool, typer.Option(
         "--all", help="one HTML page per disease of the hierarchy and an index page, written to --out")] = False,
-    out: Annotated[Path | None, typer.Option("--out", help="the folder for --all", file_okay=False)] = None,
+    out: Annotated[str | None, typer.Option("--out", metavar="DIR", help="the folder for --all (made if "
+                                            "missing; pages written whole, all or none)")] = None,
 ) -> None:
     """The evidence brief of one disease: bottom line, randomized evidence, response by regimen (pooled
     where two or more cohorts share a regimen), survival, harms, a summary of findings with certainty
@@ -54,9 +55,10 @@ def brief(
                  "'xpo1 export' gives the tables for other tools")
     if html is not None and html.suffix.lower() not in (".html", ".htm"):
         fail("--html takes a file ending in .html")
+    folder = check_folder(out, "--out") if all_diseases else None
     ds = load()
-    if all_diseases:
-        return _write_all(ds, agent, regimen, source, out)
+    if folder is not None:
+        return _write_all(ds, agent, regimen, source, folder)
     if disease is None:
         fail("name a disease: xpo1 brief --disease MM (or --all --out DIR for every disease)")
     b = FilterOptions(disease=disease, agent=agent, regimen=regimen, source=source).select(ds).brief()
@@ -114,18 +116,30 @@ def _build_pages(ds, codes: list[str], make) -> list:
 
 
 def _write_all(ds, agent, regimen, source, out: Path) -> None:
+    import contextlib
     import functools
 
     from ..brief_render import html_index, prepare_pages
 
-    try:
-        out.mkdir(parents=True, exist_ok=True)
-    except OSError as exc:
-        fail(f"cannot write {out}: {exc.strerror or exc}; nothing written", EXIT_DATA)
     FilterOptions(agent=agent, regimen=regimen, source=source).select(ds)  # what was typed is checked here
     prepare_pages(ds.ds)
     pages = _build_pages(ds, list(ds.ds.diseases["disease"]), functools.partial(_page, agent, regimen, source))
-    for name, html, _ in pages:
-        write_atomic(out / name, html)
-    write_atomic(out / "index.html", html_index([entry for _, _, entry in pages]))
-    typer.echo(f"wrote {len(pages) + 1} pages to {out}", err=True)
+    files = {out / name: html for name, html, _ in pages}
+    files[out / "index.html"] = html_index([entry for _, _, entry in pages])
+    made = [p for p in [out.absolute(), *out.absolute().parents] if not p.exists()]  # innermost first
+    try:
+        try:
+            out.mkdir(parents=True, exist_ok=True)
+        except OSError as exc:
+            fail(f"cannot write {out}: {exc.strerror or exc}; nothing written", EXIT_DATA)
+        write_together({path: functools.partial(_write_page, text=text) for path, text in files.items()})
+    except typer.Exit:
+        for folder in made:  # the folders made for these pages, when none was written
+            with contextlib.suppress(OSError):
+                folder.rmdir()
+        raise
+    typer.echo(f"wrote {len(files)} pages to {out}", err=True)
+
+
+def _write_page(tmp: Path, text: str) -> None:
+    tmp.write_text(text, encoding="utf-8", newline="\n")

@@ -33,7 +33,7 @@ def export(
 
 
 def package_cmd(
-    out_dir: Annotated[Path, typer.Argument(help="a new or empty folder to write the data package to")],
+    out_dir: Annotated[str, typer.Argument(help="a new or empty folder to write the data package to")],
 ) -> None:
     """Write the dataset in use as a data package (its CSV tables and datapackage.json) to start
     your own extraction from, or to read back with --data.
@@ -45,6 +45,9 @@ def package_cmd(
 
     from ..data import write_package
 
+    if not out_dir.strip():
+        fail("package needs a folder to write to, not an empty value")
+    out_dir = Path(out_dir)
     try:
         if out_dir.exists() and (not out_dir.is_dir() or any(out_dir.iterdir())):
             fail(f"{out_dir} exists and is not an empty folder; nothing written")

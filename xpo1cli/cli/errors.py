@@ -238,23 +238,55 @@ def check_writable(path: Path) -> None:
         cannot_write(path, exc if isinstance(exc, OSError) else str(exc))
 
 
+def check_folder(given: str, option: str) -> Path:
+    """The folder of a folder option (`--out DIR`), refused before any work when it is empty or
+    names something that is not a writable folder and cannot be made one: a usage error."""
+    if not given.strip():
+        fail(f"{option} needs a folder, not an empty value")
+    folder = Path(given)
+    try:
+        existing = next((p for p in [folder, *folder.absolute().parents] if p.exists()), None)
+        if existing is None or not existing.is_dir():
+            reason = ("it is a file, not a folder" if existing == folder
+                      else f"{existing} is a file, not a folder" if existing is not None else "no such folder")
+        elif not os.access(existing, os.W_OK | os.X_OK):
+            reason = "permission denied"
+        else:
+            return folder
+    except (OSError, ValueError) as exc:
+        reason = exc.strerror if isinstance(exc, OSError) and exc.strerror else str(exc)
+    fail(f"{option} {folder}: cannot write there: {reason}; nothing written", EXIT_USAGE)
+
+
 def write_beside(path: Path, write) -> None:
     """write(tmp) to a temporary file in the target's folder, then rename it into place: the
     target is either the whole new file or untouched."""
+    write_together({path: write})
+
+
+def write_together(files: dict[Path, object]) -> None:
+    """Write several files whole or not at all: each writer(tmp) writes a temporary file in its
+    target's folder; only when every one is written are they renamed into place. On any failure
+    (a full disk, a file size limit) the temporary files are removed and the targets untouched."""
     import tempfile
 
-    folder = path.parent if str(path.parent) else Path(".")
-    tmp = None
+    done: list[tuple[Path, Path]] = []
+    current = None
     try:
-        fd, name = tempfile.mkstemp(prefix=f".{path.stem[:40]}.", suffix=path.suffix, dir=folder)
-        os.close(fd)
-        tmp = Path(name)
-        write(tmp)
-        os.chmod(tmp, 0o666 & ~umask())  # as an ordinary new file, not mkstemp's 0600
-        os.replace(tmp, path)
-        tmp = None
+        for path, write in files.items():
+            current = path
+            folder = path.parent if str(path.parent) else Path(".")
+            fd, name = tempfile.mkstemp(prefix=f".{path.stem[:40]}.", suffix=path.suffix, dir=folder)
+            os.close(fd)
+            done.append((Path(name), path))
+            write(Path(name))
+            os.chmod(name, 0o666 & ~umask())  # as an ordinary new file, not mkstemp's 0600
+        for tmp, path in done:
+            current = path
+            os.replace(tmp, path)
+        done = []
     except OSError as exc:
-        cannot_write(path, exc)
+        cannot_write(current, exc)
     finally:
-        if tmp is not None:
+        for tmp, _ in done:
             tmp.unlink(missing_ok=True)

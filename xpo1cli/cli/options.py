@@ -115,7 +115,11 @@ Partner = Annotated[list[str] | None, typer.Option(
 Regimen = Annotated[str | None, typer.Option(
     "--regimen", "-r", help="regimen code or alias: SVd, S-Vd, XVd, 'selinexor+bortezomib+dex'",
     autocompletion=completer("regimens", "regimen"))]
-Phase = Annotated[str | None, typer.Option("--phase", help="1 (includes 1b), 1b, 2, 2b, 3")]
+Phase = Annotated[str | None, typer.Option(
+    "--phase", help="1 (includes 1b, 1/2, 1/3), 1b, 1/2, 1/3, 2 (includes 2b, 1/2, 2/3), 2b, 2/3, 3 "
+    "(includes 1/3, 2/3); roman numerals, 'phase' and dashes read too: 'I/II', 'phase 1b', '1–2'",
+    autocompletion=lambda incomplete: matching(("1", "1b", "1/2", "1/3", "2", "2b", "2/3", "3"),
+                                               incomplete))]
 Setting = Annotated[str | None, typer.Option(
     "--setting", help="relapsed/refractory (rr), newly diagnosed (nd), mixed",
     autocompletion=lambda incomplete: matching(("rr", "nd", "mixed"), incomplete))]
@@ -144,7 +148,7 @@ MAX_VALUE = 200  # characters of a filter value
 
 @dataclasses.dataclass(frozen=True)
 class FilterOptions:
-    """The filter options as typed. `query()` checks them and gives the query's `Filters`."""
+    """The filter options as typed. `select(dataset)` checks them and gives the selection."""
 
     disease: str | None = None
     agent: str | None = None

@@ -1,0 +1,84 @@
+"""Findings as data: every between-arm result with its arms' figures and its direction, read as a
+haematologist checks a brief."""
+
+from __future__ import annotations
+
+import pytest
+
+from xpo1cli.brief import build_brief
+from xpo1cli.brief_render import claim_text, direction_text, markdown
+from xpo1cli.data import load
+from xpo1cli.findings import CONTROL, EXPERIMENTAL, NOT_REPORTED, between_arms, ratio_favours_first
+from xpo1cli.query import Filters
+
+from .conftest import DATA, run
+
+
+@pytest.fixture(scope="module")
+def ds():
+    return load(DATA)
+
+
+def _effect(ds, study, measure, subgroup=None):
+    trial = ds.studies.set_index("study").at[study, "trial"]
+    return next(e for e in between_arms(ds, trial, study) if e.measure == measure and e.subgroup == subgroup)
+
+
+def test_a_p_value_alone_takes_its_direction_from_the_arms_figures(ds):
+    efs = _effect(ds, "hovon103-sel", "EFS_rate")
+    assert (efs.experimental.regimen, efs.experimental.value, efs.control.regimen, efs.control.value) == \
+        ("S-IC", 26.0, "IC", 45.0)
+    assert (efs.timepoint, efs.direction, efs.basis, efs.clear, efs.harm_signal) == \
+        ("18 months", CONTROL, "arm figures", True, True)
+    orr = _effect(ds, "boston-lancet-2020", "ORR")
+    assert (orr.experimental.value, orr.control.value, orr.direction, orr.p_text) == \
+        (76.4, 62.3, EXPERIMENTAL, "0.0012")
+
+
+def test_a_p_value_without_arm_figures_has_no_direction(ds):
+    e = _effect(ds, "boston-lancet-2020", "PFS", subgroup="2-3 prior lines")
+    assert (e.experimental.value, e.direction, e.basis) == (None, NOT_REPORTED, None)
+    assert direction_text(e) == "direction not reported"
+
+
+def test_a_ratio_takes_its_direction_from_the_estimate_and_the_outcome():
+    vocabulary = {"ORR", "PFS", "OS"}
+    assert ratio_favours_first("HR", 0.70, "PFS", vocabulary) is True  # fewer progressions
+    assert ratio_favours_first("HR", 1.18, "OS", vocabulary) is False
+    assert ratio_favours_first("OR", 2.0, "ORR", vocabulary) is True  # more responses
+    assert ratio_favours_first("OR", 0.50, "peripheral neuropathy grade ≥2", vocabulary) is True  # fewer events
+    assert ratio_favours_first("HR", 1, "OS", vocabulary) is None
+
+
+def test_an_interval_including_no_effect_is_not_a_clear_difference(ds):
+    sopra = _effect(ds, "sopra-2021", "OS")
+    assert (sopra.direction, sopra.clear, sopra.experimental.value, sopra.control.value) == (CONTROL, False, 3.2, 5.6)
+    assert direction_text(sopra) == "point estimate favours PC (control; interval includes no effect)"
+
+
+def test_an_adverse_event_compared_between_arms_shows_each_arms_rate(ds):
+    pn = _effect(ds, "boston-lancet-2020", "peripheral neuropathy grade ≥2")
+    assert (pn.experimental.value, pn.experimental.events, pn.control.value, pn.control.events) == (21.0, 41, 34.0, 70)
+    assert pn.direction == EXPERIMENTAL and pn.basis == "estimate"
+
+
+def test_aml_bottom_line_says_the_harm_signal_with_the_arms_figures(ds):
+    b = build_brief(ds, Filters(disease="AML"))
+    text = " ".join(claim_text(c) for c in b.bottom_line)
+    assert "Harm signal: the XPO1-inhibitor arm did worse" in text
+    assert "event-free survival rate at 18 months 26% with S-IC vs 45% with IC (p = 0.012; favours IC" in text
+    assert "overall survival rate at 18 months 33% with S-IC vs 58% with IC (p = 0.009; favours IC" in text
+    assert "more deaths from AML and from infections in the selinexor arm" in text
+
+
+def test_every_between_arm_result_in_every_section_says_whom_it_favours(ds):
+    md = markdown(build_brief(ds, Filters(disease="MM")))
+    assert "ORR 76.4% with SVd vs 62.3% with Vd (p = 0.0012; favours SVd" in md
+    table = md.split("**BOSTON: between arms, as reported**")[1].split("**")[0]
+    rows = [r for r in table.splitlines() if r.startswith("| SVd vs Vd")]
+    assert rows and all("favours" in r or "direction not reported" in r for r in rows)
+
+
+def test_the_cli_markdown_brief_says_favours():
+    out = run("brief", "--disease", "AML", "--format", "markdown").stdout
+    assert "favours IC" in out and "26% with S-IC vs 45% with IC" in out
