@@ -412,3 +412,175 @@ def test_all_built_on_several_cores_writes_what_one_core_writes(tmp_path, monkey
         written[cores] = {p.name: p.read_bytes() for p in sorted(out.iterdir())}
     assert len(written[1]) == len(load().diseases) + 1
     assert written[1] == written[2]
+
+
+# --- text from a user's dataset is never markup, a link or a script --------------------------------
+
+PLANTED = {  # (file, key column, key, column): hostile text a user's dataset may hold
+    ("diseases.csv", "disease", "MM", "name"): "multiple myeloma <img src=x onerror=alert('disease')>",
+    ("sources.csv", "source", "B1", "address"): "javascript:alert('B1')",
+    ("sources.csv", "source", "B2", "address"): "JaVaScRiPt:alert('B2')",
+    ("sources.csv", "source", "S2", "address"): "data:text/html,<script>alert('S2')</script>",
+    ("sources.csv", "source", "M1", "title"): "<script>alert('title')</script> [x](javascript:alert('md'))",
+    ("sources.csv", "source", "M3", "citation"): "<svg onload=alert('citation')> [r]: javascript:alert('def')",
+    ("cohorts.csv", "cohort", "mitt", "label"): "<svg onload=alert('cohort')> &amp; [y](javascript:alert(1))",
+    ("comparisons.csv", "id", "boston-pfs-hr", "note"): "<script>alert('note')</script>",
+    ("trials.csv", "trial", "BOSTON", "name"): "<svg/onload=alert('trial')>",
+}
+
+
+@pytest.fixture(scope="module")
+def hostile(tmp_path_factory):
+    """The bundled data, copied, with markup, scripts and javascript:/data: addresses planted in
+    source addresses and titles, a disease name, a cohort label, a trial name and a note."""
+    import shutil
+
+    import pandas as pd
+
+    folder = tmp_path_factory.mktemp("hostile") / "data"
+    shutil.copytree(DATA, folder)
+    for (name, key, value, column), text in PLANTED.items():
+        frame = pd.read_csv(folder / name, dtype=str, keep_default_na=False)
+        hit = frame[key] == value
+        assert hit.any(), (name, value)
+        frame.loc[hit, column] = text
+        frame.to_csv(folder / name, index=False)
+    return folder
+
+
+def test_markdown_brief_passes_no_markup_from_the_data(hostile):
+    from .test_render import _tags
+
+    out = run("--data", str(hostile), "brief", "-d", "MM", "-f", "markdown").stdout
+    assert not re.search(r"<(script|svg|img)", out, flags=re.I)
+    assert "&lt;script&gt;alert('title')&lt;/script&gt;" in out  # shown, as text
+    assert "&lt;svg onload=alert('cohort')&gt; &amp;amp; [y\\](javascript:alert(1))" in out
+    tags = _tags(out)
+    assert {t for t, _ in tags} <= {"h1", "h2", "p", "ol", "ul", "li", "blockquote", "strong", "em", "code", "table",
+                                    "thead", "tbody", "tr", "th", "td", "br"}
+    assert not [a for t, a in tags if t == "a" or any(k.startswith("on") for k, _ in a)]
+
+
+def _live_markup(dom: str) -> list[str]:
+    """What a browser would run or follow in a dumped DOM: script elements, event-handler attributes
+    and links or sources to anything but http(s), an anchor of the page or (the index) a page of --all."""
+    from html.parser import HTMLParser
+
+    found = []
+
+    class Read(HTMLParser):
+        def handle_starttag(self, tag, attrs):
+            if tag in ("script", "iframe", "object", "embed", "img"):
+                found.append(tag)
+            for name, value in attrs:
+                if name.startswith("on"):
+                    found.append(f"{tag} {name}")
+                ours = re.match(r"(https?://|#|brief-[a-z0-9_-]+\.html$)", value or "")
+                if name in ("href", "src", "xlink:href", "action") and not ours:
+                    found.append(f"{tag} {name}={value}")
+
+    Read().feed(dom)
+    return found
+
+
+@pytest.mark.parametrize("how", ["html", "all"])
+def test_html_brief_runs_and_links_nothing_from_the_data(browser, hostile, tmp_path, how):
+    if how == "html":
+        run("--data", str(hostile), "brief", "-d", "MM", "--html", str(tmp_path / "mm.html"))
+        shown = [tmp_path / "mm.html"]
+    else:
+        run("--data", str(hostile), "brief", "--all", "--out", str(tmp_path / "all"))
+        shown = [tmp_path / "all" / "brief-mm.html", tmp_path / "all" / "index.html"]
+    for page in shown:
+        dom = _chromium(browser, "--virtual-time-budget=3000", "--dump-dom", page.as_uri())
+        assert not _live_markup(dom), (page.name, _live_markup(dom))
+        assert "javascript:" not in " ".join(re.findall(r'href="([^"]*)"', dom)).lower()
+        assert "onerror=alert('disease')" in dom  # the disease name, as text
+    dom = _chromium(browser, "--virtual-time-budget=3000", "--dump-dom", shown[0].as_uri())
+    assert "&lt;script&gt;alert('title')&lt;/script&gt;" in dom
+    assert "javascript:alert('B1')" in dom and "data:text/html,&lt;script&gt;" in dom  # addresses as text
+    assert "&lt;svg onload=alert('cohort')&gt;" in dom  # in the tables and as the forest plot's SVG text
+    assert re.search(r"<text[^>]*>[^<]*&lt;svg onload=alert\('cohort'\)", dom)
+
+
+# --- where the brief is read: a phone, a desktop, A4 ------------------------------------------------
+
+AT_WIDTH = """<script>
+window.addEventListener('load', () => {
+  const text = [...document.querySelectorAll('figure svg text')].map(t => {
+    const m = t.getScreenCTM(); return parseFloat(getComputedStyle(t).fontSize) * Math.hypot(m.a, m.b); });
+  const loose = [...document.querySelectorAll('table')].filter(t => !t.parentElement.classList.contains('scroll'));
+  parent.postMessage(JSON.stringify({viewport: innerWidth, page: document.documentElement.scrollWidth,
+    smallest: text.length ? Math.min(...text) : null, loose: loose.length,
+    boxes: document.querySelectorAll('.scroll').length,
+    scrolling: [...document.querySelectorAll('.scroll')].filter(b => b.scrollWidth > b.clientWidth + 1).length}), '*');
+});
+</script>"""
+
+
+def _at_width(browser: str, page, width: int) -> dict:
+    """The page laid out in a frame `width` CSS px wide (headless Chromium's window is never under
+    500 px): its own scroll width, the smallest text of its plots in px, its tables outside a
+    scroll box."""
+    import json
+
+    probe = page.with_name(f"probe-{width}-{page.name}")
+    probe.write_text(page.read_text(encoding="utf-8").replace("</body>", AT_WIDTH + "</body>"), encoding="utf-8")
+    host = page.with_name(f"host-{width}-{page.name}")
+    host.write_text(f'<!DOCTYPE html><html><body style="margin:0"><iframe src="{probe.name}" '
+                    f'style="width:{width}px;height:2000px;border:0"></iframe><pre id="m"></pre><script>'
+                    "addEventListener('message', e => { document.getElementById('m').textContent = e.data; });"
+                    "</script></body></html>", encoding="utf-8")
+    dom = _chromium(browser, "--virtual-time-budget=5000", "--window-size=1300,1000", "--dump-dom", host.as_uri())
+    found = re.search(r'<pre id="m">([^<]+)</pre>', dom)
+    assert found, dom[-500:]
+    return json.loads(found.group(1).replace("&quot;", '"'))
+
+
+@pytest.mark.parametrize("disease", ["MM", "AML", "MF"])
+@pytest.mark.parametrize("width", [390, 1280])
+def test_page_never_scrolls_sideways_and_plot_text_stays_readable(browser, pages, disease, width):
+    m = _at_width(browser, pages / f"brief-{disease.lower()}.html", width)
+    assert m["viewport"] == width
+    assert m["page"] <= width  # wide tables and plots scroll in their own boxes, the page never does
+    assert m["loose"] == 0 and m["boxes"] >= 3
+    b = build_brief(load(DATA), Filters(disease=disease))
+    if b.forests:
+        assert m["smallest"] >= 9 - 0.05, m  # plot text at least 9 px, on a phone too
+    if width == 1280:
+        assert m["scrolling"] == 0  # on a desktop nothing needs scrolling
+
+
+def test_citation_markers_link_to_their_sources_and_dois_are_links(pages):
+    page = (pages / "brief-mm.html").read_text(encoding="utf-8")
+    ids = set(re.findall(r'<li id="(src-[^"]+)"', page))
+    assert {"src-B1", "src-M1", "src-M7"} <= ids
+    markers = re.findall(r'<a href="#(src-[^"]+)">', page)
+    assert "src-B1" in markers and set(markers) <= ids  # every marker's target is on the page
+    assert '[<a href="#src-B1">B1</a>, <a href="#src-M3">M3</a>, <a href="#src-M12">M12</a>]' in page
+    assert '<a href="https://doi.org/10.1186/s12916-022-02305-4">https://doi.org/10.1186/s12916-022-02305-4</a>' \
+        in page  # MARCH (M1) states its DOI
+    assert re.search(r'Evidence as of 2025: the latest year a source of this brief states about itself \(M3\)', page)
+    heads = re.findall(r"<th( scope=\"(?:col|row)\")?>", page)
+    assert heads and all(heads)  # every header cell says what it heads
+
+
+@pytest.mark.parametrize("disease", ALL_DISEASES)
+def test_every_brief_says_what_its_evidence_dates_from(ds, disease):
+    from xpo1cli.brief_render import evidence_text
+
+    b = build_brief(ds, Filters(disease=disease))
+    years = {c.source: c.year for c in b.citations if c.year is not None}
+    text = evidence_text(b)
+    assert text.startswith(f"Evidence as of {max(years.values())}:") if years else "states a year" in text
+    assert text in markdown(b)
+
+
+def test_stated_years_read_what_a_source_says_of_itself(ds):
+    from xpo1cli.query import stated_years
+
+    years = stated_years(ds)
+    assert years["P2"] == 2017  # 'company press release, 2017-03-02 (interim, unaudited)'
+    assert years["M1"] == 2022  # 'BMC Med. 2022 Apr 5;20(1):108'
+    assert years["M3"] == 2025  # 'conference abstract (ASH 2025; ...)'
+    assert "review" not in years and "B1" not in years  # neither states a year

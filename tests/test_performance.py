@@ -33,7 +33,8 @@ from xpo1cli.values import row_tuples
 from .conftest import DATA, ROOT
 
 COMMANDS = ["list", "show", "compare", "regimens", "diseases", "agents", "export", "schema", "package", "audit",
-            "validate", "response", "survival", "toxicity", "pool", "trials", "syntheses", "sources", "cite", "brief"]
+            "validate",
+            "import", "response", "survival", "toxicity", "pool", "trials", "syntheses", "sources", "cite", "brief"]
 
 
 def fresh_env(**extra: str) -> dict:
@@ -380,7 +381,7 @@ def test_bundled_tables_are_read_when_first_used(monkeypatch):
     ds = data.load()
     assert isinstance(ds.tables, data.LazyTables) and ds.tables._frames == {}
     names = [r["name"] for r in ds.descriptor["resources"]]
-    assert len(ds.tables) == 13 and list(ds.tables) == names == list(data.TABLES)
+    assert len(ds.tables) == 16 and list(ds.tables) == names == [*data.TABLES, *data.OPTIONAL_TABLES]
     assert ds.tables._frames == {}  # listing reads nothing
     studies = ds.studies
     assert list(ds.tables._frames) == ["studies"]

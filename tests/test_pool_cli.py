@@ -299,3 +299,24 @@ def test_file_plot_shows_no_crude_sum_beside_a_pooled_estimate(tmp_path):
     svg = target.read_text(encoding="utf-8")
     assert "121/359" not in svg and "40/206" not in svg  # sums of events and patients
     assert "k = 9" in svg and "k = 2" in svg
+
+
+def test_knapp_hartung_subgroup_of_identical_cohorts_has_no_test_and_says_why():
+    """metafor: rma(yi=est, sei=se, method="FE") with a zero se stops with "Division by zero when
+    computing the inverse variance weights"; here the test is left out with a caution, and no
+    numpy warning is raised on the way (warnings are errors in this test)."""
+    import warnings
+
+    inc = cohorts([10, 10, 10, 5, 8, 20], [50, 50, 50, 20, 30, 40], disease=["AML"] * 3 + ["MM"] * 3)
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")
+        frame, summary = pool_table(inc, knha=True, by="disease")
+        caption = pool_caption(summary)
+        _, plain = pool_table(inc, by="disease")
+    assert summary["q_between"] is None and summary["q_between_p"] is None
+    assert "Test for subgroup differences" not in caption
+    assert "no test for subgroup differences: the Knapp–Hartung standard error of subgroup AML is zero" in caption
+    assert "logits are identical, so the Knapp–Hartung standard error is zero" in caption
+    aml = frame[(frame["row"] == "random") & (frame["subgroup"] == "AML")].iloc[0]
+    assert aml["ci_low"] == aml["ci_high"] == pytest.approx(20.0)
+    assert plain["q_between"] is not None and plain["q_between"] > 0  # normal errors: a test

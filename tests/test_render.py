@@ -19,12 +19,12 @@ from pathlib import Path
 
 import pandas as pd
 import pytest
-from hypothesis import given, settings
+from hypothesis import assume, given, settings
 from hypothesis import strategies as st
 from typer.testing import CliRunner
 
 from xpo1cli.cli import app
-from xpo1cli.render import github_table, markdown_cell, render, table, wrap_words
+from xpo1cli.render import github_table, markdown_cell, render, table, word_pieces, wrap_cell, wrap_words
 
 from .conftest import ROOT, run, run_csv, xpo1_exe
 
@@ -58,14 +58,35 @@ def myeloma_figures() -> tuple[list[str], int]:
 
 
 def every_word_whole(text: str, frame: pd.DataFrame) -> None:
-    """Each word of each cell of the human view appears as a whole word, as often as it should."""
+    """Each word of each cell of the human view appears whole, as often as it should; a long text
+    word (an id) may be broken after a hyphen or slash (word_pieces), a figure never."""
     from xpo1cli.render import cell
 
-    want = Counter(w for row in frame.itertuples(index=False, name=None) for v in row
-                   for w in cell(v).split())
-    have = Counter(text.split())
+    want = Counter(p for row in frame.itertuples(index=False, name=None) for v in row
+                   for w in cell(v).split() for p in word_pieces(w))
+    have = Counter(p for w in text.split() for p in word_pieces(w))
     missing = {w: n for w, n in want.items() if have[w] < n}
     assert not missing, missing
+
+
+def id_shown(text: str, ident: str) -> bool:
+    """ident appears whole, or broken after hyphens down one column of a table: each piece on
+    the next line at the same place."""
+    if ident in text.split():
+        return True
+    lines = text.splitlines()
+    for i, line in enumerate(lines):
+        for m in re.finditer(r"(?<!\S)\S+", line):
+            got, j = m.group(), i
+            while ident.startswith(got) and got != ident and j + 1 < len(lines):
+                j += 1
+                below = re.match(r"\S+", lines[j][m.start():])
+                if not below or lines[j][m.start() - 1:m.start()].strip():
+                    break
+                got += below.group()
+            if got == ident:
+                return True
+    return False
 
 
 # --- the terminal table at any width ------------------------------------------------------------------
@@ -79,9 +100,32 @@ def test_list_myeloma_keeps_every_figure_whole(columns):
         assert figure(text, value), (value, columns)
     assert text.split().count("audit") == audited >= 1  # the flag, not the note explaining it
     for row in run_csv("list", "--disease", "MM"):
-        assert row["study"] in text.split() or f"{row['study']}" in text
+        assert id_shown(text, row["study"]), row["study"]
     lines = text.splitlines()
-    assert max(len(line) for line in lines) <= columns or columns < 60  # a long id may overflow
+    assert max(len(line) for line in lines) <= columns
+
+
+@pytest.mark.parametrize("columns", [100, 120])
+@pytest.mark.parametrize("args", [("list", "--disease", "MM"), ("list",), ("compare", "SVd", "Sd")])
+def test_the_main_tables_stay_tables_from_100_columns(args, columns):
+    """A table, not one block per row: its header rule is there and no 'study:' record key."""
+    text = shown(*args, columns=columns)
+    assert "━━━━" in text and not re.search(r"^study: ", text, flags=re.M)
+    assert max(len(line) for line in text.splitlines()) <= columns
+    if args[0] == "list":
+        assert figure(text, "13.93") and figure(text, "76.4")
+
+
+@pytest.mark.parametrize("disease", ["MM", "AML", "MF", "DLBCL", "WM", "TCL"])
+def test_the_certainty_table_of_every_brief_is_a_table_at_100_columns(disease):
+    """Each Summary of findings table has its header rule before its first row: never a record."""
+    lines = shown("brief", "--disease", disease, columns=100).splitlines()
+    titles = [i for i, line in enumerate(lines) if line.strip().startswith("Summary of findings")]
+    assert titles
+    for i in titles:
+        following = [line for line in lines[i + 1:i + 8] if line.strip()]
+        rule = next(k for k, line in enumerate(following) if "━━━━" in line)
+        assert not any(re.match(r"^\S[^:]*: ", line) for line in following[:rule])
 
 
 def test_list_layout_follows_the_width():
@@ -106,7 +150,7 @@ def test_every_word_of_every_cell_is_shown_whole_at_each_layout():
         every_word_whole(out.getvalue(), frame)
         assert "a note" in out.getvalue()
         assert max(len(line) for line in out.getvalue().splitlines()) <= max(width, 18)
-    assert layouts == {30: "stacked", 50: "stacked", 80: "wrapped", 120: "wrapped", 300: "table"}
+    assert layouts == {30: "stacked", 50: "wrapped", 80: "wrapped", 120: "wrapped", 300: "table"}
 
 
 def test_short_cells_are_never_wrapped_in_a_narrowed_table():
@@ -120,6 +164,16 @@ def test_wrap_words_never_splits_a_word():
     assert wrap_words("median 13.93 mo (range 6.2–19.8 mo)", 8) == [
         "median", "13.93 mo", "(range", "6.2–19.8", "mo)"]
     assert wrap_words("s-mm-resensitization-ref10", 5) == ["s-mm-resensitization-ref10"]
+
+
+def test_a_table_cell_breaks_a_long_text_word_after_a_hyphen_never_a_figure():
+    assert wrap_cell("s-mm-resensitization-ref10", 16) == ["s-mm-", "resensitization-", "ref10"]
+    assert wrap_cell("SEL-HIDAC-MITO-PH1 relapsed/refractory", 12) == [
+        "SEL-HIDAC-", "MITO-PH1", "relapsed/", "refractory"]
+    for figure_text in ("32/122", "8*/84", "1b/2", "1-2", "6.2–19.8", "(0.53–0.93),", "IL-6", "-3.2", "ref10"):
+        assert word_pieces(figure_text) == [figure_text]
+    assert word_pieces("MM;WM") == ["MM;", "WM"] and word_pieces("consensus-2020]") == ["consensus-", "2020]"]
+    assert wrap_cell("median 13.93 mo", 2) == ["median", "13.93", "mo"]  # too narrow: whole, never cut
 
 
 def test_show_boston_at_80_columns_keeps_the_comparisons_source_and_note():
@@ -343,11 +397,67 @@ def test_github_table_is_tabulates_github_table(data, ncols, nrows):
                                                           disable_numparse=True)
 
 
-@settings(max_examples=200, deadline=None, database=None)
-@given(text=CELL_TEXT)
-def test_markdown_cell_of_a_printable_text_is_the_full_rule(text):
-    """The fast path for printable cells gives what the full rule gives: controls shown, tabs as
-    spaces, | escaped, line breaks as <br>."""
-    from xpo1cli.render import _display
+HOSTILE = st.sampled_from([
+    "<script>alert(1)</script>", "<svg onload=alert(1)>", "<img src=x onerror=alert(1)>", "<!-- c -->",
+    "[x](javascript:alert(1))", "![x](data:text/html,<b>)", "[x](http://e.x)", "<javascript:alert(1)>",
+    "<http://e.x>", "[r]: javascript:alert(1)", "\n[r]: http://e.x\n", "[r]", "[x][r]", "&lt;b&gt;", "&#106;",
+    "\\", "\\[x\\](y)", "]", "[", "(", ")", ":", "|", "a", " ", "\n"])
 
-    assert markdown_cell(text) == "<br>".join(_display(text).replace("|", r"\|").split("\n"))
+
+def _tags(markdown: str) -> list[tuple[str, list]]:
+    """The HTML elements (tag, attributes) a CommonMark renderer with raw HTML allowed makes of it."""
+    from html.parser import HTMLParser
+
+    from markdown_it import MarkdownIt
+
+    seen = []
+
+    class Tags(HTMLParser):
+        def handle_starttag(self, tag, attrs):
+            seen.append((tag, attrs))
+
+    renderer = MarkdownIt("commonmark", {"html": True}).enable("table")
+    renderer.validateLink = lambda address: True  # as a renderer that lets javascript: through would
+    Tags().feed(renderer.render(markdown))
+    return seen
+
+
+@settings(max_examples=300, deadline=None, database=None)
+@given(pieces=st.lists(HOSTILE | CELL_TEXT, max_size=6))
+def test_text_from_the_data_is_never_markup_in_markdown(pieces):
+    """Whatever a cell holds, a Markdown renderer makes no element of it with an attribute (no link,
+    image, script or event handler) and no raw HTML: the cell in a table, the text in a paragraph."""
+    text = "".join(pieces)
+    assume(text.strip())
+    from xpo1cli.render import markdown_text
+
+    table = github_table([[markdown_cell(text), "x"]], ["a", "b"])
+    assert {tag for tag, _ in _tags(table)} <= {"table", "thead", "tbody", "tr", "th", "td", "br", "em", "strong",
+                                               "code"}
+    assert all(not attrs or tag in ("th", "td") for tag, attrs in _tags(table))
+    paragraph = "before " + markdown_text(" ".join(text.split())) + " after"
+    assert all(not attrs and tag in ("p", "em", "strong", "code") for tag, attrs in _tags(paragraph))
+
+
+def test_markdown_text_reads_as_it_was_written():
+    from xpo1cli.render import markdown_text
+
+    assert markdown_text("Hematology & Oncology") == "Hematology &amp; Oncology"
+    assert markdown_text("<script>") == "&lt;script&gt;"
+    assert markdown_text("[x](javascript:alert(1))") == r"[x\](javascript:alert(1))"
+    assert markdown_text("[B1] and [B1, S2]") == "[B1] and [B1, S2]"  # a citation marker is no link: kept
+    assert markdown_text("8*/84 (9.5%)") == "8*/84 (9.5%)"
+
+
+def test_only_web_and_doi_addresses_are_links():
+    from xpo1cli.render import link_target
+
+    assert link_target("https://pubmed.ncbi.nlm.nih.gov/35379237/") == "https://pubmed.ncbi.nlm.nih.gov/35379237/"
+    assert link_target("HTTP://E.X/a?b=1&c=2") == "HTTP://E.X/a?b=1&c=2"
+    assert link_target("doi:10.1186/s12916-022-02305-4") == "https://doi.org/10.1186/s12916-022-02305-4"
+    assert link_target("10.1000/a<b>#c") == "https://doi.org/10.1000/a%3Cb%3E%23c"
+    for address in ("javascript:alert(1)", "JavaScript:alert(1)", " javascript:alert(1)", "java\tscript:alert(1)",
+                    "data:text/html,<script>alert(1)</script>", "vbscript:x", "file:///etc/passwd", "//e.x/a",
+                    "/relative", "https://e.x/\"onmouseover=\"alert(1)", "https://e.x/a b", "https://e.x/\nx",
+                    "https:alert(1)", "doi:javascript:alert(1)", "", None):
+        assert link_target(address) is None, address

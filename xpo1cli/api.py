@@ -191,7 +191,7 @@ class Dataset:
     @property
     def tables(self) -> dict[str, pd.DataFrame]:
         """The package's tables as stored, by name."""
-        return {name: getattr(self.ds, name) for name in data.TABLES}
+        return dict(self.ds.tables)
 
     def select(self, *, disease: str | None = None, agent: str | None = None,
                partner: str | Sequence[str] = (), regimen: str | None = None, phase: str | None = None,
@@ -274,8 +274,9 @@ class Dataset:
         from .query import export_table, suggest
 
         table = table.strip().lower()
-        if table not in EXPORTABLE:
-            raise InvalidValue(f"unknown table '{table}'; {suggest(table, EXPORTABLE)}")
+        known = (*EXPORTABLE, *(t for t in self.ds.tables if t not in EXPORTABLE))  # a package's own too
+        if table not in known:
+            raise InvalidValue(f"unknown table '{table}'; {suggest(table, known)}")
         return export_table(self.ds, table)
 
     def show(self, key: str) -> Reports:

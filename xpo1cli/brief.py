@@ -300,6 +300,8 @@ class Citation:
     source: str
     text: str  # as `xpo1 cite` prints it
     address: str | None
+    doi: str | None = None
+    year: int | None = None  # the latest year the source states about itself (query.stated_years)
 
 
 @dataclass
@@ -1068,7 +1070,7 @@ def _bottom_line(ds: Dataset, b: Brief) -> list[Claim]:
 
 
 def _citations(ds: Dataset, b: Brief) -> list[Citation]:
-    from .query import citations
+    from .query import citations, stated_years
 
     used: list[str] = []
     for s in b.bottom_line:
@@ -1084,9 +1086,11 @@ def _citations(ds: Dataset, b: Brief) -> list[Citation]:
     for g in b.gaps:
         used += g.sources
     address = {s: _str(a) for s, a in zip(ds.sources["source"], ds.sources["address"], strict=True)}
+    doi = {s: _str(d) for s, d in zip(ds.sources["source"], ds.sources["doi"], strict=True)}
+    years = stated_years(ds)
     out = []
     for sid in dict.fromkeys(used):
         if sid in address:
             text, _ = citations(ds, sid)[0]
-            out.append(Citation(sid, text, address[sid]))
+            out.append(Citation(sid, text, address[sid], doi[sid], years.get(sid)))
     return out

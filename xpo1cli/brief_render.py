@@ -8,6 +8,8 @@ HTML briefs always show the same figures.
 from __future__ import annotations
 
 import functools
+import math
+import re
 import sys
 from dataclasses import dataclass, field
 from typing import IO
@@ -16,6 +18,7 @@ from .brief import (
     CERTAINTY_LABEL,
     RULES,
     Brief,
+    Citation,
     Claim,
     Finding,
     Median,
@@ -232,6 +235,21 @@ def filter_text(b: Brief) -> str:
             f"stud{'ies' if b.n_studies != 1 else 'y'} ({b.n_clinical} clinical).")
 
 
+def evidence_text(b: Brief) -> str:
+    """The brief's 'evidence as of' line: the latest year a source of this brief states about itself
+    (the data hold no publication date, so the year is read from each source's kind, title and
+    citation: query.stated_years)."""
+    dated = [c for c in b.citations if c.year is not None]
+    if not dated:
+        return "Evidence as of: no source of this brief states a year (the data hold no publication dates)."
+    latest = max(c.year for c in dated)
+    which = ", ".join(c.source for c in dated if c.year == latest)
+    undated = len(b.citations) - len(dated)
+    return (f"Evidence as of {latest}: the latest year a source of this brief states about itself ({which}); "
+            "the data hold no publication dates"
+            + (f", and {undated} of its {len(b.citations)} sources state no year." if undated else "."))
+
+
 def layout(b: Brief, level: float = 0.95) -> list[Section]:
     """The brief as eight sections of text, tables and notes."""
     lv = level_text(level)
@@ -406,12 +424,13 @@ def layout(b: Brief, level: float = 0.95) -> list[Section]:
 
 
 def markdown(b: Brief, level: float = 0.95) -> str:
-    from .render import github_table, markdown_cell, markdown_cells
+    from .render import github_table, markdown_cell, markdown_cells, markdown_text
 
-    out = [f"# {title_of(b)}", "", filter_text(b), ""]
+    out = [f"# {markdown_text(title_of(b))}", "", markdown_text(filter_text(b)), "", markdown_text(evidence_text(b)),
+           ""]
     for sec in layout(b, level):
         out += [f"## {sec.number} {sec.title}", ""]
-        out += [p + "\n" for p in sec.paragraphs]
+        out += [markdown_text(p) + "\n" for p in sec.paragraphs]
         if sec.items:
             out += [f"{i}. {markdown_cell(x)}" if sec.number != 6 else f"- {markdown_cell(x)}"
                     for i, x in enumerate(sec.items, 1)] + [""]
@@ -430,17 +449,19 @@ def terminal(b: Brief, fmt: str = "table", stream: IO | None = None, level: floa
     """Plain or table text: headings, wrapped sentences, tables fitted to the terminal."""
     import pandas as pd
 
-    from .render import render, terminal_width, wrap_words
+    from .render import _display, render, terminal_width, wrap_words
 
     stream = stream or sys.stdout
     width = terminal_width(stream) or 100
 
     def say(text: str = "", indent: str = "") -> None:
-        lines = wrap_words(text, max(40, width - len(indent))) if text else [""]
+        """text wrapped between words, any control character in it written out (as tables do)."""
+        lines = wrap_words(_display(text), max(40, width - len(indent))) if text else [""]
         stream.write("\n".join(indent + x for x in lines) + "\n")
 
     say(title_of(b).upper() if fmt == "plain" else title_of(b))
     say(filter_text(b))
+    say(evidence_text(b))
     for sec in layout(b, level):
         say()
         say(f"{sec.number} {sec.title.upper()}")
@@ -486,8 +507,23 @@ def _stamp() -> str:
             f"or computed by a named method stated beside it; {DERIVED_MARK} marks a count derived here.")
 
 
+# the smallest text a reader can take on a phone: a figure is never drawn smaller (it scrolls instead)
+LEAST_TEXT_PX = 9.0
+_SVG_WIDTH = re.compile(r'<svg [^>]*?width="([\d.]+)pt"')
+_SVG_FONT = re.compile(r"font-size: ([\d.]+)px")
+
+
+def _figure_widths(svg: str) -> tuple[int, int]:
+    """(natural, least) width in CSS px of a matplotlib SVG: its own size (pt at 96 px to 72 pt), and
+    the width below which its smallest text would be drawn under LEAST_TEXT_PX."""
+    width = float(_SVG_WIDTH.search(svg).group(1))  # pt, the unit of its viewBox and its font sizes
+    smallest = min((float(x) for x in _SVG_FONT.findall(svg)), default=LEAST_TEXT_PX)
+    return math.ceil(width * 96 / 72), math.ceil(width * LEAST_TEXT_PX / smallest)
+
+
 def forest_figures(b: Brief, level: float = 0.95) -> list[dict]:
-    """Each forest plot of the brief as inline SVG text, drawn by the code `pool --plot` uses."""
+    """Each forest plot of the brief as inline SVG text, drawn by the code `pool --plot` uses, with
+    the widths the page draws it at (never wider than drawn, never so narrow its text is unreadable)."""
     from markupsafe import Markup
 
     from .plot import PLOT_HINT, forest_svg, have_matplotlib
@@ -503,7 +539,9 @@ def forest_figures(b: Brief, level: float = 0.95) -> list[dict]:
             continue
         svg = forest_svg(fo.frame, title, FOREST_NOTE.format(lv=level_text(level)), prefix=f"f{i}", guide=False)
         svg = svg.replace("'DejaVu Sans'", "'DejaVu Sans', 'Bitstream Vera Sans', Verdana, sans-serif")
-        svg = svg.replace("<svg ", f'<svg role="img" aria-label="{_attr(title)}" ', 1)
+        natural, least = _figure_widths(svg)
+        svg = svg.replace("<svg ", f'<svg role="img" aria-label="{_attr(title)}" '
+                          f'style="--natural: {natural}px; --least: {least}px" ', 1)
         out.append({"svg": Markup(svg), "caption": caption, "missing": None})
     return out
 
@@ -514,21 +552,88 @@ def _attr(text: str) -> str:
     return str(escape(text))
 
 
+_MARKER = re.compile(r"\[([^\[\]]+)\]")
+_ANCHOR_ID = re.compile(r"[A-Za-z0-9][\w.-]*")
+SOURCE_COLUMNS = ("source", "sources")
+
+
+def source_anchors(b: Brief) -> dict[str, str]:
+    """The id of each source's entry in the page's source list: 'src-B1', or 'src--3' (its place)
+    for a source id that cannot be an HTML id as it is."""
+    return {c.source: f"src-{c.source}" if _ANCHOR_ID.fullmatch(c.source) else f"src--{i}"
+            for i, c in enumerate(b.citations, 1)}
+
+
+def cited(text: str, anchors: dict[str, str], bare: bool = False):
+    """text as HTML (escaped), each citation marker ('[B1]', '[B1, S2]') whose ids are all sources of
+    the page linked to their entries in the source list. bare: the text may be just the ids ('B1,
+    S2': a table's source column)."""
+    from markupsafe import Markup, escape
+
+    def linked(group: str):
+        ids = group.split(", ")
+        if not all(i in anchors for i in ids):
+            return None
+        return Markup(", ").join(Markup('<a href="#{}">{}</a>').format(anchors[i], i) for i in ids)
+
+    if bare and (whole := linked(text)) is not None:
+        return whole
+    parts, at = [], 0
+    for m in _MARKER.finditer(text):
+        if (ids := linked(m.group(1))) is not None:
+            parts += [escape(text[at:m.start()]), Markup("["), ids, Markup("]")]
+            at = m.end()
+    return Markup("").join([*parts, escape(text[at:])]) if parts else escape(text)
+
+
+def _source_entry(c: Citation) -> list[dict]:
+    """A source list entry as parts of text and links: the citation as `xpo1 cite` prints it, its DOI
+    as a https://doi.org/ link and its address as a link where render.link_target allows one (else
+    shown as text)."""
+    from .render import link_target
+
+    targets = {}  # the text as cite prints it -> (the text shown, the link or None)
+    if c.doi:
+        doi = link_target(f"doi:{c.doi}")
+        targets[f"doi:{c.doi}"] = (doi or f"doi:{c.doi}", doi)
+    if c.address:
+        targets[c.address] = (c.address, link_target(c.address))
+    if not targets:
+        return [{"text": c.text, "href": None}]
+    pieces = re.split("(" + "|".join(map(re.escape, sorted(targets, key=len, reverse=True))) + ")", c.text)
+    parts = [{"text": x, "href": None} if i % 2 == 0 else dict(zip(("text", "href"), targets[x], strict=True))
+             for i, x in enumerate(pieces)]
+    return [x for x in parts if x["text"]]
+
+
+def _table(t: Table, number: int, index: int, anchors: dict[str, str]) -> dict:
+    """A table of the page: its cells as HTML with citation markers linked, the first as the row's
+    header."""
+    bare = [h in SOURCE_COLUMNS for h in t.headers]
+    return {"id": f"t{number}-{index}", "caption": t.caption, "kind": t.kind, "headers": t.headers,
+            "rows": [[cited(c, anchors, bare[i]) for i, c in enumerate(row)] for row in t.rows],
+            "row_kinds": t.row_kinds, "notes": [cited(n, anchors) for n in t.notes], "columns": len(t.headers)}
+
+
 def html_page(b: Brief, level: float = 0.95) -> str:
     """One self-contained page: inline CSS and SVG, no script, nothing fetched."""
     sections = layout(b, level)
     figures = forest_figures(b, level)
+    anchors = source_anchors(b)
     context = []
     for sec in sections:
-        items = sec.items
         if sec.number == 8:
-            items = [{"source": c.source, "text": c.text.replace(c.address, "").replace(".  (", ". (")
-                      if c.address else c.text, "address": c.address} for c in b.citations]
+            items = [{"anchor": anchors[c.source], "parts": _source_entry(c)} for c in b.citations]
+        else:
+            items = [cited(x, anchors) for x in sec.items]
         figs = figures if sec.number == 3 else []
-        context.append({"number": sec.number, "title": sec.title, "paragraphs": sec.paragraphs, "entries": items,
-                        "tables": sec.tables, "figures": figs, "notes": sec.notes})
+        context.append({"number": sec.number, "title": sec.title,
+                        "paragraphs": [cited(x, anchors) for x in sec.paragraphs], "entries": items,
+                        "tables": [_table(t, sec.number, i, anchors) for i, t in enumerate(sec.tables, 1)],
+                        "figures": figs, "notes": [cited(x, anchors) for x in sec.notes]})
     return _environment().get_template("brief.html.j2").render(
-        index=False, title=title_of(b), selection=filter_text(b), sections=context, stamp=_stamp())
+        index=False, title=title_of(b), selection=filter_text(b), evidence=evidence_text(b), sections=context,
+        stamp=_stamp())
 
 
 def prepare_pages(ds) -> None:
@@ -557,5 +662,12 @@ def index_entry(name: str, b: Brief) -> dict:
 
 def html_index(entries: list[dict]) -> str:
     """The index of --all: one row per disease page (see index_entry)."""
+    from markupsafe import Markup, escape
+
+    rows = [[Markup('<a href="{}">{} ({})</a>').format(p["href"], p["name"], p["code"]), p["studies"],
+             p["randomized"], escape(p["first"])] for p in entries]
+    pages = {"id": "t-index", "caption": "One page per disease", "kind": "index", "columns": 4, "row_kinds": [],
+             "notes": [], "rows": rows,
+             "headers": ["disease", "studies (clinical)", "randomized trials", "bottom line, first sentence"]}
     return _environment().get_template("brief.html.j2").render(
-        index=True, title="Evidence briefs: XPO1 inhibitors by disease", selection=_stamp(), pages=entries)
+        index=True, title="Evidence briefs: XPO1 inhibitors by disease", selection=_stamp(), pages=pages)

@@ -732,6 +732,11 @@ def check(root: Path) -> tuple[dict, dict, list[Problem]]:
             parsed = empty_table(contract[name])
         if parsed is not None:
             frames[name] = parsed
+    # any table a user's package adds beyond the program's (an import's registry tables)
+    for name in [n for n in specs if n not in TABLES and n not in OPTIONAL_TABLES]:
+        parsed = _check_table(name, specs[name], root, problems, None)
+        if parsed is not None:
+            frames[name] = parsed
     if all(name in frames for name in (*TABLES, *OPTIONAL_TABLES)):
         paths = {r["name"]: resource_file(r) for r in descriptor["resources"]}
         checked: set = set()
@@ -901,7 +906,7 @@ def _read_checked(key: str) -> dict | None:
             tables = pickle.load(fh)
     except Exception:  # noqa: BLE001 - a missing or unreadable cache entry only means checking again
         return None
-    return tables if isinstance(tables, dict) and set(tables) == {*TABLES, *OPTIONAL_TABLES} else None
+    return tables if isinstance(tables, dict) and set(tables) >= {*TABLES, *OPTIONAL_TABLES} else None
 
 
 def _keep_checked(key: str, tables: dict) -> None:

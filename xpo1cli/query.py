@@ -961,6 +961,22 @@ def citations(ds: Dataset, key: str) -> list[tuple[str, str]]:
     return out
 
 
+_YEAR = re.compile(r"(?<!\d)(?:19[5-9]\d|20\d\d)(?!\d)")
+
+
+def stated_years(ds: Dataset) -> dict[str, int]:
+    """The latest calendar year each source states about itself, for the sources that state one:
+    read from its kind, title and citation ('company press release, 2017-03-02', 'Lancet
+    2020;396...', 'conference report (ASH 2020)'). The data hold no publication date, and an
+    address is not read (its digits are identifiers)."""
+    out = {}
+    for sid, *texts in row_tuples(ds.sources[["source", "kind", "title", "citation"]], index=False, name=None):
+        years = [int(y) for t in texts if isinstance(t, str) for y in _YEAR.findall(t)]
+        if years:
+            out[sid] = max(years)
+    return out
+
+
 def schema_table(ds: Dataset, table: str | None = None) -> pd.DataFrame:
     """The data dictionary: every column of every table with its type, constraints and meaning,
     read from the package descriptor in use."""

@@ -90,17 +90,54 @@ def _display(text: str) -> str:
     return _CONTROL.sub(lambda m: f"\\x{ord(m.group()):02x}", text)
 
 
+# what Markdown would read as markup: a backslash (it escapes the next character), & < > (HTML,
+# entities and <scheme:...> autolinks) and the ] that closes a link ('](', '][', ']:' of a definition)
+_MARKDOWN_SPECIAL = re.compile(r"[\\&<>]|\](?=[(\[:])")
+_MARKDOWN_ESCAPES = {"\\": "\\\\", "&": "&amp;", "<": "&lt;", ">": "&gt;", "]": "\\]"}
+
+
+def markdown_text(text: str) -> str:
+    r"""Text from the data as Markdown shows it, never as markup: & < > written as entities (no raw
+    HTML, no <javascript:...> autolink), a backslash doubled and the ] of any link syntax escaped
+    (no [text](address) link and no [label]: address definition). Renders as the text itself."""
+    if not _MARKDOWN_SPECIAL.search(text):
+        return text
+    return _MARKDOWN_SPECIAL.sub(lambda m: _MARKDOWN_ESCAPES[m.group()], text)
+
+
 def markdown_cell(text: str) -> str:
-    r"""A cell that stays inside its Markdown table cell: | escaped as \|, line breaks as <br>."""
+    r"""A cell that stays inside its Markdown table cell as text (markdown_text), | escaped as \|,
+    line breaks as <br>."""
     if text.isprintable():  # no line break, tab or control character: the common cell
-        return text.replace("|", r"\|")
-    text = _display(text).replace("|", r"\|")
+        return markdown_text(text).replace("|", r"\|")
+    text = markdown_text(_display(text)).replace("|", r"\|")
     return "<br>".join(text.split("\n"))
 
 
 def markdown_cells(rows: list[list[str]]) -> list[list[str]]:
-    """markdown_cell of every cell, its common case (a printable cell) read inline."""
-    return [[c.replace("|", r"\|") if c.isprintable() else markdown_cell(c) for c in r] for r in rows]
+    """markdown_cell of every cell."""
+    return [[markdown_cell(c) for c in r] for r in rows]
+
+
+_WEB_ADDRESS = re.compile(r"https?://[^\s\x00-\x1f\x7f-\x9f\"'<>`\\]+", re.IGNORECASE)
+_DOI = re.compile(r"(?:doi:\s*)?(10\.\d{4,9}/\S+)", re.IGNORECASE)
+
+
+def link_target(address: str | None) -> str | None:
+    """The address a page may link to, else None (then shown as text only): an http or https
+    address as given; a DOI ('10.1186/...' or 'doi:10.1186/...') as its https://doi.org/ address.
+    Any other scheme (javascript:, data:, file:, ...), a relative address, or one holding a space,
+    a control character, a quote or an angle bracket is never a link."""
+    from urllib.parse import quote
+
+    if not address:
+        return None
+    if _WEB_ADDRESS.fullmatch(address):
+        return address
+    doi = _DOI.fullmatch(address)
+    if doi:
+        return "https://doi.org/" + quote(doi.group(1), safe="/:;()._-~+")
+    return None
 
 
 def github_table(rows: list[list[str]], headers: list[str]) -> str:
@@ -215,7 +252,7 @@ def render(
         rows = markdown_cells(rows) if markdown else [[_display(c) for c in r] for r in rows]
         headers = [text(str(c)) for c in shown.columns]
         if title:
-            stream.write(f"## {_flat(title)}\n\n" if markdown else f"{_display(title)}\n\n")
+            stream.write(f"## {markdown_text(_flat(title))}\n\n" if markdown else f"{_display(title)}\n\n")
         if markdown:
             stream.write(github_table(rows, headers) + "\n")
         else:
@@ -223,7 +260,7 @@ def render(
 
             stream.write(tabulate(rows, headers=headers, tablefmt="plain", disable_numparse=True) + "\n")
         for n in notes:
-            stream.write("\n> " + "\n> ".join(_display(n).split("\n")) + "\n" if markdown
+            stream.write("\n> " + "\n> ".join(markdown_text(_display(n)).split("\n")) + "\n" if markdown
                          else f"\n{_display(n)}\n")
         return
     for w in warnings:
@@ -261,19 +298,50 @@ def _cell_width(text: str) -> int:
     return max((cell_len(line) for line in text.split("\n")), default=0)
 
 
-def _unbreakable(text: str) -> int:
-    """The narrowest a cell may be without splitting a number or a word: a short cell stays
-    whole, a longer one may break between words only."""
+# A text word may break after a hyphen, dash, underscore or semicolon that follows a letter and
+# precedes a letter or a year ('s-mm-|resensitization-|ref10', 'MM;|WM', 'consensus-|2020',
+# 'DerSimonian–|Laird'), or
+# that follows a digit and precedes a letter ('ph1-|blood'), and after a slash between letters
+# ('CR/|CRi'); never inside a figure ('32/122', '1b/2', '1-2', 'IL-6', '6.2–19.8', 'ref10').
+_SOFT_BREAK = re.compile(r"(?<=[^\W\d_][-_;–])(?=[^\W\d_]|\d{4})|(?<=\d[-_;])(?=[^\W\d_])"
+                         r"|(?<=[^\W\d_]/)(?=[^\W\d_])")
+
+
+def word_pieces(word: str) -> list[str]:
+    """The parts a text word may be broken into at the end of a line (see _SOFT_BREAK)."""
+    return [p for p in _SOFT_BREAK.split(word) if p]
+
+
+def _least(text: str, level: int, header: bool = False) -> int:
+    """The narrowest a cell may be at a layout level without splitting a number:
+    1: a short cell (a figure like '101/195 (51.8%)') stays whole, a longer one breaks between words;
+    2: a short cell stays whole, a longer one breaks between words and inside a long text word
+       after a hyphen or slash (word_pieces: ids, 'relapsed/refractory');
+    3: any cell breaks between words and inside text words.
+    A header breaks as a long cell does."""
     from rich.cells import cell_len
 
-    if "\n" not in text and cell_len(text) <= SHORT:
+    if level < 3 and not header and "\n" not in text and cell_len(text) <= SHORT:
         return cell_len(text)
-    return max((cell_len(w) for w in text.split()), default=0)
+    words = text.split()
+    if level > 1:
+        words = [p for w in words for p in word_pieces(w)]
+    return max((cell_len(w) for w in words), default=0)
 
 
 def wrap_words(text: str, width: int) -> list[str]:
     """text in lines of at most width cells, broken between words only; a word longer than
     width gets a line of its own, whole (a number is never split)."""
+    return _wrap(text, width, soft=False)
+
+
+def wrap_cell(text: str, width: int) -> list[str]:
+    """A table cell in lines of at most width cells: broken between words, and a text word
+    longer than width after a hyphen or slash too (word_pieces); a number is never split."""
+    return _wrap(text, width, soft=True)
+
+
+def _wrap(text: str, width: int, soft: bool) -> list[str]:
     from rich.cells import cell_len
 
     out: list[str] = []
@@ -282,13 +350,21 @@ def wrap_words(text: str, width: int) -> list[str]:
         if not words:
             out.append("")
             continue
-        line = words[0]
-        for word in words[1:]:
-            if cell_len(line) + 1 + cell_len(word) <= width:
-                line += " " + word
-            else:
+        line = ""
+        for word in words:
+            glue = " " if line else ""
+            if cell_len(line) + len(glue) + cell_len(word) <= width:
+                line += glue + word
+                continue
+            pieces = word_pieces(word) if soft and cell_len(word) > width else [word]
+            if line and cell_len(line) + 1 + cell_len(pieces[0]) > width:
                 out.append(line)
-                line = word
+                line, glue = "", ""
+            for i, piece in enumerate(pieces):
+                if line and cell_len(line) + cell_len(piece) + (len(glue) if i == 0 else 0) > width:
+                    out.append(line)
+                    line, glue = "", ""
+                line += (glue if i == 0 else "") + piece
         out.append(line)
     return out
 
@@ -309,13 +385,20 @@ def _share(extra: int, needs: list[int]) -> list[int]:
     return given
 
 
+LEVELS = (1, 2, 3)  # see _least: what a narrowed table may break, from least to most
+PADDINGS = (1, 0)  # two spaces between columns and one at each edge; then one between, none at the edges
+
+
 def table(frame: pd.DataFrame, *, title: str | None = None, notes: list[str] | None = None,
           stream: IO | None = None, width: int | None = None) -> str:
     """A human table for a terminal, fitted to its width without ever cutting a figure:
 
     - the table at its natural width when that fits (every cell on one line);
-    - else, when every column can keep its short cells whole and its longest word, a table
-      whose long text columns wrap between words;
+    - else a table whose text cells wrap, at the level (see _least: short cells whole and long
+      ones broken between words; also long text words broken after a hyphen or slash, as ids
+      and 'relapsed/refractory'; any cell broken) and spacing (two spaces between columns, or
+      one) that fits and takes the fewest lines. Numbers are never split. From the least each
+      level allows, columns get back as much room as the width allows, short cells first;
     - else one block of 'column: value' lines per row (stacked), values wrapped between words.
 
     Returns the layout used ('table', 'wrapped' or 'stacked')."""
@@ -331,28 +414,31 @@ def table(frame: pd.DataFrame, *, title: str | None = None, notes: list[str] | N
     headers = [_display(str(c)) for c in frame.columns]
     rows = [[_display(cell(v)) for v in row] for row in row_tuples(frame, index=False, name=None)]
     numeric = [pd.api.types.is_numeric_dtype(frame[c].dtype) for c in frame.columns]
-    columns = [[r[i] for r in rows] for i in range(len(headers))]
-    natural = [max(1, _cell_width(h), *(_cell_width(v) for v in col))
-               for h, col in zip(headers, columns, strict=True)]
-    overhead = _measure(_rich_table(title, headers, rows, numeric, natural)) - sum(natural)
-    if sum(natural) + overhead <= width:
-        layout, widths = "table", None
-    else:
-        least = [max(1, *(_unbreakable(w) for w in h.split()),
-                     *(_unbreakable(v) for v in col))
-                 for h, col in zip(headers, columns, strict=True)]
-        room = width - overhead - sum(least)
-        if room >= 0:
-            layout = "wrapped"
-            more = _share(room, [n - m for n, m in zip(natural, least, strict=True)])
-            widths = [m + x for m, x in zip(least, more, strict=True)]
-        else:
-            layout = "stacked"
+    columns = [[h, *(r[i] for r in rows)] for i, h in enumerate(headers)]
+    sizes = [[_cell_width(v) for v in col] for col in columns]
+    natural = [max(1, *ns) for ns in sizes]
+    tiers = [[max(1, _least(col[0], level, header=True), *(_least(v, level) for v in col[1:]))
+              for col in columns] for level in LEVELS]
+    layout, widths, pad, fewest = "stacked", None, 1, None
+    for p in PADDINGS:
+        overhead = _measure(_rich_table(None, headers, [], numeric, natural, p)) - sum(natural)
+        if p == PADDINGS[0] and sum(natural) + overhead <= width:
+            layout, widths = "table", None
+            break
+        for k, least in enumerate(tiers):
+            if sum(least) + overhead <= width:
+                fitted = _widen(least, [*tiers[:k][::-1], natural], width - overhead)
+                lines = _lines(columns, sizes, fitted)
+                if fewest is None or lines < fewest:
+                    layout, widths, pad, fewest = "wrapped", fitted, p, lines
     if layout == "stacked":
         _stacked(console, title, headers, rows, width)
         shown_width = width
     else:
-        t = _rich_table(title, headers, rows, numeric, widths)
+        if widths is not None:
+            headers = ["\n".join(wrap_cell(h, w)) for h, w in zip(headers, widths, strict=True)]
+            rows = [["\n".join(wrap_cell(v, w)) for v, w in zip(r, widths, strict=True)] for r in rows]
+        t = _rich_table(title, headers, rows, numeric, widths, pad)
         console.print(t)
         shown_width = _measure(t)
     if notes:
@@ -367,13 +453,34 @@ def table(frame: pd.DataFrame, *, title: str | None = None, notes: list[str] | N
     return layout
 
 
-def _rich_table(title, headers, rows, numeric, widths):
+def _lines(columns: list[list[str]], sizes: list[list[int]], widths: list[int]) -> int:
+    """How many lines a table of these columns (header first) takes at these widths."""
+    count = [1] * len(columns[0])
+    for col, ns, w in zip(columns, sizes, widths, strict=True):
+        for i, (text, n) in enumerate(zip(col, ns, strict=True)):
+            if n > w or "\n" in text:
+                count[i] = max(count[i], len(wrap_cell(text, w)))
+    return sum(count)
+
+
+def _widen(least: list[int], targets: list[list[int]], room: int) -> list[int]:
+    """Column widths from their least, given back toward each wider target in turn (the next
+    layout level's least, ..., the natural width) while the room lasts."""
+    widths = list(least)
+    for target in targets:
+        needs = [max(0, t - w) for t, w in zip(target, widths, strict=True)]
+        more = _share(room - sum(widths), needs)
+        widths = [w + x for w, x in zip(widths, more, strict=True)]
+    return widths
+
+
+def _rich_table(title, headers, rows, numeric, widths, pad=1):
     from rich import box
     from rich.table import Table
     from rich.text import Text
 
     t = Table(title=Text(_flat(title)) if title else None, box=box.SIMPLE_HEAVY, show_lines=False,
-              padding=(0, 1), collapse_padding=True, pad_edge=False)
+              padding=(0, pad), collapse_padding=True, pad_edge=False, show_edge=bool(pad))
     for i, header in enumerate(headers):
         t.add_column(Text(header), justify="right" if numeric[i] else "left", overflow="fold",
                      width=None if widths is None else widths[i])
@@ -410,14 +517,14 @@ def _stacked(console, title, headers, rows, width) -> None:
                 continue
             key = Text(f"{header}:", style="bold")
             if beside:
-                lines = wrap_words(value, value_width)
+                lines = wrap_cell(value, value_width)
                 key.pad_right(key_width - key.cell_len)
                 console.print(Text.assemble(key, " ", lines[0]), soft_wrap=True)
                 for line in lines[1:]:
                     console.print(Text(" " * (key_width + 1) + line), soft_wrap=True)
             else:
                 console.print(key, soft_wrap=True)
-                for line in wrap_words(value, width - 2):
+                for line in wrap_cell(value, width - 2):
                     console.print(Text("  " + line), soft_wrap=True)
     console.print()
 

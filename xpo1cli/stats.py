@@ -347,7 +347,7 @@ def _critical(level: float, df: int | None) -> float:
     return float(ndtri(1 - alpha / 2)) if df is None else float(stdtrit(df, 1 - alpha / 2))
 
 
-def _cautions(k: int, knha: bool, narrower: bool = False) -> list[str]:
+def _cautions(k: int, knha: bool, narrower: bool = False, flat: bool = False) -> list[str]:
     notes = []
     if k == 2:
         notes.append("only two cohorts: tau² rests on one degree of freedom and the pooled estimate "
@@ -360,6 +360,10 @@ def _cautions(k: int, knha: bool, narrower: bool = False) -> list[str]:
     if narrower:
         notes.append("the Knapp–Hartung interval is narrower than the normal one here (the cohorts "
                      "agree more than their sampling variances predict); it is not truncated")
+    if flat:
+        notes.append("the cohorts' logits are identical, so the Knapp–Hartung standard error is zero "
+                     "and its interval has no width; the normal interval (without --knha) shows "
+                     "their sampling error")
     return notes
 
 
@@ -378,7 +382,8 @@ def _fit(y, v, method: str, level: float, knha: bool) -> dict:
     w = 1 / (v + tau2)
     mu = float(np.sum(w * y) / np.sum(w))
     se = float(np.sqrt(1 / np.sum(w)))
-    s2w = float(np.sum(w * (y - mu) ** 2) / (k - 1))
+    flat = bool(np.all(y == y[0]))  # identical logits: no residual at all, not one of rounding
+    s2w = 0.0 if flat else float(np.sum(w * (y - mu) ** 2) / (k - 1))
     if knha:  # Knapp–Hartung: the variance scaled by the weighted residual mean square, not truncated
         se = float(np.sqrt(s2w / np.sum(w)))
     z = _critical(level, None)
@@ -400,7 +405,7 @@ def _fit(y, v, method: str, level: float, knha: bool) -> dict:
         "ci_logit_low": mu - crit * se, "ci_logit_high": mu + crit * se,
         "pi_logit_low": mu - crit * pi_se, "pi_logit_high": mu + crit * pi_se,
         "pi_low": float(expit(mu - crit * pi_se)), "pi_high": float(expit(mu + crit * pi_se)),
-        "cautions": _cautions(k, knha, knha and crit * np.sqrt(s2w) < z),
+        "cautions": _cautions(k, knha, knha and crit * np.sqrt(s2w) < z, knha and flat),
     }
 
 
@@ -450,7 +455,9 @@ def pool_subgroups(events: list[int], totals: list[int], groups: list, method: s
     Q between is the common-effect Q of the subgroup random-effects estimates with their
     standard errors, on G-1 df (R meta's Q.b.random with tau.common=FALSE; metafor:
     rma(yi=estimates, sei=ses, method="FE")$QE). With knha=True the standard errors are the
-    Knapp–Hartung ones. Q within is the sum of the subgroups' Cochran Q. Subgroups keep the order
+    Knapp–Hartung ones; where one of those is zero (a subgroup of identical logits) there is no
+    test: q_between is None and q_between_note says why. Q within is the sum of the subgroups'
+    Cochran Q. Subgroups keep the order
     in which they first appear; a one-cohort subgroup is reported as that cohort alone.
     """
     import numpy as np
@@ -471,18 +478,23 @@ def pool_subgroups(events: list[int], totals: list[int], groups: list, method: s
     est = np.array([s["logit"] for s in subgroups.values()])
     se = np.array([s["se"] for s in subgroups.values()])
     n_groups = len(subgroups)
-    if n_groups > 1:
+    q_b = p_b = note = None
+    flat = [str(g) for g, s in subgroups.items() if not s["se"] > 0]
+    if n_groups > 1 and flat:
+        note = (f"no test for subgroup differences: the Knapp–Hartung standard error of subgroup "
+                f"{', '.join(flat)} is zero (its cohorts' logits are identical), so the test's "
+                f"inverse-variance weights are undefined (metafor stops there too); without "
+                f"Knapp–Hartung (--knha) the test uses the normal standard errors")
+    elif n_groups > 1:
         w = 1 / se**2
         q_b = float(np.sum(w * (est - np.sum(w * est) / np.sum(w)) ** 2))
         p_b = float(chdtrc(n_groups - 1, q_b))
-    else:
-        q_b = p_b = None
     q_w = float(sum(s["q"] for s in subgroups.values() if s["q"] is not None))
     df_w = int(sum(s["q_df"] for s in subgroups.values()))
     overall = _fit(y, v, method, level, knha) if len(y) > 1 else None
     return {"method": method, "level": level, "test": "knha" if knha else "z",
             "correction": correction, "corrected": corrected, "subgroups": subgroups,
-            "q_between": q_b, "q_between_df": n_groups - 1, "q_between_p": p_b,
+            "q_between": q_b, "q_between_df": n_groups - 1, "q_between_p": p_b, "q_between_note": note,
             "q_within": q_w, "q_within_df": df_w,
             "q_within_p": float(chdtrc(df_w, q_w)) if df_w > 0 else None, "overall": overall}
 

@@ -1042,6 +1042,8 @@ def pool_table(included: pd.DataFrame, method: str = "DL", ci: str = "exact", le
         parts.append(pd.DataFrame(overall))
         summary.update(q_between=sub["q_between"], q_between_df=sub["q_between_df"],
                        q_between_p=sub["q_between_p"])
+        if sub["q_between_note"]:
+            summary["cautions"] = [*(summary.get("cautions") or []), sub["q_between_note"]]
     out = _typed(pd.concat([p.dropna(axis=1, how="all") for p in parts], ignore_index=True))
     return out, summary
 

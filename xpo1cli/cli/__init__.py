@@ -18,7 +18,7 @@ import typer
 
 from .. import __version__
 from . import brief as brief_command
-from . import clinical, dataset, reference, studies, synthesis
+from . import clinical, dataset, importing, indirect, reference, studies, synthesis
 from .errors import STATE, Group, fail
 from .options import with_filters
 
@@ -104,10 +104,12 @@ COMMANDS = (  # name, function, and how it is wrapped when built (with_filters: 
     ("package", dataset.package_cmd, None),
     ("audit", dataset.audit_cmd, None),
     ("validate", dataset.validate_cmd, None),
+    ("import", importing.import_cmd, None),
     ("response", clinical.response_cmd, with_filters),
     ("survival", clinical.survival_cmd, with_filters),
     ("toxicity", clinical.toxicity_cmd, with_filters),
     ("pool", synthesis.pool_cmd, with_filters),
+    ("indirect", indirect.indirect_cmd, None),
     ("trials", reference.trials_cmd, None),
     ("syntheses", reference.syntheses_cmd, None),
     ("sources", reference.sources_cmd, None),

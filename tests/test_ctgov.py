@@ -1,0 +1,239 @@
+"""ClinicalTrials.gov records into the dataset: real records (tests/fixtures/ctgov, unedited) and
+variants built from them in code. Every figure checked here was read by hand from the record at
+the path quoted beside it."""
+
+from __future__ import annotations
+
+import copy
+import json
+import os
+from pathlib import Path
+
+import pandas as pd
+import pytest
+
+from xpo1cli import ctgov
+from xpo1cli.data import DataError, Problem, load, validate
+
+FIXTURES = Path(__file__).parent / "fixtures" / "ctgov"
+OM = "resultsSection.outcomeMeasuresModule.outcomeMeasures"
+
+
+def record(nct: str) -> dict:
+    return json.loads((FIXTURES / f"{nct}.json").read_text(encoding="utf-8"))
+
+
+def myeloma_variant() -> dict:
+    """NCT02552212 (certolizumab in axial spondyloarthritis) recast as a selinexor trial in myeloma:
+    the condition, the experimental drug, the flow group's title, one outcome's title and the
+    analysis' words changed; every posted figure left as the registry holds it."""
+    d = copy.deepcopy(record("NCT02552212"))
+    p = d["protocolSection"]
+    p["conditionsModule"]["conditions"] = ["Multiple Myeloma"]
+    iv = p["armsInterventionsModule"]["interventions"][0]
+    iv.update(type="DRUG", name="Selinexor", otherNames=["KPT-330"])
+    p["armsInterventionsModule"]["armGroups"][0].update(label="Selinexor 200 mg Q2W",
+                                                        interventionNames=["Drug: Selinexor"])
+    r = d["resultsSection"]
+    r["participantFlowModule"]["groups"][1]["title"] = "Selinexor 200 mg Q2W"
+    om = r["outcomeMeasuresModule"]["outcomeMeasures"][0]
+    om["title"] = "Overall Response Rate"
+    om["groups"][1]["title"] = "Selinexor 200 mg Q2W (FAS)"
+    om["analyses"][0]["groupDescription"] = "Odds ratio: Selinexor/Placebo from logistic regression."
+    r["adverseEventsModule"]["eventGroups"][1]["title"] = "Selinexor 200 mg Q2W (SS)"
+    return d
+
+
+def run(records: list[dict], tmp_path: Path, base=None, name="out"):
+    for i, rec in enumerate(records):
+        (tmp_path / f"r{i}.json").write_text(json.dumps(rec), encoding="utf-8")
+    problems: list[Problem] = []
+    recs = ctgov.read_records(sorted(tmp_path.glob("r*.json")), problems)
+    assert problems == []
+    ds = base or load()
+    done = ctgov.import_records(recs, ds.descriptor, ds.tables)
+    ctgov.write_imported(done, tmp_path / name, replace=(tmp_path / name).exists())
+    return done, load(tmp_path / name)
+
+
+def test_the_real_records_keep_every_posted_figure_in_the_registry_tables(tmp_path):
+    problems: list[Problem] = []
+    recs = ctgov.read_records([FIXTURES], problems)
+    assert problems == [] and [r.nct for r in recs] == [
+        "NCT00763412", "NCT02210780", "NCT02552212", "NCT03418623", "NCT04207047", "NCT05594173"]
+    ds = load()
+    done = ctgov.import_records(recs, ds.descriptor, ds.tables)
+    ctgov.write_imported(done, tmp_path / "out")
+    out = load(tmp_path / "out")
+    assert validate(tmp_path / "out") == []
+    recs_t = out.registry_records.set_index("nct_id")
+    # none is an XPO1 trial in a blood cancer: kept, not placed, and said so
+    assert recs_t["study"].isna().all()
+    assert "no XPO1 inhibitor among the interventions" in recs_t.loc["NCT02552212", "placed"]
+    assert recs_t.loc["NCT02552212", "conditions_unmapped"] == (
+        "Axial Spondyloarthritis;Nonradiographic Axial Spondyloarthritis;Nr-axSpA")
+    assert recs_t.loc["NCT03418623", "has_results"] == False  # noqa: E712 (a boolean column)
+    assert recs_t.loc["NCT02552212", "enrollment"] == 317  # protocolSection.designModule.enrollmentInfo.count
+    assert recs_t.loc["NCT02552212", "last_update"] == "2022-08-18"
+    assert len(out.studies) == len(ds.studies) and len(out.outcomes) == len(ds.outcomes)
+    an = out.registry_analyses.set_index("id")
+    # NCT02210780 outcomeMeasures[3].analyses[0]: a 90% interval, kept at its own level
+    row = an.loc[f"NCT02210780:{OM}[3].analyses[0]"]
+    assert (row.param_type, row.param_value, row.ci_pct, row.ci_lower, row.ci_upper, row.p_value) == (
+        "Percentage Difference", "34.0", "90", "24.29", "43.75", "<0.0001")
+    assert (out.registry_analyses["ci_pct"] == "90").sum() == 7  # the fixture's README: 7 analyses at 90%
+    m = out.registry_measurements.set_index("id")
+    # NCT02210780 outcomeMeasures[3]: posted as percentages of 97 per group
+    got = m.loc[f"NCT02210780:{OM}[3].classes[0].categories[0].measurements[1]"]
+    assert (got.value, got.denominator, got.group_title, got.unit) == ("44.3", "97", "Dupilumab 300 mg qw",
+                                                                       "Percentage of participants")
+    # NCT00763412 outcomeMeasures[0] (BMI): mean with its full range, as posted
+    got = m.loc[f"NCT00763412:{OM}[0].classes[0].categories[0].measurements[0]"]
+    assert (got.param_type, got.value, got.lower, got.upper, got.dispersion) == (
+        "MEAN", "19.63", "15.56", "22.64", "Full Range")
+    ev = out.registry_events.set_index("id")
+    got = ev.loc["NCT02552212:resultsSection.adverseEventsModule.seriousEvents[0].stats[1]"]
+    assert (got.term, got.organ_system, got.group_title, got.affected, got.at_risk, got.kind) == (
+        "Glaucoma", "Eye disorders", "CZP 200 mg Q2W (SS)", 1, 159, "serious")
+
+
+def test_a_placed_record_becomes_a_study_with_arms_outcomes_and_its_odds_ratio(tmp_path):
+    done, out = run([myeloma_variant()], tmp_path)
+    study = out.studies.set_index("study").loc["ctgov-nct02552212"]
+    assert (study.trial, study.agent, study.disease, study.phase, study.randomized, study.source) == (
+        "NCT02552212", "selinexor", "MM", "3", True, "ctgov:NCT02552212")
+    src = out.sources.set_index("source").loc["ctgov:NCT02552212"]
+    assert src.address == "https://clinicaltrials.gov/study/NCT02552212"
+    coh = out.cohorts[out.cohorts["study"] == "ctgov-nct02552212"].set_index("label")
+    # participantFlowModule.periods[0].milestones STARTED: 158 placebo, 159 selinexor
+    assert coh.loc["Placebo", "n"] == 158 and coh.loc["Placebo", "arm"] == "control"
+    assert coh.loc["Selinexor 200 mg Q2W", "n"] == 159 and coh.loc["Selinexor 200 mg Q2W", "arm"] == "experimental"
+    assert coh.loc["all participants who started (registry)", "n"] == 158 + 159 + 0
+    orr = out.outcomes[(out.outcomes["study"] == "ctgov-nct02552212") & (out.outcomes["measure"] == "ORR")]
+    # outcomeMeasures[0]: 7.0% of 158 and 47.2% of 159, posted as percentages: no count is stored
+    byc = orr.set_index("cohort")
+    sel = coh.loc["Selinexor 200 mg Q2W (FAS)", "cohort"]
+    assert byc.loc[sel, "percent_reported"] == 47.2 and byc.loc[sel, "denominator"] == 159
+    assert pd.isna(byc.loc[sel, "count"])
+    assert byc.loc[sel, "section"] == f"{OM}[0].classes[0].categories[0].measurements[1]"
+    cmp_ = out.comparisons[out.comparisons["study"] == "ctgov-nct02552212"]
+    assert len(cmp_) == 1  # the other analyses are differences or have titles naming no measure
+    c = cmp_.iloc[0]
+    # outcomeMeasures[0].analyses[0]: OR 15.231 (7.336 to 31.623), p '<0.001'
+    assert (c.statistic, c.estimate, c.ci_low, c.ci_high, c.p_text) == ("OR", 15.231, 7.336, 31.623, "<0.001")
+    assert pd.isna(c.p_value) and c.cohort_a == sel
+    # the export shows the derived count (75 of 159 is 47.2%) marked as derived, the stored row does not
+    from xpo1cli.query import export_table
+
+    ex = export_table(out, "outcomes")
+    ex = ex[(ex["study"] == "ctgov-nct02552212") & (ex["cohort"] == sel)].iloc[0]
+    assert pd.isna(ex["count"]) and (ex["count_used"], ex["count_basis"]) == (75, "from percentage")
+    ae = out.adverse_events[out.adverse_events["study"] == "ctgov-nct02552212"]
+    assert set(ae["statement"].str.endswith("grade not stated")) == {True} and ae["grade"].isna().all()
+    # seriousEvents[0].stats[1]: glaucoma (eye disorders) in 1 of 159 of the selinexor group
+    glaucoma = ae.set_index("section").loc["resultsSection.adverseEventsModule.seriousEvents[0].stats[1]"]
+    assert (glaucoma.term, glaucoma.category, glaucoma["count"], glaucoma.n, glaucoma.agent) == (
+        "glaucoma", "ocular", 1, 159, "selinexor")
+    # placebo's events name no drug: kept in the registry table, with the reason
+    ev = out.registry_events.set_index("id").loc[
+        "NCT02552212:resultsSection.adverseEventsModule.seriousEvents[0].stats[0]"]
+    assert ev.not_placed == "the group's drugs are not known"
+
+
+def test_orientation_not_stated_in_words_is_not_placed(tmp_path):
+    d = myeloma_variant()
+    d["resultsSection"]["outcomeMeasuresModule"]["outcomeMeasures"][0]["analyses"][0]["groupDescription"] = (
+        "Odds ratio from logistic regression.")
+    _, out = run([d], tmp_path)
+    assert (out.comparisons["study"] == "ctgov-nct02552212").sum() == 0
+    an = out.registry_analyses.set_index("id").loc[f"NCT02552212:{OM}[0].analyses[0]"]
+    assert an.not_placed == "the record's words do not say which arm is the numerator"
+
+
+def test_malformed_numbers_stay_in_the_registry_table_with_the_reason(tmp_path):
+    d = myeloma_variant()
+    meas = d["resultsSection"]["outcomeMeasuresModule"]["outcomeMeasures"][0]["classes"][0]["categories"][0]
+    meas["measurements"][1]["value"] = "NA"
+    _, out = run([d], tmp_path)
+    row = out.registry_measurements.set_index("id").loc[
+        f"NCT02552212:{OM}[0].classes[0].categories[0].measurements[1]"]
+    assert row.value == "NA" and row.not_placed == "value 'NA' is not a number" and pd.isna(row.placed_as)
+
+
+def test_reimport_replaces_the_records_rows_and_lists_what_changed(tmp_path):
+    d = myeloma_variant()
+    run([d], tmp_path)
+    newer = copy.deepcopy(d)
+    newer["protocolSection"]["statusModule"]["lastUpdatePostDateStruct"]["date"] = "2023-01-02"
+    cat = newer["resultsSection"]["outcomeMeasuresModule"]["outcomeMeasures"][0]["classes"][0]["categories"][0]
+    cat["measurements"][1]["value"] = "48.4"
+    for f in tmp_path.glob("r*.json"):
+        f.unlink()
+    done, out = run([newer], tmp_path, base=load(tmp_path / "out"))
+    ch = done.changes
+    assert ((ch["column"] == "value") & (ch["before"] == "47.2") & (ch["after"] == "48.4")).sum() == 1
+    assert (out.studies["study"] == "ctgov-nct02552212").sum() == 1  # replaced, not doubled
+    orr = out.outcomes[(out.outcomes["study"] == "ctgov-nct02552212") & (out.outcomes["measure"] == "ORR")]
+    assert sorted(orr["percent_reported"]) == [7.0, 48.4]
+
+
+def test_registry_against_publication_for_a_curated_trial(tmp_path):
+    """A record that names BOSTON's registry id (NCT03110562, in trials.csv) joins BOSTON as one
+    more report; where its figures differ from the publications, both are listed with their sources."""
+    d = myeloma_variant()
+    d["protocolSection"]["identificationModule"]["nctId"] = "NCT03110562"
+    p = d["protocolSection"]["armsInterventionsModule"]
+    p["interventions"].append({"type": "DRUG", "name": "Bortezomib"})
+    p["interventions"].append({"type": "DRUG", "name": "Dexamethasone"})
+    p["armGroups"][0]["interventionNames"] += ["Drug: Bortezomib", "Drug: Dexamethasone"]
+    p["armGroups"][1]["interventionNames"] = ["Drug: Bortezomib", "Drug: Dexamethasone"]
+    _, out = run([d], tmp_path)
+    study = out.studies.set_index("study").loc["ctgov-nct03110562"]
+    assert study.trial == "BOSTON" and study.regimen == "SVd"
+    diff = ctgov.registry_differences(out)
+    # BOSTON's ORR: 76.4% of 195 in the publication against the record's 47.2% of 159
+    assert len(diff) and set(diff["trial"]) == {"BOSTON"}
+    assert ((diff["figure"] == "ORR n") | diff["figure"].str.startswith("ORR")).any()
+    assert (diff["figure"] == "n").any()  # the arms' sizes differ (159 against 195)
+
+
+def test_bad_input_names_the_file_and_place(tmp_path):
+    (tmp_path / "a.json").write_text("{not json", encoding="utf-8")
+    (tmp_path / "b.json").write_text(json.dumps({"studies": [record("NCT03418623"), {"x": 1}]}), encoding="utf-8")
+    (tmp_path / "c.json").write_text(json.dumps([1, 2]), encoding="utf-8")
+    problems: list[Problem] = []
+    recs = ctgov.read_records([tmp_path, tmp_path / "missing.json"], problems)
+    assert [r.nct for r in recs] == ["NCT03418623"]
+    text = [(Path(p.file).name, p.column, p.reason[:20]) for p in problems]
+    assert ("a.json", None, "not a JSON file: Exp") in text
+    assert ("b.json", "studies[1]", "not a ClinicalTrials") in text
+    assert ("c.json", None, "not a ClinicalTrials") in text
+    assert ("missing.json", None, "no such file or fold") in text
+
+
+def test_nothing_is_written_when_the_target_is_not_a_dataset(tmp_path):
+    target = tmp_path / "full"
+    target.mkdir()
+    (target / "notes.txt").write_text("mine", encoding="utf-8")
+    ds = load()
+    done = ctgov.import_records(ctgov.read_records([FIXTURES / "NCT00763412.json"], []), ds.descriptor, ds.tables)
+    with pytest.raises(DataError):
+        ctgov.write_imported(done, target)
+    assert os.listdir(target) == ["notes.txt"]
+    assert [p.name for p in tmp_path.iterdir()] == ["full"]  # no temporary folder left
+
+
+def test_users_terms_extend_the_mapping(tmp_path):
+    d = myeloma_variant()
+    d["protocolSection"]["conditionsModule"]["conditions"] = ["Relapsed Refractory Multiple Myeloma"]
+    _, out = run([d], tmp_path)
+    assert out.registry_records.set_index("nct_id").loc["NCT02552212", "study"] is pd.NA or pd.isna(
+        out.registry_records.set_index("nct_id").loc["NCT02552212", "study"])
+    terms = tmp_path / "terms.csv"
+    terms.write_text("kind,term,code\ncondition,Relapsed Refractory Multiple Myeloma,MM\n", encoding="utf-8")
+    problems: list[Problem] = []
+    extra = ctgov.read_terms(terms, problems)
+    ds = load()
+    recs = ctgov.read_records([tmp_path / "r0.json"], problems)
+    done = ctgov.import_records(recs, ds.descriptor, ds.tables, extra)
+    assert problems == [] and done.tables["registry_records"]["study"].iloc[-1] == "ctgov-nct02552212"

@@ -1,0 +1,172 @@
+"""`xpo1 indirect`: anchored (Bucher) comparisons, chains and the network estimate, against hand
+formulas and against R metafor; the report rule, the interval levels, the assessor's checks, and
+the answers to requests the network cannot serve."""
+
+from __future__ import annotations
+
+import math
+import shutil
+
+import pytest
+
+from xpo1cli import data
+from xpo1cli import indirect as ind
+
+from .conftest import DATA, run, run_csv
+
+DS = data.load()
+Z95 = 1.959963984540054
+
+
+def se95(low, high):
+    return (math.log(high) - math.log(low)) / (2 * Z95)
+
+
+def test_se_from_an_interval_at_its_own_level():
+    assert ind.se_from_interval(0.53, 0.93, 0.95) == pytest.approx(se95(0.53, 0.93))
+    # a 70% interval is a 70% interval: z = 1.0364 (R: qnorm(0.85) = 1.036433)
+    assert ind.z_of(0.70) == pytest.approx(1.036433, abs=1e-6)
+    assert ind.se_from_interval(0.59, 0.88, 0.70) == pytest.approx((math.log(0.88) - math.log(0.59)) / (2 * 1.036433),
+                                                                   rel=1e-6)
+
+
+def test_svd_against_kd_is_bucher_through_vd():
+    ans = ind.compare(DS, "SVd", "Kd", measure="PFS")
+    # hand formula: log HR(SVd vs Kd) = log HR(SVd vs Vd) - log HR(Kd vs Vd); variances add
+    log = math.log(0.70) - math.log(0.53)
+    se = math.sqrt(se95(0.53, 0.93) ** 2 + se95(0.44, 0.65) ** 2)
+    assert ans.paths == [["SVd", "Vd", "Kd"]] and ans.method == "anchored (Bucher) via Vd"
+    assert ans.estimate.log == pytest.approx(log) and ans.estimate.se == pytest.approx(se)
+    lo, hi = ans.estimate.ci
+    assert (round(ans.estimate.ratio, 2), round(lo, 2), round(hi, 2)) == (1.32, 0.94, 1.86)
+    trials = ans.trials.set_index("trial")
+    assert trials.at["BOSTON", "source"] == "B1" and trials.at["ENDEAVOR", "source"] == "C3"
+    # ENDEAVOR reports Kd against Vd: read along the path as Vd against Kd
+    assert trials.at["ENDEAVOR", "orientation"].startswith("inverted")
+    assert trials.at["ENDEAVOR", "estimate"] == pytest.approx(1 / 0.53)
+
+
+def test_a_chain_adds_log_ratios_and_variances():
+    ans = ind.compare(DS, "SVd", "KdD", measure="PFS")
+    assert ans.paths == [["SVd", "Vd", "Kd", "KdD"]]
+    log = math.log(0.70) - math.log(0.53) - math.log(0.64)
+    se = math.sqrt(se95(0.53, 0.93) ** 2 + se95(0.44, 0.65) ** 2 + se95(0.49, 0.83) ** 2)
+    assert ans.estimate.log == pytest.approx(log) and ans.estimate.se == pytest.approx(se)
+    assert "chain" in ans.method
+
+
+def test_the_70_percent_interval_is_read_at_70_percent_and_flagged():
+    ans = ind.compare(DS, "SVd", "EVd", measure="PFS")
+    se = math.sqrt(se95(0.53, 0.93) ** 2 + ind.se_from_interval(0.59, 0.88, 0.70) ** 2)
+    assert ans.estimate.se == pytest.approx(se)
+    assert any("ELO-VD prints a 70% interval" in c for c in ans.checks)
+
+
+def test_two_trials_on_one_edge_match_metafor():
+    """SVd vs BVd through Vd and DVd, with CASTOR and LEPUS both on DVd vs Vd. R 4, metafor 3.8.1:
+    se <- function(l, u) (log(u) - log(l)) / (2 * qnorm(0.975))
+    d2 <- data.frame(yi = log(c(0.70, 0.31, 0.35, 0.41)),
+                     vi = c(se(0.53,0.93), se(0.24,0.39), se(0.24,0.51), se(0.31,0.53))^2,
+                     SVd = c(1,0,0,0), Vd = c(-1,-1,-1,0), DVd = c(0,1,1,-1))
+    f2 <- rma.mv(yi, vi, mods = ~ SVd + Vd + DVd - 1, data = d2, method = "FE")
+    coef(f2)["SVd"]; sqrt(vcov(f2)["SVd", "SVd"])   # 1.6705205330 0.2239152474"""
+    ans = ind.compare(DS, "SVd", "BVd", measure="PFS")
+    assert set(ans.trials["trial"]) == {"BOSTON", "CASTOR", "LEPUS", "DREAMM-7"}
+    assert ans.estimate.log == pytest.approx(1.6705205330, abs=1e-9)
+    assert ans.estimate.se == pytest.approx(0.2239152474, abs=1e-9)
+    assert any("Vd differs in duration" in c and "CASTOR: 8 cycles only" in c for c in ans.checks)
+    assert any("LEPUS: China" in c for c in ans.checks)
+
+
+def test_report_rule_primary_and_latest():
+    primary = ind.compare(DS, "SVd", "PVd", measure="PFS", rule="primary").trials.set_index("trial")
+    latest = ind.compare(DS, "SVd", "PVd", measure="PFS", rule="latest").trials.set_index("trial")
+    assert primary.at["OPTIMISMM", "report"] == "primary analysis"
+    assert latest.at["OPTIMISMM", "report"] == "final analysis (IMS 2023)"
+    # BELLINI's final PFS prints no interval: latest falls back, saying so
+    ans = ind.compare(DS, "SVd", "VenVd", measure="PFS", rule="latest")
+    assert ans.trials.set_index("trial").at["BELLINI", "report"] == "primary analysis"
+    assert any(w.startswith("BELLINI: its latest report (final analysis) prints no interval") for w in ans.warnings)
+    # CASTOR's primary report gives no verified HR: the earliest report with one is used, said
+    ans = ind.compare(DS, "SVd", "DVd", measure="PFS")
+    assert ans.trials.set_index("trial").at["CASTOR", "report"] == "update at median follow-up 19.4 months"
+    assert any(w.startswith("CASTOR: its primary report") for w in ans.warnings)
+
+
+def test_orr_odds_ratio_from_reported_rates_and_arm_sizes():
+    ans = ind.compare(DS, "SVd", "VenVd", measure="ORR")
+    t = ans.trials.set_index("trial")
+    # BOSTON 76.4% of 195 and 62.3% of 207; BELLINI 82% of 194 and 68% of 97 (counts derived)
+    assert (t.at["BOSTON", "count_a"], t.at["BOSTON", "count_b"]) == (149, 129)
+    assert (t.at["BELLINI", "count_a"], t.at["BELLINI", "count_b"]) == (66, 159)  # read Vd vs VenVd
+    lor = lambda a, n, b, m: math.log(a / (n - a)) - math.log(b / (m - b))  # noqa: E731
+    v = lambda a, n, b, m: 1 / a + 1 / (n - a) + 1 / b + 1 / (m - b)  # noqa: E731
+    assert ans.estimate.log == pytest.approx(lor(149, 195, 129, 207) - lor(159, 194, 66, 97))
+    assert ans.estimate.se == pytest.approx(math.sqrt(v(149, 195, 129, 207) + v(159, 194, 66, 97)))
+    rr = ind.compare(DS, "SVd", "VenVd", measure="ORR", effect="RR")
+    assert rr.estimate.log == pytest.approx(math.log(149 / 195 / (129 / 207)) - math.log(159 / 194 / (66 / 97)))
+
+
+def test_no_path_names_what_is_missing():
+    ans = ind.compare(DS, "SVd", "IRd", measure="PFS")
+    assert ans.estimate is None
+    assert "IRd: no randomized PFS comparison in the data" in ans.missing
+    ans = ind.compare(DS, "SVd", "Kd", measure="OS")
+    assert ans.estimate is None and any("only subgroup results" in m for m in ans.missing)
+
+
+@pytest.mark.parametrize("args,message", [
+    (("SVd", "Kdx"), "unknown regimen 'Kdx'"),
+    (("SVd", "Kd", "--measure", "DOR"), "unknown measure 'DOR'"),
+    (("SVd", "Kd", "--report", "first"), "unknown report rule 'first'"),
+    (("SVd", "Kd", "--via", "Kd"), "one of the two regimens"),
+    (("SVd", "SVd"), "same regimen"),
+])
+def test_bad_requests_are_usage_errors(args, message):
+    assert message in run("indirect", *args, code=2).stderr
+
+
+def test_cli_answer_carries_trials_sources_and_checks():
+    rows = run_csv("indirect", "SVd", "Kd", "--measure", "PFS")
+    assert [r["row"] for r in rows] == ["trial", "trial", "indirect"]
+    assert rows[1]["as_reported"] == "Kd vs Vd: 0.53 (0.44–0.65, 95%)" and rows[1]["source"] == "C3"
+    assert rows[2]["comparison"] == "SVd vs Kd" and round(float(rows[2]["estimate"]), 2) == 1.32
+    out = run("indirect", "SVd", "Kd", "-f", "plain").stdout
+    assert "common comparator Vd in BOSTON" in out and "route: IV or SC (C7)" in out
+    assert "report rule: primary" in out
+    none = run_csv("indirect", "SVd", "IRd")
+    assert none[0]["row"] == "no path" and "IRd" in none[0]["note"]
+
+
+def test_a_closed_loop_shows_direct_indirect_network_and_inconsistency(tmp_path):
+    """A user's dataset adds a direct SVd vs Kd trial (made-up figures). R 4, metafor 3.8.1:
+    dat <- data.frame(yi = log(c(0.70, 0.53, 1.10)),
+                      vi = c(se(0.53, 0.93), se(0.44, 0.65), se(0.80, 1.50))^2,
+                      SVd = c(1, 0, 1), Vd = c(-1, -1, 0))
+    fit <- rma.mv(yi, vi, mods = ~ SVd + Vd - 1, data = dat, method = "FE")
+    coef(fit)["SVd"]; sqrt(vcov(fit)["SVd", "SVd"])   # 0.1789954677 0.1181072607"""
+    pkg = tmp_path / "pkg"
+    shutil.copytree(DATA, pkg)
+    with open(pkg / "comparator_trials.csv", "a", encoding="utf-8") as fh:
+        fh.write("HEAD2HEAD,SVd vs Kd (made up),,3,,MM,,,,,,C3,\n")
+    with open(pkg / "trial_arms.csv", "a", encoding="utf-8") as fh:
+        fh.write("HEAD2HEAD,svd,SVd,experimental,100,,,,,,C3,\nHEAD2HEAD,kd,Kd,control,100,,,,,,C3,\n")
+    with open(pkg / "comparator_results.csv", "a", encoding="utf-8") as fh:
+        fh.write("h2h-pfs,HEAD2HEAD,primary analysis,primary,1,,,,,svd,kd,PFS,,,HR,1.10,0.80,1.50,95,2,2,"
+                 ",,,,,,,,,,,x,C3,\n")
+    ans = ind.compare(data.load(pkg), "SVd", "Kd", measure="PFS")
+    assert ans.estimate.log == pytest.approx(0.1789954677, abs=1e-9)
+    assert ans.estimate.se == pytest.approx(0.1181072607, abs=1e-9)
+    assert ans.direct.log == pytest.approx(math.log(1.10))
+    assert ans.indirect.log == pytest.approx(math.log(0.70) - math.log(0.53))
+    z = (ans.direct.log - ans.indirect.log) / math.sqrt(ans.direct.se ** 2 + ans.indirect.se ** 2)
+    assert ans.inconsistency[0] == pytest.approx(z)
+    rows = run_csv("--data", str(pkg), "indirect", "SVd", "Kd")
+    assert [r["row"] for r in rows][-4:] == ["direct", "indirect", "network", "inconsistency"]
+    assert "Bucher z = " in rows[-1]["note"]
+
+
+def test_comparator_trials_are_never_listed_or_pooled_as_xpo1_studies():
+    listed = {r["study"] for r in run_csv("list")}
+    assert not any(t.lower() in s for s in listed for t in ("endeavor", "castor", "optimismm", "bellini"))
+    assert "ENDEAVOR" not in {r["trial"] for r in run_csv("trials")}

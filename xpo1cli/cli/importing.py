@@ -1,0 +1,72 @@
+"""`import ctgov`: ClinicalTrials.gov records into a dataset that extends the one in use."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Annotated
+
+import typer
+
+from .errors import EXIT_DATA, STATE, fail
+from .options import Fmt
+from .output import output
+
+REGISTRIES = ("ctgov",)
+
+
+def import_cmd(
+    registry: Annotated[str, typer.Argument(
+        help="the registry the records come from: ctgov (ClinicalTrials.gov API v2)")],
+    paths: Annotated[list[str], typer.Argument(
+        help="record files (one study, or a search page {\"studies\": [...]}) and folders of them")],
+    into: Annotated[Path, typer.Option("--into", help="the dataset folder to write: new, or one an earlier "
+                                       "import wrote (its records are replaced)")],
+    terms: Annotated[Path | None, typer.Option("--terms", help="CSV of your own terms (kind,term,code): "
+                                               "conditions to disease codes, interventions to drugs, "
+                                               "outcome titles to measures")] = None,
+    diff: Annotated[bool, typer.Option("--diff", help="print every figure where a record and the trial's "
+                                       "publications differ")] = False,
+    fmt: Fmt = None,
+) -> None:
+    """Read ClinicalTrials.gov results records into a dataset that extends the one in use (the bundled
+    data, or --data): every posted figure with its place in the record, and the figures that fit the
+    curated tables placed there too. Use it with --data DIR like any dataset.
+
+    Example: xpo1 import ctgov NCT03110562.json --into ./with-registry && xpo1 --data ./with-registry show NCT03110562
+    """
+    from ..ctgov import import_records, read_records, read_terms, registry_differences, summary, write_imported
+    from ..data import DataError, Problem, load
+
+    if registry.strip().lower() not in REGISTRIES:
+        fail(f"unknown registry '{registry}'; known: {', '.join(REGISTRIES)}")
+    if not str(into).strip():
+        fail("--into needs a folder to write the dataset to, not an empty value")
+    problems: list[Problem] = []
+    extra = read_terms(terms, problems) if terms is not None else []
+    records = read_records(paths, problems)
+    if problems:
+        raise DataError(problems)
+    if not records:
+        fail("no study records in the files named; nothing written", EXIT_DATA)
+    again = (into / "datapackage.json").is_file()
+    base = load(into) if again else load(STATE["data"])
+    done = import_records(records, base.descriptor, base.tables, extra)
+    try:
+        write_imported(done, into, replace=again)
+    except OSError as exc:
+        fail(f"cannot write {into}: {exc.strerror or exc}; nothing written", EXIT_DATA)
+    placed = done.tables["registry_records"]
+    placed = placed[placed["nct_id"].isin(done.records)]
+    n_placed = int(placed["study"].notna().sum())
+    typer.echo(f"imported {len(done.records)} record(s) into {into}: {n_placed} placed in the curated tables, "
+               f"{len(done.records) - n_placed} in the registry tables only", err=True)
+    for line in summary(done.notes):
+        typer.echo(f"  {line}", err=True)
+    if again:
+        typer.echo(f"{len(done.changes)} posted figure(s) changed since the last import of these records", err=True)
+        if len(done.changes):
+            output(done.changes, fmt, title="Changed since the last import")
+    if diff:
+        differences = registry_differences(load(into))
+        output(differences, fmt, title="Registry against publications: figures that differ",
+               notes=["Both readings are kept, each with its source; neither is chosen."])

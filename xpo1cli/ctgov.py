@@ -1,0 +1,881 @@
+"""ClinicalTrials.gov API v2 study records, read into the dataset's tables.
+
+Every figure a record posts is kept as posted in four registry tables (records, measurements,
+analyses, events), each row naming its record, the path of the figure inside it
+(`resultsSection.outcomeMeasuresModule.outcomeMeasures[3].analyses[0]`) and the record's
+last-update date. Where a record can be placed in the curated schema (an XPO1 inhibitor among its
+interventions, its conditions in the disease table) its arms, the outcomes whose titles name a
+known measure, its hazard and odds ratios and its adverse events also become curated rows, each
+with the record as its source. Nothing is guessed: a condition, an intervention, an outcome title
+or a number that does not match is listed with the reason, never placed.
+
+Pure functions over parsed JSON; the command line writes the tables (`cli/importing.py`).
+"""
+
+from __future__ import annotations
+
+import json
+import math
+import os
+import re
+from collections.abc import Iterable, Iterator
+from dataclasses import dataclass, field
+from functools import lru_cache
+from pathlib import Path
+
+from .data import Problem
+
+REGISTRY_SCHEMA = Path(__file__).with_name("registry.json")
+MAX_RECORD_BYTES = 64 * 1024 * 1024  # one file of records; the API's own pages are far smaller
+SOURCE_PREFIX = "ctgov:"
+RECORD_ADDRESS = "https://clinicaltrials.gov/study/{nct}"
+NCT = re.compile(r"NCT\d{8}")
+SET_SUFFIX = re.compile(r"\s*\([^()]*\)\s*$")  # a result group's analysis set: 'Placebo (FAS)'.
+NUMBER = re.compile(r"-?\d+(?:\.\d+)?")  # ASCII digits only: a posted value, as printed
+REVIEW_YEAR = 2020  # the review's year: a record last updated after it is 'published after the review'
+
+PHASES = {  # the record's phases, as the schema's phase values; others stay as stated only
+    ("PHASE1",): "1", ("PHASE2",): "2", ("PHASE3",): "3",
+    ("PHASE1", "PHASE2"): "1/2", ("PHASE2", "PHASE3"): "2/3",
+}
+STATUSES = {  # overallStatus → the trials table's status, where the meaning is the same
+    "NOT_YET_RECRUITING": "registered", "RECRUITING": "recruiting",
+    "ACTIVE_NOT_RECRUITING": "active, not recruiting", "COMPLETED": "closed",
+    "TERMINATED": "stopped early",
+}
+ARM_ROLES = {"EXPERIMENTAL": "experimental", "ACTIVE_COMPARATOR": "control",
+             "PLACEBO_COMPARATOR": "control", "SHAM_COMPARATOR": "control", "NO_INTERVENTION": "control"}
+STATISTICS = {"Hazard Ratio (HR)": "HR", "Odds Ratio (OR)": "OR"}
+ORGAN_SYSTEMS = {  # MedDRA system organ class → adverse_events.category
+    "blood and lymphatic system disorders": "haematological",
+    "gastrointestinal disorders": "gastrointestinal",
+    "infections and infestations": "infection",
+    "nervous system disorders": "neurological and constitutional",
+    "general disorders": "neurological and constitutional",
+    "general disorders and administration site conditions": "neurological and constitutional",
+    "hepatobiliary disorders": "hepatic",
+    "metabolism and nutrition disorders": "metabolic",
+    "eye disorders": "ocular",
+    "renal and urinary disorders": "renal",
+}
+# outcome titles that name a measure: a phrase found as whole words in the title (case ignored).
+# Users add their own with --terms (kind 'outcome'); a title naming two measures is not placed.
+OUTCOME_TERMS = (
+    ("overall response rate", "ORR"), ("objective response rate", "ORR"),
+    ("overall response", "ORR"), ("objective response", "ORR"),
+    ("complete response rate", "CR"), ("complete remission rate", "CR"),
+    ("progression-free survival", "PFS"), ("progression free survival", "PFS"),
+    ("overall survival", "OS"), ("duration of response", "DOR"),
+)
+RESPONSES = {"ORR", "CR"}
+MEDIANS = {"PFS", "OS", "DOR"}
+
+
+@dataclass
+class Terms:
+    """What every record is read against, made once per import: names that map a record's words
+    to the dataset's codes (diseases and drugs from their own tables with their aliases, outcome
+    phrases from OUTCOME_TERMS, a user's terms file), the XPO1 inhibitors, each regimen's drugs,
+    and the curated trials by the registry ids their sources state."""
+
+    condition: dict[str, str] = field(default_factory=dict)
+    intervention: dict[str, str] = field(default_factory=dict)
+    outcome: dict[str, str] = field(default_factory=dict)
+    agents: frozenset = frozenset()
+    regimens: dict[frozenset, str] = field(default_factory=dict)
+    trials: dict[str, str] = field(default_factory=dict)
+
+
+@lru_cache(maxsize=65536)
+def norm(text: str) -> str:
+    """Case, dashes, apostrophes and spacing ignored: 'Non-Hodgkin's  Lymphoma' = 'non hodgkins lymphoma'."""
+    text = re.sub(r"[\u2010-\u2015-]", " ", str(text).casefold()).replace("'", "").replace("\u2019", "")
+    return " ".join(text.split())
+
+
+def terms_from(tables: dict, extra: Iterable[tuple[str, str, str]] = ()) -> Terms:
+    """The terms of a dataset (its diseases and drugs) and a user's (kind, term, code) rows."""
+    t = Terms()
+    for row in tables["diseases"].itertuples(index=False):
+        for name in [row.disease, row.name, *_split(row.aliases)]:
+            t.condition.setdefault(norm(name), row.disease)
+    for row in tables["drugs"].itertuples(index=False):
+        for name in [row.drug, *_split(row.aliases)]:
+            if len(name) > 2:  # one- and two-letter regimen letters (S, V, dex) are not drug names
+                t.intervention.setdefault(norm(name), row.drug)
+    for phrase, measure in OUTCOME_TERMS:
+        t.outcome[norm(phrase)] = measure
+    for kind, term, code in extra:
+        getattr(t, kind)[norm(term)] = code
+    drugs = tables["drugs"]
+    t.agents = frozenset(d for d, cls in zip(drugs["drug"], drugs["drug_class"], strict=True) if "XPO1" in str(cls))
+    for r in tables["regimens"].itertuples(index=False):
+        t.regimens.setdefault(frozenset([*_split(r.agent), *_split(r.partners)]), r.regimen)
+    for trial, reg in zip(tables["trials"]["trial"], tables["trials"]["registry"], strict=True):
+        for nct in _split(reg):
+            t.trials.setdefault(nct, trial)
+    return t
+
+
+def read_terms(path: Path, problems: list[Problem]) -> list[tuple[str, str, str]]:
+    """A user's terms file: CSV with columns kind (condition, intervention, outcome), term, code."""
+    import csv
+
+    rows = []
+    try:
+        with open(path, newline="", encoding="utf-8") as fh:
+            reader = csv.DictReader(fh)
+            if reader.fieldnames is None or not {"kind", "term", "code"} <= set(reader.fieldnames):
+                problems.append(Problem(str(path), None, None, "needs the columns kind, term, code"))
+                return []
+            for i, row in enumerate(reader, start=2):
+                kind, term, code = (str(row.get(k) or "").strip() for k in ("kind", "term", "code"))
+                if kind not in ("condition", "intervention", "outcome") or not term or not code:
+                    problems.append(Problem(str(path), i, "kind", "a row needs kind (condition, "
+                                            "intervention or outcome), a term and a code"))
+                    continue
+                rows.append((kind, term, code))
+    except (OSError, UnicodeDecodeError) as exc:
+        problems.append(Problem(str(path), None, None, f"cannot read: {exc}"))
+    return rows
+
+
+def _split(value) -> list[str]:
+    return [] if value is None or value != value else [v.strip() for v in str(value).split(";") if v.strip()]
+
+
+# --- reading files -----------------------------------------------------------------------------
+
+@dataclass
+class Record:
+    nct: str
+    file: str
+    at: str  # where in the file: '' for a single record, 'studies[3]' in a search page
+    data: dict
+
+
+def _files(paths: Iterable[str | os.PathLike], problems: list[Problem]) -> Iterator[Path]:
+    for p in map(Path, paths):
+        if p.is_dir():
+            yield from sorted(q for q in p.rglob("*.json") if q.is_file())
+        elif p.is_file():
+            yield p
+        else:
+            problems.append(Problem(str(p), None, None,
+                                    "no such file or folder" if not p.exists() else "not a regular file"))
+
+
+def read_records(paths: Iterable[str | os.PathLike], problems: list[Problem]) -> list[Record]:
+    """Every study record in the files and folders named: single records, the API's paged search
+    responses ({"studies": [...]}) and folders of them. What is not a record is a problem naming
+    the file and the place in it; a record seen twice is kept once (the later update wins)."""
+    found: dict[str, Record] = {}
+    for path in _files(paths, problems):
+        name = str(path)
+        try:
+            if path.stat().st_size > MAX_RECORD_BYTES:
+                problems.append(Problem(name, None, None,
+                                        f"larger than {MAX_RECORD_BYTES // 2**20} MiB; split it into pages"))
+                continue
+            doc = json.loads(path.read_bytes().decode("utf-8"))
+        except (OSError, UnicodeDecodeError, ValueError, RecursionError) as exc:
+            problems.append(Problem(name, None, None, f"not a JSON file: {str(exc)[:120]}"))
+            continue
+        if isinstance(doc, dict) and isinstance(doc.get("studies"), list):
+            items = [(f"studies[{i}]", s) for i, s in enumerate(doc["studies"])]
+        else:
+            items = [("", doc)]
+        for at, item in items:
+            nct = _nct(item)
+            if nct is None:
+                problems.append(Problem(name, None, at or None, "not a ClinicalTrials.gov study record "
+                                        "(no protocolSection.identificationModule.nctId)"))
+                continue
+            rec = Record(nct, name, at, item)
+            old = found.get(nct)
+            if old is None or last_update(rec) >= last_update(old):
+                found[nct] = rec
+    return [found[k] for k in sorted(found)]
+
+
+def _nct(item) -> str | None:
+    try:
+        nct = item["protocolSection"]["identificationModule"]["nctId"]
+    except (KeyError, TypeError):
+        return None
+    return nct if isinstance(nct, str) and NCT.fullmatch(nct) else None
+
+
+def _get(obj, *keys, default=None):
+    for k in keys:
+        if isinstance(obj, dict):
+            obj = obj.get(k)
+        elif isinstance(obj, list) and isinstance(k, int) and -len(obj) <= k < len(obj):
+            obj = obj[k]
+        else:
+            return default
+        if obj is None:
+            return default
+    return obj
+
+
+def _list(obj, *keys) -> list:
+    value = _get(obj, *keys, default=[])
+    return value if isinstance(value, list) else []
+
+
+def last_update(rec: Record) -> str:
+    return str(_get(rec.data, "protocolSection", "statusModule", "lastUpdatePostDateStruct", "date",
+                    default=""))
+
+
+def number(text) -> float | None:
+    """A posted value as a number, or None where it is not one ('NA', '<0.001', '٣٢')."""
+    if isinstance(text, int | float) and not isinstance(text, bool):
+        return float(text) if math.isfinite(text) else None
+    if isinstance(text, str) and NUMBER.fullmatch(text.strip()):
+        return float(text)
+    return None
+
+
+def whole(text) -> int | None:
+    """A posted count: a whole number of at least 0, else None."""
+    if type(text) is int:
+        return text if text >= 0 else None
+    value = number(text)
+    return int(value) if value is not None and value == int(value) and value >= 0 else None
+
+
+# --- one record into rows ----------------------------------------------------------------------
+
+RESULTS = "resultsSection"
+OM = f"{RESULTS}.outcomeMeasuresModule.outcomeMeasures"  # where figures stand, as the API names them
+AE = f"{RESULTS}.adverseEventsModule"
+
+
+@dataclass
+class Rows:
+    """The rows one record gives each table, and what could not be placed (with why)."""
+
+    tables: dict[str, list[dict]] = field(default_factory=dict)
+    notes: list[tuple[str, str, str]] = field(default_factory=list)  # (heading, detail, NCT id)
+
+    def add(self, table: str, row: dict) -> None:
+        self.tables.setdefault(table, []).append(row)
+
+
+def _slug(text: str, taken: set[str]) -> str:
+    base = re.sub(r"[^a-z0-9]+", "-", norm(text)).strip("-")[:40] or "group"
+    slug, i = base, 2
+    while slug in taken:
+        slug, i = f"{base}-{i}", i + 1
+    taken.add(slug)
+    return slug
+
+
+def _phrases(title: str, phrases: dict[str, str]) -> set[str]:
+    words = f" {norm(re.sub(r'[()/,;:]', ' ', title))} "
+    return {code for phrase, code in phrases.items() if f" {phrase} " in words}
+
+
+@dataclass
+class Group:
+    cohort: str
+    title: str
+    role: str | None = None
+    drugs: frozenset = frozenset()
+    names: frozenset = frozenset()  # words that name the group in an analysis' description
+
+
+class Record2Rows:
+    """The mapping of one record; `rows()` gives every table's rows. Kept as a class so the steps
+    (groups, outcomes, analyses, events) share the record's groups without passing them around."""
+
+    def __init__(self, rec: Record, terms: Terms):
+        self.rec, self.terms = rec, terms
+        self.nct, self.source = rec.nct, SOURCE_PREFIX + rec.nct
+        self.out = Rows()
+        proto = rec.data.get("protocolSection") or {}
+        self.proto, self.results = proto, rec.data.get(RESULTS) or {}
+        self.interventions = {}  # intervention name as the arms name it → drug (or None)
+        for iv in _list(proto, "armsInterventionsModule", "interventions"):
+            names = [iv.get("name") or "", *[n for n in iv.get("otherNames") or [] if isinstance(n, str)]]
+            drug = next((terms.intervention[norm(n)] for n in names if norm(n) in terms.intervention), None)
+            label = f"{str(iv.get('type') or '').title().replace('_', ' ')}: {iv.get('name')}"
+            self.interventions[norm(label)] = (drug, names)
+            self.interventions[norm(iv.get("name") or "")] = (drug, names)
+        self.conditions = [c for c in _list(proto, "conditionsModule", "conditions") if isinstance(c, str)]
+        self.diseases = sorted({terms.condition[norm(c)] for c in self.conditions if norm(c) in terms.condition})
+        self.unmapped = [c for c in self.conditions if norm(c) not in terms.condition]
+        self.agents = sorted({d for d, _ in self.interventions.values() if d} & terms.agents)
+        self.placed = bool(self.agents and self.diseases)
+        self.study = f"ctgov-{self.nct.lower()}" if self.placed else None
+        self.trial = self._trial()
+        self.groups: dict[str, Group] = {}
+        self.taken: set[str] = set()
+        self.seen: set[tuple[str, str]] = set()  # (cohort, measure) placed in outcomes
+
+    def row_id(self, path: str) -> str:
+        """A curated row's id from the figure's place: 'ctgov-nct01234567-' and the path's words and numbers."""
+        return f"ctgov-{self.nct.lower()}-" + re.sub(r"[^a-z0-9]+", "-", path.lower().replace(RESULTS.lower(), ""))
+
+    def _trial(self) -> str | None:
+        """The curated trial this record is a report of: one whose registry ids name it."""
+        return self.terms.trials.get(self.nct)
+
+    def rows(self) -> Rows:
+        self._record()
+        self._groups()
+        if self.placed:
+            self._curated_header()
+        self._measurements()
+        self._analyses()
+        self._events()
+        return self.out
+
+    # --- the record and its groups ---
+    def _record(self) -> None:
+        p, design = self.proto, _get(self.proto, "designModule", default={})
+        status = _get(p, "statusModule", default={})
+        phases = tuple(x for x in _list(design, "phases") if isinstance(x, str))
+        listed = _list(p, "armsInterventionsModule", "interventions")
+        ivs = [f"{iv.get('type', '')}: {iv.get('name', '')}" for iv in listed]
+        unmatched_iv = [iv.get("name") for iv in listed
+                        if self.interventions.get(norm(iv.get("name") or ""), (None,))[0] is None]
+        why = []
+        if not self.diseases:
+            why.append("no condition in the disease table")
+        if not self.agents:
+            why.append("no XPO1 inhibitor among the interventions")
+        self.out.add("registry_records", {
+            "nct_id": self.nct, "source": self.source if self.placed else None,
+            "title": _get(p, "identificationModule", "briefTitle"),
+            "acronym": _get(p, "identificationModule", "acronym"),
+            "phases": ";".join(phases) or None,
+            "allocation": _get(design, "designInfo", "allocation"),
+            "masking": _get(design, "designInfo", "maskingInfo", "masking"),
+            "enrollment": whole(_get(design, "enrollmentInfo", "count")),
+            "enrollment_type": _get(design, "enrollmentInfo", "type"),
+            "status": status.get("overallStatus"), "why_stopped": status.get("whyStopped"),
+            "conditions": ";".join(self.conditions) or None,
+            "diseases": ";".join(self.diseases) or None,
+            "conditions_unmapped": ";".join(self.unmapped) or None,
+            "interventions": ";".join(ivs) or None,
+            "interventions_unmapped": ";".join(n for n in unmatched_iv if n) or None,
+            "has_results": bool(self.rec.data.get("hasResults")) or bool(self.results),
+            "last_update": last_update(self.rec) or None,
+            "file": Path(self.rec.file).name + (f" {self.rec.at}" if self.rec.at else ""),
+            "trial": self.trial, "study": self.study,
+            "placed": "; ".join(why) if why else "placed in the curated tables",
+        })
+        for reason in why:
+            self.out.notes.append(("kept in the registry tables only", reason, self.nct))
+        for term in self.unmapped:
+            self.out.notes.append(("conditions in no disease's names (add them with --terms)", term, self.nct))
+        if not self.results:
+            self.out.notes.append(("no results posted (design only)", "", self.nct))
+
+    def _arm_of(self, title: str) -> tuple[str | None, frozenset, frozenset]:
+        """The protocol arm a result group is: the same title, or the same before a closing
+        bracket naming its analysis set ('Placebo (FAS)' is arm 'Placebo')."""
+        plain = {norm(title), norm(SET_SUFFIX.sub("", title))}
+        for arm in _list(self.proto, "armsInterventionsModule", "armGroups"):
+            if norm(arm.get("label") or "") in plain:
+                found = [self.interventions.get(norm(n), (None, [n])) for n in arm.get("interventionNames") or []]
+                drugs = frozenset(d for d, _ in found if d)
+                names = frozenset(norm(n) for _, ns in found for n in ns if n)
+                return ARM_ROLES.get(arm.get("type")), drugs, names
+        return None, frozenset(), frozenset()
+
+    def group(self, title: str) -> Group:
+        key = norm(title)
+        if key not in self.groups:
+            role, drugs, names = self._arm_of(title)
+            self.groups[key] = Group(_slug(title, self.taken), title, role, drugs, names | {key})
+        return self.groups[key]
+
+    def _groups(self) -> None:
+        flow = _get(self.results, "participantFlowModule", default={})
+        started = {}
+        for period in _list(flow, "periods")[:1]:
+            for m in _list(period, "milestones"):
+                if m.get("type") == "STARTED":
+                    started = {a.get("groupId"): whole(a.get("numSubjects")) for a in _list(m, "achievements")}
+        self.flow = []
+        for g in _list(flow, "groups"):
+            grp = self.group(g.get("title") or g.get("id") or "group")
+            self.flow.append((grp, started.get(g.get("id"))))
+        for om in _list(self.results, "outcomeMeasuresModule", "outcomeMeasures"):
+            for g in _list(om, "groups"):
+                self.group(g.get("title") or g.get("id") or "group")
+        for g in _list(self.results, "adverseEventsModule", "eventGroups"):
+            self.group(g.get("title") or g.get("id") or "group")
+
+    def _regimen(self, drugs: frozenset) -> str | None:
+        return self.terms.regimens.get(drugs) if drugs else None
+
+    def _curated_header(self) -> None:
+        p, design = self.proto, _get(self.proto, "designModule", default={})
+        phases = tuple(x for x in _list(design, "phases") if isinstance(x, str))
+        allocation = _get(design, "designInfo", "allocation")
+        randomized = {"RANDOMIZED": True, "NON_RANDOMIZED": False}.get(allocation)
+        title = _get(p, "identificationModule", "briefTitle") or self.nct
+        updated = last_update(self.rec)
+        self.out.add("sources", {
+            "source": self.source, "kind": "registry results record (ClinicalTrials.gov)"
+            if self.results else "registry record (ClinicalTrials.gov; no results posted)",
+            "title": title, "address": RECORD_ADDRESS.format(nct=self.nct),
+            "published_after_review": bool(updated[:4].isdigit() and int(updated[:4]) > REVIEW_YEAR)})
+        if self.trial is None:
+            self.trial = self.nct
+            self.out.add("trials", {
+                "trial": self.nct, "name": _get(p, "identificationModule", "acronym") or title,
+                "registry": self.nct, "randomized": randomized, "phase": PHASES.get(phases),
+                "disease": ";".join(self.diseases),
+                "status": STATUSES.get(_get(p, "statusModule", "overallStatus")), "source": self.source,
+                "note": f"from its ClinicalTrials.gov record, last updated {updated}"})
+        arms = [(g, n) for g, n in self.flow]
+        exp = [g for g, _ in arms if g.role == "experimental" and g.drugs & set(self.agents)]
+        regimen = self._regimen(exp[0].drugs) if len(exp) == 1 else None
+        self.out.add("studies", {
+            "study": self.study, "trial": self.trial, "source": self.source,
+            "report": f"ClinicalTrials.gov record, last updated {updated}", "section": "ClinicalTrials.gov record",
+            "agent": self.agents[0], "regimen": regimen, "disease": ";".join(self.diseases),
+            "phase": PHASES.get(phases), "randomized": randomized, "evidence_type": "clinical trial"})
+        counts = [n for _, n in arms]
+        self.out.add("cohorts", {
+            "study": self.study, "cohort": "all", "label": "all participants who started (registry)",
+            "n": sum(counts) if counts and all(n is not None for n in counts) else None,
+            "headline": True, "section": "participantFlowModule", "source": self.source})
+        for grp in self.groups.values():
+            n = next((n for g, n in arms if g is grp), None)
+            self.out.add("cohorts", {
+                "study": self.study, "cohort": grp.cohort, "label": grp.title, "parent": "all",
+                "partition": "arm" if any(g is grp for g, _ in arms) else None,
+                "arm": grp.role if randomized else None, "regimen": self._regimen(grp.drugs),
+                "n": n, "headline": False, "section": "participantFlowModule" if n is not None
+                else "outcomeMeasuresModule", "source": self.source})
+
+    # --- outcome measures ---
+    def _measure_of(self, om: dict) -> tuple[str | None, str]:
+        """The curated measure an outcome measure is, or None with the reason."""
+        codes = _phrases(om.get("title") or "", self.terms.outcome)
+        if not codes:
+            return None, "title names no known measure"
+        if len(codes) > 1:
+            return None, f"title names more than one measure ({', '.join(sorted(codes))})"
+        code = codes.pop()
+        param, unit = om.get("paramType"), norm(om.get("unitOfMeasure") or "")
+        if len(_list(om, "classes")) != 1 or len(_list(om, "classes", 0, "categories")) != 1 \
+                or _get(om, "classes", 0, "title") or _get(om, "classes", 0, "categories", 0, "title"):
+            return None, "posted in classes or categories"
+        if code in RESPONSES and (param == "COUNT_OF_PARTICIPANTS"
+                                  or (param == "NUMBER" and ("percent" in unit or unit == "%"))):
+            return code, ""
+        if code in MEDIANS and param == "MEDIAN" and unit in ("months", "weeks"):
+            return code, ""
+        return None, f"{code} posted as {param or 'no parameter'} in {unit or 'no unit'}"
+
+    def _measurements(self) -> None:
+        for i, om in enumerate(_list(self.results, "outcomeMeasuresModule", "outcomeMeasures")):
+            measure, reason = self._measure_of(om)
+            if measure is not None and not self.placed:
+                measure, reason = None, "record not placed"
+            groups = {g.get("id"): g.get("title") or g.get("id") for g in _list(om, "groups")}
+            denoms = {c.get("groupId"): c.get("value")
+                      for d in _list(om, "denoms")[:1] for c in _list(d, "counts")}
+            for c, cls in enumerate(_list(om, "classes")):
+                for k, cat in enumerate(_list(cls, "categories")):
+                    for m, meas in enumerate(_list(cat, "measurements")):
+                        path = f"{OM}[{i}].classes[{c}].categories[{k}].measurements[{m}]"
+                        title = groups.get(meas.get("groupId"), meas.get("groupId"))
+                        placed, why = (self._outcome(om, measure, meas, title, denoms.get(meas.get("groupId")), path)
+                                       if measure else (None, reason))
+                        self.out.add("registry_measurements", {
+                            "id": f"{self.nct}:{path}", "nct_id": self.nct, "path": path,
+                            "outcome": om.get("title"), "outcome_type": om.get("type"),
+                            "time_frame": om.get("timeFrame"), "param_type": om.get("paramType"),
+                            "unit": om.get("unitOfMeasure"), "dispersion": om.get("dispersionType"),
+                            "class_title": cls.get("title"), "category_title": cat.get("title"),
+                            "group_id": meas.get("groupId"), "group_title": title,
+                            "value": meas.get("value"), "lower": meas.get("lowerLimit"),
+                            "upper": meas.get("upperLimit"), "spread": meas.get("spread"),
+                            "denominator": denoms.get(meas.get("groupId")),
+                            "placed_as": placed, "not_placed": why or None,
+                            "last_update": last_update(self.rec) or None})
+
+    def _outcome(self, om, measure, meas, title, denom, path) -> tuple[str | None, str]:
+        value = number(meas.get("value"))
+        if value is None:
+            return None, f"value '{str(meas.get('value'))[:20]}' is not a number"
+        grp = self.group(title)
+        row = {"study": self.study, "cohort": grp.cohort, "measure": measure, "section": path,
+               "source": self.source, "note": f"registry: {str(om.get('title'))[:80]}; "
+               f"time frame: {str(om.get('timeFrame') or 'not stated')[:60]}"}
+        if measure in RESPONSES:
+            n = whole(denom)
+            if n is None:
+                return None, "no whole-number denominator"
+            if om.get("paramType") == "COUNT_OF_PARTICIPANTS":
+                if whole(meas.get("value")) is None:
+                    return None, "a count that is not a whole number"
+                row.update(count=whole(meas.get("value")), denominator=n)
+            else:
+                row.update(percent_reported=value, denominator=n)
+        else:
+            unit = "median_months" if norm(om.get("unitOfMeasure") or "") == "months" else "median_weeks"
+            row[unit] = value
+            if norm(om.get("dispersionType") or "") == "95% confidence interval":
+                row.update(ci_low=number(meas.get("lowerLimit")), ci_high=number(meas.get("upperLimit")))
+            elif meas.get("lowerLimit") or meas.get("upperLimit"):
+                row["note"] += f"; interval ({om.get('dispersionType')}) in the registry table only"
+        key = (grp.cohort, measure)
+        if key in self.seen:
+            return None, f"a second {measure} of this group in the record"
+        self.seen.add(key)
+        self.out.add("outcomes", row)
+        return f"outcomes {measure}", ""
+
+    # --- between-group analyses ---
+    def _orientation(self, an: dict, a: Group, b: Group) -> bool | None:
+        """True where the record's words say the estimate is a over b, False for b over a, None
+        where they do not say (the registry does not structure it)."""
+        text = norm(" ".join(str(an.get(k) or "") for k in ("estimateComment", "groupDescription")))
+
+        def says(x: Group, y: Group) -> bool:
+            return any(re.search(rf"(^|\W){re.escape(p)}\s*(/|vs\.?|versus|:)\s*{re.escape(q)}($|\W)", text)
+                       for p in x.names for q in y.names if p and q)
+        ab, ba = says(a, b), says(b, a)
+        return ab if ab != ba else None
+
+    def _analyses(self) -> None:
+        for i, om in enumerate(_list(self.results, "outcomeMeasuresModule", "outcomeMeasures")):
+            groups = {g.get("id"): g.get("title") or g.get("id") for g in _list(om, "groups")}
+            measure, _ = self._measure_of(om)
+            code = next(iter(_phrases(om.get("title") or "", self.terms.outcome)), None)
+            for j, an in enumerate(_list(om, "analyses")):
+                path = f"{OM}[{i}].analyses[{j}]"
+                ids = [g for g in an.get("groupIds") or [] if isinstance(g, str)]
+                placed, why = self._comparison(an, ids, groups, measure or code, path)
+                self.out.add("registry_analyses", {
+                    "id": f"{self.nct}:{path}", "nct_id": self.nct, "path": path, "outcome": om.get("title"),
+                    "group_ids": ";".join(ids) or None,
+                    "group_titles": ";".join(str(groups.get(g, g)) for g in ids) or None,
+                    "param_type": an.get("paramType"), "param_value": an.get("paramValue"),
+                    "ci_pct": an.get("ciPctValue"), "ci_sides": an.get("ciNumSides"),
+                    "ci_lower": an.get("ciLowerLimit"), "ci_upper": an.get("ciUpperLimit"),
+                    "p_value": an.get("pValue"), "method": an.get("statisticalMethod"),
+                    "non_inferiority": an.get("nonInferiorityType"),
+                    "description": an.get("groupDescription") or an.get("estimateComment"),
+                    "placed_as": placed, "not_placed": why or None, "last_update": last_update(self.rec) or None})
+
+    def _comparison(self, an, ids, groups, measure, path) -> tuple[str | None, str]:
+        statistic = STATISTICS.get(an.get("paramType"))
+        if not self.placed:
+            return None, "record not placed"
+        if statistic is None:
+            return None, f"{an.get('paramType') or 'no parameter'}: not a hazard or odds ratio"
+        if measure is None:
+            return None, "outcome title names no known measure"
+        if len(ids) != 2 or ids[0] not in groups or ids[1] not in groups:
+            return None, "not exactly two of the outcome's groups"
+        a, b = (self.group(groups[g]) for g in ids)
+        if {a.role, b.role} != {"experimental", "control"}:
+            return None, "the two groups are not an experimental and a control arm"
+        if a.role == "control":
+            a, b = b, a
+        order = self._orientation(an, a, b)
+        if order is None:
+            return None, "the record's words do not say which arm is the numerator"
+        if not order:
+            return None, "the estimate is control over experimental; kept as posted here only"
+        estimate = number(an.get("paramValue"))
+        if estimate is None:
+            return None, f"estimate '{str(an.get('paramValue'))[:20]}' is not a number"
+        row = {"id": self.row_id(path), "study": self.study,
+               "cohort_a": a.cohort, "cohort_b": b.cohort, "measure": measure, "statistic": statistic,
+               "estimate": estimate, "p_text": an.get("pValue"), "p_value": number(an.get("pValue")),
+               "test": an.get("statisticalMethod"), "section": path, "source": self.source}
+        level, sides = an.get("ciPctValue"), an.get("ciNumSides")
+        if str(level).strip() == "95" and sides == "TWO_SIDED":
+            row.update(ci_low=number(an.get("ciLowerLimit")), ci_high=number(an.get("ciUpperLimit")))
+        elif an.get("ciLowerLimit") or an.get("ciUpperLimit"):
+            row["note"] = (f"registry interval is {level}% {str(sides or '').lower().replace('_', '-')}: "
+                           "in the registry table only")
+        self.out.add("comparisons", row)
+        return f"comparisons {statistic}", ""
+
+    # --- adverse events ---
+    def _events(self) -> None:
+        ae = _get(self.results, "adverseEventsModule", default={})
+        titles = {g.get("id"): g.get("title") or g.get("id") for g in _list(ae, "eventGroups")}
+        for kind in ("seriousEvents", "otherEvents"):
+            for i, ev in enumerate(_list(ae, kind)):
+                for k, st in enumerate(_list(ev, "stats")):
+                    path = f"{AE}.{kind}[{i}].stats[{k}]"
+                    title = titles.get(st.get("groupId"), st.get("groupId"))
+                    placed, why = self._event(kind, ev, st, title, path)
+                    self.out.add("registry_events", {
+                        "id": f"{self.nct}:{path}", "nct_id": self.nct, "path": path,
+                        "kind": "serious" if kind == "seriousEvents" else "other",
+                        "term": ev.get("term"), "organ_system": ev.get("organSystem"),
+                        "vocabulary": ev.get("sourceVocabulary"), "assessment": ev.get("assessmentType"),
+                        "group_id": st.get("groupId"), "group_title": title,
+                        "affected": whole(st.get("numAffected")), "at_risk": whole(st.get("numAtRisk")),
+                        "events": whole(st.get("numEvents")), "placed_as": placed, "not_placed": why or None,
+                        "last_update": last_update(self.rec) or None})
+
+    def _event(self, kind, ev, st, title, path) -> tuple[str | None, str]:
+        if not self.placed:
+            return None, "record not placed"
+        category = ORGAN_SYSTEMS.get(norm(ev.get("organSystem") or ""))
+        if category is None:
+            return None, f"organ system '{str(ev.get('organSystem'))[:40]}' has no category here"
+        count, n = whole(st.get("numAffected")), whole(st.get("numAtRisk"))
+        if count is None or n is None:
+            return None, "affected or at-risk count is not a whole number"
+        grp = self.group(title)
+        drugs = sorted(grp.drugs)
+        agent = next((d for d in drugs if d in self.agents), drugs[0] if drugs else None)
+        if agent is None:
+            return None, "the group's drugs are not known"
+        self.out.add("adverse_events", {
+            "id": self.row_id(path),
+            "study": self.study, "cohort": grp.cohort, "agent": agent, "kind": "adverse_event",
+            "category": category, "term": str(ev.get("term") or "").strip().lower(), "count": count, "n": n,
+            "statement": ("serious adverse event" if kind == "seriousEvents" else
+                          "other adverse event above the record's reporting threshold") + "; grade not stated",
+            "section": path, "source": self.source})
+        return "adverse_events", ""
+
+
+def record_rows(rec: Record, terms: Terms) -> Rows:
+    """Every table's rows from one record (see the module's docstring)."""
+    return Record2Rows(rec, terms).rows()
+
+
+# --- records into a dataset --------------------------------------------------------------------
+
+REGISTRY_TABLES = ("registry_records", "registry_measurements", "registry_analyses", "registry_events")
+COMPARED = {  # registry table → the posted columns whose change a re-import reports
+    "registry_records": ("status", "enrollment", "phases", "has_results", "last_update"),
+    "registry_measurements": ("value", "lower", "upper", "denominator", "placed_as"),
+    "registry_analyses": ("param_value", "ci_pct", "ci_lower", "ci_upper", "p_value", "placed_as"),
+    "registry_events": ("affected", "at_risk", "events", "placed_as"),
+}
+
+
+@dataclass
+class Imported:
+    descriptor: dict
+    tables: dict
+    records: list[str]
+    notes: list[tuple[str, str, str]]
+    changes: object  # a frame: table, nct_id, path, column, before, after
+
+
+def summary(notes: list[tuple[str, str, str]], shown: int = 5) -> list[str]:
+    """The notes of an import as a few lines: each heading, its details with how many records and
+    the first few ids (a folder of 10,000 records gives a screenful, not 10,000 lines)."""
+    grouped: dict[str, dict[str, list[str]]] = {}
+    for heading, detail, nct in notes:
+        grouped.setdefault(heading, {}).setdefault(detail, []).append(nct)
+    lines = []
+    for heading, details in grouped.items():
+        lines.append(f"{heading}:")
+        for detail, ids in sorted(details.items(), key=lambda kv: (-len(kv[1]), kv[0])):
+            more = f" and {len(ids) - shown} more" if len(ids) > shown else ""
+            label = f"{detail}: " if detail else ""
+            lines.append(f"  {label}{len(ids)} record(s): {', '.join(ids[:shown])}{more}")
+    return lines
+
+
+def registry_resources() -> list[dict]:
+    return json.loads(REGISTRY_SCHEMA.read_text(encoding="utf-8"))["resources"]
+
+
+def import_records(records: list[Record], descriptor: dict, tables: dict,
+                   extra_terms: Iterable[tuple[str, str, str]] = ()) -> Imported:
+    """The dataset (descriptor and frames) with these records' rows in it. Rows an earlier import
+    of the same records wrote are replaced, and every posted figure that changed is listed."""
+    import pandas as pd
+
+    descriptor = json.loads(json.dumps(descriptor))
+    have = {r["name"] for r in descriptor["resources"]}
+    descriptor["resources"] += [r for r in registry_resources() if r["name"] not in have]
+    fields = {r["name"]: [f["name"] for f in r["schema"]["fields"]] for r in descriptor["resources"]}
+    tables = {name: (tables[name] if name in tables else pd.DataFrame(columns=fields[name]))
+              for name in fields}
+    ncts = {r.nct for r in records}
+    sources = {SOURCE_PREFIX + n for n in ncts}
+    before = {t: tables[t][tables[t]["nct_id"].isin(ncts)] for t in REGISTRY_TABLES}
+    for name, frame in tables.items():
+        if "nct_id" in frame.columns:
+            tables[name] = frame[~frame["nct_id"].isin(ncts)]
+        elif name == "sources":
+            tables[name] = frame[~frame["source"].isin(sources)]
+        elif "source" in frame.columns:
+            tables[name] = frame[~frame["source"].astype(object).isin(sources)]
+    terms = terms_from(tables, extra_terms)
+    new: dict[str, list[dict]] = {}
+    notes: list[tuple[str, str, str]] = []
+    for rec in records:
+        rows = record_rows(rec, terms)
+        notes += rows.notes
+        for name, got in rows.tables.items():
+            new.setdefault(name, []).extend(got)
+    for name, got in new.items():
+        add = pd.DataFrame(got, columns=fields[name])
+        base = tables[name]
+        for col in fields[name]:
+            if len(base) and col in base.columns and base[col].dtype != object:
+                add[col] = add[col].astype(base[col].dtype)
+        tables[name] = pd.concat([base, add], ignore_index=True) if len(base) else add
+    changes = _changes(before, {t: tables[t][tables[t]["nct_id"].isin(ncts)] for t in REGISTRY_TABLES})
+    return Imported(descriptor, tables, sorted(ncts), notes, changes)
+
+
+def _text(value) -> str:
+    import pandas as pd
+
+    return "" if value is None or pd.isna(value) else str(value)
+
+
+def _changes(before: dict, after: dict):
+    """Figure by figure, what a re-import changed: added, removed and changed posted values."""
+    import pandas as pd
+
+    out = []
+    for table, cols in COMPARED.items():
+        if before[table].empty:
+            continue  # a first import: nothing to compare
+        key = "nct_id" if table == "registry_records" else "id"
+        old = {r[key]: r for r in before[table].to_dict("records")}
+        now = {r[key]: r for r in after[table].to_dict("records")}
+        for k in sorted(old.keys() | now.keys()):
+            o, n = old.get(k), now.get(k)
+            where = (o or n).get("path") or ""
+            if o is None or n is None:
+                out.append({"table": table, "nct_id": (o or n)["nct_id"], "path": where,
+                            "column": "(row)", "before": "" if o is None else "present",
+                            "after": "" if n is None else "present"})
+                continue
+            for c in cols:
+                if _text(o.get(c)) != _text(n.get(c)):
+                    out.append({"table": table, "nct_id": n["nct_id"], "path": where, "column": c,
+                                "before": _text(o.get(c)), "after": _text(n.get(c))})
+    return pd.DataFrame(out, columns=["table", "nct_id", "path", "column", "before", "after"])
+
+
+# --- registry against publications -------------------------------------------------------------
+
+FIGURES = ("count", "denominator", "percent_reported", "median_months", "median_weeks", "ci_low", "ci_high")
+
+
+def registry_differences(ds) -> object:
+    """Every figure where a trial's registry record and its other reports differ, side by side:
+    outcome figures of the same measure and arm (or of the whole trial), hazard and odds ratios,
+    and the arms' sizes. Nothing is merged: both readings keep their sources."""
+    import pandas as pd
+
+    cols = ["trial", "figure", "arm", "registry", "registry_place", "publication", "publication_source",
+            "publication_study", "difference"]
+    studies = ds.studies
+    is_reg = studies["source"].astype(str).str.startswith(SOURCE_PREFIX)
+    out = []
+    coh = ds.cohorts
+    role = {(s, c): (a if isinstance(a, str) else ("all" if h is True else None))
+            for s, c, a, h in zip(coh["study"], coh["cohort"], coh["arm"], coh["headline"], strict=True)}
+    n_of = {(s, c): n for s, c, n in zip(coh["study"], coh["cohort"], coh["n"], strict=True)}
+    for reg in studies[is_reg].itertuples(index=False):
+        others = studies[(studies["trial"] == reg.trial) & ~is_reg]
+        if not isinstance(reg.trial, str) or others.empty:
+            continue
+        mine = ds.outcomes[ds.outcomes["study"] == reg.study]
+        theirs = ds.outcomes[ds.outcomes["study"].isin(set(others["study"]))]
+        for r in mine.itertuples(index=False):
+            arm = role.get((r.study, r.cohort))
+            for p in theirs[(theirs["measure"] == r.measure) & theirs["timepoint"].isna()].itertuples(index=False):
+                if arm is None or role.get((p.study, p.cohort)) != arm:
+                    continue
+                for f in FIGURES:
+                    a, b = getattr(r, f), getattr(p, f)
+                    if pd.notna(a) and pd.notna(b) and float(a) != float(b):
+                        out.append([reg.trial, f"{r.measure} {f}", arm, _num(a), r.section, _num(b), p.source,
+                                    p.study, "value" if f not in ("denominator",) else "population"])
+                if pd.notna(r.percent_reported) and pd.notna(p.count) and pd.notna(p.denominator) \
+                        and pd.isna(p.percent_reported) and int(p.denominator):
+                    from .query import percent_matches
+
+                    if not percent_matches(int(p.count), int(p.denominator), float(r.percent_reported)):
+                        out.append([reg.trial, f"{r.measure} percent", arm, _num(r.percent_reported), r.section,
+                                    f"{int(p.count)}/{int(p.denominator)}", p.source, p.study, "value"])
+            # the arm's size beside the publication's arm of the same role
+        for (s, c), n in n_of.items():
+            if s != reg.study or pd.isna(n) or role.get((s, c)) is None:
+                continue
+            for o in others.itertuples(index=False):
+                for (s2, c2), n2 in n_of.items():
+                    if s2 == o.study and role.get((s2, c2)) == role.get((s, c)) and pd.notna(n2) and int(n2) != int(n):
+                        out.append([reg.trial, "n", role.get((s, c)), str(int(n)), "participantFlowModule",
+                                    str(int(n2)), o.source, o.study, "population"])
+        mine_c = ds.comparisons[ds.comparisons["study"] == reg.study]
+        theirs_c = ds.comparisons[ds.comparisons["study"].isin(set(others["study"]))]
+        for r in mine_c.itertuples(index=False):
+            for p in theirs_c[(theirs_c["measure"] == r.measure) & (theirs_c["statistic"] == r.statistic)].itertuples(
+                    index=False):
+                if (role.get((p.study, p.cohort_a)), role.get((p.study, p.cohort_b))) != ("experimental", "control"):
+                    continue
+                for f in ("estimate", "ci_low", "ci_high"):
+                    a, b = getattr(r, f), getattr(p, f)
+                    if pd.notna(a) != pd.notna(b) or (pd.notna(a) and float(a) != float(b)):
+                        out.append([reg.trial, f"{r.measure} {r.statistic} {f}", "experimental vs control",
+                                    _num(a), r.section, _num(b), p.source, p.study,
+                                    "interval level" if f != "estimate" and isinstance(r.note, str)
+                                    and "registry interval is" in r.note else "value"])
+    return pd.DataFrame(out, columns=cols)
+
+
+def _num(v) -> str:
+    import pandas as pd
+
+    if v is None or pd.isna(v):
+        return "–"
+    f = float(v)
+    return str(int(f)) if f == int(f) else f"{f:g}"
+
+
+def write_imported(done: Imported, into: Path, replace: bool = False) -> None:
+    """Write the dataset whole or not at all: into a folder beside the target, checked against
+    its schema, then renamed into place (an earlier import's folder is replaced only then)."""
+    import shutil
+    import tempfile
+
+    from .data import DataError, Dataset, check, write_package
+
+    into = Path(into).absolute()
+    if into.exists() and not replace and (not into.is_dir() or any(into.iterdir())):
+        raise DataError([Problem(str(into), None, None, "exists and is not an empty folder or an earlier "
+                                 "import; nothing written")])
+    into.parent.mkdir(parents=True, exist_ok=True)
+    tmp = Path(tempfile.mkdtemp(prefix=f".{into.name[:40]}.", dir=into.parent))
+    try:
+        write_package(Dataset(root=tmp, descriptor=done.descriptor, tables=done.tables), tmp)
+        problems = check(tmp)[2]
+        if problems:
+            raise DataError(problems)
+        mask = os.umask(0)
+        os.umask(mask)
+        os.chmod(tmp, 0o777 & ~mask)
+        old = None
+        if into.exists():
+            old = Path(tempfile.mkdtemp(prefix=f".{into.name[:40]}.old.", dir=into.parent))
+            os.rmdir(old)
+            os.rename(into, old)
+        os.rename(tmp, into)
+        tmp = None
+        if old is not None:
+            shutil.rmtree(old, ignore_errors=True)
+    finally:
+        if tmp is not None:
+            shutil.rmtree(tmp, ignore_errors=True)

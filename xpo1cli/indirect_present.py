@@ -1,0 +1,143 @@
+"""Words and tables for `xpo1 indirect`: each trial's own estimate beside the anchored one, and the
+checks an assessor makes (common comparator, populations, data cuts, interval levels)."""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING
+
+from .values import missing
+
+if TYPE_CHECKING:
+    import pandas as pd
+
+    from .indirect import Answer
+
+COLUMNS = ["row", "comparison", "trial", "measure", "statistic", "estimate", "ci_low", "ci_high", "level",
+           "log_ratio", "se_log", "as_reported", "orientation", "report", "data_cut", "followup", "source",
+           "note"]
+NAMES = {"HR": "hazard ratio", "OR": "odds ratio", "RR": "risk ratio"}
+
+
+def _ratio(x: float) -> str:
+    return f"{x:.2f}" if x >= 0.095 else f"{x:.3f}"
+
+
+def _as_reported(r: dict) -> str:
+    """The trial's figure as it printed it, its own direction and interval level."""
+    if r["orientation"].startswith("inverted"):
+        est, lo, hi, a, b = 1 / r["estimate"], 1 / r["ci_high"], 1 / r["ci_low"], r["b"], r["a"]
+    else:
+        est, lo, hi, a, b = r["estimate"], r["ci_low"], r["ci_high"], r["a"], r["b"]
+    if r["statistic"] == "HR":
+        d = r.get("decimals")
+        d = 2 if d is None or missing(d) else int(d)
+        text = f"{est:.{d}f} ({lo:.{max(d, _places(lo))}f}–{hi:.{max(d, _places(hi))}f}, {r['ci_level']:g}%)"
+    else:
+        text = (f"{r['count_a']}/{r['n_a']} vs {r['count_b']}/{r['n_b']}"
+                + (" (derived)" if r.get("derived") else ""))
+        return f"{a} vs {b}: {text}" if not r["orientation"].startswith("inverted") else \
+            f"{b} vs {a}: {r['count_b']}/{r['n_b']} vs {r['count_a']}/{r['n_a']}"
+    return f"{a} vs {b}: {text}"
+
+
+def _places(x: float) -> int:
+    s = f"{x:.6f}".rstrip("0")
+    return len(s.split(".")[1]) if "." in s else 0
+
+
+def indirect_frame(ans: Answer) -> pd.DataFrame:
+    """One row per trial used, then the answer's estimates (indirect, direct, network, each path)
+    and the inconsistency test; or one row saying which comparisons are missing."""
+    import pandas as pd
+
+    rows = []
+    pair = f"{ans.a} vs {ans.b}"
+    if ans.estimate is None:
+        rows.append({"row": "no path", "comparison": pair, "measure": ans.measure, "statistic": ans.statistic,
+                     "note": "; ".join(ans.missing)})
+        return pd.DataFrame(rows, columns=COLUMNS)
+    for r in ans.trials.to_dict("records"):
+        rows.append({"row": "trial", "comparison": f"{r['a']} vs {r['b']}", "trial": r["trial"],
+                     "measure": ans.measure, "statistic": r["statistic"], "estimate": r["estimate"],
+                     "ci_low": r["ci_low"], "ci_high": r["ci_high"], "level": r["ci_level"] / 100,
+                     "log_ratio": r["log"], "se_log": r["se"], "as_reported": _as_reported(r),
+                     "orientation": r["orientation"], "report": r["report"], "data_cut": r["data_cut"],
+                     "followup": r["followup"], "source": r["source"], "note": None})
+
+    def est(kind, e, comparison=pair, note=None):
+        lo, hi = e.ci
+        rows.append({"row": kind, "comparison": comparison, "measure": ans.measure, "statistic": ans.statistic,
+                     "estimate": e.ratio, "ci_low": lo, "ci_high": hi, "level": e.level, "log_ratio": e.log,
+                     "se_log": e.se, "note": note})
+
+    for path, e in ans.path_estimates:
+        est("path", e, note="via " + "–".join(path))
+    if ans.direct is not None:
+        est("direct", ans.direct)
+        est("indirect", ans.indirect)
+        est("network", ans.estimate, note=ans.method)
+        z, p = ans.inconsistency
+        rows.append({"row": "inconsistency", "comparison": pair, "measure": ans.measure,
+                     "note": f"Bucher z = {z:.2f}, p = {p:.3g} (direct minus indirect, log scale)"})
+    else:
+        est(ans.estimate.label, ans.estimate, note=ans.method)
+    return pd.DataFrame(rows, columns=COLUMNS)
+
+
+def indirect_view(frame: pd.DataFrame) -> pd.DataFrame:
+    """The human columns: ratio with its interval and level, what the trial printed, its report."""
+    import pandas as pd
+
+    out = []
+    for r in frame.to_dict("records"):
+        if r["row"] == "no path":
+            out.append({"": "no path", "comparison": r["comparison"], "ratio (CI)": "", "as reported": "",
+                        "report / data cut": r["note"], "source": ""})
+            continue
+        if r["row"] == "inconsistency":
+            out.append({"": "inconsistency", "comparison": r["comparison"], "ratio (CI)": r["note"],
+                        "as reported": "", "report / data cut": "", "source": ""})
+            continue
+        ci = (f"{_ratio(r['estimate'])} ({_ratio(r['ci_low'])}–{_ratio(r['ci_high'])}, "
+              f"{r['level'] * 100:g}%)")
+        label = r["trial"] if r["row"] == "trial" else r["row"]
+        cut = "; ".join(str(x) for x in (r["report"], r["data_cut"], r["followup"]) if isinstance(x, str))
+        out.append({"": label, "comparison": r["comparison"], "ratio (CI)": ci,
+                    "as reported": r["as_reported"] if isinstance(r["as_reported"], str) else (r["note"] or ""),
+                    "report / data cut": cut, "source": r["source"] if isinstance(r["source"], str) else ""})
+    return pd.DataFrame(out, columns=["", "comparison", "ratio (CI)", "as reported", "report / data cut", "source"])
+
+
+def indirect_notes(ans: Answer) -> tuple[str, list[str], list[str]]:
+    """Title, notes (method, rule, each common comparator and population side by side) and
+    warnings (the checks, and the reports the rule could not take)."""
+    from .indirect import REPORT_RULES
+
+    name = NAMES.get(ans.statistic, ans.statistic)
+    title = f"Indirect comparison: {ans.a} vs {ans.b}, {ans.measure} ({name} of {ans.a} against {ans.b})"
+    if ans.estimate is None:
+        return title, ["No randomized path links the two regimens for this measure: no estimate is made.",
+                       *[f"missing: {m}" for m in ans.missing]], []
+    notes = [f"method: {ans.method}; log ratios add along the chain and so do their variances; standard "
+             "errors from each trial's interval at its own level",
+             f"report rule: {ans.rule} ({REPORT_RULES[ans.rule]})",
+             "a ratio below 1 favours the first regimen for PFS and OS (lower hazard); above 1 favours "
+             "it for response"]
+    if ans.anchors is not None:
+        for anchor, group in ans.anchors.groupby("regimen", sort=True):
+            for r in group.drop_duplicates("trial").to_dict("records"):
+                parts = [f"{c}: {r[c]}" if isinstance(r[c], str) else f"{c}: not stated"
+                         for c in ("frequency", "duration", "route")]
+                src = f" ({r['source']})" if isinstance(r["source"], str) else ""
+                notes.append(f"common comparator {anchor} in {r['trial']}: " + "; ".join(parts) + src)
+    if ans.populations is not None:
+        for r in ans.populations.to_dict("records"):
+            words = [r["population"] if isinstance(r["population"], str) else "population not stated"]
+            if isinstance(r["region"], str):
+                words.append(f"region {r['region']}")
+            notes.append(f"population of {r['trial']}: " + "; ".join(words))
+    notes.append("cross-trial comparisons are observational across trials: they keep each trial's "
+                 "randomization but not balance between trials")
+    warnings = [*ans.warnings, *[c.removeprefix("warning: ") for c in ans.checks if c.startswith("warning")]]
+    notes += [c.removeprefix("note: ") for c in ans.checks if c.startswith("note")]
+    return title, notes, warnings
