@@ -183,7 +183,8 @@ def test_brief_refuses_machine_formats_and_needs_a_disease():
 # --- every printed figure traces to the data or a named statistic --------------------------------
 
 NUMBER = re.compile(r"(?<![\w.])\d+(?:\.\d+)?(?![\w])")
-EXPORTED = ("studies", "cohorts", "outcomes", "comparisons", "adverse_events", "sources", "trials", "regimens")
+EXPORTED = ("studies", "cohorts", "outcomes", "comparisons", "adverse_events", "sources", "trials", "regimens",
+            "comparator_results")
 
 
 def _forms(value) -> set[str]:

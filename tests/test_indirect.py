@@ -170,3 +170,23 @@ def test_comparator_trials_are_never_listed_or_pooled_as_xpo1_studies():
     listed = {r["study"] for r in run_csv("list")}
     assert not any(t.lower() in s for s in listed for t in ("endeavor", "castor", "optimismm", "bellini"))
     assert "ENDEAVOR" not in {r["trial"] for r in run_csv("trials")}
+
+
+def test_compare_points_to_indirect_where_a_randomized_path_exists():
+    out = run("compare", "SVd", "Kd", "-f", "plain").stdout
+    assert "'xpo1 indirect SVd Kd --measure PFS'" in out
+    assert "xpo1 indirect" not in run("compare", "SVd", "SPd", "-f", "plain").stdout
+    assert ind.linked_measures(DS, "SVd", "DVd") == ["PFS", "ORR"]
+
+
+def test_the_myeloma_brief_carries_the_comparisons_nice_names():
+    from xpo1cli.brief import build_brief
+    from xpo1cli.query import Filters
+
+    b = build_brief(DS, Filters(disease="MM"))
+    rows = {r.comparison: r for r in b.indirect}
+    assert rows["SVd vs Kd, PFS"].estimate.startswith("HR 1.32 (0.94–1.86, 95%), anchored (Bucher) via Vd")
+    assert "ENDEAVOR: Kd vs Vd: 0.53 (0.44–0.65, 95%)" in rows["SVd vs Kd, PFS"].trials
+    assert rows["SVd vs IRd, PFS"].estimate.startswith("no randomized path")
+    assert {"C37", "B1", "C3"} <= {c.source for c in b.citations}
+    assert build_brief(DS, Filters(disease="AML")).indirect == []

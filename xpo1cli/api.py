@@ -111,12 +111,15 @@ def _checked(name: str, value: str | None) -> str | None:
 
 @dataclass
 class Comparison:
-    """Regimens side by side (`xpo1 compare`): one row per study or randomized arm, and the
-    warnings printed above it (randomized pairs within one trial, cross-trial comparisons)."""
+    """Regimens side by side (`xpo1 compare`): one row per study or randomized arm, the warnings
+    printed above it (randomized pairs within one trial, cross-trial comparisons) and, for two
+    regimens, the measures on which randomized trials link them through common comparators (what
+    `indirect` can compare)."""
 
     codes: list[str]
     frame: pd.DataFrame
     warnings: list[str]
+    linked: list[str]
 
 
 @dataclass
@@ -279,6 +282,17 @@ class Dataset:
             raise InvalidValue(f"unknown table '{table}'; {suggest(table, known)}")
         return export_table(self.ds, table)
 
+    def indirect(self, a: str, b: str, measure: str = "PFS", *, via: str | None = None, report: str = "primary",
+                 effect: str = "OR", level: float = 0.95):
+        """The anchored indirect comparison of regimen a against b through the randomized trials
+        that link them (`xpo1 indirect`): an `indirect.Answer` with each trial's estimate and the
+        checks. report: primary or latest report of each trial; effect (ORR): OR or RR."""
+        from .indirect import compare
+
+        check_interval("exact", level)
+        return compare(self.ds, a, b, measure=measure, via=via, rule=report.strip().lower(), effect=effect,
+                       level=level)
+
     def show(self, key: str) -> Reports:
         """Everything about one study: a reference number (every report of it), a study id or a
         trial id (every report of the trial)."""
@@ -364,7 +378,12 @@ class Selection:
                             "populations differ; do not read those differences as treatment effects.")
         frame["comparison"] = ["randomized, within one trial" if (r.study, r.cohort) in paired
                                else "cross-trial, not randomized" for r in row_tuples(frame)]
-        return Comparison(codes, frame, warnings)
+        linked = []
+        if len(codes) == 2:
+            from .indirect import linked_measures
+
+            linked = linked_measures(self.ds, *codes)
+        return Comparison(codes, frame, warnings, list(linked))
 
     def response(self, measure: str | None = None, ci: str = "exact", level: float = 0.95) -> pd.DataFrame:
         """Response by cohort: every category as count and %, the summaries with confidence

@@ -324,6 +324,7 @@ class Brief:
     gaps: list[Gap]
     citations: list[Citation]
     statistics: dict[str, float] = field(default_factory=dict)  # named computed figures
+    indirect: list = field(default_factory=list)  # indirect_brief.IndirectRow: SVd vs HTA comparators
 
 
 # --- building it -----------------------------------------------------------------------------
@@ -390,6 +391,11 @@ def build_brief(ds: Dataset, filters: Filters | None = None, *, level: float = 0
     b.findings = _findings(ds, b, flags)
     b.gaps = _gaps(ds, studies, b, findings_audit, _report_differences(ds, set(studies["study"])))
     b.bottom_line = _bottom_line(ds, b)
+    from .indirect_brief import hta_rows
+
+    b.indirect = hta_rows(ds, code)
+    for r in b.indirect:
+        b.statistics.update(r.figures)
     b.citations = _citations(ds, b)
     _register(b)
     return b
@@ -1085,6 +1091,8 @@ def _citations(ds: Dataset, b: Brief) -> list[Citation]:
         used += f.sources
     for g in b.gaps:
         used += g.sources
+    for r in b.indirect:
+        used += r.sources
     address = {s: _str(a) for s, a in zip(ds.sources["source"], ds.sources["address"], strict=True)}
     doi = {s: _str(d) for s, d in zip(ds.sources["source"], ds.sources["doi"], strict=True)}
     years = stated_years(ds)

@@ -250,6 +250,16 @@ def evidence_text(b: Brief) -> str:
             + (f", and {undated} of its {len(b.citations)} sources state no year." if undated else "."))
 
 
+def indirect_table(b: Brief) -> Table:
+    """Indirect comparisons: SVd against the comparators the HTA statements name (indirect_brief)."""
+    return Table("Indirect comparisons: SVd against the comparators NICE names (anchored on common comparators)",
+                 ["comparison", "HTA statement", "estimate", "trials, as reported", "reasons to doubt it", "sources"],
+                 [[r.comparison, r.statement, r.estimate, r.trials, "; ".join(r.doubts) or "none found",
+                   ", ".join(r.sources)] for r in b.indirect], kind="indirect",
+                 notes=["Cross-trial comparisons anchored on a shared comparator arm keep each trial's "
+                        "randomization, not balance between trials; 'xpo1 indirect' gives every check."])
+
+
 def layout(b: Brief, level: float = 0.95) -> list[Section]:
     """The brief as eight sections of text, tables and notes."""
     lv = level_text(level)
@@ -293,6 +303,8 @@ def layout(b: Brief, level: float = 0.95) -> list[Section]:
                                      ["population", "outcome", "median", "source", "note"],
                                      [[m.label, m.measure, median_text(m), m.source, m.note or ""] for m in sub],
                                      kind="sub"))
+    if b.indirect:
+        s[1].tables.append(indirect_table(b))
     if b.randomized:
         s[1].notes = ["Estimates, intervals and p-values as the sources print them (with their decimals); the "
                       "interval's level is the source's. Control arms receive no XPO1 inhibitor."]

@@ -346,6 +346,17 @@ def connected(frame: pd.DataFrame, a: str, b: str) -> bool:
     return shortest_path(_graph(frame), a, b) is not None
 
 
+def linked_measures(ds: Dataset, a: str, b: str) -> list[str]:
+    """The measures for which a chain of randomized comparisons (with intervals) links a and b."""
+    found = []
+    for measure in MEASURES:
+        frame = edges(ds, measure)
+        frame = frame[frame["usable"]]
+        if len(frame) and a != b and connected(frame, a, b):
+            found.append(measure)
+    return found
+
+
 # --- the answer ------------------------------------------------------------------------------------
 
 

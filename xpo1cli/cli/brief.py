@@ -10,7 +10,7 @@ import typer
 
 from .errors import EXIT_DATA, check_folder, check_writable, fail, write_beside, write_together
 from .options import Agent, Disease, FilterOptions, Fmt, Regimen, Source
-from .output import load
+from .output import open_dataset
 
 BRIEF_FORMATS = ("table", "plain", "markdown")
 
@@ -56,7 +56,7 @@ def brief(
     if html is not None and html.suffix.lower() not in (".html", ".htm"):
         fail("--html takes a file ending in .html")
     folder = check_folder(out, "--out") if all_diseases else None
-    ds = load()
+    ds = open_dataset()
     if folder is not None:
         return _write_all(ds, agent, regimen, source, folder)
     if disease is None:

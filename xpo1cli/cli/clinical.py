@@ -7,8 +7,8 @@ from typing import Annotated
 import typer
 
 from .errors import fail
-from .options import CiMethod, FilterOptions, Fmt, Level
-from .output import load, output, resolve_format
+from .options import CiMethod, FilterOptions, Fmt, Level, interval_options
+from .output import open_dataset, output, resolve_format
 
 
 def response_cmd(
@@ -23,12 +23,11 @@ def response_cmd(
 
     Example: xpo1 response --disease MM --partner bortezomib
     """
-    from ..api import check_interval
     from ..present import CUMULATIVE_MARK, response_view
     from ..render import DERIVED_NOTE
 
-    ci = check_interval(ci, level)
-    frame = filters.select(load()).response(measure, ci=ci, level=level)
+    ci = interval_options(ci, level)
+    frame = filters.select(open_dataset()).response(measure, ci=ci, level=level)
     name = "Clopper–Pearson exact" if ci == "exact" else "Wilson"
     output(frame, fmt, title="Response", view=response_view, notes=[
         f"[lo–hi]: {level:.0%} {name} interval, computed here (the review gives none). "
@@ -51,7 +50,7 @@ def survival_cmd(
 
     Example: xpo1 survival --disease AML --measure OS --chart
     """
-    frame = filters.select(load()).survival(measure, sort=sort)
+    frame = filters.select(open_dataset()).survival(measure, sort=sort)
     if chart:
         if fmt not in (None, "table", "plain"):
             fail("--chart draws text bars; use it without --format (or with table/plain)")
@@ -92,7 +91,7 @@ def toxicity_cmd(
     """
     from ..present import arms_view, toxicity_view
 
-    sel = filters.select(load())
+    sel = filters.select(open_dataset())
     fmt = resolve_format(fmt)
     # on a terminal the findings of adverse events are followed by their arm-against-arm table
     harms = sel.toxicity(category, row_kind, arms=True if arms else None if fmt in HUMAN else False)

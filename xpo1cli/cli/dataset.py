@@ -13,7 +13,7 @@ import typer
 from ..data import EXPORTABLE
 from .errors import STATE, cannot_write, fail, umask
 from .options import Fmt, complete_format, matching
-from .output import load, output, resolve_format
+from .output import load, open_dataset, output, resolve_format
 
 
 def export(
@@ -29,7 +29,7 @@ def export(
     fmt = fmt.strip().lower()
     if fmt not in ("csv", "tsv", "excel", "json", "jsonl"):
         fail(f"export writes csv, tsv, excel, json or jsonl, not '{fmt}'")
-    output(load().export(table), fmt)
+    output(open_dataset().export(table), fmt)
 
 
 def package_cmd(
@@ -53,7 +53,7 @@ def package_cmd(
             fail(f"{out_dir} exists and is not an empty folder; nothing written")
     except OSError as exc:
         cannot_write(out_dir, exc)
-    ds = load().ds
+    ds = load()
     # written into a temporary folder beside the target and renamed at the end: a full disk or
     # a refused write leaves nothing behind, so a retry is not refused
     missing = [p for p in [out_dir.absolute(), *out_dir.absolute().parents] if not p.exists()]
@@ -86,7 +86,7 @@ def audit_cmd(
 
     Example: xpo1 audit --format json
     """
-    result = load().audit()
+    result = open_dataset().audit()
     fmt = resolve_format(fmt)
     if fmt in ("csv", "tsv", "excel", "json", "jsonl"):
         output(result.table(), fmt)

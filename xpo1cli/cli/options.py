@@ -210,3 +210,10 @@ def with_filters(func):
 
 CiMethod = Annotated[str, typer.Option("--ci", help="exact (Clopper–Pearson) or wilson")]
 Level = Annotated[float, typer.Option("--level", help="confidence level, e.g. 0.95 or 0.90")]
+
+
+def interval_options(ci: str, level: float) -> str:
+    """--ci in any case and --level, checked before the dataset is read (api.check_interval)."""
+    from ..api import check_interval
+
+    return check_interval(ci, level)

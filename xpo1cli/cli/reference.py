@@ -9,7 +9,7 @@ import typer
 
 from .errors import fail
 from .options import Disease, Fmt, completer, matching
-from .output import load, output
+from .output import open_dataset, output
 
 
 def regimens_cmd(fmt: Fmt = None) -> None:
@@ -17,7 +17,7 @@ def regimens_cmd(fmt: Fmt = None) -> None:
 
     Example: xpo1 regimens --format markdown
     """
-    output(load().regimens(), fmt, title="Regimens")
+    output(open_dataset().regimens(), fmt, title="Regimens")
 
 
 def diseases_cmd(fmt: Fmt = None) -> None:
@@ -25,7 +25,7 @@ def diseases_cmd(fmt: Fmt = None) -> None:
 
     Example: xpo1 diseases
     """
-    output(load().diseases(), fmt, title="Diseases",
+    output(open_dataset().diseases(), fmt, title="Diseases",
            notes=["A broader disease includes its narrower ones: --disease NHL lists DLBCL and MCL."])
 
 
@@ -34,7 +34,7 @@ def agents_cmd(fmt: Fmt = None) -> None:
 
     Example: xpo1 agents --format json
     """
-    output(load().agents(), fmt, title="XPO1 inhibitors")
+    output(open_dataset().agents(), fmt, title="XPO1 inhibitors")
 
 
 
@@ -47,7 +47,7 @@ def schema_cmd(
 
     Example: xpo1 schema outcomes --format markdown
     """
-    output(load().schema(table), fmt, title="Data dictionary")
+    output(open_dataset().schema(table), fmt, title="Data dictionary")
 
 
 
@@ -60,7 +60,7 @@ def sources_cmd(
 
     Example: xpo1 sources --source later
     """
-    output(load().sources(which), fmt, title="Sources",
+    output(open_dataset().sources(which), fmt, title="Sources",
            notes=["Identifiers (citation, DOI, PMID) appear only where a source states them."])
 
 
@@ -73,7 +73,7 @@ def cite_cmd(
 
     Example: xpo1 cite D3
     """
-    for plain, bib in load().cite(source):
+    for plain, bib in open_dataset().cite(source):
         if not bibtex:
             typer.echo(plain)
         typer.echo(bib)
@@ -95,7 +95,7 @@ def trials_cmd(
     for name, value in (("--status", status), ("--disease", disease)):
         if value is not None and not value.strip():
             fail(f"{name} needs a value")
-    output(load().trials(status, disease), fmt, title="Trials",
+    output(open_dataset().trials(status, disease), fmt, title="Trials",
            notes=["status: as a source states it (empty where none does); results: whether any report "
                   "in the data carries figures. 'xpo1 show TRIAL' gives every report."])
 
@@ -106,6 +106,6 @@ def syntheses_cmd(disease: Disease = None, fmt: Fmt = None) -> None:
 
     Example: xpo1 syntheses --disease MM
     """
-    output(load().syntheses(disease), fmt, title="Published syntheses (not trials)",
+    output(open_dataset().syntheses(disease), fmt, title="Published syntheses (not trials)",
            notes=["Figures as the synthesis prints them; low/high are the bracketed figures it prints "
                   "beside a value, described in 'bracket'."])

@@ -8,7 +8,7 @@ from typing import Annotated
 import typer
 
 from .options import Disease, FilterOptions, Fmt, complete_study, completer
-from .output import load, output, resolve_format
+from .output import open_dataset, output, resolve_format
 
 
 def list_studies(
@@ -25,7 +25,7 @@ def list_studies(
     from ..present import list_view
     from ..render import DERIVED_NOTE
 
-    sel = filters.select(load())
+    sel = filters.select(open_dataset())
     frame = sel.cohorts(sort) if cohorts else sel.studies(sort)
     notes = ["ORR and depth show count/denominator (percentage as printed, else computed); "
              "'xpo1 show REF' gives every figure with its source.", DERIVED_NOTE,
@@ -44,7 +44,7 @@ def show(
     Example: xpo1 show 19      (JSON: one object per study; CSV: the outcome rows)
     """
     fmt = resolve_format(fmt)
-    reports = load().show(study)
+    reports = open_dataset().show(study)
     if fmt in ("csv", "tsv", "excel"):
         output(reports.outcomes(), fmt)
         return
@@ -95,7 +95,13 @@ def compare(
     from ..render import DERIVED_NOTE
 
     FilterOptions(disease=disease).check()  # the same checks of what was typed as every listing
-    result = load().select(disease=disease).compare(*regimens, include_preclinical=include_preclinical)
-    output(result.frame, fmt, title=f"Compare {' vs '.join(result.codes)}", warnings=result.warnings,
-           view=compare_view, notes=[DERIVED_NOTE, "Between arms: the trial's statistics as reported by "
-                                     "its source; nothing there is recomputed."])
+    result = open_dataset().select(disease=disease).compare(*regimens, include_preclinical=include_preclinical)
+    codes = result.codes
+    notes = [DERIVED_NOTE, "Between arms: the trial's statistics as reported by its source; nothing "
+             "there is recomputed."]
+    if result.linked:
+        notes.append(f"Randomized trials link {codes[0]} and {codes[1]} through common comparators "
+                     f"({', '.join(result.linked)}): 'xpo1 indirect {codes[0]} {codes[1]} --measure "
+                     f"{result.linked[0]}' gives the anchored indirect comparison, with its checks.")
+    output(result.frame, fmt, title=f"Compare {' vs '.join(codes)}", warnings=result.warnings,
+           view=compare_view, notes=notes)

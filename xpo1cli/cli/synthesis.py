@@ -9,7 +9,7 @@ import typer
 
 from .errors import EXIT_DATA, check_writable, fail, write_beside
 from .options import CiMethod, FilterOptions, Fmt, Level
-from .output import load, output, resolve_format
+from .output import open_dataset, output, resolve_format
 
 
 def pool_cmd(
@@ -59,7 +59,7 @@ def pool_cmd(
             fail(PLOT_HINT, EXIT_DATA)
         check_writable(Path(plot))
     fmt = resolve_format(fmt)
-    sel = filters.select(load())
+    sel = filters.select(open_dataset())
     result = sel.pool(measure, method, ci=ci, level=level, knha=knha, by=by, leave_one_out=leave_one_out,
                       correction=correction, include_controls=include_controls)
     from ..present import pool_caption, pool_frame, pool_influence, pool_text, pool_warnings
