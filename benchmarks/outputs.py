@@ -56,6 +56,8 @@ CASES: dict[str, list[str]] = {
     "pool-loo": ["pool", "-d", "MM", "--leave-one-out", "-f", "table"],
     "pool-loo-csv": ["pool", "--leave-one-out", "--correction", "all"],
     "pool-bad-method": ["pool", "--method", "XX"],
+    "indirect": ["indirect", "SVd", "Kd", "-f", "table"],
+    "indirect-orr-csv": ["indirect", "SVd", "Kd", "-m", "ORR", "--effect", "RR"],
     "audit": ["audit", "-f", "table"],
     "audit-json": ["audit", "-f", "json"],
     "brief-md": ["brief", "-d", "MM", "-f", "markdown"],
