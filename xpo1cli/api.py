@@ -189,7 +189,8 @@ class Dataset:
         self.ds = ds  # the typed tables every domain function takes
 
     def __repr__(self) -> str:
-        return f"<xpo1cli.Dataset {self.ds.root}: {len(self.ds.studies)} studies>"
+        where = "bundled" if self.ds.root == data.bundled_root().resolve() else str(self.ds.root)
+        return f"<xpo1cli.Dataset {where}: {len(self.ds.studies)} studies>"
 
     @property
     def tables(self) -> dict[str, pd.DataFrame]:
