@@ -17,7 +17,7 @@ import pandas as pd
 
 ROOT = Path(__file__).resolve().parent.parent
 DATA = ROOT / "data"
-REFERENCE_TABLES = ("sources", "diseases", "drugs", "regimens", "trials", "approvals")
+REFERENCE_TABLES = ("sources", "diseases", "drugs", "regimens", "trials", "approvals", "critical_outcomes")
 
 
 def generate(out: Path, studies: int, seed: int = 1) -> Path:

@@ -14,6 +14,7 @@ from pathlib import Path
 import pytest
 import typer.main
 import typer.testing
+from hypothesis import HealthCheck, settings
 from typer.testing import CliRunner
 
 from xpo1cli.cli import STATE, app
@@ -33,6 +34,14 @@ typer.testing._get_command = _command_of
 
 ROOT = Path(__file__).resolve().parent.parent
 DATA = ROOT / "data"
+# hypothesis's limits in time (a deadline per example, the health check that data is generated
+# fast enough) fail a correct test on a busy machine: off for every property test
+settings.register_profile("xpo1", deadline=None, suppress_health_check=[HealthCheck.too_slow])
+settings.load_profile("xpo1")
+
+# seconds a test waits for a process before calling it hung: generous, so that a slow run on a
+# busy machine is never taken for a hang (no test here times how fast anything is)
+HANG = 600
 
 
 @pytest.fixture(scope="session")
@@ -95,7 +104,7 @@ def sh(*args: str, cwd=None, env=None, input_text=None, check_code: int | None =
     full_env = {k: v for k, v in os.environ.items() if k not in ("XPO1_DATA", "NO_COLOR")}
     full_env.update(env or {})
     proc = subprocess.run([*xpo1_exe(), *args], capture_output=True, text=True,
-                          cwd=cwd or "/", env=full_env, input=input_text, timeout=120)
+                          cwd=cwd or "/", env=full_env, input=input_text, timeout=HANG)
     if check_code is not None:
         assert proc.returncode == check_code, (proc.returncode, proc.stdout, proc.stderr)
     return proc

@@ -13,7 +13,7 @@ from xpo1cli.brief_render import claim_text, markdown
 from xpo1cli.data import load
 from xpo1cli.query import Filters
 
-from .conftest import DATA, run
+from .conftest import DATA, HANG, run
 
 SECTIONS = ("1 Bottom line", "2 Randomized evidence", "3 Response evidence by regimen", "4 Survival", "5 Harms",
             "6 Summary of findings with certainty signals", "7 What is not known", "8 Sources")
@@ -274,7 +274,7 @@ def browser():
     return found
 
 
-def _chromium(browser: str, *args: str, timeout: int = 120) -> str:
+def _chromium(browser: str, *args: str, timeout: int = HANG) -> str:
     import subprocess
 
     done = subprocess.run([browser, "--headless", "--no-sandbox", "--disable-gpu", "--hide-scrollbars",

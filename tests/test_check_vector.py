@@ -17,6 +17,7 @@ from __future__ import annotations
 import csv
 import io
 import json
+import os
 import shutil
 import tempfile
 from pathlib import Path
@@ -58,18 +59,30 @@ def ref_parse(text: str, fname: str, problems: list[Problem]):
     if not isinstance(frame.index, pd.RangeIndex):
         return data._locate(text, fname, problems, "rows have more cells than the header")
     frame.columns = [str(c).strip() for c in frame.columns]
-    frame[LINE] = data._record_lines(text, len(frame)) if '"' in text else frame.index + 2
-    cells = frame.drop(columns=LINE)
-    padded = text[:1] in " \t" or any(p in text for p in (" ,", ", ", " \n", "\n ", "\t", " \r"))
-    if padded:
-        for col in cells.columns:
-            frame[col] = frame[col].str.strip()
-        cells = frame.drop(columns=LINE)
+    # each record's first line and its cells, as the csv module reads them
+    reader = csv.reader(io.StringIO(text, newline=""))
+    starts, widths, previous = [], [], 0
+    for row in reader:
+        starts.append(previous + 1)
+        widths.append(len(row))
+        previous = reader.line_num
+    if len(starts) - 1 >= len(frame):
+        frame[LINE] = pd.Series(starts[1:len(frame) + 1], dtype="int64")
+        frame["width"] = pd.Series(widths[1:len(frame) + 1], dtype="int64")
+    else:  # records the csv module and pandas split differently
+        frame[LINE] = frame.index + 2
+        frame["width"] = -1
+    for col in frame.columns.drop([LINE, "width"]):  # every cell without the white space at its ends
+        frame[col] = frame[col].str.strip()
+    cells = frame.drop(columns=[LINE, "width"])
     blank = (cells.isna() | (cells == "")).all(axis=1)
     frame = frame[~blank]
-    short = frame.drop(columns=LINE).isna().any(axis=1)
-    for line in frame.loc[short, LINE]:
-        problems.append(Problem(fname, int(line), None, "fewer cells than the header has"))
+    known = frame["width"] >= 0
+    short = frame.drop(columns=[LINE, "width"]).isna().any(axis=1) | (known & (frame["width"] < len(cells.columns)))
+    for line, width in zip(frame.loc[short, LINE], frame.loc[short, "width"], strict=True):
+        problems.append(Problem(fname, int(line), None, f"{width} cells where the header has {len(cells.columns)}"
+                                if width >= 0 else "fewer cells than the header has"))
+    frame = frame.drop(columns="width")
     frame = frame[~short]
     return frame.reset_index(drop=True)
 
@@ -86,19 +99,22 @@ def ref_check_table(name: str, spec: dict, root: Path, problems: list[Problem], 
     if not text.strip():
         problems.append(Problem(fname, None, None, "empty file (no header)"))
         return None
-    raw = ref_parse(text, fname, problems)
+    ragged: list[Problem] = []
+    raw = ref_parse(text, fname, ragged)
     if raw is None:
+        problems += ragged
         return None
     fields = spec["schema"]["fields"]
     names = [f["name"] for f in fields]
     missing = [n for n in names if n not in raw.columns]
     for n in missing:
         problems.append(Problem(fname, 1, n, "missing column"))
-    if missing:
-        return None
     for h in raw.columns:
         if h != LINE and h not in names:
             problems.append(Problem(fname, 1, h, "unknown column"))
+    problems += ragged  # after what is wrong with the header
+    if missing:
+        return None
     lines = raw[LINE]
     typed = pd.DataFrame({LINE: lines})
 
@@ -118,19 +134,20 @@ def ref_check_table(name: str, spec: dict, root: Path, problems: list[Problem], 
             report(empty, col, lambda v: "required value is empty")
         full = ~empty
         if kind == "integer":
-            ok = text_col.str.fullmatch(r"[+-]?\d+")
+            ok = text_col.str.fullmatch(r"[+-]?[0-9]+")  # ASCII digits only
             huge = ok & text_col.str.len().gt(18)
             if huge.any():
                 huge[huge] = [len(v) > 5000 or abs(int(v)) > INT64 for v in text_col[huge]]
                 report(full & huge, col, lambda v: f"'{data._clip(v)}' is too large for an integer "
                        "(more than 9223372036854775807)")
                 ok &= ~huge
-            report(full & ~ok & ~huge, col, lambda v: f"'{data._clip(v)}' is not an integer")
-            values = pd.to_numeric(text_col.where(full & ok), errors="coerce").astype("Int64")
+            report(full & ~ok & ~huge, col, lambda v: f"'{data._clip(v)}' is not an integer{data._digits_hint(v)}")
+            values = pd.Series(pd.array([int(v) if k else None for v, k in zip(text_col, ok, strict=True)],
+                                        dtype="Int64"), index=text_col.index)  # whole numbers read exactly
         elif kind == "number":
             values = pd.to_numeric(text_col.where(full), errors="coerce").astype("float64")
             bad = full & (values.isna() | values.abs().eq(float("inf")))
-            report(bad, col, lambda v: f"'{data._clip(v)}' is not a number")
+            report(bad, col, lambda v: f"'{data._clip(v)}' is not a number{data._digits_hint(v)}")
             values = values.where(~bad)
         elif kind == "boolean":
             values = text_col.str.lower().map(data._BOOL)
@@ -246,6 +263,40 @@ def ref_check_content(frames: dict, descriptor: dict, problems: list[Problem]) -
     for line, m, a, b in zip(o.loc[bad, LINE], med[bad], lo[bad], hi[bad], strict=True):
         problems.append(Problem(paths["outcomes"], int(line), "median_months",
                                 f"median {m:g} lies outside its range {a:g}-{b:g}"))
+    for table, estimates, low, high, what in data.INTERVALS:  # row by row: limits in order, then estimates
+        rows = frames[table].to_dict("records")
+        limits = [tuple(None if pd.isna(r[c]) else float(r[c]) for c in (low, high)) for r in rows]
+        for r, (a, b) in zip(rows, limits, strict=True):
+            if a is not None and b is not None and a > b:
+                problems.append(Problem(paths[table], int(r[LINE]), low,
+                                        f"{what} {a:g}-{b:g} has its lower limit above its upper one"))
+        for r, (a, b) in zip(rows, limits, strict=True):
+            given = [c for c in estimates if not pd.isna(r[c])]
+            if len(given) != 1 or (a is not None and b is not None and a > b):
+                continue
+            value = float(r[given[0]])
+            if (a is not None and value < a) or (b is not None and value > b):
+                shown = f"{'' if a is None else f'{a:g}'}-{'' if b is None else f'{b:g}'}"
+                problems.append(Problem(paths[table], int(r[LINE]), given[0],
+                                        f"{value:g} lies outside its {what} {shown}"))
+    for table, key, what in (("diseases", ["disease"], "disease"), ("cohorts", ["study", "cohort"], "cohort")):
+        rows = frames[table].to_dict("records")
+        first: dict = {}
+        for i, r in enumerate(rows):
+            first.setdefault(tuple(r[c] for c in key), i)
+        for i, r in enumerate(rows):  # follow the parents from each row until they end or repeat
+            chain, at, back = [i], i, False
+            while not pd.isna(rows[at]["parent"]):
+                at = first.get((*(rows[at][c] for c in key[:-1]), rows[at]["parent"]))
+                back = at == i
+                if at is None or at in chain:
+                    break
+                chain.append(at)
+            if back:
+                names = [rows[j][key[-1]] for j in [*chain, i]]
+                text = " -> ".join(names[:8]) + (" -> ..." if len(names) > 8 else "")
+                problems.append(Problem(paths[table], int(r[LINE]), "parent",
+                                        f"{what} '{names[0]}' is its own ancestor: {text}"))
 
 
 def ref_check(root: Path) -> tuple[dict, dict, list[Problem]]:
@@ -257,6 +308,12 @@ def ref_check(root: Path) -> tuple[dict, dict, list[Problem]]:
         if name not in specs:
             problems.append(Problem("datapackage.json", None, None, f"no resource named {name}"))
     contract = {r["name"]: r for r in data._bundled_descriptor()["resources"]}
+    unread = {name: data.file_problem(root / data.resource_file(spec), data.max_file_bytes())
+              for name, spec in specs.items()
+              if name not in data.OPTIONAL_TABLES or os.path.lexists(root / data.resource_file(spec))}
+    if any(reason and "too large" in reason for reason in unread.values()):
+        return descriptor, {}, problems + [Problem(data.resource_file(specs[n]), None, None, reason)
+                                           for n, reason in unread.items() if reason]
     frames: dict = {}
     for name in data.TABLES:
         if name in specs:

@@ -229,15 +229,15 @@ def test_regimens_catalogue():
 def test_diseases_and_agents():
     d = {r["disease"]: r for r in run_csv("diseases")}
     assert d["NHL"]["includes"] == "DLBCL;MCL;NKTCL;TCL" and d["NHL"]["n_studies"] == "12"
-    assert d["AML"]["n_studies"] == "19" and d["AML"]["includes"] == "MSARC"
+    assert d["AML"]["n_studies"] == "21" and d["AML"]["includes"] == "MSARC"
     a = {r["agent"]: r for r in run_csv("agents")}
-    assert a["eltanexor"]["n_studies"] == "2" and a["eltanexor"]["generation"] == "second"
-    assert a["selinexor"]["n_studies"] == "59"
+    assert a["eltanexor"]["n_studies"] == "3" and a["eltanexor"]["generation"] == "second"
+    assert a["selinexor"]["n_studies"] == "63"
 
 
-@pytest.mark.parametrize("table,count", [("studies", 61), ("outcomes", 183), ("adverse_events", 128),
-                                         ("regimens", 38), ("comparisons", 19), ("trials", 25),
-                                         ("syntheses", 21), ("conflicts", 14)])
+@pytest.mark.parametrize("table,count", [("studies", 66), ("outcomes", 200), ("adverse_events", 128),
+                                         ("regimens", 38), ("comparisons", 19), ("trials", 27),
+                                         ("syntheses", 25), ("conflicts", 17)])
 def test_export_tables(table, count):
     rows = run_json("export", table)
     assert len(rows) == count
@@ -309,7 +309,7 @@ def test_version_and_help_examples():
 def test_installed_script_from_another_folder(tmp_path):
     p = sh("list", "--disease", "MM", "--format", "csv", cwd=tmp_path)
     rows = list(csv.DictReader(io.StringIO(p.stdout)))
-    assert len(rows) == 25 and p.stderr == ""
+    assert len(rows) == 26 and p.stderr == ""
 
 
 def test_module_entry_point(tmp_path):
@@ -365,7 +365,7 @@ def test_data_dictionary_doc_is_current():
 def test_package_round_trip(tmp_path):
     target = tmp_path / "pkg"
     r = run("package", str(target))
-    assert "wrote 17 files" in r.stderr
+    assert "wrote 18 files" in r.stderr
     assert run("--data", str(target), "validate").exit_code == 0
     for args in (("list", "-f", "csv"), ("export", "outcomes", "-f", "json"), ("audit", "-f", "csv")):
         assert run("--data", str(target), *args).stdout == run(*args).stdout

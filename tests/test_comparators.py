@@ -261,3 +261,32 @@ def test_sources_carry_the_pack_addresses():
     if text is not None:
         for s in used:
             assert src.at[s, "address"] in text, s
+
+
+def test_show_finds_a_comparator_trial_with_its_reports_and_conflicts():
+    from .conftest import run, run_json
+
+    out = run("show", "endeavor", "-f", "plain").stdout
+    assert "comparator trial (no XPO1-inhibitor arm)" in out
+    assert "0.791 (0.648–0.964, 95%)" in out and "0.76 (0.633–0.915, 95%)" in out
+    assert "phase II" in out  # the pack's conflict, both readings kept
+    doc = run_json("show", "ELO-VD")
+    pfs = next(r for r in doc["results"] if r["id"] == "elo-vd-pfs")
+    assert (pfs["estimate"], pfs["ci_low"], pfs["ci_high"], pfs["ci_level"]) == (0.72, 0.59, 0.88, 70)
+    assert {a["regimen"] for a in doc["arms"]} == {"EVd", "Vd"}
+
+
+def test_the_published_maic_is_kept_as_printed_and_named_by_indirect():
+    from xpo1cli import indirect
+
+    syn = DS.syntheses.set_index("id")
+    for sid, figures in (("c34-os-hr", (0.53, 0.34, 0.83)), ("c34-dor-hr", (0.41, 0.21, 0.83))):
+        assert tuple(syn.loc[sid, ["value", "low", "high"]]) == figures
+    assert (syn.at["c34-n-belamaf", "value"], syn.at["c34-n-sd", "value"]) == (97, 123)
+    assert syn.loc[["c34-os-hr", "c34-dor-hr"], "source"].eq("C34").all()
+    text = pack_text()
+    if text is not None:
+        assert "OS HR 0.53 (0.34–0.83), p = 0.005; DoR HR 0.41 (0.21–0.83), p = 0.013" in text
+        assert "belamaf 2.5 mg/kg (n = 97) vs Sd 80/20 mg (n = 123)" in text
+    ans = indirect.compare(DS, "SVd", "IRd")
+    assert any("PFS rank, second line (2L): 6 of 21 [M9]" in p for p in ans.published)

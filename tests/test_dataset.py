@@ -305,7 +305,7 @@ def test_rounding_as_printed():
     assert query.percent_matches(25, 40, 62)  # and as 62 by round-half-even
     assert not query.percent_matches(35, 129, 27.6)
     assert query.percent_matches(11, 32, 34.4)
-    assert query.counts_from_percent(73, 15) == [11]
+    assert list(query.counts_from_percent(73, 15)) == [11]
 
 
 def test_audit_finds_exactly_the_disagreements_inside_sources():

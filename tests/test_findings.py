@@ -66,8 +66,8 @@ def test_aml_bottom_line_says_the_harm_signal_with_the_arms_figures(ds):
     b = build_brief(ds, Filters(disease="AML"))
     text = " ".join(claim_text(c) for c in b.bottom_line)
     assert "Harm signal: the XPO1-inhibitor arm did worse" in text
-    assert "event-free survival rate at 18 months 26% with S-IC vs 45% with IC (p = 0.012; favours IC" in text
-    assert "overall survival rate at 18 months 33% with S-IC vs 58% with IC (p = 0.009; favours IC" in text
+    assert "EFS rate at 18 months 26% with S-IC vs 45% with IC (p = 0.012; favours IC" in text
+    assert "OS rate at 18 months 33% with S-IC vs 58% with IC (p = 0.009; favours IC" in text
     assert "more deaths from AML and from infections in the selinexor arm" in text
 
 
@@ -82,3 +82,53 @@ def test_every_between_arm_result_in_every_section_says_whom_it_favours(ds):
 def test_the_cli_markdown_brief_says_favours():
     out = run("brief", "--disease", "AML", "--format", "markdown").stdout
     assert "favours IC" in out and "26% with S-IC vs 45% with IC" in out
+
+
+def test_each_disease_reads_its_own_critical_outcomes_from_the_data(ds):
+    from xpo1cli.findings import critical_outcomes
+
+    assert [c.measure for c in critical_outcomes(ds, "MF")][:2] == ["SVR35", "TSS50"]
+    assert [c.measure for c in critical_outcomes(ds, "MM")][:4] == ["PFS", "OS", "ORR", "≥VGPR"]
+    aml = [c.measure for c in critical_outcomes(ds, "AML")]
+    assert {"CR_CRi", "OS", "OS_rate", "EFS_rate"} <= set(aml)
+    # a lymphoma without rows of its own reads the rows of its parent (NHL)
+    assert [c.measure for c in critical_outcomes(ds, "DLBCL")] == ["ORR", "CR", "DOR", "PFS", "OS"]
+
+
+def test_mf_brief_shows_svr35_at_each_time_point_and_tss50(ds):
+    b = build_brief(ds, Filters(disease="MF"))
+    svr = [(r.timepoint, r.percent_reported) for g in b.response if g.measure == "SVR35" for r in g.rates]
+    assert svr == [("week 12", 71.0), ("week 24", 79.0)]
+    md = markdown(b)
+    assert "at week 12" in md and "at week 24" in md and "TSS50" in md
+    assert "No clinical response figures" not in md
+
+
+def test_a_users_table_of_critical_outcomes_changes_the_brief(tmp_path):
+    import csv
+
+    folder = tmp_path / "mine"
+    run("package", str(folder))
+    path = folder / "critical_outcomes.csv"
+    rows = [r for r in csv.DictReader(path.open(encoding="utf-8")) if not (r["disease"] == "MF"
+                                                                          and r["measure"] == "SVR35")]
+    with path.open("w", encoding="utf-8", newline="") as fh:
+        w = csv.DictWriter(fh, fieldnames=list(rows[0]))
+        w.writeheader()
+        w.writerows(rows)
+    b = build_brief(load(folder), Filters(disease="MF"))
+    assert [g.measure for g in b.response] == ["TSS50_sustained"]
+
+
+def test_a_dataset_without_critical_outcomes_reads_every_outcome_its_studies_report(tmp_path):
+    import json
+
+    folder = tmp_path / "mine"
+    run("package", str(folder))
+    (folder / "critical_outcomes.csv").unlink()
+    descriptor = json.loads((folder / "datapackage.json").read_text(encoding="utf-8"))
+    descriptor["resources"] = [r for r in descriptor["resources"] if r["name"] != "critical_outcomes"]
+    (folder / "datapackage.json").write_text(json.dumps(descriptor), encoding="utf-8")
+    b = build_brief(load(folder), Filters(disease="MF"))
+    assert [g.measure for g in b.response] == ["SVR35", "TSS50_sustained"]
+    assert "FU" not in b.rate_measures and "ORR" in b.rate_measures

@@ -21,7 +21,7 @@ from typer.testing import CliRunner
 
 from xpo1cli.cli import app
 
-from .conftest import DATA, run, sh
+from .conftest import DATA, HANG, run, sh
 
 
 def invoke(*args: str, env: dict | None = None):
@@ -199,7 +199,7 @@ def test_output_into_a_full_device_in_a_real_process(tmp_path):
 
         from .conftest import xpo1_exe
         p = subprocess.run([*xpo1_exe(), "list"], stdout=full, stderr=subprocess.PIPE, text=True,
-                           cwd=tmp_path, timeout=120)
+                           cwd=tmp_path, timeout=HANG)
     assert p.returncode == 1
     assert p.stderr.strip() == "xpo1: cannot write to standard output: No space left on device"
 
@@ -411,3 +411,29 @@ def test_package_output_round_trips_through_validate(tmp_path):
     run("package", str(tmp_path / "out"))
     assert sorted(os.listdir(tmp_path)) == ["out"]
     assert invoke("validate", str(tmp_path / "out")).exit_code == 0
+
+
+@pytest.mark.parametrize("phase", ["I/II", "I-II", "i/ii", "phase I/II", "1–2", "2/3", "III", "Phase 1b",
+                                   "I II", "12", "1b/2", "IV", "phase", "１/２", "I/II/III", "1/2 ", "ph.2b"])
+@pytest.mark.parametrize("command", [["list"], ["response"], ["pool", "--method", "REML"]])
+def test_phase_is_read_exactly_or_refused_in_every_command(phase, command):
+    """A phase the grammar reads selects only studies of that phase (a bare stage: any phase with
+    it); one it cannot read is a usage error naming the value, never a silently wider list."""
+    from xpo1cli.query import Resolver, UnknownName, phase_matches, read_phase
+
+    r = invoke(*command, "--phase", phase, "-f", "csv")
+    try:
+        wanted = Resolver.phase(phase)
+    except UnknownName:
+        assert clean_failure(r, 2).startswith(f"xpo1: unknown phase '{phase}'")
+        return
+    assert read_phase(phase) == wanted
+    if r.exit_code and command[0] == "pool":  # fewer than two cohorts of that phase
+        assert clean_failure(r, 2).startswith("xpo1: pooling needs at least two")
+        return
+    assert r.exit_code == 0, r.stderr[-300:]
+    studies = {row["study"] for row in csv.DictReader(io.StringIO(r.stdout)) if row.get("study")}
+    with open(DATA / "studies.csv", encoding="utf-8") as fh:
+        phases = {row["study"]: row["phase"] for row in csv.DictReader(fh)}
+    assert all(phase_matches(phases[s], wanted) for s in studies), (phase, studies)
+    assert studies or command != ["list"]

@@ -528,3 +528,9 @@ def test_leave_one_out_follows_the_same_reml_rules(x, n):
         alone = pool_proportions(xs[:i] + xs[i + 1:], ns[:i] + ns[i + 1:], "REML")
         assert r["tau2"][i] == pytest.approx(alone["tau2"], abs=1e-9)
         assert r["estimate"][i] == pytest.approx(alone["estimate"], abs=1e-9)
+
+
+def test_a_subgroup_that_does_not_converge_is_named():
+    x, n = REML_REFUSED[0]
+    with pytest.raises(NotConverged, match="^subgroup B: REML did not converge"):
+        pool_subgroups([11, 10, 14, *x], [81, 25, 20, *n], ["A"] * 3 + ["B"] * len(x), "REML")

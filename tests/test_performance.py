@@ -26,11 +26,12 @@ from typer.core import TyperGroup
 from typer.testing import CliRunner
 
 from xpo1cli import data, query
+from xpo1cli.cache import SUFFIX
 from xpo1cli.cli import app
 from xpo1cli.cli.errors import Group
 from xpo1cli.values import row_tuples
 
-from .conftest import DATA, ROOT
+from .conftest import DATA, HANG, ROOT
 
 COMMANDS = ["list", "show", "compare", "regimens", "diseases", "agents", "export", "schema", "package", "audit",
             "validate",
@@ -203,7 +204,7 @@ def forget_loads() -> None:
 
 
 def kept(folder) -> list:
-    return sorted(p.name for p in folder.glob("*.pickle"))
+    return sorted(p.name for p in folder.glob(f"*{SUFFIX}"))
 
 
 def test_a_checked_dataset_is_read_back_from_the_cache_by_a_later_run(package, tmp_path, monkeypatch):
@@ -271,7 +272,7 @@ def test_the_cache_can_be_turned_off(package, tmp_path, monkeypatch, setting):
     forget_loads()
     calls = counting_check(monkeypatch)
     data.load(package)
-    assert len(calls) == 1 and list(tmp_path.glob("**/*.pickle")) == []
+    assert len(calls) == 1 and list(tmp_path.glob(f"**/*{SUFFIX}")) == []
 
 
 def test_a_cache_folder_that_cannot_be_written_changes_nothing(package, tmp_path, monkeypatch):
@@ -286,8 +287,8 @@ def test_a_cache_folder_that_cannot_be_written_changes_nothing(package, tmp_path
 def test_a_damaged_cache_entry_is_checked_again(package, tmp_path, monkeypatch):
     monkeypatch.setenv("XPO1_CACHE", str(tmp_path / "cache"))
     data.load(package)
-    (entry,) = (tmp_path / "cache").glob("*.pickle")
-    entry.write_bytes(b"not a pickle")
+    (entry,) = (tmp_path / "cache").glob(f"*{SUFFIX}")
+    entry.write_bytes(b"not an entry")
     forget_loads()
     calls = counting_check(monkeypatch)
     assert svd_orr(data.load(package)) == 25 and len(calls) == 1
@@ -428,7 +429,7 @@ def test_help_and_a_command_build_only_what_they_run(monkeypatch):
 def test_help_of_a_fresh_process_reads_as_if_every_command_were_built(monkeypatch):
     """The command list read from the docstrings is the one click prints from the built commands."""
     proc = subprocess.run([sys.executable, "-m", "xpo1cli", "--help"], capture_output=True, text=True,
-                          cwd=ROOT, env=fresh_env(COLUMNS="80"), timeout=120)
+                          cwd=ROOT, env=fresh_env(COLUMNS="80"), timeout=HANG)
     assert proc.returncode == 0, proc.stderr
     shown = listed_commands(proc.stdout)
     assert list(shown) == COMMANDS and all(shown.values())
@@ -469,7 +470,7 @@ def run_fresh(line: str) -> tuple[str, int, set[str]]:
     imported (top-level packages, and in full the ones listed in SUBMODULES)."""
     argv, env = ([], COMPLETION_ENV) if line == COMPLETE else (shlex.split(line), {})
     proc = subprocess.run([sys.executable, "-c", IMPORTS_OF_A_RUN, json.dumps(argv)], capture_output=True,
-                          text=True, cwd=ROOT, env=fresh_env(**env), timeout=120)
+                          text=True, cwd=ROOT, env=fresh_env(**env), timeout=HANG)
     try:
         report = json.loads(proc.stderr.strip().splitlines()[-1])
     except (IndexError, json.JSONDecodeError):
@@ -528,7 +529,7 @@ def test_scipy_functions_come_from_its_compiled_module_and_are_scipy_special_s_o
     """stats.special skips scipy.special's __init__ and leaves no trace of doing so: a later
     `import scipy.special` runs in full and has the very same functions."""
     proc = subprocess.run([sys.executable, "-c", SPECIAL_OF_A_RUN, json.dumps(SPECIAL)], capture_output=True, text=True,
-                          cwd=ROOT, env=fresh_env(), timeout=120)
+                          cwd=ROOT, env=fresh_env(), timeout=HANG)
     assert proc.returncode == 0, proc.stderr[-1500:]
     assert json.loads(proc.stdout) == {"bare_left": False, "cheap": True, "same": True, "again": True}
 

@@ -10,7 +10,7 @@ import subprocess
 
 import pytest
 
-from .conftest import ROOT, xpo1_exe
+from .conftest import HANG, ROOT, xpo1_exe
 
 DOCUMENTS = [ROOT / "README.md", *sorted((ROOT / "docs").glob("*.md"))]
 BLOCKS = [(doc.relative_to(ROOT).as_posix(), command, shown) for doc in DOCUMENTS
@@ -33,7 +33,7 @@ def test_documented_block_is_real_output(doc, command, shown, tmp_path):
     env = {k: v for k, v in os.environ.items() if k not in ("XPO1_DATA", "NO_COLOR")}
     env["COLUMNS"] = "150"
     p = subprocess.run([*xpo1_exe(), *shlex.split(command)[1:]], capture_output=True, text=True,
-                       cwd=tmp_path, env=env, timeout=120)
+                       cwd=tmp_path, env=env, timeout=HANG)
     printed = p.stdout + p.stderr
     lines = shown.rstrip("\n").splitlines()
     if lines and lines[-1].startswith("[… cut here:"):

@@ -26,7 +26,7 @@ from typer.testing import CliRunner
 from xpo1cli.cli import app
 from xpo1cli.render import github_table, markdown_cell, render, table, word_pieces, wrap_cell, wrap_words
 
-from .conftest import ROOT, run, run_csv, xpo1_exe
+from .conftest import HANG, ROOT, run, run_csv, xpo1_exe
 
 ANSI = re.compile(r"\x1b\[[0-9;?]*[A-Za-z]")
 
@@ -348,7 +348,7 @@ def in_a_terminal(columns: int, *args: str) -> str:
     os.close(child)
     chunks = []
     while True:
-        ready, _, _ = select.select([parent], [], [], 60)
+        ready, _, _ = select.select([parent], [], [], HANG)
         if not ready:
             break
         try:
@@ -359,7 +359,7 @@ def in_a_terminal(columns: int, *args: str) -> str:
             break
         chunks.append(chunk)
     os.close(parent)
-    assert proc.wait(timeout=60) == 0
+    assert proc.wait(timeout=HANG) == 0
     return ANSI.sub("", b"".join(chunks).decode("utf-8")).replace("\r\n", "\n")
 
 

@@ -23,7 +23,7 @@ import pytest
 
 from xpo1cli import data
 
-from .conftest import DATA, run, sh, xpo1_exe
+from .conftest import DATA, HANG, run, sh, xpo1_exe
 
 LONG = "x" * 10_000
 CYRILLIC_MM = "\u041c\u041c"  # 'ММ': two Cyrillic capital Em, look like the Latin 'MM'
@@ -822,7 +822,7 @@ def test_named_pipe_in_place_of_a_csv(tmp_path):
     os.mkfifo(d / "outcomes.csv")
     try:
         p = subprocess.run([*xpo1_exe(), "--data", str(d), "list"], capture_output=True, text=True,
-                           cwd=tmp_path, timeout=8)
+                           cwd=tmp_path, timeout=HANG)
     except subprocess.TimeoutExpired:
         pytest.fail("xpo1 hung reading a named pipe")
     assert p.returncode == 1 and "outcomes.csv" in one_line(p.stderr, "xpo1: invalid dataset: ")
@@ -874,7 +874,7 @@ def big_dataset(tmp_path_factory) -> Path:
 
 
 def shell(command: str, cwd) -> subprocess.CompletedProcess:
-    return subprocess.run(["bash", "-c", command], capture_output=True, text=True, cwd=cwd, timeout=120,
+    return subprocess.run(["bash", "-c", command], capture_output=True, text=True, cwd=cwd, timeout=HANG,
                           env={k: v for k, v in os.environ.items() if k != "XPO1_DATA"})
 
 
@@ -906,14 +906,14 @@ def test_ctrl_c_during_output_exits_130_without_traceback(tmp_path, big_dataset)
     proc = subprocess.Popen([*xpo1_exe(), "--data", str(big_dataset), "export", "outcomes", "-f", "jsonl"],
                             stdout=subprocess.PIPE, stderr=subprocess.PIPE, cwd=tmp_path, env=env)
     try:
-        ready, _, _ = select.select([proc.stdout], [], [], 60)
-        assert ready, "no output within 60 s"
+        ready, _, _ = select.select([proc.stdout], [], [], HANG)
+        assert ready, f"no output within {HANG} s"
         first = os.read(proc.stdout.fileno(), 1)  # output has started; the pipe is not read any more
         assert first == b"{"
         time.sleep(0.3)
         assert proc.poll() is None, "the output must still be blocked on the full pipe"
         proc.send_signal(signal.SIGINT)
-        code = proc.wait(timeout=30)
+        code = proc.wait(timeout=HANG)
         err = proc.stderr.read().decode()
     finally:
         if proc.poll() is None:

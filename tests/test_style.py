@@ -8,7 +8,7 @@ import sys
 
 import pytest
 
-from .conftest import ROOT
+from .conftest import HANG, ROOT
 
 
 def test_ruff_passes():
@@ -16,5 +16,5 @@ def test_ruff_passes():
                                                        capture_output=True).returncode != 0:
         pytest.skip("ruff is not installed (it comes with the [test] extra)")
     proc = subprocess.run([sys.executable, "-m", "ruff", "check", "xpo1cli", "tests", "benchmarks", "qa", "docs"],
-                          capture_output=True, text=True, cwd=ROOT, timeout=120)
+                          capture_output=True, text=True, cwd=ROOT, timeout=HANG)
     assert proc.returncode == 0, proc.stdout + proc.stderr

@@ -20,17 +20,19 @@ import pytest
 from xpo1cli import __main__ as entry
 from xpo1cli.cli import COMMANDS, STATE
 
-from .conftest import run, xpo1_exe
+from .conftest import HANG, run, xpo1_exe
 
-# the arguments of one ordinary run of every command; `package` and `validate` write nothing to
-# standard output (their news goes to stderr), every other one does
+# the arguments of one ordinary run of every command; `package`, `validate` and `import` write
+# nothing to standard output (their news goes to stderr), every other one does
 ARGS = {
     "list": [], "show": ["16"], "compare": ["SVd", "SPd"], "regimens": [], "diseases": [], "agents": [],
     "export": ["studies"], "schema": [], "package": ["{tmp}/pkg"], "audit": [], "validate": [],
-    "response": [], "survival": [], "toxicity": [], "pool": ["-d", "MM"], "trials": [], "syntheses": [],
-    "sources": [], "cite": ["S1"], "brief": ["-d", "MM"],
+    "import": ["ctgov", "{fixtures}/ctgov/NCT00763412.json", "--into", "{tmp}/imported"],
+    "response": [], "survival": [], "toxicity": [], "pool": ["-d", "MM"], "indirect": ["SVd", "Kd", "--measure", "PFS"],
+    "trials": [], "syntheses": [], "sources": [], "cite": ["S1"], "brief": ["-d", "MM"],
 }
-SILENT = {"package", "validate"}
+SILENT = {"package", "validate", "import"}
+FIXTURES = Path(__file__).parent / "fixtures"
 CLOSED = "xpo1: cannot write to standard output: it is closed; nothing written"
 
 
@@ -77,7 +79,7 @@ def test_every_command_is_in_the_closed_stdout_table():
 
 @pytest.mark.parametrize("name", list(ARGS))
 def test_a_closed_stdout_is_said_plainly_by_every_command(name, main_in_process, tmp_path):
-    code, err = main_in_process([name, *(a.format(tmp=tmp_path) for a in ARGS[name])])
+    code, err = main_in_process([name, *(a.format(tmp=tmp_path, fixtures=FIXTURES) for a in ARGS[name])])
     assert "internal error" not in err and "Traceback" not in err, err
     if name in SILENT:
         assert code == 0, err
@@ -102,14 +104,14 @@ def closed_stdout():
 @pytest.mark.parametrize("args", [["list"], ["--help"], ["brief", "-d", "MM", "-f", "markdown"]])
 def test_a_closed_stdout_in_a_real_process(args, tmp_path):
     p = subprocess.run([*xpo1_exe(), *args], stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, text=True,
-                       cwd=tmp_path, env=real_env(), preexec_fn=closed_stdout, timeout=120)
+                       cwd=tmp_path, env=real_env(), preexec_fn=closed_stdout, timeout=HANG)
     assert (p.returncode, p.stderr) == (1, CLOSED + "\n")
 
 
 def test_a_closed_stdout_does_not_stop_a_command_that_writes_files(tmp_path):
     p = subprocess.run([*xpo1_exe(), "brief", "-d", "MM", "--html", "mm.html"], stdout=subprocess.DEVNULL,
                        stderr=subprocess.PIPE, text=True, cwd=tmp_path, env=real_env(),
-                       preexec_fn=closed_stdout, timeout=120)
+                       preexec_fn=closed_stdout, timeout=HANG)
     assert (p.returncode, p.stderr) == (0, "saved mm.html\n")
     assert (tmp_path / "mm.html").read_text(encoding="utf-8").rstrip().endswith("</html>")
 
@@ -120,9 +122,27 @@ def test_a_closed_stderr_changes_no_exit_code(tmp_path):
 
     def code(*args: str) -> int:
         return subprocess.run([*xpo1_exe(), *args], stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
-                              cwd=tmp_path, env=real_env(), preexec_fn=closed_stderr, timeout=120).returncode
+                              cwd=tmp_path, env=real_env(), preexec_fn=closed_stderr, timeout=HANG).returncode
 
     assert (code("list"), code("list", "--disease", "nosuch"), code("nosuch")) == (0, 2, 2)
+
+
+@pytest.mark.parametrize("unbuffered", ["", "1"], ids=["buffered", "unbuffered"])
+def test_a_full_stderr_changes_no_exit_code(tmp_path, unbuffered):
+    """A message that cannot be written is lost, not turned into another failure (exit 1 from an
+    error while failing, or 120 from the interpreter's last flush)."""
+    env = {k: v for k, v in real_env().items() if k != "PYTHONUNBUFFERED"}
+    if unbuffered:
+        env["PYTHONUNBUFFERED"] = "1"
+
+    def result(*args: str) -> tuple[int, str]:
+        with open("/dev/full", "wb") as full:
+            p = subprocess.run([*xpo1_exe(), *args], stdout=subprocess.PIPE, stderr=full, text=True,
+                               cwd=tmp_path, env=env, timeout=HANG)
+        return p.returncode, p.stdout
+
+    assert result("list", "--disease", "nosuch") == (2, "")
+    assert result("list", "-d", "MM", "-f", "csv") == (0, run("list", "-d", "MM", "-f", "csv").stdout)
 
 
 # --- a full device and a file size limit (short writes) ---------------------------------------------
@@ -131,7 +151,7 @@ def test_a_closed_stderr_changes_no_exit_code(tmp_path):
 def test_export_into_a_full_device_fails(tmp_path):
     with open("/dev/full", "wb") as full:
         p = subprocess.run([*xpo1_exe(), "export", "outcomes"], stdout=full, stderr=subprocess.PIPE, text=True,
-                           cwd=tmp_path, env=real_env(), timeout=120)
+                           cwd=tmp_path, env=real_env(), timeout=HANG)
     assert (p.returncode, p.stderr) == (1, "xpo1: cannot write to standard output: No space left on device\n")
 
 
@@ -153,7 +173,7 @@ def test_a_short_write_to_stdout_is_an_error_not_a_truncated_file(tmp_path, unbu
         {k: v for k, v in real_env().items() if k != "PYTHONUNBUFFERED"}
     with open(tmp_path / "out.csv", "wb") as fh:
         p = subprocess.run([*xpo1_exe(), "export", "outcomes"], stdout=fh, stderr=subprocess.PIPE, text=True,
-                           cwd=tmp_path, env=env, preexec_fn=size_limited, timeout=120)
+                           cwd=tmp_path, env=env, preexec_fn=size_limited, timeout=HANG)
     assert (p.returncode, p.stderr) == (1, "xpo1: cannot write to standard output: File too large\n")
 
 
@@ -194,12 +214,13 @@ def test_a_stream_that_takes_nothing_is_an_error(answer):
     (["brief", "--all", "--out", "pages/new"], "pages/new"),
     (["package", "pkg"], "pkg"),
     (["pool", "-d", "MM", "--plot", "forest.svg", "-f", "csv"], "forest.svg"),
+    (["import", "ctgov", str(FIXTURES / "ctgov" / "NCT00763412.json"), "--into", "imported"], "imported"),
 ])
 def test_a_file_size_limit_leaves_nothing_half_written(tmp_path, args, target):
     if "--plot" in args:
         pytest.importorskip("matplotlib")
     p = subprocess.run([*xpo1_exe(), *args], capture_output=True, text=True,
-                       cwd=tmp_path, env=real_env(), preexec_fn=size_limited, timeout=120)
+                       cwd=tmp_path, env=real_env(), preexec_fn=size_limited, timeout=HANG)
     assert p.returncode == 1 and p.stdout == ""
     assert p.stderr.startswith("xpo1: cannot write ") and p.stderr.endswith(": File too large; nothing written\n")
     assert len(p.stderr.splitlines()) == 1 and "internal error" not in p.stderr
@@ -211,7 +232,7 @@ def test_pages_already_there_are_kept_when_new_ones_cannot_be_written(tmp_path):
     out.mkdir()
     (out / "index.html").write_text("the old index", encoding="utf-8")
     p = subprocess.run([*xpo1_exe(), "brief", "--all", "--out", "pages"], capture_output=True, text=True,
-                       cwd=tmp_path, env=real_env(), preexec_fn=size_limited, timeout=120)
+                       cwd=tmp_path, env=real_env(), preexec_fn=size_limited, timeout=HANG)
     assert p.returncode == 1
     assert snapshot(tmp_path) == ["pages", "pages/index.html"]
     assert (out / "index.html").read_text(encoding="utf-8") == "the old index"
@@ -233,6 +254,14 @@ def test_an_empty_package_folder_is_refused(value, tmp_path, monkeypatch):
     monkeypatch.chdir(tmp_path)
     r = run("package", value, code=2)
     assert r.stderr == "xpo1: package needs a folder to write to, not an empty value\n"
+    assert snapshot(tmp_path) == []
+
+
+@pytest.mark.parametrize("value", ["", " "])
+def test_an_empty_import_folder_is_refused(value, tmp_path, monkeypatch):
+    monkeypatch.chdir(tmp_path)
+    r = run("import", "ctgov", str(FIXTURES / "ctgov" / "NCT00763412.json"), "--into", value, code=2)
+    assert r.stderr == "xpo1: --into needs a folder to write the dataset to, not an empty value\n"
     assert snapshot(tmp_path) == []
 
 

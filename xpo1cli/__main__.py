@@ -35,6 +35,39 @@ class _Held(io.StringIO):
         return "utf-8"
 
 
+class _Messages:
+    """Standard error as a run sees it: a message that cannot be written (`2>/dev/full`, a
+    closed pipe) is dropped, not raised, so that it changes neither the run nor its exit code;
+    a stderr that failed is pointed at /dev/null at the end, so that the interpreter's own last
+    flush cannot fail either (exit 120)."""
+
+    def __init__(self, real):
+        self._real = real
+        self.failed = False
+
+    def write(self, text: str) -> int:
+        try:
+            return self._real.write(text)
+        except (OSError, ValueError):
+            self.failed = True
+            return len(text)
+
+    def flush(self) -> None:
+        try:
+            self._real.flush()
+        except (OSError, ValueError):
+            self.failed = True
+
+    def __getattr__(self, name):  # isatty, fileno, encoding, errors ... as the real stderr
+        return getattr(self._real, name)
+
+    def close_if_failed(self) -> None:
+        self.flush()
+        if self.failed:
+            with contextlib.suppress(OSError, ValueError):
+                os.dup2(os.open(os.devnull, os.O_WRONLY), self._real.fileno())
+
+
 def _say(message: str) -> None:
     """One line on stderr, if there is a stderr (`xpo1 ... 2>&-` closes it)."""
     if sys.stderr is not None:
@@ -131,6 +164,9 @@ def main() -> None:
 
     real = sys.stdout
     held = _Held(real)
+    messages = _Messages(sys.stderr) if sys.stderr is not None else None
+    if messages is not None:
+        sys.stderr = messages
     code = 0
     try:
         sys.stdout = held
@@ -142,6 +178,9 @@ def main() -> None:
     finally:
         sys.stdout = real
     written = _release(held, real, keep=not STATE.get("failed"))
+    if messages is not None:
+        messages.close_if_failed()
+        sys.stderr = messages._real
     sys.exit(code or written)
 
 

@@ -124,7 +124,8 @@ class Comparison:
 
 @dataclass
 class Harms:
-    """`xpo1 toxicity`: the findings (None when only the arm table was asked for) and the adverse
+    """`xpo1 toxicity`: the findings (None when only the arm table was asked for; `.attrs["no_regimen"]`
+    counts the study-level rows a regimen filter keeps without naming their regimen) and the adverse
     events arm against arm of randomized trials (None when not asked for)."""
 
     findings: pd.DataFrame | None
@@ -423,10 +424,10 @@ class Selection:
         from .query import Resolver, filter_arms, filter_studies
         from .views import toxicity_arms, toxicity_table
 
-        agent = self.filters.agent
-        studies, matched = self.study_rows, self.arms
+        # the agent names the drug of a finding, not of a study: resolved, not filtered on
+        f = dataclasses.replace(self.filters, agent=None)
+        studies, matched, agent = self.study_rows, self.arms, self.filters.agent
         if agent is not None:
-            f = dataclasses.replace(self.filters, agent=None)
             studies = filter_studies(self.ds, f)
             matched = filter_arms(self.ds, f, studies)
             agent = Resolver(self.ds).agent(agent)
@@ -444,7 +445,7 @@ class Selection:
         if arms:
             return Harms(None, paired)
         return Harms(toxicity_table(self.ds, studies, agent=agent, category=category, kind=kind,
-                                    source=self.filters.source, matched=matched), paired)
+                                    source=self.filters.source, matched=matched, arm_filters=f), paired)
 
     def pool(self, measure: str = "ORR", method: str = "DL", *, ci: str = "exact", level: float = 0.95,
              knha: bool = False, by: str | None = None, leave_one_out: bool = False,

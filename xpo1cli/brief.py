@@ -14,8 +14,8 @@ from dataclasses import dataclass, field
 import pandas as pd
 
 from .data import Dataset
-from .findings import Effect, SafetyStatement, between_arms, safety_statements
-from .query import Filters, Resolver, split_list
+from .findings import CriticalOutcome, Effect, SafetyStatement, between_arms, critical_outcomes, safety_statements
+from .query import CATEGORIES, COMPOSITES, Filters, Resolver, split_list
 from .render import as_printed, cell, level_text
 from .values import derived, missing, row_tuples, value_or_none
 
@@ -41,11 +41,9 @@ RULES: tuple[tuple[str, str], ...] = (
     ("reporting", "Down one for reporting: an audit finding on a figure used, or figures only from "
                   "conference abstracts or reports, news reports or press releases."),
 )
-RESPONSE_MEASURES = ("ORR", "CR_CRi")
 MEASURE_NAMES = {"ORR": "ORR", "CR_CRi": "CR/CRi", "PFS": "PFS", "OS": "OS", "DOR": "duration of response",
-                 "TTR": "time to response", "FU": "follow-up", "EFS_rate": "event-free survival rate",
-                 "OS_rate": "overall survival rate"}
-SURVIVAL_MEASURES = ("PFS", "OS")
+                 "TTR": "time to response", "FU": "follow-up", "EFS_rate": "EFS rate", "OS_rate": "OS rate",
+                 "CR_or_better": "≥CR", "TSS50_sustained": "TSS50 still in response at the cutoff"}
 _GRADE3 = re.compile(r"^(≥\s*[3-5]|[3-5](\s*[-–]\s*[3-5])?)$")
 
 
@@ -143,6 +141,7 @@ class Rate:
     source: str
     audit: str | None
     pooled: bool  # one of the independent cohorts pool_inputs keeps
+    timepoint: str | None = None  # a landmark or the week a rate is read at
 
     @property
     def control(self) -> bool:
@@ -324,7 +323,17 @@ class Brief:
     gaps: list[Gap]
     citations: list[Citation]
     statistics: dict[str, float] = field(default_factory=dict)  # named computed figures
+    critical: list[CriticalOutcome] = field(default_factory=list)  # the disease's outcomes that matter
     indirect: list = field(default_factory=list)  # indirect_brief.IndirectRow: SVd vs HTA comparators
+
+    @property
+    def rate_measures(self) -> list[str]:
+        """The critical outcomes read as rates (responses, landmark rates, SVR35 ...), most important first."""
+        return list(dict.fromkeys(c.measure for c in self.critical if not c.median))
+
+    @property
+    def median_measures(self) -> list[str]:
+        return list(dict.fromkeys(c.measure for c in self.critical if c.median))
 
 
 # --- building it -----------------------------------------------------------------------------
@@ -383,8 +392,9 @@ def build_brief(ds: Dataset, filters: Filters | None = None, *, level: float = 0
     b = Brief(disease=code, disease_name=name, filters=f, n_studies=len(studies),
               n_clinical=int((studies["evidence_type"] == "clinical trial").sum()),
               bottom_line=[], randomized=[], response=[], forests=[], survival=[], harms=[],
-              harm_ranges=[], risk_differences=[], mitigations=[], findings=[], gaps=[], citations=[])
-    b.randomized = _randomized(ds, studies, every_arm, outcomes)
+              harm_ranges=[], risk_differences=[], mitigations=[], findings=[], gaps=[], citations=[],
+              critical=critical_outcomes(ds, code))
+    b.randomized = _randomized(ds, studies, every_arm, outcomes, b.rate_measures)
     b.response, b.forests = _response(ds, studies, matched, outcomes, arm_of, flags, level, b)
     b.survival = _survival(ds, studies, matched, arm_of, outcomes)
     b.harms, b.harm_ranges, b.risk_differences, b.mitigations = _harms(ds, studies, matched, f, code, level)
@@ -436,7 +446,8 @@ def _role(a) -> str | None:
     return a.arm if isinstance(a.arm, str) and a.arm in ("experimental", "control") else None
 
 
-def _randomized(ds: Dataset, studies: pd.DataFrame, arm_of: dict, outcomes: pd.DataFrame) -> list[RandomizedTrial]:
+def _randomized(ds: Dataset, studies: pd.DataFrame, arm_of: dict, outcomes: pd.DataFrame,
+                measures: list[str]) -> list[RandomizedTrial]:
     from .views import survival_table
 
     rand = studies[studies["randomized"].fillna(False).astype(bool) & (studies["evidence_type"] == "clinical trial")]
@@ -451,10 +462,11 @@ def _randomized(ds: Dataset, studies: pd.DataFrame, arm_of: dict, outcomes: pd.D
         if st in ids:
             own_arms.setdefault(st, []).append(a)
     survival = _rows_by_study(surv, ids) if surv is not None else {}
-    responses = outcomes[outcomes["study"].isin(ids) & outcomes["measure"].isin(RESPONSE_MEASURES)]
-    responses = responses.drop_duplicates(["study", "cohort", "measure"])
-    response_at = {key: i for i, key in enumerate(zip(responses["study"], responses["cohort"], responses["measure"],
-                                                      strict=True))}
+    responses = outcomes[outcomes["study"].isin(ids) & outcomes["measure"].isin(measures)]
+    responses = responses.drop_duplicates(["study", "cohort", "measure", "timepoint"])
+    response_at: dict[tuple, list[int]] = {}
+    for i, key in enumerate(zip(responses["study"], responses["cohort"], responses["measure"], strict=True)):
+        response_at.setdefault(key, []).append(i)
 
     order = sorted(range(len(rand)), key=lambda i: (ROLE_RANK.get(rand.iloc[i]["report_role"], 9), i))
     by_trial: dict[str, RandomizedTrial] = {}
@@ -471,10 +483,9 @@ def _randomized(ds: Dataset, studies: pd.DataFrame, arm_of: dict, outcomes: pd.D
         stats = between_arms(ds, trial, s.study)
         medians = _medians(survival.get(s.study, surv.iloc[:0]), arm_of) if surv is not None else []
         rates = []
-        for m in RESPONSE_MEASURES:
+        for m in measures:
             for a in top:
-                at = response_at.get((s.study, a.cohort, m))
-                if at is not None:
+                for at in response_at.get((s.study, a.cohort, m), []):
                     rates.append(_rate(responses.iloc[at], s, a, pooled=False))
         sources = list(dict.fromkeys([s.source, *(a.source for a in trial_arms), *(x.source for x in stats),
                                       *(x.source for x in medians), *(x.source for x in rates)]))
@@ -514,7 +525,7 @@ def _rate(row, s, a, pooled: bool, level: float = 0.95, interval: bool = True) -
                 regimen=_str(a.regimen), role=_role(a), agent=_str(a.agent), measure=row.measure, events=k,
                 n=n, percent=pct, percent_reported=rep, ci_low=lo, ci_high=hi, ci_basis=ci_basis,
                 basis=row.count_basis if k is not None else None, design=s.design, disease=s.disease,
-                setting=_str(s.setting), source=row.source, audit=None, pooled=pooled)
+                setting=_str(s.setting), source=row.source, audit=None, pooled=pooled, timepoint=_str(row.timepoint))
 
 
 def _exact_intervals(rates: list[Rate], level: float) -> None:
@@ -560,12 +571,14 @@ def _response(ds, studies, matched, outcomes, arm_of, flags, level, b: Brief):
 
     info = {s.study: s for s in row_tuples(studies)}
     with_count: dict[tuple, tuple] = {}  # (study, cohort, measure, source) -> its first row with a count
-    for row in row_tuples(outcomes[outcomes["count_used"].notna() & outcomes["measure"].isin(RESPONSE_MEASURES)]):
+    for row in row_tuples(outcomes[outcomes["count_used"].notna() & outcomes["measure"].isin(b.rate_measures)]):
         with_count.setdefault((row.study, row.cohort, row.measure, row.source), row)
     groups: list[ResponseGroup] = []
     forests: list[Forest] = []
-    for measure in _measure_order(b, outcomes):
-        included, _ = pool_inputs(ds, studies, measure, include_controls=True, matched=matched, outcomes=outcomes)
+    for measure in b.rate_measures:
+        poolable = measure in CATEGORIES or measure in COMPOSITES
+        included = (pool_inputs(ds, studies, measure, include_controls=True, matched=matched, outcomes=outcomes)[0]
+                    if poolable else outcomes.iloc[:0].assign(group=None))
         if not len(included) and not (outcomes["measure"] == measure).any():
             continue
         rates: list[Rate] = []
@@ -576,24 +589,27 @@ def _response(ds, studies, matched, outcomes, arm_of, flags, level, b: Brief):
                 continue
             rates.append(_rate(row, info[r.study], a, pooled=True, level=level, interval=False))
         # percentages printed without a count: a study (or trial) with no counted cohort, its
-        # headline population or its arms
+        # headline population or its arms; a measure never pooled (SVR35, a landmark rate): every
+        # figure of a study's headline population, arms or whole populations, each time point
         have_study = {r.study for r in rates}
         have_trial = {r.trial for r in rates if r.trial}
         seen = set()
-        for r in row_tuples(outcomes[(outcomes["measure"] == measure) & outcomes["count_used"].isna()
-                          & outcomes["percent_reported"].notna()]):
+        printed = outcomes["percent_reported"].notna() | (outcomes["count_used"].notna() & ~poolable)
+        for r in row_tuples(outcomes[(outcomes["measure"] == measure) & (outcomes["count_used"].isna() | ~poolable)
+                                     & printed]):
             a = arm_of.get((r.study, r.cohort))
             s = info.get(r.study)
             if a is None or s is None or s.evidence_type != "clinical trial" or r.study in have_study:
                 continue
             if isinstance(s.trial, str) and s.trial in have_trial:
                 continue
-            if not (a.headline or _role(a)) or (r.study, r.cohort) in seen:
+            whole = not poolable and not isinstance(a.parent, str)
+            if not (a.headline or _role(a) or whole) or (r.study, r.cohort, _str(r.timepoint)) in seen:
                 continue
             if _role(a) and isinstance(a.parent, str) and _role(arm_of.get((r.study, a.parent), a)) \
                     and (r.study, a.parent) in arm_of:
                 continue
-            seen.add((r.study, r.cohort))
+            seen.add((r.study, r.cohort, _str(r.timepoint)))
             rates.append(_rate(r, s, a, pooled=False, level=level, interval=False))
         _exact_intervals(rates, level)
         for rate in rates:
@@ -645,9 +661,10 @@ def _response(ds, studies, matched, outcomes, arm_of, flags, level, b: Brief):
                 groups.append(ResponseGroup(regimen=regimen, measure=measure, rates=part, pooled=pooled))
         for r in rates:
             if r.events is not None:
-                b.statistics[f"{r.study}/{r.cohort} {measure} percent"] = float(r.percent)
-                b.statistics[f"{r.study}/{r.cohort} {measure} ci_low"] = float(r.ci_low)
-                b.statistics[f"{r.study}/{r.cohort} {measure} ci_high"] = float(r.ci_high)
+                key = f"{r.study}/{r.cohort} {measure}" + (f" at {r.timepoint}" if r.timepoint else "")
+                b.statistics[f"{key} percent"] = float(r.percent)
+                b.statistics[f"{key} ci_low"] = float(r.ci_low)
+                b.statistics[f"{key} ci_high"] = float(r.ci_high)
     return groups, forests
 
 
@@ -674,14 +691,6 @@ def _forest_caption(summary: dict, level: float) -> str:
     if cautions:
         text += " Caution: " + "; ".join(cautions) + "."
     return text
-
-
-def _measure_order(b: Brief, outcomes: pd.DataFrame) -> list[str]:
-    """ORR first, or CR/CRi first where the disease reads remission (AML, MDS)."""
-    from .views import depth_labels
-
-    first = "CR_CRi" if b.disease and "CR/CRi" in depth_labels(b.disease) else "ORR"
-    return [first, *(m for m in RESPONSE_MEASURES if m != first)]
 
 
 def _survival(ds, studies, matched, arm_of, outcomes) -> list[Median]:
@@ -837,7 +846,7 @@ def _findings(ds: Dataset, b: Brief, flags: dict) -> list[Finding]:
             setting = ds.studies.loc[ds.studies["study"] == t.study, "setting"].iloc[0]
             moves += indirect([study_disease], [_str(setting)])
             moves += reporting([(t.study, a.cohort) for a in t.arms], [s.source],
-                               measure=s.measure if s.measure in RESPONSE_MEASURES else "—")
+                               measure=s.measure)
             outcome = measure_name(s.measure) + (f" at {s.timepoint}" if s.timepoint else "")
             if sub:
                 outcome += f" ({s.subgroup})"
@@ -889,7 +898,7 @@ def _findings(ds: Dataset, b: Brief, flags: dict) -> list[Finding]:
     # median survival of XPO1 arms and cohorts, by regimen (the largest cohort's median)
     by: dict[tuple, list[Median]] = {}
     for m in b.survival:
-        if m.agent is None or m.measure not in SURVIVAL_MEASURES:
+        if m.agent is None or m.measure not in b.median_measures:
             continue
         by.setdefault((m.regimen, m.measure), []).append(m)
     study_info = ds.studies.set_index("study")
@@ -932,9 +941,8 @@ def _gaps(ds: Dataset, studies: pd.DataFrame, b: Brief, findings: pd.DataFrame, 
                         "no randomized trial of an XPO1 inhibitor in the data for this selection"))
     for t in b.randomized:
         compared = {s.measure for s in t.effects if s.subgroup is None}
-        missing = [measure_name(m) for m in (*RESPONSE_MEASURES, "PFS", "OS")
-                   if m not in compared and (any(r.measure == m for r in t.rates)
-                                             or any(x.measure == m for x in t.medians) or m in ("PFS", "OS"))]
+        missing = [measure_name(c.measure) + (f" at {c.timepoint}" if c.timepoint else "") for c in b.critical
+                   if c.measure not in compared and c.measure not in ("FU", "TTR")]
         if missing:
             gaps.append(Gap("no randomized evidence", t.trial,
                             f"no between-arm statistic reported for {', '.join(missing)}", [t.sources[0]]))

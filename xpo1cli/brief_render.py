@@ -68,6 +68,11 @@ def role_text(role: str | None, agent: str | None) -> str:
     return {"experimental": "experimental arm", "control": CONTROL}.get(role or "", "XPO1-inhibitor cohort")
 
 
+def at_text(timepoint: str | None, sep: str = " ") -> str:
+    """' at 18 months' (or ', at week 24' after a label); nothing without a time point."""
+    return f"{sep}at {timepoint}" if timepoint else ""
+
+
 def where_text(ref, study: str) -> str:
     return f"ref {ref} ({study})" if ref is not None else study
 
@@ -148,7 +153,7 @@ def estimate_text(f: Finding) -> str:
 
 
 def outcome_text(e: Effect) -> str:
-    return measure_name(e.measure) + (f" at {e.timepoint}" if e.timepoint else "")
+    return measure_name(e.measure) + at_text(e.timepoint)
 
 
 def arm_name(a: ArmFigure) -> str:
@@ -275,7 +280,8 @@ def layout(b: Brief, level: float = 0.95) -> list[Section]:
     for t in b.randomized:
         arms = []
         for a in t.arms:
-            figs = [f"{measure_name(r.measure)} {rate_text(r)} [{r.source}]" for r in t.rates if r.cohort == a.cohort]
+            figs = [f"{measure_name(r.measure)}{at_text(r.timepoint)} {rate_text(r)} [{r.source}]"
+                    for r in t.rates if r.cohort == a.cohort]
             figs += [f"median {m.measure} {median_text(m)}"
                      + (f" ({spread_text(m)})" if spread_text(m) != MISSING else "") + f" [{m.source}]"
                      for m in t.medians if m.cohort == a.cohort and m.measure in ("PFS", "OS")]
@@ -319,7 +325,8 @@ def layout(b: Brief, level: float = 0.95) -> list[Section]:
             for r in g.rates:
                 derived_seen |= r.events is not None and derived(r.basis)
                 rows.append([g.regimen or MISSING, role_text(r.role, r.agent), where_text(r.ref, r.study),
-                             r.label, r.design, rate_text(r), rate_interval(r, level), r.source,
+                             r.label + at_text(r.timepoint, ", "), r.design, rate_text(r), rate_interval(r, level),
+                             r.source,
                              r.audit or ""])
             if g.pooled is not None:
                 p = g.pooled

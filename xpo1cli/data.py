@@ -41,17 +41,20 @@ EXPORTABLE = ("studies", "cohorts", "outcomes", "comparisons", "adverse_events",
               "drugs", "diseases", "approvals", "sources", "syntheses", "conflicts")
 # Tables a dataset may leave out (a missing file or resource reads as an empty table): the
 # randomized trials with no XPO1-inhibitor arm that the indirect comparisons read, kept apart
-# from the XPO1 studies so that no study command lists or pools them.
-OPTIONAL_TABLES = ("comparator_trials", "trial_arms", "comparator_results")
+# from the XPO1 studies so that no study command lists or pools them; and each disease's critical
+# outcomes (without them a brief reads every outcome measure its studies report).
+OPTIONAL_TABLES = ("comparator_trials", "trial_arms", "comparator_results", "critical_outcomes")
 LIST_SEP = ";"
 LINE = "xpo1_line"  # file line number of each row, carried while checking
-MAX_FILE_BYTES = 200 * 1024 * 1024
+MAX_FILE_MIB = 200  # the largest table file read, unless XPO1_MAX_FILE_MIB says otherwise
+MAX_FILE_BYTES = MAX_FILE_MIB * 1024 * 1024
+MAX_FILE_ENV = "XPO1_MAX_FILE_MIB"
 MAX_DESCRIPTOR_BYTES = 10 * 1024 * 1024
 TYPES = ("string", "integer", "number", "boolean")  # the Table Schema types this program reads
 CONSTRAINTS = ("required", "enum", "minimum", "maximum", "pattern")
 INT64 = 2**63 - 1
-# The csv module refuses cells over 128 KiB by default; a file is already capped at MAX_FILE_BYTES.
-csv.field_size_limit(MAX_FILE_BYTES)
+# The csv module refuses cells over 128 KiB by default; a file is already capped (max_file_bytes).
+csv.field_size_limit(2**31 - 1)
 
 
 class DataError(Exception):
@@ -174,14 +177,15 @@ def read_descriptor(root: Path) -> dict:
     """The package descriptor; a user's package may omit it and inherit the bundled schema.
     A descriptor that is not a tabular data package is a dataset problem, not a crash."""
     own = root / "datapackage.json"
-    target = own if own.is_file() else bundled_root() / "datapackage.json"
+    target = own if os.path.lexists(own) else bundled_root() / "datapackage.json"
     try:
-        size = target.stat().st_size
-        if size > MAX_DESCRIPTOR_BYTES:
-            raise DataError([Problem(target.name, None, None,
-                                     f"descriptor too large ({size} bytes; limit {MAX_DESCRIPTOR_BYTES})")])
-        descriptor = json.loads(target.read_text(encoding="utf-8-sig"))
-    except (OSError, UnicodeDecodeError, json.JSONDecodeError) as exc:
+        raw = read_regular(target, MAX_DESCRIPTOR_BYTES, "descriptor")
+        descriptor = json.loads(raw.decode("utf-8-sig"))
+    except ValueError as exc:
+        if not isinstance(exc, UnicodeDecodeError | json.JSONDecodeError):
+            raise DataError([Problem(target.name, None, None, str(exc))]) from exc
+        raise DataError([Problem(target.name, None, None, f"unreadable descriptor: {exc}")]) from exc
+    except OSError as exc:
         raise DataError([Problem(target.name, None, None, f"unreadable descriptor: {exc}")]) from exc
     except RecursionError as exc:
         raise DataError([Problem(target.name, None, None, "unreadable descriptor: JSON nested too deeply")]) from exc
@@ -328,17 +332,73 @@ def _bundled_descriptor() -> dict:
     return json.loads((bundled_root() / "datapackage.json").read_text(encoding="utf-8-sig"))
 
 
-def _read_text(path: Path) -> str:
-    if not path.exists():
-        raise ValueError("missing file")
-    if path.is_dir():
-        raise ValueError("is a folder, not a CSV file")
-    if not path.is_file():
-        raise ValueError("not a regular file (a pipe or a device?)")
-    size = path.stat().st_size
-    if size > MAX_FILE_BYTES:
-        raise ValueError(f"file too large ({size} bytes; limit {MAX_FILE_BYTES})")
-    raw = path.read_bytes()
+def max_file_bytes() -> int:
+    """The largest table file read, in bytes: XPO1_MAX_FILE_MIB mebibytes if set (a positive
+    number; a user with bigger data raises it), else MAX_FILE_MIB. A file over it is refused
+    before any table is parsed."""
+    given = os.environ.get(MAX_FILE_ENV)
+    if given is None or not given.strip():
+        return MAX_FILE_BYTES
+    try:
+        mib = float(given)
+    except ValueError:
+        mib = float("nan")
+    if not (mib > 0 and mib * 1024 * 1024 < 2**62):
+        raise DataError([Problem(MAX_FILE_ENV, None, None,
+                                 f"'{_clip(given, 30)}' is not a size in MiB; give a positive number such as 500, "
+                                 "or unset it")])
+    return int(mib * 1024 * 1024)
+
+
+def _size_text(size: int) -> str:
+    return f"{size} bytes ({size / 1024 / 1024:.1f} MiB)"
+
+
+def file_problem(path: Path, limit: int, what: str = "table") -> str | None:
+    """Why the file at path cannot be read as one of the package's files (missing, a folder, a
+    named pipe or a device, over the size limit), or None; from its status alone, nothing read."""
+    try:
+        st = path.stat()
+    except FileNotFoundError:
+        return "a broken link (the file it names is missing)" if os.path.lexists(path) else "missing file"
+    except (OSError, ValueError) as exc:
+        return f"cannot open: {getattr(exc, 'strerror', None) or exc}"
+    return _status_problem(st, limit, what)
+
+
+def _status_problem(st: os.stat_result, limit: int, what: str) -> str | None:
+    if stat.S_ISDIR(st.st_mode):
+        return "is a folder, not a file"
+    if not stat.S_ISREG(st.st_mode):
+        kind = "a named pipe" if stat.S_ISFIFO(st.st_mode) else "a device or a socket"
+        return f"not a regular file ({kind}); the {what} is not read"
+    if st.st_size > limit:
+        hint = f"; raise {MAX_FILE_ENV} to read it" if what == "table" else ""
+        return f"file too large: {_size_text(st.st_size)}, over the limit of {_size_text(limit)}{hint}"
+    return None
+
+
+def read_regular(path: Path, limit: int, what: str = "table") -> bytes:
+    """The bytes of a regular file no larger than limit; ValueError (with the reason) for any
+    other file. Opened without blocking and checked on the open file: a named pipe put in a
+    file's place is never read (nor waited on), and a file that grows past the limit after it
+    was checked is refused as well."""
+    reason = file_problem(path, limit, what)
+    if reason is not None:
+        raise ValueError(reason)
+    fd = os.open(path, os.O_RDONLY | getattr(os, "O_NONBLOCK", 0) | getattr(os, "O_BINARY", 0))
+    with os.fdopen(fd, "rb") as fh:
+        reason = _status_problem(os.fstat(fd), limit, what)
+        if reason is not None:
+            raise ValueError(reason)
+        raw = fh.read(limit + 1)
+    if len(raw) > limit:
+        raise ValueError(f"file too large: over the limit of {_size_text(limit)}")
+    return raw
+
+
+def _read_text(path: Path, limit: int | None = None) -> str:
+    raw = read_regular(path, max_file_bytes() if limit is None else limit)
     if b"\x00" in raw:
         raise ValueError("binary content (NUL bytes); expected UTF-8 CSV")
     try:
@@ -372,6 +432,7 @@ def _parse(text: str, fname: str, problems: list[Problem]):
             return None
         seen.add(name)
     encoded = text.encode("utf-8")
+    octets = np.frombuffer(encoded, dtype=np.uint8)
     try:  # cells as Python strings (object columns): pandas' own text type is slower to test
         frame = pd.read_csv(io.BytesIO(encoded), dtype=object, keep_default_na=False,
                             na_filter=True, na_values=[], skip_blank_lines=False, engine="c")
@@ -380,22 +441,33 @@ def _parse(text: str, fname: str, problems: list[Problem]):
     if not isinstance(frame.index, pd.RangeIndex):  # rows wider than the header everywhere
         return _locate(text, fname, problems, "rows have more cells than the header")
     frame.columns = [str(c).strip() for c in frame.columns]
-    lines = _record_lines(text, len(frame)) if '"' in text else frame.index + 2
+    # pandas fills a row with fewer cells than the header with empty ones: each row's own width
+    # is read from the file (with the line numbers where a quoted cell spans lines)
+    width = len(frame.columns)
+    if '"' in text:
+        lines, widths = _records(text, len(frame))
+    else:
+        lines = frame.index + 2
+        whole = np.count_nonzero(octets == 44) == (width - 1) * (len(frame) + 1)  # each line has the header's commas
+        widths = None if whole else _line_widths(octets, len(frame))
     table = {col: frame[col].to_numpy() for col in frame.columns}
-    if _padded(encoded):  # only then pay for stripping every cell
+    if _padded(encoded, octets):  # only then pay for stripping every cell
         table = {col: _strip(cells) for col, cells in table.items()}
     blank = np.ones(len(frame), dtype=bool)
-    short = np.zeros(len(frame), dtype=bool)
+    short = np.zeros(len(frame), dtype=bool) if widths is None else np.asarray(widths) < width
     for cells in table.values():
         absent = _absent(cells)
         short |= absent
         if blank.any():  # only the rows blank so far are compared
             blank[blank] = absent[blank] | (cells[blank] == "")
     table[LINE] = np.asarray(lines, dtype=np.int64)
+    cells_in_row = np.full(len(frame), -1) if widths is None else np.asarray(widths)
     if blank.any():
-        table, short = {col: cells[~blank] for col, cells in table.items()}, short[~blank]
-    for line in table[LINE][short]:
-        problems.append(Problem(fname, int(line), None, "fewer cells than the header has"))
+        table, short, cells_in_row = ({col: cells[~blank] for col, cells in table.items()}, short[~blank],
+                                      cells_in_row[~blank])
+    for line, n in zip(table[LINE][short], cells_in_row[short], strict=True):
+        have = f"{n} cells where the header has {width}" if n >= 0 else "fewer cells than the header has"
+        problems.append(Problem(fname, int(line), None, have))
     if short.any():
         table = {col: cells[~short] for col, cells in table.items()}
     return table
@@ -404,21 +476,67 @@ def _parse(text: str, fname: str, problems: list[Problem]):
 _LINE = re.compile(r"[^\r\n]*(?:\r\n?|\n)|[^\r\n]+")  # a line as io.StringIO(text, newline="") gives it
 
 
-def _padded(encoded: bytes) -> bool:
-    """Whether a cell of the file may begin or end with a space or a tab: a tab anywhere, or a
-    space at the start, beside a comma or beside a line break. Read over the UTF-8 bytes, where
-    each of these characters is one byte that no other character holds."""
+# White space a cell is read without, at either end, whether or not any other cell of the file is
+# padded: every character str.strip removes (tests check this list against Python's). Those other
+# than a space and the line breaks are looked for anywhere in a file.
+_ODD_ASCII_SPACE = (b"\t", b"\x0b", b"\x0c", b"\x1c", b"\x1d", b"\x1e", b"\x1f")
+_WIDE_SPACE = ("\x85", "\xa0", "\u1680", *map(chr, range(0x2000, 0x200B)), "\u2028", "\u2029", "\u202f",
+               "\u205f", "\u3000")
+
+
+@functools.cache
+def _byte_classes():
+    """Lookup tables over byte values (a cell's edge: a comma, a line break or a quote; a line
+    break; a comma or a line break), and the UTF-8 bytes of each of _WIDE_SPACE as numbers (the
+    2-byte ones, the 3-byte ones)."""
     import numpy as np
 
-    if encoded[:1] in b" \t" or b"\t" in encoded:
+    def of(*values):
+        table = np.zeros(256, dtype=bool)
+        table[list(values)] = True
+        return table
+
+    wide = [c.encode("utf-8") for c in _WIDE_SPACE]
+    return (of(44, 10, 13, 34), of(10, 13), of(44, 10, 13),
+            np.array([int.from_bytes(w, "big") for w in wide if len(w) == 2], dtype=np.uint32),
+            np.array([int.from_bytes(w, "big") for w in wide if len(w) == 3], dtype=np.uint32))
+
+
+def _padded(encoded: bytes, b) -> bool:
+    """Whether a cell of the file may begin or end with white space (see _WIDE_SPACE): any white
+    space but a space and the line breaks anywhere; a space beside a comma, a line break, a quote
+    or either end of the file; a line break just inside a quoted cell. Read over the UTF-8 bytes
+    (b: the same as an array; each ASCII character is one byte that no other character holds),
+    looking only beside each space, each quote and each byte that may begin a wide space; it may
+    say a file is padded when it is not (its cells are then stripped for nothing), never the
+    reverse."""
+    import numpy as np
+
+    if any(c in encoded for c in _ODD_ASCII_SPACE):
         return True
-    if b" " not in encoded:
+    if not len(b):
         return False
-    b = np.frombuffer(encoded, dtype=np.uint8)
-    space = b == 32
-    comma_or_newline = (b == 44) | (b == 10)
-    return bool((space[:-1] & (comma_or_newline[1:] | (b[1:] == 13))).any()  # " ,", " \n", " \r"
-                or (comma_or_newline[:-1] & space[1:]).any())  # ", ", "\n "
+    if encoded[:1] == b" " or encoded[-1:] == b" " or encoded[:2] in (b'"\n', b'"\r') \
+            or encoded[-2:] in (b'\n"', b'\r"'):
+        return True
+    edge, line_break, separator, wide2, wide3 = _byte_classes()
+    inner = slice(1, len(b) - 1)  # bytes with a byte on either side (the ends are seen above)
+    if not encoded.isascii():
+        at = np.flatnonzero(b[: len(b) - 2] >= 0xC2)  # each of _WIDE_SPACE begins with one of 0xC2 to 0xE3
+        two = (b[at].astype(np.uint32) << 8) | b[at + 1]
+        if np.isin(two, wide2).any() or np.isin((two << 8) | b[at + 2], wide3).any():
+            return True
+        if encoded[-2:] in ("\x85".encode(), "\xa0".encode()):
+            return True
+    if b" " in encoded:
+        at = np.flatnonzero(b[inner] == 32) + 1
+        if (edge[b[at - 1]] | edge[b[at + 1]]).any():
+            return True
+    if b'"' in encoded:
+        at = np.flatnonzero(b[inner] == 34) + 1
+        before, after = b[at - 1], b[at + 1]
+        return bool((separator[before] & line_break[after]).any() or (line_break[before] & separator[after]).any())
+    return False
 
 
 def _strip(cells):
@@ -460,15 +578,36 @@ def _locate(text: str, fname: str, problems: list[Problem], reason: str) -> None
     return None
 
 
-def _record_lines(text: str, count: int) -> list[int]:
-    """The file line each record starts on (a quoted cell may span lines)."""
+def _records(text: str, count: int) -> tuple[list[int], list[int] | None]:
+    """The file line each of the first count records under the header starts on (a quoted cell
+    may span lines) and its number of cells; None for the widths when the records are not the
+    rows pandas read."""
     reader = csv.reader(io.StringIO(text, newline=""))
-    starts, previous = [], 0
-    for _ in reader:
+    starts, widths, previous = [], [], 0
+    for row in reader:
         starts.append(previous + 1)
+        widths.append(len(row))
         previous = reader.line_num
-    starts = starts[1:]  # the header
-    return starts[:count] if len(starts) >= count else [i + 2 for i in range(count)]
+    starts, widths = starts[1:], widths[1:]  # the header
+    if len(starts) < count:
+        return [i + 2 for i in range(count)], None
+    return starts[:count], widths[:count]
+
+
+def _line_widths(b, count: int):
+    """The number of cells on each of the first count lines under the header of a file with no
+    quotes (its commas plus one; b: its UTF-8 bytes as an array), or None when the file has fewer
+    lines. A line ends at a line feed, a carriage return, or both."""
+    import numpy as np
+
+    lf = b == 10
+    ends = np.flatnonzero(lf | ((b == 13) & ~np.append(lf[1:], False)))
+    if len(ends) == 0 or ends[-1] != len(b) - 1:
+        ends = np.append(ends, len(b))  # a last line without a line break
+    commas = np.diff(np.searchsorted(np.flatnonzero(b == 44), ends), prepend=0)
+    if len(commas) < count + 1:
+        return None
+    return commas[1:count + 1] + 1
 
 
 def _check_table(name: str, spec: dict, root: Path, problems: list[Problem], contract: dict | None = None):
@@ -492,19 +631,22 @@ def _check_table(name: str, spec: dict, root: Path, problems: list[Problem], con
     if not text.strip():
         problems.append(Problem(fname, None, None, "empty file (no header)"))
         return None
-    raw = _parse(text, fname, problems)
+    ragged: list[Problem] = []  # rows narrower than the header: said after what is wrong with the header
+    raw = _parse(text, fname, ragged)
     if raw is None:
+        problems += ragged
         return None
     fields = spec["schema"]["fields"]
     names = [f["name"] for f in fields]
     missing = [n for n in names if n not in raw]
     for n in missing:
         problems.append(Problem(fname, 1, n, "missing column"))
-    if missing:
-        return None
     for h in raw:
         if h != LINE and h not in names:
             problems.append(Problem(fname, 1, h, "unknown column"))
+    problems += ragged
+    if missing:
+        return None
     lines = raw[LINE]
     typed = pd.DataFrame({LINE: lines})
 
@@ -533,19 +675,19 @@ def _check_table(name: str, spec: dict, root: Path, problems: list[Problem], con
             report(empty, col, lambda v: "required value is empty")
         full = ~empty
         if kind == "integer":
-            ok = np.array([_INTEGER.fullmatch(v) is not None for v in texts], dtype=bool)
-            huge = np.array([k and len(v) > 18 and (len(v) > 5000 or abs(int(v)) > INT64)
-                             for v, k in zip(texts, ok, strict=True)], dtype=bool)
+            # each distinct text read as a whole number by Python, exactly (never through a float)
+            whole = [_whole_number(v) for v in texts]
+            ok = np.array([isinstance(w, int) for w in whole], dtype=bool)
+            huge = np.array([w is _TOO_LARGE for w in whole], dtype=bool)
             report(rows(huge), col, lambda v: f"'{_clip(v)}' is too large for an integer "
-                   "(more than 9223372036854775807)")
-            ok &= ~huge
-            report(rows(filled & ~ok & ~huge), col, lambda v: f"'{_clip(v)}' is not an integer")
-            numbers = pd.to_numeric(np.where(ok, texts, np.nan), errors="coerce")
-            values = pd.Series(numbers[codes], index=typed.index, copy=False).astype("Int64")
+                   f"(more than {INT64})")
+            report(rows(filled & ~ok & ~huge), col, lambda v: f"'{_clip(v)}' is not an integer{_digits_hint(v)}")
+            numbers = np.array([w if ok_ else 0 for w, ok_ in zip(whole, ok, strict=True)], dtype=np.int64)
+            values = pd.Series(pd.arrays.IntegerArray(numbers[codes], ~ok[codes]), index=typed.index, copy=False)
         elif kind == "number":
             numbers = pd.to_numeric(np.where(filled, texts, np.nan), errors="coerce").astype("float64")
             bad = filled & (np.isnan(numbers) | (np.abs(numbers) == float("inf")))
-            report(rows(bad), col, lambda v: f"'{_clip(v)}' is not a number")
+            report(rows(bad), col, lambda v: f"'{_clip(v)}' is not a number{_digits_hint(v)}")
             values = pd.Series(np.where(bad, np.nan, numbers)[codes], index=typed.index, copy=False)
         elif kind == "boolean":
             flags = np.array([_BOOL.get(v.lower()) for v in texts], dtype=object)
@@ -577,7 +719,26 @@ def _check_table(name: str, spec: dict, root: Path, problems: list[Problem], con
     return typed[[LINE, *names]]
 
 
-_INTEGER = re.compile(r"[+-]?\d+")
+_INTEGER = re.compile(r"[+-]?[0-9]+")  # ASCII digits only: '٣٢' or '３２' is no number here
+_TOO_LARGE = object()
+
+
+def _whole_number(text: str):
+    """The whole number a cell's text writes (ASCII digits, an optional sign), _TOO_LARGE when it
+    is beyond a 64-bit integer, None when it is no whole number."""
+    if _INTEGER.fullmatch(text) is None:
+        return None
+    if len(text.lstrip("+-").lstrip("0")) > 19:  # more digits than 2**63 has: never parsed
+        return _TOO_LARGE
+    value = int(text)
+    return value if abs(value) <= INT64 else _TOO_LARGE
+
+
+def _digits_hint(text) -> str:
+    """A note for a cell written with digits other than 0-9 (Arabic-Indic, full-width ...)."""
+    if any(ch.isdigit() and not ch.isascii() for ch in str(text)):
+        return " (only the digits 0-9 are read as numbers)"
+    return ""
 
 
 def _clip(value, width: int = 60) -> str:
@@ -666,7 +827,10 @@ def _check_keys(frames: dict, descriptor: dict, problems: list[Problem],
 
 
 def _check_content(frames: dict, descriptor: dict, problems: list[Problem]) -> None:
-    """Checks the Table Schema cannot express: list references, counts, medians, cohort trees."""
+    """Checks the Table Schema cannot express: list references, counts, medians, intervals, the
+    disease and cohort trees."""
+    import pandas as pd
+
     from .values import per_distinct, row_tuples, split_list
 
     paths = {r["name"]: resource_file(r) for r in descriptor["resources"]}
@@ -708,6 +872,79 @@ def _check_content(frames: dict, descriptor: dict, problems: list[Problem]) -> N
     for line, m, a, b in zip(o.loc[bad, LINE], med[bad], lo[bad], hi[bad], strict=True):
         problems.append(Problem(paths["outcomes"], int(line), "median_months",
                                 f"median {m:g} lies outside its range {a:g}-{b:g}"))
+    _check_intervals(frames, paths, problems)
+    for table, key, parent, what in (("diseases", ["disease"], ["parent"], "disease"),
+                                     ("cohorts", ["study", "cohort"], ["study", "parent"], "cohort")):
+        f = frames[table]
+        f = f[f[parent[-1]].notna()]  # a row on a cycle has a parent, and so has its parent
+        keys = pd.MultiIndex.from_arrays([f[c].astype(object) for c in key])
+        ups = pd.MultiIndex.from_arrays([f[c].astype(object) for c in parent])
+        for row, chain in _cycles(keys, ups):
+            names = " -> ".join(str(k[-1]) for k in chain[:8]) + (" -> ..." if len(chain) > 8 else "")
+            problems.append(Problem(paths[table], int(f[LINE].iat[row]), "parent",
+                                    f"{what} '{chain[0][-1]}' is its own ancestor: {names}"))
+
+
+# the interval checks: (table, estimate columns, lower and upper limit) with what the figures are
+INTERVALS = (("outcomes", ("percent_reported", "median_months", "median_weeks"), "ci_low", "ci_high", "interval"),
+             ("comparisons", ("estimate",), "ci_low", "ci_high", "interval"),
+             ("syntheses", ("value",), "low", "high", "bracket"),
+             ("comparator_results", ("estimate",), "ci_low", "ci_high", "interval"),
+             ("comparator_results", ("value_a",), "value_a_low", "value_a_high", "interval"),
+             ("comparator_results", ("value_b",), "value_b_low", "value_b_high", "interval"))
+
+
+def _check_intervals(frames: dict, paths: dict, problems: list[Problem]) -> None:
+    """A lower limit above its upper one, and an estimate outside its limits (one or both given).
+    A row of outcomes is checked against its one estimate (a percentage or a median) where it
+    has one; with two (a rate and a median) only the limits' order is."""
+    import numpy as np
+
+    for table, estimates, low, high, what in INTERVALS:
+        f = frames[table]
+        lo = f[low].to_numpy(dtype="float64", na_value=np.nan)
+        hi = f[high].to_numpy(dtype="float64", na_value=np.nan)
+        lines = f[LINE].to_numpy()
+        for i in np.flatnonzero(lo > hi):
+            problems.append(Problem(paths[table], int(lines[i]), low,
+                                    f"{what} {lo[i]:g}-{hi[i]:g} has its lower limit above its upper one"))
+        given = np.array([f[c].to_numpy(dtype="float64", na_value=np.nan) for c in estimates])
+        one = (~np.isnan(given)).sum(axis=0) == 1
+        which = np.argmax(~np.isnan(given), axis=0)
+        value = given[which, np.arange(len(f))]
+        outside = one & ~(lo > hi) & ((value < lo) | (value > hi))
+        for i in np.flatnonzero(outside):
+            limits = f"{'' if np.isnan(lo[i]) else f'{lo[i]:g}'}-{'' if np.isnan(hi[i]) else f'{hi[i]:g}'}"
+            problems.append(Problem(paths[table], int(lines[i]), estimates[which[i]],
+                                    f"{value[i]:g} lies outside its {what} {limits}"))
+
+
+def _cycles(keys, parents):
+    """Each row whose chain of parents comes back to it, with that chain (the keys from the row
+    round to it), in row order. keys and parents are aligned indexes (a parent not among the keys
+    ends a chain; a key given twice is its first row: a duplicate key is reported elsewhere).
+    By pointer doubling over whole arrays: after 2**k >= rows steps every chain has entered
+    its cycle, so the rows still reached are exactly those on one."""
+    import numpy as np
+
+    n = len(keys)
+    first = ~keys.duplicated()
+    at = np.flatnonzero(first)
+    hit = keys[first].get_indexer(parents)
+    up = np.append(np.where(hit >= 0, at[np.maximum(hit, 0)], n), n)  # n: no parent
+    far = up
+    for _ in range(max(1, n.bit_length())):
+        far = far[far]
+    on = np.zeros(n + 1, dtype=bool)
+    on[far] = True
+    found = []
+    for row in np.flatnonzero(on[:n]):
+        chain, step = [keys[row]], up[row]
+        while step != row:
+            chain.append(keys[step])
+            step = up[step]
+        found.append((int(row), [*chain, keys[row]]))
+    return found
 
 
 def check(root: Path) -> tuple[dict, dict, list[Problem]]:
@@ -719,6 +956,15 @@ def check(root: Path) -> tuple[dict, dict, list[Problem]]:
         if name not in specs:
             problems.append(Problem("datapackage.json", None, None, f"no resource named {name}"))
     contract = {r["name"]: r for r in _bundled_descriptor()["resources"]}
+    # every file's size and kind first, from its status alone: a file over the size limit stops
+    # the check before any table is parsed (parsing the others would only cost time and memory)
+    limit = max_file_bytes()
+    unread = {name: file_problem(root / resource_file(spec), limit) for name, spec in specs.items()
+              if name not in OPTIONAL_TABLES or os.path.lexists(root / resource_file(spec))}
+    if any(reason and reason.startswith("file too large") for reason in unread.values()):
+        problems += [Problem(resource_file(specs[name]), None, None, reason)
+                     for name, reason in unread.items() if reason]
+        return descriptor, {}, problems
     frames: dict = {}
     for name in TABLES:
         if name in specs:
@@ -851,7 +1097,8 @@ def _trusted_frame(root: Path, res: dict):
 # Once checked, its typed tables are kept in the user's cache folder under a key made from the bytes
 # of every file read and the checking code itself: a later run on the same bytes reads them back;
 # any change to a file (or to the program) makes a new key, so the dataset is checked again. Only
-# valid datasets are kept. XPO1_CACHE names the folder, or turns this off ("off").
+# valid datasets are kept. XPO1_CACHE names the folder, or turns this off ("off"). The entries hold
+# numbers and texts only, in a format read without pickle (see `cache`): nothing kept is ever run.
 
 CACHE_ENV = "XPO1_CACHE"
 
@@ -868,7 +1115,8 @@ def cache_dir() -> Path | None:
 
 def _content_key(root: Path, descriptor: dict) -> str:
     """A digest of everything a check reads: the descriptor, every table file's bytes, the
-    program's own schema and this module's code, and the library versions that type the frames."""
+    program's own schema, the code of this module and of the cache's format, and the library
+    versions that type the frames."""
     import hashlib
     import sys
 
@@ -876,7 +1124,8 @@ def _content_key(root: Path, descriptor: dict) -> str:
 
     digest = hashlib.blake2b(digest_size=20)
     for part in (json.dumps(descriptor, sort_keys=True), json.dumps(_bundled_descriptor(), sort_keys=True),
-                 Path(__file__).read_text(encoding="utf-8"), pd.__version__, sys.version):
+                 Path(__file__).read_text(encoding="utf-8"), Path(__file__).with_name("cache.py").read_text(
+                     encoding="utf-8"), pd.__version__, sys.version):
         digest.update(part.encode("utf-8", "surrogatepass") + b"\0")
     for res in descriptor.get("resources", []):
         if not isinstance(res, dict):
@@ -884,7 +1133,7 @@ def _content_key(root: Path, descriptor: dict) -> str:
         path = root / resource_file(res)
         try:  # only a regular file of a readable size is read (a named pipe would block)
             st = path.stat()
-            if not stat.S_ISREG(st.st_mode) or st.st_size > MAX_FILE_BYTES:
+            if not stat.S_ISREG(st.st_mode) or st.st_size > max_file_bytes():
                 raise ValueError("not read")
             digest.update(path.read_bytes())
         except (OSError, ValueError):
@@ -895,44 +1144,22 @@ def _content_key(root: Path, descriptor: dict) -> str:
 
 
 def _read_checked(key: str) -> dict | None:
-    """The checked tables kept under key, or None (none kept, unreadable, or caching off)."""
-    import pickle
+    """The checked tables kept under key, or None (none kept, caching off, or an entry that is not
+    the user's own or does not decode: see `cache`). An entry holds data only, never code."""
+    from .cache import read_entry
 
     folder = cache_dir()
-    if folder is None:
-        return None
-    try:
-        with open(folder / f"{key}.pickle", "rb") as fh:
-            tables = pickle.load(fh)
-    except Exception:  # noqa: BLE001 - a missing or unreadable cache entry only means checking again
-        return None
-    return tables if isinstance(tables, dict) and set(tables) >= {*TABLES, *OPTIONAL_TABLES} else None
+    return None if folder is None else read_entry(folder, key, (*TABLES, *OPTIONAL_TABLES))
 
 
 def _keep_checked(key: str, tables: dict) -> None:
     """Keep a valid dataset's tables under key, replacing what was kept for the same folder; a
     cache that cannot be written is skipped silently (the run's answer does not depend on it)."""
-    import pickle
-    import tempfile
+    from .cache import write_entry
 
     folder = cache_dir()
-    if folder is None:
-        return
-    tmp = None
-    try:
-        folder.mkdir(parents=True, exist_ok=True)
-        for old in folder.glob(f"{key.split('-')[0]}-*.pickle"):
-            old.unlink(missing_ok=True)
-        with tempfile.NamedTemporaryFile("wb", dir=folder, suffix=".tmp", delete=False) as fh:
-            tmp = Path(fh.name)
-            pickle.dump(tables, fh, protocol=pickle.HIGHEST_PROTOCOL)
-        os.replace(tmp, folder / f"{key}.pickle")
-        tmp = None
-    except OSError:
-        pass
-    finally:
-        if tmp is not None:
-            tmp.unlink(missing_ok=True)
+    if folder is not None:
+        write_entry(folder, key, tables, replaces=f"{key.split('-')[0]}-")
 
 
 def _shared_texts(frame):

@@ -246,14 +246,19 @@ def _population(a: ArmFigure) -> str:
     return a.label
 
 
-def _outcome_vocabulary(ds: Dataset) -> set[str]:
-    """The outcome measures the dataset's schema names (a measure outside it is an adverse event)."""
+def _vocabulary_order(ds: Dataset) -> list[str]:
+    """The outcome measures the dataset's schema names, in its order (else those its outcomes hold)."""
     for res in ds.descriptor.get("resources", []):
         if res.get("name") == "outcomes":
             for f in res["schema"]["fields"]:
-                if f["name"] == "measure":
-                    return set(f.get("constraints", {}).get("enum") or ds.outcomes["measure"].unique())
-    return set(ds.outcomes["measure"].unique())
+                if f["name"] == "measure" and f.get("constraints", {}).get("enum"):
+                    return list(f["constraints"]["enum"])
+    return list(dict.fromkeys(ds.outcomes["measure"]))
+
+
+def _outcome_vocabulary(ds: Dataset) -> set[str]:
+    """The outcome measures the dataset's schema names (a measure outside it is an adverse event)."""
+    return set(_vocabulary_order(ds))
 
 
 @dataclass
@@ -272,3 +277,55 @@ def safety_statements(ds: Dataset, study: str) -> list[SafetyStatement]:
     rows = ae[(ae["study"] == study) & (ae["kind"] == "safety_statement") & ae["statement"].notna()]
     return [SafetyStatement(study=study, cohort=_v(r.cohort), term=r.term, statement=r.statement, source=r.source)
             for r in row_tuples(rows, index=False)]
+
+
+# --- each disease's critical outcomes (data/critical_outcomes.csv) ----------------------------------
+
+MEDIAN_MEASURES = ("PFS", "OS", "DOR", "TTR", "FU")  # reported as medians; every other measure is a rate
+
+
+@dataclass
+class CriticalOutcome:
+    """An outcome that matters in a disease, in its order of importance."""
+
+    disease: str
+    measure: str
+    timepoint: str | None  # None: every time point the sources give
+    rank: int
+    name: str
+    note: str | None
+
+    @property
+    def median(self) -> bool:
+        return self.measure in MEDIAN_MEASURES
+
+
+NOT_OUTCOMES = ("FU", "deaths", "alive", "HSCT")  # context, not outcomes a brief rates
+
+
+def critical_outcomes(ds: Dataset, disease: str | None) -> list[CriticalOutcome]:
+    """The disease's critical outcomes, else its nearest ancestor's; for no disease (or one without
+    any up its tree), every disease's, each measure once at its best rank. A dataset without the
+    table: every outcome measure its outcomes hold, in the order of the outcomes' vocabulary."""
+    table = ds.critical_outcomes
+    if not len(table):
+        held = set(ds.outcomes["measure"])
+        order = [m for m in _vocabulary_order(ds) if m in held and m not in NOT_OUTCOMES]
+        return [CriticalOutcome(disease=disease or "", measure=m, timepoint=None, rank=i, name=m, note=None)
+                for i, m in enumerate(order, 1)]
+    rows = {d: g for d, g in table.groupby("disease", sort=False)}
+    parent = dict(zip(ds.diseases["disease"], ds.diseases["parent"], strict=True))
+    seen: set[str] = set()
+    code = disease
+    while code is not None and code not in seen:
+        seen.add(code)
+        if code in rows:
+            return _outcomes(rows[code])
+        code = _v(parent.get(code))
+    return _outcomes(table.sort_values("rank", kind="stable").drop_duplicates(["measure", "timepoint"]))
+
+
+def _outcomes(frame: pd.DataFrame) -> list[CriticalOutcome]:
+    out = [CriticalOutcome(disease=r.disease, measure=r.measure, timepoint=_v(r.timepoint), rank=int(r.rank),
+                           name=r.name, note=_v(r.note)) for r in row_tuples(frame, index=False)]
+    return sorted(out, key=lambda c: c.rank)

@@ -403,6 +403,7 @@ class Answer:
     missing: list[str] = field(default_factory=list)
     warnings: list[str] = field(default_factory=list)
     checks: list[str] = field(default_factory=list)
+    published: list[str] = field(default_factory=list)  # published syntheses of A or B, as printed
     anchors: pd.DataFrame | None = None          # each common comparator's definition by trial
     populations: pd.DataFrame | None = None
 
@@ -441,6 +442,7 @@ def compare(ds: Dataset, a_text: str, b_text: str, measure: str = "PFS", via: st
                             "ratios of different kinds cannot be chained")
     statistic = "HR" if measure in HR_MEASURES else effect
     ans = Answer(a=a, b=b, measure=measure, statistic=statistic, rule=rule, via=via_code, level=level)
+    ans.published = published_syntheses(ds, a, b)
     chosen, ans.warnings = choose_reports(all_edges, rule)
     graph = _graph(chosen) if len(chosen) else {}
     paths = simple_paths(graph, a, b, via_code)
@@ -485,6 +487,20 @@ def compare(ds: Dataset, a_text: str, b_text: str, measure: str = "PFS", via: st
             ans.path_estimates.append((path, Estimate("path", p_log, p_se, level)))
     _checks(ds, ans, all_edges)
     return ans
+
+
+def published_syntheses(ds: Dataset, a: str, b: str) -> list[str]:
+    """The published indirect comparisons and network ranks of A or B, as printed (never recomputed)."""
+    syn = ds.syntheses
+    rows = syn[syn["regimen"].isin([a, b]) & syn["unit"].isin(["rank", "hazard ratio"])]
+    out = []
+    for r in row_tuples(rows):
+        value = f"{r.value:g}" + (f" of {int(r.out_of)}" if not missing(r.out_of) else "")
+        if not missing(r.low) and not missing(r.high):
+            value += f" ({r.low:g}–{r.high:g})"
+        where = f", {r.population}" if not missing(r.population) else ""
+        out.append(f"{r.study}: {r.measure}{where}: {value} [{r.source}]")
+    return out
 
 
 def _oriented(used: pd.DataFrame, paths: list[list[str]]) -> pd.DataFrame:

@@ -115,9 +115,10 @@ def indirect_notes(ans: Answer) -> tuple[str, list[str], list[str]]:
 
     name = NAMES.get(ans.statistic, ans.statistic)
     title = f"Indirect comparison: {ans.a} vs {ans.b}, {ans.measure} ({name} of {ans.a} against {ans.b})"
+    published = [f"published (as printed, not recomputed here; 'xpo1 syntheses'): {p}" for p in ans.published]
     if ans.estimate is None:
         return title, ["No randomized path links the two regimens for this measure: no estimate is made.",
-                       *[f"missing: {m}" for m in ans.missing]], []
+                       *[f"missing: {m}" for m in ans.missing], *published], []
     notes = [f"method: {ans.method}; log ratios add along the chain and so do their variances; standard "
              "errors from each trial's interval at its own level",
              f"report rule: {ans.rule} ({REPORT_RULES[ans.rule]})",
@@ -140,4 +141,34 @@ def indirect_notes(ans: Answer) -> tuple[str, list[str], list[str]]:
                  "randomization but not balance between trials")
     warnings = [*ans.warnings, *[c.removeprefix("warning: ") for c in ans.checks if c.startswith("warning")]]
     notes += [c.removeprefix("note: ") for c in ans.checks if c.startswith("note")]
-    return title, notes, warnings
+    return title, notes + published, warnings
+
+
+def comparator_sections(rec: dict) -> list[tuple[str, pd.DataFrame, list[str]]]:
+    """`show` of a comparator trial: (title, frame, notes) for its design, arms, results and conflicts."""
+    import pandas as pd
+
+    t = rec["trial"]
+    about = pd.DataFrame([{"field": k, "value": v} for k, v in t.items() if isinstance(v, str)])
+    out = [(f"{t['name']} — comparator trial (no XPO1-inhibitor arm)", about,
+            ["A comparator trial is never listed or pooled as an XPO1 study; 'xpo1 indirect' uses its "
+             "between-arm results as anchored comparisons."])]
+    arms = rec["arms"][["arm", "regimen", "role", "n", "frequency", "duration", "route", "schedule",
+                        "schedule_source", "source", "note"]]
+    out.append((f"{t['trial']}: arms and their schedules, as stated", arms,
+                ["An empty schedule field was not stated, or not verified, on the stored pages."]))
+    res = rec["results"].copy()
+    res["ratio (CI, level)"] = [
+        "" if e != e else (f"{e:g}" + (f" ({lo:g}–{hi:g}, {lv:g}%)" if lo == lo and hi == hi else " (no interval)"))
+        for e, lo, hi, lv in zip(res["estimate"], res["ci_low"], res["ci_high"], res["ci_level"], strict=True)]
+    res["arms"] = [f"{a} vs {b}" for a, b in zip(res["arm_a"], res["arm_b"], strict=True)]
+    res["values"] = ["" if a != a else f"{a:g} vs {b:g} {u}" for a, b, u in
+                     zip(res["value_a"], res["value_b"], res["unit"], strict=True)]
+    out.append((f"{t['trial']}: results, one row per report (data cut) and measure",
+                res[["report", "data_cut", "measure", "population", "arms", "statistic", "ratio (CI, level)",
+                     "p_text", "values", "followup", "source", "note"]],
+                ["Each data cut is its own report: figures of different cuts are never mixed."]))
+    if len(rec["conflicts"]):
+        out.append((f"{t['trial']}: conflicts between sources, kept as printed",
+                    rec["conflicts"][["topic", "reading_a", "source_a", "reading_b", "source_b", "note"]], []))
+    return out

@@ -6,6 +6,7 @@ No I/O and no printing here: the CLI turns LookupError into a usage error, and r
 from __future__ import annotations
 
 import difflib
+import math
 import re
 import unicodedata
 from collections.abc import Iterable
@@ -610,9 +611,59 @@ def percents_match(counts: np.ndarray, denominators: np.ndarray, percents: np.nd
     return np.abs(100 * counts / denominators - percents) <= tolerance[which]
 
 
-def counts_from_percent(percent: float, denominator: int) -> list[int]:
-    """Whole counts over denominator that print as percent."""
-    return [k for k in range(denominator + 1) if percent_matches(k, denominator, percent)]
+def counts_from_percent(percent: float, denominator: int) -> range:
+    """Whole counts over denominator that print as percent (those percent_matches accepts), in a
+    few steps at any denominator. The counts within rounding of percent x denominator / 100 form
+    one run: its ends are worked out from that bound in exact arithmetic, then settled by
+    percent_matches itself, whose float arithmetic may take or leave a count a hair beyond the
+    exact bound (the settling looks only near each end)."""
+    from fractions import Fraction
+
+    n = int(denominator)
+    if n <= 0 or not math.isfinite(percent):
+        return range(0)
+    tolerance = rounding_tolerance(percent)
+
+    def below(k: int) -> bool:  # the count prints under the percentage's rounding interval
+        return 100 * k / n - percent < -tolerance
+
+    def above(k: int) -> bool:
+        return 100 * k / n - percent > tolerance
+
+    low = Fraction(percent) - Fraction(tolerance)
+    high = Fraction(percent) + Fraction(tolerance)
+    first = _first_true(lambda k: not below(k), math.ceil(low * n / 100), n)
+    after = _first_true(above, math.floor(high * n / 100) + 1, n)
+    return range(first, max(first, after))
+
+
+def _first_true(test, guess: int, n: int) -> int:
+    """The least k in 0..n for which test holds (n + 1 if none), for a test false then true
+    along 0..n, searched outward from guess in doubling steps, then by halving: a few calls when
+    the guess is near."""
+    guess = min(max(guess, 0), n + 1)
+    step = 1
+    if guess > n or test(guess):  # the answer is at or below the guess
+        high = guess
+        low = guess - step
+        while low >= 0 and test(low):
+            high, step = low, 2 * step
+            low = guess - step
+        low = max(low, -1)
+    else:
+        low = guess
+        high = guess + step
+        while high <= n and not test(high):
+            low, step = high, 2 * step
+            high = guess + step
+        high = min(high, n + 1)
+    while high - low > 1:  # test(low) is false (or low is -1), test(high) true (or high is n + 1)
+        mid = (low + high) // 2
+        if test(mid):
+            high = mid
+        else:
+            low = mid
+    return high
 
 
 def column(frame: pd.DataFrame, name: str) -> list:
@@ -842,7 +893,18 @@ def study_record(ds: Dataset, study: str) -> dict:
     comparisons = ds.comparisons[ds.comparisons["study"] == study].reset_index(drop=True)
     syntheses = ds.syntheses[ds.syntheses["study"] == study].reset_index(drop=True)
     return {"study": fields, "cohorts": cohorts, "outcomes": outcomes, "comparisons": comparisons,
-            "adverse_events": ae, "syntheses": syntheses}
+            "adverse_events": ae, "syntheses": syntheses, "other_reports": other_reports(ds, study)}
+
+
+def other_reports(ds: Dataset, study: str) -> pd.DataFrame:
+    """The other reports of this study's trial (a later journal report of a review's reference, an
+    interim abstract of a published trial), in the data's order: study, ref, report, role, source."""
+    studies = ds.studies
+    trial = studies.loc[studies["study"] == study, "trial"]
+    if trial.empty or missing(trial.iloc[0]):
+        return studies.iloc[:0][["study", "ref", "report", "report_role", "source"]].reset_index(drop=True)
+    same = studies[(studies["trial"] == trial.iloc[0]) & (studies["study"] != study)]
+    return same[["study", "ref", "report", "report_role", "source"]].reset_index(drop=True)
 
 
 def _count_by(studies: pd.DataFrame, column: str, split: bool = False) -> dict[str, tuple[int, str]]:
@@ -1015,38 +1077,63 @@ def schema_table(ds: Dataset, table: str | None = None) -> pd.DataFrame:
                                        "allowed", "meaning"])
 
 
-def trials_table(ds: Dataset, status: str | None = None, disease: str | None = None) -> pd.DataFrame:
-    """Every trial with its reports and whether the sources give any result for it. status:
-    'ongoing' (a source says registered, recruiting or active, or no report carries a figure
-    yet, unless a source says it closed or stopped), 'results' (some report carries figures) or
-    None / 'all'."""
+TRIAL_STATUSES = ("ongoing", "ended", "reported", "unreported", "all")
+ONGOING_STATUSES = ("registered", "recruiting", "active, not recruiting")
+ENDED_STATUSES = ("closed", "stopped early")
+REPORTED = "reported"
+NOT_REPORTED = "no result report in our sources"
+
+
+def result_reports(ds: Dataset) -> set[str]:
+    """The reports (studies) that report results: any report that carries a figure (an outcome,
+    a comparison or an adverse event), or whose role is stated and is not a registration (a
+    conference abstract of an interim analysis reports results even where its stored copy ends
+    before them)."""
     figures = set(ds.outcomes["study"].unique()) | set(ds.comparisons["study"].unique()) | set(
         ds.adverse_events["study"].dropna().unique())
+    roles = ds.studies["report_role"]
+    stated = ds.studies.loc[roles.notna() & (roles != "registration"), "study"]
+    return figures | set(stated)
+
+
+def trials_table(ds: Dataset, status: str | None = None, disease: str | None = None) -> pd.DataFrame:
+    """Every trial with its status exactly as a source states it (empty where none does), and
+    whether it has reported: 'results' is derived from the reports in the data (result_reports),
+    'figures' says whether any of them carries a figure here. status filters: 'ongoing' (a
+    source states it registered, recruiting or active), 'ended' (a source states it closed or
+    stopped), 'reported' (a result report is in the data; 'results' is the same), 'unreported'
+    (none is), None / 'all'. A status is never inferred from the reports."""
+    figures = set(ds.outcomes["study"].unique()) | set(ds.comparisons["study"].unique()) | set(
+        ds.adverse_events["study"].dropna().unique())
+    reported = result_reports(ds)
     studies = ds.studies
     reports_of = {trial: reports for trial, reports in studies.groupby("trial", sort=False)}
     rows = []
     for t in row_tuples(ds.trials):
         reports = reports_of.get(t.trial, studies.iloc[:0])
-        has = bool(set(reports["study"]) & figures)
         rows.append({"trial": t.trial, "name": t.name, "phase": t.phase, "disease": t.disease,
                      "randomized": t.randomized, "registry": t.registry, "planned_n": t.planned_n,
-                     "status": t.status, "results": "yes" if has else "none in the sources",
+                     "status": t.status,
+                     "results": REPORTED if set(reports["study"]) & reported else NOT_REPORTED,
+                     "figures": "yes" if set(reports["study"]) & figures else "none stored",
                      "reports": LIST_SEP.join(reports["study"]),
                      "roles": LIST_SEP.join(dict.fromkeys(r for r in reports["report_role"] if isinstance(r, str))),
                      "source": t.source, "note": t.note})
     frame = pd.DataFrame(rows, columns=["trial", "name", "phase", "disease", "randomized", "registry",
-                                        "planned_n", "status", "results", "reports", "roles",
+                                        "planned_n", "status", "results", "figures", "reports", "roles",
                                         "source", "note"])
     frame["planned_n"] = frame["planned_n"].astype("Int64")
     key = norm(status or "all")
     if key == "ongoing":
-        stated = frame["status"].isin(["registered", "recruiting", "active, not recruiting"])
-        ended = frame["status"].isin(["closed", "stopped early"])
-        frame = frame[stated | ((frame["results"] != "yes") & ~ended)]
-    elif key == "results":
-        frame = frame[frame["results"] == "yes"]
+        frame = frame[frame["status"].isin(ONGOING_STATUSES)]
+    elif key == "ended":
+        frame = frame[frame["status"].isin(ENDED_STATUSES)]
+    elif key in ("reported", "results"):
+        frame = frame[frame["results"] == REPORTED]
+    elif key == "unreported":
+        frame = frame[frame["results"] != REPORTED]
     elif key != "all":
-        raise UnknownName(f"unknown status '{status}'; known: ongoing, results, all")
+        raise UnknownName(f"unknown status '{status}'; known: {', '.join(TRIAL_STATUSES)}")
     if disease:
         codes = Resolver(ds).disease_codes(disease)
         frame = frame[frame["disease"].map(lambda v: bool(codes & set(split_list(v)))).astype(bool)]

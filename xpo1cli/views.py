@@ -3,6 +3,7 @@ tables. Pure functions of the dataset and the query layer; no printing."""
 
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass
 from itertools import repeat
 
@@ -18,7 +19,9 @@ from .query import (
     CUMULATIVE_READING,
     TIME_MEASURES,
     Filters,
+    Resolver,
     UnknownName,
+    arm_mask,
     arm_table,
     design,
     filter_arms,
@@ -725,14 +728,36 @@ ARM_NOT_STATED = "arm not stated"
 KINDS = ("adverse_event", "mitigation", "dose_finding", "cns_penetration", "safety_statement")
 
 
+def label_regimen(ds: Dataset, population, agent) -> str | None:
+    """The regimen a prescribing-information row's population names: the regimen whose drugs are
+    the row's agent and the drugs its population names in full ('label: with bortezomib and
+    dexamethasone' -> SVd, 'label pooled: DLBCL, selinexor 60 mg twice weekly' -> S); None
+    where the population names no drug ('label: DLBCL') or no regimen has exactly those drugs."""
+    if not isinstance(population, str):
+        return None
+    named = {d for d in ds.drugs["drug"] if re.search(rf"(?<!\w){re.escape(d)}(?!\w)", population, flags=re.I)}
+    if not named:
+        return None
+    named |= {agent} if isinstance(agent, str) and agent in set(ds.drugs["drug"]) else set()
+    hits = [code for code, drugs in Resolver(ds).regimen_drugs().items() if drugs == named]
+    return hits[0] if len(hits) == 1 else None
+
+
 def toxicity_table(ds: Dataset, studies: pd.DataFrame | None = None, agent: str | None = None,
                    category: str | None = None, kind: str | None = None,
-                   source: str | None = None, matched: set[tuple[str, str]] | None = None) -> pd.DataFrame:
+                   source: str | None = None, matched: set[tuple[str, str]] | None = None,
+                   arm_filters: Filters | None = None) -> pd.DataFrame:
     """The adverse-event profile, mitigations, dose findings and the CNS contrast. Class-level
     rows (no study) apply to every XPO1 inhibitor and stay in whatever the study filters; rows
     of one study follow the study filters, and rows of one arm the arm filters (`matched`). Each
-    row carries the regimen and arm it describes; a trial-level row of a randomized trial says
-    that the source does not name the arm."""
+    row carries the regimen and arm it describes (a prescribing-information row the regimen its
+    population names, label_regimen); a trial-level row of a randomized trial says that the
+    source does not name the arm.
+
+    With `arm_filters` (filters naming a regimen, partner or agent of the arms), only rows of a
+    matching regimen stay: rows with no regimen (class-wide findings, a label population naming
+    none, a trial-level row naming no arm) are left out, and their number is in
+    frame.attrs["no_regimen"]."""
     ae = ds.adverse_events.copy()
     if studies is not None:
         ae = ae[ae["study"].isna() | ae["study"].isin(studies["study"])]
@@ -770,15 +795,30 @@ def toxicity_table(ds: Dataset, studies: pd.DataFrame | None = None, agent: str 
                  else (None, ARM_NOT_STATED) if s in with_arms
                  else (regimens.get(s) if isinstance(s, str) else None, None)
                  for s, c in zip(ae["study"], ae["cohort"], strict=True)]
-    ae["regimen"] = [t[0] for t in treatment]
+    labels = {(p, a): label_regimen(ds, p, a) for s, p, a in zip(ae["study"], ae["population"], ae["agent"],
+                                                                 strict=True) if not isinstance(s, str)}
+    ae["regimen"] = [t[0] if isinstance(s, str) else labels[(p, a)]
+                     for t, s, p, a in zip(treatment, ae["study"], ae["population"], ae["agent"], strict=True)]
     ae["arm"] = [t[1] for t in treatment]
+    no_regimen = 0
+    if arm_filters is not None and arm_filters.arm_level():
+        known = ae["regimen"].map(lambda r: isinstance(r, str))
+        no_regimen = int((~known).sum())
+        by_code = ds.regimens.set_index("regimen")
+        as_arms = pd.DataFrame({"regimen": ae["regimen"],
+                                "agent": ae["regimen"].map(lambda r: by_code["agent"].get(r)),
+                                "partners": ae["regimen"].map(lambda r: by_code["partners"].get(r))},
+                               index=ae.index)
+        ae = ae[known & arm_mask(as_arms, arm_filters, Resolver(ds))]
     ae["percent_calc"] = [round(100 * c / n, 1) if not missing(c) and value_or_none(n) else None
                           for c, n in zip(ae["count"], ae["n"], strict=True)]
     ae["percent_calc"] = ae["percent_calc"].astype("float64")
     kind_order = {k: i for i, k in enumerate(KINDS)}
     ae["_k"] = ae["kind"].map(kind_order)
     ae = ae.sort_values(["_k", "category", "scope", "id"], kind="stable")
-    return ae[TOXICITY_COLUMNS].reset_index(drop=True)
+    out = ae[TOXICITY_COLUMNS].reset_index(drop=True)
+    out.attrs["no_regimen"] = no_regimen
+    return out
 
 
 # --- pooling inputs ----------------------------------------------------------------------------

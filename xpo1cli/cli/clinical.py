@@ -89,14 +89,15 @@ def toxicity_cmd(
 
     Example: xpo1 toxicity --category gastrointestinal
     """
-    from ..present import arms_view, toxicity_view
+    from ..present import arms_view, no_regimen_note, toxicity_view
 
     sel = filters.select(open_dataset())
     fmt = resolve_format(fmt)
     # on a terminal the findings of adverse events are followed by their arm-against-arm table
     harms = sel.toxicity(category, row_kind, arms=True if arms else None if fmt in HUMAN else False)
     if harms.findings is not None:
-        output(harms.findings, fmt, title="Toxicity and safety", view=toxicity_view, notes=[
+        output(harms.findings, fmt, title="Toxicity and safety", view=toxicity_view,
+               warnings=no_regimen_note(harms.findings.attrs.get("no_regimen", 0)), notes=[
             "scope: class = all XPO1 inhibitors; agent = one drug; study = one study's finding; "
             "label = the prescribing information's pooled populations. 'not quantified' means the "
             "source names the event without a rate."])

@@ -19,8 +19,8 @@ def import_cmd(
         help="the registry the records come from: ctgov (ClinicalTrials.gov API v2)")],
     paths: Annotated[list[str], typer.Argument(
         help="record files (one study, or a search page {\"studies\": [...]}) and folders of them")],
-    into: Annotated[Path, typer.Option("--into", help="the dataset folder to write: new, or one an earlier "
-                                       "import wrote (its records are replaced)")],
+    into: Annotated[str, typer.Option("--into", help="the dataset folder to write: new, or one an earlier "
+                                      "import wrote (its records are replaced)")],
     terms: Annotated[Path | None, typer.Option("--terms", help="CSV of your own terms (kind,term,code): "
                                                "conditions to disease codes, interventions to drugs, "
                                                "outcome titles to measures")] = None,
@@ -39,8 +39,9 @@ def import_cmd(
 
     if registry.strip().lower() not in REGISTRIES:
         fail(f"unknown registry '{registry}'; known: {', '.join(REGISTRIES)}")
-    if not str(into).strip():
+    if not into.strip():  # read as text: an empty path would be the current folder
         fail("--into needs a folder to write the dataset to, not an empty value")
+    into = Path(into)
     problems: list[Problem] = []
     extra = read_terms(terms, problems) if terms is not None else []
     records = read_records(paths, problems)

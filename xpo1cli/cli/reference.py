@@ -79,11 +79,14 @@ def cite_cmd(
         typer.echo(bib)
 
 
+TRIAL_FILTERS = ("ongoing", "ended", "reported", "unreported", "all")  # query.TRIAL_STATUSES, read without pandas
+
+
 def trials_cmd(
     status: Annotated[str, typer.Option(
-        "--status", help="ongoing (registered, recruiting or active, or no results in the sources yet), "
-        "results, or all", autocompletion=lambda incomplete: matching(("ongoing", "results", "all"),
-                                                                     incomplete))] = "all",
+        "--status", help="ongoing (a source states it registered, recruiting or active), ended (a source "
+        "states it closed or stopped), reported (a result report is in the data), unreported, or all",
+        autocompletion=lambda incomplete: matching(TRIAL_FILTERS, incomplete))] = "all",
     disease: Disease = None,
     fmt: Fmt = None,
 ) -> None:
@@ -92,12 +95,12 @@ def trials_cmd(
 
     Example: xpo1 trials --status ongoing --disease MM
     """
+    from ..present import TRIALS_NOTE, trials_view
+
     for name, value in (("--status", status), ("--disease", disease)):
         if value is not None and not value.strip():
             fail(f"{name} needs a value")
-    output(open_dataset().trials(status, disease), fmt, title="Trials",
-           notes=["status: as a source states it (empty where none does); results: whether any report "
-                  "in the data carries figures. 'xpo1 show TRIAL' gives every report."])
+    output(open_dataset().trials(status, disease), fmt, title="Trials", view=trials_view, notes=[TRIALS_NOTE])
 
 
 def syntheses_cmd(disease: Disease = None, fmt: Fmt = None) -> None:
