@@ -874,6 +874,9 @@ def find_studies(ds: Dataset, key: str) -> list[str]:
     if key.casefold() in ids:
         return [ids[key.casefold()]]
     trials = {norm(t): t for t in ds.trials["trial"]}
+    for trial, registry in zip(ds.trials["trial"], ds.trials["registry"], strict=True):  # NCT… ids
+        for rid in split_list(registry):
+            trials.setdefault(norm(rid), trial)
     if norm(key) in trials:
         trial = trials[norm(key)]
         return list(studies.loc[studies["trial"] == trial, "study"])
