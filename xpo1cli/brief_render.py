@@ -567,14 +567,15 @@ def terminal(b: Brief, fmt: str = "table", stream: IO | None = None, level: floa
     """Plain or table text: headings, wrapped sentences, tables fitted to the terminal."""
     import pandas as pd
 
-    from .render import _display, render, terminal_width, wrap_words
+    from .render import _display, render, terminal_width, wrap_cell
 
     stream = stream or sys.stdout
     width = terminal_width(stream) or 100
 
     def say(text: str = "", indent: str = "") -> None:
-        """text wrapped between words, any control character in it written out (as tables do)."""
-        lines = wrap_words(_display(text), max(40, width - len(indent))) if text else [""]
+        """text wrapped between words (a web address cut at the width), any control character in
+        it written out (as tables do)."""
+        lines = wrap_cell(_display(text), max(20, width - len(indent))) if text else [""]
         stream.write("\n".join(indent + x for x in lines) + "\n")
 
     say(title_of(b).upper() if fmt == "plain" else title_of(b))

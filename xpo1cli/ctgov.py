@@ -36,6 +36,7 @@ NUMBER = re.compile(r"-?\d+(?:\.\d+)?")  # ASCII digits only: a posted value, as
 RESULTS = "resultsSection"
 OM = "outcomeMeasuresModule.outcomeMeasures"  # where figures stand in resultsSection, as the API names them
 AE = "adverseEventsModule"
+NO_ARM = "the group is no protocol arm (nor a set of one arm's participants)"
 FLOW = "participantFlowModule"
 REVIEW_YEAR = 2020  # the review's year: a record last updated after it is 'published after the review'
 
@@ -295,11 +296,16 @@ def _phrases(title: str, phrases: dict[str, str]) -> set[str]:
 
 @dataclass
 class Group:
-    cohort: str
+    """A result group as the curated tables hold it: a protocol arm (its own cohort), a set of one
+    arm's participants ('Placebo (FAS)': a cohort under the arm), or no arm (cohort None: its
+    figures stay in the registry tables, since whose they are would be a guess)."""
+
+    cohort: str | None
     title: str
     role: str | None = None
     drugs: frozenset = frozenset()
     names: frozenset = frozenset()  # words that name the group in an analysis' description
+    parent: str | None = None  # the arm's cohort, for a set of its participants
 
 
 class Record2Rows:
@@ -390,36 +396,49 @@ class Record2Rows:
         if not self.results:
             self.out.notes.append(("no results posted (design only)", "", self.nct))
 
-    def _arm_of(self, title: str) -> tuple[str | None, frozenset, frozenset]:
-        """The protocol arm a result group is: the same title, or the same before a closing
-        bracket naming its analysis set ('Placebo (FAS)' is arm 'Placebo')."""
-        plain = {norm(title), norm(SET_SUFFIX.sub("", title))}
+    def _arms(self) -> dict[str, Group]:
+        """The protocol's arms by their label, each with its role, drugs and the words naming it."""
+        arms = {}
         for arm in _list(self.proto, "armsInterventionsModule", "armGroups"):
-            if norm(arm.get("label") or "") in plain:
-                found = [self.interventions.get(norm(n), (None, [n])) for n in arm.get("interventionNames") or []]
-                drugs = frozenset(d for d, _ in found if d)
-                names = frozenset(norm(n) for _, ns in found for n in ns if n)
-                return ARM_ROLES.get(arm.get("type")), drugs, names
-        return None, frozenset(), frozenset()
+            label = str(arm.get("label") or "").strip()
+            if not label or norm(label) in arms:
+                continue
+            found = [self.interventions.get(norm(n), (None, [n])) for n in arm.get("interventionNames") or []]
+            arms[norm(label)] = Group(_slug(label, self.taken), label, ARM_ROLES.get(arm.get("type")),
+                                      frozenset(d for d, _ in found if d),
+                                      frozenset(norm(n) for _, ns in found for n in ns if n) | {norm(label)})
+        if not arms and len(_list(self.results, "participantFlowModule", "groups")) == 1:
+            # a single-group record without protocol arms: the group is the study's one arm
+            only = _list(self.results, "participantFlowModule", "groups")[0]
+            label = str(only.get("title") or only.get("id") or "all participants")
+            drugs = frozenset(d for d, _ in self.interventions.values() if d)
+            arms[norm(label)] = Group(_slug(label, self.taken), label, None, drugs, frozenset({norm(label)}))
+        return arms
 
     def group(self, title: str) -> Group:
+        """The arm a result group is: the same title as a protocol arm, or the same before a
+        closing bracket naming its analysis set ('Placebo (FAS)' is a set of arm 'Placebo')."""
         key = norm(title)
         if key not in self.groups:
-            role, drugs, names = self._arm_of(title)
-            self.groups[key] = Group(_slug(title, self.taken), title, role, drugs, names | {key})
+            arm = self.arms.get(key)
+            if arm is None and (base := self.arms.get(norm(SET_SUFFIX.sub("", title)))) is not None:
+                arm = Group(_slug(title, self.taken), title, base.role, base.drugs, base.names | {key}, base.cohort)
+            self.groups[key] = arm or Group(None, title)
         return self.groups[key]
 
     def _groups(self) -> None:
+        self.arms = self._arms()
         flow = _get(self.results, "participantFlowModule", default={})
         started = {}
         for period in _list(flow, "periods")[:1]:
             for m in _list(period, "milestones"):
                 if m.get("type") == "STARTED":
                     started = {a.get("groupId"): whole(a.get("numSubjects")) for a in _list(m, "achievements")}
-        self.flow = []
+        self.started = {}  # arm cohort → participants who started, where the flow gives the arm's own group
         for g in _list(flow, "groups"):
             grp = self.group(g.get("title") or g.get("id") or "group")
-            self.flow.append((grp, started.get(g.get("id"))))
+            if grp.cohort is not None and grp.parent is None:
+                self.started[grp.cohort] = started.get(g.get("id"))
         for om in _list(self.results, "outcomeMeasuresModule", "outcomeMeasures"):
             for g in _list(om, "groups"):
                 self.group(g.get("title") or g.get("id") or "group")
@@ -449,27 +468,25 @@ class Record2Rows:
                 "disease": ";".join(self.diseases),
                 "status": STATUSES.get(_get(p, "statusModule", "overallStatus")), "source": self.source,
                 "note": f"from its ClinicalTrials.gov record, last updated {updated}"})
-        arms = [(g, n) for g, n in self.flow]
-        exp = [g for g, _ in arms if g.role == "experimental" and g.drugs & set(self.agents)]
-        regimen = self._regimen(exp[0].drugs) if len(exp) == 1 else None
+        arms = list(self.arms.values())
+        exp = [g for g in arms if g.role == "experimental" and g.drugs & set(self.agents)]
+        lead = exp[0] if len(exp) == 1 else next((g for g in arms if g.drugs & set(self.agents)), None)
         self.out.add("studies", {
             "study": self.study, "trial": self.trial, "source": self.source,
             "report": f"ClinicalTrials.gov record, last updated {updated}", "section": "ClinicalTrials.gov record",
-            "agent": self.agents[0], "regimen": regimen, "disease": ";".join(self.diseases),
+            "agent": self.agents[0], "regimen": self._regimen(lead.drugs) if lead else None,
+            "disease": ";".join(self.diseases),
             "phase": PHASES.get(phases), "randomized": randomized, "evidence_type": "clinical trial"})
-        counts = [n for _, n in arms]
-        self.out.add("cohorts", {
-            "study": self.study, "cohort": "all", "label": "all participants who started (registry)",
-            "n": sum(counts) if counts and all(n is not None for n in counts) else None,
-            "headline": True, "section": "participantFlowModule", "source": self.source})
-        for grp in self.groups.values():
-            n = next((n for g, n in arms if g is grp), None)
+        sets = [g for g in self.groups.values() if g.parent is not None]
+        for grp in [*arms, *sets]:
+            n = self.started.get(grp.cohort) if grp.parent is None else None
             self.out.add("cohorts", {
-                "study": self.study, "cohort": grp.cohort, "label": grp.title, "parent": "all",
-                "partition": "arm" if any(g is grp for g, _ in arms) else None,
+                "study": self.study, "cohort": grp.cohort, "label": grp.title, "parent": grp.parent,
+                "partition": "arm" if grp.parent is None and len(arms) > 1 else None,
                 "arm": grp.role if randomized else None, "regimen": self._regimen(grp.drugs),
-                "n": n, "headline": False, "section": "participantFlowModule" if n is not None
-                else "outcomeMeasuresModule", "source": self.source})
+                "n": n, "headline": grp is lead or (lead is None and grp is arms[0]),
+                "section": f"{FLOW}.groups" if n is not None else "armsInterventionsModule.armGroups"
+                if grp.parent is None else "result groups", "source": self.source})
 
     # --- outcome measures ---
     def _measure_of(self, om: dict) -> tuple[str | None, str]:
@@ -546,6 +563,8 @@ class Record2Rows:
         if value is None:
             return None, f"value '{str(meas.get('value'))[:20]}' is not a number"
         grp = self.group(title)
+        if grp.cohort is None:
+            return None, NO_ARM
         row = {"study": self.study, "cohort": grp.cohort, "measure": measure, "section": path,
                "source": self.source, "note": f"registry: {str(om.get('title'))[:80]}; "
                f"time frame: {str(om.get('timeFrame') or 'not stated')[:60]}"}
@@ -617,6 +636,8 @@ class Record2Rows:
         if len(ids) != 2 or ids[0] not in groups or ids[1] not in groups:
             return None, "not exactly two of the outcome's groups"
         a, b = (self.group(groups[g]) for g in ids)
+        if a.cohort is None or b.cohort is None:
+            return None, NO_ARM
         if {a.role, b.role} != {"experimental", "control"}:
             return None, "the two groups are not an experimental and a control arm"
         if a.role == "control":
@@ -682,6 +703,8 @@ class Record2Rows:
         if count is None or n is None:
             return None, "affected or at-risk count is not a whole number"
         grp = self.group(title)
+        if grp.cohort is None:
+            return None, NO_ARM
         drugs = sorted(grp.drugs)
         agent = next((d for d in drugs if d in self.agents), drugs[0] if drugs else None)
         if agent is None:
