@@ -5,6 +5,8 @@ the path quoted beside it."""
 from __future__ import annotations
 
 import copy
+import csv
+import io
 import json
 import os
 from pathlib import Path
@@ -16,7 +18,7 @@ from xpo1cli import ctgov
 from xpo1cli.data import DataError, Problem, load, validate
 
 FIXTURES = Path(__file__).parent / "fixtures" / "ctgov"
-OM = "resultsSection.outcomeMeasuresModule.outcomeMeasures"
+OM = "outcomeMeasuresModule.outcomeMeasures"  # paths are inside the record's resultsSection
 
 
 def record(nct: str) -> dict:
@@ -48,7 +50,7 @@ def run(records: list[dict], tmp_path: Path, base=None, name="out"):
     for i, rec in enumerate(records):
         (tmp_path / f"r{i}.json").write_text(json.dumps(rec), encoding="utf-8")
     problems: list[Problem] = []
-    recs = ctgov.read_records(sorted(tmp_path.glob("r*.json")), problems)
+    recs = list(ctgov.iter_records(sorted(tmp_path.glob("r*.json")), problems))
     assert problems == []
     ds = base or load()
     done = ctgov.import_records(recs, ds.descriptor, ds.tables)
@@ -58,7 +60,7 @@ def run(records: list[dict], tmp_path: Path, base=None, name="out"):
 
 def test_the_real_records_keep_every_posted_figure_in_the_registry_tables(tmp_path):
     problems: list[Problem] = []
-    recs = ctgov.read_records([FIXTURES], problems)
+    recs = list(ctgov.iter_records([FIXTURES], problems))
     assert problems == [] and [r.nct for r in recs] == [
         "NCT00763412", "NCT02210780", "NCT02552212", "NCT03418623", "NCT04207047", "NCT05594173"]
     ds = load()
@@ -76,25 +78,28 @@ def test_the_real_records_keep_every_posted_figure_in_the_registry_tables(tmp_pa
     assert recs_t.loc["NCT02552212", "enrollment"] == 317  # protocolSection.designModule.enrollmentInfo.count
     assert recs_t.loc["NCT02552212", "last_update"] == "2022-08-18"
     assert len(out.studies) == len(ds.studies) and len(out.outcomes) == len(ds.outcomes)
-    an = out.registry_analyses.set_index("id")
+    an = out.registry_analyses.set_index(["nct_id", "path"])
     # NCT02210780 outcomeMeasures[3].analyses[0]: a 90% interval, kept at its own level
-    row = an.loc[f"NCT02210780:{OM}[3].analyses[0]"]
+    row = an.loc[("NCT02210780", f"{OM}[3].analyses[0]")]
     assert (row.param_type, row.param_value, row.ci_pct, row.ci_lower, row.ci_upper, row.p_value) == (
         "Percentage Difference", "34.0", "90", "24.29", "43.75", "<0.0001")
     assert (out.registry_analyses["ci_pct"] == "90").sum() == 7  # the fixture's README: 7 analyses at 90%
-    m = out.registry_measurements.set_index("id")
+    m = out.registry_measurements.set_index(["nct_id", "path"])
     # NCT02210780 outcomeMeasures[3]: posted as percentages of 97 per group
-    got = m.loc[f"NCT02210780:{OM}[3].classes[0].categories[0].measurements[1]"]
+    got = m.loc[("NCT02210780", f"{OM}[3].classes[0].categories[0].measurements[1]")]
     assert (got.value, got.denominator, got.group_title, got.unit) == ("44.3", "97", "Dupilumab 300 mg qw",
                                                                        "Percentage of participants")
     # NCT00763412 outcomeMeasures[0] (BMI): mean with its full range, as posted
-    got = m.loc[f"NCT00763412:{OM}[0].classes[0].categories[0].measurements[0]"]
+    got = m.loc[("NCT00763412", f"{OM}[0].classes[0].categories[0].measurements[0]")]
     assert (got.param_type, got.value, got.lower, got.upper, got.dispersion) == (
         "MEAN", "19.63", "15.56", "22.64", "Full Range")
-    ev = out.registry_events.set_index("id")
-    got = ev.loc["NCT02552212:resultsSection.adverseEventsModule.seriousEvents[0].stats[1]"]
-    assert (got.term, got.organ_system, got.group_title, got.affected, got.at_risk, got.kind) == (
-        "Glaucoma", "Eye disorders", "CZP 200 mg Q2W (SS)", 1, 159, "serious")
+    ev = out.registry_events.set_index(["nct_id", "path"]).loc[("NCT02552212", "adverseEventsModule.seriousEvents[0]")]
+    assert (ev.term, ev.organ_system, ev.vocabulary, ev.kind) == ("Glaucoma", "Eye disorders", "MedDRA19.0", "serious")
+    got = out.registry_event_counts.set_index(["nct_id", "path"]).loc[
+        ("NCT02552212", "adverseEventsModule.seriousEvents[0].stats[1]")]
+    assert (got.group_id, got.affected, got.at_risk, got.events) == ("EG001", 1, 159, 1)
+    grp = out.registry_event_groups.set_index(["nct_id", "group_id"]).loc[("NCT02552212", "EG001")]
+    assert grp.title == "CZP 200 mg Q2W (SS)"
 
 
 def test_a_placed_record_becomes_a_study_with_arms_outcomes_and_its_odds_ratio(tmp_path):
@@ -105,10 +110,19 @@ def test_a_placed_record_becomes_a_study_with_arms_outcomes_and_its_odds_ratio(t
     src = out.sources.set_index("source").loc["ctgov:NCT02552212"]
     assert src.address == "https://clinicaltrials.gov/study/NCT02552212"
     coh = out.cohorts[out.cohorts["study"] == "ctgov-nct02552212"].set_index("label")
-    # participantFlowModule.periods[0].milestones STARTED: 158 placebo, 159 selinexor
+    # the protocol's two arms; participantFlowModule.periods[0].milestones STARTED: 158 placebo, 159 selinexor
     assert coh.loc["Placebo", "n"] == 158 and coh.loc["Placebo", "arm"] == "control"
     assert coh.loc["Selinexor 200 mg Q2W", "n"] == 159 and coh.loc["Selinexor 200 mg Q2W", "arm"] == "experimental"
-    assert coh.loc["all participants who started (registry)", "n"] == 158 + 159 + 0
+    assert coh.loc["Selinexor 200 mg Q2W", "headline"] == True and coh.loc["Selinexor 200 mg Q2W", "regimen"] == "S"  # noqa: E712
+    # the analysis sets are cohorts under their arm; the open-label extension group is no arm: not a cohort
+    assert coh.loc["Placebo (FAS)", "parent"] == coh.loc["Placebo", "cohort"]
+    assert "SFE OL CZP 200 mg Q2W" not in coh.index
+    # the placebo arm is nobody's selinexor arm: no regimen of its own, none taken from the study
+    from xpo1cli.query import arm_table
+
+    arms = arm_table(out)
+    placebo = arms[(arms["study"] == "ctgov-nct02552212") & (arms["label"] == "Placebo (FAS)")].iloc[0]
+    assert placebo["arm"] == "control" and pd.isna(placebo["regimen"]) and pd.isna(placebo["agent"])
     orr = out.outcomes[(out.outcomes["study"] == "ctgov-nct02552212") & (out.outcomes["measure"] == "ORR")]
     # outcomeMeasures[0]: 7.0% of 158 and 47.2% of 159, posted as percentages: no count is stored
     byc = orr.set_index("cohort")
@@ -131,12 +145,12 @@ def test_a_placed_record_becomes_a_study_with_arms_outcomes_and_its_odds_ratio(t
     ae = out.adverse_events[out.adverse_events["study"] == "ctgov-nct02552212"]
     assert set(ae["statement"].str.endswith("grade not stated")) == {True} and ae["grade"].isna().all()
     # seriousEvents[0].stats[1]: glaucoma (eye disorders) in 1 of 159 of the selinexor group
-    glaucoma = ae.set_index("section").loc["resultsSection.adverseEventsModule.seriousEvents[0].stats[1]"]
+    glaucoma = ae.set_index("section").loc["adverseEventsModule.seriousEvents[0].stats[1]"]
     assert (glaucoma.term, glaucoma.category, glaucoma["count"], glaucoma.n, glaucoma.agent) == (
         "glaucoma", "ocular", 1, 159, "selinexor")
     # placebo's events name no drug: kept in the registry table, with the reason
-    ev = out.registry_events.set_index("id").loc[
-        "NCT02552212:resultsSection.adverseEventsModule.seriousEvents[0].stats[0]"]
+    ev = out.registry_event_counts.set_index(["nct_id", "path"]).loc[
+        ("NCT02552212", "adverseEventsModule.seriousEvents[0].stats[0]")]
     assert ev.not_placed == "the group's drugs are not known"
 
 
@@ -146,7 +160,7 @@ def test_orientation_not_stated_in_words_is_not_placed(tmp_path):
         "Odds ratio from logistic regression.")
     _, out = run([d], tmp_path)
     assert (out.comparisons["study"] == "ctgov-nct02552212").sum() == 0
-    an = out.registry_analyses.set_index("id").loc[f"NCT02552212:{OM}[0].analyses[0]"]
+    an = out.registry_analyses.set_index(["nct_id", "path"]).loc[("NCT02552212", f"{OM}[0].analyses[0]")]
     assert an.not_placed == "the record's words do not say which arm is the numerator"
 
 
@@ -155,8 +169,8 @@ def test_malformed_numbers_stay_in_the_registry_table_with_the_reason(tmp_path):
     meas = d["resultsSection"]["outcomeMeasuresModule"]["outcomeMeasures"][0]["classes"][0]["categories"][0]
     meas["measurements"][1]["value"] = "NA"
     _, out = run([d], tmp_path)
-    row = out.registry_measurements.set_index("id").loc[
-        f"NCT02552212:{OM}[0].classes[0].categories[0].measurements[1]"]
+    row = out.registry_measurements.set_index(["nct_id", "path"]).loc[
+        ("NCT02552212", f"{OM}[0].classes[0].categories[0].measurements[1]")]
     assert row.value == "NA" and row.not_placed == "value 'NA' is not a number" and pd.isna(row.placed_as)
 
 
@@ -202,7 +216,7 @@ def test_bad_input_names_the_file_and_place(tmp_path):
     (tmp_path / "b.json").write_text(json.dumps({"studies": [record("NCT03418623"), {"x": 1}]}), encoding="utf-8")
     (tmp_path / "c.json").write_text(json.dumps([1, 2]), encoding="utf-8")
     problems: list[Problem] = []
-    recs = ctgov.read_records([tmp_path, tmp_path / "missing.json"], problems)
+    recs = list(ctgov.iter_records([tmp_path, tmp_path / "missing.json"], problems))
     assert [r.nct for r in recs] == ["NCT03418623"]
     text = [(Path(p.file).name, p.column, p.reason[:20]) for p in problems]
     assert ("a.json", None, "not a JSON file: Exp") in text
@@ -216,7 +230,7 @@ def test_nothing_is_written_when_the_target_is_not_a_dataset(tmp_path):
     target.mkdir()
     (target / "notes.txt").write_text("mine", encoding="utf-8")
     ds = load()
-    done = ctgov.import_records(ctgov.read_records([FIXTURES / "NCT00763412.json"], []), ds.descriptor, ds.tables)
+    done = ctgov.import_records(ctgov.iter_records([FIXTURES / "NCT00763412.json"], []), ds.descriptor, ds.tables)
     with pytest.raises(DataError):
         ctgov.write_imported(done, target)
     assert os.listdir(target) == ["notes.txt"]
@@ -234,6 +248,132 @@ def test_users_terms_extend_the_mapping(tmp_path):
     problems: list[Problem] = []
     extra = ctgov.read_terms(terms, problems)
     ds = load()
-    recs = ctgov.read_records([tmp_path / "r0.json"], problems)
+    recs = ctgov.iter_records([tmp_path / "r0.json"], problems)
     done = ctgov.import_records(recs, ds.descriptor, ds.tables, extra)
     assert problems == [] and done.tables["registry_records"]["study"].iloc[-1] == "ctgov-nct02552212"
+
+
+# --- the command: wiring, exit codes, messages ----------------------------------------------------
+
+def test_command_imports_lists_the_unplaced_and_the_diff(tmp_path):
+    from tests.conftest import run
+
+    d = myeloma_variant()
+    d["protocolSection"]["identificationModule"]["nctId"] = "NCT03110562"  # BOSTON's registry id
+    rec = tmp_path / "boston.json"
+    rec.write_text(json.dumps(d), encoding="utf-8")
+    out = tmp_path / "with-registry"
+    result = run("import", "ctgov", str(rec), str(FIXTURES / "NCT03418623.json"), "--into", str(out),
+                 "--diff", "--format", "csv")
+    err = result.stderr
+    assert "imported 2 record(s)" in err and "1 placed in the curated tables" in err
+    assert "Alcohol Use Disorder: 1 record(s): NCT03418623" in err
+    assert "no results posted (design only):\n    1 record(s): NCT03418623" in err
+    rows = list(csv.DictReader(io.StringIO(result.stdout)))
+    assert rows and {r["trial"] for r in rows} == {"BOSTON"}
+    n = [r for r in rows if r["figure"] == "n" and r["arm"] == "experimental"]
+    # the record's 159 started against the publication's SVd arm of 195 (B1)
+    assert any(r["registry"] == "159" and r["publication"] == "195" for r in n)
+    # show finds the trial by its registry id; the record is one more report of BOSTON
+    shown = run("--data", str(out), "show", "NCT03110562", "--format", "csv").stdout
+    assert "ctgov:NCT03110562" in shown and "boston-lancet-2020" in shown
+    # a second import of the same records says what changed: nothing
+    again = run("import", "ctgov", str(rec), "--into", str(out))
+    assert "0 posted figure(s) changed since the last import" in again.stderr
+
+
+def test_command_refuses_bad_input_and_writes_nothing(tmp_path):
+    from tests.conftest import run
+
+    bad = tmp_path / "bad.json"
+    bad.write_text('{"studies": [{"protocolSection": {}}]}', encoding="utf-8")
+    result = run("import", "ctgov", str(bad), "--into", str(tmp_path / "out"), code=1)
+    assert "bad.json" in result.stderr and "studies[0]" in result.stderr
+    assert not (tmp_path / "out").exists()
+    result = run("import", "nope", str(bad), "--into", str(tmp_path / "out"), code=2)
+    assert "unknown registry 'nope'; known: ctgov" in result.stderr
+    result = run("import", "ctgov", str(FIXTURES / "NCT03418623.json"), "--into", "", code=2)
+    assert "--into needs a folder" in result.stderr
+
+
+def test_duplicate_group_ids_are_a_problem_naming_the_place(tmp_path):
+    d = record("NCT02552212")
+    d["resultsSection"]["outcomeMeasuresModule"]["outcomeMeasures"][2]["groups"][1]["id"] = "OG000"
+    (tmp_path / "dup.json").write_text(json.dumps(d), encoding="utf-8")
+    problems: list[Problem] = []
+    assert list(ctgov.iter_records([tmp_path / "dup.json"], problems)) == []
+    assert [(p.column, p.reason) for p in problems] == [
+        (None, f"{OM}[2].groups: group id OG000 is given to more than one group")]
+
+
+# --- every figure of two records, as read by hand from the record files -------------------------
+# (path under resultsSection, group id, value, lower or spread, upper) — transcribed from the JSON
+
+NCT05594173 = [  # chewing study: one flow group, 2 outcome measures x 6 groups (mean, SD), 1 event
+    ("participantFlowModule.periods[0].milestones[0].achievements[0]", "FG000", "20", None, None),  # STARTED
+    ("participantFlowModule.periods[0].milestones[1].achievements[0]", "FG000", "17", None, None),  # COMPLETED
+    ("participantFlowModule.periods[0].milestones[2].achievements[0]", "FG000", "3", None, None),  # NOT COMPLETED
+    *[(f"outcomeMeasuresModule.outcomeMeasures[0].classes[0].categories[0].measurements[{i}]", f"OG00{i}", v, sd,
+       None) for i, (v, sd) in enumerate([("22", "11"), ("15", "6"), ("15", "4"), ("28", "13"), ("6", "3"),
+                                          ("11", "4")])],
+    *[(f"outcomeMeasuresModule.outcomeMeasures[1].classes[0].categories[0].measurements[{i}]", f"OG00{i}", v, sd,
+       None) for i, (v, sd) in enumerate([("14.7", "5.4"), ("13", "4.3"), ("12.4", "2.7"), ("25.1", "10.5"),
+                                          ("5.8", "2.6"), ("9.9", "2.3")])],
+]
+NCT00763412 = [  # repaglinide pilot: 8 and 8 started, 4 and 4 analysed; means with their full range
+    ("participantFlowModule.periods[0].milestones[0].achievements[0]", "FG000", "8", None, None),
+    ("participantFlowModule.periods[0].milestones[0].achievements[1]", "FG001", "8", None, None),
+    ("participantFlowModule.periods[0].milestones[1].achievements[0]", "FG000", "4", None, None),
+    ("participantFlowModule.periods[0].milestones[1].achievements[1]", "FG001", "4", None, None),
+    ("participantFlowModule.periods[0].milestones[2].achievements[0]", "FG000", "4", None, None),
+    ("participantFlowModule.periods[0].milestones[2].achievements[1]", "FG001", "4", None, None),
+]
+for _om, _classes in enumerate([  # outcome measure → classes → (placebo, repaglinide) as (value, low, high)
+        [[("19.63", "15.56", "22.64"), ("21.19", "20.78", "21.8")]],  # BMI
+        [[("19.82", "12", "37.8"), ("26.21", "8.78", "34.26")],  # body composition: fat, lean
+         [("77.15", "59.54", "87.84"), ("70.83", "62.82", "87.8")]],
+        [[("9.6", "0.7", "27.5"), ("2", "0.6", "3.7")]],  # CRP
+        [[("101.5", "91", "121"), ("94.5", "85", "108")], [("185.75", "145", "258"), ("184", "123", "266")]],
+        [[("0.14", "0.13", "0.17"), ("0.34", "0.13", "1")], [("10.4", "0.54", "28.6"), ("6", "2.2", "11.9")],
+         [("5.8", "3.59", "10.79"), ("5.2", "3.1", "8.33")], [("5.1", "2.05", "7.5"), ("3.6", "1.99", "5.3")]],
+        [[("-1.21", "-1.94", "0.08"), ("-0.26", "-0.31", "0.72")]],  # weight z score
+        [[("4.25", "4", "5"), ("5", "5", "5")]],  # Tanner stage
+        [[("90.5", "71", "99"), ("91.5", "74", "108")]],  # FEV1
+        [[("1.5", "0.8", "2.3"), ("1.6", "0.6", "2.5")], [("7.5", "5", "8.7"), ("7.7", "4.2", "11.9")]],  # C-peptide
+]):
+    for _c, _pair in enumerate(_classes):
+        for _g, (_v, _lo, _hi) in enumerate(_pair):
+            NCT00763412.append((f"outcomeMeasuresModule.outcomeMeasures[{_om}].classes[{_c}].categories[0]"
+                                f".measurements[{_g}]", f"OG00{_g}", _v, _lo, _hi))
+
+
+@pytest.mark.parametrize(("nct", "figures"), [("NCT05594173", NCT05594173), ("NCT00763412", NCT00763412)])
+def test_every_figure_of_a_record_is_in_the_registry_tables(tmp_path, nct, figures):
+    ds = load()
+    done = ctgov.import_records(ctgov.iter_records([FIXTURES / f"{nct}.json"], []), ds.descriptor, ds.tables)
+    m = done.tables["registry_measurements"]
+    m = m[m["nct_id"] == nct]
+    got = {(r.path, r.group_id, r.value, r.lower if pd.notna(r.lower) else
+            (r.spread if pd.notna(r.spread) else None), r.upper if pd.notna(r.upper) else None)
+           for r in m.itertuples(index=False)}
+    assert got == set(figures)  # every figure, and nothing else
+    analysed = m[m["path"].str.contains("outcomeMeasures")]
+    assert set(analysed["denominator"]) == ({"14"} if nct == "NCT05594173" else {"4"})
+    groups = done.tables["registry_event_groups"]
+    groups = groups[groups["nct_id"] == nct]
+    totals = {(r.group_id, r.deaths_affected, r.deaths_at_risk, r.serious_affected, r.serious_at_risk,
+               r.other_affected, r.other_at_risk) for r in groups.itertuples(index=False)}
+    ev = done.tables["registry_events"]
+    ev = ev[ev["nct_id"] == nct]
+    counts = done.tables["registry_event_counts"]
+    counts = counts[counts["nct_id"] == nct]
+    if nct == "NCT05594173":  # eventGroups[0]: no deaths or serious events of 18; 1 of 18 other
+        assert totals == {("EG000", 0, 18, 0, 18, 1, 18)}
+        (one,) = ev.itertuples(index=False)  # otherEvents[0]
+        assert (one.path, one.term, one.organ_system, one.kind) == (
+            "adverseEventsModule.otherEvents[0]", "Digestive complaints", "Gastrointestinal disorders", "other")
+        (n,) = counts.itertuples(index=False)  # otherEvents[0].stats[0]
+        assert (n.group_id, n.affected, n.at_risk, n.events) == ("EG000", 1, 18, 1)
+    else:  # eventGroups: 0 of 8 deaths, serious and other events in each group; no event terms
+        assert totals == {(g, 0, 8, 0, 8, 0, 8) for g in ("EG000", "EG001")}
+        assert ev.empty and counts.empty

@@ -132,3 +132,48 @@ def test_a_dataset_without_critical_outcomes_reads_every_outcome_its_studies_rep
     b = build_brief(load(folder), Filters(disease="MF"))
     assert [g.measure for g in b.response] == ["SVR35", "TSS50_sustained"]
     assert "FU" not in b.rate_measures and "ORR" in b.rate_measures
+
+
+# --- the bottom line never overstates ---------------------------------------------------------------
+
+
+@pytest.fixture(scope="module")
+def mm_claims(ds):
+    b = build_brief(ds, Filters(disease="MM"))
+    return b, {c.kind: c for c in b.bottom_line}, [claim_text(c) for c in b.bottom_line]
+
+
+def test_trials_without_results_are_listed_apart_never_as_evidence(mm_claims):
+    b, kinds, text = mm_claims
+    assert kinds["overview"].trials["with results"] == ["BOSTON"]
+    assert kinds["overview"].trials["planned or ongoing"] == ["XPORT-MM-031"]
+    evidence = [c for c in b.bottom_line if c.kind in ("randomized", "randomized without statistic")]
+    assert all(c.trial.trial != "XPORT-MM-031" for c in evidence)
+    planned = {p.trial: p.status for p in kinds["planned"].planned}
+    assert planned["XPORT-MM-031"] is None and planned["SCOPE"] == "active, not recruiting"
+    assert "BENCH (phase 3, SVd; no status in our sources)" in text[-1]
+
+
+def test_an_early_stop_for_futility_is_said_plainly(mm_claims):
+    _, kinds, _ = mm_claims
+    sealand = kinds["stopped early"]
+    assert sealand.trial.trial == "SEALAND" and "futility" in sealand.reported
+    assert "stopped early" in claim_text(sealand)
+
+
+def test_a_pool_mixing_diseases_is_never_headlined_the_studies_are_shown(mm_claims):
+    _, kinds, _ = mm_claims
+    sd = kinds["single-arm"]
+    assert sd.regimen == "Sd" and sd.pooled is None and "mixes diseases (MM, WM" in sd.unpooled
+    said = claim_text(sd)
+    assert "8*/84" in said and "32/122 (26.2%)" in said and "29.3% (no count printed; 82 in the cohort)" in said
+    assert "16.8" not in said  # the pooled figure of the mixed pool
+
+
+def test_randomized_results_lead_highest_certainty_first(ds):
+    b = build_brief(ds, Filters(disease="AML"))
+    ranked = [c.certainty for c in b.bottom_line if c.kind == "randomized"]
+    from xpo1cli.brief import LEVELS
+
+    assert ranked == sorted(ranked, key=LEVELS.index, reverse=True) and len(ranked) == 2
+    assert b.bottom_line[0].kind == "overview" and b.bottom_line[1].kind == "randomized"

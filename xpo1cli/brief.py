@@ -10,14 +10,18 @@ from __future__ import annotations
 
 import re
 from dataclasses import dataclass, field
+from typing import TYPE_CHECKING
 
 import pandas as pd
 
 from .data import Dataset
-from .findings import CriticalOutcome, Effect, SafetyStatement, between_arms, critical_outcomes, safety_statements
+from .findings import CriticalOutcome, Effect, between_arms, critical_outcomes
 from .query import CATEGORIES, COMPOSITES, Filters, Resolver, split_list
 from .render import as_printed, cell, level_text
 from .values import derived, missing, row_tuples, value_or_none
+
+if TYPE_CHECKING:
+    from .bottom_line import Claim
 
 # --- certainty signals: the stated rules ----------------------------------------------------------
 
@@ -57,21 +61,6 @@ def grade3(grade) -> bool:
 
 
 # --- the structured brief ----------------------------------------------------------------------
-
-
-@dataclass
-class Claim:
-    """One bottom-line statement as data: what it is about and the rows behind it; brief_render words it.
-
-    kind: 'randomized' (a trial's between-arm results: `trial`, `effects`, `statements`), or 'text'
-    (a sentence generated here from the numbers it states)."""
-
-    kind: str
-    sources: list[str]
-    text: str | None = None
-    trial: RandomizedTrial | None = None
-    effects: list[Effect] = field(default_factory=list)
-    statements: list[SafetyStatement] = field(default_factory=list)  # harms in words, without rates
 
 
 @dataclass
@@ -142,6 +131,7 @@ class Rate:
     audit: str | None
     pooled: bool  # one of the independent cohorts pool_inputs keeps
     timepoint: str | None = None  # a landmark or the week a rate is read at
+    enrolled: int | None = None  # the cohort's own n, where a percentage comes without a denominator
 
     @property
     def control(self) -> bool:
@@ -214,6 +204,7 @@ class HarmRow:
     statement: str | None
     scope: str  # study or label
     source: str
+    dose: str | None = None  # views.toxicity_doses: the study's dose schedule, or the label population
 
 
 @dataclass
@@ -224,6 +215,8 @@ class HarmRange:
     low: float | None
     high: float | None
     sources: list[str]
+    regimen: str | None = None  # a range never mixes regimens or doses
+    dose: str | None = None
 
 
 @dataclass
@@ -400,7 +393,9 @@ def build_brief(ds: Dataset, filters: Filters | None = None, *, level: float = 0
     b.harms, b.harm_ranges, b.risk_differences, b.mitigations = _harms(ds, studies, matched, f, code, level)
     b.findings = _findings(ds, b, flags)
     b.gaps = _gaps(ds, studies, b, findings_audit, _report_differences(ds, set(studies["study"])))
-    b.bottom_line = _bottom_line(ds, b)
+    from .bottom_line import bottom_line
+
+    b.bottom_line = bottom_line(ds, b, set(studies["study"]))
     from .indirect_brief import hta_rows
 
     b.indirect = hta_rows(ds, code)
@@ -525,7 +520,8 @@ def _rate(row, s, a, pooled: bool, level: float = 0.95, interval: bool = True) -
                 regimen=_str(a.regimen), role=_role(a), agent=_str(a.agent), measure=row.measure, events=k,
                 n=n, percent=pct, percent_reported=rep, ci_low=lo, ci_high=hi, ci_basis=ci_basis,
                 basis=row.count_basis if k is not None else None, design=s.design, disease=s.disease,
-                setting=_str(s.setting), source=row.source, audit=None, pooled=pooled, timepoint=_str(row.timepoint))
+                setting=_str(s.setting), source=row.source, audit=None, pooled=pooled, timepoint=_str(row.timepoint),
+                enrolled=_int(a.n))
 
 
 def _exact_intervals(rates: list[Rate], level: float) -> None:
@@ -724,10 +720,11 @@ def _label_matches(ds: Dataset, population, code: str | None) -> bool:
 
 
 def _harms(ds, studies, matched, f: Filters, code, level):
-    from .views import toxicity_table
+    from .views import toxicity_doses, toxicity_table
 
     agent = Resolver(ds).agent(f.agent) if f.agent else None
     tox = toxicity_table(ds, studies, agent=agent, source=f.source, matched=matched)
+    tox["dose"] = toxicity_doses(ds, tox)
     rows: list[HarmRow] = []
     refs = dict(zip(ds.studies["study"], ds.studies["ref"], strict=True))
     for r in row_tuples(tox):
@@ -747,18 +744,18 @@ def _harms(ds, studies, matched, f: Filters, code, level):
                             regimen=_str(r.regimen), role=_str(r.arm), term=r.term, grade=r.grade,
                             count=count, n=n, percent=pct,
                             percent_basis="reported" if rep is not None else "computed" if calc is not None else None,
-                            statement=_str(r.statement), scope=r.scope, source=r.source))
-    ranges: dict[tuple[str, str], list[HarmRow]] = {}
+                            statement=_str(r.statement), scope=r.scope, source=r.source, dose=_str(r.dose)))
+    ranges: dict[tuple, list[HarmRow]] = {}
     for h in rows:
         if h.role == "control":
             continue
-        ranges.setdefault((h.term, h.grade), []).append(h)
+        ranges.setdefault((h.term, h.grade, h.regimen, h.dose), []).append(h)
     harm_ranges = []
-    for (term, grade), hs in ranges.items():
+    for (term, grade, regimen, dose), hs in ranges.items():
         q = [h.percent for h in hs if h.percent is not None]
         harm_ranges.append(HarmRange(term=term, grade=grade, k=len(q), low=min(q) if q else None,
                                      high=max(q) if q else None,
-                                     sources=list(dict.fromkeys(h.source for h in hs))))
+                                     sources=list(dict.fromkeys(h.source for h in hs)), regimen=regimen, dose=dose))
     harm_ranges.sort(key=lambda h: (-(h.high or -1), h.term))
     rand = studies[studies["randomized"].fillna(False).astype(bool)]
     rds = risk_differences(ds, rand, level) if len(rand) else []
@@ -991,96 +988,6 @@ def figure(value) -> str:
 
 def ratio(value, decimals) -> str:
     return as_printed(value, decimals)
-
-
-def _sources(sources: list[str | None]) -> list[str]:
-    return list(dict.fromkeys(s for s in sources if s))
-
-
-def _ends(text: str, sources: list[str]) -> Claim:
-    sources = _sources(sources)
-    return Claim("text", sources, text=f"{text} [{', '.join(sources)}]")
-
-
-def _bottom_line(ds: Dataset, b: Brief) -> list[Claim]:
-    out: list[Claim] = []
-    counted = [r for g in b.response for r in g.rates if not r.control]
-    if b.randomized:
-        parts = []
-        srcs = []
-        for t in b.randomized:
-            arms = ", ".join(f"{a.regimen or a.label} n = {a.n if a.n is not None else 'not stated'}"
-                             + (" (control)" if a.control else "") for a in t.arms)
-            parts.append(f"{t.trial} ({t.design}; {arms})")
-            srcs += [a.source for a in t.arms]
-        n_trials = len(b.randomized)
-        out.append(_ends(f"The best evidence for {b.disease_name} is {n_trials} randomized "
-                         f"trial{'s' if n_trials > 1 else ''}: {'; '.join(parts)}.", srcs))
-        for t in b.randomized:
-            whole = [e for e in t.effects if e.subgroup is None]
-            if not whole:
-                continue
-            said = [x for st in dict.fromkeys(e.study for e in whole) for x in safety_statements(ds, st)]
-            srcs = [x for e in whole for x in (e.source, e.arm_a.source, e.arm_b.source)]
-            out.append(Claim("randomized", _sources(srcs + [h.source for h in said]), trial=t, effects=whole,
-                             statements=said))
-    elif counted:
-        n = sum(r.n for r in counted if r.n is not None and r.pooled)
-        k = len({r.trial or r.study for r in counted})
-        b.statistics["patients in counted cohorts"] = float(n)
-        out.append(_ends(f"No randomized trial of an XPO1 inhibitor in {b.disease_name} is in the data; the "
-                         f"best evidence is {k} single-arm or phase 1 stud{'ies' if k != 1 else 'y'} with response "
-                         "figures" + (f", {n} patients in cohorts with counts" if n else "") + ".",
-                         [r.source for r in counted]))
-    else:
-        other = b.n_studies - b.n_clinical
-        out.append(_ends(f"No clinical response figures for an XPO1 inhibitor in {b.disease_name} are in the "
-                         f"data: {b.n_clinical} clinical stud{'ies' if b.n_clinical != 1 else 'y'} and "
-                         f"{other} preclinical or case report{'s' if other != 1 else ''} match.",
-                         [g.sources[0] for g in b.gaps if g.sources][:3]))
-    pooled = [g for g in b.response if g.pooled is not None]
-    if pooled:
-        g = max(pooled, key=lambda g: g.pooled.n_total)
-        p = g.pooled
-        pi = (f"; prediction interval {pct(p.pi_low)}–{pct(p.pi_high)}%" if p.pi_low is not None else "")
-        out.append(_ends(f"Pooled {measure_name(p.measure)} with {p.regimen} was {pct(p.estimate)}% "
-                         f"({level_text(p.level)} CI {pct(p.ci_low)}–{pct(p.ci_high)}%{pi}; {p.k} cohorts, "
-                         f"{p.n_total} patients).",
-                         [r.source for r in g.rates if r.pooled]))
-    single = [r for r in counted if r.events is not None]
-    if single:
-        for measure in dict.fromkeys(r.measure for r in single):
-            rs = [r for r in single if r.measure == measure]
-            if len(rs) < 2:
-                r = rs[0]
-                out.append(_ends(f"{measure_name(measure)} with {r.regimen} was {r.events}/{r.n} "
-                                 f"({pct(r.percent)}%, 95% CI {pct(r.ci_low)}–{pct(r.ci_high)}%).", [r.source]))
-                continue
-            lo, hi = min(rs, key=lambda r: r.percent), max(rs, key=lambda r: r.percent)
-
-            def flag(r: Rate) -> str:
-                return "; an audit finding" if r.audit else ""
-
-            b.statistics[f"{measure} cohorts with counts"] = len(rs)
-            out.append(_ends(f"Across {len(rs)} XPO1-inhibitor cohorts with counts, {measure_name(measure)} ranged "
-                             f"from {pct(lo.percent)}% ({lo.regimen}, {lo.events}/{lo.n}{flag(lo)}) to "
-                             f"{pct(hi.percent)}% ({hi.regimen}, {hi.events}/{hi.n}{flag(hi)}).",
-                             [lo.source, hi.source]))
-            break
-    if b.risk_differences:
-        d = max(b.risk_differences, key=lambda d: abs(d.difference or 0))
-        more = "more" if (d.difference or 0) > 0 else "fewer"
-        out.append(_ends(f"Grade {d.grade} {d.term} was {figure(abs(d.difference))} percentage points {more} frequent "
-                         f"in the {d.experimental} than in the {d.control} ({d.exp_count}/{d.exp_n} vs {d.ctl_count}/"
-                         f"{d.ctl_n}; 95% CI of the difference {figure(d.ci_low)} to {figure(d.ci_high)}).",
-                         [d.source]))
-    elif b.harm_ranges:
-        h = next((h for h in b.harm_ranges if h.k), None)
-        if h is not None:
-            span = f"{figure(h.low)}%" if h.low == h.high else f"{figure(h.low)}–{figure(h.high)}%"
-            out.append(_ends(f"The most frequent grade {h.grade} event reported is {h.term}, in {span} of patients "
-                             f"({h.k} report{'s' if h.k != 1 else ''}).", h.sources))
-    return out[:5]
 
 
 def _citations(ds: Dataset, b: Brief) -> list[Citation]:

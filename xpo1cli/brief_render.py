@@ -14,12 +14,12 @@ import sys
 from dataclasses import dataclass, field
 from typing import IO
 
+from .bottom_line import Claim
 from .brief import (
     CERTAINTY_LABEL,
     RULES,
     Brief,
     Citation,
-    Claim,
     Finding,
     Median,
     Rate,
@@ -31,6 +31,7 @@ from .brief import (
 )
 from .findings import CONTROL as FAVOURS_CONTROL
 from .findings import NEITHER, ArmFigure, Effect
+from .present import NO_STATUS
 from .render import DERIVED_MARK, DERIVED_NOTE, MISSING, derived
 
 CONTROL = "control arm (no XPO1 inhibitor)"
@@ -206,23 +207,114 @@ def effect_text(e: Effect) -> str:
     return f"{outcome_text(e)} {figures} ({statistic_text(e)}; {direction_text(e)})"
 
 
+def claim_rate_text(r: Rate) -> str:
+    """A rate in a sentence, at the source's own precision: '32/122 (26.2%)'; a count derived here is
+    marked and the printed percentage kept beside it; a percentage without a count says of how many."""
+    at = at_text(r.timepoint)
+    if r.events is not None and r.n:
+        if not derived(r.basis):
+            return f"{r.events}/{r.n} ({pct(r.percent)}%){at}"
+        printed = (f"; printed {figure(r.percent_reported)}%" if r.percent_reported is not None
+                   and figure(r.percent_reported) != pct(r.percent) else "")
+        return f"{r.events}{DERIVED_MARK}/{r.n} ({pct(r.percent)}%{printed}){at}"
+    if r.percent is not None:
+        of = (f" of {r.n}" if r.n else "")
+        cohort = f"; {r.enrolled} in the cohort" if r.enrolled is not None and not r.n else ""
+        return f"{figure(r.percent)}%{of}{at} (no count printed{cohort})"
+    return MISSING
+
+
+def _names(names: list[str]) -> str:
+    return ", ".join(names)
+
+
 def claim_text(c: Claim) -> str:
     """A bottom-line statement in words, ending with its sources."""
-    if c.kind != "randomized":
-        return c.text or ""
-    t = c.trial
-    arms = " vs ".join(f"{a.regimen or a.label} n = {a.n if a.n is not None else 'not stated'}" for a in t.arms)
-    worse = [e for e in c.effects if e.harm_signal]
-    lead = ""
-    if worse:
-        clear = [e for e in worse if e.clear]
-        lead = ("Harm signal: the XPO1-inhibitor arm did worse on "
-                + ", ".join(outcome_text(e) for e in (clear or worse))
-                + ("" if clear else " (not a clear difference)") + ". ")
-    text = f"{lead}{t.trial} ({t.design}; {arms}): " + "; ".join(effect_text(e) for e in c.effects) + "."
-    if c.statements:
-        text += " The source also says: " + "; ".join(f"{s.statement} ({s.term})" for s in c.statements) + "."
-    return f"{text} [{', '.join(c.sources)}]"
+    return _claim_words(c) + (f" [{', '.join(c.sources)}]" if c.sources else "")
+
+
+def _arms(t) -> str:
+    return " vs ".join(f"{a.regimen or a.label} n = {a.n if a.n is not None else 'not stated'}" for a in t.arms)
+
+
+def _claim_words(c: Claim) -> str:
+    k = c.kind
+    if k == "overview":
+        parts = [f"{state}: {_names(names)}" for state, names in c.trials.items() if names]
+        return "Randomized trials in the data, by what they report: " + "; ".join(parts) + "."
+    if k == "randomized":
+        t = c.trial
+        worse = [e for e in c.effects if e.harm_signal]
+        lead = ""
+        if worse:
+            clear = [e for e in worse if e.clear]
+            lead = ("Harm signal: the XPO1-inhibitor arm did worse on "
+                    + ", ".join(outcome_text(e) for e in (clear or worse))
+                    + ("" if clear else " (not a clear difference)") + ". ")
+        cert = f", best certainty {c.certainty}" if c.certainty else ""
+        text = f"{lead}{t.trial} ({t.design}; {_arms(t)}{cert}): " + "; ".join(effect_text(e) for e in c.effects)
+        text += "."
+        if c.statements:
+            text += " The source also says: " + "; ".join(f"{x.statement} ({x.term})" for x in c.statements) + "."
+        return text
+    if k == "stopped early":
+        t = c.trial
+        said = f" The source reports: {c.reported}." if c.reported else ""
+        return f"{t.trial} ({t.design}; {_arms(t)}) stopped early; no between-arm figures are in the data.{said}"
+    if k == "randomized without statistic":
+        t = c.trial
+        figs = []
+        for a in t.arms:
+            mine = [f"{measure_name(r.measure)} {claim_rate_text(r)}" for r in t.rates if r.cohort == a.cohort]
+            mine += [f"median {m.measure} {median_text(m)}" for m in t.medians if m.cohort == a.cohort]
+            if mine:
+                figs.append(f"{a.regimen or a.label}: {', '.join(mine)}")
+        return (f"{t.trial} ({t.design}; {_arms(t)}): {'; '.join(figs)}; no between-arm statistic reported, so no "
+                "direction is claimed.")
+    if k == "no randomized":
+        n = c.counts["studies"]
+        return (f"No randomized trial of an XPO1 inhibitor in {c.disease} is in the data; the evidence is "
+                f"{n} single-arm or phase 1 stud{'ies' if n != 1 else 'y'} with response figures.")
+    if k == "no figures":
+        return (f"No clinical response figures for an XPO1 inhibitor in {c.disease} are in the data: "
+                f"{c.counts['clinical']} clinical stud{'ies' if c.counts['clinical'] != 1 else 'y'} and "
+                f"{c.counts['other']} preclinical or case report{'s' if c.counts['other'] != 1 else ''} match.")
+    if k == "single-arm":
+        def one(r: Rate) -> str:
+            mixed = f"; {' and '.join(r.disease.split(';'))} in one cohort" if ";" in r.disease else ""
+            audit = f", audit: {r.audit}" if r.audit else ""
+            return f"{r.trial or r.study} ({r.design}{mixed}) {claim_rate_text(r)}{audit}"
+
+        each = "; ".join(one(r) for r in c.rates)
+        text = f"Single-arm evidence, {measure_name(c.measure)} with {c.regimen}: {each}"
+        if c.pooled is not None:
+            p = c.pooled
+            text += (f"; pooled {pct(p.estimate)}% ({level_text(p.level)} CI {pct(p.ci_low)}–{pct(p.ci_high)}%, "
+                     f"{p.k} cohorts, {p.n_total} patients)")
+        elif c.unpooled:
+            text += f"; not pooled here: {c.unpooled}"
+        text += "."
+        if c.counts.get("other regimens"):
+            n = c.counts["other regimens"]
+            text += f" {n} other regimen{'s have' if n != 1 else ' has'} single-arm figures (section 3)."
+        return text
+    if k == "harm difference":
+        d = c.risk
+        more = "more" if (d.difference or 0) > 0 else "fewer"
+        return (f"Grade {d.grade} {d.term} was {figure(abs(d.difference))} percentage points {more} frequent in the "
+                f"{d.experimental} than in the {d.control} ({d.exp_count}/{d.exp_n} vs {d.ctl_count}/{d.ctl_n}; "
+                f"95% CI of the difference {figure(d.ci_low)} to {figure(d.ci_high)}).")
+    if k == "harm rate":
+        h = c.harm
+        of = f"{h.count}/{h.n}, " if h.count is not None and h.n is not None else ""
+        dose = f" ({h.dose})" if h.dose else ""
+        return (f"The most frequent grade {h.grade} event reported with {h.regimen}{dose} is {h.term}: {of}"
+                f"{figure(h.percent)}% in {h.where}.")
+    if k == "planned":
+        items = [f"{p.trial} ({p.design}{', ' + p.regimen if p.regimen else ''}; "
+                 f"{p.status or NO_STATUS})" for p in c.planned]
+        return "Not evidence yet, no results in the data (planned or ongoing): " + "; ".join(items) + "."
+    raise ValueError(f"unknown claim kind {k!r}")
 
 
 # --- the layout --------------------------------------------------------------------------------------
@@ -273,7 +365,12 @@ def layout(b: Brief, level: float = 0.95) -> list[Section]:
 
     # 1 bottom line
     s[0].items = [claim_text(x) for x in b.bottom_line]
-    s[0].notes = ["Sentences generated from the figures below; each ends with its sources in brackets."]
+    s[0].notes = ["Sentences generated from the figures below; each ends with its sources in brackets. Randomized "
+                  "results come first, highest certainty first; a result favouring the control arm is a harm "
+                  "signal. Single-arm figures are each study's own; a pool is stated only where it mixes no "
+                  "diseases, populations or designs and is not a pool of two with heterogeneous results."]
+    if any(r.events is not None and derived(r.basis) for c in b.bottom_line for r in c.rates):
+        s[0].notes.append(DERIVED_NOTE)
 
     # 2 randomized evidence
     if not b.randomized:
@@ -373,9 +470,11 @@ def layout(b: Brief, level: float = 0.95) -> list[Section]:
 
     # 5 harms
     if b.harm_ranges:
-        s[4].tables.append(Table("Grade ≥3 events in XPO1-inhibitor arms and cohorts: range across reports",
-                                 ["event", "grade", "reports with a rate", "range", "sources"],
-                                 [[h.term, h.grade, str(h.k),
+        s[4].tables.append(Table("Grade ≥3 events in XPO1-inhibitor arms and cohorts: range across reports of "
+                                 "one regimen at one dose",
+                                 ["event", "grade", "regimen", "dose (as stated)", "reports with a rate", "range",
+                                  "sources"],
+                                 [[h.term, h.grade, h.regimen or MISSING, h.dose or MISSING, str(h.k),
                                    (f"{figure(h.low)}%" if h.low == h.high else f"{figure(h.low)}–{figure(h.high)}%")
                                    if h.low is not None else "not quantified", ", ".join(h.sources)]
                                   for h in b.harm_ranges], kind="harm-range"))
@@ -469,14 +568,15 @@ def terminal(b: Brief, fmt: str = "table", stream: IO | None = None, level: floa
     """Plain or table text: headings, wrapped sentences, tables fitted to the terminal."""
     import pandas as pd
 
-    from .render import _display, render, terminal_width, wrap_words
+    from .render import _display, render, terminal_width, wrap_cell
 
     stream = stream or sys.stdout
     width = terminal_width(stream) or 100
 
     def say(text: str = "", indent: str = "") -> None:
-        """text wrapped between words, any control character in it written out (as tables do)."""
-        lines = wrap_words(_display(text), max(40, width - len(indent))) if text else [""]
+        """text wrapped between words (a web address cut at the width), any control character in
+        it written out (as tables do)."""
+        lines = wrap_cell(_display(text), max(20, width - len(indent))) if text else [""]
         stream.write("\n".join(indent + x for x in lines) + "\n")
 
     say(title_of(b).upper() if fmt == "plain" else title_of(b))
@@ -573,6 +673,7 @@ def _attr(text: str) -> str:
 
 
 _MARKER = re.compile(r"\[([^\[\]]+)\]")
+_CODE = re.compile(r"`([^`<>]+)`")
 _ANCHOR_ID = re.compile(r"[A-Za-z0-9][\w.-]*")
 SOURCE_COLUMNS = ("source", "sources")
 
@@ -603,7 +704,9 @@ def cited(text: str, anchors: dict[str, str], bare: bool = False):
         if (ids := linked(m.group(1))) is not None:
             parts += [escape(text[at:m.start()]), Markup("["), ids, Markup("]")]
             at = m.end()
-    return Markup("").join([*parts, escape(text[at:])]) if parts else escape(text)
+    html = Markup("").join([*parts, escape(text[at:])]) if parts else escape(text)
+    # a command in backticks ('`xpo1 pool --by regimen`') as code; never across a link's markup
+    return Markup(_CODE.sub(r"<code>\1</code>", str(html))) if "`" in html else html
 
 
 def _source_entry(c: Citation) -> list[dict]:

@@ -24,6 +24,7 @@ from functools import lru_cache
 from pathlib import Path
 
 from .data import Problem
+from .values import split_list
 
 REGISTRY_SCHEMA = Path(__file__).with_name("registry.json")
 MAX_RECORD_BYTES = 64 * 1024 * 1024  # one file of records; the API's own pages are far smaller
@@ -32,6 +33,11 @@ RECORD_ADDRESS = "https://clinicaltrials.gov/study/{nct}"
 NCT = re.compile(r"NCT\d{8}")
 SET_SUFFIX = re.compile(r"\s*\([^()]*\)\s*$")  # a result group's analysis set: 'Placebo (FAS)'.
 NUMBER = re.compile(r"-?\d+(?:\.\d+)?")  # ASCII digits only: a posted value, as printed
+RESULTS = "resultsSection"
+OM = "outcomeMeasuresModule.outcomeMeasures"  # where figures stand in resultsSection, as the API names them
+AE = "adverseEventsModule"
+NO_ARM = "the group is no protocol arm (nor a set of one arm's participants)"
+FLOW = "participantFlowModule"
 REVIEW_YEAR = 2020  # the review's year: a record last updated after it is 'published after the review'
 
 PHASES = {  # the record's phases, as the schema's phase values; others stay as stated only
@@ -97,10 +103,10 @@ def terms_from(tables: dict, extra: Iterable[tuple[str, str, str]] = ()) -> Term
     """The terms of a dataset (its diseases and drugs) and a user's (kind, term, code) rows."""
     t = Terms()
     for row in tables["diseases"].itertuples(index=False):
-        for name in [row.disease, row.name, *_split(row.aliases)]:
+        for name in [row.disease, row.name, *split_list(row.aliases)]:
             t.condition.setdefault(norm(name), row.disease)
     for row in tables["drugs"].itertuples(index=False):
-        for name in [row.drug, *_split(row.aliases)]:
+        for name in [row.drug, *split_list(row.aliases)]:
             if len(name) > 2:  # one- and two-letter regimen letters (S, V, dex) are not drug names
                 t.intervention.setdefault(norm(name), row.drug)
     for phrase, measure in OUTCOME_TERMS:
@@ -110,10 +116,12 @@ def terms_from(tables: dict, extra: Iterable[tuple[str, str, str]] = ()) -> Term
     drugs = tables["drugs"]
     t.agents = frozenset(d for d, cls in zip(drugs["drug"], drugs["drug_class"], strict=True) if "XPO1" in str(cls))
     for r in tables["regimens"].itertuples(index=False):
-        t.regimens.setdefault(frozenset([*_split(r.agent), *_split(r.partners)]), r.regimen)
-    for trial, reg in zip(tables["trials"]["trial"], tables["trials"]["registry"], strict=True):
-        for nct in _split(reg):
-            t.trials.setdefault(nct, trial)
+        t.regimens.setdefault(frozenset([*split_list(r.agent), *split_list(r.partners)]), r.regimen)
+    trials = tables["trials"]
+    for trial, reg, src in zip(trials["trial"], trials["registry"], trials["source"], strict=True):
+        if not str(src).startswith(SOURCE_PREFIX):  # an earlier import's own trial is made again
+            for nct in split_list(reg):
+                t.trials.setdefault(nct, trial)
     return t
 
 
@@ -140,10 +148,6 @@ def read_terms(path: Path, problems: list[Problem]) -> list[tuple[str, str, str]
     return rows
 
 
-def _split(value) -> list[str]:
-    return [] if value is None or value != value else [v.strip() for v in str(value).split(";") if v.strip()]
-
-
 # --- reading files -----------------------------------------------------------------------------
 
 @dataclass
@@ -165,11 +169,10 @@ def _files(paths: Iterable[str | os.PathLike], problems: list[Problem]) -> Itera
                                     "no such file or folder" if not p.exists() else "not a regular file"))
 
 
-def read_records(paths: Iterable[str | os.PathLike], problems: list[Problem]) -> list[Record]:
-    """Every study record in the files and folders named: single records, the API's paged search
-    responses ({"studies": [...]}) and folders of them. What is not a record is a problem naming
-    the file and the place in it; a record seen twice is kept once (the later update wins)."""
-    found: dict[str, Record] = {}
+def iter_records(paths: Iterable[str | os.PathLike], problems: list[Problem]) -> Iterator[Record]:
+    """Every study record in the files and folders named, one file in memory at a time: single
+    records, the API's paged search responses ({"studies": [...]}) and folders of them. What is
+    not a record is a problem naming the file and the place in it."""
     for path in _files(paths, problems):
         name = str(path)
         try:
@@ -185,17 +188,32 @@ def read_records(paths: Iterable[str | os.PathLike], problems: list[Problem]) ->
             items = [(f"studies[{i}]", s) for i, s in enumerate(doc["studies"])]
         else:
             items = [("", doc)]
+        del doc
         for at, item in items:
             nct = _nct(item)
             if nct is None:
                 problems.append(Problem(name, None, at or None, "not a ClinicalTrials.gov study record "
                                         "(no protocolSection.identificationModule.nctId)"))
                 continue
-            rec = Record(nct, name, at, item)
-            old = found.get(nct)
-            if old is None or last_update(rec) >= last_update(old):
-                found[nct] = rec
-    return [found[k] for k in sorted(found)]
+            bad = _duplicate_groups(item)
+            if bad:
+                problems += [Problem(name, None, at or None, f"{where}: {reason}") for where, reason in bad]
+                continue
+            yield Record(nct, name, at, item)
+
+
+def _duplicate_groups(item: dict) -> list[tuple[str, str]]:
+    """Group ids named twice in one list of groups: which group a figure is for would be a guess."""
+    lists = [(f"{FLOW}.groups", _list(item, RESULTS, "participantFlowModule", "groups")),
+             (f"{AE}.eventGroups", _list(item, RESULTS, "adverseEventsModule", "eventGroups"))]
+    for i, om in enumerate(_list(item, RESULTS, "outcomeMeasuresModule", "outcomeMeasures")):
+        lists.append((f"{OM}[{i}].groups", _list(om, "groups")))
+    out = []
+    for where, groups in lists:
+        ids = [g.get("id") for g in groups if isinstance(g, dict)]
+        for gid in sorted({g for g in ids if ids.count(g) > 1}, key=str):
+            out.append((where, f"group id {str(gid)[:20]} is given to more than one group"))
+    return out
 
 
 def _nct(item) -> str | None:
@@ -248,9 +266,6 @@ def whole(text) -> int | None:
 
 # --- one record into rows ----------------------------------------------------------------------
 
-RESULTS = "resultsSection"
-OM = f"{RESULTS}.outcomeMeasuresModule.outcomeMeasures"  # where figures stand, as the API names them
-AE = f"{RESULTS}.adverseEventsModule"
 
 
 @dataclass
@@ -274,17 +289,23 @@ def _slug(text: str, taken: set[str]) -> str:
 
 
 def _phrases(title: str, phrases: dict[str, str]) -> set[str]:
+    """The measures whose phrases stand as whole words in an outcome's title."""
     words = f" {norm(re.sub(r'[()/,;:]', ' ', title))} "
     return {code for phrase, code in phrases.items() if f" {phrase} " in words}
 
 
 @dataclass
 class Group:
-    cohort: str
+    """A result group as the curated tables hold it: a protocol arm (its own cohort), a set of one
+    arm's participants ('Placebo (FAS)': a cohort under the arm), or no arm (cohort None: its
+    figures stay in the registry tables, since whose they are would be a guess)."""
+
+    cohort: str | None
     title: str
     role: str | None = None
     drugs: frozenset = frozenset()
     names: frozenset = frozenset()  # words that name the group in an analysis' description
+    parent: str | None = None  # the arm's cohort, for a set of its participants
 
 
 class Record2Rows:
@@ -317,7 +338,7 @@ class Record2Rows:
 
     def row_id(self, path: str) -> str:
         """A curated row's id from the figure's place: 'ctgov-nct01234567-' and the path's words and numbers."""
-        return f"ctgov-{self.nct.lower()}-" + re.sub(r"[^a-z0-9]+", "-", path.lower().replace(RESULTS.lower(), ""))
+        return f"ctgov-{self.nct.lower()}-" + re.sub(r"[^a-z0-9]+", "-", path.lower())
 
     def _trial(self) -> str | None:
         """The curated trial this record is a report of: one whose registry ids name it."""
@@ -375,36 +396,49 @@ class Record2Rows:
         if not self.results:
             self.out.notes.append(("no results posted (design only)", "", self.nct))
 
-    def _arm_of(self, title: str) -> tuple[str | None, frozenset, frozenset]:
-        """The protocol arm a result group is: the same title, or the same before a closing
-        bracket naming its analysis set ('Placebo (FAS)' is arm 'Placebo')."""
-        plain = {norm(title), norm(SET_SUFFIX.sub("", title))}
+    def _arms(self) -> dict[str, Group]:
+        """The protocol's arms by their label, each with its role, drugs and the words naming it."""
+        arms = {}
         for arm in _list(self.proto, "armsInterventionsModule", "armGroups"):
-            if norm(arm.get("label") or "") in plain:
-                found = [self.interventions.get(norm(n), (None, [n])) for n in arm.get("interventionNames") or []]
-                drugs = frozenset(d for d, _ in found if d)
-                names = frozenset(norm(n) for _, ns in found for n in ns if n)
-                return ARM_ROLES.get(arm.get("type")), drugs, names
-        return None, frozenset(), frozenset()
+            label = str(arm.get("label") or "").strip()
+            if not label or norm(label) in arms:
+                continue
+            found = [self.interventions.get(norm(n), (None, [n])) for n in arm.get("interventionNames") or []]
+            arms[norm(label)] = Group(_slug(label, self.taken), label, ARM_ROLES.get(arm.get("type")),
+                                      frozenset(d for d, _ in found if d),
+                                      frozenset(norm(n) for _, ns in found for n in ns if n) | {norm(label)})
+        if not arms and len(_list(self.results, "participantFlowModule", "groups")) == 1:
+            # a single-group record without protocol arms: the group is the study's one arm
+            only = _list(self.results, "participantFlowModule", "groups")[0]
+            label = str(only.get("title") or only.get("id") or "all participants")
+            drugs = frozenset(d for d, _ in self.interventions.values() if d)
+            arms[norm(label)] = Group(_slug(label, self.taken), label, None, drugs, frozenset({norm(label)}))
+        return arms
 
     def group(self, title: str) -> Group:
+        """The arm a result group is: the same title as a protocol arm, or the same before a
+        closing bracket naming its analysis set ('Placebo (FAS)' is a set of arm 'Placebo')."""
         key = norm(title)
         if key not in self.groups:
-            role, drugs, names = self._arm_of(title)
-            self.groups[key] = Group(_slug(title, self.taken), title, role, drugs, names | {key})
+            arm = self.arms.get(key)
+            if arm is None and (base := self.arms.get(norm(SET_SUFFIX.sub("", title)))) is not None:
+                arm = Group(_slug(title, self.taken), title, base.role, base.drugs, base.names | {key}, base.cohort)
+            self.groups[key] = arm or Group(None, title)
         return self.groups[key]
 
     def _groups(self) -> None:
+        self.arms = self._arms()
         flow = _get(self.results, "participantFlowModule", default={})
         started = {}
         for period in _list(flow, "periods")[:1]:
             for m in _list(period, "milestones"):
                 if m.get("type") == "STARTED":
                     started = {a.get("groupId"): whole(a.get("numSubjects")) for a in _list(m, "achievements")}
-        self.flow = []
+        self.started = {}  # arm cohort → participants who started, where the flow gives the arm's own group
         for g in _list(flow, "groups"):
             grp = self.group(g.get("title") or g.get("id") or "group")
-            self.flow.append((grp, started.get(g.get("id"))))
+            if grp.cohort is not None and grp.parent is None:
+                self.started[grp.cohort] = started.get(g.get("id"))
         for om in _list(self.results, "outcomeMeasuresModule", "outcomeMeasures"):
             for g in _list(om, "groups"):
                 self.group(g.get("title") or g.get("id") or "group")
@@ -434,27 +468,25 @@ class Record2Rows:
                 "disease": ";".join(self.diseases),
                 "status": STATUSES.get(_get(p, "statusModule", "overallStatus")), "source": self.source,
                 "note": f"from its ClinicalTrials.gov record, last updated {updated}"})
-        arms = [(g, n) for g, n in self.flow]
-        exp = [g for g, _ in arms if g.role == "experimental" and g.drugs & set(self.agents)]
-        regimen = self._regimen(exp[0].drugs) if len(exp) == 1 else None
+        arms = list(self.arms.values())
+        exp = [g for g in arms if g.role == "experimental" and g.drugs & set(self.agents)]
+        lead = exp[0] if len(exp) == 1 else next((g for g in arms if g.drugs & set(self.agents)), None)
         self.out.add("studies", {
             "study": self.study, "trial": self.trial, "source": self.source,
             "report": f"ClinicalTrials.gov record, last updated {updated}", "section": "ClinicalTrials.gov record",
-            "agent": self.agents[0], "regimen": regimen, "disease": ";".join(self.diseases),
+            "agent": self.agents[0], "regimen": self._regimen(lead.drugs) if lead else None,
+            "disease": ";".join(self.diseases),
             "phase": PHASES.get(phases), "randomized": randomized, "evidence_type": "clinical trial"})
-        counts = [n for _, n in arms]
-        self.out.add("cohorts", {
-            "study": self.study, "cohort": "all", "label": "all participants who started (registry)",
-            "n": sum(counts) if counts and all(n is not None for n in counts) else None,
-            "headline": True, "section": "participantFlowModule", "source": self.source})
-        for grp in self.groups.values():
-            n = next((n for g, n in arms if g is grp), None)
+        sets = [g for g in self.groups.values() if g.parent is not None]
+        for grp in [*arms, *sets]:
+            n = self.started.get(grp.cohort) if grp.parent is None else None
             self.out.add("cohorts", {
-                "study": self.study, "cohort": grp.cohort, "label": grp.title, "parent": "all",
-                "partition": "arm" if any(g is grp for g, _ in arms) else None,
+                "study": self.study, "cohort": grp.cohort, "label": grp.title, "parent": grp.parent,
+                "partition": "arm" if grp.parent is None and len(arms) > 1 else None,
                 "arm": grp.role if randomized else None, "regimen": self._regimen(grp.drugs),
-                "n": n, "headline": False, "section": "participantFlowModule" if n is not None
-                else "outcomeMeasuresModule", "source": self.source})
+                "n": n, "headline": grp is lead or (lead is None and grp is arms[0]),
+                "section": f"{FLOW}.groups" if n is not None else "armsInterventionsModule.armGroups"
+                if grp.parent is None else "result groups", "source": self.source})
 
     # --- outcome measures ---
     def _measure_of(self, om: dict) -> tuple[str | None, str]:
@@ -476,11 +508,33 @@ class Record2Rows:
             return code, ""
         return None, f"{code} posted as {param or 'no parameter'} in {unit or 'no unit'}"
 
+    def _flow(self) -> None:
+        """Every milestone of the participant flow (STARTED, COMPLETED …) per group and period."""
+        flow = _get(self.results, "participantFlowModule", default={})
+        titles = {g.get("id"): g.get("title") or g.get("id") for g in _list(flow, "groups")}
+        for p, period in enumerate(_list(flow, "periods")):
+            for m, milestone in enumerate(_list(period, "milestones")):
+                for a, got in enumerate(_list(milestone, "achievements")):
+                    path = f"{FLOW}.periods[{p}].milestones[{m}].achievements[{a}]"
+                    self.out.add("registry_measurements", {
+                        "nct_id": self.nct, "path": path,
+                        "outcome": f"participant flow: {milestone.get('type')}",
+                        "time_frame": period.get("title"), "param_type": "COUNT_OF_PARTICIPANTS",
+                        "unit": "Participants", "group_id": got.get("groupId"),
+                        "group_title": titles.get(got.get("groupId"), got.get("groupId")),
+                        "value": got.get("numSubjects"),
+                        "placed_as": "cohorts n" if self.placed and p == 0 and milestone.get("type") == "STARTED"
+                        else None,
+                        "not_placed": None if self.placed and p == 0 and milestone.get("type") == "STARTED"
+                        else "a participant-flow count (the first period's STARTED gives an arm's n)",
+                        "last_update": last_update(self.rec) or None})
+
     def _measurements(self) -> None:
+        self._flow()
         for i, om in enumerate(_list(self.results, "outcomeMeasuresModule", "outcomeMeasures")):
             measure, reason = self._measure_of(om)
-            if measure is not None and not self.placed:
-                measure, reason = None, "record not placed"
+            if not self.placed:
+                measure, reason = None, None  # registry_records says why the record is not placed
             groups = {g.get("id"): g.get("title") or g.get("id") for g in _list(om, "groups")}
             denoms = {c.get("groupId"): c.get("value")
                       for d in _list(om, "denoms")[:1] for c in _list(d, "counts")}
@@ -492,7 +546,7 @@ class Record2Rows:
                         placed, why = (self._outcome(om, measure, meas, title, denoms.get(meas.get("groupId")), path)
                                        if measure else (None, reason))
                         self.out.add("registry_measurements", {
-                            "id": f"{self.nct}:{path}", "nct_id": self.nct, "path": path,
+                            "nct_id": self.nct, "path": path,
                             "outcome": om.get("title"), "outcome_type": om.get("type"),
                             "time_frame": om.get("timeFrame"), "param_type": om.get("paramType"),
                             "unit": om.get("unitOfMeasure"), "dispersion": om.get("dispersionType"),
@@ -509,6 +563,8 @@ class Record2Rows:
         if value is None:
             return None, f"value '{str(meas.get('value'))[:20]}' is not a number"
         grp = self.group(title)
+        if grp.cohort is None:
+            return None, NO_ARM
         row = {"study": self.study, "cohort": grp.cohort, "measure": measure, "section": path,
                "source": self.source, "note": f"registry: {str(om.get('title'))[:80]}; "
                f"time frame: {str(om.get('timeFrame') or 'not stated')[:60]}"}
@@ -551,14 +607,14 @@ class Record2Rows:
     def _analyses(self) -> None:
         for i, om in enumerate(_list(self.results, "outcomeMeasuresModule", "outcomeMeasures")):
             groups = {g.get("id"): g.get("title") or g.get("id") for g in _list(om, "groups")}
-            measure, _ = self._measure_of(om)
-            code = next(iter(_phrases(om.get("title") or "", self.terms.outcome)), None)
+            codes = _phrases(om.get("title") or "", self.terms.outcome)
+            code = next(iter(codes)) if len(codes) == 1 else None  # a ratio needs no class or unit rule
             for j, an in enumerate(_list(om, "analyses")):
                 path = f"{OM}[{i}].analyses[{j}]"
                 ids = [g for g in an.get("groupIds") or [] if isinstance(g, str)]
-                placed, why = self._comparison(an, ids, groups, measure or code, path)
+                placed, why = self._comparison(an, ids, groups, code, path)
                 self.out.add("registry_analyses", {
-                    "id": f"{self.nct}:{path}", "nct_id": self.nct, "path": path, "outcome": om.get("title"),
+                    "nct_id": self.nct, "path": path, "outcome": om.get("title"),
                     "group_ids": ";".join(ids) or None,
                     "group_titles": ";".join(str(groups.get(g, g)) for g in ids) or None,
                     "param_type": an.get("paramType"), "param_value": an.get("paramValue"),
@@ -572,7 +628,7 @@ class Record2Rows:
     def _comparison(self, an, ids, groups, measure, path) -> tuple[str | None, str]:
         statistic = STATISTICS.get(an.get("paramType"))
         if not self.placed:
-            return None, "record not placed"
+            return None, None  # registry_records says why the record is not placed
         if statistic is None:
             return None, f"{an.get('paramType') or 'no parameter'}: not a hazard or odds ratio"
         if measure is None:
@@ -580,6 +636,8 @@ class Record2Rows:
         if len(ids) != 2 or ids[0] not in groups or ids[1] not in groups:
             return None, "not exactly two of the outcome's groups"
         a, b = (self.group(groups[g]) for g in ids)
+        if a.cohort is None or b.cohort is None:
+            return None, NO_ARM
         if {a.role, b.role} != {"experimental", "control"}:
             return None, "the two groups are not an experimental and a control arm"
         if a.role == "control":
@@ -607,27 +665,37 @@ class Record2Rows:
 
     # --- adverse events ---
     def _events(self) -> None:
+        """Adverse events in three tables, so each posted word is written once: the event groups
+        with their totals, the events (term, organ system), and each event's count per group."""
         ae = _get(self.results, "adverseEventsModule", default={})
+        updated = last_update(self.rec) or None
         titles = {g.get("id"): g.get("title") or g.get("id") for g in _list(ae, "eventGroups")}
+        for i, g in enumerate(_list(ae, "eventGroups")):
+            self.out.add("registry_event_groups", {
+                "nct_id": self.nct, "path": f"{AE}.eventGroups[{i}]", "group_id": g.get("id"),
+                "title": g.get("title"),
+                **{f"{k}_{w}": whole(g.get(f"{k}Num{c}")) for k in ("deaths", "serious", "other")
+                   for w, c in (("affected", "Affected"), ("at_risk", "AtRisk"))},
+                "last_update": updated})
         for kind in ("seriousEvents", "otherEvents"):
             for i, ev in enumerate(_list(ae, kind)):
+                self.out.add("registry_events", {
+                    "nct_id": self.nct, "path": f"{AE}.{kind}[{i}]",
+                    "kind": "serious" if kind == "seriousEvents" else "other",
+                    "term": ev.get("term"), "organ_system": ev.get("organSystem"),
+                    "vocabulary": ev.get("sourceVocabulary"), "assessment": ev.get("assessmentType"),
+                    "last_update": updated})
                 for k, st in enumerate(_list(ev, "stats")):
                     path = f"{AE}.{kind}[{i}].stats[{k}]"
-                    title = titles.get(st.get("groupId"), st.get("groupId"))
-                    placed, why = self._event(kind, ev, st, title, path)
-                    self.out.add("registry_events", {
-                        "id": f"{self.nct}:{path}", "nct_id": self.nct, "path": path,
-                        "kind": "serious" if kind == "seriousEvents" else "other",
-                        "term": ev.get("term"), "organ_system": ev.get("organSystem"),
-                        "vocabulary": ev.get("sourceVocabulary"), "assessment": ev.get("assessmentType"),
-                        "group_id": st.get("groupId"), "group_title": title,
+                    placed, why = (self._event(kind, ev, st, titles.get(st.get("groupId"), st.get("groupId")), path)
+                                   if self.placed else (None, None))  # registry_records says why not
+                    self.out.add("registry_event_counts", {
+                        "nct_id": self.nct, "path": path, "group_id": st.get("groupId"),
                         "affected": whole(st.get("numAffected")), "at_risk": whole(st.get("numAtRisk")),
                         "events": whole(st.get("numEvents")), "placed_as": placed, "not_placed": why or None,
-                        "last_update": last_update(self.rec) or None})
+                        "last_update": updated})
 
     def _event(self, kind, ev, st, title, path) -> tuple[str | None, str]:
-        if not self.placed:
-            return None, "record not placed"
         category = ORGAN_SYSTEMS.get(norm(ev.get("organSystem") or ""))
         if category is None:
             return None, f"organ system '{str(ev.get('organSystem'))[:40]}' has no category here"
@@ -635,6 +703,8 @@ class Record2Rows:
         if count is None or n is None:
             return None, "affected or at-risk count is not a whole number"
         grp = self.group(title)
+        if grp.cohort is None:
+            return None, NO_ARM
         drugs = sorted(grp.drugs)
         agent = next((d for d in drugs if d in self.agents), drugs[0] if drugs else None)
         if agent is None:
@@ -656,12 +726,16 @@ def record_rows(rec: Record, terms: Terms) -> Rows:
 
 # --- records into a dataset --------------------------------------------------------------------
 
-REGISTRY_TABLES = ("registry_records", "registry_measurements", "registry_analyses", "registry_events")
+REGISTRY_TABLES = ("registry_records", "registry_measurements", "registry_analyses", "registry_event_groups",
+                   "registry_events", "registry_event_counts")
 COMPARED = {  # registry table → the posted columns whose change a re-import reports
     "registry_records": ("status", "enrollment", "phases", "has_results", "last_update"),
     "registry_measurements": ("value", "lower", "upper", "denominator", "placed_as"),
     "registry_analyses": ("param_value", "ci_pct", "ci_lower", "ci_upper", "p_value", "placed_as"),
-    "registry_events": ("affected", "at_risk", "events", "placed_as"),
+    "registry_event_groups": ("title", "deaths_affected", "deaths_at_risk", "serious_affected", "serious_at_risk",
+                              "other_affected", "other_at_risk"),
+    "registry_events": ("kind", "term", "organ_system"),
+    "registry_event_counts": ("affected", "at_risk", "events", "placed_as"),
 }
 
 
@@ -694,10 +768,12 @@ def registry_resources() -> list[dict]:
     return json.loads(REGISTRY_SCHEMA.read_text(encoding="utf-8"))["resources"]
 
 
-def import_records(records: list[Record], descriptor: dict, tables: dict,
+def import_records(records: Iterable[Record], descriptor: dict, tables: dict,
                    extra_terms: Iterable[tuple[str, str, str]] = ()) -> Imported:
-    """The dataset (descriptor and frames) with these records' rows in it. Rows an earlier import
-    of the same records wrote are replaced, and every posted figure that changed is listed."""
+    """The dataset (descriptor and frames) with these records' rows in it. Each record is mapped
+    as it is read and only its rows are kept; a record given twice counts once (the later update).
+    Rows an earlier import of the same records wrote are replaced, and every posted figure that
+    changed is listed."""
     import pandas as pd
 
     descriptor = json.loads(json.dumps(descriptor))
@@ -706,7 +782,15 @@ def import_records(records: list[Record], descriptor: dict, tables: dict,
     fields = {r["name"]: [f["name"] for f in r["schema"]["fields"]] for r in descriptor["resources"]}
     tables = {name: (tables[name] if name in tables else pd.DataFrame(columns=fields[name]))
               for name in fields}
-    ncts = {r.nct for r in records}
+    terms = terms_from(tables, extra_terms)
+    mapped: dict[str, tuple[str, list, dict[str, list[tuple]]]] = {}
+    for rec in records:
+        when = last_update(rec)
+        if rec.nct not in mapped or when >= mapped[rec.nct][0]:
+            rows = record_rows(rec, terms)  # kept as tuples in the schema's order: a third of a dict's memory
+            mapped[rec.nct] = (when, rows.notes, {name: [tuple(map(row.get, fields[name])) for row in got]
+                                                  for name, got in rows.tables.items()})
+    ncts = set(mapped)
     sources = {SOURCE_PREFIX + n for n in ncts}
     before = {t: tables[t][tables[t]["nct_id"].isin(ncts)] for t in REGISTRY_TABLES}
     for name, frame in tables.items():
@@ -716,20 +800,20 @@ def import_records(records: list[Record], descriptor: dict, tables: dict,
             tables[name] = frame[~frame["source"].isin(sources)]
         elif "source" in frame.columns:
             tables[name] = frame[~frame["source"].astype(object).isin(sources)]
-    terms = terms_from(tables, extra_terms)
-    new: dict[str, list[dict]] = {}
+    new: dict[str, list[tuple]] = {}
     notes: list[tuple[str, str, str]] = []
-    for rec in records:
-        rows = record_rows(rec, terms)
-        notes += rows.notes
-        for name, got in rows.tables.items():
+    for nct in sorted(mapped):
+        _, said, rows = mapped.pop(nct)
+        notes += said
+        for name, got in rows.items():
             new.setdefault(name, []).extend(got)
-    for name, got in new.items():
-        add = pd.DataFrame(got, columns=fields[name])
+    types = {r["name"]: {f["name"]: f.get("type", "string") for f in r["schema"]["fields"]}
+             for r in descriptor["resources"]}
+    dtypes = {"integer": "Int64", "number": "float64", "boolean": "boolean", "string": object}
+    for name in list(new):
+        add = pd.DataFrame(new.pop(name), columns=fields[name]).astype(
+            {c: dtypes[t] for c, t in types[name].items()})
         base = tables[name]
-        for col in fields[name]:
-            if len(base) and col in base.columns and base[col].dtype != object:
-                add[col] = add[col].astype(base[col].dtype)
         tables[name] = pd.concat([base, add], ignore_index=True) if len(base) else add
     changes = _changes(before, {t: tables[t][tables[t]["nct_id"].isin(ncts)] for t in REGISTRY_TABLES})
     return Imported(descriptor, tables, sorted(ncts), notes, changes)
@@ -749,9 +833,9 @@ def _changes(before: dict, after: dict):
     for table, cols in COMPARED.items():
         if before[table].empty:
             continue  # a first import: nothing to compare
-        key = "nct_id" if table == "registry_records" else "id"
-        old = {r[key]: r for r in before[table].to_dict("records")}
-        now = {r[key]: r for r in after[table].to_dict("records")}
+        key = ["nct_id"] if table == "registry_records" else ["nct_id", "path"]
+        old = {tuple(r[k] for k in key): r for r in before[table].to_dict("records")}
+        now = {tuple(r[k] for k in key): r for r in after[table].to_dict("records")}
         for k in sorted(old.keys() | now.keys()):
             o, n = old.get(k), now.get(k)
             where = (o or n).get("path") or ""

@@ -36,6 +36,9 @@ TABLES = (
     "syntheses",
     "conflicts",
 )
+# the tables `export` gives, in the order it lists them
+EXPORTABLE = ("studies", "cohorts", "outcomes", "comparisons", "adverse_events", "regimens", "trials",
+              "drugs", "diseases", "approvals", "sources", "syntheses", "conflicts")
 # Tables a dataset may leave out (a missing file or resource reads as an empty table): the
 # randomized trials with no XPO1-inhibitor arm that the indirect comparisons read, kept apart
 # from the XPO1 studies so that no study command lists or pools them; and each disease's critical
@@ -826,6 +829,7 @@ def _check_keys(frames: dict, descriptor: dict, problems: list[Problem],
 def _check_content(frames: dict, descriptor: dict, problems: list[Problem]) -> None:
     """Checks the Table Schema cannot express: list references, counts, medians, intervals, the
     disease and cohort trees."""
+    import numpy as np
     import pandas as pd
 
     from .values import per_distinct, row_tuples, split_list
@@ -870,16 +874,19 @@ def _check_content(frames: dict, descriptor: dict, problems: list[Problem]) -> N
         problems.append(Problem(paths["outcomes"], int(line), "median_months",
                                 f"median {m:g} lies outside its range {a:g}-{b:g}"))
     _check_intervals(frames, paths, problems)
-    for table, key, parent, what in (("diseases", ["disease"], ["parent"], "disease"),
-                                     ("cohorts", ["study", "cohort"], ["study", "parent"], "cohort")):
+    for table, within, what in (("diseases", None, "disease"), ("cohorts", "study", "cohort")):
         f = frames[table]
-        f = f[f[parent[-1]].notna()]  # a row on a cycle has a parent, and so has its parent
-        keys = pd.MultiIndex.from_arrays([f[c].astype(object) for c in key])
-        ups = pd.MultiIndex.from_arrays([f[c].astype(object) for c in parent])
-        for row, chain in _cycles(keys, ups):
-            names = " -> ".join(str(k[-1]) for k in chain[:8]) + (" -> ..." if len(chain) > 8 else "")
+        f = f[f["parent"].notna()]  # a row on a cycle has a parent, and so has its parent
+        names, parents = f[what].to_numpy(dtype=object), f["parent"].to_numpy(dtype=object)
+        codes, _ = pd.factorize(np.concatenate([names, parents]))  # a name, as a key or a parent
+        width = len(codes) + 1
+        group = pd.factorize(f[within])[0] if within else np.zeros(len(f), dtype=np.int64)
+        keys = group * width + codes[: len(f)]  # a key is its name within its group (a cohort's study)
+        for row, chain in _cycles(keys, group * width + codes[len(f):]):
+            loop = [names[r] for r in chain]
+            shown = " -> ".join(map(str, loop[:8])) + (" -> ..." if len(loop) > 8 else "")
             problems.append(Problem(paths[table], int(f[LINE].iat[row]), "parent",
-                                    f"{what} '{chain[0][-1]}' is its own ancestor: {names}"))
+                                    f"{what} '{loop[0]}' is its own ancestor: {shown}"))
 
 
 # the interval checks: (table, estimate columns, lower and upper limit) with what the figures are
@@ -901,6 +908,8 @@ def _check_intervals(frames: dict, paths: dict, problems: list[Problem]) -> None
         f = frames[table]
         lo = f[low].to_numpy(dtype="float64", na_value=np.nan)
         hi = f[high].to_numpy(dtype="float64", na_value=np.nan)
+        if np.isnan(lo).all() and np.isnan(hi).all():  # no limits given: nothing to check
+            continue
         lines = f[LINE].to_numpy()
         for i in np.flatnonzero(lo > hi):
             problems.append(Problem(paths[table], int(lines[i]), low,
@@ -916,18 +925,20 @@ def _check_intervals(frames: dict, paths: dict, problems: list[Problem]) -> None
                                     f"{value[i]:g} lies outside its {what} {limits}"))
 
 
-def _cycles(keys, parents):
-    """Each row whose chain of parents comes back to it, with that chain (the keys from the row
-    round to it), in row order. keys and parents are aligned indexes (a parent not among the keys
-    ends a chain; a key given twice is its first row: a duplicate key is reported elsewhere).
-    By pointer doubling over whole arrays: after 2**k >= rows steps every chain has entered
-    its cycle, so the rows still reached are exactly those on one."""
+def _cycles(keys, parents) -> list[tuple[int, list[int]]]:
+    """Each row whose chain of parents comes back to it, with that chain (the rows from it round
+    to it again), in row order. keys and parents are aligned whole-number arrays (a parent not
+    among the keys ends a chain; a key given twice is its first row: a duplicate key is reported
+    elsewhere). By pointer doubling over whole arrays: after 2**k >= rows steps every chain has
+    entered its cycle, so the rows still reached are exactly those on one."""
     import numpy as np
+    import pandas as pd
 
     n = len(keys)
-    first = ~keys.duplicated()
+    index = pd.Index(np.asarray(keys, dtype=np.int64))
+    first = ~index.duplicated()
     at = np.flatnonzero(first)
-    hit = keys[first].get_indexer(parents)
+    hit = index[first].get_indexer(np.asarray(parents, dtype=np.int64))
     up = np.append(np.where(hit >= 0, at[np.maximum(hit, 0)], n), n)  # n: no parent
     far = up
     for _ in range(max(1, n.bit_length())):
@@ -936,11 +947,10 @@ def _cycles(keys, parents):
     on[far] = True
     found = []
     for row in np.flatnonzero(on[:n]):
-        chain, step = [keys[row]], up[row]
-        while step != row:
-            chain.append(keys[step])
-            step = up[step]
-        found.append((int(row), [*chain, keys[row]]))
+        chain = [int(row)]
+        while up[chain[-1]] != row:
+            chain.append(int(up[chain[-1]]))
+        found.append((int(row), [*chain, int(row)]))
     return found
 
 

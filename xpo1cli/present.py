@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import sys
 from collections import Counter
+from collections.abc import Iterable
 from dataclasses import dataclass, field
 from typing import IO
 
@@ -64,14 +65,37 @@ class Section:
     notes: list[str] = field(default_factory=list)
 
 
-def show_sections(rec: dict) -> list[Section]:
-    """One study's record (`query.study_record`) as the tables a reader sees, in order."""
+def other_reports_note(rec: dict, shown: Iterable[str] = ()) -> str | None:
+    """The sentence naming the other reports of a study's trial that are not shown with it, and
+    the command that lays them side by side; None when there are none."""
+    others = rec.get("other_reports")
+    if others is None or not len(others):
+        return None
+    rest = [r for r in row_tuples(others) if r.study not in set(shown)]
+    if not rest:
+        return None
+
+    def named(r) -> str:
+        what = "; ".join(str(v) for v in (r.report_role, r.report) if isinstance(v, str))
+        ref = f"ref {cell(r.ref)}, " if value_or_none(r.ref) is not None else ""
+        return f"{r.study} ({ref}{what}; source {r.source})" if what else f"{r.study} ({ref}source {r.source})"
+
+    trial = rec["study"]["trial"]
+    kind = "another report" if len(rest) == 1 else f"{len(rest)} other reports"
+    return (f"Trial {trial} has {kind} in the data: {', '.join(named(r) for r in rest)}. "
+            f"All its reports side by side: xpo1 show {trial}")
+
+
+def show_sections(rec: dict, shown: Iterable[str] = ()) -> list[Section]:
+    """One study's record (`query.study_record`) as the tables a reader sees, in order; `shown`
+    are the reports printed with it (the other reports of its trial are named, not repeated)."""
     s = rec["study"]
     facts = pd.DataFrame(
         [(k, cell(v)) for k, v in s.items() if cell(v) != "–"], columns=["field", "value"])
     ref = f"ref {cell(s['ref'])}" if s.get("ref") is not None else f"source {s['source']}"
+    note = other_reports_note(rec, shown)
     sections = [
-        Section(facts, f"{s['study']} ({ref})"),
+        Section(facts, f"{s['study']} ({ref})", [note] if note else []),
         Section(rec["cohorts"][["cohort", "label", "parent", "arm", "regimen", "n", "headline", "source"]],
                 "Cohorts and arms"),
         Section(outcome_view(rec["outcomes"]), "Outcomes", [

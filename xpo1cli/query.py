@@ -381,8 +381,8 @@ DESIGNS = ("randomized phase 3", "randomized phase 2", "randomized", "single-arm
 @per_dataset
 def arm_table(ds: Dataset) -> pd.DataFrame:
     """Every cohort with the treatment it describes: its regimen (its own, else its parent's,
-    else the study's), that regimen's XPO1 agent (none for a control arm) and partner drugs,
-    and its arm (its own, else its parent's)."""
+    else the study's — never the study's for a control arm), that regimen's XPO1 agent (none for
+    a control arm) and partner drugs, and its arm (its own, else its parent's)."""
     coh = ds.cohorts
     study = np.array(column(coh, "study"), dtype=object)
 
@@ -392,13 +392,16 @@ def arm_table(ds: Dataset) -> pd.DataFrame:
 
     of_study = last_match([study], [ds.studies["study"]])  # a study listed twice: its last row
     own = np.array(inherited(coh, "regimen"), dtype=object)
-    regimen = np.where(pd.isna(own) | (own == ""), cells(ds.studies, "regimen", of_study), own)
+    arm = np.array(inherited(coh, "arm"), dtype=object)
+    # a control arm never takes the study's regimen or agent: whose treatment it is, is its own
+    control = arm == "control"
+    regimen = np.where((pd.isna(own) | (own == "")) & ~control, cells(ds.studies, "regimen", of_study), own)
     of_regimen = last_match([regimen], [ds.regimens["regimen"]])
     out = coh.copy()
     out["regimen"] = regimen.tolist()
-    out["arm"] = inherited(coh, "arm")
+    out["arm"] = arm.tolist()
     out["agent"] = np.where(of_regimen >= 0, cells(ds.regimens, "agent", of_regimen),
-                            cells(ds.studies, "agent", of_study)).tolist()
+                            np.where(control, None, cells(ds.studies, "agent", of_study))).tolist()
     out["partners"] = cells(ds.regimens, "partners", of_regimen).tolist()
     return out.reset_index(drop=True)
 
@@ -874,6 +877,9 @@ def find_studies(ds: Dataset, key: str) -> list[str]:
     if key.casefold() in ids:
         return [ids[key.casefold()]]
     trials = {norm(t): t for t in ds.trials["trial"]}
+    for trial, registry in zip(ds.trials["trial"], ds.trials["registry"], strict=True):  # NCT… ids
+        for rid in split_list(registry):
+            trials.setdefault(norm(rid), trial)
     if norm(key) in trials:
         trial = trials[norm(key)]
         return list(studies.loc[studies["trial"] == trial, "study"])
@@ -893,7 +899,18 @@ def study_record(ds: Dataset, study: str) -> dict:
     comparisons = ds.comparisons[ds.comparisons["study"] == study].reset_index(drop=True)
     syntheses = ds.syntheses[ds.syntheses["study"] == study].reset_index(drop=True)
     return {"study": fields, "cohorts": cohorts, "outcomes": outcomes, "comparisons": comparisons,
-            "adverse_events": ae, "syntheses": syntheses}
+            "adverse_events": ae, "syntheses": syntheses, "other_reports": other_reports(ds, study)}
+
+
+def other_reports(ds: Dataset, study: str) -> pd.DataFrame:
+    """The other reports of this study's trial (a later journal report of a review's reference, an
+    interim abstract of a published trial), in the data's order: study, ref, report, role, source."""
+    studies = ds.studies
+    trial = studies.loc[studies["study"] == study, "trial"]
+    if trial.empty or missing(trial.iloc[0]):
+        return studies.iloc[:0][["study", "ref", "report", "report_role", "source"]].reset_index(drop=True)
+    same = studies[(studies["trial"] == trial.iloc[0]) & (studies["study"] != study)]
+    return same[["study", "ref", "report", "report_role", "source"]].reset_index(drop=True)
 
 
 def _count_by(studies: pd.DataFrame, column: str, split: bool = False) -> dict[str, tuple[int, str]]:

@@ -821,6 +821,15 @@ def toxicity_table(ds: Dataset, studies: pd.DataFrame | None = None, agent: str 
     return out
 
 
+def toxicity_doses(ds: Dataset, frame: pd.DataFrame) -> list[str | None]:
+    """The dose each toxicity_table row was seen at, as the data states it: its study's dose
+    schedule, or a label row's population (which names the label's dose); None where neither is
+    stated. With the regimen, it keeps apart figures that must not share a range."""
+    doses = dict(zip(ds.studies["study"], ds.studies["dose_schedule"], strict=True))
+    return [value_or_none(doses.get(s)) if isinstance(s, str) else value_or_none(p)
+            for s, p in zip(frame["study"], frame["population"], strict=True)]
+
+
 # --- pooling inputs ----------------------------------------------------------------------------
 
 POOL_COLUMNS = ["row", "group", "subgroup", "ref", "study", "trial", "report_role", "source", "cohort",

@@ -19,8 +19,8 @@ def import_cmd(
         help="the registry the records come from: ctgov (ClinicalTrials.gov API v2)")],
     paths: Annotated[list[str], typer.Argument(
         help="record files (one study, or a search page {\"studies\": [...]}) and folders of them")],
-    into: Annotated[str, typer.Option("--into", help="the dataset folder to write: new, or one an earlier "
-                                      "import wrote (its records are replaced)")],
+    into: Annotated[str, typer.Option("--into", help="the dataset folder to write: a new or empty folder, "
+                                      "or a dataset (an earlier import's records in it are replaced)")],
     terms: Annotated[Path | None, typer.Option("--terms", help="CSV of your own terms (kind,term,code): "
                                                "conditions to disease codes, interventions to drugs, "
                                                "outcome titles to measures")] = None,
@@ -34,26 +34,29 @@ def import_cmd(
 
     Example: xpo1 import ctgov NCT03110562.json --into ./with-registry && xpo1 --data ./with-registry show NCT03110562
     """
-    from ..ctgov import import_records, read_records, read_terms, registry_differences, summary, write_imported
-    from ..data import DataError, Problem, load
+    from ..ctgov import import_records, iter_records, read_terms, registry_differences, summary, write_imported
+    from ..data import Problem, load
 
     if registry.strip().lower() not in REGISTRIES:
         fail(f"unknown registry '{registry}'; known: {', '.join(REGISTRIES)}")
-    if not into.strip():  # read as text: an empty path would be the current folder
+    if not into.strip():
         fail("--into needs a folder to write the dataset to, not an empty value")
-    into = Path(into)
+    target = Path(into)
+    again = (target / "datapackage.json").is_file()
+    if target.exists() and not again and (not target.is_dir() or any(target.iterdir())):
+        fail(f"{into} exists and is neither an empty folder nor a dataset; nothing written")
     problems: list[Problem] = []
     extra = read_terms(terms, problems) if terms is not None else []
-    records = read_records(paths, problems)
+    if problems:  # the terms file
+        _refuse(problems)
+    base = load(target) if again else load(STATE["data"])
+    done = import_records(iter_records(paths, problems), base.descriptor, base.tables, extra)
     if problems:
-        raise DataError(problems)
-    if not records:
+        _refuse(problems)
+    if not done.records:
         fail("no study records in the files named; nothing written", EXIT_DATA)
-    again = (into / "datapackage.json").is_file()
-    base = load(into) if again else load(STATE["data"])
-    done = import_records(records, base.descriptor, base.tables, extra)
     try:
-        write_imported(done, into, replace=again)
+        write_imported(done, target, replace=again)
     except OSError as exc:
         fail(f"cannot write {into}: {exc.strerror or exc}; nothing written", EXIT_DATA)
     placed = done.tables["registry_records"]
@@ -68,6 +71,12 @@ def import_cmd(
         if len(done.changes):
             output(done.changes, fmt, title="Changed since the last import")
     if diff:
-        differences = registry_differences(load(into))
+        differences = registry_differences(load(target))
         output(differences, fmt, title="Registry against publications: figures that differ",
                notes=["Both readings are kept, each with its source; neither is chosen."])
+
+
+def _refuse(problems) -> None:
+    for p in problems:
+        typer.echo(f"  {p.file}{f' [{p.column}]' if p.column else ''}: {p.reason}", err=True)
+    fail(f"cannot import: {len(problems)} problem(s) above; nothing written", EXIT_DATA)

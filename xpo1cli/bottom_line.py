@@ -1,0 +1,200 @@
+"""The bottom line of a brief as data: which rows it states, in which order. brief_render words it.
+
+The rules a tumour board would ask for, applied in this order:
+
+1. an overview of the randomized trials: with results, stopped early, registered without results;
+2. the randomized results, highest certainty first, each with its direction and the arms' figures
+   (a result favouring the control arm is a harm signal, always stated); a randomized trial with
+   arm figures but no between-arm statistic says so; a trial stopped early says so plainly;
+3. single-arm evidence of the largest regimen outside the randomized trials: each study's own
+   figure, never a pool that mixes diseases, settings or designs, nor a pool of two with
+   heterogeneous results (I² over the stated threshold);
+4. one harm: the largest arm-against-arm risk difference, else the most frequent grade ≥3 event of
+   the regimen stated in (3);
+5. trials without results, listed apart as planned or ongoing, never as evidence.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+from .brief import INCONSISTENT_I2, LEVELS, Brief, HarmRow, Pooled, RandomizedTrial, Rate, RiskDifference
+from .data import Dataset
+from .findings import Effect, SafetyStatement, safety_statements
+from .values import row_tuples, value_or_none
+
+SINGLE_ARM_MEASURES = 2  # critical rate outcomes stated for the single-arm regimen
+
+
+@dataclass
+class Planned:
+    """A trial known only from a registration or listing: no results in the data."""
+
+    trial: str
+    study: str
+    design: str
+    regimen: str | None
+    status: str | None  # as trials.status states it; None: no status in the sources
+    source: str
+
+
+@dataclass
+class Claim:
+    """One bottom-line statement as data: its kind, the rows it states and their sources.
+
+    kinds: overview (trials by state), randomized (a trial's between-arm results, `certainty` its best
+    rating), randomized without statistic (arm figures only), stopped early (`reported`: what the
+    source says in words), no randomized (counts), no figures (counts), single-arm (`rates` of one
+    regimen and measure, `pooled` only where a pool may be headlined, `unpooled` why not otherwise),
+    harm difference (`risk`), harm rate (`harm`), planned (`planned`)."""
+
+    kind: str
+    sources: list[str]
+    trial: RandomizedTrial | None = None
+    effects: list[Effect] = field(default_factory=list)
+    statements: list[SafetyStatement] = field(default_factory=list)
+    certainty: str | None = None
+    reported: str | None = None
+    rates: list[Rate] = field(default_factory=list)
+    regimen: str | None = None
+    measure: str | None = None
+    pooled: Pooled | None = None
+    unpooled: str | None = None
+    risk: RiskDifference | None = None
+    harm: HarmRow | None = None
+    planned: list[Planned] = field(default_factory=list)
+    counts: dict[str, int] = field(default_factory=dict)
+    disease: str | None = None  # the disease named (no randomized, no figures)
+    trials: dict[str, list[str]] = field(default_factory=dict)  # overview: state -> trial names
+
+
+def _sources(sources) -> list[str]:
+    return list(dict.fromkeys(s for s in sources if s))
+
+
+def planned_trials(ds: Dataset, b: Brief, study_ids: set[str]) -> list[Planned]:
+    """Registrations and listings among the selected studies whose study holds no figure."""
+    studies = ds.studies[ds.studies["study"].isin(study_ids) & (ds.studies["report_role"] == "registration")]
+    with_figures = set(ds.outcomes["study"]) | set(ds.comparisons["study"])
+    status = dict(zip(ds.trials["trial"], ds.trials["status"], strict=True))
+    out = []
+    for s in row_tuples(studies, index=False):
+        if s.study in with_figures:
+            continue
+        trial = s.trial if isinstance(s.trial, str) else s.study
+        phase = value_or_none(s.phase)
+        rand = value_or_none(s.randomized)
+        design = ("randomized " if rand is True else "") + (f"phase {phase}" if phase else "design not stated")
+        out.append(Planned(trial=trial, study=s.study, design=design, regimen=value_or_none(s.regimen),
+                           status=value_or_none(status.get(trial)), source=s.source))
+    return out
+
+
+def _rank(b: Brief, effects: list[Effect]) -> int:
+    """The best certainty of a trial's results (an index of LEVELS; -1 where none is rated)."""
+    ratings = [LEVELS.index(f.rating) for f in b.findings if f.effect is not None and f.effect in effects]
+    return max(ratings, default=-1)
+
+
+def headline_pool(g) -> str | None:
+    """Why a regimen's pool may not be headlined (None: it may)."""
+    p = g.pooled
+    used = [r for r in g.rates if r.pooled and r.events is not None]
+    diseases = {r.disease for r in used}
+    if any(";" in d for d in diseases) or len(diseases) > 1:
+        codes = sorted({d.strip() for v in diseases for d in v.split(";")})
+        several = "; a cohort of several" if any(";" in d for d in diseases) else ""
+        return f"the pool mixes diseases ({', '.join(codes)}{several})"
+    settings = {r.setting for r in used}
+    if len(settings) > 1 or "mixed" in settings:
+        return "the pool mixes populations"
+    if len({r.design for r in used}) > 1:
+        return "the pool mixes designs"
+    if p.k == 2 and p.i2 is not None and p.i2 > INCONSISTENT_I2:
+        return f"a pool of two with heterogeneous results (I² {p.i2:.1f}%)"
+    return None
+
+
+def bottom_line(ds: Dataset, b: Brief, study_ids: set[str]) -> list[Claim]:
+    out: list[Claim] = []
+    planned = planned_trials(ds, b, study_ids)
+    planned_names = {p.trial for p in planned}
+    status = dict(zip(ds.trials["trial"], ds.trials["status"], strict=True))
+    findings_of = dict(zip(ds.studies["study"], ds.studies["findings"], strict=True))
+    randomized = [t for t in b.randomized if t.trial not in planned_names or t.effects or t.rates or t.medians]
+
+    # 1-2 the randomized trials
+    results, stopped, figures_only = [], [], []
+    for t in randomized:
+        whole = [e for e in t.effects if e.subgroup is None]
+        if whole:
+            said = [x for st in dict.fromkeys(e.study for e in whole) for x in safety_statements(ds, st)]
+            srcs = [x for e in whole for x in (e.source, e.arm_a.source, e.arm_b.source)]
+            results.append(Claim("randomized", _sources(srcs + [h.source for h in said]), trial=t, effects=whole,
+                                 statements=said, certainty=None))
+        elif value_or_none(status.get(t.trial)) == "stopped early":
+            text = value_or_none(findings_of.get(t.study))
+            stopped.append(Claim("stopped early", _sources([t.sources[0]]), trial=t,
+                                 reported=text.split(";")[0] if isinstance(text, str) else None))
+        elif t.rates or t.medians:
+            figures_only.append(Claim("randomized without statistic",
+                                      _sources([x.source for x in [*t.rates, *t.medians]]), trial=t))
+    for c in results:
+        ranked = _rank(b, c.effects)
+        c.certainty = LEVELS[ranked] if ranked >= 0 else None
+    results.sort(key=lambda c: (-_rank(b, c.effects), -sum(a.n or 0 for a in c.trial.arms)))
+    if randomized or planned:
+        overview = Claim("overview", _sources([t.sources[0] for t in randomized]
+                                              + [p.source for p in planned if p.design.startswith("randomized")]))
+        overview.trials = {"with results": [c.trial.trial for c in results],
+                           "with arm figures only": [c.trial.trial for c in figures_only],
+                           "stopped early": [c.trial.trial for c in stopped],
+                           "planned or ongoing": [p.trial for p in planned if p.design.startswith("randomized")]}
+        if any(overview.trials.values()):
+            out.append(overview)
+    out += results + stopped + figures_only
+
+    # 3 single-arm evidence
+    in_trials = {(r.study, r.cohort) for t in b.randomized for r in t.rates} | \
+        {(a.study, a.cohort) for t in b.randomized for a in t.arms}
+    single = [g for g in b.response
+              if [r for r in g.rates if not r.control and (r.study, r.cohort) not in in_trials]]
+    if not randomized:
+        counted = {r.trial or r.study for g in single for r in g.rates if not r.control}
+        if counted:
+            out.append(Claim("no randomized", [], counts={"studies": len(counted)}, disease=b.disease_name))
+        else:
+            out.append(Claim("no figures", _sources([g.sources[0] for g in b.gaps if g.sources][:3]),
+                             counts={"clinical": b.n_clinical, "other": b.n_studies - b.n_clinical},
+                             disease=b.disease_name))
+    chosen = None
+    if single:
+        def size(regimen: str) -> int:
+            return sum(r.n or 0 for g in single if g.regimen == regimen for r in g.rates if not r.control)
+
+        chosen = max(dict.fromkeys(g.regimen for g in single), key=size)
+        for g in [g for g in single if g.regimen == chosen][:SINGLE_ARM_MEASURES]:
+            rates = [r for r in g.rates if not r.control and (r.study, r.cohort) not in in_trials]
+            why = headline_pool(g) if g.pooled is not None else None
+            out.append(Claim("single-arm", _sources(r.source for r in rates), rates=rates, regimen=chosen,
+                             measure=g.measure, pooled=g.pooled if g.pooled is not None and why is None else None,
+                             unpooled=why))
+        others = {g.regimen for g in single} - {chosen}
+        if others:
+            out[-1].counts["other regimens"] = len(others)
+
+    # 4 one harm
+    if b.risk_differences:
+        d = max(b.risk_differences, key=lambda d: abs(d.difference or 0))
+        out.append(Claim("harm difference", [d.source], risk=d))
+    elif chosen is not None:
+        rows = [h for h in b.harms if h.regimen == chosen and h.percent is not None and h.role != "control"
+                and h.scope == "study"]
+        if rows:
+            h = max(rows, key=lambda h: h.percent)
+            out.append(Claim("harm rate", [h.source], harm=h))
+
+    # 5 trials without results
+    if planned:
+        out.append(Claim("planned", _sources(p.source for p in planned), planned=planned))
+    return out
