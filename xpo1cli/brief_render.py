@@ -351,8 +351,9 @@ def indirect_table(b: Brief) -> Table:
     """Indirect comparisons: SVd against the comparators the HTA statements name (indirect_brief)."""
     return Table("Indirect comparisons: SVd against the comparators NICE names (anchored on common comparators)",
                  ["comparison", "HTA statement", "estimate", "trials, as reported", "reasons to doubt it", "sources"],
-                 [[r.comparison, r.statement, r.estimate, r.trials, "; ".join(r.doubts) or "none found",
-                   ", ".join(r.sources)] for r in b.indirect], kind="indirect",
+                 [[r.comparison, r.statement, r.estimate, r.trials,
+                   "; ".join(r.doubts) or ("none found" if r.trials else "no estimate made"), ", ".join(r.sources)]
+                  for r in b.indirect], kind="indirect",
                  notes=["Cross-trial comparisons anchored on a shared comparator arm keep each trial's "
                         "randomization, not balance between trials; 'xpo1 indirect' gives every check."])
 
