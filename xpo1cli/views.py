@@ -759,14 +759,8 @@ def toxicity_table(ds: Dataset, studies: pd.DataFrame | None = None, agent: str 
     ae["arm"] = [t[1] for t in treatment]
     no_regimen = 0
     if arm_filters is not None and arm_filters.arm_level():
-        known = ae["regimen"].map(lambda r: isinstance(r, str))
-        no_regimen = int((~known).sum())
-        by_code = ds.regimens.set_index("regimen")
-        as_arms = pd.DataFrame({"regimen": ae["regimen"],
-                                "agent": ae["regimen"].map(lambda r: by_code["agent"].get(r)),
-                                "partners": ae["regimen"].map(lambda r: by_code["partners"].get(r))},
-                               index=ae.index)
-        ae = ae[known & arm_mask(as_arms, arm_filters, Resolver(ds))]
+        no_regimen = int((~ae["regimen"].map(lambda r: isinstance(r, str))).sum())
+        ae = ae[of_treatment(ds, ae["regimen"], arm_filters)]
     ae["percent_calc"] = [round(100 * c / n, 1) if not missing(c) and value_or_none(n) else None
                           for c, n in zip(ae["count"], ae["n"], strict=True)]
     ae["percent_calc"] = ae["percent_calc"].astype("float64")
@@ -776,6 +770,16 @@ def toxicity_table(ds: Dataset, studies: pd.DataFrame | None = None, agent: str 
     out = ae[TOXICITY_COLUMNS].reset_index(drop=True)
     out.attrs["no_regimen"] = no_regimen
     return out
+
+
+def of_treatment(ds: Dataset, regimens: pd.Series, f: Filters) -> pd.Series:
+    """Which rows of these regimen codes are of the treatment the arm filters (--regimen,
+    --partner, --agent) name; a row with no regimen never is."""
+    by_code = ds.regimens.set_index("regimen")
+    as_arms = pd.DataFrame({"regimen": regimens,
+                            "agent": regimens.map(lambda r: by_code["agent"].get(r)),
+                            "partners": regimens.map(lambda r: by_code["partners"].get(r))}, index=regimens.index)
+    return regimens.map(lambda r: isinstance(r, str)).astype(bool) & arm_mask(as_arms, f, Resolver(ds))
 
 
 def toxicity_doses(ds: Dataset, frame: pd.DataFrame) -> list[str | None]:
