@@ -752,10 +752,12 @@ def _label_matches(ds: Dataset, population, code: str | None) -> bool:
 
 
 def _harms(ds, studies, matched, f: Filters, code, level):
-    from .views import toxicity_doses, toxicity_table
+    from .views import of_treatment, toxicity_doses, toxicity_table
 
     agent = Resolver(ds).agent(f.agent) if f.agent else None
     tox = toxicity_table(ds, studies, agent=agent, source=f.source, matched=matched)
+    if f.arm_level():  # a treatment's brief: its own harms (label rows too), the class's mitigations
+        tox = tox[of_treatment(ds, tox["regimen"], f) | (tox["kind"] == "mitigation")]
     tox["dose"] = toxicity_doses(ds, tox)
     rows: list[HarmRow] = []
     refs = dict(zip(ds.studies["study"], ds.studies["ref"], strict=True))
