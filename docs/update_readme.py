@@ -1,11 +1,16 @@
 """Refresh the `$ xpo1 ...` console blocks of README.md and docs/*.md with what the installed
-program prints now (COLUMNS=150). A block that shows an excerpt keeps its number of lines.
+program prints now (COLUMNS=150), and the `>>>` examples of their pycon blocks with what the Python
+API gives now (each document's examples run in order, in one namespace). A block that shows an
+excerpt keeps its number of lines.
 
     python docs/update_readme.py
 """
 
 from __future__ import annotations
 
+import contextlib
+import doctest
+import io
 import os
 import re
 import shlex
@@ -43,10 +48,36 @@ def refresh(match: re.Match) -> str:
             + f"\n{CUT} {more} more lines: run the command to see them all]\n```")
 
 
+PYCON = re.compile(r"```pycon\n(.*?)```", flags=re.S)
+
+
+def run_example(source: str, namespace: dict) -> str:
+    """What an interactive session prints for one example (the repr of an expression included)."""
+    out = io.StringIO()
+    with contextlib.redirect_stdout(out):
+        exec(compile(source, "<example>", "single"), namespace)  # noqa: S102 - the documents' own examples
+    return out.getvalue()
+
+
+def refresh_examples(text: str) -> str:
+    namespace: dict = {}
+
+    def block(match: re.Match) -> str:
+        lines = []
+        for example in doctest.DocTestParser().get_examples(match.group(1)):
+            source = example.source.rstrip("\n").split("\n")
+            lines += [f">>> {source[0]}", *(f"... {line}" for line in source[1:])]
+            lines += run_example(example.source, namespace).rstrip("\n").splitlines()
+        return "```pycon\n" + "\n".join(lines) + "\n```"
+
+    return PYCON.sub(block, text)
+
+
 def main() -> None:
+    os.environ.pop("XPO1_DATA", None)
     for doc in DOCUMENTS:
         text = doc.read_text(encoding="utf-8")
-        new = BLOCK.sub(refresh, text)
+        new = refresh_examples(BLOCK.sub(refresh, text))
         if new != text:
             doc.write_text(new, encoding="utf-8")
 

@@ -351,8 +351,9 @@ def indirect_table(b: Brief) -> Table:
     """Indirect comparisons: SVd against the comparators the HTA statements name (indirect_brief)."""
     return Table("Indirect comparisons: SVd against the comparators NICE names (anchored on common comparators)",
                  ["comparison", "HTA statement", "estimate", "trials, as reported", "reasons to doubt it", "sources"],
-                 [[r.comparison, r.statement, r.estimate, r.trials, "; ".join(r.doubts) or "none found",
-                   ", ".join(r.sources)] for r in b.indirect], kind="indirect",
+                 [[r.comparison, r.statement, r.estimate, r.trials,
+                   "; ".join(r.doubts) or ("none found" if r.trials else "no estimate made"), ", ".join(r.sources)]
+                  for r in b.indirect], kind="indirect",
                  notes=["Cross-trial comparisons anchored on a shared comparator arm keep each trial's "
                         "randomization, not balance between trials; 'xpo1 indirect' gives every check."])
 
@@ -567,14 +568,15 @@ def terminal(b: Brief, fmt: str = "table", stream: IO | None = None, level: floa
     """Plain or table text: headings, wrapped sentences, tables fitted to the terminal."""
     import pandas as pd
 
-    from .render import _display, render, terminal_width, wrap_words
+    from .render import _display, render, terminal_width, wrap_cell
 
     stream = stream or sys.stdout
     width = terminal_width(stream) or 100
 
     def say(text: str = "", indent: str = "") -> None:
-        """text wrapped between words, any control character in it written out (as tables do)."""
-        lines = wrap_words(_display(text), max(40, width - len(indent))) if text else [""]
+        """text wrapped between words (a web address cut at the width), any control character in
+        it written out (as tables do)."""
+        lines = wrap_cell(_display(text), max(20, width - len(indent))) if text else [""]
         stream.write("\n".join(indent + x for x in lines) + "\n")
 
     say(title_of(b).upper() if fmt == "plain" else title_of(b))
