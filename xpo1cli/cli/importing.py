@@ -35,7 +35,7 @@ def import_cmd(
     Example: xpo1 import ctgov NCT03110562.json --into ./with-registry && xpo1 --data ./with-registry show NCT03110562
     """
     from ..ctgov import import_records, iter_records, read_terms, registry_differences, summary, write_imported
-    from ..data import Problem, load
+    from ..data import DataError, Problem, load
 
     if registry.strip().lower() not in REGISTRIES:
         fail(f"unknown registry '{registry}'; known: {', '.join(REGISTRIES)}")
@@ -50,7 +50,10 @@ def import_cmd(
     if problems:  # the terms file
         _refuse(problems)
     base = load(target) if again else load(STATE["data"])
-    done = import_records(iter_records(paths, problems), base.descriptor, base.tables, extra)
+    try:
+        done = import_records(iter_records(paths, problems), base.descriptor, base.tables, extra)
+    except DataError as exc:  # one study in two files, both of the same date, with other figures
+        problems += exc.problems
     if problems:
         _refuse(problems)
     if not done.records:
