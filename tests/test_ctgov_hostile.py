@@ -15,7 +15,7 @@ import pytest
 
 from tests.test_ctgov import FIXTURES, OM, myeloma_variant, run
 from xpo1cli import ctgov
-from xpo1cli.data import DataError, Problem, load, validate
+from xpo1cli.data import Problem, load, validate
 
 
 def read(tmp_path: Path, name: str, content: str | bytes) -> list[tuple[str | None, str]]:
@@ -172,7 +172,7 @@ def test_two_versions_of_the_same_date_with_other_figures_are_refused(tmp_path):
     same = records_of(tmp_path, {"a.json": dated(v, "2022-08-18", "47.2"), "b.json": dated(v, "2022-08-18", "47.2")})
     assert ctgov.import_records(same, ds.descriptor, ds.tables).records == ["NCT02552212"]  # one record, twice
     other = records_of(tmp_path, {"a.json": dated(v, "2022-08-18", "47.2"), "c.json": dated(v, "2022-08-18", "60")})
-    with pytest.raises(DataError) as err:
+    with pytest.raises(ctgov.RecordProblems) as err:
         ctgov.import_records(other, ds.descriptor, ds.tables)
     (p,) = err.value.problems
     assert Path(p.file).name == "c.json" and p.reason.startswith("NCT02552212 is also in ")

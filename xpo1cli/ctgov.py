@@ -23,7 +23,7 @@ from dataclasses import dataclass, field
 from functools import lru_cache
 from pathlib import Path
 
-from .data import DataError, Problem
+from .data import Problem
 from .values import split_list
 
 REGISTRY_SCHEMA = Path(__file__).with_name("registry.json")
@@ -42,7 +42,6 @@ NOT_XPO1 = ("the arm receives no XPO1 inhibitor and is no randomized control arm
 NO_XPO1_ARM = "no arm receives the XPO1 inhibitor (by the arms' interventions)"
 MAX_COUNT = 10_000_000  # the dataset's largest count or n
 FLOW = "participantFlowModule"
-REVIEW_YEAR = 2020  # the review's year: a record last updated after it is 'published after the review'
 
 PHASES = {  # the record's phases, as the schema's phase values; others stay as stated only
     ("PHASE1",): "1", ("PHASE2",): "2", ("PHASE3",): "3",
@@ -570,7 +569,9 @@ class Record2Rows:
             "source": self.source, "kind": "registry results record (ClinicalTrials.gov)"
             if self.results else "registry record (ClinicalTrials.gov; no results posted)",
             "title": title, "address": RECORD_ADDRESS.format(nct=self.nct),
-            "published_after_review": bool(updated[:4].isdigit() and int(updated[:4]) > REVIEW_YEAR)})
+            # no source states the review's date; a registry record is none of the review's sources
+            # and is read, as the packs' sources are, as evidence beside it
+            "published_after_review": True})
         if self.trial is None:
             self.trial = self.nct
             self.out.add("trials", {
@@ -873,11 +874,30 @@ COMPARED = {  # registry table → the posted columns whose change a re-import r
 
 @dataclass
 class Imported:
+    """What an import made: the dataset's descriptor and tables, the records read (NCT ids), the
+    notes on what was not placed (see `summary`), and the posted figures a re-import changed (a
+    frame: table, nct_id, path, column, before, after)."""
+
     descriptor: dict
     tables: dict
     records: list[str]
     notes: list[tuple[str, str, str]]
-    changes: object  # a frame: table, nct_id, path, column, before, after
+    changes: object
+
+    @property
+    def placed(self) -> int:
+        """How many of the records read were placed in the curated tables."""
+        recs = self.tables["registry_records"]
+        return int(recs.loc[recs["nct_id"].isin(self.records), "study"].notna().sum())
+
+
+class RecordProblems(Exception):
+    """Files that are not records one can import, each problem naming its file and place; nothing
+    was written."""
+
+    def __init__(self, problems: list[Problem]):
+        super().__init__(f"{len(problems)} problem(s) in the files named; nothing written")
+        self.problems = problems
 
 
 def summary(notes: list[tuple[str, str, str]], shown: int = 5) -> list[str]:
@@ -933,7 +953,7 @@ def import_records(records: Iterable[Record], descriptor: dict, tables: dict,
         else:
             mapped[rec.nct][1].append(("an earlier update of the record was set aside", f"updated {when}", rec.nct))
     if clashes:
-        raise DataError(clashes)
+        raise RecordProblems(clashes)
     ncts = set(mapped)
     sources = {SOURCE_PREFIX + n for n in ncts}
     before = {t: tables[t][tables[t]["nct_id"].isin(ncts)] for t in REGISTRY_TABLES}
@@ -1113,3 +1133,22 @@ def write_imported(done: Imported, into: Path, replace: bool = False) -> None:
     finally:
         if tmp is not None:
             shutil.rmtree(tmp, ignore_errors=True)
+
+
+def import_ctgov(paths: Iterable[str | os.PathLike], into: str | os.PathLike, base,
+                 terms: str | os.PathLike | None = None) -> Imported:
+    """Read the records in paths (files, search pages, folders) into the dataset `base` (a
+    data.Dataset) and write the result to the folder `into`, whole or not at all. Raises
+    RecordProblems for files that are not records (or a bad terms file), before anything is written."""
+    problems: list[Problem] = []
+    extra = read_terms(Path(terms), problems) if terms is not None else []
+    if problems:
+        raise RecordProblems(problems)
+    done = import_records(iter_records(paths, problems), base.descriptor, base.tables, extra)
+    if problems:
+        raise RecordProblems(problems)
+    if not done.records:
+        raise RecordProblems([Problem(", ".join(map(str, paths))[:120], None, None, "no study records found")])
+    target = Path(into)
+    write_imported(done, target, replace=(target / "datapackage.json").is_file())
+    return done
