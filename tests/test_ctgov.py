@@ -221,7 +221,7 @@ def test_bad_input_names_the_file_and_place(tmp_path):
     text = [(Path(p.file).name, p.column, p.reason[:20]) for p in problems]
     assert ("a.json", None, "not a JSON file: Exp") in text
     assert ("b.json", "studies[1]", "not a ClinicalTrials") in text
-    assert ("c.json", None, "not a ClinicalTrials") in text
+    assert ("c.json", None, "a JSON list: neither") in text
     assert ("missing.json", None, "no such file or fold") in text
 
 

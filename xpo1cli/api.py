@@ -18,6 +18,7 @@ import os
 import re
 from collections.abc import Sequence
 from dataclasses import dataclass, fields
+from pathlib import Path
 
 import pandas as pd
 
@@ -283,6 +284,33 @@ class Dataset:
         if table not in known:
             raise InvalidValue(f"unknown table '{table}'; {suggest(table, known)}")
         return export_table(self.ds, table)
+
+    def import_ctgov(self, paths: str | os.PathLike | Sequence[str | os.PathLike], into: str | os.PathLike, *,
+                     terms: str | os.PathLike | None = None):
+        """ClinicalTrials.gov API v2 records (files, search pages {"studies": [...]}, folders) read
+        into this dataset and written, whole or not at all, to the folder `into` (new, empty, or this
+        dataset's own folder, where the records' earlier rows are replaced); open it with
+        `xpo1cli.open(into)`. Returns the import (`.records`, `.placed`, `.notes`, `.changes`).
+        Raises InvalidValue for a target that is neither, ctgov.RecordProblems for files that are
+        not records (each problem in `.problems`)."""
+        from . import ctgov
+
+        target = os.fspath(into)
+        if not target.strip():
+            raise InvalidValue("the folder to write the dataset to is an empty value")
+        path = Path(target)
+        own = (path / "datapackage.json").is_file()
+        if path.exists() and not own and (not path.is_dir() or any(path.iterdir())):
+            raise InvalidValue(f"{target} exists and is neither an empty folder nor a dataset; nothing written")
+        paths = [paths] if isinstance(paths, str | os.PathLike) else list(paths)
+        return ctgov.import_ctgov(paths, path, self.ds, terms)
+
+    def registry_differences(self) -> pd.DataFrame:
+        """Every figure where an imported registry record and its trial's other reports differ,
+        side by side with both sources (empty where no record's trial has other reports)."""
+        from .ctgov import registry_differences
+
+        return registry_differences(self.ds)
 
     def indirect(self, a: str, b: str, measure: str = "PFS", *, via: str | None = None, report: str = "primary",
                  effect: str = "OR", level: float = 0.95):
