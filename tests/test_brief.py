@@ -61,9 +61,11 @@ def test_mm_response_pools_sd_as_pool_by_regimen_does(mm):
         ("sd-phase1-ref12", 8, 84), ("storm-nejm-2019", 32, 122),
         ("march-bmcmed-2022", None, None)]  # MARCH prints a percentage without counts: shown, never pooled
     p = sd.pooled
-    # the same figures `xpo1 pool -d MM --by regimen` prints for Sd
-    assert (round(p.estimate, 1), round(p.ci_low, 1), round(p.ci_high, 1)) == (16.8, 5.8, 39.8)
-    assert (round(p.pi_low, 1), round(p.pi_high, 1), p.k, p.n_total) == (2.7, 59.3, 2, 206)
+    # the same figures `xpo1 pool -d MM --by regimen --knha` prints for Sd: with two cohorts the method
+    # advises Knapp–Hartung, so the interval shown is its (t with 1 df)
+    assert p.test == "knha"
+    assert (round(p.estimate, 1), round(p.ci_low, 1), round(p.ci_high, 1)) == (16.8, 0.0, 99.8)
+    assert (round(p.pi_low, 1), round(p.pi_high, 1), p.k, p.n_total) == (0.0, 100.0, 2, 206)
     svd = next(g for g in mm.response if g.regimen == "SVd" and g.measure == "ORR")
     assert svd.pooled is None  # one cohort with a count: nothing pooled
     storm = next(r for r in sd.rates if r.study == "storm-nejm-2019")

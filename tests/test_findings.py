@@ -300,3 +300,10 @@ def test_json_brief_of_a_users_dataset(tmp_path):
     single = [c for c in data["bottom_line"] if c["kind"] == "single-arm"]
     assert single and single[0]["findings"] == ["S-RUX:SVR35"]
     assert [r["timepoint"] for r in single[0]["rows"]] == ["week 12", "week 24"]
+
+
+def test_where_knapp_hartung_is_advised_the_pooled_interval_is_its(ds):
+    b = build_brief(ds, Filters(disease="AML"))
+    s73 = next(g for g in b.response if g.regimen == "S-7+3" and g.pooled is not None)
+    assert s73.pooled.k == 2 and s73.pooled.test == "knha"
+    assert not any("Knapp–Hartung (t with k-1 df) intervals are advised" in c for c in s73.pooled.cautions)

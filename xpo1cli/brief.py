@@ -35,6 +35,7 @@ INCONSISTENT_K = 3  # cohorts
 # report, a news report or a press release; a peer-reviewed journal's abstract is none of these
 LOW_REPORTING_KINDS = {"press release": "a press release", "news": "a news report",
                        "conference": "a conference abstract or report"}
+KNHA_MAX_K = 3  # pools of this many cohorts or fewer use Knapp–Hartung intervals (stats advises it)
 ABSOLUTE_PER = 1000  # anticipated absolute effects: patients per this many
 NOT_ESTIMABLE = "not estimable"  # a row with neither estimate nor p-value: never rated
 RULES: tuple[tuple[str, str], ...] = (
@@ -166,6 +167,7 @@ class Pooled:
     tau2: float | None
     cautions: list[str]
     level: float = 0.95
+    test: str | None = None  # 'knha': Knapp–Hartung (t) interval; else the normal (z) one
 
 
 @dataclass
@@ -654,6 +656,9 @@ def _response(ds, studies, matched, outcomes, arm_of, flags, level, b: Brief):
         frame = None
         if len(xpo1) >= 2:
             frame, summary = pool_table(xpo1, method="DL", ci="exact", level=level, by="regimen")
+            if any(2 <= fit["k"] <= KNHA_MAX_K for fit in summary["subgroups"].values()):
+                # the method advises Knapp–Hartung for so few cohorts: the interval shown is its
+                frame, summary = pool_table(xpo1, method="DL", ci="exact", level=level, by="regimen", knha=True)
             fits = summary["subgroups"]
             keep = frame["subgroup"].notna() | (frame["row"] == "cohort")
             plotted = frame[keep].reset_index(drop=True)
@@ -678,7 +683,8 @@ def _response(ds, studies, matched, outcomes, arm_of, flags, level, b: Brief):
                                     n_total=sum(r.n for r in counted), estimate=fit["estimate"],
                                     ci_low=fit["ci_low"], ci_high=fit["ci_high"], pi_low=fit.get("pi_low"),
                                     pi_high=fit.get("pi_high"), i2=fit.get("i2"), tau2=fit.get("tau2"),
-                                    cautions=list(fit.get("cautions") or []), level=level)
+                                    cautions=list(fit.get("cautions") or []), level=level,
+                                    test=fit.get("test"))
                     b.statistics[f"{regimen} {measure} pooled tau2"] = float(fit["tau2"])
                     for key in ("estimate", "ci_low", "ci_high", "pi_low", "pi_high", "i2"):
                         value = getattr(pooled, key)
@@ -710,7 +716,9 @@ def _forest_caption(summary: dict, level: float) -> str:
         text += f"), k = {fit['k']}, tau² = {fit['tau2']:.3f}, I² = {pct(fit['i2'])}%"
         parts.append(text)
     singles = [name for name, fit in summary["subgroups"].items() if fit["k"] < 2]
-    text = ("Random effects within each regimen (DerSimonian–Laird, logit scale, z intervals; each its own "
+    test = "Knapp–Hartung t intervals" if summary.get("test") == "knha" or any(
+        fit.get("test") == "knha" for fit in summary["subgroups"].values()) else "z intervals"
+    text = (f"Random effects within each regimen (DerSimonian–Laird, logit scale, {test}; each its own "
             "tau²): " + ("; ".join(parts) if parts else "no regimen has two cohorts") + ".")
     if singles:
         text += f" One cohort, not pooled: {', '.join(singles)}."

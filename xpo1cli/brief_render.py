@@ -512,7 +512,9 @@ def layout(b: Brief, level: float = 0.95) -> list[Section]:
                 pi = (f"; {level_text(p.level)} prediction interval {interval_text(p.pi_low, p.pi_high)}"
                       if p.pi_low is not None else "")
                 rows.append([g.regimen or MISSING, "pooled XPO1-inhibitor cohorts", f"k = {p.k}",
-                             f"{p.n_total} patients", "random effects (DerSimonian–Laird)", f"{pct(p.estimate)}%",
+                             f"{p.n_total} patients",
+                             "random effects (DerSimonian–Laird"
+                             + (", Knapp–Hartung)" if p.test == "knha" else ")"), f"{pct(p.estimate)}%",
                              f"{interval_text(p.ci_low, p.ci_high)} ({level_text(p.level)} CI){pi}",
                              "computed", f"I² {pct(p.i2)}%" + ("; see the caution below" if p.cautions else "")])
                 cautions += [c for c in p.cautions if c not in cautions]
