@@ -33,6 +33,18 @@ def _command_of(typer_app):
 typer.testing._get_command = _command_of
 
 ROOT = Path(__file__).resolve().parent.parent
+
+# modules whose tests start the real program (or a fresh interpreter) over and over, or time it
+SLOW_MODULES = {"test_readme", "test_performance"}
+
+
+def pytest_collection_modifyitems(items):
+    """Mark `slow` every generated-data property (a hypothesis test) and every test of SLOW_MODULES,
+    so `python -m pytest -m "not slow"` runs the domain, API and wiring tests alone."""
+    for item in items:
+        if (getattr(getattr(item, "obj", None), "is_hypothesis_test", False)
+                or item.module.__name__.rsplit(".", 1)[-1] in SLOW_MODULES):
+            item.add_marker(pytest.mark.slow)
 DATA = ROOT / "data"
 # hypothesis's limits in time (a deadline per example, the health check that data is generated
 # fast enough) fail a correct test on a busy machine: off for every property test

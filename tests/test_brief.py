@@ -8,7 +8,7 @@ import re
 
 import pytest
 
-from xpo1cli.brief import CERTAINTY_LABEL, IMPRECISE_N, IMPRECISE_WIDTH, INCONSISTENT_I2, build_brief
+from xpo1cli.brief import ABSOLUTE_PER, CERTAINTY_LABEL, IMPRECISE_N, IMPRECISE_WIDTH, INCONSISTENT_I2, build_brief
 from xpo1cli.brief_render import claim_text, markdown
 from xpo1cli.data import load
 from xpo1cli.query import Filters
@@ -163,7 +163,8 @@ def test_markdown_has_the_eight_sections_in_order_and_the_label():
     heads = re.findall(r"^## (.+)$", out, flags=re.M)
     assert heads == list(SECTIONS)
     assert CERTAINTY_LABEL in out
-    assert re.search(r"\| SVd vs Vd \(BOSTON\) +\| PFS +\| 1 +\| 402 ", out)
+    assert "**Summary of findings: SVd vs Vd (randomized, BOSTON)**" in out
+    assert re.search(r"\| PFS +\| HR 0.70 \(CI 0.53–0.93\), p = 0.0075 +\|.*\| 402 \(1 trial\) ", out)
     assert "HR 0.70 (CI 0.53–0.93), p = 0.0075" in out
     assert "8*/84 (9.5%)" in out and "* count derived here" in out
     assert "[B1] (BOSTON report). https://bloodcancerstoday.com/" in out
@@ -224,7 +225,8 @@ def _named_statistics(ds, b) -> set[str]:
     for text in [*audit(ds)["detail"], *report_differences(ds)["reports"], *report_differences(ds)["detail"],
                  *(c for g in b.response if g.pooled for c in g.pooled.cautions)]:
         out |= set(NUMBER.findall(text))
-    return out | _forms(95) | _forms(IMPRECISE_WIDTH) | _forms(IMPRECISE_N) | _forms(INCONSISTENT_I2) | {"3"}
+    return out | _forms(95) | _forms(IMPRECISE_WIDTH) | _forms(IMPRECISE_N) | _forms(INCONSISTENT_I2) | {"3"} \
+        | _forms(ABSOLUTE_PER)
 
 
 def _printed_figures(ds, text: str) -> list[str]:

@@ -110,10 +110,19 @@ def test_a_placed_record_becomes_a_study_with_arms_outcomes_and_its_odds_ratio(t
     src = out.sources.set_index("source").loc["ctgov:NCT02552212"]
     assert src.address == "https://clinicaltrials.gov/study/NCT02552212"
     coh = out.cohorts[out.cohorts["study"] == "ctgov-nct02552212"].set_index("label")
-    # participantFlowModule.periods[0].milestones STARTED: 158 placebo, 159 selinexor
+    # the protocol's two arms; participantFlowModule.periods[0].milestones STARTED: 158 placebo, 159 selinexor
     assert coh.loc["Placebo", "n"] == 158 and coh.loc["Placebo", "arm"] == "control"
     assert coh.loc["Selinexor 200 mg Q2W", "n"] == 159 and coh.loc["Selinexor 200 mg Q2W", "arm"] == "experimental"
-    assert coh.loc["all participants who started (registry)", "n"] == 158 + 159 + 0
+    assert coh.loc["Selinexor 200 mg Q2W", "headline"] == True and coh.loc["Selinexor 200 mg Q2W", "regimen"] == "S"  # noqa: E712
+    # the analysis sets are cohorts under their arm; the open-label extension group is no arm: not a cohort
+    assert coh.loc["Placebo (FAS)", "parent"] == coh.loc["Placebo", "cohort"]
+    assert "SFE OL CZP 200 mg Q2W" not in coh.index
+    # the placebo arm is nobody's selinexor arm: no regimen of its own, none taken from the study
+    from xpo1cli.query import arm_table
+
+    arms = arm_table(out)
+    placebo = arms[(arms["study"] == "ctgov-nct02552212") & (arms["label"] == "Placebo (FAS)")].iloc[0]
+    assert placebo["arm"] == "control" and pd.isna(placebo["regimen"]) and pd.isna(placebo["agent"])
     orr = out.outcomes[(out.outcomes["study"] == "ctgov-nct02552212") & (out.outcomes["measure"] == "ORR")]
     # outcomeMeasures[0]: 7.0% of 158 and 47.2% of 159, posted as percentages: no count is stored
     byc = orr.set_index("cohort")
@@ -212,7 +221,7 @@ def test_bad_input_names_the_file_and_place(tmp_path):
     text = [(Path(p.file).name, p.column, p.reason[:20]) for p in problems]
     assert ("a.json", None, "not a JSON file: Exp") in text
     assert ("b.json", "studies[1]", "not a ClinicalTrials") in text
-    assert ("c.json", None, "not a ClinicalTrials") in text
+    assert ("c.json", None, "a JSON list: neither") in text
     assert ("missing.json", None, "no such file or fold") in text
 
 

@@ -177,3 +177,51 @@ def test_randomized_results_lead_highest_certainty_first(ds):
 
     assert ranked == sorted(ranked, key=LEVELS.index, reverse=True) and len(ranked) == 2
     assert b.bottom_line[0].kind == "overview" and b.bottom_line[1].kind == "randomized"
+
+
+# --- the summary of findings: certainty rules, one test each -----------------------------------------
+
+
+def test_the_source_kind_decides_the_reporting_rule():
+    from xpo1cli.brief import low_reporting_kind
+
+    assert low_reporting_kind("peer-reviewed article abstract (Journal of Hematology & Oncology 1/2018)") is None
+    assert low_reporting_kind("journal article abstract") is None
+    assert low_reporting_kind("conference abstract (ASH 2025)") == "a conference abstract or report"
+    assert low_reporting_kind("news report of the Lancet paper") == "a news report"
+    assert low_reporting_kind("company press release, 2017-03-02") == "a press release"
+
+
+def test_an_interval_including_no_effect_is_imprecise(ds):
+    b = build_brief(ds, Filters(disease="AML"))
+    sopra = next(f for f in b.findings if f.effect is not None and f.effect.measure == "OS")
+    assert any(m.rule == "imprecision" and "includes no effect" in m.reason for m in sopra.moves)
+
+
+def test_a_pool_of_two_is_imprecise(ds):
+    b = build_brief(ds, Filters(disease="MM"))
+    srd = next(f for f in b.findings if f.regimen == "SRd" and f.measure == "ORR")
+    assert srd.kind == "pooled proportion" and any("a pool of two" in m.reason for m in srd.moves)
+
+
+def test_subgroups_are_rated_down_and_never_above_the_overall_result(ds):
+    from xpo1cli.brief import LEVELS
+
+    b = build_brief(ds, Filters(disease="MM"))
+    overall = next(f for f in b.findings if f.effect is not None and not f.subgroup and f.measure == "PFS")
+    subs = [f for f in b.findings if f.subgroup and f.measure == "PFS" and f.estimable]
+    assert subs and all(any(m.rule == "subgroup" for m in f.moves) for f in subs)
+    assert all(LEVELS.index(f.rating) <= LEVELS.index(overall.rating) for f in subs)
+
+
+def test_a_row_with_neither_estimate_nor_p_value_is_not_estimable(ds):
+    b = build_brief(ds, Filters(disease="MM"))
+    trend = next(f for f in b.findings if f.effect is not None and f.effect.id == "boston-pi-treated-pfs-trend")
+    assert trend.rating == "not estimable" and trend.moves == []
+
+
+def test_trials_are_counted_once_and_each_trials_median_is_shown(ds):
+    b = build_brief(ds, Filters(disease="MM"))
+    os_sd = next(f for f in b.findings if f.regimen == "Sd" and f.measure == "OS")
+    assert os_sd.trials == ["STORM", "MARCH"] and os_sd.studies == 2  # STORM's two reports are one trial
+    assert sorted(m.median for m in os_sd.per_trial) == [8.6, 13.2]

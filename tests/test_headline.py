@@ -1,7 +1,7 @@
 """The headline figures of all cohorts at once (views.headline_figures) are, cohort for cohort,
 what the rules give read one cohort at a time: the cohort's rows grouped by measure and by source
-(views.by_cohort), its primary source chosen among them, and its depth summaries from that
-source's rows (views.depth). Checked on the bundled data, a synthetic dataset and generated
+(by_cohort in tests/reference_rules.py), its primary source chosen among them, and its depth summaries from that
+source's rows (depth). Checked on the bundled data, a synthetic dataset and generated
 outcome rows (several sources and reports of one measure, landmarks, missing counts,
 percentages without counts, breakdowns over one or several denominators)."""
 
@@ -19,15 +19,16 @@ from xpo1cli import data, query, views
 from xpo1cli.query import CATEGORIES
 
 from .conftest import synthetic
+from .reference_rules import by_cohort, depth
 
 ROOT = Path(__file__).resolve().parent.parent
 
 
 def ref_figures(outcomes: pd.DataFrame) -> dict[tuple[str, str], dict]:
     """(study, cohort) -> its figures, one cohort at a time."""
-    grouped = views.by_cohort(outcomes)
+    grouped = by_cohort(outcomes)
     per_source: dict = {}
-    for (study, cohort, source), rows in views.by_cohort(outcomes, by_source=True).items():
+    for (study, cohort, source), rows in by_cohort(outcomes, by_source=True).items():
         per_source.setdefault((study, cohort), {})[source] = rows
     out = {}
     for key, g in grouped.items():
@@ -43,7 +44,7 @@ def ref_figures(outcomes: pd.DataFrame) -> dict[tuple[str, str], dict]:
         fig["pfs"] = g["PFS"].median_months if "PFS" in g else None
         fig["os"] = g["OS"].median_months if "OS" in g else None
         for label in views.DEPTH_LABELS:
-            d = views.depth(primary, label)
+            d = depth(primary, label)
             fig[f"{label}:given"] = d is not None
             for part in ("count", "denominator", "percent", "basis"):
                 fig[f"{label}:{part}"] = d[part] if d is not None else None

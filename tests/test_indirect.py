@@ -7,6 +7,7 @@ from __future__ import annotations
 import math
 import shutil
 
+import pandas as pd
 import pytest
 
 from xpo1cli import data
@@ -190,3 +191,14 @@ def test_the_myeloma_brief_carries_the_comparisons_nice_names():
     assert rows["SVd vs IRd, PFS"].estimate.startswith("no randomized path")
     assert {"C37", "B1", "C3"} <= {c.source for c in b.citations}
     assert build_brief(DS, Filters(disease="AML")).indirect == []
+
+
+def test_transitivity_warnings_come_from_the_schedule_columns():
+    ans = ind.compare(DS, "SVd", "PanoVd", measure="PFS")
+    # PANORAMA-1's first 24 weeks match BOSTON's twice-weekly block; its duration does not
+    assert not any("differs in frequency" in c for c in ans.checks)
+    assert any(c.startswith("warning: the common comparator Vd differs in duration: BOSTON: until progression; "
+                            "PANORAMA-1: 8 cycles of 21 days") for c in ans.checks)
+    assert any("blinding" in c and "PANORAMA-1: double blind" in c for c in ans.checks)
+    defs = ans.anchors.set_index("trial")
+    assert defs.at["PANORAMA-1", "route"] == "IV" and pd.isna(defs.at["BOSTON", "route"])

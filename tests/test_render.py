@@ -173,7 +173,21 @@ def test_a_table_cell_breaks_a_long_text_word_after_a_hyphen_never_a_figure():
     for figure_text in ("32/122", "8*/84", "1b/2", "1-2", "6.2–19.8", "(0.53–0.93),", "IL-6", "-3.2", "ref10"):
         assert word_pieces(figure_text) == [figure_text]
     assert word_pieces("MM;WM") == ["MM;", "WM"] and word_pieces("consensus-2020]") == ["consensus-", "2020]"]
-    assert wrap_cell("median 13.93 mo", 2) == ["median", "13.93", "mo"]  # too narrow: whole, never cut
+    assert wrap_cell("13.93 mo", 2) == ["13.93", "mo"]  # too narrow: a figure stays whole, never cut
+
+
+def test_a_web_address_wider_than_the_terminal_is_cut_a_figure_never():
+    address = "index.php?q=mKaqo5uVYpaqq6OmmamixmPVo8mQx9SonJzRnGeuqapfZWtm"
+    lines = wrap_cell(f"see {address} (0.53–0.93), 13.930000000001", 20)
+    assert max(len(line) for line in lines) <= 20
+    assert "".join(lines[1:-2]) == address and lines[-2:] == ["(0.53–0.93),", "13.930000000001"]
+
+
+@pytest.mark.parametrize("columns", [40, 60])
+def test_sources_and_the_brief_fit_a_narrow_terminal(columns):
+    for args in (("sources",), ("brief", "--disease", "AML")):
+        text = shown(*args, columns=columns)
+        assert max(width_of(line) for line in text.splitlines()) <= columns, args
 
 
 def test_show_boston_at_80_columns_keeps_the_comparisons_source_and_note():
@@ -304,17 +318,18 @@ def width_of(line: str) -> int:
     return cell_len(line)
 
 
-def test_forest_fits_80_columns_and_keeps_every_figure():
-    text = shown("pool", "--measure", "ORR", "--disease", "AML", "--source", "review", columns=80)
+@pytest.mark.parametrize("columns", [40, 60, 80])
+def test_forest_fits_the_terminal_and_keeps_every_figure(columns):
+    text = shown("pool", "--measure", "ORR", "--disease", "AML", "--source", "review", columns=columns)
     plot = [line for line in text.splitlines() if not line.startswith("note:")]
-    assert max(width_of(line) for line in plot) <= 80
+    assert max(width_of(line) for line in plot) <= columns
     rows = run_csv("pool", "--measure", "ORR", "--disease", "AML", "--source", "review")
     for r in rows:
         for c in ("percent", "ci_low", "ci_high"):
             assert f"{float(r[c]):.1f}" in text
         if r["row"] == "cohort":
             assert f"{r['events']}/{r['n']}" in text
-    assert "S-HiDAC-MITO ref 25 all patients" in text and "random effects (DerSimonian–Laird)" in text
+    assert "S-HiDAC-MITO ref 25 all patients" in " ".join(text.split()) and "random effects (DerSimonian–Laird)" in text
 
 
 def test_forest_at_150_columns_is_one_line_per_cohort():

@@ -1,6 +1,6 @@
 """The whole-column response table (views.response_table) is, row for row and cell for cell, what
 its rules give read one source's rows of one cohort at a time: each cohort's rows grouped by
-source and measure (views.by_cohort), each depth summary from them (views.depth), the categories
+source and measure (by_cohort, tests/reference_rules.py), each depth summary from them (depth), the categories
 printed as cumulative rates read as the summaries they are (query.printed_as_cumulative), the
 denominator most of the source's measures give. The reference below is that row loop, kept here
 rather than in the package. Checked on the bundled data (with and without treatment filters, for
@@ -37,8 +37,6 @@ from xpo1cli.views import (
     DEPTH_NAMES,
     SUMMARIES,
     UnknownName,
-    by_cohort,
-    depth,
     depth_labels,
     norm_measure,
     response_columns,
@@ -46,6 +44,7 @@ from xpo1cli.views import (
 )
 
 from .conftest import synthetic
+from .reference_rules import by_cohort, depth
 from .test_derive import ROOT
 
 # --- the reference: one source's rows of one cohort at a time ---------------------------------------

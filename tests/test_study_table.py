@@ -69,12 +69,15 @@ def reference_arms(ds: Dataset) -> pd.DataFrame:
     coh = ds.cohorts
     study = query.column(coh, "study")
     regimen, arm = query.inherited(coh, "regimen"), query.inherited(coh, "arm")
-    regimen = [r or value_or_none(study_regimen.get(s)) for s, r in zip(study, regimen, strict=True)]
+    # a control arm keeps its own regimen (or none): never the study's, nor the study's agent
+    regimen = [r or (None if a == "control" else value_or_none(study_regimen.get(s)))
+               for s, r, a in zip(study, regimen, arm, strict=True)]
     out = coh.copy()
     out["regimen"] = regimen
     out["arm"] = arm
-    out["agent"] = [reg_agent.get(r) if r in reg_agent else value_or_none(study_agent.get(s))
-                    for s, r in zip(study, regimen, strict=True)]
+    out["agent"] = [reg_agent.get(r) if r in reg_agent
+                    else (None if a == "control" else value_or_none(study_agent.get(s)))
+                    for s, r, a in zip(study, regimen, arm, strict=True)]
     out["partners"] = [reg_partners.get(r) for r in regimen]
     return out.reset_index(drop=True)
 

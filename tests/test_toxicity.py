@@ -78,3 +78,12 @@ def test_the_cli_lists_svd_rows_and_counts_the_rest_on_stderr():
     assert "name no regimen" in result.stderr and "not shown" in result.stderr
     table = run("toxicity", "--regimen", "SVd", "--format", "plain").stdout
     assert "name no regimen" in table and "SVd (label)" in table
+
+
+def test_a_regimens_brief_lists_that_regimens_harms_only(ds):
+    from xpo1cli.brief import build_brief
+
+    b = build_brief(ds, Filters(disease="MM", regimen="SVd"))
+    assert b.harms and {h.regimen for h in b.harms} == {"SVd"}
+    assert all(h.regimen == "SVd" for h in b.harm_ranges)
+    assert b.mitigations  # the class's advice stays

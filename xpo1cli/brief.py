@@ -31,19 +31,29 @@ IMPRECISE_WIDTH = 30.0  # percentage points
 IMPRECISE_N = 100  # patients
 INCONSISTENT_I2 = 50.0  # percent
 INCONSISTENT_K = 3  # cohorts
-ABSTRACT_KINDS = ("abstract", "conference", "news", "press release")
+# source kinds (sources.kind, free text) that decide the reporting rule: a conference abstract or
+# report, a news report or a press release; a peer-reviewed journal's abstract is none of these
+LOW_REPORTING_KINDS = {"press release": "a press release", "news": "a news report",
+                       "conference": "a conference abstract or report"}
+ABSOLUTE_PER = 1000  # anticipated absolute effects: patients per this many
+NOT_ESTIMABLE = "not estimable"  # a row with neither estimate nor p-value: never rated
 RULES: tuple[tuple[str, str], ...] = (
     ("start", "Start high for a comparison within a randomized trial; start low for rates and medians "
               "from single-arm studies or single arms."),
     ("imprecision", f"Down one for imprecision: an interval wider than {IMPRECISE_WIDTH:g} percentage "
-                    f"points, fewer than {IMPRECISE_N} patients, or no interval reported."),
+                    f"points, an interval of a ratio that includes no effect (1), fewer than {IMPRECISE_N} "
+                    "patients, a pool of two cohorts, or no interval reported."),
     ("inconsistency", f"Down one for inconsistency: I² over {INCONSISTENT_I2:g}% with "
                       f"{INCONSISTENT_K} or more cohorts."),
     ("indirectness", "Down one for indirectness: mixed diseases (a cohort of several diseases, or "
                      "cohorts of different diseases) or mixed populations (a mixed setting, or cohorts "
                      "of different settings)."),
     ("reporting", "Down one for reporting: an audit finding on a figure used, or figures only from "
-                  "conference abstracts or reports, news reports or press releases."),
+                  "sources whose kind is a conference abstract or report, a news report or a press release "
+                  "(a peer-reviewed journal's abstract is not)."),
+    ("subgroup", "A subgroup result is rated down one for credibility (one trial, no test of interaction in "
+                 "the data) and never above its trial's overall result for the same outcome."),
+    ("not estimable", "A row with neither an estimate nor a p-value is not estimable and is not rated."),
 )
 MEASURE_NAMES = {"ORR": "ORR", "CR_CRi": "CR/CRi", "PFS": "PFS", "OS": "OS", "DOR": "duration of response",
                  "TTR": "time to response", "FU": "follow-up", "EFS_rate": "EFS rate", "OS_rate": "OS rate",
@@ -277,6 +287,19 @@ class Finding:
     rating: str
     sources: list[str]
     effect: Effect | None = None  # a between-arm result: its arms' figures and direction
+    measure: str | None = None
+    trials: list[str] = field(default_factory=list)  # trials counted (a trial's reports count once)
+    reports: list[str] = field(default_factory=list)  # the reports (study rows) the figures come from
+    per_trial: list[Median] = field(default_factory=list)  # medians: each trial's own (never pooled)
+    notes: list[str] = field(default_factory=list)  # a later report that differs, named
+
+    @property
+    def subgroup(self) -> bool:
+        return self.effect is not None and self.effect.subgroup is not None
+
+    @property
+    def estimable(self) -> bool:
+        return self.rating != NOT_ESTIMABLE
 
 
 @dataclass
@@ -340,6 +363,10 @@ def _int(v) -> int | None:
 def _float(v) -> float | None:
     v = value_or_none(v)
     return None if v is None else float(v)
+
+
+def _unique(items) -> list:
+    return list(dict.fromkeys(x for x in items if x))
 
 
 def _str(v) -> str | None:
@@ -720,10 +747,12 @@ def _label_matches(ds: Dataset, population, code: str | None) -> bool:
 
 
 def _harms(ds, studies, matched, f: Filters, code, level):
-    from .views import toxicity_doses, toxicity_table
+    from .views import of_treatment, toxicity_doses, toxicity_table
 
     agent = Resolver(ds).agent(f.agent) if f.agent else None
     tox = toxicity_table(ds, studies, agent=agent, source=f.source, matched=matched)
+    if f.arm_level():  # a treatment's brief: its own harms (label rows too), the class's mitigations
+        tox = tox[of_treatment(ds, tox["regimen"], f) | (tox["kind"] == "mitigation")]
     tox["dose"] = toxicity_doses(ds, tox)
     rows: list[HarmRow] = []
     refs = dict(zip(ds.studies["study"], ds.studies["ref"], strict=True))
@@ -788,8 +817,15 @@ def _kinds(ds: Dataset) -> dict[str, str]:
                                                                   strict=True)}
 
 
-def _abstract_only(kinds: dict[str, str], sources: list[str]) -> bool:
-    return bool(sources) and all(any(w in kinds.get(s, "").casefold() for w in ABSTRACT_KINDS) for s in sources)
+def low_reporting_kind(kind: str | None) -> str | None:
+    """What a source kind is for the reporting rule ('a conference abstract or report', 'a news report',
+    'a press release'), or None for any other kind (a journal article or its abstract, a label ...)."""
+    text = (kind or "").casefold()
+    return next((what for word, what in LOW_REPORTING_KINDS.items() if word in text), None)
+
+
+def _low_reporting_only(kinds: dict[str, str], sources: list[str]) -> bool:
+    return bool(sources) and all(low_reporting_kind(kinds.get(s)) for s in sources)
 
 
 def rate(start: str, moves: list[Move]) -> str:
@@ -817,8 +853,9 @@ def _findings(ds: Dataset, b: Brief, flags: dict) -> list[Finding]:
                   if measure is None or x.measure == measure or measure in str(x.measure).split("+")]
         if audits:
             return [Move("reporting", "audit: " + "; ".join(audits))]
-        if _abstract_only(kinds, sources):
-            return [Move("reporting", "only " + "; ".join(f"{s} ({kinds.get(s)})" for s in sources))]
+        if _low_reporting_only(kinds, sources):
+            return [Move("reporting", "only " + "; ".join(f"{s} ({low_reporting_kind(kinds.get(s))})"
+                                                          for s in sources))]
         return []
 
     # randomized comparisons
@@ -827,13 +864,16 @@ def _findings(ds: Dataset, b: Brief, flags: dict) -> list[Finding]:
         ctl = [a for a in t.arms if a.control]
         n = sum(a.n for a in t.arms if a.n is not None) if all(a.n is not None for a in t.arms) else None
         name = " vs ".join(dict.fromkeys(a.regimen or a.label for a in [*exp, *ctl]))
-        for s in t.effects:
+        overall: dict[tuple, str] = {}
+        for s in sorted(t.effects, key=lambda e: e.subgroup is not None):  # each overall result before its subgroups
             moves = []
             reasons = []
             if n is None or n < IMPRECISE_N:
                 reasons.append(f"{n if n is not None else 'unknown number of'} patients")
             if s.statistic != "p" and (s.ci_low is None or s.ci_high is None):
                 reasons.append("no interval reported")
+            if s.statistic != "p" and s.ci_low is not None and s.ci_high is not None and s.ci_low <= 1 <= s.ci_high:
+                reasons.append("the interval includes no effect")
             if s.statistic == "p":
                 reasons.append("no estimate with an interval, a p-value only")
             if reasons:
@@ -844,24 +884,42 @@ def _findings(ds: Dataset, b: Brief, flags: dict) -> list[Finding]:
             moves += indirect([study_disease], [_str(setting)])
             moves += reporting([(t.study, a.cohort) for a in t.arms], [s.source],
                                measure=s.measure)
+            if sub:
+                moves.append(Move("subgroup", "one trial's subgroup; no test of interaction in the data"
+                                  + ("; a p-value only" if s.statistic == "p" else "")))
             outcome = measure_name(s.measure) + (f" at {s.timepoint}" if s.timepoint else "")
             if sub:
                 outcome += f" ({s.subgroup})"
+            rating = rate("high", moves)
+            key = (s.measure, s.timepoint)
+            if not s.estimable:
+                moves, rating = [], NOT_ESTIMABLE
+            elif sub and key in overall and overall[key] in LEVELS \
+                    and LEVELS.index(rating) > LEVELS.index(overall[key]):
+                rating = overall[key]  # never above the trial's overall result
+            elif not sub:
+                overall.setdefault(key, rating)
+            for arm in (s.arm_a, s.arm_b):  # anticipated absolute effects: the arms' risks per 1000
+                if arm.unit == "%" and arm.value is not None:
+                    per = round(arm.value * ABSOLUTE_PER / 100)
+                    b.statistics[f"{t.trial} {outcome} {arm.cohort} per {ABSOLUTE_PER}"] = per
             out.append(Finding(regimen=f"{name} ({t.trial})", outcome=outcome,
                                kind="p only" if s.statistic == "p" else "ratio", studies=1,
                                patients=None if sub else n, estimate=s.estimate, ci_low=s.ci_low, ci_high=s.ci_high,
                                pi_low=None, pi_high=None, decimals=s.decimals, statistic=s.statistic,
                                p_text=s.p_text, unit=None, start="high", moves=moves,
-                               rating=rate("high", moves), sources=[s.source], effect=s))
-    # response rates by regimen (XPO1 arms and cohorts only)
+                               rating=rating, sources=_unique([s.source, s.arm_a.source, s.arm_b.source]),
+                               effect=s, measure=s.measure, trials=[t.trial], reports=[s.study]))
+    # single-arm evidence by regimen: XPO1 cohorts outside the randomized trials (whose arms are compared above)
+    in_trials = {t.study for t in b.randomized} | {r.study for t in b.randomized for r in t.rates}
     for g in b.response:
-        if all(r.control for r in g.rates):
+        rates = [r for r in g.rates if not r.control and r.study not in in_trials]
+        if not rates:
             continue
-        rates = [r for r in g.rates if not r.control]
         counted = [r for r in rates if r.events is not None and r.pooled]
         sources = list(dict.fromkeys(r.source for r in rates))
         moves = []
-        if g.pooled is not None:
+        if g.pooled is not None and len(rates) == len(g.rates):
             p = g.pooled
             est, lo, hi, pil, pih, kind = p.estimate, p.ci_low, p.ci_high, p.pi_low, p.pi_high, "pooled proportion"
             patients = p.n_total
@@ -881,42 +939,65 @@ def _findings(ds: Dataset, b: Brief, flags: dict) -> list[Finding]:
             reasons.append(f"{patients if patients is not None else 'unknown number of'} patients")
         if lo is None or hi is None:
             reasons.append("no interval")
+        if kind == "pooled proportion" and g.pooled.k == 2:
+            reasons.append("a pool of two cohorts")
         if reasons:
             moves.append(Move("imprecision", "; ".join(reasons)))
-        if g.pooled is not None and g.pooled.i2 is not None and g.pooled.i2 > INCONSISTENT_I2 \
+        if kind == "pooled proportion" and g.pooled.i2 is not None and g.pooled.i2 > INCONSISTENT_I2 \
                 and g.pooled.k >= INCONSISTENT_K:
             moves.append(Move("inconsistency", f"I² {g.pooled.i2:.1f}% across {g.pooled.k} cohorts"))
         moves += indirect([r.disease for r in used], [r.setting for r in used])
         moves += reporting([(r.study, r.cohort) for r in used], sources, g.measure)
-        out.append(Finding(regimen=g.regimen or "–", outcome=measure_name(g.measure), kind=kind, studies=len(used),
+        trials = _unique([r.trial or r.study for r in used])
+        out.append(Finding(regimen=g.regimen or "–", outcome=measure_name(g.measure), kind=kind, studies=len(trials),
                            patients=patients, estimate=est, ci_low=lo, ci_high=hi, pi_low=pil, pi_high=pih,
                            decimals=None, statistic=None, p_text=None, unit="%", start="low", moves=moves,
-                           rating=rate("low", moves), sources=sources))
+                           rating=rate("low", moves), sources=sources, measure=g.measure, trials=trials,
+                           reports=_unique([r.study for r in used])))
     # median survival of XPO1 arms and cohorts, by regimen (the largest cohort's median)
     by: dict[tuple, list[Median]] = {}
+    parents = {(c.study, c.cohort): c.parent for c in row_tuples(ds.cohorts, index=False)}
     for m in b.survival:
-        if m.agent is None or m.measure not in b.median_measures:
+        if m.agent is None or m.measure not in b.median_measures or m.study in in_trials \
+                or isinstance(parents.get((m.study, m.cohort)), str):
             continue
         by.setdefault((m.regimen, m.measure), []).append(m)
     study_info = ds.studies.set_index("study")
+    role_rank = {"primary": 0, "follow-up": 1, "interim": 2, "regulatory": 3, "post-hoc": 4, "review summary": 5}
     for (regimen, measure), ms in by.items():
-        best = max(ms, key=lambda m: (m.n or 0))
+        by_trial: dict[str, list[Median]] = {}
+        for m in ms:
+            trial = study_info.at[m.study, "trial"]
+            by_trial.setdefault(trial if isinstance(trial, str) else m.study, []).append(m)
+        per_trial, notes = [], []
+        for trial, reports in by_trial.items():  # each trial's best report: its primary, then the most patients
+            best = min(reports, key=lambda m: (role_rank.get(study_info.at[m.study, "report_role"], 9), -(m.n or 0)))
+            per_trial.append(best)
+            for other in reports:
+                if other.study != best.study and other.cohort == best.cohort and other.median != best.median:
+                    notes.append(f"{trial}: {other.study} [{other.source}] gives {figure(other.median)} {other.unit}")
+        best = max(per_trial, key=lambda m: (m.n or 0))
+        patients = sum(m.n for m in per_trial) if all(m.n is not None for m in per_trial) else None
         moves = []
         reasons = []
-        if best.n is None or best.n < IMPRECISE_N:
-            reasons.append(f"{best.n if best.n is not None else 'unknown number of'} patients")
-        if best.ci_low is None or best.ci_high is None:
-            reasons.append("no interval reported" if best.ci_low is None and best.ci_high is None
-                           else "one limit of the interval only")
+        if patients is None or patients < IMPRECISE_N:
+            reasons.append(f"{patients if patients is not None else 'unknown number of'} patients")
+        if all(m.ci_low is None and m.ci_high is None for m in per_trial):
+            reasons.append("no interval reported")
+        elif any(m.ci_low is None or m.ci_high is None for m in per_trial):
+            reasons.append("an interval not reported or with one limit only")
         if reasons:
             moves.append(Move("imprecision", "; ".join(reasons)))
-        moves += indirect([study_info.at[best.study, "disease"]], [_str(study_info.at[best.study, "setting"])])
-        moves += reporting([(best.study, best.cohort)], [best.source], measure)
-        out.append(Finding(regimen=regimen or "–", outcome=f"median {measure} ({best.label})", kind="median",
-                           studies=len({m.study for m in ms}), patients=best.n, estimate=best.median,
+        moves += indirect([study_info.at[m.study, "disease"] for m in per_trial],
+                          [_str(study_info.at[m.study, "setting"]) for m in per_trial])
+        moves += reporting([(m.study, m.cohort) for m in per_trial], [m.source for m in per_trial], measure)
+        out.append(Finding(regimen=regimen or "–", outcome=f"median {measure_name(measure)}", kind="median",
+                           studies=len(per_trial), patients=patients, estimate=best.median,
                            ci_low=best.ci_low, ci_high=best.ci_high, pi_low=None, pi_high=None, decimals=None,
                            statistic=None, p_text=None, unit=best.unit, start="low", moves=moves,
-                           rating=rate("low", moves), sources=[best.source]))
+                           rating=rate("low", moves), sources=_unique([m.source for m in per_trial]),
+                           measure=measure, trials=list(by_trial), reports=_unique([m.study for m in per_trial]),
+                           per_trial=per_trial, notes=notes))
     return out
 
 

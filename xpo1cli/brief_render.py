@@ -16,6 +16,7 @@ from typing import IO
 
 from .bottom_line import Claim
 from .brief import (
+    ABSOLUTE_PER,
     CERTAINTY_LABEL,
     RULES,
     Brief,
@@ -317,6 +318,86 @@ def _claim_words(c: Claim) -> str:
     raise ValueError(f"unknown claim kind {k!r}")
 
 
+# --- summary of findings, the GRADE way: one table per comparison --------------------------------------
+
+MAX_CRITICAL = 7  # outcomes in one summary-of-findings table
+SOF_HEADERS = ["outcome", "relative effect (CI)", "anticipated absolute effects", "participants (trials)",
+               "certainty (reasons)", "comments", "sources"]
+
+
+def sof_groups(b: Brief) -> list[tuple[str, list[Finding]]]:
+    """Each randomized comparison's table, its subgroups' table, then each regimen's single-arm table;
+    rows in the order of the disease's critical outcomes, at most seven (adverse events compared between
+    arms after them)."""
+    rank = {c.measure: c.rank for c in b.critical}
+
+    def order(f: Finding) -> tuple:
+        return (rank.get(f.measure, 99), f.outcome)
+
+    out: list[tuple[str, list[Finding]]] = []
+    seen: list[str] = []
+    for f in b.findings:
+        if f.regimen not in seen:
+            seen.append(f.regimen)
+    for regimen in seen:
+        rows = [f for f in b.findings if f.regimen == regimen]
+        overall = sorted([f for f in rows if not f.subgroup], key=order)[:MAX_CRITICAL]
+        subgroups = [f for f in rows if f.subgroup]
+        if rows[0].effect is not None:
+            trial = rows[0].trials[0] if rows[0].trials else regimen
+            name = regimen.split(" (")[0]
+            out.append((f"Summary of findings: {name} (randomized, {trial})", overall))
+            if subgroups:
+                out.append((f"Subgroups of {trial}: one trial's subgroups, rated down for credibility and never "
+                            "above the overall result", subgroups))
+        else:
+            out.append((f"Summary of findings: {regimen}, single-arm evidence (no control group)", overall))
+    return out
+
+
+def _per_1000(value: float | None) -> str:
+    return f"{round(value * ABSOLUTE_PER / 100):d} per {ABSOLUTE_PER}"
+
+
+def absolute_text(f: Finding) -> str:
+    """Risk with the control and with the intervention per 1,000 where the arms give rates, else why not."""
+    e = f.effect
+    if e is None:
+        return estimate_text(f) if f.kind != "median" else "; ".join(
+            f"{m.study}: {median_text(m)}" + (f" (n = {m.n})" if m.n is not None else "") for m in f.per_trial)
+    x, c = e.experimental, e.control
+    if x.unit == "%" and c.unit == "%" and x.value is not None and c.value is not None:
+        return (f"{_per_1000(c.value)} with {arm_name(c)}; {_per_1000(x.value)} with {arm_name(x)} "
+                "(from the arms' figures)")
+    if x.unit in ("months", "weeks") and x.value is not None and c.value is not None:
+        return "not estimable as risks: the arms report medians"
+    return "not estimable: no arm figures in the data"
+
+
+def sof_row(f: Finding) -> list[str]:
+    patients = f.patients if f.patients is not None else "not stated"
+    trials = f"{patients} ({f.studies} trial{'s' if f.studies != 1 else ''})"
+    reasons = "; ".join(f"{m.rule}: {m.reason}" for m in f.moves)
+    cert = f.rating + (f" ({reasons})" if reasons else "")
+    comments = []
+    if f.effect is not None:
+        e = f.effect
+        comments.append(direction_text(e))
+        if e.arm_a.value is not None or e.arm_b.value is not None:
+            comments.append(f"{arm_figure_text(e.experimental)} with {arm_name(e.experimental)} vs "
+                            f"{arm_figure_text(e.control)} with {arm_name(e.control)}")
+        relative = statistic_text(e) if e.statistic != "p" else "not reported (p-value only: " + statistic_text(e) + ")"
+        if not f.estimable:
+            relative = "not estimable (neither estimate nor p-value)"
+    else:
+        relative = "not applicable: no control group"
+        if f.kind == "median":
+            comments.append("medians of different trials, each its own; never pooled")
+    comments += f.notes
+    return [f.outcome, relative, absolute_text(f), trials, cert, "; ".join(comments) or MISSING,
+            ", ".join(f.sources)]
+
+
 # --- the layout --------------------------------------------------------------------------------------
 
 
@@ -351,8 +432,9 @@ def indirect_table(b: Brief) -> Table:
     """Indirect comparisons: SVd against the comparators the HTA statements name (indirect_brief)."""
     return Table("Indirect comparisons: SVd against the comparators NICE names (anchored on common comparators)",
                  ["comparison", "HTA statement", "estimate", "trials, as reported", "reasons to doubt it", "sources"],
-                 [[r.comparison, r.statement, r.estimate, r.trials, "; ".join(r.doubts) or "none found",
-                   ", ".join(r.sources)] for r in b.indirect], kind="indirect",
+                 [[r.comparison, r.statement, r.estimate, r.trials,
+                   "; ".join(r.doubts) or ("none found" if r.trials else "no estimate made"), ", ".join(r.sources)]
+                  for r in b.indirect], kind="indirect",
                  notes=["Cross-trial comparisons anchored on a shared comparator arm keep each trial's "
                         "randomization, not balance between trials; 'xpo1 indirect' gives every check."])
 
@@ -517,14 +599,9 @@ def layout(b: Brief, level: float = 0.95) -> list[Section]:
     # 6 summary of findings
     s[5].paragraphs = [f"Certainty: {CERTAINTY_LABEL}."]
     s[5].items = [f"{name}: {text}" for name, text in RULES]
-    s[5].tables.append(Table("Summary of findings", ["regimen", "outcome", "studies", "patients", "estimate",
-                                                     "start", "rules that moved it", "certainty signal", "sources"],
-                             [[f.regimen, f.outcome, str(f.studies),
-                               str(f.patients) if f.patients is not None else MISSING,
-                               estimate_text(f), f.start,
-                               "; ".join(f"{m.rule} ({m.reason})" for m in f.moves) or "none",
-                               f.rating, ", ".join(f.sources)] for f in b.findings], kind="sof",
-                             row_kinds=["cert-" + f.rating.replace(" ", "-") for f in b.findings]))
+    for caption, rows in sof_groups(b):
+        s[5].tables.append(Table(caption, SOF_HEADERS, [sof_row(f) for f in rows], kind="sof",
+                                 row_kinds=["cert-" + f.rating.replace(" ", "-") for f in rows]))
     s[5].notes = ["PI: prediction interval. Pooled estimates and exact intervals are computed here; every "
                   "other figure is as the source prints it."]
 
@@ -567,14 +644,15 @@ def terminal(b: Brief, fmt: str = "table", stream: IO | None = None, level: floa
     """Plain or table text: headings, wrapped sentences, tables fitted to the terminal."""
     import pandas as pd
 
-    from .render import _display, render, terminal_width, wrap_words
+    from .render import _display, render, terminal_width, wrap_cell
 
     stream = stream or sys.stdout
     width = terminal_width(stream) or 100
 
     def say(text: str = "", indent: str = "") -> None:
-        """text wrapped between words, any control character in it written out (as tables do)."""
-        lines = wrap_words(_display(text), max(40, width - len(indent))) if text else [""]
+        """text wrapped between words (a web address cut at the width), any control character in
+        it written out (as tables do)."""
+        lines = wrap_cell(_display(text), max(20, width - len(indent))) if text else [""]
         stream.write("\n".join(indent + x for x in lines) + "\n")
 
     say(title_of(b).upper() if fmt == "plain" else title_of(b))

@@ -32,12 +32,16 @@ SOURCE_PREFIX = "ctgov:"
 RECORD_ADDRESS = "https://clinicaltrials.gov/study/{nct}"
 NCT = re.compile(r"NCT\d{8}")
 SET_SUFFIX = re.compile(r"\s*\([^()]*\)\s*$")  # a result group's analysis set: 'Placebo (FAS)'.
-NUMBER = re.compile(r"-?\d+(?:\.\d+)?")  # ASCII digits only: a posted value, as printed
+NUMBER = re.compile(r"-?[0-9]+(?:\.[0-9]+)?")  # ASCII digits only ('٣٢' is no number here), as printed
 RESULTS = "resultsSection"
 OM = "outcomeMeasuresModule.outcomeMeasures"  # where figures stand in resultsSection, as the API names them
 AE = "adverseEventsModule"
+NO_ARM = "the group is no protocol arm (nor a set of one arm's participants)"
+NOT_XPO1 = ("the arm receives no XPO1 inhibitor and is no randomized control arm: the curated tables would "
+            "read it as the study's XPO1 arm")
+NO_XPO1_ARM = "no arm receives the XPO1 inhibitor (by the arms' interventions)"
+MAX_COUNT = 10_000_000  # the dataset's largest count or n
 FLOW = "participantFlowModule"
-REVIEW_YEAR = 2020  # the review's year: a record last updated after it is 'published after the review'
 
 PHASES = {  # the record's phases, as the schema's phase values; others stay as stated only
     ("PHASE1",): "1", ("PHASE2",): "2", ("PHASE3",): "3",
@@ -179,12 +183,29 @@ def iter_records(paths: Iterable[str | os.PathLike], problems: list[Problem]) ->
                 problems.append(Problem(name, None, None,
                                         f"larger than {MAX_RECORD_BYTES // 2**20} MiB; split it into pages"))
                 continue
-            doc = json.loads(path.read_bytes().decode("utf-8"))
-        except (OSError, UnicodeDecodeError, ValueError, RecursionError) as exc:
-            problems.append(Problem(name, None, None, f"not a JSON file: {str(exc)[:120]}"))
+            text = path.read_bytes()
+        except OSError as exc:
+            problems.append(Problem(name, None, None, f"cannot read: {exc.strerror or exc}"))
             continue
+        try:
+            doc = json.loads(text.decode("utf-8"), parse_constant=_no_constant)
+        except UnicodeDecodeError:
+            problems.append(Problem(name, None, None, "not UTF-8 text, as the registry's JSON is"))
+            continue
+        except RecursionError:
+            problems.append(Problem(name, None, None, "not a study record: JSON nested too deeply"))
+            continue
+        except ValueError as exc:
+            problems.append(Problem(name, None, None,
+                                    "an empty file" if not text.strip() else f"not a JSON file: {str(exc)[:120]}"))
+            continue
+        del text
         if isinstance(doc, dict) and isinstance(doc.get("studies"), list):
             items = [(f"studies[{i}]", s) for i, s in enumerate(doc["studies"])]
+        elif isinstance(doc, list):
+            problems.append(Problem(name, None, None, "a JSON list: neither a study record nor a search "
+                                    'page ({"studies": [...]})'))
+            continue
         else:
             items = [("", doc)]
         del doc
@@ -194,11 +215,86 @@ def iter_records(paths: Iterable[str | os.PathLike], problems: list[Problem]) ->
                 problems.append(Problem(name, None, at or None, "not a ClinicalTrials.gov study record "
                                         "(no protocolSection.identificationModule.nctId)"))
                 continue
-            bad = _duplicate_groups(item)
+            bad = _shape(item, SHAPE) or _duplicate_groups(item)
             if bad:
                 problems += [Problem(name, None, at or None, f"{where}: {reason}") for where, reason in bad]
                 continue
             yield Record(nct, name, at, item)
+
+
+def _no_constant(name: str):
+    raise ValueError(f"{name} is no JSON value")
+
+
+# The parts of a record the import reads, with the JSON type each must have (as the API gives
+# them): a dict maps keys to their shapes, a one-item list is a list of that shape, TEXT a string,
+# COUNT a whole number of at least 0 (or such a number written as text). Anything may be null or
+# absent. A value of another type is a problem naming its place: reading it would be a guess.
+TEXT, COUNT = "text", "count"
+_GROUPS = [{"id": TEXT, "title": TEXT}]
+_DENOMS = [{"counts": [{"groupId": TEXT, "value": TEXT}]}]
+_STATS = [{"groupId": TEXT, "numAffected": COUNT, "numAtRisk": COUNT, "numEvents": COUNT}]
+_EVENTS = [{"term": TEXT, "organSystem": TEXT, "sourceVocabulary": TEXT, "assessmentType": TEXT, "stats": _STATS}]
+SHAPE = {
+    "protocolSection": {
+        "identificationModule": {"nctId": TEXT, "briefTitle": TEXT, "acronym": TEXT},
+        "statusModule": {"overallStatus": TEXT, "whyStopped": TEXT, "lastUpdatePostDateStruct": {"date": TEXT}},
+        "designModule": {"phases": [TEXT], "enrollmentInfo": {"count": COUNT, "type": TEXT},
+                         "designInfo": {"allocation": TEXT, "maskingInfo": {"masking": TEXT}}},
+        "conditionsModule": {"conditions": [TEXT]},
+        "armsInterventionsModule": {
+            "interventions": [{"type": TEXT, "name": TEXT, "otherNames": [TEXT]}],
+            "armGroups": [{"label": TEXT, "type": TEXT, "interventionNames": [TEXT]}]}},
+    "resultsSection": {
+        "participantFlowModule": {"groups": _GROUPS, "periods": [{"title": TEXT, "milestones": [
+            {"type": TEXT, "achievements": [{"groupId": TEXT, "numSubjects": TEXT}]}]}]},
+        "outcomeMeasuresModule": {"outcomeMeasures": [{
+            **{k: TEXT for k in ("title", "type", "timeFrame", "paramType", "unitOfMeasure", "dispersionType")},
+            "groups": _GROUPS, "denoms": _DENOMS,
+            "classes": [{"title": TEXT, "categories": [{"title": TEXT, "measurements": [
+                {k: TEXT for k in ("groupId", "value", "lowerLimit", "upperLimit", "spread")}]}]}],
+            "analyses": [{"groupIds": [TEXT], **{k: TEXT for k in (
+                "paramType", "paramValue", "ciPctValue", "ciNumSides", "ciLowerLimit", "ciUpperLimit", "pValue",
+                "statisticalMethod", "nonInferiorityType", "groupDescription", "estimateComment")}}]}]},
+        "adverseEventsModule": {
+            "eventGroups": [{"id": TEXT, "title": TEXT, **{f"{k}Num{c}": COUNT for k in ("deaths", "serious", "other")
+                                                           for c in ("Affected", "AtRisk")}}],
+            "seriousEvents": _EVENTS, "otherEvents": _EVENTS}},
+}
+_JSON_TYPES = {dict: "an object", list: "a list", str: "text", bool: "true or false", int: "a number",
+               float: "a number"}
+
+
+def _shape(value, shape, where: str = "") -> list[tuple[str, str]]:
+    """Every place where the record holds a value of another type than the registry gives there
+    (see SHAPE), as (path, reason); the first 20 at most."""
+    out: list[tuple[str, str]] = []
+    stack = [(value, shape, where)]
+    while stack and len(out) < 20:
+        value, shape, where = stack.pop()
+        if value is None:
+            continue
+        if isinstance(shape, dict):
+            if not isinstance(value, dict):
+                out.append((where, f"{_JSON_TYPES.get(type(value), 'a value')} where the registry gives an object"))
+                continue
+            stack += [(value.get(k), sub, f"{where}.{k}" if where else k) for k, sub in reversed(shape.items())]
+        elif isinstance(shape, list):
+            if not isinstance(value, list):
+                out.append((where, f"{_JSON_TYPES.get(type(value), 'a value')} where the registry gives a list"))
+                continue
+            if shape[0] == TEXT:  # the common case, without a stack entry per item
+                out += [(f"{where}[{i}]", f"{_JSON_TYPES.get(type(v), 'a value')} where the registry gives text")
+                        for i, v in enumerate(value) if v is not None and not isinstance(v, str)][:20]
+                continue
+            stack += [(v, shape[0], f"{where}[{i}]") for i, v in reversed(list(enumerate(value)))]
+        elif shape == TEXT and not isinstance(value, str):
+            out.append((where, f"{_JSON_TYPES.get(type(value), 'a value')} where the registry gives text "
+                               "(the figure as posted is not known)"))
+        elif shape == COUNT and whole(value) is None:
+            shown = json.dumps(value)[:20] if isinstance(value, str | int | float) else _JSON_TYPES.get(type(value))
+            out.append((where, f"{shown} where the registry gives a count (a whole number of at least 0)"))
+    return out[:20]
 
 
 def _duplicate_groups(item: dict) -> list[tuple[str, str]]:
@@ -211,7 +307,8 @@ def _duplicate_groups(item: dict) -> list[tuple[str, str]]:
     for where, groups in lists:
         ids = [g.get("id") for g in groups if isinstance(g, dict)]
         for gid in sorted({g for g in ids if ids.count(g) > 1}, key=str):
-            out.append((where, f"group id {str(gid)[:20]} is given to more than one group"))
+            out.append((where, "more than one group has no id" if gid is None
+                        else f"group id {str(gid)[:20]} is given to more than one group"))
     return out
 
 
@@ -251,16 +348,17 @@ def number(text) -> float | None:
     if isinstance(text, int | float) and not isinstance(text, bool):
         return float(text) if math.isfinite(text) else None
     if isinstance(text, str) and NUMBER.fullmatch(text.strip()):
-        return float(text)
+        value = float(text)
+        return value if math.isfinite(value) else None  # 400 digits are no figure
     return None
 
 
 def whole(text) -> int | None:
-    """A posted count: a whole number of at least 0, else None."""
+    """A posted count: a whole number from 0 to 2**53 (exact as a float, and in a 64-bit column), else None."""
     if type(text) is int:
-        return text if text >= 0 else None
+        return text if 0 <= text <= 2**53 else None
     value = number(text)
-    return int(value) if value is not None and value == int(value) and value >= 0 else None
+    return int(value) if value is not None and value == int(value) and 0 <= value <= 2**53 else None
 
 
 # --- one record into rows ----------------------------------------------------------------------
@@ -295,11 +393,17 @@ def _phrases(title: str, phrases: dict[str, str]) -> set[str]:
 
 @dataclass
 class Group:
-    cohort: str
+    """A result group as the curated tables hold it: a protocol arm (its own cohort), a set of one
+    arm's participants ('Placebo (FAS)': a cohort under the arm), or no arm (cohort None: its
+    figures stay in the registry tables, since whose they are would be a guess)."""
+
+    cohort: str | None
     title: str
     role: str | None = None
     drugs: frozenset = frozenset()
     names: frozenset = frozenset()  # words that name the group in an analysis' description
+    parent: str | None = None  # the arm's cohort, for a set of its participants
+    why: str = NO_ARM  # why a group without a cohort is none
 
 
 class Record2Rows:
@@ -324,6 +428,8 @@ class Record2Rows:
         self.unmapped = [c for c in self.conditions if norm(c) not in terms.condition]
         self.agents = sorted({d for d, _ in self.interventions.values() if d} & terms.agents)
         self.placed = bool(self.agents and self.diseases)
+        self.randomized = {"RANDOMIZED": True, "NON_RANDOMIZED": False}.get(
+            _get(proto, "designModule", "designInfo", "allocation"))
         self.study = f"ctgov-{self.nct.lower()}" if self.placed else None
         self.trial = self._trial()
         self.groups: dict[str, Group] = {}
@@ -339,8 +445,10 @@ class Record2Rows:
         return self.terms.trials.get(self.nct)
 
     def rows(self) -> Rows:
-        self._record()
         self._groups()
+        if self.placed and not any(g.cohort for g in self.arms.values()):
+            self.placed, self.study, self.no_arm = False, None, True
+        self._record()
         if self.placed:
             self._curated_header()
         self._measurements()
@@ -357,7 +465,7 @@ class Record2Rows:
         ivs = [f"{iv.get('type', '')}: {iv.get('name', '')}" for iv in listed]
         unmatched_iv = [iv.get("name") for iv in listed
                         if self.interventions.get(norm(iv.get("name") or ""), (None,))[0] is None]
-        why = []
+        why = [NO_XPO1_ARM] if getattr(self, "no_arm", False) else []
         if not self.diseases:
             why.append("no condition in the disease table")
         if not self.agents:
@@ -390,36 +498,58 @@ class Record2Rows:
         if not self.results:
             self.out.notes.append(("no results posted (design only)", "", self.nct))
 
-    def _arm_of(self, title: str) -> tuple[str | None, frozenset, frozenset]:
-        """The protocol arm a result group is: the same title, or the same before a closing
-        bracket naming its analysis set ('Placebo (FAS)' is arm 'Placebo')."""
-        plain = {norm(title), norm(SET_SUFFIX.sub("", title))}
+    def _arms(self) -> dict[str, Group]:
+        """The protocol's arms by their label, each with its role, drugs and the words naming it."""
+        arms = {}
         for arm in _list(self.proto, "armsInterventionsModule", "armGroups"):
-            if norm(arm.get("label") or "") in plain:
-                found = [self.interventions.get(norm(n), (None, [n])) for n in arm.get("interventionNames") or []]
-                drugs = frozenset(d for d, _ in found if d)
-                names = frozenset(norm(n) for _, ns in found for n in ns if n)
-                return ARM_ROLES.get(arm.get("type")), drugs, names
-        return None, frozenset(), frozenset()
+            label = str(arm.get("label") or "").strip()
+            if not label or norm(label) in arms:
+                continue
+            found = [self.interventions.get(norm(n), (None, [n])) for n in arm.get("interventionNames") or []]
+            arms[norm(label)] = Group(_slug(label, self.taken), label, ARM_ROLES.get(arm.get("type")),
+                                      frozenset(d for d, _ in found if d),
+                                      frozenset(norm(n) for _, ns in found for n in ns if n) | {norm(label)})
+        if not arms and len(_list(self.results, "participantFlowModule", "groups")) == 1:
+            # a single-group record without protocol arms: the group is the study's one arm
+            only = _list(self.results, "participantFlowModule", "groups")[0]
+            label = str(only.get("title") or only.get("id") or "all participants")
+            drugs = frozenset(d for d, _ in self.interventions.values() if d)
+            arms[norm(label)] = Group(_slug(label, self.taken), label, None, drugs, frozenset({norm(label)}))
+        if len(arms) == 1 and not next(iter(arms.values())).drugs:  # one arm naming no intervention: all are its
+            only = next(iter(arms.values()))
+            only.drugs = frozenset(d for d, _ in self.interventions.values() if d)
+        for arm in arms.values():
+            # an arm without the XPO1 inhibitor is placed only as a randomized control: any other
+            # cohort of the study takes the study's regimen and agent where it has none of its own
+            if not arm.drugs & set(self.agents) and not (self.randomized and arm.role == "control"):
+                arm.cohort, arm.why = None, NOT_XPO1
+        return arms
 
     def group(self, title: str) -> Group:
+        """The arm a result group is: the same title as a protocol arm, or the same before a
+        closing bracket naming its analysis set ('Placebo (FAS)' is a set of arm 'Placebo')."""
         key = norm(title)
         if key not in self.groups:
-            role, drugs, names = self._arm_of(title)
-            self.groups[key] = Group(_slug(title, self.taken), title, role, drugs, names | {key})
+            arm = self.arms.get(key)
+            if arm is None and (base := self.arms.get(norm(SET_SUFFIX.sub("", title)))) is not None:
+                arm = (Group(None, title, why=base.why) if base.cohort is None else
+                       Group(_slug(title, self.taken), title, base.role, base.drugs, base.names | {key}, base.cohort))
+            self.groups[key] = arm or Group(None, title)
         return self.groups[key]
 
     def _groups(self) -> None:
+        self.arms = self._arms()
         flow = _get(self.results, "participantFlowModule", default={})
         started = {}
         for period in _list(flow, "periods")[:1]:
             for m in _list(period, "milestones"):
                 if m.get("type") == "STARTED":
                     started = {a.get("groupId"): whole(a.get("numSubjects")) for a in _list(m, "achievements")}
-        self.flow = []
+        self.started = {}  # arm cohort → participants who started, where the flow gives the arm's own group
         for g in _list(flow, "groups"):
             grp = self.group(g.get("title") or g.get("id") or "group")
-            self.flow.append((grp, started.get(g.get("id"))))
+            if grp.cohort is not None and grp.parent is None:
+                self.started[grp.cohort] = started.get(g.get("id"))
         for om in _list(self.results, "outcomeMeasuresModule", "outcomeMeasures"):
             for g in _list(om, "groups"):
                 self.group(g.get("title") or g.get("id") or "group")
@@ -432,15 +562,16 @@ class Record2Rows:
     def _curated_header(self) -> None:
         p, design = self.proto, _get(self.proto, "designModule", default={})
         phases = tuple(x for x in _list(design, "phases") if isinstance(x, str))
-        allocation = _get(design, "designInfo", "allocation")
-        randomized = {"RANDOMIZED": True, "NON_RANDOMIZED": False}.get(allocation)
+        randomized = self.randomized
         title = _get(p, "identificationModule", "briefTitle") or self.nct
         updated = last_update(self.rec)
         self.out.add("sources", {
             "source": self.source, "kind": "registry results record (ClinicalTrials.gov)"
             if self.results else "registry record (ClinicalTrials.gov; no results posted)",
             "title": title, "address": RECORD_ADDRESS.format(nct=self.nct),
-            "published_after_review": bool(updated[:4].isdigit() and int(updated[:4]) > REVIEW_YEAR)})
+            # no source states the review's date; a registry record is none of the review's sources
+            # and is read, as the packs' sources are, as evidence beside it
+            "published_after_review": True})
         if self.trial is None:
             self.trial = self.nct
             self.out.add("trials", {
@@ -449,27 +580,26 @@ class Record2Rows:
                 "disease": ";".join(self.diseases),
                 "status": STATUSES.get(_get(p, "statusModule", "overallStatus")), "source": self.source,
                 "note": f"from its ClinicalTrials.gov record, last updated {updated}"})
-        arms = [(g, n) for g, n in self.flow]
-        exp = [g for g, _ in arms if g.role == "experimental" and g.drugs & set(self.agents)]
-        regimen = self._regimen(exp[0].drugs) if len(exp) == 1 else None
+        arms = [g for g in self.arms.values() if g.cohort is not None]
+        exp = [g for g in arms if g.role == "experimental" and g.drugs & set(self.agents)]
+        lead = exp[0] if len(exp) == 1 else next((g for g in arms if g.drugs & set(self.agents)), None)
         self.out.add("studies", {
             "study": self.study, "trial": self.trial, "source": self.source,
             "report": f"ClinicalTrials.gov record, last updated {updated}", "section": "ClinicalTrials.gov record",
-            "agent": self.agents[0], "regimen": regimen, "disease": ";".join(self.diseases),
+            "agent": self.agents[0], "regimen": self._regimen(lead.drugs) if lead else None,
+            "disease": ";".join(self.diseases),
             "phase": PHASES.get(phases), "randomized": randomized, "evidence_type": "clinical trial"})
-        counts = [n for _, n in arms]
-        self.out.add("cohorts", {
-            "study": self.study, "cohort": "all", "label": "all participants who started (registry)",
-            "n": sum(counts) if counts and all(n is not None for n in counts) else None,
-            "headline": True, "section": "participantFlowModule", "source": self.source})
-        for grp in self.groups.values():
-            n = next((n for g, n in arms if g is grp), None)
+        sets = [g for g in self.groups.values() if g.parent is not None]
+        for grp in [*arms, *sets]:
+            n = self.started.get(grp.cohort) if grp.parent is None else None
+            n = n if n is None or n <= MAX_COUNT else None
             self.out.add("cohorts", {
-                "study": self.study, "cohort": grp.cohort, "label": grp.title, "parent": "all",
-                "partition": "arm" if any(g is grp for g, _ in arms) else None,
+                "study": self.study, "cohort": grp.cohort, "label": grp.title, "parent": grp.parent,
+                "partition": "arm" if grp.parent is None and len(arms) > 1 else None,
                 "arm": grp.role if randomized else None, "regimen": self._regimen(grp.drugs),
-                "n": n, "headline": False, "section": "participantFlowModule" if n is not None
-                else "outcomeMeasuresModule", "source": self.source})
+                "n": n, "headline": grp is lead or (lead is None and grp is arms[0]),
+                "section": f"{FLOW}.groups" if n is not None else "armsInterventionsModule.armGroups"
+                if grp.parent is None else "result groups", "source": self.source})
 
     # --- outcome measures ---
     def _measure_of(self, om: dict) -> tuple[str | None, str]:
@@ -546,24 +676,33 @@ class Record2Rows:
         if value is None:
             return None, f"value '{str(meas.get('value'))[:20]}' is not a number"
         grp = self.group(title)
+        if grp.cohort is None:
+            return None, grp.why
+        if value < 0 or (measure in RESPONSES and om.get("paramType") != "COUNT_OF_PARTICIPANTS" and value > 100):
+            return None, f"value {meas.get('value')} is outside what a {measure} can be"
         row = {"study": self.study, "cohort": grp.cohort, "measure": measure, "section": path,
                "source": self.source, "note": f"registry: {str(om.get('title'))[:80]}; "
                f"time frame: {str(om.get('timeFrame') or 'not stated')[:60]}"}
         if measure in RESPONSES:
             n = whole(denom)
-            if n is None:
-                return None, "no whole-number denominator"
+            if n is None or not 1 <= n <= MAX_COUNT:
+                return None, "no whole-number denominator of at least 1"
             if om.get("paramType") == "COUNT_OF_PARTICIPANTS":
                 if whole(meas.get("value")) is None:
                     return None, "a count that is not a whole number"
+                if whole(meas.get("value")) > n:
+                    return None, f"count {meas.get('value')} is above its denominator {denom}"
                 row.update(count=whole(meas.get("value")), denominator=n)
             else:
                 row.update(percent_reported=value, denominator=n)
         else:
             unit = "median_months" if norm(om.get("unitOfMeasure") or "") == "months" else "median_weeks"
             row[unit] = value
-            if norm(om.get("dispersionType") or "") == "95% confidence interval":
-                row.update(ci_low=number(meas.get("lowerLimit")), ci_high=number(meas.get("upperLimit")))
+            low, high = number(meas.get("lowerLimit")), number(meas.get("upperLimit"))
+            if norm(om.get("dispersionType") or "") == "95% confidence interval" and _holds(value, low, high):
+                row.update(ci_low=low, ci_high=high)
+            elif norm(om.get("dispersionType") or "") == "95% confidence interval":
+                row["note"] += "; its 95% interval does not hold the median: in the registry table only"
             elif meas.get("lowerLimit") or meas.get("upperLimit"):
                 row["note"] += f"; interval ({om.get('dispersionType')}) in the registry table only"
         key = (grp.cohort, measure)
@@ -617,6 +756,8 @@ class Record2Rows:
         if len(ids) != 2 or ids[0] not in groups or ids[1] not in groups:
             return None, "not exactly two of the outcome's groups"
         a, b = (self.group(groups[g]) for g in ids)
+        if a.cohort is None or b.cohort is None:
+            return None, (a if a.cohort is None else b).why
         if {a.role, b.role} != {"experimental", "control"}:
             return None, "the two groups are not an experimental and a control arm"
         if a.role == "control":
@@ -627,15 +768,20 @@ class Record2Rows:
         if not order:
             return None, "the estimate is control over experimental; kept as posted here only"
         estimate = number(an.get("paramValue"))
-        if estimate is None:
-            return None, f"estimate '{str(an.get('paramValue'))[:20]}' is not a number"
+        if estimate is None or estimate <= 0:
+            return None, f"estimate '{str(an.get('paramValue'))[:20]}' is not a ratio (a number above 0)"
+        p_value = number(an.get("pValue"))
+        p_value = p_value if p_value is not None and 0 <= p_value <= 1 else None
         row = {"id": self.row_id(path), "study": self.study,
                "cohort_a": a.cohort, "cohort_b": b.cohort, "measure": measure, "statistic": statistic,
-               "estimate": estimate, "p_text": an.get("pValue"), "p_value": number(an.get("pValue")),
+               "estimate": estimate, "p_text": an.get("pValue"), "p_value": p_value,
                "test": an.get("statisticalMethod"), "section": path, "source": self.source}
         level, sides = an.get("ciPctValue"), an.get("ciNumSides")
-        if str(level).strip() == "95" and sides == "TWO_SIDED":
-            row.update(ci_low=number(an.get("ciLowerLimit")), ci_high=number(an.get("ciUpperLimit")))
+        low, high = number(an.get("ciLowerLimit")), number(an.get("ciUpperLimit"))
+        if str(level).strip() == "95" and sides == "TWO_SIDED" and _holds(estimate, low, high):
+            row.update(ci_low=low, ci_high=high)
+        elif str(level).strip() == "95" and sides == "TWO_SIDED":
+            row["note"] = "registry interval does not hold the estimate: in the registry table only"
         elif an.get("ciLowerLimit") or an.get("ciUpperLimit"):
             row["note"] = (f"registry interval is {level}% {str(sides or '').lower().replace('_', '-')}: "
                            "in the registry table only")
@@ -681,7 +827,11 @@ class Record2Rows:
         count, n = whole(st.get("numAffected")), whole(st.get("numAtRisk"))
         if count is None or n is None:
             return None, "affected or at-risk count is not a whole number"
+        if not 1 <= n <= MAX_COUNT or count > n:
+            return None, f"{count} affected of {n} at risk is no proportion"
         grp = self.group(title)
+        if grp.cohort is None:
+            return None, grp.why
         drugs = sorted(grp.drugs)
         agent = next((d for d in drugs if d in self.agents), drugs[0] if drugs else None)
         if agent is None:
@@ -694,6 +844,12 @@ class Record2Rows:
                           "other adverse event above the record's reporting threshold") + "; grade not stated",
             "section": path, "source": self.source})
         return "adverse_events", ""
+
+
+def _holds(value: float, low: float | None, high: float | None) -> bool:
+    """Whether an interval (either limit may be missing: 'NA' for not reached) holds its estimate,
+    at or above 0: only such an interval is placed beside it."""
+    return (low is None or 0 <= low <= value) and (high is None or value <= high)
 
 
 def record_rows(rec: Record, terms: Terms) -> Rows:
@@ -718,11 +874,30 @@ COMPARED = {  # registry table → the posted columns whose change a re-import r
 
 @dataclass
 class Imported:
+    """What an import made: the dataset's descriptor and tables, the records read (NCT ids), the
+    notes on what was not placed (see `summary`), and the posted figures a re-import changed (a
+    frame: table, nct_id, path, column, before, after)."""
+
     descriptor: dict
     tables: dict
     records: list[str]
     notes: list[tuple[str, str, str]]
-    changes: object  # a frame: table, nct_id, path, column, before, after
+    changes: object
+
+    @property
+    def placed(self) -> int:
+        """How many of the records read were placed in the curated tables."""
+        recs = self.tables["registry_records"]
+        return int(recs.loc[recs["nct_id"].isin(self.records), "study"].notna().sum())
+
+
+class RecordProblems(Exception):
+    """Files that are not records one can import, each problem naming its file and place; nothing
+    was written."""
+
+    def __init__(self, problems: list[Problem]):
+        super().__init__(f"{len(problems)} problem(s) in the files named; nothing written")
+        self.problems = problems
 
 
 def summary(notes: list[tuple[str, str, str]], shown: int = 5) -> list[str]:
@@ -760,13 +935,25 @@ def import_records(records: Iterable[Record], descriptor: dict, tables: dict,
     tables = {name: (tables[name] if name in tables else pd.DataFrame(columns=fields[name]))
               for name in fields}
     terms = terms_from(tables, extra_terms)
-    mapped: dict[str, tuple[str, list, dict[str, list[tuple]]]] = {}
+    mapped: dict[str, tuple[str, list, dict[str, list[tuple]], str]] = {}
+    clashes: list[Problem] = []
     for rec in records:
-        when = last_update(rec)
-        if rec.nct not in mapped or when >= mapped[rec.nct][0]:
+        when, had = last_update(rec), mapped.get(rec.nct)
+        where = rec.file + (f" {rec.at}" if rec.at else "")
+        if had is None or when >= had[0]:
             rows = record_rows(rec, terms)  # kept as tuples in the schema's order: a third of a dict's memory
-            mapped[rec.nct] = (when, rows.notes, {name: [tuple(map(row.get, fields[name])) for row in got]
-                                                  for name, got in rows.tables.items()})
+            got = {name: [tuple(map(row.get, fields[name])) for row in got] for name, got in rows.tables.items()}
+            if had is not None and when == had[0] and _posted(got, fields) != _posted(had[2], fields):
+                clashes.append(Problem(rec.file, None, rec.at or None, f"{rec.nct} is also in {had[3]} with the same "
+                                       f"last update ({when or 'none stated'}) and other figures: which is the "
+                                       "later version is not known"))
+            notes = rows.notes if had is None or when == had[0] else [
+                *rows.notes, ("an earlier update of the record was set aside", f"updated {had[0]}", rec.nct)]
+            mapped[rec.nct] = (when, notes, got, where)
+        else:
+            mapped[rec.nct][1].append(("an earlier update of the record was set aside", f"updated {when}", rec.nct))
+    if clashes:
+        raise RecordProblems(clashes)
     ncts = set(mapped)
     sources = {SOURCE_PREFIX + n for n in ncts}
     before = {t: tables[t][tables[t]["nct_id"].isin(ncts)] for t in REGISTRY_TABLES}
@@ -780,7 +967,7 @@ def import_records(records: Iterable[Record], descriptor: dict, tables: dict,
     new: dict[str, list[tuple]] = {}
     notes: list[tuple[str, str, str]] = []
     for nct in sorted(mapped):
-        _, said, rows = mapped.pop(nct)
+        _, said, rows, _ = mapped.pop(nct)
         notes += said
         for name, got in rows.items():
             new.setdefault(name, []).extend(got)
@@ -794,6 +981,12 @@ def import_records(records: Iterable[Record], descriptor: dict, tables: dict,
         tables[name] = pd.concat([base, add], ignore_index=True) if len(base) else add
     changes = _changes(before, {t: tables[t][tables[t]["nct_id"].isin(ncts)] for t in REGISTRY_TABLES})
     return Imported(descriptor, tables, sorted(ncts), notes, changes)
+
+
+def _posted(rows: dict[str, list[tuple]], fields: dict) -> dict:
+    """A record's rows without the name of the file they were read from."""
+    at = fields["registry_records"].index("file")
+    return {**rows, "registry_records": [r[:at] + r[at + 1:] for r in rows.get("registry_records", [])]}
 
 
 def _text(value) -> str:
@@ -940,3 +1133,22 @@ def write_imported(done: Imported, into: Path, replace: bool = False) -> None:
     finally:
         if tmp is not None:
             shutil.rmtree(tmp, ignore_errors=True)
+
+
+def import_ctgov(paths: Iterable[str | os.PathLike], into: str | os.PathLike, base,
+                 terms: str | os.PathLike | None = None) -> Imported:
+    """Read the records in paths (files, search pages, folders) into the dataset `base` (a
+    data.Dataset) and write the result to the folder `into`, whole or not at all. Raises
+    RecordProblems for files that are not records (or a bad terms file), before anything is written."""
+    problems: list[Problem] = []
+    extra = read_terms(Path(terms), problems) if terms is not None else []
+    if problems:
+        raise RecordProblems(problems)
+    done = import_records(iter_records(paths, problems), base.descriptor, base.tables, extra)
+    if problems:
+        raise RecordProblems(problems)
+    if not done.records:
+        raise RecordProblems([Problem(", ".join(map(str, paths))[:120], None, None, "no study records found")])
+    target = Path(into)
+    write_imported(done, target, replace=(target / "datapackage.json").is_file())
+    return done

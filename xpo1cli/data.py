@@ -36,6 +36,9 @@ TABLES = (
     "syntheses",
     "conflicts",
 )
+# the tables `export` gives, in the order it lists them
+EXPORTABLE = ("studies", "cohorts", "outcomes", "comparisons", "adverse_events", "regimens", "trials",
+              "drugs", "diseases", "approvals", "sources", "syntheses", "conflicts")
 # Tables a dataset may leave out (a missing file or resource reads as an empty table): the
 # randomized trials with no XPO1-inhibitor arm that the indirect comparisons read, kept apart
 # from the XPO1 studies so that no study command lists or pools them; and each disease's critical

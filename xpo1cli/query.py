@@ -381,8 +381,8 @@ DESIGNS = ("randomized phase 3", "randomized phase 2", "randomized", "single-arm
 @per_dataset
 def arm_table(ds: Dataset) -> pd.DataFrame:
     """Every cohort with the treatment it describes: its regimen (its own, else its parent's,
-    else the study's), that regimen's XPO1 agent (none for a control arm) and partner drugs,
-    and its arm (its own, else its parent's)."""
+    else the study's — never the study's for a control arm), that regimen's XPO1 agent (none for
+    a control arm) and partner drugs, and its arm (its own, else its parent's)."""
     coh = ds.cohorts
     study = np.array(column(coh, "study"), dtype=object)
 
@@ -392,13 +392,16 @@ def arm_table(ds: Dataset) -> pd.DataFrame:
 
     of_study = last_match([study], [ds.studies["study"]])  # a study listed twice: its last row
     own = np.array(inherited(coh, "regimen"), dtype=object)
-    regimen = np.where(pd.isna(own) | (own == ""), cells(ds.studies, "regimen", of_study), own)
+    arm = np.array(inherited(coh, "arm"), dtype=object)
+    # a control arm never takes the study's regimen or agent: whose treatment it is, is its own
+    control = arm == "control"
+    regimen = np.where((pd.isna(own) | (own == "")) & ~control, cells(ds.studies, "regimen", of_study), own)
     of_regimen = last_match([regimen], [ds.regimens["regimen"]])
     out = coh.copy()
     out["regimen"] = regimen.tolist()
-    out["arm"] = inherited(coh, "arm")
+    out["arm"] = arm.tolist()
     out["agent"] = np.where(of_regimen >= 0, cells(ds.regimens, "agent", of_regimen),
-                            cells(ds.studies, "agent", of_study)).tolist()
+                            np.where(control, None, cells(ds.studies, "agent", of_study))).tolist()
     out["partners"] = cells(ds.regimens, "partners", of_regimen).tolist()
     return out.reset_index(drop=True)
 

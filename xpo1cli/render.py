@@ -337,8 +337,28 @@ def wrap_words(text: str, width: int) -> list[str]:
 
 def wrap_cell(text: str, width: int) -> list[str]:
     """A table cell in lines of at most width cells: broken between words, and a text word
-    longer than width after a hyphen or slash too (word_pieces); a number is never split."""
+    longer than width after a hyphen or slash too (word_pieces); a part of a word still longer
+    than width that holds a letter (a web address, a long id) is cut into lines of width; a
+    number is never split."""
     return _wrap(text, width, soft=True)
+
+
+_FIGURE = re.compile(r"[^\W\d_]")  # a letter: a word without one is a figure ('(0.53–0.93),', '32/122')
+
+
+def _fold(piece: str, width: int) -> list[str]:
+    """A text piece wider than width in lines of width; a figure whole."""
+    from rich.cells import cell_len
+
+    if width < 1 or cell_len(piece) <= width or not _FIGURE.search(piece):
+        return [piece]
+    out, line = [], ""
+    for ch in piece:
+        if line and cell_len(line + ch) > width:
+            out.append(line)
+            line = ""
+        line += ch
+    return [*out, line]
 
 
 def _wrap(text: str, width: int, soft: bool) -> list[str]:
@@ -356,7 +376,8 @@ def _wrap(text: str, width: int, soft: bool) -> list[str]:
             if cell_len(line) + len(glue) + cell_len(word) <= width:
                 line += glue + word
                 continue
-            pieces = word_pieces(word) if soft and cell_len(word) > width else [word]
+            pieces = ([f for p in word_pieces(word) for f in _fold(p, width)]
+                      if soft and cell_len(word) > width else [word])
             if line and cell_len(line) + 1 + cell_len(pieces[0]) > width:
                 out.append(line)
                 line, glue = "", ""
@@ -447,7 +468,7 @@ def table(frame: pd.DataFrame, *, title: str | None = None, notes: list[str] | N
         # notes wrap between words at the table's width (at least 40 columns), as a caption
         note_width = max(min(width, 40), min(width, shown_width))
         for note in notes:
-            for line in wrap_words(_display(note), note_width):
+            for line in wrap_cell(_display(note), note_width):
                 console.print(Text(line, style="table.caption"), soft_wrap=True)
         console.print()
     return layout
@@ -506,7 +527,7 @@ def _stacked(console, title, headers, rows, width) -> None:
     value_width = width - key_width - 1
     beside = value_width >= max(20, width // 3)
     if title:
-        for line in wrap_words(_flat(title), width):
+        for line in wrap_cell(_flat(title), width):
             console.print(Text(line, style="table.title"), soft_wrap=True)
         console.print()
     for r, row in enumerate(rows):
@@ -606,13 +627,16 @@ def forest(frame: pd.DataFrame, stream: IO | None = None, width: int = 41,
     pi_label = "prediction interval"
     pad = max([cell_len(x) for x in labels] + [cell_len(indent + pi_label) if any(has_pi) else 0])
     figures = 2 + 9 + 2 + 19 + 1 + 6 + 2  # the columns between a label and the axis
-    beside, narrowed = True, columns is not None and pad + figures + width > columns
+    beside, below, narrowed = True, False, columns is not None and pad + figures + width > columns
     if narrowed:
         if columns - pad - figures >= 21:
             width = columns - pad - figures
-        else:
+        elif columns - figures >= 11:
             beside, pad = False, 0
-            width = max(11, min(width, columns - figures))
+            width = min(width, columns - figures)
+        else:  # the figures on a line of their own, the bar on the next
+            beside, below, pad = False, True, 0
+            width = max(11, min(width, columns - 2))
 
     def col(pct: float) -> int:
         return min(width - 1, max(0, round(pct / 100 * (width - 1))))
@@ -621,12 +645,18 @@ def forest(frame: pd.DataFrame, stream: IO | None = None, width: int = 41,
         if beside:
             stream.write(f"{lab}{' ' * (pad - cell_len(lab))}  ")
         else:
-            stream.write(f"{lab}\n  ")
-        stream.write(f"{counts:>9}  {ci:<19} {weight:>6}  {''.join(line)}\n")
+            stream.write("\n".join(wrap_cell(lab, columns)) + "\n  ")
+        if below:
+            stream.write(f"{counts:>9}  {ci:<19} {weight:>6}".rstrip() + f"\n  {''.join(line)}\n")
+        else:
+            stream.write(f"{counts:>9}  {ci:<19} {weight:>6}  {''.join(line)}\n")
 
-    blank = f"{'':<{pad}}  {'':>9}  {'':<19} {'':>6}  "
-    stream.write(f"{'':<{pad}}  {'events/n':>9}  {'% [CI]':<19} {'weight':>6}  "
-                 + "0%" + " " * (width - 6) + "100%\n")
+    blank = "  " if below else f"{'':<{pad}}  {'':>9}  {'':<19} {'':>6}  "
+    scale = "0%" + " " * (width - 6) + "100%"
+    if below:
+        stream.write(f"  {'events/n':>9}  {'% [CI]':<19} {'weight':>6}\n  {scale}\n")
+    else:
+        stream.write(f"{'':<{pad}}  {'events/n':>9}  {'% [CI]':<19} {'weight':>6}  {scale}\n")
     heading = None
     for lab, r, sub, pi in zip(labels, row_tuples(frame), subgroups, has_pi, strict=True):
         if sub is not None and sub != heading:

@@ -30,7 +30,6 @@ from .query import (
     of_cohorts,
     outcome_table,
     percent_of,
-    plain_rows,
     printed_as_cumulative,
     split_list,
     study_table,
@@ -64,49 +63,6 @@ def depth_labels(disease) -> tuple[str, ...]:
     """The depth-of-response summaries clinicians read in this disease, most used first."""
     codes = split_list(disease)
     return DEPTH.get(codes[0], ()) if codes else ()
-
-
-def by_cohort(outcomes: pd.DataFrame, by_source: bool = False) -> dict[tuple, dict[str, tuple]]:
-    """(study, cohort[, source]) -> {measure: outcome row, plain: None where missing} from one
-    pass over the table. Where sources of one report both give a measure, the row with a count
-    stands for it (then the first in file order); landmark rows are keyed 'measure@timepoint'."""
-    out: dict[tuple, dict[str, tuple]] = {}
-    for r in plain_rows(outcomes):
-        key = (r.study, r.cohort, r.source) if by_source else (r.study, r.cohort)
-        measure = r.measure if not isinstance(r.timepoint, str) else f"{r.measure}@{r.timepoint}"
-        group = out.setdefault(key, {})
-        held = group.get(measure)
-        if held is None or (held.count_used is None and r.count_used is not None):
-            group[measure] = r
-    return out
-
-
-def depth(by: dict[str, tuple], label: str) -> dict | None:
-    """count, denominator, percent (as printed, else computed) and basis of a depth summary from
-    one cohort's outcome rows (measure -> plain row, None where missing: from by_cohort); None
-    when the source does not allow it. A sum of categories is used only when the breakdown is
-    whole: it reaches the summary's shallowest category, or the categories listed add up to the
-    ORR."""
-    stored = by.get(DEPTH_STORED.get(label))
-    if stored is not None and (stored.count_used is not None or stored.percent_reported is not None):
-        pct = stored.percent_reported
-        return dict(count=stored.count_used, denominator=stored.denominator,
-                    percent=pct if pct is not None else stored.percent_calc,
-                    basis=stored.count_basis or "reported")
-    have = {m: int(r.count) for m, r in by.items() if m in CATEGORIES and r.count is not None}
-    dens = {int(r.denominator) for m, r in by.items() if m in have and r.denominator is not None}
-    if not have or len(dens) != 1:
-        return None
-    parts = DEPTH_PARTS[label]
-    orr = by.get("ORR")
-    orr_whole = (orr is not None and orr.count_used is not None
-                 and orr.count_basis != "from percentage"
-                 and sum(have.get(m, 0) for m in COMPOSITES["ORR"]) == int(orr.count_used))
-    if parts[-1] not in have and not orr_whole:
-        return None
-    den = dens.pop()
-    k = sum(have.get(m, 0) for m in parts)
-    return dict(count=k, denominator=den, percent=round(100 * k / den, 1), basis="sum of categories")
 
 
 def chosen_cohorts(arms: pd.DataFrame, all_cohorts: bool = False,
@@ -154,7 +110,7 @@ DEPTH_LABELS = tuple(dict.fromkeys(label for labels in DEPTH.values() for label 
 
 
 def standing_rows(codes: np.ndarray, counted: np.ndarray, n: int) -> np.ndarray:
-    """For rows keyed 0 .. n-1 (-1: a row left out), the row standing for each key as by_cohort
+    """For rows keyed 0 .. n-1 (-1: a row left out), the row standing for each key as the row-by-row rule
     chooses it: the first with a count (`counted`), else the first; -1 for a key without rows."""
     idx = np.flatnonzero(codes >= 0)
     idx = idx[np.lexsort((idx, ~counted[idx], codes[idx]))]
@@ -195,8 +151,8 @@ def headline_figures(outcomes: pd.DataFrame) -> dict[str, np.ndarray]:
     Response and depth come from one source, the cohort's primary one: the source whose ORR has
     a count, else that gives an ORR, else whose most measures have counts (the first such in file
     order). The ORR is the primary source's, else any source's; medians are any source's. Where
-    a measure is given twice, the row with a count stands for it (then the first), as by_cohort
-    chooses; landmark rows (with a timepoint) are measures of their own."""
+    a measure is given twice, the row with a count stands for it (then the first), as the tests'
+    row-by-row rules choose (tests/reference_rules.py); landmark rows (with a timepoint) are measures of their own."""
     o = outcomes.reset_index(drop=True)
     plain = o["timepoint"].isna().to_numpy()  # not a landmark row
     counted = o["count_used"].notna().to_numpy()
@@ -504,8 +460,9 @@ def response_table(ds: Dataset, studies: pd.DataFrame, measure: str | None = Non
     A row is one source's report of one cohort: for each study, each of its cohorts (in the arm
     table's order; with `matched`, only those) and each source reporting on the cohort (in file
     order), kept where it gives any count or percentage. Of a measure given twice, the row with a
-    count stands for it (then the first), as by_cohort chooses; a depth summary is as `depth`
-    gives it from the source's rows. All rows are worked out at once, over whole columns."""
+    count stands for it (then the first), as the tests' `by_cohort` chooses; a depth summary is as
+    their `depth` gives it from the source's rows (tests/reference_rules.py). All rows are worked
+    out at once, over whole columns."""
     from .stats import percent_cis
 
     measures = ALL_RESPONSE
@@ -802,14 +759,8 @@ def toxicity_table(ds: Dataset, studies: pd.DataFrame | None = None, agent: str 
     ae["arm"] = [t[1] for t in treatment]
     no_regimen = 0
     if arm_filters is not None and arm_filters.arm_level():
-        known = ae["regimen"].map(lambda r: isinstance(r, str))
-        no_regimen = int((~known).sum())
-        by_code = ds.regimens.set_index("regimen")
-        as_arms = pd.DataFrame({"regimen": ae["regimen"],
-                                "agent": ae["regimen"].map(lambda r: by_code["agent"].get(r)),
-                                "partners": ae["regimen"].map(lambda r: by_code["partners"].get(r))},
-                               index=ae.index)
-        ae = ae[known & arm_mask(as_arms, arm_filters, Resolver(ds))]
+        no_regimen = int((~ae["regimen"].map(lambda r: isinstance(r, str))).sum())
+        ae = ae[of_treatment(ds, ae["regimen"], arm_filters)]
     ae["percent_calc"] = [round(100 * c / n, 1) if not missing(c) and value_or_none(n) else None
                           for c, n in zip(ae["count"], ae["n"], strict=True)]
     ae["percent_calc"] = ae["percent_calc"].astype("float64")
@@ -819,6 +770,16 @@ def toxicity_table(ds: Dataset, studies: pd.DataFrame | None = None, agent: str 
     out = ae[TOXICITY_COLUMNS].reset_index(drop=True)
     out.attrs["no_regimen"] = no_regimen
     return out
+
+
+def of_treatment(ds: Dataset, regimens: pd.Series, f: Filters) -> pd.Series:
+    """Which rows of these regimen codes are of the treatment the arm filters (--regimen,
+    --partner, --agent) name; a row with no regimen never is."""
+    by_code = ds.regimens.set_index("regimen")
+    as_arms = pd.DataFrame({"regimen": regimens,
+                            "agent": regimens.map(lambda r: by_code["agent"].get(r)),
+                            "partners": regimens.map(lambda r: by_code["partners"].get(r))}, index=regimens.index)
+    return regimens.map(lambda r: isinstance(r, str)).astype(bool) & arm_mask(as_arms, f, Resolver(ds))
 
 
 def toxicity_doses(ds: Dataset, frame: pd.DataFrame) -> list[str | None]:

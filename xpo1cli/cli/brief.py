@@ -10,7 +10,7 @@ import typer
 
 from .errors import EXIT_DATA, check_folder, check_writable, fail, write_beside, write_together
 from .options import Agent, Disease, FilterOptions, Fmt, Regimen, Source
-from .output import load
+from .output import open_dataset
 
 BRIEF_FORMATS = ("table", "plain", "markdown")
 
@@ -44,8 +44,6 @@ def brief(
 
     Example: xpo1 brief --disease MM --html brief-mm.html
     """
-    from ..brief import build_brief
-
     if all_diseases != (out is not None):
         fail("--all and --out go together: xpo1 brief --all --out DIR")
     if all_diseases and (disease is not None or html is not None or fmt is not None):
@@ -58,13 +56,12 @@ def brief(
     if html is not None and html.suffix.lower() not in (".html", ".htm"):
         fail("--html takes a file ending in .html")
     folder = check_folder(out, "--out") if all_diseases else None
-    ds = load()
+    ds = open_dataset()
     if folder is not None:
         return _write_all(ds, agent, regimen, source, folder)
     if disease is None:
         fail("name a disease: xpo1 brief --disease MM (or --all --out DIR for every disease)")
-    f = FilterOptions(disease=disease, agent=agent, regimen=regimen, source=source).query()
-    b = build_brief(ds, f)
+    b = FilterOptions(disease=disease, agent=agent, regimen=regimen, source=source).select(ds).brief()
     if b.n_studies == 0:
         fail("no matching studies for this brief")
     if html is not None:
@@ -90,11 +87,9 @@ _ALL: dict = {}
 
 def _page(agent, regimen, source, code: str) -> tuple[str, str, dict]:
     """One disease's page of --all: its file name, its HTML and its row in the index."""
-    from ..brief import build_brief
     from ..brief_render import html_page, index_entry
 
-    f = FilterOptions(disease=code, agent=agent, regimen=regimen, source=source).query()
-    b = build_brief(_ALL["ds"], f)
+    b = FilterOptions(disease=code, agent=agent, regimen=regimen, source=source).select(_ALL["ds"]).brief()
     return page_name(code), html_page(b), index_entry(page_name(code), b)
 
 
@@ -126,9 +121,9 @@ def _write_all(ds, agent, regimen, source, out: Path) -> None:
 
     from ..brief_render import html_index, prepare_pages
 
-    FilterOptions(agent=agent, regimen=regimen, source=source).query()  # what was typed is checked here
-    prepare_pages(ds)
-    pages = _build_pages(ds, list(ds.diseases["disease"]), functools.partial(_page, agent, regimen, source))
+    FilterOptions(agent=agent, regimen=regimen, source=source).select(ds)  # what was typed is checked here
+    prepare_pages(ds.ds)
+    pages = _build_pages(ds, list(ds.ds.diseases["disease"]), functools.partial(_page, agent, regimen, source))
     files = {out / name: html for name, html, _ in pages}
     files[out / "index.html"] = html_index([entry for _, _, entry in pages])
     made = [p for p in [out.absolute(), *out.absolute().parents] if not p.exists()]  # innermost first

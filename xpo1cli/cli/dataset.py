@@ -10,13 +10,10 @@ from typing import Annotated
 
 import typer
 
+from ..data import EXPORTABLE
 from .errors import STATE, cannot_write, fail, umask
 from .options import Fmt, complete_format, matching
-from .output import load, output, resolve_format
-
-EXPORTABLE = ("studies", "cohorts", "outcomes", "comparisons", "adverse_events", "regimens", "trials",
-              "drugs", "diseases",
-              "approvals", "sources", "syntheses", "conflicts")
+from .output import load, open_dataset, output, resolve_format
 
 
 def export(
@@ -29,19 +26,10 @@ def export(
 
     Example: xpo1 export outcomes --format json | jq '.[] | select(.measure=="ORR")'
     """
-    from ..query import export_table
-
-    table, fmt = table.strip().lower(), fmt.strip().lower()
+    fmt = fmt.strip().lower()
     if fmt not in ("csv", "tsv", "excel", "json", "jsonl"):
         fail(f"export writes csv, tsv, excel, json or jsonl, not '{fmt}'")
-    ds = load()
-    known = (*EXPORTABLE, *(t for t in ds.tables if t not in EXPORTABLE))  # a package's own tables too
-    if table not in known:
-        from ..query import suggest
-
-        fail(f"unknown table '{table}'; {suggest(table, known)}")
-    output(export_table(ds, table), fmt)
-
+    output(open_dataset().export(table), fmt)
 
 
 def package_cmd(
@@ -98,24 +86,12 @@ def audit_cmd(
 
     Example: xpo1 audit --format json
     """
-    from ..audit import audit
-    from ..views import report_differences
-
-    ds = load()
-    findings = audit(ds)
-    updates = report_differences(ds)
+    result = open_dataset().audit()
     fmt = resolve_format(fmt)
     if fmt in ("csv", "tsv", "excel", "json", "jsonl"):
-        import pandas as pd
-
-        stated = findings["check"].str.startswith("stated conflict")
-        both = pd.concat([findings.assign(section=stated.map({True: "stated conflict",
-                                                              False: "within a source"})),
-                          updates.assign(section="between reports of one trial")], ignore_index=True)
-        output(both[["section", *[c for c in both.columns if c != "section"]]], fmt)
+        output(result.table(), fmt)
     else:
-        stated = findings["check"].str.startswith("stated conflict")
-        within, conflicts = findings[~stated], findings[stated]
+        within, conflicts, updates = result.within, result.conflicts, result.updates
         output(within, fmt, title=f"Within a source: {len(within)} finding(s)",
                notes=["Rounding as printed is not a finding (25/40 printed as 63% is consistent)."])
         if len(conflicts):
@@ -125,7 +101,7 @@ def audit_cmd(
         output(updates, fmt, title=f"Between reports of one trial: {len(updates)} difference(s)",
                notes=["Later reports update earlier ones (more patients, longer follow-up): read them "
                       "side by side; these are not errors."])
-    if strict and len(findings):
+    if strict and len(result.findings):
         raise typer.Exit(1)
 
 
@@ -139,16 +115,11 @@ def validate_cmd(
 
     Example: xpo1 validate ./my-extraction/
     """
-    import pandas as pd
-
-    from ..data import validate
+    from ..api import problem_table, validate
 
     fmt = resolve_format(fmt)
     problems = validate(path if path is not None else STATE["data"])
-    frame = pd.DataFrame([p.as_dict() for p in problems], columns=["file", "row", "column", "reason"])
-    frame["row"] = frame["row"].astype("Int64")
     if problems:
-        output(frame, fmt, title=f"{len(problems)} problem(s)")
+        output(problem_table(problems), fmt, title=f"{len(problems)} problem(s)")
         raise typer.Exit(1)
     typer.echo("valid: every table matches the schema", err=True)
-

@@ -45,25 +45,36 @@ def fail(message: str, code: int = EXIT_USAGE) -> None:
     raise typer.Exit(code)
 
 
+def library_error(exc: Exception) -> tuple[int, str] | None:
+    """The exit code and message of one of the library's errors (None: not one of them); the one
+    table of how the API's typed errors are said on the command line."""
+    from ..api import DatasetError, InvalidValue, PoolError, UnknownName
+
+    table = ((UnknownName, EXIT_USAGE, lambda e: str(e).strip("'\"")),
+             (InvalidValue, EXIT_USAGE, str),
+             (PoolError, EXIT_USAGE, str),
+             (DatasetError, EXIT_DATA, lambda e: f"invalid dataset: {e}"))
+    for kind, code, say in table:
+        if isinstance(exc, kind):
+            return code, say(exc)
+    return None
+
+
 def guarded(func):
-    """Turn the library's lookup and data errors into one-line messages with exit codes. Every
+    """Turn the library's errors into one-line messages with exit codes (`library_error`). Every
     command is registered through it (see `xpo1cli.cli`), so none can go without."""
 
     @functools.wraps(func)
     def wrapper(*args, **kwargs):
-        from ..data import DataError
-        from ..query import UnknownName
-
         try:
             return func(*args, **kwargs)
-        except UnknownName as exc:
-            fail(str(exc).strip("'\""), EXIT_USAGE)
-        except DataError as exc:
-            fail(f"invalid dataset: {exc}", EXIT_DATA)
         except (typer.Exit, typer.Abort, KeyboardInterrupt, BrokenPipeError):
             raise
-        except Exception as exc:  # a bug: one line for the user, the traceback on request
-            if os.environ.get("XPO1_DEBUG"):
+        except Exception as exc:
+            said = library_error(exc)
+            if said is not None:
+                fail(said[1], said[0])
+            if os.environ.get("XPO1_DEBUG"):  # a bug: one line for the user, the traceback on request
                 raise
             fail(f"internal error: {type(exc).__name__}: {exc} (set XPO1_DEBUG=1 for the traceback)",
                  EXIT_DATA)

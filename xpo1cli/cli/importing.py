@@ -34,36 +34,24 @@ def import_cmd(
 
     Example: xpo1 import ctgov NCT03110562.json --into ./with-registry && xpo1 --data ./with-registry show NCT03110562
     """
-    from ..ctgov import import_records, iter_records, read_terms, registry_differences, summary, write_imported
-    from ..data import Problem, load
+    from .. import api
+    from ..ctgov import RecordProblems, summary
 
     if registry.strip().lower() not in REGISTRIES:
         fail(f"unknown registry '{registry}'; known: {', '.join(REGISTRIES)}")
-    if not into.strip():
+    if not into.strip():  # read as text: an empty path would be the current folder
         fail("--into needs a folder to write the dataset to, not an empty value")
-    target = Path(into)
-    again = (target / "datapackage.json").is_file()
-    if target.exists() and not again and (not target.is_dir() or any(target.iterdir())):
-        fail(f"{into} exists and is neither an empty folder nor a dataset; nothing written")
-    problems: list[Problem] = []
-    extra = read_terms(terms, problems) if terms is not None else []
-    if problems:  # the terms file
-        _refuse(problems)
-    base = load(target) if again else load(STATE["data"])
-    done = import_records(iter_records(paths, problems), base.descriptor, base.tables, extra)
-    if problems:
-        _refuse(problems)
-    if not done.records:
-        fail("no study records in the files named; nothing written", EXIT_DATA)
+    again = (Path(into) / "datapackage.json").is_file()  # an earlier import: its own data is the base
     try:
-        write_imported(done, target, replace=again)
+        done = api.open(into if again else STATE["data"]).import_ctgov(paths, into, terms=terms)
+    except RecordProblems as exc:
+        for p in exc.problems:
+            typer.echo(f"  {p.file}{f' [{p.column}]' if p.column else ''}: {p.reason}", err=True)
+        fail(f"cannot import: {exc}", EXIT_DATA)
     except OSError as exc:
         fail(f"cannot write {into}: {exc.strerror or exc}; nothing written", EXIT_DATA)
-    placed = done.tables["registry_records"]
-    placed = placed[placed["nct_id"].isin(done.records)]
-    n_placed = int(placed["study"].notna().sum())
-    typer.echo(f"imported {len(done.records)} record(s) into {into}: {n_placed} placed in the curated tables, "
-               f"{len(done.records) - n_placed} in the registry tables only", err=True)
+    typer.echo(f"imported {len(done.records)} record(s) into {into}: {done.placed} placed in the curated tables, "
+               f"{len(done.records) - done.placed} in the registry tables only", err=True)
     for line in summary(done.notes):
         typer.echo(f"  {line}", err=True)
     if again:
@@ -71,12 +59,5 @@ def import_cmd(
         if len(done.changes):
             output(done.changes, fmt, title="Changed since the last import")
     if diff:
-        differences = registry_differences(load(target))
-        output(differences, fmt, title="Registry against publications: figures that differ",
+        output(api.open(into).registry_differences(), fmt, title="Registry against publications: figures that differ",
                notes=["Both readings are kept, each with its source; neither is chosen."])
-
-
-def _refuse(problems) -> None:
-    for p in problems:
-        typer.echo(f"  {p.file}{f' [{p.column}]' if p.column else ''}: {p.reason}", err=True)
-    fail(f"cannot import: {len(problems)} problem(s) above; nothing written", EXIT_DATA)

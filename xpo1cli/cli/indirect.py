@@ -6,8 +6,8 @@ from typing import Annotated
 
 import typer
 
-from .options import Fmt, Level, completer
-from .output import load, output
+from .options import Fmt, Level, completer, interval_options
+from .output import open_dataset, output
 
 
 def indirect_cmd(
@@ -32,12 +32,9 @@ def indirect_cmd(
 
     Example: xpo1 indirect SVd Kd --measure PFS
     """
-    from ..indirect import compare
     from ..indirect_present import indirect_frame, indirect_notes, indirect_view
-    from .options import interval_options
 
     interval_options("exact", level)  # checks --level as every command does
-    ds = load()
-    answer = compare(ds, a, b, measure=measure, via=via, rule=report.strip().lower(), effect=effect, level=level)
+    answer = open_dataset().indirect(a, b, measure, via=via, report=report, effect=effect, level=level)
     title, notes, warnings = indirect_notes(answer)
     output(indirect_frame(answer), fmt, title=title, notes=notes, warnings=warnings, view=indirect_view)

@@ -18,7 +18,7 @@ import typer
 from .errors import STATE, fail
 
 if TYPE_CHECKING:
-    from ..query import Filters
+    from ..api import Dataset, Selection
 
 # --- completion (csv module only: completion must stay instant) -----------------------------------
 
@@ -148,7 +148,7 @@ MAX_VALUE = 200  # characters of a filter value
 
 @dataclasses.dataclass(frozen=True)
 class FilterOptions:
-    """The filter options as typed. `query()` checks them and gives the query's `Filters`."""
+    """The filter options as typed. `select(dataset)` checks them and gives the selection."""
 
     disease: str | None = None
     agent: str | None = None
@@ -175,15 +175,13 @@ class FilterOptions:
             if value is not None and len(value) > MAX_VALUE:
                 fail(f"{name} value is too long ({len(value)} characters)")
 
-    def query(self) -> Filters:
-        """The checked filters, as the query layer takes them."""
-        from ..query import Filters
-
+    def select(self, dataset: Dataset) -> Selection:
+        """The checked filters applied to a dataset: its selection (names resolved once)."""
         self.check()
-        return Filters(disease=self.disease, agent=self.agent, partner=tuple(self.partner or ()),
-                       regimen=self.regimen, phase=self.phase, setting=self.setting,
-                       evidence=self.kind, min_n=self.min_n, source=self.source, design=self.design,
-                       randomized=self.randomized, age=self.age)
+        return dataset.select(disease=self.disease, agent=self.agent, partner=tuple(self.partner or ()),
+                              regimen=self.regimen, phase=self.phase, setting=self.setting,
+                              evidence=self.kind, min_n=self.min_n, source=self.source, design=self.design,
+                              randomized=self.randomized, age=self.age)
 
 
 def with_filters(func):
@@ -215,15 +213,7 @@ Level = Annotated[float, typer.Option("--level", help="confidence level, e.g. 0.
 
 
 def interval_options(ci: str, level: float) -> str:
-    """--ci in any case; a --level given as a percentage is refused with the fraction it meant."""
-    from ..stats import CI_METHODS, check_level
+    """--ci in any case and --level, checked before the dataset is read (api.check_interval)."""
+    from ..api import check_interval
 
-    ci = ci.strip().lower()
-    if ci not in CI_METHODS:
-        fail(f"unknown interval method '{ci}'; known: {', '.join(CI_METHODS)}")
-    try:
-        check_level(level)
-    except ValueError as exc:
-        hint = f"; did you mean {level / 100:g}?" if 50 <= level < 100 else ""
-        fail(f"{exc}{hint}")
-    return ci
+    return check_interval(ci, level)

@@ -3,13 +3,26 @@ renderer in the format asked for."""
 
 from __future__ import annotations
 
+from typing import TYPE_CHECKING
+
 import typer
 
 from .errors import STATE, fail
 
+if TYPE_CHECKING:
+    from .. import data
+    from ..api import Dataset
 
-def load():
-    """The dataset in use: --data, XPO1_DATA or the bundled one."""
+
+def open_dataset() -> Dataset:
+    """The dataset in use (--data, XPO1_DATA or the bundled one), opened through the API."""
+    from ..api import open as open_api
+
+    return open_api(STATE["data"])
+
+
+def load() -> data.Dataset:
+    """The tables of the dataset in use, for the commands that write or extend a package."""
     from ..data import load as load_data
 
     return load_data(STATE["data"])

@@ -9,7 +9,7 @@ import typer
 
 from .errors import fail
 from .options import Disease, Fmt, completer, matching
-from .output import load, output
+from .output import open_dataset, output
 
 
 def regimens_cmd(fmt: Fmt = None) -> None:
@@ -17,9 +17,7 @@ def regimens_cmd(fmt: Fmt = None) -> None:
 
     Example: xpo1 regimens --format markdown
     """
-    from ..query import regimen_catalogue
-
-    output(regimen_catalogue(load()), fmt, title="Regimens")
+    output(open_dataset().regimens(), fmt, title="Regimens")
 
 
 def diseases_cmd(fmt: Fmt = None) -> None:
@@ -27,9 +25,7 @@ def diseases_cmd(fmt: Fmt = None) -> None:
 
     Example: xpo1 diseases
     """
-    from ..query import disease_catalogue
-
-    output(disease_catalogue(load()), fmt, title="Diseases",
+    output(open_dataset().diseases(), fmt, title="Diseases",
            notes=["A broader disease includes its narrower ones: --disease NHL lists DLBCL and MCL."])
 
 
@@ -38,9 +34,7 @@ def agents_cmd(fmt: Fmt = None) -> None:
 
     Example: xpo1 agents --format json
     """
-    from ..query import agent_catalogue
-
-    output(agent_catalogue(load()), fmt, title="XPO1 inhibitors")
+    output(open_dataset().agents(), fmt, title="XPO1 inhibitors")
 
 
 
@@ -53,9 +47,7 @@ def schema_cmd(
 
     Example: xpo1 schema outcomes --format markdown
     """
-    from ..query import schema_table
-
-    output(schema_table(load(), table), fmt, title="Data dictionary")
+    output(open_dataset().schema(table), fmt, title="Data dictionary")
 
 
 
@@ -68,9 +60,7 @@ def sources_cmd(
 
     Example: xpo1 sources --source later
     """
-    from ..query import sources_table
-
-    output(sources_table(load(), which), fmt, title="Sources",
+    output(open_dataset().sources(which), fmt, title="Sources",
            notes=["Identifiers (citation, DOI, PMID) appear only where a source states them."])
 
 
@@ -83,16 +73,7 @@ def cite_cmd(
 
     Example: xpo1 cite D3
     """
-    from ..query import UnknownName, citations, suggest
-
-    ds = load()
-    try:
-        found = citations(ds, source)
-    except UnknownName:
-        fail(f"unknown source, study or trial '{source}'; "
-             f"{suggest(source, ds.sources['source'], listing='xpo1 sources')} "
-             "(or a study or trial id: 'xpo1 list' shows them)")
-    for plain, bib in found:
+    for plain, bib in open_dataset().cite(source):
         if not bibtex:
             typer.echo(plain)
         typer.echo(bib)
@@ -115,12 +96,11 @@ def trials_cmd(
     Example: xpo1 trials --status ongoing --disease MM
     """
     from ..present import TRIALS_NOTE, trials_view
-    from ..query import trials_table
 
     for name, value in (("--status", status), ("--disease", disease)):
         if value is not None and not value.strip():
             fail(f"{name} needs a value")
-    output(trials_table(load(), status, disease), fmt, title="Trials", view=trials_view, notes=[TRIALS_NOTE])
+    output(open_dataset().trials(status, disease), fmt, title="Trials", view=trials_view, notes=[TRIALS_NOTE])
 
 
 def syntheses_cmd(disease: Disease = None, fmt: Fmt = None) -> None:
@@ -129,8 +109,6 @@ def syntheses_cmd(disease: Disease = None, fmt: Fmt = None) -> None:
 
     Example: xpo1 syntheses --disease MM
     """
-    from ..query import syntheses_table
-
-    output(syntheses_table(load(), disease), fmt, title="Published syntheses (not trials)",
+    output(open_dataset().syntheses(disease), fmt, title="Published syntheses (not trials)",
            notes=["Figures as the synthesis prints them; low/high are the bracketed figures it prints "
                   "beside a value, described in 'bracket'."])

@@ -7,9 +7,8 @@ from typing import Annotated
 
 import typer
 
-from .errors import fail
 from .options import Disease, FilterOptions, Fmt, complete_study, completer
-from .output import load, output, resolve_format
+from .output import load, open_dataset, output, resolve_format
 
 
 def list_studies(
@@ -24,15 +23,10 @@ def list_studies(
     Example: xpo1 list --disease MM --partner "proteasome inhibitor" --sort orr
     """
     from ..present import list_view
-    from ..query import filter_arms, filter_studies
     from ..render import DERIVED_NOTE
-    from ..views import headline, sort_rows
 
-    ds = load()
-    f = filters.query()
-    studies = filter_studies(ds, f)
-    frame = sort_rows(headline(ds, studies, all_cohorts=cohorts, matched=filter_arms(ds, f, studies)),
-                      sort.strip().lower())
+    sel = filters.select(open_dataset())
+    frame = sel.cohorts(sort) if cohorts else sel.studies(sort)
     notes = ["ORR and depth show count/denominator (percentage as printed, else computed); "
              "'xpo1 show REF' gives every figure with its source.", DERIVED_NOTE,
              "⚠ audit: a printed figure disagrees with its counts; 'xpo1 audit' says which."]
@@ -137,41 +131,17 @@ def compare(
 
     Example: xpo1 compare SVd SPd
     """
-    from ..present import between_arms, compare_view
-    from ..query import Resolver
+    from ..present import compare_view
     from ..render import DERIVED_NOTE
-    from ..values import row_tuples
-    from ..views import compare_frame, randomized_pairs
 
-    if len(regimens) < 2:
-        fail("compare needs at least two regimens, e.g. xpo1 compare SVd SPd")
     FilterOptions(disease=disease).check()  # the same checks of what was typed as every listing
-    ds = load()
-    codes = [Resolver(ds).regimen(r) for r in regimens]
-    if len(set(codes)) < len(codes):
-        fail(f"the same regimen was named twice ({', '.join(codes)})")
-    frame = compare_frame(ds, codes, disease=disease, include_preclinical=include_preclinical)
-    frame["between_arms"] = between_arms(ds, frame)
-    within = randomized_pairs(ds, frame)
-    paired = {(s, c) for s, c, a in zip(frame["study"], frame["cohort"], frame["arm"], strict=True)
-              if isinstance(a, str) and within}
-    others = [r for r in row_tuples(frame) if (r.study, r.cohort) not in paired]
-    warnings = [*within]
-    if others and len({r.compared for r in row_tuples(frame)}) > 1:
-        warnings.append(CROSS_TRIAL if not within else
-                        "Every other column is a cross-trial comparison: separate studies whose "
-                        "populations differ; do not read those differences as treatment effects.")
-    frame["comparison"] = ["randomized, within one trial" if (r.study, r.cohort) in paired
-                           else "cross-trial, not randomized" for r in row_tuples(frame)]
+    result = open_dataset().select(disease=disease).compare(*regimens, include_preclinical=include_preclinical)
+    codes = result.codes
     notes = [DERIVED_NOTE, "Between arms: the trial's statistics as reported by its source; nothing "
              "there is recomputed."]
-    if len(codes) == 2:
-        from ..indirect import linked_measures
-
-        linked = linked_measures(ds, *codes)
-        if linked:
-            notes.append(f"Randomized trials link {codes[0]} and {codes[1]} through common comparators "
-                         f"({', '.join(linked)}): 'xpo1 indirect {codes[0]} {codes[1]} --measure {linked[0]}' "
-                         "gives the anchored indirect comparison, with its checks.")
-    output(frame, fmt, title=f"Compare {' vs '.join(codes)}", warnings=warnings, view=compare_view,
-           notes=notes)
+    if result.linked:
+        notes.append(f"Randomized trials link {codes[0]} and {codes[1]} through common comparators "
+                     f"({', '.join(result.linked)}): 'xpo1 indirect {codes[0]} {codes[1]} --measure "
+                     f"{result.linked[0]}' gives the anchored indirect comparison, with its checks.")
+    output(result.frame, fmt, title=f"Compare {' vs '.join(codes)}", warnings=result.warnings,
+           view=compare_view, notes=notes)

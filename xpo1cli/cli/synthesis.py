@@ -8,8 +8,8 @@ from typing import Annotated
 import typer
 
 from .errors import EXIT_DATA, check_writable, fail, write_beside
-from .options import CiMethod, FilterOptions, Fmt, Level, interval_options
-from .output import load, output, resolve_format
+from .options import CiMethod, FilterOptions, Fmt, Level
+from .output import open_dataset, output, resolve_format
 
 
 def pool_cmd(
@@ -47,21 +47,9 @@ def pool_cmd(
 
     Example: xpo1 pool --measure ORR --disease AML --knha --plot forest.svg
     """
-    from ..query import filter_studies
-    from ..stats import CORRECTIONS, POOL_METHODS
+    from ..api import check_pool
 
-    method = method.strip().upper()
-    if method not in POOL_METHODS:
-        fail(f"unknown method '{method}'; known: {', '.join(POOL_METHODS)}")
-    ci = interval_options(ci, level)
-    if correction not in CORRECTIONS:
-        fail(f"unknown continuity correction '{correction}'; known: {', '.join(CORRECTIONS)}")
-    from ..views import BY_COLUMNS
-
-    if by is not None:
-        by = by.strip().lower()
-        if by not in BY_COLUMNS:
-            fail(f"cannot split a pool by '{by}'; known: {', '.join(BY_COLUMNS)}")
+    method, ci, by = check_pool(method, ci, level, correction, by)  # refused before the data is read
     if plot is not None:
         from ..plot import PLOT_HINT, have_matplotlib
 
@@ -71,18 +59,9 @@ def pool_cmd(
             fail(PLOT_HINT, EXIT_DATA)
         check_writable(Path(plot))
     fmt = resolve_format(fmt)
-    ds = load()
-    f = filters.query()
-    studies = filter_studies(ds, f)
-    from ..query import filter_arms
-    from ..synthesis import PoolError, pool
-
-    try:
-        result = pool(ds, studies, measure, matched=filter_arms(ds, f, studies),
-                      include_controls=include_controls, method=method, ci=ci, level=level, knha=knha,
-                      correction=correction, by=by, leave_one_out=leave_one_out)
-    except PoolError as exc:
-        fail(str(exc))
+    sel = filters.select(open_dataset())
+    result = sel.pool(measure, method, ci=ci, level=level, knha=knha, by=by, leave_one_out=leave_one_out,
+                      correction=correction, include_controls=include_controls)
     from ..present import pool_caption, pool_frame, pool_influence, pool_text, pool_warnings
 
     if plot is not None:  # drawn before anything is printed: a plot that fails leaves no output
@@ -90,7 +69,7 @@ def pool_cmd(
 
         from ..plot import forest_file
 
-        shown = ", ".join(filter_words(f)) or "all cohorts"
+        shown = ", ".join(filter_words(sel.filters)) or "all cohorts"
         title = (f"Pooled {result.measure} ({shown}) — {result.groups[0].summary['label']}"
                  + (f", by {by}" if by else ""))
         caption = " ".join(pool_caption(g.summary) for g in result.groups)

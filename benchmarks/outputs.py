@@ -1,0 +1,147 @@
+"""Record what every command prints (stdout, stderr and exit code) on the bundled data and on a
+synthetic dataset, to prove that a change of the code's shape leaves the output byte for byte as
+it was:
+
+    python benchmarks/outputs.py record before/        # on the commit before the change
+    python benchmarks/outputs.py record after/         # on the change
+    python benchmarks/outputs.py compare before/ after/
+
+Each case runs `python -m xpo1cli` in a fresh process, from an empty folder, with a fixed
+terminal width and its own cache folder; to record another checkout, put it first on PYTHONPATH
+(`PYTHONPATH=../other python benchmarks/outputs.py record other/`).
+"""
+
+from __future__ import annotations
+
+import argparse
+import os
+import subprocess
+import sys
+import tempfile
+from concurrent.futures import ThreadPoolExecutor
+from pathlib import Path
+
+HERE = Path(__file__).resolve().parent
+
+# name -> arguments; every command and the main variants of its format and options
+CASES: dict[str, list[str]] = {
+    "list": ["list"],
+    "list-table-mm": ["list", "-d", "MM", "-f", "table"],
+    "list-cohorts-json": ["list", "--cohorts", "-f", "json"],
+    "list-sort-orr-partner": ["list", "-p", "proteasome inhibitor", "--sort", "orr", "-f", "plain"],
+    "list-filters": ["list", "--phase", "2", "--setting", "rr", "--age", "adult", "--source", "review"],
+    "list-unknown": ["list", "-d", "MMM"],
+    "show-19": ["show", "19", "-f", "table"],
+    "show-19-json": ["show", "19", "-f", "json"],
+    "show-19-csv": ["show", "19"],
+    "show-synthetic": ["show", "syn-000003", "-f", "plain"],
+    "compare": ["compare", "SVd", "SPd", "-f", "table"],
+    "compare-csv": ["compare", "SVd", "SPd", "SKd", "Vd"],
+    "compare-twice": ["compare", "SVd", "XVd"],
+    "compare-disease-json": ["compare", "SVd", "Sd", "-d", "MM", "-f", "json"],
+    "response": ["response", "-d", "MM", "-f", "table"],
+    "response-csv-wilson": ["response", "--ci", "wilson", "--level", "0.9", "-m", "ge_vgpr"],
+    "response-json": ["response", "-r", "SVd", "-f", "json"],
+    "survival": ["survival", "-f", "table"],
+    "survival-os-median": ["survival", "-m", "OS", "--sort", "median"],
+    "survival-chart": ["survival", "-d", "AML", "--chart"],
+    "toxicity": ["toxicity", "-f", "table"],
+    "toxicity-gi-csv": ["toxicity", "-c", "gastrointestinal"],
+    "toxicity-arms": ["toxicity", "--arms", "-f", "json"],
+    "toxicity-kind-agent": ["toxicity", "--kind", "mitigation", "-a", "selinexor", "-f", "plain"],
+    "pool": ["pool", "-f", "table"],
+    "pool-aml-knha-csv": ["pool", "-d", "AML", "--knha", "--method", "REML"],
+    "pool-by-disease": ["pool", "--by", "disease", "-f", "plain"],
+    "pool-by-regimen-json": ["pool", "--by", "regimen", "-d", "MM", "-f", "json"],
+    "pool-loo": ["pool", "-d", "MM", "--leave-one-out", "-f", "table"],
+    "pool-loo-csv": ["pool", "--leave-one-out", "--correction", "all"],
+    "pool-bad-method": ["pool", "--method", "XX"],
+    "indirect": ["indirect", "SVd", "Kd", "-f", "table"],
+    "indirect-orr-csv": ["indirect", "SVd", "Kd", "-m", "ORR", "--effect", "RR"],
+    "audit": ["audit", "-f", "table"],
+    "audit-json": ["audit", "-f", "json"],
+    "brief-md": ["brief", "-d", "MM", "-f", "markdown"],
+    "brief-plain": ["brief", "-d", "AML", "-f", "plain"],
+    "brief-none": ["brief"],
+    "trials": ["trials", "-f", "table"],
+    "trials-ongoing": ["trials", "--status", "ongoing", "-d", "MM"],
+    "syntheses": ["syntheses"],
+    "regimens": ["regimens", "-f", "markdown"],
+    "diseases": ["diseases"],
+    "agents": ["agents", "-f", "json"],
+    "sources": ["sources", "--source", "later"],
+    "cite": ["cite", "D3"],
+    "cite-bibtex-bad": ["cite", "ZZZ9"],
+    "export-outcomes": ["export", "outcomes"],
+    "export-studies-json": ["export", "studies", "-f", "json"],
+    "schema": ["schema", "outcomes", "-f", "markdown"],
+    "validate": ["validate"],
+    "help": ["--help"],
+    "help-pool": ["pool", "--help"],
+    "twice": ["list", "-d", "MM", "-d", "AML"],
+}
+
+
+def run_case(args: list[str], data: str | None, cache: Path, cwd: Path) -> str:
+    env = {k: v for k, v in os.environ.items() if k not in ("XPO1_DATA", "NO_COLOR", "COLUMNS")}
+    env.update({"XPO1_CACHE": str(cache), "COLUMNS": "100", "TERM": "dumb"})
+    full = [sys.executable, "-m", "xpo1cli", *(["--data", data] if data else []), *args]
+    proc = subprocess.run(full, capture_output=True, text=True, cwd=cwd, env=env, timeout=600)
+    return f"$ xpo1 {' '.join(args)}\n--- exit {proc.returncode}\n--- stdout\n{proc.stdout}--- stderr\n{proc.stderr}"
+
+
+def record(out: Path, studies: int, jobs: int) -> None:
+    sys.path.insert(0, str(HERE))
+    from synth import generate
+
+    out.mkdir(parents=True, exist_ok=True)
+    with tempfile.TemporaryDirectory() as tmp:
+        tmp = Path(tmp)
+        synth = generate(tmp / "synth", studies, seed=1)
+        cwd = tmp / "cwd"
+        cwd.mkdir()
+        cache = tmp / "cache"
+        sets = {"bundled": None, f"synth{studies}": str(synth)}
+        # warm the cache once per dataset, so parallel runs never race to check it
+        for data in sets.values():
+            run_case(["agents"], data, cache, cwd)
+        todo = [(f"{label}/{name}.txt", args, data) for label, data in sets.items()
+                for name, args in CASES.items()]
+        with ThreadPoolExecutor(jobs) as pool:
+            texts = list(pool.map(lambda t: run_case(t[1], t[2], cache, cwd), todo))
+        for (name, _, _), text in zip(todo, texts, strict=True):
+            path = out / name
+            path.parent.mkdir(parents=True, exist_ok=True)
+            path.write_text(text.replace(str(synth), "SYNTH"), encoding="utf-8")
+    print(f"recorded {len(todo)} outputs in {out}", file=sys.stderr)
+
+
+def compare(a: Path, b: Path) -> int:
+    names = sorted({p.relative_to(a) for p in a.rglob("*.txt")} | {p.relative_to(b) for p in b.rglob("*.txt")})
+    differ = [n for n in names if not (a / n).exists() or not (b / n).exists()
+              or (a / n).read_bytes() != (b / n).read_bytes()]
+    for n in differ:
+        print(f"differs: {n}")
+    print(f"{len(names) - len(differ)} of {len(names)} outputs identical", file=sys.stderr)
+    return 1 if differ else 0
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    sub = parser.add_subparsers(dest="action", required=True)
+    rec = sub.add_parser("record")
+    rec.add_argument("out", type=Path)
+    rec.add_argument("--studies", type=int, default=1000)
+    rec.add_argument("--jobs", type=int, default=2)
+    cmp = sub.add_parser("compare")
+    cmp.add_argument("a", type=Path)
+    cmp.add_argument("b", type=Path)
+    args = parser.parse_args()
+    if args.action == "record":
+        record(args.out, args.studies, args.jobs)
+    else:
+        sys.exit(compare(args.a, args.b))
+
+
+if __name__ == "__main__":
+    main()
