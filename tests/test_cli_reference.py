@@ -10,7 +10,7 @@ from typer.testing import CliRunner
 
 from xpo1cli.cli import COMMANDS, app
 
-from .conftest import ROOT
+from .conftest import ROOT, sh
 
 REFERENCE = ROOT / "docs" / "cli.md"
 SHOWN = dict(re.findall(r"```console\n\$ xpo1 ((?:\w+ )?)--help\n(.*?)```",
@@ -21,9 +21,20 @@ def test_the_reference_has_every_command_once_in_the_order_of_the_help():
     assert list(SHOWN) == ["", *(f"{name} " for name, _, _ in COMMANDS)]
 
 
-@pytest.mark.parametrize("name", ["", *(name for name, _, _ in COMMANDS)])
+def test_the_reference_shows_the_help_of_xpo1_itself():
+    # in a fresh process: the command list of `xpo1 --help` reads the commands not built yet
+    printed = sh("--help", env={"COLUMNS": "150"}).stdout
+    assert printed.rstrip("\n") == SHOWN[""].rstrip("\n")
+
+
+@pytest.mark.parametrize("name", [name for name, _, _ in COMMANDS])
 def test_the_reference_shows_the_help_printed_now(name):
-    args = [name, "--help"] if name else ["--help"]
     # the real program on a wide terminal: click caps help at 80 columns less its 2-column margin
-    printed = CliRunner().invoke(app, args, prog_name="xpo1", terminal_width=78).output
-    assert printed.rstrip("\n") == SHOWN[f"{name} " if name else ""].rstrip("\n")
+    printed = CliRunner().invoke(app, [name, "--help"], prog_name="xpo1", terminal_width=78).output
+    assert printed.rstrip("\n") == SHOWN[f"{name} "].rstrip("\n")
+
+
+def test_the_readme_stays_short_and_points_to_the_references():
+    readme = (ROOT / "README.md").read_text(encoding="utf-8")
+    assert len(readme.splitlines()) < 150
+    assert "(docs/cli.md)" in readme and "(docs/api.md)" in readme

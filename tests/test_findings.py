@@ -225,3 +225,78 @@ def test_trials_are_counted_once_and_each_trials_median_is_shown(ds):
     os_sd = next(f for f in b.findings if f.regimen == "Sd" and f.measure == "OS")
     assert os_sd.trials == ["STORM", "MARCH"] and os_sd.studies == 2  # STORM's two reports are one trial
     assert sorted(m.median for m in os_sd.per_trial) == [8.6, 13.2]
+
+
+# --- the JSON brief: the tests read it as a clinician checks a brief --------------------------------
+
+ALL = [r for r in load(DATA).diseases["disease"]]
+
+
+def _row_exists(ds, row: dict) -> bool:
+    """A bottom-line row resolves to a dataset row (the keys it names, missing keys as empty)."""
+    table = getattr(ds, row["table"])
+    keys = {k: v for k, v in row.items() if k != "table"}
+    if row["table"] == "adverse_events" and "trial" in keys:  # a risk difference: the trial's reports
+        studies = set(ds.studies.loc[ds.studies["trial"] == keys.pop("trial"), "study"])
+        table = table[table["study"].isin(studies)]
+    if row["table"] == "outcomes" and row.get("timepoint") is None:
+        table = table[table["timepoint"].isna()]
+        keys.pop("timepoint", None)
+    for k, v in keys.items():
+        if v is not None:
+            table = table[table[k] == v]
+    return len(table) > 0
+
+
+def _numbers(text: str) -> set[str]:
+    import re
+
+    return set(re.findall(r"(?<![\w.])\d+(?:\.\d+)?(?![\w])", text))
+
+
+@pytest.mark.parametrize("disease", ALL)
+def test_every_bottom_line_sentence_traces_to_its_rows(ds, disease):
+    import json
+
+    from xpo1cli.brief_render import brief_json
+
+    data = json.loads(json.dumps(brief_json(build_brief(ds, Filters(disease=disease)))))
+    ids = {f["id"] for f in data["findings"]}
+    for claim in data["bottom_line"]:
+        assert claim["text"], claim
+        if claim["kind"] not in ("no randomized", "no figures"):
+            assert claim["rows"], claim["kind"]
+        for row in claim["rows"]:
+            assert _row_exists(ds, row), row
+        assert set(claim["findings"]) <= ids
+        for source in claim["sources"]:
+            assert source in claim["text"]
+    for f in data["findings"]:
+        if f["comparison"] is not None:  # every between-arm finding has a direction and its arms
+            assert f["direction"] in ("experimental", "control", "no difference", "not reported")
+            assert [a["role"] for a in f["arms"]] == ["experimental", "control"]
+            assert ("favours" in f["direction_text"]) or f["direction_text"] == "direction not reported"
+
+
+def test_json_brief_carries_the_harm_signal_with_arm_values():
+    import json
+
+    data = json.loads(run("brief", "--disease", "AML", "--format", "json").stdout)
+    efs = next(f for f in data["findings"] if f["id"] == "hovon-efs18-p")
+    assert (efs["direction"], efs["harm_signal"], efs["timepoint"], efs["p_text"]) == \
+        ("control", True, "18 months", "0.012")
+    assert [(a["regimen"], a["value"]) for a in efs["arms"]] == [("S-IC", 26.0), ("IC", 45.0)]
+    hovon = next(c for c in data["bottom_line"] if "hovon-efs18-p" in c["findings"])
+    assert "Harm signal" in hovon["text"] and {"table": "comparisons", "id": "hovon-efs18-p"} in hovon["rows"]
+
+
+def test_json_brief_of_a_users_dataset(tmp_path):
+    import json
+
+    folder = tmp_path / "mine"
+    run("package", str(folder))
+    data = json.loads(run("--data", str(folder), "brief", "-d", "MF", "-f", "json").stdout)
+    assert data["schema"] == "xpo1-brief/1"
+    single = [c for c in data["bottom_line"] if c["kind"] == "single-arm"]
+    assert single and single[0]["findings"] == ["S-RUX:SVR35"]
+    assert [r["timepoint"] for r in single[0]["rows"]] == ["week 12", "week 24"]

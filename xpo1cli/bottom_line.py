@@ -198,3 +198,56 @@ def bottom_line(ds: Dataset, b: Brief, study_ids: set[str]) -> list[Claim]:
     if planned:
         out.append(Claim("planned", _sources(p.source for p in planned), planned=planned))
     return out
+
+
+def claim_rows(c: Claim) -> list[dict]:
+    """The dataset rows a claim states, each as its table and key: what a reader (or a test) looks
+    up to check the sentence."""
+    rows: list[dict] = []
+
+    def outcome(study, cohort, measure, timepoint, source) -> dict:
+        return {"table": "outcomes", "study": study, "cohort": cohort, "measure": measure, "timepoint": timepoint,
+                "source": source}
+
+    for e in c.effects:
+        rows.append({"table": "comparisons", "id": e.id})
+        for a in (e.arm_a, e.arm_b):
+            if a.table == "outcomes":
+                rows.append(outcome(e.study, a.cohort, e.measure, e.timepoint, a.source))
+            elif a.table == "adverse_events":
+                rows.append({"table": "adverse_events", "study": e.study, "cohort": a.cohort, "term": a.term,
+                             "grade": a.grade, "source": a.source})
+    for s in c.statements:
+        rows.append({"table": "adverse_events", "study": s.study, "cohort": s.cohort, "term": s.term,
+                     "source": s.source})
+    if c.kind in ("stopped early", "randomized without statistic") and c.trial is not None:
+        rows.append({"table": "trials", "trial": c.trial.trial})
+        rows.append({"table": "studies", "study": c.trial.study})
+        for r in c.trial.rates:
+            rows.append(outcome(r.study, r.cohort, r.measure, r.timepoint, r.source))
+        for m in c.trial.medians:
+            rows.append(outcome(m.study, m.cohort, m.measure, None, m.source))
+    if c.kind == "overview":
+        rows += [{"table": "trials", "trial": t} for names in c.trials.values() for t in names]
+    for r in c.rates:
+        rows.append(outcome(r.study, r.cohort, r.measure, r.timepoint, r.source))
+    if c.risk is not None:
+        d = c.risk
+        rows.append({"table": "adverse_events", "trial": d.trial, "term": d.term, "grade": d.grade,
+                     "source": d.source})
+    if c.harm is not None:
+        h = c.harm
+        rows.append({"table": "adverse_events", "study": h.where, "term": h.term, "grade": h.grade,
+                     "source": h.source})
+    rows += [{"table": "studies", "study": p.study} for p in c.planned]
+    return rows
+
+
+def claim_findings(c: Claim, b: Brief) -> list[str]:
+    """The ids of the summary-of-findings rows a claim restates."""
+    def restated(f) -> bool:
+        if f.effect is not None:
+            return f.effect in c.effects
+        return c.kind == "single-arm" and f.regimen == c.regimen and f.measure == c.measure
+
+    return [f.id for f in b.findings if restated(f)]

@@ -298,6 +298,11 @@ class Finding:
         return self.effect is not None and self.effect.subgroup is not None
 
     @property
+    def id(self) -> str:
+        """Stable within a dataset: a comparison's id, else 'regimen:measure' of single-arm evidence."""
+        return self.effect.id if self.effect is not None else f"{self.regimen}:{self.measure}"
+
+    @property
     def estimable(self) -> bool:
         return self.rating != NOT_ESTIMABLE
 

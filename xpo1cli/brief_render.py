@@ -870,3 +870,62 @@ def html_index(entries: list[dict]) -> str:
              "headers": ["disease", "studies (clinical)", "randomized trials", "bottom line, first sentence"]}
     return _environment().get_template("brief.html.j2").render(
         index=True, title="Evidence briefs: XPO1 inhibitors by disease", selection=_stamp(), pages=pages)
+
+
+# --- JSON ---------------------------------------------------------------------------------------------
+
+JSON_SCHEMA = "xpo1-brief/1"  # the documented keys of `xpo1 brief --format json` (docs/guide.md)
+
+
+def _arm_json(a: ArmFigure) -> dict:
+    return {"arm": a.label, "cohort": a.cohort, "regimen": a.regimen, "role": a.role, "n": a.n, "value": a.value,
+            "unit": a.unit, "events": a.events, "denominator": a.denominator, "basis": a.basis,
+            "source": a.source}
+
+
+def finding_json(f: Finding, table: str, level: float = 0.95) -> dict:
+    """One summary-of-findings row as data (the same figures the table words)."""
+    e = f.effect
+    out = {"id": f.id, "table": table, "comparison": (f"{arm_name(e.experimental)} vs {arm_name(e.control)}"
+                                                      if e is not None else None),
+           "regimen": f.regimen.split(" (")[0], "outcome": f.outcome, "measure": f.measure,
+           "timepoint": e.timepoint if e is not None else None, "subgroup": e.subgroup if e is not None else None,
+           "kind": f.kind, "statistic": f.statistic, "estimate": f.estimate, "unit": f.unit,
+           "interval": {"low": f.ci_low, "high": f.ci_high, "level": None if f.kind in ("ratio", "p only", "median")
+                        else level, "as_reported": f.kind in ("ratio", "p only", "median", "percentage")},
+           "decimals": f.decimals, "p": e.p_value if e is not None else None, "p_text": f.p_text,
+           "direction": e.direction if e is not None else None,
+           "direction_basis": e.basis if e is not None else None,
+           "clear": e.clear if e is not None else None, "harm_signal": e.harm_signal if e is not None else False,
+           "direction_text": direction_text(e) if e is not None else None,
+           "arms": [_arm_json(a) for a in (e.experimental, e.control)] if e is not None else [],
+           "per_trial": [{"study": m.study, "cohort": m.cohort, "n": m.n, "median": m.median, "unit": m.unit,
+                          "source": m.source} for m in f.per_trial],
+           "trials": f.trials, "reports": f.reports, "participants": f.patients,
+           "certainty": f.rating, "start": f.start,
+           "reasons": [{"rule": m.rule, "reason": m.reason} for m in f.moves],
+           "absolute_effects": absolute_text(f) if e is not None else None,
+           "notes": f.notes, "sources": f.sources}
+    if f.kind == "pooled proportion":
+        out["prediction_interval"] = {"low": f.pi_low, "high": f.pi_high}
+    return out
+
+
+def brief_json(b: Brief, level: float = 0.95) -> dict:
+    """The brief as data: its findings, its bottom line traced to its rows and findings, its sections."""
+    from .bottom_line import claim_findings, claim_rows
+
+    findings = []
+    for caption, rows in sof_groups(b):
+        findings += [finding_json(f, caption, level) for f in rows]
+    sections = [{"number": sec.number, "title": sec.title, "paragraphs": sec.paragraphs, "items": sec.items,
+                 "tables": [{"caption": t.caption, "headers": t.headers, "rows": t.rows, "notes": t.notes}
+                            for t in sec.tables], "notes": sec.notes} for sec in layout(b, level)]
+    return {"schema": JSON_SCHEMA, "title": title_of(b), "disease": b.disease, "disease_name": b.disease_name,
+            "selection": filter_text(b), "studies": b.n_studies, "clinical_studies": b.n_clinical,
+            "critical_outcomes": [{"measure": c.measure, "timepoint": c.timepoint, "rank": c.rank, "name": c.name}
+                                  for c in b.critical],
+            "bottom_line": [{"kind": c.kind, "text": claim_text(c), "findings": claim_findings(c, b),
+                             "rows": claim_rows(c), "sources": c.sources} for c in b.bottom_line],
+            "findings": findings, "sections": sections,
+            "citations": [{"source": c.source, "text": c.text, "address": c.address} for c in b.citations]}

@@ -53,6 +53,9 @@ class ArmFigure:
     ci_low: float | None
     ci_high: float | None
     source: str | None
+    table: str | None = None  # where the figure is: outcomes or adverse_events (None: no figure)
+    term: str | None = None  # an adverse event's term and grade as adverse_events holds them
+    grade: str | None = None
 
 
 @dataclass
@@ -178,13 +181,14 @@ def _event_figure(rows: pd.DataFrame, measure: str) -> dict | None:
             continue
         return {"value": float(pct) if pct is not None else round(100 * k / n, 1), "unit": "%", "events": k,
                 "denominator": n, "basis": "reported" if pct is not None else "computed", "ci_low": None,
-                "ci_high": None, "source": r.source}
+                "ci_high": None, "source": r.source, "term": r.term, "grade": grade}
     return None
 
 
 def _arm(row, key: str, measure: str, timepoint: str | None, outcomes: dict, events: dict,
          vocabulary: set[str]) -> ArmFigure:
     """One arm of a comparison (its cohort row) with its own figure for the measure."""
+    table = "outcomes" if measure in vocabulary else "adverse_events"
     fig = (_outcome_figure(outcomes.get(key), measure, timepoint) if measure in vocabulary
            else _event_figure(events.get(key), measure)) or {}
     role = _v(row.arm) if row is not None else None
@@ -194,7 +198,8 @@ def _arm(row, key: str, measure: str, timepoint: str | None, outcomes: dict, eve
                      n=_v(row.n) if row is not None else None, value=fig.get("value"), unit=fig.get("unit"),
                      events=fig.get("events"), denominator=fig.get("denominator"),
                      basis=fig.get("basis", "reported"), ci_low=fig.get("ci_low"), ci_high=fig.get("ci_high"),
-                     source=fig.get("source"))
+                     source=fig.get("source"), table=table if fig else None, term=fig.get("term"),
+                     grade=fig.get("grade"))
 
 
 def between_arms(ds: Dataset, trial: str, study: str) -> list[Effect]:

@@ -12,7 +12,7 @@ from .errors import EXIT_DATA, check_folder, check_writable, fail, write_beside,
 from .options import Agent, Disease, FilterOptions, Fmt, Regimen, Source
 from .output import open_dataset
 
-BRIEF_FORMATS = ("table", "plain", "markdown")
+BRIEF_FORMATS = ("table", "plain", "markdown", "json")
 
 
 def write_atomic(path: Path, text: str) -> None:
@@ -77,6 +77,12 @@ def brief(
     fmt = fmt or ("table" if default_format() == "table" else "plain")
     if fmt == "markdown":
         typer.echo(markdown(b), nl=False)
+    elif fmt == "json":
+        import json
+
+        from ..brief_render import brief_json
+
+        typer.echo(json.dumps(brief_json(b), ensure_ascii=False, indent=1))
     else:
         terminal(b, fmt)
 
