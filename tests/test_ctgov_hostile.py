@@ -228,3 +228,41 @@ def test_the_command_leaves_a_users_dataset_as_it_was(tmp_path):
     # extending it: a new folder, with the user's dataset as the base
     cli("--data", str(own), "import", "ctgov", str(FIXTURES / "NCT02552212.json"), "--into", str(tmp_path / "new"))
     assert validate(tmp_path / "new") == []
+
+
+def boston_with_pfs() -> dict:
+    """The myeloma variant under BOSTON's registry id (NCT03110562, in trials.csv) with a PFS
+    outcome built here: medians per arm and a hazard ratio whose interval is 90%."""
+    d = myeloma_variant()
+    d["protocolSection"]["identificationModule"]["nctId"] = "NCT03110562"
+    oms = d["resultsSection"]["outcomeMeasuresModule"]["outcomeMeasures"]
+    g = copy.deepcopy(oms[0]["groups"])  # OG000 Placebo (FAS), OG001 Selinexor 200 mg Q2W (FAS)
+    oms.append({
+        "title": "Progression-Free Survival", "paramType": "MEDIAN", "unitOfMeasure": "months",
+        "dispersionType": "95% Confidence Interval", "groups": g,
+        "denoms": [{"counts": [{"groupId": "OG000", "value": "158"}, {"groupId": "OG001", "value": "159"}]}],
+        "classes": [{"categories": [{"measurements": [
+            {"groupId": "OG000", "value": "9.5", "lowerLimit": "8.1", "upperLimit": "10.8"},
+            {"groupId": "OG001", "value": "13.9", "lowerLimit": "11.7", "upperLimit": "NA"}]}]}],
+        "analyses": [{"groupIds": ["OG001", "OG000"], "paramType": "Hazard Ratio (HR)", "paramValue": "0.70",
+                      "ciPctValue": "90", "ciNumSides": "TWO_SIDED", "ciLowerLimit": "0.55", "ciUpperLimit": "0.89",
+                      "groupDescription": "Selinexor 200 mg Q2W vs Placebo"}]})
+    return d
+
+
+def test_the_diff_sets_the_record_beside_the_publications_whole_arms_not_their_subgroups(tmp_path):
+    _, out = run([boston_with_pfs()], tmp_path)
+    diff = ctgov.registry_differences(out)
+    pfs = diff[diff["figure"].str.startswith("PFS median")]
+    # BOSTON's arms (B1): 13.93 and 9.46 months; its subgroups (B3, M15: PI-naive, one prior line) are
+    # other populations and are not set beside the record's whole arms
+    assert sorted(zip(pfs["arm"], pfs["registry"], pfs["publication"], pfs["publication_source"], strict=True)) == [
+        ("control", "9.5", "9.46", "B1"), ("experimental", "13.9", "13.93", "B1")]
+    hr = diff[diff["figure"].str.startswith("PFS HR")].set_index("figure")
+    # the record's 90% interval is not stored as 95%: set beside B1's 0.53-0.93 as a difference of level
+    assert set(hr.index) == {"PFS HR ci_low", "PFS HR ci_high"}
+    assert (hr.loc["PFS HR ci_low", "registry"], hr.loc["PFS HR ci_low", "publication"]) == ("–", "0.53")
+    assert set(hr["difference"]) == {"interval level"}
+    c = out.comparisons[out.comparisons["study"] == "ctgov-nct03110562"].set_index("measure").loc["PFS"]
+    assert (c.estimate, pd.isna(c.ci_low), c.note) == (
+        0.7, True, "registry interval is 90% two-sided: in the registry table only")

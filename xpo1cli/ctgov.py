@@ -1041,6 +1041,8 @@ def registry_differences(ds) -> object:
     role = {(s, c): (a if isinstance(a, str) else ("all" if h is True else None))
             for s, c, a, h in zip(coh["study"], coh["cohort"], coh["arm"], coh["headline"], strict=True)}
     n_of = {(s, c): n for s, c, n in zip(coh["study"], coh["cohort"], coh["n"], strict=True)}
+    # a publication's whole arms only: a subgroup (a cohort under an arm) is another population
+    whole_arm = {(s, c) for s, c, p in zip(coh["study"], coh["cohort"], coh["parent"], strict=True) if pd.isna(p)}
     for reg in studies[is_reg].itertuples(index=False):
         others = studies[(studies["trial"] == reg.trial) & ~is_reg]
         if not isinstance(reg.trial, str) or others.empty:
@@ -1050,7 +1052,7 @@ def registry_differences(ds) -> object:
         for r in mine.itertuples(index=False):
             arm = role.get((r.study, r.cohort))
             for p in theirs[(theirs["measure"] == r.measure) & theirs["timepoint"].isna()].itertuples(index=False):
-                if arm is None or role.get((p.study, p.cohort)) != arm:
+                if arm is None or role.get((p.study, p.cohort)) != arm or (p.study, p.cohort) not in whole_arm:
                     continue
                 for f in FIGURES:
                     a, b = getattr(r, f), getattr(p, f)
@@ -1070,7 +1072,8 @@ def registry_differences(ds) -> object:
                 continue
             for o in others.itertuples(index=False):
                 for (s2, c2), n2 in n_of.items():
-                    if s2 == o.study and role.get((s2, c2)) == role.get((s, c)) and pd.notna(n2) and int(n2) != int(n):
+                    if s2 == o.study and role.get((s2, c2)) == role.get((s, c)) and (s2, c2) in whole_arm \
+                            and pd.notna(n2) and int(n2) != int(n):
                         out.append([reg.trial, "n", role.get((s, c)), str(int(n)), "participantFlowModule",
                                     str(int(n2)), o.source, o.study, "population"])
         mine_c = ds.comparisons[ds.comparisons["study"] == reg.study]
@@ -1078,7 +1081,8 @@ def registry_differences(ds) -> object:
         for r in mine_c.itertuples(index=False):
             for p in theirs_c[(theirs_c["measure"] == r.measure) & (theirs_c["statistic"] == r.statistic)].itertuples(
                     index=False):
-                if (role.get((p.study, p.cohort_a)), role.get((p.study, p.cohort_b))) != ("experimental", "control"):
+                if (role.get((p.study, p.cohort_a)), role.get((p.study, p.cohort_b))) != ("experimental", "control") \
+                        or not {(p.study, p.cohort_a), (p.study, p.cohort_b)} <= whole_arm:
                     continue
                 for f in ("estimate", "ci_low", "ci_high"):
                     a, b = getattr(r, f), getattr(p, f)
