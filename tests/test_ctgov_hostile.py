@@ -15,7 +15,7 @@ import pytest
 
 from tests.test_ctgov import FIXTURES, OM, myeloma_variant, run
 from xpo1cli import ctgov
-from xpo1cli.data import Problem, load, validate
+from xpo1cli.data import DataError, Problem, load, validate
 
 
 def read(tmp_path: Path, name: str, content: str | bytes) -> list[tuple[str | None, str]]:
@@ -194,3 +194,37 @@ def test_the_command_refuses_a_same_date_clash_and_writes_nothing(tmp_path):
 def test_the_real_records_pass_the_shape_check():
     for path in sorted(FIXTURES.glob("NCT*.json")):
         assert ctgov._shape(json.loads(path.read_text(encoding="utf-8")), ctgov.SHAPE) == [], path.name
+
+
+def test_a_folder_is_replaced_only_when_it_is_an_earlier_import_and_nothing_more(tmp_path):
+    from xpo1cli.data import write_package
+
+    own = tmp_path / "own"
+    write_package(load(), own)  # a user's own dataset: extended from a new folder, never replaced
+    assert ctgov.refused_target(own).startswith("is a dataset but no earlier import")
+    done, _ = run([myeloma_variant()], tmp_path)
+    assert ctgov.refused_target(tmp_path / "out") is None
+    (tmp_path / "out" / "NOTES.md").write_text("mine", encoding="utf-8")
+    assert ctgov.refused_target(tmp_path / "out") == (
+        "holds files its dataset does not name (NOTES.md), which replacing the folder would remove")
+    with pytest.raises(DataError):
+        ctgov.write_imported(done, tmp_path / "out", replace=True)
+    assert (tmp_path / "out" / "NOTES.md").read_text(encoding="utf-8") == "mine"
+    (tmp_path / "file").write_text("x", encoding="utf-8")
+    assert ctgov.refused_target(tmp_path / "file") == "is a file, not a folder"
+
+
+def test_the_command_leaves_a_users_dataset_as_it_was(tmp_path):
+    from tests.conftest import run as cli
+    from xpo1cli.data import write_package
+
+    own = tmp_path / "own"
+    write_package(load(), own)
+    (own / "NOTES.md").write_text("mine", encoding="utf-8")
+    before = sorted((p.name, p.stat().st_mtime_ns) for p in own.iterdir())
+    result = cli("import", "ctgov", str(FIXTURES / "NCT02552212.json"), "--into", str(own), code=2)
+    assert "is a dataset but no earlier import" in result.stderr and "nothing written" in result.stderr
+    assert sorted((p.name, p.stat().st_mtime_ns) for p in own.iterdir()) == before
+    # extending it: a new folder, with the user's dataset as the base
+    cli("--data", str(own), "import", "ctgov", str(FIXTURES / "NCT02552212.json"), "--into", str(tmp_path / "new"))
+    assert validate(tmp_path / "new") == []

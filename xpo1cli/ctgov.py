@@ -1099,6 +1099,35 @@ def _num(v) -> str:
     return str(int(f)) if f == int(f) else f"{f:g}"
 
 
+def refused_target(into: str | os.PathLike) -> str | None:
+    """Why a folder cannot take an import (None: it can): it must be new, empty, or an earlier
+    import holding only the files its package names, since the folder is replaced whole. A
+    dataset of one's own is extended by importing into a new folder with it as the base."""
+    from .data import resource_file
+
+    into = Path(into)
+    if not into.exists():
+        return None
+    if not into.is_dir():
+        return "is a file, not a folder"
+    if not any(into.iterdir()):
+        return None
+    try:
+        descriptor = json.loads((into / "datapackage.json").read_text(encoding="utf-8"))
+        named = {"datapackage.json", *(resource_file(r) for r in descriptor["resources"])}
+    except (OSError, ValueError, TypeError, KeyError, RecursionError):
+        return "is neither an empty folder nor a dataset"
+    if "registry_records" not in {r.get("name") for r in descriptor["resources"] if isinstance(r, dict)}:
+        return ("is a dataset but no earlier import; import into a new folder (with --data naming this one, "
+                "to extend it)")
+    kept = {str(q.relative_to(into).as_posix()) for q in into.rglob("*") if not q.is_dir() or q.is_symlink()}
+    others = sorted(kept - named)
+    if others:
+        return (f"holds files its dataset does not name ({', '.join(others[:3])}{' …' if len(others) > 3 else ''}), "
+                "which replacing the folder would remove")
+    return None
+
+
 def write_imported(done: Imported, into: Path, replace: bool = False) -> None:
     """Write the dataset whole or not at all: into a folder beside the target, checked against
     its schema, then renamed into place (an earlier import's folder is replaced only then)."""
@@ -1111,6 +1140,8 @@ def write_imported(done: Imported, into: Path, replace: bool = False) -> None:
     if into.exists() and not replace and (not into.is_dir() or any(into.iterdir())):
         raise DataError([Problem(str(into), None, None, "exists and is not an empty folder or an earlier "
                                  "import; nothing written")])
+    if (reason := refused_target(into)) is not None:
+        raise DataError([Problem(str(into), None, None, f"{reason}; nothing written")])
     into.parent.mkdir(parents=True, exist_ok=True)
     tmp = Path(tempfile.mkdtemp(prefix=f".{into.name[:40]}.", dir=into.parent))
     try:
