@@ -266,3 +266,28 @@ def test_the_diff_sets_the_record_beside_the_publications_whole_arms_not_their_s
     c = out.comparisons[out.comparisons["study"] == "ctgov-nct03110562"].set_index("measure").loc["PFS"]
     assert (c.estimate, pd.isna(c.ci_low), c.note) == (
         0.7, True, "registry interval is 90% two-sided: in the registry table only")
+
+
+def test_a_terms_file_with_bad_rows_names_each_line(tmp_path):
+    terms = tmp_path / "terms.csv"
+    terms.write_text("kind,term,code\ncondition,Axial Spondyloarthritis,NOPE\noutcome,ASAS40,ORR\n"
+                     "drug,Certolizumab,selinexor\ncondition,,MM\noutcome,BASDAI,VGPR\n", encoding="utf-8")
+    problems: list[Problem] = []
+    rows = ctgov.read_terms(terms, problems, ctgov.known_codes(load().tables))
+    assert rows == [("outcome", "ASAS40", "ORR")]
+    assert [(p.row, p.column, p.reason[:40]) for p in problems] == [
+        (2, "code", "condition code 'NOPE' is not one of the "),
+        (4, "kind", "a row needs kind (condition, interventio"),
+        (5, "kind", "a row needs kind (condition, interventio"),
+        (6, "code", "outcome code 'VGPR' is not one of the da")]
+
+
+def test_the_command_refuses_an_unknown_code_in_the_terms_before_reading_records(tmp_path):
+    from tests.conftest import run as cli
+
+    terms = tmp_path / "terms.csv"
+    terms.write_text("kind,term,code\ncondition,Axial Spondyloarthritis,NOPE\n", encoding="utf-8")
+    result = cli("import", "ctgov", str(FIXTURES / "NCT02552212.json"), "--into", str(tmp_path / "out"),
+                 "--terms", str(terms), code=1)
+    assert "terms.csv:2 [code]: condition code 'NOPE' is not one of the dataset's: AL, AML" in result.stderr
+    assert "invalid dataset" not in result.stderr and not (tmp_path / "out").exists()

@@ -128,8 +128,16 @@ def terms_from(tables: dict, extra: Iterable[tuple[str, str, str]] = ()) -> Term
     return t
 
 
-def read_terms(path: Path, problems: list[Problem]) -> list[tuple[str, str, str]]:
-    """A user's terms file: CSV with columns kind (condition, intervention, outcome), term, code."""
+def known_codes(tables: dict) -> dict[str, set[str]]:
+    """What a user's term may map to: a disease or a drug of the dataset, a measure the import places."""
+    return {"condition": set(tables["diseases"]["disease"]), "intervention": set(tables["drugs"]["drug"]),
+            "outcome": {code for _, code in OUTCOME_TERMS}}
+
+
+def read_terms(path: Path, problems: list[Problem],
+               known: dict[str, set[str]] | None = None) -> list[tuple[str, str, str]]:
+    """A user's terms file: CSV with columns kind (condition, intervention, outcome), term, code;
+    with `known` (see known_codes), a code the dataset does not know is a problem naming its line."""
     import csv
 
     rows = []
@@ -145,9 +153,13 @@ def read_terms(path: Path, problems: list[Problem]) -> list[tuple[str, str, str]
                     problems.append(Problem(str(path), i, "kind", "a row needs kind (condition, "
                                             "intervention or outcome), a term and a code"))
                     continue
+                if known is not None and code not in known[kind]:
+                    problems.append(Problem(str(path), i, "code", f"{kind} code '{code[:40]}' is not one of the "
+                                            f"dataset's: {', '.join(sorted(known[kind]))[:200]}"))
+                    continue
                 rows.append((kind, term, code))
-    except (OSError, UnicodeDecodeError) as exc:
-        problems.append(Problem(str(path), None, None, f"cannot read: {exc}"))
+    except (OSError, UnicodeDecodeError, csv.Error) as exc:
+        problems.append(Problem(str(path), None, None, f"cannot read: {str(exc)[:160]}"))
     return rows
 
 
@@ -1176,7 +1188,7 @@ def import_ctgov(paths: Iterable[str | os.PathLike], into: str | os.PathLike, ba
     data.Dataset) and write the result to the folder `into`, whole or not at all. Raises
     RecordProblems for files that are not records (or a bad terms file), before anything is written."""
     problems: list[Problem] = []
-    extra = read_terms(Path(terms), problems) if terms is not None else []
+    extra = read_terms(Path(terms), problems, known_codes(base.tables)) if terms is not None else []
     if problems:
         raise RecordProblems(problems)
     done = import_records(iter_records(paths, problems), base.descriptor, base.tables, extra)

@@ -48,7 +48,7 @@ def import_cmd(
         done = api.open(into if again else STATE["data"]).import_ctgov(paths, into, terms=terms)
     except RecordProblems as exc:
         for p in exc.problems:
-            typer.echo(f"  {p.file}{f' [{p.column}]' if p.column else ''}: {p.reason}", err=True)
+            typer.echo(f"  {p}", err=True)
         fail(f"cannot import: {exc}", EXIT_DATA)
     except OSError as exc:
         fail(f"cannot write {into}: {exc.strerror or exc}; nothing written", EXIT_DATA)
