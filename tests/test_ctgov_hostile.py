@@ -291,3 +291,11 @@ def test_the_command_refuses_an_unknown_code_in_the_terms_before_reading_records
                  "--terms", str(terms), code=1)
     assert "terms.csv:2 [code]: condition code 'NOPE' is not one of the dataset's: AL, AML" in result.stderr
     assert "invalid dataset" not in result.stderr and not (tmp_path / "out").exists()
+
+
+def test_frictionless_validates_an_import(tmp_path):
+    """Every registry table is a tabular data resource, as the package's profile requires."""
+    frictionless = pytest.importorskip("frictionless")
+    run([boston_with_pfs()], tmp_path)
+    report = frictionless.validate(str(tmp_path / "out" / "datapackage.json"))
+    assert report.valid, report.flatten(["type", "note"])[:5]
