@@ -34,16 +34,31 @@ typer.testing._get_command = _command_of
 
 ROOT = Path(__file__).resolve().parent.parent
 
-# modules whose tests start the real program (or a fresh interpreter) over and over, or time it
-SLOW_MODULES = {"test_readme", "test_performance"}
+# modules whose tests start the real program (or a fresh interpreter) over and over, time it, or
+# fuzz whole generated datasets
+SLOW_MODULES = {"test_readme", "test_performance", "test_checker_hostile", "test_ctgov"}
+# single tests that take seconds each on an idle machine: generated datasets checked against the
+# row rules, real processes on several cores, a browser, drawn figures, an external validator
+SLOW_TESTS = {
+    "test_every_drawn_name_is_known", "test_all_built_on_several_cores_writes_what_one_core_writes",
+    "test_html_brief_runs_and_links_nothing_from_the_data", "test_a_synthetic_dataset_checks_as_the_row_rules_do",
+    "test_reml_is_the_maximum_of_its_likelihood_on_random_small_pools",
+    "test_frictionless_validates_the_bundled_and_the_packaged_data", "test_views_do_not_import_the_statistics_stack",
+    "test_page_never_scrolls_sideways_and_plot_text_stays_readable", "test_file_forest_plot_has_no_overlapping_text",
+    "test_a_label_is_drawn_literally_in_every_page_of_brief_all", "test_a_key_named_by_both_schemas_is_checked_once",
+    "test_a_users_copy_of_the_bundled_data_checks_as_the_row_rules_do", "test_bundled_pool_inputs_are_the_row_rules",
+    "test_bundled_pool_inputs_of_one_regimens_arms_are_the_row_rules", "test_generated_rows_reach_every_rule",
+}
 
 
 def pytest_collection_modifyitems(items):
-    """Mark `slow` every generated-data property (a hypothesis test) and every test of SLOW_MODULES,
-    so `python -m pytest -m "not slow"` runs the domain, API and wiring tests alone."""
+    """Mark `slow` every generated-data property (a hypothesis test), every test of SLOW_MODULES and
+    the tests of SLOW_TESTS, so `python -m pytest -m "not slow"` runs the domain, API and wiring
+    tests alone; the full suite (CI) runs them all."""
     for item in items:
         if (getattr(getattr(item, "obj", None), "is_hypothesis_test", False)
-                or item.module.__name__.rsplit(".", 1)[-1] in SLOW_MODULES):
+                or item.module.__name__.rsplit(".", 1)[-1] in SLOW_MODULES
+                or getattr(item, "originalname", item.name) in SLOW_TESTS):
             item.add_marker(pytest.mark.slow)
 DATA = ROOT / "data"
 # hypothesis's limits in time (a deadline per example, the health check that data is generated

@@ -32,3 +32,9 @@ def test_the_reference_shows_the_help_printed_now(name):
     # the real program on a wide terminal: click caps help at 80 columns less its 2-column margin
     printed = CliRunner().invoke(app, [name, "--help"], prog_name="xpo1", terminal_width=78).output
     assert printed.rstrip("\n") == SHOWN[f"{name} "].rstrip("\n")
+
+
+def test_the_readme_stays_short_and_points_to_the_references():
+    readme = (ROOT / "README.md").read_text(encoding="utf-8")
+    assert len(readme.splitlines()) < 150
+    assert "(docs/cli.md)" in readme and "(docs/api.md)" in readme

@@ -15,7 +15,7 @@ import pytest
 
 from tests.test_ctgov import FIXTURES, OM, myeloma_variant, run
 from xpo1cli import ctgov
-from xpo1cli.data import Problem, load, validate
+from xpo1cli.data import DataError, Problem, load, validate
 
 
 def read(tmp_path: Path, name: str, content: str | bytes) -> list[tuple[str | None, str]]:
@@ -194,3 +194,108 @@ def test_the_command_refuses_a_same_date_clash_and_writes_nothing(tmp_path):
 def test_the_real_records_pass_the_shape_check():
     for path in sorted(FIXTURES.glob("NCT*.json")):
         assert ctgov._shape(json.loads(path.read_text(encoding="utf-8")), ctgov.SHAPE) == [], path.name
+
+
+def test_a_folder_is_replaced_only_when_it_is_an_earlier_import_and_nothing_more(tmp_path):
+    from xpo1cli.data import write_package
+
+    own = tmp_path / "own"
+    write_package(load(), own)  # a user's own dataset: extended from a new folder, never replaced
+    assert ctgov.refused_target(own).startswith("is a dataset but no earlier import")
+    done, _ = run([myeloma_variant()], tmp_path)
+    assert ctgov.refused_target(tmp_path / "out") is None
+    (tmp_path / "out" / "NOTES.md").write_text("mine", encoding="utf-8")
+    assert ctgov.refused_target(tmp_path / "out") == (
+        "holds files its dataset does not name (NOTES.md), which replacing the folder would remove")
+    with pytest.raises(DataError):
+        ctgov.write_imported(done, tmp_path / "out", replace=True)
+    assert (tmp_path / "out" / "NOTES.md").read_text(encoding="utf-8") == "mine"
+    (tmp_path / "file").write_text("x", encoding="utf-8")
+    assert ctgov.refused_target(tmp_path / "file") == "is a file, not a folder"
+
+
+def test_the_command_leaves_a_users_dataset_as_it_was(tmp_path):
+    from tests.conftest import run as cli
+    from xpo1cli.data import write_package
+
+    own = tmp_path / "own"
+    write_package(load(), own)
+    (own / "NOTES.md").write_text("mine", encoding="utf-8")
+    before = sorted((p.name, p.stat().st_mtime_ns) for p in own.iterdir())
+    result = cli("import", "ctgov", str(FIXTURES / "NCT02552212.json"), "--into", str(own), code=2)
+    assert "is a dataset but no earlier import" in result.stderr and "nothing written" in result.stderr
+    assert sorted((p.name, p.stat().st_mtime_ns) for p in own.iterdir()) == before
+    # extending it: a new folder, with the user's dataset as the base
+    cli("--data", str(own), "import", "ctgov", str(FIXTURES / "NCT02552212.json"), "--into", str(tmp_path / "new"))
+    assert validate(tmp_path / "new") == []
+
+
+def boston_with_pfs() -> dict:
+    """The myeloma variant under BOSTON's registry id (NCT03110562, in trials.csv) with a PFS
+    outcome built here: medians per arm and a hazard ratio whose interval is 90%."""
+    d = myeloma_variant()
+    d["protocolSection"]["identificationModule"]["nctId"] = "NCT03110562"
+    oms = d["resultsSection"]["outcomeMeasuresModule"]["outcomeMeasures"]
+    g = copy.deepcopy(oms[0]["groups"])  # OG000 Placebo (FAS), OG001 Selinexor 200 mg Q2W (FAS)
+    oms.append({
+        "title": "Progression-Free Survival", "paramType": "MEDIAN", "unitOfMeasure": "months",
+        "dispersionType": "95% Confidence Interval", "groups": g,
+        "denoms": [{"counts": [{"groupId": "OG000", "value": "158"}, {"groupId": "OG001", "value": "159"}]}],
+        "classes": [{"categories": [{"measurements": [
+            {"groupId": "OG000", "value": "9.5", "lowerLimit": "8.1", "upperLimit": "10.8"},
+            {"groupId": "OG001", "value": "13.9", "lowerLimit": "11.7", "upperLimit": "NA"}]}]}],
+        "analyses": [{"groupIds": ["OG001", "OG000"], "paramType": "Hazard Ratio (HR)", "paramValue": "0.70",
+                      "ciPctValue": "90", "ciNumSides": "TWO_SIDED", "ciLowerLimit": "0.55", "ciUpperLimit": "0.89",
+                      "groupDescription": "Selinexor 200 mg Q2W vs Placebo"}]})
+    return d
+
+
+def test_the_diff_sets_the_record_beside_the_publications_whole_arms_not_their_subgroups(tmp_path):
+    _, out = run([boston_with_pfs()], tmp_path)
+    diff = ctgov.registry_differences(out)
+    pfs = diff[diff["figure"].str.startswith("PFS median")]
+    # BOSTON's arms (B1): 13.93 and 9.46 months; its subgroups (B3, M15: PI-naive, one prior line) are
+    # other populations and are not set beside the record's whole arms
+    assert sorted(zip(pfs["arm"], pfs["registry"], pfs["publication"], pfs["publication_source"], strict=True)) == [
+        ("control", "9.5", "9.46", "B1"), ("experimental", "13.9", "13.93", "B1")]
+    hr = diff[diff["figure"].str.startswith("PFS HR")].set_index("figure")
+    # the record's 90% interval is not stored as 95%: set beside B1's 0.53-0.93 as a difference of level
+    assert set(hr.index) == {"PFS HR ci_low", "PFS HR ci_high"}
+    assert (hr.loc["PFS HR ci_low", "registry"], hr.loc["PFS HR ci_low", "publication"]) == ("–", "0.53")
+    assert set(hr["difference"]) == {"interval level"}
+    c = out.comparisons[out.comparisons["study"] == "ctgov-nct03110562"].set_index("measure").loc["PFS"]
+    assert (c.estimate, pd.isna(c.ci_low), c.note) == (
+        0.7, True, "registry interval is 90% two-sided: in the registry table only")
+
+
+def test_a_terms_file_with_bad_rows_names_each_line(tmp_path):
+    terms = tmp_path / "terms.csv"
+    terms.write_text("kind,term,code\ncondition,Axial Spondyloarthritis,NOPE\noutcome,ASAS40,ORR\n"
+                     "drug,Certolizumab,selinexor\ncondition,,MM\noutcome,BASDAI,VGPR\n", encoding="utf-8")
+    problems: list[Problem] = []
+    rows = ctgov.read_terms(terms, problems, ctgov.known_codes(load().tables))
+    assert rows == [("outcome", "ASAS40", "ORR")]
+    assert [(p.row, p.column, p.reason[:40]) for p in problems] == [
+        (2, "code", "condition code 'NOPE' is not one of the "),
+        (4, "kind", "a row needs kind (condition, interventio"),
+        (5, "kind", "a row needs kind (condition, interventio"),
+        (6, "code", "outcome code 'VGPR' is not one of the da")]
+
+
+def test_the_command_refuses_an_unknown_code_in_the_terms_before_reading_records(tmp_path):
+    from tests.conftest import run as cli
+
+    terms = tmp_path / "terms.csv"
+    terms.write_text("kind,term,code\ncondition,Axial Spondyloarthritis,NOPE\n", encoding="utf-8")
+    result = cli("import", "ctgov", str(FIXTURES / "NCT02552212.json"), "--into", str(tmp_path / "out"),
+                 "--terms", str(terms), code=1)
+    assert "terms.csv:2 [code]: condition code 'NOPE' is not one of the dataset's: AL, AML" in result.stderr
+    assert "invalid dataset" not in result.stderr and not (tmp_path / "out").exists()
+
+
+def test_frictionless_validates_an_import(tmp_path):
+    """Every registry table is a tabular data resource, as the package's profile requires."""
+    frictionless = pytest.importorskip("frictionless")
+    run([boston_with_pfs()], tmp_path)
+    report = frictionless.validate(str(tmp_path / "out" / "datapackage.json"))
+    assert report.valid, report.flatten(["type", "note"])[:5]

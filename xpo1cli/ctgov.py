@@ -128,8 +128,16 @@ def terms_from(tables: dict, extra: Iterable[tuple[str, str, str]] = ()) -> Term
     return t
 
 
-def read_terms(path: Path, problems: list[Problem]) -> list[tuple[str, str, str]]:
-    """A user's terms file: CSV with columns kind (condition, intervention, outcome), term, code."""
+def known_codes(tables: dict) -> dict[str, set[str]]:
+    """What a user's term may map to: a disease or a drug of the dataset, a measure the import places."""
+    return {"condition": set(tables["diseases"]["disease"]), "intervention": set(tables["drugs"]["drug"]),
+            "outcome": {code for _, code in OUTCOME_TERMS}}
+
+
+def read_terms(path: Path, problems: list[Problem],
+               known: dict[str, set[str]] | None = None) -> list[tuple[str, str, str]]:
+    """A user's terms file: CSV with columns kind (condition, intervention, outcome), term, code;
+    with `known` (see known_codes), a code the dataset does not know is a problem naming its line."""
     import csv
 
     rows = []
@@ -145,9 +153,13 @@ def read_terms(path: Path, problems: list[Problem]) -> list[tuple[str, str, str]
                     problems.append(Problem(str(path), i, "kind", "a row needs kind (condition, "
                                             "intervention or outcome), a term and a code"))
                     continue
+                if known is not None and code not in known[kind]:
+                    problems.append(Problem(str(path), i, "code", f"{kind} code '{code[:40]}' is not one of the "
+                                            f"dataset's: {', '.join(sorted(known[kind]))[:200]}"))
+                    continue
                 rows.append((kind, term, code))
-    except (OSError, UnicodeDecodeError) as exc:
-        problems.append(Problem(str(path), None, None, f"cannot read: {exc}"))
+    except (OSError, UnicodeDecodeError, csv.Error) as exc:
+        problems.append(Problem(str(path), None, None, f"cannot read: {str(exc)[:160]}"))
     return rows
 
 
@@ -1041,6 +1053,8 @@ def registry_differences(ds) -> object:
     role = {(s, c): (a if isinstance(a, str) else ("all" if h is True else None))
             for s, c, a, h in zip(coh["study"], coh["cohort"], coh["arm"], coh["headline"], strict=True)}
     n_of = {(s, c): n for s, c, n in zip(coh["study"], coh["cohort"], coh["n"], strict=True)}
+    # a publication's whole arms only: a subgroup (a cohort under an arm) is another population
+    whole_arm = {(s, c) for s, c, p in zip(coh["study"], coh["cohort"], coh["parent"], strict=True) if pd.isna(p)}
     for reg in studies[is_reg].itertuples(index=False):
         others = studies[(studies["trial"] == reg.trial) & ~is_reg]
         if not isinstance(reg.trial, str) or others.empty:
@@ -1050,7 +1064,7 @@ def registry_differences(ds) -> object:
         for r in mine.itertuples(index=False):
             arm = role.get((r.study, r.cohort))
             for p in theirs[(theirs["measure"] == r.measure) & theirs["timepoint"].isna()].itertuples(index=False):
-                if arm is None or role.get((p.study, p.cohort)) != arm:
+                if arm is None or role.get((p.study, p.cohort)) != arm or (p.study, p.cohort) not in whole_arm:
                     continue
                 for f in FIGURES:
                     a, b = getattr(r, f), getattr(p, f)
@@ -1070,7 +1084,8 @@ def registry_differences(ds) -> object:
                 continue
             for o in others.itertuples(index=False):
                 for (s2, c2), n2 in n_of.items():
-                    if s2 == o.study and role.get((s2, c2)) == role.get((s, c)) and pd.notna(n2) and int(n2) != int(n):
+                    if s2 == o.study and role.get((s2, c2)) == role.get((s, c)) and (s2, c2) in whole_arm \
+                            and pd.notna(n2) and int(n2) != int(n):
                         out.append([reg.trial, "n", role.get((s, c)), str(int(n)), "participantFlowModule",
                                     str(int(n2)), o.source, o.study, "population"])
         mine_c = ds.comparisons[ds.comparisons["study"] == reg.study]
@@ -1078,7 +1093,8 @@ def registry_differences(ds) -> object:
         for r in mine_c.itertuples(index=False):
             for p in theirs_c[(theirs_c["measure"] == r.measure) & (theirs_c["statistic"] == r.statistic)].itertuples(
                     index=False):
-                if (role.get((p.study, p.cohort_a)), role.get((p.study, p.cohort_b))) != ("experimental", "control"):
+                if (role.get((p.study, p.cohort_a)), role.get((p.study, p.cohort_b))) != ("experimental", "control") \
+                        or not {(p.study, p.cohort_a), (p.study, p.cohort_b)} <= whole_arm:
                     continue
                 for f in ("estimate", "ci_low", "ci_high"):
                     a, b = getattr(r, f), getattr(p, f)
@@ -1099,6 +1115,35 @@ def _num(v) -> str:
     return str(int(f)) if f == int(f) else f"{f:g}"
 
 
+def refused_target(into: str | os.PathLike) -> str | None:
+    """Why a folder cannot take an import (None: it can): it must be new, empty, or an earlier
+    import holding only the files its package names, since the folder is replaced whole. A
+    dataset of one's own is extended by importing into a new folder with it as the base."""
+    from .data import resource_file
+
+    into = Path(into)
+    if not into.exists():
+        return None
+    if not into.is_dir():
+        return "is a file, not a folder"
+    if not any(into.iterdir()):
+        return None
+    try:
+        descriptor = json.loads((into / "datapackage.json").read_text(encoding="utf-8"))
+        named = {"datapackage.json", *(resource_file(r) for r in descriptor["resources"])}
+    except (OSError, ValueError, TypeError, KeyError, RecursionError):
+        return "is neither an empty folder nor a dataset"
+    if "registry_records" not in {r.get("name") for r in descriptor["resources"] if isinstance(r, dict)}:
+        return ("is a dataset but no earlier import; import into a new folder (with --data naming this one, "
+                "to extend it)")
+    kept = {str(q.relative_to(into).as_posix()) for q in into.rglob("*") if not q.is_dir() or q.is_symlink()}
+    others = sorted(kept - named)
+    if others:
+        return (f"holds files its dataset does not name ({', '.join(others[:3])}{' …' if len(others) > 3 else ''}), "
+                "which replacing the folder would remove")
+    return None
+
+
 def write_imported(done: Imported, into: Path, replace: bool = False) -> None:
     """Write the dataset whole or not at all: into a folder beside the target, checked against
     its schema, then renamed into place (an earlier import's folder is replaced only then)."""
@@ -1111,6 +1156,8 @@ def write_imported(done: Imported, into: Path, replace: bool = False) -> None:
     if into.exists() and not replace and (not into.is_dir() or any(into.iterdir())):
         raise DataError([Problem(str(into), None, None, "exists and is not an empty folder or an earlier "
                                  "import; nothing written")])
+    if (reason := refused_target(into)) is not None:
+        raise DataError([Problem(str(into), None, None, f"{reason}; nothing written")])
     into.parent.mkdir(parents=True, exist_ok=True)
     tmp = Path(tempfile.mkdtemp(prefix=f".{into.name[:40]}.", dir=into.parent))
     try:
@@ -1141,7 +1188,7 @@ def import_ctgov(paths: Iterable[str | os.PathLike], into: str | os.PathLike, ba
     data.Dataset) and write the result to the folder `into`, whole or not at all. Raises
     RecordProblems for files that are not records (or a bad terms file), before anything is written."""
     problems: list[Problem] = []
-    extra = read_terms(Path(terms), problems) if terms is not None else []
+    extra = read_terms(Path(terms), problems, known_codes(base.tables)) if terms is not None else []
     if problems:
         raise RecordProblems(problems)
     done = import_records(iter_records(paths, problems), base.descriptor, base.tables, extra)

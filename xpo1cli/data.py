@@ -351,7 +351,7 @@ def max_file_bytes() -> int:
 
 
 def _size_text(size: int) -> str:
-    return f"{size} bytes ({size / 1024 / 1024:.1f} MiB)"
+    return f"{size / 1024 / 1024:.1f} MiB ({size} bytes)" if size >= 1024 * 1024 else f"{size} bytes"
 
 
 def file_problem(path: Path, limit: int, what: str = "table") -> str | None:

@@ -81,13 +81,15 @@ def _num(v) -> float | None:
     return None if missing(v) else float(v)
 
 
-def _followup_text(overall, a, b) -> str | None:
+def _followup_text(overall, a, b, arm_a: str, arm_b: str) -> str | None:
+    """The report's median follow-up, each arm's named by its regimen (never a bare 'median',
+    which would read as the measure's own median)."""
     if not missing(overall):
-        return f"median {float(overall):g} mo"
+        return f"median follow-up {float(overall):g} mo"
     if not missing(a) and not missing(b):
-        return f"median {float(a):g} / {float(b):g} mo (by arm)"
+        return f"median follow-up {float(a):g} mo ({arm_a}), {float(b):g} mo ({arm_b})"
     if not missing(a):
-        return f"median {float(a):g} mo (arm a only)"
+        return f"median follow-up {float(a):g} mo ({arm_a}; not stated for {arm_b})"
     return None
 
 
@@ -152,7 +154,7 @@ def xpo1_edges(ds: Dataset, measure: str, effect: str = "OR") -> list[dict]:
                 row = _ratio_row(**base, statistic="HR", estimate=_num(r.estimate), ci_low=_num(r.ci_low),
                                  ci_high=_num(r.ci_high), ci_level=95.0,
                                  decimals=None if missing(r.decimals) else int(r.decimals),
-                                 followup=_xpo1_followup(ds, s.study, e.cohort, c.cohort),
+                                 followup=_xpo1_followup(ds, s.study, e, c),
                                  source=r.source, note=r.note if not missing(r.note) else None)
                 if r.cohort_a == c.cohort:  # reported control against experimental
                     row = _inverted(row)
@@ -178,17 +180,19 @@ def xpo1_edges(ds: Dataset, measure: str, effect: str = "OR") -> list[dict]:
             kb, nb, db = counts(oc, c)
             base.update(count_a=ka, n_a=na, count_b=kb, n_b=nb)
             edges.append(_rate_row(effect, **base,
-                                   followup=_xpo1_followup(ds, s.study, e.cohort, c.cohort),
+                                   followup=_xpo1_followup(ds, s.study, e, c),
                                    source=";".join(dict.fromkeys([oe.source, oc.source])),
                                    note=("counts derived from the reported rates and arm sizes" if da or db
                                          else None), derived=bool(da or db)))
     return edges
 
 
-def _xpo1_followup(ds: Dataset, study: str, a: str, b: str) -> str | None:
+def _xpo1_followup(ds: Dataset, study: str, a, b) -> str | None:
+    """Median follow-up of a randomized XPO1 trial's two arms (cohort rows a and b)."""
     fu = ds.outcomes[(ds.outcomes["study"] == study) & (ds.outcomes["measure"] == "FU")]
     by = dict(zip(fu["cohort"], fu["median_months"], strict=True))
-    return _followup_text(None, by.get(a), by.get(b)) if a in by else None
+    return (_followup_text(None, by.get(a.cohort), by.get(b.cohort), a.regimen, b.regimen)
+            if a.cohort in by else None)
 
 
 def _inverted(row: dict) -> dict:
@@ -219,7 +223,7 @@ def comparator_edges(ds: Dataset, measure: str, effect: str = "OR") -> list[dict
                     b=eb.regimen, measure=measure, report=r.report,
                     data_cut=None if missing(r.data_cut) else r.data_cut,
                     sequence=0 if missing(r.sequence) else int(r.sequence),
-                    followup=_followup_text(r.followup, r.followup_a, r.followup_b),
+                    followup=_followup_text(r.followup, r.followup_a, r.followup_b, ea.regimen, eb.regimen),
                     assessment=None if missing(r.assessment) else r.assessment, arm_a=r.arm_a, arm_b=r.arm_b,
                     source=r.source, note=None if missing(r.note) else r.note, study=None)
         if measure in HR_MEASURES:

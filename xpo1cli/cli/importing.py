@@ -35,18 +35,20 @@ def import_cmd(
     Example: xpo1 import ctgov NCT03110562.json --into ./with-registry && xpo1 --data ./with-registry show NCT03110562
     """
     from .. import api
-    from ..ctgov import RecordProblems, summary
+    from ..ctgov import RecordProblems, refused_target, summary
 
     if registry.strip().lower() not in REGISTRIES:
         fail(f"unknown registry '{registry}'; known: {', '.join(REGISTRIES)}")
     if not into.strip():  # read as text: an empty path would be the current folder
         fail("--into needs a folder to write the dataset to, not an empty value")
+    if (reason := refused_target(into)) is not None:
+        fail(f"{into} {reason}; nothing written")
     again = (Path(into) / "datapackage.json").is_file()  # an earlier import: its own data is the base
     try:
         done = api.open(into if again else STATE["data"]).import_ctgov(paths, into, terms=terms)
     except RecordProblems as exc:
         for p in exc.problems:
-            typer.echo(f"  {p.file}{f' [{p.column}]' if p.column else ''}: {p.reason}", err=True)
+            typer.echo(f"  {p}", err=True)
         fail(f"cannot import: {exc}", EXIT_DATA)
     except OSError as exc:
         fail(f"cannot write {into}: {exc.strerror or exc}; nothing written", EXIT_DATA)
