@@ -176,7 +176,11 @@ class Record:
 def _files(paths: Iterable[str | os.PathLike], problems: list[Problem]) -> Iterator[Path]:
     for p in map(Path, paths):
         if p.is_dir():
-            yield from sorted(q for q in p.rglob("*.json") if q.is_file())
+            for q in sorted(p.rglob("*.json")):
+                if q.is_file():
+                    yield q
+                elif not q.is_dir():  # a broken link or a pipe named as a record: said, not skipped
+                    problems.append(Problem(str(q), None, None, "not a regular file (a broken link or a pipe)"))
         elif p.is_file():
             yield p
         else:
