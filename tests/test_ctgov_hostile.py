@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import copy
 import json
+import os
 from pathlib import Path
 
 import pandas as pd
@@ -299,3 +300,19 @@ def test_frictionless_validates_an_import(tmp_path):
     run([boston_with_pfs()], tmp_path)
     report = frictionless.validate(str(tmp_path / "out" / "datapackage.json"))
     assert report.valid, report.flatten(["type", "note"])[:5]
+
+
+def test_a_folder_of_mixed_files_reads_the_records_and_names_what_cannot_be_read(tmp_path):
+    folder = tmp_path / "mixed"
+    (folder / "sub" / "x.json").mkdir(parents=True)  # a folder named like a record: looked into
+    (folder / "sub" / "r.json").write_text((FIXTURES / "NCT05594173.json").read_text(encoding="utf-8"),
+                                           encoding="utf-8")
+    (folder / "notes.txt").write_text("not a record", encoding="utf-8")  # not named *.json: not read
+    (folder / "link.json").symlink_to(FIXTURES / "NCT00763412.json")
+    (folder / "gone.json").symlink_to(tmp_path / "nowhere.json")
+    os.mkfifo(folder / "pipe.json")
+    problems: list[Problem] = []
+    assert [r.nct for r in ctgov.iter_records([folder], problems)] == ["NCT00763412", "NCT05594173"]
+    assert sorted((Path(p.file).name, p.reason) for p in problems) == [
+        ("gone.json", "not a regular file (a broken link or a pipe)"),
+        ("pipe.json", "not a regular file (a broken link or a pipe)")]

@@ -186,7 +186,8 @@ def test_the_myeloma_brief_carries_the_comparisons_nice_names():
 
     b = build_brief(DS, Filters(disease="MM"))
     rows = {r.comparison: r for r in b.indirect}
-    assert rows["SVd vs Kd, PFS"].estimate.startswith("HR 1.32 (0.94–1.86, 95%), anchored (Bucher) via Vd")
+    assert rows["SVd vs Kd, PFS"].estimate == ("HR 1.32 (0.94–1.86, 95%), point estimate favours Kd; the interval "
+                                               "includes no difference; anchored (Bucher) via Vd")
     assert "ENDEAVOR: Kd vs Vd: 0.53 (0.44–0.65, 95%)" in rows["SVd vs Kd, PFS"].trials
     assert rows["SVd vs IRd, PFS"].estimate.startswith("no randomized path")
     assert {"C37", "B1", "C3"} <= {c.source for c in b.citations}
@@ -202,3 +203,18 @@ def test_transitivity_warnings_come_from_the_schedule_columns():
     assert any("blinding" in c and "PANORAMA-1: double blind" in c for c in ans.checks)
     defs = ans.anchors.set_index("trial")
     assert defs.at["PANORAMA-1", "route"] == "IV" and pd.isna(defs.at["BOSTON", "route"])
+
+
+def test_every_estimate_says_which_regimen_it_favours_and_whether_its_interval_rules_out_no_difference():
+    from xpo1cli.indirect_present import favours
+
+    # a hazard ratio below 1 favours the first regimen; an odds ratio of response above 1 does
+    assert favours("SVd vs Vd", "HR", 0.70, 0.53, 0.93) == "favours SVd"
+    assert favours("Vd vs Kd", "HR", 1.89, 1.54, 2.27) == "favours Kd"
+    assert favours("SVd vs Kd", "HR", 1.32, 0.94, 1.86) == (
+        "point estimate favours Kd; the interval includes no difference")
+    assert favours("SVd vs Kd", "OR", 1.5, 1.1, 2.0) == "favours SVd"
+    rows = run_csv("indirect", "SVd", "Kd", "--measure", "PFS")
+    got = {r["row"] + " " + r["comparison"]: r["favours"] for r in rows}
+    assert got == {"trial SVd vs Vd": "favours SVd", "trial Vd vs Kd": "favours Kd",
+                   "indirect SVd vs Kd": "point estimate favours Kd; the interval includes no difference"}

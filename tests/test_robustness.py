@@ -651,7 +651,7 @@ def test_header_only_tables_are_valid_and_commands_answer(tmp_path):
 
 def test_every_table_header_only(tmp_path):
     d = copy_dataset(tmp_path / "dataset")
-    for table in (*TABLES, *data.OPTIONAL_TABLES):  # the optional tables too: they reference the others
+    for table in (*TABLES, *data.OPTIONAL_TABLES):  # the optional tables too: they name sources and diseases
         write_rows(d, table, read_rows(d, table)[:1])
     assert "valid" in run("validate", str(d)).stderr
     for args in (["list"], ["regimens"], ["diseases"], ["agents"], ["audit"], ["export", "outcomes"]):

@@ -176,7 +176,11 @@ class Record:
 def _files(paths: Iterable[str | os.PathLike], problems: list[Problem]) -> Iterator[Path]:
     for p in map(Path, paths):
         if p.is_dir():
-            yield from sorted(q for q in p.rglob("*.json") if q.is_file())
+            for q in sorted(p.rglob("*.json")):
+                if q.is_file():
+                    yield q
+                elif not q.is_dir():  # a broken link or a pipe named as a record: said, not skipped
+                    problems.append(Problem(str(q), None, None, "not a regular file (a broken link or a pipe)"))
         elif p.is_file():
             yield p
         else:
@@ -277,36 +281,57 @@ _JSON_TYPES = {dict: "an object", list: "a list", str: "text", bool: "true or fa
                float: "a number"}
 
 
-def _shape(value, shape, where: str = "") -> list[tuple[str, str]]:
+def _shape(value, shape, where=None) -> list[tuple[str, str]]:
     """Every place where the record holds a value of another type than the registry gives there
     (see SHAPE), as (path, reason); the first 20 at most."""
-    out: list[tuple[str, str]] = []
-    stack = [(value, shape, where)]
-    while stack and len(out) < 20:
-        value, shape, where = stack.pop()
-        if value is None:
-            continue
-        if isinstance(shape, dict):
-            if not isinstance(value, dict):
-                out.append((where, f"{_JSON_TYPES.get(type(value), 'a value')} where the registry gives an object"))
+    out: list[tuple[tuple, str]] = []
+    _walk(value, shape, where, out)
+    return [(_path(at), reason) for at, reason in out[:20]]
+
+
+def _path(at) -> str:
+    """A place kept as nested pairs (parent, key), formatted only for a problem: 'a.b[3].c'."""
+    parts = []
+    while at is not None:
+        at, key = at
+        parts.append(f"[{key}]" if isinstance(key, int) else f".{key}")
+    return "".join(reversed(parts)).lstrip(".")
+
+
+def _kind(value) -> str:
+    return _JSON_TYPES.get(type(value), "a value")
+
+
+def _walk(value, shape, at, out: list) -> None:
+    if len(out) >= 20:
+        return
+    if isinstance(shape, dict):
+        if type(value) is not dict:
+            out.append((at, f"{_kind(value)} where the registry gives an object"))
+            return
+        for key, sub in shape.items():
+            v = value.get(key)
+            if v is None:
                 continue
-            stack += [(value.get(k), sub, f"{where}.{k}" if where else k) for k, sub in reversed(shape.items())]
-        elif isinstance(shape, list):
-            if not isinstance(value, list):
-                out.append((where, f"{_JSON_TYPES.get(type(value), 'a value')} where the registry gives a list"))
-                continue
-            if shape[0] == TEXT:  # the common case, without a stack entry per item
-                out += [(f"{where}[{i}]", f"{_JSON_TYPES.get(type(v), 'a value')} where the registry gives text")
-                        for i, v in enumerate(value) if v is not None and not isinstance(v, str)][:20]
-                continue
-            stack += [(v, shape[0], f"{where}[{i}]") for i, v in reversed(list(enumerate(value)))]
-        elif shape == TEXT and not isinstance(value, str):
-            out.append((where, f"{_JSON_TYPES.get(type(value), 'a value')} where the registry gives text "
-                               "(the figure as posted is not known)"))
-        elif shape == COUNT and whole(value) is None:
-            shown = json.dumps(value)[:20] if isinstance(value, str | int | float) else _JSON_TYPES.get(type(value))
-            out.append((where, f"{shown} where the registry gives a count (a whole number of at least 0)"))
-    return out[:20]
+            if sub is TEXT:
+                if type(v) is not str:
+                    out.append(((at, key), f"{_kind(v)} where the registry gives text "
+                                           "(the figure as posted is not known)"))
+            elif sub is COUNT:
+                if whole(v) is None:
+                    shown = json.dumps(v)[:20] if isinstance(v, str | int | float) else _kind(v)
+                    out.append(((at, key), f"{shown} where the registry gives a count (a whole number of at least 0)"))
+            else:
+                _walk(v, sub, (at, key), out)
+    elif type(value) is not list:
+        out.append((at, f"{_kind(value)} where the registry gives a list"))
+    elif shape[0] is TEXT:
+        out += [((at, i), f"{_kind(v)} where the registry gives text")
+                for i, v in enumerate(value) if v is not None and type(v) is not str][:20]
+    else:
+        for i, v in enumerate(value):
+            if v is not None:
+                _walk(v, shape[0], (at, i), out)
 
 
 def _duplicate_groups(item: dict) -> list[tuple[str, str]]:

@@ -32,7 +32,7 @@ class IndirectRow:
 def hta_rows(ds: Dataset, disease: str | None) -> list[IndirectRow]:
     """SVd against each comparator an HTA statement names, for the myeloma brief only."""
     from .indirect import compare
-    from .indirect_present import _as_reported, _ratio
+    from .indirect_present import _as_reported, _ratio, favours
 
     if disease != "MM" or SUBJECT not in set(ds.regimens["regimen"]):
         return []
@@ -49,7 +49,7 @@ def hta_rows(ds: Dataset, disease: str | None) -> list[IndirectRow]:
             continue
         lo, hi = ans.estimate.ci
         est = (f"HR {_ratio(ans.estimate.ratio)} ({_ratio(lo)}–{_ratio(hi)}, {ans.level * 100:g}%), "
-               f"{ans.method}")
+               f"{favours(f'{SUBJECT} vs {regimen}', 'HR', ans.estimate.ratio, lo, hi)}; {ans.method}")
         trials = "; ".join(f"{r['trial']}: {_as_reported(r)} ({r['report']})" for r in ans.trials.to_dict("records"))
         doubts = [*ans.warnings, *[c.removeprefix("warning: ") for c in ans.checks if c.startswith("warning")]]
         figures = {f"indirect {pair} HR": ans.estimate.ratio, f"indirect {pair} low": lo,

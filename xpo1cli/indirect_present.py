@@ -13,8 +13,8 @@ if TYPE_CHECKING:
     from .indirect import Answer
 
 COLUMNS = ["row", "comparison", "trial", "measure", "statistic", "estimate", "ci_low", "ci_high", "level",
-           "log_ratio", "se_log", "as_reported", "orientation", "report", "data_cut", "followup", "source",
-           "note"]
+           "favours", "log_ratio", "se_log", "as_reported", "orientation", "report", "data_cut", "followup",
+           "source", "note"]
 NAMES = {"HR": "hazard ratio", "OR": "odds ratio", "RR": "risk ratio"}
 
 
@@ -40,6 +40,20 @@ def _as_reported(r: dict) -> str:
     return f"{a} vs {b}: {text}"
 
 
+def favours(comparison: str, statistic: str, estimate: float, low: float, high: float) -> str:
+    """Which regimen of 'A vs B' the ratio favours, and whether its interval rules out no difference.
+    A hazard ratio below 1 favours A (fewer events: progression, death); an odds or risk ratio of
+    response above 1 favours A."""
+    first, second = comparison.split(" vs ", 1)
+    if estimate == 1:
+        return "neither (ratio 1)"
+    better_first = estimate < 1 if statistic == "HR" else estimate > 1
+    who = first if better_first else second
+    if low <= 1 <= high:
+        return f"point estimate favours {who}; the interval includes no difference"
+    return f"favours {who}"
+
+
 def _places(x: float) -> int:
     s = f"{x:.6f}".rstrip("0")
     return len(s.split(".")[1]) if "." in s else 0
@@ -60,6 +74,8 @@ def indirect_frame(ans: Answer) -> pd.DataFrame:
         rows.append({"row": "trial", "comparison": f"{r['a']} vs {r['b']}", "trial": r["trial"],
                      "measure": ans.measure, "statistic": r["statistic"], "estimate": r["estimate"],
                      "ci_low": r["ci_low"], "ci_high": r["ci_high"], "level": r["ci_level"] / 100,
+                     "favours": favours(f"{r['a']} vs {r['b']}", r["statistic"], r["estimate"], r["ci_low"],
+                                        r["ci_high"]),
                      "log_ratio": r["log"], "se_log": r["se"], "as_reported": _as_reported(r),
                      "orientation": r["orientation"], "report": r["report"], "data_cut": r["data_cut"],
                      "followup": r["followup"], "source": r["source"], "note": None})
@@ -67,7 +83,8 @@ def indirect_frame(ans: Answer) -> pd.DataFrame:
     def est(kind, e, comparison=pair, note=None):
         lo, hi = e.ci
         rows.append({"row": kind, "comparison": comparison, "measure": ans.measure, "statistic": ans.statistic,
-                     "estimate": e.ratio, "ci_low": lo, "ci_high": hi, "level": e.level, "log_ratio": e.log,
+                     "estimate": e.ratio, "ci_low": lo, "ci_high": hi, "level": e.level,
+                     "favours": favours(comparison, ans.statistic, e.ratio, lo, hi), "log_ratio": e.log,
                      "se_log": e.se, "note": note})
 
     for path, e in ans.path_estimates:
@@ -91,21 +108,22 @@ def indirect_view(frame: pd.DataFrame) -> pd.DataFrame:
     out = []
     for r in frame.to_dict("records"):
         if r["row"] == "no path":
-            out.append({"": "no path", "comparison": r["comparison"], "ratio (CI)": "", "as reported": "",
-                        "report / data cut": r["note"], "source": ""})
+            out.append({"": "no path", "comparison": r["comparison"], "ratio (CI)": "", "favours": "",
+                        "as reported": "", "report / data cut": r["note"], "source": ""})
             continue
         if r["row"] == "inconsistency":
-            out.append({"": "inconsistency", "comparison": r["comparison"], "ratio (CI)": r["note"],
+            out.append({"": "inconsistency", "comparison": r["comparison"], "ratio (CI)": r["note"], "favours": "",
                         "as reported": "", "report / data cut": "", "source": ""})
             continue
         ci = (f"{_ratio(r['estimate'])} ({_ratio(r['ci_low'])}–{_ratio(r['ci_high'])}, "
               f"{r['level'] * 100:g}%)")
         label = r["trial"] if r["row"] == "trial" else r["row"]
         cut = "; ".join(str(x) for x in (r["report"], r["data_cut"], r["followup"]) if isinstance(x, str))
-        out.append({"": label, "comparison": r["comparison"], "ratio (CI)": ci,
+        out.append({"": label, "comparison": r["comparison"], "ratio (CI)": ci, "favours": r["favours"],
                     "as reported": r["as_reported"] if isinstance(r["as_reported"], str) else (r["note"] or ""),
                     "report / data cut": cut, "source": r["source"] if isinstance(r["source"], str) else ""})
-    return pd.DataFrame(out, columns=["", "comparison", "ratio (CI)", "as reported", "report / data cut", "source"])
+    return pd.DataFrame(out, columns=["", "comparison", "ratio (CI)", "favours", "as reported", "report / data cut",
+                                      "source"])
 
 
 def indirect_notes(ans: Answer) -> tuple[str, list[str], list[str]]:
