@@ -644,7 +644,7 @@ def _response(ds, studies, matched, outcomes, arm_of, flags, level, b: Brief):
         _exact_intervals(rates, level)
         for rate in rates:
             found = flags.get((rate.study, rate.cohort), [])
-            hit = [f"{x.measure}: {x.check}" for x in found if x.measure in (measure, rate.measure)
+            hit = [f"{x.measure}: {x.detail}" for x in found if x.measure in (measure, rate.measure)
                    or measure in str(x.measure).split("+")]
             rate.audit = "; ".join(hit) or None
         if not rates:
