@@ -54,7 +54,7 @@ def run(records: list[dict], tmp_path: Path, base=None, name="out"):
     assert problems == []
     ds = base or load()
     done = ctgov.import_records(recs, ds.descriptor, ds.tables)
-    ctgov.write_imported(done, tmp_path / name, replace=(tmp_path / name).exists())
+    ctgov.write_imported(done, tmp_path / name)
     return done, load(tmp_path / name)
 
 

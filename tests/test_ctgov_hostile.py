@@ -209,7 +209,7 @@ def test_a_folder_is_replaced_only_when_it_is_an_earlier_import_and_nothing_more
     assert ctgov.refused_target(tmp_path / "out") == (
         "holds files its dataset does not name (NOTES.md), which replacing the folder would remove")
     with pytest.raises(DataError):
-        ctgov.write_imported(done, tmp_path / "out", replace=True)
+        ctgov.write_imported(done, tmp_path / "out")
     assert (tmp_path / "out" / "NOTES.md").read_text(encoding="utf-8") == "mine"
     (tmp_path / "file").write_text("x", encoding="utf-8")
     assert ctgov.refused_target(tmp_path / "file") == "is a file, not a folder"

@@ -1169,18 +1169,16 @@ def refused_target(into: str | os.PathLike) -> str | None:
     return None
 
 
-def write_imported(done: Imported, into: Path, replace: bool = False) -> None:
+def write_imported(done: Imported, into: Path) -> None:
     """Write the dataset whole or not at all: into a folder beside the target, checked against
-    its schema, then renamed into place (an earlier import's folder is replaced only then)."""
+    its schema, then renamed into place (an earlier import's folder is replaced only then; any
+    other target `refused_target` refuses)."""
     import shutil
     import tempfile
 
     from .data import DataError, Dataset, check, write_package
 
     into = Path(into).absolute()
-    if into.exists() and not replace and (not into.is_dir() or any(into.iterdir())):
-        raise DataError([Problem(str(into), None, None, "exists and is not an empty folder or an earlier "
-                                 "import; nothing written")])
     if (reason := refused_target(into)) is not None:
         raise DataError([Problem(str(into), None, None, f"{reason}; nothing written")])
     into.parent.mkdir(parents=True, exist_ok=True)
@@ -1222,5 +1220,5 @@ def import_ctgov(paths: Iterable[str | os.PathLike], into: str | os.PathLike, ba
     if not done.records:
         raise RecordProblems([Problem(", ".join(map(str, paths))[:120], None, None, "no study records found")])
     target = Path(into)
-    write_imported(done, target, replace=(target / "datapackage.json").is_file())
+    write_imported(done, target)
     return done
