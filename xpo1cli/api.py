@@ -288,8 +288,8 @@ class Dataset:
     def import_ctgov(self, paths: str | os.PathLike | Sequence[str | os.PathLike], into: str | os.PathLike, *,
                      terms: str | os.PathLike | None = None):
         """ClinicalTrials.gov API v2 records (files, search pages {"studies": [...]}, folders) read
-        into this dataset and written, whole or not at all, to the folder `into` (new, empty, or this
-        dataset's own folder, where the records' earlier rows are replaced); open it with
+        into this dataset and written, whole or not at all, to the folder `into` (new, empty, or an
+        earlier import's folder, where those records' rows are replaced); open it with
         `xpo1cli.open(into)`. Returns the import (`.records`, `.placed`, `.notes`, `.changes`).
         Raises InvalidValue for a target that is neither, ctgov.RecordProblems for files that are
         not records (each problem in `.problems`)."""
@@ -298,12 +298,10 @@ class Dataset:
         target = os.fspath(into)
         if not target.strip():
             raise InvalidValue("the folder to write the dataset to is an empty value")
-        path = Path(target)
-        own = (path / "datapackage.json").is_file()
-        if path.exists() and not own and (not path.is_dir() or any(path.iterdir())):
-            raise InvalidValue(f"{target} exists and is neither an empty folder nor a dataset; nothing written")
+        if (reason := ctgov.refused_target(target)) is not None:
+            raise InvalidValue(f"{target} {reason}; nothing written")
         paths = [paths] if isinstance(paths, str | os.PathLike) else list(paths)
-        return ctgov.import_ctgov(paths, path, self.ds, terms)
+        return ctgov.import_ctgov(paths, Path(target), self.ds, terms)
 
     def registry_differences(self) -> pd.DataFrame:
         """Every figure where an imported registry record and its trial's other reports differ,
