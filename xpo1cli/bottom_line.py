@@ -3,8 +3,9 @@
 The rules a tumour board would ask for, applied in this order:
 
 1. an overview of the randomized trials: with results, stopped early, registered without results;
-2. the randomized results, highest certainty first, each with its direction and the arms' figures
-   (a result favouring the control arm is a harm signal, always stated); a randomized trial with
+2. the randomized results, trials with a clear result (a harm signal included) first, then highest
+   certainty first, each with its direction and the arms' figures (a result favouring the control
+   arm is a harm signal, always stated); a randomized trial with
    arm figures but no between-arm statistic says so; a trial stopped early says so plainly;
 3. single-arm evidence of the largest regimen outside the randomized trials: each study's own
    figure, never a pool that mixes diseases, settings or designs, nor a pool of two with
@@ -142,7 +143,10 @@ def bottom_line(ds: Dataset, b: Brief, study_ids: set[str]) -> list[Claim]:
     for c in results:
         ranked = _rank(b, c.effects)
         c.certainty = LEVELS[ranked] if ranked >= 0 else None
-    results.sort(key=lambda c: (-_rank(b, c.effects), -sum(a.n or 0 for a in c.trial.arms)))
+    # a trial with a clear result (a harm signal included) before one without, then by certainty:
+    # a clear harm is never ranked below a result that is not a clear difference
+    results.sort(key=lambda c: (not any(e.clear for e in c.effects), -_rank(b, c.effects),
+                                -sum(a.n or 0 for a in c.trial.arms)))
     if randomized or planned:
         overview = Claim("overview", _sources([t.sources[0] for t in randomized]
                                               + [p.source for p in planned if p.design.startswith("randomized")]))

@@ -252,7 +252,7 @@ def _claim_words(c: Claim) -> str:
             lead = ("Harm signal: the XPO1-inhibitor arm did worse on "
                     + ", ".join(outcome_text(e) for e in (clear or worse))
                     + ("" if clear else " (not a clear difference)") + ". ")
-        cert = f", best certainty {c.certainty}" if c.certainty else ""
+        cert = f", best certainty {c.certainty}, risk of bias not assessed" if c.certainty else ""
         text = f"{lead}{t.trial} ({t.design}; {_arms(t)}{cert}): " + "; ".join(effect_text(e) for e in c.effects)
         text += "."
         if c.statements:
@@ -447,8 +447,9 @@ def layout(b: Brief, level: float = 0.95) -> list[Section]:
     # 1 bottom line
     s[0].items = [claim_text(x) for x in b.bottom_line]
     s[0].notes = ["Sentences generated from the figures below; each ends with its sources in brackets. Randomized "
-                  "results come first, highest certainty first; a result favouring the control arm is a harm "
-                  "signal. Single-arm figures are each study's own; a pool is stated only where it mixes no "
+                  "results come first: trials with a clear difference (a harm included) first, then highest "
+                  "certainty first; a result favouring the control arm is a harm signal. Single-arm figures are "
+                  "each study's own; a pool is stated only where it mixes no "
                   "diseases, populations or designs and is not a pool of two with heterogeneous results."]
     if any(r.events is not None and derived(r.basis) for c in b.bottom_line for r in c.rates):
         s[0].notes.append(DERIVED_NOTE)
