@@ -153,6 +153,8 @@ class Rate:
     pooled: bool  # one of the independent cohorts pool_inputs keeps
     timepoint: str | None = None  # a landmark or the week a rate is read at
     enrolled: int | None = None  # the cohort's own n, where a percentage comes without a denominator
+    # another report of the trial that codes no single regimen for it: (its source, its dose schedule)
+    regimen_doubt: tuple[str, str] | None = None
 
     @property
     def control(self) -> bool:
@@ -337,6 +339,24 @@ class Citation:
 
 
 @dataclass
+class Share:
+    """How many patients of a study that mixes diseases had the brief's disease, as a report of the
+    trial states it (the cohorts naming that disease alone, out of the cohort they belong to)."""
+
+    trial: str
+    disease: str
+    patients: int
+    total: int
+    study: str  # the report whose cohorts state it
+    source: str
+
+    @property
+    def minority(self) -> bool:
+        """The disease is fewer than half the patients: the cohort's figures are not its evidence."""
+        return 2 * self.patients < self.total
+
+
+@dataclass
 class Brief:
     disease: str | None
     disease_name: str
@@ -358,6 +378,12 @@ class Brief:
     statistics: dict[str, float] = field(default_factory=dict)  # named computed figures
     critical: list[CriticalOutcome] = field(default_factory=list)  # the disease's outcomes that matter
     indirect: list = field(default_factory=list)  # indirect_brief.IndirectRow: SVd vs HTA comparators
+    shares: dict[str, Share] = field(default_factory=dict)  # study -> the disease's share of a mixed population
+
+    def minority(self, study: str) -> Share | None:
+        """The share of the brief's disease in this study where it is a minority (not its evidence)."""
+        share = self.shares.get(study)
+        return share if share is not None and share.minority else None
 
     @property
     def rate_measures(self) -> list[str]:
@@ -430,7 +456,7 @@ def build_brief(ds: Dataset, filters: Filters | None = None, *, level: float = 0
               n_clinical=int((studies["evidence_type"] == "clinical trial").sum()),
               bottom_line=[], randomized=[], response=[], forests=[], survival=[], harms=[],
               harm_ranges=[], risk_differences=[], mitigations=[], findings=[], gaps=[], citations=[],
-              critical=critical_outcomes(ds, code))
+              critical=critical_outcomes(ds, code), shares=disease_shares(ds, studies, code))
     b.randomized = _randomized(ds, studies, every_arm, outcomes, b.rate_measures)
     b.response, b.forests = _response(ds, studies, matched, outcomes, arm_of, flags, level, b)
     b.survival = _survival(ds, studies, matched, arm_of, outcomes)
@@ -652,6 +678,7 @@ def _response(ds, studies, matched, outcomes, arm_of, flags, level, b: Brief):
             seen.add((r.study, r.cohort, _str(r.timepoint)))
             rates.append(_rate(r, s, a, pooled=False, level=level, interval=False))
         _exact_intervals(rates, level)
+        _regimen_doubts(ds, rates)
         for rate in rates:
             found = flags.get((rate.study, rate.cohort), [])
             hit = [f"{x.measure}: {x.detail}" for x in found if x.measure in (measure, rate.measure)
@@ -712,6 +739,18 @@ def _response(ds, studies, matched, outcomes, arm_of, flags, level, b: Brief):
     return groups, forests
 
 
+def _regimen_doubts(ds: Dataset, rates: list[Rate]) -> None:
+    """Mark each rate coded with a regimen whose trial has another report that codes none (the
+    source names no single regimen) and states its dose schedule: patients may have had another."""
+    doubts: dict[str, tuple[str, str]] = {}
+    for s in row_tuples(ds.studies[ds.studies["regimen"].isna() & ds.studies["dose_schedule"].notna()
+                                   & ds.studies["trial"].notna()]):
+        doubts.setdefault(s.trial, (s.source, s.dose_schedule))
+    for r in rates:
+        if r.regimen is not None and r.trial in doubts and doubts[r.trial][0] != r.source:
+            r.regimen_doubt = doubts[r.trial]
+
+
 def _forest_caption(summary: dict, level: float) -> str:
     """What the forest plot shows: each regimen's pooled estimate (two or more cohorts), its
     heterogeneity and the pool's cautions; no estimate across regimens is drawn or stated."""
@@ -751,22 +790,84 @@ def _survival(ds, studies, matched, arm_of, outcomes) -> list[Median]:
     return sorted(out, key=lambda m: (m.agent is None, regimens.index(m.regimen), order.get(m.measure, 9)))
 
 
-def _label_matches(ds: Dataset, population, code: str | None) -> bool:
-    """Whether a label row's population ('label pooled: myeloma, ...') names the disease."""
-    if not isinstance(population, str):
+def names_disease(ds: Dataset, text, code: str) -> bool:
+    """Whether the text names the disease (its code, name or an alias, or a narrower disease's)."""
+    if not isinstance(text, str):
         return False
-    if code is None:
-        return True
     from .query import norm
 
-    res = Resolver(ds)
-    codes = res.disease_codes(code)
+    codes = Resolver(ds).disease_codes(code)
     words = set()
     for row in row_tuples(ds.diseases):
         if row.disease in codes:
             words |= {row.disease, row.name, *split_list(row.aliases)}
-    text = population.split(",")[0]
     return any(re.search(rf"(?<![\w]){re.escape(w)}(?![\w])", text, flags=re.I) for w in words if len(norm(w)) > 1)
+
+
+def _label_matches(ds: Dataset, population, code: str | None) -> bool:
+    """Whether a label row's population ('label pooled: myeloma, ...') names the disease."""
+    if not isinstance(population, str):
+        return False
+    return code is None or names_disease(ds, population.split(",")[0], code)
+
+
+def disease_shares(ds: Dataset, studies: pd.DataFrame, code: str | None) -> dict[str, Share]:
+    """The brief's disease's share of each selected study whose population mixes it with another
+    disease, where a report of the same trial gives it: the cohorts whose label names that disease
+    alone (the outermost such cohorts, summed) out of the cohort they belong to. Study id -> Share."""
+    if code is None:
+        return {}
+    wanted = Resolver(ds).disease_codes(code)
+    mixed = [s for s in row_tuples(studies) if any(d not in wanted for d in split_list(s.disease))
+             and any(d in wanted for d in split_list(s.disease))]
+    if not mixed:
+        return {}
+    trial_of = dict(zip(ds.studies["study"], ds.studies["trial"], strict=True))
+    by_trial: dict[str, list[str]] = {}
+    for st, tr in trial_of.items():
+        by_trial.setdefault(tr if isinstance(tr, str) else st, []).append(st)
+    diseases = dict(zip(ds.studies["study"], ds.studies["disease"], strict=True))
+    cohorts = set(ds.cohorts["study"])
+    out: dict[str, Share] = {}
+    for s in mixed:
+        key = s.trial if isinstance(s.trial, str) else s.study
+        for report in by_trial.get(key, [s.study]):
+            listed = split_list(diseases.get(report))
+            rows = list(row_tuples(ds.cohorts[ds.cohorts["study"] == report])) if report in cohorts else []
+            of = {c.cohort: c for c in rows}
+            alone = {c.cohort for c in rows
+                     if [d for d in listed if names_disease(ds, c.label, d)] in ([d] for d in listed if d in wanted)}
+            top = [of[c] for c in alone if not any(_ancestor(of, c, a) for a in alone if a != c)]
+            if not top or any(missing(c.n) for c in top):
+                continue
+            roots = {_root(of, c.cohort) for c in top}
+            root = of.get(next(iter(roots))) if len(roots) == 1 else None
+            if root is None or missing(root.n) or root.cohort in alone:
+                continue
+            out[s.study] = Share(trial=key, disease=code, patients=sum(int(c.n) for c in top), total=int(root.n),
+                                 study=report, source=top[0].source)
+            break
+    return out
+
+
+def _ancestor(of: dict, cohort: str, other: str) -> bool:
+    """Whether `other` encloses `cohort` (its parent, or a parent's parent ...)."""
+    seen = set()
+    parent = of[cohort].parent
+    while isinstance(parent, str) and parent in of and parent not in seen:
+        if parent == other:
+            return True
+        seen.add(parent)
+        parent = of[parent].parent
+    return False
+
+
+def _root(of: dict, cohort: str) -> str:
+    seen = {cohort}
+    while isinstance(of[cohort].parent, str) and of[cohort].parent in of and of[cohort].parent not in seen:
+        cohort = of[cohort].parent
+        seen.add(cohort)
+    return cohort
 
 
 def _harms(ds, studies, matched, f: Filters, code, level):
@@ -986,7 +1087,7 @@ def _findings(ds: Dataset, b: Brief, flags: dict) -> list[Finding]:
     # single-arm evidence by regimen: XPO1 cohorts outside the randomized trials (whose arms are compared above)
     in_trials = {t.study for t in b.randomized} | {r.study for t in b.randomized for r in t.rates}
     for g in b.response:
-        rates = [r for r in g.rates if not r.control and r.study not in in_trials]
+        rates = [r for r in g.rates if not r.control and r.study not in in_trials and b.minority(r.study) is None]
         if not rates:
             continue
         counted = [r for r in rates if r.events is not None and r.pooled]
@@ -1031,7 +1132,7 @@ def _findings(ds: Dataset, b: Brief, flags: dict) -> list[Finding]:
     by: dict[tuple, list[Median]] = {}
     parents = {(c.study, c.cohort): c.parent for c in row_tuples(ds.cohorts, index=False)}
     for m in b.survival:
-        if m.agent is None or m.measure not in b.median_measures or m.study in in_trials \
+        if m.agent is None or m.measure not in b.median_measures or m.study in in_trials or b.minority(m.study) \
                 or isinstance(parents.get((m.study, m.cohort)), str):
             continue
         by.setdefault((m.regimen, m.measure), []).append(m)
