@@ -3,8 +3,9 @@
 The rules a tumour board would ask for, applied in this order:
 
 1. an overview of the randomized trials: with results, stopped early, registered without results;
-2. the randomized results, highest certainty first, each with its direction and the arms' figures
-   (a result favouring the control arm is a harm signal, always stated); a randomized trial with
+2. the randomized results, trials with a clear result (a harm signal included) first, then highest
+   certainty first, each with its direction and the arms' figures (a result favouring the control
+   arm is a harm signal, always stated); a randomized trial with
    arm figures but no between-arm statistic says so; a trial stopped early says so plainly;
 3. single-arm evidence of the largest regimen outside the randomized trials: each study's own
    figure, never a pool that mixes diseases, settings or designs, nor a pool of two with
@@ -18,7 +19,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 
-from .brief import INCONSISTENT_I2, LEVELS, Brief, HarmRow, Pooled, RandomizedTrial, Rate, RiskDifference
+from .brief import INCONSISTENT_I2, LEVELS, Brief, HarmRow, Pooled, RandomizedTrial, Rate, RiskDifference, Share
 from .data import Dataset
 from .findings import Effect, SafetyStatement, safety_statements
 from .values import row_tuples, value_or_none
@@ -66,6 +67,7 @@ class Claim:
     counts: dict[str, int] = field(default_factory=dict)
     disease: str | None = None  # the disease named (no randomized, no figures)
     trials: dict[str, list[str]] = field(default_factory=dict)  # overview: state -> trial names
+    shares: list[Share] = field(default_factory=list)  # not disease-specific: the disease's share per trial
 
 
 def _sources(sources) -> list[str]:
@@ -115,6 +117,27 @@ def headline_pool(g) -> str | None:
     return None
 
 
+def _mixed(b: Brief, in_trials: set) -> Claim | None:
+    """The figures of mixed cohorts in which the brief's disease is a minority (as a report of the
+    trial states it), each trial's first: they are the whole cohort's, not the disease's evidence."""
+    rates: dict[str, Rate] = {}
+    for g in b.response:
+        for r in g.rates:
+            if not r.control and (r.study, r.cohort) not in in_trials and b.minority(r.study) is not None:
+                rates.setdefault(b.minority(r.study).trial, r)
+    if not rates:
+        return None
+    shares = [b.minority(r.study) for r in rates.values()]
+    others = {w for g in b.response for r in g.rates if not r.control and b.minority(r.study) is None
+              for w in [r.trial or r.study]}
+    minority_studies = set(b.shares)
+    safety = any(h.scope == "label" or h.where not in minority_studies for h in b.harms)
+    return Claim("not disease-specific", _sources([x for r, s in zip(rates.values(), shares, strict=True)
+                                                   for x in (s.source, r.source)]),
+                 rates=list(rates.values()), shares=shares, disease=b.disease_name,
+                 counts={"own": len(others), "safety": int(safety)})
+
+
 def bottom_line(ds: Dataset, b: Brief, study_ids: set[str]) -> list[Claim]:
     out: list[Claim] = []
     planned = planned_trials(ds, b, study_ids)
@@ -142,7 +165,10 @@ def bottom_line(ds: Dataset, b: Brief, study_ids: set[str]) -> list[Claim]:
     for c in results:
         ranked = _rank(b, c.effects)
         c.certainty = LEVELS[ranked] if ranked >= 0 else None
-    results.sort(key=lambda c: (-_rank(b, c.effects), -sum(a.n or 0 for a in c.trial.arms)))
+    # a trial with a clear result (a harm signal included) before one without, then by certainty:
+    # a clear harm is never ranked below a result that is not a clear difference
+    results.sort(key=lambda c: (not any(e.clear for e in c.effects), -_rank(b, c.effects),
+                                -sum(a.n or 0 for a in c.trial.arms)))
     if randomized or planned:
         overview = Claim("overview", _sources([t.sources[0] for t in randomized]
                                               + [p.source for p in planned if p.design.startswith("randomized")]))
@@ -157,13 +183,19 @@ def bottom_line(ds: Dataset, b: Brief, study_ids: set[str]) -> list[Claim]:
     # 3 single-arm evidence
     in_trials = {(r.study, r.cohort) for t in b.randomized for r in t.rates} | \
         {(a.study, a.cohort) for t in b.randomized for a in t.arms}
-    single = [g for g in b.response
-              if [r for r in g.rates if not r.control and (r.study, r.cohort) not in in_trials]]
+
+    def own(r: Rate) -> bool:  # evidence of the brief's disease: not a mixed cohort where it is a minority
+        return not r.control and (r.study, r.cohort) not in in_trials and b.minority(r.study) is None
+
+    single = [g for g in b.response if [r for r in g.rates if own(r)]]
+    counted = {r.trial or r.study for g in single for r in g.rates if own(r)}
+    mixed = _mixed(b, in_trials)
     if not randomized:
-        counted = {r.trial or r.study for g in single for r in g.rates if not r.control}
         if counted:
             out.append(Claim("no randomized", [], counts={"studies": len(counted)}, disease=b.disease_name))
-        else:
+        if mixed is not None:
+            out.append(mixed)
+        elif not counted:
             out.append(Claim("no figures", _sources([g.sources[0] for g in b.gaps if g.sources][:3]),
                              counts={"clinical": b.n_clinical, "other": b.n_studies - b.n_clinical},
                              disease=b.disease_name))
@@ -174,7 +206,7 @@ def bottom_line(ds: Dataset, b: Brief, study_ids: set[str]) -> list[Claim]:
 
         chosen = max(dict.fromkeys(g.regimen for g in single), key=size)
         for g in [g for g in single if g.regimen == chosen][:SINGLE_ARM_MEASURES]:
-            rates = [r for r in g.rates if not r.control and (r.study, r.cohort) not in in_trials]
+            rates = [r for r in g.rates if own(r)]
             why = headline_pool(g) if g.pooled is not None else None
             out.append(Claim("single-arm", _sources(r.source for r in rates), rates=rates, regimen=chosen,
                              measure=g.measure, pooled=g.pooled if g.pooled is not None and why is None else None,
@@ -182,6 +214,9 @@ def bottom_line(ds: Dataset, b: Brief, study_ids: set[str]) -> list[Claim]:
         others = {g.regimen for g in single} - {chosen}
         if others:
             out[-1].counts["other regimens"] = len(others)
+
+    if randomized and mixed is not None:
+        out.append(mixed)
 
     # 4 one harm
     if b.risk_differences:
@@ -239,6 +274,7 @@ def claim_rows(c: Claim) -> list[dict]:
         h = c.harm
         rows.append({"table": "adverse_events", "study": h.where, "term": h.term, "grade": h.grade,
                      "source": h.source})
+    rows += [{"table": "cohorts", "study": s.study} for s in c.shares]
     rows += [{"table": "studies", "study": p.study} for p in c.planned]
     return rows
 

@@ -15,7 +15,7 @@ from typing import TYPE_CHECKING
 import pandas as pd
 
 from .data import Dataset
-from .findings import CriticalOutcome, Effect, between_arms, critical_outcomes
+from .findings import ALPHA, CONTROL, EXPERIMENTAL, CriticalOutcome, Effect, between_arms, critical_outcomes
 from .query import CATEGORIES, COMPOSITES, Filters, Resolver, split_list
 from .render import as_printed, cell, level_text
 from .values import derived, missing, row_tuples, value_or_none
@@ -31,6 +31,8 @@ IMPRECISE_WIDTH = 30.0  # percentage points
 IMPRECISE_N = 100  # patients
 INCONSISTENT_I2 = 50.0  # percent
 INCONSISTENT_K = 3  # cohorts
+COHERENT_K = 2  # other clear results of one trial in the same direction that stand for a missing interval
+OIS_POWER = 0.8  # the optimal information size: power of a two-sided test at findings.ALPHA
 # source kinds (sources.kind, free text) that decide the reporting rule: a conference abstract or
 # report, a news report or a press release; a peer-reviewed journal's abstract is none of these
 LOW_REPORTING_KINDS = {"press release": "a press release", "news": "a news report",
@@ -43,12 +45,20 @@ RULES: tuple[tuple[str, str], ...] = (
               "from single-arm studies or single arms."),
     ("imprecision", f"Down one for imprecision: an interval wider than {IMPRECISE_WIDTH:g} percentage "
                     f"points, an interval of a ratio that includes no effect (1), fewer than {IMPRECISE_N} "
-                    "patients, a pool of two cohorts, or no interval reported."),
+                    "patients, fewer patients than the optimal information size for the difference two arms' "
+                    f"rates show (two-sided α {ALPHA:g}, power {100 * OIS_POWER:g}%), a pool of two cohorts, "
+                    "or no interval reported. "
+                    "A between-arm p-value without an interval is not rated down for it where the result is clear "
+                    "and either each arm reports its own interval or at least "
+                    f"{COHERENT_K} other results of the same trial are clear in the same direction."),
     ("inconsistency", f"Down one for inconsistency: I² over {INCONSISTENT_I2:g}% with "
                       f"{INCONSISTENT_K} or more cohorts."),
     ("indirectness", "Down one for indirectness: mixed diseases (a cohort of several diseases, or "
                      "cohorts of different diseases) or mixed populations (a mixed setting, or cohorts "
-                     "of different settings)."),
+                     "of different settings). A randomized comparison is not rated down for the population "
+                     "its own trial enrolled (both arms share it); the row names that population."),
+    ("risk of bias", "Not assessed: the data hold no masking, allocation concealment or attrition details, "
+                     "so no rating here says anything about risk of bias."),
     ("reporting", "Down one for reporting: an audit finding on a figure used, or figures only from "
                   "sources whose kind is a conference abstract or report, a news report or a press release "
                   "(a peer-reviewed journal's abstract is not)."),
@@ -143,6 +153,8 @@ class Rate:
     pooled: bool  # one of the independent cohorts pool_inputs keeps
     timepoint: str | None = None  # a landmark or the week a rate is read at
     enrolled: int | None = None  # the cohort's own n, where a percentage comes without a denominator
+    # another report of the trial that codes no single regimen for it: (its source, its dose schedule)
+    regimen_doubt: tuple[str, str] | None = None
 
     @property
     def control(self) -> bool:
@@ -327,6 +339,24 @@ class Citation:
 
 
 @dataclass
+class Share:
+    """How many patients of a study that mixes diseases had the brief's disease, as a report of the
+    trial states it (the cohorts naming that disease alone, out of the cohort they belong to)."""
+
+    trial: str
+    disease: str
+    patients: int
+    total: int
+    study: str  # the report whose cohorts state it
+    source: str
+
+    @property
+    def minority(self) -> bool:
+        """The disease is fewer than half the patients: the cohort's figures are not its evidence."""
+        return 2 * self.patients < self.total
+
+
+@dataclass
 class Brief:
     disease: str | None
     disease_name: str
@@ -348,6 +378,12 @@ class Brief:
     statistics: dict[str, float] = field(default_factory=dict)  # named computed figures
     critical: list[CriticalOutcome] = field(default_factory=list)  # the disease's outcomes that matter
     indirect: list = field(default_factory=list)  # indirect_brief.IndirectRow: SVd vs HTA comparators
+    shares: dict[str, Share] = field(default_factory=dict)  # study -> the disease's share of a mixed population
+
+    def minority(self, study: str) -> Share | None:
+        """The share of the brief's disease in this study where it is a minority (not its evidence)."""
+        share = self.shares.get(study)
+        return share if share is not None and share.minority else None
 
     @property
     def rate_measures(self) -> list[str]:
@@ -420,7 +456,7 @@ def build_brief(ds: Dataset, filters: Filters | None = None, *, level: float = 0
               n_clinical=int((studies["evidence_type"] == "clinical trial").sum()),
               bottom_line=[], randomized=[], response=[], forests=[], survival=[], harms=[],
               harm_ranges=[], risk_differences=[], mitigations=[], findings=[], gaps=[], citations=[],
-              critical=critical_outcomes(ds, code))
+              critical=critical_outcomes(ds, code), shares=disease_shares(ds, studies, code))
     b.randomized = _randomized(ds, studies, every_arm, outcomes, b.rate_measures)
     b.response, b.forests = _response(ds, studies, matched, outcomes, arm_of, flags, level, b)
     b.survival = _survival(ds, studies, matched, arm_of, outcomes)
@@ -642,6 +678,7 @@ def _response(ds, studies, matched, outcomes, arm_of, flags, level, b: Brief):
             seen.add((r.study, r.cohort, _str(r.timepoint)))
             rates.append(_rate(r, s, a, pooled=False, level=level, interval=False))
         _exact_intervals(rates, level)
+        _regimen_doubts(ds, rates)
         for rate in rates:
             found = flags.get((rate.study, rate.cohort), [])
             hit = [f"{x.measure}: {x.detail}" for x in found if x.measure in (measure, rate.measure)
@@ -702,6 +739,18 @@ def _response(ds, studies, matched, outcomes, arm_of, flags, level, b: Brief):
     return groups, forests
 
 
+def _regimen_doubts(ds: Dataset, rates: list[Rate]) -> None:
+    """Mark each rate coded with a regimen whose trial has another report that codes none (the
+    source names no single regimen) and states its dose schedule: patients may have had another."""
+    doubts: dict[str, tuple[str, str]] = {}
+    for s in row_tuples(ds.studies[ds.studies["regimen"].isna() & ds.studies["dose_schedule"].notna()
+                                   & ds.studies["trial"].notna()]):
+        doubts.setdefault(s.trial, (s.source, s.dose_schedule))
+    for r in rates:
+        if r.regimen is not None and r.trial in doubts and doubts[r.trial][0] != r.source:
+            r.regimen_doubt = doubts[r.trial]
+
+
 def _forest_caption(summary: dict, level: float) -> str:
     """What the forest plot shows: each regimen's pooled estimate (two or more cohorts), its
     heterogeneity and the pool's cautions; no estimate across regimens is drawn or stated."""
@@ -741,22 +790,84 @@ def _survival(ds, studies, matched, arm_of, outcomes) -> list[Median]:
     return sorted(out, key=lambda m: (m.agent is None, regimens.index(m.regimen), order.get(m.measure, 9)))
 
 
-def _label_matches(ds: Dataset, population, code: str | None) -> bool:
-    """Whether a label row's population ('label pooled: myeloma, ...') names the disease."""
-    if not isinstance(population, str):
+def names_disease(ds: Dataset, text, code: str) -> bool:
+    """Whether the text names the disease (its code, name or an alias, or a narrower disease's)."""
+    if not isinstance(text, str):
         return False
-    if code is None:
-        return True
     from .query import norm
 
-    res = Resolver(ds)
-    codes = res.disease_codes(code)
+    codes = Resolver(ds).disease_codes(code)
     words = set()
     for row in row_tuples(ds.diseases):
         if row.disease in codes:
             words |= {row.disease, row.name, *split_list(row.aliases)}
-    text = population.split(",")[0]
     return any(re.search(rf"(?<![\w]){re.escape(w)}(?![\w])", text, flags=re.I) for w in words if len(norm(w)) > 1)
+
+
+def _label_matches(ds: Dataset, population, code: str | None) -> bool:
+    """Whether a label row's population ('label pooled: myeloma, ...') names the disease."""
+    if not isinstance(population, str):
+        return False
+    return code is None or names_disease(ds, population.split(",")[0], code)
+
+
+def disease_shares(ds: Dataset, studies: pd.DataFrame, code: str | None) -> dict[str, Share]:
+    """The brief's disease's share of each selected study whose population mixes it with another
+    disease, where a report of the same trial gives it: the cohorts whose label names that disease
+    alone (the outermost such cohorts, summed) out of the cohort they belong to. Study id -> Share."""
+    if code is None:
+        return {}
+    wanted = Resolver(ds).disease_codes(code)
+    mixed = [s for s in row_tuples(studies) if any(d not in wanted for d in split_list(s.disease))
+             and any(d in wanted for d in split_list(s.disease))]
+    if not mixed:
+        return {}
+    trial_of = dict(zip(ds.studies["study"], ds.studies["trial"], strict=True))
+    by_trial: dict[str, list[str]] = {}
+    for st, tr in trial_of.items():
+        by_trial.setdefault(tr if isinstance(tr, str) else st, []).append(st)
+    diseases = dict(zip(ds.studies["study"], ds.studies["disease"], strict=True))
+    cohorts = set(ds.cohorts["study"])
+    out: dict[str, Share] = {}
+    for s in mixed:
+        key = s.trial if isinstance(s.trial, str) else s.study
+        for report in by_trial.get(key, [s.study]):
+            listed = split_list(diseases.get(report))
+            rows = list(row_tuples(ds.cohorts[ds.cohorts["study"] == report])) if report in cohorts else []
+            of = {c.cohort: c for c in rows}
+            alone = {c.cohort for c in rows
+                     if [d for d in listed if names_disease(ds, c.label, d)] in ([d] for d in listed if d in wanted)}
+            top = [of[c] for c in alone if not any(_ancestor(of, c, a) for a in alone if a != c)]
+            if not top or any(missing(c.n) for c in top):
+                continue
+            roots = {_root(of, c.cohort) for c in top}
+            root = of.get(next(iter(roots))) if len(roots) == 1 else None
+            if root is None or missing(root.n) or root.cohort in alone:
+                continue
+            out[s.study] = Share(trial=key, disease=code, patients=sum(int(c.n) for c in top), total=int(root.n),
+                                 study=report, source=top[0].source)
+            break
+    return out
+
+
+def _ancestor(of: dict, cohort: str, other: str) -> bool:
+    """Whether `other` encloses `cohort` (its parent, or a parent's parent ...)."""
+    seen = set()
+    parent = of[cohort].parent
+    while isinstance(parent, str) and parent in of and parent not in seen:
+        if parent == other:
+            return True
+        seen.add(parent)
+        parent = of[parent].parent
+    return False
+
+
+def _root(of: dict, cohort: str) -> str:
+    seen = {cohort}
+    while isinstance(of[cohort].parent, str) and of[cohort].parent in of and of[cohort].parent not in seen:
+        cohort = of[cohort].parent
+        seen.add(cohort)
+    return cohort
 
 
 def _harms(ds, studies, matched, f: Filters, code, level):
@@ -841,6 +952,62 @@ def _low_reporting_only(kinds: dict[str, str], sources: list[str]) -> bool:
     return bool(sources) and all(low_reporting_kind(kinds.get(s)) for s in sources)
 
 
+def at_point(timepoint: str | None) -> str:
+    return f" at {timepoint}" if timepoint else ""
+
+
+def _arm_interval(a) -> bool:
+    return a.ci_low is not None and a.ci_high is not None
+
+
+def randomized_imprecision(e: Effect, effects: list[Effect], n: int | None,
+                           statistics: dict | None = None) -> tuple[list[str], list[str]]:
+    """Why a between-arm result is imprecise (reasons; none: not rated down), and notes on what
+    was weighed but not rated down.
+
+    - fewer than IMPRECISE_N patients, no interval of a ratio, or an interval including no effect;
+    - fewer patients than the optimal information size for the difference the arms' rates show;
+    - a p-value without an estimate and interval, unless the result is clear and its direction is
+      known and either each arm reports its own interval, or at least COHERENT_K other results of
+      the same trial (whole population) are clear in the same direction. A subgroup's p-value
+      alone is always rated down (several subgroups agreeing are not several outcomes)."""
+    from .stats import optimal_information_size
+
+    reasons, notes = [], []
+    if n is None or n < IMPRECISE_N:
+        reasons.append(f"{n if n is not None else 'unknown number of'} patients")
+    if e.statistic != "p" and (e.ci_low is None or e.ci_high is None):
+        reasons.append("no interval reported")
+    if e.statistic != "p" and e.ci_low is not None and e.ci_high is not None and e.ci_low <= 1 <= e.ci_high:
+        reasons.append("the interval includes no effect")
+    x, c = e.experimental, e.control
+    if n is not None and e.subgroup is None and x.unit == "%" and c.unit == "%" \
+            and x.value is not None and c.value is not None:
+        ois = optimal_information_size(x.value / 100, c.value / 100, ALPHA, OIS_POWER)
+        at = f" at {e.timepoint}" if e.timepoint else ""
+        if ois is not None and statistics is not None:
+            statistics[f"{e.trial} {e.measure}{at} optimal information size"] = ois
+        if ois is not None and n < ois:
+            reasons.append(f"{n} patients, fewer than the {ois} needed to detect the difference the arms show "
+                           f"({figure(x.value)}% vs {figure(c.value)}%; optimal information size, two-sided "
+                           f"α {ALPHA:g}, power {100 * OIS_POWER:g}%)")
+    if e.statistic == "p":
+        agree = [o for o in effects if o is not e and o.subgroup is None and o.study == e.study and o.clear
+                 and o.direction == e.direction]
+        known = e.clear and e.direction in (EXPERIMENTAL, CONTROL) and e.subgroup is None
+        if known and _arm_interval(x) and _arm_interval(c):
+            notes.append("a p-value without an interval of the difference; not rated down for it: each arm "
+                         f"reports its own interval ({figure(x.value)}%, {figure(x.ci_low)}–{figure(x.ci_high)} vs "
+                         f"{figure(c.value)}%, {figure(c.ci_low)}–{figure(c.ci_high)})")
+        elif known and len(agree) >= COHERENT_K:
+            notes.append("a p-value without an interval of the difference; not rated down for it: "
+                         f"{len(agree)} other results of the trial are clear in the same direction "
+                         f"({', '.join(measure_name(o.measure) + at_point(o.timepoint) for o in agree)})")
+        else:
+            reasons.append("no estimate with an interval, a p-value only")
+    return reasons, notes
+
+
 def rate(start: str, moves: list[Move]) -> str:
     """The rating a start and its moves give (one level down per move, never below very low)."""
     return LEVELS[max(0, LEVELS.index(start) - len(moves))]
@@ -880,21 +1047,15 @@ def _findings(ds: Dataset, b: Brief, flags: dict) -> list[Finding]:
         overall: dict[tuple, str] = {}
         for s in sorted(t.effects, key=lambda e: e.subgroup is not None):  # each overall result before its subgroups
             moves = []
-            reasons = []
-            if n is None or n < IMPRECISE_N:
-                reasons.append(f"{n if n is not None else 'unknown number of'} patients")
-            if s.statistic != "p" and (s.ci_low is None or s.ci_high is None):
-                reasons.append("no interval reported")
-            if s.statistic != "p" and s.ci_low is not None and s.ci_high is not None and s.ci_low <= 1 <= s.ci_high:
-                reasons.append("the interval includes no effect")
-            if s.statistic == "p":
-                reasons.append("no estimate with an interval, a p-value only")
+            sub = s.subgroup is not None
+            reasons, notes = randomized_imprecision(s, t.effects, n, b.statistics)
             if reasons:
                 moves.append(Move("imprecision", "; ".join(reasons)))
-            sub = s.subgroup is not None
+            # the trial's own population (AML and high-risk MDS, say) is shared by both arms: the
+            # comparison answers the question for that population, so it is not indirectness
             study_disease = ds.studies.loc[ds.studies["study"] == t.study, "disease"].iloc[0]
-            setting = ds.studies.loc[ds.studies["study"] == t.study, "setting"].iloc[0]
-            moves += indirect([study_disease], [_str(setting)])
+            if len(split_list(study_disease)) > 1:
+                notes.append(f"population as the trial enrolled it: {', '.join(split_list(study_disease))}")
             moves += reporting([(t.study, a.cohort) for a in t.arms], [s.source],
                                measure=s.measure)
             if sub:
@@ -922,11 +1083,11 @@ def _findings(ds: Dataset, b: Brief, flags: dict) -> list[Finding]:
                                pi_low=None, pi_high=None, decimals=s.decimals, statistic=s.statistic,
                                p_text=s.p_text, unit=None, start="high", moves=moves,
                                rating=rating, sources=_unique([s.source, s.arm_a.source, s.arm_b.source]),
-                               effect=s, measure=s.measure, trials=[t.trial], reports=[s.study]))
+                               effect=s, measure=s.measure, trials=[t.trial], reports=[s.study], notes=notes))
     # single-arm evidence by regimen: XPO1 cohorts outside the randomized trials (whose arms are compared above)
     in_trials = {t.study for t in b.randomized} | {r.study for t in b.randomized for r in t.rates}
     for g in b.response:
-        rates = [r for r in g.rates if not r.control and r.study not in in_trials]
+        rates = [r for r in g.rates if not r.control and r.study not in in_trials and b.minority(r.study) is None]
         if not rates:
             continue
         counted = [r for r in rates if r.events is not None and r.pooled]
@@ -971,7 +1132,7 @@ def _findings(ds: Dataset, b: Brief, flags: dict) -> list[Finding]:
     by: dict[tuple, list[Median]] = {}
     parents = {(c.study, c.cohort): c.parent for c in row_tuples(ds.cohorts, index=False)}
     for m in b.survival:
-        if m.agent is None or m.measure not in b.median_measures or m.study in in_trials \
+        if m.agent is None or m.measure not in b.median_measures or m.study in in_trials or b.minority(m.study) \
                 or isinstance(parents.get((m.study, m.cohort)), str):
             continue
         by.setdefault((m.regimen, m.measure), []).append(m)

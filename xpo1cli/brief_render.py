@@ -33,6 +33,7 @@ from .brief import (
 from .findings import CONTROL as FAVOURS_CONTROL
 from .findings import NEITHER, ArmFigure, Effect
 from .present import NO_STATUS
+from .query import split_list
 from .render import DERIVED_MARK, DERIVED_NOTE, MISSING, derived
 
 CONTROL = "control arm (no XPO1 inhibitor)"
@@ -252,7 +253,7 @@ def _claim_words(c: Claim) -> str:
             lead = ("Harm signal: the XPO1-inhibitor arm did worse on "
                     + ", ".join(outcome_text(e) for e in (clear or worse))
                     + ("" if clear else " (not a clear difference)") + ". ")
-        cert = f", best certainty {c.certainty}" if c.certainty else ""
+        cert = f", best certainty {c.certainty}, risk of bias not assessed" if c.certainty else ""
         text = f"{lead}{t.trial} ({t.design}; {_arms(t)}{cert}): " + "; ".join(effect_text(e) for e in c.effects)
         text += "."
         if c.statements:
@@ -280,9 +281,21 @@ def _claim_words(c: Claim) -> str:
         return (f"No clinical response figures for an XPO1 inhibitor in {c.disease} are in the data: "
                 f"{c.counts['clinical']} clinical stud{'ies' if c.counts['clinical'] != 1 else 'y'} and "
                 f"{c.counts['other']} preclinical or case report{'s' if c.counts['other'] != 1 else ''} match.")
+    if k == "not disease-specific":
+        whole = "; ".join(
+            f"{r.trial or r.study} ({r.design}; {' and '.join(split_list(r.disease))}) enrolled {sh.patients} "
+            f"patients with {c.disease} among {sh.total}, and its figures are of the whole cohort "
+            f"({measure_name(r.measure)} with {r.regimen or MISSING} {claim_rate_text(r)}), not of these patients"
+            for r, sh in zip(c.rates, c.shares, strict=True))
+        what = "efficacy" if c.counts.get("safety") else "efficacy or safety"
+        lead = (f"No {what} results specific to {c.disease} are in the sources: " if not c.counts.get("own")
+                else f"Not evidence for {c.disease}: ")
+        return lead + whole + "."
     if k == "single-arm":
         def one(r: Rate) -> str:
             mixed = f"; {' and '.join(r.disease.split(';'))} in one cohort" if ";" in r.disease else ""
+            if r.regimen_doubt:
+                mixed += f"; coded {r.regimen} here, but {r.regimen_doubt[0]} names no single regimen (section 3)"
             audit = f", audit: {r.audit}" if r.audit else ""
             return f"{r.trial or r.study} ({r.design}{mixed}) {claim_rate_text(r)}{audit}"
 
@@ -447,8 +460,9 @@ def layout(b: Brief, level: float = 0.95) -> list[Section]:
     # 1 bottom line
     s[0].items = [claim_text(x) for x in b.bottom_line]
     s[0].notes = ["Sentences generated from the figures below; each ends with its sources in brackets. Randomized "
-                  "results come first, highest certainty first; a result favouring the control arm is a harm "
-                  "signal. Single-arm figures are each study's own; a pool is stated only where it mixes no "
+                  "results come first: trials with a clear difference (a harm included) first, then highest "
+                  "certainty first; a result favouring the control arm is a harm signal. Single-arm figures are "
+                  "each study's own; a pool is stated only where it mixes no "
                   "diseases, populations or designs and is not a pool of two with heterogeneous results."]
     if any(r.events is not None and derived(r.basis) for c in b.bottom_line for r in c.rates):
         s[0].notes.append(DERIVED_NOTE)
@@ -503,10 +517,14 @@ def layout(b: Brief, level: float = 0.95) -> list[Section]:
             kinds += ["pooled"] if g.pooled is not None else []
             for r in g.rates:
                 derived_seen |= r.events is not None and derived(r.basis)
+                share = b.minority(r.study)
+                notes = [r.audit or "", f"not {b.disease} evidence: {share.patients} of {share.total} patients had "
+                         f"{b.disease} [{share.source}]" if share is not None else ""]
+                doubt = (f" (regimen {r.regimen} as {r.source} codes it; {r.regimen_doubt[0]} names no single "
+                         f"regimen: {r.regimen_doubt[1]})" if r.regimen_doubt else "")
                 rows.append([g.regimen or MISSING, role_text(r.role, r.agent), where_text(r.ref, r.study),
-                             r.label + at_text(r.timepoint, ", "), r.design, rate_text(r), rate_interval(r, level),
-                             r.source,
-                             r.audit or ""])
+                             r.label + at_text(r.timepoint, ", ") + doubt, r.design, rate_text(r),
+                             rate_interval(r, level), r.source, "; ".join(n for n in notes if n)])
             if g.pooled is not None:
                 p = g.pooled
                 pi = (f"; {level_text(p.level)} prediction interval {interval_text(p.pi_low, p.pi_high)}"
@@ -604,6 +622,10 @@ def layout(b: Brief, level: float = 0.95) -> list[Section]:
     for caption, rows in sof_groups(b):
         s[5].tables.append(Table(caption, SOF_HEADERS, [sof_row(f) for f in rows], kind="sof",
                                  row_kinds=["cert-" + f.rating.replace(" ", "-") for f in rows]))
+    if not b.findings:
+        s[5].paragraphs.append(f"No finding to rate: no figures of {b.disease_name} patients in this selection"
+                               + (" (mixed cohorts in which it is a minority are not its evidence)."
+                                  if any(b.minority(st) for st in b.shares) else "."))
     s[5].notes = ["PI: prediction interval. Pooled estimates and exact intervals are computed here; every "
                   "other figure is as the source prints it."]
 
