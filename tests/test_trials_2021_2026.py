@@ -390,7 +390,7 @@ def test_ongoing_trials_listing():
 def test_syntheses_are_kept_apart_and_never_pooled():
     syn = set(DS.studies.loc[DS.studies["evidence_type"] == "systematic review", "study"])
     assert syn == {"selinexor-mm-meta-analysis", "xvd-network-meta-analysis", "selinexor-aml-systematic-review",
-                   "dreamm2-storm-maic"}  # the last from the comparator pack
+                   "dreamm2-storm-maic", "selinexor-thesis-meta-analysis"}  # the comparator and gap packs
     assert not DS.outcomes["study"].isin(syn).any()
     r = run("pool", "-d", "MM", "-f", "csv")
     pooled = {x["study"] for x in run_csv("pool", "-d", "MM")}
