@@ -198,10 +198,26 @@ def test_an_interval_including_no_effect_is_imprecise(ds):
     assert any(m.rule == "imprecision" and "includes no effect" in m.reason for m in sopra.moves)
 
 
-def test_a_pool_of_two_is_imprecise(ds):
-    b = build_brief(ds, Filters(disease="MM"))
+def test_a_pool_of_two_is_imprecise(tmp_path):
+    """The bundled SRd pool mixes settings (and is shown trial by trial); in a user's copy where both
+    SRd studies are of relapsed/refractory myeloma, the pool of two is a row, rated down for it."""
+    import csv
+
+    folder = tmp_path / "mine"
+    run("package", str(folder))
+    path = folder / "studies.csv"
+    rows = list(csv.DictReader(path.open(encoding="utf-8")))
+    for r in rows:
+        if r["study"] == "srd-ndmm-ref17":
+            r["setting"] = "relapsed/refractory"
+    with path.open("w", encoding="utf-8", newline="") as fh:
+        w = csv.DictWriter(fh, fieldnames=list(rows[0]))
+        w.writeheader()
+        w.writerows(rows)
+    b = build_brief(load(folder), Filters(disease="MM"))
     srd = next(f for f in b.findings if f.regimen == "SRd" and f.measure == "ORR")
     assert srd.kind == "pooled proportion" and any("a pool of two" in m.reason for m in srd.moves)
+    assert srd.pi_low is None and srd.pi_high is None  # no prediction interval from two cohorts
 
 
 def test_subgroups_are_rated_down_and_never_above_the_overall_result(ds):
