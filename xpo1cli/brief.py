@@ -229,7 +229,17 @@ class HarmRow:
     statement: str | None
     scope: str  # study or label
     source: str
-    dose: str | None = None  # views.toxicity_doses: the study's dose schedule, or the label population
+    dose: str | None = None  # views.toxicity_doses: the arm's dose schedule, or the label population
+    kind: str = "adverse_event"  # or safety_statement (discontinuation, dose changes), dose_finding (DLT, MTD)
+    cohort: str | None = None
+
+    @property
+    def severe(self) -> bool:
+        return self.kind == "adverse_event" and grade3(self.grade)
+
+    @property
+    def quantified(self) -> bool:
+        return self.percent is not None or self.count is not None
 
 
 @dataclass
@@ -271,6 +281,11 @@ class Mitigation:
     statement: str | None
     agent: str | None
     source: str
+    study: str | None = None  # None: class-wide advice, from no study of any one disease
+
+    @property
+    def class_wide(self) -> bool:
+        return self.study is None
 
 
 @dataclass
@@ -811,11 +826,16 @@ def names_disease(ds: Dataset, text, code: str) -> bool:
     return any(re.search(rf"(?<![\w]){re.escape(w)}(?![\w])", text, flags=re.I) for w in words if len(norm(w)) > 1)
 
 
-def _label_matches(ds: Dataset, population, code: str | None) -> bool:
-    """Whether a label row's population ('label pooled: myeloma, ...') names the disease."""
+def _label_matches(ds: Dataset, population, code: str | None, regimen=None, regimens: set[str] = frozenset()) -> bool:
+    """Whether a label row belongs in a disease's brief: its population ('label pooled: myeloma, ...')
+    names the disease, or it names no disease at all and its regimen ('label: with bortezomib and
+    dexamethasone' -> SVd) is one the brief's studies test."""
     if not isinstance(population, str):
         return False
-    return code is None or names_disease(ds, population.split(",")[0], code)
+    if code is None or names_disease(ds, population.split(",")[0], code):
+        return True
+    return isinstance(regimen, str) and regimen in regimens and \
+        not any(names_disease(ds, population, d) for d in ds.diseases["disease"])
 
 
 def disease_shares(ds: Dataset, studies: pd.DataFrame, code: str | None) -> dict[str, Share]:
@@ -887,13 +907,18 @@ def _harms(ds, studies, matched, f: Filters, code, level):
     tox["dose"] = toxicity_doses(ds, tox)
     rows: list[HarmRow] = []
     refs = dict(zip(ds.studies["study"], ds.studies["ref"], strict=True))
+    tested = set(studies["regimen"].dropna())
     for r in row_tuples(tox):
-        if r.kind != "adverse_event" or not grade3(r.grade):
+        quantified = not (missing(r.percent_reported) and missing(r.percent_calc) and missing(r.count))
+        if r.kind == "adverse_event":  # grade ≥3 events, and events of any other grade with a figure
+            if not (grade3(r.grade) or quantified):
+                continue
+        elif r.kind not in ("safety_statement", "dose_finding") or r.scope != "study":
             continue
         if r.scope == "study":
             pass
         elif r.scope == "label":
-            if not _label_matches(ds, r.population, code):
+            if not _label_matches(ds, r.population, code, r.regimen, tested):
                 continue
         else:
             continue
@@ -901,13 +926,14 @@ def _harms(ds, studies, matched, f: Filters, code, level):
         rep, calc = _float(r.percent_reported), _float(r.percent_calc)
         pct = rep if rep is not None else calc
         rows.append(HarmRow(where=r.study if r.scope == "study" else r.population, ref=_int(refs.get(r.study)),
-                            regimen=_str(r.regimen), role=_str(r.arm), term=r.term, grade=r.grade,
+                            regimen=_str(r.regimen), role=_str(r.arm), term=r.term, grade=_str(r.grade) or "",
                             count=count, n=n, percent=pct,
                             percent_basis="reported" if rep is not None else "computed" if calc is not None else None,
-                            statement=_str(r.statement), scope=r.scope, source=r.source, dose=_str(r.dose)))
+                            statement=_str(r.statement), scope=r.scope, source=r.source, dose=_str(r.dose),
+                            kind=r.kind, cohort=_str(r.cohort)))
     ranges: dict[tuple, list[HarmRow]] = {}
     for h in rows:
-        if h.role == "control":
+        if h.role == "control" or h.regimen is None or not h.severe:  # an XPO1-inhibitor arm's own rows only
             continue
         ranges.setdefault((h.term, h.grade, h.regimen, h.dose), []).append(h)
     harm_ranges = []
@@ -920,7 +946,7 @@ def _harms(ds, studies, matched, f: Filters, code, level):
     rand = studies[studies["randomized"].fillna(False).astype(bool)]
     rds = risk_differences(ds, rand, level) if len(rand) else []
     mit = [Mitigation(term=r.term, category=r.category, statement=_str(r.statement), agent=_str(r.agent),
-                      source=r.source) for r in row_tuples(tox) if r.kind == "mitigation"]
+                      source=r.source, study=_str(r.study)) for r in row_tuples(tox) if r.kind == "mitigation"]
     return rows, harm_ranges, rds, mit
 
 
