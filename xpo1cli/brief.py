@@ -145,6 +145,7 @@ class Rate:
     enrolled: int | None = None  # the cohort's own n, where a percentage comes without a denominator
     # another report of the trial that codes no single regimen for it: (its source, its dose schedule)
     regimen_doubt: tuple[str, str] | None = None
+    summed: tuple[str, ...] = ()  # a summary no row of the source prints: the categories it adds up
 
     @property
     def control(self) -> bool:
@@ -701,6 +702,7 @@ def _response(ds, studies, matched, outcomes, arm_of, flags, level, b: Brief):
             rates = [r for r in rates if r.trial is None or best[r.trial][2] == r.study]
         _exact_intervals(rates, level)
         _regimen_doubts(ds, rates)
+        _summed(ds, rates)
         for rate in rates:
             found = flags.get((rate.study, rate.cohort), [])
             hit = [f"{x.measure}: {x.detail}" for x in found if x.measure in (measure, rate.measure)
@@ -759,6 +761,21 @@ def _response(ds, studies, matched, outcomes, arm_of, flags, level, b: Brief):
                 b.statistics[f"{key} ci_low"] = float(r.ci_low)
                 b.statistics[f"{key} ci_high"] = float(r.ci_high)
     return groups, forests
+
+
+def _summed(ds: Dataset, rates: list[Rate]) -> None:
+    """Name the categories each rate adds up where its source prints no row of the measure itself."""
+    parts = {r.measure: summary_parts(r.measure) for r in rates if r.basis == "sum of categories"}
+    if not parts:
+        return
+    o = ds.outcomes
+    o = o[o["study"].isin({r.study for r in rates})]
+    stored = set(zip(o["study"], o["cohort"], o["source"], o["measure"], strict=True))
+    counted = set(zip(*(o.loc[o["count"].notna(), c] for c in ("study", "cohort", "source", "measure")),
+                      strict=True))
+    for r in rates:
+        if r.basis == "sum of categories" and (r.study, r.cohort, r.source, r.measure) not in stored:
+            r.summed = tuple(m for m in parts[r.measure] if (r.study, r.cohort, r.source, m) in counted)
 
 
 def _regimen_doubts(ds: Dataset, rates: list[Rate]) -> None:
