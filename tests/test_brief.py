@@ -8,9 +8,19 @@ import re
 
 import pytest
 
-from xpo1cli.brief import ABSOLUTE_PER, CERTAINTY_LABEL, IMPRECISE_N, IMPRECISE_WIDTH, INCONSISTENT_I2, build_brief
+from xpo1cli.brief import (
+    ABSOLUTE_PER,
+    CERTAINTY_LABEL,
+    COHERENT_K,
+    IMPRECISE_N,
+    IMPRECISE_WIDTH,
+    INCONSISTENT_I2,
+    OIS_POWER,
+    build_brief,
+)
 from xpo1cli.brief_render import claim_text, markdown
 from xpo1cli.data import load
+from xpo1cli.findings import ALPHA
 from xpo1cli.query import Filters
 
 from .conftest import DATA, HANG, run
@@ -228,7 +238,7 @@ def _named_statistics(ds, b) -> set[str]:
                  *(c for g in b.response if g.pooled for c in g.pooled.cautions)]:
         out |= set(NUMBER.findall(text))
     return out | _forms(95) | _forms(IMPRECISE_WIDTH) | _forms(IMPRECISE_N) | _forms(INCONSISTENT_I2) | {"3"} \
-        | _forms(ABSOLUTE_PER)
+        | _forms(ABSOLUTE_PER) | _forms(ALPHA) | _forms(100 * OIS_POWER) | _forms(COHERENT_K)
 
 
 def _printed_figures(ds, text: str) -> list[str]:

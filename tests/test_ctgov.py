@@ -191,6 +191,39 @@ def test_reimport_replaces_the_records_rows_and_lists_what_changed(tmp_path):
     assert sorted(orr["percent_reported"]) == [7.0, 48.4]
 
 
+def test_reimport_matches_adverse_events_by_term_and_organ_system_not_by_place(tmp_path):
+    """A newer record without its first serious event (Glaucoma, Eye disorders: seriousEvents[0]
+    of NCT02552212) shifts every later event up one place: only that event and its counts are
+    reported removed, and the one count that changed (Upper respiratory tract infection, other
+    events, group EG001: 30 affected of 159, otherEvents[1].stats[1]) is reported at its place."""
+    d = myeloma_variant()
+    run([d], tmp_path)
+    newer = copy.deepcopy(d)
+    newer["protocolSection"]["statusModule"]["lastUpdatePostDateStruct"]["date"] = "2023-01-02"
+    ae = newer["resultsSection"]["adverseEventsModule"]
+    gone = ae["seriousEvents"].pop(0)
+    assert (gone["term"], gone["organSystem"]) == ("Glaucoma", "Eye disorders")
+    urti = ae["otherEvents"][1]
+    assert urti["term"] == "Upper respiratory tract infection" and urti["stats"][1] == {
+        "groupId": "EG001", "numEvents": 38, "numAffected": 30, "numAtRisk": 159}
+    urti["stats"][1]["numAffected"] = 31
+    for f in tmp_path.glob("r*.json"):
+        f.unlink()
+    done, out = run([newer], tmp_path, base=load(tmp_path / "out"))
+    ch = done.changes
+    events = ch[ch["table"].isin(["registry_events", "registry_event_counts", "registry_event_groups"])]
+    removed = "adverseEventsModule.seriousEvents[0]"
+    assert sorted(map(tuple, events[["table", "path", "column", "before", "after"]].to_numpy())) == [
+        ("registry_event_counts", "adverseEventsModule.otherEvents[1].stats[1]", "affected", "30", "31"),
+        *[("registry_event_counts", f"{removed}.stats[{k}]", "(row)", "present", "") for k in range(5)],
+        ("registry_events", removed, "(row)", "present", "")]
+    assert set(ch["table"]) == {"registry_records", "registry_events", "registry_event_counts"}
+    # the curated tables hold the newer record's events: no glaucoma, 31 with an infection
+    mine = out.adverse_events[out.adverse_events["study"] == "ctgov-nct02552212"]
+    assert "glaucoma" not in set(mine["term"])
+    assert mine.loc[mine["term"] == "upper respiratory tract infection", "count"].tolist() == [31]
+
+
 def test_registry_against_publication_for_a_curated_trial(tmp_path):
     """A record that names BOSTON's registry id (NCT03110562, in trials.csv) joins BOSTON as one
     more report; where its figures differ from the publications, both are listed with their sources."""

@@ -15,7 +15,7 @@ from typing import TYPE_CHECKING
 import pandas as pd
 
 from .data import Dataset
-from .findings import CriticalOutcome, Effect, between_arms, critical_outcomes
+from .findings import ALPHA, CONTROL, EXPERIMENTAL, CriticalOutcome, Effect, between_arms, critical_outcomes
 from .query import CATEGORIES, COMPOSITES, Filters, Resolver, split_list
 from .render import as_printed, cell, level_text
 from .values import derived, missing, row_tuples, value_or_none
@@ -31,6 +31,8 @@ IMPRECISE_WIDTH = 30.0  # percentage points
 IMPRECISE_N = 100  # patients
 INCONSISTENT_I2 = 50.0  # percent
 INCONSISTENT_K = 3  # cohorts
+COHERENT_K = 2  # other clear results of one trial in the same direction that stand for a missing interval
+OIS_POWER = 0.8  # the optimal information size: power of a two-sided test at findings.ALPHA
 # source kinds (sources.kind, free text) that decide the reporting rule: a conference abstract or
 # report, a news report or a press release; a peer-reviewed journal's abstract is none of these
 LOW_REPORTING_KINDS = {"press release": "a press release", "news": "a news report",
@@ -43,12 +45,20 @@ RULES: tuple[tuple[str, str], ...] = (
               "from single-arm studies or single arms."),
     ("imprecision", f"Down one for imprecision: an interval wider than {IMPRECISE_WIDTH:g} percentage "
                     f"points, an interval of a ratio that includes no effect (1), fewer than {IMPRECISE_N} "
-                    "patients, a pool of two cohorts, or no interval reported."),
+                    "patients, fewer patients than the optimal information size for the difference two arms' "
+                    f"rates show (two-sided α {ALPHA:g}, power {100 * OIS_POWER:g}%), a pool of two cohorts, "
+                    "or no interval reported. "
+                    "A between-arm p-value without an interval is not rated down for it where the result is clear "
+                    "and either each arm reports its own interval or at least "
+                    f"{COHERENT_K} other results of the same trial are clear in the same direction."),
     ("inconsistency", f"Down one for inconsistency: I² over {INCONSISTENT_I2:g}% with "
                       f"{INCONSISTENT_K} or more cohorts."),
     ("indirectness", "Down one for indirectness: mixed diseases (a cohort of several diseases, or "
                      "cohorts of different diseases) or mixed populations (a mixed setting, or cohorts "
-                     "of different settings)."),
+                     "of different settings). A randomized comparison is not rated down for the population "
+                     "its own trial enrolled (both arms share it); the row names that population."),
+    ("risk of bias", "Not assessed: the data hold no masking, allocation concealment or attrition details, "
+                     "so no rating here says anything about risk of bias."),
     ("reporting", "Down one for reporting: an audit finding on a figure used, or figures only from "
                   "sources whose kind is a conference abstract or report, a news report or a press release "
                   "(a peer-reviewed journal's abstract is not)."),
@@ -219,7 +229,17 @@ class HarmRow:
     statement: str | None
     scope: str  # study or label
     source: str
-    dose: str | None = None  # views.toxicity_doses: the study's dose schedule, or the label population
+    dose: str | None = None  # views.toxicity_doses: the arm's dose schedule, or the label population
+    kind: str = "adverse_event"  # or safety_statement (discontinuation, dose changes), dose_finding (DLT, MTD)
+    cohort: str | None = None
+
+    @property
+    def severe(self) -> bool:
+        return self.kind == "adverse_event" and grade3(self.grade)
+
+    @property
+    def quantified(self) -> bool:
+        return self.percent is not None or self.count is not None
 
 
 @dataclass
@@ -261,6 +281,11 @@ class Mitigation:
     statement: str | None
     agent: str | None
     source: str
+    study: str | None = None  # None: class-wide advice, from no study of any one disease
+
+    @property
+    def class_wide(self) -> bool:
+        return self.study is None
 
 
 @dataclass
@@ -843,11 +868,16 @@ def names_disease(ds: Dataset, text, code: str) -> bool:
     return any(re.search(rf"(?<![\w]){re.escape(w)}(?![\w])", text, flags=re.I) for w in words if len(norm(w)) > 1)
 
 
-def _label_matches(ds: Dataset, population, code: str | None) -> bool:
-    """Whether a label row's population ('label pooled: myeloma, ...') names the disease."""
+def _label_matches(ds: Dataset, population, code: str | None, regimen=None, regimens: set[str] = frozenset()) -> bool:
+    """Whether a label row belongs in a disease's brief: its population ('label pooled: myeloma, ...')
+    names the disease, or it names no disease at all and its regimen ('label: with bortezomib and
+    dexamethasone' -> SVd) is one the brief's studies test."""
     if not isinstance(population, str):
         return False
-    return code is None or names_disease(ds, population.split(",")[0], code)
+    if code is None or names_disease(ds, population.split(",")[0], code):
+        return True
+    return isinstance(regimen, str) and regimen in regimens and \
+        not any(names_disease(ds, population, d) for d in ds.diseases["disease"])
 
 
 def disease_shares(ds: Dataset, studies: pd.DataFrame, code: str | None) -> dict[str, Share]:
@@ -919,13 +949,18 @@ def _harms(ds, studies, matched, f: Filters, code, level):
     tox["dose"] = toxicity_doses(ds, tox)
     rows: list[HarmRow] = []
     refs = dict(zip(ds.studies["study"], ds.studies["ref"], strict=True))
+    tested = set(studies["regimen"].dropna())
     for r in row_tuples(tox):
-        if r.kind != "adverse_event" or not grade3(r.grade):
+        quantified = not (missing(r.percent_reported) and missing(r.percent_calc) and missing(r.count))
+        if r.kind == "adverse_event":  # grade ≥3 events, and events of any other grade with a figure
+            if not (grade3(r.grade) or quantified):
+                continue
+        elif r.kind not in ("safety_statement", "dose_finding") or r.scope != "study":
             continue
         if r.scope == "study":
             pass
         elif r.scope == "label":
-            if not _label_matches(ds, r.population, code):
+            if not _label_matches(ds, r.population, code, r.regimen, tested):
                 continue
         else:
             continue
@@ -933,13 +968,14 @@ def _harms(ds, studies, matched, f: Filters, code, level):
         rep, calc = _float(r.percent_reported), _float(r.percent_calc)
         pct = rep if rep is not None else calc
         rows.append(HarmRow(where=r.study if r.scope == "study" else r.population, ref=_int(refs.get(r.study)),
-                            regimen=_str(r.regimen), role=_str(r.arm), term=r.term, grade=r.grade,
+                            regimen=_str(r.regimen), role=_str(r.arm), term=r.term, grade=_str(r.grade) or "",
                             count=count, n=n, percent=pct,
                             percent_basis="reported" if rep is not None else "computed" if calc is not None else None,
-                            statement=_str(r.statement), scope=r.scope, source=r.source, dose=_str(r.dose)))
+                            statement=_str(r.statement), scope=r.scope, source=r.source, dose=_str(r.dose),
+                            kind=r.kind, cohort=_str(r.cohort)))
     ranges: dict[tuple, list[HarmRow]] = {}
     for h in rows:
-        if h.role == "control":
+        if h.role == "control" or h.regimen is None or not h.severe:  # an XPO1-inhibitor arm's own rows only
             continue
         ranges.setdefault((h.term, h.grade, h.regimen, h.dose), []).append(h)
     harm_ranges = []
@@ -952,7 +988,7 @@ def _harms(ds, studies, matched, f: Filters, code, level):
     rand = studies[studies["randomized"].fillna(False).astype(bool)]
     rds = risk_differences(ds, rand, level) if len(rand) else []
     mit = [Mitigation(term=r.term, category=r.category, statement=_str(r.statement), agent=_str(r.agent),
-                      source=r.source) for r in row_tuples(tox) if r.kind == "mitigation"]
+                      source=r.source, study=_str(r.study)) for r in row_tuples(tox) if r.kind == "mitigation"]
     return rows, harm_ranges, rds, mit
 
 
@@ -989,6 +1025,62 @@ def low_reporting_kind(kind: str | None) -> str | None:
 
 def _low_reporting_only(kinds: dict[str, str], sources: list[str]) -> bool:
     return bool(sources) and all(low_reporting_kind(kinds.get(s)) for s in sources)
+
+
+def at_point(timepoint: str | None) -> str:
+    return f" at {timepoint}" if timepoint else ""
+
+
+def _arm_interval(a) -> bool:
+    return a.ci_low is not None and a.ci_high is not None
+
+
+def randomized_imprecision(e: Effect, effects: list[Effect], n: int | None,
+                           statistics: dict | None = None) -> tuple[list[str], list[str]]:
+    """Why a between-arm result is imprecise (reasons; none: not rated down), and notes on what
+    was weighed but not rated down.
+
+    - fewer than IMPRECISE_N patients, no interval of a ratio, or an interval including no effect;
+    - fewer patients than the optimal information size for the difference the arms' rates show;
+    - a p-value without an estimate and interval, unless the result is clear and its direction is
+      known and either each arm reports its own interval, or at least COHERENT_K other results of
+      the same trial (whole population) are clear in the same direction. A subgroup's p-value
+      alone is always rated down (several subgroups agreeing are not several outcomes)."""
+    from .stats import optimal_information_size
+
+    reasons, notes = [], []
+    if n is None or n < IMPRECISE_N:
+        reasons.append(f"{n if n is not None else 'unknown number of'} patients")
+    if e.statistic != "p" and (e.ci_low is None or e.ci_high is None):
+        reasons.append("no interval reported")
+    if e.statistic != "p" and e.ci_low is not None and e.ci_high is not None and e.ci_low <= 1 <= e.ci_high:
+        reasons.append("the interval includes no effect")
+    x, c = e.experimental, e.control
+    if n is not None and e.subgroup is None and x.unit == "%" and c.unit == "%" \
+            and x.value is not None and c.value is not None:
+        ois = optimal_information_size(x.value / 100, c.value / 100, ALPHA, OIS_POWER)
+        at = f" at {e.timepoint}" if e.timepoint else ""
+        if ois is not None and statistics is not None:
+            statistics[f"{e.trial} {e.measure}{at} optimal information size"] = ois
+        if ois is not None and n < ois:
+            reasons.append(f"{n} patients, fewer than the {ois} needed to detect the difference the arms show "
+                           f"({figure(x.value)}% vs {figure(c.value)}%; optimal information size, two-sided "
+                           f"α {ALPHA:g}, power {100 * OIS_POWER:g}%)")
+    if e.statistic == "p":
+        agree = [o for o in effects if o is not e and o.subgroup is None and o.study == e.study and o.clear
+                 and o.direction == e.direction]
+        known = e.clear and e.direction in (EXPERIMENTAL, CONTROL) and e.subgroup is None
+        if known and _arm_interval(x) and _arm_interval(c):
+            notes.append("a p-value without an interval of the difference; not rated down for it: each arm "
+                         f"reports its own interval ({figure(x.value)}%, {figure(x.ci_low)}–{figure(x.ci_high)} vs "
+                         f"{figure(c.value)}%, {figure(c.ci_low)}–{figure(c.ci_high)})")
+        elif known and len(agree) >= COHERENT_K:
+            notes.append("a p-value without an interval of the difference; not rated down for it: "
+                         f"{len(agree)} other results of the trial are clear in the same direction "
+                         f"({', '.join(measure_name(o.measure) + at_point(o.timepoint) for o in agree)})")
+        else:
+            reasons.append("no estimate with an interval, a p-value only")
+    return reasons, notes
 
 
 def rate(start: str, moves: list[Move]) -> str:
@@ -1030,21 +1122,15 @@ def _findings(ds: Dataset, b: Brief, flags: dict) -> list[Finding]:
         overall: dict[tuple, str] = {}
         for s in sorted(t.effects, key=lambda e: e.subgroup is not None):  # each overall result before its subgroups
             moves = []
-            reasons = []
-            if n is None or n < IMPRECISE_N:
-                reasons.append(f"{n if n is not None else 'unknown number of'} patients")
-            if s.statistic != "p" and (s.ci_low is None or s.ci_high is None):
-                reasons.append("no interval reported")
-            if s.statistic != "p" and s.ci_low is not None and s.ci_high is not None and s.ci_low <= 1 <= s.ci_high:
-                reasons.append("the interval includes no effect")
-            if s.statistic == "p":
-                reasons.append("no estimate with an interval, a p-value only")
+            sub = s.subgroup is not None
+            reasons, notes = randomized_imprecision(s, t.effects, n, b.statistics)
             if reasons:
                 moves.append(Move("imprecision", "; ".join(reasons)))
-            sub = s.subgroup is not None
+            # the trial's own population (AML and high-risk MDS, say) is shared by both arms: the
+            # comparison answers the question for that population, so it is not indirectness
             study_disease = ds.studies.loc[ds.studies["study"] == t.study, "disease"].iloc[0]
-            setting = ds.studies.loc[ds.studies["study"] == t.study, "setting"].iloc[0]
-            moves += indirect([study_disease], [_str(setting)])
+            if len(split_list(study_disease)) > 1:
+                notes.append(f"population as the trial enrolled it: {', '.join(split_list(study_disease))}")
             moves += reporting([(t.study, a.cohort) for a in t.arms], [s.source],
                                measure=s.measure)
             if sub:
@@ -1072,7 +1158,7 @@ def _findings(ds: Dataset, b: Brief, flags: dict) -> list[Finding]:
                                pi_low=None, pi_high=None, decimals=s.decimals, statistic=s.statistic,
                                p_text=s.p_text, unit=None, start="high", moves=moves,
                                rating=rating, sources=_unique([s.source, s.arm_a.source, s.arm_b.source]),
-                               effect=s, measure=s.measure, trials=[t.trial], reports=[s.study]))
+                               effect=s, measure=s.measure, trials=[t.trial], reports=[s.study], notes=notes))
     # single-arm evidence by regimen: XPO1 cohorts outside the randomized trials (whose arms are compared above)
     in_trials = {t.study for t in b.randomized} | {r.study for t in b.randomized for r in t.rates}
     for g in b.response:

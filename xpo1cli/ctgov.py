@@ -1032,20 +1032,58 @@ def _text(value) -> str:
     return "" if value is None or pd.isna(value) else str(value)
 
 
+def _figure_keys(table: str, frame, events) -> list[tuple]:
+    """What each row of a registry table is, as a re-import matches it: a record by its NCT id;
+    an event group by its id; an event by its list (serious or other), term and organ system; an
+    event's count by its event and group; any other row by its place in the record. A key given
+    twice in one record is told apart by its order (the second 'Anaemia' of the same list and
+    organ system). An event's place shifts when an event before it is removed; its key does not."""
+    if table == "registry_records":
+        return [(n,) for n in frame["nct_id"]]
+    if table == "registry_event_groups":
+        base = [(n, _text(g)) for n, g in zip(frame["nct_id"], frame["group_id"], strict=True)]
+    elif table in ("registry_events", "registry_event_counts"):
+        of_event = dict(zip(events["path"], _numbered(
+            [(n, _text(k), _text(t), _text(o)) for n, k, t, o in
+             zip(events["nct_id"], events["kind"], events["term"], events["organ_system"], strict=True)]),
+            strict=True))
+        if table == "registry_events":
+            return [of_event[p] for p in frame["path"]]
+        base = [(*of_event.get(p.rsplit(".stats[", 1)[0], (n, p)), _text(g))
+                for n, p, g in zip(frame["nct_id"], frame["path"], frame["group_id"], strict=True)]
+    else:
+        return list(zip(frame["nct_id"], frame["path"], strict=True))
+    return _numbered(base)
+
+
+def _numbered(keys: list[tuple]) -> list[tuple]:
+    """Each key with how many equal keys came before it."""
+    seen: dict[tuple, int] = {}
+    out = []
+    for k in keys:
+        seen[k] = seen.get(k, -1) + 1
+        out.append((*k, seen[k]))
+    return out
+
+
 def _changes(before: dict, after: dict):
-    """Figure by figure, what a re-import changed: added, removed and changed posted values."""
+    """Figure by figure, what a re-import changed: added, removed and changed posted values (see
+    `_figure_keys` for how a figure of the earlier import is matched to the newer one's); a
+    figure's place is the newer record's, or the earlier one's when it was removed."""
     import pandas as pd
 
-    out = []
+    out: list[dict] = []
     for table, cols in COMPARED.items():
         if before[table].empty:
             continue  # a first import: nothing to compare
-        key = ["nct_id"] if table == "registry_records" else ["nct_id", "path"]
-        old = {tuple(r[k] for k in key): r for r in before[table].to_dict("records")}
-        now = {tuple(r[k] for k in key): r for r in after[table].to_dict("records")}
-        for k in sorted(old.keys() | now.keys()):
+        at = len(out)
+        old = dict(zip(_figure_keys(table, before[table], before["registry_events"]),
+                       before[table].to_dict("records"), strict=True))
+        now = dict(zip(_figure_keys(table, after[table], after["registry_events"]),
+                       after[table].to_dict("records"), strict=True))
+        for k in [*now, *(k for k in old if k not in now)]:
             o, n = old.get(k), now.get(k)
-            where = (o or n).get("path") or ""
+            where = (n or o).get("path") or ""
             if o is None or n is None:
                 out.append({"table": table, "nct_id": (o or n)["nct_id"], "path": where,
                             "column": "(row)", "before": "" if o is None else "present",
@@ -1055,6 +1093,7 @@ def _changes(before: dict, after: dict):
                 if _text(o.get(c)) != _text(n.get(c)):
                     out.append({"table": table, "nct_id": n["nct_id"], "path": where, "column": c,
                                 "before": _text(o.get(c)), "after": _text(n.get(c))})
+        out[at:] = sorted(out[at:], key=lambda row: row["nct_id"])  # a record's removed rows after its others
     return pd.DataFrame(out, columns=["table", "nct_id", "path", "column", "before", "after"])
 
 
