@@ -114,6 +114,9 @@ def test_a_placed_record_becomes_a_study_with_arms_outcomes_and_its_odds_ratio(t
     assert coh.loc["Placebo", "n"] == 158 and coh.loc["Placebo", "arm"] == "control"
     assert coh.loc["Selinexor 200 mg Q2W", "n"] == 159 and coh.loc["Selinexor 200 mg Q2W", "arm"] == "experimental"
     assert coh.loc["Selinexor 200 mg Q2W", "headline"] == True and coh.loc["Selinexor 200 mg Q2W", "regimen"] == "S"  # noqa: E712
+    flow = "participantFlowModule.periods[0].milestones[0]"  # STARTED: FG000 Placebo, FG001 the selinexor arm
+    assert coh.loc["Placebo", "section"] == f"{flow}.achievements[0]"
+    assert coh.loc["Selinexor 200 mg Q2W", "section"] == f"{flow}.achievements[1]"
     # the analysis sets are cohorts under their arm; the open-label extension group is no arm: not a cohort
     assert coh.loc["Placebo (FAS)", "parent"] == coh.loc["Placebo", "cohort"]
     assert "SFE OL CZP 200 mg Q2W" not in coh.index
@@ -234,6 +237,11 @@ def test_registry_against_publication_for_a_curated_trial(tmp_path):
     p["interventions"].append({"type": "DRUG", "name": "Dexamethasone"})
     p["armGroups"][0]["interventionNames"] += ["Drug: Bortezomib", "Drug: Dexamethasone"]
     p["armGroups"][1]["interventionNames"] = ["Drug: Bortezomib", "Drug: Dexamethasone"]
+    # STARTED moved to the second milestone, its figures in another order: FG001 (159), FG002, FG000 (158)
+    period = d["resultsSection"]["participantFlowModule"]["periods"][0]
+    started = period["milestones"].pop(0)
+    started["achievements"] = [started["achievements"][i] for i in (1, 2, 0)]
+    period["milestones"].insert(1, started)
     _, out = run([d], tmp_path)
     study = out.studies.set_index("study").loc["ctgov-nct03110562"]
     assert study.trial == "BOSTON" and study.regimen == "SVd"
@@ -241,7 +249,11 @@ def test_registry_against_publication_for_a_curated_trial(tmp_path):
     # BOSTON's ORR: 76.4% of 195 in the publication against the record's 47.2% of 159
     assert len(diff) and set(diff["trial"]) == {"BOSTON"}
     assert ((diff["figure"] == "ORR n") | diff["figure"].str.startswith("ORR")).any()
-    assert (diff["figure"] == "n").any()  # the arms' sizes differ (159 against 195)
+    n = diff[diff["figure"] == "n"].set_index("arm")  # the arms' sizes differ (159 against 195)
+    flow = "participantFlowModule.periods[0].milestones[1]"
+    assert (n.loc["experimental", "registry"], n.loc["experimental", "registry_place"]) == (
+        "159", f"{flow}.achievements[0]")
+    assert (n.loc["control", "registry"], n.loc["control", "registry_place"]) == ("158", f"{flow}.achievements[2]")
 
 
 def test_bad_input_names_the_file_and_place(tmp_path):

@@ -577,16 +577,18 @@ class Record2Rows:
     def _groups(self) -> None:
         self.arms = self._arms()
         flow = _get(self.results, "participantFlowModule", default={})
-        started = {}
+        started = {}  # flow group id → participants who started, and the place of that figure
         for period in _list(flow, "periods")[:1]:
-            for m in _list(period, "milestones"):
-                if m.get("type") == "STARTED":
-                    started = {a.get("groupId"): whole(a.get("numSubjects")) for a in _list(m, "achievements")}
-        self.started = {}  # arm cohort → participants who started, where the flow gives the arm's own group
+            for m, milestone in enumerate(_list(period, "milestones")):
+                if milestone.get("type") == "STARTED":
+                    started = {a.get("groupId"): (whole(a.get("numSubjects")),
+                                                  f"{FLOW}.periods[0].milestones[{m}].achievements[{i}]")
+                               for i, a in enumerate(_list(milestone, "achievements"))}
+        self.started = {}  # arm cohort → (started, place), where the flow gives the arm's own group
         for g in _list(flow, "groups"):
             grp = self.group(g.get("title") or g.get("id") or "group")
             if grp.cohort is not None and grp.parent is None:
-                self.started[grp.cohort] = started.get(g.get("id"))
+                self.started[grp.cohort] = started.get(g.get("id"), (None, None))
         for om in _list(self.results, "outcomeMeasuresModule", "outcomeMeasures"):
             for g in _list(om, "groups"):
                 self.group(g.get("title") or g.get("id") or "group")
@@ -628,14 +630,14 @@ class Record2Rows:
             "phase": PHASES.get(phases), "randomized": randomized, "evidence_type": "clinical trial"})
         sets = [g for g in self.groups.values() if g.parent is not None]
         for grp in [*arms, *sets]:
-            n = self.started.get(grp.cohort) if grp.parent is None else None
+            n, place = self.started.get(grp.cohort, (None, None)) if grp.parent is None else (None, None)
             n = n if n is None or n <= MAX_COUNT else None
             self.out.add("cohorts", {
                 "study": self.study, "cohort": grp.cohort, "label": grp.title, "parent": grp.parent,
                 "partition": "arm" if grp.parent is None and len(arms) > 1 else None,
                 "arm": grp.role if randomized else None, "regimen": self._regimen(grp.drugs),
                 "n": n, "headline": grp is lead or (lead is None and grp is arms[0]),
-                "section": f"{FLOW}.groups" if n is not None else "armsInterventionsModule.armGroups"
+                "section": place if n is not None else "armsInterventionsModule.armGroups"
                 if grp.parent is None else "result groups", "source": self.source})
 
     # --- outcome measures ---
@@ -1117,6 +1119,7 @@ def registry_differences(ds) -> object:
     role = {(s, c): (a if isinstance(a, str) else ("all" if h is True else None))
             for s, c, a, h in zip(coh["study"], coh["cohort"], coh["arm"], coh["headline"], strict=True)}
     n_of = {(s, c): n for s, c, n in zip(coh["study"], coh["cohort"], coh["n"], strict=True)}
+    place = dict(zip(zip(coh["study"], coh["cohort"], strict=True), coh["section"], strict=True))
     # a publication's whole arms only: a subgroup (a cohort under an arm) is another population
     whole_arm = {(s, c) for s, c, p in zip(coh["study"], coh["cohort"], coh["parent"], strict=True) if pd.isna(p)}
     for reg in studies[is_reg].itertuples(index=False):
@@ -1150,7 +1153,7 @@ def registry_differences(ds) -> object:
                 for (s2, c2), n2 in n_of.items():
                     if s2 == o.study and role.get((s2, c2)) == role.get((s, c)) and (s2, c2) in whole_arm \
                             and pd.notna(n2) and int(n2) != int(n):
-                        out.append([reg.trial, "n", role.get((s, c)), str(int(n)), "participantFlowModule",
+                        out.append([reg.trial, "n", role.get((s, c)), str(int(n)), place[(s, c)],
                                     str(int(n2)), o.source, o.study, "population"])
         mine_c = ds.comparisons[ds.comparisons["study"] == reg.study]
         theirs_c = ds.comparisons[ds.comparisons["study"].isin(set(others["study"]))]
