@@ -162,8 +162,8 @@ def test_an_early_stop_for_futility_is_said_plainly(mm_claims):
 
 
 def test_a_pool_mixing_diseases_is_never_headlined_the_studies_are_shown(mm_claims):
-    _, kinds, _ = mm_claims
-    sd = kinds["single-arm"]
+    b, _, _ = mm_claims
+    sd = next(c for c in b.bottom_line if c.kind == "single-arm" and c.measure == "ORR")
     assert sd.regimen == "Sd" and sd.pooled is None and "mixes diseases (MM, WM" in sd.unpooled
     said = claim_text(sd)
     assert "8*/84" in said and "32/122 (26.2%)" in said and "29.3% (no count printed; 82 in the cohort)" in said

@@ -156,6 +156,7 @@ class Rate:
     enrolled: int | None = None  # the cohort's own n, where a percentage comes without a denominator
     # another report of the trial that codes no single regimen for it: (its source, its dose schedule)
     regimen_doubt: tuple[str, str] | None = None
+    summed: tuple[str, ...] = ()  # a summary no row of the source prints: the categories it adds up
 
     @property
     def control(self) -> bool:
@@ -477,6 +478,7 @@ def build_brief(ds: Dataset, filters: Filters | None = None, *, level: float = 0
               bottom_line=[], randomized=[], response=[], forests=[], survival=[], harms=[],
               harm_ranges=[], risk_differences=[], mitigations=[], findings=[], gaps=[], citations=[],
               critical=critical_outcomes(ds, code), shares=disease_shares(ds, studies, code))
+    outcomes = critical_summaries(outcomes, b.rate_measures)  # after the audit: it reads what sources print
     b.randomized = _randomized(ds, studies, every_arm, outcomes, b.rate_measures)
     b.response, b.forests = _response(ds, studies, matched, outcomes, arm_of, flags, level, b)
     b.survival = _survival(ds, studies, matched, arm_of, outcomes)
@@ -494,6 +496,28 @@ def build_brief(ds: Dataset, filters: Filters | None = None, *, level: float = 0
     b.citations = _citations(ds, b)
     _register(b)
     return b
+
+
+def critical_summaries(outcomes: pd.DataFrame, measures: list[str]) -> pd.DataFrame:
+    """The outcome table with a row of each critical summary (CR/CRi, ≥VGPR, ≥CR ...) that a cohort's
+    source gives only as its categories: their sum over one denominator where the breakdown is whole
+    (count_basis 'sum of categories', marked derived wherever shown)."""
+    from .query import with_summaries
+
+    for m in measures:
+        parts = summary_parts(m)
+        if m != "ORR" and parts:
+            outcomes = with_summaries(outcomes, m, parts, "sum of categories")
+    return outcomes
+
+
+def summary_parts(measure: str) -> tuple[str, ...] | None:
+    """The response categories a summary measure adds up (ORR, CR/CRi, ≥VGPR, ≥CR ...); None for
+    any other measure."""
+    from .views import DEPTH_PARTS, DEPTH_STORED
+
+    label = {stored: name for name, stored in DEPTH_STORED.items()}  # CR_CRi -> CR/CRi
+    return COMPOSITES.get(measure) or DEPTH_PARTS.get(label.get(measure, measure))
 
 
 def _report_differences(ds: Dataset, studies: set[str]) -> pd.DataFrame:
@@ -697,8 +721,18 @@ def _response(ds, studies, matched, outcomes, arm_of, flags, level, b: Brief):
                 continue
             seen.add((r.study, r.cohort, _str(r.timepoint)))
             rates.append(_rate(r, s, a, pooled=False, level=level, interval=False))
+        if not poolable:  # a measure never pooled: each trial's figures from its best report (its primary first)
+            from .views import ROLE_RANK
+
+            best: dict[str, tuple] = {}
+            for i, r in enumerate(rates):
+                if r.trial is not None:
+                    best[r.trial] = min(best.get(r.trial, (99, i, r.study)),
+                                        (ROLE_RANK.get(info[r.study].report_role, 9), i, r.study))
+            rates = [r for r in rates if r.trial is None or best[r.trial][2] == r.study]
         _exact_intervals(rates, level)
         _regimen_doubts(ds, rates)
+        _summed(ds, rates)
         for rate in rates:
             found = flags.get((rate.study, rate.cohort), [])
             hit = [f"{x.measure}: {x.detail}" for x in found if x.measure in (measure, rate.measure)
@@ -759,6 +793,21 @@ def _response(ds, studies, matched, outcomes, arm_of, flags, level, b: Brief):
                 b.statistics[f"{key} ci_low"] = float(r.ci_low)
                 b.statistics[f"{key} ci_high"] = float(r.ci_high)
     return groups, forests
+
+
+def _summed(ds: Dataset, rates: list[Rate]) -> None:
+    """Name the categories each rate adds up where its source prints no row of the measure itself."""
+    parts = {r.measure: summary_parts(r.measure) for r in rates if r.basis == "sum of categories"}
+    if not parts:
+        return
+    o = ds.outcomes
+    o = o[o["study"].isin({r.study for r in rates})]
+    stored = set(zip(o["study"], o["cohort"], o["source"], o["measure"], strict=True))
+    counted = set(zip(*(o.loc[o["count"].notna(), c] for c in ("study", "cohort", "source", "measure")),
+                      strict=True))
+    for r in rates:
+        if r.basis == "sum of categories" and (r.study, r.cohort, r.source, r.measure) not in stored:
+            r.summed = tuple(m for m in parts[r.measure] if (r.study, r.cohort, r.source, m) in counted)
 
 
 def _regimen_doubts(ds: Dataset, rates: list[Rate]) -> None:

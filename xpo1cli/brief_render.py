@@ -31,6 +31,7 @@ from .brief import (
     measure_name,
     pct,
     ratio,
+    summary_parts,
 )
 from .findings import CONTROL as FAVOURS_CONTROL
 from .findings import NEITHER, ArmFigure, Effect
@@ -551,11 +552,15 @@ def layout(b: Brief, level: float = 0.95) -> list[Section]:
     # 2 randomized evidence
     if not b.randomized:
         s[1].paragraphs = ["No randomized trial in this selection."]
+    summaries = [m for m in b.rate_measures if summary_parts(m)]  # response summaries: said where not reported
     for t in b.randomized:
         arms = []
+        unreported = [m for m in summaries if not any(r.measure == m for r in t.rates)]
         for a in t.arms:
             figs = [f"{measure_name(r.measure)}{at_text(r.timepoint)} {rate_text(r)} [{r.source}]"
                     for r in t.rates if r.cohort == a.cohort]
+            if figs or t.medians:
+                figs += [f"{measure_name(m)} not reported" for m in unreported]
             figs += [f"median {m.measure} {median_text(m)}"
                      + (f" ({spread_text(m)})" if spread_text(m) != MISSING else "") + f" [{m.source}]"
                      for m in t.medians if m.cohort == a.cohort and m.measure in ("PFS", "OS")]
