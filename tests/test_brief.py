@@ -8,9 +8,19 @@ import re
 
 import pytest
 
-from xpo1cli.brief import ABSOLUTE_PER, CERTAINTY_LABEL, IMPRECISE_N, IMPRECISE_WIDTH, INCONSISTENT_I2, build_brief
+from xpo1cli.brief import (
+    ABSOLUTE_PER,
+    CERTAINTY_LABEL,
+    COHERENT_K,
+    IMPRECISE_N,
+    IMPRECISE_WIDTH,
+    INCONSISTENT_I2,
+    OIS_POWER,
+    build_brief,
+)
 from xpo1cli.brief_render import claim_text, markdown
 from xpo1cli.data import load
+from xpo1cli.findings import ALPHA
 from xpo1cli.query import Filters
 
 from .conftest import DATA, HANG, run
@@ -65,7 +75,7 @@ def test_mm_response_pools_sd_as_pool_by_regimen_does(mm):
     # advises Knapp–Hartung, so the interval shown is its (t with 1 df)
     assert p.test == "knha"
     assert (round(p.estimate, 1), round(p.ci_low, 1), round(p.ci_high, 1)) == (16.8, 0.0, 99.8)
-    assert (round(p.pi_low, 1), round(p.pi_high, 1), p.k, p.n_total) == (0.0, 100.0, 2, 206)
+    assert (p.pi_low, p.pi_high, p.k, p.n_total) == (None, None, 2, 206)  # no prediction interval from two
     svd = next(g for g in mm.response if g.regimen == "SVd" and g.measure == "ORR")
     assert svd.pooled is None  # one cohort with a count: nothing pooled
     storm = next(r for r in sd.rates if r.study == "storm-nejm-2019")
@@ -102,7 +112,7 @@ def test_mm_certainty_rules_move_ratings_and_say_why(mm):
     assert hr.start == "high" and hr.patients == 402
     assert [m.rule for m in hr.moves] == ["reporting"]  # BOSTON figures reach the data through news reports
     assert hr.rating == "moderate"
-    sd = next(f for f in mm.findings if f.regimen == "Sd" and f.outcome == "ORR")
+    sd = next(f for f in mm.findings if f.regimen == "Sd" and f.outcome == "ORR (SD-PH1)")  # a trial's own row
     assert sd.start == "low" and [m.rule for m in sd.moves] == ["imprecision", "indirectness"]
     assert "MM, WM" in sd.moves[1].reason and sd.rating == "very low"
 
@@ -228,7 +238,7 @@ def _named_statistics(ds, b) -> set[str]:
                  *(c for g in b.response if g.pooled for c in g.pooled.cautions)]:
         out |= set(NUMBER.findall(text))
     return out | _forms(95) | _forms(IMPRECISE_WIDTH) | _forms(IMPRECISE_N) | _forms(INCONSISTENT_I2) | {"3"} \
-        | _forms(ABSOLUTE_PER)
+        | _forms(ABSOLUTE_PER) | _forms(ALPHA) | _forms(100 * OIS_POWER) | _forms(COHERENT_K)
 
 
 def _printed_figures(ds, text: str) -> list[str]:

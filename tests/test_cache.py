@@ -52,7 +52,7 @@ def svd_orr(ds) -> int:
 def checks(monkeypatch) -> list:
     """Count the full checks of a dataset (what a cached load does not repeat)."""
     calls, real = [], data.check
-    monkeypatch.setattr(data, "check", lambda root: calls.append(root) or real(root))
+    monkeypatch.setattr(data, "check", lambda root, **kw: calls.append(root) or real(root, **kw))
     return calls
 
 

@@ -114,6 +114,9 @@ def test_a_placed_record_becomes_a_study_with_arms_outcomes_and_its_odds_ratio(t
     assert coh.loc["Placebo", "n"] == 158 and coh.loc["Placebo", "arm"] == "control"
     assert coh.loc["Selinexor 200 mg Q2W", "n"] == 159 and coh.loc["Selinexor 200 mg Q2W", "arm"] == "experimental"
     assert coh.loc["Selinexor 200 mg Q2W", "headline"] == True and coh.loc["Selinexor 200 mg Q2W", "regimen"] == "S"  # noqa: E712
+    flow = "participantFlowModule.periods[0].milestones[0]"  # STARTED: FG000 Placebo, FG001 the selinexor arm
+    assert coh.loc["Placebo", "section"] == f"{flow}.achievements[0]"
+    assert coh.loc["Selinexor 200 mg Q2W", "section"] == f"{flow}.achievements[1]"
     # the analysis sets are cohorts under their arm; the open-label extension group is no arm: not a cohort
     assert coh.loc["Placebo (FAS)", "parent"] == coh.loc["Placebo", "cohort"]
     assert "SFE OL CZP 200 mg Q2W" not in coh.index
@@ -191,6 +194,39 @@ def test_reimport_replaces_the_records_rows_and_lists_what_changed(tmp_path):
     assert sorted(orr["percent_reported"]) == [7.0, 48.4]
 
 
+def test_reimport_matches_adverse_events_by_term_and_organ_system_not_by_place(tmp_path):
+    """A newer record without its first serious event (Glaucoma, Eye disorders: seriousEvents[0]
+    of NCT02552212) shifts every later event up one place: only that event and its counts are
+    reported removed, and the one count that changed (Upper respiratory tract infection, other
+    events, group EG001: 30 affected of 159, otherEvents[1].stats[1]) is reported at its place."""
+    d = myeloma_variant()
+    run([d], tmp_path)
+    newer = copy.deepcopy(d)
+    newer["protocolSection"]["statusModule"]["lastUpdatePostDateStruct"]["date"] = "2023-01-02"
+    ae = newer["resultsSection"]["adverseEventsModule"]
+    gone = ae["seriousEvents"].pop(0)
+    assert (gone["term"], gone["organSystem"]) == ("Glaucoma", "Eye disorders")
+    urti = ae["otherEvents"][1]
+    assert urti["term"] == "Upper respiratory tract infection" and urti["stats"][1] == {
+        "groupId": "EG001", "numEvents": 38, "numAffected": 30, "numAtRisk": 159}
+    urti["stats"][1]["numAffected"] = 31
+    for f in tmp_path.glob("r*.json"):
+        f.unlink()
+    done, out = run([newer], tmp_path, base=load(tmp_path / "out"))
+    ch = done.changes
+    events = ch[ch["table"].isin(["registry_events", "registry_event_counts", "registry_event_groups"])]
+    removed = "adverseEventsModule.seriousEvents[0]"
+    assert sorted(map(tuple, events[["table", "path", "column", "before", "after"]].to_numpy())) == [
+        ("registry_event_counts", "adverseEventsModule.otherEvents[1].stats[1]", "affected", "30", "31"),
+        *[("registry_event_counts", f"{removed}.stats[{k}]", "(row)", "present", "") for k in range(5)],
+        ("registry_events", removed, "(row)", "present", "")]
+    assert set(ch["table"]) == {"registry_records", "registry_events", "registry_event_counts"}
+    # the curated tables hold the newer record's events: no glaucoma, 31 with an infection
+    mine = out.adverse_events[out.adverse_events["study"] == "ctgov-nct02552212"]
+    assert "glaucoma" not in set(mine["term"])
+    assert mine.loc[mine["term"] == "upper respiratory tract infection", "count"].tolist() == [31]
+
+
 def test_registry_against_publication_for_a_curated_trial(tmp_path):
     """A record that names BOSTON's registry id (NCT03110562, in trials.csv) joins BOSTON as one
     more report; where its figures differ from the publications, both are listed with their sources."""
@@ -201,6 +237,11 @@ def test_registry_against_publication_for_a_curated_trial(tmp_path):
     p["interventions"].append({"type": "DRUG", "name": "Dexamethasone"})
     p["armGroups"][0]["interventionNames"] += ["Drug: Bortezomib", "Drug: Dexamethasone"]
     p["armGroups"][1]["interventionNames"] = ["Drug: Bortezomib", "Drug: Dexamethasone"]
+    # STARTED moved to the second milestone, its figures in another order: FG001 (159), FG002, FG000 (158)
+    period = d["resultsSection"]["participantFlowModule"]["periods"][0]
+    started = period["milestones"].pop(0)
+    started["achievements"] = [started["achievements"][i] for i in (1, 2, 0)]
+    period["milestones"].insert(1, started)
     _, out = run([d], tmp_path)
     study = out.studies.set_index("study").loc["ctgov-nct03110562"]
     assert study.trial == "BOSTON" and study.regimen == "SVd"
@@ -208,7 +249,11 @@ def test_registry_against_publication_for_a_curated_trial(tmp_path):
     # BOSTON's ORR: 76.4% of 195 in the publication against the record's 47.2% of 159
     assert len(diff) and set(diff["trial"]) == {"BOSTON"}
     assert ((diff["figure"] == "ORR n") | diff["figure"].str.startswith("ORR")).any()
-    assert (diff["figure"] == "n").any()  # the arms' sizes differ (159 against 195)
+    n = diff[diff["figure"] == "n"].set_index("arm")  # the arms' sizes differ (159 against 195)
+    flow = "participantFlowModule.periods[0].milestones[1]"
+    assert (n.loc["experimental", "registry"], n.loc["experimental", "registry_place"]) == (
+        "159", f"{flow}.achievements[0]")
+    assert (n.loc["control", "registry"], n.loc["control", "registry_place"]) == ("158", f"{flow}.achievements[2]")
 
 
 def test_bad_input_names_the_file_and_place(tmp_path):

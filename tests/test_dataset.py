@@ -334,3 +334,16 @@ def test_trusted_fast_load_equals_the_checked_load():
     fast = data._trusted_frames(root, descriptor)
     for name, frame in frames.items():
         pd.testing.assert_frame_equal(frame.drop(columns=data.LINE).reset_index(drop=True), fast[name])
+
+
+def test_published_after_review_is_one_rule_for_every_source():
+    """The review states no date of its own, so the flag is false for the review and true for every
+    later source, whatever date (or none) the later source states: BELLINI's and BOSTON's 2020 news
+    reports (C25, C40) are marked alike, as are undated pages and pages with a date."""
+    src = DS.sources
+    assert dict(zip(src["source"], src["published_after_review"], strict=True)) == {
+        s: s != "review" for s in src["source"]}
+    assert "no date of its own" in next(
+        f["description"] for r in DS.descriptor["resources"] if r["name"] == "sources"
+        for f in r["schema"]["fields"] if f["name"] == "published_after_review")
+    assert list(query.sources_table(DS, "review")["source"]) == ["review"]

@@ -142,7 +142,7 @@ def rewrite(path, old: str, new: str) -> None:
 def counting_check(monkeypatch) -> list:
     """Count the full checks of a dataset (what a cached load must not repeat)."""
     calls, real = [], data.check
-    monkeypatch.setattr(data, "check", lambda root: calls.append(root) or real(root))
+    monkeypatch.setattr(data, "check", lambda root, **kw: calls.append(root) or real(root, **kw))
     return calls
 
 

@@ -323,7 +323,9 @@ def test_no_conflict_where_the_pack_finds_none():
 
 def test_list_myelofibrosis():
     rows = run_csv("list", "--disease", "MF")
-    assert {r["study"] for r in rows} == {"sentry-ph1-n1", "sentry-ph3-n2", "sentry2-n1"}
+    # the gap pack adds SENTRY-2 as an interview names it (G23) and selinexor + ruxolitinib at ASH 2024 (G24)
+    assert {r["study"] for r in rows} == {"sentry-ph1-n1", "sentry-ph3-n2", "sentry2-n1", "sentry2-g23",
+                                          "sel-rux-mf-pumch-ash2024"}
     assert run_csv("list", "--disease", "myelofibrosis") == rows
     diseases = {r["disease"]: r for r in run_csv("diseases")}
     assert diseases["MF"]["parent"] == ""
@@ -388,7 +390,7 @@ def test_ongoing_trials_listing():
 def test_syntheses_are_kept_apart_and_never_pooled():
     syn = set(DS.studies.loc[DS.studies["evidence_type"] == "systematic review", "study"])
     assert syn == {"selinexor-mm-meta-analysis", "xvd-network-meta-analysis", "selinexor-aml-systematic-review",
-                   "dreamm2-storm-maic"}  # the last from the comparator pack
+                   "dreamm2-storm-maic", "selinexor-thesis-meta-analysis"}  # the comparator and gap packs
     assert not DS.outcomes["study"].isin(syn).any()
     r = run("pool", "-d", "MM", "-f", "csv")
     pooled = {x["study"] for x in run_csv("pool", "-d", "MM")}

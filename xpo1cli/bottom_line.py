@@ -3,14 +3,16 @@
 The rules a tumour board would ask for, applied in this order:
 
 1. an overview of the randomized trials: with results, stopped early, registered without results;
-2. the randomized results, highest certainty first, each with its direction and the arms' figures
-   (a result favouring the control arm is a harm signal, always stated); a randomized trial with
+2. the randomized results, trials with a clear result (a harm signal included) first, then highest
+   certainty first, each with its direction and the arms' figures (a result favouring the control
+   arm is a harm signal, always stated); a randomized trial with
    arm figures but no between-arm statistic says so; a trial stopped early says so plainly;
 3. single-arm evidence of the largest regimen outside the randomized trials: each study's own
    figure, never a pool that mixes diseases, settings or designs, nor a pool of two with
    heterogeneous results (I² over the stated threshold);
-4. one harm: the largest arm-against-arm risk difference, else the most frequent grade ≥3 event of
-   the regimen stated in (3);
+4. harms, one statement per regimen with harm figures (harms.regimen_harms): its arm-against-arm
+   differences with both arms' figures, then each report's tolerability, serious, grade ≥3 and
+   other events, never mixing regimens;
 5. trials without results, listed apart as planned or ongoing, never as evidence.
 """
 
@@ -18,9 +20,10 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 
-from .brief import INCONSISTENT_I2, LEVELS, Brief, HarmRow, Pooled, RandomizedTrial, Rate, RiskDifference
+from .brief import INCONSISTENT_I2, LEVELS, Brief, Pooled, RandomizedTrial, Rate, Share
 from .data import Dataset
 from .findings import Effect, SafetyStatement, safety_statements
+from .harms import RegimenHarms, regimen_harms
 from .values import row_tuples, value_or_none
 
 SINGLE_ARM_MEASURES = 2  # critical rate outcomes stated for the single-arm regimen
@@ -46,7 +49,7 @@ class Claim:
     rating), randomized without statistic (arm figures only), stopped early (`reported`: what the
     source says in words), no randomized (counts), no figures (counts), single-arm (`rates` of one
     regimen and measure, `pooled` only where a pool may be headlined, `unpooled` why not otherwise),
-    harm difference (`risk`), harm rate (`harm`), planned (`planned`)."""
+    harms (`harms`: one regimen's), planned (`planned`)."""
 
     kind: str
     sources: list[str]
@@ -60,12 +63,12 @@ class Claim:
     measure: str | None = None
     pooled: Pooled | None = None
     unpooled: str | None = None
-    risk: RiskDifference | None = None
-    harm: HarmRow | None = None
+    harms: RegimenHarms | None = None
     planned: list[Planned] = field(default_factory=list)
     counts: dict[str, int] = field(default_factory=dict)
     disease: str | None = None  # the disease named (no randomized, no figures)
     trials: dict[str, list[str]] = field(default_factory=dict)  # overview: state -> trial names
+    shares: list[Share] = field(default_factory=list)  # not disease-specific: the disease's share per trial
 
 
 def _sources(sources) -> list[str]:
@@ -115,6 +118,27 @@ def headline_pool(g) -> str | None:
     return None
 
 
+def _mixed(b: Brief, in_trials: set) -> Claim | None:
+    """The figures of mixed cohorts in which the brief's disease is a minority (as a report of the
+    trial states it), each trial's first: they are the whole cohort's, not the disease's evidence."""
+    rates: dict[str, Rate] = {}
+    for g in b.response:
+        for r in g.rates:
+            if not r.control and (r.study, r.cohort) not in in_trials and b.minority(r.study) is not None:
+                rates.setdefault(b.minority(r.study).trial, r)
+    if not rates:
+        return None
+    shares = [b.minority(r.study) for r in rates.values()]
+    others = {w for g in b.response for r in g.rates if not r.control and b.minority(r.study) is None
+              for w in [r.trial or r.study]}
+    minority_studies = set(b.shares)
+    safety = any(h.scope == "label" or h.where not in minority_studies for h in b.harms)
+    return Claim("not disease-specific", _sources([x for r, s in zip(rates.values(), shares, strict=True)
+                                                   for x in (s.source, r.source)]),
+                 rates=list(rates.values()), shares=shares, disease=b.disease_name,
+                 counts={"own": len(others), "safety": int(safety)})
+
+
 def bottom_line(ds: Dataset, b: Brief, study_ids: set[str]) -> list[Claim]:
     out: list[Claim] = []
     planned = planned_trials(ds, b, study_ids)
@@ -142,7 +166,10 @@ def bottom_line(ds: Dataset, b: Brief, study_ids: set[str]) -> list[Claim]:
     for c in results:
         ranked = _rank(b, c.effects)
         c.certainty = LEVELS[ranked] if ranked >= 0 else None
-    results.sort(key=lambda c: (-_rank(b, c.effects), -sum(a.n or 0 for a in c.trial.arms)))
+    # a trial with a clear result (a harm signal included) before one without, then by certainty:
+    # a clear harm is never ranked below a result that is not a clear difference
+    results.sort(key=lambda c: (not any(e.clear for e in c.effects), -_rank(b, c.effects),
+                                -sum(a.n or 0 for a in c.trial.arms)))
     if randomized or planned:
         overview = Claim("overview", _sources([t.sources[0] for t in randomized]
                                               + [p.source for p in planned if p.design.startswith("randomized")]))
@@ -157,13 +184,19 @@ def bottom_line(ds: Dataset, b: Brief, study_ids: set[str]) -> list[Claim]:
     # 3 single-arm evidence
     in_trials = {(r.study, r.cohort) for t in b.randomized for r in t.rates} | \
         {(a.study, a.cohort) for t in b.randomized for a in t.arms}
-    single = [g for g in b.response
-              if [r for r in g.rates if not r.control and (r.study, r.cohort) not in in_trials]]
+
+    def own(r: Rate) -> bool:  # evidence of the brief's disease: not a mixed cohort where it is a minority
+        return not r.control and (r.study, r.cohort) not in in_trials and b.minority(r.study) is None
+
+    single = [g for g in b.response if [r for r in g.rates if own(r)]]
+    counted = {r.trial or r.study for g in single for r in g.rates if own(r)}
+    mixed = _mixed(b, in_trials)
     if not randomized:
-        counted = {r.trial or r.study for g in single for r in g.rates if not r.control}
         if counted:
             out.append(Claim("no randomized", [], counts={"studies": len(counted)}, disease=b.disease_name))
-        else:
+        if mixed is not None:
+            out.append(mixed)
+        elif not counted:
             out.append(Claim("no figures", _sources([g.sources[0] for g in b.gaps if g.sources][:3]),
                              counts={"clinical": b.n_clinical, "other": b.n_studies - b.n_clinical},
                              disease=b.disease_name))
@@ -174,7 +207,7 @@ def bottom_line(ds: Dataset, b: Brief, study_ids: set[str]) -> list[Claim]:
 
         chosen = max(dict.fromkeys(g.regimen for g in single), key=size)
         for g in [g for g in single if g.regimen == chosen][:SINGLE_ARM_MEASURES]:
-            rates = [r for r in g.rates if not r.control and (r.study, r.cohort) not in in_trials]
+            rates = [r for r in g.rates if own(r)]
             why = headline_pool(g) if g.pooled is not None else None
             out.append(Claim("single-arm", _sources(r.source for r in rates), rates=rates, regimen=chosen,
                              measure=g.measure, pooled=g.pooled if g.pooled is not None and why is None else None,
@@ -183,16 +216,15 @@ def bottom_line(ds: Dataset, b: Brief, study_ids: set[str]) -> list[Claim]:
         if others:
             out[-1].counts["other regimens"] = len(others)
 
-    # 4 one harm
-    if b.risk_differences:
-        d = max(b.risk_differences, key=lambda d: abs(d.difference or 0))
-        out.append(Claim("harm difference", [d.source], risk=d))
-    elif chosen is not None:
-        rows = [h for h in b.harms if h.regimen == chosen and h.percent is not None and h.role != "control"
-                and h.scope == "study"]
-        if rows:
-            h = max(rows, key=lambda h: h.percent)
-            out.append(Claim("harm rate", [h.source], harm=h))
+    if randomized and mixed is not None:
+        out.append(mixed)
+
+    # 4 harms, one statement per regimen
+    stated = {(c.trial.trial, e.arm_a.term, e.arm_a.grade) for c in results for e in c.effects
+              if e.arm_a.table == "adverse_events"}
+    said = {(x.study, x.term) for c in results for x in c.statements}
+    for p in regimen_harms(b, ds, stated, said):
+        out.append(Claim("harms", p.sources, regimen=p.regimen, harms=p))
 
     # 5 trials without results
     if planned:
@@ -229,16 +261,18 @@ def claim_rows(c: Claim) -> list[dict]:
             rows.append(outcome(m.study, m.cohort, m.measure, None, m.source))
     if c.kind == "overview":
         rows += [{"table": "trials", "trial": t} for names in c.trials.values() for t in names]
-    for r in c.rates:
-        rows.append(outcome(r.study, r.cohort, r.measure, r.timepoint, r.source))
-    if c.risk is not None:
-        d = c.risk
-        rows.append({"table": "adverse_events", "trial": d.trial, "term": d.term, "grade": d.grade,
-                     "source": d.source})
-    if c.harm is not None:
-        h = c.harm
-        rows.append({"table": "adverse_events", "study": h.where, "term": h.term, "grade": h.grade,
-                     "source": h.source})
+    for r in c.rates:  # a summary summed here: the category rows it adds up
+        rows += [outcome(r.study, r.cohort, m, r.timepoint, r.source) for m in r.summed or [r.measure]]
+    if c.harms is not None:
+        for d in [*c.harms.clear, *c.harms.unclear]:
+            rows.append({"table": "adverse_events", "trial": d.trial, "term": d.term, "grade": d.grade,
+                         "source": d.source})
+        for r in c.harms.reports:
+            for h in r.rows:
+                key = {"study": h.where} if h.scope == "study" else {"population": h.where}
+                rows.append({"table": "adverse_events", **key, "term": h.term, "grade": h.grade or None,
+                             "source": h.source})
+    rows += [{"table": "cohorts", "study": s.study} for s in c.shares]
     rows += [{"table": "studies", "study": p.study} for p in c.planned]
     return rows
 

@@ -15,7 +15,7 @@ from typing import TYPE_CHECKING
 import pandas as pd
 
 from .data import Dataset
-from .findings import CriticalOutcome, Effect, between_arms, critical_outcomes
+from .findings import ALPHA, CONTROL, EXPERIMENTAL, CriticalOutcome, Effect, between_arms, critical_outcomes
 from .query import CATEGORIES, COMPOSITES, Filters, Resolver, split_list
 from .render import as_printed, cell, level_text
 from .values import derived, missing, row_tuples, value_or_none
@@ -31,10 +31,13 @@ IMPRECISE_WIDTH = 30.0  # percentage points
 IMPRECISE_N = 100  # patients
 INCONSISTENT_I2 = 50.0  # percent
 INCONSISTENT_K = 3  # cohorts
+COHERENT_K = 2  # other clear results of one trial in the same direction that stand for a missing interval
+OIS_POWER = 0.8  # the optimal information size: power of a two-sided test at findings.ALPHA
 # source kinds (sources.kind, free text) that decide the reporting rule: a conference abstract or
 # report, a news report or a press release; a peer-reviewed journal's abstract is none of these
 LOW_REPORTING_KINDS = {"press release": "a press release", "news": "a news report",
                        "conference": "a conference abstract or report"}
+PI_MIN_K = 3  # cohorts a prediction interval needs: with two it has no degrees of freedom
 KNHA_MAX_K = 3  # pools of this many cohorts or fewer use Knapp–Hartung intervals (stats advises it)
 ABSOLUTE_PER = 1000  # anticipated absolute effects: patients per this many
 NOT_ESTIMABLE = "not estimable"  # a row with neither estimate nor p-value: never rated
@@ -43,12 +46,20 @@ RULES: tuple[tuple[str, str], ...] = (
               "from single-arm studies or single arms."),
     ("imprecision", f"Down one for imprecision: an interval wider than {IMPRECISE_WIDTH:g} percentage "
                     f"points, an interval of a ratio that includes no effect (1), fewer than {IMPRECISE_N} "
-                    "patients, a pool of two cohorts, or no interval reported."),
+                    "patients, fewer patients than the optimal information size for the difference two arms' "
+                    f"rates show (two-sided α {ALPHA:g}, power {100 * OIS_POWER:g}%), a pool of two cohorts, "
+                    "or no interval reported. "
+                    "A between-arm p-value without an interval is not rated down for it where the result is clear "
+                    "and either each arm reports its own interval or at least "
+                    f"{COHERENT_K} other results of the same trial are clear in the same direction."),
     ("inconsistency", f"Down one for inconsistency: I² over {INCONSISTENT_I2:g}% with "
                       f"{INCONSISTENT_K} or more cohorts."),
     ("indirectness", "Down one for indirectness: mixed diseases (a cohort of several diseases, or "
                      "cohorts of different diseases) or mixed populations (a mixed setting, or cohorts "
-                     "of different settings)."),
+                     "of different settings). A randomized comparison is not rated down for the population "
+                     "its own trial enrolled (both arms share it); the row names that population."),
+    ("risk of bias", "Not assessed: the data hold no masking, allocation concealment or attrition details, "
+                     "so no rating here says anything about risk of bias."),
     ("reporting", "Down one for reporting: an audit finding on a figure used, or figures only from "
                   "sources whose kind is a conference abstract or report, a news report or a press release "
                   "(a peer-reviewed journal's abstract is not)."),
@@ -143,6 +154,9 @@ class Rate:
     pooled: bool  # one of the independent cohorts pool_inputs keeps
     timepoint: str | None = None  # a landmark or the week a rate is read at
     enrolled: int | None = None  # the cohort's own n, where a percentage comes without a denominator
+    # another report of the trial that codes no single regimen for it: (its source, its dose schedule)
+    regimen_doubt: tuple[str, str] | None = None
+    summed: tuple[str, ...] = ()  # a summary no row of the source prints: the categories it adds up
 
     @property
     def control(self) -> bool:
@@ -216,7 +230,17 @@ class HarmRow:
     statement: str | None
     scope: str  # study or label
     source: str
-    dose: str | None = None  # views.toxicity_doses: the study's dose schedule, or the label population
+    dose: str | None = None  # views.toxicity_doses: the arm's dose schedule, or the label population
+    kind: str = "adverse_event"  # or safety_statement (discontinuation, dose changes), dose_finding (DLT, MTD)
+    cohort: str | None = None
+
+    @property
+    def severe(self) -> bool:
+        return self.kind == "adverse_event" and grade3(self.grade)
+
+    @property
+    def quantified(self) -> bool:
+        return self.percent is not None or self.count is not None
 
 
 @dataclass
@@ -258,6 +282,11 @@ class Mitigation:
     statement: str | None
     agent: str | None
     source: str
+    study: str | None = None  # None: class-wide advice, from no study of any one disease
+
+    @property
+    def class_wide(self) -> bool:
+        return self.study is None
 
 
 @dataclass
@@ -294,6 +323,8 @@ class Finding:
     reports: list[str] = field(default_factory=list)  # the reports (study rows) the figures come from
     per_trial: list[Median] = field(default_factory=list)  # medians: each trial's own (never pooled)
     notes: list[str] = field(default_factory=list)  # a later report that differs, named
+    trial: str | None = None  # single-arm evidence shown trial by trial (a pool refused): the row's trial
+    related: list[str] = field(default_factory=list)  # randomized trials of the same regimen or partner class
 
     @property
     def subgroup(self) -> bool:
@@ -302,7 +333,9 @@ class Finding:
     @property
     def id(self) -> str:
         """Stable within a dataset: a comparison's id, else 'regimen:measure' of single-arm evidence."""
-        return self.effect.id if self.effect is not None else f"{self.regimen}:{self.measure}"
+        if self.effect is not None:
+            return self.effect.id
+        return f"{self.regimen}:{self.measure}" + (f":{self.trial}" if self.trial else "")
 
     @property
     def estimable(self) -> bool:
@@ -327,6 +360,24 @@ class Citation:
 
 
 @dataclass
+class Share:
+    """How many patients of a study that mixes diseases had the brief's disease, as a report of the
+    trial states it (the cohorts naming that disease alone, out of the cohort they belong to)."""
+
+    trial: str
+    disease: str
+    patients: int
+    total: int
+    study: str  # the report whose cohorts state it
+    source: str
+
+    @property
+    def minority(self) -> bool:
+        """The disease is fewer than half the patients: the cohort's figures are not its evidence."""
+        return 2 * self.patients < self.total
+
+
+@dataclass
 class Brief:
     disease: str | None
     disease_name: str
@@ -348,6 +399,12 @@ class Brief:
     statistics: dict[str, float] = field(default_factory=dict)  # named computed figures
     critical: list[CriticalOutcome] = field(default_factory=list)  # the disease's outcomes that matter
     indirect: list = field(default_factory=list)  # indirect_brief.IndirectRow: SVd vs HTA comparators
+    shares: dict[str, Share] = field(default_factory=dict)  # study -> the disease's share of a mixed population
+
+    def minority(self, study: str) -> Share | None:
+        """The share of the brief's disease in this study where it is a minority (not its evidence)."""
+        share = self.shares.get(study)
+        return share if share is not None and share.minority else None
 
     @property
     def rate_measures(self) -> list[str]:
@@ -420,7 +477,8 @@ def build_brief(ds: Dataset, filters: Filters | None = None, *, level: float = 0
               n_clinical=int((studies["evidence_type"] == "clinical trial").sum()),
               bottom_line=[], randomized=[], response=[], forests=[], survival=[], harms=[],
               harm_ranges=[], risk_differences=[], mitigations=[], findings=[], gaps=[], citations=[],
-              critical=critical_outcomes(ds, code))
+              critical=critical_outcomes(ds, code), shares=disease_shares(ds, studies, code))
+    outcomes = critical_summaries(outcomes, b.rate_measures)  # after the audit: it reads what sources print
     b.randomized = _randomized(ds, studies, every_arm, outcomes, b.rate_measures)
     b.response, b.forests = _response(ds, studies, matched, outcomes, arm_of, flags, level, b)
     b.survival = _survival(ds, studies, matched, arm_of, outcomes)
@@ -438,6 +496,28 @@ def build_brief(ds: Dataset, filters: Filters | None = None, *, level: float = 0
     b.citations = _citations(ds, b)
     _register(b)
     return b
+
+
+def critical_summaries(outcomes: pd.DataFrame, measures: list[str]) -> pd.DataFrame:
+    """The outcome table with a row of each critical summary (CR/CRi, ≥VGPR, ≥CR ...) that a cohort's
+    source gives only as its categories: their sum over one denominator where the breakdown is whole
+    (count_basis 'sum of categories', marked derived wherever shown)."""
+    from .query import with_summaries
+
+    for m in measures:
+        parts = summary_parts(m)
+        if m != "ORR" and parts:
+            outcomes = with_summaries(outcomes, m, parts, "sum of categories")
+    return outcomes
+
+
+def summary_parts(measure: str) -> tuple[str, ...] | None:
+    """The response categories a summary measure adds up (ORR, CR/CRi, ≥VGPR, ≥CR ...); None for
+    any other measure."""
+    from .views import DEPTH_PARTS, DEPTH_STORED
+
+    label = {stored: name for name, stored in DEPTH_STORED.items()}  # CR_CRi -> CR/CRi
+    return COMPOSITES.get(measure) or DEPTH_PARTS.get(label.get(measure, measure))
 
 
 def _report_differences(ds: Dataset, studies: set[str]) -> pd.DataFrame:
@@ -641,7 +721,18 @@ def _response(ds, studies, matched, outcomes, arm_of, flags, level, b: Brief):
                 continue
             seen.add((r.study, r.cohort, _str(r.timepoint)))
             rates.append(_rate(r, s, a, pooled=False, level=level, interval=False))
+        if not poolable:  # a measure never pooled: each trial's figures from its best report (its primary first)
+            from .views import ROLE_RANK
+
+            best: dict[str, tuple] = {}
+            for i, r in enumerate(rates):
+                if r.trial is not None:
+                    best[r.trial] = min(best.get(r.trial, (99, i, r.study)),
+                                        (ROLE_RANK.get(info[r.study].report_role, 9), i, r.study))
+            rates = [r for r in rates if r.trial is None or best[r.trial][2] == r.study]
         _exact_intervals(rates, level)
+        _regimen_doubts(ds, rates)
+        _summed(ds, rates)
         for rate in rates:
             found = flags.get((rate.study, rate.cohort), [])
             hit = [f"{x.measure}: {x.detail}" for x in found if x.measure in (measure, rate.measure)
@@ -679,10 +770,12 @@ def _response(ds, studies, matched, outcomes, arm_of, flags, level, b: Brief):
                 fit = fits.get(regimen) if not control else None
                 counted = [r for r in part if r.pooled and r.events is not None]
                 if fit is not None and fit["k"] >= 2:
+                    # a prediction interval needs three cohorts or more (k - 2 degrees of freedom)
+                    pi = (fit.get("pi_low"), fit.get("pi_high")) if fit["k"] >= PI_MIN_K else (None, None)
                     pooled = Pooled(regimen=regimen, measure=measure, k=int(fit["k"]),
                                     n_total=sum(r.n for r in counted), estimate=fit["estimate"],
-                                    ci_low=fit["ci_low"], ci_high=fit["ci_high"], pi_low=fit.get("pi_low"),
-                                    pi_high=fit.get("pi_high"), i2=fit.get("i2"), tau2=fit.get("tau2"),
+                                    ci_low=fit["ci_low"], ci_high=fit["ci_high"], pi_low=pi[0],
+                                    pi_high=pi[1], i2=fit.get("i2"), tau2=fit.get("tau2"),
                                     cautions=list(fit.get("cautions") or []), level=level,
                                     test=fit.get("test"))
                     b.statistics[f"{regimen} {measure} pooled tau2"] = float(fit["tau2"])
@@ -702,6 +795,33 @@ def _response(ds, studies, matched, outcomes, arm_of, flags, level, b: Brief):
     return groups, forests
 
 
+def _summed(ds: Dataset, rates: list[Rate]) -> None:
+    """Name the categories each rate adds up where its source prints no row of the measure itself."""
+    parts = {r.measure: summary_parts(r.measure) for r in rates if r.basis == "sum of categories"}
+    if not parts:
+        return
+    o = ds.outcomes
+    o = o[o["study"].isin({r.study for r in rates})]
+    stored = set(zip(o["study"], o["cohort"], o["source"], o["measure"], strict=True))
+    counted = set(zip(*(o.loc[o["count"].notna(), c] for c in ("study", "cohort", "source", "measure")),
+                      strict=True))
+    for r in rates:
+        if r.basis == "sum of categories" and (r.study, r.cohort, r.source, r.measure) not in stored:
+            r.summed = tuple(m for m in parts[r.measure] if (r.study, r.cohort, r.source, m) in counted)
+
+
+def _regimen_doubts(ds: Dataset, rates: list[Rate]) -> None:
+    """Mark each rate coded with a regimen whose trial has another report that codes none (the
+    source names no single regimen) and states its dose schedule: patients may have had another."""
+    doubts: dict[str, tuple[str, str]] = {}
+    for s in row_tuples(ds.studies[ds.studies["regimen"].isna() & ds.studies["dose_schedule"].notna()
+                                   & ds.studies["trial"].notna()]):
+        doubts.setdefault(s.trial, (s.source, s.dose_schedule))
+    for r in rates:
+        if r.regimen is not None and r.trial in doubts and doubts[r.trial][0] != r.source:
+            r.regimen_doubt = doubts[r.trial]
+
+
 def _forest_caption(summary: dict, level: float) -> str:
     """What the forest plot shows: each regimen's pooled estimate (two or more cohorts), its
     heterogeneity and the pool's cautions; no estimate across regimens is drawn or stated."""
@@ -711,7 +831,7 @@ def _forest_caption(summary: dict, level: float) -> str:
         if fit["k"] < 2:
             continue
         text = (f"{name}: {pct(fit['estimate'])}% ({lv} CI {pct(fit['ci_low'])}–{pct(fit['ci_high'])}")
-        if fit.get("pi_low") is not None:
+        if fit.get("pi_low") is not None and fit["k"] >= PI_MIN_K:
             text += f"; {lv} prediction interval {pct(fit['pi_low'])}–{pct(fit['pi_high'])}"
         text += f"), k = {fit['k']}, tau² = {fit['tau2']:.3f}, I² = {pct(fit['i2'])}%"
         parts.append(text)
@@ -741,22 +861,89 @@ def _survival(ds, studies, matched, arm_of, outcomes) -> list[Median]:
     return sorted(out, key=lambda m: (m.agent is None, regimens.index(m.regimen), order.get(m.measure, 9)))
 
 
-def _label_matches(ds: Dataset, population, code: str | None) -> bool:
-    """Whether a label row's population ('label pooled: myeloma, ...') names the disease."""
-    if not isinstance(population, str):
+def names_disease(ds: Dataset, text, code: str) -> bool:
+    """Whether the text names the disease (its code, name or an alias, or a narrower disease's)."""
+    if not isinstance(text, str):
         return False
-    if code is None:
-        return True
     from .query import norm
 
-    res = Resolver(ds)
-    codes = res.disease_codes(code)
+    codes = Resolver(ds).disease_codes(code)
     words = set()
     for row in row_tuples(ds.diseases):
         if row.disease in codes:
             words |= {row.disease, row.name, *split_list(row.aliases)}
-    text = population.split(",")[0]
     return any(re.search(rf"(?<![\w]){re.escape(w)}(?![\w])", text, flags=re.I) for w in words if len(norm(w)) > 1)
+
+
+def _label_matches(ds: Dataset, population, code: str | None, regimen=None, regimens: set[str] = frozenset()) -> bool:
+    """Whether a label row belongs in a disease's brief: its population ('label pooled: myeloma, ...')
+    names the disease, or it names no disease at all and its regimen ('label: with bortezomib and
+    dexamethasone' -> SVd) is one the brief's studies test."""
+    if not isinstance(population, str):
+        return False
+    if code is None or names_disease(ds, population.split(",")[0], code):
+        return True
+    return isinstance(regimen, str) and regimen in regimens and \
+        not any(names_disease(ds, population, d) for d in ds.diseases["disease"])
+
+
+def disease_shares(ds: Dataset, studies: pd.DataFrame, code: str | None) -> dict[str, Share]:
+    """The brief's disease's share of each selected study whose population mixes it with another
+    disease, where a report of the same trial gives it: the cohorts whose label names that disease
+    alone (the outermost such cohorts, summed) out of the cohort they belong to. Study id -> Share."""
+    if code is None:
+        return {}
+    wanted = Resolver(ds).disease_codes(code)
+    mixed = [s for s in row_tuples(studies) if any(d not in wanted for d in split_list(s.disease))
+             and any(d in wanted for d in split_list(s.disease))]
+    if not mixed:
+        return {}
+    trial_of = dict(zip(ds.studies["study"], ds.studies["trial"], strict=True))
+    by_trial: dict[str, list[str]] = {}
+    for st, tr in trial_of.items():
+        by_trial.setdefault(tr if isinstance(tr, str) else st, []).append(st)
+    diseases = dict(zip(ds.studies["study"], ds.studies["disease"], strict=True))
+    cohorts = set(ds.cohorts["study"])
+    out: dict[str, Share] = {}
+    for s in mixed:
+        key = s.trial if isinstance(s.trial, str) else s.study
+        for report in by_trial.get(key, [s.study]):
+            listed = split_list(diseases.get(report))
+            rows = list(row_tuples(ds.cohorts[ds.cohorts["study"] == report])) if report in cohorts else []
+            of = {c.cohort: c for c in rows}
+            alone = {c.cohort for c in rows
+                     if [d for d in listed if names_disease(ds, c.label, d)] in ([d] for d in listed if d in wanted)}
+            top = [of[c] for c in alone if not any(_ancestor(of, c, a) for a in alone if a != c)]
+            if not top or any(missing(c.n) for c in top):
+                continue
+            roots = {_root(of, c.cohort) for c in top}
+            root = of.get(next(iter(roots))) if len(roots) == 1 else None
+            if root is None or missing(root.n) or root.cohort in alone:
+                continue
+            out[s.study] = Share(trial=key, disease=code, patients=sum(int(c.n) for c in top), total=int(root.n),
+                                 study=report, source=top[0].source)
+            break
+    return out
+
+
+def _ancestor(of: dict, cohort: str, other: str) -> bool:
+    """Whether `other` encloses `cohort` (its parent, or a parent's parent ...)."""
+    seen = set()
+    parent = of[cohort].parent
+    while isinstance(parent, str) and parent in of and parent not in seen:
+        if parent == other:
+            return True
+        seen.add(parent)
+        parent = of[parent].parent
+    return False
+
+
+def _root(of: dict, cohort: str) -> str:
+    seen = {cohort}
+    while isinstance(of[cohort].parent, str) and of[cohort].parent in of and of[cohort].parent not in seen:
+        cohort = of[cohort].parent
+        seen.add(cohort)
+    return cohort
 
 
 def _harms(ds, studies, matched, f: Filters, code, level):
@@ -769,13 +956,18 @@ def _harms(ds, studies, matched, f: Filters, code, level):
     tox["dose"] = toxicity_doses(ds, tox)
     rows: list[HarmRow] = []
     refs = dict(zip(ds.studies["study"], ds.studies["ref"], strict=True))
+    tested = set(studies["regimen"].dropna())
     for r in row_tuples(tox):
-        if r.kind != "adverse_event" or not grade3(r.grade):
+        quantified = not (missing(r.percent_reported) and missing(r.percent_calc) and missing(r.count))
+        if r.kind == "adverse_event":  # grade ≥3 events, and events of any other grade with a figure
+            if not (grade3(r.grade) or quantified):
+                continue
+        elif r.kind not in ("safety_statement", "dose_finding") or r.scope != "study":
             continue
         if r.scope == "study":
             pass
         elif r.scope == "label":
-            if not _label_matches(ds, r.population, code):
+            if not _label_matches(ds, r.population, code, r.regimen, tested):
                 continue
         else:
             continue
@@ -783,13 +975,14 @@ def _harms(ds, studies, matched, f: Filters, code, level):
         rep, calc = _float(r.percent_reported), _float(r.percent_calc)
         pct = rep if rep is not None else calc
         rows.append(HarmRow(where=r.study if r.scope == "study" else r.population, ref=_int(refs.get(r.study)),
-                            regimen=_str(r.regimen), role=_str(r.arm), term=r.term, grade=r.grade,
+                            regimen=_str(r.regimen), role=_str(r.arm), term=r.term, grade=_str(r.grade) or "",
                             count=count, n=n, percent=pct,
                             percent_basis="reported" if rep is not None else "computed" if calc is not None else None,
-                            statement=_str(r.statement), scope=r.scope, source=r.source, dose=_str(r.dose)))
+                            statement=_str(r.statement), scope=r.scope, source=r.source, dose=_str(r.dose),
+                            kind=r.kind, cohort=_str(r.cohort)))
     ranges: dict[tuple, list[HarmRow]] = {}
     for h in rows:
-        if h.role == "control":
+        if h.role == "control" or h.regimen is None or not h.severe:  # an XPO1-inhibitor arm's own rows only
             continue
         ranges.setdefault((h.term, h.grade, h.regimen, h.dose), []).append(h)
     harm_ranges = []
@@ -802,7 +995,7 @@ def _harms(ds, studies, matched, f: Filters, code, level):
     rand = studies[studies["randomized"].fillna(False).astype(bool)]
     rds = risk_differences(ds, rand, level) if len(rand) else []
     mit = [Mitigation(term=r.term, category=r.category, statement=_str(r.statement), agent=_str(r.agent),
-                      source=r.source) for r in row_tuples(tox) if r.kind == "mitigation"]
+                      source=r.source, study=_str(r.study)) for r in row_tuples(tox) if r.kind == "mitigation"]
     return rows, harm_ranges, rds, mit
 
 
@@ -839,6 +1032,99 @@ def low_reporting_kind(kind: str | None) -> str | None:
 
 def _low_reporting_only(kinds: dict[str, str], sources: list[str]) -> bool:
     return bool(sources) and all(low_reporting_kind(kinds.get(s)) for s in sources)
+
+
+def at_point(timepoint: str | None) -> str:
+    return f" at {timepoint}" if timepoint else ""
+
+
+def _arm_interval(a) -> bool:
+    return a.ci_low is not None and a.ci_high is not None
+
+
+def randomized_imprecision(e: Effect, effects: list[Effect], n: int | None,
+                           statistics: dict | None = None) -> tuple[list[str], list[str]]:
+    """Why a between-arm result is imprecise (reasons; none: not rated down), and notes on what
+    was weighed but not rated down.
+
+    - fewer than IMPRECISE_N patients, no interval of a ratio, or an interval including no effect;
+    - fewer patients than the optimal information size for the difference the arms' rates show;
+    - a p-value without an estimate and interval, unless the result is clear and its direction is
+      known and either each arm reports its own interval, or at least COHERENT_K other results of
+      the same trial (whole population) are clear in the same direction. A subgroup's p-value
+      alone is always rated down (several subgroups agreeing are not several outcomes)."""
+    from .stats import optimal_information_size
+
+    reasons, notes = [], []
+    if n is None or n < IMPRECISE_N:
+        reasons.append(f"{n if n is not None else 'unknown number of'} patients")
+    if e.statistic != "p" and (e.ci_low is None or e.ci_high is None):
+        reasons.append("no interval reported")
+    if e.statistic != "p" and e.ci_low is not None and e.ci_high is not None and e.ci_low <= 1 <= e.ci_high:
+        reasons.append("the interval includes no effect")
+    x, c = e.experimental, e.control
+    if n is not None and e.subgroup is None and x.unit == "%" and c.unit == "%" \
+            and x.value is not None and c.value is not None:
+        ois = optimal_information_size(x.value / 100, c.value / 100, ALPHA, OIS_POWER)
+        at = f" at {e.timepoint}" if e.timepoint else ""
+        if ois is not None and statistics is not None:
+            statistics[f"{e.trial} {e.measure}{at} optimal information size"] = ois
+        if ois is not None and n < ois:
+            reasons.append(f"{n} patients, fewer than the {ois} needed to detect the difference the arms show "
+                           f"({figure(x.value)}% vs {figure(c.value)}%; optimal information size, two-sided "
+                           f"α {ALPHA:g}, power {100 * OIS_POWER:g}%)")
+    if e.statistic == "p":
+        agree = [o for o in effects if o is not e and o.subgroup is None and o.study == e.study and o.clear
+                 and o.direction == e.direction]
+        known = e.clear and e.direction in (EXPERIMENTAL, CONTROL) and e.subgroup is None
+        if known and _arm_interval(x) and _arm_interval(c):
+            notes.append("a p-value without an interval of the difference; not rated down for it: each arm "
+                         f"reports its own interval ({figure(x.value)}%, {figure(x.ci_low)}–{figure(x.ci_high)} vs "
+                         f"{figure(c.value)}%, {figure(c.ci_low)}–{figure(c.ci_high)})")
+        elif known and len(agree) >= COHERENT_K:
+            notes.append("a p-value without an interval of the difference; not rated down for it: "
+                         f"{len(agree)} other results of the trial are clear in the same direction "
+                         f"({', '.join(measure_name(o.measure) + at_point(o.timepoint) for o in agree)})")
+        else:
+            reasons.append("no estimate with an interval, a p-value only")
+    return reasons, notes
+
+
+def partner_classes(ds: Dataset, regimen: str | None) -> set[str]:
+    """The drug classes of a regimen's partners (its drugs other than the XPO1 inhibitor)."""
+    classes = dict(zip(ds.drugs["drug"], ds.drugs["drug_class"], strict=True))
+    partners = dict(zip(ds.regimens["regimen"], ds.regimens["partners"], strict=True))
+    return {c for d in split_list(partners.get(regimen)) for c in split_list(classes.get(d))}
+
+
+def _related_trials(ds: Dataset, b: Brief) -> dict[str, list[str]]:
+    """For each single-arm regimen, what the brief's randomized trials of the same regimen, or of a
+    regimen whose partners' classes it holds (selinexor + intensive chemotherapy for selinexor + 7+3),
+    found between arms: a reader of the single-arm figures is told the randomized evidence exists."""
+    out: dict[str, list[str]] = {}
+    singles = {g.regimen for g in b.response if g.regimen} | {m.regimen for m in b.survival if m.regimen}
+    for t in b.randomized:
+        whole = [e for e in t.effects if e.subgroup is None and e.direction in (EXPERIMENTAL, CONTROL)]
+        exp = [a for a in t.arms if not a.control]
+        if not whole or not exp:
+            continue
+        regimen = exp[0].regimen
+        theirs = partner_classes(ds, regimen)
+        favoured: dict[tuple, list[str]] = {}
+        for e in whole:
+            favoured.setdefault((e.favoured.regimen or e.favoured.label, bool(e.clear)), []).append(
+                measure_name(e.measure) + at_point(e.timepoint))
+        found = "; ".join(f"favours {k} on {', '.join(v)}" if clear else
+                          f"point estimate favours {k} on {', '.join(v)} (not a clear difference)"
+                          for (k, clear), v in favoured.items())
+        arms = " vs ".join(a.regimen or a.label for a in t.arms)
+        for single in singles:
+            same = single == regimen
+            if not same and not (theirs and theirs <= partner_classes(ds, single)):
+                continue
+            what = "the same regimen" if same else f"the same partner class ({', '.join(sorted(theirs))})"
+            out.setdefault(single, []).append(f"a randomized trial of {what} exists: {t.trial} ({arms}), {found}")
+    return out
 
 
 def rate(start: str, moves: list[Move]) -> str:
@@ -880,21 +1166,15 @@ def _findings(ds: Dataset, b: Brief, flags: dict) -> list[Finding]:
         overall: dict[tuple, str] = {}
         for s in sorted(t.effects, key=lambda e: e.subgroup is not None):  # each overall result before its subgroups
             moves = []
-            reasons = []
-            if n is None or n < IMPRECISE_N:
-                reasons.append(f"{n if n is not None else 'unknown number of'} patients")
-            if s.statistic != "p" and (s.ci_low is None or s.ci_high is None):
-                reasons.append("no interval reported")
-            if s.statistic != "p" and s.ci_low is not None and s.ci_high is not None and s.ci_low <= 1 <= s.ci_high:
-                reasons.append("the interval includes no effect")
-            if s.statistic == "p":
-                reasons.append("no estimate with an interval, a p-value only")
+            sub = s.subgroup is not None
+            reasons, notes = randomized_imprecision(s, t.effects, n, b.statistics)
             if reasons:
                 moves.append(Move("imprecision", "; ".join(reasons)))
-            sub = s.subgroup is not None
+            # the trial's own population (AML and high-risk MDS, say) is shared by both arms: the
+            # comparison answers the question for that population, so it is not indirectness
             study_disease = ds.studies.loc[ds.studies["study"] == t.study, "disease"].iloc[0]
-            setting = ds.studies.loc[ds.studies["study"] == t.study, "setting"].iloc[0]
-            moves += indirect([study_disease], [_str(setting)])
+            if len(split_list(study_disease)) > 1:
+                notes.append(f"population as the trial enrolled it: {', '.join(split_list(study_disease))}")
             moves += reporting([(t.study, a.cohort) for a in t.arms], [s.source],
                                measure=s.measure)
             if sub:
@@ -922,56 +1202,65 @@ def _findings(ds: Dataset, b: Brief, flags: dict) -> list[Finding]:
                                pi_low=None, pi_high=None, decimals=s.decimals, statistic=s.statistic,
                                p_text=s.p_text, unit=None, start="high", moves=moves,
                                rating=rating, sources=_unique([s.source, s.arm_a.source, s.arm_b.source]),
-                               effect=s, measure=s.measure, trials=[t.trial], reports=[s.study]))
+                               effect=s, measure=s.measure, trials=[t.trial], reports=[s.study], notes=notes))
     # single-arm evidence by regimen: XPO1 cohorts outside the randomized trials (whose arms are compared above)
+    from .bottom_line import headline_pool
+
     in_trials = {t.study for t in b.randomized} | {r.study for t in b.randomized for r in t.rates}
+    related = _related_trials(ds, b)
     for g in b.response:
-        rates = [r for r in g.rates if not r.control and r.study not in in_trials]
+        rates = [r for r in g.rates if not r.control and r.study not in in_trials and b.minority(r.study) is None]
         if not rates:
             continue
         counted = [r for r in rates if r.events is not None and r.pooled]
-        sources = list(dict.fromkeys(r.source for r in rates))
-        moves = []
-        if g.pooled is not None and len(rates) == len(g.rates):
+        why = headline_pool(g) if g.pooled is not None else None
+        if g.pooled is not None and len(rates) == len(g.rates) and why is None:
             p = g.pooled
-            est, lo, hi, pil, pih, kind = p.estimate, p.ci_low, p.ci_high, p.pi_low, p.pi_high, "pooled proportion"
-            patients = p.n_total
-            used = counted
-        else:
-            best = max(counted, key=lambda r: r.n) if counted else max(rates, key=lambda r: r.n or 0)
-            used = [best]
-            est, lo, hi, pil, pih = best.percent, best.ci_low, best.ci_high, None, None
-            kind = "proportion" if best.events is not None else "percentage"
-            patients = best.n
-            sources = [best.source]
-        reasons = []
-        if lo is not None and hi is not None and hi - lo > IMPRECISE_WIDTH:
-            reasons.append(f"interval {hi - lo:.1f} points wide")
-            b.statistics[f"{g.regimen} {g.measure} interval width"] = round(hi - lo, 1)
-        if patients is None or patients < IMPRECISE_N:
-            reasons.append(f"{patients if patients is not None else 'unknown number of'} patients")
-        if lo is None or hi is None:
-            reasons.append("no interval")
-        if kind == "pooled proportion" and g.pooled.k == 2:
-            reasons.append("a pool of two cohorts")
-        if reasons:
-            moves.append(Move("imprecision", "; ".join(reasons)))
-        if kind == "pooled proportion" and g.pooled.i2 is not None and g.pooled.i2 > INCONSISTENT_I2 \
-                and g.pooled.k >= INCONSISTENT_K:
-            moves.append(Move("inconsistency", f"I² {g.pooled.i2:.1f}% across {g.pooled.k} cohorts"))
-        moves += indirect([r.disease for r in used], [r.setting for r in used])
-        moves += reporting([(r.study, r.cohort) for r in used], sources, g.measure)
-        trials = _unique([r.trial or r.study for r in used])
-        out.append(Finding(regimen=g.regimen or "–", outcome=measure_name(g.measure), kind=kind, studies=len(trials),
-                           patients=patients, estimate=est, ci_low=lo, ci_high=hi, pi_low=pil, pi_high=pih,
-                           decimals=None, statistic=None, p_text=None, unit="%", start="low", moves=moves,
-                           rating=rate("low", moves), sources=sources, measure=g.measure, trials=trials,
-                           reports=_unique([r.study for r in used])))
+            rows = [("pooled proportion", counted, p.estimate, p.ci_low, p.ci_high, p.pi_low, p.pi_high, p.n_total)]
+        else:  # each trial its own row: its counted cohort with the most patients, else its largest
+            rows = []
+            for trial in _unique(r.trial or r.study for r in rates):
+                mine = [r for r in rates if (r.trial or r.study) == trial]
+                have = [r for r in mine if r.events is not None and r.pooled]
+                best = max(have, key=lambda r: r.n) if have else max(mine, key=lambda r: r.n or 0)
+                rows.append(("proportion" if best.events is not None else "percentage", [best], best.percent,
+                             best.ci_low, best.ci_high, None, None, best.n if best.n is not None else best.enrolled))
+        for kind, used, est, lo, hi, pil, pih, patients in rows:
+            moves, notes = [], []
+            trials = _unique([r.trial or r.study for r in used])
+            label = "" if kind == "pooled proportion" or len(rows) == 1 else f" ({trials[0]})"
+            reasons = []
+            if lo is not None and hi is not None and hi - lo > IMPRECISE_WIDTH:
+                reasons.append(f"interval {hi - lo:.1f} points wide")
+                b.statistics[f"{g.regimen} {g.measure}{label} interval width"] = round(hi - lo, 1)
+            if patients is None or patients < IMPRECISE_N:
+                reasons.append(f"{patients if patients is not None else 'unknown number of'} patients")
+            if lo is None or hi is None:
+                reasons.append("no interval")
+            if kind == "pooled proportion" and g.pooled.k == 2:
+                reasons.append("a pool of two cohorts")
+            if reasons:
+                moves.append(Move("imprecision", "; ".join(reasons)))
+            if kind == "pooled proportion" and g.pooled.i2 is not None and g.pooled.i2 > INCONSISTENT_I2 \
+                    and g.pooled.k >= INCONSISTENT_K:
+                moves.append(Move("inconsistency", f"I² {g.pooled.i2:.1f}% across {g.pooled.k} cohorts"))
+            moves += indirect([r.disease for r in used], [r.setting for r in used])
+            sources = _unique(r.source for r in used)  # only the rows the figure comes from
+            moves += reporting([(r.study, r.cohort) for r in used], sources, g.measure)
+            if why is not None and len(rows) > 1:
+                notes.append(f"each trial its own row, not pooled: {why}")
+            out.append(Finding(regimen=g.regimen or "–", outcome=measure_name(g.measure) + label, kind=kind,
+                               studies=len(trials), patients=patients, estimate=est, ci_low=lo, ci_high=hi,
+                               pi_low=pil, pi_high=pih, decimals=None, statistic=None, p_text=None, unit="%",
+                               start="low", moves=moves, rating=rate("low", moves), sources=sources,
+                               measure=g.measure, trials=trials, reports=_unique([r.study for r in used]),
+                               notes=notes, trial=trials[0] if label else None,
+                               related=related.get(g.regimen, [])))
     # median survival of XPO1 arms and cohorts, by regimen (the largest cohort's median)
     by: dict[tuple, list[Median]] = {}
     parents = {(c.study, c.cohort): c.parent for c in row_tuples(ds.cohorts, index=False)}
     for m in b.survival:
-        if m.agent is None or m.measure not in b.median_measures or m.study in in_trials \
+        if m.agent is None or m.measure not in b.median_measures or m.study in in_trials or b.minority(m.study) \
                 or isinstance(parents.get((m.study, m.cohort)), str):
             continue
         by.setdefault((m.regimen, m.measure), []).append(m)
@@ -1010,7 +1299,7 @@ def _findings(ds: Dataset, b: Brief, flags: dict) -> list[Finding]:
                            statistic=None, p_text=None, unit=best.unit, start="low", moves=moves,
                            rating=rate("low", moves), sources=_unique([m.source for m in per_trial]),
                            measure=measure, trials=list(by_trial), reports=_unique([m.study for m in per_trial]),
-                           per_trial=per_trial, notes=notes))
+                           per_trial=per_trial, notes=notes, related=related.get(regimen, [])))
     return out
 
 

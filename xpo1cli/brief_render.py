@@ -14,7 +14,7 @@ import sys
 from dataclasses import dataclass, field
 from typing import IO
 
-from .bottom_line import Claim
+from .bottom_line import Claim, headline_pool
 from .brief import (
     ABSOLUTE_PER,
     CERTAINTY_LABEL,
@@ -22,17 +22,22 @@ from .brief import (
     Brief,
     Citation,
     Finding,
+    HarmRow,
     Median,
     Rate,
+    RiskDifference,
     figure,
     level_text,
     measure_name,
     pct,
     ratio,
+    summary_parts,
 )
 from .findings import CONTROL as FAVOURS_CONTROL
 from .findings import NEITHER, ArmFigure, Effect
+from .harms import HarmReport, RegimenHarms
 from .present import NO_STATUS
+from .query import split_list
 from .render import DERIVED_MARK, DERIVED_NOTE, MISSING, derived
 
 CONTROL = "control arm (no XPO1 inhibitor)"
@@ -252,7 +257,7 @@ def _claim_words(c: Claim) -> str:
             lead = ("Harm signal: the XPO1-inhibitor arm did worse on "
                     + ", ".join(outcome_text(e) for e in (clear or worse))
                     + ("" if clear else " (not a clear difference)") + ". ")
-        cert = f", best certainty {c.certainty}" if c.certainty else ""
+        cert = f", best certainty {c.certainty}, risk of bias not assessed" if c.certainty else ""
         text = f"{lead}{t.trial} ({t.design}; {_arms(t)}{cert}): " + "; ".join(effect_text(e) for e in c.effects)
         text += "."
         if c.statements:
@@ -280,9 +285,21 @@ def _claim_words(c: Claim) -> str:
         return (f"No clinical response figures for an XPO1 inhibitor in {c.disease} are in the data: "
                 f"{c.counts['clinical']} clinical stud{'ies' if c.counts['clinical'] != 1 else 'y'} and "
                 f"{c.counts['other']} preclinical or case report{'s' if c.counts['other'] != 1 else ''} match.")
+    if k == "not disease-specific":
+        whole = "; ".join(
+            f"{r.trial or r.study} ({r.design}; {' and '.join(split_list(r.disease))}) enrolled {sh.patients} "
+            f"patients with {c.disease} among {sh.total}, and its figures are of the whole cohort "
+            f"({measure_name(r.measure)} with {r.regimen or MISSING} {claim_rate_text(r)}), not of these patients"
+            for r, sh in zip(c.rates, c.shares, strict=True))
+        what = "efficacy" if c.counts.get("safety") else "efficacy or safety"
+        lead = (f"No {what} results specific to {c.disease} are in the sources: " if not c.counts.get("own")
+                else f"Not evidence for {c.disease}: ")
+        return lead + whole + "."
     if k == "single-arm":
         def one(r: Rate) -> str:
             mixed = f"; {' and '.join(r.disease.split(';'))} in one cohort" if ";" in r.disease else ""
+            if r.regimen_doubt:
+                mixed += f"; coded {r.regimen} here, but {r.regimen_doubt[0]} names no single regimen (section 3)"
             audit = f", audit: {r.audit}" if r.audit else ""
             return f"{r.trial or r.study} ({r.design}{mixed}) {claim_rate_text(r)}{audit}"
 
@@ -299,23 +316,98 @@ def _claim_words(c: Claim) -> str:
             n = c.counts["other regimens"]
             text += f" {n} other regimen{'s have' if n != 1 else ' has'} single-arm figures (section 3)."
         return text
-    if k == "harm difference":
-        d = c.risk
-        more = "more" if (d.difference or 0) > 0 else "fewer"
-        return (f"Grade {d.grade} {d.term} was {figure(abs(d.difference))} percentage points {more} frequent in the "
-                f"{d.experimental} than in the {d.control} ({d.exp_count}/{d.exp_n} vs {d.ctl_count}/{d.ctl_n}; "
-                f"95% CI of the difference {figure(d.ci_low)} to {figure(d.ci_high)}).")
-    if k == "harm rate":
-        h = c.harm
-        of = f"{h.count}/{h.n}, " if h.count is not None and h.n is not None else ""
-        dose = f" ({h.dose})" if h.dose else ""
-        return (f"The most frequent grade {h.grade} event reported with {h.regimen}{dose} is {h.term}: {of}"
-                f"{figure(h.percent)}% in {h.where}.")
+    if k == "harms":
+        return harms_text(c.harms)
     if k == "planned":
         items = [f"{p.trial} ({p.design}{', ' + p.regimen if p.regimen else ''}; "
                  f"{p.status or NO_STATUS})" for p in c.planned]
         return "Not evidence yet, no results in the data (planned or ongoing): " + "; ".join(items) + "."
     raise ValueError(f"unknown claim kind {k!r}")
+
+
+def grade_text(grade: str | None) -> str:
+    """An adverse event's grade as a reader says it: 'grade 3-4', 'any grade', 'grade not stated'."""
+    if not grade:
+        return "grade not stated"
+    return "any grade" if grade == "all" else f"grade {grade}"
+
+
+def harm_figure(h: HarmRow) -> str:
+    """A harm row's figure: '59%', '67% (14/21)', '5 patients', 'no rate given'."""
+    count = (f"{h.count}/{h.n}" if h.count is not None and h.n is not None
+             else f"{h.count} patient{'s' if h.count != 1 else ''}" if h.count is not None else None)
+    if h.percent is not None:
+        computed = " computed" if h.percent_basis == "computed" else ""
+        return f"{figure(h.percent)}%{computed}" + (f" ({count})" if count and "/" in count else "")
+    return count or "no rate given"
+
+
+def _events(rows: list[HarmRow], graded: bool = True) -> str:
+    """Events grouped by grade in their order: 'grade 3-4 thrombocytopenia 82%, anaemia 82%; grade 1-2 ...'
+    (without grades: 'fatal infection 4%, serious infection 28%')."""
+    groups: dict[str, list[str]] = {}
+    for h in rows:
+        groups.setdefault(grade_text(h.grade) if graded else "", []).append(f"{h.term} {harm_figure(h)}")
+    return "; ".join(f"{g} {', '.join(items)}".strip() for g, items in groups.items())
+
+
+def _tolerability(h: HarmRow) -> str:
+    if not h.quantified:
+        return f"{h.term}: {h.statement}" if h.statement else h.term
+    return f"{h.term} {harm_figure(h)}" + (f" ({h.statement})" if h.statement else "")
+
+
+def report_text(r: HarmReport) -> str:
+    """One report's harms in a clause: whose figures, at which dose, then what it says."""
+    if r.scope == "study":
+        who = (r.trial or r.where) + (f" ({r.report})" if r.report else "")
+        who += f", {r.dose}" if r.dose else ""
+    else:
+        ns = {h.n for h in r.rows}
+        who = r.where + (f" (n = {ns.pop()})" if len(ns) == 1 and None not in ns
+                         else " (population size not given)" if ns == {None} else "")
+    if r.dose_levels:
+        who += " (figures of all dose levels together: " + ", ".join(
+            f"{label}{f' n = {n}' if n is not None else ''}" for label, n in r.dose_levels) + ")"
+    parts = [_tolerability(h) for h in r.tolerability]
+    for x, c in r.versus:
+        parts.append(f"{grade_text(x.grade)} {x.term} {harm_figure(x)} with {x.regimen} vs {harm_figure(c)} with "
+                     f"{c.regimen} (no counts, no difference computed" + (f"; {x.statement}" if x.statement else "")
+                     + ")")
+    if r.serious:
+        parts.append(_events(r.serious, graded=False))
+    if r.severe:
+        parts.append(_events(r.severe) + (f" (and {r.left['severe']} more, section 5)" if r.left.get("severe") else ""))
+    if r.other:
+        parts.append(_events(r.other) + (f" (and {r.left['other']} more, section 5)" if r.left.get("other") else ""))
+    if r.named:
+        parts.append(f"{grade_text(r.named[0].grade)} {', '.join(h.term for h in r.named)} named without rates")
+    return f"{who}: {'; '.join(parts)} [{', '.join(r.sources)}]"
+
+
+def difference_text(d: RiskDifference) -> str:
+    """An arm-against-arm harm in a clause, with both arms' figures and the difference's interval."""
+    exp = (f"{figure(d.exp_pct)}% ({d.exp_count}/{d.exp_n})" if d.exp_pct is not None else f"{d.exp_count}/{d.exp_n}")
+    ctl = (f"{figure(d.ctl_pct)}% ({d.ctl_count}/{d.ctl_n})" if d.ctl_pct is not None else f"{d.ctl_count}/{d.ctl_n}")
+    more = "more" if (d.difference or 0) > 0 else "fewer"
+    return (f"{grade_text(d.grade)} {d.term} {exp} in the {d.experimental} vs {ctl} in the {d.control}, "
+            f"{figure(abs(d.difference))} percentage points {more} (95% CI of the difference {figure(d.ci_low)} to "
+            f"{figure(d.ci_high)})")
+
+
+def harms_text(p: RegimenHarms) -> str:
+    """One regimen's harms bullet: its randomized differences, then each report's figures."""
+    parts = []
+    trials = list(dict.fromkeys(d.trial for d in [*p.clear, *p.unclear]))
+    for t in trials:
+        clear = [difference_text(d) for d in p.clear if d.trial == t]
+        unclear = [f"{grade_text(d.grade)} {d.term}" for d in p.unclear if d.trial == t]
+        text = f"{t}: " + "; ".join(clear) if clear else f"{t}:"
+        if unclear:
+            text += ("; " if clear else " ") + "no clear difference (95% CI includes 0) in " + ", ".join(unclear)
+        parts.append(text)
+    parts += [report_text(r) for r in p.reports]
+    return f"Harms with {p.regimen}: " + ". ".join(parts) + "."
 
 
 # --- summary of findings, the GRADE way: one table per comparison --------------------------------------
@@ -331,8 +423,9 @@ def sof_groups(b: Brief) -> list[tuple[str, list[Finding]]]:
     arms after them)."""
     rank = {c.measure: c.rank for c in b.critical}
 
-    def order(f: Finding) -> tuple:
-        return (rank.get(f.measure, 99), f.outcome)
+    def order(f: Finding) -> tuple:  # a trial's own row (a pool refused): the most patients first
+        return (rank.get(f.measure, 99), measure_name(f.measure) if f.trial else f.outcome,
+                -(f.patients or 0) if f.trial else 0, f.outcome)
 
     out: list[tuple[str, list[Finding]]] = []
     seen: list[str] = []
@@ -341,7 +434,9 @@ def sof_groups(b: Brief) -> list[tuple[str, list[Finding]]]:
             seen.append(f.regimen)
     for regimen in seen:
         rows = [f for f in b.findings if f.regimen == regimen]
-        overall = sorted([f for f in rows if not f.subgroup], key=order)[:MAX_CRITICAL]
+        overall = sorted([f for f in rows if not f.subgroup], key=order)
+        kept = list(dict.fromkeys(f.measure for f in overall))[:MAX_CRITICAL]  # outcomes, not rows (a row per trial)
+        overall = [f for f in overall if f.measure in kept]
         subgroups = [f for f in rows if f.subgroup]
         if rows[0].effect is not None:
             trial = rows[0].trials[0] if rows[0].trials else regimen
@@ -447,8 +542,9 @@ def layout(b: Brief, level: float = 0.95) -> list[Section]:
     # 1 bottom line
     s[0].items = [claim_text(x) for x in b.bottom_line]
     s[0].notes = ["Sentences generated from the figures below; each ends with its sources in brackets. Randomized "
-                  "results come first, highest certainty first; a result favouring the control arm is a harm "
-                  "signal. Single-arm figures are each study's own; a pool is stated only where it mixes no "
+                  "results come first: trials with a clear difference (a harm included) first, then highest "
+                  "certainty first; a result favouring the control arm is a harm signal. Single-arm figures are "
+                  "each study's own; a pool is stated only where it mixes no "
                   "diseases, populations or designs and is not a pool of two with heterogeneous results."]
     if any(r.events is not None and derived(r.basis) for c in b.bottom_line for r in c.rates):
         s[0].notes.append(DERIVED_NOTE)
@@ -456,11 +552,15 @@ def layout(b: Brief, level: float = 0.95) -> list[Section]:
     # 2 randomized evidence
     if not b.randomized:
         s[1].paragraphs = ["No randomized trial in this selection."]
+    summaries = [m for m in b.rate_measures if summary_parts(m)]  # response summaries: said where not reported
     for t in b.randomized:
         arms = []
+        unreported = [m for m in summaries if not any(r.measure == m for r in t.rates)]
         for a in t.arms:
             figs = [f"{measure_name(r.measure)}{at_text(r.timepoint)} {rate_text(r)} [{r.source}]"
                     for r in t.rates if r.cohort == a.cohort]
+            if figs or t.medians:
+                figs += [f"{measure_name(m)} not reported" for m in unreported]
             figs += [f"median {m.measure} {median_text(m)}"
                      + (f" ({spread_text(m)})" if spread_text(m) != MISSING else "") + f" [{m.source}]"
                      for m in t.medians if m.cohort == a.cohort and m.measure in ("PFS", "OS")]
@@ -503,10 +603,14 @@ def layout(b: Brief, level: float = 0.95) -> list[Section]:
             kinds += ["pooled"] if g.pooled is not None else []
             for r in g.rates:
                 derived_seen |= r.events is not None and derived(r.basis)
+                share = b.minority(r.study)
+                notes = [r.audit or "", f"not {b.disease} evidence: {share.patients} of {share.total} patients had "
+                         f"{b.disease} [{share.source}]" if share is not None else ""]
+                doubt = (f" (regimen {r.regimen} as {r.source} codes it; {r.regimen_doubt[0]} names no single "
+                         f"regimen: {r.regimen_doubt[1]})" if r.regimen_doubt else "")
                 rows.append([g.regimen or MISSING, role_text(r.role, r.agent), where_text(r.ref, r.study),
-                             r.label + at_text(r.timepoint, ", "), r.design, rate_text(r), rate_interval(r, level),
-                             r.source,
-                             r.audit or ""])
+                             r.label + at_text(r.timepoint, ", ") + doubt, r.design, rate_text(r),
+                             rate_interval(r, level), r.source, "; ".join(n for n in notes if n)])
             if g.pooled is not None:
                 p = g.pooled
                 pi = (f"; {level_text(p.level)} prediction interval {interval_text(p.pi_low, p.pi_high)}"
@@ -516,7 +620,8 @@ def layout(b: Brief, level: float = 0.95) -> list[Section]:
                              "random effects (DerSimonian–Laird"
                              + (", Knapp–Hartung)" if p.test == "knha" else ")"), f"{pct(p.estimate)}%",
                              f"{interval_text(p.ci_low, p.ci_high)} ({level_text(p.level)} CI){pi}",
-                             "computed", f"I² {pct(p.i2)}%" + ("; see the caution below" if p.cautions else "")])
+                             "computed", f"I² {pct(p.i2)}%" + ("; see the caution below" if p.cautions else "")
+                             + (f"; not a summary of the evidence: {why}" if (why := headline_pool(g)) else "")])
                 cautions += [c for c in p.cautions if c not in cautions]
         s[2].tables.append(Table(f"{measure_name(measure)} by regimen",
                                  ["regimen", "treatment", "study", "population", "design", "responders/n (%)",
@@ -561,21 +666,32 @@ def layout(b: Brief, level: float = 0.95) -> list[Section]:
                                    (f"{figure(h.low)}%" if h.low == h.high else f"{figure(h.low)}–{figure(h.high)}%")
                                    if h.low is not None else "not quantified", ", ".join(h.sources)]
                                   for h in b.harm_ranges], kind="harm-range"))
-    if b.harms:
+    events = sorted([h for h in b.harms if h.kind == "adverse_event"],  # each report's rows together
+                    key=lambda h: (h.where, not h.severe, h.term, h.role == "control"))
+    if events:
         hrows = []
-        for h in b.harms:
+        for h in events:
             frac = (f"{h.count}/{h.n}" if h.count is not None and h.n is not None
                     else f"{h.count}" if h.count is not None else f"of {h.n}" if h.n is not None else MISSING)
             share = (f"{figure(h.percent)}%" + (" (computed)" if h.percent_basis == "computed" else "")
                      if h.percent is not None else "not quantified")
             treat = (h.regimen or MISSING) + (f", {CONTROL}" if h.role == "control" else
                                               ", experimental arm" if h.role == "experimental" else "")
-            hrows.append([h.term, h.grade, where_text(h.ref, h.where) if h.scope == "study" else h.where,
-                          treat if h.scope == "study" else "label (pooled population)", frac, share, h.source,
-                          h.statement or ""])
-        s[4].tables.append(Table("Grade ≥3 events as reported", ["event", "grade", "where", "regimen (arm)",
-                                                                 "patients", "%", "source", "statement"],
-                                 hrows, kind="harms"))
+            hrows.append([h.term, grade_text(h.grade).removeprefix("grade "),
+                          where_text(h.ref, h.where) if h.scope == "study" else h.where,
+                          treat if h.scope == "study" else f"{h.regimen or MISSING}, label (pooled population)",
+                          frac, share, h.source, h.statement or ""])
+        s[4].tables.append(Table("Adverse events as reported: grade ≥3, and any other grade the source gives a "
+                                 "figure for", ["event", "grade", "where", "regimen (arm)", "patients", "%", "source",
+                                                "statement"], hrows, kind="harms"))
+    said = [h for h in b.harms if h.kind != "adverse_event"]
+    if said:
+        s[4].tables.append(Table(
+            "Dose finding and tolerability as reported (dose-limiting toxicities, maximum tolerated dose, "
+            "discontinuation, dose changes)", ["what", "where", "regimen", "figure", "what the source says", "source"],
+            [[h.term, where_text(h.ref, h.where), h.regimen or MISSING,
+              harm_figure(h) if h.quantified else MISSING, h.statement or "", h.source] for h in said],
+            kind="harms"))
     if b.risk_differences:
         s[4].tables.append(Table(
             "Arm against arm in randomized trials (risk difference, experimental minus control)",
@@ -589,21 +705,32 @@ def layout(b: Brief, level: float = 0.95) -> list[Section]:
               f"{figure(d.difference)} [{figure(d.ci_low)} to {figure(d.ci_high)}]", d.n_basis, d.source]
              for d in b.risk_differences], kind="rd"))
     if b.mitigations:
-        s[4].tables.append(Table("Mitigations the sources give", ["measure", "for", "what the source says", "source"],
-                                 [[m.term, m.category, m.statement or "", m.source] for m in b.mitigations],
-                                 kind="mitigation"))
+        wide = [m for m in b.mitigations if m.class_wide]
+        caption = "Mitigations the sources give" + (
+            f" ({'all ' if len(wide) == len(b.mitigations) else 'rows marked '}class-wide: advice for XPO1 "
+            f"inhibitors in general, from no study of {b.disease_name}; not disease-specific evidence)" if wide else "")
+        s[4].tables.append(Table(caption, ["measure", "for", "what the source says", "evidence", "source"],
+                                 [[m.term, m.category, m.statement or "",
+                                   "class-wide" if m.class_wide else f"study {m.study}", m.source]
+                                  for m in b.mitigations], kind="mitigation"))
     s[4].notes = [f"Risk differences with a {lv} Newcombe interval (as `xpo1 toxicity --arms`); percentages as "
                   "printed, else computed from the count. Label rows are the prescribing information's pooled "
                   "populations."]
     if not (b.harms or b.risk_differences):
-        s[4].paragraphs = ["No grade ≥3 event rates in this selection."]
+        s[4].paragraphs = ["No adverse-event figures in this selection."]
 
     # 6 summary of findings
     s[5].paragraphs = [f"Certainty: {CERTAINTY_LABEL}."]
     s[5].items = [f"{name}: {text}" for name, text in RULES]
     for caption, rows in sof_groups(b):
+        related = list(dict.fromkeys(x for f in rows for x in f.related))
         s[5].tables.append(Table(caption, SOF_HEADERS, [sof_row(f) for f in rows], kind="sof",
-                                 row_kinds=["cert-" + f.rating.replace(" ", "-") for f in rows]))
+                                 row_kinds=["cert-" + f.rating.replace(" ", "-") for f in rows],
+                                 notes=[x[0].upper() + x[1:] + "." for x in related]))
+    if not b.findings:
+        s[5].paragraphs.append(f"No finding to rate: no figures of {b.disease_name} patients in this selection"
+                               + (" (mixed cohorts in which it is a minority are not its evidence)."
+                                  if any(b.minority(st) for st in b.shares) else "."))
     s[5].notes = ["PI: prediction interval. Pooled estimates and exact intervals are computed here; every "
                   "other figure is as the source prints it."]
 
@@ -907,7 +1034,7 @@ def finding_json(f: Finding, table: str, level: float = 0.95) -> dict:
            "certainty": f.rating, "start": f.start,
            "reasons": [{"rule": m.rule, "reason": m.reason} for m in f.moves],
            "absolute_effects": absolute_text(f) if e is not None else None,
-           "notes": f.notes, "sources": f.sources}
+           "notes": f.notes, "related_randomized": f.related, "sources": f.sources}
     if f.kind == "pooled proportion":
         out["prediction_interval"] = {"low": f.pi_low, "high": f.pi_high}
     return out

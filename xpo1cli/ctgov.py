@@ -577,16 +577,18 @@ class Record2Rows:
     def _groups(self) -> None:
         self.arms = self._arms()
         flow = _get(self.results, "participantFlowModule", default={})
-        started = {}
+        started = {}  # flow group id → participants who started, and the place of that figure
         for period in _list(flow, "periods")[:1]:
-            for m in _list(period, "milestones"):
-                if m.get("type") == "STARTED":
-                    started = {a.get("groupId"): whole(a.get("numSubjects")) for a in _list(m, "achievements")}
-        self.started = {}  # arm cohort → participants who started, where the flow gives the arm's own group
+            for m, milestone in enumerate(_list(period, "milestones")):
+                if milestone.get("type") == "STARTED":
+                    started = {a.get("groupId"): (whole(a.get("numSubjects")),
+                                                  f"{FLOW}.periods[0].milestones[{m}].achievements[{i}]")
+                               for i, a in enumerate(_list(milestone, "achievements"))}
+        self.started = {}  # arm cohort → (started, place), where the flow gives the arm's own group
         for g in _list(flow, "groups"):
             grp = self.group(g.get("title") or g.get("id") or "group")
             if grp.cohort is not None and grp.parent is None:
-                self.started[grp.cohort] = started.get(g.get("id"))
+                self.started[grp.cohort] = started.get(g.get("id"), (None, None))
         for om in _list(self.results, "outcomeMeasuresModule", "outcomeMeasures"):
             for g in _list(om, "groups"):
                 self.group(g.get("title") or g.get("id") or "group")
@@ -628,14 +630,14 @@ class Record2Rows:
             "phase": PHASES.get(phases), "randomized": randomized, "evidence_type": "clinical trial"})
         sets = [g for g in self.groups.values() if g.parent is not None]
         for grp in [*arms, *sets]:
-            n = self.started.get(grp.cohort) if grp.parent is None else None
+            n, place = self.started.get(grp.cohort, (None, None)) if grp.parent is None else (None, None)
             n = n if n is None or n <= MAX_COUNT else None
             self.out.add("cohorts", {
                 "study": self.study, "cohort": grp.cohort, "label": grp.title, "parent": grp.parent,
                 "partition": "arm" if grp.parent is None and len(arms) > 1 else None,
                 "arm": grp.role if randomized else None, "regimen": self._regimen(grp.drugs),
                 "n": n, "headline": grp is lead or (lead is None and grp is arms[0]),
-                "section": f"{FLOW}.groups" if n is not None else "armsInterventionsModule.armGroups"
+                "section": place if n is not None else "armsInterventionsModule.armGroups"
                 if grp.parent is None else "result groups", "source": self.source})
 
     # --- outcome measures ---
@@ -1032,20 +1034,58 @@ def _text(value) -> str:
     return "" if value is None or pd.isna(value) else str(value)
 
 
+def _figure_keys(table: str, frame, events) -> list[tuple]:
+    """What each row of a registry table is, as a re-import matches it: a record by its NCT id;
+    an event group by its id; an event by its list (serious or other), term and organ system; an
+    event's count by its event and group; any other row by its place in the record. A key given
+    twice in one record is told apart by its order (the second 'Anaemia' of the same list and
+    organ system). An event's place shifts when an event before it is removed; its key does not."""
+    if table == "registry_records":
+        return [(n,) for n in frame["nct_id"]]
+    if table == "registry_event_groups":
+        base = [(n, _text(g)) for n, g in zip(frame["nct_id"], frame["group_id"], strict=True)]
+    elif table in ("registry_events", "registry_event_counts"):
+        of_event = dict(zip(events["path"], _numbered(
+            [(n, _text(k), _text(t), _text(o)) for n, k, t, o in
+             zip(events["nct_id"], events["kind"], events["term"], events["organ_system"], strict=True)]),
+            strict=True))
+        if table == "registry_events":
+            return [of_event[p] for p in frame["path"]]
+        base = [(*of_event.get(p.rsplit(".stats[", 1)[0], (n, p)), _text(g))
+                for n, p, g in zip(frame["nct_id"], frame["path"], frame["group_id"], strict=True)]
+    else:
+        return list(zip(frame["nct_id"], frame["path"], strict=True))
+    return _numbered(base)
+
+
+def _numbered(keys: list[tuple]) -> list[tuple]:
+    """Each key with how many equal keys came before it."""
+    seen: dict[tuple, int] = {}
+    out = []
+    for k in keys:
+        seen[k] = seen.get(k, -1) + 1
+        out.append((*k, seen[k]))
+    return out
+
+
 def _changes(before: dict, after: dict):
-    """Figure by figure, what a re-import changed: added, removed and changed posted values."""
+    """Figure by figure, what a re-import changed: added, removed and changed posted values (see
+    `_figure_keys` for how a figure of the earlier import is matched to the newer one's); a
+    figure's place is the newer record's, or the earlier one's when it was removed."""
     import pandas as pd
 
-    out = []
+    out: list[dict] = []
     for table, cols in COMPARED.items():
         if before[table].empty:
             continue  # a first import: nothing to compare
-        key = ["nct_id"] if table == "registry_records" else ["nct_id", "path"]
-        old = {tuple(r[k] for k in key): r for r in before[table].to_dict("records")}
-        now = {tuple(r[k] for k in key): r for r in after[table].to_dict("records")}
-        for k in sorted(old.keys() | now.keys()):
+        at = len(out)
+        old = dict(zip(_figure_keys(table, before[table], before["registry_events"]),
+                       before[table].to_dict("records"), strict=True))
+        now = dict(zip(_figure_keys(table, after[table], after["registry_events"]),
+                       after[table].to_dict("records"), strict=True))
+        for k in [*now, *(k for k in old if k not in now)]:
             o, n = old.get(k), now.get(k)
-            where = (o or n).get("path") or ""
+            where = (n or o).get("path") or ""
             if o is None or n is None:
                 out.append({"table": table, "nct_id": (o or n)["nct_id"], "path": where,
                             "column": "(row)", "before": "" if o is None else "present",
@@ -1055,6 +1095,7 @@ def _changes(before: dict, after: dict):
                 if _text(o.get(c)) != _text(n.get(c)):
                     out.append({"table": table, "nct_id": n["nct_id"], "path": where, "column": c,
                                 "before": _text(o.get(c)), "after": _text(n.get(c))})
+        out[at:] = sorted(out[at:], key=lambda row: row["nct_id"])  # a record's removed rows after its others
     return pd.DataFrame(out, columns=["table", "nct_id", "path", "column", "before", "after"])
 
 
@@ -1078,6 +1119,7 @@ def registry_differences(ds) -> object:
     role = {(s, c): (a if isinstance(a, str) else ("all" if h is True else None))
             for s, c, a, h in zip(coh["study"], coh["cohort"], coh["arm"], coh["headline"], strict=True)}
     n_of = {(s, c): n for s, c, n in zip(coh["study"], coh["cohort"], coh["n"], strict=True)}
+    place = dict(zip(zip(coh["study"], coh["cohort"], strict=True), coh["section"], strict=True))
     # a publication's whole arms only: a subgroup (a cohort under an arm) is another population
     whole_arm = {(s, c) for s, c, p in zip(coh["study"], coh["cohort"], coh["parent"], strict=True) if pd.isna(p)}
     for reg in studies[is_reg].itertuples(index=False):
@@ -1111,7 +1153,7 @@ def registry_differences(ds) -> object:
                 for (s2, c2), n2 in n_of.items():
                     if s2 == o.study and role.get((s2, c2)) == role.get((s, c)) and (s2, c2) in whole_arm \
                             and pd.notna(n2) and int(n2) != int(n):
-                        out.append([reg.trial, "n", role.get((s, c)), str(int(n)), "participantFlowModule",
+                        out.append([reg.trial, "n", role.get((s, c)), str(int(n)), place[(s, c)],
                                     str(int(n2)), o.source, o.study, "population"])
         mine_c = ds.comparisons[ds.comparisons["study"] == reg.study]
         theirs_c = ds.comparisons[ds.comparisons["study"].isin(set(others["study"]))]

@@ -954,11 +954,40 @@ def _cycles(keys, parents) -> list[tuple[int, list[int]]]:
     return found
 
 
-def check(root: Path) -> tuple[dict, dict, list[Problem]]:
-    """Read and check every table of the package at root; returns typed frames and all problems."""
+def _refers(specs: dict, name: str) -> list[str]:
+    """The table and every table it refers to by a foreign key, directly or through others."""
+    found, todo = [name], [name]
+    while todo:
+        for fk in foreign_keys(specs[todo.pop()]["schema"]):
+            target = fk.get("reference", {}).get("resource") if isinstance(fk, dict) else None
+            if isinstance(target, str) and target in specs and target not in found:
+                found.append(target)
+                todo.append(target)
+    return found
+
+
+def table_groups(descriptor: dict) -> tuple[list[str], list[str]]:
+    """The tables every load of a user's package reads (the program's own and any table they
+    refer to), and the others (a package's own, such as an import's registry tables), which are
+    read and checked when first used."""
+    specs = {r["name"]: r for r in descriptor["resources"]}
+    core: list[str] = []
+    for name in (*TABLES, *OPTIONAL_TABLES):
+        for each in _refers(specs, name) if name in specs else [name]:
+            if each not in core:
+                core.append(each)
+    return core, [name for name in specs if name not in core]
+
+
+def check(root: Path, extra: bool = True) -> tuple[dict, dict, list[Problem]]:
+    """Read and check every table of the package at root; returns typed frames and all problems.
+    Without extra, only the tables every load reads (see `table_groups`)."""
     descriptor = read_descriptor(root)
     problems: list[Problem] = []
     specs = {r["name"]: r for r in descriptor.get("resources", [])}
+    if not extra:
+        core = table_groups(descriptor)[0]
+        specs = {name: spec for name, spec in specs.items() if name in core}
     for name in TABLES:
         if name not in specs:
             problems.append(Problem("datapackage.json", None, None, f"no resource named {name}"))
@@ -1001,16 +1030,30 @@ def check(root: Path) -> tuple[dict, dict, list[Problem]]:
 
 def validate(path: str | os.PathLike | None = None) -> list[Problem]:
     """Every problem of the dataset at path (empty list: valid). A user's dataset is checked as
-    `load` checks it (and what one finds, the other reuses); the bundled one is checked in full,
-    since `load` trusts it."""
+    `load` checks it, each table read on first use included (and what one finds, the other
+    reuses); the bundled one is checked in full, since `load` trusts it."""
     try:
         root = resolve_root(path)
         if root.resolve() == bundled_root().resolve():
             return check(root)[2]
-        load(root)
-        return []
+        descriptor = read_descriptor(root)
     except DataError as exc:
         return exc.problems
+    try:
+        ds = load(root)
+    except DataError as exc:  # and the tables read on first use, checked on their own
+        try:
+            others = [p for name in table_groups(descriptor)[1] for p in _check_extra(root, descriptor, name, {})[1]]
+        except DataError:  # a size limit that is no size: said already
+            others = []
+        return list(dict.fromkeys([*exc.problems, *others]))
+    problems: list[Problem] = []
+    for name in ds.tables:
+        try:
+            ds.tables[name]
+        except DataError as exc:
+            problems += exc.problems
+    return list(dict.fromkeys(problems))
 
 
 # what load() found at a root, with the state of the files it read: a later load of the same
@@ -1034,25 +1077,35 @@ def _fingerprint(root: Path, descriptor: dict) -> tuple:
 
 
 class LazyTables(Mapping):
-    """Tables read on first use: a command pays only for the tables it reads."""
+    """Tables read on first use: a command pays only for the tables it reads. `frames` are
+    tables read already; they come first. A table that cannot be read gives the same DataError
+    on every use."""
 
-    def __init__(self, loaders: dict):
+    def __init__(self, loaders: dict, frames: dict | None = None):
         self._loaders = loaders
-        self._frames: dict = {}
+        self._frames: dict = dict(frames or {})
+        self._names = [*self._frames, *(name for name in loaders if name not in self._frames)]
+        self._failed: dict[str, list[Problem]] = {}
 
     def __getitem__(self, name: str):
         if name not in self._frames:
-            self._frames[name] = self._loaders[name]()
+            if name in self._failed:
+                raise DataError(self._failed[name])
+            try:
+                self._frames[name] = self._loaders[name]()
+            except DataError as exc:
+                self._failed[name] = exc.problems
+                raise
         return self._frames[name]
 
     def __iter__(self):
-        return iter(self._loaders)
+        return iter(self._names)
 
     def __contains__(self, name) -> bool:  # asking whether a table exists does not read it
-        return name in self._loaders
+        return name in self._frames or name in self._loaders
 
     def __len__(self) -> int:
-        return len(self._loaders)
+        return len(self._names)
 
 
 def empty_table(res: dict):
@@ -1106,6 +1159,8 @@ def _trusted_frame(root: Path, res: dict):
 # any change to a file (or to the program) makes a new key, so the dataset is checked again. Only
 # valid datasets are kept. XPO1_CACHE names the folder, or turns this off ("off"). The entries hold
 # numbers and texts only, in a format read without pickle (see `cache`): nothing kept is ever run.
+# The tables every load reads are one entry; each table read on first use (see `table_groups`) is
+# an entry of its own, keyed by its bytes and those of the tables it refers to.
 
 CACHE_ENV = "XPO1_CACHE"
 
@@ -1120,22 +1175,27 @@ def cache_dir() -> Path | None:
     return Path(base) / "xpo1"
 
 
-def _content_key(root: Path, descriptor: dict) -> str:
-    """A digest of everything a check reads: the descriptor, every table file's bytes, the
-    program's own schema, the code of this module and of the cache's format, and the library
-    versions that type the frames."""
+def _content_key(root: Path, descriptor: dict, names=None, label: str = "") -> str:
+    """A digest of everything a check of the tables `names` reads (default: the tables every
+    load reads, see `table_groups`): the descriptor, those tables' files' bytes, the program's
+    own schema, the code of this module and of the cache's format, and the library versions that
+    type the frames. It begins with the dataset folder's mark and the label's (what the entry
+    holds: '' for the tables every load reads, else one table's name), so that an entry replaces
+    the one it updates."""
     import hashlib
     import sys
 
     import pandas as pd
 
+    if names is None:
+        names = table_groups(descriptor)[0]
     digest = hashlib.blake2b(digest_size=20)
     for part in (json.dumps(descriptor, sort_keys=True), json.dumps(_bundled_descriptor(), sort_keys=True),
                  Path(__file__).read_text(encoding="utf-8"), Path(__file__).with_name("cache.py").read_text(
-                     encoding="utf-8"), pd.__version__, sys.version):
+                     encoding="utf-8"), pd.__version__, sys.version, json.dumps([label, list(names)])):
         digest.update(part.encode("utf-8", "surrogatepass") + b"\0")
     for res in descriptor.get("resources", []):
-        if not isinstance(res, dict):
+        if not isinstance(res, dict) or res.get("name") not in names:
             continue
         path = root / resource_file(res)
         try:  # only a regular file of a readable size is read (a named pipe would block)
@@ -1146,27 +1206,69 @@ def _content_key(root: Path, descriptor: dict) -> str:
         except (OSError, ValueError):
             digest.update(b"\0unreadable")
         digest.update(b"\0")
-    return f"{hashlib.blake2b(str(root).encode('utf-8', 'surrogatepass'), digest_size=6).hexdigest()}-" \
-           f"{digest.hexdigest()}"
+    mark = hashlib.blake2b(str(root).encode("utf-8", "surrogatepass"), digest_size=6).hexdigest()
+    held = hashlib.blake2b(label.encode("utf-8", "surrogatepass"), digest_size=4).hexdigest()
+    return f"{mark}-{held}-{digest.hexdigest()}"
 
 
-def _read_checked(key: str) -> dict | None:
+def _read_checked(key: str, names) -> dict | None:
     """The checked tables kept under key, or None (none kept, caching off, or an entry that is not
     the user's own or does not decode: see `cache`). An entry holds data only, never code."""
     from .cache import read_entry
 
     folder = cache_dir()
-    return None if folder is None else read_entry(folder, key, (*TABLES, *OPTIONAL_TABLES))
+    return None if folder is None else read_entry(folder, key, names)
 
 
-def _keep_checked(key: str, tables: dict) -> None:
-    """Keep a valid dataset's tables under key, replacing what was kept for the same folder; a
-    cache that cannot be written is skipped silently (the run's answer does not depend on it)."""
+def _keep_checked(key: str, tables: dict, whole: bool = True) -> None:
+    """Keep a valid dataset's tables under key, replacing what was kept for the same folder (whole:
+    every entry of the folder, the tables read on first use too; else the entry of the same
+    label); a cache that cannot be written is skipped silently (the run's answer does not depend
+    on it)."""
     from .cache import write_entry
 
     folder = cache_dir()
     if folder is not None:
-        write_entry(folder, key, tables, replaces=f"{key.split('-')[0]}-")
+        mark, held, _ = key.split("-")
+        write_entry(folder, key, tables, replaces=f"{mark}-" if whole else f"{mark}-{held}-")
+
+
+def _check_extra(root: Path, descriptor: dict, name: str, core: Mapping) -> tuple:
+    """A table that a load reads on first use, checked with the tables it refers to (those of
+    core, the tables every load reads, as they were read): its typed frame (with a LINE column;
+    None when unusable) and every problem of it and of the tables it refers to."""
+    specs = {r["name"]: r for r in descriptor["resources"]}
+    group = [n for n in _refers(specs, name) if n not in core]
+    limit = max_file_bytes()
+    unread = {n: file_problem(root / resource_file(specs[n]), limit) for n in group}
+    if any(reason and reason.startswith("file too large") for reason in unread.values()):
+        return None, [Problem(resource_file(specs[n]), None, None, reason) for n, reason in unread.items() if reason]
+    problems: list[Problem] = []
+    frames: dict = {}
+    for n in group:
+        parsed = _check_table(n, specs[n], root, problems, None)
+        if parsed is not None:
+            frames[n] = parsed
+    if len(frames) == len(group):
+        targets = {n: core[n] for n in _refers(specs, name) if n in core}
+        _check_keys({**frames, **targets}, {"resources": [specs[n] for n in group]}, problems)
+    return frames.get(name), list(dict.fromkeys(problems))
+
+
+def _checked_extra(root: Path, descriptor: dict, name: str, core: Mapping):
+    """A table a load reads on first use: kept in the cache on its own (under the bytes of its
+    file and of the files it refers to), else checked, and kept when valid; DataError when not."""
+    specs = {r["name"]: r for r in descriptor["resources"]}
+    key = _content_key(root, descriptor, _refers(specs, name), label=name)
+    kept = _read_checked(key, [name])
+    if kept is not None:
+        return kept[name]
+    frame, problems = _check_extra(root, descriptor, name, core)
+    if problems:
+        raise DataError(problems)
+    frame = _shared_texts(frame.drop(columns=LINE).reset_index(drop=True))
+    _keep_checked(key, {name: frame}, whole=False)
+    return frame
 
 
 def _shared_texts(frame):
@@ -1193,8 +1295,9 @@ def _shared_texts(frame):
 
 def load(path: str | os.PathLike | None = None) -> Dataset:
     """The dataset at path (default: XPO1_DATA, else the bundled one), typed and cached. A user's
-    dataset is checked against the schema when its bytes are new (see `cache_dir`); the bundled
-    one is checked by the tests."""
+    dataset is checked against the schema when its bytes are new (see `cache_dir`), a table of its
+    own that the program's tables do not refer to (an import's registry tables) when first used;
+    the bundled one is checked by the tests."""
     root = resolve_root(path).resolve()
     descriptor = read_descriptor(root)
     state = _fingerprint(root, descriptor)
@@ -1206,16 +1309,19 @@ def load(path: str | os.PathLike | None = None) -> Dataset:
     if root == bundled_root().resolve():
         tables = _trusted_frames(root, descriptor)
     else:
-        key = _content_key(root, descriptor)
-        tables = _read_checked(key)
-        if tables is None:
-            descriptor, frames, problems = check(root)
+        core, extra = table_groups(descriptor)
+        key = _content_key(root, descriptor, core)
+        frames = _read_checked(key, core)
+        if frames is None:
+            descriptor, checked, problems = check(root, extra=False)
             if problems:
                 _CACHE[root] = (state, problems)
                 raise DataError(problems)
-            tables = {name: _shared_texts(frame.drop(columns=LINE).reset_index(drop=True))
-                      for name, frame in frames.items()}
-            _keep_checked(key, tables)
+            frames = {name: _shared_texts(frame.drop(columns=LINE).reset_index(drop=True))
+                      for name, frame in checked.items()}
+            _keep_checked(key, frames)
+        tables = LazyTables({name: functools.partial(_checked_extra, root, descriptor, name, frames)
+                             for name in extra}, frames)
     ds = Dataset(root=root, descriptor=descriptor, tables=tables)
     _CACHE[root] = (state, ds)
     return ds

@@ -112,6 +112,19 @@ def risk_difference_ci(x1: int, n1: int, x2: int, n2: int, level: float = 0.95) 
     return d - math.sqrt((p1 - l1) ** 2 + (u2 - p2) ** 2), d + math.sqrt((u1 - p1) ** 2 + (p2 - l2) ** 2)
 
 
+def optimal_information_size(p1: float, p2: float, alpha: float = 0.05, power: float = 0.8) -> int | None:
+    """Patients (two equal arms together) a trial needs to detect the difference between two
+    proportions (0-1) with a two-sided test at alpha and the given power: GRADE's optimal information
+    size, normal approximation. None for equal proportions (no difference to detect)."""
+    from statistics import NormalDist
+
+    if p1 == p2:
+        return None
+    z = NormalDist().inv_cdf(1 - alpha / 2) + NormalDist().inv_cdf(power)
+    mean = (p1 + p2) / 2
+    return 2 * math.ceil(2 * z * z * mean * (1 - mean) / (p1 - p2) ** 2)
+
+
 def percent_ci(k, n, method: str = "exact", level: float = 0.95) -> tuple[float | None, float | None]:
     """The interval in percent rounded to 0.1, or (None, None) when k or n is missing."""
     if k is None or n is None or (isinstance(k, float) and math.isnan(k)):

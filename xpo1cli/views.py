@@ -782,13 +782,32 @@ def of_treatment(ds: Dataset, regimens: pd.Series, f: Filters) -> pd.Series:
     return regimens.map(lambda r: isinstance(r, str)).astype(bool) & arm_mask(as_arms, f, Resolver(ds))
 
 
+def arm_dose(schedule, regimen, codes: set[str]) -> str | None:
+    """The part of a study's dose schedule that is one regimen's: a schedule written arm by arm
+    ('SVd: selinexor 100 mg ...; Vd: bortezomib ...') gives each arm its own part, never another
+    arm's; parts naming no regimen (a cycle length, premedication) stay with every arm."""
+    if not isinstance(schedule, str) or not schedule.strip():
+        return None
+    parts = [p.strip() for p in schedule.split(";") if p.strip()]
+    kept = []
+    for p in parts:
+        head, sep, rest = p.partition(":")
+        if sep and head.strip() in codes:
+            if head.strip() == regimen:
+                kept.append(rest.strip())
+        else:
+            kept.append(p)
+    return "; ".join(kept) or None
+
+
 def toxicity_doses(ds: Dataset, frame: pd.DataFrame) -> list[str | None]:
-    """The dose each toxicity_table row was seen at, as the data states it: its study's dose
-    schedule, or a label row's population (which names the label's dose); None where neither is
-    stated. With the regimen, it keeps apart figures that must not share a range."""
+    """The dose each toxicity_table row was seen at, as the data states it: its arm's part of its
+    study's dose schedule (arm_dose), or a label row's population (which names the label's dose);
+    None where neither is stated. With the regimen, it keeps apart figures that must not share a range."""
     doses = dict(zip(ds.studies["study"], ds.studies["dose_schedule"], strict=True))
-    return [value_or_none(doses.get(s)) if isinstance(s, str) else value_or_none(p)
-            for s, p in zip(frame["study"], frame["population"], strict=True)]
+    codes = set(ds.regimens["regimen"])
+    return [arm_dose(doses.get(s), r, codes) if isinstance(s, str) else value_or_none(p)
+            for s, p, r in zip(frame["study"], frame["population"], frame["regimen"], strict=True)]
 
 
 # --- pooling inputs ----------------------------------------------------------------------------

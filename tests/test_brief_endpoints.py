@@ -1,0 +1,159 @@
+"""Each disease's own endpoints in the brief, read as a haematologist checks them: evidence of a
+disease comes from its own patients, each disease's critical outcome leads, and a figure says what
+kind of figure it is."""
+
+from __future__ import annotations
+
+import csv
+
+import pytest
+
+from xpo1cli.brief import build_brief
+from xpo1cli.brief_render import claim_text, markdown
+from xpo1cli.data import load
+from xpo1cli.query import Filters
+
+from .conftest import DATA, run
+
+
+@pytest.fixture(scope="module")
+def ds():
+    return load(DATA)
+
+
+def _brief(ds, disease):
+    return build_brief(ds, Filters(disease=disease))
+
+
+def _rewrite(path, change):
+    rows = list(csv.DictReader(path.open(encoding="utf-8")))
+    fields = list(rows[0])
+    rows = [change(dict(r)) for r in rows]
+    with path.open("w", encoding="utf-8", newline="") as fh:
+        w = csv.DictWriter(fh, fieldnames=fields)
+        w.writeheader()
+        w.writerows(rows)
+
+
+# --- a mixed cohort is its majority disease's evidence, not a minority's ---------------------------
+
+
+def test_a_cohort_where_the_disease_is_a_small_minority_is_not_its_evidence(ds):
+    b = _brief(ds, "WM")
+    share = b.shares["sd-phase1-ref12"]
+    # the report that splits the cohort by disease: 3 WM patients among 84 enrolled
+    coh = ds.cohorts.set_index(["study", "cohort"])
+    assert (share.patients, share.total, share.source) == (3, 84, "M6")
+    assert coh.loc[(share.study, "escalation-wm"), "n"] == 3 and coh.loc[(share.study, "all"), "n"] == 84
+    kinds = [c.kind for c in b.bottom_line]
+    assert "single-arm" not in kinds and "no randomized" not in kinds
+    claim = next(c for c in b.bottom_line if c.kind == "not disease-specific")
+    text = claim_text(claim)
+    assert text.startswith("No efficacy or safety results specific to Waldenström macroglobulinaemia")
+    assert "3 patients with Waldenström macroglobulinaemia among 84" in text and "[M6, review]" in text
+    assert not b.findings  # no summary-of-findings row rates the myeloma cohort as WM evidence
+    md = markdown(b)
+    assert "not WM evidence: 3 of 84 patients had WM [M6]" in md and "No finding to rate" in md
+
+
+def test_the_majority_disease_keeps_the_mixed_cohort_labelled(ds):
+    b = _brief(ds, "MM")
+    assert b.shares["sd-phase1-ref12"].patients == 81 and b.minority("sd-phase1-ref12") is None
+    single = next(c for c in b.bottom_line if c.kind == "single-arm" and c.measure == "ORR")
+    assert "sd-phase1-ref12" in {r.study for r in single.rates}
+    assert "MM and WM in one cohort" in claim_text(single)
+
+
+@pytest.mark.parametrize("disease", ["WM", "MM", "AML", "MDS", "TCL", "NKTCL"])
+def test_no_claim_or_finding_rests_on_a_minority_cohort(ds, disease):
+    b = _brief(ds, disease)
+    for c in b.bottom_line:
+        if c.kind == "single-arm":
+            assert all(b.minority(r.study) is None for r in c.rates)
+    for f in b.findings:
+        assert all(b.minority(s) is None for s in f.reports)
+
+
+def test_a_users_cohort_split_decides_the_share(tmp_path):
+    folder = tmp_path / "mine"
+    run("package", str(folder))
+
+    def more_wm(r):  # a dataset whose disease split makes WM the larger part of the phase 1
+        if r["label"].startswith("dose escalation, Waldenstr"):
+            r["n"] = "60"
+        return r
+
+    _rewrite(folder / "cohorts.csv", more_wm)
+    b = build_brief(load(folder), Filters(disease="WM"))
+    assert b.minority("sd-phase1-ref12") is None
+    assert [c.kind for c in b.bottom_line][:2] == ["no randomized", "single-arm"]
+
+
+# --- a regimen that a trial's own report does not confirm ----------------------------------------------
+
+
+def test_a_regimen_another_report_of_the_trial_does_not_name_is_marked(ds):
+    b = _brief(ds, "MM")
+    rate = next(r for g in b.response for r in g.rates if r.study == "sd-phase1-ref12")
+    primary = ds.studies.set_index("study").loc["sd-ph1-blood"]
+    assert rate.regimen == "Sd" and rate.regimen_doubt == (primary["source"], primary["dose_schedule"])
+    assert "without corticosteroids" in rate.regimen_doubt[1]
+    single = next(c for c in b.bottom_line if c.kind == "single-arm" and c.measure == "ORR")
+    assert "coded Sd here, but M6 names no single regimen" in claim_text(single)
+    assert f"M6 names no single regimen: {primary['dose_schedule']}" in markdown(b)
+    assert all(r.regimen_doubt is None for g in b.response for r in g.rates if r.trial != "SD-PH1")
+
+
+# --- each disease's critical summary from the categories its sources print ------------------------------
+
+
+def _printed(ds, study, cohort, measures, source):
+    o = ds.outcomes  # one source's categories (another report may name the same patients otherwise)
+    rows = o[(o["study"] == study) & (o["cohort"] == cohort) & o["measure"].isin(measures) & (o["source"] == source)]
+    return int(rows["count"].sum()), set(rows["denominator"])
+
+
+def test_aml_single_agent_bottom_line_leads_with_cr_cri_summed_from_cr_and_cri(ds):
+    b = _brief(ds, "AML")
+    single = [c for c in b.bottom_line if c.kind == "single-arm"]
+    assert [c.measure for c in single][:1] == ["CR_CRi"]  # the disease's first critical outcome, not ORR
+    rate = single[0].rates[0]
+    count, dens = _printed(ds, rate.study, rate.cohort, ["CR", "CRi"], rate.source)
+    assert (rate.events, {rate.n}, rate.basis) == (count, dens, "sum of categories") == (7, {81}, "sum of categories")
+    assert "CR/CRi with S: SEL-AML-PH1 (single-arm) 7*/81 (8.6%)" in claim_text(single[0])
+    from xpo1cli.bottom_line import claim_rows
+
+    assert [row["measure"] for row in claim_rows(single[0])] == ["CR", "CRi"]  # the rows it adds up
+    ranks = {c.measure: c.rank for c in b.critical}
+    assert ranks["CR_CRi"] < ranks["ORR"]
+
+
+def test_mm_vgpr_or_better_is_summed_from_the_printed_categories_per_cohort(ds):
+    b = _brief(ds, "MM")
+    vgpr = {(r.study, r.cohort): r for g in b.response if g.measure == "≥VGPR" for r in g.rates}
+    assert {k: (r.events, r.n) for k, r in vgpr.items()} == {
+        ("storm-nejm-2019", "mitt"): (8, 122), ("svd-ref16", "evaluable"): (12, 40),
+        ("spd-ref19", "pom-naive"): (7, 31), ("sdd-ref20", "dara-naive"): (5, 19),
+        ("sid-phase1-ref14", "evaluable"): (2, 14)}
+    for (study, cohort), r in vgpr.items():
+        count, dens = _printed(ds, study, cohort, ["sCR", "CR", "VGPR"], r.source)
+        assert (r.events, {r.n}) == (count, dens) and r.basis == "sum of categories"
+    # one figure per trial: STORM's primary report, not also the review's summary of it
+    assert sum(r.trial == "STORM" for r in vgpr.values()) == 1
+    claim = next(c for c in b.bottom_line if c.kind == "single-arm" and c.measure == "≥VGPR")
+    assert "STORM (single-arm) 8*/122 (6.6%)" in claim_text(claim)
+    md = markdown(b)
+    assert md.count("≥VGPR not reported") == 2  # BOSTON prints no VGPR: each arm says so
+    assert "12/40 is sum of categories; the source prints no count" in md
+
+
+def test_a_summary_is_added_only_where_the_breakdown_is_whole_and_none_is_printed(ds):
+    from xpo1cli.query import outcome_table, with_summaries
+
+    o = outcome_table(ds, studies=["s-aml-ref22", "sd-phase1-ref12", "sel-7plus3-rand-ash2020"])
+    out = with_summaries(o, "CR_CRi", ("CR", "CRi"), "sum of categories")
+    added = out.iloc[len(o):]
+    # s-aml-ref22 prints CR and CRi: summed; sd-phase1-ref12 prints CR but no CRi category and no whole
+    # breakdown: none; the randomized trial prints CR/CRi itself: kept as printed, nothing added
+    assert list(zip(added["study"], added["count_used"], added["denominator"], strict=True)) == [("s-aml-ref22", 7, 81)]
+    assert with_summaries(o, "≥VGPR", ("sCR", "CR", "VGPR"), "x")["measure"].eq("≥VGPR").sum() == 0

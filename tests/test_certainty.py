@@ -1,0 +1,147 @@
+"""The brief's certainty rules, summary-of-findings rows, subgroup rows and indirect section, checked
+as a systematic reviewer on a tumour board reads them: one test per rule."""
+
+from __future__ import annotations
+
+import pytest
+
+from xpo1cli.brief import LEVELS, RULES, build_brief
+from xpo1cli.brief_render import claim_text
+from xpo1cli.data import load
+from xpo1cli.query import Filters
+from xpo1cli.stats import optimal_information_size
+
+from .conftest import DATA
+
+
+@pytest.fixture(scope="module")
+def ds():
+    return load(DATA)
+
+
+@pytest.fixture(scope="module")
+def aml(ds):
+    return build_brief(ds, Filters(disease="AML"))
+
+
+@pytest.fixture(scope="module")
+def mm(ds):
+    return build_brief(ds, Filters(disease="MM"))
+
+
+def _row(b, trial, measure, subgroup=None):
+    return next(f for f in b.findings if f.effect is not None and f.effect.trial == trial
+                and f.effect.measure == measure and f.effect.subgroup == subgroup)
+
+
+def _reasons(f, rule):
+    return " ".join(m.reason for m in f.moves if m.rule == rule)
+
+
+# --- A1: the rules of a randomized comparison --------------------------------------------------------
+
+
+def test_optimal_information_size_is_the_two_proportion_sample_size():
+    # 50% vs 30%: (1.960 + 0.842)² × 2 × 0.4 × 0.6 / 0.2² = 94.2 per arm -> 95, 190 in all
+    assert optimal_information_size(0.5, 0.3) == 190
+    assert optimal_information_size(0.3, 0.5) == 190
+    assert optimal_information_size(0.4, 0.4) is None
+
+
+def test_a_p_value_with_each_arms_own_interval_is_not_rated_down_as_a_bare_p_value(aml):
+    cr = _row(aml, "HOVON-103-SEL", "CR_CRi")
+    assert "a p-value only" not in _reasons(cr, "imprecision")
+    assert any("each arm reports its own interval (59%, 45–72 vs 80%, 69–91)" in n for n in cr.notes)
+
+
+def test_several_clear_results_of_one_trial_in_one_direction_stand_for_a_missing_interval(aml, mm):
+    os18 = _row(aml, "HOVON-103-SEL", "OS_rate")
+    assert "a p-value only" not in _reasons(os18, "imprecision")
+    assert any("2 other results of the trial are clear in the same direction" in n for n in os18.notes)
+    orr = _row(mm, "BOSTON", "ORR")  # PFS HR and neuropathy OR agree with it
+    assert not [m for m in orr.moves if m.rule == "imprecision"]
+
+
+def test_a_subgroups_p_value_alone_is_still_rated_down(mm):
+    sub = next(f for f in mm.findings if f.subgroup and f.effect.id == "boston-prior2-3-pfs-p")
+    assert "a p-value only" in _reasons(sub, "imprecision")
+
+
+def test_the_trials_own_population_is_not_indirectness(aml):
+    for measure in ("CR_CRi", "EFS_rate", "OS_rate"):
+        f = _row(aml, "HOVON-103-SEL", measure)
+        assert not [m for m in f.moves if m.rule == "indirectness"]
+        assert any("population as the trial enrolled it: AML, MDS" in n for n in f.notes)
+
+
+def test_fewer_patients_than_the_optimal_information_size_is_imprecise(aml, mm):
+    cr = _row(aml, "HOVON-103-SEL", "CR_CRi")
+    assert "102 patients, fewer than the 152 needed" in _reasons(cr, "imprecision")
+    assert cr.rating == "moderate"
+    orr = _row(mm, "BOSTON", "ORR")  # 76.4% vs 62.3% needs 336; BOSTON randomized 402
+    assert "optimal information size" not in _reasons(orr, "imprecision")
+
+
+def test_risk_of_bias_is_said_to_be_not_assessed(aml):
+    assert any(name == "risk of bias" and "Not assessed" in text for name, text in RULES)
+    said = [claim_text(c) for c in aml.bottom_line if c.kind == "randomized"]
+    assert said and all("risk of bias not assessed" in t for t in said)
+
+
+def test_a_clear_harm_is_never_ranked_below_a_result_that_is_not_clear(aml):
+    ranked = [c for c in aml.bottom_line if c.kind == "randomized"]
+    assert [c.trial.trial for c in ranked] == ["HOVON-103-SEL", "SOPRA"]
+    clear = [any(e.clear for e in c.effects) for c in ranked]
+    assert clear == sorted(clear, reverse=True)
+    for a, b in zip(ranked, ranked[1:], strict=False):
+        if any(e.clear for e in a.effects) == any(e.clear for e in b.effects):
+            assert LEVELS.index(a.certainty) >= LEVELS.index(b.certainty)
+
+
+# --- A2/A4: no pool in the summary of findings that mixes what should not be mixed --------------------
+
+
+def _single(b, regimen, measure):
+    return [f for f in b.findings if f.effect is None and f.regimen == regimen and f.measure == measure]
+
+
+def test_a_pool_mixing_diseases_becomes_each_trials_own_row(mm):
+    rows = {f.trials[0]: f for f in _single(mm, "Sd", "ORR")}
+    assert all(f.kind != "pooled proportion" for f in rows.values())
+    storm, march = rows["STORM"], rows["MARCH"]
+    assert (round(storm.estimate, 1), round(storm.ci_low, 1), round(storm.ci_high, 1), storm.patients) == \
+        (26.2, 18.7, 35.0, 122)
+    assert (march.estimate, march.ci_low, march.ci_high, march.patients) == (29.3, 19.7, 40.4, 82)
+    assert march.sources == ["M1"] and storm.sources == ["S2"]
+    assert all("not pooled: the pool mixes diseases" in " ".join(f.notes) for f in rows.values())
+    assert len({f.id for f in mm.findings}) == len(mm.findings)
+
+
+def test_a_pool_mixing_settings_becomes_each_trials_own_row(mm):
+    rows = _single(mm, "SRd", "ORR")
+    assert len(rows) == 2 and all(f.kind == "proportion" and f.pi_low is None for f in rows)
+
+
+def test_no_prediction_interval_for_a_pool_of_two(ds):
+    for disease in ("MM", "AML"):
+        b = build_brief(ds, Filters(disease=disease))
+        pools = [g.pooled for g in b.response if g.pooled is not None]
+        assert pools and all(p.pi_low is None and p.pi_high is None for p in pools if p.k == 2)
+
+
+def test_a_pooled_row_cites_only_the_cohorts_in_its_pool(ds):
+    for disease in ds.diseases["disease"]:
+        b = build_brief(ds, Filters(disease=disease))
+        for f in b.findings:
+            if f.kind == "pooled proportion":
+                g = next(g for g in b.response if g.regimen == f.regimen and g.measure == f.measure)
+                assert set(f.sources) <= {r.source for r in g.rates if r.pooled and r.events is not None}
+
+
+def test_single_arm_rows_say_a_randomized_trial_of_the_same_partner_class_exists(aml, mm):
+    s73 = _single(aml, "S-7+3", "CR_CRi")[0]
+    assert any("same partner class (chemotherapy)" in x and "HOVON-103-SEL" in x and "favours IC on CR/CRi" in x
+               for x in s73.related)
+    mono = _single(aml, "S", "ORR")[0]
+    assert any("same regimen" in x and "SOPRA" in x and "point estimate favours PC on OS" in x for x in mono.related)
+    assert not any(f.related for f in _single(mm, "Sd", "ORR"))  # dexamethasone alone is not SVd's partner class

@@ -1,0 +1,168 @@
+"""Harms in the brief, per regimen: the bottom line gives each regimen's harms (arm against arm with
+both arms' figures, then each report's tolerability, serious, grade ≥3 and other events), every
+figure the dataset's own; a dose-finding trial's story (DLTs, MTD, stopping, the authors'
+judgement); doses never borrowed from another arm; class-wide advice said to be class-wide."""
+
+from __future__ import annotations
+
+import pytest
+
+from xpo1cli.bottom_line import claim_rows
+from xpo1cli.brief import HarmRow, build_brief
+from xpo1cli.brief_render import claim_text, layout, markdown
+from xpo1cli.data import load
+from xpo1cli.harms import MOST, most
+from xpo1cli.query import Filters
+from xpo1cli.values import value_or_none
+from xpo1cli.views import arm_dose
+
+
+@pytest.fixture(scope="module")
+def ds():
+    return load()
+
+
+@pytest.fixture(scope="module")
+def briefs(ds):
+    return {d: build_brief(ds, Filters(disease=d)) for d in ds.diseases["disease"]}
+
+
+def harms_of(b, regimen):
+    (c,) = [c for c in b.bottom_line if c.kind == "harms" and c.regimen == regimen]
+    return c
+
+
+def figures(report) -> dict[tuple[str, str], float | int | None]:
+    return {(h.term, h.grade): h.percent if h.percent is not None else h.count for h in report.rows}
+
+
+def test_mm_bottom_line_has_one_harms_statement_per_regimen_with_harm_figures(briefs):
+    mm = briefs["MM"]
+    assert [c.regimen for c in mm.bottom_line if c.kind == "harms"] == ["SVd", "Sd"]
+    svd = harms_of(mm, "SVd").harms
+    clear = {(d.term, d.grade): (d.exp_count, d.exp_n, d.ctl_count, d.ctl_n, d.difference, d.ci_low, d.ci_high)
+             for d in svd.clear}
+    assert clear == {("thrombocytopenia", "3-4"): (77, 195, 35, 207, 22.6, 13.9, 30.9),
+                     ("fatigue", "3-4"): (26, 195, 2, 207, 12.4, 7.6, 17.9)}
+    assert {d.term for d in svd.unclear} == {"anaemia", "pneumonia"}  # intervals include no difference
+    # peripheral neuropathy is a between-arm result of the BOSTON statement already: not repeated
+    assert "peripheral neuropathy" not in {d.term for d in [*svd.clear, *svd.unclear]}
+    label = next(r for r in svd.reports if r.scope == "label" and "Malaysian" in r.where)
+    assert figures(label)[("infection", "3-4")] == 28 and figures(label)[("fatal infection", "")] == 4
+    assert label.serious[0].term == "fatal infection"  # a death is stated first, whatever its frequency
+
+
+def test_mm_sd_harms_give_storm_tolerability_and_both_label_pools(briefs):
+    sd = harms_of(briefs["MM"], "Sd").harms
+    storm, consensus = sd.reports[0], next(r for r in sd.reports if r.report)
+    assert storm.trial == "STORM" and storm.report is None  # the primary report first
+    assert figures(storm) == {("thrombocytopenia", "3-4"): 59, ("anaemia", "3-4"): 44,
+                              ("hyponatraemia", "3-4"): 22, ("neutropenia", "3-4"): 21}
+    assert {h.term: h.percent for h in consensus.tolerability} == {
+        "discontinued because of adverse events": 27, "dose adjustment needed": 58}
+    assert {r.where: {h.n for h in r.rows} for r in sd.reports if r.scope == "label"} == {
+        "label pooled: myeloma, selinexor 80 mg twice weekly + dexamethasone": {202},
+        "label pooled (Malaysian product information): myeloma, selinexor + dexamethasone, 214 patients of "
+        "whom 83 penta-refractory": {214}}
+    text = claim_text(harms_of(briefs["MM"], "Sd"))
+    assert "discontinued because of adverse events 27%" in text and "nausea 75%" in text
+    assert "[S2, M19" in text and "SVd" not in text
+
+
+@pytest.mark.parametrize("disease", ["MM", "AML", "DLBCL", "TCL", "MF", "WM", "NHL"])
+def test_every_harm_figure_of_the_bottom_line_is_its_rows_own(ds, briefs, disease):
+    """Each row a harms statement states resolves to one adverse_events row holding that figure."""
+    ae = ds.adverse_events
+    for c in [c for c in briefs[disease].bottom_line if c.kind == "harms"]:
+        assert claim_rows(c)
+        for r in c.harms.reports:
+            for h in r.rows:
+                key = ae["study"] == h.where if h.scope == "study" else ae["population"] == h.where
+                (row,) = ae[key & (ae["term"] == h.term)
+                            & (ae["grade"].fillna("") == h.grade)
+                            & (ae["cohort"].fillna("") == (h.cohort or ""))].itertuples(index=False)
+                if h.percent_basis == "reported":
+                    assert h.percent == row.percent_reported
+                assert h.count == value_or_none(row.count)
+                assert h.regimen == c.regimen and h.role != "control"
+            assert {h.regimen for h in r.rows} == {c.regimen}  # a statement never mixes regimens
+
+
+def test_tcl_states_the_dose_finding_story_and_names_no_one_event_most_frequent(briefs):
+    tcl = briefs["TCL"]
+    (r,) = harms_of(tcl, "S-DICE").harms.reports
+    said = {h.term: h.statement for h in r.tolerability}
+    assert said["dose-limiting toxicity"].startswith("2 at dose level 2 (60 mg), 1 at dose level 1 (40 mg)")
+    assert said["maximum tolerated dose"] == "selinexor 40 mg with DICE"
+    assert said["the authors' judgement of tolerability"] == "poorly tolerated"
+    stopped = next(h for h in r.tolerability if h.term.startswith("stopped treatment"))
+    assert stopped.count == 5
+    assert r.dose_levels == [("dose level 1 (selinexor 40 mg)", 6), ("dose level 2 (selinexor 60 mg)", 5)]
+    text = " ".join(claim_text(c) for c in tcl.bottom_line)
+    assert "anaemia 82%, thrombocytopenia 82%" in text  # the tie is shown as a tie
+    assert "most frequent" not in text
+    assert "figures of all dose levels together" in text
+
+
+def test_dlbcl_label_harms_reach_the_bottom_line(briefs):
+    (r,) = harms_of(briefs["DLBCL"], "S").harms.reports
+    assert figures(r) == {("thrombocytopenia", "3-4"): 49, ("thrombocytopenia", "4"): 18,
+                          ("thrombocytopenia", "all"): 86}
+    assert "(n = 134)" in claim_text(harms_of(briefs["DLBCL"], "S"))
+
+
+def test_a_label_naming_no_disease_joins_the_briefs_whose_studies_test_its_regimen(briefs):
+    svd_label = "label (Malaysian product information): with bortezomib and dexamethasone"
+    assert any(h.where == svd_label for h in briefs["MM"].harms)
+    for d in ("DLBCL", "AML", "TCL", "WM"):
+        assert not any(h.where == svd_label for h in briefs[d].harms)
+        assert not any("myeloma" in h.where for h in briefs[d].harms if h.scope == "label")
+
+
+def _row(term, percent, grade="3-4"):
+    return HarmRow(where="x", ref=None, regimen="R", role=None, term=term, grade=grade, count=None, n=None,
+                   percent=percent, percent_basis="reported", statement=None, scope="study", source="s")
+
+
+def test_a_list_is_cut_but_never_between_two_equal_figures():
+    rows = [_row(t, p) for t, p in [("a", 50), ("b", 40), ("c", 30), ("d", 20), ("e", 20), ("f", 10)]]
+    kept, left = most(rows, MOST)
+    assert [h.term for h in kept] == ["a", "b", "c", "d", "e"] and left == 1
+    kept, left = most(rows[:3], MOST)
+    assert len(kept) == 3 and left == 0
+
+
+@pytest.mark.parametrize("regimen, dose", [
+    ("SVd", "selinexor 100 mg once weekly + bortezomib once weekly + dexamethasone"),
+    ("Vd", "bortezomib twice weekly + dexamethasone"),
+    (None, None),  # a trial-level row names no arm: no arm's schedule is its
+])
+def test_an_arm_takes_its_own_part_of_a_schedule_written_arm_by_arm(ds, regimen, dose):
+    schedule = ds.studies.set_index("study").at["boston-lancet-2020", "dose_schedule"]
+    assert arm_dose(schedule, regimen, set(ds.regimens["regimen"])) == dose
+
+
+def test_parts_naming_no_regimen_stay_with_every_arm(ds):
+    codes = set(ds.regimens["regimen"])
+    assert arm_dose("SR: selinexor 40 mg weekly; R: lenalidomide alone; 28-day cycles", "SR", codes) == \
+        "selinexor 40 mg weekly; 28-day cycles"
+    assert arm_dose("dose level 0: selinexor 60 mg; expansion at the recommended dose", "SDd", codes) == \
+        "dose level 0: selinexor 60 mg; expansion at the recommended dose"
+
+
+def test_the_xpo1_inhibitor_harms_table_never_shows_the_control_arms_schedule(briefs):
+    for b in briefs.values():
+        for h in b.harm_ranges:
+            assert h.regimen is not None
+            others = {a.regimen for t in b.randomized for a in t.arms if a.regimen != h.regimen}
+            assert not any(f"{o}:" in (h.dose or "") for o in others), (h.regimen, h.dose)
+    assert "Vd: bortezomib" not in markdown(briefs["MM"])
+
+
+@pytest.mark.parametrize("disease", ["MF", "TCL", "WM", "MM"])
+def test_class_wide_mitigations_are_said_to_be_not_disease_specific(briefs, disease):
+    b = briefs[disease]
+    assert b.mitigations and all(m.class_wide for m in b.mitigations)
+    (table,) = [t for s in layout(b) for t in s.tables if t.kind == "mitigation"]
+    assert f"from no study of {b.disease_name}; not disease-specific evidence" in table.caption
+    assert {row[3] for row in table.rows} == {"class-wide"}

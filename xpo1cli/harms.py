@@ -1,0 +1,167 @@
+"""The harms of each regimen a brief covers, as data: what its harms bullet states and in what order.
+
+One profile per XPO1-inhibitor regimen with harm figures, never mixing regimens:
+
+1. arm against arm in its randomized trials: the differences whose interval excludes no difference
+   (each with both arms' figures), and the events compared whose interval includes it; an event
+   the trial's between-arm results already state is not repeated;
+2. each report of the regimen (a study, or a prescribing-information population), apart: what it
+   says of dose finding and tolerability (dose-limiting toxicities, the maximum tolerated dose,
+   discontinuation, dose changes, the authors' judgement), fatal and serious events, grade ≥3
+   events, then the most frequent events of other grades; a list is cut at `MOST` items but never
+   between two items of the same frequency, and what is cut is counted.
+
+Nothing here words a sentence: brief_render does.
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass, field
+
+from .brief import Brief, HarmRow, RiskDifference
+from .data import Dataset
+from .values import row_tuples, value_or_none
+
+MOST = 4  # events named per list of one report (more where the last ones tie)
+SERIOUS = re.compile(r"\b(fatal|death|deaths|serious)\b", re.I)
+
+
+@dataclass
+class HarmReport:
+    """The harm figures of one regimen in one report: a study, or a label population."""
+
+    where: str  # study id, or the label population as the data states it
+    scope: str  # study or label
+    trial: str | None
+    report: str | None  # the report's own description where it is not the trial's primary report
+    dose: str | None
+    tolerability: list[HarmRow] = field(default_factory=list)  # dose finding, discontinuation, dose changes
+    serious: list[HarmRow] = field(default_factory=list)  # fatal and serious events with a figure
+    severe: list[HarmRow] = field(default_factory=list)  # grade ≥3 with a figure, most frequent first
+    other: list[HarmRow] = field(default_factory=list)  # any other grade with a figure, most frequent first
+    named: list[HarmRow] = field(default_factory=list)  # grade ≥3 events named without a figure
+    versus: list[tuple[HarmRow, HarmRow]] = field(default_factory=list)  # a randomized trial's arm figures
+    # without counts (no difference computable): the XPO1-inhibitor arm's row and the control arm's
+    dose_levels: list[tuple[str, int | None]] = field(default_factory=list)  # a dose-finding study's levels
+    # (label, n) when its figures are of all levels together
+    left: dict[str, int] = field(default_factory=dict)  # list -> events cut from it
+
+    @property
+    def rows(self) -> list[HarmRow]:
+        """The XPO1-inhibitor rows the report states (a control arm's figure is in `versus` only)."""
+        return [*self.tolerability, *(x for x, _ in self.versus), *self.serious, *self.severe, *self.other,
+                *self.named]
+
+    @property
+    def sources(self) -> list[str]:
+        return list(dict.fromkeys([*(h.source for h in self.rows), *(c.source for _, c in self.versus)]))
+
+
+
+@dataclass
+class RegimenHarms:
+    regimen: str
+    clear: list[RiskDifference] = field(default_factory=list)  # interval excludes no difference
+    unclear: list[RiskDifference] = field(default_factory=list)  # interval includes it
+    reports: list[HarmReport] = field(default_factory=list)
+
+    @property
+    def sources(self) -> list[str]:
+        return list(dict.fromkeys([*(d.source for d in [*self.clear, *self.unclear]),
+                                   *(s for r in self.reports for s in r.sources)]))
+
+
+def most(rows: list[HarmRow], limit: int = MOST) -> tuple[list[HarmRow], int]:
+    """The most frequent rows, at least `limit` of them and every row tying with the last; and how
+    many are left out."""
+    ranked = sorted(rows, key=lambda h: -(h.percent if h.percent is not None else -1))
+    if len(ranked) <= limit:
+        return ranked, 0
+    last = ranked[limit - 1].percent
+    kept = ranked[:limit] + [h for h in ranked[limit:] if h.percent == last]
+    return kept, len(ranked) - len(kept)
+
+
+def _report(rows: list[HarmRow], trial: str | None, report: str | None,
+            controls: dict[tuple[str, str], HarmRow]) -> HarmReport:
+    first = rows[0]
+    r = HarmReport(where=first.where, scope=first.scope, trial=trial, report=report,
+                   dose=next((h.dose for h in rows if h.dose), None))
+    r.versus = [(h, controls[(h.term, h.grade)]) for h in rows if (h.term, h.grade) in controls]
+    events = [h for h in rows if h.kind == "adverse_event" and (h.term, h.grade) not in controls]
+    r.tolerability = [h for h in rows if h.kind != "adverse_event"]
+    r.serious = sorted([h for h in events if h.quantified and SERIOUS.search(h.term)],
+                       key=lambda h: (not re.search(r"fatal|death", h.term, re.I),
+                                      -(h.percent if h.percent is not None else -1)))
+    rest = [h for h in events if h not in r.serious]
+    r.severe, cut = most([h for h in rest if h.severe and h.quantified])
+    if cut:
+        r.left["severe"] = cut
+    r.other, cut = most([h for h in rest if not h.severe and h.quantified], MOST - 1)
+    if cut:
+        r.left["other"] = cut
+    r.named = [h for h in rest if h.severe and not h.quantified]
+    return r
+
+
+def regimen_harms(b: Brief, ds: Dataset, stated: set[tuple[str, str, str]],
+                  said: set[tuple[str, str]] = frozenset()) -> list[RegimenHarms]:
+    """Each XPO1-inhibitor regimen's harms, in the brief's order of regimens (randomized trials first,
+    then single-arm regimens with the most patients). `stated`: (trial, term, grade) of adverse events
+    the randomized results state; `said`: (study, term) of the safety statements they quote."""
+    info = ds.studies.set_index("study")
+    levels: dict[str, list[tuple[str, int | None]]] = {}
+    for c in row_tuples(ds.cohorts, index=False):
+        if c.partition == "dose level":
+            levels.setdefault(c.study, []).append((c.label, value_or_none(c.n)))
+    experimental = {(t.trial, a.label): a.regimen for t in b.randomized for a in t.arms if not a.control}
+    order: list[str] = [a.regimen for t in b.randomized for a in t.arms if not a.control and a.regimen]
+    size: dict[str, int] = {}
+    for g in b.response:
+        for r in g.rates:
+            if not r.control and g.regimen:
+                size[g.regimen] = size.get(g.regimen, 0) + (r.n or 0)
+    order += sorted(size, key=lambda k: -size[k])
+    order += [h.regimen for h in b.harms if h.regimen]
+    out: list[RegimenHarms] = []
+    for regimen in dict.fromkeys(order):
+        p = RegimenHarms(regimen)
+        for d in b.risk_differences:
+            if experimental.get((d.trial, d.experimental)) != regimen or (d.trial, d.term, d.grade) in stated:
+                continue
+            if d.ci_low is not None and d.ci_high is not None and (d.ci_low > 0 or d.ci_high < 0):
+                p.clear.append(d)
+            else:
+                p.unclear.append(d)
+        p.clear.sort(key=lambda d: -abs(d.difference or 0))
+        by_where: dict[str, list[HarmRow]] = {}
+        for h in b.harms:
+            if h.regimen == regimen and h.role != "control" and (h.where, h.term) not in said:
+                by_where.setdefault(h.where, []).append(h)
+        compared = {t.study for t in b.randomized} if p.clear or p.unclear else set()
+        for where, rows in by_where.items():
+            # a randomized trial's arm figures are stated arm against arm above; its other rows stay
+            if where in compared:
+                shown = {(d.term, d.grade) for d in [*p.clear, *p.unclear]} | \
+                    {(term, grade) for trial, term, grade in stated}
+                rows = [h for h in rows if (h.term, h.grade) not in shown]
+                if not rows:
+                    continue
+            study = where if rows[0].scope == "study" else None
+            trial = report = None
+            if study is not None and study in info.index:
+                t = info.at[study, "trial"]
+                trial = t if isinstance(t, str) else None
+                if info.at[study, "report_role"] != "primary" and isinstance(info.at[study, "report"], str):
+                    report = info.at[study, "report"]
+            controls = {(h.term, h.grade): h for h in b.harms if h.where == where and h.role == "control"}
+            r = _report(rows, trial, report, controls)
+            if study in levels and all(h.cohort in (None, "all") for h in rows):
+                r.dose_levels = levels[study]
+            p.reports.append(r)
+        # each trial's primary report first, then its other reports, then the labels
+        p.reports.sort(key=lambda r: (r.scope != "study", r.report is not None))
+        if p.clear or p.unclear or p.reports:
+            out.append(p)
+    return out
