@@ -14,7 +14,7 @@ import sys
 from dataclasses import dataclass, field
 from typing import IO
 
-from .bottom_line import Claim
+from .bottom_line import Claim, headline_pool
 from .brief import (
     ABSOLUTE_PER,
     CERTAINTY_LABEL,
@@ -31,6 +31,7 @@ from .brief import (
     measure_name,
     pct,
     ratio,
+    summary_parts,
 )
 from .findings import CONTROL as FAVOURS_CONTROL
 from .findings import NEITHER, ArmFigure, Effect
@@ -422,8 +423,9 @@ def sof_groups(b: Brief) -> list[tuple[str, list[Finding]]]:
     arms after them)."""
     rank = {c.measure: c.rank for c in b.critical}
 
-    def order(f: Finding) -> tuple:
-        return (rank.get(f.measure, 99), f.outcome)
+    def order(f: Finding) -> tuple:  # a trial's own row (a pool refused): the most patients first
+        return (rank.get(f.measure, 99), measure_name(f.measure) if f.trial else f.outcome,
+                -(f.patients or 0) if f.trial else 0, f.outcome)
 
     out: list[tuple[str, list[Finding]]] = []
     seen: list[str] = []
@@ -432,7 +434,9 @@ def sof_groups(b: Brief) -> list[tuple[str, list[Finding]]]:
             seen.append(f.regimen)
     for regimen in seen:
         rows = [f for f in b.findings if f.regimen == regimen]
-        overall = sorted([f for f in rows if not f.subgroup], key=order)[:MAX_CRITICAL]
+        overall = sorted([f for f in rows if not f.subgroup], key=order)
+        kept = list(dict.fromkeys(f.measure for f in overall))[:MAX_CRITICAL]  # outcomes, not rows (a row per trial)
+        overall = [f for f in overall if f.measure in kept]
         subgroups = [f for f in rows if f.subgroup]
         if rows[0].effect is not None:
             trial = rows[0].trials[0] if rows[0].trials else regimen
@@ -548,11 +552,15 @@ def layout(b: Brief, level: float = 0.95) -> list[Section]:
     # 2 randomized evidence
     if not b.randomized:
         s[1].paragraphs = ["No randomized trial in this selection."]
+    summaries = [m for m in b.rate_measures if summary_parts(m)]  # response summaries: said where not reported
     for t in b.randomized:
         arms = []
+        unreported = [m for m in summaries if not any(r.measure == m for r in t.rates)]
         for a in t.arms:
             figs = [f"{measure_name(r.measure)}{at_text(r.timepoint)} {rate_text(r)} [{r.source}]"
                     for r in t.rates if r.cohort == a.cohort]
+            if figs or t.medians:
+                figs += [f"{measure_name(m)} not reported" for m in unreported]
             figs += [f"median {m.measure} {median_text(m)}"
                      + (f" ({spread_text(m)})" if spread_text(m) != MISSING else "") + f" [{m.source}]"
                      for m in t.medians if m.cohort == a.cohort and m.measure in ("PFS", "OS")]
@@ -612,7 +620,8 @@ def layout(b: Brief, level: float = 0.95) -> list[Section]:
                              "random effects (DerSimonian–Laird"
                              + (", Knapp–Hartung)" if p.test == "knha" else ")"), f"{pct(p.estimate)}%",
                              f"{interval_text(p.ci_low, p.ci_high)} ({level_text(p.level)} CI){pi}",
-                             "computed", f"I² {pct(p.i2)}%" + ("; see the caution below" if p.cautions else "")])
+                             "computed", f"I² {pct(p.i2)}%" + ("; see the caution below" if p.cautions else "")
+                             + (f"; not a summary of the evidence: {why}" if (why := headline_pool(g)) else "")])
                 cautions += [c for c in p.cautions if c not in cautions]
         s[2].tables.append(Table(f"{measure_name(measure)} by regimen",
                                  ["regimen", "treatment", "study", "population", "design", "responders/n (%)",
@@ -714,8 +723,10 @@ def layout(b: Brief, level: float = 0.95) -> list[Section]:
     s[5].paragraphs = [f"Certainty: {CERTAINTY_LABEL}."]
     s[5].items = [f"{name}: {text}" for name, text in RULES]
     for caption, rows in sof_groups(b):
+        related = list(dict.fromkeys(x for f in rows for x in f.related))
         s[5].tables.append(Table(caption, SOF_HEADERS, [sof_row(f) for f in rows], kind="sof",
-                                 row_kinds=["cert-" + f.rating.replace(" ", "-") for f in rows]))
+                                 row_kinds=["cert-" + f.rating.replace(" ", "-") for f in rows],
+                                 notes=[x[0].upper() + x[1:] + "." for x in related]))
     if not b.findings:
         s[5].paragraphs.append(f"No finding to rate: no figures of {b.disease_name} patients in this selection"
                                + (" (mixed cohorts in which it is a minority are not its evidence)."
@@ -1023,7 +1034,7 @@ def finding_json(f: Finding, table: str, level: float = 0.95) -> dict:
            "certainty": f.rating, "start": f.start,
            "reasons": [{"rule": m.rule, "reason": m.reason} for m in f.moves],
            "absolute_effects": absolute_text(f) if e is not None else None,
-           "notes": f.notes, "sources": f.sources}
+           "notes": f.notes, "related_randomized": f.related, "sources": f.sources}
     if f.kind == "pooled proportion":
         out["prediction_interval"] = {"low": f.pi_low, "high": f.pi_high}
     return out
