@@ -56,9 +56,11 @@ SLOW_TESTS = {
 
 
 def first_fast(cases: list) -> list:
-    """Parameters of a test that applies one rule to every case the schema declares: the first
-    case stays in the fast subset (the rule's one implementation), the rest run in the full suite."""
-    return [pytest.param(*case, marks=() if i == 0 else pytest.mark.slow) for i, case in enumerate(cases)]
+    """Parameters of a test that applies one rule to every case the data declares (each key, each
+    disease): the first case stays in the fast subset (the rule's one implementation), the rest run
+    in the full suite."""
+    return [pytest.param(*(case if isinstance(case, tuple) else (case,)), marks=() if i == 0 else pytest.mark.slow)
+            for i, case in enumerate(cases)]
 
 
 def pytest_collection_modifyitems(items):
