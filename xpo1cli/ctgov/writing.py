@@ -249,11 +249,12 @@ def refused_target(into: str | os.PathLike) -> str | None:
 def write_imported(done: Imported, into: Path) -> None:
     """Write the dataset whole or not at all: into a folder beside the target, checked against
     its schema, then renamed into place (an earlier import's folder is replaced only then; any
-    other target `refused_target` refuses)."""
+    other target `refused_target` refuses). The checked tables are kept in the cache of checked
+    datasets, as a first command on the folder would keep them."""
     import shutil
     import tempfile
 
-    from ..data import DataError, Dataset, check, write_package
+    from ..data import DataError, Dataset, check, keep, write_package
 
     into = Path(into).absolute()
     if (reason := refused_target(into)) is not None:
@@ -262,7 +263,7 @@ def write_imported(done: Imported, into: Path) -> None:
     tmp = Path(tempfile.mkdtemp(prefix=f".{into.name[:40]}.", dir=into.parent))
     try:
         write_package(Dataset(root=tmp, descriptor=done.descriptor, tables=done.tables), tmp)
-        problems = check(tmp)[2]
+        descriptor, frames, problems = check(tmp)
         if problems:
             raise DataError(problems)
         mask = os.umask(0)
@@ -277,6 +278,7 @@ def write_imported(done: Imported, into: Path) -> None:
         tmp = None
         if old is not None:
             shutil.rmtree(old, ignore_errors=True)
+        keep(into, descriptor, frames)  # the tables just checked: the first command on them reads them back
     finally:
         if tmp is not None:
             shutil.rmtree(tmp, ignore_errors=True)
