@@ -102,3 +102,58 @@ def test_a_regimen_another_report_of_the_trial_does_not_name_is_marked(ds):
     assert "coded Sd here, but M6 names no single regimen" in claim_text(single)
     assert f"M6 names no single regimen: {primary['dose_schedule']}" in markdown(b)
     assert all(r.regimen_doubt is None for g in b.response for r in g.rates if r.trial != "SD-PH1")
+
+
+# --- each disease's critical summary from the categories its sources print ------------------------------
+
+
+def _printed(ds, study, cohort, measures, source):
+    o = ds.outcomes  # one source's categories (another report may name the same patients otherwise)
+    rows = o[(o["study"] == study) & (o["cohort"] == cohort) & o["measure"].isin(measures) & (o["source"] == source)]
+    return int(rows["count"].sum()), set(rows["denominator"])
+
+
+def test_aml_single_agent_bottom_line_leads_with_cr_cri_summed_from_cr_and_cri(ds):
+    b = _brief(ds, "AML")
+    single = [c for c in b.bottom_line if c.kind == "single-arm"]
+    assert [c.measure for c in single][:1] == ["CR_CRi"]  # the disease's first critical outcome, not ORR
+    rate = single[0].rates[0]
+    count, dens = _printed(ds, rate.study, rate.cohort, ["CR", "CRi"], rate.source)
+    assert (rate.events, {rate.n}, rate.basis) == (count, dens, "sum of categories") == (7, {81}, "sum of categories")
+    assert "CR/CRi with S: SEL-AML-PH1 (single-arm) 7*/81 (8.6%)" in claim_text(single[0])
+    from xpo1cli.bottom_line import claim_rows
+
+    assert [row["measure"] for row in claim_rows(single[0])] == ["CR", "CRi"]  # the rows it adds up
+    ranks = {c.measure: c.rank for c in b.critical}
+    assert ranks["CR_CRi"] < ranks["ORR"]
+
+
+def test_mm_vgpr_or_better_is_summed_from_the_printed_categories_per_cohort(ds):
+    b = _brief(ds, "MM")
+    vgpr = {(r.study, r.cohort): r for g in b.response if g.measure == "≥VGPR" for r in g.rates}
+    assert {k: (r.events, r.n) for k, r in vgpr.items()} == {
+        ("storm-nejm-2019", "mitt"): (8, 122), ("svd-ref16", "evaluable"): (12, 40),
+        ("spd-ref19", "pom-naive"): (7, 31), ("sdd-ref20", "dara-naive"): (5, 19),
+        ("sid-phase1-ref14", "evaluable"): (2, 14)}
+    for (study, cohort), r in vgpr.items():
+        count, dens = _printed(ds, study, cohort, ["sCR", "CR", "VGPR"], r.source)
+        assert (r.events, {r.n}) == (count, dens) and r.basis == "sum of categories"
+    # one figure per trial: STORM's primary report, not also the review's summary of it
+    assert sum(r.trial == "STORM" for r in vgpr.values()) == 1
+    claim = next(c for c in b.bottom_line if c.kind == "single-arm" and c.measure == "≥VGPR")
+    assert "STORM (single-arm) 8*/122 (6.6%)" in claim_text(claim)
+    md = markdown(b)
+    assert md.count("≥VGPR not reported") == 2  # BOSTON prints no VGPR: each arm says so
+    assert "12/40 is sum of categories; the source prints no count" in md
+
+
+def test_a_summary_is_added_only_where_the_breakdown_is_whole_and_none_is_printed(ds):
+    from xpo1cli.query import outcome_table, with_summaries
+
+    o = outcome_table(ds, studies=["s-aml-ref22", "sd-phase1-ref12", "sel-7plus3-rand-ash2020"])
+    out = with_summaries(o, "CR_CRi", ("CR", "CRi"), "sum of categories")
+    added = out.iloc[len(o):]
+    # s-aml-ref22 prints CR and CRi: summed; sd-phase1-ref12 prints CR but no CRi category and no whole
+    # breakdown: none; the randomized trial prints CR/CRi itself: kept as printed, nothing added
+    assert list(zip(added["study"], added["count_used"], added["denominator"], strict=True)) == [("s-aml-ref22", 7, 81)]
+    assert with_summaries(o, "≥VGPR", ("sCR", "CR", "VGPR"), "x")["measure"].eq("≥VGPR").sum() == 0

@@ -261,8 +261,8 @@ def claim_rows(c: Claim) -> list[dict]:
             rows.append(outcome(m.study, m.cohort, m.measure, None, m.source))
     if c.kind == "overview":
         rows += [{"table": "trials", "trial": t} for names in c.trials.values() for t in names]
-    for r in c.rates:
-        rows.append(outcome(r.study, r.cohort, r.measure, r.timepoint, r.source))
+    for r in c.rates:  # a summary summed here: the category rows it adds up
+        rows += [outcome(r.study, r.cohort, m, r.timepoint, r.source) for m in r.summed or [r.measure]]
     if c.harms is not None:
         for d in [*c.harms.clear, *c.harms.unclear]:
             rows.append({"table": "adverse_events", "trial": d.trial, "term": d.term, "grade": d.grade,

@@ -722,16 +722,18 @@ def breakdowns(outcomes: pd.DataFrame) -> Breakdowns:
                       d=last_values(row, col, cats["denominator"].to_numpy(dtype="float64", na_value=np.nan), shape))
 
 
-def breakdown_sums(k: np.ndarray, d: np.ndarray, measures: np.ndarray, dens: np.ndarray) -> np.ndarray:
+def breakdown_sums(k: np.ndarray, d: np.ndarray, measures: np.ndarray, dens: np.ndarray,
+                   composites: dict[str, tuple[str, ...]] = COMPOSITES) -> np.ndarray:
     """For rows of k and d (category counts and denominators, aligned with measures and dens),
-    the summary measure's count as the sum of its categories when the breakdown is whole: the
-    categories printed over the same denominator reach the measure's shallowest category, or
-    account for every patient. NaN where it is not whole (or the measure is no summary)."""
+    the summary measure's count as the sum of its categories (`composites`: measure -> its
+    categories, the shallowest last) when the breakdown is whole: the categories printed over the
+    same denominator reach the measure's shallowest category, or account for every patient. NaN
+    where it is not whole (or the measure is no summary)."""
     have = (d == dens[:, None]) & ~np.isnan(k)
     counted = np.where(have, k, 0.0)
     complete = counted.sum(axis=1) == dens
     out = np.full(len(dens), np.nan)
-    for measure, parts in COMPOSITES.items():
+    for measure, parts in composites.items():
         cols = [CATEGORIES.index(c) for c in parts]
         found = have[:, cols].any(axis=1)
         whole = (have[:, cols[-1]] | complete) & (found | complete)
@@ -824,16 +826,24 @@ def outcome_table(ds: Dataset, derive_orr: bool = True, studies: Iterable[str] |
     out = with_refs(ds, derive_counts(outcome_rows(ds, studies, cohorts, measures)))
     if not derive_orr:
         return out
+    return with_summaries(out, "ORR", COMPOSITES["ORR"], "derived ORR")
+
+
+def with_summaries(out: pd.DataFrame, measure: str, parts: tuple[str, ...], basis: str) -> pd.DataFrame:
+    """The outcome table (as outcome_table gives it) with a row of the summary `measure` (the sum of
+    `parts`, categories with the shallowest last; count_basis `basis`) for each cohort whose source
+    prints a whole breakdown over one denominator but no row of that measure."""
     b = breakdowns(out)
     if not b.keys:
         return out
-    # a breakdown over one denominator, from a source that prints no ORR for the cohort
-    orr = out[out["measure"] == "ORR"]
-    has_orr = set(zip(orr["study"], orr["cohort"], orr["source"], strict=True))
+    # a breakdown over one denominator, from a source that prints no row of the measure for the cohort
+    have = out[out["measure"] == measure]
+    has_row = set(zip(have["study"], have["cohort"], have["source"], strict=True))
     d = np.where(np.isnan(b.k), np.nan, b.d)  # denominators of the printed categories only
     lo, hi = np.where(np.isnan(d), np.inf, d).min(axis=1), np.where(np.isnan(d), -np.inf, d).max(axis=1)
-    one = (lo == hi) & np.isfinite(lo) & np.array([key not in has_orr for key in b.keys], dtype=bool)
-    sums = breakdown_sums(b.k[one], b.d[one], np.full(int(one.sum()), "ORR", dtype=object), lo[one])
+    one = (lo == hi) & np.isfinite(lo) & np.array([key not in has_row for key in b.keys], dtype=bool)
+    sums = breakdown_sums(b.k[one], b.d[one], np.full(int(one.sum()), measure, dtype=object), lo[one],
+                          {measure: parts})
     ok = ~np.isnan(sums)
     if not ok.any():
         return out
@@ -849,10 +859,10 @@ def outcome_table(ds: Dataset, derive_orr: bool = True, studies: Iterable[str] |
         add[c] = [key[j] for key in keys]
     add["ref"] = src["ref"].to_numpy()
     add["section"] = src["section"].to_numpy()
-    add["measure"] = "ORR"
+    add["measure"] = measure
     add["denominator"] = pd.array(den.astype("int64"), dtype=out["denominator"].dtype)
     add["count_used"] = pd.array(sums.astype("int64"), dtype="Int64")
-    add["count_basis"] = "derived ORR"
+    add["count_basis"] = basis
     add["percent_calc"] = percent_of(sums, den)
     add = add.astype(out.dtypes.to_dict())
     return pd.concat([out, add], ignore_index=True)
