@@ -96,3 +96,52 @@ def test_a_clear_harm_is_never_ranked_below_a_result_that_is_not_clear(aml):
     for a, b in zip(ranked, ranked[1:], strict=False):
         if any(e.clear for e in a.effects) == any(e.clear for e in b.effects):
             assert LEVELS.index(a.certainty) >= LEVELS.index(b.certainty)
+
+
+# --- A2/A4: no pool in the summary of findings that mixes what should not be mixed --------------------
+
+
+def _single(b, regimen, measure):
+    return [f for f in b.findings if f.effect is None and f.regimen == regimen and f.measure == measure]
+
+
+def test_a_pool_mixing_diseases_becomes_each_trials_own_row(mm):
+    rows = {f.trials[0]: f for f in _single(mm, "Sd", "ORR")}
+    assert all(f.kind != "pooled proportion" for f in rows.values())
+    storm, march = rows["STORM"], rows["MARCH"]
+    assert (round(storm.estimate, 1), round(storm.ci_low, 1), round(storm.ci_high, 1), storm.patients) == \
+        (26.2, 18.7, 35.0, 122)
+    assert (march.estimate, march.ci_low, march.ci_high, march.patients) == (29.3, 19.7, 40.4, 82)
+    assert march.sources == ["M1"] and storm.sources == ["S2"]
+    assert all("not pooled: the pool mixes diseases" in " ".join(f.notes) for f in rows.values())
+    assert len({f.id for f in mm.findings}) == len(mm.findings)
+
+
+def test_a_pool_mixing_settings_becomes_each_trials_own_row(mm):
+    rows = _single(mm, "SRd", "ORR")
+    assert len(rows) == 2 and all(f.kind == "proportion" and f.pi_low is None for f in rows)
+
+
+def test_no_prediction_interval_for_a_pool_of_two(ds):
+    for disease in ("MM", "AML"):
+        b = build_brief(ds, Filters(disease=disease))
+        pools = [g.pooled for g in b.response if g.pooled is not None]
+        assert pools and all(p.pi_low is None and p.pi_high is None for p in pools if p.k == 2)
+
+
+def test_a_pooled_row_cites_only_the_cohorts_in_its_pool(ds):
+    for disease in ds.diseases["disease"]:
+        b = build_brief(ds, Filters(disease=disease))
+        for f in b.findings:
+            if f.kind == "pooled proportion":
+                g = next(g for g in b.response if g.regimen == f.regimen and g.measure == f.measure)
+                assert set(f.sources) <= {r.source for r in g.rates if r.pooled and r.events is not None}
+
+
+def test_single_arm_rows_say_a_randomized_trial_of_the_same_partner_class_exists(aml, mm):
+    s73 = _single(aml, "S-7+3", "CR_CRi")[0]
+    assert any("same partner class (chemotherapy)" in x and "HOVON-103-SEL" in x and "favours IC on CR/CRi" in x
+               for x in s73.related)
+    mono = _single(aml, "S", "ORR")[0]
+    assert any("same regimen" in x and "SOPRA" in x and "point estimate favours PC on OS" in x for x in mono.related)
+    assert not any(f.related for f in _single(mm, "Sd", "ORR"))  # dexamethasone alone is not SVd's partner class

@@ -11,7 +11,7 @@ from xpo1cli.data import load
 from xpo1cli.findings import CONTROL, EXPERIMENTAL, NOT_REPORTED, between_arms, ratio_favours_first
 from xpo1cli.query import Filters
 
-from .conftest import DATA, run
+from .conftest import DATA, first_fast, run
 
 
 @pytest.fixture(scope="module")
@@ -198,10 +198,26 @@ def test_an_interval_including_no_effect_is_imprecise(ds):
     assert any(m.rule == "imprecision" and "includes no effect" in m.reason for m in sopra.moves)
 
 
-def test_a_pool_of_two_is_imprecise(ds):
-    b = build_brief(ds, Filters(disease="MM"))
+def test_a_pool_of_two_is_imprecise(tmp_path):
+    """The bundled SRd pool mixes settings (and is shown trial by trial); in a user's copy where both
+    SRd studies are of relapsed/refractory myeloma, the pool of two is a row, rated down for it."""
+    import csv
+
+    folder = tmp_path / "mine"
+    run("package", str(folder))
+    path = folder / "studies.csv"
+    rows = list(csv.DictReader(path.open(encoding="utf-8")))
+    for r in rows:
+        if r["study"] == "srd-ndmm-ref17":
+            r["setting"] = "relapsed/refractory"
+    with path.open("w", encoding="utf-8", newline="") as fh:
+        w = csv.DictWriter(fh, fieldnames=list(rows[0]))
+        w.writeheader()
+        w.writerows(rows)
+    b = build_brief(load(folder), Filters(disease="MM"))
     srd = next(f for f in b.findings if f.regimen == "SRd" and f.measure == "ORR")
     assert srd.kind == "pooled proportion" and any("a pool of two" in m.reason for m in srd.moves)
+    assert srd.pi_low is None and srd.pi_high is None  # no prediction interval from two cohorts
 
 
 def test_subgroups_are_rated_down_and_never_above_the_overall_result(ds):
@@ -254,7 +270,7 @@ def _numbers(text: str) -> set[str]:
     return set(re.findall(r"(?<![\w.])\d+(?:\.\d+)?(?![\w])", text))
 
 
-@pytest.mark.parametrize("disease", ALL)
+@pytest.mark.parametrize("disease", first_fast(ALL))
 def test_every_bottom_line_sentence_traces_to_its_rows(ds, disease):
     import json
 

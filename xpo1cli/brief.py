@@ -37,6 +37,7 @@ OIS_POWER = 0.8  # the optimal information size: power of a two-sided test at fi
 # report, a news report or a press release; a peer-reviewed journal's abstract is none of these
 LOW_REPORTING_KINDS = {"press release": "a press release", "news": "a news report",
                        "conference": "a conference abstract or report"}
+PI_MIN_K = 3  # cohorts a prediction interval needs: with two it has no degrees of freedom
 KNHA_MAX_K = 3  # pools of this many cohorts or fewer use Knapp–Hartung intervals (stats advises it)
 ABSOLUTE_PER = 1000  # anticipated absolute effects: patients per this many
 NOT_ESTIMABLE = "not estimable"  # a row with neither estimate nor p-value: never rated
@@ -327,6 +328,8 @@ class Finding:
     reports: list[str] = field(default_factory=list)  # the reports (study rows) the figures come from
     per_trial: list[Median] = field(default_factory=list)  # medians: each trial's own (never pooled)
     notes: list[str] = field(default_factory=list)  # a later report that differs, named
+    trial: str | None = None  # single-arm evidence shown trial by trial (a pool refused): the row's trial
+    related: list[str] = field(default_factory=list)  # randomized trials of the same regimen or partner class
     timepoint: str | None = None  # single-arm rates read at several time points: this row's
     nested: list[Median] = field(default_factory=list)  # medians: sub-cohorts inside a trial's (CR within responders)
 
@@ -339,7 +342,8 @@ class Finding:
         """Stable within a dataset: a comparison's id, else 'regimen:measure' of single-arm evidence."""
         if self.effect is not None:
             return self.effect.id
-        return f"{self.regimen}:{self.measure}" + (f"@{self.timepoint}" if self.timepoint else "")
+        return (f"{self.regimen}:{self.measure}" + (f":{self.trial}" if self.trial else "")
+                + (f"@{self.timepoint}" if self.timepoint else ""))
 
     @property
     def estimable(self) -> bool:
@@ -780,10 +784,12 @@ def _response(ds, studies, matched, outcomes, arm_of, flags, level, b: Brief):
                 fit = fits.get(regimen) if not control else None
                 counted = [r for r in part if r.pooled and r.events is not None]
                 if fit is not None and fit["k"] >= 2:
+                    # a prediction interval needs three cohorts or more (k - 2 degrees of freedom)
+                    pi = (fit.get("pi_low"), fit.get("pi_high")) if fit["k"] >= PI_MIN_K else (None, None)
                     pooled = Pooled(regimen=regimen, measure=measure, k=int(fit["k"]),
                                     n_total=sum(r.n for r in counted), estimate=fit["estimate"],
-                                    ci_low=fit["ci_low"], ci_high=fit["ci_high"], pi_low=fit.get("pi_low"),
-                                    pi_high=fit.get("pi_high"), i2=fit.get("i2"), tau2=fit.get("tau2"),
+                                    ci_low=fit["ci_low"], ci_high=fit["ci_high"], pi_low=pi[0],
+                                    pi_high=pi[1], i2=fit.get("i2"), tau2=fit.get("tau2"),
                                     cautions=list(fit.get("cautions") or []), level=level,
                                     test=fit.get("test"))
                     b.statistics[f"{regimen} {measure} pooled tau2"] = float(fit["tau2"])
@@ -839,7 +845,7 @@ def _forest_caption(summary: dict, level: float) -> str:
         if fit["k"] < 2:
             continue
         text = (f"{name}: {pct(fit['estimate'])}% ({lv} CI {pct(fit['ci_low'])}–{pct(fit['ci_high'])}")
-        if fit.get("pi_low") is not None:
+        if fit.get("pi_low") is not None and fit["k"] >= PI_MIN_K:
             text += f"; {lv} prediction interval {pct(fit['pi_low'])}–{pct(fit['pi_high'])}"
         text += f"), k = {fit['k']}, tau² = {fit['tau2']:.3f}, I² = {pct(fit['i2'])}%"
         parts.append(text)
@@ -956,8 +962,8 @@ def _harms(ds, studies, matched, f: Filters, code, level):
     tested = set(studies["regimen"].dropna())
     for r in row_tuples(tox):
         quantified = not (missing(r.percent_reported) and missing(r.percent_calc) and missing(r.count))
-        if r.kind == "adverse_event":  # grade ≥3 events, and events of any other grade with a figure
-            if not (grade3(r.grade) or quantified):
+        if r.kind == "adverse_event":  # grade ≥3 events, events of any other grade with a figure or named
+            if not (grade3(r.grade) or quantified or not missing(r.statement)):
                 continue
         elif r.kind not in ("safety_statement", "dose_finding") or r.scope != "study":
             continue
@@ -1093,56 +1099,46 @@ def randomized_imprecision(e: Effect, effects: list[Effect], n: int | None,
     return reasons, notes
 
 
+def partner_classes(ds: Dataset, regimen: str | None) -> set[str]:
+    """The drug classes of a regimen's partners (its drugs other than the XPO1 inhibitor)."""
+    classes = dict(zip(ds.drugs["drug"], ds.drugs["drug_class"], strict=True))
+    partners = dict(zip(ds.regimens["regimen"], ds.regimens["partners"], strict=True))
+    return {c for d in split_list(partners.get(regimen)) for c in split_list(classes.get(d))}
+
+
+def _related_trials(ds: Dataset, b: Brief) -> dict[str, list[str]]:
+    """For each single-arm regimen, what the brief's randomized trials of the same regimen, or of a
+    regimen whose partners' classes it holds (selinexor + intensive chemotherapy for selinexor + 7+3),
+    found between arms: a reader of the single-arm figures is told the randomized evidence exists."""
+    out: dict[str, list[str]] = {}
+    singles = {g.regimen for g in b.response if g.regimen} | {m.regimen for m in b.survival if m.regimen}
+    for t in b.randomized:
+        whole = [e for e in t.effects if e.subgroup is None and e.direction in (EXPERIMENTAL, CONTROL)]
+        exp = [a for a in t.arms if not a.control]
+        if not whole or not exp:
+            continue
+        regimen = exp[0].regimen
+        theirs = partner_classes(ds, regimen)
+        favoured: dict[tuple, list[str]] = {}
+        for e in whole:
+            favoured.setdefault((e.favoured.regimen or e.favoured.label, bool(e.clear)), []).append(
+                measure_name(e.measure) + at_point(e.timepoint))
+        found = "; ".join(f"favours {k} on {', '.join(v)}" if clear else
+                          f"point estimate favours {k} on {', '.join(v)} (not a clear difference)"
+                          for (k, clear), v in favoured.items())
+        arms = " vs ".join(a.regimen or a.label for a in t.arms)
+        for single in singles:
+            same = single == regimen
+            if not same and not (theirs and theirs <= partner_classes(ds, single)):
+                continue
+            what = "the same regimen" if same else f"the same partner class ({', '.join(sorted(theirs))})"
+            out.setdefault(single, []).append(f"a randomized trial of {what} exists: {t.trial} ({arms}), {found}")
+    return out
+
+
 def rate(start: str, moves: list[Move]) -> str:
     """The rating a start and its moves give (one level down per move, never below very low)."""
     return LEVELS[max(0, LEVELS.index(start) - len(moves))]
-
-
-def _single_arm_finding(b: Brief, g: ResponseGroup, rates: list[Rate], timepoint: str | None, indirect,
-                        reporting) -> Finding:
-    """The summary-of-findings row of one regimen's single-arm rates of one measure (at one time point)."""
-    counted = [r for r in rates if r.events is not None and r.pooled]
-    sources = list(dict.fromkeys(r.source for r in rates))
-    moves = []
-    if g.pooled is not None and len(rates) == len(g.rates):
-        p = g.pooled
-        est, lo, hi, pil, pih, kind = p.estimate, p.ci_low, p.ci_high, p.pi_low, p.pi_high, "pooled proportion"
-        patients = p.n_total
-        used = counted
-    else:
-        best = max(counted, key=lambda r: r.n) if counted else max(rates, key=lambda r: r.n or 0)
-        used = [best]
-        est, lo, hi, pil, pih = best.percent, best.ci_low, best.ci_high, None, None
-        kind = "proportion" if best.events is not None else "percentage"
-        patients = best.n
-        sources = [best.source]
-    reasons = []
-    if lo is not None and hi is not None and hi - lo > IMPRECISE_WIDTH:
-        reasons.append(f"interval {hi - lo:.1f} points wide")
-        at = f" at {timepoint}" if timepoint else ""
-        b.statistics[f"{g.regimen} {g.measure}{at} interval width"] = round(hi - lo, 1)
-    if patients is None or patients < IMPRECISE_N:
-        reasons.append(f"{patients if patients is not None else 'unknown number of'} patients")
-    if lo is None or hi is None:
-        reasons.append("no interval")
-    if kind == "pooled proportion" and g.pooled.k == 2:
-        reasons.append("a pool of two cohorts")
-    if reasons:
-        moves.append(Move("imprecision", "; ".join(reasons)))
-    if kind == "pooled proportion" and g.pooled.i2 is not None and g.pooled.i2 > INCONSISTENT_I2 \
-            and g.pooled.k >= INCONSISTENT_K:
-        moves.append(Move("inconsistency", f"I² {g.pooled.i2:.1f}% across {g.pooled.k} cohorts"))
-    moves += indirect([r.disease for r in used], [r.setting for r in used])
-    moves += reporting([(r.study, r.cohort) for r in used], sources, g.measure)
-    trials = _unique([r.trial or r.study for r in used])
-    at = rates[0].timepoint
-    notes = (["interval computed from a derived count (the one whole count the printed percentage allows)"]
-             if any(r.basis == "from percentage" for r in used if r.events is not None) else [])
-    return Finding(regimen=g.regimen or "–", outcome=measure_name(g.measure) + (f" at {at}" if at else ""),
-                   kind=kind, studies=len(trials), patients=patients, estimate=est, ci_low=lo, ci_high=hi,
-                   pi_low=pil, pi_high=pih, decimals=None, statistic=None, p_text=None, unit="%", start="low",
-                   moves=moves, rating=rate("low", moves), sources=sources, measure=g.measure, trials=trials,
-                   reports=_unique([r.study for r in used]), notes=notes, timepoint=timepoint)
 
 
 def _findings(ds: Dataset, b: Brief, flags: dict) -> list[Finding]:
@@ -1217,7 +1213,10 @@ def _findings(ds: Dataset, b: Brief, flags: dict) -> list[Finding]:
                                rating=rating, sources=_unique([s.source, s.arm_a.source, s.arm_b.source]),
                                effect=s, measure=s.measure, trials=[t.trial], reports=[s.study], notes=notes))
     # single-arm evidence by regimen: XPO1 cohorts outside the randomized trials (whose arms are compared above)
+    from .bottom_line import headline_pool
+
     in_trials = {t.study for t in b.randomized} | {r.study for t in b.randomized for r in t.rates}
+    related = _related_trials(ds, b)
     for g in b.response:
         own = [r for r in g.rates if not r.control and r.study not in in_trials and b.minority(r.study) is None]
         if not own:
@@ -1226,7 +1225,57 @@ def _findings(ds: Dataset, b: Brief, flags: dict) -> list[Finding]:
         timepoints = list(dict.fromkeys(r.timepoint for r in own))
         for tp in timepoints:
             rates = [r for r in own if r.timepoint == tp]
-            out.append(_single_arm_finding(b, g, rates, tp if len(timepoints) > 1 else None, indirect, reporting))
+            at = f" at {tp}" if tp else ""
+            counted = [r for r in rates if r.events is not None and r.pooled]
+            why = headline_pool(g) if g.pooled is not None else None
+            if g.pooled is not None and len(rates) == len(g.rates) and why is None:
+                p = g.pooled
+                rows = [("pooled proportion", counted, p.estimate, p.ci_low, p.ci_high, p.pi_low, p.pi_high,
+                         p.n_total)]
+            else:  # each trial its own row: its counted cohort with the most patients, else its largest
+                rows = []
+                for trial in _unique(r.trial or r.study for r in rates):
+                    mine = [r for r in rates if (r.trial or r.study) == trial]
+                    have = [r for r in mine if r.events is not None and r.pooled]
+                    best = max(have, key=lambda r: r.n) if have else max(mine, key=lambda r: r.n or 0)
+                    rows.append(("proportion" if best.events is not None else "percentage", [best], best.percent,
+                                 best.ci_low, best.ci_high, None, None,
+                                 best.n if best.n is not None else best.enrolled))
+            for kind, used, est, lo, hi, pil, pih, patients in rows:
+                moves, notes = [], []
+                trials = _unique([r.trial or r.study for r in used])
+                label = "" if kind == "pooled proportion" or len(rows) == 1 else f" ({trials[0]})"
+                reasons = []
+                if lo is not None and hi is not None and hi - lo > IMPRECISE_WIDTH:
+                    reasons.append(f"interval {hi - lo:.1f} points wide")
+                    b.statistics[f"{g.regimen} {g.measure}{at}{label} interval width"] = round(hi - lo, 1)
+                if patients is None or patients < IMPRECISE_N:
+                    reasons.append(f"{patients if patients is not None else 'unknown number of'} patients")
+                if lo is None or hi is None:
+                    reasons.append("no interval")
+                if kind == "pooled proportion" and g.pooled.k == 2:
+                    reasons.append("a pool of two cohorts")
+                if reasons:
+                    moves.append(Move("imprecision", "; ".join(reasons)))
+                if kind == "pooled proportion" and g.pooled.i2 is not None and g.pooled.i2 > INCONSISTENT_I2 \
+                        and g.pooled.k >= INCONSISTENT_K:
+                    moves.append(Move("inconsistency", f"I² {g.pooled.i2:.1f}% across {g.pooled.k} cohorts"))
+                moves += indirect([r.disease for r in used], [r.setting for r in used])
+                sources = _unique(r.source for r in used)  # only the rows the figure comes from
+                moves += reporting([(r.study, r.cohort) for r in used], sources, g.measure)
+                if why is not None and len(rows) > 1:
+                    notes.append(f"each trial its own row, not pooled: {why}")
+                if any(r.basis == "from percentage" for r in used if r.events is not None):
+                    notes.append("interval computed from a derived count (the one whole count the printed "
+                                 "percentage allows)")
+                out.append(Finding(regimen=g.regimen or "–", outcome=measure_name(g.measure) + at + label, kind=kind,
+                                   studies=len(trials), patients=patients, estimate=est, ci_low=lo, ci_high=hi,
+                                   pi_low=pil, pi_high=pih, decimals=None, statistic=None, p_text=None, unit="%",
+                                   start="low", moves=moves, rating=rate("low", moves), sources=sources,
+                                   measure=g.measure, trials=trials, reports=_unique([r.study for r in used]),
+                                   notes=notes, trial=trials[0] if label else None,
+                                   related=related.get(g.regimen, []),
+                                   timepoint=tp if len(timepoints) > 1 else None))
     # median survival of XPO1 arms and cohorts, by regimen (the largest cohort's median)
     by: dict[tuple, list[Median]] = {}
     parents = {(c.study, c.cohort): c.parent for c in row_tuples(ds.cohorts, index=False)}
@@ -1280,7 +1329,7 @@ def _findings(ds: Dataset, b: Brief, flags: dict) -> list[Finding]:
                            statistic=None, p_text=None, unit=best.unit, start="low", moves=moves,
                            rating=rate("low", moves), sources=_unique([m.source for m in per_trial]),
                            measure=measure, trials=list(by_trial), reports=_unique([m.study for m in per_trial]),
-                           per_trial=per_trial, notes=notes, nested=inside))
+                           per_trial=per_trial, notes=notes, related=related.get(regimen, []), nested=inside))
     return out
 
 
