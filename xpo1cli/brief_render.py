@@ -320,16 +320,21 @@ def _claim_words(c: Claim) -> str:
             text += f" {n} other regimen{'s have' if n != 1 else ' has'} single-arm figures (section 3)."
         return text
     if k == "single-arm":
-        def one(r: Rate) -> str:
+        def one(rates: list[Rate]) -> str:  # one study's figures (at each time point it gives)
+            r = rates[0]
             mixed = f"; {' and '.join(r.disease.split(';'))} in one cohort" if ";" in r.disease else ""
             if r.setting is None and r.population:  # no setting stated: the population in the source's words
                 mixed += f"; {r.population}"
             if r.regimen_doubt:
                 mixed += f"; coded {r.regimen} here, but {r.regimen_doubt[0]} names no single regimen (section 3)"
-            audit = (f", audit: {r.audit}" if r.audit else "") + (f" ({kind_note(r)})" if kind_note(r) else "")
-            return f"{r.trial or r.study} ({r.design}{mixed}) {claim_rate_text(r)}{audit}"
+            figures = ", ".join(claim_rate_text(x) + (f", audit: {x.audit}" if x.audit else "")
+                                + (f" ({kind_note(x)})" if kind_note(x) else "") for x in rates)
+            return f"{r.trial or r.study} ({r.design}{mixed}) {figures}"
 
-        each = "; ".join(one(r) for r in c.rates)
+        studies: dict[str, list[Rate]] = {}
+        for r in c.rates:
+            studies.setdefault(r.study, []).append(r)
+        each = "; ".join(one(rates) for rates in studies.values())
         text = f"Single-arm evidence, {measure_name(c.measure)} with {c.regimen}: {each}"
         if c.pooled is not None:
             p = c.pooled
