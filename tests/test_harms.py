@@ -173,7 +173,7 @@ def test_rows_naming_no_regimen_are_stated_apart_never_as_a_regimens(briefs):
     apart = harms_of(dlbcl, None)
     (r,) = apart.harms.reports
     assert r.where == "label: DLBCL" and "nausea" in {h.term for h in r.named}
-    assert claim_text(apart).startswith("Harms reported without a regimen or arm named: label: DLBCL")
+    assert claim_text(apart).startswith("Harms reported without a regimen or arm named: Label: DLBCL")
     assert not any(h.where == "label: DLBCL" for rep in harms_of(dlbcl, "S").harms.reports for h in rep.rows)
     sopra = next(r for r in harms_of(briefs["AML"], None).harms.reports if r.trial == "SOPRA")
     assert {h.role for h in sopra.rows} == {"arm not stated"}

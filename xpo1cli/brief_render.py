@@ -381,7 +381,7 @@ def _events(rows: list[HarmRow], graded: bool = True) -> str:
     groups: dict[str, list[str]] = {}
     for h in rows:
         groups.setdefault(grade_text(h.grade) if graded else "", []).append(f"{h.term} {harm_figure(h)}")
-    return "; ".join(f"{g} {', '.join(items)}".strip() for g, items in groups.items())
+    return "; ".join(f"{g}: {', '.join(items)}" if g else ", ".join(items) for g, items in groups.items())
 
 
 def _tolerability(h: HarmRow) -> str:
@@ -431,14 +431,14 @@ def report_text(r: HarmReport, cite: bool = True) -> str:
         who += f", {r.dose}" if r.dose else ""
     else:
         ns = {h.n for h in r.rows}
-        who = r.where + (f" (n = {ns.pop()})" if len(ns) == 1 and None not in ns
+        who = r.where[:1].upper() + r.where[1:] + (f" (n = {ns.pop()})" if len(ns) == 1 and None not in ns
                          else " (population size not given)" if ns == {None} else "")
     if r.dose_levels:
         who += " (figures of all dose levels together: " + ", ".join(
             f"{label}{f' n = {n}' if n is not None else ''}" for label, n in r.dose_levels) + ")"
     parts = [_tolerability(h) for h in r.tolerability]
     for x, c in r.versus:  # a trial's arm figures without counts
-        parts.append(f"{grade_text(x.grade)} {x.term} {harm_figure(x)} with {x.regimen} vs {harm_figure(c)} with "
+        parts.append(f"{x.term} ({grade_text(x.grade)}) {harm_figure(x)} with {x.regimen} vs {harm_figure(c)} with "
                      f"{c.regimen} (no counts, no difference computed" + (f"; {x.statement}" if x.statement else "")
                      + ")")
     if r.serious:
@@ -451,7 +451,7 @@ def report_text(r: HarmReport, cite: bool = True) -> str:
     for h in r.named:
         groups.setdefault((grade_text(h.grade), h.statement), []).append(h.term)
     for (grade, said), terms in groups.items():
-        parts.append(f"{grade} {', '.join(terms)} named without rates" + (f" ({said})" if said else ""))
+        parts.append(f"{grade}: {', '.join(terms)}, named without rates" + (f" ({said})" if said else ""))
     return f"{who}: {'; '.join(parts)}" + (f" [{', '.join(r.sources)}]" if cite else "")
 
 
