@@ -37,6 +37,9 @@ ROOT = Path(__file__).resolve().parent.parent
 # modules whose tests start the real program (or a fresh interpreter) over and over, time it, or
 # fuzz whole generated datasets
 SLOW_MODULES = {"test_readme", "test_performance", "test_checker_hostile", "test_ctgov"}
+# fixtures that start a browser: what the page looks like is slow to learn; what it holds is read
+# from the HTML in the fast tests
+SLOW_FIXTURES = {"browser"}
 # single tests that take seconds each on an idle machine: generated datasets checked against the
 # row rules, real processes on several cores, a browser, drawn figures, an external validator
 SLOW_TESTS = {
@@ -48,16 +51,27 @@ SLOW_TESTS = {
     "test_a_label_is_drawn_literally_in_every_page_of_brief_all", "test_a_key_named_by_both_schemas_is_checked_once",
     "test_a_users_copy_of_the_bundled_data_checks_as_the_row_rules_do", "test_bundled_pool_inputs_are_the_row_rules",
     "test_bundled_pool_inputs_of_one_regimens_arms_are_the_row_rules", "test_generated_rows_reach_every_rule",
+    "test_fuzz_every_command_with_generated_arguments", "test_fuzz_broken_datasets",
 }
 
 
+def first_fast(cases: list) -> list:
+    """Parameters of a test that applies one rule to every case the data declares (each key, each
+    disease): the first case stays in the fast subset (the rule's one implementation), the rest run
+    in the full suite."""
+    return [pytest.param(*(case if isinstance(case, tuple) else (case,)), marks=() if i == 0 else pytest.mark.slow)
+            for i, case in enumerate(cases)]
+
+
 def pytest_collection_modifyitems(items):
-    """Mark `slow` every generated-data property (a hypothesis test), every test of SLOW_MODULES and
-    the tests of SLOW_TESTS, so `python -m pytest -m "not slow"` runs the domain, API and wiring
-    tests alone; the full suite (CI) runs them all."""
+    """Mark `slow` every generated-data property (a hypothesis test), every test of SLOW_MODULES,
+    every test using a fixture of SLOW_FIXTURES and the tests of SLOW_TESTS, so
+    `python -m pytest -m "not slow"` runs the domain, API and wiring tests alone; the full suite
+    (CI) runs them all."""
     for item in items:
         if (getattr(getattr(item, "obj", None), "is_hypothesis_test", False)
                 or item.module.__name__.rsplit(".", 1)[-1] in SLOW_MODULES
+                or SLOW_FIXTURES & set(getattr(item, "fixturenames", ()))
                 or getattr(item, "originalname", item.name) in SLOW_TESTS):
             item.add_marker(pytest.mark.slow)
 DATA = ROOT / "data"

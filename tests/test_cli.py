@@ -235,7 +235,7 @@ def test_diseases_and_agents():
     assert a["selinexor"]["n_studies"] == "67"
 
 
-@pytest.mark.parametrize("table,count", [("studies", 70), ("outcomes", 203), ("adverse_events", 128),
+@pytest.mark.parametrize("table,count", [("studies", 70), ("outcomes", 203), ("adverse_events", 129),
                                          ("regimens", 38), ("comparisons", 21), ("trials", 27),
                                          ("syntheses", 35), ("conflicts", 22)])
 def test_export_tables(table, count):

@@ -10,7 +10,7 @@ import pytest
 from xpo1cli import data, query
 from xpo1cli.audit import audit
 
-from .conftest import DATA
+from .conftest import DATA, first_fast
 
 DS = data.load()
 
@@ -232,7 +232,7 @@ ENUMS = [(res["name"], f["name"], f["constraints"]["enum"])
          if "enum" in f.get("constraints", {})]
 
 
-@pytest.mark.parametrize("table,column,allowed", ENUMS)
+@pytest.mark.parametrize("table,column,allowed", first_fast(ENUMS))
 def test_enum_holds_and_is_enforced(table, column, allowed, tmp_path):
     values = {r[column] for r in _rows(table)} - {""}
     assert values <= set(allowed)
@@ -244,7 +244,7 @@ def test_enum_holds_and_is_enforced(table, column, allowed, tmp_path):
 KEYS = [(res["name"], res["schema"]["primaryKey"]) for res in _descriptor()["resources"]]
 
 
-@pytest.mark.parametrize("table,key", KEYS)
+@pytest.mark.parametrize("table,key", first_fast(KEYS))
 def test_primary_key_unique_and_enforced(table, key, tmp_path):
     rows = _rows(table)
     keys = [tuple(r[k] for k in key) for r in rows]
@@ -260,7 +260,7 @@ FKS = [(res["name"], fk["fields"], fk["reference"]["resource"] or res["name"])
        for res in _descriptor()["resources"] for fk in res["schema"].get("foreignKeys", [])]
 
 
-@pytest.mark.parametrize("table,fields,target", FKS)
+@pytest.mark.parametrize("table,fields,target", first_fast(FKS))
 def test_foreign_key_enforced(table, fields, target, tmp_path):
     fields = [fields] if isinstance(fields, str) else fields
     bad = _copy_with(tmp_path, table, fields[-1], "dangling-reference")

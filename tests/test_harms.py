@@ -65,7 +65,7 @@ def test_mm_sd_harms_give_storm_tolerability_and_both_label_pools(briefs):
         "label pooled (Malaysian product information): myeloma, selinexor + dexamethasone, 214 patients of "
         "whom 83 penta-refractory": {214}}
     text = claim_text(harms_of(briefs["MM"], "Sd"))
-    assert "discontinued because of adverse events 27%" in text and "nausea 75%" in text
+    assert "discontinued because of adverse events: 27%" in text and "nausea 75%" in text
     assert "[S2, M19" in text and "SVd" not in text
 
 
@@ -166,3 +166,15 @@ def test_class_wide_mitigations_are_said_to_be_not_disease_specific(briefs, dise
     (table,) = [t for s in layout(b) for t in s.tables if t.kind == "mitigation"]
     assert f"from no study of {b.disease_name}; not disease-specific evidence" in table.caption
     assert {row[3] for row in table.rows} == {"class-wide"}
+
+
+def test_rows_naming_no_regimen_are_stated_apart_never_as_a_regimens(briefs):
+    dlbcl = briefs["DLBCL"]
+    apart = harms_of(dlbcl, None)
+    (r,) = apart.harms.reports
+    assert r.where == "label: DLBCL" and "nausea" in {h.term for h in r.named}
+    assert claim_text(apart).startswith("Harms reported without a regimen or arm named: Label: DLBCL")
+    assert not any(h.where == "label: DLBCL" for rep in harms_of(dlbcl, "S").harms.reports for h in rep.rows)
+    sopra = next(r for r in harms_of(briefs["AML"], None).harms.reports if r.trial == "SOPRA")
+    assert {h.role for h in sopra.rows} == {"arm not stated"}
+    assert "SOPRA (arm not stated)" in claim_text(harms_of(briefs["AML"], None))

@@ -10,10 +10,12 @@ import shutil
 import pandas as pd
 import pytest
 
+import xpo1cli
 from xpo1cli import data
 from xpo1cli import indirect as ind
+from xpo1cli.indirect_present import CHECK_ROWS
 
-from .conftest import DATA, run, run_csv
+from .conftest import DATA, one_row, run, run_csv, run_json
 
 DS = data.load()
 Z95 = 1.959963984540054
@@ -128,7 +130,7 @@ def test_bad_requests_are_usage_errors(args, message):
 
 
 def test_cli_answer_carries_trials_sources_and_checks():
-    rows = run_csv("indirect", "SVd", "Kd", "--measure", "PFS")
+    rows = [r for r in run_csv("indirect", "SVd", "Kd", "--measure", "PFS") if r["row"] not in CHECK_ROWS]
     assert [r["row"] for r in rows] == ["trial", "trial", "indirect"]
     assert rows[1]["as_reported"] == "Kd vs Vd: 0.53 (0.44–0.65, 95%)" and rows[1]["source"] == "C3"
     assert rows[2]["comparison"] == "SVd vs Kd" and round(float(rows[2]["estimate"]), 2) == 1.32
@@ -162,8 +164,9 @@ def test_a_closed_loop_shows_direct_indirect_network_and_inconsistency(tmp_path)
     assert ans.indirect.log == pytest.approx(math.log(0.70) - math.log(0.53))
     z = (ans.direct.log - ans.indirect.log) / math.sqrt(ans.direct.se ** 2 + ans.indirect.se ** 2)
     assert ans.inconsistency[0] == pytest.approx(z)
-    rows = run_csv("--data", str(pkg), "indirect", "SVd", "Kd")
-    assert [r["row"] for r in rows][-4:] == ["direct", "indirect", "network", "inconsistency"]
+    rows = [r for r in run_csv("--data", str(pkg), "indirect", "SVd", "Kd") if r["row"] not in CHECK_ROWS]
+    # one residual df (the loop): the random-effects estimate follows the common-effect network one
+    assert [r["row"] for r in rows][-5:] == ["direct", "indirect", "network", "random effects", "inconsistency"]
     assert "Bucher z = " in rows[-1]["note"]
 
 
@@ -215,6 +218,129 @@ def test_every_estimate_says_which_regimen_it_favours_and_whether_its_interval_r
         "point estimate favours Kd; the interval includes no difference")
     assert favours("SVd vs Kd", "OR", 1.5, 1.1, 2.0) == "favours SVd"
     rows = run_csv("indirect", "SVd", "Kd", "--measure", "PFS")
-    got = {r["row"] + " " + r["comparison"]: r["favours"] for r in rows}
+    got = {r["row"] + " " + r["comparison"]: r["favours"] for r in rows if r["row"] not in CHECK_ROWS}
     assert got == {"trial SVd vs Vd": "favours SVd", "trial Vd vs Kd": "favours Kd",
                    "indirect SVd vs Kd": "point estimate favours Kd; the interval includes no difference"}
+
+
+# --- random-effects network meta-analysis (R 4, metafor 3.8.1) -------------------------------------
+
+def _pkg_with_head_to_head(tmp_path, trials):
+    """A copy of the bundled data with made-up direct SVd vs Kd trials: (id, HR, low, high)."""
+    pkg = tmp_path / "pkg"
+    shutil.copytree(DATA, pkg)
+    for trial, hr, low, high in trials:
+        with open(pkg / "comparator_trials.csv", "a", encoding="utf-8") as fh:
+            fh.write(f"{trial},SVd vs Kd (made up),,3,,MM,,,,,,C3,\n")
+        with open(pkg / "trial_arms.csv", "a", encoding="utf-8") as fh:
+            fh.write(f"{trial},svd,SVd,experimental,100,,,,,,C3,\n{trial},kd,Kd,control,100,,,,,,C3,\n")
+        with open(pkg / "comparator_results.csv", "a", encoding="utf-8") as fh:
+            fh.write(f"{trial.lower()}-pfs,{trial},primary analysis,primary,1,,,,,svd,kd,PFS,,,HR,{hr},{low},{high},"
+                     "95,2,2,,,,,,,,,,,,x,C3,\n")
+    return pkg
+
+
+def test_meta_regression_matches_metafor_reml_and_dl():
+    """Four two-arm trials, two of them on SVd vs Kd (made-up figures), two residual df:
+    dat <- data.frame(study = c("BOSTON", "ENDEAVOR", "H2H-1", "H2H-2"),
+                      yi = log(c(0.70, 0.53, 0.60, 1.20)),
+                      vi = c(se(0.53, 0.93), se(0.44, 0.65), se(0.45, 0.80), se(0.85, 1.70))^2,
+                      SVd = c(1, 0, 1, 1), Vd = c(-1, -1, 0, 0))
+    fit <- rma.mv(yi, vi, mods = ~ SVd + Vd - 1, random = ~ 1 | study, data = dat, method = "REML")
+    fit$sigma2; coef(fit)["SVd"]; sqrt(vcov(fit)["SVd", "SVd"]); fit$QE; fit$QEp
+      # 0.136839715419 -0.0788447341018 0.253591249098 15.0247400076 0.000546284856096
+    DerSimonian-Laird generalized to the network (rma.mv has no DL), by hand and refitted at it:
+    X <- cbind(dat$SVd, dat$Vd); W <- diag(1 / dat$vi)
+    P <- W - W %*% X %*% solve(t(X) %*% W %*% X) %*% t(X) %*% W
+    t2 <- max(0, (c(t(dat$yi) %*% P %*% dat$yi) - (nrow(X) - ncol(X))) / sum(diag(P)))
+    fdl <- rma.mv(yi, vi, mods = ~ SVd + Vd - 1, random = ~ 1 | study, data = dat, sigma2 = t2)
+    t2; coef(fdl)["SVd"]; sqrt(vcov(fdl)["SVd", "SVd"])   # 0.135565352645 -0.078866209459 0.25258266566"""
+    from xpo1cli.stats import meta_regression
+
+    y = [math.log(x) for x in (0.70, 0.53, 0.60, 1.20)]
+    v = [se95(0.53, 0.93) ** 2, se95(0.44, 0.65) ** 2, se95(0.45, 0.80) ** 2, se95(0.85, 1.70) ** 2]
+    x = [[1, -1], [0, -1], [1, 0], [1, 0]]
+    reml = meta_regression(y, v, x, "REML")
+    assert reml.tau2 == pytest.approx(0.136839715419, abs=1e-6)  # R's optimizer stops within ~1e-7
+    assert reml.beta[0] == pytest.approx(-0.0788447341018, abs=1e-7)
+    assert math.sqrt(reml.cov[0][0]) == pytest.approx(0.253591249098, abs=1e-6)
+    assert (reml.q, reml.df, reml.q_p) == (pytest.approx(15.0247400076), 2, pytest.approx(0.000546284856096))
+    dl = meta_regression(y, v, x, "DL")
+    assert dl.tau2 == pytest.approx(0.135565352645, abs=1e-9)
+    assert dl.beta[0] == pytest.approx(-0.078866209459, abs=1e-9)
+    assert math.sqrt(dl.cov[0][0]) == pytest.approx(0.25258266566, abs=1e-9)
+    fe = meta_regression(y, v, x, "FE")
+    assert fe.tau2 == 0 and math.sqrt(fe.cov[0][0]) < math.sqrt(dl.cov[0][0])
+
+
+def test_random_effects_network_over_a_loop_matches_metafor(tmp_path):
+    """The same four trials read from a user's dataset (BOSTON and ENDEAVOR as bundled, two
+    made-up direct SVd vs Kd trials): the random-effects estimate of SVd against Kd is metafor's
+    (see test_meta_regression_matches_metafor_reml_and_dl); the common-effect one stays the answer's
+    `estimate`, and a Q this large is a warning."""
+    pkg = _pkg_with_head_to_head(tmp_path, [("H2H-1", 0.60, 0.45, 0.80), ("H2H-2", 1.20, 0.85, 1.70)])
+    dsx = data.load(pkg)
+    ans = ind.compare(dsx, "SVd", "Kd", measure="PFS")
+    assert set(ans.trials["trial"]) == {"BOSTON", "ENDEAVOR", "H2H-1", "H2H-2"}
+    assert ans.random.log == pytest.approx(-0.0788447341018, abs=1e-7)
+    assert ans.random.se == pytest.approx(0.253591249098, abs=1e-6)
+    h = ans.heterogeneity
+    assert (h.method, h.df) == ("REML", 2) and h.tau2 == pytest.approx(0.136839715419, abs=1e-6)
+    assert any(c.kind == "heterogeneity" and c.severity == "warning" and "Q = 15.02 on 2 df" in c.text
+               for c in ans.assessment)
+    dl = ind.compare(dsx, "SVd", "Kd", measure="PFS", method="DL")
+    assert dl.random.log == pytest.approx(-0.078866209459, abs=1e-9)
+    assert dl.random.se == pytest.approx(0.25258266566, abs=1e-9)
+    rows = run_json("--data", str(pkg), "indirect", "SVd", "Kd", "--method", "DL")
+    re = next(r for r in rows if r["row"] == "random effects")
+    assert (re["tau2_method"], re["q_df"]) == ("DL", 2) and re["tau2"] == pytest.approx(0.135565352645, abs=1e-9)
+    assert re["log_ratio"] == pytest.approx(-0.078866209459, abs=1e-9)
+
+
+def test_random_effects_where_two_trials_share_a_comparison():
+    """SVd vs BVd: CASTOR and LEPUS both on DVd vs Vd leave one residual df. R:
+    r2 <- rma.mv(yi, vi, mods = ~ SVd + Vd + DVd - 1, random = ~ 1 | study, data = d2, method = "REML")
+    r2$sigma2; coef(r2)["SVd"]; sqrt(vcov(r2)["SVd", "SVd"])   # 6.3e-12 1.67052053296 0.223915247466
+    (d2 as in test_two_trials_on_one_edge_match_metafor): tau² at the boundary, so the random-effects
+    estimate is the common-effect one."""
+    ans = ind.compare(DS, "SVd", "BVd", measure="PFS")
+    assert ans.heterogeneity.df == 1 and ans.heterogeneity.tau2 == pytest.approx(0, abs=1e-9)
+    assert ans.random.log == pytest.approx(1.67052053296, abs=1e-9)
+    assert ans.random.se == pytest.approx(0.223915247466, abs=1e-9)
+    # one trial per comparison and no loop: no random-effects estimate, and the reason is said
+    kd = ind.compare(DS, "SVd", "Kd", measure="PFS")
+    assert kd.random is None and kd.heterogeneity.df == 0
+    assert any(c.kind == "heterogeneity" and "cannot be estimated" in c.text for c in kd.assessment)
+
+
+def test_unknown_method_is_a_usage_error():
+    assert "unknown method 'PM'" in run("indirect", "SVd", "BVd", "--method", "PM", code=2).stderr
+
+
+# --- the assessor's checks in the machine formats and the API --------------------------------------
+
+def test_json_carries_the_checks_with_their_kinds():
+    rows = run_json("indirect", "SVd", "Kd", "--measure", "PFS")
+    assert [r["row"] for r in rows][:3] == ["trial", "trial", "indirect"]
+    anchors = {r["trial"]: r for r in rows if r["row"] == "common comparator"}
+    # the comparator's definition as the data's schedule columns state it
+    boston = one_row(DS.trial_arms, trial="BOSTON", arm="vd")
+    assert anchors["BOSTON"]["comparison"] == "Vd" and anchors["BOSTON"]["frequency"] == boston["frequency"]
+    assert anchors["BOSTON"]["duration"] == boston["duration"] and anchors["BOSTON"]["transitivity"] is True
+    pops = {r["trial"]: r for r in rows if r["row"] == "population"}
+    assert pops["ENDEAVOR"]["prior_lines"] == one_row(DS.comparator_trials, trial="ENDEAVOR")["prior_lines"]
+    checks = [r for r in rows if r["row"] == "check"]
+    kinds = {r["check"] for r in checks}
+    assert {"common_comparator", "population", "follow_up", "heterogeneity"} <= kinds
+    assert kinds <= set(ind.CHECK_KINDS)
+    follow = next(r for r in checks if r["check"] == "follow_up")
+    assert "BOSTON: median follow-up 13.2 mo (SVd), 16.5 mo (Vd)" in follow["note"]
+    assert follow["transitivity"] is True and follow["trials"] == "BOSTON; ENDEAVOR"
+    assert all(r["severity"] in ("warning", "note") for r in checks)
+    # the same checks as the API gives them
+    ans = xpo1cli.open().indirect("SVd", "Kd")
+    assert [c.as_dict()["text"] for c in ans.assessment] == [r["note"] for r in checks]
+    # the human view keeps its table to the estimates; the checks are its notes and warnings
+    plain = run("indirect", "SVd", "Kd", "-f", "plain")
+    assert "common comparator Vd in BOSTON" in plain.stdout and "\ncheck " not in plain.stdout
+    assert "Vd route not stated (or not verified) for BOSTON" in plain.stdout

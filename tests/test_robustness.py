@@ -174,6 +174,7 @@ SUBPROCESS_BAD = [
 ]
 
 
+@pytest.mark.slow  # the same messages in-process: test_bad_value_is_a_one_line_usage_error
 @pytest.mark.parametrize("args,message", [pytest.param(a, m, id=" ".join(a)[:40]) for a, m in SUBPROCESS_BAD])
 def test_bad_value_in_a_real_process(tmp_path, args, message):
     p = sh(*args, cwd=tmp_path, check_code=2)
@@ -205,11 +206,11 @@ def test_empty_or_unknown_value_is_refused(args, message):
     pytest.param(["show", "1" * 5000], "no study with ref", id="show-5000-digits"),
     pytest.param(["show", "\u00b2"], "no study with ref", id="show-superscript-two"),
 ])
-def test_show_numeric_look_alikes_are_usage_errors(tmp_path, args, message):
-    p = sh(*args, cwd=tmp_path, check_code=None)
-    assert "Traceback" not in p.stderr
-    assert p.returncode == 2, (p.returncode, p.stderr[-500:])
-    assert message in one_line(p.stderr)
+def test_show_numeric_look_alikes_are_usage_errors(args, message):
+    r = CliResult.of(args)
+    assert "Traceback" not in r.stderr
+    assert r.code == 2, (r.code, r.stderr[-500:])
+    assert message in one_line(r.stderr)
 
 
 @pytest.mark.parametrize("args", [
@@ -259,6 +260,7 @@ def test_click_usage_errors_end_in_one_error_line(args, message):
     assert r.stdout == ""
 
 
+@pytest.mark.slow  # the same message in-process: test_click_usage_errors_end_in_one_error_line
 def test_click_usage_error_in_a_real_process(tmp_path):
     p = sh("list", "--min-n", "many", cwd=tmp_path, check_code=2)
     assert "'--min-n'" in click_error(p.stderr)
@@ -527,6 +529,7 @@ def broken(request, tmp_path):
     return d, cwd, expected
 
 
+@pytest.mark.slow  # in-process: test_broken_dataset_every_command_through_the_environment, ..._as_validate_argument
 def test_broken_dataset_validate_names_file_row_and_column(broken):
     d, cwd, (file, row, column, reason) = broken
     before = snapshot(d)
@@ -537,6 +540,7 @@ def test_broken_dataset_validate_names_file_row_and_column(broken):
     assert snapshot(d) == before and list(cwd.iterdir()) == []
 
 
+@pytest.mark.slow  # the same line in-process: test_broken_dataset_every_command_through_the_environment
 def test_broken_dataset_list_is_one_line_invalid_dataset(broken):
     d, cwd, (file, row, column, reason) = broken
     before = snapshot(d)
@@ -570,6 +574,7 @@ def test_broken_dataset_as_validate_argument(broken):
     assert has_problem(csv_rows(r.stdout, "\t"), file, row, column, reason)
 
 
+@pytest.mark.slow  # the same line in-process: test_broken_dataset_every_command_through_the_environment
 def test_broken_dataset_through_the_environment_in_a_real_process(tmp_path):
     d = copy_dataset(tmp_path / "dataset")
     file, row, column, reason = _percent_150(d)
@@ -618,7 +623,7 @@ def test_utf8_bom_is_accepted(tmp_path):
     assert "valid" in one_line(run("validate", str(d), code=0).stderr, "valid: ")
     for args in (["list"], ["export", "outcomes"], ["diseases"], ["show", "19"]):
         assert run("--data", str(d), *args, "-f", "csv").stdout == run(*args, "-f", "csv").stdout
-    p = sh("--data", str(d), "list", "-d", "waldenström", "-f", "csv", cwd=tmp_path)
+    p = run("--data", str(d), "list", "-d", "waldenström", "-f", "csv")
     assert p.stdout == run("list", "-d", "WM", "-f", "csv").stdout and p.stderr == ""
     assert csv_rows(p.stdout)
     assert snapshot(d) == before
@@ -683,11 +688,11 @@ def test_descriptor_path_works_like_its_folder(tmp_path):
 
 def test_data_missing_path(tmp_path):
     missing = tmp_path / "no" / "such"
-    p = sh("--data", str(missing), "list", cwd=tmp_path, check_code=1)
+    p = run("--data", str(missing), "list", code=1)
     assert one_line(p.stderr) == f"xpo1: invalid dataset: {missing}: no such file or folder"
-    p = sh("list", cwd=tmp_path, env={"XPO1_DATA": str(missing)}, check_code=1)
-    assert one_line(p.stderr) == f"xpo1: invalid dataset: {missing}: no such file or folder"
-    p = sh("validate", str(missing), "-f", "csv", cwd=tmp_path, check_code=1)
+    p = CliResult.of(["list"], env={"XPO1_DATA": str(missing)})
+    assert p.code == 1 and one_line(p.stderr) == f"xpo1: invalid dataset: {missing}: no such file or folder"
+    p = run("validate", str(missing), "-f", "csv", code=1)
     assert csv_rows(p.stdout) == [{"file": str(missing), "row": "", "column": "",
                                    "reason": "no such file or folder"}]
     assert not missing.exists() and not missing.parent.exists()
@@ -699,7 +704,7 @@ def test_data_file_that_is_not_a_descriptor(tmp_path, name):
     target = d / name
     if not target.exists():
         target.write_text("name: x\n", encoding="utf-8")
-    p = sh("--data", str(target), "list", cwd=tmp_path, check_code=1)
+    p = run("--data", str(target), "list", code=1)
     assert one_line(p.stderr) == f"xpo1: invalid dataset: {target}: not a folder or a datapackage.json file"
     assert p.stdout == ""
 
@@ -715,7 +720,7 @@ def test_data_other_json_file_is_refused(tmp_path):
 def test_data_empty_folder(tmp_path):
     empty = tmp_path / "empty"
     empty.mkdir()
-    line = one_line(sh("--data", str(empty), "list", cwd=tmp_path, check_code=1).stderr)
+    line = one_line(run("--data", str(empty), "list", code=1).stderr)
     assert line == (f"xpo1: invalid dataset: {TABLES[0]}.csv: missing file "
                     f"(and {len(TABLES) - 1} more; run 'xpo1 validate')")
     problems = csv_rows(run("validate", str(empty), "-f", "csv", code=1).stdout)
@@ -738,7 +743,7 @@ def test_option_beats_environment_and_argument_beats_option(tmp_path, monkeypatc
 def test_descriptor_that_is_not_json(tmp_path):
     d = copy_dataset(tmp_path / "dataset")
     (d / "datapackage.json").write_text("{not json", encoding="utf-8")
-    line = one_line(sh("--data", str(d), "list", cwd=tmp_path, check_code=1).stderr, "xpo1: invalid dataset: ")
+    line = one_line(run("--data", str(d), "list", code=1).stderr, "xpo1: invalid dataset: ")
     assert "datapackage.json: unreadable descriptor" in line
     problems = csv_rows(run("validate", str(d), "-f", "csv", code=1).stdout)
     assert problems[0]["file"].endswith("datapackage.json") and "unreadable descriptor" in problems[0]["reason"]
@@ -752,19 +757,19 @@ def test_descriptor_that_is_not_json(tmp_path):
 def test_descriptor_with_the_wrong_shape(tmp_path, descriptor):
     d = copy_dataset(tmp_path / "dataset")
     (d / "datapackage.json").write_text(descriptor, encoding="utf-8")
-    p = sh("validate", str(d), "-f", "csv", cwd=tmp_path, check_code=None)
-    assert "Traceback" not in p.stderr and p.returncode == 1
+    p = CliResult.of(["validate", str(d), "-f", "csv"])
+    assert "Traceback" not in p.stderr and p.code == 1
     assert any("datapackage.json" in r["file"] for r in csv_rows(p.stdout))
-    p = sh("--data", str(d), "list", cwd=tmp_path, check_code=1)
+    p = run("--data", str(d), "list", code=1)
     assert "datapackage.json" in one_line(p.stderr, "xpo1: invalid dataset: ")
 
 
 @pytest.mark.parametrize("how", ["validate-argument", "data-option", "environment"])
-def test_very_long_dataset_path(tmp_path, how):
+def test_very_long_dataset_path(how):
     args, env = {"validate-argument": (["validate", LONG], {}), "data-option": (["--data", LONG, "list"], {}),
                  "environment": (["list"], {"XPO1_DATA": LONG})}[how]
-    p = sh(*args, cwd=tmp_path, env=env, check_code=None)
-    assert "Traceback" not in p.stderr and p.returncode == 1, (p.returncode, p.stderr[-300:])
+    p = CliResult.of(args, env=env)
+    assert "Traceback" not in p.stderr and p.code == 1, (p.code, p.stderr[-300:])
     if how == "validate-argument":
         assert csv_rows(p.stdout)[0]["file"] == LONG
     else:
@@ -787,10 +792,10 @@ def test_a_trailing_comma_on_every_row(tmp_path):
     lines = (d / "drugs.csv").read_text(encoding="utf-8").splitlines()
     (d / "drugs.csv").write_text("\n".join([lines[0], *(line + "," for line in lines[1:])]) + "\n",
                                  encoding="utf-8")
-    p = sh("validate", str(d), "-f", "csv", cwd=tmp_path, check_code=None)
-    assert "Traceback" not in p.stderr and p.returncode == 1, (p.returncode, p.stderr[-300:])
+    p = CliResult.of(["validate", str(d), "-f", "csv"])
+    assert "Traceback" not in p.stderr and p.code == 1, (p.code, p.stderr[-300:])
     assert any(r["file"] == "drugs.csv" and r["row"] == "2" for r in csv_rows(p.stdout))
-    p = sh("--data", str(d), "list", cwd=tmp_path, check_code=1)
+    p = run("--data", str(d), "list", code=1)
     assert "drugs.csv:2" in one_line(p.stderr, "xpo1: invalid dataset: ")
 
 

@@ -7,6 +7,7 @@ real processes; the rest in-process."""
 
 from __future__ import annotations
 
+import contextlib
 import gc
 import io
 import os
@@ -101,6 +102,7 @@ def closed_stdout():
     os.close(1)
 
 
+@pytest.mark.slow  # the same rule in-process: test_a_closed_stdout_is_said_plainly_by_every_command
 @pytest.mark.parametrize("args", [["list"], ["--help"], ["brief", "-d", "MM", "-f", "markdown"]])
 def test_a_closed_stdout_in_a_real_process(args, tmp_path):
     p = subprocess.run([*xpo1_exe(), *args], stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, text=True,
@@ -108,11 +110,9 @@ def test_a_closed_stdout_in_a_real_process(args, tmp_path):
     assert (p.returncode, p.stderr) == (1, CLOSED + "\n")
 
 
-def test_a_closed_stdout_does_not_stop_a_command_that_writes_files(tmp_path):
-    p = subprocess.run([*xpo1_exe(), "brief", "-d", "MM", "--html", "mm.html"], stdout=subprocess.DEVNULL,
-                       stderr=subprocess.PIPE, text=True, cwd=tmp_path, env=real_env(),
-                       preexec_fn=closed_stdout, timeout=HANG)
-    assert (p.returncode, p.stderr) == (0, "saved mm.html\n")
+def test_a_closed_stdout_does_not_stop_a_command_that_writes_files(main_in_process, tmp_path, monkeypatch):
+    monkeypatch.chdir(tmp_path)
+    assert main_in_process(["brief", "-d", "MM", "--html", "mm.html"]) == (0, "saved mm.html\n")
     assert (tmp_path / "mm.html").read_text(encoding="utf-8").rstrip().endswith("</html>")
 
 
@@ -216,6 +216,7 @@ def test_a_stream_that_takes_nothing_is_an_error(answer):
     (["pool", "-d", "MM", "--plot", "forest.svg", "-f", "csv"], "forest.svg"),
     (["import", "ctgov", str(FIXTURES / "ctgov" / "NCT00763412.json"), "--into", "imported"], "imported"),
 ])
+@pytest.mark.slow  # the same rule in-process: test_a_file_size_limit_in_process_leaves_nothing_half_written
 def test_a_file_size_limit_leaves_nothing_half_written(tmp_path, args, target):
     if "--plot" in args:
         pytest.importorskip("matplotlib")
@@ -227,13 +228,42 @@ def test_a_file_size_limit_leaves_nothing_half_written(tmp_path, args, target):
     assert snapshot(tmp_path) == [], target
 
 
-def test_pages_already_there_are_kept_when_new_ones_cannot_be_written(tmp_path):
+@contextlib.contextmanager
+def size_limited_here():
+    """This process's file size limit lowered to LIMIT (its soft limit only, put back after)."""
+    import resource
+
+    soft, hard = resource.getrlimit(resource.RLIMIT_FSIZE)
+    resource.setrlimit(resource.RLIMIT_FSIZE, (LIMIT, hard))
+    try:
+        yield
+    finally:
+        resource.setrlimit(resource.RLIMIT_FSIZE, (soft, hard))
+
+
+@pytest.mark.skipif(os.name != "posix", reason="file size limits are a POSIX resource")
+@pytest.mark.parametrize("args", [
+    ["brief", "-d", "MM", "--html", "mm.html"],
+    ["package", "pkg"],
+    ["import", "ctgov", str(FIXTURES / "ctgov" / "NCT00763412.json"), "--into", "imported"],
+], ids=["html", "package", "import"])  # brief --all: test_pages_already_there_are_kept_when_new_ones_cannot_be_written
+def test_a_file_size_limit_in_process_leaves_nothing_half_written(main_in_process, tmp_path, monkeypatch, args):
+    monkeypatch.chdir(tmp_path)
+    with size_limited_here():
+        code, err = main_in_process(args, stdout=io.StringIO())
+    assert code == 1 and len(err.splitlines()) == 1, err
+    assert err.startswith("xpo1: cannot write ") and err.endswith(": File too large; nothing written\n")
+    assert snapshot(tmp_path) == []
+
+
+def test_pages_already_there_are_kept_when_new_ones_cannot_be_written(main_in_process, tmp_path, monkeypatch):
     out = tmp_path / "pages"
     out.mkdir()
     (out / "index.html").write_text("the old index", encoding="utf-8")
-    p = subprocess.run([*xpo1_exe(), "brief", "--all", "--out", "pages"], capture_output=True, text=True,
-                       cwd=tmp_path, env=real_env(), preexec_fn=size_limited, timeout=HANG)
-    assert p.returncode == 1
+    monkeypatch.chdir(tmp_path)
+    with size_limited_here():
+        code, _ = main_in_process(["brief", "--all", "--out", "pages"], stdout=io.StringIO())
+    assert code == 1
     assert snapshot(tmp_path) == ["pages", "pages/index.html"]
     assert (out / "index.html").read_text(encoding="utf-8") == "the old index"
 

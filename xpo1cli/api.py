@@ -311,15 +311,18 @@ class Dataset:
         return registry_differences(self.ds)
 
     def indirect(self, a: str, b: str, measure: str = "PFS", *, via: str | None = None, report: str = "primary",
-                 effect: str = "OR", level: float = 0.95):
+                 effect: str = "OR", method: str = "REML", level: float = 0.95):
         """The anchored indirect comparison of regimen a against b through the randomized trials
-        that link them (`xpo1 indirect`): an `indirect.Answer` with each trial's estimate and the
-        checks. report: primary or latest report of each trial; effect (ORR): OR or RR."""
+        that link them (`xpo1 indirect`): an `indirect.Answer` with each trial's estimate, the
+        common-effect estimate, the random-effects one where estimable (`random`, `heterogeneity`)
+        and the assessor's checks (`assessment`: `indirect.Check` items, each with kind, severity,
+        transitivity, text and trials; `anchors` and `populations` side by side). report: primary
+        or latest report of each trial; effect (ORR): OR or RR; method: REML or DL for tau²."""
         from .indirect import compare
 
         check_interval("exact", level)
         return compare(self.ds, a, b, measure=measure, via=via, rule=report.strip().lower(), effect=effect,
-                       level=level)
+                       level=level, method=method)
 
     def show(self, key: str) -> Reports:
         """Everything about one study: a reference number (every report of it), a study id or a

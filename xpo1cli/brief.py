@@ -963,8 +963,8 @@ def _harms(ds, studies, matched, f: Filters, code, level):
     tested = set(studies["regimen"].dropna())
     for r in row_tuples(tox):
         quantified = not (missing(r.percent_reported) and missing(r.percent_calc) and missing(r.count))
-        if r.kind == "adverse_event":  # grade ≥3 events, and events of any other grade with a figure
-            if not (grade3(r.grade) or quantified):
+        if r.kind == "adverse_event":  # grade ≥3 events, events of any other grade with a figure or named
+            if not (grade3(r.grade) or quantified or not missing(r.statement)):
                 continue
         elif r.kind not in ("safety_statement", "dose_finding") or r.scope != "study":
             continue

@@ -374,30 +374,64 @@ def _events(rows: list[HarmRow], graded: bool = True) -> str:
     groups: dict[str, list[str]] = {}
     for h in rows:
         groups.setdefault(grade_text(h.grade) if graded else "", []).append(f"{h.term} {harm_figure(h)}")
-    return "; ".join(f"{g} {', '.join(items)}".strip() for g, items in groups.items())
+    return "; ".join(f"{g}: {', '.join(items)}" if g else ", ".join(items) for g, items in groups.items())
 
 
 def _tolerability(h: HarmRow) -> str:
     if not h.quantified:
         return f"{h.term}: {h.statement}" if h.statement else h.term
-    return f"{h.term} {harm_figure(h)}" + (f" ({h.statement})" if h.statement else "")
+    return f"{h.term}: {harm_figure(h)}" + (f" ({h.statement})" if h.statement else "")
 
 
-def report_text(r: HarmReport) -> str:
-    """One report's harms in a clause: whose figures, at which dose, then what it says."""
+def harm_table(rows: list[HarmRow]) -> Table:
+    """One report's adverse events as reported (grade ≥3, and other grades with a figure): whose they
+    are and at which dose in the caption; a statement every row shares is a note, not a column."""
+    h0 = rows[0]
+    regimens = ", ".join(dict.fromkeys(h.regimen for h in rows if h.role != "control" and h.regimen)) or \
+        next((h.role for h in rows if h.role), MISSING)  # a trial-level row: 'arm not stated'
+    if h0.scope == "study":
+        caption = f"Adverse events in {where_text(h0.ref, h0.where)} ({regimens}" + (f"; {h0.dose}" if h0.dose else "")
+    else:
+        caption = f"Adverse events in the {h0.where} ({regimens}, prescribing information's pooled population"
+    caption += "): grade ≥3, and other grades the source gives a figure for"
+    statements = {h.statement for h in rows}
+    shared = statements.pop() if len(statements) == 1 else None
+    column = bool(statements) or (shared is None and any(h.statement for h in rows))
+    arms = any(h.role in ("control", "experimental") for h in rows)
+    headers = ["event", "grade", *(["arm"] if arms else []), "patients", "%", "source",
+               *(["statement"] if column else [])]
+    out = []
+    for h in rows:
+        frac = (f"{h.count}/{h.n}" if h.count is not None and h.n is not None
+                else f"{h.count}" if h.count is not None else f"of {h.n}" if h.n is not None else MISSING)
+        share = (f"{figure(h.percent)}%" + (" (computed)" if h.percent_basis == "computed" else "")
+                 if h.percent is not None else "not quantified")
+        arm = (f"{h.regimen or MISSING} ({CONTROL})" if h.role == "control" else f"{h.regimen} (experimental arm)"
+               if h.role == "experimental" else h.role or h.regimen or MISSING)
+        out.append([h.term, grade_text(h.grade).removeprefix("grade "), *([arm] if arms else []), frac, share,
+                    h.source, *([h.statement or ""] if column else [])])
+    return Table(caption, headers, out, notes=[f"Every row: {shared}."] if shared else [], kind="harms",
+                 row_kinds=["control" if h.role == "control" else "" for h in rows])
+
+
+def report_text(r: HarmReport, cite: bool = True) -> str:
+    """One report's harms in a clause: whose figures, at which dose, then what it says (and its
+    sources, where the statement holds more than one report)."""
     if r.scope == "study":
         who = (r.trial or r.where) + (f" ({r.report})" if r.report else "")
+        who += "".join(f" ({role})" for role in dict.fromkeys(h.role for h in r.rows)
+                       if role not in (None, "experimental", "control"))  # 'arm not stated'
         who += f", {r.dose}" if r.dose else ""
     else:
         ns = {h.n for h in r.rows}
-        who = r.where + (f" (n = {ns.pop()})" if len(ns) == 1 and None not in ns
+        who = r.where[:1].upper() + r.where[1:] + (f" (n = {ns.pop()})" if len(ns) == 1 and None not in ns
                          else " (population size not given)" if ns == {None} else "")
     if r.dose_levels:
         who += " (figures of all dose levels together: " + ", ".join(
             f"{label}{f' n = {n}' if n is not None else ''}" for label, n in r.dose_levels) + ")"
     parts = [_tolerability(h) for h in r.tolerability]
-    for x, c in r.versus:
-        parts.append(f"{grade_text(x.grade)} {x.term} {harm_figure(x)} with {x.regimen} vs {harm_figure(c)} with "
+    for x, c in r.versus:  # a trial's arm figures without counts
+        parts.append(f"{x.term} ({grade_text(x.grade)}) {harm_figure(x)} with {x.regimen} vs {harm_figure(c)} with "
                      f"{c.regimen} (no counts, no difference computed" + (f"; {x.statement}" if x.statement else "")
                      + ")")
     if r.serious:
@@ -406,9 +440,12 @@ def report_text(r: HarmReport) -> str:
         parts.append(_events(r.severe) + (f" (and {r.left['severe']} more, section 5)" if r.left.get("severe") else ""))
     if r.other:
         parts.append(_events(r.other) + (f" (and {r.left['other']} more, section 5)" if r.left.get("other") else ""))
-    if r.named:
-        parts.append(f"{grade_text(r.named[0].grade)} {', '.join(h.term for h in r.named)} named without rates")
-    return f"{who}: {'; '.join(parts)} [{', '.join(r.sources)}]"
+    groups: dict[tuple, list[str]] = {}
+    for h in r.named:
+        groups.setdefault((grade_text(h.grade), h.statement), []).append(h.term)
+    for (grade, said), terms in groups.items():
+        parts.append(f"{grade}: {', '.join(terms)}, named without rates" + (f" ({said})" if said else ""))
+    return f"{who}: {'; '.join(parts)}" + (f" [{', '.join(r.sources)}]" if cite else "")
 
 
 def difference_text(d: RiskDifference) -> str:
@@ -432,8 +469,9 @@ def harms_text(p: RegimenHarms) -> str:
         if unclear:
             text += ("; " if clear else " ") + "no clear difference (95% CI includes 0) in " + ", ".join(unclear)
         parts.append(text)
-    parts += [report_text(r) for r in p.reports]
-    return f"Harms with {p.regimen}: " + ". ".join(parts) + "."
+    parts += [report_text(r, cite=len(p.sources) > 1) for r in p.reports]
+    lead = f"Harms with {p.regimen}: " if p.regimen else "Harms reported without a regimen or arm named: "
+    return lead + ". ".join(parts) + "."
 
 
 # --- summary of findings, the GRADE way: one table per comparison --------------------------------------
@@ -707,24 +745,15 @@ def layout(b: Brief, level: float = 0.95) -> list[Section]:
                                    (f"{figure(h.low)}%" if h.low == h.high else f"{figure(h.low)}–{figure(h.high)}%")
                                    if h.low is not None else "not quantified", ", ".join(h.sources)]
                                   for h in b.harm_ranges], kind="harm-range"))
+    top: dict[tuple, float] = {}  # an event's highest figure in its report: the arms of a trial stay together
+    for h in b.harms:
+        key = (h.where, h.term, h.grade)
+        top[key] = max(top.get(key, -1.0), h.percent if h.percent is not None else -1.0)
     events = sorted([h for h in b.harms if h.kind == "adverse_event"],  # each report's rows together
-                    key=lambda h: (h.where, not h.severe, h.term, h.role == "control"))
-    if events:
-        hrows = []
-        for h in events:
-            frac = (f"{h.count}/{h.n}" if h.count is not None and h.n is not None
-                    else f"{h.count}" if h.count is not None else f"of {h.n}" if h.n is not None else MISSING)
-            share = (f"{figure(h.percent)}%" + (" (computed)" if h.percent_basis == "computed" else "")
-                     if h.percent is not None else "not quantified")
-            treat = (h.regimen or MISSING) + (f", {CONTROL}" if h.role == "control" else
-                                              ", experimental arm" if h.role == "experimental" else "")
-            hrows.append([h.term, grade_text(h.grade).removeprefix("grade "),
-                          where_text(h.ref, h.where) if h.scope == "study" else h.where,
-                          treat if h.scope == "study" else f"{h.regimen or MISSING}, label (pooled population)",
-                          frac, share, h.source, h.statement or ""])
-        s[4].tables.append(Table("Adverse events as reported: grade ≥3, and any other grade the source gives a "
-                                 "figure for", ["event", "grade", "where", "regimen (arm)", "patients", "%", "source",
-                                                "statement"], hrows, kind="harms"))
+                    key=lambda h: (h.scope != "study", h.where, not h.severe, -top[(h.where, h.term, h.grade)],
+                                   h.term, h.role == "control"))
+    for where in dict.fromkeys(h.where for h in events):
+        s[4].tables.append(harm_table([h for h in events if h.where == where]))
     said = [h for h in b.harms if h.kind != "adverse_event"]
     if said:
         s[4].tables.append(Table(

@@ -11,6 +11,9 @@ One profile per XPO1-inhibitor regimen with harm figures, never mixing regimens:
    events, then the most frequent events of other grades; a list is cut at `MOST` items but never
    between two items of the same frequency, and what is cut is counted.
 
+Rows that name no regimen (a label naming no drug, a trial's row naming no arm) come last, in a
+profile of their own: never shown as any regimen's.
+
 Nothing here words a sentence: brief_render does.
 """
 
@@ -40,7 +43,7 @@ class HarmReport:
     serious: list[HarmRow] = field(default_factory=list)  # fatal and serious events with a figure
     severe: list[HarmRow] = field(default_factory=list)  # grade ≥3 with a figure, most frequent first
     other: list[HarmRow] = field(default_factory=list)  # any other grade with a figure, most frequent first
-    named: list[HarmRow] = field(default_factory=list)  # grade ≥3 events named without a figure
+    named: list[HarmRow] = field(default_factory=list)  # events named without a figure (most common ...)
     versus: list[tuple[HarmRow, HarmRow]] = field(default_factory=list)  # a randomized trial's arm figures
     # without counts (no difference computable): the XPO1-inhibitor arm's row and the control arm's
     dose_levels: list[tuple[str, int | None]] = field(default_factory=list)  # a dose-finding study's levels
@@ -61,7 +64,7 @@ class HarmReport:
 
 @dataclass
 class RegimenHarms:
-    regimen: str
+    regimen: str | None  # None: rows that name no regimen (a label naming no drug, a trial's row naming no arm)
     clear: list[RiskDifference] = field(default_factory=list)  # interval excludes no difference
     unclear: list[RiskDifference] = field(default_factory=list)  # interval includes it
     reports: list[HarmReport] = field(default_factory=list)
@@ -101,7 +104,7 @@ def _report(rows: list[HarmRow], trial: str | None, report: str | None,
     r.other, cut = most([h for h in rest if not h.severe and h.quantified], MOST - 1)
     if cut:
         r.left["other"] = cut
-    r.named = [h for h in rest if h.severe and not h.quantified]
+    r.named = [h for h in rest if not h.quantified]
     return r
 
 
@@ -124,6 +127,7 @@ def regimen_harms(b: Brief, ds: Dataset, stated: set[tuple[str, str, str]],
                 size[g.regimen] = size.get(g.regimen, 0) + (r.n or 0)
     order += sorted(size, key=lambda k: -size[k])
     order += [h.regimen for h in b.harms if h.regimen]
+    order += [None] if any(h.regimen is None and h.role != "control" for h in b.harms) else []  # named by no row
     out: list[RegimenHarms] = []
     for regimen in dict.fromkeys(order):
         p = RegimenHarms(regimen)

@@ -9,10 +9,18 @@ Each trial's estimate keeps its randomization: regimens A and B are compared thr
 comparators that link them (Bucher's anchored comparison; along a chain of anchors the log
 ratios add and so do their variances). Where several paths or trials link A and B the estimate is
 the common-effect network meta-analysis of the trials on those paths (contrast-based generalized
-least squares, as metafor's ``rma.mv(yi, vi, mods = ~ X - 1, method = "FE")``); where a direct
+least squares, as metafor's ``rma.mv(yi, vi, mods = ~ X - 1, method = "FE")``); where the trials
+leave residual degrees of freedom (several trials on one comparison, or a loop), the random-effects
+network meta-analysis is given beside it, its between-trial variance by REML or DerSimonian–Laird
+(``rma.mv(yi, vi, mods = ~ X - 1, random = ~ 1 | study, method = "REML")``). Where a direct
 comparison exists besides an indirect one, direct, indirect and network estimates are given with
 Bucher's inconsistency test. Standard errors come from each reported interval at its own level.
 Ratios are of A against B throughout; a trial that reports B against A is inverted.
+
+The checks an assessor makes are `Check` rows (kind, severity, text, trials): the transitivity
+checks (the common comparator's definition in each trial, populations, follow-up, outcome
+assessment) and the others (data cuts, interval levels, derived counts, heterogeneity, reports
+the rule could not take).
 """
 
 from __future__ import annotations
@@ -24,6 +32,7 @@ from statistics import NormalDist
 from typing import TYPE_CHECKING
 
 from .query import Resolver, UnknownName
+from .stats import NETWORK_METHODS, meta_regression
 from .values import missing, row_tuples
 
 if TYPE_CHECKING:
@@ -41,6 +50,19 @@ REPORT_RULES = {
 }
 CHECKED = ("frequency", "duration", "route")
 MAX_PATHS = 200
+# the kinds of check, in the order they are made; the first four are the transitivity checks
+CHECK_KINDS = {
+    "common_comparator": "the common comparator's frequency, duration and route in each trial",
+    "population": "prior lines, region, blinding and entry requirements as the trials state them",
+    "follow_up": "each trial's median follow-up",
+    "outcome_definition": "how each trial assessed the outcome, and how response counts were obtained",
+    "data_cut": "which data cut each estimate comes from",
+    "interval_level": "intervals printed at a level other than 95%",
+    "heterogeneity": "several trials on one comparison, or a loop: Cochran's Q and the random-effects model",
+    "report_rule": "a trial whose report the rule names gives no usable interval",
+    "trial_note": "what the data say of a trial's figure",
+}
+TRANSITIVITY = ("common_comparator", "population", "follow_up", "outcome_definition")
 
 
 class IndirectError(UnknownName):
@@ -323,11 +345,12 @@ def simple_paths(graph: dict[str, set[str]], start: str, goal: str, via: str | N
     return sorted(paths, key=lambda p: (len(p), p))
 
 
-def network_estimate(frame: pd.DataFrame, a: str, b: str) -> tuple[float, float]:
-    """log ratio of a against b and its standard error from the common-effect contrast-based
-    network meta-analysis of the trials in frame (each row one two-arm trial: log, se of its a vs b).
-    Generalized least squares with b's effect fixed at 0: metafor's
-    rma.mv(yi, vi, mods = ~ X - 1, method = "FE")."""
+def network_fit(frame: pd.DataFrame, b: str, method: str = "FE"):
+    """The contrast-based network meta-analysis of the trials in frame (each row one two-arm
+    trial: log, se of its a vs b), every regimen's effect against b (fixed at 0): generalized least
+    squares, metafor's rma.mv(yi, vi, mods = ~ X - 1, method = "FE"), or with a between-trial
+    variance (method REML or DL), rma.mv(..., random = ~ 1 | study, method = "REML").
+    Returns (regimen -> column, stats.RegressionFit)."""
     import numpy as np
 
     treatments = sorted((set(frame["a"]) | set(frame["b"])) - {b})
@@ -338,12 +361,15 @@ def network_estimate(frame: pd.DataFrame, a: str, b: str) -> tuple[float, float]
             x[i, col[ta]] += 1
         if tb in col:
             x[i, col[tb]] -= 1
-    w = 1 / frame["se"].to_numpy(dtype=float) ** 2
-    y = frame["log"].to_numpy(dtype=float)
-    info = x.T @ (w[:, None] * x)
-    cov = np.linalg.inv(info)
-    beta = cov @ (x.T @ (w * y))
-    return float(beta[col[a]]), float(math.sqrt(cov[col[a], col[a]]))
+    v = frame["se"].to_numpy(dtype=float) ** 2
+    return col, meta_regression(frame["log"].to_numpy(dtype=float), v, x, method)
+
+
+def network_estimate(frame: pd.DataFrame, a: str, b: str, method: str = "FE") -> tuple[float, float]:
+    """log ratio of a against b and its standard error from the network meta-analysis of the
+    trials in frame (common effect, or random effects with method REML or DL; see network_fit)."""
+    col, fit = network_fit(frame, b, method)
+    return float(fit.beta[col[a]]), float(math.sqrt(fit.cov[col[a]][col[a]]))
 
 
 def connected(frame: pd.DataFrame, a: str, b: str) -> bool:
@@ -386,6 +412,37 @@ class Estimate:
 
 
 @dataclass
+class Check:
+    """One check an assessor makes: its kind (CHECK_KINDS), warning or note, the finding in words
+    and the trials it is about."""
+
+    kind: str
+    severity: str
+    text: str
+    trials: list[str] = field(default_factory=list)
+
+    @property
+    def transitivity(self) -> bool:
+        return self.kind in TRANSITIVITY
+
+    def as_dict(self) -> dict:
+        return {"check": self.kind, "severity": self.severity, "transitivity": self.transitivity,
+                "text": self.text, "trials": list(self.trials)}
+
+
+@dataclass
+class Heterogeneity:
+    """Residual heterogeneity of the network: Cochran's Q_E on k - p degrees of freedom, and the
+    between-trial variance tau² by `method` (None where no degrees of freedom are left)."""
+
+    q: float | None
+    df: int
+    p: float | None
+    tau2: float | None
+    method: str
+
+
+@dataclass
 class Answer:
     """What `xpo1 indirect A B` finds: the trials used, the estimates, the checks."""
 
@@ -399,17 +456,28 @@ class Answer:
     trials: pd.DataFrame | None = None          # the chosen reports, oriented along the paths
     paths: list[list[str]] = field(default_factory=list)
     method: str = ""
-    estimate: Estimate | None = None             # the answer: anchored, chain or network
+    estimate: Estimate | None = None             # the answer: anchored, chain or network (common effect)
+    random: Estimate | None = None               # random-effects network estimate, where estimable
+    heterogeneity: Heterogeneity | None = None
     direct: Estimate | None = None
     indirect: Estimate | None = None
     inconsistency: tuple[float, float] | None = None  # Bucher z and its two-sided p
     path_estimates: list[tuple[list[str], Estimate]] = field(default_factory=list)
     missing: list[str] = field(default_factory=list)
-    warnings: list[str] = field(default_factory=list)
-    checks: list[str] = field(default_factory=list)
+    warnings: list[str] = field(default_factory=list)  # reports the rule could not take
+    assessment: list[Check] = field(default_factory=list)  # the assessor's checks, in order
     published: list[str] = field(default_factory=list)  # published syntheses of A or B, as printed
     anchors: pd.DataFrame | None = None          # each common comparator's definition by trial
     populations: pd.DataFrame | None = None
+
+    @property
+    def checks(self) -> list[str]:
+        """The checks as 'warning: ...' / 'note: ...' lines (the report rule's own warnings apart)."""
+        return [f"{c.severity}: {c.text}" for c in self.assessment if c.kind != "report_rule"]
+
+    def check(self, kind: str, severity: str, text: str, trials=()) -> None:
+        assert kind in CHECK_KINDS and severity in ("warning", "note"), (kind, severity)
+        self.assessment.append(Check(kind, severity, text, list(trials)))
 
 
 def resolve(ds: Dataset, text: str) -> str:
@@ -421,8 +489,9 @@ def resolve(ds: Dataset, text: str) -> str:
 
 
 def compare(ds: Dataset, a_text: str, b_text: str, measure: str = "PFS", via: str | None = None,
-            rule: str = "primary", effect: str = "OR", level: float = 0.95) -> Answer:
-    """The anchored indirect comparison of A against B (see the module's docstring)."""
+            rule: str = "primary", effect: str = "OR", level: float = 0.95, method: str = "REML") -> Answer:
+    """The anchored indirect comparison of A against B (see the module's docstring); method: the
+    between-trial variance estimator of the random-effects network (REML or DL)."""
     measure_key = {m.casefold(): m for m in MEASURES}.get(str(measure).strip().casefold())
     if measure_key is None:
         raise IndirectError(f"unknown measure '{measure}' for an indirect comparison; known: {', '.join(MEASURES)} "
@@ -432,6 +501,10 @@ def compare(ds: Dataset, a_text: str, b_text: str, measure: str = "PFS", via: st
     effect = str(effect).strip().upper()
     if effect not in RATE_EFFECTS:
         raise IndirectError(f"unknown effect '{effect}'; known: {', '.join(RATE_EFFECTS)}")
+    method = str(method).strip().upper()
+    if method not in NETWORK_METHODS:
+        raise IndirectError(f"unknown method '{method}' for the between-trial variance; known: "
+                            f"{', '.join(NETWORK_METHODS)}")
     a, b = resolve(ds, a_text), resolve(ds, b_text)
     via_code = resolve(ds, via) if via else None
     if a == b:
@@ -460,8 +533,11 @@ def compare(ds: Dataset, a_text: str, b_text: str, measure: str = "PFS", via: st
     used = _oriented(used, paths)
     ans.trials = used.reset_index(drop=True)
     ans.warnings = [w for w in ans.warnings if w.split(":")[0] in set(used["trial"])]
+    for w in ans.warnings:
+        ans.check("report_rule", "warning", w, [w.split(":")[0]])
     log, se = network_estimate(used, a, b)
     ans.estimate = Estimate("network", log, se, level)
+    _random_effects(ans, used, method)
     direct_rows = used[[frozenset((x, y)) == frozenset((a, b)) for x, y in zip(used["a"], used["b"], strict=True)]]
     rest = used.drop(direct_rows.index)
     if len(direct_rows) and len(rest) and connected(rest, a, b):
@@ -491,6 +567,26 @@ def compare(ds: Dataset, a_text: str, b_text: str, measure: str = "PFS", via: st
             ans.path_estimates.append((path, Estimate("path", p_log, p_se, level)))
     _checks(ds, ans, all_edges)
     return ans
+
+
+def _random_effects(ans: Answer, used: pd.DataFrame, method: str) -> None:
+    """The random-effects network estimate where the trials leave residual degrees of freedom
+    (several trials on one comparison, or a loop), with Q_E and tau²; otherwise a note that
+    heterogeneity cannot be estimated."""
+    col, fit = network_fit(used, ans.b, method)
+    if fit.df < 1:
+        ans.heterogeneity = Heterogeneity(q=None, df=0, p=None, tau2=None, method=method)
+        if len(used) > 1:
+            ans.check("heterogeneity", "note", "each comparison rests on one trial and no loop closes: "
+                      "between-trial heterogeneity cannot be estimated, and a random-effects model "
+                      "would give the same estimate", used["trial"])
+        return
+    i = col[ans.a]
+    ans.random = Estimate("random effects", float(fit.beta[i]), float(math.sqrt(fit.cov[i][i])), ans.level)
+    ans.heterogeneity = Heterogeneity(q=fit.q, df=fit.df, p=fit.q_p, tau2=fit.tau2, method=method)
+    text = (f"residual heterogeneity Q = {fit.q:.2f} on {fit.df} df (p = {fit.q_p:.3g}); "
+            f"tau² = {fit.tau2:.4g} ({method}); random-effects estimate beside the common-effect one")
+    ans.check("heterogeneity", "warning" if fit.q_p < 0.10 else "note", text, used["trial"])
 
 
 def published_syntheses(ds: Dataset, a: str, b: str) -> list[str]:
@@ -616,55 +712,67 @@ def _checks(ds: Dataset, ans: Answer, all_edges: pd.DataFrame) -> None:
             elif anchor == r["b"]:
                 rows.append(_arm_definition(ds, r["trial"], r["arm_b"], anchor, r.get("study")))
     ans.anchors = pd.DataFrame(rows, columns=["trial", "regimen", *CHECKED, "schedule", "source"])
-    checks = ans.checks
     for anchor in anchors:
         defs = ans.anchors[ans.anchors["regimen"] == anchor].drop_duplicates("trial")
         for col in CHECKED:
             stated = defs[defs[col].notna()]
             unstated = defs[defs[col].isna()]
             if stated[col].nunique() > 1:
-                checks.append(f"warning: the common comparator {anchor} differs in {col}: " + "; ".join(
-                    f"{t}: {v}" for t, v in zip(stated["trial"], stated[col], strict=True)))
+                ans.check("common_comparator", "warning", f"the common comparator {anchor} differs in {col}: "
+                          + "; ".join(f"{t}: {v}" for t, v in zip(stated["trial"], stated[col], strict=True)),
+                          stated["trial"])
             if len(unstated):
-                checks.append(f"warning: {anchor} {col} not stated (or not verified) for "
-                              f"{', '.join(unstated['trial'])}: it cannot be checked")
+                ans.check("common_comparator", "warning", f"{anchor} {col} not stated (or not verified) for "
+                          f"{', '.join(unstated['trial'])}: it cannot be checked", unstated["trial"])
     pops = pd.DataFrame([_population(ds, r["trial"], r.get("study")) for r in used.to_dict("records")]
                         ).drop_duplicates("trial")
     ans.populations = pops
     for col, words in (("prior_lines", "prior lines"), ("region", "region"), ("design", "blinding")):
         stated = pops[pops[col].notna()]
         if stated[col].nunique() > 1 or (len(stated) and len(stated) < len(pops)):
-            checks.append(f"warning: {words}, as stated, differ between the trials: " + "; ".join(
+            ans.check("population", "warning", f"{words}, as stated, differ between the trials: " + "; ".join(
                 f"{t}: {v if isinstance(v, str) else 'not stated'}"
-                for t, v in zip(pops["trial"], pops[col], strict=True)))
+                for t, v in zip(pops["trial"], pops[col], strict=True)), pops["trial"])
     therapy = pops[pops["prior_therapy"].notna()]
     for t, v in zip(therapy["trial"], therapy["prior_therapy"], strict=True):
-        checks.append(f"warning: {t} required at entry: {v}; the other trials state no such requirement")
+        ans.check("population", "warning", f"{t} required at entry: {v}; the other trials state no such "
+                  "requirement", [t])
+    followup = used["followup"].astype(object)
+    unstated = used.loc[followup.isna(), "trial"]
+    if len(used) > 1 and len(unstated):
+        ans.check("follow_up", "warning", f"median follow-up not stated for {', '.join(unstated)}: whether the "
+                  "trials' hazard ratios cover comparable follow-up cannot be checked", unstated)
+    stated = used[followup.notna()]
+    if len(stated) > 1 and stated["followup"].nunique() > 1:
+        ans.check("follow_up", "note", "median follow-up differs between the trials: " + "; ".join(
+            f"{t}: {f}" for t, f in zip(stated["trial"], stated["followup"], strict=True)), stated["trial"])
     cuts = used["data_cut"].astype(object).fillna("not stated")
     if cuts.nunique() > 1 or (cuts == "not stated").any():
-        checks.append("warning: the estimates come from different data cuts: " + "; ".join(
-            f"{t}: {c}" for t, c in zip(used["trial"], cuts, strict=True)))
+        ans.check("data_cut", "warning", "the estimates come from different data cuts: " + "; ".join(
+            f"{t}: {c}" for t, c in zip(used["trial"], cuts, strict=True)), used["trial"])
     levels = used["ci_level"].astype(float)
     odd = used[levels != 95]
     for r in odd.to_dict("records"):
-        checks.append(f"warning: {r['trial']} prints a {r['ci_level']:g}% interval, not a 95% one; its standard "
-                      f"error is taken at that level ({r['se']:.3f} on the log scale)")
+        ans.check("interval_level", "warning", f"{r['trial']} prints a {r['ci_level']:g}% interval, not a 95% "
+                  f"one; its standard error is taken at that level ({r['se']:.3f} on the log scale)", [r["trial"]])
     assess = used["assessment"].astype(object).fillna("not stated")
     if assess.nunique() > 1:
-        checks.append(f"warning: {ans.measure} assessed differently: " + "; ".join(
-            f"{t}: {v}" for t, v in zip(used["trial"], assess, strict=True)))
+        ans.check("outcome_definition", "warning", f"{ans.measure} assessed differently: " + "; ".join(
+            f"{t}: {v}" for t, v in zip(used["trial"], assess, strict=True)), used["trial"])
     if ans.measure in RATE_MEASURES and used["derived"].any():
-        derived = ", ".join(used.loc[used["derived"], "trial"])
-        checks.append(f"note: response counts are derived from the reported rates and arm sizes ({derived}); "
-                      "response criteria as each trial defines them")
+        derived = used.loc[used["derived"], "trial"]
+        ans.check("outcome_definition", "note", "response counts are derived from the reported rates and arm "
+                  f"sizes ({', '.join(derived)}); response criteria as each trial defines them", derived)
     for r in used.to_dict("records"):
         if isinstance(r.get("note"), str) and r["note"]:
-            checks.append(f"note: {r['trial']} ({r['report']}): {r['note']}")
+            ans.check("trial_note", "note", f"{r['trial']} ({r['report']}): {r['note']}", [r["trial"]])
     for (x, y), group in used.groupby([used["a"], used["b"]], sort=False):
         if len(group) > 1:
             y_, v_ = group["log"].to_numpy(dtype=float), group["se"].to_numpy(dtype=float) ** 2
             w = 1 / v_
             mean = (w * y_).sum() / w.sum()
             q = float((w * (y_ - mean) ** 2).sum())
-            checks.append(f"note: {x} vs {y} rests on {len(group)} trials ({', '.join(group['trial'])}), pooled "
-                          f"with a common effect; Cochran's Q {q:.2f} on {len(group) - 1} df")
+            ans.check("heterogeneity", "note", f"{x} vs {y} rests on {len(group)} trials "
+                      f"({', '.join(group['trial'])}); Cochran's Q {q:.2f} on {len(group) - 1} df", group["trial"])
+    order = list(CHECK_KINDS)
+    ans.assessment.sort(key=lambda c: order.index(c.kind))

@@ -14,7 +14,17 @@ if TYPE_CHECKING:
 
 COLUMNS = ["row", "comparison", "trial", "measure", "statistic", "estimate", "ci_low", "ci_high", "level",
            "favours", "log_ratio", "se_log", "as_reported", "orientation", "report", "data_cut", "followup",
-           "source", "note"]
+           "source", "note",
+           # random effects: the between-trial variance and the residual heterogeneity
+           "tau2", "tau2_method", "q", "q_df", "q_p",
+           # check rows: what is checked, how serious, whether it bears on transitivity, the trials
+           "check", "severity", "transitivity", "trials",
+           # common-comparator rows: the comparator's definition in one trial, as stated
+           "frequency", "duration", "route", "schedule",
+           # population rows: one trial's population, as stated
+           "population", "prior_lines", "region", "design"]
+# rows that hold the assessor's checks (printed as notes and warnings in the human formats)
+CHECK_ROWS = ("common comparator", "population", "check")
 NAMES = {"HR": "hazard ratio", "OR": "odds ratio", "RR": "risk ratio"}
 
 
@@ -89,16 +99,48 @@ def indirect_frame(ans: Answer) -> pd.DataFrame:
 
     for path, e in ans.path_estimates:
         est("path", e, note="via " + "–".join(path))
+    def random_effects():
+        h = ans.heterogeneity
+        if ans.random is not None:
+            est("random effects", ans.random, note=f"network meta-analysis with random effects (tau² by "
+                                                   f"{h.method}) over the same trials")
+            rows[-1].update(tau2=h.tau2, tau2_method=h.method, q=h.q, q_df=h.df, q_p=h.p)
+
     if ans.direct is not None:
         est("direct", ans.direct)
         est("indirect", ans.indirect)
         est("network", ans.estimate, note=ans.method)
+        random_effects()
         z, p = ans.inconsistency
         rows.append({"row": "inconsistency", "comparison": pair, "measure": ans.measure,
                      "note": f"Bucher z = {z:.2f}, p = {p:.3g} (direct minus indirect, log scale)"})
     else:
         est(ans.estimate.label, ans.estimate, note=ans.method)
+        random_effects()
+    rows += check_rows(ans)
     return pd.DataFrame(rows, columns=COLUMNS)
+
+
+def check_rows(ans: Answer) -> list[dict]:
+    """The assessor's checks as rows: each common comparator's definition in each trial, each
+    trial's population, then every check (kind, severity, whether it bears on transitivity)."""
+    rows = []
+    if ans.anchors is not None:
+        for r in ans.anchors.drop_duplicates(["regimen", "trial"]).to_dict("records"):
+            rows.append({"row": "common comparator", "comparison": r["regimen"], "trial": r["trial"],
+                         "measure": ans.measure, "source": r["source"], "check": "common_comparator",
+                         "transitivity": True,
+                         **{c: r[c] for c in ("frequency", "duration", "route", "schedule")}})
+    if ans.populations is not None:
+        for r in ans.populations.to_dict("records"):
+            rows.append({"row": "population", "trial": r["trial"], "measure": ans.measure, "source": r["source"],
+                         "check": "population", "transitivity": True,
+                         **{c: r[c] for c in ("population", "prior_lines", "region", "design")}})
+    for c in ans.assessment:
+        rows.append({"row": "check", "comparison": f"{ans.a} vs {ans.b}", "measure": ans.measure,
+                     "note": c.text, "check": c.kind, "severity": c.severity, "transitivity": c.transitivity,
+                     "trials": "; ".join(c.trials)})
+    return rows
 
 
 def indirect_view(frame: pd.DataFrame) -> pd.DataFrame:
@@ -107,6 +149,8 @@ def indirect_view(frame: pd.DataFrame) -> pd.DataFrame:
 
     out = []
     for r in frame.to_dict("records"):
+        if r["row"] in CHECK_ROWS:  # printed as the notes and warnings
+            continue
         if r["row"] == "no path":
             out.append({"": "no path", "comparison": r["comparison"], "ratio (CI)": "", "favours": "",
                         "as reported": "", "report / data cut": r["note"], "source": ""})
@@ -157,7 +201,7 @@ def indirect_notes(ans: Answer) -> tuple[str, list[str], list[str]]:
             notes.append(f"population of {r['trial']}: " + "; ".join(words))
     notes.append("cross-trial comparisons are observational across trials: they keep each trial's "
                  "randomization but not balance between trials")
-    warnings = [*ans.warnings, *[c.removeprefix("warning: ") for c in ans.checks if c.startswith("warning")]]
+    warnings = [c.text for c in ans.assessment if c.severity == "warning"]
     notes += [c.removeprefix("note: ") for c in ans.checks if c.startswith("note")]
     return title, notes + published, warnings
 

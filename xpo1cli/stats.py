@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import math
 import sys
+from dataclasses import dataclass
 
 CI_METHODS = ("exact", "wilson")
 
@@ -199,9 +200,24 @@ def logit_effects(events: list[int], totals: list[int], correction: str = "only0
     return yi.tolist(), vi.tolist()
 
 
-def _tau2_dl(y, v) -> float:
+def _residual_projection(v, X):
+    """P = W - W X (X'WX)^-1 X'W with W = diag(1/v): the residual-maker of the weighted
+    meta-regression on the columns of X (for X a column of ones, W - w w'/sum(w))."""
     import numpy as np
 
+    w = 1 / v
+    wx = w[:, None] * X
+    return np.diag(w) - wx @ np.linalg.solve(X.T @ wx, wx.T)
+
+
+def _tau2_dl(y, v, X=None) -> float:
+    """DerSimonian–Laird; with a design matrix X its generalization to meta-regression (metafor's
+    rma.uni(method = "DL") with mods): (Q_E - (k - p)) / tr P at tau² = 0."""
+    import numpy as np
+
+    if X is not None:
+        p_mat = _residual_projection(v, X)
+        return float(max(0.0, (y @ p_mat @ y - (len(y) - X.shape[1])) / np.trace(p_mat)))
     w = 1 / v
     mu = np.sum(w * y) / np.sum(w)
     q = np.sum(w * (y - mu) ** 2)
@@ -247,20 +263,29 @@ def _root(f, lo: float, hi: float, flo: float, fhi: float) -> tuple[float, bool]
     return (lo + hi) / 2, False
 
 
-def _tau2_he(y, v) -> float:
-    """Hedges' estimator, metafor's start for REML: (sum of squares - (1-1/k) sum(v)) / (k-1)."""
+def _tau2_he(y, v, X=None) -> float:
+    """Hedges' estimator, metafor's start for REML: (sum of squares - (1-1/k) sum(v)) / (k-1);
+    with a design matrix X, (RSS - sum (1 - h_ii) v_i) / (k - p) from the unweighted fit."""
     import numpy as np
 
     k = len(y)
+    if X is not None:
+        resid = np.eye(k) - X @ np.linalg.solve(X.T @ X, X.T)
+        r = resid @ y
+        return float(max(0.0, (r @ r - np.sum(np.diag(resid) * v)) / (k - X.shape[1])))
     return float(max(0.0, (np.sum((y - np.mean(y)) ** 2) - (1 - 1 / k) * np.sum(v)) / (k - 1)))
 
 
-def _reml_step(y, v, t2: float) -> float:
+def _reml_step(y, v, t2: float, X=None) -> float:
     """One Fisher scoring step (y'PPy - tr P) / tr(PP) at tau² = t2, with P = W - w w'/sum(w):
     tr P = sum(w) - sum(w²)/sum(w) and tr(PP) = sum(w²) - 2 sum(w³)/sum(w) + (sum(w²)/sum(w))²,
-    so time and memory are O(k)."""
+    so time and memory are O(k). With a design matrix X, P is its residual projection."""
     import numpy as np
 
+    if X is not None:
+        p_mat = _residual_projection(v + t2, X)
+        py = p_mat @ y
+        return float((py @ py - np.trace(p_mat)) / np.sum(p_mat * p_mat))
     w = 1 / (v + t2)
     sw, sw2 = np.sum(w), np.sum(w**2)
     r = y - np.sum(w * y) / sw
@@ -276,29 +301,33 @@ def _inside(t2: float, step: float) -> float:
     return step
 
 
-def _reml_ll(y, v, t2: float) -> float:
+def _reml_ll(y, v, t2: float, X=None) -> float:
     """The restricted log-likelihood at tau² = t2, up to a constant: -(sum log(v + t2)
-    + log sum(w) + sum w (y - mu)²) / 2."""
+    + log sum(w) + sum w (y - mu)²) / 2; with a design matrix X, log det(X'WX) and y'Py."""
     import numpy as np
 
+    if X is not None:
+        w = 1 / (v + t2)
+        logdet = np.linalg.slogdet(X.T @ (w[:, None] * X))[1]
+        return float(-0.5 * (np.sum(np.log(v + t2)) + logdet + y @ _residual_projection(v + t2, X) @ y))
     w = 1 / (v + t2)
     sw = np.sum(w)
     mu = np.sum(w * y) / sw
     return float(-0.5 * (np.sum(np.log(v + t2)) + np.log(sw) + np.sum(w * (y - mu) ** 2)))
 
 
-def _fisher_scoring(y, v, t2: float) -> tuple[float, bool]:
+def _fisher_scoring(y, v, t2: float, X=None) -> tuple[float, bool]:
     """metafor's iteration from t2: (tau², whether a step smaller than REML_THRESHOLD came
     within REML_MAXITER steps)."""
     for _ in range(REML_MAXITER):
-        step = _inside(t2, _reml_step(y, v, t2))
+        step = _inside(t2, _reml_step(y, v, t2, X))
         t2 += step
         if abs(step) < REML_THRESHOLD:
             return t2, True
     return t2, False
 
 
-def _polish(y, v, t2: float) -> float:
+def _polish(y, v, t2: float, X=None) -> float:
     """A converged Fisher scoring value made exact: the root of the REML estimating equation
     (where the step changes sign from up to down) bracketed about it and found by _root; where
     the likelihood falls from zero to it, zero. Fisher scoring stops within about 1e-5 of the
@@ -308,42 +337,43 @@ def _polish(y, v, t2: float) -> float:
         return 0.0
     lo = hi = t2
     for _ in range(60):
-        if _reml_step(y, v, lo) > 0:
+        if _reml_step(y, v, lo, X) > 0:
             break
         lo /= 2
     else:  # the likelihood falls all the way from zero: its maximum is the boundary
-        return 0.0 if _reml_ll(y, v, 0.0) >= _reml_ll(y, v, t2) else t2
+        return 0.0 if _reml_ll(y, v, 0.0, X) >= _reml_ll(y, v, t2, X) else t2
     for _ in range(60):
-        if _reml_step(y, v, hi) < 0:
+        if _reml_step(y, v, hi, X) < 0:
             break
         hi = 2 * hi
     else:
         return t2
     if lo == hi:
         return t2
-    root, settled = _root(lambda t: _reml_step(y, v, t), lo, hi, _reml_step(y, v, lo),
-                          _reml_step(y, v, hi))
+    root, settled = _root(lambda t: _reml_step(y, v, t, X), lo, hi, _reml_step(y, v, lo, X),
+                          _reml_step(y, v, hi, X))
     return float(root) if settled else t2
 
 
-def _tau2_reml(y, v) -> float:
+def _tau2_reml(y, v, X=None) -> float:
     """Restricted maximum likelihood, by Fisher scoring from Hedges' estimate with each step
     halved while it would take tau² below zero, as metafor's rma.uni does; then metafor's
     boundary check: if the likelihood at tau² = 0 is higher (beyond eps^0.25), the answer is 0.
     Where the iteration does not settle within 100 steps it is run once more from the boundary
     (metafor's remedy tau2.init = 0), and its answer kept unless a point the first run reached
     is more likely. Otherwise NotConverged: never the last step of a loop that did not settle.
-    A converged value is made exact by _polish."""
-    t2, converged = _fisher_scoring(y, v, _tau2_he(y, v))
+    A converged value is made exact by _polish. With a design matrix X, the same for the
+    meta-regression (the residual variance of a network meta-analysis)."""
+    t2, converged = _fisher_scoring(y, v, _tau2_he(y, v, X), X)
     if not converged:
         reached = t2
-        t2, converged = _fisher_scoring(y, v, 0.0)
-        if not converged or _reml_ll(y, v, reached) > _reml_ll(y, v, _polish(y, v, t2)):
+        t2, converged = _fisher_scoring(y, v, 0.0, X)
+        if not converged or _reml_ll(y, v, reached, X) > _reml_ll(y, v, _polish(y, v, t2, X), X):
             raise NotConverged(f"REML did not converge: Fisher scoring still moved tau² after "
                                f"{REML_MAXITER} steps from Hedges' start and from zero; {_REFUSAL}")
-    if t2 > REML_THRESHOLD and _reml_ll(y, v, 0.0) - _reml_ll(y, v, t2) > _LL0_TOL:
+    if t2 > REML_THRESHOLD and _reml_ll(y, v, 0.0, X) - _reml_ll(y, v, t2, X) > _LL0_TOL:
         return 0.0
-    return _polish(y, v, t2)
+    return _polish(y, v, t2, X)
 
 
 def _tau2_pm(y, v) -> float:
@@ -372,6 +402,49 @@ def _tau2_pm(y, v) -> float:
 
 
 _TAU2 = {"DL": _tau2_dl, "REML": _tau2_reml, "PM": _tau2_pm}
+NETWORK_METHODS = ("REML", "DL")
+
+
+@dataclass(frozen=True)
+class RegressionFit:
+    """A weighted meta-regression without intercept (a contrast-based network meta-analysis):
+    coefficients, their covariance, the residual variance tau² and its estimator, the residual
+    heterogeneity Q_E (at tau² = 0) on k - p degrees of freedom."""
+
+    beta: list[float]
+    cov: list[list[float]]
+    tau2: float
+    method: str
+    q: float
+    df: int
+
+    @property
+    def q_p(self) -> float:
+        """p-value of Q_E against chi² on df degrees of freedom (nan without residual df)."""
+        if self.df < 1:
+            return float("nan")
+        return float(special("chdtrc")[0](self.df, self.q))
+
+
+def meta_regression(y, v, X, method: str = "FE") -> RegressionFit:
+    """Generalized least squares of y (sampling variances v) on the columns of X with no
+    intercept, under a common effect (FE) or with a between-study variance tau² estimated by REML
+    or DerSimonian–Laird (DL) and added to each v: metafor's rma.mv(yi, vi, mods = ~ X - 1,
+    random = ~ 1 | study, method = "REML") for one row per study, or rma(yi, vi, mods = X,
+    intercept = FALSE, method = "DL"). Without residual degrees of freedom tau² cannot be
+    estimated and is 0."""
+    import numpy as np
+
+    if method not in ("FE", *NETWORK_METHODS):
+        raise ValueError(f"unknown method '{method}'; known: FE, {', '.join(NETWORK_METHODS)}")
+    y, v, X = np.asarray(y, dtype=float), np.asarray(v, dtype=float), np.asarray(X, dtype=float)
+    df = len(y) - X.shape[1]
+    q = float(y @ _residual_projection(v, X) @ y) if df > 0 else 0.0
+    tau2 = 0.0 if method == "FE" or df < 1 else _TAU2[method](y, v, X)
+    w = 1 / (v + tau2)
+    cov = np.linalg.inv(X.T @ (w[:, None] * X))
+    beta = cov @ (X.T @ (w * y))
+    return RegressionFit(beta=beta.tolist(), cov=cov.tolist(), tau2=float(tau2), method=method, q=q, df=df)
 
 
 def _critical(level: float, df: int | None) -> float:

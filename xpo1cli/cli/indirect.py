@@ -22,19 +22,24 @@ def indirect_cmd(
     report: Annotated[str, typer.Option("--report", help="which report of each trial: primary (its earliest "
                                         "with an interval) or latest (its latest with one)")] = "primary",
     effect: Annotated[str, typer.Option("--effect", help="for ORR: OR (odds ratio) or RR (risk ratio)")] = "OR",
+    method: Annotated[str, typer.Option("--method", help="between-trial variance of the random-effects network, "
+                                        "where several trials share a comparison or a loop closes: REML or DL "
+                                        "(DerSimonian–Laird)")] = "REML",
     level: Level = 0.95,
     fmt: Fmt = None,
 ) -> None:
     """Anchored indirect comparison of two regimens through the randomized trials that link them
     (Bucher; chains of common comparators; a common-effect network meta-analysis where several
-    paths or a direct comparison exist, with the inconsistency test), each trial's own estimate,
-    data cut and source beside it, and the checks an assessor makes.
+    paths or a direct comparison exist, with the inconsistency test, and a random-effects one where
+    the trials leave residual degrees of freedom), each trial's own estimate, data cut and source
+    beside it, and the checks an assessor makes (in --format csv/json as rows of their own).
 
     Example: xpo1 indirect SVd Kd --measure PFS
     """
     from ..indirect_present import indirect_frame, indirect_notes, indirect_view
 
     interval_options("exact", level)  # checks --level as every command does
-    answer = open_dataset().indirect(a, b, measure, via=via, report=report, effect=effect, level=level)
+    answer = open_dataset().indirect(a, b, measure, via=via, report=report, effect=effect, method=method,
+                                     level=level)
     title, notes, warnings = indirect_notes(answer)
     output(indirect_frame(answer), fmt, title=title, notes=notes, warnings=warnings, view=indirect_view)
