@@ -315,7 +315,7 @@ def test_json_brief_of_a_users_dataset(tmp_path):
     data = json.loads(run("--data", str(folder), "brief", "-d", "MF", "-f", "json").stdout)
     assert data["schema"] == "xpo1-brief/1"
     single = [c for c in data["bottom_line"] if c["kind"] == "single-arm"]
-    assert single and single[0]["findings"] == ["S-RUX:SVR35"]
+    assert single and single[0]["findings"] == ["S-RUX:SVR35@week 12", "S-RUX:SVR35@week 24"]
     assert [r["timepoint"] for r in single[0]["rows"]] == ["week 12", "week 24"]
 
 

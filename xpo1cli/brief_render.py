@@ -31,6 +31,7 @@ from .brief import (
     level_text,
     measure_name,
     pct,
+    press_release,
     ratio,
     summary_parts,
 )
@@ -86,6 +87,11 @@ def where_text(ref, study: str) -> str:
     return f"ref {ref} ({study})" if ref is not None else study
 
 
+def kind_note(x: Rate | Median) -> str:
+    """What a figure from a press release is, said beside it: '' for any other source."""
+    return f"from a {x.source_kind.removeprefix('a ')}" if press_release(x.source_kind) else ""
+
+
 def rate_text(r: Rate) -> str:
     """'25/40 (62.5%)' from a count (marked * when derived here), or '76.4% (no count printed)'."""
     if r.events is not None and r.n:
@@ -105,7 +111,8 @@ def interval_text(lo, hi, computed: bool = True, suffix: str = "") -> str:
 
 def rate_interval(r: Rate, level: float) -> str:
     if r.ci_basis == "exact":
-        return f"{interval_text(r.ci_low, r.ci_high)} ({level_text(level)} exact)"
+        derived_from = ", computed from a derived count" if r.basis == "from percentage" else ""
+        return f"{interval_text(r.ci_low, r.ci_high)} ({level_text(level)} exact{derived_from})"
     if r.ci_basis == "as reported":
         return f"{interval_text(r.ci_low, r.ci_high, computed=False)} (as reported)"
     return MISSING
@@ -297,7 +304,8 @@ def _claim_words(c: Claim) -> str:
         t = c.trial
         figs = []
         for a in t.arms:
-            mine = [f"{measure_name(r.measure)} {claim_rate_text(r)}" for r in t.rates if r.cohort == a.cohort]
+            mine = [f"{measure_name(r.measure)} {claim_rate_text(r)}" + (f" ({kind_note(r)})" if kind_note(r) else "")
+                    for r in t.rates if r.cohort == a.cohort]
             mine += [f"median {m.measure} {median_text(m)}" for m in t.medians if m.cohort == a.cohort]
             if mine:
                 figs.append(f"{a.regimen or a.label}: {', '.join(mine)}")
@@ -321,15 +329,38 @@ def _claim_words(c: Claim) -> str:
         lead = (f"No {what} results specific to {c.disease} are in the sources: " if not c.counts.get("own")
                 else f"Not evidence for {c.disease}: ")
         return lead + whole + "."
+    if k == "single-arm median":
+        f = c.median
+
+        def each(m: Median) -> str:
+            trial = f.trials[f.per_trial.index(m)] if len(f.trials) == len(f.per_trial) else m.study
+            text = f"{trial} {median_text(m)}" + (f" in {m.label}" if m.within else "")
+            text += f" (n = {m.n})" if m.n is not None else ""
+            text += "".join(f", {median_text(x)} in {x.label}" for x in f.nested if x.study == m.study)
+            return text + (f" ({kind_note(m)})" if kind_note(m) else "")
+
+        text = (f"Single-arm evidence, median {measure_name(c.measure)} with {c.regimen}: "
+                + "; ".join(each(m) for m in f.per_trial) + ".")
+        if c.counts.get("other regimens"):
+            n = c.counts["other regimens"]
+            text += f" {n} other regimen{'s have' if n != 1 else ' has'} single-arm figures (section 3)."
+        return text
     if k == "single-arm":
-        def one(r: Rate) -> str:
+        def one(rates: list[Rate]) -> str:  # one study's figures (at each time point it gives)
+            r = rates[0]
             mixed = f"; {' and '.join(r.disease.split(';'))} in one cohort" if ";" in r.disease else ""
+            if r.setting is None and r.population:  # no setting stated: the population in the source's words
+                mixed += f"; {r.population}"
             if r.regimen_doubt:
                 mixed += f"; coded {r.regimen} here, but {r.regimen_doubt[0]} names no single regimen (section 3)"
-            audit = f", audit: {r.audit}" if r.audit else ""
-            return f"{r.trial or r.study} ({r.design}{mixed}) {claim_rate_text(r)}{audit}"
+            figures = ", ".join(claim_rate_text(x) + (f", audit: {x.audit}" if x.audit else "")
+                                + (f" ({kind_note(x)})" if kind_note(x) else "") for x in rates)
+            return f"{r.trial or r.study} ({r.design}{mixed}) {figures}"
 
-        each = "; ".join(one(r) for r in c.rates)
+        studies: dict[str, list[Rate]] = {}
+        for r in c.rates:
+            studies.setdefault(r.study, []).append(r)
+        each = "; ".join(one(rates) for rates in studies.values())
         text = f"Single-arm evidence, {measure_name(c.measure)} with {c.regimen}: {each}"
         if c.pooled is not None:
             p = c.pooled
@@ -338,6 +369,8 @@ def _claim_words(c: Claim) -> str:
         elif c.unpooled:
             text += f"; not pooled here: {c.unpooled}"
         text += "."
+        if c.unreported:
+            text += f" Not reported with {c.regimen}: {', '.join(measure_name(m) for m in c.unreported)}."
         if c.counts.get("other regimens"):
             n = c.counts["other regimens"]
             text += f" {n} other regimen{'s have' if n != 1 else ' has'} single-arm figures (section 3)."
@@ -523,7 +556,8 @@ def absolute_text(f: Finding) -> str:
     e = f.effect
     if e is None:
         return estimate_text(f) if f.kind != "median" else "; ".join(
-            f"{m.study}: {median_text(m)}" + (f" (n = {m.n})" if m.n is not None else "") for m in f.per_trial)
+            f"{m.study}" + (f", {m.label}" if m.within else "") + f": {median_text(m)}"
+            + (f" (n = {m.n})" if m.n is not None else "") for m in f.per_trial)
     x, c = e.experimental, e.control
     if x.unit == "%" and c.unit == "%" and x.value is not None and c.value is not None:
         return (f"{_per_1000(c.value)} with {arm_name(c)}; {_per_1000(x.value)} with {arm_name(x)} "
@@ -564,6 +598,7 @@ def sof_row(f: Finding) -> list[str]:
         if f.kind == "median":
             comments.append("medians of different trials, each its own; never pooled")
     comments += f.notes
+    comments += [f"{m.label}: {median_text(m)} [{m.source}]" for m in f.nested]
     return [f.outcome, relative, absolute_text(f), trials, cert, "; ".join(comments) or MISSING,
             ", ".join(f.sources)]
 
@@ -631,8 +666,15 @@ def layout(b: Brief, level: float = 0.95) -> list[Section]:
     for t in b.randomized:
         arms = []
         unreported = [m for m in summaries if not any(r.measure == m for r in t.rates)]
+
+        def primary_gives(r: Rate, t=t) -> bool:  # the trial's primary report gives this measure too
+            return any(x.measure == r.measure and x.source == t.sources[0] for x in t.rates)
+
         for a in t.arms:
-            figs = [f"{measure_name(r.measure)}{at_text(r.timepoint)} {rate_text(r)} [{r.source}]"
+            figs = [f"{measure_name(r.measure)}{at_text(r.timepoint)} {rate_text(r)}"
+                    + (f" ({kind_note(r)}"
+                       + ("" if primary_gives(r) else f"; not in the primary report [{t.sources[0]}]") + ")"
+                       if kind_note(r) else "") + f" [{r.source}]"
                     for r in t.rates if r.cohort == a.cohort]
             if figs or t.medians:
                 figs += [f"{measure_name(m)} not reported" for m in unreported]
@@ -684,7 +726,7 @@ def layout(b: Brief, level: float = 0.95) -> list[Section]:
                 derived_seen |= r.events is not None and derived(r.basis)
                 share = b.minority(r.study)
                 notes = [r.audit or "", f"not {b.disease} evidence: {share.patients} of {share.total} patients had "
-                         f"{b.disease} [{share.source}]" if share is not None else ""]
+                         f"{b.disease} [{share.source}]" if share is not None else "", kind_note(r)]
                 doubt = (f" (regimen {r.regimen} as {r.source} codes it; {r.regimen_doubt[0]} names no single "
                          f"regimen: {r.regimen_doubt[1]})" if r.regimen_doubt else "")
                 rows.append([g.regimen or MISSING, role_text(r.role, r.agent), where_text(r.ref, r.study),
@@ -724,7 +766,7 @@ def layout(b: Brief, level: float = 0.95) -> list[Section]:
     # 4 survival
     srows = [[m.regimen or MISSING, role_text(m.role, m.agent), where_text(m.ref, m.study), m.label,
               str(m.n) if m.n is not None else MISSING, measure_name(m.measure), median_text(m), spread_text(m),
-              m.source, m.note or ""] for m in b.survival]
+              m.source, "; ".join(x for x in (m.note, kind_note(m)) if x)] for m in b.survival]
     if srows:
         s[3].tables.append(Table("Medians per regimen and arm", ["regimen", "treatment", "study", "population", "n",
                                                                  "measure", "median", "CI / range as reported",
