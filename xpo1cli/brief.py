@@ -1475,8 +1475,7 @@ def _related(ds: Dataset, studies: pd.DataFrame, code: str | None, with_figures:
                                                        strict=True)))
         more = f" and {len(trials) - RELATED_SHOWN} more" if len(trials) > RELATED_SHOWN else ""
         out.append(Gap("related evidence", names.get(d, d),
-                       f"not in this brief: {', '.join(trials[:RELATED_SHOWN])}{more} (xpo1 brief --disease {d})",
-                       _unique(theirs["source"])[:RELATED_SHOWN]))
+                       f"not in this brief: {', '.join(trials[:RELATED_SHOWN])}{more} (xpo1 brief --disease {d})"))
     return out
 
 

@@ -503,7 +503,8 @@ def harms_text(p: RegimenHarms) -> str:
             text += ("; " if clear else " ") + "no clear difference (95% CI includes 0) in " + ", ".join(unclear)
         parts.append(text)
     parts += [report_text(r, cite=len(p.sources) > 1) for r in p.reports]
-    lead = f"Harms with {p.regimen}: " if p.regimen else "Harms reported without a regimen or arm named: "
+    lead = (f"Harms with {p.regimen}" + (f" ({p.name})" if p.name else "") + ": " if p.regimen
+            else "Harms reported without a regimen or arm named: ")
     return lead + ". ".join(parts) + "."
 
 
