@@ -81,6 +81,54 @@ CASES: dict[str, list[str]] = {
     "twice": ["list", "-d", "MM", "-d", "AML"],
 }
 
+# `import ctgov`, run in this order in a folder of its own (each may use what the one before wrote):
+# the real records, records recast as XPO1 trials (one of them a curated trial's), a newer version of
+# one of those, files that are not records, and commands on the imported dataset
+IMPORTS: list[tuple[str, list[str], str | None]] = [
+    ("import-real", ["import", "ctgov", "real", "--into", "out1", "--diff"], None),
+    ("import-placed-json", ["import", "ctgov", "placed", "--into", "out2", "--diff", "-f", "json"], None),
+    ("import-again", ["import", "ctgov", "newer", "--into", "out2", "-f", "table"], None),
+    ("import-bad", ["import", "ctgov", "bad", "real/NCT03418623.json", "--into", "out3"], None),
+    ("imported-list", ["list", "-f", "table"], "out2"),
+    ("imported-show", ["show", "NCT03110562", "-f", "plain"], "out2"),
+    ("imported-measurements", ["export", "registry_measurements"], "out2"),
+    ("imported-events", ["export", "registry_event_counts", "-f", "json"], "out2"),
+    ("imported-validate", ["validate"], "out2"),
+]
+
+
+def import_inputs(cwd: Path) -> None:
+    """The record files the IMPORTS read, written into cwd (variants made as the tests make them)."""
+    import copy
+    import json
+    import shutil
+
+    sys.path.insert(0, str(HERE.parent / "tests"))
+    from test_ctgov import FIXTURES, myeloma_variant
+
+    shutil.copytree(FIXTURES, cwd / "real")
+    variant = myeloma_variant()
+    boston = copy.deepcopy(variant)  # names BOSTON's registry id, with its arms' drugs
+    boston["protocolSection"]["identificationModule"]["nctId"] = "NCT03110562"
+    arms = boston["protocolSection"]["armsInterventionsModule"]
+    arms["interventions"] += [{"type": "DRUG", "name": "Bortezomib"}, {"type": "DRUG", "name": "Dexamethasone"}]
+    arms["armGroups"][0]["interventionNames"] += ["Drug: Bortezomib", "Drug: Dexamethasone"]
+    arms["armGroups"][1]["interventionNames"] = ["Drug: Bortezomib", "Drug: Dexamethasone"]
+    (cwd / "placed").mkdir()
+    (cwd / "placed" / "page.json").write_text(json.dumps({"studies": [variant, boston]}), encoding="utf-8")
+    newer = copy.deepcopy(variant)
+    newer["protocolSection"]["statusModule"]["lastUpdatePostDateStruct"]["date"] = "2023-01-02"
+    ae = newer["resultsSection"]["adverseEventsModule"]
+    ae["seriousEvents"].pop(0)
+    ae["otherEvents"][1]["stats"][1]["numAffected"] = 31
+    newer["resultsSection"]["outcomeMeasuresModule"]["outcomeMeasures"][0]["classes"][0]["categories"][0][
+        "measurements"][1]["value"] = "48.4"
+    (cwd / "newer").mkdir()
+    (cwd / "newer" / "NCT02552212.json").write_text(json.dumps(newer), encoding="utf-8")
+    (cwd / "bad").mkdir()
+    (cwd / "bad" / "a.json").write_text("{not json", encoding="utf-8")
+    (cwd / "bad" / "b.json").write_text(json.dumps({"studies": [{"x": 1}]}), encoding="utf-8")
+
 
 def run_case(args: list[str], data: str | None, cache: Path, cwd: Path) -> str:
     env = {k: v for k, v in os.environ.items() if k not in ("XPO1_DATA", "NO_COLOR", "COLUMNS")}
@@ -109,6 +157,12 @@ def record(out: Path, studies: int, jobs: int) -> None:
                 for name, args in CASES.items()]
         with ThreadPoolExecutor(jobs) as pool:
             texts = list(pool.map(lambda t: run_case(t[1], t[2], cache, cwd), todo))
+        imports = tmp / "imports"
+        imports.mkdir()
+        import_inputs(imports)
+        for name, args, data in IMPORTS:
+            todo.append((f"import/{name}.txt", args, data))
+            texts.append(run_case(args, data, cache, imports))
         for (name, _, _), text in zip(todo, texts, strict=True):
             path = out / name
             path.parent.mkdir(parents=True, exist_ok=True)

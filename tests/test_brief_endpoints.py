@@ -157,3 +157,85 @@ def test_a_summary_is_added_only_where_the_breakdown_is_whole_and_none_is_printe
     # breakdown: none; the randomized trial prints CR/CRi itself: kept as printed, nothing added
     assert list(zip(added["study"], added["count_used"], added["denominator"], strict=True)) == [("s-aml-ref22", 7, 81)]
     assert with_summaries(o, "≥VGPR", ("sCR", "CR", "VGPR"), "x")["measure"].eq("≥VGPR").sum() == 0
+
+
+# --- what kind of figure it is ----------------------------------------------------------------------------
+
+
+def test_mf_tss50_figure_says_it_is_a_share_of_responders_and_the_rate_is_not_reported(ds):
+    b = _brief(ds, "MF")
+    claims = [claim_text(c) for c in b.bottom_line if c.kind == "single-arm"]
+    assert any("share of TSS50 responders still responding at the cutoff" in t for t in claims)
+    assert "Not reported with S-RUX: TSS50 rate." in claims[-1]
+    # the population as the source states it (no setting is stated)
+    study = ds.studies.set_index("study").loc["sentry-ph1-n1"]
+    assert study["population"] == "JAK-inhibitor-naive myelofibrosis" and study["setting"] is None
+    assert all("JAK-inhibitor-naive myelofibrosis" in t for t in claims)
+
+
+def test_mf_summary_of_findings_reads_svr35_at_each_time_point_and_marks_intervals_of_derived_counts(ds):
+    b = _brief(ds, "MF")
+    svr = [f for f in b.findings if f.measure == "SVR35"]
+    assert [(f.outcome, f.timepoint, round(f.estimate, 1)) for f in svr] == [
+        ("SVR35 at week 12", "week 12", 71.4), ("SVR35 at week 24", "week 24", 78.6)]
+    assert len({f.id for f in b.findings}) == len(b.findings)
+    rates = [r for g in b.response if g.measure == "SVR35" for r in g.rates]
+    assert {r.basis for r in rates} == {"from percentage"}  # 71% and 79% of 14: counts derived here
+    assert all("computed from a derived count" in " ".join(f.notes) for f in svr)
+    assert "(95% exact, computed from a derived count)" in markdown(b)
+
+
+def test_a_press_release_figure_is_labelled_where_shown_and_not_merged_with_the_publication(ds):
+    b = _brief(ds, "AML")
+    sopra = next(t for t in b.randomized if t.trial == "SOPRA")
+    kinds = dict(zip(ds.sources["source"], ds.sources["kind"], strict=True))
+    interim = [r for r in sopra.rates if "press release" in kinds[r.source]]
+    assert interim and all(r.source_kind == kinds[r.source] for r in interim)
+    md = markdown(b)
+    arm = next(line for line in md.splitlines() if line.startswith("| selinexor arm "))
+    assert (f"CR/CRi 13% (no count printed) (from a {kinds['P2']}; not in the primary report [P1]) [P2]"
+            in arm)
+    assert f"from a {kinds['P2']}" in next(line for line in md.splitlines() if "selinexor arm (interim)" in line)
+
+
+# --- lymphoma: duration of response, responders' survival ---------------------------------------------------
+
+
+def test_dlbcl_duration_of_response_is_in_the_summary_of_findings_and_the_bottom_line(ds):
+    b = _brief(ds, "DLBCL")
+    dor = next(f for f in b.findings if f.measure == "DOR")
+    (m,) = dor.per_trial
+    assert (m.study, m.label, m.median, m.source, m.within) == ("sadal-lancet-2020", "all responders", 9.3, "D2", True)
+    assert [(x.label, x.median) for x in dor.nested] == [("complete responders", 23.0)]
+    assert any(x.rule == "reporting" for x in dor.moves)  # a press release only
+    claim = next(c for c in b.bottom_line if c.kind == "single-arm median")
+    kind = ds.sources.set_index("source").at["D2", "kind"]
+    assert claim_text(claim) == ("Single-arm evidence, median duration of response with S: SADAL 9.3 months in all "
+                                 f"responders, 23 months in complete responders (from a {kind}). [D2]")
+
+
+def test_a_median_not_reached_is_shown_with_its_note(ds):
+    b = _brief(ds, "DLBCL")
+    row = next(m for m in b.survival if m.study == "sadal-followup-2021" and m.cohort == "responders")
+    assert row.median is None and row.note == "median not reached"
+    assert "| median not reached" in markdown(b)
+    assert all(m.median is not None for f in b.findings for m in f.per_trial)
+
+
+def test_gaps_point_to_related_diseases_evidence_in_other_briefs(ds):
+    gaps = {g.subject: g for g in _brief(ds, "AML").gaps if g.kind == "related evidence"}
+    assert "SELHEM (paediatric)" in gaps["myelodysplastic syndrome"].detail
+    assert "eltanexor-mds-isr" in gaps["myelodysplastic syndrome"].detail
+    assert "xpo1 brief --disease MDS" in gaps["myelodysplastic syndrome"].detail
+
+
+def test_a_pointer_to_another_brief_cites_nothing_here_and_a_planned_trial_is_named_once(ds):
+    b = _brief(ds, "WM")
+    related = [g for g in b.gaps if g.kind == "related evidence"]
+    assert related and all(not g.sources for g in related)
+    cited = {c.source for c in b.citations}
+    marchs = set(ds.studies.loc[ds.studies["trial"] == "MARCH", "source"])  # a myeloma-only trial
+    assert marchs and not marchs & cited
+    mf = _brief(ds, "MF")
+    planned = [p.trial for c in mf.bottom_line if c.kind == "planned" for p in c.planned]
+    assert len(planned) == len(set(planned))

@@ -16,6 +16,7 @@ import pytest
 
 from tests.test_ctgov import FIXTURES, OM, myeloma_variant, run
 from xpo1cli import ctgov
+from xpo1cli.ctgov import mapping, records
 from xpo1cli.data import DataError, Problem, load, validate
 
 
@@ -75,11 +76,11 @@ def test_groups_without_ids_are_a_problem(tmp_path):
 @pytest.mark.parametrize("text", ["NA", "<0.001", "1,234", "\u0663\u0662", "1e3", "5.", "+5", "NaN", "Infinity",
                                   "1_000", "0x10", "", "9" * 400])
 def test_a_posted_value_that_is_no_plain_number_is_none(text):
-    assert ctgov.number(text) is None and ctgov.whole(text) is None
+    assert records.number(text) is None and records.whole(text) is None
 
 
 def test_plain_numbers_are_numbers():
-    assert (ctgov.number(" 5 "), ctgov.number("-0.25"), ctgov.whole("158"), ctgov.whole(2**53 + 1)) == (
+    assert (records.number(" 5 "), records.number("-0.25"), records.whole("158"), records.whole(2**53 + 1)) == (
         5.0, -0.25, 158, None)
 
 
@@ -126,9 +127,9 @@ def test_a_comparator_arm_outside_a_randomized_record_is_never_a_selinexor_cohor
                                      "Selinexor 200 mg Q2W (SS)"]
     m = out.registry_measurements.set_index(["nct_id", "path"])
     placebo = m.loc[("NCT02552212", f"{OM}[0].classes[0].categories[0].measurements[0]")]
-    assert placebo.group_title == "Placebo (FAS)" and placebo.not_placed == ctgov.NOT_XPO1
+    assert placebo.group_title == "Placebo (FAS)" and placebo.not_placed == mapping.NOT_XPO1
     ev = out.registry_event_counts.set_index(["nct_id", "path"])
-    assert ev.loc[("NCT02552212", "adverseEventsModule.seriousEvents[0].stats[0]"), "not_placed"] == ctgov.NOT_XPO1
+    assert ev.loc[("NCT02552212", "adverseEventsModule.seriousEvents[0].stats[0]"), "not_placed"] == mapping.NOT_XPO1
     assert not (out.comparisons["study"] == "ctgov-nct02552212").any()  # no control arm to compare with
 
 
@@ -138,7 +139,7 @@ def test_a_record_whose_arms_name_no_xpo1_inhibitor_is_not_placed(tmp_path):
     _, out = run([d], tmp_path)
     assert validate(tmp_path / "out") == []
     rec = out.registry_records.set_index("nct_id").loc["NCT02552212"]
-    assert pd.isna(rec.study) and rec.placed == ctgov.NO_XPO1_ARM
+    assert pd.isna(rec.study) and rec.placed == mapping.NO_XPO1_ARM
     assert not out.studies["study"].str.startswith("ctgov-").any()
 
 
@@ -194,7 +195,7 @@ def test_the_command_refuses_a_same_date_clash_and_writes_nothing(tmp_path):
 
 def test_the_real_records_pass_the_shape_check():
     for path in sorted(FIXTURES.glob("NCT*.json")):
-        assert ctgov._shape(json.loads(path.read_text(encoding="utf-8")), ctgov.SHAPE) == [], path.name
+        assert records._shape(json.loads(path.read_text(encoding="utf-8")), records.SHAPE) == [], path.name
 
 
 def test_a_folder_is_replaced_only_when_it_is_an_earlier_import_and_nothing_more(tmp_path):

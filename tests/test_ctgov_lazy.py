@@ -117,3 +117,23 @@ def test_validate_reports_the_registry_tables_when_the_curated_ones_are_broken(i
     groups.write_text(groups.read_text(encoding="utf-8").replace("NCT00763412", "NCT00000000"), encoding="utf-8")
     files = {p.file for p in validate(imported)}
     assert files == {"studies.csv", "registry_event_groups.csv"}
+
+
+def test_an_import_keeps_the_tables_it_checked_for_the_first_command(tmp_path, monkeypatch):
+    """The folder an import writes is checked in full before it is put in place; those tables are
+    kept, so that no command on it checks them again, and they are the tables a check gives."""
+    monkeypatch.setenv("XPO1_CACHE", str(tmp_path / "cache"))
+    run([myeloma_variant()], tmp_path)
+    forget()
+    checked = []
+    real = data._check_table
+    monkeypatch.setattr(data, "_check_table", lambda *a, **k: checked.append(a[0]) or real(*a, **k))
+    ds = load(tmp_path / "out")
+    kept = {name: ds.tables[name] for name in ds.tables}
+    assert checked == [] and set(kept) >= set(ctgov.REGISTRY_TABLES)
+    monkeypatch.setenv("XPO1_CACHE", "off")
+    forget()
+    fresh = load(tmp_path / "out")
+    for name, frame in kept.items():
+        assert fresh.tables[name].equals(frame), name
+    assert "registry_records" in checked  # this time each table was checked

@@ -173,8 +173,39 @@ def test_rows_naming_no_regimen_are_stated_apart_never_as_a_regimens(briefs):
     apart = harms_of(dlbcl, None)
     (r,) = apart.harms.reports
     assert r.where == "label: DLBCL" and "nausea" in {h.term for h in r.named}
-    assert claim_text(apart).startswith("Harms reported without a regimen or arm named: label: DLBCL")
+    assert claim_text(apart).startswith("Harms reported without a regimen or arm named: Label: DLBCL")
     assert not any(h.where == "label: DLBCL" for rep in harms_of(dlbcl, "S").harms.reports for h in rep.rows)
     sopra = next(r for r in harms_of(briefs["AML"], None).harms.reports if r.trial == "SOPRA")
     assert {h.role for h in sopra.rows} == {"arm not stated"}
     assert "SOPRA (arm not stated)" in claim_text(harms_of(briefs["AML"], None))
+
+
+def test_a_users_rows_drive_the_harms_statement(tmp_path):
+    """The rules read the data: a discontinuation figure and two tied grade ≥3 events added to a
+    user's copy reach SADAL's clause, ahead of the label's, the tie kept whole."""
+    import csv
+
+    from .conftest import run
+
+    folder = tmp_path / "mine"
+    run("package", str(folder))
+    path = folder / "adverse_events.csv"
+    with path.open(newline="", encoding="utf-8") as fh:
+        rows = list(csv.DictReader(fh))
+    fields = list(rows[0])
+    base = {k: "" for k in fields} | {"study": "sadal-lancet-2020", "agent": "selinexor", "section": "SADAL",
+                                      "source": "D1"}
+    rows += [base | {"id": "t-disc", "kind": "safety_statement", "category": "any",
+                     "term": "discontinued because of adverse events", "percent_reported": "17"},
+             *(base | {"id": f"t-{t}", "kind": "adverse_event", "category": "haematological", "term": t,
+                       "grade": "3-4", "percent_reported": "31"} for t in ("thrombocytopenia", "neutropenia"))]
+    with path.open("w", newline="", encoding="utf-8") as fh:
+        w = csv.DictWriter(fh, fieldnames=fields)
+        w.writeheader()
+        w.writerows(rows)
+    b = build_brief(load(folder), Filters(disease="DLBCL"))
+    c = harms_of(b, "S")
+    assert [r.scope for r in c.harms.reports] == ["study", "label"]
+    text = claim_text(c)
+    assert "SADAL, selinexor 60 mg twice weekly: discontinued because of adverse events: 17%; grade 3-4: " \
+           "neutropenia 31%, thrombocytopenia 31%" in text

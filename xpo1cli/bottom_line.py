@@ -20,7 +20,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 
-from .brief import INCONSISTENT_I2, LEVELS, Brief, Pooled, RandomizedTrial, Rate, Share
+from .brief import INCONSISTENT_I2, LEVELS, Brief, Finding, Pooled, RandomizedTrial, Rate, Share
 from .data import Dataset
 from .findings import Effect, SafetyStatement, safety_statements
 from .harms import RegimenHarms, regimen_harms
@@ -69,6 +69,8 @@ class Claim:
     disease: str | None = None  # the disease named (no randomized, no figures)
     trials: dict[str, list[str]] = field(default_factory=dict)  # overview: state -> trial names
     shares: list[Share] = field(default_factory=list)  # not disease-specific: the disease's share per trial
+    unreported: list[str] = field(default_factory=list)  # single-arm: critical rate outcomes no figure gives
+    median: Finding | None = None  # single-arm median: the regimen's first critical median outcome
 
 
 def _sources(sources) -> list[str]:
@@ -82,9 +84,9 @@ def planned_trials(ds: Dataset, b: Brief, study_ids: set[str]) -> list[Planned]:
     status = dict(zip(ds.trials["trial"], ds.trials["status"], strict=True))
     out = []
     for s in row_tuples(studies, index=False):
-        if s.study in with_figures:
-            continue
         trial = s.trial if isinstance(s.trial, str) else s.study
+        if s.study in with_figures or trial in {p.trial for p in out}:  # a trial named by several sources: once
+            continue
         phase = value_or_none(s.phase)
         rand = value_or_none(s.randomized)
         design = ("randomized " if rand is True else "") + (f"phase {phase}" if phase else "design not stated")
@@ -212,6 +214,19 @@ def bottom_line(ds: Dataset, b: Brief, study_ids: set[str]) -> list[Claim]:
             out.append(Claim("single-arm", _sources(r.source for r in rates), rates=rates, regimen=chosen,
                              measure=g.measure, pooled=g.pooled if g.pooled is not None and why is None else None,
                              unpooled=why))
+        # the disease's critical rate outcomes ranked above the last one stated that no figure of it gives
+        rank = {c.measure: c.rank for c in b.critical}
+        stated = [g.measure for g in single if g.regimen == chosen][:SINGLE_ARM_MEASURES]
+        held = {g.measure for g in b.response if g.regimen == chosen}
+        last = max((rank.get(m, 0) for m in stated), default=0)
+        out[-1].unreported = [c.measure for c in b.critical if not c.median and c.measure not in held
+                              and c.rank < last]
+        medians = sorted([f for f in b.findings if f.regimen == chosen and f.kind == "median" and f.effect is None],
+                         key=lambda f: rank.get(f.measure, 99))
+        if medians:  # the regimen's most important median outcome (each trial's own)
+            f = medians[0]
+            out.append(Claim("single-arm median", _sources(m.source for m in f.per_trial), regimen=chosen,
+                             measure=f.measure, median=f))
         others = {g.regimen for g in single} - {chosen}
         if others:
             out[-1].counts["other regimens"] = len(others)
@@ -261,6 +276,8 @@ def claim_rows(c: Claim) -> list[dict]:
             rows.append(outcome(m.study, m.cohort, m.measure, None, m.source))
     if c.kind == "overview":
         rows += [{"table": "trials", "trial": t} for names in c.trials.values() for t in names]
+    if c.median is not None:
+        rows += [outcome(m.study, m.cohort, m.measure, None, m.source) for m in c.median.per_trial]
     for r in c.rates:  # a summary summed here: the category rows it adds up
         rows += [outcome(r.study, r.cohort, m, r.timepoint, r.source) for m in r.summed or [r.measure]]
     if c.harms is not None:
@@ -282,6 +299,6 @@ def claim_findings(c: Claim, b: Brief) -> list[str]:
     def restated(f) -> bool:
         if f.effect is not None:
             return f.effect in c.effects
-        return c.kind == "single-arm" and f.regimen == c.regimen and f.measure == c.measure
+        return c.kind in ("single-arm", "single-arm median") and f.regimen == c.regimen and f.measure == c.measure
 
     return [f.id for f in b.findings if restated(f)]

@@ -9,7 +9,7 @@ numbers they state. brief_render turns a Brief into terminal text, Markdown or H
 from __future__ import annotations
 
 import re
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from typing import TYPE_CHECKING
 
 import pandas as pd
@@ -39,6 +39,7 @@ LOW_REPORTING_KINDS = {"press release": "a press release", "news": "a news repor
                        "conference": "a conference abstract or report"}
 PI_MIN_K = 3  # cohorts a prediction interval needs: with two it has no degrees of freedom
 KNHA_MAX_K = 3  # pools of this many cohorts or fewer use Knapp–Hartung intervals (stats advises it)
+OUTCOME_CI_LEVEL = 0.95  # outcomes.ci_low and ci_high are 95% limits as reported (the schema says so)
 ABSOLUTE_PER = 1000  # anticipated absolute effects: patients per this many
 NOT_ESTIMABLE = "not estimable"  # a row with neither estimate nor p-value: never rated
 RULES: tuple[tuple[str, str], ...] = (
@@ -69,7 +70,8 @@ RULES: tuple[tuple[str, str], ...] = (
 )
 MEASURE_NAMES = {"ORR": "ORR", "CR_CRi": "CR/CRi", "PFS": "PFS", "OS": "OS", "DOR": "duration of response",
                  "TTR": "time to response", "FU": "follow-up", "EFS_rate": "EFS rate", "OS_rate": "OS rate",
-                 "CR_or_better": "≥CR", "TSS50_sustained": "TSS50 still in response at the cutoff"}
+                 "CR_or_better": "≥CR", "TSS50": "TSS50 rate",
+                 "TSS50_sustained": "share of TSS50 responders still responding at the cutoff"}
 _GRADE3 = re.compile(r"^(≥\s*[3-5]|[3-5](\s*[-–]\s*[3-5])?)$")
 
 
@@ -122,6 +124,8 @@ class Median:
     ci_high: float | None
     note: str | None
     source: str
+    source_kind: str | None = None  # sources.kind of its source
+    within: bool = False  # a summary-of-findings median of a sub-cohort (its label says which)
 
 
 @dataclass
@@ -157,6 +161,8 @@ class Rate:
     # another report of the trial that codes no single regimen for it: (its source, its dose schedule)
     regimen_doubt: tuple[str, str] | None = None
     summed: tuple[str, ...] = ()  # a summary no row of the source prints: the categories it adds up
+    population: str | None = None  # the study's population in words (studies.population)
+    source_kind: str | None = None  # sources.kind of its source
 
     @property
     def control(self) -> bool:
@@ -325,6 +331,11 @@ class Finding:
     notes: list[str] = field(default_factory=list)  # a later report that differs, named
     trial: str | None = None  # single-arm evidence shown trial by trial (a pool refused): the row's trial
     related: list[str] = field(default_factory=list)  # randomized trials of the same regimen or partner class
+    level: float | None = None  # the interval's level (0.95), None where the source states none
+    also: list[Effect] = field(default_factory=list)  # the same subgroup's result in other reports, one row
+    source_kinds: dict[str, str] = field(default_factory=dict)  # a merged row: each result's source and its kind
+    timepoint: str | None = None  # single-arm rates read at several time points: this row's
+    nested: list[Median] = field(default_factory=list)  # medians: sub-cohorts inside a trial's (CR within responders)
 
     @property
     def subgroup(self) -> bool:
@@ -335,7 +346,8 @@ class Finding:
         """Stable within a dataset: a comparison's id, else 'regimen:measure' of single-arm evidence."""
         if self.effect is not None:
             return self.effect.id
-        return f"{self.regimen}:{self.measure}" + (f":{self.trial}" if self.trial else "")
+        return (f"{self.regimen}:{self.measure}" + (f":{self.trial}" if self.trial else "")
+                + (f"@{self.timepoint}" if self.timepoint else ""))
 
     @property
     def estimable(self) -> bool:
@@ -357,6 +369,7 @@ class Citation:
     address: str | None
     doi: str | None = None
     year: int | None = None  # the latest year the source states about itself (query.stated_years)
+    kind: str | None = None  # sources.kind: what the source is (journal article, press release ...)
 
 
 @dataclass
@@ -483,7 +496,7 @@ def build_brief(ds: Dataset, filters: Filters | None = None, *, level: float = 0
     b.response, b.forests = _response(ds, studies, matched, outcomes, arm_of, flags, level, b)
     b.survival = _survival(ds, studies, matched, arm_of, outcomes)
     b.harms, b.harm_ranges, b.risk_differences, b.mitigations = _harms(ds, studies, matched, f, code, level)
-    b.findings = _findings(ds, b, flags)
+    b.findings = _findings(ds, b, flags, level)
     b.gaps = _gaps(ds, studies, b, findings_audit, _report_differences(ds, set(studies["study"])))
     from .bottom_line import bottom_line
 
@@ -494,6 +507,11 @@ def build_brief(ds: Dataset, filters: Filters | None = None, *, level: float = 0
     for r in b.indirect:
         b.statistics.update(r.figures)
     b.citations = _citations(ds, b)
+    kinds = {c.source: c.kind for c in b.citations}
+    for x in [*(r for g in b.response for r in g.rates), *(r for t in b.randomized for r in t.rates),
+              *(m for t in b.randomized for m in t.medians), *b.survival,
+              *(m for f in b.findings for m in [*f.per_trial, *f.nested])]:
+        x.source_kind = kinds.get(x.source)
     _register(b)
     return b
 
@@ -635,7 +653,7 @@ def _rate(row, s, a, pooled: bool, level: float = 0.95, interval: bool = True) -
                 n=n, percent=pct, percent_reported=rep, ci_low=lo, ci_high=hi, ci_basis=ci_basis,
                 basis=row.count_basis if k is not None else None, design=s.design, disease=s.disease,
                 setting=_str(s.setting), source=row.source, audit=None, pooled=pooled, timepoint=_str(row.timepoint),
-                enrolled=_int(a.n))
+                enrolled=_int(a.n), population=_str(s.population))
 
 
 def _exact_intervals(rates: list[Rate], level: float) -> None:
@@ -854,7 +872,7 @@ def _survival(ds, studies, matched, arm_of, outcomes) -> list[Median]:
 
     frame = survival_table(ds, studies[studies["evidence_type"] == "clinical trial"], matched=matched,
                            outcomes=outcomes)
-    frame = frame[frame["median"].notna()]
+    frame = frame[frame["median"].notna() | frame["note"].notna()]  # no median: its note says why (not reached)
     out = _medians(frame, arm_of)
     order = {m: i for i, m in enumerate(("PFS", "OS", "DOR", "TTR", "FU"))}
     regimens = list(dict.fromkeys(m.regimen for m in out))
@@ -913,7 +931,8 @@ def disease_shares(ds: Dataset, studies: pd.DataFrame, code: str | None) -> dict
             of = {c.cohort: c for c in rows}
             alone = {c.cohort for c in rows
                      if [d for d in listed if names_disease(ds, c.label, d)] in ([d] for d in listed if d in wanted)}
-            top = [of[c] for c in alone if not any(_ancestor(of, c, a) for a in alone if a != c)]
+            parents = {(report, c.cohort): c.parent for c in rows}
+            top = [of[c] for c in alone if not any(_encloses(parents, report, a, c) for a in alone if a != c)]
             if not top or any(missing(c.n) for c in top):
                 continue
             roots = {_root(of, c.cohort) for c in top}
@@ -924,18 +943,6 @@ def disease_shares(ds: Dataset, studies: pd.DataFrame, code: str | None) -> dict
                                  study=report, source=top[0].source)
             break
     return out
-
-
-def _ancestor(of: dict, cohort: str, other: str) -> bool:
-    """Whether `other` encloses `cohort` (its parent, or a parent's parent ...)."""
-    seen = set()
-    parent = of[cohort].parent
-    while isinstance(parent, str) and parent in of and parent not in seen:
-        if parent == other:
-            return True
-        seen.add(parent)
-        parent = of[parent].parent
-    return False
 
 
 def _root(of: dict, cohort: str) -> str:
@@ -1023,6 +1030,12 @@ def _kinds(ds: Dataset) -> dict[str, str]:
                                                                   strict=True)}
 
 
+def press_release(kind: str | None) -> bool:
+    """Whether a source kind is a press release (or a report of one): a figure from it is labelled so
+    wherever shown."""
+    return low_reporting_kind(kind) == LOW_REPORTING_KINDS["press release"]
+
+
 def low_reporting_kind(kind: str | None) -> str | None:
     """What a source kind is for the reporting rule ('a conference abstract or report', 'a news report',
     'a press release'), or None for any other kind (a journal article or its abstract, a label ...)."""
@@ -1090,6 +1103,33 @@ def randomized_imprecision(e: Effect, effects: list[Effect], n: int | None,
     return reasons, notes
 
 
+def _merge_subgroups(rows: list[Finding], kinds: dict[str, str]) -> list[Finding]:
+    """One row per subgroup: the results of one trial's subgroup for one outcome that several reports
+    give (a p-value in one, a hazard ratio in another) become one row, led by its best-rated result
+    (a rated one before a not estimable one, then one with an estimate), the others kept beside it."""
+    groups: dict[tuple, list[Finding]] = {}
+    for f in rows:
+        if f.subgroup:
+            e = f.effect
+            groups.setdefault((e.trial, e.subgroup, e.measure, e.timepoint), []).append(f)
+    drop: set[int] = set()
+    for group in groups.values():
+        if len(group) < 2:
+            continue
+        lead = max(group, key=lambda f: (LEVELS.index(f.rating) if f.rating in LEVELS else -1,
+                                         f.effect.estimate is not None))
+        for f in group:
+            if f is lead:
+                continue
+            lead.also.append(f.effect)
+            lead.sources = _unique([*lead.sources, *f.sources])
+            lead.reports = _unique([*lead.reports, *f.reports])
+            drop.add(id(f))
+        lead.source_kinds = {x.source: (kinds.get(x.source) or "").split(" (")[0]
+                             for x in (lead.effect, *lead.also)}
+    return [f for f in rows if id(f) not in drop]
+
+
 def partner_classes(ds: Dataset, regimen: str | None) -> set[str]:
     """The drug classes of a regimen's partners (its drugs other than the XPO1 inhibitor)."""
     classes = dict(zip(ds.drugs["drug"], ds.drugs["drug_class"], strict=True))
@@ -1132,7 +1172,7 @@ def rate(start: str, moves: list[Move]) -> str:
     return LEVELS[max(0, LEVELS.index(start) - len(moves))]
 
 
-def _findings(ds: Dataset, b: Brief, flags: dict) -> list[Finding]:
+def _findings(ds: Dataset, b: Brief, flags: dict, level: float = 0.95) -> list[Finding]:
     kinds = _kinds(ds)
     out: list[Finding] = []
 
@@ -1202,68 +1242,90 @@ def _findings(ds: Dataset, b: Brief, flags: dict) -> list[Finding]:
                                pi_low=None, pi_high=None, decimals=s.decimals, statistic=s.statistic,
                                p_text=s.p_text, unit=None, start="high", moves=moves,
                                rating=rating, sources=_unique([s.source, s.arm_a.source, s.arm_b.source]),
-                               effect=s, measure=s.measure, trials=[t.trial], reports=[s.study], notes=notes))
+                               effect=s, measure=s.measure, trials=[t.trial], reports=[s.study], notes=notes,
+                               level=s.ci_level / 100 if s.ci_level is not None else None))
+    out = _merge_subgroups(out, _kinds(ds))
     # single-arm evidence by regimen: XPO1 cohorts outside the randomized trials (whose arms are compared above)
     from .bottom_line import headline_pool
 
     in_trials = {t.study for t in b.randomized} | {r.study for t in b.randomized for r in t.rates}
     related = _related_trials(ds, b)
     for g in b.response:
-        rates = [r for r in g.rates if not r.control and r.study not in in_trials and b.minority(r.study) is None]
-        if not rates:
+        own = [r for r in g.rates if not r.control and r.study not in in_trials and b.minority(r.study) is None]
+        if not own:
             continue
-        counted = [r for r in rates if r.events is not None and r.pooled]
-        why = headline_pool(g) if g.pooled is not None else None
-        if g.pooled is not None and len(rates) == len(g.rates) and why is None:
-            p = g.pooled
-            rows = [("pooled proportion", counted, p.estimate, p.ci_low, p.ci_high, p.pi_low, p.pi_high, p.n_total)]
-        else:  # each trial its own row: its counted cohort with the most patients, else its largest
-            rows = []
-            for trial in _unique(r.trial or r.study for r in rates):
-                mine = [r for r in rates if (r.trial or r.study) == trial]
-                have = [r for r in mine if r.events is not None and r.pooled]
-                best = max(have, key=lambda r: r.n) if have else max(mine, key=lambda r: r.n or 0)
-                rows.append(("proportion" if best.events is not None else "percentage", [best], best.percent,
-                             best.ci_low, best.ci_high, None, None, best.n if best.n is not None else best.enrolled))
-        for kind, used, est, lo, hi, pil, pih, patients in rows:
-            moves, notes = [], []
-            trials = _unique([r.trial or r.study for r in used])
-            label = "" if kind == "pooled proportion" or len(rows) == 1 else f" ({trials[0]})"
-            reasons = []
-            if lo is not None and hi is not None and hi - lo > IMPRECISE_WIDTH:
-                reasons.append(f"interval {hi - lo:.1f} points wide")
-                b.statistics[f"{g.regimen} {g.measure}{label} interval width"] = round(hi - lo, 1)
-            if patients is None or patients < IMPRECISE_N:
-                reasons.append(f"{patients if patients is not None else 'unknown number of'} patients")
-            if lo is None or hi is None:
-                reasons.append("no interval")
-            if kind == "pooled proportion" and g.pooled.k == 2:
-                reasons.append("a pool of two cohorts")
-            if reasons:
-                moves.append(Move("imprecision", "; ".join(reasons)))
-            if kind == "pooled proportion" and g.pooled.i2 is not None and g.pooled.i2 > INCONSISTENT_I2 \
-                    and g.pooled.k >= INCONSISTENT_K:
-                moves.append(Move("inconsistency", f"I² {g.pooled.i2:.1f}% across {g.pooled.k} cohorts"))
-            moves += indirect([r.disease for r in used], [r.setting for r in used])
-            sources = _unique(r.source for r in used)  # only the rows the figure comes from
-            moves += reporting([(r.study, r.cohort) for r in used], sources, g.measure)
-            if why is not None and len(rows) > 1:
-                notes.append(f"each trial its own row, not pooled: {why}")
-            out.append(Finding(regimen=g.regimen or "–", outcome=measure_name(g.measure) + label, kind=kind,
-                               studies=len(trials), patients=patients, estimate=est, ci_low=lo, ci_high=hi,
-                               pi_low=pil, pi_high=pih, decimals=None, statistic=None, p_text=None, unit="%",
-                               start="low", moves=moves, rating=rate("low", moves), sources=sources,
-                               measure=g.measure, trials=trials, reports=_unique([r.study for r in used]),
-                               notes=notes, trial=trials[0] if label else None,
-                               related=related.get(g.regimen, [])))
+        # a rate read at several time points (SVR35 at week 12 and week 24): one row per time point
+        timepoints = list(dict.fromkeys(r.timepoint for r in own))
+        for tp in timepoints:
+            rates = [r for r in own if r.timepoint == tp]
+            at = f" at {tp}" if tp else ""
+            counted = [r for r in rates if r.events is not None and r.pooled]
+            why = headline_pool(g) if g.pooled is not None else None
+            if g.pooled is not None and len(rates) == len(g.rates) and why is None:
+                p = g.pooled
+                rows = [("pooled proportion", counted, p.estimate, p.ci_low, p.ci_high, p.pi_low, p.pi_high,
+                         p.n_total)]
+            else:  # each trial its own row: its counted cohort with the most patients, else its largest
+                rows = []
+                for trial in _unique(r.trial or r.study for r in rates):
+                    mine = [r for r in rates if (r.trial or r.study) == trial]
+                    have = [r for r in mine if r.events is not None and r.pooled]
+                    best = max(have, key=lambda r: r.n) if have else max(mine, key=lambda r: r.n or 0)
+                    rows.append(("proportion" if best.events is not None else "percentage", [best], best.percent,
+                                 best.ci_low, best.ci_high, None, None,
+                                 best.n if best.n is not None else best.enrolled))
+            for kind, used, est, lo, hi, pil, pih, patients in rows:
+                moves, notes = [], []
+                trials = _unique([r.trial or r.study for r in used])
+                label = "" if kind == "pooled proportion" or len(rows) == 1 else f" ({trials[0]})"
+                reasons = []
+                if lo is not None and hi is not None and hi - lo > IMPRECISE_WIDTH:
+                    reasons.append(f"interval {hi - lo:.1f} points wide")
+                    b.statistics[f"{g.regimen} {g.measure}{at}{label} interval width"] = round(hi - lo, 1)
+                if patients is None or patients < IMPRECISE_N:
+                    reasons.append(f"{patients if patients is not None else 'unknown number of'} patients")
+                if lo is None or hi is None:
+                    reasons.append("no interval")
+                if kind == "pooled proportion" and g.pooled.k == 2:
+                    reasons.append("a pool of two cohorts")
+                if reasons:
+                    moves.append(Move("imprecision", "; ".join(reasons)))
+                if kind == "pooled proportion" and g.pooled.i2 is not None and g.pooled.i2 > INCONSISTENT_I2 \
+                        and g.pooled.k >= INCONSISTENT_K:
+                    moves.append(Move("inconsistency", f"I² {g.pooled.i2:.1f}% across {g.pooled.k} cohorts"))
+                moves += indirect([r.disease for r in used], [r.setting for r in used])
+                sources = _unique(r.source for r in used)  # only the rows the figure comes from
+                moves += reporting([(r.study, r.cohort) for r in used], sources, g.measure)
+                if why is not None and len(rows) > 1:
+                    notes.append(f"each trial its own row, not pooled: {why}")
+                if any(r.basis == "from percentage" for r in used if r.events is not None):
+                    notes.append("interval computed from a derived count (the one whole count the printed "
+                                 "percentage allows)")
+                out.append(Finding(regimen=g.regimen or "–", outcome=measure_name(g.measure) + at + label, kind=kind,
+                                   studies=len(trials), patients=patients, estimate=est, ci_low=lo, ci_high=hi,
+                                   pi_low=pil, pi_high=pih, decimals=None, statistic=None, p_text=None, unit="%",
+                                   start="low", moves=moves, rating=rate("low", moves), sources=sources,
+                                   measure=g.measure, trials=trials, reports=_unique([r.study for r in used]),
+                                   notes=notes, trial=trials[0] if label else None,
+                                   related=related.get(g.regimen, []),
+                                   timepoint=tp if len(timepoints) > 1 else None,
+                                   level=OUTCOME_CI_LEVEL if kind == "percentage" else
+                                   g.pooled.level if kind == "pooled proportion" else level))
     # median survival of XPO1 arms and cohorts, by regimen (the largest cohort's median)
     by: dict[tuple, list[Median]] = {}
     parents = {(c.study, c.cohort): c.parent for c in row_tuples(ds.cohorts, index=False)}
-    for m in b.survival:
-        if m.agent is None or m.measure not in b.median_measures or m.study in in_trials or b.minority(m.study) \
-                or isinstance(parents.get((m.study, m.cohort)), str):
-            continue
-        by.setdefault((m.regimen, m.measure), []).append(m)
+    nested: dict[tuple, list[Median]] = {}  # (study, cohort) of a sub-cohort median stated -> those inside it
+    for (regimen, measure, study), ms in _by_key(
+            [m for m in b.survival if m.agent is not None and m.measure in b.median_measures and m.median is not None
+             and m.study not in in_trials and not b.minority(m.study)], lambda m: (m.regimen, m.measure, m.study)):
+        whole = [m for m in ms if not isinstance(parents.get((m.study, m.cohort)), str)]
+        if not whole:  # the study gives this median only within sub-cohorts: the one enclosing all the others
+            outer = [m for m in ms if not any(_encloses(parents, study, o.cohort, m.cohort) for o in ms)]
+            if len(outer) == 1:
+                whole = [replace(outer[0], within=True)]
+                nested[(study, outer[0].cohort)] = [m for m in ms if m is not outer[0]]
+        if whole:
+            by.setdefault((regimen, measure), []).extend(whole)
     study_info = ds.studies.set_index("study")
     role_rank = {"primary": 0, "follow-up": 1, "interim": 2, "regulatory": 3, "post-hoc": 4, "review summary": 5}
     for (regimen, measure), ms in by.items():
@@ -1271,13 +1333,14 @@ def _findings(ds: Dataset, b: Brief, flags: dict) -> list[Finding]:
         for m in ms:
             trial = study_info.at[m.study, "trial"]
             by_trial.setdefault(trial if isinstance(trial, str) else m.study, []).append(m)
-        per_trial, notes = [], []
+        per_trial, notes, inside = [], [], []
         for trial, reports in by_trial.items():  # each trial's best report: its primary, then the most patients
             best = min(reports, key=lambda m: (role_rank.get(study_info.at[m.study, "report_role"], 9), -(m.n or 0)))
             per_trial.append(best)
             for other in reports:
                 if other.study != best.study and other.cohort == best.cohort and other.median != best.median:
                     notes.append(f"{trial}: {other.study} [{other.source}] gives {figure(other.median)} {other.unit}")
+            inside += nested.get((best.study, best.cohort), [])
         best = max(per_trial, key=lambda m: (m.n or 0))
         patients = sum(m.n for m in per_trial) if all(m.n is not None for m in per_trial) else None
         moves = []
@@ -1293,14 +1356,37 @@ def _findings(ds: Dataset, b: Brief, flags: dict) -> list[Finding]:
         moves += indirect([study_info.at[m.study, "disease"] for m in per_trial],
                           [_str(study_info.at[m.study, "setting"]) for m in per_trial])
         moves += reporting([(m.study, m.cohort) for m in per_trial], [m.source for m in per_trial], measure)
-        out.append(Finding(regimen=regimen or "–", outcome=f"median {measure_name(measure)}", kind="median",
+        within = _unique([m.label for m in per_trial if m.within])
+        out.append(Finding(regimen=regimen or "–", outcome=f"median {measure_name(measure)}"
+                           + (f" ({within[0]})" if len(within) == len(per_trial) == 1 else ""), kind="median",
                            studies=len(per_trial), patients=patients, estimate=best.median,
                            ci_low=best.ci_low, ci_high=best.ci_high, pi_low=None, pi_high=None, decimals=None,
                            statistic=None, p_text=None, unit=best.unit, start="low", moves=moves,
                            rating=rate("low", moves), sources=_unique([m.source for m in per_trial]),
                            measure=measure, trials=list(by_trial), reports=_unique([m.study for m in per_trial]),
-                           per_trial=per_trial, notes=notes, related=related.get(regimen, [])))
+                           per_trial=per_trial, notes=notes, related=related.get(regimen, []), nested=inside,
+                           level=OUTCOME_CI_LEVEL))
     return out
+
+
+def _by_key(items: list, key) -> list[tuple]:
+    """The items grouped by key, groups in order of first appearance: [(key, items), ...]."""
+    groups: dict = {}
+    for x in items:
+        groups.setdefault(key(x), []).append(x)
+    return list(groups.items())
+
+
+def _encloses(parents: dict, study: str, outer: str, inner: str) -> bool:
+    """Whether cohort `outer` of the study encloses cohort `inner` (is its parent, or a parent's parent ...)."""
+    seen = set()
+    parent = parents.get((study, inner))
+    while isinstance(parent, str) and parent not in seen:
+        if parent == outer:
+            return True
+        seen.add(parent)
+        parent = parents.get((study, parent))
+    return False
 
 
 # --- what is not known ---------------------------------------------------------------------------
@@ -1343,9 +1429,12 @@ def _gaps(ds: Dataset, studies: pd.DataFrame, b: Brief, findings: pd.DataFrame, 
     for wanted in ("relapsed/refractory", "newly diagnosed"):
         if wanted not in settings:
             gaps.append(Gap("population", wanted, "no clinical study in this setting"))
-    unstated = [s for s, v in zip(clinical["study"], clinical["setting"], strict=True) if not isinstance(v, str)]
+    unstated = [f"{s} ({p})" if isinstance(p, str) else s
+                for s, v, p in zip(clinical["study"], clinical["setting"], clinical["population"], strict=True)
+                if not isinstance(v, str)]
     if unstated:
-        gaps.append(Gap("population", "setting not stated", ", ".join(unstated)))
+        gaps.append(Gap("population", "setting not stated (the population as the source gives it)",
+                        ", ".join(unstated)))
     with_figures = set(ds.outcomes["study"].unique()) | set(ds.adverse_events["study"].dropna().unique())
     silent = [s for s in clinical["study"] if s not in with_figures]
     if silent:
@@ -1353,7 +1442,41 @@ def _gaps(ds: Dataset, studies: pd.DataFrame, b: Brief, findings: pd.DataFrame, 
     other = studies[studies["evidence_type"] != "clinical trial"]
     for s in row_tuples(other):
         gaps.append(Gap("population", f"{s.evidence_type} only", f"{s.study}: {s.population}", [s.source]))
+    gaps += _related(ds, studies, b.disease, with_figures)
     return gaps
+
+
+RELATED_SHOWN = 5  # trials named per related disease
+
+
+def _related(ds: Dataset, studies: pd.DataFrame, code: str | None, with_figures: set) -> list[Gap]:
+    """Evidence of the diseases a study enrols together with this one (AML with MDS ...) that this
+    brief leaves out: each such disease's clinical studies with figures, and the brief that has them."""
+    if code is None:
+        return []
+    res = Resolver(ds)
+    mine = res.disease_codes(code)
+    related = list(dict.fromkeys(d for v in ds.studies["disease"] for d in split_list(v)
+                                 if any(x in mine for x in split_list(v)) and d not in mine))
+    names = dict(zip(ds.diseases["disease"], ds.diseases["name"], strict=True))
+    shown = set(studies["study"])
+    out = []
+    for d in related:
+        codes = res.disease_codes(d)
+        of_d = pd.Series([any(x in codes for x in split_list(v)) for v in ds.studies["disease"]],
+                         index=ds.studies.index, dtype=bool)
+        theirs = ds.studies[of_d & (ds.studies["evidence_type"] == "clinical trial") & ~ds.studies["study"].isin(shown)
+                            & ds.studies["study"].isin(with_figures)]
+        if not len(theirs):
+            continue
+        trials = list(dict.fromkeys((t if isinstance(t, str) else s) + (f" ({a})" if a in ("paediatric", "mixed")
+                                                                          else "")
+                                    for t, s, a in zip(theirs["trial"], theirs["study"], theirs["age_group"],
+                                                       strict=True)))
+        more = f" and {len(trials) - RELATED_SHOWN} more" if len(trials) > RELATED_SHOWN else ""
+        out.append(Gap("related evidence", names.get(d, d),
+                       f"not in this brief: {', '.join(trials[:RELATED_SHOWN])}{more} (xpo1 brief --disease {d})"))
+    return out
 
 
 # --- the bottom line -------------------------------------------------------------------------------
@@ -1394,9 +1517,10 @@ def _citations(ds: Dataset, b: Brief) -> list[Citation]:
     address = {s: _str(a) for s, a in zip(ds.sources["source"], ds.sources["address"], strict=True)}
     doi = {s: _str(d) for s, d in zip(ds.sources["source"], ds.sources["doi"], strict=True)}
     years = stated_years(ds)
+    kinds = _kinds(ds)
     out = []
     for sid in dict.fromkeys(used):
         if sid in address:
             text, _ = citations(ds, sid)[0]
-            out.append(Citation(sid, text, address[sid], doi[sid], years.get(sid)))
+            out.append(Citation(sid, text, address[sid], doi[sid], years.get(sid), kinds.get(sid) or None))
     return out

@@ -18,6 +18,7 @@ from .bottom_line import Claim, headline_pool
 from .brief import (
     ABSOLUTE_PER,
     CERTAINTY_LABEL,
+    OUTCOME_CI_LEVEL,
     RULES,
     Brief,
     Citation,
@@ -30,19 +31,21 @@ from .brief import (
     level_text,
     measure_name,
     pct,
+    press_release,
     ratio,
     summary_parts,
 )
 from .findings import CONTROL as FAVOURS_CONTROL
-from .findings import NEITHER, ArmFigure, Effect
+from .findings import NEITHER, STATED, ArmFigure, Effect
 from .harms import HarmReport, RegimenHarms
 from .present import NO_STATUS
 from .query import split_list
 from .render import DERIVED_MARK, DERIVED_NOTE, MISSING, derived
 
 CONTROL = "control arm (no XPO1 inhibitor)"
+SOF_TITLE = "Summary of findings with certainty signals"
 SECTION_TITLES = ("Bottom line", "Randomized evidence", "Response evidence by regimen", "Survival", "Harms",
-                  "Summary of findings with certainty signals", "What is not known", "Sources")
+                  SOF_TITLE, "What is not known", "Sources")
 
 
 @dataclass
@@ -84,6 +87,11 @@ def where_text(ref, study: str) -> str:
     return f"ref {ref} ({study})" if ref is not None else study
 
 
+def kind_note(x: Rate | Median) -> str:
+    """What a figure from a press release is, said beside it: '' for any other source."""
+    return f"from a {x.source_kind.removeprefix('a ')}" if press_release(x.source_kind) else ""
+
+
 def rate_text(r: Rate) -> str:
     """'25/40 (62.5%)' from a count (marked * when derived here), or '76.4% (no count printed)'."""
     if r.events is not None and r.n:
@@ -103,7 +111,8 @@ def interval_text(lo, hi, computed: bool = True, suffix: str = "") -> str:
 
 def rate_interval(r: Rate, level: float) -> str:
     if r.ci_basis == "exact":
-        return f"{interval_text(r.ci_low, r.ci_high)} ({level_text(level)} exact)"
+        derived_from = ", computed from a derived count" if r.basis == "from percentage" else ""
+        return f"{interval_text(r.ci_low, r.ci_high)} ({level_text(level)} exact{derived_from})"
     if r.ci_basis == "as reported":
         return f"{interval_text(r.ci_low, r.ci_high, computed=False)} (as reported)"
     return MISSING
@@ -113,16 +122,24 @@ def median_text(m: Median) -> str:
     return f"{figure(m.median)} {m.unit}" if m.median is not None else MISSING
 
 
+def missing_limit(note: str | None) -> str:
+    """What a one-sided interval's other limit is: 'not evaluable' where the figure's note says the
+    source calls it so (a median's upper limit not reached), else 'not reported'."""
+    return "not evaluable" if note and "not evaluable" in note.casefold() else "not reported"
+
+
 def spread_text(m: Median) -> str:
-    """The CI and range as reported, in the median's unit; a one-sided CI says so."""
+    """The CI (95%: outcomes hold 95% limits) and range as reported, in the median's unit; a
+    one-sided CI says what its other limit is."""
     parts = []
+    lv = level_text(OUTCOME_CI_LEVEL)
     if m.ci_low is not None or m.ci_high is not None:
         if m.ci_low is not None and m.ci_high is not None:
-            parts.append(f"CI {figure(m.ci_low)}–{figure(m.ci_high)} {m.unit}")
+            parts.append(f"{lv} CI {figure(m.ci_low)}–{figure(m.ci_high)} {m.unit}")
         elif m.ci_low is not None:
-            parts.append(f"CI lower limit {figure(m.ci_low)} {m.unit}, upper not reported")
+            parts.append(f"{lv} CI lower limit {figure(m.ci_low)} {m.unit}, upper {missing_limit(m.note)}")
         else:
-            parts.append(f"CI upper limit {figure(m.ci_high)} {m.unit}, lower not reported")
+            parts.append(f"{lv} CI upper limit {figure(m.ci_high)} {m.unit}, lower {missing_limit(m.note)}")
     if m.range_low is not None or m.range_high is not None:
         parts.append(f"range {figure(m.range_low)}–{figure(m.range_high)} {m.unit}")
     return "; ".join(parts) or MISSING
@@ -136,23 +153,24 @@ def estimate_text(f: Finding) -> str:
     if f.kind in ("ratio", "p only"):
         if f.statistic == "p":
             return f"p = {f.p_text}" if f.p_text else MISSING
-        ci = (f" (CI {ratio(f.ci_low, f.decimals)}–{ratio(f.ci_high, f.decimals)})"
-              if f.ci_low is not None and f.ci_high is not None else " (no CI reported)")
         p = f", p = {f.p_text}" if f.p_text else ""
+        ci = ratio_interval(f.ci_low, f.ci_high, f.decimals, None)
         return f"{f.statistic} {ratio(f.estimate, f.decimals)}{ci}{p}"
+    lv = level_text(f.level) + " " if f.level is not None else ""
     if f.kind == "median":
         ci = ""
+        note = "; ".join(f.notes)
         if f.ci_low is not None and f.ci_high is not None:
-            ci = f" (CI {figure(f.ci_low)}–{figure(f.ci_high)})"
+            ci = f" ({lv}CI {figure(f.ci_low)}–{figure(f.ci_high)})"
         elif f.ci_low is not None or f.ci_high is not None:
-            ci = (f" (CI lower limit {figure(f.ci_low)}, upper not reported)" if f.ci_low is not None
-                  else f" (CI upper limit {figure(f.ci_high)}, lower not reported)")
+            ci = (f" ({lv}CI lower limit {figure(f.ci_low)}, upper {missing_limit(note)})" if f.ci_low is not None
+                  else f" ({lv}CI upper limit {figure(f.ci_high)}, lower {missing_limit(note)})")
         return f"{figure(f.estimate)} {f.unit}{ci}"
     computed = f.kind in ("pooled proportion", "proportion")
     show = pct if computed else figure
     text = f"{show(f.estimate)}%"
     if f.ci_low is not None and f.ci_high is not None:
-        text += f" (CI {interval_text(f.ci_low, f.ci_high, computed)}"
+        text += f" ({lv}CI {interval_text(f.ci_low, f.ci_high, computed)}"
         if f.pi_low is not None and f.pi_high is not None:
             text += f"; PI {interval_text(f.pi_low, f.pi_high)}"
         text += ")"
@@ -179,13 +197,26 @@ def arm_figure_text(a: ArmFigure) -> str:
     return f"{figure(a.value)} {a.unit}"
 
 
+def ratio_interval(lo, hi, decimals, level: float | None) -> str:
+    """' (95% CI 0.53–0.93)' with the level the source states (percent), ' (CI 0.79–1.75; level not
+    stated)' where it states none, ' (no CI reported)' without limits."""
+    if lo is None or hi is None:
+        return " (no CI reported)"
+    limits = f"{ratio(lo, decimals)}–{ratio(hi, decimals)}"
+    return f" ({level:g}% CI {limits})" if level is not None else f" (CI {limits}; level not stated)"
+
+
+def p_text(e: Effect) -> str:
+    """'p = 0.018', or with the test the source names: 'Cox p = 0.012'."""
+    return (f"{e.test} " if e.test else "") + f"p = {e.p_text}"
+
+
 def statistic_text(e: Effect) -> str:
-    """'HR 0.70 (CI 0.53–0.93), p = 0.0075' or 'p = 0.018' or 'HR 0.29 (no CI reported)'."""
+    """'HR 0.70 (95% CI 0.53–0.93), p = 0.0075' or 'Cox p = 0.012' or 'HR 0.29 (no CI reported)'."""
     if e.statistic == "p":
-        return f"p = {e.p_text}" if e.p_text else "no p-value reported"
-    ci = (f" (CI {ratio(e.ci_low, e.decimals)}–{ratio(e.ci_high, e.decimals)})"
-          if e.ci_low is not None and e.ci_high is not None else " (no CI reported)")
-    return f"{e.statistic} {ratio(e.estimate, e.decimals)}{ci}" + (f", p = {e.p_text}" if e.p_text else "")
+        return p_text(e) if e.p_text else "no p-value reported"
+    ci = ratio_interval(e.ci_low, e.ci_high, e.decimals, e.ci_level)
+    return f"{e.statistic} {ratio(e.estimate, e.decimals)}{ci}" + (f", {p_text(e)}" if e.p_text else "")
 
 
 def direction_text(e: Effect) -> str:
@@ -196,6 +227,8 @@ def direction_text(e: Effect) -> str:
     if fav is None:
         return "direction not reported"
     role = "control" if e.direction == FAVOURS_CONTROL else "experimental"
+    if e.basis == STATED:
+        return f"favours {arm_name(fav)} ({role}, as stated; no estimate)" + ("" if e.clear else "; p ≥ 0.05")
     how = "" if e.basis == "estimate" else ", by the arms' figures"
     if e.clear is None:
         return f"favours {arm_name(fav)} ({role}{how}; no interval or p-value)"
@@ -271,7 +304,8 @@ def _claim_words(c: Claim) -> str:
         t = c.trial
         figs = []
         for a in t.arms:
-            mine = [f"{measure_name(r.measure)} {claim_rate_text(r)}" for r in t.rates if r.cohort == a.cohort]
+            mine = [f"{measure_name(r.measure)} {claim_rate_text(r)}" + (f" ({kind_note(r)})" if kind_note(r) else "")
+                    for r in t.rates if r.cohort == a.cohort]
             mine += [f"median {m.measure} {median_text(m)}" for m in t.medians if m.cohort == a.cohort]
             if mine:
                 figs.append(f"{a.regimen or a.label}: {', '.join(mine)}")
@@ -295,15 +329,38 @@ def _claim_words(c: Claim) -> str:
         lead = (f"No {what} results specific to {c.disease} are in the sources: " if not c.counts.get("own")
                 else f"Not evidence for {c.disease}: ")
         return lead + whole + "."
+    if k == "single-arm median":
+        f = c.median
+
+        def each(m: Median) -> str:
+            trial = f.trials[f.per_trial.index(m)] if len(f.trials) == len(f.per_trial) else m.study
+            text = f"{trial} {median_text(m)}" + (f" in {m.label}" if m.within else "")
+            text += f" (n = {m.n})" if m.n is not None else ""
+            text += "".join(f", {median_text(x)} in {x.label}" for x in f.nested if x.study == m.study)
+            return text + (f" ({kind_note(m)})" if kind_note(m) else "")
+
+        text = (f"Single-arm evidence, median {measure_name(c.measure)} with {c.regimen}: "
+                + "; ".join(each(m) for m in f.per_trial) + ".")
+        if c.counts.get("other regimens"):
+            n = c.counts["other regimens"]
+            text += f" {n} other regimen{'s have' if n != 1 else ' has'} single-arm figures (section 3)."
+        return text
     if k == "single-arm":
-        def one(r: Rate) -> str:
+        def one(rates: list[Rate]) -> str:  # one study's figures (at each time point it gives)
+            r = rates[0]
             mixed = f"; {' and '.join(r.disease.split(';'))} in one cohort" if ";" in r.disease else ""
+            if r.setting is None and r.population:  # no setting stated: the population in the source's words
+                mixed += f"; {r.population}"
             if r.regimen_doubt:
                 mixed += f"; coded {r.regimen} here, but {r.regimen_doubt[0]} names no single regimen (section 3)"
-            audit = f", audit: {r.audit}" if r.audit else ""
-            return f"{r.trial or r.study} ({r.design}{mixed}) {claim_rate_text(r)}{audit}"
+            figures = ", ".join(claim_rate_text(x) + (f", audit: {x.audit}" if x.audit else "")
+                                + (f" ({kind_note(x)})" if kind_note(x) else "") for x in rates)
+            return f"{r.trial or r.study} ({r.design}{mixed}) {figures}"
 
-        each = "; ".join(one(r) for r in c.rates)
+        studies: dict[str, list[Rate]] = {}
+        for r in c.rates:
+            studies.setdefault(r.study, []).append(r)
+        each = "; ".join(one(rates) for rates in studies.values())
         text = f"Single-arm evidence, {measure_name(c.measure)} with {c.regimen}: {each}"
         if c.pooled is not None:
             p = c.pooled
@@ -312,6 +369,8 @@ def _claim_words(c: Claim) -> str:
         elif c.unpooled:
             text += f"; not pooled here: {c.unpooled}"
         text += "."
+        if c.unreported:
+            text += f" Not reported with {c.regimen}: {', '.join(measure_name(m) for m in c.unreported)}."
         if c.counts.get("other regimens"):
             n = c.counts["other regimens"]
             text += f" {n} other regimen{'s have' if n != 1 else ' has'} single-arm figures (section 3)."
@@ -348,7 +407,7 @@ def _events(rows: list[HarmRow], graded: bool = True) -> str:
     groups: dict[str, list[str]] = {}
     for h in rows:
         groups.setdefault(grade_text(h.grade) if graded else "", []).append(f"{h.term} {harm_figure(h)}")
-    return "; ".join(f"{g} {', '.join(items)}".strip() for g, items in groups.items())
+    return "; ".join(f"{g}: {', '.join(items)}" if g else ", ".join(items) for g, items in groups.items())
 
 
 def _tolerability(h: HarmRow) -> str:
@@ -398,14 +457,14 @@ def report_text(r: HarmReport, cite: bool = True) -> str:
         who += f", {r.dose}" if r.dose else ""
     else:
         ns = {h.n for h in r.rows}
-        who = r.where + (f" (n = {ns.pop()})" if len(ns) == 1 and None not in ns
+        who = r.where[:1].upper() + r.where[1:] + (f" (n = {ns.pop()})" if len(ns) == 1 and None not in ns
                          else " (population size not given)" if ns == {None} else "")
     if r.dose_levels:
         who += " (figures of all dose levels together: " + ", ".join(
             f"{label}{f' n = {n}' if n is not None else ''}" for label, n in r.dose_levels) + ")"
     parts = [_tolerability(h) for h in r.tolerability]
     for x, c in r.versus:  # a trial's arm figures without counts
-        parts.append(f"{grade_text(x.grade)} {x.term} {harm_figure(x)} with {x.regimen} vs {harm_figure(c)} with "
+        parts.append(f"{x.term} ({grade_text(x.grade)}) {harm_figure(x)} with {x.regimen} vs {harm_figure(c)} with "
                      f"{c.regimen} (no counts, no difference computed" + (f"; {x.statement}" if x.statement else "")
                      + ")")
     if r.serious:
@@ -418,7 +477,7 @@ def report_text(r: HarmReport, cite: bool = True) -> str:
     for h in r.named:
         groups.setdefault((grade_text(h.grade), h.statement), []).append(h.term)
     for (grade, said), terms in groups.items():
-        parts.append(f"{grade} {', '.join(terms)} named without rates" + (f" ({said})" if said else ""))
+        parts.append(f"{grade}: {', '.join(terms)}, named without rates" + (f" ({said})" if said else ""))
     return f"{who}: {'; '.join(parts)}" + (f" [{', '.join(r.sources)}]" if cite else "")
 
 
@@ -444,7 +503,8 @@ def harms_text(p: RegimenHarms) -> str:
             text += ("; " if clear else " ") + "no clear difference (95% CI includes 0) in " + ", ".join(unclear)
         parts.append(text)
     parts += [report_text(r, cite=len(p.sources) > 1) for r in p.reports]
-    lead = f"Harms with {p.regimen}: " if p.regimen else "Harms reported without a regimen or arm named: "
+    lead = (f"Harms with {p.regimen}" + (f" ({p.name})" if p.name else "") + ": " if p.regimen
+            else "Harms reported without a regimen or arm named: ")
     return lead + ". ".join(parts) + "."
 
 
@@ -497,7 +557,8 @@ def absolute_text(f: Finding) -> str:
     e = f.effect
     if e is None:
         return estimate_text(f) if f.kind != "median" else "; ".join(
-            f"{m.study}: {median_text(m)}" + (f" (n = {m.n})" if m.n is not None else "") for m in f.per_trial)
+            f"{m.study}" + (f", {m.label}" if m.within else "") + f": {median_text(m)}"
+            + (f" (n = {m.n})" if m.n is not None else "") for m in f.per_trial)
     x, c = e.experimental, e.control
     if x.unit == "%" and c.unit == "%" and x.value is not None and c.value is not None:
         return (f"{_per_1000(c.value)} with {arm_name(c)}; {_per_1000(x.value)} with {arm_name(x)} "
@@ -517,16 +578,28 @@ def sof_row(f: Finding) -> list[str]:
         e = f.effect
         comments.append(direction_text(e))
         if e.arm_a.value is not None or e.arm_b.value is not None:
+            whose = {a.source for a in (e.arm_a, e.arm_b) if a.source} - {e.source}  # the arms' own report
             comments.append(f"{arm_figure_text(e.experimental)} with {arm_name(e.experimental)} vs "
-                            f"{arm_figure_text(e.control)} with {arm_name(e.control)}")
+                            f"{arm_figure_text(e.control)} with {arm_name(e.control)}"
+                            + (f" [{', '.join(sorted(whose))}]" if whose else ""))
         relative = statistic_text(e) if e.statistic != "p" else "not reported (p-value only: " + statistic_text(e) + ")"
         if not f.estimable:
             relative = "not estimable (neither estimate nor p-value)"
+        if f.also:  # one subgroup, several reports: each result with its source and the source's kind
+            def labelled(x: Effect) -> str:
+                kind = f.source_kinds.get(x.source)
+                return f"{statistic_text(x)} [{x.source}]" + (f" ({kind})" if kind else "")
+
+            relative = "; ".join(labelled(x) for x in (e, *f.also))
+            comments[0] = "; ".join(f"{x.source}: {direction_text(x)}" for x in (e, *f.also))
+        if f.subgroup:
+            comments += [f"{x.note} [{x.source}]" for x in (e, *f.also) if x.note]
     else:
         relative = "not applicable: no control group"
         if f.kind == "median":
             comments.append("medians of different trials, each its own; never pooled")
     comments += f.notes
+    comments += [f"{m.label}: {median_text(m)} [{m.source}]" for m in f.nested]
     return [f.outcome, relative, absolute_text(f), trials, cert, "; ".join(comments) or MISSING,
             ", ".join(f.sources)]
 
@@ -594,8 +667,15 @@ def layout(b: Brief, level: float = 0.95) -> list[Section]:
     for t in b.randomized:
         arms = []
         unreported = [m for m in summaries if not any(r.measure == m for r in t.rates)]
+
+        def primary_gives(r: Rate, t=t) -> bool:  # the trial's primary report gives this measure too
+            return any(x.measure == r.measure and x.source == t.sources[0] for x in t.rates)
+
         for a in t.arms:
-            figs = [f"{measure_name(r.measure)}{at_text(r.timepoint)} {rate_text(r)} [{r.source}]"
+            figs = [f"{measure_name(r.measure)}{at_text(r.timepoint)} {rate_text(r)}"
+                    + (f" ({kind_note(r)}"
+                       + ("" if primary_gives(r) else f"; not in the primary report [{t.sources[0]}]") + ")"
+                       if kind_note(r) else "") + f" [{r.source}]"
                     for r in t.rates if r.cohort == a.cohort]
             if figs or t.medians:
                 figs += [f"{measure_name(m)} not reported" for m in unreported]
@@ -608,9 +688,9 @@ def layout(b: Brief, level: float = 0.95) -> list[Section]:
             cite = f" [{a.source}]" if a.source and a.source != x.source else ""
             return f"{arm_name(a)}: {arm_figure_text(a)}{cite}"
 
-        stats = [[f"{arm_name(x.arm_a)} vs {arm_name(x.arm_b)}" + (f" ({x.subgroup})" if x.subgroup else ""),
-                  outcome_text(x), side(x, x.experimental), side(x, x.control), statistic_text(x),
-                  direction_text(x), x.source, x.note or ""] for x in t.effects]
+        whole = [x for x in t.effects if x.subgroup is None]  # subgroups: once, in the summary of findings
+        stats = [[f"{arm_name(x.arm_a)} vs {arm_name(x.arm_b)}", outcome_text(x), side(x, x.experimental),
+                  side(x, x.control), statistic_text(x), direction_text(x), x.source, x.note or ""] for x in whole]
         sub = [m for m in t.medians if m.cohort not in {a.cohort for a in t.arms}]
         s[1].tables.append(Table(f"{t.trial}: {t.design} ({t.study})",
                                  ["arm", "regimen", "role", "n randomized", "figures per arm, as reported", "source"],
@@ -620,7 +700,11 @@ def layout(b: Brief, level: float = 0.95) -> list[Section]:
                                      ["comparison", "outcome", "experimental arm", "control arm", "statistic",
                                       "favours", "source", "note"],
                                      stats, kind="stats",
-                                     row_kinds=["harm" if x.harm_signal else "" for x in t.effects]))
+                                     row_kinds=["harm" if x.harm_signal else "" for x in whole],
+                                     notes=[f"Subgroup results ({len({x.subgroup for x in t.effects} - {None})} "
+                                            "subgroups): one row per subgroup in the summary of findings (section "
+                                            f"{SECTION_TITLES.index(SOF_TITLE) + 1})."]
+                                     if len(whole) < len(t.effects) else []))
         if sub:
             s[1].tables.append(Table(f"{t.trial}: subgroups, as reported",
                                      ["population", "outcome", "median", "source", "note"],
@@ -643,7 +727,7 @@ def layout(b: Brief, level: float = 0.95) -> list[Section]:
                 derived_seen |= r.events is not None and derived(r.basis)
                 share = b.minority(r.study)
                 notes = [r.audit or "", f"not {b.disease} evidence: {share.patients} of {share.total} patients had "
-                         f"{b.disease} [{share.source}]" if share is not None else ""]
+                         f"{b.disease} [{share.source}]" if share is not None else "", kind_note(r)]
                 doubt = (f" (regimen {r.regimen} as {r.source} codes it; {r.regimen_doubt[0]} names no single "
                          f"regimen: {r.regimen_doubt[1]})" if r.regimen_doubt else "")
                 rows.append([g.regimen or MISSING, role_text(r.role, r.agent), where_text(r.ref, r.study),
@@ -683,7 +767,7 @@ def layout(b: Brief, level: float = 0.95) -> list[Section]:
     # 4 survival
     srows = [[m.regimen or MISSING, role_text(m.role, m.agent), where_text(m.ref, m.study), m.label,
               str(m.n) if m.n is not None else MISSING, measure_name(m.measure), median_text(m), spread_text(m),
-              m.source, m.note or ""] for m in b.survival]
+              m.source, "; ".join(x for x in (m.note, kind_note(m)) if x)] for m in b.survival]
     if srows:
         s[3].tables.append(Table("Medians per regimen and arm", ["regimen", "treatment", "study", "population", "n",
                                                                  "measure", "median", "CI / range as reported",
@@ -1049,8 +1133,10 @@ def finding_json(f: Finding, table: str, level: float = 0.95) -> dict:
            "regimen": f.regimen.split(" (")[0], "outcome": f.outcome, "measure": f.measure,
            "timepoint": e.timepoint if e is not None else None, "subgroup": e.subgroup if e is not None else None,
            "kind": f.kind, "statistic": f.statistic, "estimate": f.estimate, "unit": f.unit,
-           "interval": {"low": f.ci_low, "high": f.ci_high, "level": None if f.kind in ("ratio", "p only", "median")
-                        else level, "as_reported": f.kind in ("ratio", "p only", "median", "percentage")},
+           "interval": {"low": f.ci_low, "high": f.ci_high,
+                        "level": f.level if f.ci_low is not None or f.ci_high is not None else None,
+                        "as_reported": f.kind in ("ratio", "p only", "median", "percentage")},
+           "test": e.test if e is not None else None,
            "decimals": f.decimals, "p": e.p_value if e is not None else None, "p_text": f.p_text,
            "direction": e.direction if e is not None else None,
            "direction_basis": e.basis if e is not None else None,
@@ -1063,7 +1149,10 @@ def finding_json(f: Finding, table: str, level: float = 0.95) -> dict:
            "certainty": f.rating, "start": f.start,
            "reasons": [{"rule": m.rule, "reason": m.reason} for m in f.moves],
            "absolute_effects": absolute_text(f) if e is not None else None,
-           "notes": f.notes, "related_randomized": f.related, "sources": f.sources}
+           "notes": f.notes, "related_randomized": f.related, "sources": f.sources,
+           "also": [{"id": x.id, "statistic": x.statistic, "estimate": x.estimate, "ci_low": x.ci_low,
+                     "ci_high": x.ci_high, "p_text": x.p_text, "direction": x.direction, "direction_basis": x.basis,
+                     "source": x.source, "source_kind": f.source_kinds.get(x.source)} for x in f.also]}
     if f.kind == "pooled proportion":
         out["prediction_interval"] = {"low": f.pi_low, "high": f.pi_high}
     return out

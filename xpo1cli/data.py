@@ -1255,6 +1255,26 @@ def _check_extra(root: Path, descriptor: dict, name: str, core: Mapping) -> tupl
     return frames.get(name), list(dict.fromkeys(problems))
 
 
+def keep(root: Path, descriptor: dict, frames: dict) -> None:
+    """Keep the tables of the package at root that `check` found valid (its frames, given up here
+    one by one) as `load` and each table's first use keep them: the next run on the same bytes
+    reads them back instead of checking them again (a folder an import wrote, checked in full
+    before it was put in place)."""
+    if cache_dir() is None:
+        return
+    root = root.resolve()
+    specs = {r["name"]: r for r in descriptor["resources"]}
+    core, extra = table_groups(descriptor)
+
+    def typed(name: str):
+        return _shared_texts(frames.pop(name).drop(columns=LINE).reset_index(drop=True))
+
+    _keep_checked(_content_key(root, descriptor, core), {name: typed(name) for name in core})
+    for name in extra:
+        _keep_checked(_content_key(root, descriptor, _refers(specs, name), label=name), {name: typed(name)},
+                      whole=False)
+
+
 def _checked_extra(root: Path, descriptor: dict, name: str, core: Mapping):
     """A table a load reads on first use: kept in the cache on its own (under the bytes of its
     file and of the files it refers to), else checked, and kept when valid; DataError when not."""

@@ -65,6 +65,7 @@ class HarmReport:
 @dataclass
 class RegimenHarms:
     regimen: str | None  # None: rows that name no regimen (a label naming no drug, a trial's row naming no arm)
+    name: str | None = None  # the regimen's name ('selinexor + bortezomib + dexamethasone')
     clear: list[RiskDifference] = field(default_factory=list)  # interval excludes no difference
     unclear: list[RiskDifference] = field(default_factory=list)  # interval includes it
     reports: list[HarmReport] = field(default_factory=list)
@@ -129,8 +130,9 @@ def regimen_harms(b: Brief, ds: Dataset, stated: set[tuple[str, str, str]],
     order += [h.regimen for h in b.harms if h.regimen]
     order += [None] if any(h.regimen is None and h.role != "control" for h in b.harms) else []  # named by no row
     out: list[RegimenHarms] = []
+    names = dict(zip(ds.regimens["regimen"], ds.regimens["name"], strict=True))
     for regimen in dict.fromkeys(order):
-        p = RegimenHarms(regimen)
+        p = RegimenHarms(regimen, value_or_none(names.get(regimen)))
         for d in b.risk_differences:
             if experimental.get((d.trial, d.experimental)) != regimen or (d.trial, d.term, d.grade) in stated:
                 continue
