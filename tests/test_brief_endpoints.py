@@ -227,3 +227,15 @@ def test_gaps_point_to_related_diseases_evidence_in_other_briefs(ds):
     assert "SELHEM (paediatric)" in gaps["myelodysplastic syndrome"].detail
     assert "eltanexor-mds-isr" in gaps["myelodysplastic syndrome"].detail
     assert "xpo1 brief --disease MDS" in gaps["myelodysplastic syndrome"].detail
+
+
+def test_a_pointer_to_another_brief_cites_nothing_here_and_a_planned_trial_is_named_once(ds):
+    b = _brief(ds, "WM")
+    related = [g for g in b.gaps if g.kind == "related evidence"]
+    assert related and all(not g.sources for g in related)
+    cited = {c.source for c in b.citations}
+    marchs = set(ds.studies.loc[ds.studies["trial"] == "MARCH", "source"])  # a myeloma-only trial
+    assert marchs and not marchs & cited
+    mf = _brief(ds, "MF")
+    planned = [p.trial for c in mf.bottom_line if c.kind == "planned" for p in c.planned]
+    assert len(planned) == len(set(planned))

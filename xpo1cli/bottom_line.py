@@ -84,9 +84,9 @@ def planned_trials(ds: Dataset, b: Brief, study_ids: set[str]) -> list[Planned]:
     status = dict(zip(ds.trials["trial"], ds.trials["status"], strict=True))
     out = []
     for s in row_tuples(studies, index=False):
-        if s.study in with_figures:
-            continue
         trial = s.trial if isinstance(s.trial, str) else s.study
+        if s.study in with_figures or trial in {p.trial for p in out}:  # a trial named by several sources: once
+            continue
         phase = value_or_none(s.phase)
         rand = value_or_none(s.randomized)
         design = ("randomized " if rand is True else "") + (f"phase {phase}" if phase else "design not stated")
