@@ -60,7 +60,7 @@ def test_mm_randomized_evidence_is_boston_with_its_arms_and_hr(mm):
 
 def test_mm_bottom_line_states_the_hr_as_printed_and_its_source(mm):
     text = [claim_text(s) for s in mm.bottom_line]
-    assert any("PFS 13.93 months with SVd vs 9.46 months with Vd (HR 0.70 (CI 0.53–0.93), p = 0.0075; favours SVd"
+    assert any("PFS 13.93 months with SVd vs 9.46 months with Vd (HR 0.70 (95% CI 0.53–0.93), p = 0.0075; favours SVd"
                in t and "[B1, B2]" in t for t in text)
     assert all(s.sources and t.endswith("]") for s, t in zip(mm.bottom_line, text, strict=True))
 
@@ -176,8 +176,8 @@ def test_markdown_has_the_eight_sections_in_order_and_the_label():
     assert heads == list(SECTIONS)
     assert CERTAINTY_LABEL in out
     assert "**Summary of findings: SVd vs Vd (randomized, BOSTON)**" in out
-    assert re.search(r"\| PFS +\| HR 0.70 \(CI 0.53–0.93\), p = 0.0075 +\|.*\| 402 \(1 trial\) ", out)
-    assert "HR 0.70 (CI 0.53–0.93), p = 0.0075" in out
+    assert re.search(r"\| PFS +\| HR 0.70 \(95% CI 0.53–0.93\), p = 0.0075 +\|.*\| 402 \(1 trial\) ", out)
+    assert "HR 0.70 (95% CI 0.53–0.93), p = 0.0075" in out
     assert "8*/84 (9.5%)" in out and "* count derived here" in out
     assert "[B1] (BOSTON report). https://bloodcancerstoday.com/" in out
 
@@ -187,7 +187,7 @@ def test_plain_text_brief_reads_as_sections():
     for s in SECTIONS:
         number, title = s.split(" ", 1)
         assert f"{number} {title.upper()}" in out
-    assert "HR 1.18 (CI 0.79–1.75), p = 0.422" in out
+    assert "HR 1.18 (CI 0.79–1.75; level not stated), p = 0.422" in out
 
 
 def test_brief_refuses_machine_formats_and_needs_a_disease():
@@ -360,7 +360,7 @@ def test_page_renders_in_chromium(browser, pages, disease):
     assert all(w > 300 and h > 100 for w, h in sizes), sizes
     assert measured.group(2) == "0"  # no table wider than the page
     if disease == "MM":
-        assert "HR 0.70 (CI 0.53–0.93), p = 0.0075" in dom
+        assert "HR 0.70 (95% CI 0.53–0.93), p = 0.0075" in dom
         assert "control arm (no XPO1 inhibitor)" in dom
         assert "ref 12 · Sd · all patients (MM and WM)" in dom  # the forest plot's text, as SVG text
 

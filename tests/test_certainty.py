@@ -145,3 +145,76 @@ def test_single_arm_rows_say_a_randomized_trial_of_the_same_partner_class_exists
     mono = _single(aml, "S", "ORR")[0]
     assert any("same regimen" in x and "SOPRA" in x and "point estimate favours PC on OS" in x for x in mono.related)
     assert not any(f.related for f in _single(mm, "Sd", "ORR"))  # dexamethasone alone is not SVd's partner class
+
+
+# --- A5: subgroups: the direction their source states, one row each -----------------------------------
+
+
+def test_a_subgroup_p_value_takes_the_direction_its_source_states(ds, mm):
+    from xpo1cli.brief_render import direction_text
+    from xpo1cli.findings import EXPERIMENTAL, STATED, between_arms
+
+    stated = {c.id for c in ds.comparisons.itertuples() if isinstance(c.stated_favours, str)}
+    assert stated and all(ds.comparisons.set_index("id").at[i, "source"] == "M7" for i in stated)
+    effects = {e.id: e for e in between_arms(ds, "BOSTON", "boston-lancet-2020")}
+    two3 = effects["boston-prior2-3-pfs-p"]  # no arm figures anywhere: the words of M7 give the direction
+    assert (two3.direction, two3.basis, two3.clear) == (EXPERIMENTAL, STATED, True)
+    assert direction_text(two3) == "favours SVd (experimental, as stated; no estimate)"
+    trend = effects["boston-pi-treated-pfs-trend"]  # 'a strong trend' names no arm: not filled
+    assert trend.direction == "not reported"
+
+
+def test_one_row_per_subgroup_with_every_source(mm):
+    from xpo1cli.brief_render import sof_groups, sof_row
+
+    subs = [f for f in mm.findings if f.subgroup]
+    keys = [(f.effect.subgroup, f.measure) for f in subs]
+    assert len(keys) == len(set(keys))
+    naive = next(f for f in subs if f.effect.subgroup == "proteasome-inhibitor-naive" and f.measure == "PFS")
+    assert {naive.effect.source, *(x.source for x in naive.also)} == {"M7", "B3"}
+    assert set(naive.sources) >= {"M7", "B3"}
+    row = sof_row(naive)
+    assert "p = 0.0003 [M7]" in row[1] and "HR 0.29 (no CI reported) [B3]" in row[1]
+    assert "direction not reported" not in row[5]
+    table = next(rows for caption, rows in sof_groups(mm) if caption.startswith("Subgroups of BOSTON"))
+    assert len(table) == len(subs)
+
+
+def test_subgroups_are_not_repeated_in_the_between_arm_table(mm):
+    from xpo1cli.brief_render import layout
+
+    sec = layout(mm)[1]
+    stats = next(t for t in sec.tables if t.caption == "BOSTON: between arms, as reported")
+    assert not [r for r in stats.rows if "(" in r[0]]  # 'SVd vs Vd (1 prior line)' is a subgroup row
+    assert stats.notes and "one row per subgroup in the summary of findings" in stats.notes[0]
+
+
+# --- A15 and lesser: intervals carry their level; the source's own words ------------------------------
+
+
+def test_an_interval_carries_the_level_its_source_states(mm, aml):
+    from xpo1cli.brief_render import brief_json
+
+    said = claim_text(next(c for c in mm.bottom_line if c.kind == "randomized"))
+    assert "HR 0.70 (95% CI 0.53–0.93), p = 0.0075" in said
+    sopra = claim_text(next(c for c in aml.bottom_line if c.kind == "randomized" and c.trial.trial == "SOPRA"))
+    assert "HR 1.18 (CI 0.79–1.75; level not stated)" in sopra  # P1 prints no level
+    pfs = next(f for f in brief_json(mm)["findings"] if f["id"] == "boston-pfs-hr")
+    assert pfs["interval"] == {"low": 0.53, "high": 0.93, "level": 0.95, "as_reported": True}
+    os_hr = next(f for f in brief_json(aml)["findings"] if f["id"] == "sopra-os-hr")
+    assert os_hr["interval"]["level"] is None
+
+
+def test_a_limit_the_source_calls_not_evaluable_says_so(mm):
+    from xpo1cli.brief_render import spread_text
+
+    svd = next(m for t in mm.randomized for m in t.medians if m.cohort == "svd" and m.measure == "PFS")
+    assert spread_text(svd) == "95% CI lower limit 11.73 months, upper not evaluable"
+
+
+def test_a_p_value_keeps_the_name_of_its_test(aml):
+    efs = _row(aml, "HOVON-103-SEL", "EFS_rate")
+    from xpo1cli.brief_render import statistic_text
+
+    assert statistic_text(efs.effect) == "Cox p = 0.012"
+    assert "Cox p = 0.012" in claim_text(next(c for c in aml.bottom_line if c.kind == "randomized"))

@@ -36,7 +36,8 @@ def test_a_p_value_alone_takes_its_direction_from_the_arms_figures(ds):
 
 
 def test_a_p_value_without_arm_figures_has_no_direction(ds):
-    e = _effect(ds, "boston-lancet-2020", "PFS", subgroup="2-3 prior lines")
+    # M7's 'strong trend' in proteasome-inhibitor-treated patients names no arm and no figure
+    e = _effect(ds, "boston-lancet-2020", "PFS", subgroup="proteasome-inhibitor-treated")
     assert (e.experimental.value, e.direction, e.basis) == (None, NOT_REPORTED, None)
     assert direction_text(e) == "direction not reported"
 
@@ -66,7 +67,7 @@ def test_aml_bottom_line_says_the_harm_signal_with_the_arms_figures(ds):
     b = build_brief(ds, Filters(disease="AML"))
     text = " ".join(claim_text(c) for c in b.bottom_line)
     assert "Harm signal: the XPO1-inhibitor arm did worse" in text
-    assert "EFS rate at 18 months 26% with S-IC vs 45% with IC (p = 0.012; favours IC" in text
+    assert "EFS rate at 18 months 26% with S-IC vs 45% with IC (Cox p = 0.012; favours IC" in text
     assert "OS rate at 18 months 33% with S-IC vs 58% with IC (p = 0.009; favours IC" in text
     assert "more deaths from AML and from infections in the selinexor arm" in text
 

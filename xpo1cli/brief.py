@@ -39,6 +39,7 @@ LOW_REPORTING_KINDS = {"press release": "a press release", "news": "a news repor
                        "conference": "a conference abstract or report"}
 PI_MIN_K = 3  # cohorts a prediction interval needs: with two it has no degrees of freedom
 KNHA_MAX_K = 3  # pools of this many cohorts or fewer use Knapp–Hartung intervals (stats advises it)
+OUTCOME_CI_LEVEL = 0.95  # outcomes.ci_low and ci_high are 95% limits as reported (the schema says so)
 ABSOLUTE_PER = 1000  # anticipated absolute effects: patients per this many
 NOT_ESTIMABLE = "not estimable"  # a row with neither estimate nor p-value: never rated
 RULES: tuple[tuple[str, str], ...] = (
@@ -330,6 +331,9 @@ class Finding:
     notes: list[str] = field(default_factory=list)  # a later report that differs, named
     trial: str | None = None  # single-arm evidence shown trial by trial (a pool refused): the row's trial
     related: list[str] = field(default_factory=list)  # randomized trials of the same regimen or partner class
+    level: float | None = None  # the interval's level (0.95), None where the source states none
+    also: list[Effect] = field(default_factory=list)  # the same subgroup's result in other reports, one row
+    source_kinds: dict[str, str] = field(default_factory=dict)  # a merged row: each result's source and its kind
     timepoint: str | None = None  # single-arm rates read at several time points: this row's
     nested: list[Median] = field(default_factory=list)  # medians: sub-cohorts inside a trial's (CR within responders)
 
@@ -492,7 +496,7 @@ def build_brief(ds: Dataset, filters: Filters | None = None, *, level: float = 0
     b.response, b.forests = _response(ds, studies, matched, outcomes, arm_of, flags, level, b)
     b.survival = _survival(ds, studies, matched, arm_of, outcomes)
     b.harms, b.harm_ranges, b.risk_differences, b.mitigations = _harms(ds, studies, matched, f, code, level)
-    b.findings = _findings(ds, b, flags)
+    b.findings = _findings(ds, b, flags, level)
     b.gaps = _gaps(ds, studies, b, findings_audit, _report_differences(ds, set(studies["study"])))
     from .bottom_line import bottom_line
 
@@ -1099,6 +1103,33 @@ def randomized_imprecision(e: Effect, effects: list[Effect], n: int | None,
     return reasons, notes
 
 
+def _merge_subgroups(rows: list[Finding], kinds: dict[str, str]) -> list[Finding]:
+    """One row per subgroup: the results of one trial's subgroup for one outcome that several reports
+    give (a p-value in one, a hazard ratio in another) become one row, led by its best-rated result
+    (a rated one before a not estimable one, then one with an estimate), the others kept beside it."""
+    groups: dict[tuple, list[Finding]] = {}
+    for f in rows:
+        if f.subgroup:
+            e = f.effect
+            groups.setdefault((e.trial, e.subgroup, e.measure, e.timepoint), []).append(f)
+    drop: set[int] = set()
+    for group in groups.values():
+        if len(group) < 2:
+            continue
+        lead = max(group, key=lambda f: (LEVELS.index(f.rating) if f.rating in LEVELS else -1,
+                                         f.effect.estimate is not None))
+        for f in group:
+            if f is lead:
+                continue
+            lead.also.append(f.effect)
+            lead.sources = _unique([*lead.sources, *f.sources])
+            lead.reports = _unique([*lead.reports, *f.reports])
+            drop.add(id(f))
+        lead.source_kinds = {x.source: (kinds.get(x.source) or "").split(" (")[0]
+                             for x in (lead.effect, *lead.also)}
+    return [f for f in rows if id(f) not in drop]
+
+
 def partner_classes(ds: Dataset, regimen: str | None) -> set[str]:
     """The drug classes of a regimen's partners (its drugs other than the XPO1 inhibitor)."""
     classes = dict(zip(ds.drugs["drug"], ds.drugs["drug_class"], strict=True))
@@ -1141,7 +1172,7 @@ def rate(start: str, moves: list[Move]) -> str:
     return LEVELS[max(0, LEVELS.index(start) - len(moves))]
 
 
-def _findings(ds: Dataset, b: Brief, flags: dict) -> list[Finding]:
+def _findings(ds: Dataset, b: Brief, flags: dict, level: float = 0.95) -> list[Finding]:
     kinds = _kinds(ds)
     out: list[Finding] = []
 
@@ -1211,7 +1242,9 @@ def _findings(ds: Dataset, b: Brief, flags: dict) -> list[Finding]:
                                pi_low=None, pi_high=None, decimals=s.decimals, statistic=s.statistic,
                                p_text=s.p_text, unit=None, start="high", moves=moves,
                                rating=rating, sources=_unique([s.source, s.arm_a.source, s.arm_b.source]),
-                               effect=s, measure=s.measure, trials=[t.trial], reports=[s.study], notes=notes))
+                               effect=s, measure=s.measure, trials=[t.trial], reports=[s.study], notes=notes,
+                               level=s.ci_level / 100 if s.ci_level is not None else None))
+    out = _merge_subgroups(out, _kinds(ds))
     # single-arm evidence by regimen: XPO1 cohorts outside the randomized trials (whose arms are compared above)
     from .bottom_line import headline_pool
 
@@ -1275,7 +1308,9 @@ def _findings(ds: Dataset, b: Brief, flags: dict) -> list[Finding]:
                                    measure=g.measure, trials=trials, reports=_unique([r.study for r in used]),
                                    notes=notes, trial=trials[0] if label else None,
                                    related=related.get(g.regimen, []),
-                                   timepoint=tp if len(timepoints) > 1 else None))
+                                   timepoint=tp if len(timepoints) > 1 else None,
+                                   level=OUTCOME_CI_LEVEL if kind == "percentage" else
+                                   g.pooled.level if kind == "pooled proportion" else level))
     # median survival of XPO1 arms and cohorts, by regimen (the largest cohort's median)
     by: dict[tuple, list[Median]] = {}
     parents = {(c.study, c.cohort): c.parent for c in row_tuples(ds.cohorts, index=False)}
@@ -1329,7 +1364,8 @@ def _findings(ds: Dataset, b: Brief, flags: dict) -> list[Finding]:
                            statistic=None, p_text=None, unit=best.unit, start="low", moves=moves,
                            rating=rate("low", moves), sources=_unique([m.source for m in per_trial]),
                            measure=measure, trials=list(by_trial), reports=_unique([m.study for m in per_trial]),
-                           per_trial=per_trial, notes=notes, related=related.get(regimen, []), nested=inside))
+                           per_trial=per_trial, notes=notes, related=related.get(regimen, []), nested=inside,
+                           level=OUTCOME_CI_LEVEL))
     return out
 
 

@@ -18,6 +18,7 @@ from .bottom_line import Claim, headline_pool
 from .brief import (
     ABSOLUTE_PER,
     CERTAINTY_LABEL,
+    OUTCOME_CI_LEVEL,
     RULES,
     Brief,
     Citation,
@@ -35,15 +36,16 @@ from .brief import (
     summary_parts,
 )
 from .findings import CONTROL as FAVOURS_CONTROL
-from .findings import NEITHER, ArmFigure, Effect
+from .findings import NEITHER, STATED, ArmFigure, Effect
 from .harms import HarmReport, RegimenHarms
 from .present import NO_STATUS
 from .query import split_list
 from .render import DERIVED_MARK, DERIVED_NOTE, MISSING, derived
 
 CONTROL = "control arm (no XPO1 inhibitor)"
+SOF_TITLE = "Summary of findings with certainty signals"
 SECTION_TITLES = ("Bottom line", "Randomized evidence", "Response evidence by regimen", "Survival", "Harms",
-                  "Summary of findings with certainty signals", "What is not known", "Sources")
+                  SOF_TITLE, "What is not known", "Sources")
 
 
 @dataclass
@@ -120,16 +122,24 @@ def median_text(m: Median) -> str:
     return f"{figure(m.median)} {m.unit}" if m.median is not None else MISSING
 
 
+def missing_limit(note: str | None) -> str:
+    """What a one-sided interval's other limit is: 'not evaluable' where the figure's note says the
+    source calls it so (a median's upper limit not reached), else 'not reported'."""
+    return "not evaluable" if note and "not evaluable" in note.casefold() else "not reported"
+
+
 def spread_text(m: Median) -> str:
-    """The CI and range as reported, in the median's unit; a one-sided CI says so."""
+    """The CI (95%: outcomes hold 95% limits) and range as reported, in the median's unit; a
+    one-sided CI says what its other limit is."""
     parts = []
+    lv = level_text(OUTCOME_CI_LEVEL)
     if m.ci_low is not None or m.ci_high is not None:
         if m.ci_low is not None and m.ci_high is not None:
-            parts.append(f"CI {figure(m.ci_low)}–{figure(m.ci_high)} {m.unit}")
+            parts.append(f"{lv} CI {figure(m.ci_low)}–{figure(m.ci_high)} {m.unit}")
         elif m.ci_low is not None:
-            parts.append(f"CI lower limit {figure(m.ci_low)} {m.unit}, upper not reported")
+            parts.append(f"{lv} CI lower limit {figure(m.ci_low)} {m.unit}, upper {missing_limit(m.note)}")
         else:
-            parts.append(f"CI upper limit {figure(m.ci_high)} {m.unit}, lower not reported")
+            parts.append(f"{lv} CI upper limit {figure(m.ci_high)} {m.unit}, lower {missing_limit(m.note)}")
     if m.range_low is not None or m.range_high is not None:
         parts.append(f"range {figure(m.range_low)}–{figure(m.range_high)} {m.unit}")
     return "; ".join(parts) or MISSING
@@ -143,23 +153,24 @@ def estimate_text(f: Finding) -> str:
     if f.kind in ("ratio", "p only"):
         if f.statistic == "p":
             return f"p = {f.p_text}" if f.p_text else MISSING
-        ci = (f" (CI {ratio(f.ci_low, f.decimals)}–{ratio(f.ci_high, f.decimals)})"
-              if f.ci_low is not None and f.ci_high is not None else " (no CI reported)")
         p = f", p = {f.p_text}" if f.p_text else ""
+        ci = ratio_interval(f.ci_low, f.ci_high, f.decimals, None)
         return f"{f.statistic} {ratio(f.estimate, f.decimals)}{ci}{p}"
+    lv = level_text(f.level) + " " if f.level is not None else ""
     if f.kind == "median":
         ci = ""
+        note = "; ".join(f.notes)
         if f.ci_low is not None and f.ci_high is not None:
-            ci = f" (CI {figure(f.ci_low)}–{figure(f.ci_high)})"
+            ci = f" ({lv}CI {figure(f.ci_low)}–{figure(f.ci_high)})"
         elif f.ci_low is not None or f.ci_high is not None:
-            ci = (f" (CI lower limit {figure(f.ci_low)}, upper not reported)" if f.ci_low is not None
-                  else f" (CI upper limit {figure(f.ci_high)}, lower not reported)")
+            ci = (f" ({lv}CI lower limit {figure(f.ci_low)}, upper {missing_limit(note)})" if f.ci_low is not None
+                  else f" ({lv}CI upper limit {figure(f.ci_high)}, lower {missing_limit(note)})")
         return f"{figure(f.estimate)} {f.unit}{ci}"
     computed = f.kind in ("pooled proportion", "proportion")
     show = pct if computed else figure
     text = f"{show(f.estimate)}%"
     if f.ci_low is not None and f.ci_high is not None:
-        text += f" (CI {interval_text(f.ci_low, f.ci_high, computed)}"
+        text += f" ({lv}CI {interval_text(f.ci_low, f.ci_high, computed)}"
         if f.pi_low is not None and f.pi_high is not None:
             text += f"; PI {interval_text(f.pi_low, f.pi_high)}"
         text += ")"
@@ -186,13 +197,26 @@ def arm_figure_text(a: ArmFigure) -> str:
     return f"{figure(a.value)} {a.unit}"
 
 
+def ratio_interval(lo, hi, decimals, level: float | None) -> str:
+    """' (95% CI 0.53–0.93)' with the level the source states (percent), ' (CI 0.79–1.75; level not
+    stated)' where it states none, ' (no CI reported)' without limits."""
+    if lo is None or hi is None:
+        return " (no CI reported)"
+    limits = f"{ratio(lo, decimals)}–{ratio(hi, decimals)}"
+    return f" ({level:g}% CI {limits})" if level is not None else f" (CI {limits}; level not stated)"
+
+
+def p_text(e: Effect) -> str:
+    """'p = 0.018', or with the test the source names: 'Cox p = 0.012'."""
+    return (f"{e.test} " if e.test else "") + f"p = {e.p_text}"
+
+
 def statistic_text(e: Effect) -> str:
-    """'HR 0.70 (CI 0.53–0.93), p = 0.0075' or 'p = 0.018' or 'HR 0.29 (no CI reported)'."""
+    """'HR 0.70 (95% CI 0.53–0.93), p = 0.0075' or 'Cox p = 0.012' or 'HR 0.29 (no CI reported)'."""
     if e.statistic == "p":
-        return f"p = {e.p_text}" if e.p_text else "no p-value reported"
-    ci = (f" (CI {ratio(e.ci_low, e.decimals)}–{ratio(e.ci_high, e.decimals)})"
-          if e.ci_low is not None and e.ci_high is not None else " (no CI reported)")
-    return f"{e.statistic} {ratio(e.estimate, e.decimals)}{ci}" + (f", p = {e.p_text}" if e.p_text else "")
+        return p_text(e) if e.p_text else "no p-value reported"
+    ci = ratio_interval(e.ci_low, e.ci_high, e.decimals, e.ci_level)
+    return f"{e.statistic} {ratio(e.estimate, e.decimals)}{ci}" + (f", {p_text(e)}" if e.p_text else "")
 
 
 def direction_text(e: Effect) -> str:
@@ -203,6 +227,8 @@ def direction_text(e: Effect) -> str:
     if fav is None:
         return "direction not reported"
     role = "control" if e.direction == FAVOURS_CONTROL else "experimental"
+    if e.basis == STATED:
+        return f"favours {arm_name(fav)} ({role}, as stated; no estimate)" + ("" if e.clear else "; p ≥ 0.05")
     how = "" if e.basis == "estimate" else ", by the arms' figures"
     if e.clear is None:
         return f"favours {arm_name(fav)} ({role}{how}; no interval or p-value)"
@@ -552,11 +578,22 @@ def sof_row(f: Finding) -> list[str]:
         e = f.effect
         comments.append(direction_text(e))
         if e.arm_a.value is not None or e.arm_b.value is not None:
+            whose = {a.source for a in (e.arm_a, e.arm_b) if a.source} - {e.source}  # the arms' own report
             comments.append(f"{arm_figure_text(e.experimental)} with {arm_name(e.experimental)} vs "
-                            f"{arm_figure_text(e.control)} with {arm_name(e.control)}")
+                            f"{arm_figure_text(e.control)} with {arm_name(e.control)}"
+                            + (f" [{', '.join(sorted(whose))}]" if whose else ""))
         relative = statistic_text(e) if e.statistic != "p" else "not reported (p-value only: " + statistic_text(e) + ")"
         if not f.estimable:
             relative = "not estimable (neither estimate nor p-value)"
+        if f.also:  # one subgroup, several reports: each result with its source and the source's kind
+            def labelled(x: Effect) -> str:
+                kind = f.source_kinds.get(x.source)
+                return f"{statistic_text(x)} [{x.source}]" + (f" ({kind})" if kind else "")
+
+            relative = "; ".join(labelled(x) for x in (e, *f.also))
+            comments[0] = "; ".join(f"{x.source}: {direction_text(x)}" for x in (e, *f.also))
+        if f.subgroup:
+            comments += [f"{x.note} [{x.source}]" for x in (e, *f.also) if x.note]
     else:
         relative = "not applicable: no control group"
         if f.kind == "median":
@@ -651,9 +688,9 @@ def layout(b: Brief, level: float = 0.95) -> list[Section]:
             cite = f" [{a.source}]" if a.source and a.source != x.source else ""
             return f"{arm_name(a)}: {arm_figure_text(a)}{cite}"
 
-        stats = [[f"{arm_name(x.arm_a)} vs {arm_name(x.arm_b)}" + (f" ({x.subgroup})" if x.subgroup else ""),
-                  outcome_text(x), side(x, x.experimental), side(x, x.control), statistic_text(x),
-                  direction_text(x), x.source, x.note or ""] for x in t.effects]
+        whole = [x for x in t.effects if x.subgroup is None]  # subgroups: once, in the summary of findings
+        stats = [[f"{arm_name(x.arm_a)} vs {arm_name(x.arm_b)}", outcome_text(x), side(x, x.experimental),
+                  side(x, x.control), statistic_text(x), direction_text(x), x.source, x.note or ""] for x in whole]
         sub = [m for m in t.medians if m.cohort not in {a.cohort for a in t.arms}]
         s[1].tables.append(Table(f"{t.trial}: {t.design} ({t.study})",
                                  ["arm", "regimen", "role", "n randomized", "figures per arm, as reported", "source"],
@@ -663,7 +700,11 @@ def layout(b: Brief, level: float = 0.95) -> list[Section]:
                                      ["comparison", "outcome", "experimental arm", "control arm", "statistic",
                                       "favours", "source", "note"],
                                      stats, kind="stats",
-                                     row_kinds=["harm" if x.harm_signal else "" for x in t.effects]))
+                                     row_kinds=["harm" if x.harm_signal else "" for x in whole],
+                                     notes=[f"Subgroup results ({len({x.subgroup for x in t.effects} - {None})} "
+                                            "subgroups): one row per subgroup in the summary of findings (section "
+                                            f"{SECTION_TITLES.index(SOF_TITLE) + 1})."]
+                                     if len(whole) < len(t.effects) else []))
         if sub:
             s[1].tables.append(Table(f"{t.trial}: subgroups, as reported",
                                      ["population", "outcome", "median", "source", "note"],
@@ -1092,8 +1133,10 @@ def finding_json(f: Finding, table: str, level: float = 0.95) -> dict:
            "regimen": f.regimen.split(" (")[0], "outcome": f.outcome, "measure": f.measure,
            "timepoint": e.timepoint if e is not None else None, "subgroup": e.subgroup if e is not None else None,
            "kind": f.kind, "statistic": f.statistic, "estimate": f.estimate, "unit": f.unit,
-           "interval": {"low": f.ci_low, "high": f.ci_high, "level": None if f.kind in ("ratio", "p only", "median")
-                        else level, "as_reported": f.kind in ("ratio", "p only", "median", "percentage")},
+           "interval": {"low": f.ci_low, "high": f.ci_high,
+                        "level": f.level if f.ci_low is not None or f.ci_high is not None else None,
+                        "as_reported": f.kind in ("ratio", "p only", "median", "percentage")},
+           "test": e.test if e is not None else None,
            "decimals": f.decimals, "p": e.p_value if e is not None else None, "p_text": f.p_text,
            "direction": e.direction if e is not None else None,
            "direction_basis": e.basis if e is not None else None,
@@ -1106,7 +1149,10 @@ def finding_json(f: Finding, table: str, level: float = 0.95) -> dict:
            "certainty": f.rating, "start": f.start,
            "reasons": [{"rule": m.rule, "reason": m.reason} for m in f.moves],
            "absolute_effects": absolute_text(f) if e is not None else None,
-           "notes": f.notes, "related_randomized": f.related, "sources": f.sources}
+           "notes": f.notes, "related_randomized": f.related, "sources": f.sources,
+           "also": [{"id": x.id, "statistic": x.statistic, "estimate": x.estimate, "ci_low": x.ci_low,
+                     "ci_high": x.ci_high, "p_text": x.p_text, "direction": x.direction, "direction_basis": x.basis,
+                     "source": x.source, "source_kind": f.source_kinds.get(x.source)} for x in f.also]}
     if f.kind == "pooled proportion":
         out["prediction_interval"] = {"low": f.pi_low, "high": f.pi_high}
     return out

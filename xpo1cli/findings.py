@@ -6,8 +6,9 @@ Nothing here words a finding: brief_render says what a direction means. The rule
 - a ratio's direction comes from its estimate, oriented by the arms' roles: a hazard ratio below 1
   favours the first arm (fewer progressions or deaths); an odds ratio above 1 favours the first arm
   for a response, below 1 for an adverse event;
-- a p-value reported alone takes its direction from the arms' own figures (the higher response
-  rate or landmark rate, the longer median, the lower adverse-event rate), else it is 'not reported';
+- a p-value reported alone takes the direction its source states in words (comparisons.stated_favours),
+  else its direction from the arms' own figures (the higher response rate or landmark rate, the longer
+  median, the lower adverse-event rate), else it is 'not reported';
 - a result is clear where its interval excludes no effect, or, without an interval, where its
   p-value is below 0.05; a result that favours the control arm is a harm signal.
 """
@@ -30,6 +31,7 @@ TIME_TO_EVENT = frozenset({"PFS", "OS", "DOR", "EFS", "TTR"})  # an HR's event i
 
 # directions
 EXPERIMENTAL, CONTROL, NEITHER, NOT_REPORTED = "experimental", "control", "no difference", "not reported"
+STATED = "as stated"  # a direction's basis: the source's own words (a p-value without estimate or arm figures)
 
 
 def _v(value):
@@ -78,10 +80,13 @@ class Effect:
     arm_b: ArmFigure
     subgroup: str | None  # the population label of a subgroup comparison, None for the whole trial
     direction: str  # experimental, control, no difference, not reported
-    basis: str | None  # 'estimate' or 'arm figures': what the direction was read from
+    basis: str | None  # 'estimate', 'as stated' or 'arm figures': what the direction was read from
     clear: bool | None  # interval excludes no effect / p below ALPHA; None: neither interval nor p
     source: str
     note: str | None
+    ci_level: float | None = None  # the interval's level in percent as the source states it; None: not stated
+    test: str | None = None  # the test the source names for its p-value ('Cox')
+    section: str | None = None  # where in the source the result stands
 
     @property
     def experimental(self) -> ArmFigure:
@@ -220,8 +225,11 @@ def between_arms(ds: Dataset, trial: str, study: str) -> list[Effect]:
                 for key in (c.cohort_a, c.cohort_b))
         est, lo, hi = _v(c.estimate), _v(c.ci_low), _v(c.ci_high)
         p = _p_number(c.p_value, c.p_text)
+        stated = _v(getattr(c, "stated_favours", None))
         if c.statistic != "p" and est is not None:
             first, basis = ratio_favours_first(c.statistic, float(est), c.measure, vocabulary), "estimate"
+        elif stated in ("cohort_a", "cohort_b"):  # the source says in words which arm did better
+            first, basis = stated == "cohort_a", STATED
         else:
             first, basis = figures_favour_first(a, b, c.measure, vocabulary), "arm figures"
         if first == NOT_REPORTED:
@@ -239,7 +247,8 @@ def between_arms(ds: Dataset, trial: str, study: str) -> list[Effect]:
                           statistic=c.statistic, estimate=est, ci_low=lo, ci_high=hi, decimals=_v(c.decimals),
                           p_value=_v(c.p_value), p_text=_v(c.p_text), arm_a=a, arm_b=b,
                           subgroup=_population(a) if within_arm else None, direction=direction, basis=basis,
-                          clear=_clear(c.statistic, lo, hi, p), source=c.source, note=_v(c.note)))
+                          clear=_clear(c.statistic, lo, hi, p), source=c.source, note=_v(c.note),
+                          ci_level=_v(getattr(c, "ci_level", None)), test=_v(c.test), section=_v(c.section)))
     return out
 
 

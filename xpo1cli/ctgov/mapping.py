@@ -476,7 +476,7 @@ class Record2Rows:
         level, sides = an.get("ciPctValue"), an.get("ciNumSides")
         low, high = number(an.get("ciLowerLimit")), number(an.get("ciUpperLimit"))
         if str(level).strip() == "95" and sides == "TWO_SIDED" and _holds(estimate, low, high):
-            row.update(ci_low=low, ci_high=high)
+            row.update(ci_low=low, ci_high=high, ci_level=95)  # the record states the level
         elif str(level).strip() == "95" and sides == "TWO_SIDED":
             row["note"] = "registry interval does not hold the estimate: in the registry table only"
         elif an.get("ciLowerLimit") or an.get("ciUpperLimit"):
