@@ -334,7 +334,7 @@ def _claim_words(c: Claim) -> str:
 
         def each(m: Median) -> str:
             trial = f.trials[f.per_trial.index(m)] if len(f.trials) == len(f.per_trial) else m.study
-            text = f"{trial} {median_text(m)}" + (f" in {m.label}" if m.within else "")
+            text = f"{trial} {median_text(m)} in {m.label}"  # whose median: the population it is of
             text += f" (n = {m.n})" if m.n is not None else ""
             text += "".join(f", {median_text(x)} in {x.label}" for x in f.nested if x.study == m.study)
             return text + (f" ({kind_note(m)})" if kind_note(m) else "")
