@@ -41,7 +41,8 @@ def _as_reported(r: dict) -> str:
     if r["statistic"] == "HR":
         d = r.get("decimals")
         d = 2 if d is None or missing(d) else int(d)
-        text = f"{est:.{d}f} ({lo:.{max(d, _places(lo))}f}–{hi:.{max(d, _places(hi))}f}, {r['ci_level']:g}%)"
+        level = f"{r['ci_level']:g}%" if bool(r.get("level_stated", True)) else "level not stated"
+        text = f"{est:.{d}f} ({lo:.{max(d, _places(lo))}f}–{hi:.{max(d, _places(hi))}f}, {level})"
     else:
         text = (f"{r['count_a']}/{r['n_a']} vs {r['count_b']}/{r['n_b']}"
                 + (" (derived)" if r.get("derived") else ""))
