@@ -12,25 +12,10 @@ import sys
 from pathlib import Path
 
 import pytest
-import typer.main
-import typer.testing
 from hypothesis import HealthCheck, settings
 from typer.testing import CliRunner
 
 from xpo1cli.cli import STATE, app
-
-# typer's CliRunner rebuilds the click command from the app on every call, about a third of an
-# in-process run; the command holds no state between runs, so every test shares one
-_COMMANDS: dict[int, object] = {}
-
-
-def _command_of(typer_app):
-    if id(typer_app) not in _COMMANDS:
-        _COMMANDS[id(typer_app)] = typer.main.get_command(typer_app)
-    return _COMMANDS[id(typer_app)]
-
-
-typer.testing._get_command = _command_of
 
 ROOT = Path(__file__).resolve().parent.parent
 

@@ -389,3 +389,8 @@ def test_reports_side_by_side_keep_numbers_as_numbers_in_json():
     assert storm["n"]["storm-nejm-2019"] == 122 and storm["n"]["storm-consensus-2020"] is None
     assert all(isinstance(v, float) or v is None for k, v in storm["median PFS, mo"].items()
                if k not in ("metric", ""))
+
+
+def test_short_help_option_works_before_and_after_the_command():
+    assert run("-h").stdout == run("--help").stdout
+    assert run("list", "-h").stdout == run("list", "--help").stdout

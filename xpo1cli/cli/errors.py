@@ -13,7 +13,7 @@ import re
 from pathlib import Path
 
 import typer
-from typer._click import Context
+from typer import Context
 from typer._click.exceptions import NoArgsIsHelpError, NoSuchOption, UsageError
 from typer.core import TyperGroup
 
@@ -85,26 +85,82 @@ def guarded(func):
 # --- click's usage errors, said xpo1's way --------------------------------------------------------
 
 
-def _repeated(command, ctx: Context, args: list[str]) -> str | None:
-    """The first option of `command` that `args` give more than once, as the user spelled it
-    (only --partner may repeat: a second --disease would silently replace the first)."""
-    probe = Context(command, info_name=ctx.info_name, parent=ctx.parent, resilient_parsing=True)
-    parser = command.make_parser(probe)
-    count: dict[str, list[str]] = {}
-    for opt in {*parser._long_opt.values(), *parser._short_opt.values()}:
-        if opt.action not in ("store", "store_const") or opt.obj.name == "help":
+def _split_opt(opt: str) -> tuple[str, str]:
+    """An option's prefix and name, as click splits them: '--disease' -> ('--', 'disease')."""
+    first = opt[:1]
+    if first.isalnum():
+        return "", opt
+    return (opt[:2], opt[2:]) if opt[1:2] == first else (first, opt[1:])
+
+
+def _option_table(command, ctx: Context) -> tuple[dict, dict]:
+    """The long and short spellings of `command`'s options (click's `get_params`), each to
+    (name, the option as said in a message, whether a second use is refused, values it takes).
+    A boolean flag's two halves (--chart/--no-chart) share the name, as in click's parser."""
+    longs: dict[str, tuple] = {}
+    shorts: dict[str, tuple] = {}
+    for param in command.get_params(ctx):
+        if getattr(param, "param_type_name", None) != "option":
             continue
+        once = not param.multiple and not param.count and param.name != "help"
+        takes = 0 if param.is_flag else param.nargs
+        halves = [param.opts, param.secondary_opts] if param.is_flag and getattr(param, "is_bool_flag", False) \
+            and param.secondary_opts else [param.opts]
+        for half in halves:
+            short = [o for o in half if len(_split_opt(o)[0]) == 1 and len(_split_opt(o)[1]) == 1]
+            long = [o for o in half if o not in short]
+            entry = (param.name, "/".join(long or short), once, takes)
+            longs.update(dict.fromkeys(long, entry))
+            shorts.update(dict.fromkeys(short, entry))
+    return longs, shorts
 
-        def process(value, state, opt=opt, original=opt.process):
-            count.setdefault(opt.dest, []).append("/".join(opt._long_opts or opt._short_opts))
-            original(value, state)
 
-        opt.process = process
-    try:
-        parser.parse_args(args=list(args))
-    except UsageError:
-        return None  # the real parse reports it
-    for spelled in count.values():
+def _repeated(command, ctx: Context, args: list[str]) -> str | None:
+    """The first option of `command` that `args` give more than once, named as in its help (only
+    --partner may repeat: a second --disease would silently replace the first). `args` are read as
+    click reads them (long options with or without '=', clusters of short ones, '--' ends the
+    options, a group stops at its command), up to anything click would refuse: the real parse
+    says what is wrong there."""
+    longs, shorts = _option_table(command, ctx)
+    seen: dict[str, list[str]] = {}
+    rest = list(args)
+
+    def take(entry, attached: str | None) -> bool:
+        if entry[3]:
+            if attached is not None:
+                rest.insert(0, attached)
+            if len(rest) < entry[3]:
+                return False
+            del rest[:entry[3]]
+        if entry[2]:
+            seen.setdefault(entry[0], []).append(entry[1])
+        return True
+
+    def read(arg: str) -> bool:
+        """Take one option token (and its values); False where click would refuse it."""
+        name, eq, value = arg.partition("=")
+        if name in longs:
+            return not (eq and not longs[name][3]) and take(longs[name], value if eq else None)
+        if arg[:2] == "--":
+            return False
+        for i, ch in enumerate(arg[1:], start=2):
+            entry = shorts.get(f"-{ch}")
+            if entry is None or not take(entry, arg[i:] if entry[3] and i < len(arg) else None):
+                return False
+            if entry[3]:
+                break
+        return True
+
+    while rest:
+        arg = rest.pop(0)
+        if arg == "--":
+            break
+        if arg[:1] != "-" or len(arg) == 1:
+            if not command.allow_interspersed_args:
+                break
+        elif not read(arg):
+            break
+    for spelled in seen.values():
         if len(spelled) > 1:
             return "/".join(dict.fromkeys(spelled))
     return None
@@ -188,24 +244,24 @@ class Group(TyperGroup):
         except UsageError as exc:
             _show_usage_error(exc)
 
+    def resolve_command(self, ctx: Context, args: list[str]):
+        """Click's, and a refusal of an option the command is given twice."""
+        name, command, rest = super().resolve_command(ctx, args)
+        if command is not None and not ctx.resilient_parsing:
+            sub = ctx.meta["xpo1.command"] = Context(command, info_name=name, parent=ctx)
+            twice = _repeated(command, sub, rest)
+            if twice:
+                raise UsageError(f"{twice} given more than once; give it once (only --partner may repeat)", sub)
+        return name, command, rest
+
     def invoke(self, ctx: Context):
-        sub = None
         try:
-            args = [*ctx._protected_args, *ctx.args]
-            if args:
-                name, command, rest = self.resolve_command(ctx, args)
-                if command is not None:
-                    sub = Context(command, info_name=name, parent=ctx)
-                    twice = _repeated(command, sub, rest)
-                    if twice:
-                        raise UsageError(f"{twice} given more than once; give it once (only "
-                                         "--partner may repeat)", sub)
             return super().invoke(ctx)
         except NoArgsIsHelpError:
             raise
         except UsageError as exc:
             if exc.ctx is None:
-                exc.ctx = sub
+                exc.ctx = ctx.meta.get("xpo1.command")
             _show_usage_error(exc)
 
 
