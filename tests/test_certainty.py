@@ -257,3 +257,13 @@ def test_a_brief_without_indirect_comparisons_says_so(aml):
 
     own = next(s for s in layout(aml) if s.title == INDIRECT_TITLE)
     assert own.paragraphs == ["No indirect comparison in this selection."] and not own.tables
+
+
+def test_the_json_brief_carries_the_indirect_comparisons():
+    from xpo1cli.brief_render import brief_json
+    from xpo1cli.data import load as _load
+
+    b = build_brief(_load(DATA), Filters(disease="MM"))
+    rows = {r["comparison"]: r for r in brief_json(b)["indirect"]}
+    assert rows["SVd vs PanoVd, PFS"]["certainty"] == "very low"
+    assert rows["belantamab mafodotin vs Sd, OS (matched populations)"]["direction"] == "favours belantamab mafodotin"

@@ -1234,5 +1234,9 @@ def brief_json(b: Brief, level: float = 0.95) -> dict:
                              "rows": claim_rows(c), "sources": c.sources,
                              **({"harms": harms_json(c.harms)} if c.harms is not None else {})}
                             for c in b.bottom_line],
-            "findings": findings, "sections": sections,
+            "findings": findings,
+            "indirect": [{"comparison": r.comparison, "statement": r.statement, "method": r.method,
+                          "estimate": r.estimate, "direction": r.direction, "certainty": r.certainty,
+                          "reasons": r.reasons, "study": r.study, "sources": r.sources} for r in b.indirect],
+            "sections": sections,
             "citations": [{"source": c.source, "text": c.text, "address": c.address} for c in b.citations]}
