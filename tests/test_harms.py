@@ -209,3 +209,24 @@ def test_a_users_rows_drive_the_harms_statement(tmp_path):
     text = claim_text(c)
     assert "SADAL, selinexor 60 mg twice weekly: discontinued because of adverse events: 17%; grade 3-4: " \
            "neutropenia 31%, thrombocytopenia 31%" in text
+
+
+def test_the_json_brief_carries_each_regimens_harms_as_data():
+    import json
+
+    from .conftest import run
+
+    data = json.loads(run("brief", "--disease", "TCL", "--format", "json").stdout)
+    (c,) = [c for c in data["bottom_line"] if c["kind"] == "harms"]
+    (r,) = c["harms"]["reports"]
+    assert c["harms"]["regimen"] == "S-DICE" and r["trial"] == "SEL-DICE-PH1"
+    assert [(x["term"], x["count"]) for x in r["tolerability"] if x["count"] is not None] == [
+        ("stopped treatment for reasons other than progression or lack of response", 5)]
+    assert [(x["term"], x["percent"]) for x in r["severe"][:2]] == [("anaemia", 82.0), ("thrombocytopenia", 82.0)]
+    assert r["dose_levels"] == [{"label": "dose level 1 (selinexor 40 mg)", "n": 6},
+                                {"label": "dose level 2 (selinexor 60 mg)", "n": 5}]
+    mm = json.loads(run("brief", "--disease", "MM", "--format", "json").stdout)
+    svd = next(c for c in mm["bottom_line"] if c["kind"] == "harms")["harms"]
+    thr = next(d for d in svd["differences"] if d["term"] == "thrombocytopenia")
+    assert (thr["experimental"]["count"], thr["control"]["count"], thr["difference"], thr["interval"]) == \
+        (77, 35, 22.6, {"low": 13.9, "high": 30.9, "level": 0.95})

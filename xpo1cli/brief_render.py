@@ -334,7 +334,7 @@ def _claim_words(c: Claim) -> str:
 
         def each(m: Median) -> str:
             trial = f.trials[f.per_trial.index(m)] if len(f.trials) == len(f.per_trial) else m.study
-            text = f"{trial} {median_text(m)}" + (f" in {m.label}" if m.within else "")
+            text = f"{trial} {median_text(m)} in {m.label}"  # whose median: the population it is of
             text += f" (n = {m.n})" if m.n is not None else ""
             text += "".join(f", {median_text(x)} in {x.label}" for x in f.nested if x.study == m.study)
             return text + (f" ({kind_note(m)})" if kind_note(m) else "")
@@ -487,7 +487,8 @@ def difference_text(d: RiskDifference) -> str:
     ctl = (f"{figure(d.ctl_pct)}% ({d.ctl_count}/{d.ctl_n})" if d.ctl_pct is not None else f"{d.ctl_count}/{d.ctl_n}")
     more = "more" if (d.difference or 0) > 0 else "fewer"
     return (f"{grade_text(d.grade)} {d.term} {exp} in the {d.experimental} vs {ctl} in the {d.control}, "
-            f"{figure(abs(d.difference))} percentage points {more} (95% CI of the difference {figure(d.ci_low)} to "
+            f"{figure(abs(d.difference))} percentage points {more} ({level_text(d.level)} CI of the difference "
+            f"{figure(d.ci_low)} to "
             f"{figure(d.ci_high)})")
 
 
@@ -500,7 +501,8 @@ def harms_text(p: RegimenHarms) -> str:
         unclear = [f"{grade_text(d.grade)} {d.term}" for d in p.unclear if d.trial == t]
         text = f"{t}: " + "; ".join(clear) if clear else f"{t}:"
         if unclear:
-            text += ("; " if clear else " ") + "no clear difference (95% CI includes 0) in " + ", ".join(unclear)
+            lv = level_text(next(d.level for d in p.unclear if d.trial == t))
+            text += ("; " if clear else " ") + f"no clear difference ({lv} CI includes 0) in " + ", ".join(unclear)
         parts.append(text)
     parts += [report_text(r, cite=len(p.sources) > 1) for r in p.reports]
     lead = (f"Harms with {p.regimen}" + (f" ({p.name})" if p.name else "") + ": " if p.regimen
@@ -826,9 +828,11 @@ def layout(b: Brief, level: float = 0.95) -> list[Section]:
                                  [[m.term, m.category, m.statement or "",
                                    "class-wide" if m.class_wide else f"study {m.study}", m.source]
                                   for m in b.mitigations], kind="mitigation"))
-    s[4].notes = [f"Risk differences with a {lv} Newcombe interval (as `xpo1 toxicity --arms`); percentages as "
-                  "printed, else computed from the count. Label rows are the prescribing information's pooled "
-                  "populations."]
+    s[4].notes = ([f"Risk differences with a {lv} Newcombe interval (as `xpo1 toxicity --arms`)."]
+                  if b.risk_differences else []) + \
+        (["Percentages as printed, else computed from the count."] if b.harms else []) + \
+        (["Label rows are the prescribing information's pooled populations."]
+         if any(h.scope == "label" for h in b.harms) else [])
     if not (b.harms or b.risk_differences):
         s[4].paragraphs = ["No adverse-event figures in this selection."]
 
@@ -1158,6 +1162,31 @@ def finding_json(f: Finding, table: str, level: float = 0.95) -> dict:
     return out
 
 
+def _harm_json(h: HarmRow) -> dict:
+    return {"term": h.term, "grade": h.grade or None, "kind": h.kind, "regimen": h.regimen, "role": h.role,
+            "count": h.count, "n": h.n, "percent": h.percent, "percent_basis": h.percent_basis,
+            "statement": h.statement, "source": h.source}
+
+
+def harms_json(p: RegimenHarms) -> dict:
+    """One regimen's harms statement as data: its arm-against-arm differences and each report's rows."""
+    def diff(d: RiskDifference, clear: bool) -> dict:
+        return {"trial": d.trial, "term": d.term, "grade": d.grade, "clear": clear,
+                "experimental": {"arm": d.experimental, "count": d.exp_count, "n": d.exp_n, "percent": d.exp_pct},
+                "control": {"arm": d.control, "count": d.ctl_count, "n": d.ctl_n, "percent": d.ctl_pct},
+                "difference": d.difference, "interval": {"low": d.ci_low, "high": d.ci_high, "level": d.level},
+                "n_basis": d.n_basis, "source": d.source}
+
+    return {"regimen": p.regimen, "name": p.name,
+            "differences": [diff(d, True) for d in p.clear] + [diff(d, False) for d in p.unclear],
+            "reports": [{"where": r.where, "scope": r.scope, "trial": r.trial, "report": r.report, "dose": r.dose,
+                         "dose_levels": [{"label": lab, "n": n} for lab, n in r.dose_levels],
+                         **{part: [_harm_json(h) for h in getattr(r, part)]
+                            for part in ("tolerability", "serious", "severe", "other", "named")},
+                         "versus": [{"experimental": _harm_json(x), "control": _harm_json(c)} for x, c in r.versus],
+                         "left_out": r.left} for r in p.reports]}
+
+
 def brief_json(b: Brief, level: float = 0.95) -> dict:
     """The brief as data: its findings, its bottom line traced to its rows and findings, its sections."""
     from .bottom_line import claim_findings, claim_rows
@@ -1173,6 +1202,8 @@ def brief_json(b: Brief, level: float = 0.95) -> dict:
             "critical_outcomes": [{"measure": c.measure, "timepoint": c.timepoint, "rank": c.rank, "name": c.name}
                                   for c in b.critical],
             "bottom_line": [{"kind": c.kind, "text": claim_text(c), "findings": claim_findings(c, b),
-                             "rows": claim_rows(c), "sources": c.sources} for c in b.bottom_line],
+                             "rows": claim_rows(c), "sources": c.sources,
+                             **({"harms": harms_json(c.harms)} if c.harms is not None else {})}
+                            for c in b.bottom_line],
             "findings": findings, "sections": sections,
             "citations": [{"source": c.source, "text": c.text, "address": c.address} for c in b.citations]}
