@@ -109,7 +109,7 @@ Agent = Annotated[str | None, typer.Option(
     "--agent", "-a", help="selinexor, eltanexor (or KPT-330, KPT-8602)",
     autocompletion=completer("drugs", "drug", where=_is_agent))]
 Partner = Annotated[list[str] | None, typer.Option(
-    "--partner", "-p", metavar="<str>", help="combination drug or drug class (repeatable; all must be present), "
+    "--partner", "-p", help="combination drug or drug class (repeatable; all must be present), "
     "e.g. bortezomib, 'proteasome inhibitor', IMiD", autocompletion=completer("drugs", "drug",
                                                                              "drug_class"))]
 Regimen = Annotated[str | None, typer.Option(
