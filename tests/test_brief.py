@@ -26,7 +26,8 @@ from xpo1cli.query import Filters
 from .conftest import DATA, HANG, first_fast, run
 
 SECTIONS = ("1 Bottom line", "2 Randomized evidence", "3 Response evidence by regimen", "4 Survival", "5 Harms",
-            "6 Summary of findings with certainty signals", "7 What is not known", "8 Sources")
+            "6 Summary of findings with certainty signals", "7 Indirect comparisons (across trials)",
+            "8 What is not known", "9 Sources")
 
 # every disease of the bundled hierarchy has a page
 ALL_DISEASES = [r["disease"] for r in csv.DictReader(io.StringIO((DATA / "diseases.csv").read_text(encoding="utf-8")))]
@@ -170,7 +171,7 @@ def test_user_dataset_written_by_package(tmp_path):
 # --- Markdown and terminal text --------------------------------------------------------------------
 
 
-def test_markdown_has_the_eight_sections_in_order_and_the_label():
+def test_markdown_has_the_nine_sections_in_order_and_the_label():
     out = run("brief", "--disease", "MM", "--format", "markdown").stdout
     heads = re.findall(r"^## (.+)$", out, flags=re.M)
     assert heads == list(SECTIONS)
@@ -200,7 +201,7 @@ def test_brief_refuses_machine_formats_and_needs_a_disease():
 
 NUMBER = re.compile(r"(?<![\w.])\d+(?:\.\d+)?(?![\w])")
 EXPORTED = ("studies", "cohorts", "outcomes", "comparisons", "adverse_events", "sources", "trials", "regimens",
-            "comparator_results")
+            "comparator_results", "syntheses")
 
 
 def _forms(value) -> set[str]:

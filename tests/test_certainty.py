@@ -218,3 +218,52 @@ def test_a_p_value_keeps_the_name_of_its_test(aml):
 
     assert statistic_text(efs.effect) == "Cox p = 0.012"
     assert "Cox p = 0.012" in claim_text(next(c for c in aml.bottom_line if c.kind == "randomized"))
+
+
+# --- A6/A7: indirect comparisons in a section of their own, with direction and certainty ---------------
+
+
+def test_indirect_comparisons_have_their_own_section_with_direction_and_certainty(mm):
+    from xpo1cli.brief_render import INDIRECT_TITLE, layout
+
+    sections = layout(mm)
+    randomized = sections[1]
+    assert not any(t.kind == "indirect" for t in randomized.tables)
+    own = next(s for s in sections if s.title == INDIRECT_TITLE)
+    rows = {r.comparison: r for r in mm.indirect}
+    kd = rows["SVd vs Kd, PFS"]
+    assert kd.direction == "point estimate favours Kd; the interval includes no difference"
+    assert kd.certainty == "very low"
+    assert any(r.startswith("imprecision") for r in kd.reasons)
+    assert any("ITT populations used" in r and "NICE TA974" in r for r in kd.reasons)
+    assert rows["SVd vs PanoVd, PFS"].direction.startswith("point estimate favours PanoVd")
+    assert any(t.kind == "indirect" for t in own.tables)
+
+
+def test_published_comparative_syntheses_show_their_direction_and_kind(mm):
+    rows = {r.comparison: r for r in mm.indirect if r.study is not None}
+    maic = rows["belantamab mafodotin vs Sd, OS (matched populations)"]
+    assert maic.estimate == "HR 0.53 (CI 0.34–0.83; level not stated)"
+    assert maic.direction == "favours belantamab mafodotin" and maic.certainty == "low"
+    assert "matching-adjusted indirect comparison" in maic.method and "systematic review" not in maic.method
+    nma = next(r for r in rows.values() if r.study == "xvd-network-meta-analysis")
+    assert "DVd favourable over XVd" in nma.direction and "network meta-analysis" in nma.method
+    shown = {r.study for r in mm.indirect if r.study}
+    assert not [g for g in mm.gaps if g.kind == "population" and g.detail.split(":")[0] in shown]
+
+
+def test_a_brief_without_indirect_comparisons_says_so(aml):
+    from xpo1cli.brief_render import INDIRECT_TITLE, layout
+
+    own = next(s for s in layout(aml) if s.title == INDIRECT_TITLE)
+    assert own.paragraphs == ["No indirect comparison in this selection."] and not own.tables
+
+
+def test_the_json_brief_carries_the_indirect_comparisons():
+    from xpo1cli.brief_render import brief_json
+    from xpo1cli.data import load as _load
+
+    b = build_brief(_load(DATA), Filters(disease="MM"))
+    rows = {r["comparison"]: r for r in brief_json(b)["indirect"]}
+    assert rows["SVd vs PanoVd, PFS"]["certainty"] == "very low"
+    assert rows["belantamab mafodotin vs Sd, OS (matched populations)"]["direction"] == "favours belantamab mafodotin"

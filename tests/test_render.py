@@ -121,6 +121,9 @@ def test_the_certainty_table_of_every_brief_is_a_table_at_100_columns(disease):
     """Each Summary of findings table has its header rule before its first row: never a record."""
     lines = shown("brief", "--disease", disease, columns=100).splitlines()
     titles = [i for i, line in enumerate(lines) if line.strip().startswith("Summary of findings")]
+    if disease == "WM":  # WM's only figures are a myeloma cohort's (3 of 84 patients): nothing to rate
+        assert not titles and any("No finding to rate" in line for line in lines)
+        return
     assert titles
     for i in titles:
         following = [line for line in lines[i + 1:i + 8] if line.strip()]

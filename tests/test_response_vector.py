@@ -1,4 +1,4 @@
-"""The whole-column response table (views.response_table) is, row for row and cell for cell, what
+"""The whole-column response table (response.response_table) is, row for row and cell for cell, what
 its rules give read one source's rows of one cohort at a time: each cohort's rows grouped by
 source and measure (by_cohort, tests/reference_rules.py), each depth summary from them (depth), the categories
 printed as cumulative rates read as the summaries they are (query.printed_as_cumulative), the
@@ -20,28 +20,29 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from xpo1cli import data, query, views
+from xpo1cli import data, query
 from xpo1cli.audit import cohort_flags
+from xpo1cli.headline import depth_labels
 from xpo1cli.query import (
     CATEGORIES,
     CUMULATIVE_BASIS,
     CUMULATIVE_READING,
+    UnknownName,
     arm_table,
     outcome_table,
     printed_as_cumulative,
 )
-from xpo1cli.values import row_tuples, value_or_none
-from xpo1cli.views import (
+from xpo1cli.response import (
     ALL_RESPONSE,
     DEPTH_KEYS,
     DEPTH_NAMES,
     SUMMARIES,
-    UnknownName,
-    depth_labels,
     norm_measure,
     response_columns,
     response_key,
+    response_table,
 )
+from xpo1cli.values import row_tuples, value_or_none
 
 from .conftest import synthetic
 from .reference_rules import by_cohort, depth
@@ -159,7 +160,7 @@ def same(ds, studies: pd.DataFrame, **options) -> pd.DataFrame | None:
     """Build the table both ways; assert the frames are the same: columns, dtypes, rows in order,
     cells (missing ones of the same kind) and index. Returns the package's frame (None where both
     raise the same error)."""
-    got = outcome(lambda: views.response_table(ds, studies, **options))
+    got = outcome(lambda: response_table(ds, studies, **options))
     want = outcome(lambda: ref_response_table(ds, studies, **options))
     if isinstance(want, tuple):
         assert got == want
@@ -329,7 +330,7 @@ def test_generated_rows_reach_every_rule():
 
     def table(name: str) -> pd.DataFrame:
         ds = generated_dataset(cases[name], ("MM", "AML"), arms=False, twice=False)
-        return views.response_table(ds, ds.studies)
+        return response_table(ds, ds.studies)
 
     frame = table("cumulative")
     assert frame["orr_basis"].iloc[0] == CUMULATIVE_BASIS.format("PR") and pd.isna(frame["pr_pct"].iloc[0])

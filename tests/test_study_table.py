@@ -16,8 +16,8 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from xpo1cli import data, query
-from xpo1cli.data import LIST_SEP, Dataset
-from xpo1cli.values import row_tuples, split_list, value_or_none
+from xpo1cli.data import Dataset
+from xpo1cli.values import LIST_SEP, row_tuples, split_list, value_or_none
 
 from .conftest import synthetic
 

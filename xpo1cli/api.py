@@ -82,8 +82,8 @@ def check_pool(method: str = "DL", ci: str = "exact", level: float = 0.95, corre
                by: str | None = None) -> tuple[str, str, str | None]:
     """A pool's method, interval method and subgroup column as `Selection.pool` takes them (any
     case), or InvalidValue naming the known ones."""
+    from .pooling import BY_COLUMNS
     from .stats import CORRECTIONS, POOL_METHODS
-    from .views import BY_COLUMNS
 
     method = method.strip().upper()
     if method not in POOL_METHODS:
@@ -338,7 +338,7 @@ class Dataset:
         """Every printed figure recomputed from its counts: disagreements and stated conflicts, and
         differences between reports of one trial. Nothing is corrected."""
         from .audit import audit
-        from .views import report_differences
+        from .headline import report_differences
 
         return Audit(audit(self.ds), report_differences(self.ds))
 
@@ -376,7 +376,7 @@ class Selection:
         return self._headline(True, sort)
 
     def _headline(self, all_cohorts: bool, sort: str) -> pd.DataFrame:
-        from .views import headline, sort_rows
+        from .headline import headline, sort_rows
 
         return sort_rows(headline(self.ds, self.study_rows, all_cohorts=all_cohorts, matched=self.arms),
                          sort.strip().lower())
@@ -384,10 +384,10 @@ class Selection:
     def compare(self, *regimens: str, include_preclinical: bool = False) -> Comparison:
         """Regimens side by side, one row per study (never blended), in the selection's disease:
         randomized arms of one trial are marked as such, every other pair as cross-trial."""
+        from .headline import compare_frame, randomized_pairs
         from .present import between_arms
         from .query import Resolver
         from .values import row_tuples
-        from .views import compare_frame, randomized_pairs
 
         if len(regimens) < 2:
             raise InvalidValue("compare needs at least two regimens, e.g. xpo1 compare SVd SPd")
@@ -419,7 +419,7 @@ class Selection:
     def response(self, measure: str | None = None, ci: str = "exact", level: float = 0.95) -> pd.DataFrame:
         """Response by cohort: every category as count and %, the summaries with confidence
         intervals, the disease's depth summaries. measure narrows to one (ORR, CR, ≥VGPR or ge_vgpr)."""
-        from .views import response_table
+        from .response import response_table
 
         ci = check_interval(ci, level)
         if measure is not None and re.fullmatch(r"(?i)\s*(ge_?|>=|≥)(cr|vgpr)\s*", measure):
@@ -430,7 +430,7 @@ class Selection:
     def survival(self, measure: str | None = None, sort: str = "ref") -> pd.DataFrame:
         """Median PFS, OS, duration of and time to response by cohort, each in its own unit.
         sort: ref, or median (longest first, within each unit)."""
-        from .views import survival_table
+        from .survival import survival_table
 
         sort = sort.strip().lower()
         if sort not in ("ref", "median"):
@@ -451,7 +451,7 @@ class Selection:
         import dataclasses
 
         from .query import Resolver, filter_arms, filter_studies
-        from .views import toxicity_arms, toxicity_table
+        from .toxicity import toxicity_arms, toxicity_table
 
         # the agent names the drug of a finding, not of a study: resolved, not filtered on
         f = dataclasses.replace(self.filters, agent=None)

@@ -498,15 +498,16 @@ def build_brief(ds: Dataset, filters: Filters | None = None, *, level: float = 0
     b.survival = _survival(ds, studies, matched, arm_of, outcomes)
     b.harms, b.harm_ranges, b.risk_differences, b.mitigations = _harms(ds, studies, matched, f, code, level)
     b.findings = _findings(ds, b, flags, level)
+    from .indirect_brief import hta_rows, synthesis_rows
+
+    b.indirect = hta_rows(ds, code) + synthesis_rows(ds, set(studies["study"]))
+    for r in b.indirect:
+        b.statistics.update(r.figures)
     b.gaps = _gaps(ds, studies, b, findings_audit, _report_differences(ds, set(studies["study"])))
     from .bottom_line import bottom_line
 
     b.bottom_line = bottom_line(ds, b, set(studies["study"]))
-    from .indirect_brief import hta_rows
 
-    b.indirect = hta_rows(ds, code)
-    for r in b.indirect:
-        b.statistics.update(r.figures)
     b.citations = _citations(ds, b)
     kinds = {c.source: c.kind for c in b.citations}
     for x in [*(r for g in b.response for r in g.rates), *(r for t in b.randomized for r in t.rates),
@@ -1440,7 +1441,8 @@ def _gaps(ds: Dataset, studies: pd.DataFrame, b: Brief, findings: pd.DataFrame, 
     silent = [s for s in clinical["study"] if s not in with_figures]
     if silent:
         gaps.append(Gap("population", "studies without figures", ", ".join(silent)))
-    other = studies[studies["evidence_type"] != "clinical trial"]
+    shown = {r.study for r in b.indirect if r.study}  # a comparative synthesis has its own section
+    other = studies[(studies["evidence_type"] != "clinical trial") & ~studies["study"].isin(shown)]
     for s in row_tuples(other):
         gaps.append(Gap("population", f"{s.evidence_type} only", f"{s.study}: {s.population}", [s.source]))
     gaps += _related(ds, studies, b.disease, with_figures)

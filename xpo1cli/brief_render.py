@@ -38,14 +38,17 @@ from .brief import (
 from .findings import CONTROL as FAVOURS_CONTROL
 from .findings import NEITHER, STATED, ArmFigure, Effect
 from .harms import HarmReport, RegimenHarms
+from .indirect_brief import INDIRECT_RULE
 from .present import NO_STATUS
 from .query import split_list
 from .render import DERIVED_MARK, DERIVED_NOTE, MISSING, derived
 
 CONTROL = "control arm (no XPO1 inhibitor)"
 SOF_TITLE = "Summary of findings with certainty signals"
+INDIRECT_TITLE = "Indirect comparisons (across trials)"
+SOURCES_TITLE = "Sources"
 SECTION_TITLES = ("Bottom line", "Randomized evidence", "Response evidence by regimen", "Survival", "Harms",
-                  SOF_TITLE, "What is not known", "Sources")
+                  SOF_TITLE, INDIRECT_TITLE, "What is not known", SOURCES_TITLE)
 
 
 @dataclass
@@ -636,19 +639,39 @@ def evidence_text(b: Brief) -> str:
             + (f", and {undated} of its {len(b.citations)} sources state no year." if undated else "."))
 
 
-def indirect_table(b: Brief) -> Table:
-    """Indirect comparisons: SVd against the comparators the HTA statements name (indirect_brief)."""
-    return Table("Indirect comparisons: SVd against the comparators NICE names (anchored on common comparators)",
-                 ["comparison", "HTA statement", "estimate", "trials, as reported", "reasons to doubt it", "sources"],
-                 [[r.comparison, r.statement, r.estimate, r.trials,
-                   "; ".join(r.doubts) or ("none found" if r.trials else "no estimate made"), ", ".join(r.sources)]
-                  for r in b.indirect], kind="indirect",
-                 notes=["Cross-trial comparisons anchored on a shared comparator arm keep each trial's "
-                        "randomization, not balance between trials; 'xpo1 indirect' gives every check."])
+def _certainty(r) -> str:
+    return r.certainty + (f" ({'; '.join(r.reasons)})" if r.reasons else "")
+
+
+def indirect_tables(b: Brief) -> list[Table]:
+    """Indirect comparisons: SVd against the comparators the HTA statements name (anchored, computed
+    here), then the published comparative syntheses, each with its direction and certainty."""
+    hta = [r for r in b.indirect if r.study is None]
+    published = [r for r in b.indirect if r.study is not None]
+    out = []
+    if hta:
+        out.append(Table(
+            "SVd against the comparators NICE names (anchored on common comparators, computed here)",
+            ["comparison", "HTA statement", "estimate", "direction", "certainty (reasons)", "trials, as reported",
+             "reasons to doubt it", "sources"],
+            [[r.comparison, r.statement, r.estimate, r.direction or "no estimate", _certainty(r), r.trials,
+              "; ".join(r.doubts) or ("none found" if r.trials else "no estimate made"), ", ".join(r.sources)]
+             for r in hta], kind="indirect",
+            notes=["Cross-trial comparisons anchored on a shared comparator arm keep each trial's randomization, "
+                   "not balance between trials; each uses the trials' whole randomized (ITT) populations. "
+                   "'xpo1 indirect' gives every check."]))
+    if published:
+        out.append(Table(
+            "Published comparative syntheses (as their sources report them)",
+            ["comparison", "method (report)", "estimate", "direction", "certainty (reasons)", "population",
+             "sources"],
+            [[r.comparison, r.method or r.statement, r.estimate, r.direction or "not stated", _certainty(r),
+              r.trials or MISSING, ", ".join(r.sources)] for r in published], kind="indirect"))
+    return out
 
 
 def layout(b: Brief, level: float = 0.95) -> list[Section]:
-    """The brief as eight sections of text, tables and notes."""
+    """The brief as nine sections of text, tables and notes."""
     lv = level_text(level)
     s = [Section(i + 1, t) for i, t in enumerate(SECTION_TITLES)]
 
@@ -712,8 +735,6 @@ def layout(b: Brief, level: float = 0.95) -> list[Section]:
                                      ["population", "outcome", "median", "source", "note"],
                                      [[m.label, m.measure, median_text(m), m.source, m.note or ""] for m in sub],
                                      kind="sub"))
-    if b.indirect:
-        s[1].tables.append(indirect_table(b))
     if b.randomized:
         s[1].notes = ["Estimates, intervals and p-values as the sources print them (with their decimals); the "
                       "interval's level is the source's. Control arms receive no XPO1 inhibitor."]
@@ -851,13 +872,20 @@ def layout(b: Brief, level: float = 0.95) -> list[Section]:
     s[5].notes = ["PI: prediction interval. Pooled estimates and exact intervals are computed here; every "
                   "other figure is as the source prints it."]
 
-    # 7 what is not known
-    s[6].tables.append(Table("Gaps", ["kind", "about", "detail", "sources"],
+    # 7 indirect comparisons: across trials, never randomized evidence
+    s[6].tables = indirect_tables(b)
+    if b.indirect:
+        s[6].paragraphs = [f"Certainty: {INDIRECT_RULE}"]
+    else:
+        s[6].paragraphs = ["No indirect comparison in this selection."]
+
+    # 8 what is not known
+    s[7].tables.append(Table("Gaps", ["kind", "about", "detail", "sources"],
                              [[g.kind, g.subject, g.detail, ", ".join(g.sources) or MISSING] for g in b.gaps],
                              kind="gaps"))
 
-    # 8 sources
-    s[7].items = [c.text for c in b.citations]
+    # 9 sources
+    s[8].items = [c.text for c in b.citations]
     return s
 
 
@@ -873,7 +901,7 @@ def markdown(b: Brief, level: float = 0.95) -> str:
         out += [f"## {sec.number} {sec.title}", ""]
         out += [markdown_text(p) + "\n" for p in sec.paragraphs]
         if sec.items:
-            out += [f"{i}. {markdown_cell(x)}" if sec.number != 6 else f"- {markdown_cell(x)}"
+            out += [f"{i}. {markdown_cell(x)}" if sec.title != SOF_TITLE else f"- {markdown_cell(x)}"
                     for i, x in enumerate(sec.items, 1)] + [""]
         for t in sec.tables:
             out += [f"**{markdown_cell(t.caption)}**", ""]
@@ -910,7 +938,7 @@ def terminal(b: Brief, fmt: str = "table", stream: IO | None = None, level: floa
         for p in sec.paragraphs:
             say(p)
         for i, x in enumerate(sec.items, 1):
-            say(f"{i}. {x}" if sec.number != 6 else f"- {x}", "  ")
+            say(f"{i}. {x}" if sec.title != SOF_TITLE else f"- {x}", "  ")
         for t in sec.tables:
             say()
             frame = pd.DataFrame(t.rows, columns=t.headers)
@@ -1067,12 +1095,13 @@ def html_page(b: Brief, level: float = 0.95) -> str:
     anchors = source_anchors(b)
     context = []
     for sec in sections:
-        if sec.number == 8:
+        if sec.title == SOURCES_TITLE:
             items = [{"anchor": anchors[c.source], "parts": _source_entry(c)} for c in b.citations]
         else:
             items = [cited(x, anchors) for x in sec.items]
         figs = figures if sec.number == 3 else []
         context.append({"number": sec.number, "title": sec.title,
+                        "kind": {SOF_TITLE: "sof", SOURCES_TITLE: "sources"}.get(sec.title, ""),
                         "paragraphs": [cited(x, anchors) for x in sec.paragraphs], "entries": items,
                         "tables": [_table(t, sec.number, i, anchors) for i, t in enumerate(sec.tables, 1)],
                         "figures": figs, "notes": [cited(x, anchors) for x in sec.notes]})
@@ -1205,5 +1234,9 @@ def brief_json(b: Brief, level: float = 0.95) -> dict:
                              "rows": claim_rows(c), "sources": c.sources,
                              **({"harms": harms_json(c.harms)} if c.harms is not None else {})}
                             for c in b.bottom_line],
-            "findings": findings, "sections": sections,
+            "findings": findings,
+            "indirect": [{"comparison": r.comparison, "statement": r.statement, "method": r.method,
+                          "estimate": r.estimate, "direction": r.direction, "certainty": r.certainty,
+                          "reasons": r.reasons, "study": r.study, "sources": r.sources} for r in b.indirect],
+            "sections": sections,
             "citations": [{"source": c.source, "text": c.text, "address": c.address} for c in b.citations]}

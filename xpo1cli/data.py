@@ -44,7 +44,6 @@ EXPORTABLE = ("studies", "cohorts", "outcomes", "comparisons", "adverse_events",
 # from the XPO1 studies so that no study command lists or pools them; and each disease's critical
 # outcomes (without them a brief reads every outcome measure its studies report).
 OPTIONAL_TABLES = ("comparator_trials", "trial_arms", "comparator_results", "critical_outcomes")
-LIST_SEP = ";"
 LINE = "xpo1_line"  # file line number of each row, carried while checking
 MAX_FILE_MIB = 200  # the largest table file read, unless XPO1_MAX_FILE_MIB says otherwise
 MAX_FILE_BYTES = MAX_FILE_MIB * 1024 * 1024

@@ -1,5 +1,12 @@
-"""The brief's indirect comparisons: SVd against the comparators the HTA statements name, each with
-its anchored estimate, the trials behind it and the reasons to doubt it (see `indirect`)."""
+"""The brief's indirect comparisons, a section of their own: SVd against the comparators the HTA
+statements name, each with its anchored estimate, the trials behind it and the reasons to doubt it
+(see `indirect`); then the published comparative syntheses among the brief's studies (a network
+meta-analysis's ranks, a matching-adjusted comparison's hazard ratios), each with its direction.
+
+Certainty of an indirect comparison (INDIRECT_RULE): it starts low; down one for imprecision where
+its interval includes no effect; down one for indirectness where the estimate rests on each trial's
+whole randomized population while the HTA statement names a narrower one; a synthesis that gives no
+estimate with an interval on the stored page is not rated."""
 
 from __future__ import annotations
 
@@ -16,6 +23,12 @@ HTA_COMPARATORS = (
     ("IRd", "PFS", "NICE TA974: a third-line comparator (lenalidomide-sensitive)", "C37"),
 )
 SUBJECT = "SVd"
+INDIRECT_RULE = ("An indirect comparison (across trials: anchored on a common comparator, matched, or a "
+                 "published network) starts low; down one for imprecision where its interval includes no effect; "
+                 "down one for indirectness where it rests on each trial's whole randomized (ITT) population "
+                 "while the HTA statement names a narrower one; a synthesis without an estimate and interval on "
+                 "the stored page is not rated.")
+NOT_RATED = "not rated"
 
 
 @dataclass
@@ -27,6 +40,17 @@ class IndirectRow:
     doubts: list[str] = field(default_factory=list)
     sources: list[str] = field(default_factory=list)
     figures: dict[str, float] = field(default_factory=dict)  # computed here: ratio and interval, by name
+    direction: str | None = None  # which regimen the estimate favours (indirect_present.favours' words)
+    method: str | None = None  # anchored (Bucher) via X, matching-adjusted indirect comparison, network ...
+    certainty: str = NOT_RATED
+    reasons: list[str] = field(default_factory=list)  # 'rule: why' of each move down
+    study: str | None = None  # a published synthesis: its study row
+
+
+def _rated(moves: list[str]) -> str:
+    from .brief import LEVELS
+
+    return LEVELS[max(0, LEVELS.index("low") - len(moves))]
 
 
 def hta_rows(ds: Dataset, disease: str | None) -> list[IndirectRow]:
@@ -48,8 +72,7 @@ def hta_rows(ds: Dataset, disease: str | None) -> list[IndirectRow]:
                                     [source]))
             continue
         lo, hi = ans.estimate.ci
-        est = (f"HR {_ratio(ans.estimate.ratio)} ({_ratio(lo)}–{_ratio(hi)}, {ans.level * 100:g}%), "
-               f"{favours(f'{SUBJECT} vs {regimen}', 'HR', ans.estimate.ratio, lo, hi)}; {ans.method}")
+        est = f"HR {_ratio(ans.estimate.ratio)} ({_ratio(lo)}–{_ratio(hi)}, {ans.level * 100:g}%); {ans.method}"
         trials = "; ".join(f"{r['trial']}: {_as_reported(r)} ({r['report']})" for r in ans.trials.to_dict("records"))
         doubts = [*ans.warnings, *[c.removeprefix("warning: ") for c in ans.checks if c.startswith("warning")]]
         figures = {f"indirect {pair} HR": ans.estimate.ratio, f"indirect {pair} low": lo,
@@ -59,6 +82,59 @@ def hta_rows(ds: Dataset, disease: str | None) -> list[IndirectRow]:
                 figures.update({f"{r['trial']} {pair} inverted": r["estimate"],
                                 f"{r['trial']} {pair} inverted low": r["ci_low"],
                                 f"{r['trial']} {pair} inverted high": r["ci_high"]})
+        moves = []
+        if lo <= 1 <= hi:
+            moves.append("imprecision: the interval includes no effect")
+        moves.append("indirectness: ITT populations used (each trial's all randomized patients), not the "
+                     f"population {statement.split(':')[0]} names for this comparator")
         rows.append(IndirectRow(pair, statement, est, trials, doubts,
-                                [source, *dict.fromkeys(ans.trials["source"])], figures))
+                                [source, *dict.fromkeys(ans.trials["source"])], figures,
+                                direction=favours(f"{SUBJECT} vs {regimen}", "HR", ans.estimate.ratio, lo, hi),
+                                method=ans.method, certainty=_rated(moves), reasons=moves))
+    return rows
+
+
+def synthesis_rows(ds: Dataset, studies: set[str]) -> list[IndirectRow]:
+    """The published comparative syntheses among these studies: a hazard ratio of one regimen against
+    another ('OS hazard ratio, A vs B') with its direction, or a network's ranks with the finding its
+    source states in words. A synthesis of single-arm rates (a pooled ORR) is not comparative: not here."""
+    from .indirect_present import _ratio, favours
+    from .values import row_tuples, value_or_none
+
+    syn = ds.syntheses[ds.syntheses["study"].isin(studies)]
+    info = ds.studies.set_index("study")
+    rows: list[IndirectRow] = []
+    for study, group in syn.groupby("study", sort=False):
+        report = value_or_none(info.at[study, "report"]) or study
+        stated = value_or_none(info.at[study, "findings"])
+        ratios = [r for r in row_tuples(group) if r.unit == "hazard ratio" and " vs " in str(r.measure)
+                  and value_or_none(r.value) is not None]
+        ranks = [r for r in row_tuples(group) if r.unit == "rank"]
+        for r in ratios:
+            outcome, _, pair = str(r.measure).partition(" hazard ratio, ")
+            lo, hi = value_or_none(r.low), value_or_none(r.high)
+            if lo is not None and hi is not None:
+                est = f"HR {_ratio(r.value)} (CI {_ratio(lo)}–{_ratio(hi)}; level not stated)"
+                direction = favours(pair, "HR", r.value, lo, hi)
+                moves = ["imprecision: the interval includes no effect"] if lo <= 1 <= hi else []
+                certainty, reasons = _rated(moves), moves
+            else:
+                est, direction, certainty, reasons = f"HR {_ratio(r.value)} (no CI reported)", None, NOT_RATED, \
+                    ["no interval on the stored page"]
+            where = value_or_none(r.population)
+            rows.append(IndirectRow(f"{pair}, {outcome}" + (f" ({where})" if where else ""), report, est,
+                                    value_or_none(info.at[study, "population"]) or "", [],
+                                    [r.source], {}, direction=direction, method=report, certainty=certainty,
+                                    reasons=reasons, study=study))
+        if ranks:
+            text = "; ".join(f"{r.population}: {r.measure} {int(r.value)} of {int(r.out_of)}"
+                             for r in ranks if value_or_none(r.out_of) is not None)
+            regimen = next((value_or_none(r.regimen) for r in ranks if value_or_none(r.regimen)), None)
+            rows.append(IndirectRow(f"{regimen or 'the regimen'} ranked among regimens", report,
+                                    f"ranks (averages over iterations): {text}", value_or_none(
+                                        info.at[study, "population"]) or "", [],
+                                    list(dict.fromkeys(r.source for r in ranks)), {},
+                                    direction=f"as the source states it: {stated}" if stated else None,
+                                    method=report, certainty=NOT_RATED,
+                                    reasons=["no estimate with an interval on the stored page"], study=study))
     return rows

@@ -16,6 +16,7 @@ from typing import IO
 import pandas as pd
 
 from .data import Dataset
+from .headline import headline
 from .query import CATEGORIES, split_list, study_table
 from .render import (
     DERIVED_MARK,
@@ -31,9 +32,9 @@ from .render import (
     terminal_width,
     wrap_words,
 )
+from .response import ALL_RESPONSE, response_key
 from .synthesis import PoolResult
 from .values import missing, row_tuples, value_or_none
-from .views import ALL_RESPONSE, headline, response_key
 
 SETTING_SHORT = {"relapsed/refractory": "R/R", "newly diagnosed": "ND"}
 

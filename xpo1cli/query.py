@@ -15,8 +15,9 @@ from dataclasses import dataclass
 import numpy as np
 import pandas as pd
 
-from .data import LIST_SEP, Dataset, as_fields, foreign_keys, per_dataset
+from .data import Dataset, as_fields, foreign_keys, per_dataset
 from .values import (
+    LIST_SEP,
     first_rows,
     key_codes,
     last_match,

@@ -8,8 +8,8 @@ from dataclasses import dataclass, field
 import pandas as pd
 
 from .data import Dataset
+from .pooling import CONTROL_GROUP, pool_inputs, pool_leave_one_out, pool_table
 from .values import row_tuples
-from .views import CONTROL_GROUP, pool_inputs, pool_leave_one_out, pool_table
 
 
 class PoolError(ValueError):

@@ -9,7 +9,7 @@ import math
 import numpy as np
 import pandas as pd
 
-from .data import LIST_SEP
+LIST_SEP = ";"  # between the items of a list cell
 
 
 def value_or_none(value):
@@ -168,3 +168,17 @@ def last_values(rows: np.ndarray, cols: np.ndarray, values: np.ndarray, shape: t
     cells, last = np.unique((rows * shape[1] + cols)[::-1], return_index=True)
     table.flat[cells] = values[::-1][last]
     return table
+
+
+def column_cells(frame: pd.DataFrame, name: str, at: np.ndarray) -> list:
+    """The cells of a column at these positions, as row_tuples reads them."""
+    return frame[name].take(at).tolist()
+
+
+def inferred_frame(columns: dict, names: list[str]) -> pd.DataFrame:
+    """A frame of the given columns (the other names all missing), each typed as pandas types it
+    from its values alone: as for the same rows given one dict a row, built column by column."""
+    n = len(next(iter(columns.values())))
+    if not n:
+        return pd.DataFrame([], columns=names)  # no rows: every column object, as from no dicts
+    return pd.DataFrame({c: columns[c] if c in columns else np.full(n, np.nan) for c in names}, columns=names)

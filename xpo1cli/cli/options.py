@@ -129,7 +129,8 @@ Kind = Annotated[str | None, typer.Option(
                                                            "realworld"), incomplete))]
 MinN = Annotated[int | None, typer.Option("--min-n", min=0, help="at least this many patients")]
 Source = Annotated[str | None, typer.Option(
-    "--source", help="review (the review's own figures), later (reports added after it: the source packs and imports) or all [default: all]",
+    "--source", help="review (the review's own figures), later (reports added after it: the source packs and "
+    "imports) or all [default: all]",
     autocompletion=lambda incomplete: matching(("review", "later", "all"), incomplete))]
 Design = Annotated[str | None, typer.Option(
     "--design", help="randomized phase 3, randomized phase 2, single-arm, phase 1, case report, preclinical")]
