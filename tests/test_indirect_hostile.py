@@ -137,3 +137,12 @@ def test_response_counts_read_the_other_way_round_stay_with_their_own_arm():
     assert row["orientation"].startswith("inverted")
     assert row["as_reported"] == "DVd vs Vd: 210/251 vs 156/247 (derived)"
     assert _trial_row(ans, "BOSTON")["as_reported"] == "SVd vs Vd: 149/195 vs 129/207 (derived)"
+
+
+def test_the_method_note_describes_a_chain_only_where_there_is_one():
+    from xpo1cli.indirect_present import indirect_notes
+
+    _, direct, _ = indirect_notes(ind.compare(data.load(), "SVd", "Vd", measure="PFS"))
+    assert direct[0].startswith("method: direct comparison only") and "chain" not in direct[0]
+    _, chain, _ = indirect_notes(ind.compare(data.load(), "SVd", "KdD", measure="PFS"))
+    assert "log ratios add along the chain" in chain[0]

@@ -181,8 +181,9 @@ def indirect_notes(ans: Answer) -> tuple[str, list[str], list[str]]:
     if ans.estimate is None:
         return title, ["No randomized path links the two regimens for this measure: no estimate is made.",
                        *[f"missing: {m}" for m in ans.missing], *published], []
-    notes = [f"method: {ans.method}; log ratios add along the chain and so do their variances; standard "
-             "errors from each trial's interval at its own level",
+    chain = ("log ratios add along the chain and so do their variances; "
+             if ans.method.startswith(("anchored", "chain")) else "")
+    notes = [f"method: {ans.method}; {chain}standard errors from each trial's interval at its own level",
              f"report rule: {ans.rule} ({REPORT_RULES[ans.rule]})",
              "a ratio below 1 favours the first regimen for PFS and OS (lower hazard); above 1 favours "
              "it for response"]
