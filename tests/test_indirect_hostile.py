@@ -126,3 +126,23 @@ def test_an_unstated_data_cut_is_not_called_a_different_one():
 def test_the_same_regimen_twice_is_quoted_whole_on_the_command_line():
     err = run("indirect", "SVd", "svd", code=2).stderr
     assert err.strip() == "xpo1: 'SVd' and 'svd' are the same regimen (SVd)"
+
+
+def test_response_counts_read_the_other_way_round_stay_with_their_own_arm():
+    """CASTOR reports DVd against Vd (83.8% of 251, 63.2% of 247: 210 and 156 responders, derived
+    from the rates); read along SVd-Vd-DVd it is inverted, and the as-reported text still gives
+    each arm its own count, marked derived."""
+    ans = ind.compare(data.load(), "SVd", "DVd", measure="ORR")
+    row = _trial_row(ans, "CASTOR")
+    assert row["orientation"].startswith("inverted")
+    assert row["as_reported"] == "DVd vs Vd: 210/251 vs 156/247 (derived)"
+    assert _trial_row(ans, "BOSTON")["as_reported"] == "SVd vs Vd: 149/195 vs 129/207 (derived)"
+
+
+def test_the_method_note_describes_a_chain_only_where_there_is_one():
+    from xpo1cli.indirect_present import indirect_notes
+
+    _, direct, _ = indirect_notes(ind.compare(data.load(), "SVd", "Vd", measure="PFS"))
+    assert direct[0].startswith("method: direct comparison only") and "chain" not in direct[0]
+    _, chain, _ = indirect_notes(ind.compare(data.load(), "SVd", "KdD", measure="PFS"))
+    assert "log ratios add along the chain" in chain[0]
