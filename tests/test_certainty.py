@@ -143,7 +143,8 @@ def test_single_arm_rows_say_a_randomized_trial_of_the_same_partner_class_exists
     assert any("same partner class (chemotherapy)" in x and "HOVON-103-SEL" in x and "favours IC on CR/CRi" in x
                for x in s73.related)
     mono = _single(aml, "S", "ORR")[0]
-    assert any("same regimen" in x and "SOPRA" in x and "point estimate favours PC on OS" in x for x in mono.related)
+    assert any("same regimen" in x and "SOPRA" in x and "no clear difference on OS (point estimate favours PC)" in x
+               for x in mono.related)
     assert not any(f.related for f in _single(mm, "Sd", "ORR"))  # dexamethasone alone is not SVd's partner class
 
 
@@ -257,3 +258,13 @@ def test_a_brief_without_indirect_comparisons_says_so(aml):
 
     own = next(s for s in layout(aml) if s.title == INDIRECT_TITLE)
     assert own.paragraphs == ["No indirect comparison in this selection."] and not own.tables
+
+
+def test_the_json_brief_carries_the_indirect_comparisons():
+    from xpo1cli.brief_render import brief_json
+    from xpo1cli.data import load as _load
+
+    b = build_brief(_load(DATA), Filters(disease="MM"))
+    rows = {r["comparison"]: r for r in brief_json(b)["indirect"]}
+    assert rows["SVd vs PanoVd, PFS"]["certainty"] == "very low"
+    assert rows["belantamab mafodotin vs Sd, OS (matched populations)"]["direction"] == "favours belantamab mafodotin"

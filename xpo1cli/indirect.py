@@ -96,7 +96,7 @@ def log_risk_ratio(a: int, n_a: int, b: int, n_b: int) -> tuple[float, float]:
 EDGE_COLUMNS = ["trial", "kind", "name", "a", "b", "measure", "statistic", "estimate", "ci_low", "ci_high",
                 "ci_level", "decimals", "log", "se", "report", "data_cut", "sequence", "followup",
                 "assessment", "derived", "arm_a", "arm_b", "count_a", "n_a", "count_b", "n_b",
-                "source", "note", "usable"]
+                "source", "note", "usable", "level_stated"]
 
 
 def _num(v) -> float | None:
@@ -116,14 +116,29 @@ def _followup_text(overall, a, b, arm_a: str, arm_b: str) -> str | None:
 
 
 def _ratio_row(**kw) -> dict:
-    """An edge from a reported ratio and interval; `usable` when the interval is there."""
+    """An edge from a reported ratio and interval at the level its row states (where none is
+    stated, 95% with `level_stated` False, which the checks say); `usable` when the interval
+    gives a standard error."""
     est, lo, hi = kw["estimate"], kw["ci_low"], kw["ci_high"]
-    level = kw.get("ci_level") or 95.0
+    stated = kw.get("ci_level") is not None
+    level = kw["ci_level"] if stated else 95.0
     ok = est is not None and lo is not None and hi is not None and 0 < lo <= est <= hi
-    kw.update(ci_level=level, log=math.log(est) if est else None,
+    kw.update(ci_level=level, level_stated=stated, log=math.log(est) if est else None,
               se=se_from_interval(lo, hi, level / 100) if ok and hi > lo else None,
               usable=bool(ok and hi > lo), derived=False)
     return kw
+
+
+def unusable_reason(row) -> str:
+    """Why a report's ratio gives no standard error (its row is not `usable`), in words."""
+    est, lo, hi = (row.get(k) for k in ("estimate", "ci_low", "ci_high"))
+    if any(v is None or v != v for v in (est, lo, hi)):
+        return "no interval printed" if est is not None and est == est else "no estimate"
+    if lo <= 0:
+        return f"its interval's lower limit is {lo:g}, which has no logarithm"
+    if hi <= lo:
+        return f"its interval {lo:g}–{hi:g} has no width"
+    return f"its interval {lo:g}–{hi:g} does not hold the estimate {est:g}"
 
 
 def _rate_row(effect: str, **kw) -> dict:
@@ -137,8 +152,8 @@ def _rate_row(effect: str, **kw) -> dict:
     est = math.exp(log) if ok else None
     z = z_of(0.95)
     kw.update(statistic=effect, estimate=est, ci_low=math.exp(log - z * se) if ok else None,
-              ci_high=math.exp(log + z * se) if ok else None, ci_level=95.0, decimals=None, log=log, se=se,
-              usable=bool(ok))
+              ci_high=math.exp(log + z * se) if ok else None, ci_level=95.0, level_stated=True, decimals=None,
+              log=log, se=se, usable=bool(ok))
     return kw
 
 
@@ -174,7 +189,7 @@ def xpo1_edges(ds: Dataset, measure: str, effect: str = "OR") -> list[dict]:
                 if {r.cohort_a, r.cohort_b} != {e.cohort, c.cohort}:
                     continue
                 row = _ratio_row(**base, statistic="HR", estimate=_num(r.estimate), ci_low=_num(r.ci_low),
-                                 ci_high=_num(r.ci_high), ci_level=95.0,
+                                 ci_high=_num(r.ci_high), ci_level=_num(r.ci_level),
                                  decimals=None if missing(r.decimals) else int(r.decimals),
                                  followup=_xpo1_followup(ds, s.study, e, c),
                                  source=r.source, note=r.note if not missing(r.note) else None)
@@ -521,10 +536,11 @@ def compare(ds: Dataset, a_text: str, b_text: str, measure: str = "PFS", via: st
     ans = Answer(a=a, b=b, measure=measure, statistic=statistic, rule=rule, via=via_code, level=level)
     ans.published = published_syntheses(ds, a, b)
     chosen, ans.warnings = choose_reports(all_edges, rule)
+    left_out = _left_out(all_edges, a, b, via_code, measure)
     graph = _graph(chosen) if len(chosen) else {}
     paths = simple_paths(graph, a, b, via_code)
     if not paths:
-        ans.missing = _missing(ds, all_edges, chosen, graph, a, b, via_code, measure)
+        ans.missing = _missing(ds, all_edges, chosen, graph, a, b, via_code, measure) + [t for _, t in left_out]
         ans.warnings = []
         return ans
     ans.paths = paths
@@ -535,6 +551,8 @@ def compare(ds: Dataset, a_text: str, b_text: str, measure: str = "PFS", via: st
     ans.warnings = [w for w in ans.warnings if w.split(":")[0] in set(used["trial"])]
     for w in ans.warnings:
         ans.check("report_rule", "warning", w, [w.split(":")[0]])
+    for trial, text in left_out:
+        ans.check("report_rule", "warning", text, [trial])
     log, se = network_estimate(used, a, b)
     ans.estimate = Estimate("network", log, se, level)
     _random_effects(ans, used, method)
@@ -648,6 +666,20 @@ def _missing(ds, all_edges, chosen, graph, a, b, via, measure) -> list[str]:
     return out
 
 
+def _left_out(all_edges: pd.DataFrame, a: str, b: str, via: str | None, measure: str) -> list[tuple[str, str]]:
+    """The trials on a chain from a to b none of whose reports for the measure gives a standard
+    error (no interval, or one with no width): left out of the network, and said so, (trial, words)."""
+    dropped = [(trial, x, y, group) for (trial, x, y), group
+               in all_edges.groupby(["trial", "a", "b"], sort=False, dropna=False) if not group["usable"].any()]
+    if not dropped:
+        return []
+    on_path = {frozenset(p) for path in simple_paths(_graph(all_edges), a, b, via)
+               for p in zip(path, path[1:], strict=False)}
+    return [(trial, f"{trial} ({x} vs {y}): no {measure} report gives a usable interval ("
+             + "; ".join(f"{r['report']}: {unusable_reason(r)}" for r in group.to_dict("records"))
+             + "): left out") for trial, x, y, group in dropped if frozenset((x, y)) in on_path]
+
+
 def _subgroup_only(ds, regimen, measure) -> str:
     cmp = ds.comparisons
     coh = ds.cohorts.set_index(["study", "cohort"])
@@ -665,6 +697,19 @@ def _subgroup_only(ds, regimen, measure) -> str:
 
 
 # --- the assessor's checks -------------------------------------------------------------------------
+
+
+def _stated_alike(ans: Answer, kind: str, trials, values, what: str, differ: str) -> None:
+    """A warning where the trials state different values (`differ`: the words that say so), and
+    another where some state none: those cannot be checked, which is no difference."""
+    pairs = [(t, v) for t, v in zip(trials, values, strict=True) if not missing(v)]
+    unstated = [t for t, v in zip(trials, values, strict=True) if missing(v)]
+    if len({v for _, v in pairs}) > 1:
+        ans.check(kind, "warning", f"{differ}: " + "; ".join(f"{t}: {v}" for t, v in pairs), [t for t, _ in pairs])
+    if pairs and unstated:
+        ans.check(kind, "warning", f"{what} is not stated for {', '.join(unstated)} ("
+                  + "; ".join(f"{t}: {v}" for t, v in pairs) + "): whether the trials match cannot be checked",
+                  unstated)
 
 
 def _arm_definition(ds: Dataset, trial: str, arm: str, regimen: str, study: str | None) -> dict:
@@ -727,12 +772,10 @@ def _checks(ds: Dataset, ans: Answer, all_edges: pd.DataFrame) -> None:
     pops = pd.DataFrame([_population(ds, r["trial"], r.get("study")) for r in used.to_dict("records")]
                         ).drop_duplicates("trial")
     ans.populations = pops
-    for col, words in (("prior_lines", "prior lines"), ("region", "region"), ("design", "blinding")):
-        stated = pops[pops[col].notna()]
-        if stated[col].nunique() > 1 or (len(stated) and len(stated) < len(pops)):
-            ans.check("population", "warning", f"{words}, as stated, differ between the trials: " + "; ".join(
-                f"{t}: {v if isinstance(v, str) else 'not stated'}"
-                for t, v in zip(pops["trial"], pops[col], strict=True)), pops["trial"])
+    for col, words in (("prior_lines", "prior lines differ"), ("region", "region differs"),
+                       ("design", "blinding differs")):
+        _stated_alike(ans, "population", pops["trial"], pops[col], words.rsplit(" ", 1)[0],
+                      f"{words} between the trials, as stated")
     therapy = pops[pops["prior_therapy"].notna()]
     for t, v in zip(therapy["trial"], therapy["prior_therapy"], strict=True):
         ans.check("population", "warning", f"{t} required at entry: {v}; the other trials state no such "
@@ -746,15 +789,16 @@ def _checks(ds: Dataset, ans: Answer, all_edges: pd.DataFrame) -> None:
     if len(stated) > 1 and stated["followup"].nunique() > 1:
         ans.check("follow_up", "note", "median follow-up differs between the trials: " + "; ".join(
             f"{t}: {f}" for t, f in zip(stated["trial"], stated["followup"], strict=True)), stated["trial"])
-    cuts = used["data_cut"].astype(object).fillna("not stated")
-    if cuts.nunique() > 1 or (cuts == "not stated").any():
-        ans.check("data_cut", "warning", "the estimates come from different data cuts: " + "; ".join(
-            f"{t}: {c}" for t, c in zip(used["trial"], cuts, strict=True)), used["trial"])
+    _stated_alike(ans, "data_cut", used["trial"], used["data_cut"], "the data cut",
+                  "the estimates come from different data cuts")
     levels = used["ci_level"].astype(float)
     odd = used[levels != 95]
     for r in odd.to_dict("records"):
         ans.check("interval_level", "warning", f"{r['trial']} prints a {r['ci_level']:g}% interval, not a 95% "
                   f"one; its standard error is taken at that level ({r['se']:.3f} on the log scale)", [r["trial"]])
+    for r in used[~used["level_stated"].astype(bool)].to_dict("records"):
+        ans.check("interval_level", "warning", f"{r['trial']}: its source states no level for its interval; "
+                  "it is read as a 95% interval", [r["trial"]])
     assess = used["assessment"].astype(object).fillna("not stated")
     if assess.nunique() > 1:
         ans.check("outcome_definition", "warning", f"{ans.measure} assessed differently: " + "; ".join(

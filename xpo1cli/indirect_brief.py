@@ -72,8 +72,7 @@ def hta_rows(ds: Dataset, disease: str | None) -> list[IndirectRow]:
                                     [source]))
             continue
         lo, hi = ans.estimate.ci
-        est = (f"HR {_ratio(ans.estimate.ratio)} ({_ratio(lo)}–{_ratio(hi)}, {ans.level * 100:g}%), "
-               f"{favours(f'{SUBJECT} vs {regimen}', 'HR', ans.estimate.ratio, lo, hi)}; {ans.method}")
+        est = f"HR {_ratio(ans.estimate.ratio)} ({_ratio(lo)}–{_ratio(hi)}, {ans.level * 100:g}%); {ans.method}"
         trials = "; ".join(f"{r['trial']}: {_as_reported(r)} ({r['report']})" for r in ans.trials.to_dict("records"))
         doubts = [*ans.warnings, *[c.removeprefix("warning: ") for c in ans.checks if c.startswith("warning")]]
         figures = {f"indirect {pair} HR": ans.estimate.ratio, f"indirect {pair} low": lo,

@@ -41,12 +41,12 @@ def _as_reported(r: dict) -> str:
     if r["statistic"] == "HR":
         d = r.get("decimals")
         d = 2 if d is None or missing(d) else int(d)
-        text = f"{est:.{d}f} ({lo:.{max(d, _places(lo))}f}–{hi:.{max(d, _places(hi))}f}, {r['ci_level']:g}%)"
-    else:
-        text = (f"{r['count_a']}/{r['n_a']} vs {r['count_b']}/{r['n_b']}"
-                + (" (derived)" if r.get("derived") else ""))
-        return f"{a} vs {b}: {text}" if not r["orientation"].startswith("inverted") else \
-            f"{b} vs {a}: {r['count_b']}/{r['n_b']} vs {r['count_a']}/{r['n_a']}"
+        level = f"{r['ci_level']:g}%" if bool(r.get("level_stated", True)) else "level not stated"
+        text = f"{est:.{d}f} ({lo:.{max(d, _places(lo))}f}–{hi:.{max(d, _places(hi))}f}, {level})"
+    else:  # each arm's count beside its own regimen, in the trial's own order (a, b as reported)
+        first, second = ("b", "a") if r["orientation"].startswith("inverted") else ("a", "b")
+        text = (f"{r['count_' + first]}/{r['n_' + first]} vs {r['count_' + second]}/{r['n_' + second]}"
+                + (" (derived)" if bool(r.get("derived")) else ""))
     return f"{a} vs {b}: {text}"
 
 
@@ -181,8 +181,9 @@ def indirect_notes(ans: Answer) -> tuple[str, list[str], list[str]]:
     if ans.estimate is None:
         return title, ["No randomized path links the two regimens for this measure: no estimate is made.",
                        *[f"missing: {m}" for m in ans.missing], *published], []
-    notes = [f"method: {ans.method}; log ratios add along the chain and so do their variances; standard "
-             "errors from each trial's interval at its own level",
+    chain = ("log ratios add along the chain and so do their variances; "
+             if ans.method.startswith(("anchored", "chain")) else "")
+    notes = [f"method: {ans.method}; {chain}standard errors from each trial's interval at its own level",
              f"report rule: {ans.rule} ({REPORT_RULES[ans.rule]})",
              "a ratio below 1 favours the first regimen for PFS and OS (lower hazard); above 1 favours "
              "it for response"]

@@ -50,7 +50,7 @@ def library_error(exc: Exception) -> tuple[int, str] | None:
     table of how the API's typed errors are said on the command line."""
     from ..api import DatasetError, InvalidValue, PoolError, UnknownName
 
-    table = ((UnknownName, EXIT_USAGE, lambda e: str(e).strip("'\"")),
+    table = ((UnknownName, EXIT_USAGE, str),
              (InvalidValue, EXIT_USAGE, str),
              (PoolError, EXIT_USAGE, str),
              (DatasetError, EXIT_DATA, lambda e: f"invalid dataset: {e}"))

@@ -13,7 +13,8 @@ def registry_differences(ds) -> object:
     and the arms' sizes. Nothing is merged: both readings keep their sources."""
     import pandas as pd
 
-    cols = ["trial", "figure", "arm", "registry", "registry_place", "publication", "publication_source",
+    cols = ["trial", "figure", "arm", "registry", "registry_source", "registry_place", "publication",
+            "publication_source",
             "publication_study", "difference"]
     studies = ds.studies
     is_reg = studies["source"].astype(str).str.startswith(SOURCE_PREFIX)
@@ -39,14 +40,15 @@ def registry_differences(ds) -> object:
                 for f in FIGURES:
                     a, b = getattr(r, f), getattr(p, f)
                     if pd.notna(a) and pd.notna(b) and float(a) != float(b):
-                        out.append([reg.trial, f"{r.measure} {f}", arm, _num(a), r.section, _num(b), p.source,
-                                    p.study, "value" if f not in ("denominator",) else "population"])
+                        out.append([reg.trial, f"{r.measure} {f}", arm, _num(a), reg.source, r.section, _num(b),
+                                    p.source, p.study, "value" if f not in ("denominator",) else "population"])
                 if pd.notna(r.percent_reported) and pd.notna(p.count) and pd.notna(p.denominator) \
                         and pd.isna(p.percent_reported) and int(p.denominator):
                     from ..counts import percent_matches
 
                     if not percent_matches(int(p.count), int(p.denominator), float(r.percent_reported)):
-                        out.append([reg.trial, f"{r.measure} percent", arm, _num(r.percent_reported), r.section,
+                        out.append([reg.trial, f"{r.measure} percent", arm, _num(r.percent_reported), reg.source,
+                                    r.section,
                                     f"{int(p.count)}/{int(p.denominator)}", p.source, p.study, "value"])
             # the arm's size beside the publication's arm of the same role
         for (s, c), n in n_of.items():
@@ -56,7 +58,7 @@ def registry_differences(ds) -> object:
                 for (s2, c2), n2 in n_of.items():
                     if s2 == o.study and role.get((s2, c2)) == role.get((s, c)) and (s2, c2) in whole_arm \
                             and pd.notna(n2) and int(n2) != int(n):
-                        out.append([reg.trial, "n", role.get((s, c)), str(int(n)), place[(s, c)],
+                        out.append([reg.trial, "n", role.get((s, c)), str(int(n)), reg.source, place[(s, c)],
                                     str(int(n2)), o.source, o.study, "population"])
         mine_c = ds.comparisons[ds.comparisons["study"] == reg.study]
         theirs_c = ds.comparisons[ds.comparisons["study"].isin(set(others["study"]))]
@@ -70,7 +72,7 @@ def registry_differences(ds) -> object:
                     a, b = getattr(r, f), getattr(p, f)
                     if pd.notna(a) != pd.notna(b) or (pd.notna(a) and float(a) != float(b)):
                         out.append([reg.trial, f"{r.measure} {r.statistic} {f}", "experimental vs control",
-                                    _num(a), r.section, _num(b), p.source, p.study,
+                                    _num(a), reg.source, r.section, _num(b), p.source, p.study,
                                     "interval level" if f != "estimate" and isinstance(r.note, str)
                                     and "registry interval is" in r.note else "value"])
     return pd.DataFrame(out, columns=cols)

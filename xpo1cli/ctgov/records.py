@@ -132,7 +132,9 @@ class Record:
 def _files(paths: Iterable[str | os.PathLike], problems: list[Problem]) -> Iterator[Path]:
     for p in map(Path, paths):
         if p.is_dir():
-            for q in sorted(p.rglob("*.json")):
+            for q in sorted(p.rglob("*")):  # the API saves .json; a user's copy may say .JSON
+                if q.suffix.lower() != ".json":
+                    continue
                 if q.is_file():
                     yield q
                 elif not q.is_dir():  # a broken link or a pipe named as a record: said, not skipped
@@ -184,8 +186,10 @@ def iter_records(paths: Iterable[str | os.PathLike], problems: list[Problem]) ->
         for at, item in items:
             nct = _nct(item)
             if nct is None:
+                given = dig(item, "protocolSection", "identificationModule", "nctId")
                 problems.append(Problem(name, None, at or None, "not a ClinicalTrials.gov study record "
-                                        "(no protocolSection.identificationModule.nctId)"))
+                                        "(no protocolSection.identificationModule.nctId)" if given is None else
+                                        f"nctId '{str(given)[:40]}' is not an NCT number (NCT and 8 digits)"))
                 continue
             bad = _shape(item, SHAPE) or _duplicate_groups(item)
             if bad:

@@ -103,8 +103,10 @@ def import_records(records: Iterable[Record], descriptor: dict, tables: dict,
                 clashes.append(Problem(rec.file, None, rec.at or None, f"{rec.nct} is also in {had[3]} with the same "
                                        f"last update ({when or 'none stated'}) and other figures: which is the "
                                        "later version is not known"))
-            notes = rows.notes if had is None or when == had[0] else [
-                *rows.notes, ("an earlier update of the record was set aside", f"updated {had[0]}", rec.nct)]
+            notes = (rows.notes if had is None else
+                     [*rows.notes, ("given more than once in the files named", "identical copies read once",
+                                    rec.nct)] if when == had[0] else
+                     [*rows.notes, ("an earlier update of the record was set aside", f"updated {had[0]}", rec.nct)])
             mapped[rec.nct] = (when, notes, got, where)
         else:
             mapped[rec.nct][1].append(("an earlier update of the record was set aside", f"updated {when}", rec.nct))
