@@ -54,7 +54,17 @@ def test_a_ratio_takes_its_direction_from_the_estimate_and_the_outcome():
 def test_an_interval_including_no_effect_is_not_a_clear_difference(ds):
     sopra = _effect(ds, "sopra-2021", "OS")
     assert (sopra.direction, sopra.clear, sopra.experimental.value, sopra.control.value) == (CONTROL, False, 3.2, 5.6)
-    assert direction_text(sopra) == "point estimate favours PC (control; interval includes no effect)"
+    assert direction_text(sopra) == \
+        "no clear difference; point estimate favours PC (control); the interval includes no difference"
+    assert sopra.harm_signal is False  # a direction without a clear difference is no harm signal
+
+
+def test_a_result_that_is_not_clear_is_no_harm_signal_in_the_bottom_line(ds):
+    b = build_brief(ds, Filters(disease="AML"))
+    sopra = next(claim_text(c) for c in b.bottom_line if c.kind == "randomized" and c.trial.trial == "SOPRA")
+    assert "Harm signal" not in sopra and "did worse" not in sopra
+    assert sopra.startswith("No clear difference between arms on OS.")
+    assert "point estimate favours PC (control); the interval includes no difference" in sopra
 
 
 def test_an_adverse_event_compared_between_arms_shows_each_arms_rate(ds):
@@ -305,6 +315,9 @@ def test_json_brief_carries_the_harm_signal_with_arm_values():
     assert [(a["regimen"], a["value"]) for a in efs["arms"]] == [("S-IC", 26.0), ("IC", 45.0)]
     hovon = next(c for c in data["bottom_line"] if "hovon-efs18-p" in c["findings"])
     assert "Harm signal" in hovon["text"] and {"table": "comparisons", "id": "hovon-efs18-p"} in hovon["rows"]
+    sopra = next(f for f in data["findings"] if f["id"] == "sopra-os-hr")  # not clear: a direction, no harm signal
+    assert (sopra["direction"], sopra["clear"], sopra["harm_signal"]) == ("control", False, False)
+    assert sopra["direction_text"].startswith("no clear difference; point estimate favours PC")
 
 
 def test_json_brief_of_a_users_dataset(tmp_path):

@@ -1157,7 +1157,7 @@ def _related_trials(ds: Dataset, b: Brief) -> dict[str, list[str]]:
             favoured.setdefault((e.favoured.regimen or e.favoured.label, bool(e.clear)), []).append(
                 measure_name(e.measure) + at_point(e.timepoint))
         found = "; ".join(f"favours {k} on {', '.join(v)}" if clear else
-                          f"point estimate favours {k} on {', '.join(v)} (not a clear difference)"
+                          f"no clear difference on {', '.join(v)} (point estimate favours {k})"
                           for (k, clear), v in favoured.items())
         arms = " vs ".join(a.regimen or a.label for a in t.arms)
         for single in singles:

@@ -222,6 +222,9 @@ def statistic_text(e: Effect) -> str:
     return f"{e.statistic} {ratio(e.estimate, e.decimals)}{ci}" + (f", {p_text(e)}" if e.p_text else "")
 
 
+NO_CLEAR = "no clear difference"  # a result whose interval includes no effect, or whose p is not below 0.05
+
+
 def direction_text(e: Effect) -> str:
     """Which arm the result favours, and how clearly: said the same way in every section."""
     if e.direction == NEITHER:
@@ -231,13 +234,14 @@ def direction_text(e: Effect) -> str:
         return "direction not reported"
     role = "control" if e.direction == FAVOURS_CONTROL else "experimental"
     if e.basis == STATED:
-        return f"favours {arm_name(fav)} ({role}, as stated; no estimate)" + ("" if e.clear else "; p ≥ 0.05")
+        said = f"favours {arm_name(fav)} ({role}, as stated; no estimate)"
+        return said if e.clear else f"{NO_CLEAR}; {said}; p ≥ 0.05"
     how = "" if e.basis == "estimate" else ", by the arms' figures"
     if e.clear is None:
         return f"favours {arm_name(fav)} ({role}{how}; no interval or p-value)"
     if not e.clear:
-        why = "interval includes no effect" if e.statistic != "p" and e.ci_low is not None else "p ≥ 0.05"
-        return f"point estimate favours {arm_name(fav)} ({role}{how}; {why})"
+        why = "the interval includes no difference" if e.statistic != "p" and e.ci_low is not None else "p ≥ 0.05"
+        return f"{NO_CLEAR}; point estimate favours {arm_name(fav)} ({role}{how}); {why}"
     return f"favours {arm_name(fav)} ({role}{how})"
 
 
@@ -286,13 +290,13 @@ def _claim_words(c: Claim) -> str:
         return "Randomized trials in the data, by what they report: " + "; ".join(parts) + "."
     if k == "randomized":
         t = c.trial
-        worse = [e for e in c.effects if e.harm_signal]
+        worse = [e for e in c.effects if e.harm_signal]  # clear differences favouring the control arm only
         lead = ""
         if worse:
-            clear = [e for e in worse if e.clear]
             lead = ("Harm signal: the XPO1-inhibitor arm did worse on "
-                    + ", ".join(outcome_text(e) for e in (clear or worse))
-                    + ("" if clear else " (not a clear difference)") + ". ")
+                    + ", ".join(outcome_text(e) for e in worse) + ". ")
+        elif c.effects and not any(e.clear for e in c.effects):
+            lead = f"{NO_CLEAR.capitalize()} between arms on " + ", ".join(outcome_text(e) for e in c.effects) + ". "
         cert = f", best certainty {c.certainty}, risk of bias not assessed" if c.certainty else ""
         text = f"{lead}{t.trial} ({t.design}; {_arms(t)}{cert}): " + "; ".join(effect_text(e) for e in c.effects)
         text += "."

@@ -10,7 +10,8 @@ Nothing here words a finding: brief_render says what a direction means. The rule
   else its direction from the arms' own figures (the higher response rate or landmark rate, the longer
   median, the lower adverse-event rate), else it is 'not reported';
 - a result is clear where its interval excludes no effect, or, without an interval, where its
-  p-value is below 0.05; a result that favours the control arm is a harm signal.
+  p-value is below 0.05; a clear result that favours the control arm is a harm signal (a result
+  that is not clear keeps its direction but is no harm signal: the point estimate alone claims nothing).
 """
 
 from __future__ import annotations
@@ -102,8 +103,8 @@ class Effect:
 
     @property
     def harm_signal(self) -> bool:
-        """The XPO1-inhibitor arm did worse."""
-        return self.direction == CONTROL
+        """The XPO1-inhibitor arm did clearly worse (interval excluding no effect, or p below ALPHA)."""
+        return self.direction == CONTROL and self.clear is True
 
     @property
     def estimable(self) -> bool:
