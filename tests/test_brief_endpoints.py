@@ -89,6 +89,41 @@ def test_a_users_cohort_split_decides_the_share(tmp_path):
     assert [c.kind for c in b.bottom_line][:2] == ["no randomized", "single-arm"]
 
 
+def test_a_cohort_of_unstated_share_led_by_another_disease_is_not_its_evidence(ds):
+    b = _brief(ds, "MDS")
+    row = ds.studies.set_index("study").loc["selhem-ph1"]
+    assert row["disease"].split(";")[0] != "MDS"  # the study names acute leukaemia first
+    share = b.minority("selhem-ph1")
+    assert share is not None and share.patients is None and share.population == row["population"]
+    claim = next(c for c in b.bottom_line if c.kind == "not disease-specific")
+    text = claim_text(claim)
+    assert text.startswith("Not evidence for myelodysplastic syndrome: SELHEM")  # the eltanexor figures are
+    assert "up to 21 years" in text and "does not say how many of its patients had" in text
+    single = [c for c in b.bottom_line if c.kind in ("single-arm", "single-arm median")]
+    assert single and all(r.study != "selhem-ph1" for c in single for r in c.rates)
+    md = markdown(b)
+    assert "not MDS evidence: the number with MDS is not stated" in md
+    # the MDS figures the sources do give: each said with the kind of source it comes from
+    eltanexor = [claim_text(c) for c in single if "eltanexor-mds-isr" in claim_text(c)]
+    assert any("53%" in t for t in eltanexor) and any("9.9 months" in t for t in eltanexor)
+    kind = ds.sources.set_index("source").loc["G13", "kind"]
+    assert all(f"from a {kind}" in t for t in eltanexor)
+    # a study whose first disease is the brief's own keeps its figures (HOVON-103 in AML)
+    assert _brief(ds, "AML").minority("hovon103-sel") is None
+
+
+def test_a_conflict_over_which_trial_figures_belong_to_is_not_led_by_that_trial(ds):
+    b = _brief(ds, "MDS")
+    gap = next(g for g in b.gaps if g.kind == "conflict" and "which study" in g.subject)
+    assert not gap.detail.startswith("KCP-8602-801:")
+    first, second = gap.detail.split(" against ")
+    assert "investigator-sponsored" in first and "[G13]" in first
+    assert "KCP-8602-801 (NCT02649790)" in second and "[G12]" in second
+    # a conflict about a trial's own report still names the trial first
+    selhem = next(g for g in b.gaps if g.kind == "conflict" and g.subject.startswith("selhem-ph1"))
+    assert selhem.detail.startswith("SELHEM: ")
+
+
 # --- a regimen that a trial's own report does not confirm ----------------------------------------------
 
 

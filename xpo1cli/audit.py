@@ -127,14 +127,18 @@ def audit(ds: Dataset, studies: set[str] | None = None, outcomes: pd.DataFrame |
     #    each stored conflict names both readings and their sources
     named = coh[coh["study"].isin(set(ds.conflicts["study"]))]  # the studies a conflict names
     heads = {s: c for s, c, h in zip(named["study"], named["cohort"], named["headline"], strict=True) if h}
+    trial_of = dict(zip(ds.studies["study"], ds.studies["trial"], strict=True))
     for r in row_tuples(ds.conflicts):
         study = r.study if isinstance(r.study, str) else None
+        # the trial leads the text only where the figures are its own (the study is a report of it):
+        # a conflict over which trial a study's figures belong to names that trial in a reading instead
+        whose = r.trial if isinstance(r.trial, str) and (study is None or trial_of.get(study) == r.trial) else None
         if studies is not None and study not in set(studies):
             continue
         found.append(_finding(refs.get(study), study, heads.get(study), r.topic,
                               f"stated conflict ({r.kind})", f"{r.reading_a} [{r.source_a}]",
                               f"{r.reading_b} [{r.source_b}]",
-                              f"{r.trial + ': ' if isinstance(r.trial, str) else ''}{r.reading_a} "
+                              f"{whose + ': ' if whose else ''}{r.reading_a} "
                               f"[{r.source_a}] against {r.reading_b} [{r.source_b}]"
                               + (f"; {r.note}" if isinstance(r.note, str) else ""), r.source_a))
 

@@ -376,19 +376,23 @@ class Citation:
 @dataclass
 class Share:
     """How many patients of a study that mixes diseases had the brief's disease, as a report of the
-    trial states it (the cohorts naming that disease alone, out of the cohort they belong to)."""
+    trial states it (the cohorts naming that disease alone, out of the cohort they belong to); where
+    no report states it, patients and total are None and population is the study's own as the
+    source gives it (age group and population)."""
 
     trial: str
     disease: str
-    patients: int
-    total: int
-    study: str  # the report whose cohorts state it
+    patients: int | None
+    total: int | None
+    study: str  # the report whose cohorts state it (or the study itself, where none does)
     source: str
+    population: str | None = None  # where the share is not stated: who the cohort is, as the source says
 
     @property
     def minority(self) -> bool:
-        """The disease is fewer than half the patients: the cohort's figures are not its evidence."""
-        return 2 * self.patients < self.total
+        """The disease is fewer than half the patients, or its share is not stated (no figure of the
+        disease's own): the cohort's figures are not its evidence."""
+        return self.patients is None or self.total is None or 2 * self.patients < self.total
 
 
 @dataclass
@@ -909,8 +913,10 @@ def _label_matches(ds: Dataset, population, code: str | None, regimen=None, regi
 
 def disease_shares(ds: Dataset, studies: pd.DataFrame, code: str | None) -> dict[str, Share]:
     """The brief's disease's share of each selected study whose population mixes it with another
-    disease, where a report of the same trial gives it: the cohorts whose label names that disease
-    alone (the outermost such cohorts, summed) out of the cohort they belong to. Study id -> Share."""
+    disease: where a report of the same trial gives it, the cohorts whose label names that disease
+    alone (the outermost such cohorts, summed) out of the cohort they belong to; where none does and
+    the study lists another disease first (its main population), a share not stated (the study's
+    population as its source gives it). Study id -> Share."""
     if code is None:
         return {}
     wanted = Resolver(ds).disease_codes(code)
@@ -944,6 +950,14 @@ def disease_shares(ds: Dataset, studies: pd.DataFrame, code: str | None) -> dict
             out[s.study] = Share(trial=key, disease=code, patients=sum(int(c.n) for c in top), total=int(root.n),
                                  study=report, source=top[0].source)
             break
+        else:  # no report gives the disease's own cohort: where the study names another disease first
+            # (its main population), the brief's disease is of unknown share and its figures are not its evidence
+            # (a randomized trial's comparison is of the population it enrolled, named with it)
+            if split_list(s.disease)[0] in wanted or value_or_none(s.randomized) is True:
+                continue
+            who = _str(s.population) or _str(s.age_group)
+            out[s.study] = Share(trial=key, disease=code, patients=None, total=None, study=s.study,
+                                 source=s.source, population=who or None)
     return out
 
 

@@ -18,6 +18,7 @@ from .bottom_line import Claim, headline_pool
 from .brief import (
     ABSOLUTE_PER,
     CERTAINTY_LABEL,
+    LOW_REPORTING_KINDS,
     OUTCOME_CI_LEVEL,
     RULES,
     Brief,
@@ -29,6 +30,7 @@ from .brief import (
     RiskDifference,
     figure,
     level_text,
+    low_reporting_kind,
     measure_name,
     pct,
     press_release,
@@ -91,8 +93,18 @@ def where_text(ref, study: str) -> str:
 
 
 def kind_note(x: Rate | Median) -> str:
-    """What a figure from a press release is, said beside it: '' for any other source."""
-    return f"from a {x.source_kind.removeprefix('a ')}" if press_release(x.source_kind) else ""
+    """What a figure from a press release or a news report is, said beside it: '' for any other source."""
+    return (f"from a {x.source_kind.removeprefix('a ')}"
+            if press_release(x.source_kind) or low_reporting_kind(x.source_kind) == LOW_REPORTING_KINDS["news"]
+            else "")
+
+
+def share_note(share, disease: str) -> str:
+    """Why a mixed cohort's figure is not the disease's evidence: its share, or who the cohort is."""
+    if share.patients is not None:
+        return f"not {disease} evidence: {share.patients} of {share.total} patients had {disease} [{share.source}]"
+    return (f"not {disease} evidence: the number with {disease} is not stated; "
+            f"{share.population or 'population not stated'} [{share.source}]")
 
 
 def rate_text(r: Rate) -> str:
@@ -328,9 +340,12 @@ def _claim_words(c: Claim) -> str:
                 f"{c.counts['other']} preclinical or case report{'s' if c.counts['other'] != 1 else ''} match.")
     if k == "not disease-specific":
         whole = "; ".join(
-            f"{r.trial or r.study} ({r.design}; {' and '.join(split_list(r.disease))}) enrolled {sh.patients} "
-            f"patients with {c.disease} among {sh.total}, and its figures are of the whole cohort "
-            f"({measure_name(r.measure)} with {r.regimen or MISSING} {claim_rate_text(r)}), not of these patients"
+            f"{r.trial or r.study} ({r.design}; {' and '.join(split_list(r.disease))}"
+            + (f") enrolled {sh.patients} patients with {c.disease} among {sh.total}"
+               if sh.patients is not None else
+               f"; {sh.population or 'population not stated'}) does not say how many of its patients had {c.disease}")
+            + f", and its figures are of the whole cohort ({measure_name(r.measure)} with {r.regimen or MISSING} "
+            f"{claim_rate_text(r)}), not of these patients"
             for r, sh in zip(c.rates, c.shares, strict=True))
         what = "efficacy" if c.counts.get("safety") else "efficacy or safety"
         lead = (f"No {what} results specific to {c.disease} are in the sources: " if not c.counts.get("own")
@@ -753,8 +768,7 @@ def layout(b: Brief, level: float = 0.95) -> list[Section]:
             for r in g.rates:
                 derived_seen |= r.events is not None and derived(r.basis)
                 share = b.minority(r.study)
-                notes = [r.audit or "", f"not {b.disease} evidence: {share.patients} of {share.total} patients had "
-                         f"{b.disease} [{share.source}]" if share is not None else "", kind_note(r)]
+                notes = [r.audit or "", share_note(share, b.disease) if share is not None else "", kind_note(r)]
                 doubt = (f" (regimen {r.regimen} as {r.source} codes it; {r.regimen_doubt[0]} names no single "
                          f"regimen: {r.regimen_doubt[1]})" if r.regimen_doubt else "")
                 rows.append([g.regimen or MISSING, role_text(r.role, r.agent), where_text(r.ref, r.study),
