@@ -245,7 +245,9 @@ def test_published_comparative_syntheses_show_their_direction_and_kind(mm):
     rows = {r.comparison: r for r in mm.indirect if r.study is not None}
     maic = rows["belantamab mafodotin vs Sd, OS (matched populations)"]
     assert maic.estimate == "HR 0.53 (CI 0.34–0.83; level not stated)"
-    assert maic.direction == "favours belantamab mafodotin" and maic.certainty == "low"
+    # an unanchored matched comparison (no common comparator arm) starts low and goes down for no anchor
+    assert maic.direction == "favours belantamab mafodotin" and maic.certainty == "very low"
+    assert any(x.startswith("no anchor") for x in maic.reasons)
     assert "matching-adjusted indirect comparison" in maic.method and "systematic review" not in maic.method
     nma = next(r for r in rows.values() if r.study == "xvd-network-meta-analysis")
     assert "DVd favourable over XVd" in nma.direction and "network meta-analysis" in nma.method
@@ -268,3 +270,4 @@ def test_the_json_brief_carries_the_indirect_comparisons():
     rows = {r["comparison"]: r for r in brief_json(b)["indirect"]}
     assert rows["SVd vs PanoVd, PFS"]["certainty"] == "very low"
     assert rows["belantamab mafodotin vs Sd, OS (matched populations)"]["direction"] == "favours belantamab mafodotin"
+    assert rows["belantamab mafodotin vs Sd, OS (matched populations)"]["certainty"] == "very low"

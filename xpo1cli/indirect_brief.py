@@ -5,8 +5,10 @@ meta-analysis's ranks, a matching-adjusted comparison's hazard ratios), each wit
 
 Certainty of an indirect comparison (INDIRECT_RULE): it starts low; down one for imprecision where
 its interval includes no effect; down one for indirectness where the estimate rests on each trial's
-whole randomized population while the HTA statement names a narrower one; a synthesis that gives no
-estimate with an interval on the stored page is not rated."""
+whole randomized population while the HTA statement names a narrower one; down one for no anchor where
+a matched comparison names no common comparator arm (an unanchored comparison of single-arm cohorts:
+only the matched factors are balanced); a synthesis that gives no estimate with an interval on the
+stored page is not rated."""
 
 from __future__ import annotations
 
@@ -26,9 +28,19 @@ SUBJECT = "SVd"
 INDIRECT_RULE = ("An indirect comparison (across trials: anchored on a common comparator, matched, or a "
                  "published network) starts low; down one for imprecision where its interval includes no effect; "
                  "down one for indirectness where it rests on each trial's whole randomized (ITT) population "
-                 "while the HTA statement names a narrower one; a synthesis without an estimate and interval on "
+                 "while the HTA statement names a narrower one; down one for no anchor where a matched comparison "
+                 "names no common comparator arm (unanchored); a synthesis without an estimate and interval on "
                  "the stored page is not rated.")
 NOT_RATED = "not rated"
+MATCHED = "matching-adjusted"  # a matched comparison's method, as its report names it
+NO_ANCHOR = ("no anchor: the matched cohorts share no common comparator arm the source names (unanchored); "
+             "only the matched factors are balanced, residual confounding remains")
+
+
+def unanchored(report: str | None, population: str | None, findings: str | None) -> bool:
+    """A matched comparison whose report, population and findings name no anchor comparator."""
+    words = " ".join(x for x in (report, population, findings) if x).lower()
+    return MATCHED in words and "anchor" not in words
 
 
 @dataclass
@@ -117,6 +129,8 @@ def synthesis_rows(ds: Dataset, studies: set[str]) -> list[IndirectRow]:
                 est = f"HR {_ratio(r.value)} (CI {_ratio(lo)}–{_ratio(hi)}; level not stated)"
                 direction = favours(pair, "HR", r.value, lo, hi)
                 moves = ["imprecision: the interval includes no effect"] if lo <= 1 <= hi else []
+                if unanchored(report, value_or_none(info.at[study, "population"]), stated):
+                    moves.append(NO_ANCHOR)
                 certainty, reasons = _rated(moves), moves
             else:
                 est, direction, certainty, reasons = f"HR {_ratio(r.value)} (no CI reported)", None, NOT_RATED, \
