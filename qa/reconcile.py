@@ -88,7 +88,7 @@ def differences(ds=None) -> list[dict]:
     for study in sorted(set(ours.index) - seen_studies):
         out.append(dict(key=study, field="row", ours="present", theirs=""))
 
-    from xpo1cli.query import outcome_table
+    from xpo1cli.counts import outcome_table
 
     mine = outcome_table(ds, derive_orr=False)
     mine = mine[mine["source"] == "review"].set_index(["study", "cohort", "measure"])

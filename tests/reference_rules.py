@@ -6,7 +6,7 @@ from __future__ import annotations
 
 import pandas as pd
 
-from xpo1cli.query import CATEGORIES, COMPOSITES, plain_rows
+from xpo1cli.counts import CATEGORIES, COMPOSITES, plain_rows
 from xpo1cli.views import DEPTH_PARTS, DEPTH_STORED
 
 

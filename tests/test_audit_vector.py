@@ -16,8 +16,8 @@ import pandas as pd
 from hypothesis import assume, example, given, settings
 from hypothesis import strategies as st
 
-from xpo1cli import audit, data, query
-from xpo1cli.query import CATEGORIES, COMPOSITES, column, decimals_of, plain_rows, printed_as_cumulative
+from xpo1cli import audit, counts, data
+from xpo1cli.counts import CATEGORIES, COMPOSITES, column, decimals_of, plain_rows, printed_as_cumulative
 from xpo1cli.values import first_rows, key_codes, missing, row_tuples, value_or_none
 
 from .conftest import synthetic
@@ -169,10 +169,10 @@ def ref_audit(ds: Dataset, studies: set[str] | None = None, outcomes: pd.DataFra
 def same(ds: Dataset, studies: set[str] | None = None, cohorts: set[tuple[str, str]] | None = None,
          passed: bool = False) -> pd.DataFrame:
     """Audit ds both ways, alone or (`passed`) with the outcome table a listing passes in
-    (query.outcome_table, derived ORR rows and all, of the studies' shown cohorts); assert the
+    (counts.outcome_table, derived ORR rows and all, of the studies' shown cohorts); assert the
     frames are equal; return the package's."""
     if passed:
-        got = audit.audit(ds, studies, query.outcome_table(ds, studies=studies, cohorts=cohorts))
+        got = audit.audit(ds, studies, counts.outcome_table(ds, studies=studies, cohorts=cohorts))
         want = ref_audit(ds, studies, ref_outcome_table(ds, studies=studies, cohorts=cohorts))
     else:
         got, want = audit.audit(ds, studies), ref_audit(ds, studies)
@@ -238,7 +238,7 @@ def test_percents_match_as_percent_matches_does():
              for places in range(4) for off in (0.0, 0.04, -0.06, 0.5, 1.0)]
     k, d, pct = (np.array(c, dtype="float64") for c in zip(*cases, strict=True))
     want = [ref_percent_matches(int(a), int(b), p) for a, b, p in cases]
-    assert query.percents_match(k, d, pct).tolist() == want
+    assert counts.percents_match(k, d, pct).tolist() == want
 
 
 # --- generated tables ------------------------------------------------------------------------------
@@ -304,7 +304,7 @@ def datasets(draw) -> Dataset:
 @given(ds=datasets(), studies=st.sampled_from([None, {"s1"}, {"s1", "s2"}]),
        cohorts=st.sampled_from([None, {("s1", "all"), ("s1", "sub"), ("s2", "sub2")}]), passed=st.booleans())
 def test_generated_tables_audit_as_the_row_rules_do(ds, studies, cohorts, passed):
-    # query.outcome_table's derived ORR rows need every row's cohort and source
+    # counts.outcome_table's derived ORR rows need every row's cohort and source
     assume(not passed or ds.outcomes[["cohort", "source"]].notna().all(axis=None))
     same(ds, studies, cohorts, passed)
 
@@ -335,7 +335,7 @@ def test_the_group_screen_picks_the_failing_groups(rows):
     last count or rate of a repeated summary is the one read (a missing count leaves the one
     before, a missing rate none); a summary without a rate is skipped; two denominators; sums
     of printed percentages just over, at and just under the cut-off."""
-    out = query.outcome_table(dataset(outcome_frame(rows)), derive_orr=False)
+    out = counts.outcome_table(dataset(outcome_frame(rows)), derive_orr=False)
     group = key_codes(out["study"], out["cohort"], out["source"])
     screened = audit._groups_that_may_fail(out, group, len(first_rows(group)))
     groups: dict[tuple, list] = {}

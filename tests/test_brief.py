@@ -596,7 +596,7 @@ def test_every_brief_says_what_its_evidence_dates_from(ds, disease):
 
 
 def test_stated_years_read_what_a_source_says_of_itself(ds):
-    from xpo1cli.query import stated_years
+    from xpo1cli.catalogue import stated_years
 
     years = stated_years(ds)
     assert years["P2"] == 2017  # 'company press release, 2017-03-02 (interim, unaudited)'

@@ -183,7 +183,7 @@ def test_mm_vgpr_or_better_is_summed_from_the_printed_categories_per_cohort(ds):
 
 
 def test_a_summary_is_added_only_where_the_breakdown_is_whole_and_none_is_printed(ds):
-    from xpo1cli.query import outcome_table, with_summaries
+    from xpo1cli.counts import outcome_table, with_summaries
 
     o = outcome_table(ds, studies=["s-aml-ref22", "sd-phase1-ref12", "sel-7plus3-rand-ash2020"])
     out = with_summaries(o, "CR_CRi", ("CR", "CRi"), "sum of categories")

@@ -21,7 +21,7 @@ import numpy as np
 import pytest
 from typer.testing import CliRunner
 
-from xpo1cli import data, query
+from xpo1cli import counts, data
 from xpo1cli.cli import app
 
 from .conftest import DATA, sh
@@ -86,7 +86,7 @@ def only(problems, **where) -> data.Problem:
 
 def old_counts_from_percent(percent: float, denominator: int) -> list[int]:
     """The rule as first written: every count tried, one at a time."""
-    return [k for k in range(denominator + 1) if query.percent_matches(k, denominator, percent)]
+    return [k for k in range(denominator + 1) if counts.percent_matches(k, denominator, percent)]
 
 
 def percents_for(n: int, rng: random.Random) -> set[float]:
@@ -103,7 +103,7 @@ def test_counts_from_a_percentage_are_those_the_old_rule_found():
     rng = random.Random(24)
     for n in range(1, 301):
         for pct in percents_for(n, rng):
-            assert list(query.counts_from_percent(pct, n)) == old_counts_from_percent(pct, n), (pct, n)
+            assert list(counts.counts_from_percent(pct, n)) == old_counts_from_percent(pct, n), (pct, n)
 
 
 def test_counts_from_a_percentage_agree_with_the_whole_array_rule():
@@ -111,17 +111,17 @@ def test_counts_from_a_percentage_agree_with_the_whole_array_rule():
     for n in (1, 2, 3, 7, 15, 40, 84, 122, 129, 250, 333):
         ks = np.arange(n + 1, dtype="float64")
         for pct in percents_for(n, rng):
-            hit = query.percents_match(ks, np.full(n + 1, float(n)), np.full(n + 1, pct))
-            assert list(query.counts_from_percent(pct, n)) == np.flatnonzero(hit).tolist(), (pct, n)
+            hit = counts.percents_match(ks, np.full(n + 1, float(n)), np.full(n + 1, pct))
+            assert list(counts.counts_from_percent(pct, n)) == np.flatnonzero(hit).tolist(), (pct, n)
 
 
 @pytest.mark.parametrize("n", [122, 10**7, 10**12, 2**53 + 1, INT64, 9_200_000_000_000_000_000])
 def test_counts_from_a_percentage_at_any_denominator(n):
     """The run of counts ends where percent_matches stops agreeing, at denominators the old rule
     would have taken from seconds (122) to centuries (9.2e18) to search."""
-    matches = query.percent_matches
+    matches = counts.percent_matches
     for pct in (53.6, 10.0, 0.0, 100.0, 33.33, 12.345678):
-        found = query.counts_from_percent(pct, n)
+        found = counts.counts_from_percent(pct, n)
         near = round(pct * n / 100)
         if not found:  # no count prints as pct: none of those nearest the exact one does
             assert not any(matches(k, n, pct) for k in range(max(0, near - 3), min(n, near + 3) + 1))
@@ -136,10 +136,10 @@ def test_a_count_from_a_percentage_over_a_large_denominator_is_derived_at_once(p
     rows = read_rows(package, "outcomes")
     col = {name: i for i, name in enumerate(rows[0])}
     row = next(i for i, r in enumerate(rows[1:], start=1) if r[col["count"]] == "" and r[col["percent_reported"]]
-               and r[col["measure"]] not in query.COMPOSITES)
+               and r[col["measure"]] not in counts.COMPOSITES)
     set_cell(package, "outcomes", "denominator", "9000000", row)
     set_cell(package, "outcomes", "percent_reported", "12.345678", row)
-    out = query.derive_counts(data.load(package).outcomes).iloc[row - 1]
+    out = counts.derive_counts(data.load(package).outcomes).iloc[row - 1]
     assert (out["count_used"], out["count_basis"]) == (1_111_111, "from percentage")  # 12.3456777...%
 
 
@@ -544,7 +544,7 @@ def fuzz(tmp_path: Path, seed: int, cases: int) -> tuple[int, int]:
             for table, row, column, text in cells:
                 got, want = loaded(ds.tables[table], row - 1, column), expected(types[table][column], text)
                 assert got == want and type(got) is type(want), (case, table, row, column, text, got)
-            query.derive_counts(ds.outcomes)  # every count a percentage allows, at any denominator
+            counts.derive_counts(ds.outcomes)  # every count a percentage allows, at any denominator
         if case % 25 == 0:  # a few commands on it, in-process
             for args in (["list", "-f", "csv"], ["response", "-f", "json"], ["audit", "-f", "csv"]):
                 r = CliRunner().invoke(app, ["--data", str(d), *args])

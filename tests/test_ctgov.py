@@ -140,7 +140,7 @@ def test_a_placed_record_becomes_a_study_with_arms_outcomes_and_its_odds_ratio(t
     assert (c.statistic, c.estimate, c.ci_low, c.ci_high, c.p_text) == ("OR", 15.231, 7.336, 31.623, "<0.001")
     assert pd.isna(c.p_value) and c.cohort_a == sel
     # the export shows the derived count (75 of 159 is 47.2%) marked as derived, the stored row does not
-    from xpo1cli.query import export_table
+    from xpo1cli.catalogue import export_table
 
     ex = export_table(out, "outcomes")
     ex = ex[(ex["study"] == "ctgov-nct02552212") & (ex["cohort"] == sel)].iloc[0]

@@ -7,7 +7,7 @@ import json
 
 import pytest
 
-from xpo1cli import data, query
+from xpo1cli import catalogue, counts, data
 from xpo1cli.audit import audit
 
 from .conftest import DATA, first_fast
@@ -290,7 +290,7 @@ def _copy_with(tmp_path, table, column, value):
 
 
 def test_counts_derived_not_stored():
-    o = query.outcome_table(DS)
+    o = counts.outcome_table(DS)
     o = o[o["source"] == "review"].set_index(["study", "cohort", "measure"])
     assert o.at[("srd-rrmm-ref18", "evaluable", "ORR"), "count_used"] == 11  # 73% of 15
     assert o.at[("srd-rrmm-ref18", "evaluable", "ORR"), "count_basis"] == "from percentage"
@@ -301,11 +301,11 @@ def test_counts_derived_not_stored():
 
 
 def test_rounding_as_printed():
-    assert query.percent_matches(25, 40, 63)  # 62.5 printed as 63
-    assert query.percent_matches(25, 40, 62)  # and as 62 by round-half-even
-    assert not query.percent_matches(35, 129, 27.6)
-    assert query.percent_matches(11, 32, 34.4)
-    assert list(query.counts_from_percent(73, 15)) == [11]
+    assert counts.percent_matches(25, 40, 63)  # 62.5 printed as 63
+    assert counts.percent_matches(25, 40, 62)  # and as 62 by round-half-even
+    assert not counts.percent_matches(35, 129, 27.6)
+    assert counts.percent_matches(11, 32, 34.4)
+    assert list(counts.counts_from_percent(73, 15)) == [11]
 
 
 def test_audit_finds_exactly_the_disagreements_inside_sources():
@@ -346,4 +346,4 @@ def test_published_after_review_is_one_rule_for_every_source():
     assert "no date of its own" in next(
         f["description"] for r in DS.descriptor["resources"] if r["name"] == "sources"
         for f in r["schema"]["fields"] if f["name"] == "published_after_review")
-    assert list(query.sources_table(DS, "review")["source"]) == ["review"]
+    assert list(catalogue.sources_table(DS, "review")["source"]) == ["review"]

@@ -1,7 +1,7 @@
 """The vectorized count derivation (and the arm inheritance of arm_table) gives, row for row, what
 the rules give read one row at a time.
 
-`query.derive_counts` and `query.outcome_table` derive counts with whole-column operations. The
+`counts.derive_counts` and `counts.outcome_table` derive counts with whole-column operations. The
 reference below is those rules as first written, a loop over rows (kept here, not in the
 package): on the bundled data, on a synthetic dataset and on generated breakdowns (repeated
 categories, missing and zero denominators, printed percentages without counts, several sources
@@ -19,8 +19,8 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from xpo1cli import data, query
-from xpo1cli.query import CATEGORIES, COMPOSITES, column, counts_from_percent
+from xpo1cli import counts, data, query
+from xpo1cli.counts import CATEGORIES, COMPOSITES, column, counts_from_percent
 
 from .conftest import synthetic
 
@@ -104,7 +104,7 @@ def ref_outcome_table(ds: Dataset, derive_orr: bool = True, studies: Iterable[st
     percentage; with derive_orr, an ORR row (count_basis 'derived ORR') for cohorts whose whole
     breakdown is reported but whose ORR is not."""
     # the same rows, read as the package reads them; the derivation and refs are the reference's own
-    out = ref_with_refs(ds, ref_derive_counts(query.outcome_rows(ds, studies, cohorts, measures)))
+    out = ref_with_refs(ds, ref_derive_counts(counts.outcome_rows(ds, studies, cohorts, measures)))
     if not derive_orr:
         return out
     has_orr = {(s, c, src) for s, c, src, m in zip(out["study"], out["cohort"], out["source"],
@@ -143,17 +143,17 @@ def same(got: pd.DataFrame, want: pd.DataFrame) -> None:
 
 def test_bundled_outcomes_derive_as_the_row_rules_do():
     ds = data.load()
-    same(query.derive_counts(ds.outcomes), ref_derive_counts(ds.outcomes))
+    same(counts.derive_counts(ds.outcomes), ref_derive_counts(ds.outcomes))
     for derive_orr in (True, False):
-        same(query.outcome_table(ds, derive_orr=derive_orr), ref_outcome_table(ds, derive_orr=derive_orr))
+        same(counts.outcome_table(ds, derive_orr=derive_orr), ref_outcome_table(ds, derive_orr=derive_orr))
     some = list(ds.studies["study"])[::3]
-    same(query.outcome_table(ds, studies=some, measures={"ORR"}),
+    same(counts.outcome_table(ds, studies=some, measures={"ORR"}),
          ref_outcome_table(ds, studies=some, measures={"ORR"}))
 
 
 def test_a_synthetic_dataset_derives_as_the_row_rules_do(tmp_path):
     ds = synthetic(tmp_path / "synth", 150, seed=3)
-    same(query.outcome_table(ds), ref_outcome_table(ds))
+    same(counts.outcome_table(ds), ref_outcome_table(ds))
 
 
 MEASURES = (*CATEGORIES, *COMPOSITES, "PFS")
@@ -181,10 +181,10 @@ def outcome_frames(draw) -> pd.DataFrame:
 @settings(max_examples=60, deadline=None, database=None)
 @given(frame=outcome_frames())
 def test_generated_breakdowns_derive_as_the_row_rules_do(frame):
-    same(query.derive_counts(frame), ref_derive_counts(frame))
+    same(counts.derive_counts(frame), ref_derive_counts(frame))
     studies = pd.DataFrame({"study": ["s1", "s2"], "ref": pd.array([7, None], dtype="Int64")})
     ds = Dataset(root=ROOT, descriptor={}, tables={"outcomes": frame, "studies": studies})
-    same(query.outcome_table(ds), ref_outcome_table(ds))
+    same(counts.outcome_table(ds), ref_outcome_table(ds))
 
 
 @pytest.mark.parametrize("measure", list(COMPOSITES))
@@ -198,7 +198,7 @@ def test_a_whole_breakdown_gives_its_summary(measure):
     frame["count"] = pd.array(frame["count"].tolist(), dtype="Int64")
     frame["denominator"] = pd.array(frame["denominator"].tolist(), dtype="Int64")
     frame["percent_reported"] = frame["percent_reported"].astype("float64")
-    got = query.derive_counts(frame).iloc[-1]
+    got = counts.derive_counts(frame).iloc[-1]
     assert got["count_used"] == len(parts) and got["count_basis"] == "sum of categories"
     assert got["percent_calc"] == round(100 * len(parts) / 10, 1)
 
@@ -252,10 +252,10 @@ def test_percentages_round_as_python_rounds_for_every_count_up_to_400():
     d = np.repeat(np.arange(0, 401), 402).astype("float64")
     k = np.tile(np.arange(-1, 401), 401).astype("float64")
     k[::7] = np.nan  # missing counts stay missing
-    got = query.percent_of(k, d)
+    got = counts.percent_of(k, d)
     want = [round(100 * a / b, 1) if a == a and b else np.nan for a, b in zip(k.tolist(), d.tolist(), strict=True)]
     np.testing.assert_array_equal(got, np.array(want))
-    assert query.percent_of(np.array([1.0, 49.0]), np.array([8.0, 400.0])).tolist() == [12.5, 12.2]
+    assert counts.percent_of(np.array([1.0, 49.0]), np.array([8.0, 400.0])).tolist() == [12.5, 12.2]
 
 
 def test_percent_of_rounds_as_python_does():
@@ -269,4 +269,4 @@ def test_percent_of_rounds_as_python_does():
                      for a, b in zip(k.tolist(), d.tolist(), strict=True)])
     with np.errstate(divide="ignore", invalid="ignore"):  # the halves NumPy gets wrong are there
         assert (np.round(100 * k / d, 1) != want).sum() > 100
-    assert np.array_equal(query.percent_of(k, d), want, equal_nan=True)
+    assert np.array_equal(counts.percent_of(k, d), want, equal_nan=True)

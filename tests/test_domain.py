@@ -10,7 +10,7 @@ import json
 import pandas as pd
 import pytest
 
-from xpo1cli import data, present, query, render, values, views
+from xpo1cli import catalogue, data, present, query, render, values, views
 from xpo1cli.synthesis import PoolError, pool
 
 
@@ -139,7 +139,7 @@ def test_rate_and_fraction_in_the_clinic_notation():
 
 
 def test_show_sections_of_one_study(ds):
-    rec = query.study_record(ds, "svd-ref16")
+    rec = catalogue.study_record(ds, "svd-ref16")
     titles = [s.title for s in present.show_sections(rec)]
     assert titles[0].startswith("svd-ref16 (ref 16)") and titles[1:3] == ["Cohorts and arms", "Outcomes"]
 

@@ -15,8 +15,8 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from xpo1cli import data, query, views
-from xpo1cli.query import CATEGORIES
+from xpo1cli import counts, data, query, views
+from xpo1cli.counts import CATEGORIES
 
 from .conftest import synthetic
 from .reference_rules import by_cohort, depth
@@ -74,13 +74,13 @@ def same_figures(outcomes: pd.DataFrame) -> None:
 
 def test_bundled_figures_are_the_rules_read_one_cohort_at_a_time():
     ds = data.load()
-    same_figures(query.outcome_table(ds))
-    same_figures(query.outcome_table(ds, studies=query.filter_studies(ds, query.Filters(disease="MM"))["study"]))
+    same_figures(counts.outcome_table(ds))
+    same_figures(counts.outcome_table(ds, studies=query.filter_studies(ds, query.Filters(disease="MM"))["study"]))
 
 
 def test_synthetic_figures_are_the_rules_read_one_cohort_at_a_time(tmp_path):
     ds = synthetic(tmp_path / "synth", 120, seed=5)
-    same_figures(query.outcome_table(ds))
+    same_figures(counts.outcome_table(ds))
 
 
 MEASURES = (*CATEGORIES, "ORR", "CR_CRi", "CR_or_better", "CBR", "PFS", "OS")
@@ -112,7 +112,7 @@ def outcome_frames(draw) -> pd.DataFrame:
 def test_generated_figures_are_the_rules_read_one_cohort_at_a_time(frame):
     studies = pd.DataFrame({"study": ["s1", "s2"], "ref": pd.array([7, None], dtype="Int64")})
     ds = data.Dataset(root=ROOT, descriptor={}, tables={"outcomes": frame, "studies": studies})
-    same_figures(query.outcome_table(ds))
+    same_figures(counts.outcome_table(ds))
 
 
 @pytest.mark.parametrize("filters", [dict(), dict(disease="MM"), dict(regimen="SVd"), dict(disease="AML"),

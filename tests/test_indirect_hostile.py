@@ -146,3 +146,13 @@ def test_the_method_note_describes_a_chain_only_where_there_is_one():
     assert direct[0].startswith("method: direct comparison only") and "chain" not in direct[0]
     _, chain, _ = indirect_notes(ind.compare(data.load(), "SVd", "KdD", measure="PFS"))
     assert "log ratios add along the chain" in chain[0]
+
+
+def test_a_no_path_answer_does_not_call_an_existing_comparison_missing():
+    """SVd vs Kd for ORR: SVd has its comparison with Vd, Kd has none for ORR. The line about SVd
+    says what the data hold; it is not headed 'missing'."""
+    from xpo1cli.indirect_present import indirect_notes
+
+    _, notes, _ = indirect_notes(ind.compare(data.load(), "SVd", "Kd", measure="ORR"))
+    said = [n for n in notes if "SVd is compared with Vd" in n]
+    assert said and not said[0].startswith("missing")

@@ -6,8 +6,8 @@ import json
 
 import pytest
 
+from xpo1cli.catalogue import other_reports, study_record
 from xpo1cli.data import load
-from xpo1cli.query import other_reports, study_record
 
 from .conftest import run
 

@@ -20,8 +20,9 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from xpo1cli import data, query, views
-from xpo1cli.query import CATEGORIES, COMPOSITES, UnknownName, arm_table, design, outcome_table
+from xpo1cli import catalogue, data, query, views
+from xpo1cli.counts import CATEGORIES, COMPOSITES, outcome_table
+from xpo1cli.query import UnknownName, arm_table, design
 from xpo1cli.values import missing, row_tuples
 from xpo1cli.views import CONTROL_GROUP, POOL_COLUMNS, ROLE_RANK, XPO1_GROUP, trial_key
 
@@ -109,7 +110,7 @@ def ref_pool_inputs(ds: Dataset, studies: pd.DataFrame, measure: str, include_co
     included = pd.DataFrame(rows, columns=POOL_COLUMNS)
     left = pd.DataFrame(excluded, columns=["ref", "study", "cohort", "reason"])
     included.attrs["measure"] = measure
-    included.attrs["published"] = query.published_pooled(ds, studies["study"], measure)
+    included.attrs["published"] = catalogue.published_pooled(ds, studies["study"], measure)
     return included, left
 
 

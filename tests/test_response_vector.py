@@ -1,7 +1,7 @@
 """The whole-column response table (response.response_table) is, row for row and cell for cell, what
 its rules give read one source's rows of one cohort at a time: each cohort's rows grouped by
 source and measure (by_cohort, tests/reference_rules.py), each depth summary from them (depth), the categories
-printed as cumulative rates read as the summaries they are (query.printed_as_cumulative), the
+printed as cumulative rates read as the summaries they are (counts.printed_as_cumulative), the
 denominator most of the source's measures give. The reference below is that row loop, kept here
 rather than in the package. Checked on the bundled data (with and without treatment filters, for
 each measure and both intervals), on a synthetic dataset and on generated tables: several
@@ -22,16 +22,9 @@ from hypothesis import strategies as st
 
 from xpo1cli import data, query
 from xpo1cli.audit import cohort_flags
+from xpo1cli.counts import CATEGORIES, CUMULATIVE_BASIS, CUMULATIVE_READING, outcome_table, printed_as_cumulative
 from xpo1cli.headline import depth_labels
-from xpo1cli.query import (
-    CATEGORIES,
-    CUMULATIVE_BASIS,
-    CUMULATIVE_READING,
-    UnknownName,
-    arm_table,
-    outcome_table,
-    printed_as_cumulative,
-)
+from xpo1cli.query import UnknownName, arm_table
 from xpo1cli.response import (
     ALL_RESPONSE,
     DEPTH_KEYS,

@@ -15,7 +15,7 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from xpo1cli import data, query
+from xpo1cli import counts, data, query
 from xpo1cli.data import Dataset
 from xpo1cli.values import LIST_SEP, row_tuples, split_list, value_or_none
 
@@ -67,7 +67,7 @@ def reference_arms(ds: Dataset) -> pd.DataFrame:
     study_regimen = dict(zip(ds.studies["study"], ds.studies["regimen"], strict=True))
     study_agent = dict(zip(ds.studies["study"], ds.studies["agent"], strict=True))
     coh = ds.cohorts
-    study = query.column(coh, "study")
+    study = counts.column(coh, "study")
     regimen, arm = query.inherited(coh, "regimen"), query.inherited(coh, "arm")
     # a control arm keeps its own regimen (or none): never the study's, nor the study's agent
     regimen = [r or (None if a == "control" else value_or_none(study_regimen.get(s)))

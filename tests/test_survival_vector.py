@@ -11,7 +11,8 @@ import pandas as pd
 import pytest
 
 from xpo1cli import data, query, views
-from xpo1cli.query import TIME_MEASURES, arm_table, outcome_table
+from xpo1cli.counts import TIME_MEASURES, outcome_table
+from xpo1cli.query import arm_table
 from xpo1cli.values import missing, row_tuples, value_or_none
 
 from .conftest import synthetic

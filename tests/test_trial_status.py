@@ -5,9 +5,9 @@ from __future__ import annotations
 
 import pytest
 
+from xpo1cli.catalogue import NOT_REPORTED, REPORTED, TRIAL_STATUSES, result_reports, trials_table
 from xpo1cli.data import load
 from xpo1cli.present import NO_STATUS, trials_view
-from xpo1cli.query import NOT_REPORTED, REPORTED, TRIAL_STATUSES, result_reports, trials_table
 
 from .conftest import run, run_csv
 

@@ -223,37 +223,38 @@ class Dataset:
     # --- catalogues and whole tables (no selection) ----------------------------------------------
     def regimens(self) -> pd.DataFrame:
         """Regimens: code, drugs, partner classes, aliases, study count (`xpo1 regimens`)."""
-        from .query import regimen_catalogue
+        from .catalogue import regimen_catalogue
 
         return regimen_catalogue(self.ds)
 
     def diseases(self) -> pd.DataFrame:
         """Diseases with their hierarchy and study counts (`xpo1 diseases`)."""
-        from .query import disease_catalogue
+        from .catalogue import disease_catalogue
 
         return disease_catalogue(self.ds)
 
     def agents(self) -> pd.DataFrame:
         """The XPO1 inhibitors with study counts (`xpo1 agents`)."""
-        from .query import agent_catalogue
+        from .catalogue import agent_catalogue
 
         return agent_catalogue(self.ds)
 
     def sources(self, which: str | None = None) -> pd.DataFrame:
         """The sources with the studies and figures resting on each; which: review, later or all."""
-        from .query import sources_table
+        from .catalogue import sources_table
 
         return sources_table(self.ds, which)
 
     def schema(self, table: str | None = None) -> pd.DataFrame:
         """The data dictionary: every column of one table (all when None) with its type and meaning."""
-        from .query import schema_table
+        from .catalogue import schema_table
 
         return schema_table(self.ds, table)
 
     def cite(self, key: str) -> list[tuple[str, str]]:
         """(plain text, BibTeX) of a source id, or of every source of a study or trial id."""
-        from .query import citations, suggest
+        from .catalogue import citations
+        from .query import suggest
 
         try:
             return citations(self.ds, key)
@@ -264,20 +265,21 @@ class Dataset:
 
     def trials(self, status: str = "all", disease: str | None = None) -> pd.DataFrame:
         """Every trial with its status and reports; status: ongoing, results or all."""
-        from .query import trials_table
+        from .catalogue import trials_table
 
         _checked("status", status)
         return trials_table(self.ds, status, _checked("disease", disease))
 
     def syntheses(self, disease: str | None = None) -> pd.DataFrame:
         """Published systematic reviews' and meta-analyses' own pooled figures (never pooled again)."""
-        from .query import syntheses_table
+        from .catalogue import syntheses_table
 
         return syntheses_table(self.ds, disease)
 
     def export(self, table: str) -> pd.DataFrame:
         """A whole table with its derived columns (ref, partners, n, derived counts)."""
-        from .query import export_table, suggest
+        from .catalogue import export_table
+        from .query import suggest
 
         table = table.strip().lower()
         known = (*EXPORTABLE, *(t for t in self.ds.tables if t not in EXPORTABLE))  # a package's own too
@@ -327,8 +329,8 @@ class Dataset:
     def show(self, key: str) -> Reports:
         """Everything about one study: a reference number (every report of it), a study id or a
         trial id (every report of the trial)."""
+        from .catalogue import find_studies, study_record
         from .present import reports_side_by_side
-        from .query import find_studies, study_record
 
         found = find_studies(self.ds, key)
         side = reports_side_by_side(self.ds, found) if len(found) > 1 else None

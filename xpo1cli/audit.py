@@ -16,8 +16,7 @@ from itertools import compress
 import numpy as np
 import pandas as pd
 
-from .data import Dataset
-from .query import (
+from .counts import (
     CATEGORIES,
     COMPOSITES,
     column,
@@ -27,6 +26,7 @@ from .query import (
     plain_rows,
     printed_as_cumulative,
 )
+from .data import Dataset
 from .values import first_rows, key_codes, last_match, last_values, missing, row_tuples, value_or_none
 
 # the outcome columns the checks read (plain_rows of the rest would be wasted work)

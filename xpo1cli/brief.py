@@ -389,7 +389,7 @@ class Citation:
     text: str  # as `xpo1 cite` prints it
     address: str | None
     doi: str | None = None
-    year: int | None = None  # the latest year the source states about itself (query.stated_years)
+    year: int | None = None  # the latest year the source states about itself (catalogue.stated_years)
     kind: str | None = None  # sources.kind: what the source is (journal article, press release ...)
 
 
@@ -1567,7 +1567,7 @@ def ratio(value, decimals) -> str:
 
 
 def _citations(ds: Dataset, b: Brief) -> list[Citation]:
-    from .query import citations, stated_years
+    from .catalogue import citations, stated_years
 
     used: list[str] = []
     for s in b.bottom_line:

@@ -646,7 +646,7 @@ def filter_text(b: Brief) -> str:
 def evidence_text(b: Brief) -> str:
     """The brief's 'evidence as of' line: the latest year a source of this brief states about itself
     (the data hold no publication date, so the year is read from each source's kind, title and
-    citation: query.stated_years)."""
+    citation: catalogue.stated_years)."""
     dated = [c for c in b.citations if c.year is not None]
     if not dated:
         return "Evidence as of: no source of this brief states a year (the data hold no publication dates)."

@@ -11,21 +11,9 @@ import numpy as np
 import pandas as pd
 
 from .audit import cohort_flags
+from .counts import CATEGORIES, COMPOSITES, TIME_MEASURES, outcome_table, percent_of
 from .data import Dataset, per_dataset
-from .query import (
-    CATEGORIES,
-    COMPOSITES,
-    TIME_MEASURES,
-    Filters,
-    UnknownName,
-    arm_table,
-    filter_arms,
-    filter_studies,
-    outcome_table,
-    percent_of,
-    split_list,
-    study_table,
-)
+from .query import Filters, UnknownName, arm_table, filter_arms, filter_studies, split_list, study_table
 from .values import (
     first_rows,
     key_codes,
@@ -81,7 +69,7 @@ def chosen_cohorts(arms: pd.DataFrame, all_cohorts: bool = False,
 @dataclass(frozen=True)
 class CohortFigures:
     """What the headline rows read of a set of cohorts: their outcome rows (`outcomes`, from
-    query.outcome_table), the figures of each cohort with any outcome row (`table`: columns as
+    counts.outcome_table), the figures of each cohort with any outcome row (`table`: columns as
     arrays, see `headline_figures`) and the audit's flags."""
 
     outcomes: pd.DataFrame

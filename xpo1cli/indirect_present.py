@@ -180,7 +180,7 @@ def indirect_notes(ans: Answer) -> tuple[str, list[str], list[str]]:
     published = [f"published (as printed, not recomputed here; 'xpo1 syntheses'): {p}" for p in ans.published]
     if ans.estimate is None:
         return title, ["No randomized path links the two regimens for this measure: no estimate is made.",
-                       *[f"missing: {m}" for m in ans.missing], *published], []
+                       *[f"why no path: {m}" for m in ans.missing], *published], []
     chain = ("log ratios add along the chain and so do their variances; "
              if ans.method.startswith(("anchored", "chain")) else "")
     notes = [f"method: {ans.method}; {chain}standard errors from each trial's interval at its own level",

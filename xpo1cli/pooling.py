@@ -8,16 +8,9 @@ from itertools import repeat
 import numpy as np
 import pandas as pd
 
+from .counts import CATEGORIES, COMPOSITES, of_cohorts, outcome_table
 from .data import Dataset
-from .query import (
-    CATEGORIES,
-    COMPOSITES,
-    UnknownName,
-    arm_table,
-    design,
-    of_cohorts,
-    outcome_table,
-)
+from .query import UnknownName, arm_table, design
 from .values import (
     column_cells,
     inferred_frame,
@@ -154,7 +147,7 @@ def pool_inputs(ds: Dataset, studies: pd.DataFrame, measure: str, include_contro
                       "reason": within_reason[by_study].tolist() + again_reason},
                      ["ref", "study", "cohort", "reason"])
     included.attrs["measure"] = measure
-    from .query import published_pooled
+    from .catalogue import published_pooled
 
     # syntheses among the matched studies are never pooled; their own pooled figure is shown
     included.attrs["published"] = published_pooled(ds, studies["study"], measure)

@@ -15,9 +15,10 @@ from typing import IO
 
 import pandas as pd
 
+from .counts import CATEGORIES
 from .data import Dataset
 from .headline import headline
-from .query import CATEGORIES, split_list, study_table
+from .query import split_list, study_table
 from .render import (
     DERIVED_MARK,
     MISSING,
@@ -88,7 +89,7 @@ def other_reports_note(rec: dict, shown: Iterable[str] = ()) -> str | None:
 
 
 def show_sections(rec: dict, shown: Iterable[str] = ()) -> list[Section]:
-    """One study's record (`query.study_record`) as the tables a reader sees, in order; `shown`
+    """One study's record (`catalogue.study_record`) as the tables a reader sees, in order; `shown`
     are the reports printed with it (the other reports of its trial are named, not repeated)."""
     s = rec["study"]
     facts = pd.DataFrame(

@@ -7,17 +7,10 @@ import numpy as np
 import pandas as pd
 
 from .audit import cohort_flags
+from .counts import CATEGORIES, CUMULATIVE_BASIS, CUMULATIVE_READING, outcome_table, printed_as_cumulative
 from .data import Dataset
 from .headline import Picked, depth_labels, depth_summaries, standing_rows
-from .query import (
-    CATEGORIES,
-    CUMULATIVE_BASIS,
-    CUMULATIVE_READING,
-    UnknownName,
-    arm_table,
-    outcome_table,
-    printed_as_cumulative,
-)
+from .query import UnknownName, arm_table
 from .values import (
     all_matches,
     column_cells,

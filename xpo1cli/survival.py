@@ -6,14 +6,9 @@ from __future__ import annotations
 import numpy as np
 import pandas as pd
 
+from .counts import TIME_MEASURES, of_cohorts, outcome_table
 from .data import Dataset
-from .query import (
-    TIME_MEASURES,
-    UnknownName,
-    arm_table,
-    of_cohorts,
-    outcome_table,
-)
+from .query import UnknownName, arm_table
 from .values import (
     column_cells,
     inferred_frame,

@@ -79,7 +79,7 @@ def cite_cmd(
         typer.echo(bib)
 
 
-TRIAL_FILTERS = ("ongoing", "ended", "reported", "unreported", "all")  # query.TRIAL_STATUSES, read without pandas
+TRIAL_FILTERS = ("ongoing", "ended", "reported", "unreported", "all")  # catalogue.TRIAL_STATUSES, read without pandas
 
 
 def trials_cmd(

@@ -43,8 +43,8 @@ def show(
 
     Example: xpo1 show 19      (JSON: one object per study; CSV: the outcome rows)
     """
+    from ..catalogue import find_studies, study_record
     from ..present import reports_side_by_side
-    from ..query import find_studies, study_record
 
     fmt = resolve_format(fmt)
     ds = load()

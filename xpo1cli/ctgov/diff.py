@@ -44,7 +44,7 @@ def registry_differences(ds) -> object:
                                     p.source, p.study, "value" if f not in ("denominator",) else "population"])
                 if pd.notna(r.percent_reported) and pd.notna(p.count) and pd.notna(p.denominator) \
                         and pd.isna(p.percent_reported) and int(p.denominator):
-                    from ..query import percent_matches
+                    from ..counts import percent_matches
 
                     if not percent_matches(int(p.count), int(p.denominator), float(r.percent_reported)):
                         out.append([reg.trial, f"{r.measure} percent", arm, _num(r.percent_reported), reg.source,
