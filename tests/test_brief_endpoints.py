@@ -274,3 +274,21 @@ def test_a_pointer_to_another_brief_cites_nothing_here_and_a_planned_trial_is_na
     mf = _brief(ds, "MF")
     planned = [p.trial for c in mf.bottom_line if c.kind == "planned" for p in c.planned]
     assert len(planned) == len(set(planned))
+
+
+# --- a cohort whose printed categories conflict is shown, never counted -----------------------------
+
+
+def test_a_cohort_whose_printed_categories_conflict_is_shown_not_counted(ds):
+    b = _brief(ds, "MM")
+    o = ds.outcomes[ds.outcomes["study"] == "skd-ref15"]
+    printed = dict(zip(o["measure"], o["percent_reported"], strict=True))
+    assert sum(printed.values()) > 100  # the categories cannot all be exclusive
+    row = next(c for c in b.printed_categories if c.study == "skd-ref15")
+    assert row.measure == "ORR" and dict(row.printed) == printed and row.n == 21
+    assert all(r.study != "skd-ref15" for g in b.response for r in g.rates)  # not a rate, not pooled
+    assert all("skd-ref15" not in f.reports for f in b.findings)
+    md = markdown(b)
+    line = next(x for x in md.splitlines() if "skd-ref15" in x and x.startswith("| SKd"))
+    assert "printed MR 71%, PR 48%, VGPR 14% of 21" in line and "not counted as a rate" in line
+    assert any(g.kind == "conflict" and g.subject.startswith("skd-ref15") for g in b.gaps)

@@ -227,6 +227,26 @@ class Pooled:
 
 
 @dataclass
+class PrintedCategories:
+    """A cohort whose printed response categories cannot all be what they say (the audit's check
+    'categories vs 100%': mutually exclusive categories adding up to more than the whole): each
+    printed rate is shown beside the summary measure it would make, and never counted as a rate."""
+
+    ref: int | None
+    study: str
+    trial: str | None
+    cohort: str
+    label: str
+    regimen: str | None
+    design: str
+    n: int | None
+    measure: str  # the summary measure (ORR ...) whose table shows them
+    printed: list[tuple[str, float]]  # (category, percentage as printed)
+    detail: str  # the audit's finding
+    source: str
+
+
+@dataclass
 class ResponseGroup:
     regimen: str | None
     measure: str
@@ -454,6 +474,7 @@ class Brief:
     critical: list[CriticalOutcome] = field(default_factory=list)  # the disease's outcomes that matter
     indirect: list = field(default_factory=list)  # indirect_brief.IndirectRow: SVd vs HTA comparators
     shares: dict[str, Share] = field(default_factory=dict)  # study -> the disease's share of a mixed population
+    printed_categories: list[PrintedCategories] = field(default_factory=list)  # categories that conflict
 
     def minority(self, study: str) -> Share | None:
         """The share of the brief's disease in this study where it is a minority (not its evidence)."""
@@ -535,6 +556,7 @@ def build_brief(ds: Dataset, filters: Filters | None = None, *, level: float = 0
     outcomes = critical_summaries(outcomes, b.rate_measures)  # after the audit: it reads what sources print
     b.randomized = _randomized(ds, studies, every_arm, outcomes, b.rate_measures)
     b.response, b.forests = _response(ds, studies, matched, outcomes, arm_of, flags, level, b)
+    b.printed_categories = _printed_categories(ds, studies, arm_of, outcomes, findings_audit, b)
     b.survival = _survival(ds, studies, matched, arm_of, outcomes)
     _responders(b)
     b.harms, b.harm_ranges, b.risk_differences, b.mitigations = _harms(ds, studies, matched, f, code, level)
@@ -854,6 +876,37 @@ def _response(ds, studies, matched, outcomes, arm_of, flags, level, b: Brief):
                 b.statistics[f"{key} ci_low"] = float(r.ci_low)
                 b.statistics[f"{key} ci_high"] = float(r.ci_high)
     return groups, forests
+
+
+CATEGORY_CONFLICT = "categories vs 100%"  # the audit's check: exclusive categories adding up past the whole
+
+
+def _printed_categories(ds, studies, arm_of, outcomes, findings_audit, b: Brief) -> list[PrintedCategories]:
+    """The cohorts whose printed response categories conflict (the audit says so) and that have no
+    rate of the summary measure those categories would make: each category as printed, placed with
+    the first of the brief's rate measures that adds up any of them."""
+    info = {s.study: s for s in row_tuples(studies)}
+    shown = {(r.study, g.measure) for g in b.response for r in g.rates}
+    out = []
+    for f in row_tuples(findings_audit[findings_audit["check"] == CATEGORY_CONFLICT]):
+        s, a = info.get(f.study), arm_of.get((f.study, f.cohort))
+        if s is None or a is None or s.evidence_type != "clinical trial":
+            continue
+        parts = str(f.measure).split("+")
+        measure = next((m for m in b.rate_measures if set(summary_parts(m) or ()) & set(parts)), None)
+        if measure is None or (f.study, measure) in shown:
+            continue
+        rows = outcomes[(outcomes["study"] == f.study) & (outcomes["cohort"] == f.cohort)
+                        & outcomes["measure"].isin(parts) & outcomes["percent_reported"].notna()]
+        printed = [(m, float(p)) for m, p in zip(rows["measure"], rows["percent_reported"], strict=True)]
+        if not printed:
+            continue
+        printed.sort(key=lambda x: parts.index(x[0]))
+        n = next((_int(x) for x in rows["denominator"] if _int(x) is not None), None) or _int(a.n)
+        out.append(PrintedCategories(ref=_int(s.ref), study=s.study, trial=_str(s.trial), cohort=f.cohort,
+                                     label=a.label, regimen=_str(a.regimen), design=s.design, n=n,
+                                     measure=measure, printed=printed, detail=f.detail, source=f.source))
+    return out
 
 
 def _summed(ds: Dataset, rates: list[Rate]) -> None:

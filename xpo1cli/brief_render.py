@@ -786,6 +786,12 @@ def layout(b: Brief, level: float = 0.95) -> list[Section]:
                              "computed", f"I² {pct(p.i2)}%" + ("; see the caution below" if p.cautions else "")
                              + (f"; not a summary of the evidence: {why}" if (why := headline_pool(g)) else "")])
                 cautions += [c for c in p.cautions if c not in cautions]
+        for c in (c for c in b.printed_categories if c.measure == measure):
+            kinds.append("")
+            rows.append([c.regimen or MISSING, role_text(None, "XPO1 inhibitor"), where_text(c.ref, c.study),
+                         c.label, c.design, "printed " + ", ".join(f"{m} {figure(v)}%" for m, v in c.printed)
+                         + (f" of {c.n}" if c.n is not None else ""), MISSING, c.source,
+                         f"not counted as a rate: the printed categories conflict ({c.detail})"])
         s[2].tables.append(Table(f"{measure_name(measure)} by regimen",
                                  ["regimen", "treatment", "study", "population", "design", "responders/n (%)",
                                   "interval", "source", "audit / pooling notes"], rows, kind="response",
