@@ -296,3 +296,17 @@ def test_section_3_prints_no_pooled_figure_the_brief_refuses(mm):
         assert mine and all(r[1] == "XPO1-inhibitor cohorts, not pooled" for r in mine)
         assert all(f"{g.pooled.estimate:.1f}" not in " ".join(r) for r in mine)
         assert all(r[-1].startswith("not pooled: ") for r in mine)
+
+
+def test_the_mm_bottom_line_says_the_comparator_sections_headline(mm):
+    claims = [c for c in mm.bottom_line if c.kind == "comparators"]
+    assert len(claims) == 1
+    text = claim_text(claims[0])
+    assert "SVd vs Kd, PFS: HR 1.32 (0.94–1.86, 95%), point estimate favours Kd" in text
+    assert "DVd favourable over XVd" in text
+    assert "favours belantamab mafodotin" in text and "certainty very low" in text
+    assert "certainty low)" not in text  # every indirect estimate here is very low
+
+
+def test_a_brief_without_indirect_rows_has_no_comparator_sentence(aml):
+    assert not [c for c in aml.bottom_line if c.kind == "comparators"]

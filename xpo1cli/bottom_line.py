@@ -49,7 +49,8 @@ class Claim:
     rating), randomized without statistic (arm figures only), stopped early (`reported`: what the
     source says in words), no randomized (counts), no figures (counts), single-arm (`rates` of one
     regimen and measure, `pooled` only where a pool may be headlined, `unpooled` why not otherwise),
-    harms (`harms`: one regimen's), planned (`planned`)."""
+    harms (`harms`: one regimen's), comparators (`indirect`: the comparator evidence section's rows
+    that state a direction), planned (`planned`)."""
 
     kind: str
     sources: list[str]
@@ -71,6 +72,7 @@ class Claim:
     shares: list[Share] = field(default_factory=list)  # not disease-specific: the disease's share per trial
     unreported: list[str] = field(default_factory=list)  # single-arm: critical rate outcomes no figure gives
     median: Finding | None = None  # single-arm median: the regimen's first critical median outcome
+    indirect: list = field(default_factory=list)  # comparators: the indirect section's rows with a direction
 
 
 def _sources(sources) -> list[str]:
@@ -234,6 +236,11 @@ def bottom_line(ds: Dataset, b: Brief, study_ids: set[str]) -> list[Claim]:
     if randomized and mixed is not None:
         out.append(mixed)
 
+    # the comparator evidence section's headline: indirect estimates and published syntheses, in one sentence
+    directed = [r for r in b.indirect if r.direction]
+    if directed:
+        out.append(Claim("comparators", _sources(x for r in directed for x in r.sources), indirect=directed))
+
     # 4 harms, one statement per regimen
     stated = {(c.trial.trial, e.arm_a.term, e.arm_a.grade) for c in results for e in c.effects
               if e.arm_a.table == "adverse_events"}
@@ -280,6 +287,9 @@ def claim_rows(c: Claim) -> list[dict]:
         rows += [outcome(m.study, m.cohort, m.measure, None, m.source) for m in c.median.per_trial]
     for r in c.rates:  # a summary summed here: the category rows it adds up
         rows += [outcome(r.study, r.cohort, m, r.timepoint, r.source) for m in r.summed or [r.measure]]
+    for r in c.indirect:  # a published synthesis: its rows; an anchored estimate: the sources it rests on
+        rows += ([{"table": "syntheses", "study": r.study}] if r.study is not None
+                 else [{"table": "sources", "source": x} for x in r.sources])
     if c.harms is not None:
         for d in [*c.harms.clear, *c.harms.unclear]:
             rows.append({"table": "adverse_events", "trial": d.trial, "term": d.term, "grade": d.grade,

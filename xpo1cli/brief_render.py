@@ -397,6 +397,15 @@ def _claim_words(c: Claim) -> str:
             n = c.counts["other regimens"]
             text += f" {n} other regimen{'s have' if n != 1 else ' has'} single-arm figures (section 3)."
         return text
+    if k == "comparators":
+        def one(r) -> str:
+            est = r.estimate.split("; anchored")[0] if r.study is None else r.estimate
+            how = "indirect, anchored" if r.study is None else (r.method or "published synthesis")
+            if est.startswith("ranks"):  # a network's ranks: its stated finding only (the ranks are in the section)
+                return f"{r.comparison} ({how}): {r.direction}"
+            return f"{r.comparison}: {est}, {r.direction} ({how}; certainty {r.certainty})"
+        return ("Against current options (indirect evidence only, section "
+                f"{SECTION_TITLES.index(INDIRECT_TITLE) + 1}): " + "; ".join(one(r) for r in c.indirect) + ".")
     if k == "harms":
         return harms_text(c.harms)
     if k == "planned":
