@@ -120,7 +120,7 @@ def test_mm_certainty_rules_move_ratings_and_say_why(mm):
 
 def test_mm_gaps_name_single_arm_regimens_conflicts_and_derived_counts(mm):
     kinds = {(g.kind, g.subject) for g in mm.gaps}
-    assert ("no randomized evidence", "BOSTON") in kinds  # no between-arm statistic for OS
+    assert ("outcomes without a between-arm statistic", "BOSTON") in kinds  # no between-arm statistic for OS
     assert any(k == "no randomized evidence" and "SRd" in s for k, s in kinds)
     assert ("conflict", "skd-ref15/all MR+PR+VGPR") in kinds
     assert ("derived count", "sd-phase1-ref12/all ORR") in kinds
