@@ -414,7 +414,9 @@ class Finding:
 
 @dataclass
 class Gap:
-    kind: str  # no randomized evidence, outcomes without a between-arm statistic, conflict, report difference, derived count, population
+    # no randomized evidence, outcomes without a between-arm statistic, conflict, report difference,
+    # derived count, population
+    kind: str
     subject: str
     detail: str
     sources: list[str] = field(default_factory=list)
