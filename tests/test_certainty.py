@@ -271,3 +271,14 @@ def test_the_json_brief_carries_the_indirect_comparisons():
     assert rows["SVd vs PanoVd, PFS"]["certainty"] == "very low"
     assert rows["belantamab mafodotin vs Sd, OS (matched populations)"]["direction"] == "favours belantamab mafodotin"
     assert rows["belantamab mafodotin vs Sd, OS (matched populations)"]["certainty"] == "very low"
+
+
+def test_duration_of_response_counts_the_responders_not_the_cohorts(mm):
+    dor = next(f for f in mm.findings if f.kind == "median" and f.measure == "DOR")
+    each = {m.study: m.participants_text for m in dor.per_trial}
+    assert each["sd-phase1-ref12"] == "responders: 8*"  # derived from the printed 10% of 84
+    assert each["march-bmcmed-2022"] == "responders: not stated"  # no denominator printed: nothing derived
+    assert each["storm-nejm-2019"] == "responders: 32"  # the cohort is the responders themselves
+    assert dor.patients is None  # never the cohorts' sizes (84 + 82 + 32) summed
+    assert all(m.responders is None or m.responders < m.n for m in mm.survival if m.responder_only
+               and "respon" not in m.label)

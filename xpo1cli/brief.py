@@ -75,6 +75,26 @@ MEASURE_NAMES = {"ORR": "ORR", "CR_CRi": "CR/CRi", "PFS": "PFS", "OS": "OS", "DO
 _GRADE3 = re.compile(r"^(≥\s*[3-5]|[3-5](\s*[-–]\s*[3-5])?)$")
 
 
+# measured in responders only: their participants are the responders, never the whole cohort
+RESPONDER_ONLY = frozenset({"DOR", "TTR"})
+
+
+def _responders(b: Brief) -> None:
+    """Each responder-only median's participants: the cohort's response count where printed or
+    derived (marked), the cohort's own n where the cohort is itself the responders, else not stated."""
+    orr = {(r.study, r.cohort): r for g in b.response for r in g.rates if r.measure == "ORR"}
+    orr.update({(r.study, r.cohort): r for t in b.randomized for r in t.rates if r.measure == "ORR"})
+    for m in [*b.survival, *(m for t in b.randomized for m in t.medians)]:
+        if not m.responder_only:
+            continue
+        r = orr.get((m.study, m.cohort))
+        if r is not None:  # the median's cohort is the whole cohort: its responders are the response count
+            if r.events is not None:
+                m.responders, m.responders_derived = r.events, derived(r.basis)
+        elif "respon" in m.label.lower():  # the cohort is the responders themselves
+            m.responders = m.n
+
+
 def measure_name(measure: str) -> str:
     return MEASURE_NAMES.get(measure, measure)
 
@@ -126,6 +146,22 @@ class Median:
     source: str
     source_kind: str | None = None  # sources.kind of its source
     within: bool = False  # a summary-of-findings median of a sub-cohort (its label says which)
+    # a responder-only measure (RESPONDER_ONLY): its participants are the responders, not the cohort
+    responders: int | None = None  # None: not stated (and not derivable from a response count)
+    responders_derived: bool = False  # the count is derived here (from a printed percentage)
+
+    @property
+    def responder_only(self) -> bool:
+        return self.measure in RESPONDER_ONLY
+
+    @property
+    def participants_text(self) -> str:
+        """Who the median is of: 'n = 84', or for a responder-only measure 'responders: 8*' / 'not stated'."""
+        if not self.responder_only:
+            return f"n = {self.n}" if self.n is not None else "n not stated"
+        if self.responders is None:
+            return "responders: not stated"
+        return f"responders: {self.responders}{'*' if self.responders_derived else ''}"
 
 
 @dataclass
@@ -522,6 +558,7 @@ def build_brief(ds: Dataset, filters: Filters | None = None, *, level: float = 0
     b.response, b.forests = _response(ds, studies, matched, outcomes, arm_of, flags, level, b)
     b.printed_categories = _printed_categories(ds, studies, arm_of, outcomes, findings_audit, b)
     b.survival = _survival(ds, studies, matched, arm_of, outcomes)
+    _responders(b)
     b.harms, b.harm_ranges, b.risk_differences, b.mitigations = _harms(ds, studies, matched, f, code, level)
     b.findings = _findings(ds, b, flags, level)
     from .indirect_brief import hta_rows, synthesis_rows
@@ -1411,7 +1448,14 @@ def _findings(ds: Dataset, b: Brief, flags: dict, level: float = 0.95) -> list[F
                     notes.append(f"{trial}: {other.study} [{other.source}] gives {figure(other.median)} {other.unit}")
             inside += nested.get((best.study, best.cohort), [])
         best = max(per_trial, key=lambda m: (m.n or 0))
-        patients = sum(m.n for m in per_trial) if all(m.n is not None for m in per_trial) else None
+        if measure in RESPONDER_ONLY:  # participants are the responders; never the cohorts' sizes summed
+            patients = (sum(m.responders for m in per_trial) if all(m.responders is not None for m in per_trial)
+                        else None)
+            notes.append("participants: the responders (" + "; ".join(
+                f"{m.study}: {m.participants_text.removeprefix('responders: ')}" for m in per_trial)
+                + "), not the cohorts")
+        else:
+            patients = sum(m.n for m in per_trial) if all(m.n is not None for m in per_trial) else None
         moves = []
         reasons = []
         if patients is None or patients < IMPRECISE_N:

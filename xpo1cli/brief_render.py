@@ -582,7 +582,7 @@ def absolute_text(f: Finding) -> str:
     if e is None:
         return estimate_text(f) if f.kind != "median" else "; ".join(
             f"{m.study}" + (f", {m.label}" if m.within else "") + f": {median_text(m)}"
-            + (f" (n = {m.n})" if m.n is not None else "") for m in f.per_trial)
+            + (f" ({m.participants_text})" if m.n is not None or m.responder_only else "") for m in f.per_trial)
     x, c = e.experimental, e.control
     if x.unit == "%" and c.unit == "%" and x.value is not None and c.value is not None:
         return (f"{_per_1000(c.value)} with {arm_name(c)}; {_per_1000(x.value)} with {arm_name(x)} "
@@ -813,7 +813,8 @@ def layout(b: Brief, level: float = 0.95) -> list[Section]:
 
     # 4 survival
     srows = [[m.regimen or MISSING, role_text(m.role, m.agent), where_text(m.ref, m.study), m.label,
-              str(m.n) if m.n is not None else MISSING, measure_name(m.measure), median_text(m), spread_text(m),
+              (m.participants_text if m.responder_only else str(m.n) if m.n is not None else MISSING),
+              measure_name(m.measure), median_text(m), spread_text(m),
               m.source, "; ".join(x for x in (m.note, kind_note(m)) if x)] for m in b.survival]
     if srows:
         s[3].tables.append(Table("Medians per regimen and arm", ["regimen", "treatment", "study", "population", "n",
