@@ -292,3 +292,25 @@ def test_a_cohort_whose_printed_categories_conflict_is_shown_not_counted(ds):
     line = next(x for x in md.splitlines() if "skd-ref15" in x and x.startswith("| SKd"))
     assert "printed MR 71%, PR 48%, VGPR 14% of 21" in line and "not counted as a rate" in line
     assert any(g.kind == "conflict" and g.subject.startswith("skd-ref15") for g in b.gaps)
+
+
+# --- one trial under two identities ------------------------------------------------------------------
+
+
+def test_two_reports_of_one_trial_giving_the_same_median_make_one_row(ds):
+    b = _brief(ds, "MM")
+    trial = ds.studies.set_index("study")["trial"]
+    assert trial["storm-ref13"] == trial["storm-nejm-2019"] == "STORM"
+    rows = [m for m in b.survival if trial.get(m.study) == "STORM" and m.measure in ("PFS", "OS") and m.n == 122]
+    assert sorted((m.measure, m.median) for m in rows) == [("OS", 8.6), ("PFS", 3.7)]
+    assert all(m.study == "storm-nejm-2019" and m.also == ["review ref 13 (storm-ref13) [review]"] for m in rows)
+    assert "also review ref 13 (storm-ref13) [review]" in markdown(b)
+
+
+def test_the_same_figure_for_different_populations_of_one_trial_is_a_conflict(ds):
+    b = _brief(ds, "AML")
+    gap = next(g for g in b.gaps if g.kind == "conflict" and g.subject == "SEL-AML-PH1 median OS")
+    assert "2.7 months of non-responders" in gap.detail and "(s-aml-n11) [N11]" in gap.detail
+    assert gap.sources == ["review", "N11"]
+    both = {m.study for m in b.survival if m.measure == "OS" and m.median == 2.7}
+    assert both == {"s-aml-ref22", "s-aml-n11"}  # both kept: they do not say the same thing

@@ -282,3 +282,17 @@ def test_duration_of_response_counts_the_responders_not_the_cohorts(mm):
     assert dor.patients is None  # never the cohorts' sizes (84 + 82 + 32) summed
     assert all(m.responders is None or m.responders < m.n for m in mm.survival if m.responder_only
                and "respon" not in m.label)
+
+
+def test_section_3_prints_no_pooled_figure_the_brief_refuses(mm):
+    from xpo1cli.bottom_line import headline_pool
+    from xpo1cli.brief_render import layout
+
+    refused = [g for g in mm.response if g.pooled is not None and headline_pool(g)]
+    assert refused  # Sd and SRd: the pools mix diseases or designs
+    rows = [r for s in layout(mm) for t in s.tables if t.kind == "response" for r in t.rows]
+    for g in refused:
+        mine = [r for r in rows if r[0] == g.regimen and "pooled" in r[1]]
+        assert mine and all(r[1] == "XPO1-inhibitor cohorts, not pooled" for r in mine)
+        assert all(f"{g.pooled.estimate:.1f}" not in " ".join(r) for r in mine)
+        assert all(r[-1].startswith("not pooled: ") for r in mine)

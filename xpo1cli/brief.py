@@ -146,6 +146,7 @@ class Median:
     source: str
     source_kind: str | None = None  # sources.kind of its source
     within: bool = False  # a summary-of-findings median of a sub-cohort (its label says which)
+    also: list[str] = field(default_factory=list)  # other reports of the trial giving the same figure
     # a responder-only measure (RESPONDER_ONLY): its participants are the responders, not the cohort
     responders: int | None = None  # None: not stated (and not derivable from a response count)
     responders_derived: bool = False  # the count is derived here (from a printed percentage)
@@ -969,10 +970,48 @@ def _survival(ds, studies, matched, arm_of, outcomes) -> list[Median]:
     frame = survival_table(ds, studies[studies["evidence_type"] == "clinical trial"], matched=matched,
                            outcomes=outcomes)
     frame = frame[frame["median"].notna() | frame["note"].notna()]  # no median: its note says why (not reached)
-    out = _medians(frame, arm_of)
+    out = _one_per_trial(studies, _medians(frame, arm_of), arm_of)
     order = {m: i for i, m in enumerate(("PFS", "OS", "DOR", "TTR", "FU"))}
     regimens = list(dict.fromkeys(m.regimen for m in out))
     return sorted(out, key=lambda m: (m.agent is None, regimens.index(m.regimen), order.get(m.measure, 9)))
+
+
+def _one_per_trial(studies: pd.DataFrame, medians: list[Median], arm_of: dict) -> list[Median]:
+    """Two reports of one trial (studies.trial) giving the same median of the same measure for
+    their headline populations of the same size: one row, the higher-ranked report's (a primary
+    report first), naming the other report as also giving it."""
+    from .views import ROLE_RANK
+
+    info = {s.study: s for s in row_tuples(studies)}
+
+    def trial(m: Median) -> str | None:
+        return _str(info[m.study].trial) if m.study in info else None
+
+    def rank(m: Median) -> int:
+        return ROLE_RANK.get(info[m.study].report_role, 9)
+
+    kept: dict[tuple, Median] = {}
+    out = []
+    for m in sorted(medians, key=rank):
+        a = arm_of.get((m.study, m.cohort))
+        key = (trial(m), m.measure, m.median, m.unit, m.agent is None)
+        first = kept.get(key)
+        if trial(m) is None or m.median is None or a is None or not a.headline:
+            out.append(m)
+        elif first is None:
+            kept[key] = m
+            out.append(m)
+        elif first.study != m.study and (first.n is None or m.n is None or first.n == m.n):
+            first.also.append(f"{where_text_of(m.ref, m.study)} [{m.source}]")
+        else:
+            out.append(m)
+    keep = {id(m) for m in out}
+    return [m for m in medians if id(m) in keep]
+
+
+def where_text_of(ref, study: str) -> str:
+    """A report named by the review's reference number where it has one: 'review ref 13 (storm-ref13)'."""
+    return f"review ref {ref} ({study})" if ref is not None else study
 
 
 def names_disease(ds: Dataset, text, code: str) -> bool:
@@ -1528,6 +1567,18 @@ def _gaps(ds: Dataset, studies: pd.DataFrame, b: Brief, findings: pd.DataFrame, 
     for r in row_tuples(findings):
         gaps.append(Gap("conflict", f"{r.study}/{r.cohort} {r.measure}", r.detail,
                         [r.source] if isinstance(r.source, str) else []))
+    trial_of = {st: _str(t) for st, t in zip(studies["study"], studies["trial"], strict=True)}
+    same: dict[tuple, list[Median]] = {}
+    for m in b.survival:  # one figure that two reports of a trial give for different populations
+        if trial_of.get(m.study) and m.median is not None:
+            same.setdefault((trial_of[m.study], m.measure, m.median, m.unit), []).append(m)
+    for (trial, measure, value, unit), ms in same.items():
+        if len({m.study for m in ms}) > 1 and len({m.label for m in ms}) > 1:
+            gaps.append(Gap("conflict", f"{trial} median {measure_name(measure)}",
+                            " against ".join(f"{figure(value)} {unit} of {m.label} ({where_text_of(m.ref, m.study)}) "
+                                             f"[{m.source}]" for m in ms)
+                            + ": reports of one trial give the same figure for different populations",
+                            _unique([m.source for m in ms])))
     for r in row_tuples(updates):
         srcs = re.findall(r"\[([^\]]+)\]", r.reports)
         gaps.append(Gap("report difference", f"{r.trial} {r.metric}", f"{r.detail}: {r.reports}",

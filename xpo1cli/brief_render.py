@@ -774,7 +774,12 @@ def layout(b: Brief, level: float = 0.95) -> list[Section]:
                 rows.append([g.regimen or MISSING, role_text(r.role, r.agent), where_text(r.ref, r.study),
                              r.label + at_text(r.timepoint, ", ") + doubt, r.design, rate_text(r),
                              rate_interval(r, level), r.source, "; ".join(n for n in notes if n)])
-            if g.pooled is not None:
+            if g.pooled is not None and (why := headline_pool(g)):  # a pool the brief refuses: no figure
+                p = g.pooled
+                rows.append([g.regimen or MISSING, "XPO1-inhibitor cohorts, not pooled", f"k = {p.k}",
+                             f"{p.n_total} patients", MISSING, "no pooled figure", MISSING, "–",
+                             f"not pooled: {why}; each cohort is its own row above"])
+            elif g.pooled is not None:
                 p = g.pooled
                 pi = (f"; {level_text(p.level)} prediction interval {interval_text(p.pi_low, p.pi_high)}"
                       if p.pi_low is not None else "")
@@ -783,8 +788,7 @@ def layout(b: Brief, level: float = 0.95) -> list[Section]:
                              "random effects (DerSimonian–Laird"
                              + (", Knapp–Hartung)" if p.test == "knha" else ")"), f"{pct(p.estimate)}%",
                              f"{interval_text(p.ci_low, p.ci_high)} ({level_text(p.level)} CI){pi}",
-                             "computed", f"I² {pct(p.i2)}%" + ("; see the caution below" if p.cautions else "")
-                             + (f"; not a summary of the evidence: {why}" if (why := headline_pool(g)) else "")])
+                             "computed", f"I² {pct(p.i2)}%" + ("; see the caution below" if p.cautions else "")])
                 cautions += [c for c in p.cautions if c not in cautions]
         for c in (c for c in b.printed_categories if c.measure == measure):
             kinds.append("")
@@ -815,7 +819,8 @@ def layout(b: Brief, level: float = 0.95) -> list[Section]:
     srows = [[m.regimen or MISSING, role_text(m.role, m.agent), where_text(m.ref, m.study), m.label,
               (m.participants_text if m.responder_only else str(m.n) if m.n is not None else MISSING),
               measure_name(m.measure), median_text(m), spread_text(m),
-              m.source, "; ".join(x for x in (m.note, kind_note(m)) if x)] for m in b.survival]
+              m.source, "; ".join(x for x in (m.note, kind_note(m), ("also " + ", ".join(m.also)) if m.also else "")
+                                  if x)] for m in b.survival]
     if srows:
         s[3].tables.append(Table("Medians per regimen and arm", ["regimen", "treatment", "study", "population", "n",
                                                                  "measure", "median", "CI / range as reported",
