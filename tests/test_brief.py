@@ -120,7 +120,7 @@ def test_mm_certainty_rules_move_ratings_and_say_why(mm):
 
 def test_mm_gaps_name_single_arm_regimens_conflicts_and_derived_counts(mm):
     kinds = {(g.kind, g.subject) for g in mm.gaps}
-    assert ("no randomized evidence", "BOSTON") in kinds  # no between-arm statistic for OS
+    assert ("outcomes without a between-arm statistic", "BOSTON") in kinds  # no between-arm statistic for OS
     assert any(k == "no randomized evidence" and "SRd" in s for k, s in kinds)
     assert ("conflict", "skd-ref15/all MR+PR+VGPR") in kinds
     assert ("derived count", "sd-phase1-ref12/all ORR") in kinds
@@ -366,6 +366,56 @@ def test_page_renders_in_chromium(browser, pages, disease):
         assert "ref 12 · Sd · all patients (MM and WM)" in dom  # the forest plot's text, as SVG text
 
 
+def test_every_html_cell_carries_its_column_header_as_label(ds):
+    from html.parser import HTMLParser
+
+    from xpo1cli.brief_render import html_page
+
+    class Read(HTMLParser):
+        def __init__(self):
+            super().__init__()
+            self.tables, self.cell = [], None
+
+        def handle_starttag(self, tag, attrs):
+            a = dict(attrs)
+            if tag == "table":
+                self.tables.append({"headers": [], "rows": []})
+            elif tag == "tr" and self.tables:
+                self.tables[-1]["rows"].append([])
+            elif tag == "th" and a.get("scope") == "col":
+                self.cell = self.tables[-1]["headers"]
+                self.cell.append("")
+            elif tag in ("th", "td") and self.tables:
+                assert tag == "td" or a.get("scope") == "row"
+                self.tables[-1]["rows"][-1].append(a.get("data-label"))
+
+        def handle_endtag(self, tag):
+            if tag == "th":
+                self.cell = None
+
+        def handle_data(self, data):
+            if self.cell is not None:
+                self.cell[-1] += data
+
+    read = Read()
+    read.feed(html_page(build_brief(ds, Filters(disease="MM"))))
+    assert len(read.tables) >= 5
+    for t in read.tables:
+        rows = [r for r in t["rows"] if r]
+        assert rows and t["headers"]
+        assert all(r == t["headers"] for r in rows), (t["headers"], rows[0])
+
+
+def test_a_header_is_escaped_in_its_label():
+    from xpo1cli.brief_render import _environment
+
+    table = {"id": "t", "caption": "c", "kind": "k", "headers": ['a "x" <i>', "b & c"], "rows": [["1", "2"]],
+             "row_kinds": [], "notes": [], "columns": 2}
+    html = _environment().get_template("brief.html.j2").render(index=True, title="t", selection="s", pages=table)
+    assert 'data-label="a &#34;x&#34; &lt;i&gt;"' in html and 'data-label="b &amp; c"' in html
+    assert "<i>" not in html
+
+
 def test_screenshot_of_the_mm_page(browser, pages, tmp_path):
     shot = tmp_path / "brief-mm.png"
     _chromium(browser, f"--screenshot={shot}", "--window-size=1200,3000", (pages / "brief-mm.html").as_uri())
@@ -528,11 +578,18 @@ AT_WIDTH = """<script>
 window.addEventListener('load', () => {
   const text = [...document.querySelectorAll('figure svg text')].map(t => {
     const m = t.getScreenCTM(); return parseFloat(getComputedStyle(t).fontSize) * Math.hypot(m.a, m.b); });
+  const cells = [...document.querySelectorAll('tbody td, tbody th')];
   const loose = [...document.querySelectorAll('table')].filter(t => !t.parentElement.classList.contains('scroll'));
   parent.postMessage(JSON.stringify({viewport: innerWidth, page: document.documentElement.scrollWidth,
     smallest: text.length ? Math.min(...text) : null, loose: loose.length,
     boxes: document.querySelectorAll('.scroll').length,
-    scrolling: [...document.querySelectorAll('.scroll')].filter(b => b.scrollWidth > b.clientWidth + 1).length}), '*');
+    scrolling: [...document.querySelectorAll('.scroll')].filter(b => b.scrollWidth > b.clientWidth + 1).length,
+    tables_scrolling: [...document.querySelectorAll('.scroll')].filter(b => b.querySelector('table') &&
+      b.scrollWidth > b.clientWidth + 1).length, cells: cells.length,
+    cell_text: Math.min(...cells.flatMap(c => [getComputedStyle(c), getComputedStyle(c, '::before')])
+      .filter(s => s.content !== 'none').map(s => parseFloat(s.fontSize))),
+    labelled: cells.filter(c => getComputedStyle(c, '::before').content === JSON.stringify(c.dataset.label)).length
+    }), '*');
 });
 </script>"""
 
@@ -568,6 +625,11 @@ def test_page_never_scrolls_sideways_and_plot_text_stays_readable(browser, pages
         assert m["smallest"] >= 9 - 0.05, m  # plot text at least 9 px, on a phone too
     if width == 1280:
         assert m["scrolling"] == 0  # on a desktop nothing needs scrolling
+    assert m["cell_text"] >= 9 and m["cells"] > 20
+    # on a phone a table is a stack of cards, each cell under its column's header: no table scrolls, so no
+    # figure column starts off-screen; on a desktop the header row labels the cells
+    assert m["tables_scrolling"] == 0
+    assert m["labelled"] == (m["cells"] if width == 390 else 0)
 
 
 def test_citation_markers_link_to_their_sources_and_dois_are_links(pages):

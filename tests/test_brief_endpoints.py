@@ -314,3 +314,21 @@ def test_the_same_figure_for_different_populations_of_one_trial_is_a_conflict(ds
     assert gap.sources == ["review", "N11"]
     both = {m.study for m in b.survival if m.measure == "OS" and m.median == 2.7}
     assert both == {"s-aml-ref22", "s-aml-n11"}  # both kept: they do not say the same thing
+
+
+# --- labels a reader checks ----------------------------------------------------------------------
+
+
+def test_units_ranges_and_gap_kinds_read_as_they_should(ds):
+    from xpo1cli.brief_render import spread_text
+
+    b = _brief(ds, "MM")
+    ttr = next(m for m in b.survival if m.study == "sd-phase1-ref12" and m.measure == "TTR")
+    assert ttr.median == 1 and ttr.unit == "months"
+    md = markdown(b)
+    assert "| 1 month " in md and " 1 months" not in md
+    dor = next(m for m in b.survival if m.study == "sid-phase1-ref14" and m.measure == "DOR")
+    assert dor.range_low is None and spread_text(dor) == f"longest {dor.range_high:g} months" and "––" not in md
+    kinds = {(g.kind, g.subject) for g in b.gaps}
+    assert ("outcomes without a between-arm statistic", "BOSTON") in kinds
+    assert not any(k == "no randomized evidence" and s in {t.trial for t in b.randomized} for k, s in kinds)

@@ -414,7 +414,9 @@ class Finding:
 
 @dataclass
 class Gap:
-    kind: str  # no randomized evidence, conflict, report difference, derived count, population
+    # no randomized evidence, outcomes without a between-arm statistic, conflict, report difference,
+    # derived count, population
+    kind: str
     subject: str
     detail: str
     sources: list[str] = field(default_factory=list)
@@ -1562,7 +1564,7 @@ def _gaps(ds: Dataset, studies: pd.DataFrame, b: Brief, findings: pd.DataFrame, 
         missing = [measure_name(c.measure) + (f" at {c.timepoint}" if c.timepoint else "") for c in b.critical
                    if c.measure not in compared and c.measure not in ("FU", "TTR")]
         if missing:
-            gaps.append(Gap("no randomized evidence", t.trial,
+            gaps.append(Gap("outcomes without a between-arm statistic", t.trial,
                             f"no between-arm statistic reported for {', '.join(missing)}", [t.sources[0]]))
     for r in row_tuples(findings):
         gaps.append(Gap("conflict", f"{r.study}/{r.cohort} {r.measure}", r.detail,

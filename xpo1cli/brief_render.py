@@ -133,8 +133,13 @@ def rate_interval(r: Rate, level: float) -> str:
     return MISSING
 
 
+def quantity(value: float, unit: str) -> str:
+    """A figure with its unit, singular for exactly 1: '1 month', '2.7 months'."""
+    return f"{figure(value)} {unit[:-1] if value == 1 and unit.endswith('s') else unit}"
+
+
 def median_text(m: Median) -> str:
-    return f"{figure(m.median)} {m.unit}" if m.median is not None else MISSING
+    return quantity(m.median, m.unit) if m.median is not None else MISSING
 
 
 def missing_limit(note: str | None) -> str:
@@ -155,8 +160,12 @@ def spread_text(m: Median) -> str:
             parts.append(f"{lv} CI lower limit {figure(m.ci_low)} {m.unit}, upper {missing_limit(m.note)}")
         else:
             parts.append(f"{lv} CI upper limit {figure(m.ci_high)} {m.unit}, lower {missing_limit(m.note)}")
-    if m.range_low is not None or m.range_high is not None:
+    if m.range_low is not None and m.range_high is not None:
         parts.append(f"range {figure(m.range_low)}–{figure(m.range_high)} {m.unit}")
+    elif m.range_high is not None:  # one end of the range printed: say which
+        parts.append(f"longest {quantity(m.range_high, m.unit)}")
+    elif m.range_low is not None:
+        parts.append(f"shortest {quantity(m.range_low, m.unit)}")
     return "; ".join(parts) or MISSING
 
 
