@@ -144,14 +144,22 @@ def ref_audit(ds: Dataset, studies: set[str] | None = None, outcomes: pd.DataFra
     # 6. conflicts the sources print that no count can show (a dose, a ratio, a population):
     #    each stored conflict names both readings and their sources
     heads = {s: c for s, c, h in zip(coh["study"], coh["cohort"], coh["headline"], strict=True) if h}
+    trial_of = {}
+    if "trial" in ds.studies.columns:
+        for s, t in zip(ds.studies["study"], ds.studies["trial"], strict=True):
+            trial_of[s] = t
     for r in row_tuples(ds.conflicts):
         study = r.study if isinstance(r.study, str) else None
         if studies is not None and study not in set(studies):
             continue
+        # a trial leads the text only where the conflict's study is a report of that trial
+        whose = None
+        if isinstance(r.trial, str) and (study is None or trial_of.get(study) == r.trial):
+            whose = r.trial
         found.append(ref_finding(refs.get(study), study, heads.get(study), r.topic,
                                  f"stated conflict ({r.kind})", f"{r.reading_a} [{r.source_a}]",
                                  f"{r.reading_b} [{r.source_b}]",
-                                 f"{r.trial + ': ' if isinstance(r.trial, str) else ''}{r.reading_a} "
+                                 f"{whose + ': ' if whose else ''}{r.reading_a} "
                                  f"[{r.source_a}] against {r.reading_b} [{r.source_b}]"
                                  + (f"; {r.note}" if isinstance(r.note, str) else ""), r.source_a))
 

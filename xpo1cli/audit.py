@@ -127,7 +127,8 @@ def audit(ds: Dataset, studies: set[str] | None = None, outcomes: pd.DataFrame |
     #    each stored conflict names both readings and their sources
     named = coh[coh["study"].isin(set(ds.conflicts["study"]))]  # the studies a conflict names
     heads = {s: c for s, c, h in zip(named["study"], named["cohort"], named["headline"], strict=True) if h}
-    trial_of = dict(zip(ds.studies["study"], ds.studies["trial"], strict=True))
+    trial_of = (dict(zip(ds.studies["study"], ds.studies["trial"], strict=True))
+                if "trial" in ds.studies.columns else {})
     for r in row_tuples(ds.conflicts):
         study = r.study if isinstance(r.study, str) else None
         # the trial leads the text only where the figures are its own (the study is a report of it):
