@@ -395,8 +395,13 @@ def test_syntheses_are_kept_apart_and_never_pooled():
     r = run("pool", "-d", "MM", "-f", "csv")
     pooled = {x["study"] for x in run_csv("pool", "-d", "MM")}
     assert not pooled & syn
-    assert ("published pooled ORR of selinexor-mm-meta-analysis [M8, peer-reviewed systematic review and "
+    assert ("published pooled ORR of selinexor-mm-meta-analysis (population selinexor-based treatment in "
+            "myeloma (6 studies, 477 patients)) [M8, peer-reviewed systematic review and "
             "meta-analysis (Front. Pharmacol., 03 December 2021)]: 43% (18 to 67%") in r.stderr
+    # each published figure says whose it is: the thesis's subgroup and regimen figures are told apart
+    assert "published pooled ORR of selinexor-thesis-meta-analysis (population XVd group; regimen SVd)" in r.stderr
+    assert ("published pooled ORR of selinexor-thesis-meta-analysis (population 7 or more prior treatments) "
+            in r.stderr)
     aml = {x["study"] for x in run_csv("pool", "-d", "AML", "-m", "CR_CRi")}
     assert "rw-aml-tongji" not in aml  # a real-world series is not pooled with trials
     rows = run_csv("syntheses", "--disease", "MM")

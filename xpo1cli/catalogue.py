@@ -332,7 +332,11 @@ def published_pooled(ds: Dataset, studies: Iterable[str], measure: str) -> list[
     for r in row_tuples(syn):
         bracket = (f" ({_fmt(r.low)} to {_fmt(r.high)}%, {r.bracket})"
                    if value_or_none(r.low) is not None and value_or_none(r.high) is not None else "")
-        out.append(f"published pooled {measure} of {r.study} [{r.source}, {kinds.get(r.source)}]: "
+        whose = "; ".join(f"{label} {v}" for label, v in (("population", getattr(r, "population", None)),
+                                                           ("regimen", getattr(r, "regimen", None)))
+                          if isinstance(v, str) and v.strip())
+        out.append(f"published pooled {measure} of {r.study}{f' ({whose})' if whose else ''} "
+                   f"[{r.source}, {kinds.get(r.source)}]: "
                    f"{_fmt(r.value)}%{bracket}; a synthesis of other studies, shown beside this pool "
                    "and never pooled again")
     return out
