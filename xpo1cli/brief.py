@@ -22,6 +22,7 @@ from .values import derived, missing, row_tuples, value_or_none
 
 if TYPE_CHECKING:
     from .bottom_line import Claim
+    from .catalogue import StatedDate
 
 # --- certainty signals: the stated rules ----------------------------------------------------------
 
@@ -428,7 +429,7 @@ class Citation:
     text: str  # as `xpo1 cite` prints it
     address: str | None
     doi: str | None = None
-    year: int | None = None  # the latest year the source states about itself (catalogue.stated_years)
+    date: StatedDate | None = None  # the latest date the source or its figures state (catalogue.stated_dates)
     kind: str | None = None  # sources.kind: what the source is (journal article, press release ...)
 
 
@@ -478,6 +479,14 @@ class Brief:
     indirect: list = field(default_factory=list)  # indirect_brief.IndirectRow: SVd vs HTA comparators
     shares: dict[str, Share] = field(default_factory=dict)  # study -> the disease's share of a mixed population
     printed_categories: list[PrintedCategories] = field(default_factory=list)  # categories that conflict
+
+    @property
+    def evidence_as_of(self) -> list[Citation]:
+        """The cited sources that state the latest date among the sources this brief cites (a data
+        cut-off, a press-release date, a year in a citation ...): the brief's 'evidence as of'."""
+        dated = [c for c in self.citations if c.date is not None]
+        latest = max((c.date.key for c in dated), default=None)
+        return [c for c in dated if c.date.key == latest]
 
     def minority(self, study: str) -> Share | None:
         """The share of the brief's disease in this study where it is a minority (not its evidence)."""
@@ -1566,9 +1575,11 @@ def _gaps(ds: Dataset, studies: pd.DataFrame, b: Brief, findings: pd.DataFrame, 
         if missing:
             gaps.append(Gap("outcomes without a between-arm statistic", t.trial,
                             f"no between-arm statistic reported for {', '.join(missing)}", [t.sources[0]]))
-    for r in row_tuples(findings):
+    known = set(ds.sources["source"])
+    for r in row_tuples(findings):  # the finding's source, then every source its text cites
+        cited = [r.source] if isinstance(r.source, str) else []
         gaps.append(Gap("conflict", f"{r.study}/{r.cohort} {r.measure}", r.detail,
-                        [r.source] if isinstance(r.source, str) else []))
+                        _unique(cited + [x for x in re.findall(r"\[([^\]]+)\]", r.detail) if x in known])))
     trial_of = {st: _str(t) for st, t in zip(studies["study"], studies["trial"], strict=True)}
     same: dict[tuple, list[Median]] = {}
     for m in b.survival:  # one figure that two reports of a trial give for different populations
@@ -1664,7 +1675,7 @@ def ratio(value, decimals) -> str:
 
 
 def _citations(ds: Dataset, b: Brief) -> list[Citation]:
-    from .catalogue import citations, stated_years
+    from .catalogue import citations, stated_dates
 
     used: list[str] = []
     for s in b.bottom_line:
@@ -1683,11 +1694,11 @@ def _citations(ds: Dataset, b: Brief) -> list[Citation]:
         used += r.sources
     address = {s: _str(a) for s, a in zip(ds.sources["source"], ds.sources["address"], strict=True)}
     doi = {s: _str(d) for s, d in zip(ds.sources["source"], ds.sources["doi"], strict=True)}
-    years = stated_years(ds)
+    dates = stated_dates(ds)
     kinds = _kinds(ds)
     out = []
     for sid in dict.fromkeys(used):
         if sid in address:
             text, _ = citations(ds, sid)[0]
-            out.append(Citation(sid, text, address[sid], doi[sid], years.get(sid), kinds.get(sid) or None))
+            out.append(Citation(sid, text, address[sid], doi[sid], dates.get(sid), kinds.get(sid) or None))
     return out
