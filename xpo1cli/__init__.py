@@ -8,7 +8,7 @@ so importing the package (as the command line does for --help) loads no pandas.
 __version__ = "0.1.0"
 
 _API = ("open", "validate", "Dataset", "Selection", "UnknownName", "InvalidValue", "DatasetError",
-        "PoolError", "Problem")
+        "PoolError", "CrossRegimenPool", "Problem")
 __all__ = ["__version__", *_API]
 
 
