@@ -69,3 +69,48 @@ def test_a_users_dataset_without_dates_says_so(ds):
     b = build_brief(bare, Filters(disease="MF"))
     assert "no source of this brief states a date" in evidence_text(b)
     assert evidence_text(b) in markdown(b)
+
+
+# --- 8 outcomes without a between-arm statistic ------------------------------------------------------
+
+
+def test_a_randomized_trial_is_never_listed_as_having_no_randomized_evidence(briefs):
+    for disease in ("MM", "AML"):
+        b = briefs(disease)
+        randomized = {t.trial for t in b.randomized}
+        assert not [g for g in b.gaps if g.kind == "no randomized evidence" and g.subject in randomized]
+        assert {g.subject for g in b.gaps if g.kind == "outcomes without a between-arm statistic"} & randomized
+
+
+def test_os_tested_at_a_landmark_lacks_only_its_hazard_ratio_or_median(briefs):
+    row = next(g for g in briefs("AML").gaps
+               if g.kind == "outcomes without a between-arm statistic" and g.subject == "HOVON-103-SEL")
+    assert "OS hazard ratio or median" in row.detail  # OS at 18 months is compared (p = 0.009)
+    assert "OS rate" not in row.detail
+    boston = next(g for g in briefs("MM").gaps
+                  if g.kind == "outcomes without a between-arm statistic" and g.subject == "BOSTON")
+    assert "OS," in boston.detail and "hazard ratio or median" not in boston.detail  # no landmark compared
+
+
+# --- 9 an unanchored matched comparison is a data field ------------------------------------------------
+
+
+def test_unanchored_maic_is_rated_down_from_the_data_field_not_its_description(ds):
+    import copy
+
+    from xpo1cli.indirect_brief import NO_ANCHOR, synthesis_rows
+
+    maic = {r.comparison: r for r in synthesis_rows(ds, {"dreamm2-storm-maic"})}
+    os_row = next(r for c, r in maic.items() if c.startswith("belantamab mafodotin vs Sd, OS"))
+    assert os_row.certainty == "very low" and NO_ANCHOR in os_row.reasons  # low, minus one for no anchor
+
+    renamed = copy.copy(ds)  # the same rows described without the words 'matching-adjusted'
+    renamed.studies = ds.studies.assign(report=ds.studies["report"].str.replace("matching-adjusted", "matched"))
+    assert all(r.certainty == "very low" for r in synthesis_rows(renamed, {"dreamm2-storm-maic"})
+               if r.comparison.startswith("belantamab mafodotin vs Sd, OS"))
+
+    anchored = copy.copy(ds)  # the field, not the words, decides
+    anchored.syntheses = ds.syntheses.assign(anchored=ds.syntheses["anchored"].fillna(False).astype(bool) | True)
+    row = next(r for r in synthesis_rows(anchored, {"dreamm2-storm-maic"})
+               if r.comparison.startswith("belantamab mafodotin vs Sd, OS"))
+    assert row.certainty == "low" and NO_ANCHOR not in row.reasons

@@ -1570,7 +1570,10 @@ def _gaps(ds: Dataset, studies: pd.DataFrame, b: Brief, findings: pd.DataFrame, 
                         "no randomized trial of an XPO1 inhibitor in the data for this selection"))
     for t in b.randomized:
         compared = {s.measure for s in t.effects if s.subgroup is None}
-        missing = [measure_name(c.measure) + (f" at {c.timepoint}" if c.timepoint else "") for c in b.critical
+        # a time-to-event outcome whose landmark rate is compared (OS at 18 months) lacks only its
+        # hazard ratio or median
+        missing = [measure_name(c.measure) + (" hazard ratio or median" if f"{c.measure}_rate" in compared else "")
+                   + (f" at {c.timepoint}" if c.timepoint else "") for c in b.critical
                    if c.measure not in compared and c.measure not in ("FU", "TTR")]
         if missing:
             gaps.append(Gap("outcomes without a between-arm statistic", t.trial,
