@@ -114,3 +114,24 @@ def test_unanchored_maic_is_rated_down_from_the_data_field_not_its_description(d
     row = next(r for r in synthesis_rows(anchored, {"dreamm2-storm-maic"})
                if r.comparison.startswith("belantamab mafodotin vs Sd, OS"))
     assert row.certainty == "low" and NO_ANCHOR not in row.reasons
+
+
+# --- 2 one conflict, one row ----------------------------------------------------------------------------
+
+
+def test_stomp_sdd_size_conflict_is_one_row_naming_every_number(briefs, ds):
+    from xpo1cli.audit import audit
+
+    rows = [g for g in briefs("MM").gaps if g.kind == "conflict" and g.subject.startswith("stomp-sdd-eha2019/")]
+    assert len(rows) == 1
+    detail = rows[0].detail
+    for number in ("N=30", "N=34", "n=31", "add up to 40", "cohort of 34", "cohort of 31"):
+        assert number in detail
+    # the audit itself keeps every finding (the flag is kept; only the brief's rows are merged)
+    found = audit(ds, {"stomp-sdd-eha2019"})
+    assert len(found) == 4
+
+
+def test_a_conflict_without_a_measure_absorbs_nothing(briefs):
+    mf = [g for g in briefs("MF").gaps if g.kind == "conflict"]
+    assert any("SENTRY-1 [N1] against SENTRY [N1]" in g.detail and "audit finds" not in g.detail for g in mf)

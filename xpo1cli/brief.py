@@ -1555,6 +1555,28 @@ def _encloses(parents: dict, study: str, outer: str, inner: str) -> bool:
 # --- what is not known ---------------------------------------------------------------------------
 
 
+def _one_row_per_conflict(ds: Dataset, findings: pd.DataFrame) -> list[tuple]:
+    """The audit's findings, each with the findings it absorbs: a conflict the sources state about a
+    study's figure (conflicts.measure: n for a cohort's size) takes in the automatic checks of the same
+    study and figure, so one conflict is one row naming all its numbers."""
+    rows = list(row_tuples(findings))
+    conflicts = ds.conflicts
+    stated = ({(st, topic): m for st, topic, m in zip(conflicts["study"], conflicts["topic"], conflicts["measure"],
+                                                      strict=True) if isinstance(st, str) and isinstance(m, str)}
+              if "measure" in conflicts.columns else {})
+    absorbed: dict[int, list] = {}
+    taken: set[int] = set()
+    for i, r in enumerate(rows):
+        measure = stated.get((r.study, r.measure)) if str(r.check).startswith("stated conflict") else None
+        if measure is None:
+            continue
+        same = [j for j, x in enumerate(rows) if j not in taken and x.study == r.study and x.measure == measure
+                and not str(x.check).startswith("stated conflict")]
+        absorbed[i] = [rows[j] for j in same]
+        taken.update(same)
+    return [(r, absorbed.get(i, [])) for i, r in enumerate(rows) if i not in taken]
+
+
 def _gaps(ds: Dataset, studies: pd.DataFrame, b: Brief, findings: pd.DataFrame, updates: pd.DataFrame) -> list[Gap]:
     gaps: list[Gap] = []
     randomized_regimens = {a.regimen for t in b.randomized for a in t.arms if not a.control}
@@ -1579,10 +1601,11 @@ def _gaps(ds: Dataset, studies: pd.DataFrame, b: Brief, findings: pd.DataFrame, 
             gaps.append(Gap("outcomes without a between-arm statistic", t.trial,
                             f"no between-arm statistic reported for {', '.join(missing)}", [t.sources[0]]))
     known = set(ds.sources["source"])
-    for r in row_tuples(findings):  # the finding's source, then every source its text cites
+    for r, same in _one_row_per_conflict(ds, findings):  # the source, then every source its text cites
         cited = [r.source] if isinstance(r.source, str) else []
-        gaps.append(Gap("conflict", f"{r.study}/{r.cohort} {r.measure}", r.detail,
-                        _unique(cited + [x for x in re.findall(r"\[([^\]]+)\]", r.detail) if x in known])))
+        detail = r.detail + (f"; the audit finds the same: {'; '.join(x.detail for x in same)}" if same else "")
+        gaps.append(Gap("conflict", f"{r.study}/{r.cohort} {r.measure}", detail,
+                        _unique(cited + [x for x in re.findall(r"\[([^\]]+)\]", detail) if x in known])))
     trial_of = {st: _str(t) for st, t in zip(studies["study"], studies["trial"], strict=True)}
     same: dict[tuple, list[Median]] = {}
     for m in b.survival:  # one figure that two reports of a trial give for different populations
