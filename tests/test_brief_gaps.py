@@ -135,3 +135,21 @@ def test_stomp_sdd_size_conflict_is_one_row_naming_every_number(briefs, ds):
 def test_a_conflict_without_a_measure_absorbs_nothing(briefs):
     mf = [g for g in briefs("MF").gaps if g.kind == "conflict"]
     assert any("SENTRY-1 [N1] against SENTRY [N1]" in g.detail and "audit finds" not in g.detail for g in mf)
+
+
+# --- 3 an n whose meaning no source states --------------------------------------------------------------
+
+
+def test_sentry_tss50_n_is_as_printed_and_its_meaning_unstated(briefs):
+    from xpo1cli.brief_render import claim_rate_text, sof_row
+
+    b = briefs("MF")
+    rate = next(r for g in b.response for r in g.rates if g.measure == "TSS50_sustained")
+    assert rate.n_unclear and rate.enrolled == 12 and rate.events is None
+    assert "n = 12 as printed, what the 12 counts is not stated" in claim_rate_text(rate)
+    assert "12 in the cohort" not in claim_rate_text(rate)
+    row = next(f for f in b.findings if f.measure == "TSS50_sustained")
+    assert sof_row(row)[3] == "12 as printed (what the 12 counts is not stated) (1 trial)"
+    svr = next(f for f in b.findings if f.measure == "SVR35")
+    assert not svr.patients_unclear and sof_row(svr)[3] == "14 (1 trial)"  # ITT n = 14 is printed with it
+    assert "n = 12 as printed" in markdown(b)

@@ -196,6 +196,7 @@ class Rate:
     pooled: bool  # one of the independent cohorts pool_inputs keeps
     timepoint: str | None = None  # a landmark or the week a rate is read at
     enrolled: int | None = None  # the cohort's own n, where a percentage comes without a denominator
+    n_unclear: bool = False  # that n is in a stated conflict on n (conflicts.measure): what it counts is unclear
     # another report of the trial that codes no single regimen for it: (its source, its dose schedule)
     regimen_doubt: tuple[str, str] | None = None
     summed: tuple[str, ...] = ()  # a summary no row of the source prints: the categories it adds up
@@ -395,6 +396,7 @@ class Finding:
     source_kinds: dict[str, str] = field(default_factory=dict)  # a merged row: each result's source and its kind
     timepoint: str | None = None  # single-arm rates read at several time points: this row's
     nested: list[Median] = field(default_factory=list)  # medians: sub-cohorts inside a trial's (CR within responders)
+    patients_unclear: bool = False  # patients is a cohort's n as printed whose meaning no source states
 
     @property
     def subgroup(self) -> bool:
@@ -568,6 +570,7 @@ def build_brief(ds: Dataset, filters: Filters | None = None, *, level: float = 0
     outcomes = critical_summaries(outcomes, b.rate_measures)  # after the audit: it reads what sources print
     b.randomized = _randomized(ds, studies, every_arm, outcomes, b.rate_measures)
     b.response, b.forests = _response(ds, studies, matched, outcomes, arm_of, flags, level, b)
+    _unclear_sizes(ds, b)
     b.printed_categories = _printed_categories(ds, studies, arm_of, outcomes, findings_audit, b)
     b.survival = _survival(ds, studies, matched, arm_of, outcomes)
     _responders(b)
@@ -591,6 +594,17 @@ def build_brief(ds: Dataset, filters: Filters | None = None, *, level: float = 0
         x.source_kind = kinds.get(x.source)
     _register(b)
     return b
+
+
+def _unclear_sizes(ds: Dataset, b: Brief) -> None:
+    """Mark each rate printed without a denominator whose cohort size is in a conflict the sources
+    state about the study's n (conflicts.measure 'n'): the n is as printed, what it counts is not stated."""
+    c = ds.conflicts
+    if "measure" not in c.columns:
+        return
+    disputed = {st for st, m in zip(c["study"], c["measure"], strict=True) if m == "n" and isinstance(st, str)}
+    for r in (r for g in b.response for r in g.rates):
+        r.n_unclear = r.study in disputed and r.n is None and r.enrolled is not None
 
 
 def critical_summaries(outcomes: pd.DataFrame, measures: list[str]) -> pd.DataFrame:
@@ -1465,6 +1479,7 @@ def _findings(ds: Dataset, b: Brief, flags: dict, level: float = 0.95) -> list[F
                                    notes=notes, trial=trials[0] if label else None,
                                    related=related.get(g.regimen, []),
                                    timepoint=tp if len(timepoints) > 1 else None,
+                                   patients_unclear=len(used) == 1 and used[0].n is None and used[0].n_unclear,
                                    level=OUTCOME_CI_LEVEL if kind == "percentage" else
                                    g.pooled.level if kind == "pooled proportion" else level))
     # median survival of XPO1 arms and cohorts, by regimen (the largest cohort's median)
