@@ -153,3 +153,30 @@ def test_sentry_tss50_n_is_as_printed_and_its_meaning_unstated(briefs):
     svr = next(f for f in b.findings if f.measure == "SVR35")
     assert not svr.patients_unclear and sof_row(svr)[3] == "14 (1 trial)"  # ITT n = 14 is printed with it
     assert "n = 12 as printed" in markdown(b)
+
+
+# --- 4 what a population is not; one trial, several reports ------------------------------------------
+
+
+def test_mf_setting_rows_do_not_call_jak_inhibitor_naive_patients_newly_diagnosed(briefs):
+    rows = {g.subject: g.detail for g in briefs("MF").gaps if g.kind == "population"}
+    assert rows["newly diagnosed"] != "no clinical study in this setting"
+    assert "state no setting" in rows["newly diagnosed"]
+    assert "not taken to be newly diagnosed" in rows["newly diagnosed"]
+    assert "JAK-inhibitor-naive myelofibrosis" in rows["setting not stated (the population as the source gives it)"]
+
+
+def test_a_trial_with_two_reports_is_named_once_with_both(briefs, ds):
+    rows = [g.detail for g in briefs("MF").gaps if g.kind == "population"]
+    text = " ".join(rows)
+    assert text.count("SENTRY-2 (reports sentry2-g23, sentry2-n1)") == 2  # no setting; no figures
+    assert "sentry2-g23 (" not in text and "sentry2-n1 (" not in text
+    st = ds.studies.set_index("study")
+    assert st.at["sentry2-g23", "trial"] == st.at["sentry2-n1", "trial"] == "SENTRY-2"  # the data link them
+
+
+def test_a_setting_gap_stays_plain_where_every_study_states_its_setting(briefs):
+    rows = {g.subject: g.detail for g in briefs("TCL").gaps if g.kind == "population"}
+    assert rows["newly diagnosed"] == "no clinical study in this setting"  # SEL-DICE-PH1 states relapsed/refractory
+    wm = {g.subject: g.detail for g in briefs("WM").gaps if g.kind == "population"}
+    assert "the trial of the next row states no setting" in wm["newly diagnosed"]

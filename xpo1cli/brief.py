@@ -1644,25 +1644,45 @@ def _gaps(ds: Dataset, studies: pd.DataFrame, b: Brief, findings: pd.DataFrame, 
                                 f"{r.events}/{r.n} is {r.basis}; the source prints no count", [r.source]))
     clinical = studies[studies["evidence_type"] == "clinical trial"]
     settings = {s for s in clinical["setting"] if isinstance(s, str)}
+    no_setting = clinical[[not isinstance(v, str) for v in clinical["setting"]]]
+    unstated = _per_trial(no_setting, with_population=True)
     for wanted in ("relapsed/refractory", "newly diagnosed"):
         if wanted not in settings:
-            gaps.append(Gap("population", wanted, "no clinical study in this setting"))
-    unstated = [f"{s} ({p})" if isinstance(p, str) else s
-                for s, v, p in zip(clinical["study"], clinical["setting"], clinical["population"], strict=True)
-                if not isinstance(v, str)]
+            gaps.append(Gap("population", wanted, "no clinical study in this setting" if not unstated else
+                            "no clinical study is stated to be in this setting; " + (
+                                f"the {len(unstated)} trials of the next row state no setting, and their populations "
+                                f"(as the sources give them) are not taken to be {wanted}" if len(unstated) > 1 else
+                                "the trial of the next row states no setting, and its population (as the source "
+                                f"gives it) is not taken to be {wanted}")))
     if unstated:
         gaps.append(Gap("population", "setting not stated (the population as the source gives it)",
-                        ", ".join(unstated)))
+                        "; ".join(unstated)))
     with_figures = set(ds.outcomes["study"].unique()) | set(ds.adverse_events["study"].dropna().unique())
-    silent = [s for s in clinical["study"] if s not in with_figures]
+    silent = _per_trial(clinical[~clinical["study"].isin(with_figures)])
     if silent:
-        gaps.append(Gap("population", "studies without figures", ", ".join(silent)))
+        gaps.append(Gap("population", "studies without figures", "; ".join(silent)))
     shown = {r.study for r in b.indirect if r.study}  # a comparative synthesis has its own section
     other = studies[(studies["evidence_type"] != "clinical trial") & ~studies["study"].isin(shown)]
     for s in row_tuples(other):
         gaps.append(Gap("population", f"{s.evidence_type} only", f"{s.study}: {s.population}", [s.source]))
     gaps += _related(ds, studies, b.disease, with_figures)
     return gaps
+
+
+def _per_trial(studies: pd.DataFrame, with_population: bool = False) -> list[str]:
+    """Studies named once per trial (studies.trial), a trial's reports in brackets: 'SENTRY-2 (reports
+    sentry2-g23, sentry2-n1)'; a study of no named trial by its own id; with each distinct population."""
+    groups: dict[str, list] = {}
+    for r in row_tuples(studies):
+        groups.setdefault(_str(getattr(r, "trial", None)) or r.study, []).append(r)
+    out = []
+    for name, rows in groups.items():
+        ids = [r.study for r in rows]
+        head = name if ids == [name] else (f"{name} ({ids[0]})" if len(ids) == 1
+                                           else f"{name} (reports {', '.join(ids)})")
+        pops = _unique([p for p in (_str(r.population) for r in rows) if p]) if with_population else []
+        out.append(head + (f": {' / '.join(pops)}" if pops else ""))
+    return out
 
 
 RELATED_SHOWN = 5  # trials named per related disease
