@@ -10,7 +10,7 @@ from typing import Annotated
 
 import typer
 
-from ..data import EXPORTABLE
+from ..datapackage import EXPORTABLE
 from .errors import STATE, cannot_write, fail, umask
 from .options import Fmt, complete_format, matching
 from .output import load, open_dataset, output, resolve_format
