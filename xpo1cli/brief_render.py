@@ -287,6 +287,8 @@ def claim_rate_text(r: Rate) -> str:
     if r.percent is not None:
         of = (f" of {r.n}" if r.n else "")
         cohort = f"; {r.enrolled} in the cohort" if r.enrolled is not None and not r.n else ""
+        if r.n_unclear:
+            cohort = f"; n = {r.enrolled} as printed, what the {r.enrolled} counts is not stated"
         return f"{figure(r.percent)}%{of}{at} (no count printed{cohort})"
     return MISSING
 
@@ -612,6 +614,8 @@ def absolute_text(f: Finding) -> str:
 
 def sof_row(f: Finding) -> list[str]:
     patients = f.patients if f.patients is not None else "not stated"
+    if f.patients_unclear:
+        patients = f"{patients} as printed (what the {patients} counts is not stated)"
     trials = f"{patients} ({f.studies} trial{'s' if f.studies != 1 else ''})"
     reasons = "; ".join(f"{m.rule}: {m.reason}" for m in f.moves)
     cert = f.rating + (f" ({reasons})" if reasons else "")
@@ -662,18 +666,18 @@ def filter_text(b: Brief) -> str:
 
 
 def evidence_text(b: Brief) -> str:
-    """The brief's 'evidence as of' line: the latest year a source of this brief states about itself
-    (the data hold no publication date, so the year is read from each source's kind, title and
-    citation: catalogue.stated_years)."""
-    dated = [c for c in b.citations if c.year is not None]
-    if not dated:
-        return "Evidence as of: no source of this brief states a year (the data hold no publication dates)."
-    latest = max(c.year for c in dated)
-    which = ", ".join(c.source for c in dated if c.year == latest)
-    undated = len(b.citations) - len(dated)
-    return (f"Evidence as of {latest}: the latest year a source of this brief states about itself ({which}); "
-            "the data hold no publication dates"
-            + (f", and {undated} of its {len(b.citations)} sources state no year." if undated else "."))
+    """The brief's 'evidence as of' line: the latest date any source of this brief states (about
+    itself or its figures: a data cut-off, a press-release date, a year in its citation), with the
+    kind of date it is; never read from an address or a DOI."""
+    latest = b.evidence_as_of
+    if not latest:
+        return ("Evidence as of: no source of this brief states a date (none is read from an address or DOI; "
+                "the data hold no publication dates).")
+    which = "; ".join(f"{c.source}: {c.date.kind}, printed \"{c.date.printed}\"" for c in latest)
+    undated = sum(c.date is None for c in b.citations)
+    return (f"Evidence as of {latest[0].date.text}: the latest date a source of this brief states ({which}); "
+            "no date is read from an address or DOI"
+            + (f", and {undated} of its {len(b.citations)} sources state no date." if undated else "."))
 
 
 def _certainty(r) -> str:
@@ -1227,6 +1231,7 @@ def finding_json(f: Finding, table: str, level: float = 0.95) -> dict:
            "per_trial": [{"study": m.study, "cohort": m.cohort, "n": m.n, "median": m.median, "unit": m.unit,
                           "source": m.source} for m in f.per_trial],
            "trials": f.trials, "reports": f.reports, "participants": f.patients,
+           "participants_unclear": f.patients_unclear,
            "certainty": f.rating, "start": f.start,
            "reasons": [{"rule": m.rule, "reason": m.reason} for m in f.moves],
            "absolute_effects": absolute_text(f) if e is not None else None,
@@ -1287,4 +1292,8 @@ def brief_json(b: Brief, level: float = 0.95) -> dict:
                           "estimate": r.estimate, "direction": r.direction, "certainty": r.certainty,
                           "reasons": r.reasons, "study": r.study, "sources": r.sources} for r in b.indirect],
             "sections": sections,
-            "citations": [{"source": c.source, "text": c.text, "address": c.address} for c in b.citations]}
+            "evidence_as_of": ({"date": latest[0].date.text, "kind": latest[0].date.kind,
+                                "sources": [c.source for c in latest]} if (latest := b.evidence_as_of) else None),
+            "citations": [{"source": c.source, "text": c.text, "address": c.address,
+                           "date": c.date.text if c.date else None, "date_kind": c.date.kind if c.date else None}
+                          for c in b.citations]}
