@@ -35,6 +35,13 @@ CASES: dict[str, list[str]] = {
     "show-19-json": ["show", "19", "-f", "json"],
     "show-19-csv": ["show", "19"],
     "show-synthetic": ["show", "syn-000003", "-f", "plain"],
+    "show-trial": ["show", "BOSTON", "-f", "plain"],
+    "show-comparator": ["show", "ENDEAVOR", "-f", "table"],
+    "show-comparator-csv": ["show", "ENDEAVOR"],
+    "show-comparator-json": ["show", "castor", "-f", "json"],
+    "show-comparator-jsonl": ["show", "ENDEAVOR", "-f", "jsonl"],
+    "show-16-jsonl": ["show", "16", "-f", "jsonl"],
+    "show-unknown": ["show", "ZZZ"],
     "compare": ["compare", "SVd", "SPd", "-f", "table"],
     "compare-csv": ["compare", "SVd", "SPd", "SKd", "Vd"],
     "compare-twice": ["compare", "SVd", "XVd"],
@@ -94,6 +101,12 @@ IMPORTS: list[tuple[str, list[str], str | None]] = [
     ("imported-measurements", ["export", "registry_measurements"], "out2"),
     ("imported-events", ["export", "registry_event_counts", "-f", "json"], "out2"),
     ("imported-validate", ["validate"], "out2"),
+    ("package", ["package", "pkg/inner"], None),
+    ("package-again", ["package", "pkg/inner"], None),
+    ("package-imported", ["package", "pkg2"], "out2"),
+    ("packaged-list", ["list", "-d", "MM"], "pkg/inner"),
+    ("packaged-validate", ["validate"], "pkg2"),
+    ("package-empty", ["package", " "], None),
 ]
 
 

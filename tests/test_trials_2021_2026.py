@@ -282,7 +282,7 @@ def _audit():
 def test_conflicts_are_flagged():
     rows = _audit()
     within = {(r["study"], r["cohort"], r["measure"], r["check"]) for r in rows}
-    # DICE: 91% and 82% "of the ten evaluable patients" (N3)
+    # DICE: 91% and 82% printed beside 10 evaluable and 11 enrolled (N3); no whole count of 10 gives either
     assert ("sel-dice-ph1", "evaluable", "ORR", "percentage vs denominator") in within
     assert ("sel-dice-ph1", "evaluable", "CR", "percentage vs denominator") in within
     # SDd: N = 30 in the design, 34 in the baseline table, cohorts 3 + 6 + 31 (M10)

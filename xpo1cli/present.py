@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import sys
 from collections import Counter
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 from typing import IO
 
@@ -60,11 +60,14 @@ def list_view(frame: pd.DataFrame) -> pd.DataFrame:
 
 @dataclass
 class Section:
-    """One titled table of a report: the frame, its title and its notes."""
+    """One table of what a command prints: the frame, its title and notes, the warnings above it
+    (on stderr with machine formats) and its human view (the columns a reader sees)."""
 
     frame: pd.DataFrame
-    title: str
+    title: str | None = None
     notes: list[str] = field(default_factory=list)
+    warnings: list[str] = field(default_factory=list)
+    view: Callable[[pd.DataFrame], pd.DataFrame] | None = None
 
 
 def other_reports_note(rec: dict, shown: Iterable[str] = ()) -> str | None:

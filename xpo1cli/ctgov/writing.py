@@ -39,6 +39,7 @@ class Imported:
     records: list[str]
     notes: list[tuple[str, str, str]]
     changes: object
+    replaced: bool = False  # whether the folder held an earlier import of these records (api.import_ctgov)
 
     @property
     def placed(self) -> int:
@@ -259,6 +260,7 @@ def write_imported(done: Imported, into: Path) -> None:
     from ..checks import check
     from ..data import Dataset, keep, write_package
     from ..datapackage import DataError
+    from ..files import umask
 
     into = Path(into).absolute()
     if (reason := refused_target(into)) is not None:
@@ -270,9 +272,7 @@ def write_imported(done: Imported, into: Path) -> None:
         descriptor, frames, problems = check(tmp)
         if problems:
             raise DataError(problems)
-        mask = os.umask(0)
-        os.umask(mask)
-        os.chmod(tmp, 0o777 & ~mask)
+        os.chmod(tmp, 0o777 & ~umask())  # as an ordinary new folder, not mkdtemp's 0700
         old = None
         if into.exists():
             old = Path(tempfile.mkdtemp(prefix=f".{into.name[:40]}.old.", dir=into.parent))
