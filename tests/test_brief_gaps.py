@@ -203,3 +203,28 @@ def test_a_percentage_without_an_enclosing_cohort_gets_no_fit(ds):
 
     assert _parent_fit(ds.cohorts, "sel-dice-ph1", "all", 91) == ""  # 'enrolled' has no parent
     assert _parent_fit(ds.cohorts, "sel-dice-ph1", "evaluable", 50) == ""  # no count of 11 prints as 50%
+
+
+# --- 5 where no adverse-event figure exists, the bottom line says so -----------------------------------
+
+
+def test_mf_bottom_line_says_selinexor_ruxolitinib_has_no_adverse_event_figures(briefs):
+    from xpo1cli.brief_render import claim_text
+
+    said = [claim_text(c) for c in briefs("MF").bottom_line if c.kind == "no harms"]
+    assert said == ["No adverse-event figures for S-RUX (selinexor + ruxolitinib) in the sources."]
+
+
+def test_no_harms_is_said_only_where_true(briefs, ds):
+    from xpo1cli.brief_render import claim_text
+
+    tcl = briefs("TCL")  # DICE quantifies its adverse events: nothing to say
+    assert not [c for c in tcl.bottom_line if c.kind == "no harms"]
+    mds = {c.regimen: claim_text(c) for c in briefs("MDS").bottom_line if c.kind == "no harms"}
+    assert set(mds) == {"S-IC", "E"}  # HOVON names deaths without rates; eltanexor's summary gives none
+    assert "S-FLA" not in mds  # SELHEM has a harms statement of its own
+    wm = {c.regimen: claim_text(c) for c in briefs("WM").bottom_line if c.kind == "no harms"}
+    assert "studies of other diseases report some (xpo1 toxicity --regimen Sd)" in wm["Sd"]  # STORM's are MM's
+    events = ds.adverse_events.merge(ds.studies[["study", "regimen"]], on="study")
+    quantified = events[events["percent_reported"].notna() | events["count"].notna()]
+    assert not set(quantified["regimen"]) & {"S-RUX", "E", "S-IC"}  # the claims' premise, from the data
