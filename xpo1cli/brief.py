@@ -196,6 +196,7 @@ class Rate:
     pooled: bool  # one of the independent cohorts pool_inputs keeps
     timepoint: str | None = None  # a landmark or the week a rate is read at
     enrolled: int | None = None  # the cohort's own n, where a percentage comes without a denominator
+    n_unclear: bool = False  # that n is in a stated conflict on n (conflicts.measure): what it counts is unclear
     # another report of the trial that codes no single regimen for it: (its source, its dose schedule)
     regimen_doubt: tuple[str, str] | None = None
     summed: tuple[str, ...] = ()  # a summary no row of the source prints: the categories it adds up
@@ -395,6 +396,7 @@ class Finding:
     source_kinds: dict[str, str] = field(default_factory=dict)  # a merged row: each result's source and its kind
     timepoint: str | None = None  # single-arm rates read at several time points: this row's
     nested: list[Median] = field(default_factory=list)  # medians: sub-cohorts inside a trial's (CR within responders)
+    patients_unclear: bool = False  # patients is a cohort's n as printed whose meaning no source states
 
     @property
     def subgroup(self) -> bool:
@@ -568,6 +570,7 @@ def build_brief(ds: Dataset, filters: Filters | None = None, *, level: float = 0
     outcomes = critical_summaries(outcomes, b.rate_measures)  # after the audit: it reads what sources print
     b.randomized = _randomized(ds, studies, every_arm, outcomes, b.rate_measures)
     b.response, b.forests = _response(ds, studies, matched, outcomes, arm_of, flags, level, b)
+    _unclear_sizes(ds, b)
     b.printed_categories = _printed_categories(ds, studies, arm_of, outcomes, findings_audit, b)
     b.survival = _survival(ds, studies, matched, arm_of, outcomes)
     _responders(b)
@@ -591,6 +594,17 @@ def build_brief(ds: Dataset, filters: Filters | None = None, *, level: float = 0
         x.source_kind = kinds.get(x.source)
     _register(b)
     return b
+
+
+def _unclear_sizes(ds: Dataset, b: Brief) -> None:
+    """Mark each rate printed without a denominator whose cohort size is in a conflict the sources
+    state about the study's n (conflicts.measure 'n'): the n is as printed, what it counts is not stated."""
+    c = ds.conflicts
+    if "measure" not in c.columns:
+        return
+    disputed = {st for st, m in zip(c["study"], c["measure"], strict=True) if m == "n" and isinstance(st, str)}
+    for r in (r for g in b.response for r in g.rates):
+        r.n_unclear = r.study in disputed and r.n is None and r.enrolled is not None
 
 
 def critical_summaries(outcomes: pd.DataFrame, measures: list[str]) -> pd.DataFrame:
@@ -1465,6 +1479,7 @@ def _findings(ds: Dataset, b: Brief, flags: dict, level: float = 0.95) -> list[F
                                    notes=notes, trial=trials[0] if label else None,
                                    related=related.get(g.regimen, []),
                                    timepoint=tp if len(timepoints) > 1 else None,
+                                   patients_unclear=len(used) == 1 and used[0].n is None and used[0].n_unclear,
                                    level=OUTCOME_CI_LEVEL if kind == "percentage" else
                                    g.pooled.level if kind == "pooled proportion" else level))
     # median survival of XPO1 arms and cohorts, by regimen (the largest cohort's median)
@@ -1555,6 +1570,28 @@ def _encloses(parents: dict, study: str, outer: str, inner: str) -> bool:
 # --- what is not known ---------------------------------------------------------------------------
 
 
+def _one_row_per_conflict(ds: Dataset, findings: pd.DataFrame) -> list[tuple]:
+    """The audit's findings, each with the findings it absorbs: a conflict the sources state about a
+    study's figure (conflicts.measure: n for a cohort's size) takes in the automatic checks of the same
+    study and figure, so one conflict is one row naming all its numbers."""
+    rows = list(row_tuples(findings))
+    conflicts = ds.conflicts
+    stated = ({(st, topic): m for st, topic, m in zip(conflicts["study"], conflicts["topic"], conflicts["measure"],
+                                                      strict=True) if isinstance(st, str) and isinstance(m, str)}
+              if "measure" in conflicts.columns else {})
+    absorbed: dict[int, list] = {}
+    taken: set[int] = set()
+    for i, r in enumerate(rows):
+        measure = stated.get((r.study, r.measure)) if str(r.check).startswith("stated conflict") else None
+        if measure is None:
+            continue
+        same = [j for j, x in enumerate(rows) if j not in taken and x.study == r.study and x.measure == measure
+                and not str(x.check).startswith("stated conflict")]
+        absorbed[i] = [rows[j] for j in same]
+        taken.update(same)
+    return [(r, absorbed.get(i, [])) for i, r in enumerate(rows) if i not in taken]
+
+
 def _gaps(ds: Dataset, studies: pd.DataFrame, b: Brief, findings: pd.DataFrame, updates: pd.DataFrame) -> list[Gap]:
     gaps: list[Gap] = []
     randomized_regimens = {a.regimen for t in b.randomized for a in t.arms if not a.control}
@@ -1570,16 +1607,20 @@ def _gaps(ds: Dataset, studies: pd.DataFrame, b: Brief, findings: pd.DataFrame, 
                         "no randomized trial of an XPO1 inhibitor in the data for this selection"))
     for t in b.randomized:
         compared = {s.measure for s in t.effects if s.subgroup is None}
-        missing = [measure_name(c.measure) + (f" at {c.timepoint}" if c.timepoint else "") for c in b.critical
+        # a time-to-event outcome whose landmark rate is compared (OS at 18 months) lacks only its
+        # hazard ratio or median
+        missing = [measure_name(c.measure) + (" hazard ratio or median" if f"{c.measure}_rate" in compared else "")
+                   + (f" at {c.timepoint}" if c.timepoint else "") for c in b.critical
                    if c.measure not in compared and c.measure not in ("FU", "TTR")]
         if missing:
             gaps.append(Gap("outcomes without a between-arm statistic", t.trial,
                             f"no between-arm statistic reported for {', '.join(missing)}", [t.sources[0]]))
     known = set(ds.sources["source"])
-    for r in row_tuples(findings):  # the finding's source, then every source its text cites
+    for r, same in _one_row_per_conflict(ds, findings):  # the source, then every source its text cites
         cited = [r.source] if isinstance(r.source, str) else []
-        gaps.append(Gap("conflict", f"{r.study}/{r.cohort} {r.measure}", r.detail,
-                        _unique(cited + [x for x in re.findall(r"\[([^\]]+)\]", r.detail) if x in known])))
+        detail = r.detail + (f"; the audit finds the same: {'; '.join(x.detail for x in same)}" if same else "")
+        gaps.append(Gap("conflict", f"{r.study}/{r.cohort} {r.measure}", detail,
+                        _unique(cited + [x for x in re.findall(r"\[([^\]]+)\]", detail) if x in known])))
     trial_of = {st: _str(t) for st, t in zip(studies["study"], studies["trial"], strict=True)}
     same: dict[tuple, list[Median]] = {}
     for m in b.survival:  # one figure that two reports of a trial give for different populations
@@ -1603,25 +1644,45 @@ def _gaps(ds: Dataset, studies: pd.DataFrame, b: Brief, findings: pd.DataFrame, 
                                 f"{r.events}/{r.n} is {r.basis}; the source prints no count", [r.source]))
     clinical = studies[studies["evidence_type"] == "clinical trial"]
     settings = {s for s in clinical["setting"] if isinstance(s, str)}
+    no_setting = clinical[[not isinstance(v, str) for v in clinical["setting"]]]
+    unstated = _per_trial(no_setting, with_population=True)
     for wanted in ("relapsed/refractory", "newly diagnosed"):
         if wanted not in settings:
-            gaps.append(Gap("population", wanted, "no clinical study in this setting"))
-    unstated = [f"{s} ({p})" if isinstance(p, str) else s
-                for s, v, p in zip(clinical["study"], clinical["setting"], clinical["population"], strict=True)
-                if not isinstance(v, str)]
+            gaps.append(Gap("population", wanted, "no clinical study in this setting" if not unstated else
+                            "no clinical study is stated to be in this setting; " + (
+                                f"the {len(unstated)} trials of the next row state no setting, and their populations "
+                                f"(as the sources give them) are not taken to be {wanted}" if len(unstated) > 1 else
+                                "the trial of the next row states no setting, and its population (as the source "
+                                f"gives it) is not taken to be {wanted}")))
     if unstated:
         gaps.append(Gap("population", "setting not stated (the population as the source gives it)",
-                        ", ".join(unstated)))
+                        "; ".join(unstated)))
     with_figures = set(ds.outcomes["study"].unique()) | set(ds.adverse_events["study"].dropna().unique())
-    silent = [s for s in clinical["study"] if s not in with_figures]
+    silent = _per_trial(clinical[~clinical["study"].isin(with_figures)])
     if silent:
-        gaps.append(Gap("population", "studies without figures", ", ".join(silent)))
+        gaps.append(Gap("population", "studies without figures", "; ".join(silent)))
     shown = {r.study for r in b.indirect if r.study}  # a comparative synthesis has its own section
     other = studies[(studies["evidence_type"] != "clinical trial") & ~studies["study"].isin(shown)]
     for s in row_tuples(other):
         gaps.append(Gap("population", f"{s.evidence_type} only", f"{s.study}: {s.population}", [s.source]))
     gaps += _related(ds, studies, b.disease, with_figures)
     return gaps
+
+
+def _per_trial(studies: pd.DataFrame, with_population: bool = False) -> list[str]:
+    """Studies named once per trial (studies.trial), a trial's reports in brackets: 'SENTRY-2 (reports
+    sentry2-g23, sentry2-n1)'; a study of no named trial by its own id; with each distinct population."""
+    groups: dict[str, list] = {}
+    for r in row_tuples(studies):
+        groups.setdefault(_str(getattr(r, "trial", None)) or r.study, []).append(r)
+    out = []
+    for name, rows in groups.items():
+        ids = [r.study for r in rows]
+        head = name if ids == [name] else (f"{name} ({ids[0]})" if len(ids) == 1
+                                           else f"{name} (reports {', '.join(ids)})")
+        pops = _unique([p for p in (_str(r.population) for r in rows) if p]) if with_population else []
+        out.append(head + (f": {' / '.join(pops)}" if pops else ""))
+    return out
 
 
 RELATED_SHOWN = 5  # trials named per related disease
