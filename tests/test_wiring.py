@@ -20,7 +20,8 @@ PRESENTATION = {"present", "pages", "render", "brief_render", "plot", "indirect_
 # constants the command line reads without pandas, at --help and completion time: the tables
 # `export` names in its help (data.EXPORTABLE) and where the bundled data is (data.bundled_root)
 # and the umask the files written whole take their permissions from (files.umask)
-PANDAS_FREE = {("data", "EXPORTABLE"), ("data", "bundled_root"), ("files", "umask")}
+PANDAS_FREE = {("data", "EXPORTABLE"), ("data", "bundled_root"), ("datapackage", "EXPORTABLE"),
+               ("datapackage", "bundled_root"), ("files", "umask")}
 
 
 def body_lines(function) -> int:
