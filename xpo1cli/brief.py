@@ -18,7 +18,7 @@ from .data import Dataset
 from .findings import ALPHA, CONTROL, EXPERIMENTAL, CriticalOutcome, Effect, between_arms, critical_outcomes
 from .query import CATEGORIES, COMPOSITES, Filters, Resolver, split_list
 from .render import as_printed, cell, level_text
-from .values import derived, missing, row_tuples, value_or_none
+from .values import derived, lead_clause, missing, row_tuples, value_or_none
 
 if TYPE_CHECKING:
     from .bottom_line import Claim
@@ -1382,9 +1382,10 @@ def _findings(ds: Dataset, b: Brief, flags: dict, level: float = 0.95) -> list[F
                 moves.append(Move("imprecision", "; ".join(reasons)))
             # the trial's own population (AML and high-risk MDS, say) is shared by both arms: the
             # comparison answers the question for that population, so it is not indirectness
-            study_disease = ds.studies.loc[ds.studies["study"] == t.study, "disease"].iloc[0]
-            if len(split_list(study_disease)) > 1:
-                notes.append(f"population as the trial enrolled it: {', '.join(split_list(study_disease))}")
+            study_row = ds.studies.loc[ds.studies["study"] == t.study].iloc[0]
+            if len(split_list(study_row["disease"])) > 1:
+                enrolled = lead_clause(study_row["population"]) or ", ".join(split_list(study_row["disease"]))
+                notes.append(f"population as the trial enrolled it: {enrolled}")
             moves += reporting([(t.study, a.cohort) for a in t.arms], [s.source],
                                measure=s.measure)
             if sub:
