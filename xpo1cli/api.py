@@ -23,8 +23,8 @@ from pathlib import Path
 import pandas as pd
 
 from . import data
-from .data import EXPORTABLE, Problem
-from .data import DataError as DatasetError
+from .datapackage import EXPORTABLE, Problem, bundled_root
+from .datapackage import DataError as DatasetError
 from .query import Filters, UnknownName
 from .synthesis import PoolError, PoolResult
 
@@ -273,7 +273,7 @@ class Dataset:
         self.ds = ds  # the typed tables every domain function takes
 
     def __repr__(self) -> str:
-        where = "bundled" if self.ds.root == data.bundled_root().resolve() else str(self.ds.root)
+        where = "bundled" if self.ds.root == bundled_root().resolve() else str(self.ds.root)
         return f"<xpo1cli.Dataset {where}: {len(self.ds.studies)} studies>"
 
     @property

@@ -8,7 +8,7 @@ from typing import Annotated
 
 import typer
 
-from ..data import EXPORTABLE
+from ..datapackage import EXPORTABLE
 from .errors import STATE, fail
 from .options import Fmt, complete_format, matching
 from .output import emit, open_dataset, output, resolve_format

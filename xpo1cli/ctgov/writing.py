@@ -9,7 +9,7 @@ from collections.abc import Iterable
 from dataclasses import dataclass
 from pathlib import Path
 
-from ..data import Problem
+from ..datapackage import Problem
 from .mapping import record_rows
 from .records import SOURCE_PREFIX, Record, iter_records, known_codes, last_update, read_terms, terms_from
 
@@ -224,7 +224,7 @@ def refused_target(into: str | os.PathLike) -> str | None:
     """Why a folder cannot take an import (None: it can): it must be new, empty, or an earlier
     import holding only the files its package names, since the folder is replaced whole. A
     dataset of one's own is extended by importing into a new folder with it as the base."""
-    from ..data import resource_file
+    from ..datapackage import resource_file
 
     into = Path(into)
     if not into.exists():
@@ -257,7 +257,9 @@ def write_imported(done: Imported, into: Path) -> None:
     import shutil
     import tempfile
 
-    from ..data import DataError, Dataset, check, keep, write_package
+    from ..checks import check
+    from ..data import Dataset, keep, write_package
+    from ..datapackage import DataError
     from ..files import umask
 
     into = Path(into).absolute()
