@@ -704,6 +704,10 @@ def _register(b: Brief) -> None:
             st[f"{f.regimen} {f.outcome} patients"] = f.patients
     for h in b.harm_ranges:
         st[f"{h.term} grade {h.grade} reports"] = h.k
+    for r in [*b.subgroup_rates, *b.landmark_rates]:  # a part of a population: its exact interval, from its count
+        if r.ci_basis == "exact":
+            name = f"{r.study} {r.cohort} {r.measure} [{r.source}]"
+            st[f"{name} percent"], st[f"{name} low"], st[f"{name} high"] = r.percent, r.ci_low, r.ci_high
     for d in b.risk_differences:  # Newcombe interval of the risk difference (views.toxicity_arms)
         for key in ("difference", "ci_low", "ci_high"):
             if getattr(d, key) is not None:
