@@ -233,7 +233,8 @@ def pool_table(included: pd.DataFrame, method: str = "DL", ci: str = "exact", le
     row (its own tau²); then the overall rows, whose random row carries the test for subgroup
     differences (q_between, q_between_df, q_between_p). Raises ValueError for a correction that
     cannot be applied (no correction with a 0/n or n/n cohort)."""
-    from .stats import percent_cis, pool_proportions, pool_subgroups
+    from .metaanalysis import pool_proportions, pool_subgroups
+    from .stats import percent_cis
 
     events, totals = list(included["events"]), list(included["n"])
     res = pool_proportions(events, totals, method=method, level=level, knha=knha, correction=correction)
@@ -280,7 +281,7 @@ def pool_leave_one_out(included: pd.DataFrame, method: str = "DL", level: float 
     and Q when that cohort is left out (metafor's leave1out), and `shift`, how far leaving it out
     moves the pooled proportion (percentage points). attrs["most_influential"] is the position
     of the cohort that moves it most."""
-    from .stats import leave_one_out
+    from .metaanalysis import leave_one_out
 
     res = leave_one_out(list(included["events"]), list(included["n"]), method=method, level=level,
                         knha=knha, correction=correction)
