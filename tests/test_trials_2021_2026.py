@@ -268,7 +268,7 @@ def test_reports_not_linked_without_facts():
 
 
 def test_pool_keeps_the_whole_population_of_a_linked_trial():
-    r = run("pool", "-d", "MM", "-f", "csv")
+    r = run("pool", "-d", "MM", "--by", "regimen", "-f", "csv")
     assert "SD-PH1: pooled the review summary report sd-phase1-ref12 [review], population 'all patients " \
         "(MM and WM)' (8/84)" in r.stderr
 
@@ -392,8 +392,8 @@ def test_syntheses_are_kept_apart_and_never_pooled():
     assert syn == {"selinexor-mm-meta-analysis", "xvd-network-meta-analysis", "selinexor-aml-systematic-review",
                    "dreamm2-storm-maic", "selinexor-thesis-meta-analysis"}  # the comparator and gap packs
     assert not DS.outcomes["study"].isin(syn).any()
-    r = run("pool", "-d", "MM", "-f", "csv")
-    pooled = {x["study"] for x in run_csv("pool", "-d", "MM")}
+    r = run("pool", "-d", "MM", "--by", "regimen", "-f", "csv")
+    pooled = {x["study"] for x in run_csv("pool", "-d", "MM", "--by", "regimen")}
     assert not pooled & syn
     assert ("published pooled ORR of selinexor-mm-meta-analysis (population selinexor-based treatment in "
             "myeloma (6 studies, 477 patients)) [M8, peer-reviewed systematic review and "
@@ -402,7 +402,7 @@ def test_syntheses_are_kept_apart_and_never_pooled():
     assert "published pooled ORR of selinexor-thesis-meta-analysis (population XVd group; regimen SVd)" in r.stderr
     assert ("published pooled ORR of selinexor-thesis-meta-analysis (population 7 or more prior treatments) "
             in r.stderr)
-    aml = {x["study"] for x in run_csv("pool", "-d", "AML", "-m", "CR_CRi")}
+    aml = {x["study"] for x in run_csv("pool", "-d", "AML", "-m", "CR_CRi", "--by", "regimen")}
     assert "rw-aml-tongji" not in aml  # a real-world series is not pooled with trials
     rows = run_csv("syntheses", "--disease", "MM")
     orr = next(x for x in rows if x["measure"] == "ORR")

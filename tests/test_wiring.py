@@ -14,13 +14,14 @@ from .conftest import ROOT
 
 MAX_LINES = 25
 # commands still being thinned, each with the lines it has today (a ceiling: it may only shrink)
-NOT_YET = {"pool": 31}
+NOT_YET: dict[str, int] = {}
 # the presentation layer: words, tables, pages and figures
 PRESENTATION = {"present", "pages", "render", "brief_render", "plot", "indirect_present"}
 # constants the command line reads without pandas, at --help and completion time: the tables
 # `export` names in its help (data.EXPORTABLE) and where the bundled data is (data.bundled_root)
 # and the umask the files written whole take their permissions from (files.umask)
-PANDAS_FREE = {("data", "EXPORTABLE"), ("data", "bundled_root"), ("files", "umask")}
+PANDAS_FREE = {("data", "EXPORTABLE"), ("data", "bundled_root"), ("datapackage", "EXPORTABLE"),
+               ("datapackage", "bundled_root"), ("files", "umask")}
 
 
 def body_lines(function) -> int:

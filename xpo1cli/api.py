@@ -8,7 +8,8 @@
 Each method returns the frame or result object its command prints (numbers as numbers, missing as
 missing); the words and tables around them are the presentation's (present, render,
 brief_render). Errors are typed: `UnknownName` (a name the dataset does not know, with the closest
-names), `InvalidValue` (an option the method cannot use), `PoolError` (nothing to pool) and
+names), `InvalidValue` (an option the method cannot use), `PoolError` (nothing to pool; its kind
+`CrossRegimenPool`: cohorts of several regimens, with the regimens in `.regimens`) and
 `DatasetError` (a dataset that fails its checks, with every problem in `.problems`).
 """
 
@@ -26,12 +27,12 @@ from . import data
 from .datapackage import EXPORTABLE, Problem, bundled_root
 from .datapackage import DataError as DatasetError
 from .query import Filters, UnknownName
-from .synthesis import PoolError, PoolResult
+from .synthesis import CrossRegimenPool, PoolError, PoolResult
 
-__all__ = ["CROSS_TRIAL", "EXPORTABLE", "Audit", "CannotWrite", "Comparison", "ComparatorTrial", "Dataset",
-           "DatasetError", "Harms", "InvalidValue", "PoolError", "PoolResult", "Problem", "Reports", "Selection",
-           "UnknownName", "check_interval", "check_pool", "import_ctgov", "open", "problem_table", "validate",
-           "write_package"]
+__all__ = ["CROSS_TRIAL", "EXPORTABLE", "Audit", "CannotWrite", "Comparison", "ComparatorTrial", "CrossRegimenPool",
+           "Dataset", "DatasetError", "Harms", "InvalidValue", "PoolError", "PoolResult", "Problem", "Reports",
+           "Selection", "UnknownName", "check_interval", "check_pool", "import_ctgov", "open", "problem_table",
+           "validate", "write_package"]
 
 MAX_VALUE = 200  # characters of a name or filter value
 CROSS_TRIAL = ("Cross-trial comparison: these are separate, non-randomized studies whose populations "
@@ -574,17 +575,21 @@ class Selection:
 
     def pool(self, measure: str = "ORR", method: str = "DL", *, ci: str = "exact", level: float = 0.95,
              knha: bool = False, by: str | None = None, leave_one_out: bool = False,
-             correction: str = "only0", include_controls: bool = False) -> PoolResult:
+             correction: str = "only0", include_controls: bool = False,
+             across_regimens: bool = False) -> PoolResult:
         """Random-effects meta-analysis of a proportion across the selected cohorts (logit scale),
         one population per trial; control arms only with include_controls, pooled apart. method:
         DL, REML or PM; by: one estimate per subgroup (disease, regimen, setting, agent, design or
-        source). Raises PoolError when fewer than two cohorts can be pooled."""
+        source). Cohorts of several regimens are pooled only one pool per regimen (by="regimen", no
+        figure across them) or with across_regimens=True (the pooled rows say "across regimens" and
+        name them). Raises CrossRegimenPool (a PoolError, with `.regimens`) for a pool across
+        regimens not asked for, PoolError when fewer than two cohorts can be pooled."""
         from .synthesis import pool
 
         method, ci, by = check_pool(method, ci, level, correction, by)
         return pool(self.ds, self.study_rows, measure, matched=self.arms, include_controls=include_controls,
                     method=method, ci=ci, level=level, knha=knha, correction=correction, by=by,
-                    leave_one_out=leave_one_out)
+                    leave_one_out=leave_one_out, across_regimens=across_regimens)
 
     def brief(self, level: float = 0.95):
         """The evidence brief of the selection (one disease, usually): a `brief.Brief` that

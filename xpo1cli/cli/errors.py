@@ -48,10 +48,11 @@ def fail(message: str, code: int = EXIT_USAGE) -> None:
 def library_error(exc: Exception) -> tuple[int, str] | None:
     """The exit code and message of one of the library's errors (None: not one of them); the one
     table of how the API's typed errors are said on the command line."""
-    from ..api import CannotWrite, DatasetError, InvalidValue, PoolError, RecordProblems, UnknownName
+    from ..api import CannotWrite, CrossRegimenPool, DatasetError, InvalidValue, PoolError, RecordProblems, UnknownName
 
     table = ((UnknownName, EXIT_USAGE, str),
              (InvalidValue, EXIT_USAGE, str),
+             (CrossRegimenPool, EXIT_USAGE, _across_regimens),
              (PoolError, EXIT_USAGE, str),
              (DatasetError, EXIT_DATA, lambda e: f"invalid dataset: {e}"),
              (CannotWrite, EXIT_DATA, str),
@@ -60,6 +61,15 @@ def library_error(exc: Exception) -> tuple[int, str] | None:
         if isinstance(exc, kind):
             return code, say(exc)
     return None
+
+
+def _across_regimens(exc) -> str:
+    """A pool refused for mixing regimens, with the options that go on."""
+    ways = ["pool one with --regimen X", *(["one pool per regimen with --by regimen"] if exc.by_regimen else []),
+            "or pool across them anyway with --across-regimens"]
+    return (f"the matching cohorts are of {len(exc.regimens)} regimens ({', '.join(exc.regimens)}): a pooled "
+            f"figure across regimens is no one regimen's; {', '.join(ways)}"
+            + ("" if exc.by_regimen else " (--leave-one-out refits the pool across regimens)"))
 
 
 def guarded(func):
