@@ -72,7 +72,8 @@ RULES: tuple[tuple[str, str], ...] = (
 MEASURE_NAMES = {"ORR": "ORR", "CR_CRi": "CR/CRi", "PFS": "PFS", "OS": "OS", "DOR": "duration of response",
                  "TTR": "time to response", "FU": "follow-up", "EFS_rate": "EFS rate", "OS_rate": "OS rate",
                  "CR_or_better": "≥CR", "TSS50": "TSS50 rate",
-                 "TSS50_sustained": "share of TSS50 responders still responding at the cutoff"}
+                 "TSS50_sustained": "share of TSS50 responders still responding at the cutoff",
+                 "DOR_rate": "share of responders still in response"}
 _GRADE3 = re.compile(r"^(≥\s*[3-5]|[3-5](\s*[-–]\s*[3-5])?)$")
 
 
@@ -197,6 +198,8 @@ class Rate:
     timepoint: str | None = None  # a landmark or the week a rate is read at
     enrolled: int | None = None  # the cohort's own n, where a percentage comes without a denominator
     n_unclear: bool = False  # that n is in a stated conflict on n (conflicts.measure): what it counts is unclear
+    within: str | None = None  # a subgroup's rate: the label of the cohort it is part of
+    note: str | None = None  # the outcome row's own note (outcomes.note)
     # another report of the trial that codes no single regimen for it: (its source, its dose schedule)
     regimen_doubt: tuple[str, str] | None = None
     summed: tuple[str, ...] = ()  # a summary no row of the source prints: the categories it adds up
@@ -481,6 +484,8 @@ class Brief:
     indirect: list = field(default_factory=list)  # indirect_brief.IndirectRow: SVd vs HTA comparators
     shares: dict[str, Share] = field(default_factory=dict)  # study -> the disease's share of a mixed population
     printed_categories: list[PrintedCategories] = field(default_factory=list)  # categories that conflict
+    subgroup_rates: list[Rate] = field(default_factory=list)  # critical rates of subgroups, as reported
+    landmark_rates: list[Rate] = field(default_factory=list)  # landmark rates of a median outcome (DOR at 6 months)
 
     @property
     def evidence_as_of(self) -> list[Citation]:
@@ -571,6 +576,7 @@ def build_brief(ds: Dataset, filters: Filters | None = None, *, level: float = 0
     b.randomized = _randomized(ds, studies, every_arm, outcomes, b.rate_measures)
     b.response, b.forests = _response(ds, studies, matched, outcomes, arm_of, flags, level, b)
     _unclear_sizes(ds, b)
+    b.subgroup_rates, b.landmark_rates = _subgroups(ds, studies, outcomes, arm_of, flags, b, level)
     b.printed_categories = _printed_categories(ds, studies, arm_of, outcomes, findings_audit, b)
     b.survival = _survival(ds, studies, matched, arm_of, outcomes)
     _responders(b)
@@ -589,11 +595,55 @@ def build_brief(ds: Dataset, filters: Filters | None = None, *, level: float = 0
     b.citations = _citations(ds, b)
     kinds = {c.source: c.kind for c in b.citations}
     for x in [*(r for g in b.response for r in g.rates), *(r for t in b.randomized for r in t.rates),
+              *b.subgroup_rates, *b.landmark_rates,
               *(m for t in b.randomized for m in t.medians), *b.survival,
               *(m for f in b.findings for m in [*f.per_trial, *f.nested])]:
         x.source_kind = kinds.get(x.source)
     _register(b)
     return b
+
+
+def _subgroups(ds, studies, outcomes, arm_of, flags, b: Brief, level: float) -> tuple[list[Rate], list[Rate]]:
+    """The rates section 3 leaves out, each as its source prints it: (1) a critical rate outcome of a
+    subgroup of an XPO1-inhibitor cohort (a cohort with a parent, not a randomized arm: prior ASCT,
+    triple-class refractory ...); (2) the landmark rates of a critical median outcome that is not a
+    critical rate itself (duration of response: still in response at 3, 6, 12 months)."""
+    info = {s.study: s for s in row_tuples(studies) if s.evidence_type == "clinical trial"}
+    shown = {(r.study, r.cohort, r.measure) for g in b.response for r in g.rates} | \
+        {(r.study, r.cohort, r.measure) for t in b.randomized for r in t.rates}
+    landmarks = {f"{m}_rate" for m in b.median_measures} - set(b.rate_measures)
+    labels = {(c.study, c.cohort): c.label for c in row_tuples(ds.cohorts, index=False)}
+    printed = outcomes["percent_reported"].notna() | outcomes["count_used"].notna()
+    subgroups: list[Rate] = []
+    landmark: list[Rate] = []
+    seen = set()
+    for row in row_tuples(outcomes[printed & outcomes["measure"].isin([*b.rate_measures, *landmarks])]):
+        a, s = arm_of.get((row.study, row.cohort)), info.get(row.study)
+        key = (row.study, row.cohort, row.measure, _str(row.timepoint), row.source)
+        if a is None or s is None or _str(a.agent) is None or key in seen:
+            continue
+        if row.measure in landmarks:
+            out = landmark
+        elif isinstance(a.parent, str) and not _role(a) and (row.study, row.cohort, row.measure) not in shown:
+            out = subgroups
+        else:
+            continue
+        seen.add(key)
+        r = _rate(row, s, a, pooled=False, level=level)
+        r.within = labels.get((row.study, a.parent)) if isinstance(a.parent, str) else None
+        r.note = _str(getattr(row, "note", None))
+        r.audit = "; ".join(f"{x.measure}: {x.detail}" for x in flags.get((r.study, r.cohort), [])
+                            if x.measure == row.measure) or None
+        out.append(r)
+    for rates in (subgroups, landmark):  # one subgroup's figure as two reports print it differently
+        for r in rates:
+            other = [x for x in rates if (x.study, x.cohort, x.measure, x.timepoint) == (r.study, r.cohort, r.measure,
+                                                                                         r.timepoint)
+                     and x.source != r.source and x.percent != r.percent]
+            if other:
+                r.audit = "; ".join(x for x in (r.audit, "another report differs: " + ", ".join(
+                    f"{figure(x.percent)}% [{x.source}]" for x in other)) if x)
+    return subgroups, landmark
 
 
 def _unclear_sizes(ds: Dataset, b: Brief) -> None:
@@ -654,6 +704,10 @@ def _register(b: Brief) -> None:
             st[f"{f.regimen} {f.outcome} patients"] = f.patients
     for h in b.harm_ranges:
         st[f"{h.term} grade {h.grade} reports"] = h.k
+    for r in [*b.subgroup_rates, *b.landmark_rates]:  # a part of a population: its exact interval, from its count
+        if r.ci_basis == "exact":
+            name = f"{r.study} {r.cohort} {r.measure} [{r.source}]"
+            st[f"{name} percent"], st[f"{name} low"], st[f"{name} high"] = r.percent, r.ci_low, r.ci_high
     for d in b.risk_differences:  # Newcombe interval of the risk difference (views.toxicity_arms)
         for key in ("difference", "ci_low", "ci_high"):
             if getattr(d, key) is not None:
@@ -1745,6 +1799,7 @@ def _citations(ds: Dataset, b: Brief) -> list[Citation]:
         used += t.sources
     for g in b.response:
         used += [r.source for r in g.rates]
+    used += [r.source for r in [*b.subgroup_rates, *b.landmark_rates]]
     used += [m.source for m in b.survival]
     used += [h.source for h in b.harms] + [d.source for d in b.risk_differences] + [m.source for m in b.mitigations]
     for f in b.findings:
