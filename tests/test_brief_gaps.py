@@ -266,3 +266,10 @@ def test_a_subgroup_table_lists_no_randomized_arm_and_no_rate_section_3_shows(br
         for r in b.subgroup_rates:
             assert (r.study, r.cohort) not in arms and (r.study, r.cohort, r.measure) not in shown
             assert r.agent is not None and r.within  # an XPO1-inhibitor cohort's part, named
+
+
+def test_wm_survival_rows_of_the_mixed_cohort_say_they_are_not_wm_evidence(briefs):
+    page = markdown(briefs("WM"))
+    survival = page[page.index("## 4 Survival"):page.index("## 5 Harms")]
+    rows = [line for line in survival.splitlines() if "sd-phase1-ref12" in line]
+    assert rows and all("not WM evidence: 3 of 84 patients had WM" in line for line in rows)

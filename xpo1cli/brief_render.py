@@ -877,7 +877,9 @@ def layout(b: Brief, level: float = 0.95) -> list[Section]:
     srows = [[m.regimen or MISSING, role_text(m.role, m.agent), where_text(m.ref, m.study), m.label,
               (m.participants_text if m.responder_only else str(m.n) if m.n is not None else MISSING),
               measure_name(m.measure), median_text(m), spread_text(m),
-              m.source, "; ".join(x for x in (m.note, kind_note(m), ("also " + ", ".join(m.also)) if m.also else "")
+              m.source, "; ".join(x for x in (share_note(b.minority(m.study), b.disease) if b.minority(m.study)
+                                               else "", m.note, kind_note(m),
+                                               ("also " + ", ".join(m.also)) if m.also else "")
                                   if x)] for m in b.survival]
     if srows:
         s[3].tables.append(Table("Medians per regimen and arm", ["regimen", "treatment", "study", "population", "n",
