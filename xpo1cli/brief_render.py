@@ -578,6 +578,10 @@ def harms_text(p: RegimenHarms, contexts: dict[str, list[str]] | None = None) ->
     left = dict(contexts or {})  # a trial's population with its first report only
     parts += [report_text(r, cite=len(p.sources) > 1, context=left.pop(r.trial or r.where, None))
               for r in p.reports]
+    if p.elsewhere:
+        parts.append(f"Section 5 also gives {', '.join(p.elsewhere)}" if parts else
+                     f"no figure of grade ≥3 or serious events, discontinuation or dose changes; section 5 "
+                     f"gives {', '.join(p.elsewhere)}")
     lead = (f"Harms with {p.regimen}" + (f" ({p.name})" if p.name else "") + ": " if p.regimen
             else "Harms reported without a regimen or arm named: ")
     return lead + ". ".join(parts) + "."
@@ -1327,7 +1331,8 @@ def harms_json(p: RegimenHarms) -> dict:
                          **{part: [_harm_json(h) for h in getattr(r, part)]
                             for part in ("tolerability", "serious", "severe", "other", "named")},
                          "versus": [{"experimental": _harm_json(x), "control": _harm_json(c)} for x, c in r.versus],
-                         "left_out": r.left} for r in p.reports]}
+                         "left_out": r.left} for r in p.reports],
+            "elsewhere": p.elsewhere}
 
 
 def brief_json(b: Brief, level: float = 0.95) -> dict:
