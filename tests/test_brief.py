@@ -8,7 +8,8 @@ import re
 
 import pytest
 
-from xpo1cli.brief import (
+from xpo1cli.brief import build_brief
+from xpo1cli.brief_rules import (
     ABSOLUTE_PER,
     CERTAINTY_LABEL,
     COHERENT_K,
@@ -16,7 +17,6 @@ from xpo1cli.brief import (
     IMPRECISE_WIDTH,
     INCONSISTENT_I2,
     OIS_POWER,
-    build_brief,
 )
 from xpo1cli.brief_render import claim_text, markdown
 from xpo1cli.data import load

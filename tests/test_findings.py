@@ -184,7 +184,7 @@ def test_a_pool_mixing_diseases_is_never_headlined_the_studies_are_shown(mm_clai
 def test_randomized_results_lead_highest_certainty_first(ds):
     b = build_brief(ds, Filters(disease="AML"))
     ranked = [c.certainty for c in b.bottom_line if c.kind == "randomized"]
-    from xpo1cli.brief import LEVELS
+    from xpo1cli.brief_rules import LEVELS
 
     assert ranked == sorted(ranked, key=LEVELS.index, reverse=True) and len(ranked) == 2
     assert b.bottom_line[0].kind == "overview" and b.bottom_line[1].kind == "randomized"
@@ -194,7 +194,7 @@ def test_randomized_results_lead_highest_certainty_first(ds):
 
 
 def test_the_source_kind_decides_the_reporting_rule():
-    from xpo1cli.brief import low_reporting_kind
+    from xpo1cli.brief_findings import low_reporting_kind
 
     assert low_reporting_kind("peer-reviewed article abstract (Journal of Hematology & Oncology 1/2018)") is None
     assert low_reporting_kind("journal article abstract") is None
@@ -232,7 +232,7 @@ def test_a_pool_of_two_is_imprecise(tmp_path):
 
 
 def test_subgroups_are_rated_down_and_never_above_the_overall_result(ds):
-    from xpo1cli.brief import LEVELS
+    from xpo1cli.brief_rules import LEVELS
 
     b = build_brief(ds, Filters(disease="MM"))
     overall = next(f for f in b.findings if f.effect is not None and not f.subgroup and f.measure == "PFS")

@@ -8,7 +8,8 @@ from __future__ import annotations
 import pytest
 
 from xpo1cli.bottom_line import claim_rows
-from xpo1cli.brief import HarmRow, build_brief
+from xpo1cli.brief import build_brief
+from xpo1cli.brief_model import HarmRow
 from xpo1cli.brief_render import claim_text, layout, markdown
 from xpo1cli.data import load
 from xpo1cli.harms import MOST, most

@@ -20,7 +20,8 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 
-from .brief import INCONSISTENT_I2, LEVELS, Brief, Finding, Pooled, RandomizedTrial, Rate, Share
+from .brief_model import Brief, Finding, Pooled, RandomizedTrial, Rate, Share
+from .brief_rules import INCONSISTENT_I2, LEVELS
 from .data import Dataset
 from .findings import Effect, SafetyStatement, safety_statements
 from .harms import RegimenHarms, regimen_harms

@@ -15,35 +15,17 @@ from dataclasses import dataclass, field
 from typing import IO
 
 from .bottom_line import Claim, headline_pool
-from .brief import (
-    ABSOLUTE_PER,
-    CERTAINTY_LABEL,
-    LOW_REPORTING_KINDS,
-    OUTCOME_CI_LEVEL,
-    RULES,
-    Brief,
-    Citation,
-    Finding,
-    HarmRow,
-    Median,
-    Rate,
-    RiskDifference,
-    figure,
-    level_text,
-    low_reporting_kind,
-    measure_name,
-    pct,
-    press_release,
-    ratio,
-    summary_parts,
-)
+from .brief_findings import low_reporting_kind, press_release
+from .brief_model import Brief, Citation, Finding, HarmRow, Median, Rate, RiskDifference, figure, pct, ratio
+from .brief_results import summary_parts
+from .brief_rules import ABSOLUTE_PER, CERTAINTY_LABEL, LOW_REPORTING_KINDS, OUTCOME_CI_LEVEL, RULES, measure_name
 from .findings import CONTROL as FAVOURS_CONTROL
 from .findings import NEITHER, STATED, ArmFigure, Effect
 from .harms import HarmReport, RegimenHarms
 from .indirect_brief import INDIRECT_RULE
 from .present import NO_STATUS
 from .query import split_list
-from .render import DERIVED_MARK, DERIVED_NOTE, MISSING, derived
+from .render import DERIVED_MARK, DERIVED_NOTE, MISSING, derived, level_text
 
 CONTROL = "control arm (no XPO1 inhibitor)"
 SOF_TITLE = "Summary of findings with certainty signals"

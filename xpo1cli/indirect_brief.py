@@ -60,7 +60,7 @@ class IndirectRow:
 
 
 def _rated(moves: list[str]) -> str:
-    from .brief import LEVELS
+    from .brief_rules import LEVELS
 
     return LEVELS[max(0, LEVELS.index("low") - len(moves))]
 

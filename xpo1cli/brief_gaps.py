@@ -1,0 +1,156 @@
+"""What a brief does not know (gaps, related evidence left out) and the sources it cites."""
+
+from __future__ import annotations
+
+import re
+
+import pandas as pd
+
+from .brief_findings import _kinds
+from .brief_model import Brief, Citation, Gap, Median, _str, _unique, figure, where_text_of
+from .brief_rules import measure_name
+from .data import Dataset
+from .query import Resolver, split_list
+from .values import derived, row_tuples
+
+# --- what is not known ---------------------------------------------------------------------------
+
+
+def _gaps(ds: Dataset, studies: pd.DataFrame, b: Brief, findings: pd.DataFrame, updates: pd.DataFrame) -> list[Gap]:
+    gaps: list[Gap] = []
+    randomized_regimens = {a.regimen for t in b.randomized for a in t.arms if not a.control}
+    regimens = list(dict.fromkeys([*(g.regimen for g in b.response if not all(r.control for r in g.rates)),
+                                   *(m.regimen for m in b.survival if m.agent is not None)]))
+    single = [r for r in regimens if r and r not in randomized_regimens]
+    if single:
+        gaps.append(Gap("no randomized evidence", ", ".join(single),
+                        "no randomized comparison in the data: response and survival come from single-arm "
+                        "studies or single arms only"))
+    if not b.randomized:
+        gaps.append(Gap("no randomized evidence", b.disease_name,
+                        "no randomized trial of an XPO1 inhibitor in the data for this selection"))
+    for t in b.randomized:
+        compared = {s.measure for s in t.effects if s.subgroup is None}
+        missing = [measure_name(c.measure) + (f" at {c.timepoint}" if c.timepoint else "") for c in b.critical
+                   if c.measure not in compared and c.measure not in ("FU", "TTR")]
+        if missing:
+            gaps.append(Gap("outcomes without a between-arm statistic", t.trial,
+                            f"no between-arm statistic reported for {', '.join(missing)}", [t.sources[0]]))
+    for r in row_tuples(findings):
+        gaps.append(Gap("conflict", f"{r.study}/{r.cohort} {r.measure}", r.detail,
+                        [r.source] if isinstance(r.source, str) else []))
+    trial_of = {st: _str(t) for st, t in zip(studies["study"], studies["trial"], strict=True)}
+    same: dict[tuple, list[Median]] = {}
+    for m in b.survival:  # one figure that two reports of a trial give for different populations
+        if trial_of.get(m.study) and m.median is not None:
+            same.setdefault((trial_of[m.study], m.measure, m.median, m.unit), []).append(m)
+    for (trial, measure, value, unit), ms in same.items():
+        if len({m.study for m in ms}) > 1 and len({m.label for m in ms}) > 1:
+            gaps.append(Gap("conflict", f"{trial} median {measure_name(measure)}",
+                            " against ".join(f"{figure(value)} {unit} of {m.label} ({where_text_of(m.ref, m.study)}) "
+                                             f"[{m.source}]" for m in ms)
+                            + ": reports of one trial give the same figure for different populations",
+                            _unique([m.source for m in ms])))
+    for r in row_tuples(updates):
+        srcs = re.findall(r"\[([^\]]+)\]", r.reports)
+        gaps.append(Gap("report difference", f"{r.trial} {r.metric}", f"{r.detail}: {r.reports}",
+                        list(dict.fromkeys(srcs))))
+    for g in b.response:
+        for r in g.rates:
+            if r.events is not None and derived(r.basis):
+                gaps.append(Gap("derived count", f"{r.study}/{r.cohort} {measure_name(g.measure)}",
+                                f"{r.events}/{r.n} is {r.basis}; the source prints no count", [r.source]))
+    clinical = studies[studies["evidence_type"] == "clinical trial"]
+    settings = {s for s in clinical["setting"] if isinstance(s, str)}
+    for wanted in ("relapsed/refractory", "newly diagnosed"):
+        if wanted not in settings:
+            gaps.append(Gap("population", wanted, "no clinical study in this setting"))
+    unstated = [f"{s} ({p})" if isinstance(p, str) else s
+                for s, v, p in zip(clinical["study"], clinical["setting"], clinical["population"], strict=True)
+                if not isinstance(v, str)]
+    if unstated:
+        gaps.append(Gap("population", "setting not stated (the population as the source gives it)",
+                        ", ".join(unstated)))
+    with_figures = set(ds.outcomes["study"].unique()) | set(ds.adverse_events["study"].dropna().unique())
+    silent = [s for s in clinical["study"] if s not in with_figures]
+    if silent:
+        gaps.append(Gap("population", "studies without figures", ", ".join(silent)))
+    shown = {r.study for r in b.indirect if r.study}  # a comparative synthesis has its own section
+    other = studies[(studies["evidence_type"] != "clinical trial") & ~studies["study"].isin(shown)]
+    for s in row_tuples(other):
+        gaps.append(Gap("population", f"{s.evidence_type} only", f"{s.study}: {s.population}", [s.source]))
+    gaps += _related(ds, studies, b.disease, with_figures)
+    return gaps
+
+
+RELATED_SHOWN = 5  # trials named per related disease
+
+
+def _related(ds: Dataset, studies: pd.DataFrame, code: str | None, with_figures: set) -> list[Gap]:
+    """Evidence of the diseases a study enrols together with this one (AML with MDS ...) that this
+    brief leaves out: each such disease's clinical studies with figures, and the brief that has them."""
+    if code is None:
+        return []
+    res = Resolver(ds)
+    mine = res.disease_codes(code)
+    related = list(dict.fromkeys(d for v in ds.studies["disease"] for d in split_list(v)
+                                 if any(x in mine for x in split_list(v)) and d not in mine))
+    names = dict(zip(ds.diseases["disease"], ds.diseases["name"], strict=True))
+    shown = set(studies["study"])
+    out = []
+    for d in related:
+        codes = res.disease_codes(d)
+        of_d = pd.Series([any(x in codes for x in split_list(v)) for v in ds.studies["disease"]],
+                         index=ds.studies.index, dtype=bool)
+        theirs = ds.studies[of_d & (ds.studies["evidence_type"] == "clinical trial") & ~ds.studies["study"].isin(shown)
+                            & ds.studies["study"].isin(with_figures)]
+        if not len(theirs):
+            continue
+        trials = list(dict.fromkeys((t if isinstance(t, str) else s) + (f" ({a})" if a in ("paediatric", "mixed")
+                                                                          else "")
+                                    for t, s, a in zip(theirs["trial"], theirs["study"], theirs["age_group"],
+                                                       strict=True)))
+        more = f" and {len(trials) - RELATED_SHOWN} more" if len(trials) > RELATED_SHOWN else ""
+        out.append(Gap("related evidence", names.get(d, d),
+                       f"not in this brief: {', '.join(trials[:RELATED_SHOWN])}{more} (xpo1 brief --disease {d})"))
+    return out
+
+
+def _report_differences(ds: Dataset, studies: set[str]) -> pd.DataFrame:
+    """views.report_differences of the trials with a report among these studies, over every report of
+    those trials (and no other trial: a brief of one disease reads only its own)."""
+    from .views import report_differences
+
+    trials = set(ds.studies.loc[ds.studies["study"].isin(studies), "trial"].dropna())
+    reports = set(ds.studies.loc[ds.studies["trial"].isin(trials), "study"])
+    return report_differences(ds, reports).reset_index(drop=True)
+
+
+def _citations(ds: Dataset, b: Brief) -> list[Citation]:
+    from .catalogue import citations, stated_years
+
+    used: list[str] = []
+    for s in b.bottom_line:
+        used += s.sources
+    for t in b.randomized:
+        used += t.sources
+    for g in b.response:
+        used += [r.source for r in g.rates]
+    used += [m.source for m in b.survival]
+    used += [h.source for h in b.harms] + [d.source for d in b.risk_differences] + [m.source for m in b.mitigations]
+    for f in b.findings:
+        used += f.sources
+    for g in b.gaps:
+        used += g.sources
+    for r in b.indirect:
+        used += r.sources
+    address = {s: _str(a) for s, a in zip(ds.sources["source"], ds.sources["address"], strict=True)}
+    doi = {s: _str(d) for s, d in zip(ds.sources["source"], ds.sources["doi"], strict=True)}
+    years = stated_years(ds)
+    kinds = _kinds(ds)
+    out = []
+    for sid in dict.fromkeys(used):
+        if sid in address:
+            text, _ = citations(ds, sid)[0]
+            out.append(Citation(sid, text, address[sid], doi[sid], years.get(sid), kinds.get(sid) or None))
+    return out
