@@ -9,6 +9,7 @@ import re
 import pytest
 
 from xpo1cli.brief import build_brief
+from xpo1cli.brief_render import claim_text, markdown
 from xpo1cli.brief_rules import (
     ABSOLUTE_PER,
     CERTAINTY_LABEL,
@@ -18,7 +19,6 @@ from xpo1cli.brief_rules import (
     INCONSISTENT_I2,
     OIS_POWER,
 )
-from xpo1cli.brief_render import claim_text, markdown
 from xpo1cli.data import load
 from xpo1cli.findings import ALPHA
 from xpo1cli.query import Filters
@@ -641,7 +641,8 @@ def test_citation_markers_link_to_their_sources_and_dois_are_links(pages):
     assert '[<a href="#src-B1">B1</a>, <a href="#src-M3">M3</a>, <a href="#src-M12">M12</a>]' in page
     assert '<a href="https://doi.org/10.1186/s12916-022-02305-4">https://doi.org/10.1186/s12916-022-02305-4</a>' \
         in page  # MARCH (M1) states its DOI
-    assert re.search(r'Evidence as of 2025: the latest year a source of this brief states about itself \(M3\)', page)
+    assert re.search(r'Evidence as of 11 July 2025: the latest date a source of this brief states '
+                     r'\(M3: data cut-off', page)
     heads = re.findall(r"<th( scope=\"(?:col|row)\")?>", page)
     assert heads and all(heads)  # every header cell says what it heads
 
@@ -651,20 +652,26 @@ def test_every_brief_says_what_its_evidence_dates_from(ds, disease):
     from xpo1cli.brief_render import evidence_text
 
     b = build_brief(ds, Filters(disease=disease))
-    years = {c.source: c.year for c in b.citations if c.year is not None}
+    dates = [c.date for c in b.citations if c.date is not None]
     text = evidence_text(b)
-    assert text.startswith(f"Evidence as of {max(years.values())}:") if years else "states a year" in text
+    if dates:
+        latest = max(dates, key=lambda d: d.key)
+        assert text.startswith(f"Evidence as of {latest.text}:") and latest.kind in text
+    else:
+        assert "states a date" in text
     assert text in markdown(b)
 
 
-def test_stated_years_read_what_a_source_says_of_itself(ds):
-    from xpo1cli.catalogue import stated_years
+def test_stated_dates_read_what_a_source_says_of_itself(ds):
+    from xpo1cli.catalogue import stated_dates
 
-    years = stated_years(ds)
-    assert years["P2"] == 2017  # 'company press release, 2017-03-02 (interim, unaudited)'
-    assert years["M1"] == 2022  # 'BMC Med. 2022 Apr 5;20(1):108'
-    assert years["M3"] == 2025  # 'conference abstract (ASH 2025; ...)'
-    assert "review" not in years and "B1" not in years  # neither states a year
+    dates = stated_dates(ds)
+    # 'company press release, 2017-03-02'
+    assert (dates["P2"].text, dates["P2"].kind) == ("2 March 2017", "press-release date")
+    assert dates["M1"].text == "5 April 2022"  # 'BMC Med. 2022 Apr 5;20(1):108'
+    assert (dates["M3"].text, dates["M3"].kind) == ("11 July 2025", "data cut-off")  # 'data as of 11 July 2025'
+    assert "review" not in dates and "B2" in dates  # the review states no date; B2's citation 'Lancet 2020'
+    assert "H1" not in dates  # its DOI (s41375-022-...) is an identifier, not a date
 
 
 def _pdf_pages(pdf) -> list[str]:

@@ -6,8 +6,8 @@ from __future__ import annotations
 import pytest
 
 from xpo1cli.brief import build_brief
-from xpo1cli.brief_rules import LEVELS, RULES
 from xpo1cli.brief_render import claim_text
+from xpo1cli.brief_rules import LEVELS, RULES
 from xpo1cli.data import load
 from xpo1cli.query import Filters
 from xpo1cli.stats import optimal_information_size

@@ -231,3 +231,26 @@ def test_the_json_brief_carries_each_regimens_harms_as_data():
     thr = next(d for d in svd["differences"] if d["term"] == "thrombocytopenia")
     assert (thr["experimental"]["count"], thr["control"]["count"], thr["difference"], thr["interval"]) == \
         (77, 35, 22.6, {"low": 13.9, "high": 30.9, "level": 0.95})
+
+
+def test_a_dose_clause_a_dose_finding_row_states_is_said_once(briefs):
+    """A1's study dose text ('maximum tolerated dose not reached; expansion at selinexor 80 mg twice
+    weekly') restates its two dose-finding rows: the bullet gives each fact once, by the row."""
+    s73 = harms_of(briefs["AML"], "S-7+3").harms
+    a1 = next(r for r in s73.reports if r.where == "sel-7plus3-ph1-ccr2020")
+    assert a1.dose is None
+    assert {(h.term, h.statement) for h in a1.tolerability} == {
+        ("maximum tolerated dose", "not reached"), ("expansion dose", "selinexor 80 mg twice weekly")}
+    text = claim_text(harms_of(briefs["AML"], "S-7+3"))
+    assert text.count("80 mg twice weekly") == 1 and text.count("maximum tolerated dose") == 1
+
+
+def test_a_dose_clause_no_row_states_is_kept():
+    from xpo1cli.harms import unstated_dose
+    mtd = HarmRow(where="x", ref=None, regimen="S", role=None, term="maximum tolerated dose", grade="any",
+                  count=None, n=None, percent=None, percent_basis=None, statement="not reached", scope="study",
+                  source="A", kind="dose_finding")
+    assert unstated_dose("selinexor 60 mg twice weekly; maximum tolerated dose not reached", [mtd]) == \
+        "selinexor 60 mg twice weekly"
+    assert unstated_dose("maximum tolerated dose not reached", [mtd]) is None
+    assert unstated_dose("selinexor 40 mg (DL1) or 60 mg (DL2)", [mtd]) == "selinexor 40 mg (DL1) or 60 mg (DL2)"

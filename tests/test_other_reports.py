@@ -48,3 +48,29 @@ def test_machine_formats_carry_the_other_reports_apart_from_the_data():
 def test_a_study_without_a_trial_has_no_other_reports(ds):
     lone = ds.studies.loc[ds.studies["trial"].isna(), "study"]
     assert len(lone) and study_record(ds, lone.iloc[0])["other_reports"].empty
+
+
+def test_a_report_difference_credits_each_figure_to_the_source_of_its_own_row(ds):
+    """STORM's NEJM report is cited from a news report (S3), but its ORR of 26% is S2's row (32/122, 26%):
+    a figure is credited to the source that prints it, and every credited source holds that figure."""
+    import re
+
+    from xpo1cli.headline import report_differences
+
+    diffs = report_differences(ds)
+    storm = diffs[(diffs["trial"] == "STORM") & (diffs["metric"] == "orr_percent")]["reports"].iloc[0]
+    assert "storm-nejm-2019 [S2]: 26" in storm and "[S3]" not in storm
+    measure = {"orr_percent": "ORR", "median_pfs": "PFS", "median_os": "OS"}  # counts may be derived
+    for r in diffs.itertuples():
+        for study, source, value in re.findall(r"(\S+) \[([^\]]+)\]: ([\d.]+)", r.reports):
+            if r.metric == "n":
+                rows = ds.cohorts[(ds.cohorts["study"] == study) & (ds.cohorts["source"] == source)]
+                assert float(value) in set(rows["n"].astype(float)), (r.trial, study, source)
+            elif r.metric in measure:
+                o = ds.outcomes
+                rows = o[(o["study"] == study) & (o["source"] == source) & (o["measure"] == measure[r.metric])]
+                held = {float(x) for col in ("count", "percent_reported", "median_months")
+                        for x in rows[col].dropna()}
+                held |= {round(100 * float(c) / float(d), 1) for c, d in
+                         rows[["count", "denominator"]].dropna().itertuples(index=False)}
+                assert float(value) in held, (r.trial, study, source, value)

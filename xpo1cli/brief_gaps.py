@@ -36,9 +36,11 @@ def _gaps(ds: Dataset, studies: pd.DataFrame, b: Brief, findings: pd.DataFrame, 
         if missing:
             gaps.append(Gap("outcomes without a between-arm statistic", t.trial,
                             f"no between-arm statistic reported for {', '.join(missing)}", [t.sources[0]]))
-    for r in row_tuples(findings):
+    known = set(ds.sources["source"])
+    for r in row_tuples(findings):  # the finding's source, then every source its text cites
+        cited = [r.source] if isinstance(r.source, str) else []
         gaps.append(Gap("conflict", f"{r.study}/{r.cohort} {r.measure}", r.detail,
-                        [r.source] if isinstance(r.source, str) else []))
+                        _unique(cited + [x for x in re.findall(r"\[([^\]]+)\]", r.detail) if x in known])))
     trial_of = {st: _str(t) for st, t in zip(studies["study"], studies["trial"], strict=True)}
     same: dict[tuple, list[Median]] = {}
     for m in b.survival:  # one figure that two reports of a trial give for different populations
@@ -127,7 +129,7 @@ def _report_differences(ds: Dataset, studies: set[str]) -> pd.DataFrame:
 
 
 def _citations(ds: Dataset, b: Brief) -> list[Citation]:
-    from .catalogue import citations, stated_years
+    from .catalogue import citations, stated_dates
 
     used: list[str] = []
     for s in b.bottom_line:
@@ -146,11 +148,11 @@ def _citations(ds: Dataset, b: Brief) -> list[Citation]:
         used += r.sources
     address = {s: _str(a) for s, a in zip(ds.sources["source"], ds.sources["address"], strict=True)}
     doi = {s: _str(d) for s, d in zip(ds.sources["source"], ds.sources["doi"], strict=True)}
-    years = stated_years(ds)
+    dates = stated_dates(ds)
     kinds = _kinds(ds)
     out = []
     for sid in dict.fromkeys(used):
         if sid in address:
             text, _ = citations(ds, sid)[0]
-            out.append(Citation(sid, text, address[sid], doi[sid], years.get(sid), kinds.get(sid) or None))
+            out.append(Citation(sid, text, address[sid], doi[sid], dates.get(sid), kinds.get(sid) or None))
     return out

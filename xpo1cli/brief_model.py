@@ -16,6 +16,7 @@ from .values import value_or_none
 
 if TYPE_CHECKING:
     from .bottom_line import Claim
+    from .catalogue import StatedDate
 
 # --- the structured brief ----------------------------------------------------------------------
 
@@ -341,7 +342,7 @@ class Citation:
     text: str  # as `xpo1 cite` prints it
     address: str | None
     doi: str | None = None
-    year: int | None = None  # the latest year the source states about itself (catalogue.stated_years)
+    date: StatedDate | None = None  # the latest date the source or its figures state (catalogue.stated_dates)
     kind: str | None = None  # sources.kind: what the source is (journal article, press release ...)
 
 
@@ -391,6 +392,14 @@ class Brief:
     indirect: list = field(default_factory=list)  # indirect_brief.IndirectRow: SVd vs HTA comparators
     shares: dict[str, Share] = field(default_factory=dict)  # study -> the disease's share of a mixed population
     printed_categories: list[PrintedCategories] = field(default_factory=list)  # categories that conflict
+
+    @property
+    def evidence_as_of(self) -> list[Citation]:
+        """The cited sources that state the latest date among the sources this brief cites (a data
+        cut-off, a press-release date, a year in a citation ...): the brief's 'evidence as of'."""
+        dated = [c for c in self.citations if c.date is not None]
+        latest = max((c.date.key for c in dated), default=None)
+        return [c for c in dated if c.date.key == latest]
 
     def minority(self, study: str) -> Share | None:
         """The share of the brief's disease in this study where it is a minority (not its evidence)."""

@@ -644,18 +644,18 @@ def filter_text(b: Brief) -> str:
 
 
 def evidence_text(b: Brief) -> str:
-    """The brief's 'evidence as of' line: the latest year a source of this brief states about itself
-    (the data hold no publication date, so the year is read from each source's kind, title and
-    citation: catalogue.stated_years)."""
-    dated = [c for c in b.citations if c.year is not None]
-    if not dated:
-        return "Evidence as of: no source of this brief states a year (the data hold no publication dates)."
-    latest = max(c.year for c in dated)
-    which = ", ".join(c.source for c in dated if c.year == latest)
-    undated = len(b.citations) - len(dated)
-    return (f"Evidence as of {latest}: the latest year a source of this brief states about itself ({which}); "
-            "the data hold no publication dates"
-            + (f", and {undated} of its {len(b.citations)} sources state no year." if undated else "."))
+    """The brief's 'evidence as of' line: the latest date any source of this brief states (about
+    itself or its figures: a data cut-off, a press-release date, a year in its citation), with the
+    kind of date it is; never read from an address or a DOI."""
+    latest = b.evidence_as_of
+    if not latest:
+        return ("Evidence as of: no source of this brief states a date (none is read from an address or DOI; "
+                "the data hold no publication dates).")
+    which = "; ".join(f"{c.source}: {c.date.kind}, printed \"{c.date.printed}\"" for c in latest)
+    undated = sum(c.date is None for c in b.citations)
+    return (f"Evidence as of {latest[0].date.text}: the latest date a source of this brief states ({which}); "
+            "no date is read from an address or DOI"
+            + (f", and {undated} of its {len(b.citations)} sources state no date." if undated else "."))
 
 
 def _certainty(r) -> str:
@@ -1269,4 +1269,8 @@ def brief_json(b: Brief, level: float = 0.95) -> dict:
                           "estimate": r.estimate, "direction": r.direction, "certainty": r.certainty,
                           "reasons": r.reasons, "study": r.study, "sources": r.sources} for r in b.indirect],
             "sections": sections,
-            "citations": [{"source": c.source, "text": c.text, "address": c.address} for c in b.citations]}
+            "evidence_as_of": ({"date": latest[0].date.text, "kind": latest[0].date.kind,
+                                "sources": [c.source for c in latest]} if (latest := b.evidence_as_of) else None),
+            "citations": [{"source": c.source, "text": c.text, "address": c.address,
+                           "date": c.date.text if c.date else None, "date_kind": c.date.kind if c.date else None}
+                          for c in b.citations]}

@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import re
 from collections.abc import Iterable
+from dataclasses import dataclass
 
 import pandas as pd
 
@@ -191,19 +192,125 @@ def citations(ds: Dataset, key: str) -> list[tuple[str, str]]:
     return out
 
 
-_YEAR = re.compile(r"(?<!\d)(?:19[5-9]\d|20\d\d)(?!\d)")
+_MONTHS = {m[:3].casefold(): i for i, m in enumerate(
+    ("January", "February", "March", "April", "May", "June", "July", "August", "September", "October",
+     "November", "December"), start=1)}
+_MONTH = r"(?:Jan|Feb|Mar|Apr|May|Jun|Jul|Aug|Sep|Oct|Nov|Dec)[a-z]*\.?"
+_YR = r"(?:19[5-9]\d|20\d\d)"
+# the forms a date takes in the data, most precise first: 2017-03-02, 1 August 2023, March 13, 2025,
+# 2022 Apr 5, January 2016, 1/2018, 2020
+_DATE = re.compile(
+    rf"(?<![\d/])(?P<iso>(?P<iy>{_YR})-(?P<im>[01]\d)-(?P<id>[0-3]\d))(?!\d)"
+    rf"|(?<!\d)(?P<dmy>(?P<dd>[0-3]?\d) (?P<dm>{_MONTH}) (?P<dy>{_YR}))(?!\d)"
+    rf"|(?P<mdy>(?P<mm>{_MONTH}) (?P<md>[0-3]?\d), (?P<my>{_YR}))(?!\d)"
+    rf"|(?<!\d)(?P<ymd>(?P<yy>{_YR}) (?P<ym>{_MONTH}) (?P<yd>[0-3]?\d))(?!\d)"
+    rf"|(?P<mon>(?P<om>{_MONTH}) (?P<oy>{_YR}))(?!\d)"
+    rf"|(?<![\d/.])(?P<year>{_YR})(?!\d|/|-\d)", re.IGNORECASE)
+# what a date is, read from the words of its clause (first match wins); a clause that looks ahead
+# ('expected', 'completion') states no date of the evidence
+_DATE_KINDS = (("data cut-off", re.compile(r"data cut|cut-?off|data as of|as of", re.I)),
+               ("press-release date", re.compile(r"press release", re.I)),
+               ("announcement date", re.compile(r"announc", re.I)),
+               ("publication date", re.compile(r"published", re.I)),
+               ("date of the report", re.compile(r"\bdated\b|date of the (?:news|company) report|date of the news item",
+                                                 re.I)),
+               ("date of the last update", re.compile(r"last updated?|protocol update", re.I)),
+               ("conference year", re.compile(r"\b(?:ASH|EHA|ASCO|ESMO|IMS)\b")))
+_AHEAD = re.compile(r"expected|completion|planned", re.I)
 
 
-def stated_years(ds: Dataset) -> dict[str, int]:
-    """The latest calendar year each source states about itself, for the sources that state one:
-    read from its kind, title and citation ('company press release, 2017-03-02', 'Lancet
-    2020;396...', 'conference report (ASH 2020)'). The data hold no publication date, and an
-    address is not read (its digits are identifiers)."""
-    out = {}
-    for sid, *texts in row_tuples(ds.sources[["source", "kind", "title", "citation"]], index=False, name=None):
-        years = [int(y) for t in texts if isinstance(t, str) for y in _YEAR.findall(t)]
-        if years:
-            out[sid] = max(years)
+@dataclass(frozen=True)
+class StatedDate:
+    """A date a source states about itself or its figures, as printed, with what kind of date it is
+    (a data cut-off, a press-release date, the year in its citation ...)."""
+
+    source: str
+    printed: str
+    kind: str
+    year: int
+    month: int | None = None
+    day: int | None = None
+
+    @property
+    def key(self) -> tuple[int, int, int]:
+        return self.year, self.month or 0, self.day or 0
+
+    @property
+    def text(self) -> str:
+        """The date as a reader writes it: '1 August 2023', 'January 2016', '2021'."""
+        from calendar import month_name
+
+        if self.month is None:
+            return str(self.year)
+        return f"{f'{self.day} ' if self.day else ''}{month_name[self.month]} {self.year}"
+
+
+def _month(name: str) -> int:
+    return _MONTHS[name[:3].casefold()]
+
+
+def dates_in(text, source: str, default: str) -> list[StatedDate]:
+    """Every date the text states, each with its kind: read from the words of its own clause (a
+    clause ends at ';' or a bracket), else `default`. Dates in a clause about the future are left out."""
+    if not isinstance(text, str):
+        return []
+    out = []
+    for clause in re.split(r"[;()]", text):
+        if _AHEAD.search(clause):
+            continue
+        kind = next((k for k, pattern in _DATE_KINDS if pattern.search(clause)), default)
+        for m in _DATE.finditer(clause):
+            g = m.groupdict()
+            if g["iso"]:
+                y, mo, d = int(g["iy"]), int(g["im"]), int(g["id"])
+            elif g["dmy"]:
+                y, mo, d = int(g["dy"]), _month(g["dm"]), int(g["dd"])
+            elif g["mdy"]:
+                y, mo, d = int(g["my"]), _month(g["mm"]), int(g["md"])
+            elif g["ymd"]:
+                y, mo, d = int(g["yy"]), _month(g["ym"]), int(g["yd"])
+            elif g["mon"]:
+                y, mo, d = int(g["oy"]), _month(g["om"]), None
+            else:
+                y, mo, d = int(g["year"]), None, None
+            if mo is not None and not 1 <= mo <= 12 or d is not None and not 1 <= d <= 31:
+                continue
+            out.append(StatedDate(source, m.group(0), kind, y, mo, d))
+    return out
+
+
+def stated_dates(ds: Dataset) -> dict[str, StatedDate]:
+    """The latest date each source states, for the sources that state one, with its kind: from the
+    source's own record (its kind, title and citation: 'company press release, 2017-03-02', 'Lancet
+    2020;396...'), the reports it gives ('data cutoff 1 August 2023', 'interview report dated 16
+    October 2024'), its figures' time points and cohorts (a data cut-off), the regulatory steps it
+    reports ('announced 20 July 2022') and comparator data cuts. An address or DOI is never read
+    (its digits are identifiers)."""
+    found: list[StatedDate] = []
+    fields = [("sources", "source", "kind", "date in its description"),
+              ("sources", "source", "title", "date in its title"),
+              ("sources", "source", "citation", "date in its citation"),
+              ("studies", "source", "report", "date of the report it gives"),
+              ("outcomes", "source", "timepoint", None), ("cohorts", "source", "label", None),
+              ("approvals", "source", "note", "date of the regulatory step it reports")]
+    for table, src, col, default in fields:
+        frame = getattr(ds, table, None)
+        if frame is None or col not in frame.columns or src not in frame.columns:
+            continue
+        for sid, text in zip(frame[src], frame[col], strict=True):
+            if isinstance(sid, str):
+                # a figure's own text states a date only where it names it a data cut-off
+                found += [d for d in dates_in(text, sid, default or "") if d.kind == "data cut-off" or default]
+    results = getattr(ds, "comparator_results", None)
+    if results is not None and {"cut_date", "source"} <= set(results.columns):
+        for sid, cut in zip(results["source"], results["cut_date"], strict=True):
+            if isinstance(sid, str):
+                found += [StatedDate(sid, d.printed, "data cut-off", d.year, d.month, d.day)
+                          for d in dates_in(cut, sid, "data cut-off")]
+    out: dict[str, StatedDate] = {}
+    for d in found:
+        if d.source not in out or d.key > out[d.source].key:
+            out[d.source] = d
     return out
 
 

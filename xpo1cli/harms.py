@@ -92,14 +92,33 @@ def most(rows: list[HarmRow], limit: int = MOST) -> tuple[list[HarmRow], int]:
     return kept, len(ranked) - len(kept)
 
 
+_FILLER = frozenset({"a", "an", "at", "dose", "of", "on", "the", "with"})
+
+
+def _words(text: str) -> frozenset[str]:
+    return frozenset(re.findall(r"[a-z0-9]+", text.lower())) - _FILLER
+
+
+def unstated_dose(dose: str | None, tolerability: list[HarmRow]) -> str | None:
+    """A report's dose text without the clauses (';'-separated) that one of its dose-finding or
+    tolerability rows states in the same words (the maximum tolerated dose, the expansion dose):
+    each said once, by the row. None when nothing is left."""
+    if not dose:
+        return None
+    stated = [_words(f"{h.term} {h.statement or ''}") for h in tolerability]
+    kept = [c.strip() for c in dose.split(";")
+            if c.strip() and not any(_words(c) <= words for words in stated)]
+    return "; ".join(kept) or None
+
+
 def _report(rows: list[HarmRow], trial: str | None, report: str | None,
             controls: dict[tuple[str, str], HarmRow]) -> HarmReport:
     first = rows[0]
-    r = HarmReport(where=first.where, scope=first.scope, trial=trial, report=report,
-                   dose=next((h.dose for h in rows if h.dose), None))
+    r = HarmReport(where=first.where, scope=first.scope, trial=trial, report=report, dose=None)
     r.versus = [(h, controls[(h.term, h.grade)]) for h in rows if (h.term, h.grade) in controls]
     events = [h for h in rows if h.kind == "adverse_event" and (h.term, h.grade) not in controls]
     r.tolerability = [h for h in rows if h.kind != "adverse_event"]
+    r.dose = unstated_dose(next((h.dose for h in rows if h.dose), None), r.tolerability)
     r.serious = sorted([h for h in events if h.quantified and SERIOUS.search(h.term)],
                        key=lambda h: (not re.search(r"fatal|death", h.term, re.I),
                                       -(h.percent if h.percent is not None else -1)))

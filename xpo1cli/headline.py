@@ -172,8 +172,13 @@ def headline_figures(outcomes: pd.DataFrame) -> dict[str, np.ndarray]:
     table["orr_calc"] = cells("percent_calc", chosen_orr)
     table["orr_reported"] = cells("percent_reported", chosen_orr)
     table["orr_basis"] = np.where(np.isnan(table["orr_count"]), None, texts("count_basis", chosen_orr))
-    table["pfs"] = cells("median_months", pick(plain & (measure == "PFS")))
-    table["os"] = cells("median_months", pick(plain & (measure == "OS")))
+    pfs, os_ = pick(plain & (measure == "PFS")), pick(plain & (measure == "OS"))
+    table["pfs"] = cells("median_months", pfs)
+    table["os"] = cells("median_months", os_)
+    # whose figure each is: the source of the row standing for it (depth: the primary source)
+    table["orr_source"], table["pfs_source"], table["os_source"] = (
+        texts("source", chosen_orr), texts("source", pfs), texts("source", os_))
+    table["depth_source"] = texts("source", src_first[primary])
 
     # depth from the primary source
     primary_rows = plain & of_primary
@@ -232,13 +237,14 @@ def depth_summaries(read: Picked, at: dict[str, np.ndarray], labels: tuple[str, 
 
 
 def headline(ds: Dataset, studies: pd.DataFrame, all_cohorts: bool = False,
-             matched: set[tuple[str, str]] | None = None, shared: CohortFigures | None = None
-             ) -> pd.DataFrame:
+             matched: set[tuple[str, str]] | None = None, shared: CohortFigures | None = None,
+             sources: bool = False) -> pd.DataFrame:
     """One row per study (its headline cohort), or per cohort: n, ORR, depth, median PFS/OS,
     each with the regimen, XPO1 agent and partners of the arm it describes. `matched` (from
     query.filter_arms) limits the rows to the arms a treatment filter selects. `shared`: the
     figures of these studies' cohorts when the caller has them already (several listings of
-    overlapping studies read them once)."""
+    overlapping studies read them once). `sources`: add FIGURE_SOURCES, the source of each figure's
+    own row (a study's reports may give its figures from several sources)."""
     arms = arm_table(ds)
     arms = chosen_cohorts(arms[arms["study"].isin(set(studies["study"]))], all_cohorts, matched)
     if shared is None:
@@ -290,6 +296,9 @@ def headline(ds: Dataset, studies: pd.DataFrame, all_cohorts: bool = False,
         "median_pfs": figure("pfs"), "median_os": figure("os"), "source": of_study("source"),
         "audit": [shared.flags.get(key) for key in keys],
     }, columns=HEADLINE_COLUMNS)
+    if sources:
+        for col in FIGURE_SOURCES.values():
+            frame[col] = arms["source"].tolist() if col == "n_source" else figure(col)
     for col in ("ref", "n_enrolled", "n_evaluable", "n", "orr_count", "orr_denominator",
                 "depth_count", "depth_denominator"):
         frame[col] = frame[col].astype("Int64")
@@ -304,6 +313,11 @@ HEADLINE_COLUMNS = [
     "orr_denominator", "orr_percent", "orr_percent_reported", "orr_count_basis", "depth", "depth_count",
     "depth_denominator", "depth_percent", "depth_count_basis", "median_pfs", "median_os", "source", "audit",
 ]
+
+# each headline figure -> the column naming the source of the row it comes from (headline(sources=True))
+FIGURE_SOURCES = {"n": "n_source", "orr_count": "orr_source", "orr_percent": "orr_source",
+                  "depth_count": "depth_source", "depth_percent": "depth_source", "median_pfs": "pfs_source",
+                  "median_os": "os_source"}
 
 EVIDENCE_RANK = {"randomized phase 3": 0, "randomized phase 2": 1, "randomized": 2,
                  "single-arm": 3, "phase 1/2": 4, "phase 1": 4, "case report": 5, "preclinical": 6}
@@ -416,7 +430,7 @@ def _trial_headlines(ds: Dataset) -> pd.DataFrame:
     own, so one call serves every trial and every brief of a run."""
     st = study_table(ds)
     st = st[st["trial"].notna()]
-    return headline(ds, st[st.groupby("trial")["study"].transform("size") > 1])
+    return headline(ds, st[st.groupby("trial")["study"].transform("size") > 1], sources=True)
 
 
 def report_differences(ds: Dataset, studies: set[str] | None = None) -> pd.DataFrame:
@@ -436,7 +450,9 @@ def report_differences(ds: Dataset, studies: set[str] | None = None) -> pd.DataF
         for regimen, same in head.groupby("regimen", sort=False, dropna=False):
             name = trial if len(regimens) == 1 else f"{trial} ({regimen})"
             for metric, label in REPORT_METRICS:
-                values = [(r.study, r.source, value_or_none(getattr(r, metric))) for r in row_tuples(same)]
+                # each figure credited to the source of its own row, not the report's citation
+                values = [(r.study, value_or_none(getattr(r, FIGURE_SOURCES[metric])) or r.source,
+                           value_or_none(getattr(r, metric))) for r in row_tuples(same)]
                 given = [(s, src, v) for s, src, v in values if v is not None]
                 if len({v for _, _, v in given}) > 1:
                     text = "; ".join(f"{s} [{src}]: {v:g}" for s, src, v in given)
