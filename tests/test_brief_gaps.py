@@ -69,3 +69,114 @@ def test_a_users_dataset_without_dates_says_so(ds):
     b = build_brief(bare, Filters(disease="MF"))
     assert "no source of this brief states a date" in evidence_text(b)
     assert evidence_text(b) in markdown(b)
+
+
+# --- 8 outcomes without a between-arm statistic ------------------------------------------------------
+
+
+def test_a_randomized_trial_is_never_listed_as_having_no_randomized_evidence(briefs):
+    for disease in ("MM", "AML"):
+        b = briefs(disease)
+        randomized = {t.trial for t in b.randomized}
+        assert not [g for g in b.gaps if g.kind == "no randomized evidence" and g.subject in randomized]
+        assert {g.subject for g in b.gaps if g.kind == "outcomes without a between-arm statistic"} & randomized
+
+
+def test_os_tested_at_a_landmark_lacks_only_its_hazard_ratio_or_median(briefs):
+    row = next(g for g in briefs("AML").gaps
+               if g.kind == "outcomes without a between-arm statistic" and g.subject == "HOVON-103-SEL")
+    assert "OS hazard ratio or median" in row.detail  # OS at 18 months is compared (p = 0.009)
+    assert "OS rate" not in row.detail
+    boston = next(g for g in briefs("MM").gaps
+                  if g.kind == "outcomes without a between-arm statistic" and g.subject == "BOSTON")
+    assert "OS," in boston.detail and "hazard ratio or median" not in boston.detail  # no landmark compared
+
+
+# --- 9 an unanchored matched comparison is a data field ------------------------------------------------
+
+
+def test_unanchored_maic_is_rated_down_from_the_data_field_not_its_description(ds):
+    import copy
+
+    from xpo1cli.indirect_brief import NO_ANCHOR, synthesis_rows
+
+    maic = {r.comparison: r for r in synthesis_rows(ds, {"dreamm2-storm-maic"})}
+    os_row = next(r for c, r in maic.items() if c.startswith("belantamab mafodotin vs Sd, OS"))
+    assert os_row.certainty == "very low" and NO_ANCHOR in os_row.reasons  # low, minus one for no anchor
+
+    renamed = copy.copy(ds)  # the same rows described without the words 'matching-adjusted'
+    renamed.studies = ds.studies.assign(report=ds.studies["report"].str.replace("matching-adjusted", "matched"))
+    assert all(r.certainty == "very low" for r in synthesis_rows(renamed, {"dreamm2-storm-maic"})
+               if r.comparison.startswith("belantamab mafodotin vs Sd, OS"))
+
+    anchored = copy.copy(ds)  # the field, not the words, decides
+    anchored.syntheses = ds.syntheses.assign(anchored=ds.syntheses["anchored"].fillna(False).astype(bool) | True)
+    row = next(r for r in synthesis_rows(anchored, {"dreamm2-storm-maic"})
+               if r.comparison.startswith("belantamab mafodotin vs Sd, OS"))
+    assert row.certainty == "low" and NO_ANCHOR not in row.reasons
+
+
+# --- 2 one conflict, one row ----------------------------------------------------------------------------
+
+
+def test_stomp_sdd_size_conflict_is_one_row_naming_every_number(briefs, ds):
+    from xpo1cli.audit import audit
+
+    rows = [g for g in briefs("MM").gaps if g.kind == "conflict" and g.subject.startswith("stomp-sdd-eha2019/")]
+    assert len(rows) == 1
+    detail = rows[0].detail
+    for number in ("N=30", "N=34", "n=31", "add up to 40", "cohort of 34", "cohort of 31"):
+        assert number in detail
+    # the audit itself keeps every finding (the flag is kept; only the brief's rows are merged)
+    found = audit(ds, {"stomp-sdd-eha2019"})
+    assert len(found) == 4
+
+
+def test_a_conflict_without_a_measure_absorbs_nothing(briefs):
+    mf = [g for g in briefs("MF").gaps if g.kind == "conflict"]
+    assert any("SENTRY-1 [N1] against SENTRY [N1]" in g.detail and "audit finds" not in g.detail for g in mf)
+
+
+# --- 3 an n whose meaning no source states --------------------------------------------------------------
+
+
+def test_sentry_tss50_n_is_as_printed_and_its_meaning_unstated(briefs):
+    from xpo1cli.brief_render import claim_rate_text, sof_row
+
+    b = briefs("MF")
+    rate = next(r for g in b.response for r in g.rates if g.measure == "TSS50_sustained")
+    assert rate.n_unclear and rate.enrolled == 12 and rate.events is None
+    assert "n = 12 as printed, what the 12 counts is not stated" in claim_rate_text(rate)
+    assert "12 in the cohort" not in claim_rate_text(rate)
+    row = next(f for f in b.findings if f.measure == "TSS50_sustained")
+    assert sof_row(row)[3] == "12 as printed (what the 12 counts is not stated) (1 trial)"
+    svr = next(f for f in b.findings if f.measure == "SVR35")
+    assert not svr.patients_unclear and sof_row(svr)[3] == "14 (1 trial)"  # ITT n = 14 is printed with it
+    assert "n = 12 as printed" in markdown(b)
+
+
+# --- 4 what a population is not; one trial, several reports ------------------------------------------
+
+
+def test_mf_setting_rows_do_not_call_jak_inhibitor_naive_patients_newly_diagnosed(briefs):
+    rows = {g.subject: g.detail for g in briefs("MF").gaps if g.kind == "population"}
+    assert rows["newly diagnosed"] != "no clinical study in this setting"
+    assert "state no setting" in rows["newly diagnosed"]
+    assert "not taken to be newly diagnosed" in rows["newly diagnosed"]
+    assert "JAK-inhibitor-naive myelofibrosis" in rows["setting not stated (the population as the source gives it)"]
+
+
+def test_a_trial_with_two_reports_is_named_once_with_both(briefs, ds):
+    rows = [g.detail for g in briefs("MF").gaps if g.kind == "population"]
+    text = " ".join(rows)
+    assert text.count("SENTRY-2 (reports sentry2-g23, sentry2-n1)") == 2  # no setting; no figures
+    assert "sentry2-g23 (" not in text and "sentry2-n1 (" not in text
+    st = ds.studies.set_index("study")
+    assert st.at["sentry2-g23", "trial"] == st.at["sentry2-n1", "trial"] == "SENTRY-2"  # the data link them
+
+
+def test_a_setting_gap_stays_plain_where_every_study_states_its_setting(briefs):
+    rows = {g.subject: g.detail for g in briefs("TCL").gaps if g.kind == "population"}
+    assert rows["newly diagnosed"] == "no clinical study in this setting"  # SEL-DICE-PH1 states relapsed/refractory
+    wm = {g.subject: g.detail for g in briefs("WM").gaps if g.kind == "population"}
+    assert "the trial of the next row states no setting" in wm["newly diagnosed"]

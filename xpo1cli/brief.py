@@ -14,7 +14,15 @@ import pandas as pd
 from .brief_findings import _findings
 from .brief_gaps import _citations, _gaps, _report_differences
 from .brief_model import Brief
-from .brief_results import _printed_categories, _randomized, _responders, _response, _survival, critical_summaries
+from .brief_results import (
+    _printed_categories,
+    _randomized,
+    _responders,
+    _response,
+    _survival,
+    _unclear_sizes,
+    critical_summaries,
+)
 from .brief_scope import disease_shares
 from .data import Dataset
 from .findings import critical_outcomes
@@ -66,6 +74,7 @@ def build_brief(ds: Dataset, filters: Filters | None = None, *, level: float = 0
     outcomes = critical_summaries(outcomes, b.rate_measures)  # after the audit: it reads what sources print
     b.randomized = _randomized(ds, studies, every_arm, outcomes, b.rate_measures)
     b.response, b.forests = _response(ds, studies, matched, outcomes, arm_of, flags, level, b)
+    _unclear_sizes(ds, b)
     b.printed_categories = _printed_categories(ds, studies, arm_of, outcomes, findings_audit, b)
     b.survival = _survival(ds, studies, matched, arm_of, outcomes)
     _responders(b)

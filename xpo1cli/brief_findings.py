@@ -313,6 +313,7 @@ def _findings(ds: Dataset, b: Brief, flags: dict, level: float = 0.95) -> list[F
                                    notes=notes, trial=trials[0] if label else None,
                                    related=related.get(g.regimen, []),
                                    timepoint=tp if len(timepoints) > 1 else None,
+                                   patients_unclear=len(used) == 1 and used[0].n is None and used[0].n_unclear,
                                    level=OUTCOME_CI_LEVEL if kind == "percentage" else
                                    g.pooled.level if kind == "pooled proportion" else level))
     # median survival of XPO1 arms and cohorts, by regimen (the largest cohort's median)

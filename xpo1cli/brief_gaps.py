@@ -16,6 +16,28 @@ from .values import derived, row_tuples
 # --- what is not known ---------------------------------------------------------------------------
 
 
+def _one_row_per_conflict(ds: Dataset, findings: pd.DataFrame) -> list[tuple]:
+    """The audit's findings, each with the findings it absorbs: a conflict the sources state about a
+    study's figure (conflicts.measure: n for a cohort's size) takes in the automatic checks of the same
+    study and figure, so one conflict is one row naming all its numbers."""
+    rows = list(row_tuples(findings))
+    conflicts = ds.conflicts
+    stated = ({(st, topic): m for st, topic, m in zip(conflicts["study"], conflicts["topic"], conflicts["measure"],
+                                                      strict=True) if isinstance(st, str) and isinstance(m, str)}
+              if "measure" in conflicts.columns else {})
+    absorbed: dict[int, list] = {}
+    taken: set[int] = set()
+    for i, r in enumerate(rows):
+        measure = stated.get((r.study, r.measure)) if str(r.check).startswith("stated conflict") else None
+        if measure is None:
+            continue
+        same = [j for j, x in enumerate(rows) if j not in taken and x.study == r.study and x.measure == measure
+                and not str(x.check).startswith("stated conflict")]
+        absorbed[i] = [rows[j] for j in same]
+        taken.update(same)
+    return [(r, absorbed.get(i, [])) for i, r in enumerate(rows) if i not in taken]
+
+
 def _gaps(ds: Dataset, studies: pd.DataFrame, b: Brief, findings: pd.DataFrame, updates: pd.DataFrame) -> list[Gap]:
     gaps: list[Gap] = []
     randomized_regimens = {a.regimen for t in b.randomized for a in t.arms if not a.control}
@@ -31,16 +53,20 @@ def _gaps(ds: Dataset, studies: pd.DataFrame, b: Brief, findings: pd.DataFrame, 
                         "no randomized trial of an XPO1 inhibitor in the data for this selection"))
     for t in b.randomized:
         compared = {s.measure for s in t.effects if s.subgroup is None}
-        missing = [measure_name(c.measure) + (f" at {c.timepoint}" if c.timepoint else "") for c in b.critical
+        # a time-to-event outcome whose landmark rate is compared (OS at 18 months) lacks only its
+        # hazard ratio or median
+        missing = [measure_name(c.measure) + (" hazard ratio or median" if f"{c.measure}_rate" in compared else "")
+                   + (f" at {c.timepoint}" if c.timepoint else "") for c in b.critical
                    if c.measure not in compared and c.measure not in ("FU", "TTR")]
         if missing:
             gaps.append(Gap("outcomes without a between-arm statistic", t.trial,
                             f"no between-arm statistic reported for {', '.join(missing)}", [t.sources[0]]))
     known = set(ds.sources["source"])
-    for r in row_tuples(findings):  # the finding's source, then every source its text cites
+    for r, same in _one_row_per_conflict(ds, findings):  # the source, then every source its text cites
         cited = [r.source] if isinstance(r.source, str) else []
-        gaps.append(Gap("conflict", f"{r.study}/{r.cohort} {r.measure}", r.detail,
-                        _unique(cited + [x for x in re.findall(r"\[([^\]]+)\]", r.detail) if x in known])))
+        detail = r.detail + (f"; the audit finds the same: {'; '.join(x.detail for x in same)}" if same else "")
+        gaps.append(Gap("conflict", f"{r.study}/{r.cohort} {r.measure}", detail,
+                        _unique(cited + [x for x in re.findall(r"\[([^\]]+)\]", detail) if x in known])))
     trial_of = {st: _str(t) for st, t in zip(studies["study"], studies["trial"], strict=True)}
     same: dict[tuple, list[Median]] = {}
     for m in b.survival:  # one figure that two reports of a trial give for different populations
@@ -64,25 +90,45 @@ def _gaps(ds: Dataset, studies: pd.DataFrame, b: Brief, findings: pd.DataFrame, 
                                 f"{r.events}/{r.n} is {r.basis}; the source prints no count", [r.source]))
     clinical = studies[studies["evidence_type"] == "clinical trial"]
     settings = {s for s in clinical["setting"] if isinstance(s, str)}
+    no_setting = clinical[[not isinstance(v, str) for v in clinical["setting"]]]
+    unstated = _per_trial(no_setting, with_population=True)
     for wanted in ("relapsed/refractory", "newly diagnosed"):
         if wanted not in settings:
-            gaps.append(Gap("population", wanted, "no clinical study in this setting"))
-    unstated = [f"{s} ({p})" if isinstance(p, str) else s
-                for s, v, p in zip(clinical["study"], clinical["setting"], clinical["population"], strict=True)
-                if not isinstance(v, str)]
+            gaps.append(Gap("population", wanted, "no clinical study in this setting" if not unstated else
+                            "no clinical study is stated to be in this setting; " + (
+                                f"the {len(unstated)} trials of the next row state no setting, and their populations "
+                                f"(as the sources give them) are not taken to be {wanted}" if len(unstated) > 1 else
+                                "the trial of the next row states no setting, and its population (as the source "
+                                f"gives it) is not taken to be {wanted}")))
     if unstated:
         gaps.append(Gap("population", "setting not stated (the population as the source gives it)",
-                        ", ".join(unstated)))
+                        "; ".join(unstated)))
     with_figures = set(ds.outcomes["study"].unique()) | set(ds.adverse_events["study"].dropna().unique())
-    silent = [s for s in clinical["study"] if s not in with_figures]
+    silent = _per_trial(clinical[~clinical["study"].isin(with_figures)])
     if silent:
-        gaps.append(Gap("population", "studies without figures", ", ".join(silent)))
+        gaps.append(Gap("population", "studies without figures", "; ".join(silent)))
     shown = {r.study for r in b.indirect if r.study}  # a comparative synthesis has its own section
     other = studies[(studies["evidence_type"] != "clinical trial") & ~studies["study"].isin(shown)]
     for s in row_tuples(other):
         gaps.append(Gap("population", f"{s.evidence_type} only", f"{s.study}: {s.population}", [s.source]))
     gaps += _related(ds, studies, b.disease, with_figures)
     return gaps
+
+
+def _per_trial(studies: pd.DataFrame, with_population: bool = False) -> list[str]:
+    """Studies named once per trial (studies.trial), a trial's reports in brackets: 'SENTRY-2 (reports
+    sentry2-g23, sentry2-n1)'; a study of no named trial by its own id; with each distinct population."""
+    groups: dict[str, list] = {}
+    for r in row_tuples(studies):
+        groups.setdefault(_str(getattr(r, "trial", None)) or r.study, []).append(r)
+    out = []
+    for name, rows in groups.items():
+        ids = [r.study for r in rows]
+        head = name if ids == [name] else (f"{name} ({ids[0]})" if len(ids) == 1
+                                           else f"{name} (reports {', '.join(ids)})")
+        pops = _unique([p for p in (_str(r.population) for r in rows) if p]) if with_population else []
+        out.append(head + (f": {' / '.join(pops)}" if pops else ""))
+    return out
 
 
 RELATED_SHOWN = 5  # trials named per related disease

@@ -109,6 +109,7 @@ class Rate:
     pooled: bool  # one of the independent cohorts pool_inputs keeps
     timepoint: str | None = None  # a landmark or the week a rate is read at
     enrolled: int | None = None  # the cohort's own n, where a percentage comes without a denominator
+    n_unclear: bool = False  # that n is in a stated conflict on n (conflicts.measure): what it counts is unclear
     # another report of the trial that codes no single regimen for it: (its source, its dose schedule)
     regimen_doubt: tuple[str, str] | None = None
     summed: tuple[str, ...] = ()  # a summary no row of the source prints: the categories it adds up
@@ -308,6 +309,7 @@ class Finding:
     source_kinds: dict[str, str] = field(default_factory=dict)  # a merged row: each result's source and its kind
     timepoint: str | None = None  # single-arm rates read at several time points: this row's
     nested: list[Median] = field(default_factory=list)  # medians: sub-cohorts inside a trial's (CR within responders)
+    patients_unclear: bool = False  # patients is a cohort's n as printed whose meaning no source states
 
     @property
     def subgroup(self) -> bool:

@@ -269,6 +269,8 @@ def claim_rate_text(r: Rate) -> str:
     if r.percent is not None:
         of = (f" of {r.n}" if r.n else "")
         cohort = f"; {r.enrolled} in the cohort" if r.enrolled is not None and not r.n else ""
+        if r.n_unclear:
+            cohort = f"; n = {r.enrolled} as printed, what the {r.enrolled} counts is not stated"
         return f"{figure(r.percent)}%{of}{at} (no count printed{cohort})"
     return MISSING
 
@@ -594,6 +596,8 @@ def absolute_text(f: Finding) -> str:
 
 def sof_row(f: Finding) -> list[str]:
     patients = f.patients if f.patients is not None else "not stated"
+    if f.patients_unclear:
+        patients = f"{patients} as printed (what the {patients} counts is not stated)"
     trials = f"{patients} ({f.studies} trial{'s' if f.studies != 1 else ''})"
     reasons = "; ".join(f"{m.rule}: {m.reason}" for m in f.moves)
     cert = f.rating + (f" ({reasons})" if reasons else "")
@@ -1209,6 +1213,7 @@ def finding_json(f: Finding, table: str, level: float = 0.95) -> dict:
            "per_trial": [{"study": m.study, "cohort": m.cohort, "n": m.n, "median": m.median, "unit": m.unit,
                           "source": m.source} for m in f.per_trial],
            "trials": f.trials, "reports": f.reports, "participants": f.patients,
+           "participants_unclear": f.patients_unclear,
            "certainty": f.rating, "start": f.start,
            "reasons": [{"rule": m.rule, "reason": m.reason} for m in f.moves],
            "absolute_effects": absolute_text(f) if e is not None else None,

@@ -45,6 +45,17 @@ def _responders(b: Brief) -> None:
             m.responders = m.n
 
 
+def _unclear_sizes(ds: Dataset, b: Brief) -> None:
+    """Mark each rate printed without a denominator whose cohort size is in a conflict the sources
+    state about the study's n (conflicts.measure 'n'): the n is as printed, what it counts is not stated."""
+    c = ds.conflicts
+    if "measure" not in c.columns:
+        return
+    disputed = {st for st, m in zip(c["study"], c["measure"], strict=True) if m == "n" and isinstance(st, str)}
+    for r in (r for g in b.response for r in g.rates):
+        r.n_unclear = r.study in disputed and r.n is None and r.enrolled is not None
+
+
 def critical_summaries(outcomes: pd.DataFrame, measures: list[str]) -> pd.DataFrame:
     """The outcome table with a row of each critical summary (CR/CRi, ≥VGPR, ≥CR ...) that a cohort's
     source gives only as its categories: their sum over one denominator where the breakdown is whole

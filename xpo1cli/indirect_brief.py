@@ -6,9 +6,9 @@ meta-analysis's ranks, a matching-adjusted comparison's hazard ratios), each wit
 Certainty of an indirect comparison (INDIRECT_RULE): it starts low; down one for imprecision where
 its interval includes no effect; down one for indirectness where the estimate rests on each trial's
 whole randomized population while the HTA statement names a narrower one; down one for no anchor where
-a matched comparison names no common comparator arm (an unanchored comparison of single-arm cohorts:
-only the matched factors are balanced); a synthesis that gives no estimate with an interval on the
-stored page is not rated."""
+the data mark a comparison unanchored (syntheses.anchored false: matched cohorts of different trials
+that share no comparator arm, so only the matched factors are balanced); a synthesis that gives no
+estimate with an interval on the stored page is not rated."""
 
 from __future__ import annotations
 
@@ -32,15 +32,17 @@ INDIRECT_RULE = ("An indirect comparison (across trials: anchored on a common co
                  "names no common comparator arm (unanchored); a synthesis without an estimate and interval on "
                  "the stored page is not rated.")
 NOT_RATED = "not rated"
-MATCHED = "matching-adjusted"  # a matched comparison's method, as its report names it
 NO_ANCHOR = ("no anchor: the matched cohorts share no common comparator arm the source names (unanchored); "
              "only the matched factors are balanced, residual confounding remains")
 
 
-def unanchored(report: str | None, population: str | None, findings: str | None) -> bool:
-    """A matched comparison whose report, population and findings name no anchor comparator."""
-    words = " ".join(x for x in (report, population, findings) if x).lower()
-    return MATCHED in words and "anchor" not in words
+def unanchored(anchored) -> bool:
+    """A comparison the data mark as sharing no common comparator arm (syntheses.anchored is false);
+    empty (not stated) is not read as unanchored."""
+    from .values import value_or_none
+
+    v = value_or_none(anchored)
+    return v is not None and not bool(v)
 
 
 @dataclass
@@ -129,7 +131,7 @@ def synthesis_rows(ds: Dataset, studies: set[str]) -> list[IndirectRow]:
                 est = f"HR {_ratio(r.value)} (CI {_ratio(lo)}–{_ratio(hi)}; level not stated)"
                 direction = favours(pair, "HR", r.value, lo, hi)
                 moves = ["imprecision: the interval includes no effect"] if lo <= 1 <= hi else []
-                if unanchored(report, value_or_none(info.at[study, "population"]), stated):
+                if unanchored(getattr(r, "anchored", None)):
                     moves.append(NO_ANCHOR)
                 certainty, reasons = _rated(moves), moves
             else:
