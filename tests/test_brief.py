@@ -9,7 +9,8 @@ import re
 import pytest
 
 from xpo1cli.brief import build_brief
-from xpo1cli.brief_render import claim_text, markdown
+from xpo1cli.brief_render import markdown
+from xpo1cli.brief_render_claims import claim_text
 from xpo1cli.brief_rules import (
     ABSOLUTE_PER,
     CERTAINTY_LABEL,
@@ -649,7 +650,7 @@ def test_citation_markers_link_to_their_sources_and_dois_are_links(pages):
 
 @pytest.mark.parametrize("disease", first_fast(ALL_DISEASES))
 def test_every_brief_says_what_its_evidence_dates_from(ds, disease):
-    from xpo1cli.brief_render import evidence_text
+    from xpo1cli.brief_render_layout import evidence_text
 
     b = build_brief(ds, Filters(disease=disease))
     dates = [c.date for c in b.citations if c.date is not None]

@@ -9,7 +9,8 @@ import csv
 import pytest
 
 from xpo1cli.brief import build_brief
-from xpo1cli.brief_render import claim_text, markdown
+from xpo1cli.brief_render import markdown
+from xpo1cli.brief_render_claims import claim_text
 from xpo1cli.data import load
 from xpo1cli.query import Filters
 
@@ -320,7 +321,7 @@ def test_the_same_figure_for_different_populations_of_one_trial_is_a_conflict(ds
 
 
 def test_units_ranges_and_gap_kinds_read_as_they_should(ds):
-    from xpo1cli.brief_render import spread_text
+    from xpo1cli.brief_render_cells import spread_text
 
     b = _brief(ds, "MM")
     ttr = next(m for m in b.survival if m.study == "sd-phase1-ref12" and m.measure == "TTR")

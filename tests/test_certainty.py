@@ -6,7 +6,7 @@ from __future__ import annotations
 import pytest
 
 from xpo1cli.brief import build_brief
-from xpo1cli.brief_render import claim_text
+from xpo1cli.brief_render_claims import claim_text
 from xpo1cli.brief_rules import LEVELS, RULES
 from xpo1cli.data import load
 from xpo1cli.query import Filters
@@ -153,7 +153,7 @@ def test_single_arm_rows_say_a_randomized_trial_of_the_same_partner_class_exists
 
 
 def test_a_subgroup_p_value_takes_the_direction_its_source_states(ds, mm):
-    from xpo1cli.brief_render import direction_text
+    from xpo1cli.brief_render_cells import direction_text
     from xpo1cli.findings import EXPERIMENTAL, STATED, between_arms
 
     stated = {c.id for c in ds.comparisons.itertuples() if isinstance(c.stated_favours, str)}
@@ -167,7 +167,7 @@ def test_a_subgroup_p_value_takes_the_direction_its_source_states(ds, mm):
 
 
 def test_one_row_per_subgroup_with_every_source(mm):
-    from xpo1cli.brief_render import sof_groups, sof_row
+    from xpo1cli.brief_render_layout import sof_groups, sof_row
 
     subs = [f for f in mm.findings if f.subgroup]
     keys = [(f.effect.subgroup, f.measure) for f in subs]
@@ -183,7 +183,7 @@ def test_one_row_per_subgroup_with_every_source(mm):
 
 
 def test_subgroups_are_not_repeated_in_the_between_arm_table(mm):
-    from xpo1cli.brief_render import layout
+    from xpo1cli.brief_render_layout import layout
 
     sec = layout(mm)[1]
     stats = next(t for t in sec.tables if t.caption == "BOSTON: between arms, as reported")
@@ -208,7 +208,7 @@ def test_an_interval_carries_the_level_its_source_states(mm, aml):
 
 
 def test_a_limit_the_source_calls_not_evaluable_says_so(mm):
-    from xpo1cli.brief_render import spread_text
+    from xpo1cli.brief_render_cells import spread_text
 
     svd = next(m for t in mm.randomized for m in t.medians if m.cohort == "svd" and m.measure == "PFS")
     assert spread_text(svd) == "95% CI lower limit 11.73 months, upper not evaluable"
@@ -216,7 +216,7 @@ def test_a_limit_the_source_calls_not_evaluable_says_so(mm):
 
 def test_a_p_value_keeps_the_name_of_its_test(aml):
     efs = _row(aml, "HOVON-103-SEL", "EFS_rate")
-    from xpo1cli.brief_render import statistic_text
+    from xpo1cli.brief_render_cells import statistic_text
 
     assert statistic_text(efs.effect) == "Cox p = 0.012"
     assert "Cox p = 0.012" in claim_text(next(c for c in aml.bottom_line if c.kind == "randomized"))
@@ -226,7 +226,8 @@ def test_a_p_value_keeps_the_name_of_its_test(aml):
 
 
 def test_indirect_comparisons_have_their_own_section_with_direction_and_certainty(mm):
-    from xpo1cli.brief_render import INDIRECT_TITLE, layout
+    from xpo1cli.brief_render_cells import INDIRECT_TITLE
+    from xpo1cli.brief_render_layout import layout
 
     sections = layout(mm)
     randomized = sections[1]
@@ -257,7 +258,8 @@ def test_published_comparative_syntheses_show_their_direction_and_kind(mm):
 
 
 def test_a_brief_without_indirect_comparisons_says_so(aml):
-    from xpo1cli.brief_render import INDIRECT_TITLE, layout
+    from xpo1cli.brief_render_cells import INDIRECT_TITLE
+    from xpo1cli.brief_render_layout import layout
 
     own = next(s for s in layout(aml) if s.title == INDIRECT_TITLE)
     assert own.paragraphs == ["No indirect comparison in this selection."] and not own.tables
@@ -287,7 +289,7 @@ def test_duration_of_response_counts_the_responders_not_the_cohorts(mm):
 
 def test_section_3_prints_no_pooled_figure_the_brief_refuses(mm):
     from xpo1cli.bottom_line import headline_pool
-    from xpo1cli.brief_render import layout
+    from xpo1cli.brief_render_layout import layout
 
     refused = [g for g in mm.response if g.pooled is not None and headline_pool(g)]
     assert refused  # Sd and SRd: the pools mix diseases or designs

@@ -6,7 +6,9 @@ from __future__ import annotations
 import pytest
 
 from xpo1cli.brief import build_brief
-from xpo1cli.brief_render import claim_text, direction_text, markdown
+from xpo1cli.brief_render import markdown
+from xpo1cli.brief_render_cells import direction_text
+from xpo1cli.brief_render_claims import claim_text
 from xpo1cli.data import load
 from xpo1cli.findings import CONTROL, EXPERIMENTAL, NOT_REPORTED, between_arms, ratio_favours_first
 from xpo1cli.query import Filters

@@ -10,7 +10,9 @@ import pytest
 from xpo1cli.bottom_line import claim_rows
 from xpo1cli.brief import build_brief
 from xpo1cli.brief_model import HarmRow
-from xpo1cli.brief_render import claim_text, layout, markdown
+from xpo1cli.brief_render import markdown
+from xpo1cli.brief_render_claims import claim_text
+from xpo1cli.brief_render_layout import layout
 from xpo1cli.data import load
 from xpo1cli.harms import MOST, most
 from xpo1cli.query import Filters
