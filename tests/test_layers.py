@@ -22,8 +22,6 @@ OVER_600_LINES_TO_SPLIT = {"xpo1cli.data", "xpo1cli.stats", "xpo1cli.indirect", 
 # (importer, imported) pairs of a domain module importing presentation, each to be removed
 DOMAIN_IMPORTS_OF_PRESENTATION_TO_REMOVE = {
     ("xpo1cli.api", "xpo1cli.present"),
-    ("xpo1cli.brief_model", "xpo1cli.render"),
-    ("xpo1cli.brief_results", "xpo1cli.render"),
     ("xpo1cli.indirect_brief", "xpo1cli.indirect_present"),
 }
 

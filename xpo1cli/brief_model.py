@@ -11,8 +11,7 @@ import pandas as pd
 from .brief_rules import NOT_ESTIMABLE, RESPONDER_ONLY, grade3
 from .findings import CriticalOutcome, Effect
 from .query import Filters
-from .render import as_printed, cell
-from .values import value_or_none
+from .values import cell, value_or_none
 
 if TYPE_CHECKING:
     from .bottom_line import Claim
@@ -176,8 +175,8 @@ class Forest:
 
     measure: str
     frame: pd.DataFrame
-    title: str
-    caption: str
+    summary: dict  # stats' pool summary: each regimen's fit (estimate, interval, k, tau², I², cautions)
+    level: float
 
 
 @dataclass
@@ -462,15 +461,6 @@ def _encloses(parents: dict, study: str, outer: str, inner: str) -> bool:
     return False
 
 
-def pct(value: float | None) -> str:
-    """A computed percentage: one decimal."""
-    return "–" if value is None else f"{value:.1f}"
-
-
 def figure(value) -> str:
     """A reported figure as the dataset holds it: 9.0 -> '9', 13.93 -> '13.93'."""
     return cell(value)
-
-
-def ratio(value, decimals) -> str:
-    return as_printed(value, decimals)

@@ -15,7 +15,7 @@ import sys
 from typing import IO
 
 from .brief_model import Brief, Citation, Finding, HarmRow, RiskDifference
-from .brief_render_cells import SOF_TITLE, SOURCES_TITLE, Table, arm_name, direction_text
+from .brief_render_cells import SOF_TITLE, SOURCES_TITLE, Table, arm_name, direction_text, forest_caption
 from .brief_render_claims import claim_text
 from .brief_render_layout import absolute_text, evidence_text, filter_text, layout, sof_groups, title_of
 from .brief_rules import measure_name
@@ -137,7 +137,7 @@ def forest_figures(b: Brief, level: float = 0.95) -> list[dict]:
         title = f"{measure_name(fo.measure)} by regimen: {b.disease_name}"
         caption = (f"Forest plot, {measure_name(fo.measure)}: each XPO1-inhibitor cohort with its {level_text(level)} "
                    "Clopper–Pearson exact interval (square sized by its weight within its regimen); control arms "
-                   f"are not drawn, as they are never pooled. {fo.caption}")
+                   f"are not drawn, as they are never pooled. {forest_caption(fo)}")
         if not have_matplotlib():
             out.append({"svg": None, "caption": caption, "missing": f"Forest plot not drawn: {PLOT_HINT}."})
             continue

@@ -6,11 +6,11 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 
 from .brief_findings import low_reporting_kind, press_release
-from .brief_model import Finding, Median, Rate, figure, pct, ratio
-from .brief_rules import LOW_REPORTING_KINDS, OUTCOME_CI_LEVEL, measure_name
+from .brief_model import Finding, Forest, Median, Rate, figure
+from .brief_rules import LOW_REPORTING_KINDS, OUTCOME_CI_LEVEL, PI_MIN_K, measure_name
 from .findings import CONTROL as FAVOURS_CONTROL
 from .findings import NEITHER, STATED, ArmFigure, Effect
-from .render import DERIVED_MARK, MISSING, derived, level_text
+from .render import DERIVED_MARK, MISSING, as_printed, derived, level_text
 
 CONTROL = "control arm (no XPO1 inhibitor)"
 SOF_TITLE = "Summary of findings with certainty signals"
@@ -42,6 +42,42 @@ class Section:
 
 
 # --- cells ----------------------------------------------------------------------------------------
+
+
+def pct(value: float | None) -> str:
+    """A computed percentage: one decimal."""
+    return "–" if value is None else f"{value:.1f}"
+
+
+def ratio(value, decimals) -> str:
+    return as_printed(value, decimals)
+
+
+def forest_caption(fo: Forest) -> str:
+    """What the forest plot shows: each regimen's pooled estimate (two or more cohorts), its
+    heterogeneity and the pool's cautions; no estimate across regimens is drawn or stated."""
+    summary, lv = fo.summary, level_text(fo.level)
+    parts = []
+    for name, fit in summary["subgroups"].items():
+        if fit["k"] < 2:
+            continue
+        text = (f"{name}: {pct(fit['estimate'])}% ({lv} CI {pct(fit['ci_low'])}–{pct(fit['ci_high'])}")
+        if fit.get("pi_low") is not None and fit["k"] >= PI_MIN_K:
+            text += f"; {lv} prediction interval {pct(fit['pi_low'])}–{pct(fit['pi_high'])}"
+        text += f"), k = {fit['k']}, tau² = {fit['tau2']:.3f}, I² = {pct(fit['i2'])}%"
+        parts.append(text)
+    singles = [name for name, fit in summary["subgroups"].items() if fit["k"] < 2]
+    test = "Knapp–Hartung t intervals" if summary.get("test") == "knha" or any(
+        fit.get("test") == "knha" for fit in summary["subgroups"].values()) else "z intervals"
+    text = (f"Random effects within each regimen (DerSimonian–Laird, logit scale, {test}; each its own "
+            "tau²): " + ("; ".join(parts) if parts else "no regimen has two cohorts") + ".")
+    if singles:
+        text += f" One cohort, not pooled: {', '.join(singles)}."
+    cautions = sorted({c for name, fit in summary["subgroups"].items() if fit["k"] >= 2
+                       for c in fit.get("cautions") or []})
+    if cautions:
+        text += " Caution: " + "; ".join(cautions) + "."
+    return text
 
 
 def role_text(role: str | None, agent: str | None) -> str:

@@ -4,7 +4,7 @@
 from __future__ import annotations
 
 from .bottom_line import Claim
-from .brief_model import HarmRow, Median, Rate, RiskDifference, figure, pct
+from .brief_model import HarmRow, Median, Rate, RiskDifference, figure
 from .brief_render_cells import (
     CONTROL,
     INDIRECT_TITLE,
@@ -16,6 +16,7 @@ from .brief_render_cells import (
     kind_note,
     median_text,
     outcome_text,
+    pct,
     where_text,
 )
 from .brief_rules import measure_name

@@ -5,7 +5,7 @@ place where its numbers become strings), the summary of findings among them; the
 from __future__ import annotations
 
 from .bottom_line import headline_pool
-from .brief_model import Brief, Finding, Rate, figure, pct
+from .brief_model import Brief, Finding, Rate, figure
 from .brief_render_cells import (
     SECTION_TITLES,
     SOF_TITLE,
@@ -16,10 +16,12 @@ from .brief_render_cells import (
     at_text,
     direction_text,
     estimate_text,
+    forest_caption,
     interval_text,
     kind_note,
     median_text,
     outcome_text,
+    pct,
     rate_interval,
     rate_text,
     role_text,
@@ -307,7 +309,7 @@ def layout(b: Brief, level: float = 0.95) -> list[Section]:
                                  row_kinds=kinds,
                                  notes=[f"Caution (pooled rows): {'; '.join(cautions)}."] if cautions else []))
     for fo in b.forests:
-        s[2].figures.append((fo.measure, f"Forest plot, {measure_name(fo.measure)}: {fo.caption}"))
+        s[2].figures.append((fo.measure, f"Forest plot, {measure_name(fo.measure)}: {forest_caption(fo)}"))
     s[2].notes = [
         f"Each cohort's interval: {lv} Clopper–Pearson exact from its count; a percentage printed without a "
         "count keeps the interval its source gives, if any.",

@@ -18,14 +18,12 @@ from .brief_model import (
     _float,
     _int,
     _str,
-    pct,
     where_text_of,
 )
-from .brief_rules import KNHA_MAX_K, PI_MIN_K, measure_name
+from .brief_rules import KNHA_MAX_K, PI_MIN_K
 from .data import Dataset
 from .findings import between_arms
 from .query import CATEGORIES, COMPOSITES
-from .render import level_text
 from .values import derived, row_tuples
 
 
@@ -280,10 +278,7 @@ def _response(ds, studies, matched, outcomes, arm_of, flags, level, b: Brief):
             fits = summary["subgroups"]
             keep = frame["subgroup"].notna() | (frame["row"] == "cohort")
             plotted = frame[keep].reset_index(drop=True)
-            caption = _forest_caption(summary, level)
-            title = (f"{measure_name(measure)} by regimen, {b.disease_name}: each cohort with its exact "
-                     "interval; random effects within each regimen of two or more cohorts")
-            forests.append(Forest(measure=measure, frame=plotted, title=title, caption=caption))
+            forests.append(Forest(measure=measure, frame=plotted, summary=summary, level=level))
             for key in ("estimate", "ci_low", "ci_high", "pi_low", "pi_high", "i2", "tau2"):
                 if summary.get(key) is not None:
                     b.statistics[f"{measure} all regimens {key}"] = float(summary[key])
@@ -378,33 +373,6 @@ def _regimen_doubts(ds: Dataset, rates: list[Rate]) -> None:
     for r in rates:
         if r.regimen is not None and r.trial in doubts and doubts[r.trial][0] != r.source:
             r.regimen_doubt = doubts[r.trial]
-
-
-def _forest_caption(summary: dict, level: float) -> str:
-    """What the forest plot shows: each regimen's pooled estimate (two or more cohorts), its
-    heterogeneity and the pool's cautions; no estimate across regimens is drawn or stated."""
-    lv = level_text(level)
-    parts = []
-    for name, fit in summary["subgroups"].items():
-        if fit["k"] < 2:
-            continue
-        text = (f"{name}: {pct(fit['estimate'])}% ({lv} CI {pct(fit['ci_low'])}–{pct(fit['ci_high'])}")
-        if fit.get("pi_low") is not None and fit["k"] >= PI_MIN_K:
-            text += f"; {lv} prediction interval {pct(fit['pi_low'])}–{pct(fit['pi_high'])}"
-        text += f"), k = {fit['k']}, tau² = {fit['tau2']:.3f}, I² = {pct(fit['i2'])}%"
-        parts.append(text)
-    singles = [name for name, fit in summary["subgroups"].items() if fit["k"] < 2]
-    test = "Knapp–Hartung t intervals" if summary.get("test") == "knha" or any(
-        fit.get("test") == "knha" for fit in summary["subgroups"].values()) else "z intervals"
-    text = (f"Random effects within each regimen (DerSimonian–Laird, logit scale, {test}; each its own "
-            "tau²): " + ("; ".join(parts) if parts else "no regimen has two cohorts") + ".")
-    if singles:
-        text += f" One cohort, not pooled: {', '.join(singles)}."
-    cautions = sorted({c for name, fit in summary["subgroups"].items() if fit["k"] >= 2
-                       for c in fit.get("cautions") or []})
-    if cautions:
-        text += " Caution: " + "; ".join(cautions) + "."
-    return text
 
 
 def _survival(ds, studies, matched, arm_of, outcomes) -> list[Median]:
