@@ -24,8 +24,8 @@ from typer.testing import CliRunner  # noqa: E402
 
 from xpo1cli.cli import STATE, app  # noqa: E402
 
-PLAIN = ["pool", "-f", "csv"]
-FULL = ["pool", "--by", "disease", "--leave-one-out", "-f", "csv"]
+PLAIN = ["pool", "--across-regimens", "-f", "csv"]
+FULL = ["pool", "--by", "disease", "--leave-one-out", "--across-regimens", "-f", "csv"]
 
 
 def once(root: Path, args: list[str]) -> float:

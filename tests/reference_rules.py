@@ -30,7 +30,7 @@ def depth(by: dict[str, tuple], label: str) -> dict | None:
     one cohort's outcome rows (measure -> plain row, None where missing: from by_cohort); None
     when the source does not allow it. A sum of categories is used only when the breakdown is
     whole: it reaches the summary's shallowest category, or the categories listed add up to the
-    ORR."""
+    ORR; a sum of one printed category (the others 0 or not printed) is that printed count."""
     stored = by.get(DEPTH_STORED.get(label))
     if stored is not None and (stored.count_used is not None or stored.percent_reported is not None):
         pct = stored.percent_reported
@@ -50,4 +50,7 @@ def depth(by: dict[str, tuple], label: str) -> dict | None:
         return None
     den = dens.pop()
     k = sum(have.get(m, 0) for m in parts)
-    return dict(count=k, denominator=den, percent=round(100 * k / den, 1), basis="sum of categories")
+    # one printed category and the rest 0 or not printed: the source prints the count ('1 CR': a ≥CR of 1)
+    printed = [m for m in parts if m in have] and sum(have.get(m, 0) > 0 for m in parts) <= 1
+    return dict(count=k, denominator=den, percent=round(100 * k / den, 1),
+                basis="reported" if printed else "sum of categories")

@@ -9,6 +9,7 @@ import shutil
 import subprocess
 import sys
 
+import pandas as pd
 import pytest
 
 import xpo1cli
@@ -86,9 +87,10 @@ def test_toxicity_reads_the_agent_as_the_drug_of_a_finding(ds):
 
 
 def test_pool_gives_the_figure_the_command_prints(ds):
-    result = ds.select(disease="MM").pool("ORR", method="reml", knha=True)
+    result = ds.select(disease="MM").pool("ORR", method="reml", knha=True, across_regimens=True)
     fit = result.groups[0].summary
-    printed = json.loads(run("pool", "-d", "MM", "--method", "REML", "--knha", "-f", "json").stdout)
+    printed = json.loads(run("pool", "-d", "MM", "--method", "REML", "--knha", "--across-regimens",
+                             "-f", "json").stdout)
     pooled = [r for r in printed if r["row"] == "random"][0]
     assert fit["method"] == "REML" and pooled["percent"] == pytest.approx(fit["estimate"])
 
@@ -131,7 +133,52 @@ def test_the_command_line_says_each_library_error_with_its_exit_code():
     assert said == (EXIT_USAGE, "unknown disease 'X'; known: MM")
     assert library_error(xpo1cli.InvalidValue("bad")) == (EXIT_USAGE, "bad")
     assert library_error(xpo1cli.PoolError("none")) == (EXIT_USAGE, "none")
+    code, text = library_error(xpo1cli.CrossRegimenPool(["S", "S-DEC"]))
+    assert code == EXIT_USAGE and "2 regimens (S, S-DEC)" in text
+    assert all(way in text for way in ("--regimen X", "--by regimen", "--across-regimens"))
+    assert "--by regimen" not in library_error(xpo1cli.CrossRegimenPool(["S", "S-DEC"], by_regimen=False))[1]
     problem = xpo1cli.Problem("studies.csv", 3, "setting", "not allowed")
     assert library_error(xpo1cli.DatasetError([problem])) == (
         EXIT_DATA, "invalid dataset: studies.csv:3 [setting]: not allowed")
     assert library_error(KeyError("a bug")) is None
+
+
+def test_a_pool_across_regimens_is_refused_with_the_regimens_unless_asked(ds):
+    aml = ds.select(disease="AML", source="review")
+    with pytest.raises(xpo1cli.CrossRegimenPool) as caught:
+        aml.pool("ORR")
+    assert caught.value.regimens == ["S", "S-DEC", "S-HiDAC-MITO"]
+    assert isinstance(caught.value, xpo1cli.PoolError) and "across_regimens=True" in str(caught.value)
+    with pytest.raises(xpo1cli.CrossRegimenPool, match="by='regimen'") as by_disease:
+        aml.pool("ORR", by="disease")  # a split by another column still pools across regimens
+    assert by_disease.value.by_regimen
+    with pytest.raises(xpo1cli.CrossRegimenPool) as loo:  # leave-one-out refits the pool across regimens
+        aml.pool("ORR", by="regimen", leave_one_out=True)
+    assert not loo.value.by_regimen and "by='regimen'" not in str(loo.value)
+    asked = aml.pool("ORR", across_regimens=True)
+    fit = asked.groups[0].summary
+    assert asked.across_regimens and fit["across"] == ["S", "S-DEC", "S-HiDAC-MITO"]
+    assert fit["estimate"] == pytest.approx(37.7104, abs=1e-3)  # the figure metafor gives (tests/test_pool.py)
+    pooled = asked.groups[0].table.query("row != 'cohort'")
+    assert set(pooled["regimen"]) == {"S;S-DEC;S-HiDAC-MITO"}
+    assert all(label.startswith("across regimens") for label in pooled["cohort_label"])
+
+
+def test_one_pool_per_regimen_has_no_figure_across_them(ds):
+    result = ds.select(disease="MM", source="review").pool("ORR", by="regimen")
+    g = result.groups[0]
+    assert not result.across_regimens and g.summary["overall"] is False
+    assert g.summary["estimate"] is None and g.summary["tau2"] is None  # no cross-regimen figure anywhere
+    assert set(g.table["row"]) == {"cohort", "random", "subgroup test"}
+    assert g.table.loc[g.table["row"] == "random", "subgroup"].tolist() == ["Sd", "SRd"]
+    assert g.summary["q_between"] == pytest.approx(33.73182, abs=1e-4)
+
+
+def test_a_pool_of_one_regimen_is_as_before(ds):
+    """One regimen: nothing refused, nothing relabelled, with or without the keyword."""
+    sel = ds.select(disease="MM", regimen="SRd")
+    plain, asked = sel.pool("ORR"), sel.pool("ORR", across_regimens=True)
+    assert not plain.across_regimens and not asked.across_regimens
+    pd.testing.assert_frame_equal(plain.groups[0].table, asked.groups[0].table)
+    assert plain.groups[0].summary == asked.groups[0].summary
+    assert "across" not in plain.groups[0].summary["label"]

@@ -35,6 +35,23 @@ def ref_percent_matches(count: int, denominator: int, percent: float) -> bool:
     return abs(exact - percent) <= tol
 
 
+def ref_parent_fit(coh: pd.DataFrame, study: str, cohort: str, pct: float) -> str:
+    """Row by row: the counts of the enclosing cohort's n that print as pct, marked derived."""
+    coh = coh if "label" in coh.columns else coh.assign(label=None)
+    rows = {(r.study, r.cohort): r for r in plain_rows(coh[["study", "cohort", "parent", "n", "label"]])}
+    me = rows.get((study, cohort))
+    whole = rows.get((study, me.parent)) if me is not None and isinstance(me.parent, str) else None
+    if whole is None or value_or_none(whole.n) is None:
+        return ""
+    n = int(whole.n)
+    fits = [k for k in range(n + 1) if ref_percent_matches(k, n, pct)]
+    if not fits:
+        return ""
+    label = whole.label if isinstance(whole.label, str) else whole.cohort
+    return (f"; out of the {n} {label} (the enclosing cohort) "
+            + " or ".join(f"{k}*/{n}" for k in fits) + f" would print as {pct:g}% (* derived here, not printed)")
+
+
 def ref_finding(ref, study, cohort, measure, check, reported, computed, detail, source=None) -> dict:
     return dict(zip(audit.FINDING_COLUMNS,
                     [ref, study, cohort, measure, check, reported, computed, detail, source], strict=True))
@@ -70,8 +87,8 @@ def ref_audit(ds: Dataset, studies: set[str] | None = None, outcomes: pd.DataFra
         elif k is None:
             found.append(ref_finding(
                 r.ref, r.study, r.cohort, r.measure, "percentage vs denominator", f"{pct:g}%",
-                "no whole count", f"no whole number of patients out of {den} prints as {pct:g}%",
-                r.source))
+                "no whole count", f"no whole number of patients out of {den} prints as {pct:g}%"
+                + ref_parent_fit(coh, r.study, r.cohort, pct), r.source))
 
     groups: dict[tuple[str, str, str], list] = {}
     for r in rows:  # each source's figures are checked against each other

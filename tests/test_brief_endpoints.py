@@ -173,7 +173,12 @@ def test_mm_vgpr_or_better_is_summed_from_the_printed_categories_per_cohort(ds):
         ("sid-phase1-ref14", "evaluable"): (2, 14)}
     for (study, cohort), r in vgpr.items():
         count, dens = _printed(ds, study, cohort, ["sCR", "CR", "VGPR"], r.source)
-        assert (r.events, {r.n}) == (count, dens) and r.basis == "sum of categories"
+        assert (r.events, {r.n}) == (count, dens)
+    # a sum of two printed categories is derived here; one printed category ('7 VGPR') is a printed count
+    assert {k: r.basis for k, r in vgpr.items()} == {
+        ("storm-nejm-2019", "mitt"): "sum of categories", ("svd-ref16", "evaluable"): "sum of categories",
+        ("spd-ref19", "pom-naive"): "reported", ("sdd-ref20", "dara-naive"): "reported",
+        ("sid-phase1-ref14", "evaluable"): "reported"}
     # one figure per trial: STORM's primary report, not also the review's summary of it
     assert sum(r.trial == "STORM" for r in vgpr.values()) == 1
     claim = next(c for c in b.bottom_line if c.kind == "single-arm" and c.measure == "≥VGPR")
@@ -181,6 +186,20 @@ def test_mm_vgpr_or_better_is_summed_from_the_printed_categories_per_cohort(ds):
     md = markdown(b)
     assert md.count("≥VGPR not reported") == 2  # BOSTON prints no VGPR: each arm says so
     assert "12/40 is sum of categories; the source prints no count" in md
+    assert "7/31 is sum of categories" not in md
+
+
+def test_a_summary_of_one_printed_category_is_a_printed_count(ds):
+    """The review prints '1 complete response (CR) and 7 partial response (PR)' of 84 for ref 12: its
+    ≥CR of 1 is a count the source prints, not one derived here; STORM's ≥CR is its 2 sCR."""
+    b = _brief(ds, "MM")
+    cr = {(r.study, r.cohort): (r.events, r.n, r.basis) for g in b.response if g.measure == "CR_or_better"
+          for r in g.rates}
+    assert cr[("sd-phase1-ref12", "all")] == (1, 84, "reported")
+    assert cr[("storm-nejm-2019", "mitt")] == (2, 122, "reported")
+    assert cr[("svd-ref16", "evaluable")] == (3, 40, "reported")
+    derived_rows = {g.subject for g in b.gaps if g.kind == "derived count"}
+    assert "sd-phase1-ref12/all ≥CR" not in derived_rows and "storm-nejm-2019/mitt ≥VGPR" in derived_rows
 
 
 def test_a_summary_is_added_only_where_the_breakdown_is_whole_and_none_is_printed(ds):

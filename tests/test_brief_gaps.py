@@ -182,3 +182,51 @@ def test_a_setting_gap_stays_plain_where_every_study_states_its_setting(briefs):
     assert rows["newly diagnosed"] == "no clinical study in this setting"  # SEL-DICE-PH1 states relapsed/refractory
     wm = {g.subject: g.detail for g in briefs("WM").gaps if g.kind == "population"}
     assert "the trial of the next row states no setting" in wm["newly diagnosed"]
+
+
+# --- 6 a percentage no count of its denominator gives ----------------------------------------------------
+
+
+def test_dice_rates_say_which_counts_of_the_enrolled_would_give_them_marked_derived(ds, briefs):
+    from xpo1cli.audit import audit
+
+    found = audit(ds, {"sel-dice-ph1"})
+    detail = dict(zip(found["measure"], found["detail"], strict=True))
+    assert detail["ORR"] == ("no whole number of patients out of 10 prints as 91%; out of the 11 enrolled (the "
+                             "enclosing cohort) 10*/11 would print as 91% (* derived here, not printed)")
+    assert "9*/11 would print as 82%" in detail["CR"]
+    tcl = markdown(briefs("TCL"))
+    assert "10*/11 would print as 91% (* derived here, not printed)" in tcl
+    assert "10/11" not in tcl.replace("10*/11", "")  # never as if printed
+
+
+def test_a_percentage_without_an_enclosing_cohort_gets_no_fit(ds):
+    from xpo1cli.audit import _parent_fit
+
+    assert _parent_fit(ds.cohorts, "sel-dice-ph1", "all", 91) == ""  # 'enrolled' has no parent
+    assert _parent_fit(ds.cohorts, "sel-dice-ph1", "evaluable", 50) == ""  # no count of 11 prints as 50%
+
+
+# --- 5 where no adverse-event figure exists, the bottom line says so -----------------------------------
+
+
+def test_mf_bottom_line_says_selinexor_ruxolitinib_has_no_adverse_event_figures(briefs):
+    from xpo1cli.brief_render import claim_text
+
+    said = [claim_text(c) for c in briefs("MF").bottom_line if c.kind == "no harms"]
+    assert said == ["No adverse-event figures for S-RUX (selinexor + ruxolitinib) in the sources."]
+
+
+def test_no_harms_is_said_only_where_true(briefs, ds):
+    from xpo1cli.brief_render import claim_text
+
+    tcl = briefs("TCL")  # DICE quantifies its adverse events: nothing to say
+    assert not [c for c in tcl.bottom_line if c.kind == "no harms"]
+    mds = {c.regimen: claim_text(c) for c in briefs("MDS").bottom_line if c.kind == "no harms"}
+    assert set(mds) == {"S-IC", "E"}  # HOVON names deaths without rates; eltanexor's summary gives none
+    assert "S-FLA" not in mds  # SELHEM has a harms statement of its own
+    wm = {c.regimen: claim_text(c) for c in briefs("WM").bottom_line if c.kind == "no harms"}
+    assert "studies of other diseases report some (xpo1 toxicity --regimen Sd)" in wm["Sd"]  # STORM's are MM's
+    events = ds.adverse_events.merge(ds.studies[["study", "regimen"]], on="study")
+    quantified = events[events["percent_reported"].notna() | events["count"].notna()]
+    assert not set(quantified["regimen"]) & {"S-RUX", "E", "S-IC"}  # the claims' premise, from the data

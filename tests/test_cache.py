@@ -17,11 +17,12 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from xpo1cli import cache, data
+from xpo1cli import cache, data, datapackage
+from xpo1cli.checks import check
 
 from .conftest import DATA, synthetic
 
-NAMES = (*data.TABLES, *data.OPTIONAL_TABLES)
+NAMES = (*datapackage.TABLES, *datapackage.OPTIONAL_TABLES)
 SVD_ORR = "svd-ref16,evaluable,ORR,,25,40,"  # outcomes.csv: 25 responders of 40
 
 
@@ -40,7 +41,7 @@ def folder(tmp_path, monkeypatch) -> Path:
 
 
 def key_of(root: Path) -> str:
-    return data._content_key(root, data.read_descriptor(root))
+    return data._content_key(root, datapackage.read_descriptor(root))
 
 
 def svd_orr(ds) -> int:
@@ -51,7 +52,7 @@ def svd_orr(ds) -> int:
 
 def checks(monkeypatch) -> list:
     """Count the full checks of a dataset (what a cached load does not repeat)."""
-    calls, real = [], data.check
+    calls, real = [], check
     monkeypatch.setattr(data, "check", lambda root, **kw: calls.append(root) or real(root, **kw))
     return calls
 

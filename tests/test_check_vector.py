@@ -1,10 +1,10 @@
 """Checking a dataset over whole columns gives, problem for problem and cell for cell, what the
 checks read one cell or one row at a time give.
 
-`data._check_table` works out each rule that reads a cell's text (a type, a pattern) once for
-each distinct text of a column and spreads the answer to the rows holding it; `data._parse`
-finds blank rows and missing cells over whole columns; `data._check_content` splits each
-distinct list of names once; `data.check` checks a key once when the package's schema and the
+`checks._check_table` works out each rule that reads a cell's text (a type, a pattern) once for
+each distinct text of a column and spreads the answer to the rows holding it; `csvread._parse`
+finds blank rows and missing cells over whole columns; `checks._check_content` splits each
+distinct list of names once; `checks.check` checks a key once when the package's schema and the
 program's both name it. The reference below is the check as first written (kept here, not in
 the package): pandas' text columns read cell by cell with their string methods, and loops over
 every row. On the bundled data, on a synthetic dataset with cells altered here and there, and on
@@ -27,8 +27,8 @@ import pytest
 from hypothesis import HealthCheck, example, given, settings
 from hypothesis import strategies as st
 
-from xpo1cli import data
-from xpo1cli.data import INT64, LINE, Problem
+from xpo1cli import checks, csvread, datapackage
+from xpo1cli.datapackage import INT64, LINE, Problem
 from xpo1cli.values import row_tuples, split_list
 
 from .conftest import DATA, synthetic
@@ -55,9 +55,9 @@ def ref_parse(text: str, fname: str, problems: list[Problem]):
         frame = pd.read_csv(io.StringIO(text), dtype=str, keep_default_na=False, na_filter=True,
                             na_values=[], skip_blank_lines=False, engine="c")
     except (pd.errors.ParserError, ValueError) as exc:
-        return data._locate(text, fname, problems, str(exc))
+        return csvread._locate(text, fname, problems, str(exc))
     if not isinstance(frame.index, pd.RangeIndex):
-        return data._locate(text, fname, problems, "rows have more cells than the header")
+        return csvread._locate(text, fname, problems, "rows have more cells than the header")
     frame.columns = [str(c).strip() for c in frame.columns]
     # each record's first line and its cells, as the csv module reads them
     reader = csv.reader(io.StringIO(text, newline=""))
@@ -92,7 +92,7 @@ def ref_check_table(name: str, spec: dict, root: Path, problems: list[Problem], 
     own_rules = {f["name"]: f.get("constraints", {}) for f in (contract or {}).get("schema", {}).get("fields", [])}
     fname = spec.get("path", f"{name}.csv")
     try:
-        text = data._read_text(root / fname)
+        text = csvread._read_text(root / fname)
     except (ValueError, OSError) as exc:
         problems.append(Problem(fname, None, None, str(exc)))
         return None
@@ -138,20 +138,21 @@ def ref_check_table(name: str, spec: dict, root: Path, problems: list[Problem], 
             huge = ok & text_col.str.len().gt(18)
             if huge.any():
                 huge[huge] = [len(v) > 5000 or abs(int(v)) > INT64 for v in text_col[huge]]
-                report(full & huge, col, lambda v: f"'{data._clip(v)}' is too large for an integer "
+                report(full & huge, col, lambda v: f"'{datapackage._clip(v)}' is too large for an integer "
                        "(more than 9223372036854775807)")
                 ok &= ~huge
-            report(full & ~ok & ~huge, col, lambda v: f"'{data._clip(v)}' is not an integer{data._digits_hint(v)}")
+            report(full & ~ok & ~huge, col,
+                   lambda v: f"'{datapackage._clip(v)}' is not an integer{checks._digits_hint(v)}")
             values = pd.Series(pd.array([int(v) if k else None for v, k in zip(text_col, ok, strict=True)],
                                         dtype="Int64"), index=text_col.index)  # whole numbers read exactly
         elif kind == "number":
             values = pd.to_numeric(text_col.where(full), errors="coerce").astype("float64")
             bad = full & (values.isna() | values.abs().eq(float("inf")))
-            report(bad, col, lambda v: f"'{data._clip(v)}' is not a number{data._digits_hint(v)}")
+            report(bad, col, lambda v: f"'{datapackage._clip(v)}' is not a number{checks._digits_hint(v)}")
             values = values.where(~bad)
         elif kind == "boolean":
-            values = text_col.str.lower().map(data._BOOL)
-            report(full & values.isna(), col, lambda v: f"'{data._clip(v)}' is not a boolean")
+            values = text_col.str.lower().map(csvread._BOOL)
+            report(full & values.isna(), col, lambda v: f"'{datapackage._clip(v)}' is not a boolean")
             values = values.astype("boolean")
         else:
             values = text_col.astype(object)
@@ -163,7 +164,7 @@ def ref_check_table(name: str, spec: dict, root: Path, problems: list[Problem], 
                 if len(allowed) > 120:
                     allowed = allowed[:117] + "..."
                 report(present & ~values.isin(cons["enum"]), col,
-                       lambda v, a=allowed: f"'{data._clip(v)}' is not one of: {a}")
+                       lambda v, a=allowed: f"'{datapackage._clip(v)}' is not one of: {a}")
             if "minimum" in cons:
                 report(present & (values < cons["minimum"]).fillna(False).astype(bool), col,
                        lambda v, m=cons["minimum"]: f"{v} is below the minimum {m}")
@@ -172,7 +173,7 @@ def ref_check_table(name: str, spec: dict, root: Path, problems: list[Problem], 
                        lambda v, m=cons["maximum"]: f"{v} is above the maximum {m}")
             if "pattern" in cons:
                 report(present & ~text_col.str.fullmatch(cons["pattern"]).fillna(False).astype(bool), col,
-                       lambda v, p=cons["pattern"]: f"'{data._clip(v)}' does not match the pattern {p}")
+                       lambda v, p=cons["pattern"]: f"'{datapackage._clip(v)}' does not match the pattern {p}")
         typed[col] = values
     return typed[[LINE, *names]]
 
@@ -195,7 +196,7 @@ def ref_check_keys(frames: dict, descriptor: dict, problems: list[Problem], path
         fname = (paths or {}).get(name) or specs[name].get("path", f"{name}.csv")
         pk = spec.get("primaryKey")
         if pk:
-            pk = data.as_fields(pk)
+            pk = datapackage.as_fields(pk)
             keyed = frame[[*pk, LINE]].astype({f: object for f in pk}).fillna("")
             dup = keyed.duplicated(subset=pk, keep="first")
             if dup.any():
@@ -206,10 +207,10 @@ def ref_check_keys(frames: dict, descriptor: dict, problems: list[Problem], path
                     problems.append(Problem(fname, int(getattr(r, LINE)),
                                             ",".join(pk), f"duplicate key {'/'.join(map(str, key))} "
                                             f"(first at line {int(at)})"))
-        for fk in data.foreign_keys(spec):
-            fields = data.as_fields(fk["fields"])
+        for fk in datapackage.foreign_keys(spec):
+            fields = datapackage.as_fields(fk["fields"])
             target = fk["reference"]["resource"] or name
-            tfields = data.as_fields(fk["reference"]["fields"])
+            tfields = datapackage.as_fields(fk["reference"]["fields"])
             if target not in frames:
                 continue
             src = frame[frame[fields].notna().all(axis=1)]
@@ -224,7 +225,7 @@ def ref_check_keys(frames: dict, descriptor: dict, problems: list[Problem], path
 
 def ref_check_content(frames: dict, descriptor: dict, problems: list[Problem]) -> None:
     """The checks the Table Schema cannot express, each list of names split row by row."""
-    paths = {r["name"]: data.resource_file(r) for r in descriptor["resources"]}
+    paths = {r["name"]: datapackage.resource_file(r) for r in descriptor["resources"]}
     drugs = set(frames["drugs"]["drug"])
     diseases = set(frames["diseases"]["disease"])
     for table, col, known, what in (("regimens", "partners", drugs, "drugs"),
@@ -263,7 +264,7 @@ def ref_check_content(frames: dict, descriptor: dict, problems: list[Problem]) -
     for line, m, a, b in zip(o.loc[bad, LINE], med[bad], lo[bad], hi[bad], strict=True):
         problems.append(Problem(paths["outcomes"], int(line), "median_months",
                                 f"median {m:g} lies outside its range {a:g}-{b:g}"))
-    for table, estimates, low, high, what in data.INTERVALS:  # row by row: limits in order, then estimates
+    for table, estimates, low, high, what in checks.INTERVALS:  # row by row: limits in order, then estimates
         rows = frames[table].to_dict("records")
         limits = [tuple(None if pd.isna(r[c]) else float(r[c]) for c in (low, high)) for r in rows]
         for r, (a, b) in zip(rows, limits, strict=True):
@@ -300,35 +301,35 @@ def ref_check_content(frames: dict, descriptor: dict, problems: list[Problem]) -
 
 
 def ref_check(root: Path) -> tuple[dict, dict, list[Problem]]:
-    """`data.check` with the reference parts: the package's keys and the program's each checked."""
-    descriptor = data.read_descriptor(root)
+    """`checks.check` with the reference parts: the package's keys and the program's each checked."""
+    descriptor = datapackage.read_descriptor(root)
     problems: list[Problem] = []
     specs = {r["name"]: r for r in descriptor.get("resources", [])}
-    for name in data.TABLES:
+    for name in datapackage.TABLES:
         if name not in specs:
             problems.append(Problem("datapackage.json", None, None, f"no resource named {name}"))
-    contract = {r["name"]: r for r in data._bundled_descriptor()["resources"]}
-    unread = {name: data.file_problem(root / data.resource_file(spec), data.max_file_bytes())
+    contract = {r["name"]: r for r in datapackage._bundled_descriptor()["resources"]}
+    unread = {name: datapackage.file_problem(root / datapackage.resource_file(spec), datapackage.max_file_bytes())
               for name, spec in specs.items()
-              if name not in data.OPTIONAL_TABLES or os.path.lexists(root / data.resource_file(spec))}
+              if name not in datapackage.OPTIONAL_TABLES or os.path.lexists(root / datapackage.resource_file(spec))}
     if any(reason and "too large" in reason for reason in unread.values()):
-        return descriptor, {}, problems + [Problem(data.resource_file(specs[n]), None, None, reason)
+        return descriptor, {}, problems + [Problem(datapackage.resource_file(specs[n]), None, None, reason)
                                            for n, reason in unread.items() if reason]
     frames: dict = {}
-    for name in data.TABLES:
+    for name in datapackage.TABLES:
         if name in specs:
             parsed = ref_check_table(name, specs[name], root, problems, contract.get(name))
             if parsed is not None:
                 frames[name] = parsed
-    for name in data.OPTIONAL_TABLES:  # a missing optional table reads as an empty one
-        if name in specs and (root / data.resource_file(specs[name])).exists():
+    for name in datapackage.OPTIONAL_TABLES:  # a missing optional table reads as an empty one
+        if name in specs and (root / datapackage.resource_file(specs[name])).exists():
             parsed = ref_check_table(name, specs[name], root, problems, contract.get(name))
         else:
-            parsed = data.empty_table(contract[name])
+            parsed = checks.empty_table(contract[name])
         if parsed is not None:
             frames[name] = parsed
-    if all(name in frames for name in (*data.TABLES, *data.OPTIONAL_TABLES)):
-        paths = {r["name"]: data.resource_file(r) for r in descriptor["resources"]}
+    if all(name in frames for name in (*datapackage.TABLES, *datapackage.OPTIONAL_TABLES)):
+        paths = {r["name"]: datapackage.resource_file(r) for r in descriptor["resources"]}
         ref_check_keys(frames, descriptor, problems)
         ref_check_keys(frames, {"resources": list(contract.values())}, problems, paths)
         ref_check_content(frames, descriptor, problems)
@@ -354,8 +355,8 @@ def same_frames(frames: dict, ref_frames: dict) -> None:
 
 
 def same_check(root: Path) -> list[Problem]:
-    """`data.check` and the reference give the same frames and problems at root; the problems."""
-    (new, error), (ref, ref_error) = outcome(data.check, root), outcome(ref_check, root)
+    """`checks.check` and the reference give the same frames and problems at root; the problems."""
+    (new, error), (ref, ref_error) = outcome(checks.check, root), outcome(ref_check, root)
     assert error == ref_error
     if error is not None:
         return []
@@ -476,7 +477,7 @@ def same_table(text: str) -> list[Problem]:
         (Path(folder) / "t.csv").write_text(text, encoding="utf-8")
         new_problems: list[Problem] = []
         ref_problems: list[Problem] = []
-        new, error = outcome(data._check_table, "t", SPEC, Path(folder), new_problems, CONTRACT)
+        new, error = outcome(checks._check_table, "t", SPEC, Path(folder), new_problems, CONTRACT)
         ref, ref_error = outcome(ref_check_table, "t", SPEC, Path(folder), ref_problems, CONTRACT)
     assert error == ref_error
     assert new_problems == ref_problems
@@ -533,12 +534,12 @@ def test_a_key_named_by_both_schemas_is_checked_once(tmp_path, monkeypatch):
     rows = read_rows(root, "studies")
     write_rows(root, "studies", [*rows, rows[3]])
     set_cells(root, "studies", "source", {5: "nowhere"})
-    _, frames, _ = data.check(root)
-    resolved = sum(frames[r["name"]][data.as_fields(fk["fields"])].notna().all(axis=1).any()
-                   for r in desc["resources"] for fk in data.foreign_keys(r["schema"]))
+    _, frames, _ = checks.check(root)
+    resolved = sum(frames[r["name"]][datapackage.as_fields(fk["fields"])].notna().all(axis=1).any()
+                   for r in desc["resources"] for fk in datapackage.foreign_keys(r["schema"]))
     calls = []
-    unresolved = data._unresolved
-    monkeypatch.setattr(data, "_unresolved", lambda *a: calls.append(a[1]) or unresolved(*a))
+    unresolved = checks._unresolved
+    monkeypatch.setattr(checks, "_unresolved", lambda *a: calls.append(a[1]) or unresolved(*a))
     problems = same_check(root)
     for column, reason in (("disease", "duplicate key"), ("study", "duplicate key"), ("source", "'nowhere' not found")):
         assert any(p.column == column and p.reason.startswith(reason) for p in problems), column

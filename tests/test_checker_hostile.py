@@ -21,7 +21,7 @@ import numpy as np
 import pytest
 from typer.testing import CliRunner
 
-from xpo1cli import counts, data
+from xpo1cli import checks, counts, csvread, data, datapackage
 from xpo1cli.cli import app
 
 from .conftest import DATA, sh
@@ -33,7 +33,7 @@ INT64 = 2**63 - 1
 def _no_cache(monkeypatch):
     """Every check here reads the files (nothing kept between runs)."""
     monkeypatch.setenv("XPO1_CACHE", "off")
-    monkeypatch.delenv(data.MAX_FILE_ENV, raising=False)
+    monkeypatch.delenv(datapackage.MAX_FILE_ENV, raising=False)
 
 
 @pytest.fixture
@@ -71,11 +71,11 @@ def first_row(d: Path, table: str, **filled) -> int:
     raise AssertionError(f"no row of {table} with {filled}")
 
 
-def problems_of(d: Path) -> list[data.Problem]:
+def problems_of(d: Path) -> list[datapackage.Problem]:
     return data.validate(d)
 
 
-def only(problems, **where) -> data.Problem:
+def only(problems, **where) -> datapackage.Problem:
     hits = [p for p in problems if all(getattr(p, k) == v for k, v in where.items())]
     assert len(hits) == 1, (where, [str(p) for p in problems])
     return hits[0]
@@ -213,7 +213,7 @@ WHITE = [chr(c) for c in range(sys.maxunicode + 1) if not chr(c).strip()]
 
 
 def test_the_white_space_a_cell_loses_is_all_that_python_strips():
-    listed = {c.decode() for c in data._ODD_ASCII_SPACE} | set(data._WIDE_SPACE) | {" ", "\n", "\r"}
+    listed = {c.decode() for c in csvread._ODD_ASCII_SPACE} | set(csvread._WIDE_SPACE) | {" ", "\n", "\r"}
     assert listed == set(WHITE)
 
 
@@ -229,7 +229,7 @@ def padded_elsewhere(d: Path) -> None:
 def test_a_cell_loses_any_white_space_at_its_ends_whether_or_not_the_file_is_padded(space, elsewhere):
     """A leading no-break space was once stripped only when another cell of the file was padded."""
     text = f"ref,disease,population\n{space}13{space},{space}MM,{elsewhere}all{elsewhere}\n"
-    got = data._parse(text, "t.csv", [])
+    got = csvread._parse(text, "t.csv", [])
     assert (got["ref"][0], got["disease"][0], got["population"][0]) == ("13", "MM", "all")
 
 
@@ -258,7 +258,7 @@ def test_white_space_inside_a_cell_is_kept(package):
 
 
 def _parse_cells(path: Path, column: str) -> list:
-    return list(data._parse(path.read_text(encoding="utf-8"), path.name, [])[column])
+    return list(csvread._parse(path.read_text(encoding="utf-8"), path.name, [])[column])
 
 
 @pytest.mark.parametrize("text", [
@@ -267,7 +267,7 @@ def _parse_cells(path: Path, column: str) -> list:
 def test_cells_read_as_python_strips_them_in_any_layout(text):
     """Whatever the layout (a quoted cell's line break, a record separator, a padded line end),
     each cell is the csv module's cell stripped."""
-    got = data._parse(text, "t.csv", [])
+    got = csvread._parse(text, "t.csv", [])
     want = [[c.strip() for c in row] for row in csv.reader(io.StringIO(text, newline=""))]
     header = [h.strip() for h in want[0]]
     assert [list(map(str, got[h])) for h in header] == [[r[i] for r in want[1:]] for i in range(len(header))]
@@ -354,10 +354,10 @@ def test_loops_are_found_among_many_rows():
     """Pointer doubling over whole arrays: rows on a loop, not those leading into one."""
     keys = np.arange(1000) + 7
     parents = np.append(np.arange(1, 1000) + 7, 500 + 7)  # a tail of 500 rows into a loop of 500
-    found = data._cycles(keys, parents)
+    found = checks._cycles(keys, parents)
     assert [row for row, _ in found] == list(range(500, 1000))
     assert found[0][1] == [*range(500, 1000), 500]
-    assert data._cycles(keys, np.full(1000, -1)) == [] and data._cycles(keys[:0], keys[:0]) == []
+    assert checks._cycles(keys, np.full(1000, -1)) == [] and checks._cycles(keys[:0], keys[:0]) == []
 
 
 # --- files that are not regular files, and sizes ------------------------------------------------------
@@ -392,36 +392,36 @@ def test_a_device_in_place_of_a_table_is_refused_unread(package):
 
 def test_a_file_over_the_size_limit_stops_the_check_before_any_table_is_parsed(package, monkeypatch):
     parsed = []
-    monkeypatch.setattr(data, "_parse", lambda *a: parsed.append(a[1]))
-    monkeypatch.setenv(data.MAX_FILE_ENV, "0.01")  # 10 KiB: outcomes and studies are larger
+    monkeypatch.setattr(checks, "_parse", lambda *a: parsed.append(a[1]))
+    monkeypatch.setenv(datapackage.MAX_FILE_ENV, "0.01")  # 10 KiB: outcomes and studies are larger
     big = sorted(p.name for p in package.glob("*.csv") if p.stat().st_size > 0.01 * 1024 * 1024)
     found = problems_of(package)
     assert parsed == []
     assert sorted(p.file for p in found) == big
     assert all(p.row is None and "over the limit of 10485 bytes" in p.reason
-               and f"raise {data.MAX_FILE_ENV}" in p.reason for p in found)
+               and f"raise {datapackage.MAX_FILE_ENV}" in p.reason for p in found)
 
 
 def test_the_size_limit_is_raised_for_bigger_data(package, monkeypatch):
-    monkeypatch.setenv(data.MAX_FILE_ENV, "0.01")
+    monkeypatch.setenv(datapackage.MAX_FILE_ENV, "0.01")
     assert problems_of(package)
     data._CACHE.clear()
-    monkeypatch.setenv(data.MAX_FILE_ENV, "1")
+    monkeypatch.setenv(datapackage.MAX_FILE_ENV, "1")
     assert problems_of(package) == []
 
 
 @pytest.mark.parametrize("value", ["0", "-5", "lots", "nan", "inf", "1e30"])
 def test_a_size_limit_that_is_no_size_is_said(package, monkeypatch, value):
-    monkeypatch.setenv(data.MAX_FILE_ENV, value)
-    assert [(p.file, p.row, p.column) for p in problems_of(package)] == [(data.MAX_FILE_ENV, None, None)]
+    monkeypatch.setenv(datapackage.MAX_FILE_ENV, value)
+    assert [(p.file, p.row, p.column) for p in problems_of(package)] == [(datapackage.MAX_FILE_ENV, None, None)]
 
 
 def test_a_file_that_grows_past_the_limit_after_its_check_is_refused(tmp_path):
     path = tmp_path / "t.csv"
     path.write_bytes(b"a\n" * 100)
-    assert data.read_regular(path, 1000) == b"a\n" * 100
+    assert datapackage.read_regular(path, 1000) == b"a\n" * 100
     with pytest.raises(ValueError, match="too large"):
-        data.read_regular(path, 150)
+        datapackage.read_regular(path, 150)
 
 
 # --- a seeded fuzz of user datasets --------------------------------------------------------------------
@@ -447,7 +447,7 @@ WIDTH = re.compile(r"\d+ cells where the header has \d+|fewer cells than the hea
 
 
 def schema_types() -> dict[str, dict[str, str]]:
-    desc = data._bundled_descriptor()
+    desc = datapackage._bundled_descriptor()
     return {r["name"]: {f["name"]: f.get("type", "string") for f in r["schema"]["fields"]} for r in desc["resources"]}
 
 
@@ -461,7 +461,7 @@ def expected(kind: str, text: str):
     if kind == "number":
         return float(s)
     if kind == "boolean":
-        return data._BOOL[s.lower()]
+        return csvread._BOOL[s.lower()]
     return s
 
 

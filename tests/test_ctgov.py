@@ -15,7 +15,8 @@ import pandas as pd
 import pytest
 
 from xpo1cli import ctgov
-from xpo1cli.data import DataError, Problem, load, validate
+from xpo1cli.data import load, validate
+from xpo1cli.datapackage import DataError, Problem
 
 FIXTURES = Path(__file__).parent / "fixtures" / "ctgov"
 OM = "outcomeMeasuresModule.outcomeMeasures"  # paths are inside the record's resultsSection

@@ -17,7 +17,8 @@ import pytest
 from tests.test_ctgov import FIXTURES, OM, myeloma_variant, run
 from xpo1cli import ctgov
 from xpo1cli.ctgov import mapping, records
-from xpo1cli.data import DataError, Problem, load, validate
+from xpo1cli.data import load, validate
+from xpo1cli.datapackage import DataError, Problem
 
 
 def read(tmp_path: Path, name: str, content: str | bytes) -> list[tuple[str | None, str]]:

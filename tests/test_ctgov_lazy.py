@@ -10,8 +10,9 @@ from pathlib import Path
 
 import pytest
 
-from xpo1cli import cache, ctgov, data
-from xpo1cli.data import DataError, Problem, load, validate
+from xpo1cli import cache, checks, ctgov, data, datapackage
+from xpo1cli.data import load, validate
+from xpo1cli.datapackage import DataError, Problem
 
 from .test_ctgov import FIXTURES, myeloma_variant, run
 
@@ -39,8 +40,8 @@ def forget() -> None:
 
 def test_the_registry_tables_are_read_when_first_used(imported, tmp_path):
     ds = load(imported)
-    core, extra = data.table_groups(ds.descriptor)
-    assert extra == list(ctgov.REGISTRY_TABLES) and set(core) == {*data.TABLES, *data.OPTIONAL_TABLES}
+    core, extra = datapackage.table_groups(ds.descriptor)
+    assert extra == list(ctgov.REGISTRY_TABLES) and set(core) == {*datapackage.TABLES, *datapackage.OPTIONAL_TABLES}
     assert set(ds.tables._frames) == set(core)  # nothing of the registry read yet
     assert list(ds.tables) == [*core, *extra] and "registry_events" in ds.tables
     assert len(entries(tmp_path / "cache")) == 1
@@ -58,7 +59,7 @@ def test_each_registry_table_comes_back_from_its_own_entry(imported, tmp_path, m
     assert all(stat.S_IMODE(p.stat().st_mode) == 0o600 for p in kept)
     forget()
     checked = []
-    monkeypatch.setattr(data, "_check_table", lambda *a, **k: checked.append(a[0]))
+    monkeypatch.setattr(checks, "_check_table", lambda *a, **k: checked.append(a[0]))
     again = load(imported)
     for name, frame in tables.items():
         assert again.tables[name].equals(frame), name
@@ -71,8 +72,8 @@ def test_an_edited_registry_table_is_checked_again_alone(imported, tmp_path, mon
     forget()
     path = imported / "registry_events.csv"
     path.write_text(path.read_text(encoding="utf-8") + "\n", encoding="utf-8")  # other bytes, the same rows
-    real, checked = data._check_table, []
-    monkeypatch.setattr(data, "_check_table", lambda *a, **k: checked.append(a[0]) or real(*a, **k))
+    real, checked = checks._check_table, []
+    monkeypatch.setattr(checks, "_check_table", lambda *a, **k: checked.append(a[0]) or real(*a, **k))
     ds = load(imported)
     assert len(ds.registry_events) and len(ds.registry_measurements)
     assert checked == ["registry_events", "registry_records"]  # the table, and the one it refers to
@@ -126,8 +127,8 @@ def test_an_import_keeps_the_tables_it_checked_for_the_first_command(tmp_path, m
     run([myeloma_variant()], tmp_path)
     forget()
     checked = []
-    real = data._check_table
-    monkeypatch.setattr(data, "_check_table", lambda *a, **k: checked.append(a[0]) or real(*a, **k))
+    real = checks._check_table
+    monkeypatch.setattr(checks, "_check_table", lambda *a, **k: checked.append(a[0]) or real(*a, **k))
     ds = load(tmp_path / "out")
     kept = {name: ds.tables[name] for name in ds.tables}
     assert checked == [] and set(kept) >= set(ctgov.REGISTRY_TABLES)

@@ -7,7 +7,7 @@ import json
 
 import pytest
 
-from xpo1cli import catalogue, counts, data
+from xpo1cli import catalogue, checks, counts, data, datapackage
 from xpo1cli.audit import audit
 
 from .conftest import DATA, first_fast
@@ -328,12 +328,12 @@ def test_trusted_fast_load_equals_the_checked_load():
     the frames the checked path gives."""
     import pandas as pd
 
-    root = data.bundled_root()
-    descriptor, frames, problems = data.check(root)
+    root = datapackage.bundled_root()
+    descriptor, frames, problems = checks.check(root)
     assert problems == []
     fast = data._trusted_frames(root, descriptor)
     for name, frame in frames.items():
-        pd.testing.assert_frame_equal(frame.drop(columns=data.LINE).reset_index(drop=True), fast[name])
+        pd.testing.assert_frame_equal(frame.drop(columns=datapackage.LINE).reset_index(drop=True), fast[name])
 
 
 def test_published_after_review_is_one_rule_for_every_source():

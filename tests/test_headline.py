@@ -32,17 +32,22 @@ def ref_figures(outcomes: pd.DataFrame) -> dict[tuple[str, str], dict]:
         per_source.setdefault((study, cohort), {})[source] = rows
     out = {}
     for key, g in grouped.items():
-        primary = max(per_source[key].values(), key=lambda rows: (
-            "ORR" in rows and rows["ORR"].count_used is not None, "ORR" in rows,
-            sum(r.count_used is not None for r in rows.values())))
-        fig = dict.fromkeys(["orr_count", "orr_denominator", "orr_calc", "orr_reported", "orr_basis"])
+        sources = per_source[key]
+        primary_source = max(sources, key=lambda src: (
+            "ORR" in sources[src] and sources[src]["ORR"].count_used is not None, "ORR" in sources[src],
+            sum(r.count_used is not None for r in sources[src].values())))
+        primary = sources[primary_source]
+        fig = dict.fromkeys(["orr_count", "orr_denominator", "orr_calc", "orr_reported", "orr_basis", "orr_source"])
         if "ORR" in g:
             r = primary["ORR"] if "ORR" in primary else g["ORR"]
             fig.update(orr_count=r.count_used, orr_denominator=r.denominator, orr_calc=r.percent_calc,
                        orr_reported=r.percent_reported,
-                       orr_basis=r.count_basis if r.count_used is not None else None)
+                       orr_basis=r.count_basis if r.count_used is not None else None, orr_source=r.source)
         fig["pfs"] = g["PFS"].median_months if "PFS" in g else None
         fig["os"] = g["OS"].median_months if "OS" in g else None
+        fig["pfs_source"] = g["PFS"].source if "PFS" in g else None
+        fig["os_source"] = g["OS"].source if "OS" in g else None
+        fig["depth_source"] = primary_source
         for label in views.DEPTH_LABELS:
             d = depth(primary, label)
             fig[f"{label}:given"] = d is not None

@@ -9,7 +9,8 @@ import json
 
 from tests.test_ctgov import FIXTURES, myeloma_variant, run
 from xpo1cli import ctgov
-from xpo1cli.data import Problem, load
+from xpo1cli.data import load
+from xpo1cli.datapackage import Problem
 
 
 def test_the_same_record_twice_in_one_import_is_said_and_read_once(tmp_path):

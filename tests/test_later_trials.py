@@ -237,10 +237,10 @@ def test_pool_one_report_per_trial_and_no_control_arms():
     sadal = next(x for x in rows if x["trial"] == "SADAL")
     assert (sadal["study"], sadal["report_role"], sadal["events"], sadal["n"], sadal["count_basis"]) == (
         "sadal-lancet-2020", "primary", "36", "127", "sum of categories")
-    r = run("pool", "-d", "AML", "-m", "CR_CRi", "-f", "csv")
+    r = run("pool", "-d", "AML", "-m", "CR_CRi", "--by", "regimen", "-f", "csv")
     assert "sel-7plus3-rand-ash2020/7plus3: control arm" in r.stderr
     # a single control arm is never pooled with the selinexor arms, and alone it is not pooled at all
-    r = run("pool", "-d", "AML", "-m", "CR_CRi", "--include-controls", "-f", "csv")
+    r = run("pool", "-d", "AML", "-m", "CR_CRi", "--include-controls", "--by", "regimen", "-f", "csv")
     rows = list(csv.DictReader(io.StringIO(r.stdout)))
     assert "7plus3" not in {x["cohort"] for x in rows}
     assert {x["group"] for x in rows} == {"XPO1 inhibitor arms and cohorts"}

@@ -23,7 +23,7 @@ import pytest
 import typer.main
 from typer.core import TyperGroup
 
-from xpo1cli import data, query
+from xpo1cli import checks, data, datapackage, query
 from xpo1cli.cache import SUFFIX
 from xpo1cli.cli import app
 from xpo1cli.cli.errors import Group
@@ -139,7 +139,7 @@ def rewrite(path, old: str, new: str) -> None:
 
 def counting_check(monkeypatch) -> list:
     """Count the full checks of a dataset (what a cached load must not repeat)."""
-    calls, real = [], data.check
+    calls, real = [], checks.check
     monkeypatch.setattr(data, "check", lambda root, **kw: calls.append(root) or real(root, **kw))
     return calls
 
@@ -182,12 +182,12 @@ def test_broken_dataset_gives_the_same_problems_until_fixed(package, monkeypatch
     until the file is fixed."""
     data.load(package)
     rewrite(package / "outcomes.csv", SVD_ORR, SVD_ORR.replace(",25,", ",2x,"))
-    with pytest.raises(data.DataError) as first:
+    with pytest.raises(datapackage.DataError) as first:
         data.load(package)
     problems = first.value.problems
-    assert data.Problem("outcomes.csv", 23, "count", "'2x' is not an integer") in problems
+    assert datapackage.Problem("outcomes.csv", 23, "count", "'2x' is not an integer") in problems
     calls = counting_check(monkeypatch)
-    with pytest.raises(data.DataError) as again:
+    with pytest.raises(datapackage.DataError) as again:
         data.load(package)
     assert again.value.problems == problems and str(again.value) == str(first.value)
     assert data.validate(package) == problems
@@ -216,7 +216,7 @@ def test_a_checked_dataset_is_read_back_from_the_cache_by_a_later_run(package, t
     calls = counting_check(monkeypatch)
     again = data.load(package)
     assert calls == [] and again is not first
-    for name in data.TABLES:
+    for name in datapackage.TABLES:
         pd.testing.assert_frame_equal(again.tables[name], first.tables[name])
 
 
@@ -254,11 +254,11 @@ def test_an_edited_file_is_checked_again_and_replaces_the_kept_entry(package, tm
 def test_an_invalid_dataset_is_never_kept(package, tmp_path, monkeypatch):
     monkeypatch.setenv("XPO1_CACHE", str(tmp_path / "cache"))
     rewrite(package / "outcomes.csv", SVD_ORR, SVD_ORR.replace(",25,", ",2x,"))
-    with pytest.raises(data.DataError):
+    with pytest.raises(datapackage.DataError):
         data.load(package)
     forget_loads()
     calls = counting_check(monkeypatch)
-    with pytest.raises(data.DataError):
+    with pytest.raises(datapackage.DataError):
         data.load(package)
     assert len(calls) == 1 and kept(tmp_path / "cache") == []
 
@@ -310,7 +310,7 @@ def test_validate_checks_the_bundled_data_in_full(monkeypatch):
     data.load()
     calls = counting_check(monkeypatch)
     assert data.validate() == []
-    assert [p.resolve() for p in calls] == [data.bundled_root().resolve()]
+    assert [p.resolve() for p in calls] == [datapackage.bundled_root().resolve()]
 
 
 # --- per_dataset: derived tables made once, each caller its own copy -------------------------------
@@ -381,7 +381,7 @@ def test_bundled_tables_are_read_when_first_used(monkeypatch):
     ds = data.load()
     assert isinstance(ds.tables, data.LazyTables) and ds.tables._frames == {}
     names = [r["name"] for r in ds.descriptor["resources"]]
-    assert list(ds.tables) == names and set(names) == {*data.TABLES, *data.OPTIONAL_TABLES}
+    assert list(ds.tables) == names and set(names) == {*datapackage.TABLES, *datapackage.OPTIONAL_TABLES}
     assert ds.tables._frames == {}  # listing reads nothing
     studies = ds.studies
     assert list(ds.tables._frames) == ["studies"]
@@ -394,11 +394,11 @@ def test_bundled_tables_equal_the_checked_tables(monkeypatch):
     """The fast reader of the bundled data gives the frames `check` gives, dtypes included."""
     monkeypatch.setattr(data, "_CACHE", {})
     ds = data.load()
-    _, frames, problems = data.check(ds.root)
+    _, frames, problems = checks.check(ds.root)
     assert problems == []
-    pd.testing.assert_frame_equal(ds.studies, frames["studies"].drop(columns=data.LINE).reset_index(drop=True))
-    for name in data.TABLES:
-        checked = frames[name].drop(columns=data.LINE).reset_index(drop=True)
+    pd.testing.assert_frame_equal(ds.studies, frames["studies"].drop(columns=datapackage.LINE).reset_index(drop=True))
+    for name in datapackage.TABLES:
+        checked = frames[name].drop(columns=datapackage.LINE).reset_index(drop=True)
         pd.testing.assert_frame_equal(ds.tables[name], checked, obj=name)
 
 
@@ -492,7 +492,8 @@ SUBMODULES = {ARRAY_API}
                  {"pandas", "numpy", "rich"} | STATISTICS, set(), id="help-version-completion"),
     pytest.param(["list -d MM -f csv", "compare SVd SPd -f csv", "survival -d MM -f csv", "toxicity -d MM -f csv",
                   "show 19 -f json"], STATISTICS, {"pandas"}, id="views"),
-    pytest.param(["response -d MM -f csv", "pool -d MM -f csv", "pool -d MM --method REML --knha -f csv"],
+    pytest.param(["response -d MM -f csv", "pool -d MM --across-regimens -f csv",
+                  "pool -d MM --method REML --knha --by regimen -f csv"],
                  STATISTICS - {"scipy"} | SUBMODULES, {"pandas", "scipy"}, id="intervals"),
     pytest.param(["brief -d MM -f markdown"], {"statsmodels", "matplotlib"}, {"pandas"}, id="brief"),
 ])

@@ -24,14 +24,14 @@ from xpo1cli.stats import pool_proportions
 
 from .conftest import run, run_csv, run_json
 
-# pool name -> (CLI filters, x, n)
+# pool name -> (CLI filters, x, n); each pool puts several regimens together, asked for as such
 POOLS = {
     # ORR of the AML cohorts: x=c(11,10,14), n=c(81,25,20)
-    "aml": (["-d", "AML", "--source", "review"], [11, 10, 14], [81, 25, 20]),
+    "aml": (["-d", "AML", "--source", "review", "--across-regimens"], [11, 10, 14], [81, 25, 20]),
     # ORR of myeloma triplets with a proteasome inhibitor: x=c(25,3), n=c(40,14)
-    "mm_pi": (["-d", "MM", "-p", "proteasome inhibitor", "--source", "review"], [25, 3], [40, 14]),
+    "mm_pi": (["-d", "MM", "-p", "proteasome inhibitor", "--source", "review", "--across-regimens"], [25, 3], [40, 14]),
     # ORR of every myeloma cohort: x=c(8,32,25,6,11,18,14,4,3), n=c(84,122,40,7,15,31,19,27,14)
-    "mm": (["-d", "MM", "--source", "review"], [8, 32, 25, 6, 11, 18, 14, 4, 3],
+    "mm": (["-d", "MM", "--source", "review", "--across-regimens"], [8, 32, 25, 6, 11, 18, 14, 4, 3],
            [84, 122, 40, 7, 15, 31, 19, 27, 14]),
 }
 # (pool, method) -> metafor: estimate, ci.lb, ci.ub, tau2, I2, H2, QE, QEp, FE estimate
@@ -73,7 +73,7 @@ def test_pool_agrees_with_metafor(pool, method):
 
 
 def test_weights_agree_with_metafor():
-    rows = run_csv("pool", "-d", "AML", "--source", "review")
+    rows = run_csv("pool", "-d", "AML", "--source", "review", "--across-regimens")
     w = {r["ref"]: float(r["weight"]) for r in rows if r["row"] == "cohort"}
     assert w == pytest.approx({"22": 34.5150, "23": 33.3645, "25": 32.1205}, abs=0.01)
 
@@ -85,7 +85,7 @@ def test_refuses_fewer_than_two_cohorts():
 
 
 def test_never_pools_a_subgroup_with_its_parent():
-    r = run("pool", "-d", "MM", "--source", "review", "-f", "csv")
+    r = run("pool", "-d", "MM", "--source", "review", "--by", "regimen", "-f", "csv")
     studies = [row["study"] for row in csv.DictReader(io.StringIO(r.stdout)) if row["row"] == "cohort"]
     assert len(studies) == len(set(studies))
     assert "left out srd-rrmm-ref18/len-sensitive: overlaps" in r.stderr
@@ -102,7 +102,7 @@ def test_never_pools_two_reports_of_one_trial_or_a_case_report():
 
 
 def test_pool_json_and_exact_cohort_intervals():
-    rows = run_json("pool", "-d", "AML", "--source", "review")
+    rows = run_json("pool", "-d", "AML", "--source", "review", "--across-regimens")
     first = rows[0]
     assert (first["study"], first["ci_low"], first["ci_high"]) == ("s-aml-ref22", 7.0, 23.0)
     assert rows[-1]["row"] == "common" and rows[-2]["row"] == "random"
@@ -110,7 +110,7 @@ def test_pool_json_and_exact_cohort_intervals():
 
 
 def test_terminal_forest_plot():
-    out = run("pool", "-d", "AML", "--source", "review", "-f", "plain").stdout
+    out = run("pool", "-d", "AML", "--source", "review", "--across-regimens", "-f", "plain").stdout
     assert out.count("■") == 3 and "◆" in out and "I² = 91.2%" in out
     assert "11/81" in out and "34.5%" in out
 
@@ -118,11 +118,11 @@ def test_terminal_forest_plot():
 @pytest.mark.parametrize("suffix", [".svg", ".png"])
 def test_forest_plot_file(tmp_path, suffix):
     target = tmp_path / f"forest{suffix}"
-    r = run("pool", "-d", "AML", "--plot", str(target), "-f", "csv")
+    r = run("pool", "-d", "AML", "--across-regimens", "--plot", str(target), "-f", "csv")
     assert target.stat().st_size > 5000 and "saved" in r.stderr
     if suffix == ".svg":
         text = target.read_text()
-        assert "<svg" in text and "tau" in text
+        assert "<svg" in text and "tau" in text and "across regimens" in text
     else:
         assert target.read_bytes()[:8] == b"\x89PNG\r\n\x1a\n"
 
@@ -149,3 +149,47 @@ def test_views_do_not_import_the_statistics_stack():
                            env={**os.environ})
         assert p.returncode == 0, p.stderr
         assert p.stdout.strip() == allowed, cmd
+
+
+# --- pools across regimens: refused unless asked ---------------------------------------------------
+
+
+@pytest.mark.parametrize("fmt", ["csv", "json", "plain", "markdown"])
+def test_a_pool_across_regimens_is_a_usage_error_with_nothing_on_stdout(fmt):
+    r = run("pool", "--measure", "ORR", "--disease", "AML", "-f", fmt, code=2)
+    assert r.stdout == ""
+    lines = r.stderr.splitlines()
+    assert len(lines) == 1 and lines[0].startswith("xpo1: ")
+    assert "3 regimens (S, S-DEC, S-HiDAC-MITO)" in lines[0]
+    assert all(way in lines[0] for way in ("--regimen X", "--by regimen", "--across-regimens"))
+
+
+def test_across_regimens_says_so_in_every_format():
+    out = run("pool", "-d", "AML", "--source", "review", "--across-regimens", "-f", "plain").stdout
+    assert "across regimens, random effects (DerSimonian–Laird)" in out
+    assert "Pooled across regimens (S, S-DEC, S-HiDAC-MITO), as asked" in out
+    assert "mixes regimens, pooled across them as asked (--across-regimens): S, S-DEC, S-HiDAC-MITO" in out
+    rows = run_csv("pool", "-d", "AML", "--source", "review", "--across-regimens")
+    pooled = [r for r in rows if r["row"] != "cohort"]
+    assert [r["row"] for r in pooled] == ["random", "common"]
+    assert all(r["regimen"] == "S;S-DEC;S-HiDAC-MITO" and "across regimens" in r["cohort_label"] for r in pooled)
+
+
+def test_by_regimen_prints_no_overall_row():
+    out = run("pool", "-d", "MM", "--source", "review", "--by", "regimen", "-f", "plain").stdout
+    assert out.count("◆") == 2  # Sd's and SRd's own pools, none across regimens
+    assert "43.0" not in out and "common effect" not in out  # the pool of all nine cohorts
+    assert "one pool per regimen, no estimate across them (k = 9)" in out
+    assert "Test for subgroup differences (random effects): Q = 33.73, df = 6" in out
+    assert "mixes regimens" not in out
+    rows = run_json("pool", "-d", "MM", "--source", "review", "--by", "regimen")
+    assert [r["row"] for r in rows if not r.get("subgroup") and r["row"] != "cohort"] == ["subgroup test"]
+
+
+def test_a_pool_of_one_regimen_prints_as_before():
+    """The keyword changes nothing where one regimen is pooled."""
+    for fmt in ("csv", "plain", "json"):
+        plain = run("pool", "-d", "MM", "-r", "SRd", "-f", fmt)
+        asked = run("pool", "-d", "MM", "-r", "SRd", "--across-regimens", "-f", fmt)
+        assert (plain.stdout, plain.stderr) == (asked.stdout, asked.stderr)
+        assert "across" not in plain.stdout

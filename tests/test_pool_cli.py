@@ -38,6 +38,7 @@ from xpo1cli.views import POOL_COLUMNS, pool_leave_one_out, pool_table
 from .conftest import run, run_csv
 
 MM = ["-d", "MM", "--source", "review"]
+ACROSS = [*MM, "--across-regimens"]  # the metafor pool above: nine cohorts of seven regimens, asked for as such
 LOO = {  # leave1out: estimate, ci.lb, ci.ub, tau2, I2, in input order
     "estimate": [0.4952057, 0.4618994, 0.4034721, 0.3920306, 0.3925061, 0.4113743, 0.3897366, 0.4756027,
                  0.4598017],
@@ -68,24 +69,24 @@ def random_row(rows, subgroup=""):
 
 
 def test_prediction_interval_in_csv_caption_and_terminal():
-    rows = run_csv("pool", *MM)
+    rows = run_csv("pool", *ACROSS)
     r = random_row(rows)
     assert float(r["pi_low"]) == pytest.approx(6.566421, abs=1e-3)
     assert float(r["pi_high"]) == pytest.approx(89.0379, abs=1e-3)
     assert r["test"] == "z" and r["t_df"] == "" and r["correction"] == "only0"
     assert all(x["pi_low"] == "" for x in rows if x["row"] != "random")
-    out = run("pool", *MM, "-f", "plain").stdout
+    out = run("pool", *ACROSS, "-f", "plain").stdout
     assert "95% prediction interval 6.6–89.0" in out and "[6.6–89.0]" in out and "╌" in out
     assert "Intervals of the pooled estimate: z (normal)" in out
 
 
 def test_knapp_hartung_in_csv_and_caption():
-    r = random_row(run_csv("pool", *MM, "--knha"))
+    r = random_row(run_csv("pool", *ACROSS, "--knha"))
     assert (r["test"], r["t_df"]) == ("t", "8")
     for col, ref in (("percent", 43.03725), ("ci_low", 20.76296), ("ci_high", 68.53805),
                      ("pi_low", 4.273755), ("pi_high", 92.74617)):
         assert float(r[col]) == pytest.approx(ref, abs=1e-3), col
-    assert "t with 8 df (Knapp–Hartung)" in run("pool", *MM, "--knha", "-f", "plain").stdout
+    assert "t with 8 df (Knapp–Hartung)" in run("pool", *ACROSS, "--knha", "-f", "plain").stdout
 
 
 def test_knapp_hartung_for_three_cohorts_and_the_caution_without_it():
@@ -101,10 +102,13 @@ def test_knapp_hartung_for_three_cohorts_and_the_caution_without_it():
 
 def test_subgroups_by_regimen_and_the_test_for_differences():
     rows = run_csv("pool", *MM, "--by", "regimen")
-    overall = random_row(rows)
+    test = next(r for r in rows if r["row"] == "subgroup test")  # no pool across regimens: the test alone
+    assert float(test["q_between"]) == pytest.approx(33.73182, abs=1e-4)
+    assert test["q_between_df"] == "6"
+    assert float(test["q_between_p"]) == pytest.approx(7.578916e-06, rel=1e-4)
+    assert not [r for r in rows if r["row"] in ("random", "common") and not r["subgroup"]]
+    overall = random_row(run_csv("pool", *ACROSS, "--by", "regimen"))
     assert float(overall["q_between"]) == pytest.approx(33.73182, abs=1e-4)
-    assert overall["q_between_df"] == "6"
-    assert float(overall["q_between_p"]) == pytest.approx(7.578916e-06, rel=1e-4)
     assert float(overall["percent"]) == pytest.approx(43.03725, abs=1e-3)  # the overall pool is unchanged
     subgroups = [r["subgroup"] for r in rows if r["row"] == "random" and r["subgroup"]]
     assert subgroups == ["Sd", "SRd"]  # a one-cohort subgroup is shown, not pooled
@@ -121,9 +125,9 @@ def test_subgroup_own_fit_equals_pooling_it_alone():
 
 
 def test_by_disease_is_suggested_and_keeps_controls_apart():
-    err = run("pool", "-f", "csv").stderr
+    err = run("pool", "--across-regimens", "-f", "csv").stderr
     assert "one estimate each with --by disease" in err
-    rows = run_csv("pool", "-d", "MM", "--include-controls", "--by", "disease")
+    rows = run_csv("pool", "-d", "MM", "--include-controls", "--by", "disease", "--across-regimens")
     groups = {(r["group"], r["subgroup"]) for r in rows if r["row"] == "cohort"}
     assert all(g != "control arms (no XPO1 inhibitor)" or s for g, s in groups)
     assert {r["group"] for r in rows if r["row"] == "random" and not r["subgroup"]} >= {
@@ -132,14 +136,14 @@ def test_by_disease_is_suggested_and_keeps_controls_apart():
 
 
 def test_leave_one_out_equals_metafor_and_names_the_most_influential():
-    rows = [r for r in run_csv("pool", *MM, "--leave-one-out") if r["row"] == "leave-one-out"]
+    rows = [r for r in run_csv("pool", *ACROSS, "--leave-one-out") if r["row"] == "leave-one-out"]
     assert len(rows) == 9
     for col, ref in LOO.items():
         scale = 100 if col in ("estimate", "ci_low", "ci_high") else 1
         got = [float(r["percent" if col == "estimate" else col]) for r in rows]
         assert got == pytest.approx([scale * v for v in ref], abs=1e-3), col
     assert float(rows[0]["shift"]) == pytest.approx(100 * (0.4952057 - 0.4303725), abs=1e-3)
-    out = run("pool", *MM, "--leave-one-out", "-f", "plain").stdout
+    out = run("pool", *ACROSS, "--leave-one-out", "-f", "plain").stdout
     assert "leaving out sd-phase1-ref12/all moves the pooled estimate most, by +6.5 percentage points" in out
     assert "Leave-one-out" in out
 
@@ -163,14 +167,15 @@ def test_correction_none_with_a_zero_cohort_is_a_usage_error(tmp_path):
         pool_table(cohorts([0, 3], [10, 12]), correction="none")
     frame, summary = pool_table(cohorts([1, 3], [10, 12]), correction="none")
     assert "continuity correction: none" in pool_caption(summary)
-    r = run("pool", *MM, "--correction", "none", "-f", "plain")  # no 0/n cohort: fine
+    r = run("pool", *ACROSS, "--correction", "none", "-f", "plain")  # no 0/n cohort: fine
     assert "continuity correction: none" in r.stdout
     assert "unknown continuity correction" in run("pool", "--correction", "half", code=2).stderr
     assert "GLMM" in run("pool", "--help").stdout
 
 
 def test_two_cohorts_pool_with_a_visible_caution():
-    out = run("pool", "-d", "MM", "-p", "proteasome inhibitor", "--source", "review", "-f", "plain").stdout
+    out = run("pool", "-d", "MM", "-p", "proteasome inhibitor", "--source", "review", "--across-regimens",
+              "-f", "plain").stdout
     assert "only two cohorts" in out and "Knapp–Hartung" in out and "are advised" in out
     assert "prediction interval from fewer than three cohorts is not meaningful" in out
 
@@ -193,9 +198,9 @@ def test_user_dataset_with_a_zero_cohort(tmp_path):
         w = csv.DictWriter(fh, fieldnames=list(table[0]))
         w.writeheader()
         w.writerows(table)
-    rows = run_csv("--data", str(tmp_path / "d"), "pool", *MM)
+    rows = run_csv("--data", str(tmp_path / "d"), "pool", *ACROSS)
     assert any(r["study"] == "sdoxd-ref21" and r["events"] == "0" for r in rows)
-    p = sh("pool", *MM, "--data", str(tmp_path / "d"), "--correction", "none", check_code=2)
+    p = sh("pool", *ACROSS, "--data", str(tmp_path / "d"), "--correction", "none", check_code=2)
     assert p.stderr.count("\n") == 1 and "infinite (0/27)" in p.stderr
 
 
@@ -203,7 +208,7 @@ def test_user_dataset_with_a_zero_cohort(tmp_path):
 
 
 def test_terminal_forest_with_subgroups_fits_80_columns():
-    rows = run_csv("pool", *MM, "--by", "regimen")
+    rows = run_csv("pool", *ACROSS, "--by", "regimen")
     frame = pd.DataFrame(rows)
     for c in ("percent", "ci_low", "ci_high", "weight", "pi_low", "pi_high"):
         frame[c] = pd.to_numeric(frame[c])
@@ -295,7 +300,7 @@ def test_knapp_hartung_caution_only_when_its_interval_is_narrower():
 def test_file_plot_shows_no_crude_sum_beside_a_pooled_estimate(tmp_path):
     pytest.importorskip("matplotlib")
     target = tmp_path / "mm.svg"
-    run("pool", "-d", "MM", "--by", "regimen", "--plot", str(target), "-f", "csv")
+    run("pool", "-d", "MM", "--by", "regimen", "--across-regimens", "--plot", str(target), "-f", "csv")
     svg = target.read_text(encoding="utf-8")
     assert "121/359" not in svg and "40/206" not in svg  # sums of events and patients
     assert "k = 9" in svg and "k = 2" in svg

@@ -21,7 +21,7 @@ from pathlib import Path
 
 import pytest
 
-from xpo1cli import data
+from xpo1cli import datapackage
 
 from .conftest import DATA, HANG, run, sh, xpo1_exe
 
@@ -29,7 +29,7 @@ LONG = "x" * 10_000
 CYRILLIC_MM = "\u041c\u041c"  # 'ММ': two Cyrillic capital Em, look like the Latin 'MM'
 # the tables a dataset must hold (the optional comparator tables read as empty when missing)
 TABLES = tuple(r["name"] for r in json.loads((DATA / "datapackage.json").read_text(encoding="utf-8"))["resources"]
-               if r["name"] not in data.OPTIONAL_TABLES)
+               if r["name"] not in datapackage.OPTIONAL_TABLES)
 
 
 def one_line(stderr: str, prefix: str = "xpo1: ") -> str:
@@ -656,7 +656,7 @@ def test_header_only_tables_are_valid_and_commands_answer(tmp_path):
 
 def test_every_table_header_only(tmp_path):
     d = copy_dataset(tmp_path / "dataset")
-    for table in (*TABLES, *data.OPTIONAL_TABLES):  # the optional tables too: they name sources and diseases
+    for table in (*TABLES, *datapackage.OPTIONAL_TABLES):  # the optional tables too: they name sources and diseases
         write_rows(d, table, read_rows(d, table)[:1])
     assert "valid" in run("validate", str(d)).stderr
     for args in (["list"], ["regimens"], ["diseases"], ["agents"], ["audit"], ["export", "outcomes"]):

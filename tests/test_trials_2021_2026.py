@@ -268,7 +268,7 @@ def test_reports_not_linked_without_facts():
 
 
 def test_pool_keeps_the_whole_population_of_a_linked_trial():
-    r = run("pool", "-d", "MM", "-f", "csv")
+    r = run("pool", "-d", "MM", "--by", "regimen", "-f", "csv")
     assert "SD-PH1: pooled the review summary report sd-phase1-ref12 [review], population 'all patients " \
         "(MM and WM)' (8/84)" in r.stderr
 
@@ -282,7 +282,7 @@ def _audit():
 def test_conflicts_are_flagged():
     rows = _audit()
     within = {(r["study"], r["cohort"], r["measure"], r["check"]) for r in rows}
-    # DICE: 91% and 82% "of the ten evaluable patients" (N3)
+    # DICE: 91% and 82% printed beside 10 evaluable and 11 enrolled (N3); no whole count of 10 gives either
     assert ("sel-dice-ph1", "evaluable", "ORR", "percentage vs denominator") in within
     assert ("sel-dice-ph1", "evaluable", "CR", "percentage vs denominator") in within
     # SDd: N = 30 in the design, 34 in the baseline table, cohorts 3 + 6 + 31 (M10)
@@ -392,8 +392,8 @@ def test_syntheses_are_kept_apart_and_never_pooled():
     assert syn == {"selinexor-mm-meta-analysis", "xvd-network-meta-analysis", "selinexor-aml-systematic-review",
                    "dreamm2-storm-maic", "selinexor-thesis-meta-analysis"}  # the comparator and gap packs
     assert not DS.outcomes["study"].isin(syn).any()
-    r = run("pool", "-d", "MM", "-f", "csv")
-    pooled = {x["study"] for x in run_csv("pool", "-d", "MM")}
+    r = run("pool", "-d", "MM", "--by", "regimen", "-f", "csv")
+    pooled = {x["study"] for x in run_csv("pool", "-d", "MM", "--by", "regimen")}
     assert not pooled & syn
     assert ("published pooled ORR of selinexor-mm-meta-analysis (population selinexor-based treatment in "
             "myeloma (6 studies, 477 patients)) [M8, peer-reviewed systematic review and "
@@ -402,7 +402,7 @@ def test_syntheses_are_kept_apart_and_never_pooled():
     assert "published pooled ORR of selinexor-thesis-meta-analysis (population XVd group; regimen SVd)" in r.stderr
     assert ("published pooled ORR of selinexor-thesis-meta-analysis (population 7 or more prior treatments) "
             in r.stderr)
-    aml = {x["study"] for x in run_csv("pool", "-d", "AML", "-m", "CR_CRi")}
+    aml = {x["study"] for x in run_csv("pool", "-d", "AML", "-m", "CR_CRi", "--by", "regimen")}
     assert "rw-aml-tongji" not in aml  # a real-world series is not pooled with trials
     rows = run_csv("syntheses", "--disease", "MM")
     orr = next(x for x in rows if x["measure"] == "ORR")

@@ -29,7 +29,8 @@ ARGS = {
     "list": [], "show": ["16"], "compare": ["SVd", "SPd"], "regimens": [], "diseases": [], "agents": [],
     "export": ["studies"], "schema": [], "package": ["{tmp}/pkg"], "audit": [], "validate": [],
     "import": ["ctgov", "{fixtures}/ctgov/NCT00763412.json", "--into", "{tmp}/imported"],
-    "response": [], "survival": [], "toxicity": [], "pool": ["-d", "MM"], "indirect": ["SVd", "Kd", "--measure", "PFS"],
+    "response": [], "survival": [], "toxicity": [], "pool": ["-d", "MM", "--by", "regimen"],
+    "indirect": ["SVd", "Kd", "--measure", "PFS"],
     "trials": [], "syntheses": [], "sources": [], "cite": ["S1"], "brief": ["-d", "MM"],
 }
 SILENT = {"package", "validate", "import"}
@@ -213,7 +214,7 @@ def test_a_stream_that_takes_nothing_is_an_error(answer):
     (["brief", "-d", "MM", "--html", "mm.html"], "mm.html"),
     (["brief", "--all", "--out", "pages/new"], "pages/new"),
     (["package", "pkg"], "pkg"),
-    (["pool", "-d", "MM", "--plot", "forest.svg", "-f", "csv"], "forest.svg"),
+    (["pool", "-d", "MM", "--by", "regimen", "--plot", "forest.svg", "-f", "csv"], "forest.svg"),
     (["import", "ctgov", str(FIXTURES / "ctgov" / "NCT00763412.json"), "--into", "imported"], "imported"),
 ])
 @pytest.mark.slow  # the same rule in-process: test_a_file_size_limit_in_process_leaves_nothing_half_written

@@ -8,7 +8,8 @@
 Each method returns the frame or result object its command prints (numbers as numbers, missing as
 missing); the words and tables around them are the presentation's (present, render,
 brief_render). Errors are typed: `UnknownName` (a name the dataset does not know, with the closest
-names), `InvalidValue` (an option the method cannot use), `PoolError` (nothing to pool) and
+names), `InvalidValue` (an option the method cannot use), `PoolError` (nothing to pool; its kind
+`CrossRegimenPool`: cohorts of several regimens, with the regimens in `.regimens`) and
 `DatasetError` (a dataset that fails its checks, with every problem in `.problems`).
 """
 
@@ -23,23 +24,40 @@ from pathlib import Path
 import pandas as pd
 
 from . import data
-from .data import EXPORTABLE, Problem
-from .data import DataError as DatasetError
+from .datapackage import EXPORTABLE, Problem, bundled_root
+from .datapackage import DataError as DatasetError
 from .query import Filters, UnknownName
-from .synthesis import PoolError, PoolResult
+from .synthesis import CrossRegimenPool, PoolError, PoolResult
 
-__all__ = ["CROSS_TRIAL", "EXPORTABLE", "Audit", "Comparison", "Dataset", "DatasetError", "Harms", "InvalidValue",
-           "PoolError", "PoolResult", "Problem", "Reports", "Selection", "UnknownName", "check_interval", "check_pool",
-           "open", "problem_table", "validate"]
+__all__ = ["CROSS_TRIAL", "EXPORTABLE", "Audit", "CannotWrite", "Comparison", "ComparatorTrial", "CrossRegimenPool",
+           "Dataset", "DatasetError", "Harms", "InvalidValue", "PoolError", "PoolResult", "Problem", "Reports",
+           "Selection", "UnknownName", "check_interval", "check_pool", "import_ctgov", "open", "problem_table",
+           "validate", "write_package"]
 
 MAX_VALUE = 200  # characters of a name or filter value
 CROSS_TRIAL = ("Cross-trial comparison: these are separate, non-randomized studies whose populations "
                "differ; do not read differences as treatment effects.")
 
 
+def __getattr__(name: str):
+    if name == "RecordProblems":  # ctgov.RecordProblems, loaded only when asked for
+        from .ctgov import RecordProblems
+
+        return RecordProblems
+    raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
+
+
 class InvalidValue(ValueError):
     """A value a method cannot use (an unknown method, sort key or table; too few regimens); the
     message names what is known."""
+
+
+class CannotWrite(OSError):
+    """A file or folder that cannot be written where asked (`.path`, `.reason`); nothing was written."""
+
+    def __init__(self, path, reason: str):
+        super().__init__(f"cannot write {path}: {reason}; nothing written")
+        self.path, self.reason = path, reason
 
 
 def open(path: str | os.PathLike | None = None) -> Dataset:  # noqa: A001 (xpo1cli.open, as io.open)
@@ -53,6 +71,56 @@ def validate(path: str | os.PathLike | None = None) -> list[Problem]:
     """Every problem of the dataset at path, checked in full (empty: valid); never raises for a
     bad dataset."""
     return data.validate(path)
+
+
+def write_package(out_dir: str | os.PathLike, path: str | os.PathLike | None = None) -> list[Path]:
+    """The dataset at path (as `open` reads it) written as a data package to out_dir, a new or empty
+    folder: the folder is checked before the dataset is read (InvalidValue), and written whole
+    or not at all (CannotWrite). Returns the files written."""
+    target = _package_target(out_dir)  # refused before the dataset is read
+    return open(path).write_package(target)
+
+
+def _package_target(out_dir: str | os.PathLike) -> Path:
+    """The folder a package goes to: a new or empty folder, else InvalidValue (CannotWrite when it
+    cannot be read)."""
+    if not os.fspath(out_dir).strip():
+        raise InvalidValue("package needs a folder to write to, not an empty value")
+    out_dir = Path(out_dir)
+    try:
+        if out_dir.exists() and (not out_dir.is_dir() or any(out_dir.iterdir())):
+            raise InvalidValue(f"{out_dir} exists and is not an empty folder; nothing written")
+    except OSError as exc:
+        raise CannotWrite(out_dir, exc.strerror or str(exc)) from None
+    return out_dir
+
+
+def import_ctgov(paths: str | os.PathLike | Sequence[str | os.PathLike], into: str | os.PathLike, *,
+                 base: str | os.PathLike | None = None, terms: str | os.PathLike | None = None):
+    """ClinicalTrials.gov records imported into the dataset at base (as `open` reads it) and written
+    to the folder into, as `Dataset.import_ctgov` does; when into holds an earlier import, that
+    import is extended instead (its records are replaced; `.replaced` is True and `.changes` lists
+    the posted figures that changed). A write that fails raises CannotWrite."""
+    target = _import_target(into)  # refused before any dataset is read
+    again = (Path(target) / "datapackage.json").is_file()  # an earlier import: its own data is the base
+    try:
+        done = open(into if again else base).import_ctgov(paths, into, terms=terms)
+    except OSError as exc:
+        raise CannotWrite(os.fspath(into), exc.strerror or str(exc)) from exc
+    done.replaced = again
+    return done
+
+
+def _import_target(into: str | os.PathLike) -> str:
+    """The folder an import writes: new, empty, or an earlier import's; else InvalidValue."""
+    from .ctgov import refused_target
+
+    target = os.fspath(into)
+    if not target.strip():
+        raise InvalidValue("the folder to write the dataset to is an empty value")
+    if (reason := refused_target(target)) is not None:
+        raise InvalidValue(f"{target} {reason}; nothing written")
+    return target
 
 
 def problem_table(problems: list[Problem]) -> pd.DataFrame:
@@ -164,6 +232,21 @@ class Audit:
 
 
 @dataclass
+class ComparatorTrial:
+    """A comparator trial (`xpo1 show ENDEAVOR`): a randomized trial with no XPO1-inhibitor arm,
+    kept apart from the XPO1 studies. `record` holds its row (`trial`), its `arms` with their
+    schedules as stated, its `results` one row per report and measure, and the `conflicts` the
+    sources state about it."""
+
+    key: str
+    record: dict
+
+    @property
+    def results(self) -> pd.DataFrame:
+        return self.record["results"]
+
+
+@dataclass
 class Reports:
     """One study or trial (`xpo1 show`): each report's record (its fields, cohorts, outcomes,
     comparisons, adverse events and syntheses) and, for a trial of several reports, their headline
@@ -191,7 +274,7 @@ class Dataset:
         self.ds = ds  # the typed tables every domain function takes
 
     def __repr__(self) -> str:
-        where = "bundled" if self.ds.root == data.bundled_root().resolve() else str(self.ds.root)
+        where = "bundled" if self.ds.root == bundled_root().resolve() else str(self.ds.root)
         return f"<xpo1cli.Dataset {where}: {len(self.ds.studies)} studies>"
 
     @property
@@ -297,13 +380,22 @@ class Dataset:
         not records (each problem in `.problems`)."""
         from . import ctgov
 
-        target = os.fspath(into)
-        if not target.strip():
-            raise InvalidValue("the folder to write the dataset to is an empty value")
-        if (reason := ctgov.refused_target(target)) is not None:
-            raise InvalidValue(f"{target} {reason}; nothing written")
+        target = _import_target(into)
         paths = [paths] if isinstance(paths, str | os.PathLike) else list(paths)
         return ctgov.import_ctgov(paths, Path(target), self.ds, terms)
+
+    def write_package(self, out_dir: str | os.PathLike) -> list[Path]:
+        """The dataset's tables and descriptor written as a data package to out_dir (a new or empty
+        folder; else InvalidValue), whole or not at all (CannotWrite): into a temporary folder
+        beside it, renamed at the end, so a failed write leaves nothing behind. Returns the files."""
+        from .files import write_folder
+
+        out_dir = _package_target(out_dir)
+        try:
+            written = write_folder(out_dir, lambda tmp: data.write_package(self.ds, tmp))
+        except OSError as exc:
+            raise CannotWrite(out_dir, exc.strerror or str(exc)) from None
+        return [out_dir / p.name for p in written]
 
     def registry_differences(self) -> pd.DataFrame:
         """Every figure where an imported registry record and its trial's other reports differ,
@@ -326,12 +418,15 @@ class Dataset:
         return compare(self.ds, a, b, measure=measure, via=via, rule=report.strip().lower(), effect=effect,
                        level=level, method=method)
 
-    def show(self, key: str) -> Reports:
+    def show(self, key: str) -> Reports | ComparatorTrial:
         """Everything about one study: a reference number (every report of it), a study id or a
-        trial id (every report of the trial)."""
+        trial id (every report of the trial); a comparator trial's name gives a ComparatorTrial."""
         from .catalogue import find_studies, study_record
+        from .comparators import find_trial, trial_record
         from .present import reports_side_by_side
 
+        if (trial := find_trial(self.ds, key)) is not None:  # no XPO1 arm: its own tables
+            return ComparatorTrial(trial, trial_record(self.ds, trial))
         found = find_studies(self.ds, key)
         side = reports_side_by_side(self.ds, found) if len(found) > 1 else None
         return Reports(key, found, [study_record(self.ds, s) for s in found], side)
@@ -480,17 +575,21 @@ class Selection:
 
     def pool(self, measure: str = "ORR", method: str = "DL", *, ci: str = "exact", level: float = 0.95,
              knha: bool = False, by: str | None = None, leave_one_out: bool = False,
-             correction: str = "only0", include_controls: bool = False) -> PoolResult:
+             correction: str = "only0", include_controls: bool = False,
+             across_regimens: bool = False) -> PoolResult:
         """Random-effects meta-analysis of a proportion across the selected cohorts (logit scale),
         one population per trial; control arms only with include_controls, pooled apart. method:
         DL, REML or PM; by: one estimate per subgroup (disease, regimen, setting, agent, design or
-        source). Raises PoolError when fewer than two cohorts can be pooled."""
+        source). Cohorts of several regimens are pooled only one pool per regimen (by="regimen", no
+        figure across them) or with across_regimens=True (the pooled rows say "across regimens" and
+        name them). Raises CrossRegimenPool (a PoolError, with `.regimens`) for a pool across
+        regimens not asked for, PoolError when fewer than two cohorts can be pooled."""
         from .synthesis import pool
 
         method, ci, by = check_pool(method, ci, level, correction, by)
         return pool(self.ds, self.study_rows, measure, matched=self.arms, include_controls=include_controls,
                     method=method, ci=ci, level=level, knha=knha, correction=correction, by=by,
-                    leave_one_out=leave_one_out)
+                    leave_one_out=leave_one_out, across_regimens=across_regimens)
 
     def brief(self, level: float = 0.95):
         """The evidence brief of the selection (one disease, usually): a `brief.Brief` that

@@ -88,8 +88,8 @@ def audit(ds: Dataset, studies: set[str] | None = None, outcomes: pd.DataFrame |
         elif k is None:
             found.append(_finding(
                 r.ref, r.study, r.cohort, r.measure, "percentage vs denominator", f"{pct:g}%",
-                "no whole count", f"no whole number of patients out of {den} prints as {pct:g}%",
-                r.source))
+                "no whole count", f"no whole number of patients out of {den} prints as {pct:g}%"
+                + _parent_fit(coh, r.study, r.cohort, pct), r.source))
 
     # 2.-4. each source's figures are checked against each other, group by group in the order
     #       they first appear (all the rows of a group that may fail are read)
@@ -149,6 +149,25 @@ def audit(ds: Dataset, studies: set[str] | None = None, outcomes: pd.DataFrame |
     frame["computed"] = frame["computed"].astype(str)
     return frame.sort_values(["ref", "study", "cohort", "measure", "check"], kind="stable",
                              na_position="last").reset_index(drop=True)
+
+
+def _parent_fit(coh: pd.DataFrame, study: str, cohort: str, pct: float) -> str:
+    """Where a printed percentage fits no whole count of its own denominator, the counts that would
+    give it out of the enclosing cohort (the enrolled patients, say): derived here, never printed."""
+    from .counts import counts_from_percent
+
+    at = coh[(coh["study"] == study) & (coh["cohort"] == cohort)]
+    parent = value_or_none(at["parent"].iloc[0]) if len(at) else None
+    whole = coh[(coh["study"] == study) & (coh["cohort"] == parent)] if parent else at.iloc[:0]
+    n = value_or_none(whole["n"].iloc[0]) if len(whole) else None
+    if n is None:
+        return ""
+    fits = list(counts_from_percent(pct, int(n)))
+    if not fits:
+        return ""
+    label = (value_or_none(whole["label"].iloc[0]) if "label" in whole.columns else None) or parent
+    return (f"; out of the {int(n)} {label} (the enclosing cohort) "
+            f"{' or '.join(f'{x}*/{int(n)}' for x in fits)} would print as {pct:g}% (* derived here, not printed)")
 
 
 def cohort_flags(ds: Dataset, studies: set[str], outcomes: pd.DataFrame | None = None

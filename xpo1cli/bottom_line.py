@@ -28,6 +28,7 @@ from .harms import RegimenHarms, regimen_harms
 from .values import row_tuples, value_or_none
 
 SINGLE_ARM_MEASURES = 2  # critical rate outcomes stated for the single-arm regimen
+ABSENCE = ("no randomized", "no figures", "no harms")  # claims that say what the data lack: no rows, no sources
 
 
 @dataclass
@@ -50,7 +51,8 @@ class Claim:
     rating), randomized without statistic (arm figures only), stopped early (`reported`: what the
     source says in words), no randomized (counts), no figures (counts), single-arm (`rates` of one
     regimen and measure, `pooled` only where a pool may be headlined, `unpooled` why not otherwise),
-    harms (`harms`: one regimen's), comparators (`indirect`: the comparator evidence section's rows
+    harms (`harms`: one regimen's), no harms (`regimen`: stated above, no adverse-event figure),
+    comparators (`indirect`: the comparator evidence section's rows
     that state a direction), planned (`planned`)."""
 
     kind: str
@@ -74,6 +76,7 @@ class Claim:
     unreported: list[str] = field(default_factory=list)  # single-arm: critical rate outcomes no figure gives
     median: Finding | None = None  # single-arm median: the regimen's first critical median outcome
     indirect: list = field(default_factory=list)  # comparators: the indirect section's rows with a direction
+    regimen_name: str | None = None  # no harms: the regimen in words (regimens.name)
 
 
 def _sources(sources) -> list[str]:
@@ -142,6 +145,36 @@ def _mixed(b: Brief, in_trials: set) -> Claim | None:
                                                    for x in (s.source, r.source)]),
                  rates=list(rates.values()), shares=shares, disease=b.disease_name,
                  counts={"own": len(others), "safety": int(safety)})
+
+
+def _no_harm_figures(ds: Dataset, b: Brief, claims: list[Claim]) -> list[Claim]:
+    """A 'no harms' claim for each XPO1-inhibitor regimen whose results the bottom line states, that
+    has no harms statement of its own and no quantified adverse event in this brief: `counts` says
+    whether the brief names events without rates (named) and whether other studies of the regimen in
+    the data quantify some (elsewhere)."""
+    from .toxicity import toxicity_table
+
+    stated: list[str] = []
+    for c in claims:
+        if c.trial is not None:
+            stated += [a.regimen for a in c.trial.arms if not a.control and a.regimen]
+        elif c.kind in ("single-arm", "single-arm median") and c.regimen:
+            stated.append(c.regimen)
+        elif c.kind == "not disease-specific":
+            stated += [r.regimen for r in c.rates if r.regimen]
+    mine = [h for h in b.harms if h.role != "control" and h.kind == "adverse_event"]
+    covered = {h.regimen for h in mine if h.quantified} | {c.regimen for c in claims if c.kind == "harms"}
+    todo = [r for r in dict.fromkeys(stated) if r not in covered]
+    if not todo:
+        return []
+    tox = toxicity_table(ds)
+    tox = tox[tox["kind"] == "adverse_event"]
+    counted = ~(tox["percent_reported"].isna() & tox["percent_calc"].isna() & tox["count"].isna())
+    elsewhere = set(tox.loc[counted, "regimen"].dropna())
+    names = dict(zip(ds.regimens["regimen"], ds.regimens["name"], strict=True))
+    return [Claim("no harms", [], regimen=r, regimen_name=value_or_none(names.get(r)),
+                  counts={"named": int(any(h.regimen == r for h in mine)), "elsewhere": int(r in elsewhere)})
+            for r in todo]
 
 
 def bottom_line(ds: Dataset, b: Brief, study_ids: set[str]) -> list[Claim]:
@@ -248,6 +281,9 @@ def bottom_line(ds: Dataset, b: Brief, study_ids: set[str]) -> list[Claim]:
     said = {(x.study, x.term) for c in results for x in c.statements}
     for p in regimen_harms(b, ds, stated, said):
         out.append(Claim("harms", p.sources, regimen=p.regimen, harms=p))
+
+    # 4b a regimen whose efficacy the bottom line states but for which no adverse-event figure exists
+    out += _no_harm_figures(ds, b, out)
 
     # 5 trials without results
     if planned:

@@ -152,6 +152,13 @@ def _claim_words(c: Claim) -> str:
                 f"{SECTION_TITLES.index(INDIRECT_TITLE) + 1}): " + "; ".join(one(r) for r in c.indirect) + ".")
     if k == "harms":
         return harms_text(c.harms)
+    if k == "no harms":
+        name = f"{c.regimen} ({c.regimen_name})" if c.regimen_name else c.regimen
+        if c.counts.get("elsewhere"):
+            return (f"No adverse-event figures for {name} in this brief's studies; studies of other diseases "
+                    f"report some (xpo1 toxicity --regimen {c.regimen}).")
+        return (f"No adverse-event figures for {name} in the sources"
+                + (": its events are named without rates." if c.counts.get("named") else "."))
     if k == "planned":
         items = [f"{p.trial} ({p.design}{', ' + p.regimen if p.regimen else ''}; "
                  f"{p.status or NO_STATUS})" for p in c.planned]

@@ -11,7 +11,8 @@ from dataclasses import dataclass
 import pandas as pd
 
 from .counts import outcome_table
-from .data import Dataset, as_fields, foreign_keys
+from .data import Dataset
+from .datapackage import as_fields, foreign_keys
 from .query import Resolver, UnknownName, later_wanted, norm, study_table, suggest
 from .values import (
     LIST_SEP,

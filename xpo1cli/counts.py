@@ -198,6 +198,16 @@ def breakdown_sums(k: np.ndarray, d: np.ndarray, measures: np.ndarray, dens: np.
     return out
 
 
+def one_printed(k: np.ndarray, have: np.ndarray, cols: list[int]) -> np.ndarray:
+    """For rows of k (category counts) and `have` (the categories a sum reads), the rows whose sum of
+    the categories `cols` is one printed count: one category read, every other one printed as 0 or
+    not at all (the breakdown is whole). The source then prints the summary's count ('1 complete
+    response' is a ≥CR of 1): reported, not derived."""
+    given = have[:, cols]
+    nonzero = given & (np.where(have, k, 0.0)[:, cols] > 0)
+    return given.any(axis=1) & (nonzero.sum(axis=1) <= 1)
+
+
 def derive_counts(outcomes: pd.DataFrame) -> pd.DataFrame:
     """Outcomes with `count_used` and `count_basis`: reported, the sum of the categories the
     breakdown lists (see breakdown_sums), or the one whole count whose percentage prints as
@@ -283,13 +293,16 @@ def outcome_table(ds: Dataset, derive_orr: bool = True, studies: Iterable[str] |
     out = with_refs(ds, derive_counts(outcome_rows(ds, studies, cohorts, measures)))
     if not derive_orr:
         return out
-    return with_summaries(out, "ORR", COMPOSITES["ORR"], "derived ORR")
+    # an added ORR row is never the source's own row (the audit leaves it out): always 'derived ORR'
+    return with_summaries(out, "ORR", COMPOSITES["ORR"], "derived ORR", printed=False)
 
 
-def with_summaries(out: pd.DataFrame, measure: str, parts: tuple[str, ...], basis: str) -> pd.DataFrame:
+def with_summaries(out: pd.DataFrame, measure: str, parts: tuple[str, ...], basis: str,
+                   printed: bool = True) -> pd.DataFrame:
     """The outcome table (as outcome_table gives it) with a row of the summary `measure` (the sum of
     `parts`, categories with the shallowest last; count_basis `basis`) for each cohort whose source
-    prints a whole breakdown over one denominator but no row of that measure."""
+    prints a whole breakdown over one denominator but no row of that measure. With `printed`, a sum
+    that is one printed category's count (one_printed) is 'reported'."""
     b = breakdowns(out)
     if not b.keys:
         return out
@@ -319,7 +332,10 @@ def with_summaries(out: pd.DataFrame, measure: str, parts: tuple[str, ...], basi
     add["measure"] = measure
     add["denominator"] = pd.array(den.astype("int64"), dtype=out["denominator"].dtype)
     add["count_used"] = pd.array(sums.astype("int64"), dtype="Int64")
-    add["count_basis"] = basis
+    kk, dd = b.k[one][ok], b.d[one][ok]
+    single = (one_printed(kk, (dd == den[:, None]) & ~np.isnan(kk), [CATEGORIES.index(c) for c in parts])
+              if printed else np.zeros(len(den), dtype=bool))
+    add["count_basis"] = np.where(single, "reported", basis)
     add["percent_calc"] = percent_of(sums, den)
     add = add.astype(out.dtypes.to_dict())
     return pd.concat([out, add], ignore_index=True)

@@ -11,7 +11,7 @@ import numpy as np
 import pandas as pd
 
 from .audit import cohort_flags
-from .counts import CATEGORIES, COMPOSITES, TIME_MEASURES, outcome_table, percent_of
+from .counts import CATEGORIES, COMPOSITES, TIME_MEASURES, one_printed, outcome_table, percent_of
 from .data import Dataset, per_dataset
 from .query import Filters, UnknownName, arm_table, filter_arms, filter_studies, split_list, study_table
 from .values import (
@@ -220,7 +220,8 @@ def depth_summaries(read: Picked, at: dict[str, np.ndarray], labels: tuple[str, 
         count = np.where(summed, total, np.nan)
         den = np.where(summed, lo, np.nan)
         pct = percent_of(count, den)
-        basis = np.where(summed, "sum of categories", None).astype(object)
+        single = one_printed(k, have, parts)  # one printed category: the count is printed, not derived
+        basis = np.where(summed, np.where(single, "reported", "sum of categories"), None).astype(object)
         if label in DEPTH_STORED:
             row = at[DEPTH_STORED[label]]
             s_count, s_rep = cells("count_used", row), cells("percent_reported", row)

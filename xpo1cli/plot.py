@@ -67,6 +67,11 @@ def plot_lines(frame: pd.DataFrame) -> list[dict]:
                 lines.append({"kind": "subgroup", "label": "Overall"})
             heading = sub
             indent = "   " if sub is not None else ""
+            if r.row == "subgroup test":  # the subgroups' test without an overall pool (by regimen)
+                lines.append({"kind": "note", "label": (
+                    f"Test for subgroup differences: Q = {r.q_between:.2f} "
+                    f"(df {int(r.q_between_df)}), {_p(_num(r.q_between_p))}")})
+                continue
             if r.row == "cohort":
                 where = f"ref {cell(r.ref)}" if cell(r.ref) != MISSING else str(r.study)
                 mark = DERIVED_MARK if derived(r.count_basis) else ""
@@ -210,13 +215,13 @@ def draw_forest(frame: pd.DataFrame, title: str, caption: str, *, guide: bool = 
             dy = 0.32
             ax.fill([line["lo"], line["est"], line["hi"], line["est"]], [y, y + dy, y, y - dy],
                     color=RANDOM_COLOUR if kind == "random" else COMMON_COLOUR, lw=0)
-            if kind == "random":
+            if kind == "random" and not line["label"].startswith(" "):  # not a subgroup's
                 random_at.append((line["est"], y))
         elif kind == "pi":
             ax.plot([line["lo"], line["hi"]], [y, y], color=RANDOM_COLOUR, lw=1.2, ls=(0, (4, 2)))
             ax.plot([line["lo"], line["lo"]], [y - 0.15, y + 0.15], color=RANDOM_COLOUR, lw=1)
             ax.plot([line["hi"], line["hi"]], [y - 0.15, y + 0.15], color=RANDOM_COLOUR, lw=1)
-    if random_at and guide:  # a dotted guide at the last (overall) random-effects estimate
+    if random_at and guide:  # a dotted guide at the last overall random-effects estimate (none by regimen)
         est, y = random_at[-1]
         ax.plot([est, est], [y + 0.4, top - 0.6], color=RANDOM_COLOUR, ls=":", lw=0.7)
     ax.set_yticks([])

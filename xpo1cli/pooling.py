@@ -177,13 +177,23 @@ def _subgroup_name(value) -> str:
     return value if isinstance(value, str) and value else NOT_STATED
 
 
+def pool_regimens(included: pd.DataFrame) -> list[str]:
+    """The regimens of a set of cohorts in order of first appearance, a cohort without one as
+    'not stated' (as --by regimen names its subgroup)."""
+    return list(dict.fromkeys(_subgroup_name(v) for v in included["regimen"]))
+
+
 def _pooled_rows(res: dict, rows: pd.DataFrame, method: str, level: float, subgroup: str | None,
-                 *, common: bool = True) -> list[dict]:
+                 *, common: bool = True, across: list[str] | None = None) -> list[dict]:
     """The random-effects row (with its prediction interval) and, if asked, the common-effect row
-    of one pooled set of cohorts."""
+    of one pooled set of cohorts. `across`: the regimens a pool across regimens puts together,
+    named in its rows' regimen cell and label."""
     label = METHOD_LABELS[method]
     where = f"{subgroup}: " if subgroup is not None else ""
-    totals = {"events_total": int(rows["events"].sum()), "n_total": int(rows["n"].sum()), "k": len(rows),
+    if across:
+        where += "across regimens, "
+    totals = {"regimen": ";".join(across) if across else None,
+              "events_total": int(rows["events"].sum()), "n_total": int(rows["n"].sum()), "k": len(rows),
               "level": level, "group": rows["group"].iloc[0] if len(rows) else None, "subgroup": subgroup,
               "q": res["q"], "q_df": res["q_df"], "q_p": res["q_p"], "correction": res["correction"]}
     out = [{"row": "random", "cohort_label": f"{where}random effects ({label})", **totals,
@@ -219,8 +229,8 @@ def _fit_summary(res: dict) -> dict:
 
 
 def pool_table(included: pd.DataFrame, method: str = "DL", ci: str = "exact", level: float = 0.95,
-               *, knha: bool = False, correction: str = "only0",
-               by: str | None = None) -> tuple[pd.DataFrame, dict]:
+               *, knha: bool = False, correction: str = "only0", by: str | None = None,
+               overall: bool = True, across: list[str] | None = None) -> tuple[pd.DataFrame, dict]:
     """The pooled table of one group: each cohort with its interval and weight, then the
     random-effects row (with the prediction interval, pi_low/pi_high) and the common-effect row.
     Pooled rows carry the estimate, its interval at `level`, the test behind it (z, or t with
@@ -231,8 +241,11 @@ def pool_table(included: pd.DataFrame, method: str = "DL", ci: str = "exact", le
     With `by` (a key of BY_COLUMNS) the cohorts are grouped by that column: each subgroup's
     cohorts (weights within the subgroup) and, when it has two or more, its own random-effects
     row (its own tau²); then the overall rows, whose random row carries the test for subgroup
-    differences (q_between, q_between_df, q_between_p). Raises ValueError for a correction that
-    cannot be applied (no correction with a 0/n or n/n cohort)."""
+    differences (q_between, q_between_df, q_between_p). With overall=False (by only) there are no
+    overall rows and the summary holds no overall estimate: the subgroups, then the test for their
+    differences in a row of its own (row 'subgroup test'). `across`: the regimens of a pool across regimens, named in
+    its pooled rows and summary. Raises ValueError for a correction that cannot be applied (no
+    correction with a 0/n or n/n cohort)."""
     from .stats import percent_cis, pool_proportions, pool_subgroups
 
     events, totals = list(included["events"]), list(included["n"])
@@ -245,10 +258,13 @@ def pool_table(included: pd.DataFrame, method: str = "DL", ci: str = "exact", le
     summary = _fit_summary(res)
     summary.update(label=f"random effects, {METHOD_LABELS[method]}", method=method,
                    measure=included.attrs.get("measure", "ORR"), level=level, group=group, ci=ci,
-                   correction=res["correction"], corrected=res["corrected"], by=by, subgroups={})
+                   correction=res["correction"], corrected=res["corrected"], by=by, subgroups={},
+                   overall=overall, across=list(across or []))
+    if across:
+        summary["label"] += ", across regimens"
     if by is None:
         frame["weight"] = [round(w, 2) for w in res["weights"]]
-        parts = [frame, pd.DataFrame(_pooled_rows(res, frame, method, level, None))]
+        parts = [frame, pd.DataFrame(_pooled_rows(res, frame, method, level, None, across=across))]
     else:
         frame["subgroup"] = [_subgroup_name(v) for v in frame[BY_COLUMNS[by]]]
         sub = pool_subgroups(events, totals, list(frame["subgroup"]), method=method, level=level,
@@ -262,10 +278,20 @@ def pool_table(included: pd.DataFrame, method: str = "DL", ci: str = "exact", le
                 s = {**s, "correction": res["correction"]}
                 parts.append(pd.DataFrame(_pooled_rows(s, rows, method, level, name, common=False)))
             summary["subgroups"][name] = _fit_summary(s)
-        overall = _pooled_rows(res, frame, method, level, None)
-        overall[0].update(q_between=sub["q_between"], q_between_df=sub["q_between_df"],
-                          q_between_p=sub["q_between_p"])
-        parts.append(pd.DataFrame(overall))
+        if overall:
+            rows = _pooled_rows(res, frame, method, level, None, across=across)
+            rows[0].update(q_between=sub["q_between"], q_between_df=sub["q_between_df"],
+                           q_between_p=sub["q_between_p"])
+            parts.append(pd.DataFrame(rows))
+        else:  # no figure across the subgroups: their test alone, in a row of its own and the summary
+            if sub["q_between"] is not None:
+                parts.append(pd.DataFrame([{"row": "subgroup test", "group": group, "level": level, "method": method,
+                                            "cohort_label": "test for subgroup differences (random effects)",
+                                            "k": len(frame), "q_between": sub["q_between"],
+                                            "q_between_df": sub["q_between_df"],
+                                            "q_between_p": sub["q_between_p"]}]))
+            summary.update(dict.fromkeys(("estimate", "ci_low", "ci_high", "pi_low", "pi_high", "tau2", "i2",
+                                          "h2", "q", "q_df", "q_p", "df")), cautions=[])
         summary.update(q_between=sub["q_between"], q_between_df=sub["q_between_df"],
                        q_between_p=sub["q_between_p"])
         if sub["q_between_note"]:

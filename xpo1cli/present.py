@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import sys
 from collections import Counter
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 from typing import IO
 
@@ -60,11 +60,14 @@ def list_view(frame: pd.DataFrame) -> pd.DataFrame:
 
 @dataclass
 class Section:
-    """One titled table of a report: the frame, its title and its notes."""
+    """One table of what a command prints: the frame, its title and notes, the warnings above it
+    (on stderr with machine formats) and its human view (the columns a reader sees)."""
 
     frame: pd.DataFrame
-    title: str
+    title: str | None = None
     notes: list[str] = field(default_factory=list)
+    warnings: list[str] = field(default_factory=list)
+    view: Callable[[pd.DataFrame], pd.DataFrame] | None = None
 
 
 def other_reports_note(rec: dict, shown: Iterable[str] = ()) -> str | None:
@@ -422,8 +425,14 @@ def pool_caption(summary: dict) -> str:
             text += f"; {lv} prediction interval {fit['pi_low']:.1f}–{fit['pi_high']:.1f}"
         return text + f"], k = {fit['k']}"
 
-    parts = [f"{s['group']}: {s['label']} {fit_text(s)}; tau² = {s['tau2']:.3f}, I² = {s['i2']:.1f}%, "
-             f"H² = {s['h2']:.2f}, Q = {s['q']:.2f} (df {s['q_df']}, p = {s['q_p']:.3g})."]
+    if s.get("overall", True):
+        parts = [f"{s['group']}: {s['label']} {fit_text(s)}; tau² = {s['tau2']:.3f}, I² = {s['i2']:.1f}%, "
+                 f"H² = {s['h2']:.2f}, Q = {s['q']:.2f} (df {s['q_df']}, p = {s['q_p']:.3g})."]
+    else:
+        parts = [f"{s['group']}: {s['label']}, one pool per {s['by']}, no estimate across them (k = {s['k']})."]
+    if s.get("across"):
+        parts.append(f"Pooled across regimens ({', '.join(s['across'])}), as asked: a summary of several "
+                     "regimens, not the effect of any one.")
     if s.get("by"):
         subs = []
         for name, fit in s["subgroups"].items():
@@ -455,16 +464,18 @@ def pool_caption(summary: dict) -> str:
     return " ".join(parts)
 
 
-def pool_mixes(included: pd.DataFrame, by: str | None = None) -> list[str]:
+def pool_mixes(included: pd.DataFrame, by: str | None = None, across: bool = False) -> list[str]:
     """What each pooled group puts together, named exactly, each with the option that splits it
     (or, for diseases, gives each its own estimate with --by disease). Groups of fewer than two
-    cohorts are not pooled and mix nothing; with two pooled groups each note names its group."""
+    cohorts are not pooled and mix nothing; with two pooled groups each note names its group.
+    Regimens are mixed only in a pool asked for across them (`across`); split by regimen without
+    it, each pool is one regimen's."""
     groups = [(g, rows) for g, rows in included.groupby("group", sort=False) if len(rows) >= 2]
     return [f"{g}: {note}" if len(groups) > 1 else note for g, rows in groups
-            for note in _group_mixes(rows, by)]
+            for note in _group_mixes(rows, by, across)]
 
 
-def _group_mixes(included: pd.DataFrame, by: str | None) -> list[str]:
+def _group_mixes(included: pd.DataFrame, by: str | None, across: bool = False) -> list[str]:
     notes = []
     study, cohort = included["study"].tolist(), included["cohort"].tolist()
     disease_lists = {v: split_list(v) for v in set(included["disease"].tolist())}  # a few distinct cells
@@ -486,8 +497,9 @@ def _group_mixes(included: pd.DataFrame, by: str | None) -> list[str]:
     if unstated and settings:
         notes.append(f"setting not stated for {', '.join(unstated)}")
     regimens = list(dict.fromkeys(r for r in included["regimen"].tolist() if isinstance(r, str)))
-    if len(regimens) > 1:
-        notes.append(f"mixes regimens: {', '.join(regimens)} (pool one with --regimen)")
+    if len(regimens) > 1 and across:
+        notes.append(f"mixes regimens, pooled across them as asked (--across-regimens): {', '.join(regimens)} "
+                     "(pool one with --regimen, or one pool each with --by regimen)")
     derived_rows = [f"{s}/{c} {e}/{n} ({b})" for s, c, e, n, b in zip(
         study, cohort, included["events"].tolist(), included["n"].tolist(), included["count_basis"].tolist(),
         strict=True) if b != "reported"]
@@ -527,7 +539,7 @@ def pool_warnings(result: PoolResult) -> list[str]:
     single = [f"not pooled, the only cohort of its group ({g}): {r.study}/{r.cohort} {r.events}/{r.n}"
               for g, rows in result.singles for r in row_tuples(rows)]
     kind_note = KIND_NOTE + (CONTROLS_NOTE if result.pools_controls else "")
-    return [kind_note, *pool_mixes(result.included, by=result.by),
+    return [kind_note, *pool_mixes(result.included, by=result.by, across=result.across_regimens),
             *pool_reports(result.included, result.excluded), *single, *left]
 
 
@@ -547,6 +559,44 @@ def pool_frame(result: PoolResult) -> pd.DataFrame:
     its leave-one-out rows."""
     parts = [p for g in result.groups for p in (g.table, g.leave_one_out) if p is not None]
     return pd.concat(parts, ignore_index=True)
+
+
+def show_pool(result: PoolResult, fmt: str) -> None:
+    """`pool` in the format asked for: the terminal view (table, plain) or every row with the
+    captions, influence and warnings as notes (machine formats)."""
+    from .render import render
+
+    if fmt in ("table", "plain"):
+        pool_text(result)
+    else:
+        render(pool_frame(result), fmt, title=f"Pooled {result.measure}",
+               notes=[*(pool_caption(g.summary) for g in result.groups), *pool_influence(result)],
+               warnings=pool_warnings(result))
+
+
+def pool_figure(result: PoolResult, filters) -> tuple[pd.DataFrame, str, str]:
+    """The forest plot's rows, title (the measure, the filters and the model) and caption."""
+    shown = ", ".join(filter_words(filters)) or "all cohorts"
+    title = (f"Pooled {result.measure} ({shown}) — {result.groups[0].summary['label']}"
+             + (f", by {result.by}" if result.by else ""))
+    caption = " ".join(pool_caption(g.summary) for g in result.groups)
+    return pd.concat([g.table for g in result.groups], ignore_index=True), title, caption
+
+
+def filter_words(f) -> list[str]:
+    """The filters of a query as words for a figure's title: 'disease MM', 'source review'."""
+    import dataclasses
+
+    words = []
+    for each in dataclasses.fields(f):
+        value = getattr(f, each.name)
+        if value is None or value == ():
+            continue
+        name = {"evidence": "type", "min_n": "n ≥"}.get(each.name, each.name.replace("_", " "))
+        if isinstance(value, tuple):
+            value = " + ".join(value)
+        words.append(f"{name} {value}")
+    return words
 
 
 def pool_text(result: PoolResult, stream: IO | None = None) -> None:

@@ -594,6 +594,7 @@ def forest(frame: pd.DataFrame, stream: IO | None = None, width: int = 41,
 
     stream = stream or sys.stdout
     columns = columns or terminal_width(stream)
+    frame = frame[frame["row"].isin(("cohort", "random", "common"))]  # a test row has no interval to draw
     subgroups = [value_or_none(getattr(r, "subgroup", None)) for r in row_tuples(frame)]
     indent = "  " if any(g is not None for g in subgroups) else ""
 

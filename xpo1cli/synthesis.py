@@ -8,12 +8,27 @@ from dataclasses import dataclass, field
 import pandas as pd
 
 from .data import Dataset
-from .pooling import CONTROL_GROUP, pool_inputs, pool_leave_one_out, pool_table
+from .pooling import CONTROL_GROUP, pool_inputs, pool_leave_one_out, pool_regimens, pool_table
 from .values import row_tuples
 
 
 class PoolError(ValueError):
     """A pool that cannot be made: fewer than two cohorts, or a correction that cannot apply."""
+
+
+class CrossRegimenPool(PoolError):
+    """A pool that would put cohorts of different regimens into one figure, which reads as one
+    regimen's effect and is none: refused unless asked for (across_regimens=True). `regimens`: the
+    regimens found, in order; `by_regimen`: whether one pool per regimen (by='regimen') is a way on
+    (not with leave-one-out, which refits the pool across regimens)."""
+
+    def __init__(self, regimens: list[str], by_regimen: bool = True):
+        self.regimens = list(regimens)
+        self.by_regimen = by_regimen
+        ways = ["pool one regimen (regimen=...)", *(["one pool per regimen (by='regimen')"] if by_regimen else []),
+                "or pool across them anyway (across_regimens=True)"]
+        super().__init__(f"the cohorts are of {len(self.regimens)} regimens ({', '.join(self.regimens)}); "
+                         f"{', '.join(ways)}")
 
 
 @dataclass
@@ -42,6 +57,7 @@ class PoolResult:
     excluded: pd.DataFrame  # study, cohort and the reason each was left out
     singles: list[tuple[str, pd.DataFrame]] = field(default_factory=list)  # groups of one cohort
     by: str | None = None
+    across_regimens: bool = False  # a pooled figure puts several regimens together, as asked
 
     @property
     def measure(self) -> str:
@@ -59,9 +75,11 @@ class PoolResult:
 def pool(ds: Dataset, studies: pd.DataFrame, measure: str, *, matched: set[tuple[str, str]] | None = None,
          include_controls: bool = False, method: str = "DL", ci: str = "exact", level: float = 0.95,
          knha: bool = False, correction: str = "only0", by: str | None = None,
-         leave_one_out: bool = False) -> PoolResult:
-    """Pool a measure across the matching cohorts, each group apart. Raises PoolError when no
-    group has two cohorts, or a continuity correction cannot be applied."""
+         leave_one_out: bool = False, across_regimens: bool = False) -> PoolResult:
+    """Pool a measure across the matching cohorts, each group apart. A group of several regimens
+    is pooled only by regimen (by='regimen': one pool each, no figure across them) or when asked
+    (across_regimens: its pooled rows say so). Raises CrossRegimenPool otherwise, PoolError when
+    no group has two cohorts, or a continuity correction cannot be applied."""
     included, excluded = pool_inputs(ds, studies, measure, include_controls=include_controls,
                                      matched=matched)
     groups = {g: included[included["group"] == g] for g in dict.fromkeys(included["group"])}
@@ -69,15 +87,21 @@ def pool(ds: Dataset, studies: pd.DataFrame, measure: str, *, matched: set[tuple
     if not pooled:
         names = ", ".join(f"{r.study}/{r.cohort}" for r in row_tuples(included)) or "none"
         raise PoolError(f"pooling needs at least two independent cohorts with counts; matched: {names}")
+    regimens = {name: pool_regimens(rows) for name, rows in pooled.items()}
+    mixed = list(dict.fromkeys(r for found in regimens.values() if len(found) > 1 for r in found))
+    if mixed and not across_regimens and (by != "regimen" or leave_one_out):
+        raise CrossRegimenPool(mixed, by_regimen=not leave_one_out)
     fits = []
     for name, rows in pooled.items():
+        across = regimens[name] if across_regimens and len(regimens[name]) > 1 else None
         try:
             table, summary = pool_table(rows, method=method, ci=ci, level=level, knha=knha,
-                                        correction=correction, by=by)
+                                        correction=correction, by=by,
+                                        overall=across_regimens or len(regimens[name]) == 1, across=across)
             loo = pool_leave_one_out(rows, method=method, level=level, knha=knha,
                                      correction=correction) if leave_one_out else None
         except ValueError as exc:
             raise PoolError(str(exc)) from exc
         fits.append(PooledGroup(name, table, summary, loo))
     singles = [(g, rows) for g, rows in groups.items() if len(rows) == 1]
-    return PoolResult(fits, included, excluded, singles, by)
+    return PoolResult(fits, included, excluded, singles, by, across_regimens=bool(across_regimens and mixed))

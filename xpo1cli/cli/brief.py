@@ -10,7 +10,7 @@ import typer
 
 from .errors import EXIT_DATA, check_folder, check_writable, fail, write_beside, write_together
 from .options import Agent, Disease, FilterOptions, Fmt, Regimen, Source
-from .output import open_dataset
+from .output import emit, open_dataset
 
 BRIEF_FORMATS = ("table", "plain", "markdown", "json")
 
@@ -44,17 +44,7 @@ def brief(
 
     Example: xpo1 brief --disease MM --html brief-mm.html
     """
-    if all_diseases != (out is not None):
-        fail("--all and --out go together: xpo1 brief --all --out DIR")
-    if all_diseases and (disease is not None or html is not None or fmt is not None):
-        fail("--all writes one HTML page per disease: give no --disease, --html or --format with it")
-    if fmt is not None:
-        fmt = fmt.strip().lower()
-        if fmt not in BRIEF_FORMATS:
-            fail(f"the brief is written as {', '.join(BRIEF_FORMATS)} (or --html FILE), not '{fmt}': "
-                 "'xpo1 export' gives the tables for other tools")
-    if html is not None and html.suffix.lower() not in (".html", ".htm"):
-        fail("--html takes a file ending in .html")
+    fmt = _checked_options(disease, fmt, html, all_diseases, out)
     folder = check_folder(out, "--out") if all_diseases else None
     ds = open_dataset()
     if folder is not None:
@@ -69,22 +59,26 @@ def brief(
 
         write_atomic(html, html_page(b))
         typer.echo(f"saved {html}", err=True)
-        if fmt is None:
-            return
-    from ..brief_render import markdown, terminal
-    from ..render import default_format
+    if html is None or fmt is not None:
+        from ..pages import brief_page
 
-    fmt = fmt or ("table" if default_format() == "table" else "plain")
-    if fmt == "markdown":
-        typer.echo(markdown(b), nl=False)
-    elif fmt == "json":
-        import json
+        emit(brief_page(b, fmt), fmt)
 
-        from ..brief_render import brief_json
 
-        typer.echo(json.dumps(brief_json(b), ensure_ascii=False, indent=1))
-    else:
-        terminal(b, fmt)
+def _checked_options(disease, fmt, html, all_diseases, out) -> str | None:
+    """The brief's format (None: the default), once the options are checked to go together."""
+    if all_diseases != (out is not None):
+        fail("--all and --out go together: xpo1 brief --all --out DIR")
+    if all_diseases and (disease is not None or html is not None or fmt is not None):
+        fail("--all writes one HTML page per disease: give no --disease, --html or --format with it")
+    if fmt is not None:
+        fmt = fmt.strip().lower()
+        if fmt not in BRIEF_FORMATS:
+            fail(f"the brief is written as {', '.join(BRIEF_FORMATS)} (or --html FILE), not '{fmt}': "
+                 "'xpo1 export' gives the tables for other tools")
+    if html is not None and html.suffix.lower() not in (".html", ".htm"):
+        fail("--html takes a file ending in .html")
+    return fmt
 
 
 # the dataset of `brief --all`, for the processes that build its pages (inherited when forked)

@@ -3,17 +3,15 @@ a dataset against the schema."""
 
 from __future__ import annotations
 
-import contextlib
-import os
 from pathlib import Path
 from typing import Annotated
 
 import typer
 
-from ..data import EXPORTABLE
-from .errors import STATE, cannot_write, fail, umask
+from ..datapackage import EXPORTABLE
+from .errors import STATE, fail
 from .options import Fmt, complete_format, matching
-from .output import load, open_dataset, output, resolve_format
+from .output import emit, open_dataset, output, resolve_format
 
 
 def export(
@@ -40,41 +38,10 @@ def package_cmd(
 
     Example: xpo1 package ./my-extraction && xpo1 --data ./my-extraction validate
     """
-    import shutil
-    import tempfile
+    from ..api import write_package
 
-    from ..data import write_package
-
-    if not out_dir.strip():
-        fail("package needs a folder to write to, not an empty value")
-    out_dir = Path(out_dir)
-    try:
-        if out_dir.exists() and (not out_dir.is_dir() or any(out_dir.iterdir())):
-            fail(f"{out_dir} exists and is not an empty folder; nothing written")
-    except OSError as exc:
-        cannot_write(out_dir, exc)
-    ds = load()
-    # written into a temporary folder beside the target and renamed at the end: a full disk or
-    # a refused write leaves nothing behind, so a retry is not refused
-    missing = [p for p in [out_dir.absolute(), *out_dir.absolute().parents] if not p.exists()]
-    tmp = None
-    try:
-        out_dir.absolute().parent.mkdir(parents=True, exist_ok=True)
-        tmp = Path(tempfile.mkdtemp(prefix=f".{out_dir.name[:40]}.", dir=out_dir.absolute().parent))
-        written = write_package(ds, tmp)
-        os.chmod(tmp, 0o777 & ~umask())  # as an ordinary new folder, not mkdtemp's 0700
-        if out_dir.exists():
-            out_dir.rmdir()  # the empty folder the user named
-        os.rename(tmp, out_dir)
-        tmp = None
-    except OSError as exc:
-        if tmp is not None:
-            shutil.rmtree(tmp, ignore_errors=True)
-        for p in missing[1:]:  # folders made on the way, innermost first
-            with contextlib.suppress(OSError):
-                p.rmdir()
-        cannot_write(out_dir, exc)
-    typer.echo(f"wrote {len(written)} files to {out_dir}", err=True)
+    written = write_package(out_dir, STATE["data"])  # the folder is checked before the data is read
+    typer.echo(f"wrote {len(written)} files to {Path(out_dir)}", err=True)
 
 
 def audit_cmd(
@@ -86,21 +53,11 @@ def audit_cmd(
 
     Example: xpo1 audit --format json
     """
+    from ..pages import audit_page
+
     result = open_dataset().audit()
     fmt = resolve_format(fmt)
-    if fmt in ("csv", "tsv", "excel", "json", "jsonl"):
-        output(result.table(), fmt)
-    else:
-        within, conflicts, updates = result.within, result.conflicts, result.updates
-        output(within, fmt, title=f"Within a source: {len(within)} finding(s)",
-               notes=["Rounding as printed is not a finding (25/40 printed as 63% is consistent)."])
-        if len(conflicts):
-            output(conflicts, fmt, title=f"Stated conflicts: {len(conflicts)}",
-                   notes=["Readings that disagree between sources or within one, which no count can "
-                          "show (a dose, a ratio, a population): both are kept, neither is chosen."])
-        output(updates, fmt, title=f"Between reports of one trial: {len(updates)} difference(s)",
-               notes=["Later reports update earlier ones (more patients, longer follow-up): read them "
-                      "side by side; these are not errors."])
+    emit(audit_page(result, fmt), fmt)
     if strict and len(result.findings):
         raise typer.Exit(1)
 

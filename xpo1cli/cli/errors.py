@@ -48,16 +48,28 @@ def fail(message: str, code: int = EXIT_USAGE) -> None:
 def library_error(exc: Exception) -> tuple[int, str] | None:
     """The exit code and message of one of the library's errors (None: not one of them); the one
     table of how the API's typed errors are said on the command line."""
-    from ..api import DatasetError, InvalidValue, PoolError, UnknownName
+    from ..api import CannotWrite, CrossRegimenPool, DatasetError, InvalidValue, PoolError, RecordProblems, UnknownName
 
     table = ((UnknownName, EXIT_USAGE, str),
              (InvalidValue, EXIT_USAGE, str),
+             (CrossRegimenPool, EXIT_USAGE, _across_regimens),
              (PoolError, EXIT_USAGE, str),
-             (DatasetError, EXIT_DATA, lambda e: f"invalid dataset: {e}"))
+             (DatasetError, EXIT_DATA, lambda e: f"invalid dataset: {e}"),
+             (CannotWrite, EXIT_DATA, str),
+             (RecordProblems, EXIT_DATA, lambda e: f"cannot import: {e}"))
     for kind, code, say in table:
         if isinstance(exc, kind):
             return code, say(exc)
     return None
+
+
+def _across_regimens(exc) -> str:
+    """A pool refused for mixing regimens, with the options that go on."""
+    ways = ["pool one with --regimen X", *(["one pool per regimen with --by regimen"] if exc.by_regimen else []),
+            "or pool across them anyway with --across-regimens"]
+    return (f"the matching cohorts are of {len(exc.regimens)} regimens ({', '.join(exc.regimens)}): a pooled "
+            f"figure across regimens is no one regimen's; {', '.join(ways)}"
+            + ("" if exc.by_regimen else " (--leave-one-out refits the pool across regimens)"))
 
 
 def guarded(func):
@@ -73,6 +85,11 @@ def guarded(func):
         except Exception as exc:
             said = library_error(exc)
             if said is not None:
+                from ..api import RecordProblems
+
+                if isinstance(exc, RecordProblems):  # each file's problem, then the one line
+                    for p in exc.problems:
+                        typer.echo(f"  {p}", err=True)
                 fail(said[1], said[0])
             if os.environ.get("XPO1_DEBUG"):  # a bug: one line for the user, the traceback on request
                 raise
@@ -273,13 +290,6 @@ def cannot_write(path: Path, exc: OSError | str) -> None:
     fail(f"cannot write {path}: {reason}; nothing written", EXIT_DATA)
 
 
-def umask() -> int:
-    """The process's umask (read by setting it and putting it back)."""
-    mask = os.umask(0)
-    os.umask(mask)
-    return mask
-
-
 def check_writable(path: Path) -> None:
     """Refuse, before any work or output, a file that cannot be created where the user asked."""
     folder = path.parent if str(path.parent) else Path(".")
@@ -325,6 +335,8 @@ def write_together(files: dict[Path, object]) -> None:
     target's folder; only when every one is written are they renamed into place. On any failure
     (a full disk, a file size limit) the temporary files are removed and the targets untouched."""
     import tempfile
+
+    from ..files import umask
 
     done: list[tuple[Path, Path]] = []
     current = None

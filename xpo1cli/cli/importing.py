@@ -7,9 +7,9 @@ from typing import Annotated
 
 import typer
 
-from .errors import EXIT_DATA, STATE, fail
+from .errors import STATE, fail
 from .options import Fmt
-from .output import output
+from .output import emit
 
 REGISTRIES = ("ctgov",)
 
@@ -34,32 +34,13 @@ def import_cmd(
 
     Example: xpo1 import ctgov NCT03110562.json --into ./with-registry && xpo1 --data ./with-registry show NCT03110562
     """
-    from .. import api
-    from ..ctgov import RecordProblems, refused_target, summary
+    from ..api import import_ctgov
+    from ..api import open as open_api
+    from ..pages import import_page
 
     if registry.strip().lower() not in REGISTRIES:
         fail(f"unknown registry '{registry}'; known: {', '.join(REGISTRIES)}")
     if not into.strip():  # read as text: an empty path would be the current folder
         fail("--into needs a folder to write the dataset to, not an empty value")
-    if (reason := refused_target(into)) is not None:
-        fail(f"{into} {reason}; nothing written")
-    again = (Path(into) / "datapackage.json").is_file()  # an earlier import: its own data is the base
-    try:
-        done = api.open(into if again else STATE["data"]).import_ctgov(paths, into, terms=terms)
-    except RecordProblems as exc:
-        for p in exc.problems:
-            typer.echo(f"  {p}", err=True)
-        fail(f"cannot import: {exc}", EXIT_DATA)
-    except OSError as exc:
-        fail(f"cannot write {into}: {exc.strerror or exc}; nothing written", EXIT_DATA)
-    typer.echo(f"imported {len(done.records)} record(s) into {into}: {done.placed} placed in the curated tables, "
-               f"{len(done.records) - done.placed} in the registry tables only", err=True)
-    for line in summary(done.notes):
-        typer.echo(f"  {line}", err=True)
-    if again:
-        typer.echo(f"{len(done.changes)} posted figure(s) changed since the last import of these records", err=True)
-        if len(done.changes):
-            output(done.changes, fmt, title="Changed since the last import")
-    if diff:
-        output(api.open(into).registry_differences(), fmt, title="Registry against publications: figures that differ",
-               notes=["Both readings are kept, each with its source; neither is chosen."])
+    done = import_ctgov(paths, into, base=STATE["data"], terms=terms)
+    emit(import_page(done, into, open_api(into).registry_differences() if diff else None), fmt)

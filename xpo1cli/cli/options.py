@@ -25,7 +25,7 @@ if TYPE_CHECKING:
 
 def data_dir() -> Path:
     """The folder of the dataset in use: --data, else XPO1_DATA, else the bundled data."""
-    from ..data import bundled_root
+    from ..datapackage import bundled_root
 
     given = STATE["data"] or os.environ.get("XPO1_DATA")
     if given:

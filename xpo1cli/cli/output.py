@@ -10,7 +10,6 @@ import typer
 from .errors import STATE, fail
 
 if TYPE_CHECKING:
-    from .. import data
     from ..api import Dataset
 
 
@@ -19,13 +18,6 @@ def open_dataset() -> Dataset:
     from ..api import open as open_api
 
     return open_api(STATE["data"])
-
-
-def load() -> data.Dataset:
-    """The tables of the dataset in use, for the commands that write or extend a package."""
-    from ..data import load as load_data
-
-    return load_data(STATE["data"])
 
 
 def resolve_format(fmt: str | None) -> str:
@@ -48,3 +40,21 @@ def output(frame, fmt, **kwargs) -> None:
     if len(frame) == 0:
         typer.echo("xpo1: no matching rows", err=True)
     render(frame, fmt, **kwargs)
+
+
+def emit(page: list, fmt) -> None:
+    """Write a page's parts (`xpo1cli.pages`) in order: each table through `output`, JSON
+    documents to stdout as they are, messages to stderr."""
+    from ..pages import Document, Message, Text, Written
+
+    for part in page:
+        if isinstance(part, Message):
+            typer.echo(part.text, err=True)
+        elif isinstance(part, Document):
+            typer.echo(part.text())
+        elif isinstance(part, Text):
+            typer.echo(part.text, nl=False)
+        elif isinstance(part, Written):
+            part.write()
+        else:
+            output(part.frame, fmt, title=part.title, notes=part.notes, warnings=part.warnings, view=part.view)

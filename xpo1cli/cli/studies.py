@@ -8,7 +8,7 @@ from typing import Annotated
 import typer
 
 from .options import Disease, FilterOptions, Fmt, complete_study, completer
-from .output import load, open_dataset, output, resolve_format
+from .output import emit, open_dataset, output, resolve_format
 
 
 def list_studies(
@@ -43,78 +43,10 @@ def show(
 
     Example: xpo1 show 19      (JSON: one object per study; CSV: the outcome rows)
     """
-    from ..catalogue import find_studies, study_record
-    from ..present import reports_side_by_side
+    from ..pages import show_page
 
     fmt = resolve_format(fmt)
-    ds = load()
-    from ..comparators import find_trial
-
-    if find_trial(ds, study) is not None:  # a comparator trial: no XPO1 arm, its own tables
-        return show_comparator(ds, find_trial(ds, study), fmt)
-    found = find_studies(ds, study)
-    recs = [study_record(ds, s) for s in found]
-    side = reports_side_by_side(ds, found) if len(found) > 1 else None
-    from ..present import other_reports_note
-
-    named = [n for n in (other_reports_note(r, found) for r in recs) if n]
-    if fmt in ("csv", "tsv", "excel"):
-        import pandas as pd
-
-        output(pd.concat([r["outcomes"] for r in recs], ignore_index=True), fmt, warnings=named)
-        return
-    if fmt in ("json", "jsonl"):
-        import json
-
-        from ..render import records
-
-        objs = [{**r["study"], **{k: records(r[k]) for k in ("cohorts", "outcomes", "comparisons",
-                                                              "adverse_events", "syntheses", "other_reports")}}
-                for r in recs]
-        if fmt == "json":
-            doc = objs[0] if len(objs) == 1 else {"reports": objs, "side_by_side": records(side)}
-            typer.echo(json.dumps(doc, ensure_ascii=False, indent=1))
-        else:
-            for o in objs:
-                typer.echo(json.dumps(o, ensure_ascii=False))
-        return
-    from ..present import show_sections
-
-    if side is not None:
-        from ..render import DERIVED_NOTE
-
-        output(side, fmt, title=f"{study}: {len(found)} reports side by side",
-               notes=["≠ marks a figure that differs between reports: later reports update earlier "
-                      "ones; each keeps its own population and source.", DERIVED_NOTE])
-    for rec in recs:
-        for section in show_sections(rec, found):
-            output(section.frame, fmt, title=section.title, notes=section.notes)
-
-
-def show_comparator(ds, trial: str, fmt: str) -> None:
-    """`show` of a comparator trial: its design, arms, results by report and conflicts."""
-    from ..comparators import trial_record
-    from ..indirect_present import comparator_sections
-
-    rec = trial_record(ds, trial)
-    if fmt in ("csv", "tsv", "excel"):
-        output(rec["results"], fmt)
-        return
-    if fmt in ("json", "jsonl"):
-        import json
-
-        from ..render import records
-
-        doc = {**{k: v for k, v in rec["trial"].items() if isinstance(v, str)},
-               **{k: records(rec[k]) for k in ("arms", "results", "conflicts")}}
-        typer.echo(json.dumps(doc, ensure_ascii=False, indent=1 if fmt == "json" else None))
-        return
-    for title, frame, notes in comparator_sections(rec):
-        output(frame, fmt, title=title, notes=notes)
-
-
-CROSS_TRIAL = ("Cross-trial comparison: these are separate, non-randomized studies whose populations "
-               "differ; do not read differences as treatment effects.")
+    emit(show_page(open_dataset().show(study), fmt), fmt)
 
 
 def compare(

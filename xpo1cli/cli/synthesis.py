@@ -9,7 +9,7 @@ import typer
 
 from .errors import EXIT_DATA, check_writable, fail, write_beside
 from .options import CiMethod, FilterOptions, Fmt, Level
-from .output import open_dataset, output, resolve_format
+from .output import open_dataset, resolve_format
 
 
 def pool_cmd(
@@ -38,6 +38,10 @@ def pool_cmd(
                                              ".png or .pdf (needs the [plot] extra)")] = None,
     include_controls: Annotated[bool, typer.Option(
         "--include-controls", help="also pool the control arms of randomized trials")] = False,
+    across_regimens: Annotated[bool, typer.Option(
+        "--across-regimens", help="pool cohorts of different regimens into one figure anyway (labelled "
+        "'across regimens'); without it such a pool is refused: pool one with --regimen, or one pool "
+        "per regimen with --by regimen")] = False,
     fmt: Fmt = None,
 ) -> None:
     """Random-effects meta-analysis of a proportion across the matching cohorts (logit scale),
@@ -45,58 +49,43 @@ def pool_cmd(
     cohort's weight, and a forest plot. One population per trial: subgroups and second reports
     are left out.
 
-    Example: xpo1 pool --measure ORR --disease AML --knha --plot forest.svg
+    Cohorts of several regimens are pooled one pool per regimen (--by regimen) or, asked for,
+    across regimens (--across-regimens); otherwise such a pool is refused.
+
+    Example: xpo1 pool --measure ORR --disease MM --by regimen --knha --plot forest.svg
     """
     from ..api import check_pool
+    from ..present import pool_figure, show_pool
 
     method, ci, by = check_pool(method, ci, level, correction, by)  # refused before the data is read
-    if plot is not None:
-        from ..plot import PLOT_HINT, have_matplotlib
-
-        if Path(plot).suffix.lower() not in (".svg", ".png", ".pdf"):
-            fail("--plot takes a file ending in .svg, .png or .pdf")
-        if not have_matplotlib():
-            fail(PLOT_HINT, EXIT_DATA)
-        check_writable(Path(plot))
-    fmt = resolve_format(fmt)
+    target, fmt = plot_target(plot), resolve_format(fmt)
     sel = filters.select(open_dataset())
     result = sel.pool(measure, method, ci=ci, level=level, knha=knha, by=by, leave_one_out=leave_one_out,
-                      correction=correction, include_controls=include_controls)
-    from ..present import pool_caption, pool_frame, pool_influence, pool_text, pool_warnings
-
-    if plot is not None:  # drawn before anything is printed: a plot that fails leaves no output
-        import pandas as pd
-
-        from ..plot import forest_file
-
-        shown = ", ".join(filter_words(sel.filters)) or "all cohorts"
-        title = (f"Pooled {result.measure} ({shown}) — {result.groups[0].summary['label']}"
-                 + (f", by {by}" if by else ""))
-        caption = " ".join(pool_caption(g.summary) for g in result.groups)
-        write_beside(Path(plot), lambda tmp: forest_file(
-            pd.concat([g.table for g in result.groups], ignore_index=True), tmp, title=title, caption=caption))
-    if fmt in ("table", "plain"):
-        pool_text(result)
-    else:
-        output(pool_frame(result), fmt, title=f"Pooled {result.measure}",
-               notes=[*(pool_caption(g.summary) for g in result.groups), *pool_influence(result)],
-               warnings=pool_warnings(result))
-    if plot is not None:
+                      correction=correction, include_controls=include_controls, across_regimens=across_regimens)
+    if target is not None:  # drawn before anything is printed: a plot that fails leaves no output
+        save_forest(target, *pool_figure(result, sel.filters))
+    show_pool(result, fmt)
+    if target is not None:
         typer.echo(f"saved {plot}", err=True)
 
 
-def filter_words(f) -> list[str]:
-    """The filters of a query as words for a figure's title: 'disease MM', 'source review'."""
-    import dataclasses
+def plot_target(plot: str | None) -> Path | None:
+    """The --plot file, refused before any work: a suffix that is no figure's, no matplotlib, or a
+    place that cannot be written."""
+    if plot is None:
+        return None
+    from ..plot import PLOT_HINT, have_matplotlib
 
-    words = []
-    for field in dataclasses.fields(f):
-        value = getattr(f, field.name)
-        if value is None or value == ():
-            continue
-        name = {"evidence": "type", "min_n": "n ≥"}.get(field.name, field.name.replace("_", " "))
-        if isinstance(value, tuple):
-            value = " + ".join(value)
-        words.append(f"{name} {value}")
-    return words
+    if Path(plot).suffix.lower() not in (".svg", ".png", ".pdf"):
+        fail("--plot takes a file ending in .svg, .png or .pdf")
+    if not have_matplotlib():
+        fail(PLOT_HINT, EXIT_DATA)
+    check_writable(Path(plot))
+    return Path(plot)
 
+
+def save_forest(path: Path, frame, title: str, caption: str) -> None:
+    """The forest plot written whole to path (SVG, PNG or PDF by its suffix)."""
+    from ..plot import forest_file
+
+    write_beside(path, lambda tmp: forest_file(frame, tmp, title=title, caption=caption))

@@ -9,7 +9,7 @@ from collections.abc import Iterable
 from dataclasses import dataclass
 from pathlib import Path
 
-from ..data import Problem
+from ..datapackage import Problem
 from .mapping import record_rows
 from .records import SOURCE_PREFIX, Record, iter_records, known_codes, last_update, read_terms, terms_from
 
@@ -39,6 +39,7 @@ class Imported:
     records: list[str]
     notes: list[tuple[str, str, str]]
     changes: object
+    replaced: bool = False  # whether the folder held an earlier import of these records (api.import_ctgov)
 
     @property
     def placed(self) -> int:
@@ -223,7 +224,7 @@ def refused_target(into: str | os.PathLike) -> str | None:
     """Why a folder cannot take an import (None: it can): it must be new, empty, or an earlier
     import holding only the files its package names, since the folder is replaced whole. A
     dataset of one's own is extended by importing into a new folder with it as the base."""
-    from ..data import resource_file
+    from ..datapackage import resource_file
 
     into = Path(into)
     if not into.exists():
@@ -256,7 +257,10 @@ def write_imported(done: Imported, into: Path) -> None:
     import shutil
     import tempfile
 
-    from ..data import DataError, Dataset, check, keep, write_package
+    from ..checks import check
+    from ..data import Dataset, keep, write_package
+    from ..datapackage import DataError
+    from ..files import umask
 
     into = Path(into).absolute()
     if (reason := refused_target(into)) is not None:
@@ -268,9 +272,7 @@ def write_imported(done: Imported, into: Path) -> None:
         descriptor, frames, problems = check(tmp)
         if problems:
             raise DataError(problems)
-        mask = os.umask(0)
-        os.umask(mask)
-        os.chmod(tmp, 0o777 & ~mask)
+        os.chmod(tmp, 0o777 & ~umask())  # as an ordinary new folder, not mkdtemp's 0700
         old = None
         if into.exists():
             old = Path(tempfile.mkdtemp(prefix=f".{into.name[:40]}.old.", dir=into.parent))
