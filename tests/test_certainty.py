@@ -226,7 +226,7 @@ def test_a_p_value_keeps_the_name_of_its_test(aml):
 
 
 def test_indirect_comparisons_have_their_own_section_with_direction_and_certainty(mm):
-    from xpo1cli.brief_render_cells import INDIRECT_TITLE
+    from xpo1cli.brief_render_cells import INDIRECT_TITLE, indirect_direction
     from xpo1cli.brief_render_layout import layout
 
     sections = layout(mm)
@@ -235,24 +235,26 @@ def test_indirect_comparisons_have_their_own_section_with_direction_and_certaint
     own = next(s for s in sections if s.title == INDIRECT_TITLE)
     rows = {r.comparison: r for r in mm.indirect}
     kd = rows["SVd vs Kd, PFS"]
-    assert kd.direction == "point estimate favours Kd; the interval includes no difference"
+    assert indirect_direction(kd) == "point estimate favours Kd; the interval includes no difference"
     assert kd.certainty == "very low"
     assert any(r.startswith("imprecision") for r in kd.reasons)
     assert any("ITT populations used" in r and "NICE TA974" in r for r in kd.reasons)
-    assert rows["SVd vs PanoVd, PFS"].direction.startswith("point estimate favours PanoVd")
+    assert indirect_direction(rows["SVd vs PanoVd, PFS"]).startswith("point estimate favours PanoVd")
     assert any(t.kind == "indirect" for t in own.tables)
 
 
 def test_published_comparative_syntheses_show_their_direction_and_kind(mm):
+    from xpo1cli.brief_render_cells import indirect_direction, indirect_estimate
+
     rows = {r.comparison: r for r in mm.indirect if r.study is not None}
     maic = rows["belantamab mafodotin vs Sd, OS (matched populations)"]
-    assert maic.estimate == "HR 0.53 (CI 0.34–0.83; level not stated)"
+    assert indirect_estimate(maic) == "HR 0.53 (CI 0.34–0.83; level not stated)"
     # an unanchored matched comparison (no common comparator arm) starts low and goes down for no anchor
-    assert maic.direction == "favours belantamab mafodotin" and maic.certainty == "very low"
+    assert indirect_direction(maic) == "favours belantamab mafodotin" and maic.certainty == "very low"
     assert any(x.startswith("no anchor") for x in maic.reasons)
     assert "matching-adjusted indirect comparison" in maic.method and "systematic review" not in maic.method
     nma = next(r for r in rows.values() if r.study == "xvd-network-meta-analysis")
-    assert "DVd favourable over XVd" in nma.direction and "network meta-analysis" in nma.method
+    assert "DVd favourable over XVd" in indirect_direction(nma) and "network meta-analysis" in nma.method
     shown = {r.study for r in mm.indirect if r.study}
     assert not [g for g in mm.gaps if g.kind == "population" and g.detail.split(":")[0] in shown]
 

@@ -22,7 +22,6 @@ OVER_600_LINES_TO_SPLIT = {"xpo1cli.stats", "xpo1cli.indirect", "xpo1cli.render"
 # (importer, imported) pairs of a domain module importing presentation, each to be removed
 DOMAIN_IMPORTS_OF_PRESENTATION_TO_REMOVE = {
     ("xpo1cli.api", "xpo1cli.present"),
-    ("xpo1cli.indirect_brief", "xpo1cli.indirect_present"),
 }
 
 

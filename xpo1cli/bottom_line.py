@@ -271,7 +271,7 @@ def bottom_line(ds: Dataset, b: Brief, study_ids: set[str]) -> list[Claim]:
         out.append(mixed)
 
     # the comparator evidence section's headline: indirect estimates and published syntheses, in one sentence
-    directed = [r for r in b.indirect if r.direction]
+    directed = [r for r in b.indirect if r.directed]
     if directed:
         out.append(Claim("comparators", _sources(x for r in directed for x in r.sources), indirect=directed))
 

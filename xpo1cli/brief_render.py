@@ -15,7 +15,16 @@ import sys
 from typing import IO
 
 from .brief_model import Brief, Citation, Finding, HarmRow, RiskDifference
-from .brief_render_cells import SOF_TITLE, SOURCES_TITLE, Table, arm_name, direction_text, forest_caption
+from .brief_render_cells import (
+    SOF_TITLE,
+    SOURCES_TITLE,
+    Table,
+    arm_name,
+    direction_text,
+    forest_caption,
+    indirect_direction,
+    indirect_estimate,
+)
 from .brief_render_claims import claim_text
 from .brief_render_layout import absolute_text, evidence_text, filter_text, layout, sof_groups, title_of
 from .brief_rules import measure_name
@@ -371,8 +380,9 @@ def brief_json(b: Brief, level: float = 0.95) -> dict:
                             for c in b.bottom_line],
             "findings": findings,
             "indirect": [{"comparison": r.comparison, "statement": r.statement, "method": r.method,
-                          "estimate": r.estimate, "direction": r.direction, "certainty": r.certainty,
-                          "reasons": r.reasons, "study": r.study, "sources": r.sources} for r in b.indirect],
+                          "estimate": indirect_estimate(r), "direction": indirect_direction(r),
+                          "certainty": r.certainty, "reasons": r.reasons, "study": r.study, "sources": r.sources}
+                         for r in b.indirect],
             "sections": sections,
             "evidence_as_of": ({"date": latest[0].date.text, "kind": latest[0].date.kind,
                                 "sources": [c.source for c in latest]} if (latest := b.evidence_as_of) else None),

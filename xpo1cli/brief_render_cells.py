@@ -10,6 +10,8 @@ from .brief_model import Finding, Forest, Median, Rate, figure
 from .brief_rules import LOW_REPORTING_KINDS, OUTCOME_CI_LEVEL, PI_MIN_K, measure_name
 from .findings import CONTROL as FAVOURS_CONTROL
 from .findings import NEITHER, STATED, ArmFigure, Effect
+from .indirect_brief import IndirectRow
+from .indirect_present import _as_reported, _ratio, favours
 from .render import DERIVED_MARK, MISSING, as_printed, derived, level_text
 
 CONTROL = "control arm (no XPO1 inhibitor)"
@@ -294,3 +296,34 @@ def claim_rate_text(r: Rate) -> str:
             cohort = f"; n = {r.enrolled} as printed, what the {r.enrolled} counts is not stated"
         return f"{figure(r.percent)}%{of}{at} (no count printed{cohort})"
     return MISSING
+
+
+def indirect_estimate(r: IndirectRow) -> str:
+    """An indirect comparison's estimate as the section prints it, or why there is none."""
+    if r.kind == "no path":
+        return "no randomized path: " + "; ".join(r.no_path)
+    if r.kind == "ranks":
+        text = "; ".join(f"{population}: {measure} {int(rank)} of {int(out_of)}"
+                         for population, measure, rank, out_of in r.ranks)
+        return f"ranks (averages over iterations): {text}"
+    if r.kind == "anchored":
+        return f"HR {_ratio(r.ratio)} ({_ratio(r.low)}–{_ratio(r.high)}, {r.level * 100:g}%); {r.method}"
+    if r.low is not None and r.high is not None:
+        return f"HR {_ratio(r.ratio)} (CI {_ratio(r.low)}–{_ratio(r.high)}; level not stated)"
+    return f"HR {_ratio(r.ratio)} (no CI reported)"
+
+
+def indirect_direction(r: IndirectRow) -> str | None:
+    """Which regimen an indirect comparison favours (a network: its finding as stated); None: no direction."""
+    if not r.directed:
+        return None
+    if r.kind == "ranks":
+        return f"as the source states it: {r.stated}"
+    return favours(r.pair, "HR", r.ratio, r.low, r.high)
+
+
+def indirect_trials(r: IndirectRow) -> str:
+    """An anchored comparison's trials, each with its own estimate as reported; a synthesis's population."""
+    if r.kind == "anchored":
+        return "; ".join(f"{t['trial']}: {_as_reported(t)} ({t['report']})" for t in r.trial_rows)
+    return r.population

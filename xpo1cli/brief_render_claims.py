@@ -13,6 +13,8 @@ from .brief_render_cells import (
     Table,
     claim_rate_text,
     effect_text,
+    indirect_direction,
+    indirect_estimate,
     kind_note,
     median_text,
     outcome_text,
@@ -143,11 +145,11 @@ def _claim_words(c: Claim) -> str:
         return text
     if k == "comparators":
         def one(r) -> str:
-            est = r.estimate.split("; anchored")[0] if r.study is None else r.estimate
+            est = indirect_estimate(r).split("; anchored")[0] if r.study is None else indirect_estimate(r)
             how = "indirect, anchored" if r.study is None else (r.method or "published synthesis")
             if est.startswith("ranks"):  # a network's ranks: its stated finding only (the ranks are in the section)
-                return f"{r.comparison} ({how}): {r.direction}"
-            return f"{r.comparison}: {est}, {r.direction} ({how}; certainty {r.certainty})"
+                return f"{r.comparison} ({how}): {indirect_direction(r)}"
+            return f"{r.comparison}: {est}, {indirect_direction(r)} ({how}; certainty {r.certainty})"
         return ("Against current options (indirect evidence only, section "
                 f"{SECTION_TITLES.index(INDIRECT_TITLE) + 1}): " + "; ".join(one(r) for r in c.indirect) + ".")
     if k == "harms":

@@ -17,6 +17,9 @@ from .brief_render_cells import (
     direction_text,
     estimate_text,
     forest_caption,
+    indirect_direction,
+    indirect_estimate,
+    indirect_trials,
     interval_text,
     kind_note,
     median_text,
@@ -180,8 +183,9 @@ def indirect_tables(b: Brief) -> list[Table]:
             "SVd against the comparators NICE names (anchored on common comparators, computed here)",
             ["comparison", "HTA statement", "estimate", "direction", "certainty (reasons)", "trials, as reported",
              "reasons to doubt it", "sources"],
-            [[r.comparison, r.statement, r.estimate, r.direction or "no estimate", _certainty(r), r.trials,
-              "; ".join(r.doubts) or ("none found" if r.trials else "no estimate made"), ", ".join(r.sources)]
+            [[r.comparison, r.statement, indirect_estimate(r), indirect_direction(r) or "no estimate", _certainty(r),
+              indirect_trials(r), "; ".join(r.doubts) or ("none found" if indirect_trials(r) else "no estimate made"),
+              ", ".join(r.sources)]
              for r in hta], kind="indirect",
             notes=["Cross-trial comparisons anchored on a shared comparator arm keep each trial's randomization, "
                    "not balance between trials; each uses the trials' whole randomized (ITT) populations. "
@@ -191,8 +195,9 @@ def indirect_tables(b: Brief) -> list[Table]:
             "Published comparative syntheses (as their sources report them)",
             ["comparison", "method (report)", "estimate", "direction", "certainty (reasons)", "population",
              "sources"],
-            [[r.comparison, r.method or r.statement, r.estimate, r.direction or "not stated", _certainty(r),
-              r.trials or MISSING, ", ".join(r.sources)] for r in published], kind="indirect"))
+            [[r.comparison, r.method or r.statement, indirect_estimate(r), indirect_direction(r) or "not stated",
+              _certainty(r), indirect_trials(r) or MISSING, ", ".join(r.sources)] for r in published],
+            kind="indirect"))
     return out
 
 
