@@ -5,7 +5,7 @@ from __future__ import annotations
 
 from dataclasses import replace
 
-from .brief_model import Brief, Finding, Median, Move, _by_key, _encloses, _str, _unique, figure
+from .brief_model import Brief, Finding, Median, Move
 from .brief_rules import (
     ABSOLUTE_PER,
     COHERENT_K,
@@ -21,6 +21,7 @@ from .brief_rules import (
     RESPONDER_ONLY,
     measure_name,
 )
+from .brief_values import _by_key, _encloses, _str, _unique, figure
 from .data import Dataset
 from .findings import ALPHA, CONTROL, EXPERIMENTAL, Effect
 from .query import split_list

@@ -7,8 +7,9 @@ import re
 import pandas as pd
 
 from .brief_findings import _kinds
-from .brief_model import Brief, Citation, Gap, Median, _str, _unique, figure, where_text_of
+from .brief_model import Brief, Citation, Gap, Median
 from .brief_rules import measure_name
+from .brief_values import _str, _unique, figure, where_text_of
 from .data import Dataset
 from .query import Resolver, split_list
 from .values import derived, row_tuples

@@ -1,5 +1,6 @@
-"""The structured brief: sections of rows of numbers, each with its source (dataclasses), and
-the small readers of cell values that building it shares."""
+"""The structured brief as data: sections of rows of numbers, each with its source, and the
+bottom line's statements (Claim) and each regimen's harms (RegimenHarms) that the builders above
+it (brief_results, harms, brief_findings, bottom_line ...) fill in; brief_render words them."""
 
 from __future__ import annotations
 
@@ -9,12 +10,10 @@ from typing import TYPE_CHECKING
 import pandas as pd
 
 from .brief_rules import NOT_ESTIMABLE, RESPONDER_ONLY, grade3
-from .findings import CriticalOutcome, Effect
+from .findings import CriticalOutcome, Effect, SafetyStatement
 from .query import Filters
-from .values import cell, value_or_none
 
 if TYPE_CHECKING:
-    from .bottom_line import Claim
     from .catalogue import StatedDate
 
 # --- the structured brief ----------------------------------------------------------------------
@@ -417,50 +416,94 @@ class Brief:
         return list(dict.fromkeys(c.measure for c in self.critical if c.median))
 
 
-def _int(v) -> int | None:
-    v = value_or_none(v)
-    return None if v is None else int(v)
+@dataclass
+class Planned:
+    """A trial known only from a registration or listing: no results in the data."""
+
+    trial: str
+    study: str
+    design: str
+    regimen: str | None
+    status: str | None  # as trials.status states it; None: no status in the sources
+    source: str
 
 
-def _float(v) -> float | None:
-    v = value_or_none(v)
-    return None if v is None else float(v)
+@dataclass
+class Claim:
+    """One bottom-line statement as data: its kind, the rows it states and their sources.
+
+    kinds: overview (trials by state), randomized (a trial's between-arm results, `certainty` its best
+    rating), randomized without statistic (arm figures only), stopped early (`reported`: what the
+    source says in words), no randomized (counts), no figures (counts), single-arm (`rates` of one
+    regimen and measure, `pooled` only where a pool may be headlined, `unpooled` why not otherwise),
+    harms (`harms`: one regimen's), no harms (`regimen`: stated above, no adverse-event figure),
+    comparators (`indirect`: the comparator evidence section's rows
+    that state a direction), planned (`planned`)."""
+
+    kind: str
+    sources: list[str]
+    trial: RandomizedTrial | None = None
+    effects: list[Effect] = field(default_factory=list)
+    statements: list[SafetyStatement] = field(default_factory=list)
+    certainty: str | None = None
+    reported: str | None = None
+    rates: list[Rate] = field(default_factory=list)
+    regimen: str | None = None
+    measure: str | None = None
+    pooled: Pooled | None = None
+    unpooled: str | None = None
+    harms: RegimenHarms | None = None
+    planned: list[Planned] = field(default_factory=list)
+    counts: dict[str, int] = field(default_factory=dict)
+    disease: str | None = None  # the disease named (no randomized, no figures)
+    trials: dict[str, list[str]] = field(default_factory=dict)  # overview: state -> trial names
+    shares: list[Share] = field(default_factory=list)  # not disease-specific: the disease's share per trial
+    unreported: list[str] = field(default_factory=list)  # single-arm: critical rate outcomes no figure gives
+    median: Finding | None = None  # single-arm median: the regimen's first critical median outcome
+    indirect: list = field(default_factory=list)  # comparators: the indirect section's rows with a direction
+    regimen_name: str | None = None  # no harms: the regimen in words (regimens.name)
 
 
-def _unique(items) -> list:
-    return list(dict.fromkeys(x for x in items if x))
+@dataclass
+class HarmReport:
+    """The harm figures of one regimen in one report: a study, or a label population."""
+
+    where: str  # study id, or the label population as the data states it
+    scope: str  # study or label
+    trial: str | None
+    report: str | None  # the report's own description where it is not the trial's primary report
+    dose: str | None
+    tolerability: list[HarmRow] = field(default_factory=list)  # dose finding, discontinuation, dose changes
+    serious: list[HarmRow] = field(default_factory=list)  # fatal and serious events with a figure
+    severe: list[HarmRow] = field(default_factory=list)  # grade ≥3 with a figure, most frequent first
+    other: list[HarmRow] = field(default_factory=list)  # any other grade with a figure, most frequent first
+    named: list[HarmRow] = field(default_factory=list)  # events named without a figure (most common ...)
+    versus: list[tuple[HarmRow, HarmRow]] = field(default_factory=list)  # a randomized trial's arm figures
+    # without counts (no difference computable): the XPO1-inhibitor arm's row and the control arm's
+    dose_levels: list[tuple[str, int | None]] = field(default_factory=list)  # a dose-finding study's levels
+    # (label, n) when its figures are of all levels together
+    left: dict[str, int] = field(default_factory=dict)  # list -> events cut from it
+
+    @property
+    def rows(self) -> list[HarmRow]:
+        """The XPO1-inhibitor rows the report states (a control arm's figure is in `versus` only)."""
+        return [*self.tolerability, *(x for x, _ in self.versus), *self.serious, *self.severe, *self.other,
+                *self.named]
+
+    @property
+    def sources(self) -> list[str]:
+        return list(dict.fromkeys([*(h.source for h in self.rows), *(c.source for _, c in self.versus)]))
 
 
-def _str(v) -> str | None:
-    v = value_or_none(v)
-    return v if isinstance(v, str) and v else None
+@dataclass
+class RegimenHarms:
+    regimen: str | None  # None: rows that name no regimen (a label naming no drug, a trial's row naming no arm)
+    name: str | None = None  # the regimen's name ('selinexor + bortezomib + dexamethasone')
+    clear: list[RiskDifference] = field(default_factory=list)  # interval excludes no difference
+    unclear: list[RiskDifference] = field(default_factory=list)  # interval includes it
+    reports: list[HarmReport] = field(default_factory=list)
 
-
-def where_text_of(ref, study: str) -> str:
-    """A report named by the review's reference number where it has one: 'review ref 13 (storm-ref13)'."""
-    return f"review ref {ref} ({study})" if ref is not None else study
-
-
-def _by_key(items: list, key) -> list[tuple]:
-    """The items grouped by key, groups in order of first appearance: [(key, items), ...]."""
-    groups: dict = {}
-    for x in items:
-        groups.setdefault(key(x), []).append(x)
-    return list(groups.items())
-
-
-def _encloses(parents: dict, study: str, outer: str, inner: str) -> bool:
-    """Whether cohort `outer` of the study encloses cohort `inner` (is its parent, or a parent's parent ...)."""
-    seen = set()
-    parent = parents.get((study, inner))
-    while isinstance(parent, str) and parent not in seen:
-        if parent == outer:
-            return True
-        seen.add(parent)
-        parent = parents.get((study, parent))
-    return False
-
-
-def figure(value) -> str:
-    """A reported figure as the dataset holds it: 9.0 -> '9', 13.93 -> '13.93'."""
-    return cell(value)
+    @property
+    def sources(self) -> list[str]:
+        return list(dict.fromkeys([*(d.source for d in [*self.clear, *self.unclear]),
+                                   *(s for r in self.reports for s in r.sources)]))

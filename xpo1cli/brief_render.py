@@ -14,7 +14,7 @@ import re
 import sys
 from typing import IO
 
-from .brief_model import Brief, Citation, Finding, HarmRow, RiskDifference
+from .brief_model import Brief, Citation, Finding, HarmRow, RegimenHarms, RiskDifference
 from .brief_render_cells import (
     SOF_TITLE,
     SOURCES_TITLE,
@@ -29,7 +29,6 @@ from .brief_render_claims import claim_text
 from .brief_render_layout import absolute_text, evidence_text, filter_text, layout, sof_groups, title_of
 from .brief_rules import measure_name
 from .findings import ArmFigure
-from .harms import RegimenHarms
 from .render import DERIVED_MARK, MISSING, level_text
 
 # --- writers ------------------------------------------------------------------------------------------

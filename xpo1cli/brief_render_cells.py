@@ -6,8 +6,9 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 
 from .brief_findings import low_reporting_kind, press_release
-from .brief_model import Finding, Forest, Median, Rate, figure
+from .brief_model import Finding, Forest, Median, Rate
 from .brief_rules import LOW_REPORTING_KINDS, OUTCOME_CI_LEVEL, PI_MIN_K, measure_name
+from .brief_values import figure
 from .findings import CONTROL as FAVOURS_CONTROL
 from .findings import NEITHER, STATED, ArmFigure, Effect
 from .indirect_brief import IndirectRow

@@ -3,8 +3,7 @@
 
 from __future__ import annotations
 
-from .bottom_line import Claim
-from .brief_model import HarmRow, Median, Rate, RiskDifference, figure
+from .brief_model import Claim, HarmReport, HarmRow, Median, Rate, RegimenHarms, RiskDifference
 from .brief_render_cells import (
     CONTROL,
     INDIRECT_TITLE,
@@ -22,7 +21,7 @@ from .brief_render_cells import (
     where_text,
 )
 from .brief_rules import measure_name
-from .harms import HarmReport, RegimenHarms
+from .brief_values import figure
 from .present import NO_STATUS
 from .query import split_list
 from .render import MISSING, level_text

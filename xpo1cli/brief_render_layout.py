@@ -5,7 +5,7 @@ place where its numbers become strings), the summary of findings among them; the
 from __future__ import annotations
 
 from .bottom_line import headline_pool
-from .brief_model import Brief, Finding, Rate, figure
+from .brief_model import Brief, Finding, Rate
 from .brief_render_cells import (
     SECTION_TITLES,
     SOF_TITLE,
@@ -36,6 +36,7 @@ from .brief_render_cells import (
 from .brief_render_claims import claim_text, harm_figure, harm_table
 from .brief_results import summary_parts
 from .brief_rules import ABSOLUTE_PER, CERTAINTY_LABEL, RULES, measure_name
+from .brief_values import figure
 from .findings import ArmFigure, Effect
 from .indirect_brief import INDIRECT_RULE
 from .render import DERIVED_NOTE, MISSING, derived, level_text

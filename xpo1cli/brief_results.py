@@ -5,22 +5,9 @@ from __future__ import annotations
 
 import pandas as pd
 
-from .brief_model import (
-    Arm,
-    Brief,
-    Forest,
-    Median,
-    Pooled,
-    PrintedCategories,
-    RandomizedTrial,
-    Rate,
-    ResponseGroup,
-    _float,
-    _int,
-    _str,
-    where_text_of,
-)
+from .brief_model import Arm, Brief, Forest, Median, Pooled, PrintedCategories, RandomizedTrial, Rate, ResponseGroup
 from .brief_rules import KNHA_MAX_K, PI_MIN_K
+from .brief_values import _float, _int, _str, where_text_of
 from .data import Dataset
 from .findings import between_arms
 from .query import CATEGORIES, COMPOSITES

@@ -7,7 +7,8 @@ import re
 
 import pandas as pd
 
-from .brief_model import Share, _encloses, _str
+from .brief_model import Share
+from .brief_values import _encloses, _str
 from .data import Dataset
 from .query import Resolver, split_list
 from .values import missing, row_tuples, value_or_none

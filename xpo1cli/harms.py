@@ -20,65 +20,19 @@ Nothing here words a sentence: brief_render does.
 from __future__ import annotations
 
 import re
-from dataclasses import dataclass, field
 
 import pandas as pd
 
-from .brief_model import Brief, HarmRange, HarmRow, Mitigation, RiskDifference, _float, _int, _str
+from .brief_model import Brief, HarmRange, HarmReport, HarmRow, Mitigation, RegimenHarms, RiskDifference
 from .brief_rules import grade3
 from .brief_scope import _label_matches
+from .brief_values import _float, _int, _str
 from .data import Dataset
 from .query import Filters, Resolver
 from .values import missing, row_tuples, value_or_none
 
 MOST = 4  # events named per list of one report (more where the last ones tie)
 SERIOUS = re.compile(r"\b(fatal|death|deaths|serious)\b", re.I)
-
-
-@dataclass
-class HarmReport:
-    """The harm figures of one regimen in one report: a study, or a label population."""
-
-    where: str  # study id, or the label population as the data states it
-    scope: str  # study or label
-    trial: str | None
-    report: str | None  # the report's own description where it is not the trial's primary report
-    dose: str | None
-    tolerability: list[HarmRow] = field(default_factory=list)  # dose finding, discontinuation, dose changes
-    serious: list[HarmRow] = field(default_factory=list)  # fatal and serious events with a figure
-    severe: list[HarmRow] = field(default_factory=list)  # grade ≥3 with a figure, most frequent first
-    other: list[HarmRow] = field(default_factory=list)  # any other grade with a figure, most frequent first
-    named: list[HarmRow] = field(default_factory=list)  # events named without a figure (most common ...)
-    versus: list[tuple[HarmRow, HarmRow]] = field(default_factory=list)  # a randomized trial's arm figures
-    # without counts (no difference computable): the XPO1-inhibitor arm's row and the control arm's
-    dose_levels: list[tuple[str, int | None]] = field(default_factory=list)  # a dose-finding study's levels
-    # (label, n) when its figures are of all levels together
-    left: dict[str, int] = field(default_factory=dict)  # list -> events cut from it
-
-    @property
-    def rows(self) -> list[HarmRow]:
-        """The XPO1-inhibitor rows the report states (a control arm's figure is in `versus` only)."""
-        return [*self.tolerability, *(x for x, _ in self.versus), *self.serious, *self.severe, *self.other,
-                *self.named]
-
-    @property
-    def sources(self) -> list[str]:
-        return list(dict.fromkeys([*(h.source for h in self.rows), *(c.source for _, c in self.versus)]))
-
-
-
-@dataclass
-class RegimenHarms:
-    regimen: str | None  # None: rows that name no regimen (a label naming no drug, a trial's row naming no arm)
-    name: str | None = None  # the regimen's name ('selinexor + bortezomib + dexamethasone')
-    clear: list[RiskDifference] = field(default_factory=list)  # interval excludes no difference
-    unclear: list[RiskDifference] = field(default_factory=list)  # interval includes it
-    reports: list[HarmReport] = field(default_factory=list)
-
-    @property
-    def sources(self) -> list[str]:
-        return list(dict.fromkeys([*(d.source for d in [*self.clear, *self.unclear]),
-                                   *(s for r in self.reports for s in r.sources)]))
 
 
 def most(rows: list[HarmRow], limit: int = MOST) -> tuple[list[HarmRow], int]:
@@ -195,7 +149,6 @@ def regimen_harms(b: Brief, ds: Dataset, stated: set[tuple[str, str, str]],
         if p.clear or p.unclear or p.reports:
             out.append(p)
     return out
-
 
 
 def _harms(ds, studies, matched, f: Filters, code, level):
