@@ -18,7 +18,7 @@ from pathlib import Path
 import numpy as np
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
-from xpo1cli.stats import leave_one_out, pool_proportions, pool_subgroups  # noqa: E402
+from xpo1cli.metaanalysis import leave_one_out, pool_proportions, pool_subgroups  # noqa: E402
 
 
 def cohorts(k: int, seed: int = 1):

@@ -230,3 +230,48 @@ def test_no_harms_is_said_only_where_true(briefs, ds):
     events = ds.adverse_events.merge(ds.studies[["study", "regimen"]], on="study")
     quantified = events[events["percent_reported"].notna() | events["count"].notna()]
     assert not set(quantified["regimen"]) & {"S-RUX", "E", "S-IC"}  # the claims' premise, from the data
+
+
+# --- 7 subgroups and durability the data hold are shown ---------------------------------------------------
+
+
+def test_dlbcl_shows_sadal_subgroup_orrs_with_their_source(briefs):
+    b = briefs("DLBCL")
+    sub = {(r.label, r.source): r for r in b.subgroup_rates if r.measure == "ORR"}
+    assert sub[("with prior ASCT", "G32")].percent == 42.5
+    assert sub[("responded to the last line of therapy", "G32")].percent == 35.9
+    refractory = sub[("primary refractory DLBCL (n not stated)", "G32")]
+    assert refractory.percent == 21.8 and "25.4% [G18]" in refractory.audit  # the two reports differ
+    assert all(r.events is None and r.n is None for r in sub.values() if r.source == "G32")  # no n printed
+    page = markdown(b)
+    assert "Subgroups and other parts of a study's population, as reported" in page
+    assert "| with prior ASCT " in page and "42.5% (no count printed)" in page
+    assert "[G32]" in page or "G32" in {c.source for c in b.citations}
+
+
+def test_dlbcl_shows_how_many_responders_are_still_responding_at_3_6_12_months(briefs):
+    b = briefs("DLBCL")
+    still = [(r.timepoint, r.percent, r.source) for r in b.landmark_rates if r.measure == "DOR_rate"]
+    assert still == [("3 months", 56.0, "G19"), ("6 months", 38.0, "G19"), ("12 months", 15.0, "G19")]
+    assert all(r.enrolled == 39 for r in b.landmark_rates)  # the 39 responders of the FDA population
+    page = markdown(b)
+    assert "Landmark rates of a time-to-event outcome, as reported" in page
+    assert "share of responders still in response" in page and "G19" in {c.source for c in b.citations}
+
+
+def test_a_subgroup_table_lists_no_randomized_arm_and_no_rate_section_3_shows(briefs):
+    for disease in ("MM", "AML"):
+        b = briefs(disease)
+        arms = {(r.study, r.cohort) for t in b.randomized for r in t.rates}
+        shown = {(r.study, r.cohort, r.measure) for g in b.response for r in g.rates}
+        assert b.subgroup_rates
+        for r in b.subgroup_rates:
+            assert (r.study, r.cohort) not in arms and (r.study, r.cohort, r.measure) not in shown
+            assert r.agent is not None and r.within  # an XPO1-inhibitor cohort's part, named
+
+
+def test_wm_survival_rows_of_the_mixed_cohort_say_they_are_not_wm_evidence(briefs):
+    page = markdown(briefs("WM"))
+    survival = page[page.index("## 4 Survival"):page.index("## 5 Harms")]
+    rows = [line for line in survival.splitlines() if "sd-phase1-ref12" in line]
+    assert rows and all("not WM evidence: 3 of 84 patients had WM" in line for line in rows)

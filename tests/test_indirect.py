@@ -258,7 +258,7 @@ def test_meta_regression_matches_metafor_reml_and_dl():
     t2 <- max(0, (c(t(dat$yi) %*% P %*% dat$yi) - (nrow(X) - ncol(X))) / sum(diag(P)))
     fdl <- rma.mv(yi, vi, mods = ~ SVd + Vd - 1, random = ~ 1 | study, data = dat, sigma2 = t2)
     t2; coef(fdl)["SVd"]; sqrt(vcov(fdl)["SVd", "SVd"])   # 0.135565352645 -0.078866209459 0.25258266566"""
-    from xpo1cli.stats import meta_regression
+    from xpo1cli.heterogeneity import meta_regression
 
     y = [math.log(x) for x in (0.70, 0.53, 0.60, 1.20)]
     v = [se95(0.53, 0.93) ** 2, se95(0.44, 0.65) ** 2, se95(0.45, 0.80) ** 2, se95(0.85, 1.70) ** 2]

@@ -12,7 +12,8 @@ import numpy as np
 import pytest
 from scipy.special import expit, logit
 
-from xpo1cli.stats import NotConverged, leave_one_out, logit_effects, pool_proportions, pool_subgroups
+from xpo1cli.heterogeneity import NotConverged, logit_effects
+from xpo1cli.metaanalysis import leave_one_out, pool_proportions, pool_subgroups
 
 POOLS = {
     "aml": ([11, 10, 14], [81, 25, 20]),
@@ -460,7 +461,7 @@ REML_REFUSED = [((2133, 14, 21, 25, 22), (3074, 18, 27, 32, 29)), ((6, 14, 15, 8
 
 @pytest.mark.parametrize("x,n", sorted(REML_EDGES))
 def test_reml_converges_where_metafor_does_in_full(x, n):
-    from xpo1cli.stats import _effects, _fisher_scoring, _tau2_he
+    from xpo1cli.heterogeneity import _effects, _fisher_scoring, _tau2_he
 
     at_defaults, tau2, b, se, lo, hi = REML_EDGES[(x, n)]
     y, v, _ = _effects(x, n)
@@ -491,7 +492,7 @@ def test_reml_that_does_not_converge_is_refused_naming_the_way_out(x, n):
 def test_reml_is_the_maximum_of_its_likelihood_on_random_small_pools():
     """Against the likelihood itself (no reference needed): over 400 seeded small pools, a
     REML answer is never beaten by any point of a fine grid of tau² (nor by zero)."""
-    from xpo1cli.stats import _effects, _reml_ll, _tau2_reml
+    from xpo1cli.heterogeneity import _effects, _reml_ll, _tau2_reml
 
     rng = np.random.default_rng(24)
     grid = np.concatenate([[0.0], np.geomspace(1e-7, 20, 400)])
@@ -512,7 +513,7 @@ def test_reml_is_the_maximum_of_its_likelihood_on_random_small_pools():
 
 
 def test_paule_mandel_says_when_it_finds_no_root():
-    from xpo1cli.stats import _tau2_pm
+    from xpo1cli.heterogeneity import _tau2_pm
 
     with pytest.raises(NotConverged, match="Paule–Mandel.*--method DL"):
         _tau2_pm(np.array([0.0, 1e9]), np.array([1.0, 1.0]))

@@ -20,7 +20,7 @@ import sys
 
 import pytest
 
-from xpo1cli.stats import pool_proportions
+from xpo1cli.metaanalysis import pool_proportions
 
 from .conftest import run, run_csv, run_json
 

@@ -288,7 +288,7 @@ def test_wrap_words_never_splits_a_figure():
 
 
 def test_knapp_hartung_caution_only_when_its_interval_is_narrower():
-    from xpo1cli.stats import pool_proportions
+    from xpo1cli.metaanalysis import pool_proportions
 
     # the review's AML ORR cohorts (refs 22, 23, 25): the t interval is wider than the z one
     z = pool_proportions([11, 10, 14], [81, 25, 20])

@@ -150,8 +150,8 @@ def check_pool(method: str = "DL", ci: str = "exact", level: float = 0.95, corre
                by: str | None = None) -> tuple[str, str, str | None]:
     """A pool's method, interval method and subgroup column as `Selection.pool` takes them (any
     case), or InvalidValue naming the known ones."""
+    from .heterogeneity import CORRECTIONS, POOL_METHODS
     from .pooling import BY_COLUMNS
-    from .stats import CORRECTIONS, POOL_METHODS
 
     method = method.strip().upper()
     if method not in POOL_METHODS:

@@ -10,20 +10,22 @@ The rules a tumour board would ask for, applied in this order:
 3. single-arm evidence of the largest regimen outside the randomized trials: each study's own
    figure, never a pool that mixes diseases, settings or designs, nor a pool of two with
    heterogeneous results (I² over the stated threshold);
-4. harms, one statement per regimen with harm figures (harms.regimen_harms): its arm-against-arm
-   differences with both arms' figures, then each report's tolerability, serious, grade ≥3 and
-   other events, never mixing regimens;
+4. harms, one statement per regimen with harm figures (harms.regimen_harms, of which harms.key_harms
+   keeps what a bottom line repeats): its arm-against-arm differences with both arms' figures, then
+   each trial report's tolerability, serious and grade ≥3 events (a label's only where no trial gives
+   any), never mixing regimens; other grades, events without rates and labels beside trial figures
+   are the harms section's;
 5. trials without results, listed apart as planned or ongoing, never as evidence.
 """
 
 from __future__ import annotations
 
-from .brief_model import Brief, Claim, Planned, Rate
+from .brief_model import Brief, Claim, Context, Planned, Rate
 from .brief_rules import INCONSISTENT_I2, LEVELS
 from .data import Dataset
 from .findings import Effect, safety_statements
-from .harms import regimen_harms
-from .values import row_tuples, value_or_none
+from .harms import key_harms, regimen_harms
+from .values import lead_clause, row_tuples, value_or_none
 
 SINGLE_ARM_MEASURES = 2  # critical rate outcomes stated for the single-arm regimen
 ABSENCE = ("no randomized", "no figures", "no harms")  # claims that say what the data lack: no rows, no sources
@@ -229,8 +231,10 @@ def bottom_line(ds: Dataset, b: Brief, study_ids: set[str]) -> list[Claim]:
     stated = {(c.trial.trial, e.arm_a.term, e.arm_a.grade) for c in results for e in c.effects
               if e.arm_a.table == "adverse_events"}
     said = {(x.study, x.term) for c in results for x in c.statements}
-    for p in regimen_harms(b, ds, stated, said):
-        out.append(Claim("harms", p.sources, regimen=p.regimen, harms=p))
+    for p in map(key_harms, regimen_harms(b, ds, stated, said)):  # the rest is the harms section's
+        # a regimen with figures only of other kinds says so; rows naming no regimen are then section 5's alone
+        if p.clear or p.unclear or p.reports or (p.elsewhere and p.regimen is not None):
+            out.append(Claim("harms", p.sources, regimen=p.regimen, harms=p))
 
     # 4b a regimen whose efficacy the bottom line states but for which no adverse-event figure exists
     out += _no_harm_figures(ds, b, out)
@@ -238,7 +242,49 @@ def bottom_line(ds: Dataset, b: Brief, study_ids: set[str]) -> list[Claim]:
     # 5 trials without results
     if planned:
         out.append(Claim("planned", _sources(p.source for p in planned), planned=planned))
+    introduce(ds, out)
     return out
+
+
+def named_trials(c: Claim) -> list[tuple[str, str, str | None]]:
+    """The trials a claim names, in its order, each as (trial, the report it cites, the XPO1-inhibitor
+    regimen whose dose is said; None where the claim says the dose itself)."""
+    if c.kind in ("randomized", "stopped early", "randomized without statistic") and c.trial is not None:
+        exp = next((a.regimen for a in c.trial.arms if not a.control), None)
+        return [(c.trial.trial, c.trial.study, exp)]
+    if c.kind == "single-arm":
+        return [(r.trial or r.study, r.study, r.regimen) for r in c.rates]
+    if c.kind == "single-arm median" and c.median is not None:
+        f = c.median
+        return [(f.trials[i] if len(f.trials) == len(f.per_trial) else m.study, m.study, m.regimen)
+                for i, m in enumerate(f.per_trial)]
+    if c.kind == "harms" and c.harms is not None:
+        return [(r.trial or r.where, r.where, None) for r in c.harms.reports if r.scope == "study"]
+    if c.kind == "planned":
+        return [(p.trial, p.study, p.regimen) for p in c.planned]
+    if c.kind == "not disease-specific":  # states each trial's population itself
+        return [(r.trial or r.study, r.study, None) for r in c.rates]
+    return []
+
+
+def introduce(ds: Dataset, claims: list[Claim]) -> None:
+    """Give each claim the population and dose of the trials it is the first to name (Claim.contexts):
+    a reader places a trial where it first appears."""
+    from .toxicity import arm_dose
+
+    info = {s.study: s for s in row_tuples(ds.studies, index=False)}
+    codes = set(ds.regimens["regimen"])
+    seen: set[str] = set()
+    for c in claims:
+        for trial, study, regimen in named_trials(c):
+            s = info.get(study)
+            if trial in seen or s is None:
+                continue
+            seen.add(trial)
+            if c.kind == "not disease-specific":
+                continue
+            dose = lead_clause(arm_dose(s.dose_schedule, regimen, codes)) if regimen is not None else None
+            c.contexts[trial] = Context(trial=trial, study=study, population=lead_clause(s.population), dose=dose)
 
 
 def claim_rows(c: Claim) -> list[dict]:

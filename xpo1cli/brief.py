@@ -19,6 +19,7 @@ from .brief_results import (
     _randomized,
     _responders,
     _response,
+    _subgroups,
     _survival,
     _unclear_sizes,
     critical_summaries,
@@ -75,6 +76,7 @@ def build_brief(ds: Dataset, filters: Filters | None = None, *, level: float = 0
     b.randomized = _randomized(ds, studies, every_arm, outcomes, b.rate_measures)
     b.response, b.forests = _response(ds, studies, matched, outcomes, arm_of, flags, level, b)
     _unclear_sizes(ds, b)
+    b.subgroup_rates, b.landmark_rates = _subgroups(ds, studies, outcomes, arm_of, flags, b, level)
     b.printed_categories = _printed_categories(ds, studies, arm_of, outcomes, findings_audit, b)
     b.survival = _survival(ds, studies, matched, arm_of, outcomes)
     _responders(b)
@@ -93,6 +95,7 @@ def build_brief(ds: Dataset, filters: Filters | None = None, *, level: float = 0
     b.citations = _citations(ds, b)
     kinds = {c.source: c.kind for c in b.citations}
     for x in [*(r for g in b.response for r in g.rates), *(r for t in b.randomized for r in t.rates),
+              *b.subgroup_rates, *b.landmark_rates,
               *(m for t in b.randomized for m in t.medians), *b.survival,
               *(m for f in b.findings for m in [*f.per_trial, *f.nested])]:
         x.source_kind = kinds.get(x.source)
@@ -115,6 +118,10 @@ def _register(b: Brief) -> None:
             st[f"{f.regimen} {f.outcome} patients"] = f.patients
     for h in b.harm_ranges:
         st[f"{h.term} grade {h.grade} reports"] = h.k
+    for r in [*b.subgroup_rates, *b.landmark_rates]:  # a part of a population: its exact interval, from its count
+        if r.ci_basis == "exact":
+            name = f"{r.study} {r.cohort} {r.measure} [{r.source}]"
+            st[f"{name} percent"], st[f"{name} low"], st[f"{name} high"] = r.percent, r.ci_low, r.ci_high
     for d in b.risk_differences:  # Newcombe interval of the risk difference (views.toxicity_arms)
         for key in ("difference", "ci_low", "ci_high"):
             if getattr(d, key) is not None:

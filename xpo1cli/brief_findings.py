@@ -25,7 +25,7 @@ from .brief_values import _by_key, _encloses, _str, _unique, figure
 from .data import Dataset
 from .findings import ALPHA, CONTROL, EXPERIMENTAL, Effect
 from .query import split_list
-from .values import row_tuples
+from .values import lead_clause, row_tuples
 
 # --- summary of findings --------------------------------------------------------------------------
 
@@ -217,9 +217,10 @@ def _findings(ds: Dataset, b: Brief, flags: dict, level: float = 0.95) -> list[F
                 moves.append(Move("imprecision", "; ".join(reasons)))
             # the trial's own population (AML and high-risk MDS, say) is shared by both arms: the
             # comparison answers the question for that population, so it is not indirectness
-            study_disease = ds.studies.loc[ds.studies["study"] == t.study, "disease"].iloc[0]
-            if len(split_list(study_disease)) > 1:
-                notes.append(f"population as the trial enrolled it: {', '.join(split_list(study_disease))}")
+            study_row = ds.studies.loc[ds.studies["study"] == t.study].iloc[0]
+            if len(split_list(study_row["disease"])) > 1:
+                enrolled = lead_clause(study_row["population"]) or ", ".join(split_list(study_row["disease"]))
+                notes.append(f"population as the trial enrolled it: {enrolled}")
             moves += reporting([(t.study, a.cohort) for a in t.arms], [s.source],
                                measure=s.measure)
             if sub:

@@ -185,6 +185,7 @@ def _citations(ds: Dataset, b: Brief) -> list[Citation]:
         used += t.sources
     for g in b.response:
         used += [r.source for r in g.rates]
+    used += [r.source for r in [*b.subgroup_rates, *b.landmark_rates]]
     used += [m.source for m in b.survival]
     used += [h.source for h in b.harms] + [d.source for d in b.risk_differences] + [m.source for m in b.mitigations]
     for f in b.findings:

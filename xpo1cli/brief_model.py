@@ -108,6 +108,8 @@ class Rate:
     timepoint: str | None = None  # a landmark or the week a rate is read at
     enrolled: int | None = None  # the cohort's own n, where a percentage comes without a denominator
     n_unclear: bool = False  # that n is in a stated conflict on n (conflicts.measure): what it counts is unclear
+    within: str | None = None  # a subgroup's rate: the label of the cohort it is part of
+    note: str | None = None  # the outcome row's own note (outcomes.note)
     # another report of the trial that codes no single regimen for it: (its source, its dose schedule)
     regimen_doubt: tuple[str, str] | None = None
     summed: tuple[str, ...] = ()  # a summary no row of the source prints: the categories it adds up
@@ -392,6 +394,8 @@ class Brief:
     indirect: list = field(default_factory=list)  # indirect_brief.IndirectRow: SVd vs HTA comparators
     shares: dict[str, Share] = field(default_factory=dict)  # study -> the disease's share of a mixed population
     printed_categories: list[PrintedCategories] = field(default_factory=list)  # categories that conflict
+    subgroup_rates: list[Rate] = field(default_factory=list)  # critical rates of subgroups, as reported
+    landmark_rates: list[Rate] = field(default_factory=list)  # landmark rates of a median outcome (DOR at 6 months)
 
     @property
     def evidence_as_of(self) -> list[Citation]:
@@ -429,6 +433,18 @@ class Planned:
 
 
 @dataclass
+class Context:
+    """Whom a trial enrolled and at which dose, as the report the bottom line first cites states
+    them: said where the bottom line first names the trial, never again."""
+
+    trial: str
+    study: str
+    population: str | None  # the lead of studies.population (values.lead_clause)
+    dose: str | None  # the XPO1-inhibitor arm's part of studies.dose_schedule, its lead; None where the
+    # claim states the dose itself (a harms report) or no source gives it
+
+
+@dataclass
 class Claim:
     """One bottom-line statement as data: its kind, the rows it states and their sources.
 
@@ -461,6 +477,8 @@ class Claim:
     unreported: list[str] = field(default_factory=list)  # single-arm: critical rate outcomes no figure gives
     median: Finding | None = None  # single-arm median: the regimen's first critical median outcome
     indirect: list = field(default_factory=list)  # comparators: the indirect section's rows with a direction
+    contexts: dict[str, Context] = field(default_factory=dict)  # trial -> its population and dose, for
+    # the trials this claim is the first to name
     regimen_name: str | None = None  # no harms: the regimen in words (regimens.name)
 
 
@@ -502,6 +520,7 @@ class RegimenHarms:
     clear: list[RiskDifference] = field(default_factory=list)  # interval excludes no difference
     unclear: list[RiskDifference] = field(default_factory=list)  # interval includes it
     reports: list[HarmReport] = field(default_factory=list)
+    elsewhere: list[str] = field(default_factory=list)  # kinds of figures left to the harms section (key_harms)
 
     @property
     def sources(self) -> list[str]:

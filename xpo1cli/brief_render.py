@@ -356,7 +356,8 @@ def harms_json(p: RegimenHarms) -> dict:
                          **{part: [_harm_json(h) for h in getattr(r, part)]
                             for part in ("tolerability", "serious", "severe", "other", "named")},
                          "versus": [{"experimental": _harm_json(x), "control": _harm_json(c)} for x, c in r.versus],
-                         "left_out": r.left} for r in p.reports]}
+                         "left_out": r.left} for r in p.reports],
+            "elsewhere": p.elsewhere}
 
 
 def brief_json(b: Brief, level: float = 0.95) -> dict:

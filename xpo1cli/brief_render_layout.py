@@ -202,6 +202,29 @@ def indirect_tables(b: Brief) -> list[Table]:
     return out
 
 
+def subgroup_table(b: Brief, level: float) -> Table:
+    """Section 3's subgroups: each rate of a part of a study's population, as its source prints it."""
+    rows = [[r.regimen or MISSING, where_text(r.ref, r.study), r.label + at_text(r.timepoint, ", "),
+             r.within or MISSING, measure_name(r.measure), rate_text(r), rate_interval(r, level), r.source,
+             "; ".join(x for x in (r.audit, r.note, kind_note(r)) if x)] for r in b.subgroup_rates]
+    return Table("Subgroups and other parts of a study's population, as reported",
+                 ["regimen", "study", "subgroup", "part of", "measure", "responders/n (%)", "interval", "source",
+                  "notes"], rows, kind="response",
+                 notes=["Each figure is of its subgroup only, from one study: not compared between subgroups, "
+                        "not pooled and not rated (no test of interaction in the data)."])
+
+
+def landmark_table(b: Brief) -> Table:
+    """Section 4's landmark rates of a median outcome (the share of responders still in response at
+    3, 6 and 12 months), each as its source prints it."""
+    rows = [[r.regimen or MISSING, where_text(r.ref, r.study), r.label, measure_name(r.measure),
+             r.timepoint or MISSING, rate_text(r), r.source, "; ".join(x for x in (r.note, kind_note(r)) if x)]
+            for r in b.landmark_rates]
+    return Table("Landmark rates of a time-to-event outcome, as reported",
+                 ["regimen", "study", "population", "measure", "at", "share (%)", "source", "notes"], rows,
+                 kind="survival")
+
+
 def layout(b: Brief, level: float = 0.95) -> list[Section]:
     """The brief as nine sections of text, tables and notes."""
     lv = level_text(level)
@@ -325,6 +348,8 @@ def layout(b: Brief, level: float = 0.95) -> list[Section]:
     ]
     if derived_seen:
         s[2].notes.append(DERIVED_NOTE)
+    if b.subgroup_rates:
+        s[2].tables.append(subgroup_table(b, level))
     if not b.response:
         s[2].paragraphs = ["No response figures in this selection."]
 
@@ -332,7 +357,9 @@ def layout(b: Brief, level: float = 0.95) -> list[Section]:
     srows = [[m.regimen or MISSING, role_text(m.role, m.agent), where_text(m.ref, m.study), m.label,
               (m.participants_text if m.responder_only else str(m.n) if m.n is not None else MISSING),
               measure_name(m.measure), median_text(m), spread_text(m),
-              m.source, "; ".join(x for x in (m.note, kind_note(m), ("also " + ", ".join(m.also)) if m.also else "")
+              m.source, "; ".join(x for x in (share_note(b.minority(m.study), b.disease) if b.minority(m.study)
+                                               else "", m.note, kind_note(m),
+                                               ("also " + ", ".join(m.also)) if m.also else "")
                                   if x)] for m in b.survival]
     if srows:
         s[3].tables.append(Table("Medians per regimen and arm", ["regimen", "treatment", "study", "population", "n",
@@ -343,6 +370,9 @@ def layout(b: Brief, level: float = 0.95) -> list[Section]:
                       "those subgroups only. Medians of different studies are not comparisons."]
     else:
         s[3].paragraphs = ["No survival figures in this selection."]
+    if b.landmark_rates:
+        s[3].paragraphs = []
+        s[3].tables.append(landmark_table(b))
 
     # 5 harms
     if b.harm_ranges:

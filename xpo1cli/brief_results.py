@@ -7,7 +7,7 @@ import pandas as pd
 
 from .brief_model import Arm, Brief, Forest, Median, Pooled, PrintedCategories, RandomizedTrial, Rate, ResponseGroup
 from .brief_rules import KNHA_MAX_K, PI_MIN_K
-from .brief_values import _float, _int, _str, where_text_of
+from .brief_values import _float, _int, _str, figure, where_text_of
 from .data import Dataset
 from .findings import between_arms
 from .query import CATEGORIES, COMPOSITES
@@ -28,6 +28,49 @@ def _responders(b: Brief) -> None:
                 m.responders, m.responders_derived = r.events, derived(r.basis)
         elif "respon" in m.label.lower():  # the cohort is the responders themselves
             m.responders = m.n
+
+
+def _subgroups(ds, studies, outcomes, arm_of, flags, b: Brief, level: float) -> tuple[list[Rate], list[Rate]]:
+    """The rates section 3 leaves out, each as its source prints it: (1) a critical rate outcome of a
+    subgroup of an XPO1-inhibitor cohort (a cohort with a parent, not a randomized arm: prior ASCT,
+    triple-class refractory ...); (2) the landmark rates of a critical median outcome that is not a
+    critical rate itself (duration of response: still in response at 3, 6, 12 months)."""
+    info = {s.study: s for s in row_tuples(studies) if s.evidence_type == "clinical trial"}
+    shown = {(r.study, r.cohort, r.measure) for g in b.response for r in g.rates} | \
+        {(r.study, r.cohort, r.measure) for t in b.randomized for r in t.rates}
+    landmarks = {f"{m}_rate" for m in b.median_measures} - set(b.rate_measures)
+    labels = {(c.study, c.cohort): c.label for c in row_tuples(ds.cohorts, index=False)}
+    printed = outcomes["percent_reported"].notna() | outcomes["count_used"].notna()
+    subgroups: list[Rate] = []
+    landmark: list[Rate] = []
+    seen = set()
+    for row in row_tuples(outcomes[printed & outcomes["measure"].isin([*b.rate_measures, *landmarks])]):
+        a, s = arm_of.get((row.study, row.cohort)), info.get(row.study)
+        key = (row.study, row.cohort, row.measure, _str(row.timepoint), row.source)
+        if a is None or s is None or _str(a.agent) is None or key in seen:
+            continue
+        if row.measure in landmarks:
+            out = landmark
+        elif isinstance(a.parent, str) and not _role(a) and (row.study, row.cohort, row.measure) not in shown:
+            out = subgroups
+        else:
+            continue
+        seen.add(key)
+        r = _rate(row, s, a, pooled=False, level=level)
+        r.within = labels.get((row.study, a.parent)) if isinstance(a.parent, str) else None
+        r.note = _str(getattr(row, "note", None))
+        r.audit = "; ".join(f"{x.measure}: {x.detail}" for x in flags.get((r.study, r.cohort), [])
+                            if x.measure == row.measure) or None
+        out.append(r)
+    for rates in (subgroups, landmark):  # one subgroup's figure as two reports print it differently
+        for r in rates:
+            other = [x for x in rates if (x.study, x.cohort, x.measure, x.timepoint) == (r.study, r.cohort, r.measure,
+                                                                                         r.timepoint)
+                     and x.source != r.source and x.percent != r.percent]
+            if other:
+                r.audit = "; ".join(x for x in (r.audit, "another report differs: " + ", ".join(
+                    f"{figure(x.percent)}% [{x.source}]" for x in other)) if x)
+    return subgroups, landmark
 
 
 def _unclear_sizes(ds: Dataset, b: Brief) -> None:

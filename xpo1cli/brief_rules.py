@@ -54,7 +54,8 @@ RULES: tuple[tuple[str, str], ...] = (
 MEASURE_NAMES = {"ORR": "ORR", "CR_CRi": "CR/CRi", "PFS": "PFS", "OS": "OS", "DOR": "duration of response",
                  "TTR": "time to response", "FU": "follow-up", "EFS_rate": "EFS rate", "OS_rate": "OS rate",
                  "CR_or_better": "≥CR", "TSS50": "TSS50 rate",
-                 "TSS50_sustained": "share of TSS50 responders still responding at the cutoff"}
+                 "TSS50_sustained": "share of TSS50 responders still responding at the cutoff",
+                 "DOR_rate": "share of responders still in response"}
 _GRADE3 = re.compile(r"^(≥\s*[3-5]|[3-5](\s*[-–]\s*[3-5])?)$")
 
 

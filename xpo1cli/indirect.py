@@ -31,8 +31,8 @@ from dataclasses import dataclass, field
 from statistics import NormalDist
 from typing import TYPE_CHECKING
 
+from .heterogeneity import NETWORK_METHODS, meta_regression
 from .query import Resolver, UnknownName
-from .stats import NETWORK_METHODS, meta_regression
 from .values import missing, row_tuples
 
 if TYPE_CHECKING:
@@ -365,7 +365,7 @@ def network_fit(frame: pd.DataFrame, b: str, method: str = "FE"):
     trial: log, se of its a vs b), every regimen's effect against b (fixed at 0): generalized least
     squares, metafor's rma.mv(yi, vi, mods = ~ X - 1, method = "FE"), or with a between-trial
     variance (method REML or DL), rma.mv(..., random = ~ 1 | study, method = "REML").
-    Returns (regimen -> column, stats.RegressionFit)."""
+    Returns (regimen -> column, heterogeneity.RegressionFit)."""
     import numpy as np
 
     treatments = sorted((set(frame["a"]) | set(frame["b"])) - {b})

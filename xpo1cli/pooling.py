@@ -246,7 +246,8 @@ def pool_table(included: pd.DataFrame, method: str = "DL", ci: str = "exact", le
     differences in a row of its own (row 'subgroup test'). `across`: the regimens of a pool across regimens, named in
     its pooled rows and summary. Raises ValueError for a correction that cannot be applied (no
     correction with a 0/n or n/n cohort)."""
-    from .stats import percent_cis, pool_proportions, pool_subgroups
+    from .metaanalysis import pool_proportions, pool_subgroups
+    from .stats import percent_cis
 
     events, totals = list(included["events"]), list(included["n"])
     res = pool_proportions(events, totals, method=method, level=level, knha=knha, correction=correction)
@@ -306,7 +307,7 @@ def pool_leave_one_out(included: pd.DataFrame, method: str = "DL", level: float 
     and Q when that cohort is left out (metafor's leave1out), and `shift`, how far leaving it out
     moves the pooled proportion (percentage points). attrs["most_influential"] is the position
     of the cohort that moves it most."""
-    from .stats import leave_one_out
+    from .metaanalysis import leave_one_out
 
     res = leave_one_out(list(included["events"]), list(included["n"]), method=method, level=level,
                         knha=knha, correction=correction)
