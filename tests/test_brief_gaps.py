@@ -211,14 +211,14 @@ def test_a_percentage_without_an_enclosing_cohort_gets_no_fit(ds):
 
 
 def test_mf_bottom_line_says_selinexor_ruxolitinib_has_no_adverse_event_figures(briefs):
-    from xpo1cli.brief_render import claim_text
+    from xpo1cli.brief_render_claims import claim_text
 
     said = [claim_text(c) for c in briefs("MF").bottom_line if c.kind == "no harms"]
     assert said == ["No adverse-event figures for S-RUX (selinexor + ruxolitinib) in the sources."]
 
 
 def test_no_harms_is_said_only_where_true(briefs, ds):
-    from xpo1cli.brief_render import claim_text
+    from xpo1cli.brief_render_claims import claim_text
 
     tcl = briefs("TCL")  # DICE quantifies its adverse events: nothing to say
     assert not [c for c in tcl.bottom_line if c.kind == "no harms"]

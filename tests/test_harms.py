@@ -205,7 +205,7 @@ def test_class_wide_mitigations_are_said_to_be_not_disease_specific(briefs, dise
 
 
 def test_rows_naming_no_regimen_are_stated_apart_never_as_a_regimens(ds, briefs):
-    from xpo1cli.brief_render import harms_text
+    from xpo1cli.brief_render_claims import harms_text
 
     dlbcl = briefs["DLBCL"]
     apart = profile(dlbcl, ds, None)
