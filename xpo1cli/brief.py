@@ -22,6 +22,7 @@ from .brief_results import (
     _subgroups,
     _survival,
     _unclear_sizes,
+    _worded,
     critical_summaries,
 )
 from .brief_scope import disease_shares
@@ -77,6 +78,7 @@ def build_brief(ds: Dataset, filters: Filters | None = None, *, level: float = 0
     b.response, b.forests = _response(ds, studies, matched, outcomes, arm_of, flags, level, b)
     _unclear_sizes(ds, b)
     b.subgroup_rates, b.landmark_rates = _subgroups(ds, studies, outcomes, arm_of, flags, b, level)
+    b.worded = _worded(studies, outcomes, arm_of, b)
     b.printed_categories = _printed_categories(ds, studies, arm_of, outcomes, findings_audit, b)
     b.survival = _survival(ds, studies, matched, arm_of, outcomes)
     _responders(b)

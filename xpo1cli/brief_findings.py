@@ -181,6 +181,17 @@ def _findings(ds: Dataset, b: Brief, flags: dict, level: float = 0.95) -> list[F
     kinds = _kinds(ds)
     out: list[Finding] = []
 
+    # the settings every report of a study's trial states: reports of one trial that describe its
+    # setting differently leave every row of that trial with both (one trial, one rule)
+    trial_of = {st: _str(t) for st, t in zip(ds.studies["study"], ds.studies["trial"], strict=True)}
+    trial_settings: dict[str, set] = {}
+    for st, setting in zip(ds.studies["study"], ds.studies["setting"], strict=True):
+        if trial_of[st] is not None and _str(setting):
+            trial_settings.setdefault(trial_of[st], set()).add(setting)
+
+    def settings_of(study: str, setting: str | None) -> list[str | None]:
+        return sorted(trial_settings.get(trial_of.get(study), set())) or [setting]
+
     def indirect(diseases: list[str], settings: list[str | None]) -> list[Move]:
         codes = {d for v in diseases for d in split_list(v)}
         moves = []
@@ -299,7 +310,7 @@ def _findings(ds: Dataset, b: Brief, flags: dict, level: float = 0.95) -> list[F
                 if kind == "pooled proportion" and g.pooled.i2 is not None and g.pooled.i2 > INCONSISTENT_I2 \
                         and g.pooled.k >= INCONSISTENT_K:
                     moves.append(Move("inconsistency", f"I² {g.pooled.i2:.1f}% across {g.pooled.k} cohorts"))
-                moves += indirect([r.disease for r in used], [r.setting for r in used])
+                moves += indirect([r.disease for r in used], [x for r in used for x in settings_of(r.study, r.setting)])
                 sources = _unique(r.source for r in used)  # only the rows the figure comes from
                 moves += reporting([(r.study, r.cohort) for r in used], sources, g.measure)
                 if why is not None and len(rows) > 1:
@@ -368,7 +379,7 @@ def _findings(ds: Dataset, b: Brief, flags: dict, level: float = 0.95) -> list[F
         if reasons:
             moves.append(Move("imprecision", "; ".join(reasons)))
         moves += indirect([study_info.at[m.study, "disease"] for m in per_trial],
-                          [_str(study_info.at[m.study, "setting"]) for m in per_trial])
+                          [x for m in per_trial for x in settings_of(m.study, _str(study_info.at[m.study, "setting"]))])
         moves += reporting([(m.study, m.cohort) for m in per_trial], [m.source for m in per_trial], measure)
         within = _unique([m.label for m in per_trial if m.within])
         out.append(Finding(regimen=regimen or "–", outcome=f"median {measure_name(measure)}"

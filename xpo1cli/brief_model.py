@@ -371,6 +371,21 @@ class Share:
 
 
 @dataclass
+class Worded:
+    """A critical outcome a source states in words only ('every patient responded'): a statement with
+    its source, never a rate (no percentage or count is made of it)."""
+
+    study: str
+    ref: int | None
+    trial: str | None
+    regimen: str | None
+    measure: str
+    population: str | None
+    statement: str
+    source: str
+
+
+@dataclass
 class Brief:
     disease: str | None
     disease_name: str
@@ -396,6 +411,7 @@ class Brief:
     printed_categories: list[PrintedCategories] = field(default_factory=list)  # categories that conflict
     subgroup_rates: list[Rate] = field(default_factory=list)  # critical rates of subgroups, as reported
     landmark_rates: list[Rate] = field(default_factory=list)  # landmark rates of a median outcome (DOR at 6 months)
+    worded: list[Worded] = field(default_factory=list)  # critical outcomes a source states in words, without a figure
 
     @property
     def evidence_as_of(self) -> list[Citation]:
