@@ -1,6 +1,7 @@
-"""Harms in the brief, per regimen: the bottom line gives each regimen's harms (arm against arm with
-both arms' figures, then each report's tolerability, serious, grade ≥3 and other events), every
-figure the dataset's own; a dose-finding trial's story (DLTs, MTD, stopping, the authors'
+"""Harms in the brief, per regimen: the bottom line gives each regimen's key harms (arm against arm
+with both arms' figures, then each trial report's tolerability, serious and grade ≥3 events; a
+label's only where no trial gives any) and leaves the rest to the harms section, every figure the
+dataset's own; a dose-finding trial's story (DLTs, MTD, stopping, the authors'
 judgement); doses never borrowed from another arm; class-wide advice said to be class-wide."""
 
 from __future__ import annotations
@@ -11,7 +12,7 @@ from xpo1cli.bottom_line import claim_rows
 from xpo1cli.brief import HarmRow, build_brief
 from xpo1cli.brief_render import claim_text, layout, markdown
 from xpo1cli.data import load
-from xpo1cli.harms import MOST, most
+from xpo1cli.harms import MOST, most, regimen_harms
 from xpo1cli.query import Filters
 from xpo1cli.values import value_or_none
 from xpo1cli.views import arm_dose
@@ -32,11 +33,17 @@ def harms_of(b, regimen):
     return c
 
 
+def profile(b, ds, regimen):
+    """A regimen's whole harms profile, of which the bottom line repeats the key figures."""
+    (p,) = [p for p in regimen_harms(b, ds, set()) if p.regimen == regimen]
+    return p
+
+
 def figures(report) -> dict[tuple[str, str], float | int | None]:
     return {(h.term, h.grade): h.percent if h.percent is not None else h.count for h in report.rows}
 
 
-def test_mm_bottom_line_has_one_harms_statement_per_regimen_with_harm_figures(briefs):
+def test_mm_bottom_line_has_one_harms_statement_per_regimen_with_harm_figures(ds, briefs):
     mm = briefs["MM"]
     assert [c.regimen for c in mm.bottom_line if c.kind == "harms"] == ["SVd", "Sd"]
     svd = harms_of(mm, "SVd").harms
@@ -47,26 +54,50 @@ def test_mm_bottom_line_has_one_harms_statement_per_regimen_with_harm_figures(br
     assert {d.term for d in svd.unclear} == {"anaemia", "pneumonia"}  # intervals include no difference
     # peripheral neuropathy is a between-arm result of the BOSTON statement already: not repeated
     assert "peripheral neuropathy" not in {d.term for d in [*svd.clear, *svd.unclear]}
-    label = next(r for r in svd.reports if r.scope == "label" and "Malaysian" in r.where)
+    # the randomized differences are the bottom line's; the labels and a later report's arm figures
+    # without counts are the harms section's
+    assert svd.reports == [] and svd.elsewhere == ["the labels' figures", "arm figures without counts"]
+    label = next(r for r in profile(mm, ds, "SVd").reports if r.scope == "label" and "Malaysian" in r.where)
     assert figures(label)[("infection", "3-4")] == 28 and figures(label)[("fatal infection", "")] == 4
     assert label.serious[0].term == "fatal infection"  # a death is stated first, whatever its frequency
 
 
-def test_mm_sd_harms_give_storm_tolerability_and_both_label_pools(briefs):
+def test_mm_sd_harms_give_storm_grade_3_4_and_tolerability_and_leave_the_label_pools_to_section_5(ds, briefs):
     sd = harms_of(briefs["MM"], "Sd").harms
-    storm, consensus = sd.reports[0], next(r for r in sd.reports if r.report)
+    assert [r.scope for r in sd.reports] == ["study", "study"]
+    storm, consensus = sd.reports
     assert storm.trial == "STORM" and storm.report is None  # the primary report first
     assert figures(storm) == {("thrombocytopenia", "3-4"): 59, ("anaemia", "3-4"): 44,
                               ("hyponatraemia", "3-4"): 22, ("neutropenia", "3-4"): 21}
     assert {h.term: h.percent for h in consensus.tolerability} == {
         "discontinued because of adverse events": 27, "dose adjustment needed": 58}
-    assert {r.where: {h.n for h in r.rows} for r in sd.reports if r.scope == "label"} == {
+    whole = profile(briefs["MM"], ds, "Sd")
+    assert {r.where: {h.n for h in r.rows} for r in whole.reports if r.scope == "label"} == {
         "label pooled: myeloma, selinexor 80 mg twice weekly + dexamethasone": {202},
         "label pooled (Malaysian product information): myeloma, selinexor + dexamethasone, 214 patients of "
         "whom 83 penta-refractory": {214}}
     text = claim_text(harms_of(briefs["MM"], "Sd"))
-    assert "discontinued because of adverse events: 27%" in text and "nausea 75%" in text
+    assert "discontinued because of adverse events: 27%" in text and "grade 3-4: thrombocytopenia 59%" in text
+    assert "nausea" not in text and "Label" not in text and "Section 5 also gives the labels' figures" in text
     assert "[S2, M19" in text and "SVd" not in text
+    section = markdown(briefs["MM"]).split("## 5 Harms")[1].split("## 6")[0]
+    assert "| nausea" in section and "| 75%" in section  # the label's figure, in the harms section
+
+
+def test_mm_bottom_line_harms_bullets_stay_short_and_keep_bostons_arm_values(briefs):
+    """On a phone each harms bullet of the MM bottom line stays a short paragraph: the randomized
+    differences with both arms' figures, the single-arm grade 3-4 rates and discontinuation; the
+    labels, the EHA report's arm figures without counts and the events named without rates are the
+    harms section's."""
+    texts = {c.regimen: claim_text(c) for c in briefs["MM"].bottom_line if c.kind == "harms"}
+    assert set(texts) == {"SVd", "Sd"}
+    assert all(len(t) < 700 for t in texts.values()), {r: len(t) for r, t in texts.items()}
+    assert ("grade 3-4 thrombocytopenia 39% (77/195) in the SVd arm vs 17% (35/207) in the Vd arm, "
+            "22.6 percentage points more (95% CI of the difference 13.9 to 30.9)") in texts["SVd"]
+    assert "61.6%" not in texts["SVd"] and "named without rates" not in texts["SVd"]
+    assert "discontinued because of adverse events: 27%" in texts["Sd"]
+    section = markdown(briefs["MM"]).split("## 5 Harms")[1].split("## 6")[0]
+    assert "61.6%" in section and "EHA 2023" in section  # the figure itself is unchanged, and shown there
 
 
 @pytest.mark.parametrize("disease", ["MM", "AML", "DLBCL", "TCL", "MF", "WM", "NHL"])
@@ -104,11 +135,13 @@ def test_tcl_states_the_dose_finding_story_and_names_no_one_event_most_frequent(
     assert "figures of all dose levels together" in text
 
 
-def test_dlbcl_label_harms_reach_the_bottom_line(briefs):
+def test_dlbcl_label_harms_reach_the_bottom_line_where_no_trial_gives_any(ds, briefs):
     (r,) = harms_of(briefs["DLBCL"], "S").harms.reports
-    assert figures(r) == {("thrombocytopenia", "3-4"): 49, ("thrombocytopenia", "4"): 18,
-                          ("thrombocytopenia", "all"): 86}
-    assert "(n = 134)" in claim_text(harms_of(briefs["DLBCL"], "S"))
+    assert figures(r) == {("thrombocytopenia", "3-4"): 49, ("thrombocytopenia", "4"): 18}
+    (whole,) = profile(briefs["DLBCL"], ds, "S").reports
+    assert figures(whole)[("thrombocytopenia", "all")] == 86  # any grade: the harms section's
+    text = claim_text(harms_of(briefs["DLBCL"], "S"))
+    assert "(n = 134)" in text and "Section 5 also gives other grades" in text
 
 
 def test_a_label_naming_no_disease_joins_the_briefs_whose_studies_test_its_regimen(briefs):
@@ -168,16 +201,21 @@ def test_class_wide_mitigations_are_said_to_be_not_disease_specific(briefs, dise
     assert {row[3] for row in table.rows} == {"class-wide"}
 
 
-def test_rows_naming_no_regimen_are_stated_apart_never_as_a_regimens(briefs):
+def test_rows_naming_no_regimen_are_stated_apart_never_as_a_regimens(ds, briefs):
+    from xpo1cli.brief_render import harms_text
+
     dlbcl = briefs["DLBCL"]
-    apart = harms_of(dlbcl, None)
-    (r,) = apart.harms.reports
+    apart = profile(dlbcl, ds, None)
+    (r,) = apart.reports
     assert r.where == "label: DLBCL" and "nausea" in {h.term for h in r.named}
-    assert claim_text(apart).startswith("Harms reported without a regimen or arm named: Label: DLBCL")
+    assert harms_text(apart).startswith("Harms reported without a regimen or arm named: Label: DLBCL")
     assert not any(h.where == "label: DLBCL" for rep in harms_of(dlbcl, "S").harms.reports for h in rep.rows)
-    sopra = next(r for r in harms_of(briefs["AML"], None).harms.reports if r.trial == "SOPRA")
+    sopra = next(r for r in profile(briefs["AML"], ds, None).reports if r.trial == "SOPRA")
     assert {h.role for h in sopra.rows} == {"arm not stated"}
-    assert "SOPRA (arm not stated)" in claim_text(harms_of(briefs["AML"], None))
+    assert "SOPRA (arm not stated)" in harms_text(profile(briefs["AML"], ds, None))
+    # events named without rates only: no key figure to repeat, so the bottom line leaves them to section 5
+    for b in (dlbcl, briefs["AML"]):
+        assert not [c for c in b.bottom_line if c.kind == "harms" and c.regimen is None]
 
 
 def test_a_users_rows_drive_the_harms_statement(tmp_path):
@@ -205,10 +243,11 @@ def test_a_users_rows_drive_the_harms_statement(tmp_path):
         w.writerows(rows)
     b = build_brief(load(folder), Filters(disease="DLBCL"))
     c = harms_of(b, "S")
-    assert [r.scope for r in c.harms.reports] == ["study", "label"]
+    assert [r.scope for r in c.harms.reports] == ["study"]  # a trial's figures: the label's are section 5's
     text = claim_text(c)
     assert "SADAL, selinexor 60 mg twice weekly: discontinued because of adverse events: 17%; grade 3-4: " \
            "neutropenia 31%, thrombocytopenia 31%" in text
+    assert "Section 5 also gives the labels' figures" in text
 
 
 def test_the_json_brief_carries_each_regimens_harms_as_data():

@@ -10,9 +10,11 @@ The rules a tumour board would ask for, applied in this order:
 3. single-arm evidence of the largest regimen outside the randomized trials: each study's own
    figure, never a pool that mixes diseases, settings or designs, nor a pool of two with
    heterogeneous results (I² over the stated threshold);
-4. harms, one statement per regimen with harm figures (harms.regimen_harms): its arm-against-arm
-   differences with both arms' figures, then each report's tolerability, serious, grade ≥3 and
-   other events, never mixing regimens;
+4. harms, one statement per regimen with harm figures (harms.regimen_harms, of which harms.key_harms
+   keeps what a bottom line repeats): its arm-against-arm differences with both arms' figures, then
+   each trial report's tolerability, serious and grade ≥3 events (a label's only where no trial gives
+   any), never mixing regimens; other grades, events without rates and labels beside trial figures
+   are the harms section's;
 5. trials without results, listed apart as planned or ongoing, never as evidence.
 """
 
@@ -23,7 +25,7 @@ from dataclasses import dataclass, field
 from .brief import INCONSISTENT_I2, LEVELS, Brief, Finding, Pooled, RandomizedTrial, Rate, Share
 from .data import Dataset
 from .findings import Effect, SafetyStatement, safety_statements
-from .harms import RegimenHarms, regimen_harms
+from .harms import RegimenHarms, key_harms, regimen_harms
 from .values import row_tuples, value_or_none
 
 SINGLE_ARM_MEASURES = 2  # critical rate outcomes stated for the single-arm regimen
@@ -278,8 +280,10 @@ def bottom_line(ds: Dataset, b: Brief, study_ids: set[str]) -> list[Claim]:
     stated = {(c.trial.trial, e.arm_a.term, e.arm_a.grade) for c in results for e in c.effects
               if e.arm_a.table == "adverse_events"}
     said = {(x.study, x.term) for c in results for x in c.statements}
-    for p in regimen_harms(b, ds, stated, said):
-        out.append(Claim("harms", p.sources, regimen=p.regimen, harms=p))
+    for p in map(key_harms, regimen_harms(b, ds, stated, said)):  # the rest is the harms section's
+        # a regimen with figures only of other kinds says so; rows naming no regimen are then section 5's alone
+        if p.clear or p.unclear or p.reports or (p.elsewhere and p.regimen is not None):
+            out.append(Claim("harms", p.sources, regimen=p.regimen, harms=p))
 
     # 4b a regimen whose efficacy the bottom line states but for which no adverse-event figure exists
     out += _no_harm_figures(ds, b, out)

@@ -554,6 +554,10 @@ def harms_text(p: RegimenHarms) -> str:
             text += ("; " if clear else " ") + f"no clear difference ({lv} CI includes 0) in " + ", ".join(unclear)
         parts.append(text)
     parts += [report_text(r, cite=len(p.sources) > 1) for r in p.reports]
+    if p.elsewhere:
+        parts.append(f"Section 5 also gives {', '.join(p.elsewhere)}" if parts else
+                     f"no figure of grade ≥3 or serious events, discontinuation or dose changes; section 5 "
+                     f"gives {', '.join(p.elsewhere)}")
     lead = (f"Harms with {p.regimen}" + (f" ({p.name})" if p.name else "") + ": " if p.regimen
             else "Harms reported without a regimen or arm named: ")
     return lead + ". ".join(parts) + "."
@@ -1303,7 +1307,8 @@ def harms_json(p: RegimenHarms) -> dict:
                          **{part: [_harm_json(h) for h in getattr(r, part)]
                             for part in ("tolerability", "serious", "severe", "other", "named")},
                          "versus": [{"experimental": _harm_json(x), "control": _harm_json(c)} for x, c in r.versus],
-                         "left_out": r.left} for r in p.reports]}
+                         "left_out": r.left} for r in p.reports],
+            "elsewhere": p.elsewhere}
 
 
 def brief_json(b: Brief, level: float = 0.95) -> dict:

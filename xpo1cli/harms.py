@@ -69,11 +69,40 @@ class RegimenHarms:
     clear: list[RiskDifference] = field(default_factory=list)  # interval excludes no difference
     unclear: list[RiskDifference] = field(default_factory=list)  # interval includes it
     reports: list[HarmReport] = field(default_factory=list)
+    elsewhere: list[str] = field(default_factory=list)  # kinds of figures left to the harms section (key_harms)
 
     @property
     def sources(self) -> list[str]:
         return list(dict.fromkeys([*(d.source for d in [*self.clear, *self.unclear]),
                                    *(s for r in self.reports for s in r.sources)]))
+
+
+# what key_harms leaves to the harms section, by the part of a report that holds it
+LEFT_PARTS = {"other": "other grades", "named": "events named without rates",
+              "versus": "arm figures without counts"}
+LABELS = "the labels' figures"
+
+
+def key_harms(p: RegimenHarms) -> RegimenHarms:
+    """What a bottom line repeats of a regimen's harms: its randomized differences (both arms'
+    figures), and of each trial report its tolerability (discontinuation, dose changes, dose
+    finding), fatal and serious events and grade ≥3 events. A label's figures only where the
+    regimen has neither, and then the same parts. The rest (other grades, events named without
+    rates, arm figures without counts, labels beside trial figures) stays in the harms section;
+    `elsewhere` names its kinds. Figures are never changed, only not repeated."""
+    def kept(r: HarmReport) -> HarmReport:
+        return HarmReport(where=r.where, scope=r.scope, trial=r.trial, report=r.report, dose=r.dose,
+                          tolerability=list(r.tolerability), serious=list(r.serious), severe=list(r.severe),
+                          dose_levels=list(r.dose_levels), left={k: v for k, v in r.left.items() if k == "severe"})
+
+    trials = [kept(r) for r in p.reports if r.scope == "study"]
+    trials = [r for r in trials if r.rows]
+    labels = [] if trials or p.clear or p.unclear else \
+        [r for r in (kept(r) for r in p.reports if r.scope != "study") if r.rows]
+    read = [r for r in p.reports if r.scope == "study" or labels]  # the reports whose parts were chosen from
+    elsewhere = [LABELS] if not labels and any(r.scope != "study" for r in p.reports) else []
+    elsewhere += [words for part, words in LEFT_PARTS.items() if any(getattr(r, part) for r in read)]
+    return RegimenHarms(p.regimen, p.name, list(p.clear), list(p.unclear), [*trials, *labels], elsewhere)
 
 
 def most(rows: list[HarmRow], limit: int = MOST) -> tuple[list[HarmRow], int]:
