@@ -71,7 +71,7 @@ def test_the_trials_own_population_is_not_indirectness(aml):
     for measure in ("CR_CRi", "EFS_rate", "OS_rate"):
         f = _row(aml, "HOVON-103-SEL", measure)
         assert not [m for m in f.moves if m.rule == "indirectness"]
-        assert any("population as the trial enrolled it: AML, MDS" in n for n in f.notes)
+        assert any("population as the trial enrolled it: AML or high-risk MDS, age over 65" in n for n in f.notes)
 
 
 def test_fewer_patients_than_the_optimal_information_size_is_imprecise(aml, mm):

@@ -162,7 +162,8 @@ def test_trials_without_results_are_listed_apart_never_as_evidence(mm_claims):
     assert all(c.trial.trial != "XPORT-MM-031" for c in evidence)
     planned = {p.trial: p.status for p in kinds["planned"].planned}
     assert planned["XPORT-MM-031"] is None and planned["SCOPE"] == "active, not recruiting"
-    assert "BENCH (phase 3, SVd; no status in our sources)" in text[-1]
+    assert "BENCH (phase 3, SVd; myeloma from first relapse; selinexor + bortezomib + low-dose dexamethasone; "\
+           "no status in our sources)" in text[-1]
 
 
 def test_an_early_stop_for_futility_is_said_plainly(mm_claims):

@@ -26,7 +26,7 @@ from .brief import INCONSISTENT_I2, LEVELS, Brief, Finding, Pooled, RandomizedTr
 from .data import Dataset
 from .findings import Effect, SafetyStatement, safety_statements
 from .harms import RegimenHarms, key_harms, regimen_harms
-from .values import row_tuples, value_or_none
+from .values import lead_clause, row_tuples, value_or_none
 
 SINGLE_ARM_MEASURES = 2  # critical rate outcomes stated for the single-arm regimen
 ABSENCE = ("no randomized", "no figures", "no harms")  # claims that say what the data lack: no rows, no sources
@@ -42,6 +42,18 @@ class Planned:
     regimen: str | None
     status: str | None  # as trials.status states it; None: no status in the sources
     source: str
+
+
+@dataclass
+class Context:
+    """Whom a trial enrolled and at which dose, as the report the bottom line first cites states
+    them: said where the bottom line first names the trial, never again."""
+
+    trial: str
+    study: str
+    population: str | None  # the lead of studies.population (values.lead_clause)
+    dose: str | None  # the XPO1-inhibitor arm's part of studies.dose_schedule, its lead; None where the
+    # claim states the dose itself (a harms report) or no source gives it
 
 
 @dataclass
@@ -77,6 +89,8 @@ class Claim:
     unreported: list[str] = field(default_factory=list)  # single-arm: critical rate outcomes no figure gives
     median: Finding | None = None  # single-arm median: the regimen's first critical median outcome
     indirect: list = field(default_factory=list)  # comparators: the indirect section's rows with a direction
+    contexts: dict[str, Context] = field(default_factory=dict)  # trial -> its population and dose, for
+    # the trials this claim is the first to name
     regimen_name: str | None = None  # no harms: the regimen in words (regimens.name)
 
 
@@ -291,7 +305,49 @@ def bottom_line(ds: Dataset, b: Brief, study_ids: set[str]) -> list[Claim]:
     # 5 trials without results
     if planned:
         out.append(Claim("planned", _sources(p.source for p in planned), planned=planned))
+    introduce(ds, out)
     return out
+
+
+def named_trials(c: Claim) -> list[tuple[str, str, str | None]]:
+    """The trials a claim names, in its order, each as (trial, the report it cites, the XPO1-inhibitor
+    regimen whose dose is said; None where the claim says the dose itself)."""
+    if c.kind in ("randomized", "stopped early", "randomized without statistic") and c.trial is not None:
+        exp = next((a.regimen for a in c.trial.arms if not a.control), None)
+        return [(c.trial.trial, c.trial.study, exp)]
+    if c.kind == "single-arm":
+        return [(r.trial or r.study, r.study, r.regimen) for r in c.rates]
+    if c.kind == "single-arm median" and c.median is not None:
+        f = c.median
+        return [(f.trials[i] if len(f.trials) == len(f.per_trial) else m.study, m.study, m.regimen)
+                for i, m in enumerate(f.per_trial)]
+    if c.kind == "harms" and c.harms is not None:
+        return [(r.trial or r.where, r.where, None) for r in c.harms.reports if r.scope == "study"]
+    if c.kind == "planned":
+        return [(p.trial, p.study, p.regimen) for p in c.planned]
+    if c.kind == "not disease-specific":  # states each trial's population itself
+        return [(r.trial or r.study, r.study, None) for r in c.rates]
+    return []
+
+
+def introduce(ds: Dataset, claims: list[Claim]) -> None:
+    """Give each claim the population and dose of the trials it is the first to name (Claim.contexts):
+    a reader places a trial where it first appears."""
+    from .toxicity import arm_dose
+
+    info = {s.study: s for s in row_tuples(ds.studies, index=False)}
+    codes = set(ds.regimens["regimen"])
+    seen: set[str] = set()
+    for c in claims:
+        for trial, study, regimen in named_trials(c):
+            s = info.get(study)
+            if trial in seen or s is None:
+                continue
+            seen.add(trial)
+            if c.kind == "not disease-specific":
+                continue
+            dose = lead_clause(arm_dose(s.dose_schedule, regimen, codes)) if regimen is not None else None
+            c.contexts[trial] = Context(trial=trial, study=study, population=lead_clause(s.population), dose=dose)
 
 
 def claim_rows(c: Claim) -> list[dict]:

@@ -18,7 +18,7 @@ from .data import Dataset
 from .findings import ALPHA, CONTROL, EXPERIMENTAL, CriticalOutcome, Effect, between_arms, critical_outcomes
 from .query import CATEGORIES, COMPOSITES, Filters, Resolver, split_list
 from .render import as_printed, cell, level_text
-from .values import derived, missing, row_tuples, value_or_none
+from .values import derived, lead_clause, missing, row_tuples, value_or_none
 
 if TYPE_CHECKING:
     from .bottom_line import Claim
@@ -461,6 +461,21 @@ class Share:
 
 
 @dataclass
+class Worded:
+    """A critical outcome a source states in words only ('every patient responded'): a statement with
+    its source, never a rate (no percentage or count is made of it)."""
+
+    study: str
+    ref: int | None
+    trial: str | None
+    regimen: str | None
+    measure: str
+    population: str | None
+    statement: str
+    source: str
+
+
+@dataclass
 class Brief:
     disease: str | None
     disease_name: str
@@ -486,6 +501,7 @@ class Brief:
     printed_categories: list[PrintedCategories] = field(default_factory=list)  # categories that conflict
     subgroup_rates: list[Rate] = field(default_factory=list)  # critical rates of subgroups, as reported
     landmark_rates: list[Rate] = field(default_factory=list)  # landmark rates of a median outcome (DOR at 6 months)
+    worded: list[Worded] = field(default_factory=list)  # critical outcomes a source states in words, without a figure
 
     @property
     def evidence_as_of(self) -> list[Citation]:
@@ -577,6 +593,7 @@ def build_brief(ds: Dataset, filters: Filters | None = None, *, level: float = 0
     b.response, b.forests = _response(ds, studies, matched, outcomes, arm_of, flags, level, b)
     _unclear_sizes(ds, b)
     b.subgroup_rates, b.landmark_rates = _subgroups(ds, studies, outcomes, arm_of, flags, b, level)
+    b.worded = _worded(studies, outcomes, arm_of, b)
     b.printed_categories = _printed_categories(ds, studies, arm_of, outcomes, findings_audit, b)
     b.survival = _survival(ds, studies, matched, arm_of, outcomes)
     _responders(b)
@@ -603,6 +620,23 @@ def build_brief(ds: Dataset, filters: Filters | None = None, *, level: float = 0
     return b
 
 
+def _worded(studies, outcomes, arm_of, b: Brief) -> list[Worded]:
+    """The critical rate outcomes of XPO1-inhibitor cohorts that a source states in words only: a row
+    with neither count, percentage nor median, whose note says what the source states."""
+    info = {s.study: s for s in row_tuples(studies) if s.evidence_type == "clinical trial"}
+    empty = outcomes["count"].isna() & outcomes["percent_reported"].isna() & outcomes["median_months"].isna() \
+        & outcomes["note"].notna() & outcomes["measure"].isin(b.rate_measures)
+    out = []
+    for row in row_tuples(outcomes[empty]):
+        a, s = arm_of.get((row.study, row.cohort)), info.get(row.study)
+        if a is None or s is None or _str(a.agent) is None:
+            continue
+        out.append(Worded(study=s.study, ref=_int(s.ref), trial=_str(s.trial), regimen=_str(a.regimen),
+                          measure=row.measure, population=_str(s.population), statement=row.note,
+                          source=row.source))
+    return out
+
+
 def _subgroups(ds, studies, outcomes, arm_of, flags, b: Brief, level: float) -> tuple[list[Rate], list[Rate]]:
     """The rates section 3 leaves out, each as its source prints it: (1) a critical rate outcome of a
     subgroup of an XPO1-inhibitor cohort (a cohort with a parent, not a randomized arm: prior ASCT,
@@ -612,18 +646,28 @@ def _subgroups(ds, studies, outcomes, arm_of, flags, b: Brief, level: float) -> 
     shown = {(r.study, r.cohort, r.measure) for g in b.response for r in g.rates} | \
         {(r.study, r.cohort, r.measure) for t in b.randomized for r in t.rates}
     landmarks = {f"{m}_rate" for m in b.median_measures} - set(b.rate_measures)
+    # a response category that is part of a critical summary (CR of CR/CRi): a subgroup's figure of it
+    # where no figure of any summary it is part of is shown for that subgroup
+    within: dict[str, set[str]] = {}
+    for m in b.rate_measures:
+        for part in summary_parts(m) or ():
+            within.setdefault(part, set()).add(m)
     labels = {(c.study, c.cohort): c.label for c in row_tuples(ds.cohorts, index=False)}
     printed = outcomes["percent_reported"].notna() | outcomes["count_used"].notna()
     subgroups: list[Rate] = []
     landmark: list[Rate] = []
     seen = set()
-    for row in row_tuples(outcomes[printed & outcomes["measure"].isin([*b.rate_measures, *landmarks])]):
+    for row in row_tuples(outcomes[printed & outcomes["measure"].isin([*b.rate_measures, *landmarks, *within])]):
         a, s = arm_of.get((row.study, row.cohort)), info.get(row.study)
         key = (row.study, row.cohort, row.measure, _str(row.timepoint), row.source)
         if a is None or s is None or _str(a.agent) is None or key in seen:
             continue
+        part_shown = any((row.study, row.cohort, m) in shown or (row.study, row.cohort, m) in
+                         {(x.study, x.cohort, x.measure) for x in subgroups} for m in within.get(row.measure, ()))
         if row.measure in landmarks:
             out = landmark
+        elif row.measure not in b.rate_measures and (part_shown or not isinstance(a.parent, str)):
+            continue
         elif isinstance(a.parent, str) and not _role(a) and (row.study, row.cohort, row.measure) not in shown:
             out = subgroups
         else:
@@ -1400,6 +1444,17 @@ def _findings(ds: Dataset, b: Brief, flags: dict, level: float = 0.95) -> list[F
     kinds = _kinds(ds)
     out: list[Finding] = []
 
+    # the settings every report of a study's trial states: reports of one trial that describe its
+    # setting differently leave every row of that trial with both (one trial, one rule)
+    trial_of = {st: _str(t) for st, t in zip(ds.studies["study"], ds.studies["trial"], strict=True)}
+    trial_settings: dict[str, set] = {}
+    for st, setting in zip(ds.studies["study"], ds.studies["setting"], strict=True):
+        if trial_of[st] is not None and _str(setting):
+            trial_settings.setdefault(trial_of[st], set()).add(setting)
+
+    def settings_of(study: str, setting: str | None) -> list[str | None]:
+        return sorted(trial_settings.get(trial_of.get(study), set())) or [setting]
+
     def indirect(diseases: list[str], settings: list[str | None]) -> list[Move]:
         codes = {d for v in diseases for d in split_list(v)}
         moves = []
@@ -1436,9 +1491,10 @@ def _findings(ds: Dataset, b: Brief, flags: dict, level: float = 0.95) -> list[F
                 moves.append(Move("imprecision", "; ".join(reasons)))
             # the trial's own population (AML and high-risk MDS, say) is shared by both arms: the
             # comparison answers the question for that population, so it is not indirectness
-            study_disease = ds.studies.loc[ds.studies["study"] == t.study, "disease"].iloc[0]
-            if len(split_list(study_disease)) > 1:
-                notes.append(f"population as the trial enrolled it: {', '.join(split_list(study_disease))}")
+            study_row = ds.studies.loc[ds.studies["study"] == t.study].iloc[0]
+            if len(split_list(study_row["disease"])) > 1:
+                enrolled = lead_clause(study_row["population"]) or ", ".join(split_list(study_row["disease"]))
+                notes.append(f"population as the trial enrolled it: {enrolled}")
             moves += reporting([(t.study, a.cohort) for a in t.arms], [s.source],
                                measure=s.measure)
             if sub:
@@ -1517,7 +1573,7 @@ def _findings(ds: Dataset, b: Brief, flags: dict, level: float = 0.95) -> list[F
                 if kind == "pooled proportion" and g.pooled.i2 is not None and g.pooled.i2 > INCONSISTENT_I2 \
                         and g.pooled.k >= INCONSISTENT_K:
                     moves.append(Move("inconsistency", f"I² {g.pooled.i2:.1f}% across {g.pooled.k} cohorts"))
-                moves += indirect([r.disease for r in used], [r.setting for r in used])
+                moves += indirect([r.disease for r in used], [x for r in used for x in settings_of(r.study, r.setting)])
                 sources = _unique(r.source for r in used)  # only the rows the figure comes from
                 moves += reporting([(r.study, r.cohort) for r in used], sources, g.measure)
                 if why is not None and len(rows) > 1:
@@ -1586,7 +1642,7 @@ def _findings(ds: Dataset, b: Brief, flags: dict, level: float = 0.95) -> list[F
         if reasons:
             moves.append(Move("imprecision", "; ".join(reasons)))
         moves += indirect([study_info.at[m.study, "disease"] for m in per_trial],
-                          [_str(study_info.at[m.study, "setting"]) for m in per_trial])
+                          [x for m in per_trial for x in settings_of(m.study, _str(study_info.at[m.study, "setting"]))])
         moves += reporting([(m.study, m.cohort) for m in per_trial], [m.source for m in per_trial], measure)
         within = _unique([m.label for m in per_trial if m.within])
         out.append(Finding(regimen=regimen or "–", outcome=f"median {measure_name(measure)}"

@@ -302,6 +302,18 @@ def claim_text(c: Claim) -> str:
     return _claim_words(c) + (f" [{', '.join(c.sources)}]" if c.sources else "")
 
 
+def context_parts(c: Claim, trial: str) -> list[str]:
+    """Whom the trial enrolled and at which dose, where this claim is the first to name it."""
+    x = c.contexts.get(trial)
+    return [] if x is None else [p for p in (x.population, x.dose) if p]
+
+
+def _with_context(c: Claim, trial: str, design: str | None = None) -> str:
+    """'SADAL (single-arm; relapsed/refractory DLBCL; selinexor 60 mg twice weekly)'."""
+    parts = ([design] if design else []) + context_parts(c, trial)
+    return f"{trial} ({'; '.join(parts)})" if parts else trial
+
+
 def _arms(t) -> str:
     return " vs ".join(f"{a.regimen or a.label} n = {a.n if a.n is not None else 'not stated'}" for a in t.arms)
 
@@ -321,7 +333,9 @@ def _claim_words(c: Claim) -> str:
         elif c.effects and not any(e.clear for e in c.effects):
             lead = f"{NO_CLEAR.capitalize()} between arms on " + ", ".join(outcome_text(e) for e in c.effects) + ". "
         cert = f", best certainty {c.certainty}, risk of bias not assessed" if c.certainty else ""
-        text = f"{lead}{t.trial} ({t.design}; {_arms(t)}{cert}): " + "; ".join(effect_text(e) for e in c.effects)
+        placed = "".join(f"; {x}" for x in context_parts(c, t.trial))
+        text = (f"{lead}{t.trial} ({t.design}{placed}; {_arms(t)}{cert}): "
+                + "; ".join(effect_text(e) for e in c.effects))
         text += "."
         if c.statements:
             text += " The source also says: " + "; ".join(f"{x.statement} ({x.term})" for x in c.statements) + "."
@@ -329,7 +343,9 @@ def _claim_words(c: Claim) -> str:
     if k == "stopped early":
         t = c.trial
         said = f" The source reports: {c.reported}." if c.reported else ""
-        return f"{t.trial} ({t.design}; {_arms(t)}) stopped early; no between-arm figures are in the data.{said}"
+        placed = "".join(f"; {x}" for x in context_parts(c, t.trial))
+        return (f"{t.trial} ({t.design}{placed}; {_arms(t)}) stopped early; no between-arm figures are in the "
+                f"data.{said}")
     if k == "randomized without statistic":
         t = c.trial
         figs = []
@@ -339,8 +355,9 @@ def _claim_words(c: Claim) -> str:
             mine += [f"median {m.measure} {median_text(m)}" for m in t.medians if m.cohort == a.cohort]
             if mine:
                 figs.append(f"{a.regimen or a.label}: {', '.join(mine)}")
-        return (f"{t.trial} ({t.design}; {_arms(t)}): {'; '.join(figs)}; no between-arm statistic reported, so no "
-                "direction is claimed.")
+        placed = "".join(f"; {x}" for x in context_parts(c, t.trial))
+        return (f"{t.trial} ({t.design}{placed}; {_arms(t)}): {'; '.join(figs)}; no between-arm statistic "
+                "reported, so no direction is claimed.")
     if k == "no randomized":
         n = c.counts["studies"]
         return (f"No randomized trial of an XPO1 inhibitor in {c.disease} is in the data; the evidence is "
@@ -367,7 +384,7 @@ def _claim_words(c: Claim) -> str:
 
         def each(m: Median) -> str:
             trial = f.trials[f.per_trial.index(m)] if len(f.trials) == len(f.per_trial) else m.study
-            text = f"{trial} {median_text(m)} in {m.label}"  # whose median: the population it is of
+            text = f"{_with_context(c, trial)} {median_text(m)} in {m.label}"  # whose median: the population it is of
             text += f" (n = {m.n})" if m.n is not None else ""
             text += "".join(f", {median_text(x)} in {x.label}" for x in f.nested if x.study == m.study)
             return text + (f" ({kind_note(m)})" if kind_note(m) else "")
@@ -382,7 +399,9 @@ def _claim_words(c: Claim) -> str:
         def one(rates: list[Rate]) -> str:  # one study's figures (at each time point it gives)
             r = rates[0]
             mixed = f"; {' and '.join(r.disease.split(';'))} in one cohort" if ";" in r.disease else ""
-            if r.setting is None and r.population:  # no setting stated: the population in the source's words
+            placed = context_parts(c, r.trial or r.study)
+            mixed += "".join(f"; {x}" for x in placed)
+            if r.setting is None and r.population and not placed:  # no setting stated: the population in words
                 mixed += f"; {r.population}"
             if r.regimen_doubt:
                 mixed += f"; coded {r.regimen} here, but {r.regimen_doubt[0]} names no single regimen (section 3)"
@@ -418,7 +437,7 @@ def _claim_words(c: Claim) -> str:
         return ("Against current options (indirect evidence only, section "
                 f"{SECTION_TITLES.index(INDIRECT_TITLE) + 1}): " + "; ".join(one(r) for r in c.indirect) + ".")
     if k == "harms":
-        return harms_text(c.harms)
+        return harms_text(c.harms, {t: context_parts(c, t) for t in c.contexts})
     if k == "no harms":
         name = f"{c.regimen} ({c.regimen_name})" if c.regimen_name else c.regimen
         if c.counts.get("elsewhere"):
@@ -428,7 +447,8 @@ def _claim_words(c: Claim) -> str:
                 + (": its events are named without rates." if c.counts.get("named") else "."))
     if k == "planned":
         items = [f"{p.trial} ({p.design}{', ' + p.regimen if p.regimen else ''}; "
-                 f"{p.status or NO_STATUS})" for p in c.planned]
+                 + "".join(f"{x}; " for x in context_parts(c, p.trial)) + f"{p.status or NO_STATUS})"
+                 for p in c.planned]
         return "Not evidence yet, no results in the data (planned or ongoing): " + "; ".join(items) + "."
     raise ValueError(f"unknown claim kind {k!r}")
 
@@ -496,11 +516,12 @@ def harm_table(rows: list[HarmRow]) -> Table:
                  row_kinds=["control" if h.role == "control" else "" for h in rows])
 
 
-def report_text(r: HarmReport, cite: bool = True) -> str:
-    """One report's harms in a clause: whose figures, at which dose, then what it says (and its
-    sources, where the statement holds more than one report)."""
+def report_text(r: HarmReport, cite: bool = True, context: list[str] | None = None) -> str:
+    """One report's harms in a clause: whose figures (with the trial's population where the bottom
+    line names it first: `context`), at which dose, then what it says (and its sources, where the
+    statement holds more than one report)."""
     if r.scope == "study":
-        who = (r.trial or r.where) + (f" ({r.report})" if r.report else "")
+        who = (r.trial or r.where) + "".join(f" ({x})" for x in [*(context or []), r.report] if x)
         who += "".join(f" ({role})" for role in dict.fromkeys(h.role for h in r.rows)
                        if role not in (None, "experimental", "control"))  # 'arm not stated'
         who += f", {r.dose}" if r.dose else ""
@@ -541,8 +562,9 @@ def difference_text(d: RiskDifference) -> str:
             f"{figure(d.ci_high)})")
 
 
-def harms_text(p: RegimenHarms) -> str:
-    """One regimen's harms bullet: its randomized differences, then each report's figures."""
+def harms_text(p: RegimenHarms, contexts: dict[str, list[str]] | None = None) -> str:
+    """One regimen's harms bullet: its randomized differences, then each report's figures (a trial
+    the bottom line names here first with its population: `contexts`, trial -> its words)."""
     parts = []
     trials = list(dict.fromkeys(d.trial for d in [*p.clear, *p.unclear]))
     for t in trials:
@@ -553,7 +575,9 @@ def harms_text(p: RegimenHarms) -> str:
             lv = level_text(next(d.level for d in p.unclear if d.trial == t))
             text += ("; " if clear else " ") + f"no clear difference ({lv} CI includes 0) in " + ", ".join(unclear)
         parts.append(text)
-    parts += [report_text(r, cite=len(p.sources) > 1) for r in p.reports]
+    left = dict(contexts or {})  # a trial's population with its first report only
+    parts += [report_text(r, cite=len(p.sources) > 1, context=left.pop(r.trial or r.where, None))
+              for r in p.reports]
     if p.elsewhere:
         parts.append(f"Section 5 also gives {', '.join(p.elsewhere)}" if parts else
                      f"no figure of grade ≥3 or serious events, discontinuation or dose changes; section 5 "
@@ -870,6 +894,10 @@ def layout(b: Brief, level: float = 0.95) -> list[Section]:
         s[2].notes.append(DERIVED_NOTE)
     if b.subgroup_rates:
         s[2].tables.append(subgroup_table(b, level))
+    for w in b.worded:  # a statement with its source, never a rate
+        s[2].notes.append(f"Stated in words, without a figure (not a rate; not counted or pooled): "
+                          f"{where_text(w.ref, w.study)} ({w.regimen or MISSING}; {w.population or MISSING}), "
+                          f"{measure_name(w.measure)}: {w.statement} [{w.source}].")
     if not b.response:
         s[2].paragraphs = ["No response figures in this selection."]
 

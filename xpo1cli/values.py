@@ -42,6 +42,20 @@ def split_list(value) -> list[str]:
     return [p.strip() for p in str(value).split(LIST_SEP) if p.strip()]
 
 
+def lead_clause(text) -> str | None:
+    """The lead of a descriptive cell (studies.population, dose_schedule): the text up to its first
+    '; ' or '. ' with parenthetical notes left out, the rest being detail; None for a missing cell."""
+    import re
+
+    text = value_or_none(text)
+    if not isinstance(text, str) or not text.strip():
+        return None
+    while re.search(r"\([^()]*\)", text):  # notes first (innermost first), so a '. ' in one splits nothing
+        text = re.sub(r"\s*\([^()]*\)", "", text)
+    head = re.split(r";\s|\.\s", text.strip(), maxsplit=1)[0]
+    return re.sub(r"\s+", " ", head).strip(" ,;.") or None
+
+
 def derived(basis) -> bool:
     """Whether a count_basis says the count was derived here rather than printed by the source."""
     basis = value_or_none(basis)
