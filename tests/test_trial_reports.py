@@ -5,9 +5,9 @@ from __future__ import annotations
 
 import pytest
 
-from xpo1cli.brief import build_brief
 from xpo1cli.data import load
-from xpo1cli.query import Filters
+
+from .conftest import bundled_brief
 
 
 @pytest.fixture(scope="module")
@@ -17,7 +17,7 @@ def ds():
 
 @pytest.fixture(scope="module")
 def aml(ds):
-    return build_brief(ds, Filters(disease="AML"))
+    return bundled_brief("AML")
 
 
 def test_every_row_of_a_trial_whose_reports_differ_on_its_setting_is_rated_down_alike(ds, aml):
