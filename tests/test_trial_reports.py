@@ -44,3 +44,33 @@ def test_the_reports_disagreement_on_population_and_on_the_os_label_are_both_sta
     assert "newly diagnosed and relapsed/refractory AML" in population[0].detail
     os_label = [g for g in conflicts if g.subject == "SEL-AML-PH1 median OS"]
     assert len(os_label) == 1 and "non-responders" in os_label[0].detail
+
+
+def test_a_reviews_figure_for_a_named_population_is_a_figure_of_that_population(aml):
+    """The review: 'patients with resistance to FLT3 inhibitor also had a better CR rate (45%)' [24]: a CR
+    of 45% of that part of the study's population, with no count (none is printed)."""
+    (r,) = [r for r in aml.subgroup_rates if r.study == "s-sora-ref24"]
+    assert (r.cohort, r.label, r.measure, r.percent, r.events, r.n, r.source) == (
+        "flt3i-resistant", "FLT3-inhibitor-resistant patients", "CR", 45, None, None, "review")
+
+
+def test_a_claim_stated_in_words_is_a_statement_never_a_rate(aml):
+    """Ref 26: 'all patients taking selinexor achieved clinical response', no number: stated with its
+    source, and no rate (no 100%) is made of it anywhere in the brief."""
+    (w,) = aml.worded
+    assert (w.study, w.measure, w.source) == ("s-7plus3-elderly-ref26", "ORR", "review")
+    assert "every patient who took selinexor responded" in w.statement
+    rates = [*aml.subgroup_rates, *(r for g in aml.response for r in g.rates)]
+    assert not [r for r in rates if r.study == "s-7plus3-elderly-ref26"]
+    from xpo1cli.brief_render import markdown
+
+    line = next(ln for ln in markdown(aml).splitlines() if "ref 26" in ln and "Stated in words" in ln)
+    assert "every patient who took selinexor responded" in line and "[review]" in line and "100" not in line
+
+
+def test_the_m6_dexamethasone_cohort_is_shown_as_that_cohort(ds):
+    mm = build_brief(ds, Filters(disease="MM"))
+    (r,) = [r for r in mm.subgroup_rates if r.study == "sd-ph1-blood"]
+    assert r.label == "expansion: selinexor 45 mg/m2 + dexamethasone 20 mg twice weekly"
+    assert (r.measure, r.percent_reported, r.n, r.source) == ("ORR", 50, 12, "M6")
+    assert (r.events, r.basis) == (6, "from percentage")  # 50% of 12 is 6 patients; the source prints no count

@@ -461,6 +461,21 @@ class Share:
 
 
 @dataclass
+class Worded:
+    """A critical outcome a source states in words only ('every patient responded'): a statement with
+    its source, never a rate (no percentage or count is made of it)."""
+
+    study: str
+    ref: int | None
+    trial: str | None
+    regimen: str | None
+    measure: str
+    population: str | None
+    statement: str
+    source: str
+
+
+@dataclass
 class Brief:
     disease: str | None
     disease_name: str
@@ -486,6 +501,7 @@ class Brief:
     printed_categories: list[PrintedCategories] = field(default_factory=list)  # categories that conflict
     subgroup_rates: list[Rate] = field(default_factory=list)  # critical rates of subgroups, as reported
     landmark_rates: list[Rate] = field(default_factory=list)  # landmark rates of a median outcome (DOR at 6 months)
+    worded: list[Worded] = field(default_factory=list)  # critical outcomes a source states in words, without a figure
 
     @property
     def evidence_as_of(self) -> list[Citation]:
@@ -577,6 +593,7 @@ def build_brief(ds: Dataset, filters: Filters | None = None, *, level: float = 0
     b.response, b.forests = _response(ds, studies, matched, outcomes, arm_of, flags, level, b)
     _unclear_sizes(ds, b)
     b.subgroup_rates, b.landmark_rates = _subgroups(ds, studies, outcomes, arm_of, flags, b, level)
+    b.worded = _worded(studies, outcomes, arm_of, b)
     b.printed_categories = _printed_categories(ds, studies, arm_of, outcomes, findings_audit, b)
     b.survival = _survival(ds, studies, matched, arm_of, outcomes)
     _responders(b)
@@ -603,6 +620,23 @@ def build_brief(ds: Dataset, filters: Filters | None = None, *, level: float = 0
     return b
 
 
+def _worded(studies, outcomes, arm_of, b: Brief) -> list[Worded]:
+    """The critical rate outcomes of XPO1-inhibitor cohorts that a source states in words only: a row
+    with neither count, percentage nor median, whose note says what the source states."""
+    info = {s.study: s for s in row_tuples(studies) if s.evidence_type == "clinical trial"}
+    empty = outcomes["count"].isna() & outcomes["percent_reported"].isna() & outcomes["median_months"].isna() \
+        & outcomes["note"].notna() & outcomes["measure"].isin(b.rate_measures)
+    out = []
+    for row in row_tuples(outcomes[empty]):
+        a, s = arm_of.get((row.study, row.cohort)), info.get(row.study)
+        if a is None or s is None or _str(a.agent) is None:
+            continue
+        out.append(Worded(study=s.study, ref=_int(s.ref), trial=_str(s.trial), regimen=_str(a.regimen),
+                          measure=row.measure, population=_str(s.population), statement=row.note,
+                          source=row.source))
+    return out
+
+
 def _subgroups(ds, studies, outcomes, arm_of, flags, b: Brief, level: float) -> tuple[list[Rate], list[Rate]]:
     """The rates section 3 leaves out, each as its source prints it: (1) a critical rate outcome of a
     subgroup of an XPO1-inhibitor cohort (a cohort with a parent, not a randomized arm: prior ASCT,
@@ -612,18 +646,28 @@ def _subgroups(ds, studies, outcomes, arm_of, flags, b: Brief, level: float) -> 
     shown = {(r.study, r.cohort, r.measure) for g in b.response for r in g.rates} | \
         {(r.study, r.cohort, r.measure) for t in b.randomized for r in t.rates}
     landmarks = {f"{m}_rate" for m in b.median_measures} - set(b.rate_measures)
+    # a response category that is part of a critical summary (CR of CR/CRi): a subgroup's figure of it
+    # where no figure of any summary it is part of is shown for that subgroup
+    within: dict[str, set[str]] = {}
+    for m in b.rate_measures:
+        for part in summary_parts(m) or ():
+            within.setdefault(part, set()).add(m)
     labels = {(c.study, c.cohort): c.label for c in row_tuples(ds.cohorts, index=False)}
     printed = outcomes["percent_reported"].notna() | outcomes["count_used"].notna()
     subgroups: list[Rate] = []
     landmark: list[Rate] = []
     seen = set()
-    for row in row_tuples(outcomes[printed & outcomes["measure"].isin([*b.rate_measures, *landmarks])]):
+    for row in row_tuples(outcomes[printed & outcomes["measure"].isin([*b.rate_measures, *landmarks, *within])]):
         a, s = arm_of.get((row.study, row.cohort)), info.get(row.study)
         key = (row.study, row.cohort, row.measure, _str(row.timepoint), row.source)
         if a is None or s is None or _str(a.agent) is None or key in seen:
             continue
+        part_shown = any((row.study, row.cohort, m) in shown or (row.study, row.cohort, m) in
+                         {(x.study, x.cohort, x.measure) for x in subgroups} for m in within.get(row.measure, ()))
         if row.measure in landmarks:
             out = landmark
+        elif row.measure not in b.rate_measures and (part_shown or not isinstance(a.parent, str)):
+            continue
         elif isinstance(a.parent, str) and not _role(a) and (row.study, row.cohort, row.measure) not in shown:
             out = subgroups
         else:

@@ -894,6 +894,10 @@ def layout(b: Brief, level: float = 0.95) -> list[Section]:
         s[2].notes.append(DERIVED_NOTE)
     if b.subgroup_rates:
         s[2].tables.append(subgroup_table(b, level))
+    for w in b.worded:  # a statement with its source, never a rate
+        s[2].notes.append(f"Stated in words, without a figure (not a rate; not counted or pooled): "
+                          f"{where_text(w.ref, w.study)} ({w.regimen or MISSING}; {w.population or MISSING}), "
+                          f"{measure_name(w.measure)}: {w.statement} [{w.source}].")
     if not b.response:
         s[2].paragraphs = ["No response figures in this selection."]
 
