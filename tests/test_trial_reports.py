@@ -69,7 +69,7 @@ def test_a_claim_stated_in_words_is_a_statement_never_a_rate(aml):
 
 
 def test_the_m6_dexamethasone_cohort_is_shown_as_that_cohort(ds):
-    mm = build_brief(ds, Filters(disease="MM"))
+    mm = bundled_brief("MM")
     (r,) = [r for r in mm.subgroup_rates if r.study == "sd-ph1-blood"]
     assert r.label == "expansion: selinexor 45 mg/m2 + dexamethasone 20 mg twice weekly"
     assert (r.measure, r.percent_reported, r.n, r.source) == ("ORR", 50, 12, "M6")
