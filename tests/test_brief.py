@@ -525,8 +525,8 @@ def test_markdown_brief_passes_no_markup_from_the_data(hostile):
 
     out = run("--data", str(hostile), "brief", "-d", "MM", "-f", "markdown").stdout
     assert not re.search(r"<(script|svg|img)", out, flags=re.I)
-    assert "&lt;script&gt;alert('title')&lt;/script&gt;" in out  # shown, as text
-    assert "&lt;svg onload=alert('cohort')&gt; &amp;amp; [y\\](javascript:alert(1))" in out
+    assert "&lt;script>alert('title')&lt;/script>" in out  # shown, as text
+    assert "&lt;svg onload=alert('cohort')> &amp;amp; [y\\](javascript:alert(1))" in out
     tags = _tags(out)
     assert {t for t, _ in tags} <= {"h1", "h2", "p", "ol", "ul", "li", "blockquote", "strong", "em", "code", "table",
                                     "thead", "tbody", "tr", "th", "td", "br"}
