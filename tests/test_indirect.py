@@ -15,7 +15,7 @@ from xpo1cli import data, indirect_checks, indirect_network
 from xpo1cli import indirect as ind
 from xpo1cli.indirect_present import CHECK_ROWS
 
-from .conftest import DATA, one_row, run, run_csv, run_json
+from .conftest import DATA, bundled_brief, one_row, run, run_csv, run_json
 
 DS = data.load()
 Z95 = 1.959963984540054
@@ -184,17 +184,14 @@ def test_compare_points_to_indirect_where_a_randomized_path_exists():
 
 
 def test_the_myeloma_brief_carries_the_comparisons_nice_names():
-    from xpo1cli.brief import build_brief
-    from xpo1cli.query import Filters
-
-    b = build_brief(DS, Filters(disease="MM"))
+    b = bundled_brief("MM")
     rows = {r.comparison: r for r in b.indirect}
     assert rows["SVd vs Kd, PFS"].estimate == "HR 1.32 (0.94–1.86, 95%); anchored (Bucher) via Vd"
     assert rows["SVd vs Kd, PFS"].direction == "point estimate favours Kd; the interval includes no difference"
     assert "ENDEAVOR: Kd vs Vd: 0.53 (0.44–0.65, 95%)" in rows["SVd vs Kd, PFS"].trials
     assert rows["SVd vs IRd, PFS"].estimate.startswith("no randomized path")
     assert {"C37", "B1", "C3"} <= {c.source for c in b.citations}
-    assert build_brief(DS, Filters(disease="AML")).indirect == []
+    assert bundled_brief("AML").indirect == []
 
 
 def test_transitivity_warnings_come_from_the_schedule_columns():

@@ -90,19 +90,29 @@ def _display(text: str) -> str:
     return _CONTROL.sub(lambda m: f"\\x{ord(m.group()):02x}", text)
 
 
-# what Markdown would read as markup: a backslash (it escapes the next character), & < > (HTML,
-# entities and <scheme:...> autolinks) and the ] that closes a link ('](', '][', ']:' of a definition)
-_MARKDOWN_SPECIAL = re.compile(r"[\\&<>]|\](?=[(\[:])")
-_MARKDOWN_ESCAPES = {"\\": "\\\\", "&": "&amp;", "<": "&lt;", ">": "&gt;", "]": "\\]"}
+# what Markdown would read as markup, and only that, so the raw text stays readable ('p < 0.001',
+# 'Leukemia & Lymphoma', an address's '&page=38'): a backslash (it escapes the next character), an &
+# that starts an entity ('&lt;', '&#106;'), a < that starts raw HTML or an autolink ('<b', '</',
+# '<!--', '<?', '<http:'), a > that starts a line (a block quote) and the ] that closes a link
+# ('](', '][', ']:' of a definition)
+_MARKDOWN_SPECIAL = re.compile(r"\\|&(?=#?\w+;)|<(?=[A-Za-z/!?])|(?:^|(?<=\n))[ \t]*>|\](?=[(\[:])")
+_MARKDOWN_ESCAPES = {"\\": "\\\\", "&": "&amp;", "<": "&lt;", "]": "\\]"}
 
 
 def markdown_text(text: str) -> str:
-    r"""Text from the data as Markdown shows it, never as markup: & < > written as entities (no raw
-    HTML, no <javascript:...> autolink), a backslash doubled and the ] of any link syntax escaped
-    (no [text](address) link and no [label]: address definition). Renders as the text itself."""
+    r"""Text from the data as Markdown shows it, never as markup: an & that would start an entity and
+    a < that would start HTML or an autolink written as entities (no raw HTML, no
+    <javascript:...> autolink), a > that would start a block quote as &gt;, a backslash doubled and
+    the ] of any link syntax escaped (no [text](address) link and no [label]: address definition).
+    Any other & < > stays as typed. Renders as the text itself."""
     if not _MARKDOWN_SPECIAL.search(text):
         return text
-    return _MARKDOWN_SPECIAL.sub(lambda m: _MARKDOWN_ESCAPES[m.group()], text)
+    return _MARKDOWN_SPECIAL.sub(_markdown_escape, text)
+
+
+def _markdown_escape(match: re.Match) -> str:
+    found = match.group()
+    return found[:-1] + "&gt;" if found.endswith(">") else _MARKDOWN_ESCAPES[found]
 
 
 def markdown_cell(text: str) -> str:
