@@ -14,7 +14,7 @@ from xpo1cli.brief_render_claims import claim_text
 from xpo1cli.data import load
 from xpo1cli.query import Filters
 
-from .conftest import DATA, run
+from .conftest import DATA, bundled_brief, run
 
 
 @pytest.fixture(scope="module")
@@ -23,7 +23,7 @@ def ds():
 
 
 def _brief(ds, disease):
-    return build_brief(ds, Filters(disease=disease))
+    return bundled_brief(disease)
 
 
 def _rewrite(path, change):

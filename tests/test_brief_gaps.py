@@ -13,7 +13,7 @@ from xpo1cli.catalogue import dates_in
 from xpo1cli.data import load
 from xpo1cli.query import Filters
 
-from .conftest import DATA
+from .conftest import DATA, bundled_brief
 
 
 @pytest.fixture(scope="module")
@@ -27,7 +27,7 @@ def briefs(ds):
 
     def brief(disease: str):
         if disease not in cache:
-            cache[disease] = build_brief(ds, Filters(disease=disease))
+            cache[disease] = bundled_brief(disease)
         return cache[disease]
     return brief
 

@@ -12,7 +12,7 @@ from xpo1cli.data import load
 from xpo1cli.query import Filters
 from xpo1cli.stats import optimal_information_size
 
-from .conftest import DATA
+from .conftest import DATA, bundled_brief
 
 
 @pytest.fixture(scope="module")
@@ -22,12 +22,12 @@ def ds():
 
 @pytest.fixture(scope="module")
 def aml(ds):
-    return build_brief(ds, Filters(disease="AML"))
+    return bundled_brief("AML")
 
 
 @pytest.fixture(scope="module")
 def mm(ds):
-    return build_brief(ds, Filters(disease="MM"))
+    return bundled_brief("MM")
 
 
 def _row(b, trial, measure, subgroup=None):
@@ -125,14 +125,14 @@ def test_a_pool_mixing_settings_becomes_each_trials_own_row(mm):
 
 def test_no_prediction_interval_for_a_pool_of_two(ds):
     for disease in ("MM", "AML"):
-        b = build_brief(ds, Filters(disease=disease))
+        b = bundled_brief(disease)
         pools = [g.pooled for g in b.response if g.pooled is not None]
         assert pools and all(p.pi_low is None and p.pi_high is None for p in pools if p.k == 2)
 
 
 def test_a_pooled_row_cites_only_the_cohorts_in_its_pool(ds):
     for disease in ds.diseases["disease"]:
-        b = build_brief(ds, Filters(disease=disease))
+        b = bundled_brief(disease)
         for f in b.findings:
             if f.kind == "pooled proportion":
                 g = next(g for g in b.response if g.regimen == f.regimen and g.measure == f.measure)
