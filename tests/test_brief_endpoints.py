@@ -9,11 +9,12 @@ import csv
 import pytest
 
 from xpo1cli.brief import build_brief
-from xpo1cli.brief_render import claim_text, markdown
+from xpo1cli.brief_render import markdown
+from xpo1cli.brief_render_claims import claim_text
 from xpo1cli.data import load
 from xpo1cli.query import Filters
 
-from .conftest import DATA, run
+from .conftest import DATA, bundled_brief, run
 
 
 @pytest.fixture(scope="module")
@@ -22,7 +23,7 @@ def ds():
 
 
 def _brief(ds, disease):
-    return build_brief(ds, Filters(disease=disease))
+    return bundled_brief(disease)
 
 
 def _rewrite(path, change):
@@ -155,7 +156,8 @@ def test_aml_single_agent_bottom_line_leads_with_cr_cri_summed_from_cr_and_cri(d
     rate = single[0].rates[0]
     count, dens = _printed(ds, rate.study, rate.cohort, ["CR", "CRi"], rate.source)
     assert (rate.events, {rate.n}, rate.basis) == (count, dens, "sum of categories") == (7, {81}, "sum of categories")
-    assert "CR/CRi with S: SEL-AML-PH1 (single-arm) 7*/81 (8.6%)" in claim_text(single[0])
+    assert "CR/CRi with S: SEL-AML-PH1 (single-arm; relapsed or refractory AML; dose escalation) 7*/81 (8.6%)" \
+        in claim_text(single[0])
     from xpo1cli.bottom_line import claim_rows
 
     assert [row["measure"] for row in claim_rows(single[0])] == ["CR", "CRi"]  # the rows it adds up
@@ -339,7 +341,7 @@ def test_the_same_figure_for_different_populations_of_one_trial_is_a_conflict(ds
 
 
 def test_units_ranges_and_gap_kinds_read_as_they_should(ds):
-    from xpo1cli.brief_render import spread_text
+    from xpo1cli.brief_render_cells import spread_text
 
     b = _brief(ds, "MM")
     ttr = next(m for m in b.survival if m.study == "sd-phase1-ref12" and m.measure == "TTR")

@@ -237,7 +237,7 @@ def test_diseases_and_agents():
 
 @pytest.mark.parametrize("table,count", [("studies", 70), ("outcomes", 203), ("adverse_events", 129),
                                          ("regimens", 38), ("comparisons", 21), ("trials", 27),
-                                         ("syntheses", 35), ("conflicts", 22)])
+                                         ("syntheses", 35), ("conflicts", 23)])
 def test_export_tables(table, count):
     rows = run_json("export", table)
     assert len(rows) == count

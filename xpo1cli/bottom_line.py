@@ -20,64 +20,15 @@ The rules a tumour board would ask for, applied in this order:
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
-
-from .brief import INCONSISTENT_I2, LEVELS, Brief, Finding, Pooled, RandomizedTrial, Rate, Share
+from .brief_model import Brief, Claim, Context, Planned, Rate
+from .brief_rules import INCONSISTENT_I2, LEVELS
 from .data import Dataset
-from .findings import Effect, SafetyStatement, safety_statements
-from .harms import RegimenHarms, key_harms, regimen_harms
-from .values import row_tuples, value_or_none
+from .findings import Effect, safety_statements
+from .harms import key_harms, regimen_harms
+from .values import lead_clause, row_tuples, value_or_none
 
 SINGLE_ARM_MEASURES = 2  # critical rate outcomes stated for the single-arm regimen
 ABSENCE = ("no randomized", "no figures", "no harms")  # claims that say what the data lack: no rows, no sources
-
-
-@dataclass
-class Planned:
-    """A trial known only from a registration or listing: no results in the data."""
-
-    trial: str
-    study: str
-    design: str
-    regimen: str | None
-    status: str | None  # as trials.status states it; None: no status in the sources
-    source: str
-
-
-@dataclass
-class Claim:
-    """One bottom-line statement as data: its kind, the rows it states and their sources.
-
-    kinds: overview (trials by state), randomized (a trial's between-arm results, `certainty` its best
-    rating), randomized without statistic (arm figures only), stopped early (`reported`: what the
-    source says in words), no randomized (counts), no figures (counts), single-arm (`rates` of one
-    regimen and measure, `pooled` only where a pool may be headlined, `unpooled` why not otherwise),
-    harms (`harms`: one regimen's), no harms (`regimen`: stated above, no adverse-event figure),
-    comparators (`indirect`: the comparator evidence section's rows
-    that state a direction), planned (`planned`)."""
-
-    kind: str
-    sources: list[str]
-    trial: RandomizedTrial | None = None
-    effects: list[Effect] = field(default_factory=list)
-    statements: list[SafetyStatement] = field(default_factory=list)
-    certainty: str | None = None
-    reported: str | None = None
-    rates: list[Rate] = field(default_factory=list)
-    regimen: str | None = None
-    measure: str | None = None
-    pooled: Pooled | None = None
-    unpooled: str | None = None
-    harms: RegimenHarms | None = None
-    planned: list[Planned] = field(default_factory=list)
-    counts: dict[str, int] = field(default_factory=dict)
-    disease: str | None = None  # the disease named (no randomized, no figures)
-    trials: dict[str, list[str]] = field(default_factory=dict)  # overview: state -> trial names
-    shares: list[Share] = field(default_factory=list)  # not disease-specific: the disease's share per trial
-    unreported: list[str] = field(default_factory=list)  # single-arm: critical rate outcomes no figure gives
-    median: Finding | None = None  # single-arm median: the regimen's first critical median outcome
-    indirect: list = field(default_factory=list)  # comparators: the indirect section's rows with a direction
-    regimen_name: str | None = None  # no harms: the regimen in words (regimens.name)
 
 
 def _sources(sources) -> list[str]:
@@ -272,7 +223,7 @@ def bottom_line(ds: Dataset, b: Brief, study_ids: set[str]) -> list[Claim]:
         out.append(mixed)
 
     # the comparator evidence section's headline: indirect estimates and published syntheses, in one sentence
-    directed = [r for r in b.indirect if r.direction]
+    directed = [r for r in b.indirect if r.directed]
     if directed:
         out.append(Claim("comparators", _sources(x for r in directed for x in r.sources), indirect=directed))
 
@@ -291,7 +242,49 @@ def bottom_line(ds: Dataset, b: Brief, study_ids: set[str]) -> list[Claim]:
     # 5 trials without results
     if planned:
         out.append(Claim("planned", _sources(p.source for p in planned), planned=planned))
+    introduce(ds, out)
     return out
+
+
+def named_trials(c: Claim) -> list[tuple[str, str, str | None]]:
+    """The trials a claim names, in its order, each as (trial, the report it cites, the XPO1-inhibitor
+    regimen whose dose is said; None where the claim says the dose itself)."""
+    if c.kind in ("randomized", "stopped early", "randomized without statistic") and c.trial is not None:
+        exp = next((a.regimen for a in c.trial.arms if not a.control), None)
+        return [(c.trial.trial, c.trial.study, exp)]
+    if c.kind == "single-arm":
+        return [(r.trial or r.study, r.study, r.regimen) for r in c.rates]
+    if c.kind == "single-arm median" and c.median is not None:
+        f = c.median
+        return [(f.trials[i] if len(f.trials) == len(f.per_trial) else m.study, m.study, m.regimen)
+                for i, m in enumerate(f.per_trial)]
+    if c.kind == "harms" and c.harms is not None:
+        return [(r.trial or r.where, r.where, None) for r in c.harms.reports if r.scope == "study"]
+    if c.kind == "planned":
+        return [(p.trial, p.study, p.regimen) for p in c.planned]
+    if c.kind == "not disease-specific":  # states each trial's population itself
+        return [(r.trial or r.study, r.study, None) for r in c.rates]
+    return []
+
+
+def introduce(ds: Dataset, claims: list[Claim]) -> None:
+    """Give each claim the population and dose of the trials it is the first to name (Claim.contexts):
+    a reader places a trial where it first appears."""
+    from .toxicity import arm_dose
+
+    info = {s.study: s for s in row_tuples(ds.studies, index=False)}
+    codes = set(ds.regimens["regimen"])
+    seen: set[str] = set()
+    for c in claims:
+        for trial, study, regimen in named_trials(c):
+            s = info.get(study)
+            if trial in seen or s is None:
+                continue
+            seen.add(trial)
+            if c.kind == "not disease-specific":
+                continue
+            dose = lead_clause(arm_dose(s.dose_schedule, regimen, codes)) if regimen is not None else None
+            c.contexts[trial] = Context(trial=trial, study=study, population=lead_clause(s.population), dose=dose)
 
 
 def claim_rows(c: Claim) -> list[dict]:

@@ -10,6 +10,7 @@ import numpy as np
 import pandas as pd
 
 LIST_SEP = ";"  # between the items of a list cell
+MISSING = "–"  # a missing value as a reader sees it
 
 
 def value_or_none(value):
@@ -30,6 +31,18 @@ def value_or_none(value):
     return value
 
 
+def cell(value) -> str:
+    """A human cell: 9.0 -> '9', 27.6 -> '27.6', missing -> '–'."""
+    value = value_or_none(value)
+    if value is None:
+        return MISSING
+    if isinstance(value, bool):
+        return "yes" if value else "no"
+    if isinstance(value, float):
+        return f"{value:g}" if abs(value) < 1e6 else f"{value:.6g}"
+    return str(value)
+
+
 def missing(value) -> bool:
     """Whether a cell holds nothing (None, NaN or NA)."""
     return value_or_none(value) is None
@@ -40,6 +53,20 @@ def split_list(value) -> list[str]:
     if missing(value):
         return []
     return [p.strip() for p in str(value).split(LIST_SEP) if p.strip()]
+
+
+def lead_clause(text) -> str | None:
+    """The lead of a descriptive cell (studies.population, dose_schedule): the text up to its first
+    '; ' or '. ' with parenthetical notes left out, the rest being detail; None for a missing cell."""
+    import re
+
+    text = value_or_none(text)
+    if not isinstance(text, str) or not text.strip():
+        return None
+    while re.search(r"\([^()]*\)", text):  # notes first (innermost first), so a '. ' in one splits nothing
+        text = re.sub(r"\s*\([^()]*\)", "", text)
+    head = re.split(r";\s|\.\s", text.strip(), maxsplit=1)[0]
+    return re.sub(r"\s+", " ", head).strip(" ,;.") or None
 
 
 def derived(basis) -> bool:
