@@ -126,8 +126,10 @@ def forest(frame: pd.DataFrame, stream: IO | None = None, width: int = 41,
             for text in wrap_words(_display(f"{sub}"), columns or 1_000_000):
                 stream.write(f"{text}\n")
         heading = sub
-        if r.row == "not pooled":
-            stream.write("\n".join(wrap_words(lab, columns or 1_000_000)) + "\n")
+        if r.row == "not pooled":  # under its heading, indented as its cohorts are
+            lead = lab[:len(lab) - len(lab.lstrip())]
+            for piece in wrap_words(lab.lstrip(), (columns or 1_000_000) - len(lead)):
+                stream.write(f"{lead}{piece}\n")
             continue
         line = [" "] * width
         lo, hi, est = col(r.ci_low), col(r.ci_high), col(r.percent)
