@@ -28,3 +28,26 @@ def test_a_mixed_setting_is_named_in_words_and_never_beside_one_of_its_parts_as_
     reasons = {r for f in b.findings for r in _moves(f, "indirectness")}
     assert "settings mixed (newly diagnosed and relapsed/refractory)" in reasons  # S-HiDAC-MITO, S-DEC
     assert not any(r.startswith("settings mixed,") for r in reasons), reasons
+
+
+def _bullets(disease: str) -> list[str]:
+    from xpo1cli.brief_render_claims import claim_text
+
+    return [claim_text(c) for c in bundled_brief(disease).bottom_line]
+
+
+def test_harms_of_a_study_where_the_briefs_disease_is_a_minority_say_they_are_not_its_evidence():
+    """SELHEM (children with relapsed or refractory acute leukaemia or MDS, how many had MDS not stated):
+    its efficacy bullet says 'not evidence'; its harms bullet says so too."""
+    (harms,) = [t for t in _bullets("MDS") if t.startswith("Harms with S-FLA")]
+    assert "(not MDS evidence: children with relapsed or refractory acute leukaemia or MDS; how many had MDS " \
+           "not stated)" in harms
+
+
+def test_a_trial_no_report_of_which_states_a_dose_says_dose_not_stated():
+    """HOVON-103: 'intensive chemotherapy with or without selinexor', no amount in any report; SEL-AML-PH1:
+    'dose escalation'. A trial one of whose reports states an amount (SD-PH1's expansion) is not so marked."""
+    aml = " ".join(_bullets("AML"))
+    assert "intensive chemotherapy with or without selinexor; selinexor dose not stated" in aml
+    assert "SEL-AML-PH1 (single-arm; relapsed or refractory AML; dose escalation; selinexor dose not stated)" in aml
+    assert not any("SD-PH1" in t and "dose not stated" in t for t in _bullets("MM"))
