@@ -8,7 +8,10 @@ import re
 
 import pytest
 
-from xpo1cli.brief import (
+from xpo1cli.brief import build_brief
+from xpo1cli.brief_render import markdown
+from xpo1cli.brief_render_claims import claim_text
+from xpo1cli.brief_rules import (
     ABSOLUTE_PER,
     CERTAINTY_LABEL,
     COHERENT_K,
@@ -16,9 +19,7 @@ from xpo1cli.brief import (
     IMPRECISE_WIDTH,
     INCONSISTENT_I2,
     OIS_POWER,
-    build_brief,
 )
-from xpo1cli.brief_render import claim_text, markdown
 from xpo1cli.data import load
 from xpo1cli.findings import ALPHA
 from xpo1cli.query import Filters
@@ -652,7 +653,7 @@ def test_citation_markers_link_to_their_sources_and_dois_are_links(pages):
 
 @pytest.mark.parametrize("disease", first_fast(ALL_DISEASES))
 def test_every_brief_says_what_its_evidence_dates_from(ds, disease):
-    from xpo1cli.brief_render import evidence_text
+    from xpo1cli.brief_render_layout import evidence_text
 
     b = bundled_brief(disease)
     dates = [c.date for c in b.citations if c.date is not None]

@@ -9,7 +9,8 @@ import csv
 import pytest
 
 from xpo1cli.brief import build_brief
-from xpo1cli.brief_render import claim_text, markdown
+from xpo1cli.brief_render import markdown
+from xpo1cli.brief_render_claims import claim_text
 from xpo1cli.data import load
 from xpo1cli.query import Filters
 
@@ -248,7 +249,7 @@ def test_a_press_release_figure_is_labelled_where_shown_and_not_merged_with_the_
     assert interim and all(r.source_kind == kinds[r.source] for r in interim)
     md = markdown(b)
     arm = next(line for line in md.splitlines() if line.startswith("| selinexor arm "))
-    assert (f"CR/CRi 13% (no count printed) (from a {kinds['P2']}; not in the primary report [P1]) [P2]"
+    assert (f"CR/CRi 13% (no count printed) (not on P1's page; from P2, a {kinds['P2']}) [P2]"
             in arm)
     assert f"from a {kinds['P2']}" in next(line for line in md.splitlines() if "selinexor arm (interim)" in line)
 
@@ -340,7 +341,7 @@ def test_the_same_figure_for_different_populations_of_one_trial_is_a_conflict(ds
 
 
 def test_units_ranges_and_gap_kinds_read_as_they_should(ds):
-    from xpo1cli.brief_render import spread_text
+    from xpo1cli.brief_render_cells import spread_text
 
     b = _brief(ds, "MM")
     ttr = next(m for m in b.survival if m.study == "sd-phase1-ref12" and m.measure == "TTR")

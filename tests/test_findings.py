@@ -6,7 +6,9 @@ from __future__ import annotations
 import pytest
 
 from xpo1cli.brief import build_brief
-from xpo1cli.brief_render import claim_text, direction_text, markdown
+from xpo1cli.brief_render import markdown
+from xpo1cli.brief_render_cells import direction_text
+from xpo1cli.brief_render_claims import claim_text
 from xpo1cli.data import load
 from xpo1cli.findings import CONTROL, EXPERIMENTAL, NOT_REPORTED, between_arms, ratio_favours_first
 from xpo1cli.query import Filters
@@ -185,7 +187,7 @@ def test_a_pool_mixing_diseases_is_never_headlined_the_studies_are_shown(mm_clai
 def test_randomized_results_lead_highest_certainty_first(ds):
     b = bundled_brief("AML")
     ranked = [c.certainty for c in b.bottom_line if c.kind == "randomized"]
-    from xpo1cli.brief import LEVELS
+    from xpo1cli.brief_rules import LEVELS
 
     assert ranked == sorted(ranked, key=LEVELS.index, reverse=True) and len(ranked) == 2
     assert b.bottom_line[0].kind == "overview" and b.bottom_line[1].kind == "randomized"
@@ -195,7 +197,7 @@ def test_randomized_results_lead_highest_certainty_first(ds):
 
 
 def test_the_source_kind_decides_the_reporting_rule():
-    from xpo1cli.brief import low_reporting_kind
+    from xpo1cli.brief_findings import low_reporting_kind
 
     assert low_reporting_kind("peer-reviewed article abstract (Journal of Hematology & Oncology 1/2018)") is None
     assert low_reporting_kind("journal article abstract") is None
@@ -233,7 +235,7 @@ def test_a_pool_of_two_is_imprecise(tmp_path):
 
 
 def test_subgroups_are_rated_down_and_never_above_the_overall_result(ds):
-    from xpo1cli.brief import LEVELS
+    from xpo1cli.brief_rules import LEVELS
 
     b = bundled_brief("MM")
     overall = next(f for f in b.findings if f.effect is not None and not f.subgroup and f.measure == "PFS")

@@ -9,8 +9,11 @@ from __future__ import annotations
 import pytest
 
 from xpo1cli.bottom_line import claim_rows
-from xpo1cli.brief import HarmRow, build_brief
-from xpo1cli.brief_render import claim_text, layout, markdown
+from xpo1cli.brief import build_brief
+from xpo1cli.brief_model import HarmRow
+from xpo1cli.brief_render import markdown
+from xpo1cli.brief_render_claims import claim_text
+from xpo1cli.brief_render_layout import layout
 from xpo1cli.data import load
 from xpo1cli.harms import MOST, most, regimen_harms
 from xpo1cli.query import Filters
@@ -204,7 +207,7 @@ def test_class_wide_mitigations_are_said_to_be_not_disease_specific(briefs, dise
 
 
 def test_rows_naming_no_regimen_are_stated_apart_never_as_a_regimens(ds, briefs):
-    from xpo1cli.brief_render import harms_text
+    from xpo1cli.brief_render_claims import harms_text
 
     dlbcl = briefs["DLBCL"]
     apart = profile(dlbcl, ds, None)

@@ -184,12 +184,16 @@ def test_compare_points_to_indirect_where_a_randomized_path_exists():
 
 
 def test_the_myeloma_brief_carries_the_comparisons_nice_names():
+    from xpo1cli.brief_render_cells import indirect_direction, indirect_estimate, indirect_trials
+
     b = bundled_brief("MM")
     rows = {r.comparison: r for r in b.indirect}
-    assert rows["SVd vs Kd, PFS"].estimate == "HR 1.32 (0.94–1.86, 95%); anchored (Bucher) via Vd"
-    assert rows["SVd vs Kd, PFS"].direction == "point estimate favours Kd; the interval includes no difference"
-    assert "ENDEAVOR: Kd vs Vd: 0.53 (0.44–0.65, 95%)" in rows["SVd vs Kd, PFS"].trials
-    assert rows["SVd vs IRd, PFS"].estimate.startswith("no randomized path")
+    assert indirect_estimate(rows["SVd vs Kd, PFS"]) == "HR 1.32 (0.94–1.86, 95%); anchored (Bucher) via Vd"
+    kd = rows["SVd vs Kd, PFS"]
+    assert indirect_direction(kd) == "point estimate favours Kd; the interval includes no difference"
+    assert "ENDEAVOR: Kd vs Vd: 0.53 (0.44–0.65, 95%)" in indirect_trials(rows["SVd vs Kd, PFS"])
+    assert indirect_estimate(rows["SVd vs IRd, PFS"]).startswith("no randomized path")
+    assert rows["SVd vs IRd, PFS"].kind == "no path" and not rows["SVd vs IRd, PFS"].directed
     assert {"C37", "B1", "C3"} <= {c.source for c in b.citations}
     assert bundled_brief("AML").indirect == []
 

@@ -16,11 +16,10 @@ from typing import IO
 
 import pandas as pd
 
-from .values import derived, row_tuples, value_or_none  # noqa: F401  (derived: one rule, shared by every view)
+from .values import MISSING, cell, derived, row_tuples, value_or_none  # noqa: F401  (one rule, shared by every view)
 
 FORMATS = ("table", "plain", "markdown", "csv", "tsv", "excel", "json", "jsonl")
 MACHINE_FORMATS = ("csv", "tsv", "excel", "json", "jsonl")
-MISSING = "–"
 
 
 def default_format(stream: IO | None = None) -> str:
@@ -33,18 +32,6 @@ def records(frame: pd.DataFrame) -> list[dict]:
     cols = list(frame.columns)
     return [{c: value_or_none(v) for c, v in zip(cols, row, strict=True)}
             for row in row_tuples(frame, index=False, name=None)]
-
-
-def cell(value) -> str:
-    """A human cell: 9.0 -> '9', 27.6 -> '27.6', missing -> '–'."""
-    value = value_or_none(value)
-    if value is None:
-        return MISSING
-    if isinstance(value, bool):
-        return "yes" if value else "no"
-    if isinstance(value, float):
-        return f"{value:g}" if abs(value) < 1e6 else f"{value:.6g}"
-    return str(value)
 
 
 def level_text(level: float) -> str:
