@@ -11,6 +11,7 @@ from .brief_render_cells import (
     SECTION_TITLES,
     Table,
     claim_rate_text,
+    disputed_text,
     effect_text,
     indirect_direction,
     indirect_estimate,
@@ -125,6 +126,7 @@ def _claim_words(c: Claim) -> str:
             text = f"{_with_context(c, trial)} {median_text(m)} in {m.label}"  # whose median: the population it is of
             text += f" (n = {m.n})" if m.n is not None else ""
             text += "".join(f", {median_text(x)} in {x.label}" for x in f.nested if x.study == m.study)
+            text += f" ({disputed_text(m)})" if m.disputed else ""
             return text + (f" ({kind_note(m)})" if kind_note(m) else "")
 
         text = (f"Single-arm evidence, median {measure_name(c.measure)} with {c.regimen}: "
