@@ -110,6 +110,9 @@ def _gaps(ds: Dataset, studies: pd.DataFrame, b: Brief, findings: pd.DataFrame, 
     for s in row_tuples(other):
         gaps.append(Gap("population", f"{s.evidence_type} only", f"{s.study}: {s.population}", [s.source]))
     gaps += _related(ds, studies, b.disease, with_figures)
+    known = set(ds.sources["source"])
+    for g in gaps:  # a source a row's words name ('baseline as G16 reports it') is one of its sources
+        g.sources += [x for x in dict.fromkeys(SOURCE_ID.findall(g.detail)) if x in known and x not in g.sources]
     return gaps
 
 
@@ -129,6 +132,7 @@ def _per_trial(studies: pd.DataFrame, with_population: bool = False) -> list[str
     return out
 
 
+SOURCE_ID = re.compile(r"\b[A-Z]{1,2}\d{1,3}\b")  # a source id as a row's words name it: G16, M6
 RELATED_SHOWN = 5  # trials named per related disease
 
 
