@@ -12,6 +12,7 @@ import pandas as pd
 from .brief_rules import NOT_ESTIMABLE, RESPONDER_ONLY, grade3
 from .findings import CriticalOutcome, Effect, SafetyStatement
 from .query import Filters
+from .toxicity import UNGRADED
 
 if TYPE_CHECKING:
     from .catalogue import StatedDate
@@ -224,6 +225,10 @@ class HarmRow:
     @property
     def quantified(self) -> bool:
         return self.percent is not None or self.count is not None
+
+    @property
+    def death(self) -> bool:  # a study's reported deaths (toxicity.deaths_as_events), no grade applying
+        return self.grade == UNGRADED
 
 
 @dataclass
