@@ -249,7 +249,7 @@ def test_a_press_release_figure_is_labelled_where_shown_and_not_merged_with_the_
     assert interim and all(r.source_kind == kinds[r.source] for r in interim)
     md = markdown(b)
     arm = next(line for line in md.splitlines() if line.startswith("| selinexor arm "))
-    assert (f"CR/CRi 13% (no count printed) (from a {kinds['P2']}; not in the primary report [P1]) [P2]"
+    assert (f"CR/CRi 13% (no count printed) (not on P1's page; from P2, a {kinds['P2']}) [P2]"
             in arm)
     assert f"from a {kinds['P2']}" in next(line for line in md.splitlines() if "selinexor arm (interim)" in line)
 

@@ -28,7 +28,8 @@ def test_every_row_of_a_trial_whose_reports_differ_on_its_setting_is_rated_down_
     rows = [f for f in aml.findings if f.effect is None and set(f.reports or []) & reports]
     assert {f.outcome for f in rows} >= {"CR/CRi", "ORR", "median OS", "median PFS"}
     moves = {f.outcome: [m.reason for m in f.moves if m.rule == "indirectness"] for f in rows}
-    assert all(v == ["settings mixed, relapsed/refractory"] for v in moves.values()), moves
+    assert all(v == ["settings differ between reports or cohorts: newly diagnosed and relapsed/refractory "
+                    "vs relapsed/refractory"] for v in moves.values()), moves
 
 
 def test_a_cohort_label_names_a_population_not_only_a_citation(ds):

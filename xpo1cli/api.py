@@ -3,7 +3,7 @@
     import xpo1cli
     mm = xpo1cli.open().select(disease="MM")      # names resolved, studies and arms filtered once
     mm.studies()                                  # the frame `xpo1 list -d MM` prints
-    mm.pool("ORR", method="REML", knha=True)      # the result `xpo1 pool -d MM ...` prints
+    mm.pool("ORR", method="REML", by="regimen")   # the result `xpo1 pool -d MM --by regimen ...` prints
 
 Each method returns the frame or result object its command prints (numbers as numbers, missing as
 missing); the words and tables around them are the presentation's (present, render,

@@ -19,12 +19,13 @@ from .brief_rules import (
     OIS_POWER,
     OUTCOME_CI_LEVEL,
     RESPONDER_ONLY,
+    SETTING_WORDS,
     measure_name,
 )
 from .brief_values import _by_key, _encloses, _str, _unique, figure
 from .data import Dataset
 from .findings import ALPHA, CONTROL, EXPERIMENTAL, Effect
-from .query import split_list
+from .query import Resolver, split_list
 from .values import lead_clause, row_tuples
 
 # --- summary of findings --------------------------------------------------------------------------
@@ -199,8 +200,11 @@ def summary_of_findings(ds: Dataset, b: Brief, flags: dict, level: float = 0.95)
         if mixed or len(codes) > 1:
             moves.append(Move("indirectness", f"diseases {', '.join(sorted(codes))}"))
         stated = {s for s in settings if s}
-        if "mixed" in stated or len(stated) > 1:
-            moves.append(Move("indirectness", f"settings {', '.join(sorted(stated))}"))
+        if stated == {"mixed"}:
+            moves.append(Move("indirectness", f"settings mixed ({SETTING_WORDS['mixed']})"))
+        elif len(stated) > 1:
+            moves.append(Move("indirectness", "settings differ between reports or cohorts: "
+                              + " vs ".join(SETTING_WORDS.get(x, x) for x in sorted(stated))))
         return moves[:1]
 
     def reporting(keys: list[tuple[str, str]], sources: list[str], measure: str | None = None) -> list[Move]:
@@ -214,6 +218,7 @@ def summary_of_findings(ds: Dataset, b: Brief, flags: dict, level: float = 0.95)
         return []
 
     # randomized comparisons
+    wanted = Resolver(ds).disease_codes(b.disease) if b.disease is not None else set()
     for t in b.randomized:
         exp = [a for a in t.arms if not a.control]
         ctl = [a for a in t.arms if a.control]
@@ -232,6 +237,12 @@ def summary_of_findings(ds: Dataset, b: Brief, flags: dict, level: float = 0.95)
             if len(split_list(study_row["disease"])) > 1:
                 enrolled = lead_clause(study_row["population"]) or ", ".join(split_list(study_row["disease"]))
                 notes.append(f"population as the trial enrolled it: {enrolled}")
+                # ... but a brief of a disease the trial lists second, with no count of its own, reads
+                # the comparison for another population: indirect for this disease
+                if b.disease is not None and b.shares.get(t.study) is None \
+                        and split_list(study_row["disease"])[0] not in wanted:
+                    moves.append(Move("indirectness", f"mixed population ({enrolled}); {b.disease} share "
+                                                      "not reported"))
             moves += reporting([(t.study, a.cohort) for a in t.arms], [s.source],
                                measure=s.measure)
             if sub:

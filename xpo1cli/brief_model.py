@@ -458,6 +458,7 @@ class Context:
     population: str | None  # the lead of studies.population (values.lead_clause)
     dose: str | None  # the XPO1-inhibitor arm's part of studies.dose_schedule, its lead; None where the
     # claim states the dose itself (a harms report) or no source gives it
+    undosed: str | None = None  # the XPO1 inhibitor whose dose no report of the trial states (an amount)
 
 
 @dataclass
@@ -517,6 +518,7 @@ class HarmReport:
     dose_levels: list[tuple[str, int | None]] = field(default_factory=list)  # a dose-finding study's levels
     # (label, n) when its figures are of all levels together
     left: dict[str, int] = field(default_factory=dict)  # list -> events cut from it
+    share: Share | None = None  # where the brief's disease is a minority of the study (not its evidence)
 
     @property
     def rows(self) -> list[HarmRow]:

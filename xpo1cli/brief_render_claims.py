@@ -25,6 +25,7 @@ from .brief_values import figure
 from .present import NO_STATUS
 from .query import split_list
 from .render import MISSING, level_text
+from .values import lead_clause
 
 
 def _names(names: list[str]) -> str:
@@ -39,7 +40,9 @@ def claim_text(c: Claim) -> str:
 def context_parts(c: Claim, trial: str) -> list[str]:
     """Whom the trial enrolled and at which dose, where this claim is the first to name it."""
     x = c.contexts.get(trial)
-    return [] if x is None else [p for p in (x.population, x.dose) if p]
+    if x is None:
+        return []
+    return [p for p in (x.population, x.dose, f"{x.undosed} dose not stated" if x.undosed else None) if p]
 
 
 def _with_context(c: Claim, trial: str, design: str | None = None) -> str:
@@ -259,6 +262,11 @@ def report_text(r: HarmReport, cite: bool = True, context: list[str] | None = No
         who += "".join(f" ({role})" for role in dict.fromkeys(h.role for h in r.rows)
                        if role not in (None, "experimental", "control"))  # 'arm not stated'
         who += f", {r.dose}" if r.dose else ""
+        if r.share is not None:  # the brief's disease is a minority of this study: not its evidence
+            sh = r.share
+            who += (f" (not {sh.disease} evidence: {lead_clause(sh.population) or 'population not stated'}; "
+                    + (f"{sh.patients} of {sh.total} had {sh.disease})" if sh.patients is not None else
+                       f"how many had {sh.disease} not stated)"))
     else:
         ns = {h.n for h in r.rows}
         who = r.where[:1].upper() + r.where[1:] + (f" (n = {ns.pop()})" if len(ns) == 1 and None not in ns

@@ -206,7 +206,8 @@ def subgroup_table(b: Brief, level: float) -> Table:
     """Section 3's subgroups: each rate of a part of a study's population, as its source prints it."""
     rows = [[r.regimen or MISSING, where_text(r.ref, r.study), r.label + at_text(r.timepoint, ", "),
              r.within or MISSING, measure_name(r.measure), rate_text(r), rate_interval(r, level), r.source,
-             "; ".join(x for x in (r.audit, r.note, kind_note(r)) if x)] for r in b.subgroup_rates]
+             "; ".join(x for x in (r.audit, share_note(b.minority(r.study), b.disease) if b.minority(r.study)
+                                   else "", r.note, kind_note(r)) if x)] for r in b.subgroup_rates]
     return Table("Subgroups and other parts of a study's population, as reported",
                  ["regimen", "study", "subgroup", "part of", "measure", "responders/n (%)", "interval", "source",
                   "notes"], rows, kind="response",
@@ -251,11 +252,14 @@ def layout(b: Brief, level: float = 0.95) -> list[Section]:
         def primary_gives(r: Rate, t=t) -> bool:  # the trial's primary report gives this measure too
             return any(x.measure == r.measure and x.source == t.sources[0] for x in t.rates)
 
+        def provenance(r: Rate, t=t) -> str:  # where a figure is read, by what its sources are
+            kind = kind_note(r)
+            if not kind or primary_gives(r):
+                return f" ({kind})" if kind else ""
+            return f" (not on {t.sources[0]}'s page; {kind.replace('from', f'from {r.source},', 1)})"
+
         for a in t.arms:
-            figs = [f"{measure_name(r.measure)}{at_text(r.timepoint)} {rate_text(r)}"
-                    + (f" ({kind_note(r)}"
-                       + ("" if primary_gives(r) else f"; not in the primary report [{t.sources[0]}]") + ")"
-                       if kind_note(r) else "") + f" [{r.source}]"
+            figs = [f"{measure_name(r.measure)}{at_text(r.timepoint)} {rate_text(r)}{provenance(r)} [{r.source}]"
                     for r in t.rates if r.cohort == a.cohort]
             if figs or t.medians:
                 figs += [f"{measure_name(m)} not reported" for m in unreported]

@@ -25,6 +25,9 @@ KNHA_MAX_K = 3  # pools of this many cohorts or fewer use Knapp–Hartung interv
 OUTCOME_CI_LEVEL = 0.95  # outcomes.ci_low and ci_high are 95% limits as reported (the schema says so)
 ABSOLUTE_PER = 1000  # anticipated absolute effects: patients per this many
 NOT_ESTIMABLE = "not estimable"  # a row with neither estimate nor p-value: never rated
+# the dataset's settings in words (studies.setting): 'mixed' is a population of both
+SETTING_WORDS = {"mixed": "newly diagnosed and relapsed/refractory", "newly diagnosed": "newly diagnosed",
+                 "relapsed/refractory": "relapsed/refractory"}
 RULES: tuple[tuple[str, str], ...] = (
     ("start", "Start high for a comparison within a randomized trial; start low for rates and medians "
               "from single-arm studies or single arms."),
@@ -41,7 +44,9 @@ RULES: tuple[tuple[str, str], ...] = (
     ("indirectness", "Down one for indirectness: mixed diseases (a cohort of several diseases, or "
                      "cohorts of different diseases) or mixed populations (a mixed setting, or cohorts "
                      "of different settings). A randomized comparison is not rated down for the population "
-                     "its own trial enrolled (both arms share it); the row names that population."),
+                     "its own trial enrolled (both arms share it); the row names that population. In a "
+                     "disease's brief, a trial whose population mixes that disease with another (listed "
+                     "first) and states no count of it is rated down one (its share not reported)."),
     ("risk of bias", "Not assessed: the data hold no masking, allocation concealment or attrition details, "
                      "so no rating here says anything about risk of bias."),
     ("reporting", "Down one for reporting: an audit finding on a figure used, or figures only from "

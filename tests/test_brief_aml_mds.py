@@ -1,0 +1,53 @@
+"""AML and MDS briefs as a clinician reads them: a trial that mixes the brief's disease with another
+without counting it is indirect evidence; a setting is named in words; a figure in a stated conflict
+says so where it is shown."""
+
+from __future__ import annotations
+
+from .conftest import bundled_brief
+
+
+def _moves(f, rule: str) -> list[str]:
+    return [m.reason for m in f.moves if m.rule == rule]
+
+
+def test_a_trial_mixing_the_briefs_disease_with_another_without_counting_it_is_rated_down_for_indirectness():
+    """HOVON-103 enrolled AML or high-risk MDS and no source says how many had MDS: in the MDS brief its
+    comparisons are rated down one (low, not moderate) and say why; in the AML brief (its main
+    population, listed first) they are not."""
+    mds = [f for f in bundled_brief("MDS").findings if f.effect is not None and "HOVON-103-SEL" in f.trials]
+    assert mds and all(f.rating == "low" for f in mds), [(f.outcome, f.rating) for f in mds]
+    assert all(any("MDS share not reported" in r and "AML or high-risk MDS" in r for r in _moves(f, "indirectness"))
+               for f in mds)
+    aml = [f for f in bundled_brief("AML").findings if f.effect is not None and "HOVON-103-SEL" in f.trials]
+    assert aml and all(not _moves(f, "indirectness") and f.rating == "moderate" for f in aml)
+
+
+def test_a_mixed_setting_is_named_in_words_and_never_beside_one_of_its_parts_as_a_list():
+    b = bundled_brief("AML")
+    reasons = {r for f in b.findings for r in _moves(f, "indirectness")}
+    assert "settings mixed (newly diagnosed and relapsed/refractory)" in reasons  # S-HiDAC-MITO, S-DEC
+    assert not any(r.startswith("settings mixed,") for r in reasons), reasons
+
+
+def _bullets(disease: str) -> list[str]:
+    from xpo1cli.brief_render_claims import claim_text
+
+    return [claim_text(c) for c in bundled_brief(disease).bottom_line]
+
+
+def test_harms_of_a_study_where_the_briefs_disease_is_a_minority_say_they_are_not_its_evidence():
+    """SELHEM (children with relapsed or refractory acute leukaemia or MDS, how many had MDS not stated):
+    its efficacy bullet says 'not evidence'; its harms bullet says so too."""
+    (harms,) = [t for t in _bullets("MDS") if t.startswith("Harms with S-FLA")]
+    assert "(not MDS evidence: children with relapsed or refractory acute leukaemia or MDS; how many had MDS " \
+           "not stated)" in harms
+
+
+def test_a_trial_no_report_of_which_states_a_dose_says_dose_not_stated():
+    """HOVON-103: 'intensive chemotherapy with or without selinexor', no amount in any report; SEL-AML-PH1:
+    'dose escalation'. A trial one of whose reports states an amount (SD-PH1's expansion) is not so marked."""
+    aml = " ".join(_bullets("AML"))
+    assert "intensive chemotherapy with or without selinexor; selinexor dose not stated" in aml
+    assert "SEL-AML-PH1 (single-arm; relapsed or refractory AML; dose escalation; selinexor dose not stated)" in aml
+    assert not any("SD-PH1" in t and "dose not stated" in t for t in _bullets("MM"))
