@@ -51,3 +51,21 @@ def test_a_trial_no_report_of_which_states_a_dose_says_dose_not_stated():
     assert "intensive chemotherapy with or without selinexor; selinexor dose not stated" in aml
     assert "SEL-AML-PH1 (single-arm; relapsed or refractory AML; dose escalation; selinexor dose not stated)" in aml
     assert not any("SD-PH1" in t and "dose not stated" in t for t in _bullets("MM"))
+
+
+def test_a_median_two_reports_give_for_different_populations_says_so_beside_the_figure():
+    """SEL-AML-PH1: N11 gives median OS 2.7 months for its 81 patients, the review 2.7 months for the
+    non-responders; SEL-DEC-PH1 the same with 5.9 months. The bullet and the summary-of-findings rows say
+    so where they show the figure, and the bullet cites both reports."""
+    from xpo1cli.brief_render_layout import sof_row
+
+    b = bundled_brief("AML")
+    (bullet,) = [(c, t) for c, t in zip(b.bottom_line, _bullets("AML"), strict=True) if c.kind == "single-arm median"]
+    claim, text = bullet
+    assert "2.7 months in newly diagnosed and relapsed/refractory AML (Garzon et al.) (n = 81) (review ref 22 " \
+           "(s-aml-ref22) [review] gives 2.7 months as the median of non-responders: population disputed)" in text
+    assert {"N11", "review"} <= set(claim.sources)
+    rows = {(f.regimen, f.outcome): sof_row(f) for f in b.findings if f.kind == "median" and f.effect is None}
+    assert "gives 2.7 months as the median of non-responders: population disputed" in rows["S", "median OS"][5]
+    assert "gives 5.9 months as the median of non-responders: population disputed" in rows["S-DEC", "median OS"][5]
+    assert "population disputed" not in rows["S-CLAG", "median OS"][5]  # one report: nothing to dispute

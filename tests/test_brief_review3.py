@@ -37,3 +37,40 @@ def test_a_subgroup_of_a_mixed_cohort_carries_the_same_not_evidence_note_as_its_
     assert row[8].startswith("not WM evidence: 3 of 84 patients had WM [M6]")
     mm = subgroup_table(bundled_brief("MM"), 0.95)  # myeloma is the cohort's own disease: no note
     assert not any("not MM evidence" in c for c in _cells(mm))
+
+
+# --- deaths a randomized trial reports are harms ------------------------------------------------------
+
+
+def test_deaths_reported_by_one_arm_only_are_shown_with_the_other_arm_not_stated():
+    from xpo1cli.brief_render_claims import harms_text
+    from xpo1cli.data import load
+    from xpo1cli.harms import regimen_harms
+
+    from .conftest import DATA
+
+    ds = load(DATA)
+
+    b = bundled_brief("MM")
+    deaths = [h for h in b.harms if h.where == "boston-lancet-2020" and h.term == "deaths"]
+    assert [(h.role, h.count, h.n, h.percent, h.statement) for h in deaths] == \
+        [("experimental", 47, None, 24.0, "Vd arm: not stated")]  # no control row: nothing to compare
+    assert not any(d.term == "deaths" for d in b.risk_differences)
+    svd = next(p for p in regimen_harms(b, ds, set()) if p.regimen == "SVd")  # the harms section's
+    assert "deaths 24% (47 patients) in the SVd arm (Vd arm: not stated)" in harms_text(svd)
+    # the bottom line weighs deaths arm against arm only: one arm's deaths are left to section 5
+    line = next(c.harms for c in b.bottom_line if c.harms is not None and c.harms.regimen == "SVd")
+    assert "deaths" not in harms_text(line).split("Section 5")[0] and "deaths of one arm" in harms_text(line)
+
+
+def test_deaths_of_both_randomized_arms_are_compared_with_both_arms_figures():
+    from xpo1cli.brief_render_claims import harms_text
+
+    b = bundled_brief("AML")
+    d = next(d for d in b.risk_differences if d.trial == "SEL-7+3-RAND" and d.term.startswith("deaths"))
+    assert (d.exp_count, d.exp_n, d.ctl_count, d.ctl_n) == (2, 21, 1, 7)
+    assert d.ci_low < 0 < d.ci_high
+    text = harms_text(next(c.harms for c in b.bottom_line if c.harms is not None and c.harms.regimen == "S-7+3"))
+    assert ("no clear difference (95% CI includes 0) in deaths (60 days) 10% (2/21) in the selinexor + 7+3 arm "
+            "vs 14% (1/7) in the 7+3 arm") in text
+    assert "grade not stated deaths" not in text

@@ -213,7 +213,8 @@ def bottom_line(ds: Dataset, b: Brief, study_ids: set[str]) -> list[Claim]:
                          key=lambda f: rank.get(f.measure, 99))
         if medians:  # the regimen's most important median outcome (each trial's own)
             f = medians[0]
-            out.append(Claim("single-arm median", _sources(m.source for m in f.per_trial), regimen=chosen,
+            cited = [x.source for m in f.per_trial for x in [m, *m.disputed]]  # a disputed figure's other report too
+            out.append(Claim("single-arm median", _sources(cited), regimen=chosen,
                              measure=f.measure, median=f))
         others = {g.regimen for g in single} - {chosen}
         if others:
@@ -323,7 +324,8 @@ def claim_rows(c: Claim) -> list[dict]:
     if c.kind == "overview":
         rows += [{"table": "trials", "trial": t} for names in c.trials.values() for t in names]
     if c.median is not None:
-        rows += [outcome(m.study, m.cohort, m.measure, None, m.source) for m in c.median.per_trial]
+        rows += [outcome(x.study, x.cohort, x.measure, None, x.source) for m in c.median.per_trial
+                 for x in [m, *m.disputed]]
     for r in c.rates:  # a summary summed here: the category rows it adds up
         rows += [outcome(r.study, r.cohort, m, r.timepoint, r.source) for m in r.summed or [r.measure]]
     for r in c.indirect:  # a published synthesis: its rows; an anchored estimate: the sources it rests on

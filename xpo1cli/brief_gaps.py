@@ -7,7 +7,8 @@ import re
 import pandas as pd
 
 from .brief_findings import source_kinds_of
-from .brief_model import Brief, Citation, Gap, Median
+from .brief_model import Brief, Citation, Gap
+from .brief_results import disputed_medians
 from .brief_rules import measure_name
 from .brief_values import _str, _unique, figure, where_text_of
 from .data import Dataset
@@ -69,17 +70,13 @@ def gaps_of(ds: Dataset, studies: pd.DataFrame, b: Brief, findings: pd.DataFrame
         gaps.append(Gap("conflict", f"{r.study}/{r.cohort} {r.measure}", detail,
                         _unique(cited + [x for x in re.findall(r"\[([^\]]+)\]", detail) if x in known])))
     trial_of = {st: _str(t) for st, t in zip(studies["study"], studies["trial"], strict=True)}
-    same: dict[tuple, list[Median]] = {}
-    for m in b.survival:  # one figure that two reports of a trial give for different populations
-        if trial_of.get(m.study) and m.median is not None:
-            same.setdefault((trial_of[m.study], m.measure, m.median, m.unit), []).append(m)
-    for (trial, measure, value, unit), ms in same.items():
-        if len({m.study for m in ms}) > 1 and len({m.label for m in ms}) > 1:
-            gaps.append(Gap("conflict", f"{trial} median {measure_name(measure)}",
-                            " against ".join(f"{figure(value)} {unit} of {m.label} ({where_text_of(m.ref, m.study)}) "
-                                             f"[{m.source}]" for m in ms)
-                            + ": reports of one trial give the same figure for different populations",
-                            _unique([m.source for m in ms])))
+    for ms in disputed_medians(studies, b.survival):  # one figure two reports give for different populations
+        trial, measure, value, unit = trial_of[ms[0].study], ms[0].measure, ms[0].median, ms[0].unit
+        gaps.append(Gap("conflict", f"{trial} median {measure_name(measure)}",
+                        " against ".join(f"{figure(value)} {unit} of {m.label} ({where_text_of(m.ref, m.study)}) "
+                                         f"[{m.source}]" for m in ms)
+                        + ": reports of one trial give the same figure for different populations",
+                        _unique([m.source for m in ms])))
     for r in row_tuples(updates):
         srcs = re.findall(r"\[([^\]]+)\]", r.reports)
         gaps.append(Gap("report difference", f"{r.trial} {r.metric}", f"{r.detail}: {r.reports}",

@@ -12,6 +12,7 @@ import pandas as pd
 from .brief_rules import NOT_ESTIMABLE, RESPONDER_ONLY, grade3
 from .findings import CriticalOutcome, Effect, SafetyStatement
 from .query import Filters
+from .toxicity import UNGRADED
 
 if TYPE_CHECKING:
     from .catalogue import StatedDate
@@ -59,6 +60,8 @@ class Median:
     source_kind: str | None = None  # sources.kind of its source
     within: bool = False  # a summary-of-findings median of a sub-cohort (its label says which)
     also: list[str] = field(default_factory=list)  # other reports of the trial giving the same figure
+    # other reports of the trial giving the same figure for a different population (a stated conflict)
+    disputed: list[Median] = field(default_factory=list)
     # a responder-only measure (RESPONDER_ONLY): its participants are the responders, not the cohort
     responders: int | None = None  # None: not stated (and not derivable from a response count)
     responders_derived: bool = False  # the count is derived here (from a printed percentage)
@@ -219,6 +222,10 @@ class HarmRow:
     @property
     def quantified(self) -> bool:
         return self.percent is not None or self.count is not None
+
+    @property
+    def death(self) -> bool:  # a study's reported deaths (toxicity.deaths_as_events), no grade applying
+        return self.grade == UNGRADED
 
 
 @dataclass

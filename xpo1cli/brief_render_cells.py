@@ -8,7 +8,7 @@ from dataclasses import dataclass, field
 from .brief_findings import low_reporting_kind, press_release
 from .brief_model import Finding, Forest, Median, Rate
 from .brief_rules import LOW_REPORTING_KINDS, OUTCOME_CI_LEVEL, PI_MIN_K, measure_name
-from .brief_values import figure
+from .brief_values import figure, where_text_of
 from .findings import CONTROL as FAVOURS_CONTROL
 from .findings import NEITHER, STATED, ArmFigure, Effect
 from .indirect_brief import IndirectRow
@@ -146,6 +146,13 @@ def quantity(value: float, unit: str) -> str:
 
 def median_text(m: Median) -> str:
     return quantity(m.median, m.unit) if m.median is not None else MISSING
+
+
+def disputed_text(m: Median) -> str:
+    """Another report of the trial gives this median's figure for another population (a stated
+    conflict): said beside the figure, '' where none does."""
+    return "; ".join(f"{where_text_of(x.ref, x.study)} [{x.source}] gives {median_text(x)} as the median of "
+                     f"{x.label}: population disputed" for x in m.disputed)
 
 
 def missing_limit(note: str | None) -> str:

@@ -15,6 +15,7 @@ from .brief_render_cells import (
     arm_name,
     at_text,
     direction_text,
+    disputed_text,
     estimate_text,
     forest_caption,
     indirect_direction,
@@ -133,6 +134,7 @@ def sof_row(f: Finding) -> list[str]:
         relative = "not applicable: no control group"
         if f.kind == "median":
             comments.append("medians of different trials, each its own; never pooled")
+            comments += [disputed_text(m) for m in f.per_trial if m.disputed]
     comments += f.notes
     comments += [f"{m.label}: {median_text(m)} [{m.source}]" for m in f.nested]
     return [f.outcome, relative, absolute_text(f), trials, cert, "; ".join(comments) or MISSING,

@@ -450,9 +450,23 @@ def survival_medians(ds, studies, matched, arm_of, outcomes) -> list[Median]:
                            outcomes=outcomes)
     frame = frame[frame["median"].notna() | frame["note"].notna()]  # no median: its note says why (not reached)
     out = _one_per_trial(studies, _medians(frame, arm_of), arm_of)
+    for ms in disputed_medians(studies, out):
+        for m in ms:
+            m.disputed = [x for x in ms if x is not m]
     order = {m: i for i, m in enumerate(("PFS", "OS", "DOR", "TTR", "FU"))}
     regimens = list(dict.fromkeys(m.regimen for m in out))
     return sorted(out, key=lambda m: (m.agent is None, regimens.index(m.regimen), order.get(m.measure, 9)))
+
+
+def disputed_medians(studies: pd.DataFrame, medians: list[Median]) -> list[list[Median]]:
+    """Groups of medians in which reports of one trial (studies.trial) give the same figure of the same
+    measure for different populations: a conflict, stated wherever the figure is shown."""
+    trial_of = {st: _str(t) for st, t in zip(studies["study"], studies["trial"], strict=True)}
+    same: dict[tuple, list[Median]] = {}
+    for m in medians:
+        if trial_of.get(m.study) and m.median is not None:
+            same.setdefault((trial_of[m.study], m.measure, m.median, m.unit), []).append(m)
+    return [ms for ms in same.values() if len({m.study for m in ms}) > 1 and len({m.label for m in ms}) > 1]
 
 
 def _one_per_trial(studies: pd.DataFrame, medians: list[Median], arm_of: dict) -> list[Median]:
