@@ -69,3 +69,25 @@ def test_a_median_two_reports_give_for_different_populations_says_so_beside_the_
     assert "gives 2.7 months as the median of non-responders: population disputed" in rows["S", "median OS"][5]
     assert "gives 5.9 months as the median of non-responders: population disputed" in rows["S-DEC", "median OS"][5]
     assert "population disputed" not in rows["S-CLAG", "median OS"][5]  # one report: nothing to dispute
+
+
+def test_two_reports_counting_one_population_differently_are_both_shown_and_the_count_left_unresolved():
+    """SEL-7+3-PH1: A1 prints '8 (53%)' of 19 evaluable, the review (ref 47) 10 of the same 19. The
+    review's figure is another reading of the population section 3 shows, not a subgroup; the row and its
+    summary-of-findings row name both readings and pick neither."""
+    from xpo1cli.brief_render_layout import sof_row
+
+    b = bundled_brief("AML")
+    assert not [r for r in b.subgroup_rates if r.study == "s-7plus3-ref47"]
+    (a1,) = [r for g in b.response for r in g.rates if r.study == "sel-7plus3-ph1-ccr2020"]
+    assert [(x.study, x.events, x.n, x.source) for x in a1.readings] == [("s-7plus3-ref47", 10, 19, "review")]
+    (row,) = [f for f in b.findings if f.regimen == "S-7+3" and f.outcome == "CR/CRi"]
+    assert ("reports differ: sel-7plus3-ph1-ccr2020 [A1] prints 8 (53%) of 19; review ref 47 (s-7plus3-ref47) "
+            "[review] gives 10/19 (52.6%); the count is unresolved (42.1–52.6%)") in sof_row(row)[5]
+
+
+def test_a_single_arm_regimen_points_first_to_a_randomized_trial_of_the_same_regimen_even_without_a_statistic():
+    (row,) = [f for f in bundled_brief("AML").findings if f.regimen == "S-7+3" and f.outcome == "CR/CRi"]
+    assert row.related[0] == ("a randomized trial of the same regimen exists: SEL-7+3-RAND (S-7+3 vs 7+3), arm "
+                              "figures only, no between-arm statistic reported, so no direction is claimed (CR/CRi "
+                              "18/21 (85.7%) with S-7+3; CR/CRi 3/7 (42.9%) with 7+3)")

@@ -118,6 +118,9 @@ class Rate:
     summed: tuple[str, ...] = ()  # a summary no row of the source prints: the categories it adds up
     population: str | None = None  # the study's population in words (studies.population)
     source_kind: str | None = None  # sources.kind of its source
+    # other reports of the trial giving this measure of the same population (label and n) with another
+    # count: a stated difference between reports, shown beside this figure (never as a subgroup)
+    readings: list[Rate] = field(default_factory=list)
 
     @property
     def control(self) -> bool:
@@ -317,6 +320,7 @@ class Finding:
     timepoint: str | None = None  # single-arm rates read at several time points: this row's
     nested: list[Median] = field(default_factory=list)  # medians: sub-cohorts inside a trial's (CR within responders)
     patients_unclear: bool = False  # patients is a cohort's n as printed whose meaning no source states
+    differing: list[Rate] = field(default_factory=list)  # its rates that another report gives differently
 
     @property
     def subgroup(self) -> bool:

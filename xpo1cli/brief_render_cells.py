@@ -148,6 +148,24 @@ def median_text(m: Median) -> str:
     return quantity(m.median, m.unit) if m.median is not None else MISSING
 
 
+def readings_text(r: Rate) -> str:
+    """A rate another report of the trial gives differently for the same population: each reading as
+    its source prints it, and that the count is unresolved ('' where no report differs)."""
+    if not r.readings:
+        return ""
+
+    def reading(x: Rate) -> str:
+        who = where_text_of(x.ref, x.study) + f" [{x.source}]"
+        printed = x.percent_reported
+        if x.events is not None and printed is not None and round(x.percent or 0) != round(printed):
+            return f"{who} prints {x.events} ({figure(x.percent_reported)}%) of {x.n}"
+        return f"{who} gives " + (f"{x.events}/{x.n} ({figure(x.percent)}%)" if x.events is not None
+                                  else f"{figure(x.percent)}%")
+    values = sorted(x.percent for x in (r, *r.readings) if x.percent is not None)
+    spread = f" ({figure(values[0])}–{figure(values[-1])}%)" if len(values) > 1 and values[0] != values[-1] else ""
+    return "reports differ: " + "; ".join(reading(x) for x in (r, *r.readings)) + f"; the count is unresolved{spread}"
+
+
 def disputed_text(m: Median) -> str:
     """Another report of the trial gives this median's figure for another population (a stated
     conflict): said beside the figure, '' where none does."""

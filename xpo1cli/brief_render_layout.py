@@ -28,6 +28,7 @@ from .brief_render_cells import (
     pct,
     rate_interval,
     rate_text,
+    readings_text,
     role_text,
     share_note,
     spread_text,
@@ -136,6 +137,7 @@ def sof_row(f: Finding) -> list[str]:
             comments.append("medians of different trials, each its own; never pooled")
             comments += [disputed_text(m) for m in f.per_trial if m.disputed]
     comments += f.notes
+    comments += [readings_text(r) for r in f.differing]
     comments += [f"{m.label}: {median_text(m)} [{m.source}]" for m in f.nested]
     return [f.outcome, relative, absolute_text(f), trials, cert, "; ".join(comments) or MISSING,
             ", ".join(f.sources)]
@@ -310,7 +312,8 @@ def layout(b: Brief, level: float = 0.95) -> list[Section]:
             for r in g.rates:
                 derived_seen |= r.events is not None and derived(r.basis)
                 share = b.minority(r.study)
-                notes = [r.audit or "", share_note(share, b.disease) if share is not None else "", kind_note(r)]
+                notes = [r.audit or "", readings_text(r), share_note(share, b.disease) if share is not None else "",
+                         kind_note(r)]
                 doubt = (f" (regimen {r.regimen} as {r.source} codes it; {r.regimen_doubt[0]} names no single "
                          f"regimen: {r.regimen_doubt[1]})" if r.regimen_doubt else "")
                 rows.append([g.regimen or MISSING, role_text(r.role, r.agent), where_text(r.ref, r.study),

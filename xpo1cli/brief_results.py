@@ -77,6 +77,10 @@ def subgroup_rates(ds, studies, outcomes, arm_of, flags, b: Brief, level: float)
     printed = outcomes["percent_reported"].notna() | outcomes["count_used"].notna()
     subgroups: list[Rate] = []
     landmark: list[Rate] = []
+    # the population section 3 shows for a trial (by its label and n): another report's figure of it is
+    # a second reading of that population, not a subgroup
+    headline = {(r.trial, r.measure, r.timepoint, r.label.casefold(), r.n): r for g in b.response for r in g.rates
+                if r.trial is not None and r.n is not None}
     seen = set()
     for row in row_tuples(outcomes[printed & outcomes["measure"].isin([*b.rate_measures, *landmarks, *within])]):
         a, s = arm_of.get((row.study, row.cohort)), info.get(row.study)
@@ -95,6 +99,11 @@ def subgroup_rates(ds, studies, outcomes, arm_of, flags, b: Brief, level: float)
             continue
         seen.add(key)
         r = _rate(row, s, a, pooled=False, level=level)
+        same = headline.get((r.trial, r.measure, r.timepoint, r.label.casefold(), r.n))
+        if out is subgroups and same is not None and same.study != r.study:  # not a subgroup: another reading
+            if (r.events, r.percent) != (same.events, same.percent):
+                same.readings.append(r)
+            continue
         r.within = labels.get((row.study, a.parent)) if isinstance(a.parent, str) else None
         r.note = _str(getattr(row, "note", None))
         r.audit = "; ".join(f"{x.measure}: {x.detail}" for x in flags.get((r.study, r.cohort), [])
