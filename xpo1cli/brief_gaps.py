@@ -6,7 +6,7 @@ import re
 
 import pandas as pd
 
-from .brief_findings import _kinds
+from .brief_findings import source_kinds_of
 from .brief_model import Brief, Citation, Gap
 from .brief_results import disputed_medians
 from .brief_rules import measure_name
@@ -40,7 +40,7 @@ def _one_row_per_conflict(ds: Dataset, findings: pd.DataFrame) -> list[tuple]:
     return [(r, absorbed.get(i, [])) for i, r in enumerate(rows) if i not in taken]
 
 
-def _gaps(ds: Dataset, studies: pd.DataFrame, b: Brief, findings: pd.DataFrame, updates: pd.DataFrame) -> list[Gap]:
+def gaps_of(ds: Dataset, studies: pd.DataFrame, b: Brief, findings: pd.DataFrame, updates: pd.DataFrame) -> list[Gap]:
     gaps: list[Gap] = []
     randomized_regimens = {a.regimen for t in b.randomized for a in t.arms if not a.control}
     regimens = list(dict.fromkeys([*(g.regimen for g in b.response if not all(r.control for r in g.rates)),
@@ -166,7 +166,7 @@ def _related(ds: Dataset, studies: pd.DataFrame, code: str | None, with_figures:
     return out
 
 
-def _report_differences(ds: Dataset, studies: set[str]) -> pd.DataFrame:
+def trial_report_differences(ds: Dataset, studies: set[str]) -> pd.DataFrame:
     """views.report_differences of the trials with a report among these studies, over every report of
     those trials (and no other trial: a brief of one disease reads only its own)."""
     from .views import report_differences
@@ -176,7 +176,7 @@ def _report_differences(ds: Dataset, studies: set[str]) -> pd.DataFrame:
     return report_differences(ds, reports).reset_index(drop=True)
 
 
-def _citations(ds: Dataset, b: Brief) -> list[Citation]:
+def cited_sources(ds: Dataset, b: Brief) -> list[Citation]:
     from .catalogue import citations, stated_dates
 
     used: list[str] = []
@@ -198,7 +198,7 @@ def _citations(ds: Dataset, b: Brief) -> list[Citation]:
     address = {s: _str(a) for s, a in zip(ds.sources["source"], ds.sources["address"], strict=True)}
     doi = {s: _str(d) for s, d in zip(ds.sources["source"], ds.sources["doi"], strict=True)}
     dates = stated_dates(ds)
-    kinds = _kinds(ds)
+    kinds = source_kinds_of(ds)
     out = []
     for sid in dict.fromkeys(used):
         if sid in address:
