@@ -101,3 +101,14 @@ def test_a_population_row_naming_a_news_report_cites_it():
     row = next(g for g in b.gaps if g.detail.startswith("rw-mm-best-practices:"))
     assert "as G16 reports it" in row.detail and row.sources == ["G31", "G16"]
     assert "G16" in {c.source for c in b.citations}
+
+
+def test_two_sources_printing_one_subgroups_figure_make_one_row_naming_both():
+    b = bundled_brief("MM")
+    penta = [r for r in b.subgroup_rates if r.study == "storm-nejm-2019" and r.measure == "ORR"]
+    assert len(penta) == 1
+    (r,) = penta
+    assert (r.events, r.n, r.source) == (21, 83, "L3") and [(x.source, x.percent) for x in r.also] == [("S4", 25.3)]
+    row = next(x for x in subgroup_table(b, 0.95).rows if x[1] == "storm-nejm-2019")
+    assert row[7] == "L3, S4" and "also S4: 25.3% (no count printed), 16.4–36 (as reported)" in row[8]
+    assert "S4" in {c.source for c in b.citations}

@@ -186,7 +186,7 @@ def cited_sources(ds: Dataset, b: Brief) -> list[Citation]:
         used += t.sources
     for g in b.response:
         used += [r.source for r in g.rates]
-    used += [r.source for r in [*b.subgroup_rates, *b.landmark_rates]]
+    used += [x.source for r in [*b.subgroup_rates, *b.landmark_rates] for x in (r, *r.also)]
     used += [m.source for m in b.survival]
     used += [h.source for h in b.harms] + [d.source for d in b.risk_differences] + [m.source for m in b.mitigations]
     for f in b.findings:
