@@ -37,6 +37,9 @@ SLOW_TESTS = {
     "test_a_users_copy_of_the_bundled_data_checks_as_the_row_rules_do", "test_bundled_pool_inputs_are_the_row_rules",
     "test_bundled_pool_inputs_of_one_regimens_arms_are_the_row_rules", "test_generated_rows_reach_every_rule",
     "test_fuzz_every_command_with_generated_arguments", "test_fuzz_broken_datasets",
+    # every disease's page built in worker processes, to see a failed write keep the pages already
+    # there (the fast subset writes --all once: test_all_writes_an_index_and_a_page_per_disease)
+    "test_pages_already_there_are_kept_when_new_ones_cannot_be_written",
 }
 
 
@@ -86,6 +89,21 @@ def _fresh_state(monkeypatch, _cache_folder):
     STATE["data"] = None
     yield
     STATE["data"] = None
+
+
+_BRIEFS: dict = {}
+
+
+def bundled_brief(disease: str):
+    """The brief of one disease on the bundled data, built once per test process and shared by the
+    tests that only read it (a test that changes the data builds its own)."""
+    from xpo1cli.brief import build_brief
+    from xpo1cli.data import load
+    from xpo1cli.query import Filters
+
+    if disease not in _BRIEFS:
+        _BRIEFS[disease] = build_brief(load(DATA), Filters(disease=disease))
+    return _BRIEFS[disease]
 
 
 def synthetic(folder: Path, studies: int, seed: int):

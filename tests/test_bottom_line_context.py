@@ -10,7 +10,8 @@ import pytest
 
 from xpo1cli.bottom_line import named_trials
 from xpo1cli.brief import build_brief
-from xpo1cli.brief_render import claim_text, markdown
+from xpo1cli.brief_render import markdown
+from xpo1cli.brief_render_claims import claim_text
 from xpo1cli.data import load
 from xpo1cli.query import Filters
 from xpo1cli.toxicity import arm_dose

@@ -8,7 +8,10 @@ import re
 
 import pytest
 
-from xpo1cli.brief import (
+from xpo1cli.brief import build_brief
+from xpo1cli.brief_render import markdown
+from xpo1cli.brief_render_claims import claim_text
+from xpo1cli.brief_rules import (
     ABSOLUTE_PER,
     CERTAINTY_LABEL,
     COHERENT_K,
@@ -16,14 +19,12 @@ from xpo1cli.brief import (
     IMPRECISE_WIDTH,
     INCONSISTENT_I2,
     OIS_POWER,
-    build_brief,
 )
-from xpo1cli.brief_render import claim_text, markdown
 from xpo1cli.data import load
 from xpo1cli.findings import ALPHA
 from xpo1cli.query import Filters
 
-from .conftest import DATA, HANG, first_fast, run
+from .conftest import DATA, HANG, bundled_brief, first_fast, run
 
 SECTIONS = ("1 Bottom line", "2 Randomized evidence", "3 Response evidence by regimen", "4 Survival", "5 Harms",
             "6 Summary of findings with certainty signals", "7 Indirect comparisons (across trials)",
@@ -40,7 +41,7 @@ def ds():
 
 @pytest.fixture(scope="module")
 def mm(ds):
-    return build_brief(ds, Filters(disease="MM"))
+    return bundled_brief("MM")
 
 
 # --- the domain object ------------------------------------------------------------------------------
@@ -130,7 +131,7 @@ def test_mm_gaps_name_single_arm_regimens_conflicts_and_derived_counts(mm):
 
 
 def test_aml_randomized_trials_one_per_trial_with_reports_merged(ds):
-    b = build_brief(ds, Filters(disease="AML"))
+    b = bundled_brief("AML")
     assert [t.trial for t in b.randomized] == ["HOVON-103-SEL", "SOPRA", "SEL-7+3-RAND"]
     sopra = b.randomized[1]
     assert {(a.regimen, a.n) for a in sopra.arms} == {("S", 118), ("PC", 57)}
@@ -143,7 +144,7 @@ def test_aml_randomized_trials_one_per_trial_with_reports_merged(ds):
 
 
 def test_dlbcl_single_arm_only(ds):
-    b = build_brief(ds, Filters(disease="DLBCL"))
+    b = bundled_brief("DLBCL")
     assert b.randomized == []
     assert claim_text(b.bottom_line[0]).startswith("No randomized trial of an XPO1 inhibitor in diffuse large B-cell")
     (orr,) = [g for g in b.response if g.measure == "ORR"]
@@ -263,7 +264,7 @@ def exported():
 
 @pytest.mark.parametrize("disease", first_fast(ALL_DISEASES))
 def test_every_figure_in_the_markdown_brief_is_exported_or_a_named_statistic(ds, exported, disease):
-    b = build_brief(ds, Filters(disease=disease))
+    b = bundled_brief(disease)
     text = markdown(b)
     allowed = exported | _named_statistics(ds, b)
     unknown = sorted({n for n in _printed_figures(ds, text) if n not in allowed})
@@ -401,7 +402,7 @@ def test_every_html_cell_carries_its_column_header_as_label(ds):
                 self.cell[-1] += data
 
     read = Read()
-    read.feed(html_page(build_brief(ds, Filters(disease="MM"))))
+    read.feed(html_page(bundled_brief("MM")))
     assert len(read.tables) >= 5
     for t in read.tables:
         rows = [r for r in t["rows"] if r]
@@ -441,14 +442,16 @@ def test_print_to_pdf_fits_a4(browser, pages, tmp_path):
 @pytest.mark.parametrize("disease", ["MM", "AML"])
 def test_risk_differences_are_the_toxicity_arms_rows(ds, disease):
     from xpo1cli.query import filter_studies
+    from xpo1cli.toxicity import with_deaths
     from xpo1cli.views import toxicity_arms
 
     studies = filter_studies(ds, Filters(disease=disease))
     rand = studies[studies["randomized"].fillna(False).astype(bool)]
     theirs = [(r.trial, r.term, r.grade, int(r.exp_count), int(r.exp_n), int(r.ctl_count), int(r.ctl_n),
-               r.risk_difference, r.rd_ci_low, r.rd_ci_high, r.n_basis) for r in toxicity_arms(ds, rand).itertuples()]
+               r.risk_difference, r.rd_ci_low, r.rd_ci_high, r.n_basis)
+              for r in toxicity_arms(ds, rand, events=with_deaths(ds, rand)).itertuples()]  # deaths are harms too
     ours = [(d.trial, d.term, d.grade, d.exp_count, d.exp_n, d.ctl_count, d.ctl_n, d.difference, d.ci_low,
-             d.ci_high, d.n_basis) for d in build_brief(ds, Filters(disease=disease)).risk_differences]
+             d.ci_high, d.n_basis) for d in bundled_brief(disease).risk_differences]
     assert ours == theirs
 
 
@@ -525,8 +528,8 @@ def test_markdown_brief_passes_no_markup_from_the_data(hostile):
 
     out = run("--data", str(hostile), "brief", "-d", "MM", "-f", "markdown").stdout
     assert not re.search(r"<(script|svg|img)", out, flags=re.I)
-    assert "&lt;script&gt;alert('title')&lt;/script&gt;" in out  # shown, as text
-    assert "&lt;svg onload=alert('cohort')&gt; &amp;amp; [y\\](javascript:alert(1))" in out
+    assert "&lt;script>alert('title')&lt;/script>" in out  # shown, as text
+    assert "&lt;svg onload=alert('cohort')> &amp;amp; [y\\](javascript:alert(1))" in out
     tags = _tags(out)
     assert {t for t, _ in tags} <= {"h1", "h2", "p", "ol", "ul", "li", "blockquote", "strong", "em", "code", "table",
                                     "thead", "tbody", "tr", "th", "td", "br"}
@@ -652,9 +655,9 @@ def test_citation_markers_link_to_their_sources_and_dois_are_links(pages):
 
 @pytest.mark.parametrize("disease", first_fast(ALL_DISEASES))
 def test_every_brief_says_what_its_evidence_dates_from(ds, disease):
-    from xpo1cli.brief_render import evidence_text
+    from xpo1cli.brief_render_layout import evidence_text
 
-    b = build_brief(ds, Filters(disease=disease))
+    b = bundled_brief(disease)
     dates = [c.date for c in b.citations if c.date is not None]
     text = evidence_text(b)
     if dates:

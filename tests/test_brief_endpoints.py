@@ -9,11 +9,12 @@ import csv
 import pytest
 
 from xpo1cli.brief import build_brief
-from xpo1cli.brief_render import claim_text, markdown
+from xpo1cli.brief_render import markdown
+from xpo1cli.brief_render_claims import claim_text
 from xpo1cli.data import load
 from xpo1cli.query import Filters
 
-from .conftest import DATA, run
+from .conftest import DATA, bundled_brief, run
 
 
 @pytest.fixture(scope="module")
@@ -22,7 +23,7 @@ def ds():
 
 
 def _brief(ds, disease):
-    return build_brief(ds, Filters(disease=disease))
+    return bundled_brief(disease)
 
 
 def _rewrite(path, change):
@@ -155,7 +156,8 @@ def test_aml_single_agent_bottom_line_leads_with_cr_cri_summed_from_cr_and_cri(d
     rate = single[0].rates[0]
     count, dens = _printed(ds, rate.study, rate.cohort, ["CR", "CRi"], rate.source)
     assert (rate.events, {rate.n}, rate.basis) == (count, dens, "sum of categories") == (7, {81}, "sum of categories")
-    assert "CR/CRi with S: SEL-AML-PH1 (single-arm; relapsed or refractory AML; dose escalation) 7*/81 (8.6%)" \
+    assert "CR/CRi with S: SEL-AML-PH1 (single-arm; relapsed or refractory AML; dose escalation; selinexor dose " \
+           "not stated) 7*/81 (8.6%)" \
         in claim_text(single[0])
     from xpo1cli.bottom_line import claim_rows
 
@@ -248,7 +250,7 @@ def test_a_press_release_figure_is_labelled_where_shown_and_not_merged_with_the_
     assert interim and all(r.source_kind == kinds[r.source] for r in interim)
     md = markdown(b)
     arm = next(line for line in md.splitlines() if line.startswith("| selinexor arm "))
-    assert (f"CR/CRi 13% (no count printed) (from a {kinds['P2']}; not in the primary report [P1]) [P2]"
+    assert (f"CR/CRi 13% (no count printed) (not on P1's page; from P2, a {kinds['P2']}) [P2]"
             in arm)
     assert f"from a {kinds['P2']}" in next(line for line in md.splitlines() if "selinexor arm (interim)" in line)
 
@@ -340,7 +342,7 @@ def test_the_same_figure_for_different_populations_of_one_trial_is_a_conflict(ds
 
 
 def test_units_ranges_and_gap_kinds_read_as_they_should(ds):
-    from xpo1cli.brief_render import spread_text
+    from xpo1cli.brief_render_cells import spread_text
 
     b = _brief(ds, "MM")
     ttr = next(m for m in b.survival if m.study == "sd-phase1-ref12" and m.measure == "TTR")

@@ -7,12 +7,13 @@ from __future__ import annotations
 import pytest
 
 from xpo1cli.brief import build_brief
-from xpo1cli.brief_render import evidence_text, markdown
+from xpo1cli.brief_render import markdown
+from xpo1cli.brief_render_layout import evidence_text
 from xpo1cli.catalogue import dates_in
 from xpo1cli.data import load
 from xpo1cli.query import Filters
 
-from .conftest import DATA
+from .conftest import DATA, bundled_brief
 
 
 @pytest.fixture(scope="module")
@@ -26,7 +27,7 @@ def briefs(ds):
 
     def brief(disease: str):
         if disease not in cache:
-            cache[disease] = build_brief(ds, Filters(disease=disease))
+            cache[disease] = bundled_brief(disease)
         return cache[disease]
     return brief
 
@@ -141,7 +142,8 @@ def test_a_conflict_without_a_measure_absorbs_nothing(briefs):
 
 
 def test_sentry_tss50_n_is_as_printed_and_its_meaning_unstated(briefs):
-    from xpo1cli.brief_render import claim_rate_text, sof_row
+    from xpo1cli.brief_render_cells import claim_rate_text
+    from xpo1cli.brief_render_layout import sof_row
 
     b = briefs("MF")
     rate = next(r for g in b.response for r in g.rates if g.measure == "TSS50_sustained")
@@ -209,14 +211,14 @@ def test_a_percentage_without_an_enclosing_cohort_gets_no_fit(ds):
 
 
 def test_mf_bottom_line_says_selinexor_ruxolitinib_has_no_adverse_event_figures(briefs):
-    from xpo1cli.brief_render import claim_text
+    from xpo1cli.brief_render_claims import claim_text
 
     said = [claim_text(c) for c in briefs("MF").bottom_line if c.kind == "no harms"]
     assert said == ["No adverse-event figures for S-RUX (selinexor + ruxolitinib) in the sources."]
 
 
 def test_no_harms_is_said_only_where_true(briefs, ds):
-    from xpo1cli.brief_render import claim_text
+    from xpo1cli.brief_render_claims import claim_text
 
     tcl = briefs("TCL")  # DICE quantifies its adverse events: nothing to say
     assert not [c for c in tcl.bottom_line if c.kind == "no harms"]

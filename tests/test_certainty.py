@@ -5,13 +5,14 @@ from __future__ import annotations
 
 import pytest
 
-from xpo1cli.brief import LEVELS, RULES, build_brief
-from xpo1cli.brief_render import claim_text
+from xpo1cli.brief import build_brief
+from xpo1cli.brief_render_claims import claim_text
+from xpo1cli.brief_rules import LEVELS, RULES
 from xpo1cli.data import load
 from xpo1cli.query import Filters
 from xpo1cli.stats import optimal_information_size
 
-from .conftest import DATA
+from .conftest import DATA, bundled_brief
 
 
 @pytest.fixture(scope="module")
@@ -21,12 +22,12 @@ def ds():
 
 @pytest.fixture(scope="module")
 def aml(ds):
-    return build_brief(ds, Filters(disease="AML"))
+    return bundled_brief("AML")
 
 
 @pytest.fixture(scope="module")
 def mm(ds):
-    return build_brief(ds, Filters(disease="MM"))
+    return bundled_brief("MM")
 
 
 def _row(b, trial, measure, subgroup=None):
@@ -124,14 +125,14 @@ def test_a_pool_mixing_settings_becomes_each_trials_own_row(mm):
 
 def test_no_prediction_interval_for_a_pool_of_two(ds):
     for disease in ("MM", "AML"):
-        b = build_brief(ds, Filters(disease=disease))
+        b = bundled_brief(disease)
         pools = [g.pooled for g in b.response if g.pooled is not None]
         assert pools and all(p.pi_low is None and p.pi_high is None for p in pools if p.k == 2)
 
 
 def test_a_pooled_row_cites_only_the_cohorts_in_its_pool(ds):
     for disease in ds.diseases["disease"]:
-        b = build_brief(ds, Filters(disease=disease))
+        b = bundled_brief(disease)
         for f in b.findings:
             if f.kind == "pooled proportion":
                 g = next(g for g in b.response if g.regimen == f.regimen and g.measure == f.measure)
@@ -152,7 +153,7 @@ def test_single_arm_rows_say_a_randomized_trial_of_the_same_partner_class_exists
 
 
 def test_a_subgroup_p_value_takes_the_direction_its_source_states(ds, mm):
-    from xpo1cli.brief_render import direction_text
+    from xpo1cli.brief_render_cells import direction_text
     from xpo1cli.findings import EXPERIMENTAL, STATED, between_arms
 
     stated = {c.id for c in ds.comparisons.itertuples() if isinstance(c.stated_favours, str)}
@@ -166,7 +167,7 @@ def test_a_subgroup_p_value_takes_the_direction_its_source_states(ds, mm):
 
 
 def test_one_row_per_subgroup_with_every_source(mm):
-    from xpo1cli.brief_render import sof_groups, sof_row
+    from xpo1cli.brief_render_layout import sof_groups, sof_row
 
     subs = [f for f in mm.findings if f.subgroup]
     keys = [(f.effect.subgroup, f.measure) for f in subs]
@@ -182,7 +183,7 @@ def test_one_row_per_subgroup_with_every_source(mm):
 
 
 def test_subgroups_are_not_repeated_in_the_between_arm_table(mm):
-    from xpo1cli.brief_render import layout
+    from xpo1cli.brief_render_layout import layout
 
     sec = layout(mm)[1]
     stats = next(t for t in sec.tables if t.caption == "BOSTON: between arms, as reported")
@@ -207,7 +208,7 @@ def test_an_interval_carries_the_level_its_source_states(mm, aml):
 
 
 def test_a_limit_the_source_calls_not_evaluable_says_so(mm):
-    from xpo1cli.brief_render import spread_text
+    from xpo1cli.brief_render_cells import spread_text
 
     svd = next(m for t in mm.randomized for m in t.medians if m.cohort == "svd" and m.measure == "PFS")
     assert spread_text(svd) == "95% CI lower limit 11.73 months, upper not evaluable"
@@ -215,7 +216,7 @@ def test_a_limit_the_source_calls_not_evaluable_says_so(mm):
 
 def test_a_p_value_keeps_the_name_of_its_test(aml):
     efs = _row(aml, "HOVON-103-SEL", "EFS_rate")
-    from xpo1cli.brief_render import statistic_text
+    from xpo1cli.brief_render_cells import statistic_text
 
     assert statistic_text(efs.effect) == "Cox p = 0.012"
     assert "Cox p = 0.012" in claim_text(next(c for c in aml.bottom_line if c.kind == "randomized"))
@@ -225,7 +226,8 @@ def test_a_p_value_keeps_the_name_of_its_test(aml):
 
 
 def test_indirect_comparisons_have_their_own_section_with_direction_and_certainty(mm):
-    from xpo1cli.brief_render import INDIRECT_TITLE, layout
+    from xpo1cli.brief_render_cells import INDIRECT_TITLE, indirect_direction
+    from xpo1cli.brief_render_layout import layout
 
     sections = layout(mm)
     randomized = sections[1]
@@ -233,30 +235,33 @@ def test_indirect_comparisons_have_their_own_section_with_direction_and_certaint
     own = next(s for s in sections if s.title == INDIRECT_TITLE)
     rows = {r.comparison: r for r in mm.indirect}
     kd = rows["SVd vs Kd, PFS"]
-    assert kd.direction == "point estimate favours Kd; the interval includes no difference"
+    assert indirect_direction(kd) == "point estimate favours Kd; the interval includes no difference"
     assert kd.certainty == "very low"
     assert any(r.startswith("imprecision") for r in kd.reasons)
     assert any("ITT populations used" in r and "NICE TA974" in r for r in kd.reasons)
-    assert rows["SVd vs PanoVd, PFS"].direction.startswith("point estimate favours PanoVd")
+    assert indirect_direction(rows["SVd vs PanoVd, PFS"]).startswith("point estimate favours PanoVd")
     assert any(t.kind == "indirect" for t in own.tables)
 
 
 def test_published_comparative_syntheses_show_their_direction_and_kind(mm):
+    from xpo1cli.brief_render_cells import indirect_direction, indirect_estimate
+
     rows = {r.comparison: r for r in mm.indirect if r.study is not None}
     maic = rows["belantamab mafodotin vs Sd, OS (matched populations)"]
-    assert maic.estimate == "HR 0.53 (CI 0.34–0.83; level not stated)"
+    assert indirect_estimate(maic) == "HR 0.53 (CI 0.34–0.83; level not stated)"
     # an unanchored matched comparison (no common comparator arm) starts low and goes down for no anchor
-    assert maic.direction == "favours belantamab mafodotin" and maic.certainty == "very low"
+    assert indirect_direction(maic) == "favours belantamab mafodotin" and maic.certainty == "very low"
     assert any(x.startswith("no anchor") for x in maic.reasons)
     assert "matching-adjusted indirect comparison" in maic.method and "systematic review" not in maic.method
     nma = next(r for r in rows.values() if r.study == "xvd-network-meta-analysis")
-    assert "DVd favourable over XVd" in nma.direction and "network meta-analysis" in nma.method
+    assert "DVd favourable over XVd" in indirect_direction(nma) and "network meta-analysis" in nma.method
     shown = {r.study for r in mm.indirect if r.study}
     assert not [g for g in mm.gaps if g.kind == "population" and g.detail.split(":")[0] in shown]
 
 
 def test_a_brief_without_indirect_comparisons_says_so(aml):
-    from xpo1cli.brief_render import INDIRECT_TITLE, layout
+    from xpo1cli.brief_render_cells import INDIRECT_TITLE
+    from xpo1cli.brief_render_layout import layout
 
     own = next(s for s in layout(aml) if s.title == INDIRECT_TITLE)
     assert own.paragraphs == ["No indirect comparison in this selection."] and not own.tables
@@ -286,7 +291,7 @@ def test_duration_of_response_counts_the_responders_not_the_cohorts(mm):
 
 def test_section_3_prints_no_pooled_figure_the_brief_refuses(mm):
     from xpo1cli.bottom_line import headline_pool
-    from xpo1cli.brief_render import layout
+    from xpo1cli.brief_render_layout import layout
 
     refused = [g for g in mm.response if g.pooled is not None and headline_pool(g)]
     assert refused  # Sd and SRd: the pools mix diseases or designs

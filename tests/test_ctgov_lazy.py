@@ -17,16 +17,29 @@ from xpo1cli.datapackage import DataError, Problem
 from .test_ctgov import FIXTURES, myeloma_variant, run
 
 
+@pytest.fixture(scope="module")
+def imported_once(tmp_path_factory) -> Path:
+    """A dataset of two imports (a record placed in the curated tables, then a real record), made
+    once: each test works on its own copy (`imported`)."""
+    folder = tmp_path_factory.mktemp("imported")
+    with pytest.MonkeyPatch.context() as mp:
+        mp.setenv("XPO1_CACHE", str(folder / "cache"))
+        run([myeloma_variant()], folder)
+        problems: list[Problem] = []
+        recs = list(ctgov.iter_records([FIXTURES / "NCT00763412.json"], problems))
+        base = load(folder / "out")
+        ctgov.write_imported(ctgov.import_records(recs, base.descriptor, base.tables), folder / "both")
+    data._CACHE.clear()
+    return folder / "both"
+
+
 @pytest.fixture
-def imported(tmp_path, monkeypatch) -> Path:
+def imported(imported_once, tmp_path, monkeypatch) -> Path:
+    """A copy of the imported dataset of its own, with an empty cache and nothing kept in the
+    process: a new process, as far as load() can tell."""
     monkeypatch.setenv("XPO1_CACHE", str(tmp_path / "cache"))
-    run([myeloma_variant()], tmp_path)
-    problems: list[Problem] = []
-    recs = list(ctgov.iter_records([FIXTURES / "NCT00763412.json"], problems))
-    base = load(tmp_path / "out")
-    ctgov.write_imported(ctgov.import_records(recs, base.descriptor, base.tables), tmp_path / "both")
-    data._CACHE.clear()  # a new process, as far as load() can tell, with nothing kept
-    shutil.rmtree(tmp_path / "cache")
+    shutil.copytree(imported_once, tmp_path / "both")
+    data._CACHE.clear()
     return (tmp_path / "both").resolve()
 
 

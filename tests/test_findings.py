@@ -6,12 +6,14 @@ from __future__ import annotations
 import pytest
 
 from xpo1cli.brief import build_brief
-from xpo1cli.brief_render import claim_text, direction_text, markdown
+from xpo1cli.brief_render import markdown
+from xpo1cli.brief_render_cells import direction_text
+from xpo1cli.brief_render_claims import claim_text
 from xpo1cli.data import load
 from xpo1cli.findings import CONTROL, EXPERIMENTAL, NOT_REPORTED, between_arms, ratio_favours_first
 from xpo1cli.query import Filters
 
-from .conftest import DATA, first_fast, run
+from .conftest import DATA, bundled_brief, first_fast, run
 
 
 @pytest.fixture(scope="module")
@@ -60,7 +62,7 @@ def test_an_interval_including_no_effect_is_not_a_clear_difference(ds):
 
 
 def test_a_result_that_is_not_clear_is_no_harm_signal_in_the_bottom_line(ds):
-    b = build_brief(ds, Filters(disease="AML"))
+    b = bundled_brief("AML")
     sopra = next(claim_text(c) for c in b.bottom_line if c.kind == "randomized" and c.trial.trial == "SOPRA")
     assert "Harm signal" not in sopra and "did worse" not in sopra
     assert sopra.startswith("No clear difference between arms on OS.")
@@ -74,7 +76,7 @@ def test_an_adverse_event_compared_between_arms_shows_each_arms_rate(ds):
 
 
 def test_aml_bottom_line_says_the_harm_signal_with_the_arms_figures(ds):
-    b = build_brief(ds, Filters(disease="AML"))
+    b = bundled_brief("AML")
     text = " ".join(claim_text(c) for c in b.bottom_line)
     assert "Harm signal: the XPO1-inhibitor arm did worse" in text
     assert "EFS rate at 18 months 26% with S-IC vs 45% with IC (Cox p = 0.012; favours IC" in text
@@ -83,7 +85,7 @@ def test_aml_bottom_line_says_the_harm_signal_with_the_arms_figures(ds):
 
 
 def test_every_between_arm_result_in_every_section_says_whom_it_favours(ds):
-    md = markdown(build_brief(ds, Filters(disease="MM")))
+    md = markdown(bundled_brief("MM"))
     assert "ORR 76.4% with SVd vs 62.3% with Vd (p = 0.0012; favours SVd" in md
     table = md.split("**BOSTON: between arms, as reported**")[1].split("**")[0]
     rows = [r for r in table.splitlines() if r.startswith("| SVd vs Vd")]
@@ -107,7 +109,7 @@ def test_each_disease_reads_its_own_critical_outcomes_from_the_data(ds):
 
 
 def test_mf_brief_shows_svr35_at_each_time_point_and_tss50(ds):
-    b = build_brief(ds, Filters(disease="MF"))
+    b = bundled_brief("MF")
     svr = [(r.timepoint, r.percent_reported) for g in b.response if g.measure == "SVR35" for r in g.rates]
     assert svr == [("week 12", 71.0), ("week 24", 79.0)]
     md = markdown(b)
@@ -150,7 +152,7 @@ def test_a_dataset_without_critical_outcomes_reads_every_outcome_its_studies_rep
 
 @pytest.fixture(scope="module")
 def mm_claims(ds):
-    b = build_brief(ds, Filters(disease="MM"))
+    b = bundled_brief("MM")
     return b, {c.kind: c for c in b.bottom_line}, [claim_text(c) for c in b.bottom_line]
 
 
@@ -183,9 +185,9 @@ def test_a_pool_mixing_diseases_is_never_headlined_the_studies_are_shown(mm_clai
 
 
 def test_randomized_results_lead_highest_certainty_first(ds):
-    b = build_brief(ds, Filters(disease="AML"))
+    b = bundled_brief("AML")
     ranked = [c.certainty for c in b.bottom_line if c.kind == "randomized"]
-    from xpo1cli.brief import LEVELS
+    from xpo1cli.brief_rules import LEVELS
 
     assert ranked == sorted(ranked, key=LEVELS.index, reverse=True) and len(ranked) == 2
     assert b.bottom_line[0].kind == "overview" and b.bottom_line[1].kind == "randomized"
@@ -195,7 +197,7 @@ def test_randomized_results_lead_highest_certainty_first(ds):
 
 
 def test_the_source_kind_decides_the_reporting_rule():
-    from xpo1cli.brief import low_reporting_kind
+    from xpo1cli.brief_findings import low_reporting_kind
 
     assert low_reporting_kind("peer-reviewed article abstract (Journal of Hematology & Oncology 1/2018)") is None
     assert low_reporting_kind("journal article abstract") is None
@@ -205,7 +207,7 @@ def test_the_source_kind_decides_the_reporting_rule():
 
 
 def test_an_interval_including_no_effect_is_imprecise(ds):
-    b = build_brief(ds, Filters(disease="AML"))
+    b = bundled_brief("AML")
     sopra = next(f for f in b.findings if f.effect is not None and f.effect.measure == "OS")
     assert any(m.rule == "imprecision" and "includes no effect" in m.reason for m in sopra.moves)
 
@@ -233,9 +235,9 @@ def test_a_pool_of_two_is_imprecise(tmp_path):
 
 
 def test_subgroups_are_rated_down_and_never_above_the_overall_result(ds):
-    from xpo1cli.brief import LEVELS
+    from xpo1cli.brief_rules import LEVELS
 
-    b = build_brief(ds, Filters(disease="MM"))
+    b = bundled_brief("MM")
     overall = next(f for f in b.findings if f.effect is not None and not f.subgroup and f.measure == "PFS")
     subs = [f for f in b.findings if f.subgroup and f.measure == "PFS" and f.estimable]
     assert subs and all(any(m.rule == "subgroup" for m in f.moves) for f in subs)
@@ -243,13 +245,13 @@ def test_subgroups_are_rated_down_and_never_above_the_overall_result(ds):
 
 
 def test_a_row_with_neither_estimate_nor_p_value_is_not_estimable(ds):
-    b = build_brief(ds, Filters(disease="MM"))
+    b = bundled_brief("MM")
     trend = next(f for f in b.findings if f.effect is not None and f.effect.id == "boston-pi-treated-pfs-trend")
     assert trend.rating == "not estimable" and trend.moves == []
 
 
 def test_trials_are_counted_once_and_each_trials_median_is_shown(ds):
-    b = build_brief(ds, Filters(disease="MM"))
+    b = bundled_brief("MM")
     os_sd = next(f for f in b.findings if f.regimen == "Sd" and f.measure == "OS")
     assert sorted(os_sd.trials) == ["MARCH", "STORM"] and os_sd.studies == 2  # STORM's two reports are one trial
     assert sorted(m.median for m in os_sd.per_trial) == [8.6, 13.2]
@@ -289,7 +291,7 @@ def test_every_bottom_line_sentence_traces_to_its_rows(ds, disease):
     from xpo1cli.bottom_line import ABSENCE
     from xpo1cli.brief_render import brief_json
 
-    data = json.loads(json.dumps(brief_json(build_brief(ds, Filters(disease=disease)))))
+    data = json.loads(json.dumps(brief_json(bundled_brief(disease))))
     ids = {f["id"] for f in data["findings"]}
     for claim in data["bottom_line"]:
         assert claim["text"], claim
@@ -310,7 +312,9 @@ def test_every_bottom_line_sentence_traces_to_its_rows(ds, disease):
 def test_json_brief_carries_the_harm_signal_with_arm_values():
     import json
 
-    data = json.loads(run("brief", "--disease", "AML", "--format", "json").stdout)
+    from xpo1cli.brief_render import brief_json
+
+    data = json.loads(json.dumps(brief_json(bundled_brief("AML")), ensure_ascii=False))  # as the command writes it
     efs = next(f for f in data["findings"] if f["id"] == "hovon-efs18-p")
     assert (efs["direction"], efs["harm_signal"], efs["timepoint"], efs["p_text"]) == \
         ("control", True, "18 months", "0.012")
@@ -335,7 +339,7 @@ def test_json_brief_of_a_users_dataset(tmp_path):
 
 
 def test_where_knapp_hartung_is_advised_the_pooled_interval_is_its(ds):
-    b = build_brief(ds, Filters(disease="AML"))
+    b = bundled_brief("AML")
     s73 = next(g for g in b.response if g.regimen == "S-7+3" and g.pooled is not None)
     assert s73.pooled.k == 2 and s73.pooled.test == "knha"
     assert not any("Knapp–Hartung (t with k-1 df) intervals are advised" in c for c in s73.pooled.cautions)

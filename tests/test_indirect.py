@@ -11,11 +11,11 @@ import pandas as pd
 import pytest
 
 import xpo1cli
-from xpo1cli import data
+from xpo1cli import data, indirect_checks, indirect_network
 from xpo1cli import indirect as ind
 from xpo1cli.indirect_present import CHECK_ROWS
 
-from .conftest import DATA, one_row, run, run_csv, run_json
+from .conftest import DATA, bundled_brief, one_row, run, run_csv, run_json
 
 DS = data.load()
 Z95 = 1.959963984540054
@@ -26,11 +26,11 @@ def se95(low, high):
 
 
 def test_se_from_an_interval_at_its_own_level():
-    assert ind.se_from_interval(0.53, 0.93, 0.95) == pytest.approx(se95(0.53, 0.93))
+    assert indirect_network.se_from_interval(0.53, 0.93, 0.95) == pytest.approx(se95(0.53, 0.93))
     # a 70% interval is a 70% interval: z = 1.0364 (R: qnorm(0.85) = 1.036433)
-    assert ind.z_of(0.70) == pytest.approx(1.036433, abs=1e-6)
-    assert ind.se_from_interval(0.59, 0.88, 0.70) == pytest.approx((math.log(0.88) - math.log(0.59)) / (2 * 1.036433),
-                                                                   rel=1e-6)
+    assert indirect_network.z_of(0.70) == pytest.approx(1.036433, abs=1e-6)
+    assert indirect_network.se_from_interval(0.59, 0.88, 0.70) == pytest.approx(
+        (math.log(0.88) - math.log(0.59)) / (2 * 1.036433), rel=1e-6)
 
 
 def test_svd_against_kd_is_bucher_through_vd():
@@ -60,7 +60,7 @@ def test_a_chain_adds_log_ratios_and_variances():
 
 def test_the_70_percent_interval_is_read_at_70_percent_and_flagged():
     ans = ind.compare(DS, "SVd", "EVd", measure="PFS")
-    se = math.sqrt(se95(0.53, 0.93) ** 2 + ind.se_from_interval(0.59, 0.88, 0.70) ** 2)
+    se = math.sqrt(se95(0.53, 0.93) ** 2 + indirect_network.se_from_interval(0.59, 0.88, 0.70) ** 2)
     assert ans.estimate.se == pytest.approx(se)
     assert any("ELO-VD prints a 70% interval" in c for c in ans.checks)
 
@@ -180,21 +180,22 @@ def test_compare_points_to_indirect_where_a_randomized_path_exists():
     out = run("compare", "SVd", "Kd", "-f", "plain").stdout
     assert "'xpo1 indirect SVd Kd --measure PFS'" in out
     assert "xpo1 indirect" not in run("compare", "SVd", "SPd", "-f", "plain").stdout
-    assert ind.linked_measures(DS, "SVd", "DVd") == ["PFS", "ORR"]
+    assert indirect_network.linked_measures(DS, "SVd", "DVd") == ["PFS", "ORR"]
 
 
 def test_the_myeloma_brief_carries_the_comparisons_nice_names():
-    from xpo1cli.brief import build_brief
-    from xpo1cli.query import Filters
+    from xpo1cli.brief_render_cells import indirect_direction, indirect_estimate, indirect_trials
 
-    b = build_brief(DS, Filters(disease="MM"))
+    b = bundled_brief("MM")
     rows = {r.comparison: r for r in b.indirect}
-    assert rows["SVd vs Kd, PFS"].estimate == "HR 1.32 (0.94–1.86, 95%); anchored (Bucher) via Vd"
-    assert rows["SVd vs Kd, PFS"].direction == "point estimate favours Kd; the interval includes no difference"
-    assert "ENDEAVOR: Kd vs Vd: 0.53 (0.44–0.65, 95%)" in rows["SVd vs Kd, PFS"].trials
-    assert rows["SVd vs IRd, PFS"].estimate.startswith("no randomized path")
+    assert indirect_estimate(rows["SVd vs Kd, PFS"]) == "HR 1.32 (0.94–1.86, 95%); anchored (Bucher) via Vd"
+    kd = rows["SVd vs Kd, PFS"]
+    assert indirect_direction(kd) == "point estimate favours Kd; the interval includes no difference"
+    assert "ENDEAVOR: Kd vs Vd: 0.53 (0.44–0.65, 95%)" in indirect_trials(rows["SVd vs Kd, PFS"])
+    assert indirect_estimate(rows["SVd vs IRd, PFS"]).startswith("no randomized path")
+    assert rows["SVd vs IRd, PFS"].kind == "no path" and not rows["SVd vs IRd, PFS"].directed
     assert {"C37", "B1", "C3"} <= {c.source for c in b.citations}
-    assert build_brief(DS, Filters(disease="AML")).indirect == []
+    assert bundled_brief("AML").indirect == []
 
 
 def test_transitivity_warnings_come_from_the_schedule_columns():
@@ -332,7 +333,7 @@ def test_json_carries_the_checks_with_their_kinds():
     checks = [r for r in rows if r["row"] == "check"]
     kinds = {r["check"] for r in checks}
     assert {"common_comparator", "population", "follow_up", "heterogeneity"} <= kinds
-    assert kinds <= set(ind.CHECK_KINDS)
+    assert kinds <= set(indirect_checks.CHECK_KINDS)
     follow = next(r for r in checks if r["check"] == "follow_up")
     assert "BOSTON: median follow-up 13.2 mo (SVd), 16.5 mo (Vd)" in follow["note"]
     assert follow["transitivity"] is True and follow["trials"] == "BOSTON; ENDEAVOR"

@@ -11,7 +11,7 @@ import shutil
 import pandas as pd
 import pytest
 
-from xpo1cli import data
+from xpo1cli import data, indirect_network
 from xpo1cli import indirect as ind
 from xpo1cli.indirect_present import indirect_frame
 
@@ -50,10 +50,10 @@ def test_an_xpo1_trials_interval_is_read_at_the_level_its_row_states(tmp_path):
     pkg = _pkg(tmp_path, lambda t: _set(t("comparisons"), "id", "boston-pfs-hr", ci_level="90"))
     ans = ind.compare(data.load(pkg), "SVd", "Kd", measure="PFS")
     boston = ans.trials.set_index("trial").loc["BOSTON"]
-    z90 = ind.z_of(0.90)
+    z90 = indirect_network.z_of(0.90)
     assert boston["ci_level"] == 90
     assert boston["se"] == pytest.approx((math.log(0.93) - math.log(0.53)) / (2 * z90))
-    se = math.sqrt(boston["se"] ** 2 + ind.se_from_interval(0.44, 0.65, 0.95) ** 2)
+    se = math.sqrt(boston["se"] ** 2 + indirect_network.se_from_interval(0.44, 0.65, 0.95) ** 2)
     assert ans.estimate.se == pytest.approx(se)
     assert any(c.kind == "interval_level" and "BOSTON" in c.trials for c in ans.assessment)
     row = _trial_row(ans, "BOSTON")

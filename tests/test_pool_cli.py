@@ -32,7 +32,8 @@ import pandas as pd
 import pytest
 
 from xpo1cli.present import pool_caption
-from xpo1cli.render import forest, wrap_words
+from xpo1cli.render import wrap_words
+from xpo1cli.textcharts import forest
 from xpo1cli.views import POOL_COLUMNS, pool_leave_one_out, pool_table
 
 from .conftest import run, run_csv

@@ -3,7 +3,7 @@
     import xpo1cli
     mm = xpo1cli.open().select(disease="MM")      # names resolved, studies and arms filtered once
     mm.studies()                                  # the frame `xpo1 list -d MM` prints
-    mm.pool("ORR", method="REML", knha=True)      # the result `xpo1 pool -d MM ...` prints
+    mm.pool("ORR", method="REML", by="regimen")   # the result `xpo1 pool -d MM --by regimen ...` prints
 
 Each method returns the frame or result object its command prints (numbers as numbers, missing as
 missing); the words and tables around them are the presentation's (present, render,
@@ -409,7 +409,7 @@ class Dataset:
         """The anchored indirect comparison of regimen a against b through the randomized trials
         that link them (`xpo1 indirect`): an `indirect.Answer` with each trial's estimate, the
         common-effect estimate, the random-effects one where estimable (`random`, `heterogeneity`)
-        and the assessor's checks (`assessment`: `indirect.Check` items, each with kind, severity,
+        and the assessor's checks (`assessment`: `indirect_checks.Check` items, each with kind, severity,
         transitivity, text and trials; `anchors` and `populations` side by side). report: primary
         or latest report of each trial; effect (ORR): OR or RR; method: REML or DL for tau²."""
         from .indirect import compare
@@ -508,7 +508,7 @@ class Selection:
                                else "cross-trial, not randomized" for r in row_tuples(frame)]
         linked = []
         if len(codes) == 2:
-            from .indirect import linked_measures
+            from .indirect_network import linked_measures
 
             linked = linked_measures(self.ds, *codes)
         return Comparison(codes, frame, warnings, list(linked))

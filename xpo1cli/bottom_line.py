@@ -20,78 +20,15 @@ The rules a tumour board would ask for, applied in this order:
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
-
-from .brief import INCONSISTENT_I2, LEVELS, Brief, Finding, Pooled, RandomizedTrial, Rate, Share
+from .brief_model import Brief, Claim, Context, Planned, Rate
+from .brief_rules import INCONSISTENT_I2, LEVELS
 from .data import Dataset
-from .findings import Effect, SafetyStatement, safety_statements
-from .harms import RegimenHarms, key_harms, regimen_harms
+from .findings import Effect, safety_statements
+from .harms import key_harms, regimen_harms
 from .values import lead_clause, row_tuples, value_or_none
 
 SINGLE_ARM_MEASURES = 2  # critical rate outcomes stated for the single-arm regimen
 ABSENCE = ("no randomized", "no figures", "no harms")  # claims that say what the data lack: no rows, no sources
-
-
-@dataclass
-class Planned:
-    """A trial known only from a registration or listing: no results in the data."""
-
-    trial: str
-    study: str
-    design: str
-    regimen: str | None
-    status: str | None  # as trials.status states it; None: no status in the sources
-    source: str
-
-
-@dataclass
-class Context:
-    """Whom a trial enrolled and at which dose, as the report the bottom line first cites states
-    them: said where the bottom line first names the trial, never again."""
-
-    trial: str
-    study: str
-    population: str | None  # the lead of studies.population (values.lead_clause)
-    dose: str | None  # the XPO1-inhibitor arm's part of studies.dose_schedule, its lead; None where the
-    # claim states the dose itself (a harms report) or no source gives it
-
-
-@dataclass
-class Claim:
-    """One bottom-line statement as data: its kind, the rows it states and their sources.
-
-    kinds: overview (trials by state), randomized (a trial's between-arm results, `certainty` its best
-    rating), randomized without statistic (arm figures only), stopped early (`reported`: what the
-    source says in words), no randomized (counts), no figures (counts), single-arm (`rates` of one
-    regimen and measure, `pooled` only where a pool may be headlined, `unpooled` why not otherwise),
-    harms (`harms`: one regimen's), no harms (`regimen`: stated above, no adverse-event figure),
-    comparators (`indirect`: the comparator evidence section's rows
-    that state a direction), planned (`planned`)."""
-
-    kind: str
-    sources: list[str]
-    trial: RandomizedTrial | None = None
-    effects: list[Effect] = field(default_factory=list)
-    statements: list[SafetyStatement] = field(default_factory=list)
-    certainty: str | None = None
-    reported: str | None = None
-    rates: list[Rate] = field(default_factory=list)
-    regimen: str | None = None
-    measure: str | None = None
-    pooled: Pooled | None = None
-    unpooled: str | None = None
-    harms: RegimenHarms | None = None
-    planned: list[Planned] = field(default_factory=list)
-    counts: dict[str, int] = field(default_factory=dict)
-    disease: str | None = None  # the disease named (no randomized, no figures)
-    trials: dict[str, list[str]] = field(default_factory=dict)  # overview: state -> trial names
-    shares: list[Share] = field(default_factory=list)  # not disease-specific: the disease's share per trial
-    unreported: list[str] = field(default_factory=list)  # single-arm: critical rate outcomes no figure gives
-    median: Finding | None = None  # single-arm median: the regimen's first critical median outcome
-    indirect: list = field(default_factory=list)  # comparators: the indirect section's rows with a direction
-    contexts: dict[str, Context] = field(default_factory=dict)  # trial -> its population and dose, for
-    # the trials this claim is the first to name
-    regimen_name: str | None = None  # no harms: the regimen in words (regimens.name)
 
 
 def _sources(sources) -> list[str]:
@@ -276,7 +213,8 @@ def bottom_line(ds: Dataset, b: Brief, study_ids: set[str]) -> list[Claim]:
                          key=lambda f: rank.get(f.measure, 99))
         if medians:  # the regimen's most important median outcome (each trial's own)
             f = medians[0]
-            out.append(Claim("single-arm median", _sources(m.source for m in f.per_trial), regimen=chosen,
+            cited = [x.source for m in f.per_trial for x in [m, *m.disputed]]  # a disputed figure's other report too
+            out.append(Claim("single-arm median", _sources(cited), regimen=chosen,
                              measure=f.measure, median=f))
         others = {g.regimen for g in single} - {chosen}
         if others:
@@ -286,7 +224,7 @@ def bottom_line(ds: Dataset, b: Brief, study_ids: set[str]) -> list[Claim]:
         out.append(mixed)
 
     # the comparator evidence section's headline: indirect estimates and published syntheses, in one sentence
-    directed = [r for r in b.indirect if r.direction]
+    directed = [r for r in b.indirect if r.directed]
     if directed:
         out.append(Claim("comparators", _sources(x for r in directed for x in r.sources), indirect=directed))
 
@@ -295,6 +233,8 @@ def bottom_line(ds: Dataset, b: Brief, study_ids: set[str]) -> list[Claim]:
               if e.arm_a.table == "adverse_events"}
     said = {(x.study, x.term) for c in results for x in c.statements}
     for p in map(key_harms, regimen_harms(b, ds, stated, said)):  # the rest is the harms section's
+        for r in p.reports:  # a study whose population is mostly another disease's: its harms say so
+            r.share = b.minority(r.where) if r.scope == "study" else None
         # a regimen with figures only of other kinds says so; rows naming no regimen are then section 5's alone
         if p.clear or p.unclear or p.reports or (p.elsewhere and p.regimen is not None):
             out.append(Claim("harms", p.sources, regimen=p.regimen, harms=p))
@@ -347,7 +287,11 @@ def introduce(ds: Dataset, claims: list[Claim]) -> None:
             if c.kind == "not disease-specific":
                 continue
             dose = lead_clause(arm_dose(s.dose_schedule, regimen, codes)) if regimen is not None else None
-            c.contexts[trial] = Context(trial=trial, study=study, population=lead_clause(s.population), dose=dose)
+            undosed = regimen is not None and c.kind != "planned" and not any(  # no report of it states an amount
+                ch.isdigit() for x in info.values() if x.study == study or value_or_none(x.trial) == trial
+                for ch in value_or_none(x.dose_schedule) or "")
+            c.contexts[trial] = Context(trial=trial, study=study, population=lead_clause(s.population), dose=dose,
+                                        undosed=(value_or_none(s.agent) or "XPO1 inhibitor") if undosed else None)
 
 
 def claim_rows(c: Claim) -> list[dict]:
@@ -380,7 +324,8 @@ def claim_rows(c: Claim) -> list[dict]:
     if c.kind == "overview":
         rows += [{"table": "trials", "trial": t} for names in c.trials.values() for t in names]
     if c.median is not None:
-        rows += [outcome(m.study, m.cohort, m.measure, None, m.source) for m in c.median.per_trial]
+        rows += [outcome(x.study, x.cohort, x.measure, None, x.source) for m in c.median.per_trial
+                 for x in [m, *m.disputed]]
     for r in c.rates:  # a summary summed here: the category rows it adds up
         rows += [outcome(r.study, r.cohort, m, r.timepoint, r.source) for m in r.summed or [r.measure]]
     for r in c.indirect:  # a published synthesis: its rows; an anchored estimate: the sources it rests on

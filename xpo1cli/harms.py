@@ -20,66 +20,25 @@ Nothing here words a sentence: brief_render does.
 from __future__ import annotations
 
 import re
-from dataclasses import dataclass, field
 
-from .brief import Brief, HarmRow, RiskDifference
+import pandas as pd
+
+from .brief_model import Brief, HarmRange, HarmReport, HarmRow, Mitigation, RegimenHarms, RiskDifference
+from .brief_rules import grade3
+from .brief_scope import label_matches
+from .brief_values import _float, _int, _str
 from .data import Dataset
-from .values import row_tuples, value_or_none
+from .query import Filters, Resolver
+from .values import missing, row_tuples, value_or_none
 
 MOST = 4  # events named per list of one report (more where the last ones tie)
 SERIOUS = re.compile(r"\b(fatal|death|deaths|serious)\b", re.I)
 
 
-@dataclass
-class HarmReport:
-    """The harm figures of one regimen in one report: a study, or a label population."""
-
-    where: str  # study id, or the label population as the data states it
-    scope: str  # study or label
-    trial: str | None
-    report: str | None  # the report's own description where it is not the trial's primary report
-    dose: str | None
-    tolerability: list[HarmRow] = field(default_factory=list)  # dose finding, discontinuation, dose changes
-    serious: list[HarmRow] = field(default_factory=list)  # fatal and serious events with a figure
-    severe: list[HarmRow] = field(default_factory=list)  # grade ≥3 with a figure, most frequent first
-    other: list[HarmRow] = field(default_factory=list)  # any other grade with a figure, most frequent first
-    named: list[HarmRow] = field(default_factory=list)  # events named without a figure (most common ...)
-    versus: list[tuple[HarmRow, HarmRow]] = field(default_factory=list)  # a randomized trial's arm figures
-    # without counts (no difference computable): the XPO1-inhibitor arm's row and the control arm's
-    dose_levels: list[tuple[str, int | None]] = field(default_factory=list)  # a dose-finding study's levels
-    # (label, n) when its figures are of all levels together
-    left: dict[str, int] = field(default_factory=dict)  # list -> events cut from it
-
-    @property
-    def rows(self) -> list[HarmRow]:
-        """The XPO1-inhibitor rows the report states (a control arm's figure is in `versus` only)."""
-        return [*self.tolerability, *(x for x, _ in self.versus), *self.serious, *self.severe, *self.other,
-                *self.named]
-
-    @property
-    def sources(self) -> list[str]:
-        return list(dict.fromkeys([*(h.source for h in self.rows), *(c.source for _, c in self.versus)]))
-
-
-
-@dataclass
-class RegimenHarms:
-    regimen: str | None  # None: rows that name no regimen (a label naming no drug, a trial's row naming no arm)
-    name: str | None = None  # the regimen's name ('selinexor + bortezomib + dexamethasone')
-    clear: list[RiskDifference] = field(default_factory=list)  # interval excludes no difference
-    unclear: list[RiskDifference] = field(default_factory=list)  # interval includes it
-    reports: list[HarmReport] = field(default_factory=list)
-    elsewhere: list[str] = field(default_factory=list)  # kinds of figures left to the harms section (key_harms)
-
-    @property
-    def sources(self) -> list[str]:
-        return list(dict.fromkeys([*(d.source for d in [*self.clear, *self.unclear]),
-                                   *(s for r in self.reports for s in r.sources)]))
-
-
 # what key_harms leaves to the harms section, by the part of a report that holds it
 LEFT_PARTS = {"other": "other grades", "named": "events named without rates",
               "versus": "arm figures without counts"}
+DEATHS = "deaths of one arm or cohort"
 LABELS = "the labels' figures"
 
 
@@ -87,13 +46,16 @@ def key_harms(p: RegimenHarms) -> RegimenHarms:
     """What a bottom line repeats of a regimen's harms: its randomized differences (both arms'
     figures), and of each trial report its tolerability (discontinuation, dose changes, dose
     finding), fatal and serious events and grade ≥3 events. A label's figures only where the
-    regimen has neither, and then the same parts. The rest (other grades, events named without
-    rates, arm figures without counts, labels beside trial figures) stays in the harms section;
-    `elsewhere` names its kinds. Figures are never changed, only not repeated."""
+    regimen has neither, and then the same parts. Deaths only arm against arm (a randomized
+    difference): the deaths of one arm or cohort, with no arm to weigh them against, stay in the
+    harms section. The rest (other grades, events named without rates, arm figures without counts,
+    labels beside trial figures) stays there too; `elsewhere` names its kinds. Figures are never
+    changed, only not repeated."""
     def kept(r: HarmReport) -> HarmReport:
         return HarmReport(where=r.where, scope=r.scope, trial=r.trial, report=r.report, dose=r.dose,
-                          tolerability=list(r.tolerability), serious=list(r.serious), severe=list(r.severe),
-                          dose_levels=list(r.dose_levels), left={k: v for k, v in r.left.items() if k == "severe"})
+                          tolerability=list(r.tolerability), serious=[h for h in r.serious if not h.death],
+                          severe=list(r.severe), dose_levels=list(r.dose_levels),
+                          left={k: v for k, v in r.left.items() if k == "severe"})
 
     trials = [kept(r) for r in p.reports if r.scope == "study"]
     trials = [r for r in trials if r.rows]
@@ -102,6 +64,7 @@ def key_harms(p: RegimenHarms) -> RegimenHarms:
     read = [r for r in p.reports if r.scope == "study" or labels]  # the reports whose parts were chosen from
     elsewhere = [LABELS] if not labels and any(r.scope != "study" for r in p.reports) else []
     elsewhere += [words for part, words in LEFT_PARTS.items() if any(getattr(r, part) for r in read)]
+    elsewhere += [DEATHS] if any(h.death for r in read for h in r.serious) else []
     return RegimenHarms(p.regimen, p.name, list(p.clear), list(p.unclear), [*trials, *labels], elsewhere)
 
 
@@ -219,3 +182,75 @@ def regimen_harms(b: Brief, ds: Dataset, stated: set[tuple[str, str, str]],
         if p.clear or p.unclear or p.reports:
             out.append(p)
     return out
+
+
+def harms_section(ds, studies, matched, f: Filters, code, level):
+    from .toxicity import with_deaths
+    from .views import of_treatment, toxicity_doses, toxicity_table
+
+    agent = Resolver(ds).agent(f.agent) if f.agent else None
+    events = with_deaths(ds, studies)  # a trial's reported deaths are its first harms
+    tox = toxicity_table(ds, studies, agent=agent, source=f.source, matched=matched, events=events)
+    if f.arm_level():  # a treatment's brief: its own harms (label rows too), the class's mitigations
+        tox = tox[of_treatment(ds, tox["regimen"], f) | (tox["kind"] == "mitigation")]
+    tox["dose"] = toxicity_doses(ds, tox)
+    rows: list[HarmRow] = []
+    refs = dict(zip(ds.studies["study"], ds.studies["ref"], strict=True))
+    tested = set(studies["regimen"].dropna())
+    for r in row_tuples(tox):
+        quantified = not (missing(r.percent_reported) and missing(r.percent_calc) and missing(r.count))
+        if r.kind == "adverse_event":  # grade ≥3 events, events of any other grade with a figure or named
+            if not (grade3(r.grade) or quantified or not missing(r.statement)):
+                continue
+        elif r.kind not in ("safety_statement", "dose_finding") or r.scope != "study":
+            continue
+        if r.scope == "study":
+            pass
+        elif r.scope == "label":
+            if not label_matches(ds, r.population, code, r.regimen, tested):
+                continue
+        else:
+            continue
+        count, n = _int(r.count), _int(r.n)
+        rep, calc = _float(r.percent_reported), _float(r.percent_calc)
+        pct = rep if rep is not None else calc
+        rows.append(HarmRow(where=r.study if r.scope == "study" else r.population, ref=_int(refs.get(r.study)),
+                            regimen=_str(r.regimen), role=_str(r.arm), term=r.term, grade=_str(r.grade) or "",
+                            count=count, n=n, percent=pct,
+                            percent_basis="reported" if rep is not None else "computed" if calc is not None else None,
+                            statement=_str(r.statement), scope=r.scope, source=r.source, dose=_str(r.dose),
+                            kind=r.kind, cohort=_str(r.cohort)))
+    ranges: dict[tuple, list[HarmRow]] = {}
+    for h in rows:
+        if h.role == "control" or h.regimen is None or not h.severe:  # an XPO1-inhibitor arm's own rows only
+            continue
+        ranges.setdefault((h.term, h.grade, h.regimen, h.dose), []).append(h)
+    harm_ranges = []
+    for (term, grade, regimen, dose), hs in ranges.items():
+        q = [h.percent for h in hs if h.percent is not None]
+        harm_ranges.append(HarmRange(term=term, grade=grade, k=len(q), low=min(q) if q else None,
+                                     high=max(q) if q else None,
+                                     sources=list(dict.fromkeys(h.source for h in hs)), regimen=regimen, dose=dose))
+    harm_ranges.sort(key=lambda h: (-(h.high or -1), h.term))
+    rand = studies[studies["randomized"].fillna(False).astype(bool)]
+    rds = risk_differences(ds, rand, level, events) if len(rand) else []
+    mit = [Mitigation(term=r.term, category=r.category, statement=_str(r.statement), agent=_str(r.agent),
+                      source=r.source, study=_str(r.study)) for r in row_tuples(tox) if r.kind == "mitigation"]
+    return rows, harm_ranges, rds, mit
+
+
+def risk_differences(ds: Dataset, studies: pd.DataFrame, level: float = 0.95,
+                     events: pd.DataFrame | None = None) -> list[RiskDifference]:
+    """Adverse events arm against arm in randomized trials, as `xpo1 toxicity --arms` pairs them
+    (views.toxicity_arms), where both arms have an n."""
+    from .views import toxicity_arms
+
+    frame = toxicity_arms(ds, studies, level, events)
+    return [RiskDifference(trial=r.trial, term=r.term, grade=r.grade, experimental=r.experimental,
+                           exp_count=int(r.exp_count), exp_n=int(r.exp_n), exp_pct=_float(r.exp_pct),
+                           control=r.control, ctl_count=int(r.ctl_count), ctl_n=int(r.ctl_n),
+                           ctl_pct=_float(r.ctl_pct), difference=_float(r.risk_difference),
+                           ci_low=_float(r.rd_ci_low), ci_high=_float(r.rd_ci_high), n_basis=r.n_basis,
+                           source=r.source, level=level)
+            for r in row_tuples(frame) if not missing(r.exp_n) and not missing(r.ctl_n)
+            and not missing(r.risk_difference)]

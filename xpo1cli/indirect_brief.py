@@ -47,22 +47,42 @@ def unanchored(anchored) -> bool:
 
 @dataclass
 class IndirectRow:
-    comparison: str
+    """One indirect comparison as data; brief_render_cells words its estimate, direction and trials.
+
+    kinds: anchored (computed here over common comparators), no path (no randomized path: `no_path`
+    names what is missing), ratio (a published synthesis's hazard ratio), ranks (a network's ranks)."""
+
+    comparison: str  # the pair and outcome it answers
     statement: str
-    estimate: str          # the anchored ratio with its interval, or why there is none
-    trials: str            # each trial's own estimate and report
+    kind: str
+    pair: str = ""  # 'A vs B' of the ratio: a hazard ratio below 1 favours A
+    ratio: float | None = None  # the hazard ratio
+    low: float | None = None  # its interval, where one is stated
+    high: float | None = None
+    level: float | None = None  # the interval's level (anchored); a synthesis's is not stated
+    no_path: list[str] = field(default_factory=list)  # no path: the comparisons missing
+    trial_rows: list[dict] = field(default_factory=list)  # anchored: each trial's own estimate (indirect.compare)
+    population: str = ""  # a published synthesis: its population as its source gives it
+    ranks: list[tuple] = field(default_factory=list)  # ranks: (population, measure, rank, out of)
+    stated: str | None = None  # ranks: the finding its source states in words
     doubts: list[str] = field(default_factory=list)
     sources: list[str] = field(default_factory=list)
     figures: dict[str, float] = field(default_factory=dict)  # computed here: ratio and interval, by name
-    direction: str | None = None  # which regimen the estimate favours (indirect_present.favours' words)
     method: str | None = None  # anchored (Bucher) via X, matching-adjusted indirect comparison, network ...
     certainty: str = NOT_RATED
     reasons: list[str] = field(default_factory=list)  # 'rule: why' of each move down
     study: str | None = None  # a published synthesis: its study row
 
+    @property
+    def directed(self) -> bool:
+        """Whether the row has a direction: a ratio with its interval, or ranks with a stated finding."""
+        if self.kind == "ranks":
+            return bool(self.stated)
+        return self.ratio is not None and self.low is not None and self.high is not None
+
 
 def _rated(moves: list[str]) -> str:
-    from .brief import LEVELS
+    from .brief_rules import LEVELS
 
     return LEVELS[max(0, LEVELS.index("low") - len(moves))]
 
@@ -70,7 +90,6 @@ def _rated(moves: list[str]) -> str:
 def hta_rows(ds: Dataset, disease: str | None) -> list[IndirectRow]:
     """SVd against each comparator an HTA statement names, for the myeloma brief only."""
     from .indirect import compare
-    from .indirect_present import _as_reported, _ratio, favours
 
     if disease != "MM" or SUBJECT not in set(ds.regimens["regimen"]):
         return []
@@ -82,12 +101,9 @@ def hta_rows(ds: Dataset, disease: str | None) -> list[IndirectRow]:
         ans = compare(ds, SUBJECT, regimen, measure=measure)
         pair = f"{SUBJECT} vs {regimen}, {measure}"
         if ans.estimate is None:
-            rows.append(IndirectRow(pair, statement, "no randomized path: " + "; ".join(ans.missing), "", [],
-                                    [source]))
+            rows.append(IndirectRow(pair, statement, "no path", no_path=list(ans.missing), sources=[source]))
             continue
         lo, hi = ans.estimate.ci
-        est = f"HR {_ratio(ans.estimate.ratio)} ({_ratio(lo)}–{_ratio(hi)}, {ans.level * 100:g}%); {ans.method}"
-        trials = "; ".join(f"{r['trial']}: {_as_reported(r)} ({r['report']})" for r in ans.trials.to_dict("records"))
         doubts = [*ans.warnings, *[c.removeprefix("warning: ") for c in ans.checks if c.startswith("warning")]]
         figures = {f"indirect {pair} HR": ans.estimate.ratio, f"indirect {pair} low": lo,
                    f"indirect {pair} high": hi}
@@ -101,9 +117,10 @@ def hta_rows(ds: Dataset, disease: str | None) -> list[IndirectRow]:
             moves.append("imprecision: the interval includes no effect")
         moves.append("indirectness: ITT populations used (each trial's all randomized patients), not the "
                      f"population {statement.split(':')[0]} names for this comparator")
-        rows.append(IndirectRow(pair, statement, est, trials, doubts,
-                                [source, *dict.fromkeys(ans.trials["source"])], figures,
-                                direction=favours(f"{SUBJECT} vs {regimen}", "HR", ans.estimate.ratio, lo, hi),
+        rows.append(IndirectRow(pair, statement, "anchored", pair=f"{SUBJECT} vs {regimen}",
+                                ratio=ans.estimate.ratio, low=lo, high=hi, level=ans.level,
+                                trial_rows=ans.trials.to_dict("records"), doubts=doubts,
+                                sources=[source, *dict.fromkeys(ans.trials["source"])], figures=figures,
                                 method=ans.method, certainty=_rated(moves), reasons=moves))
     return rows
 
@@ -112,7 +129,6 @@ def synthesis_rows(ds: Dataset, studies: set[str]) -> list[IndirectRow]:
     """The published comparative syntheses among these studies: a hazard ratio of one regimen against
     another ('OS hazard ratio, A vs B') with its direction, or a network's ranks with the finding its
     source states in words. A synthesis of single-arm rates (a pooled ORR) is not comparative: not here."""
-    from .indirect_present import _ratio, favours
     from .values import row_tuples, value_or_none
 
     syn = ds.syntheses[ds.syntheses["study"].isin(studies)]
@@ -128,29 +144,25 @@ def synthesis_rows(ds: Dataset, studies: set[str]) -> list[IndirectRow]:
             outcome, _, pair = str(r.measure).partition(" hazard ratio, ")
             lo, hi = value_or_none(r.low), value_or_none(r.high)
             if lo is not None and hi is not None:
-                est = f"HR {_ratio(r.value)} (CI {_ratio(lo)}–{_ratio(hi)}; level not stated)"
-                direction = favours(pair, "HR", r.value, lo, hi)
                 moves = ["imprecision: the interval includes no effect"] if lo <= 1 <= hi else []
                 if unanchored(getattr(r, "anchored", None)):
                     moves.append(NO_ANCHOR)
                 certainty, reasons = _rated(moves), moves
             else:
-                est, direction, certainty, reasons = f"HR {_ratio(r.value)} (no CI reported)", None, NOT_RATED, \
-                    ["no interval on the stored page"]
+                certainty, reasons = NOT_RATED, ["no interval on the stored page"]
             where = value_or_none(r.population)
-            rows.append(IndirectRow(f"{pair}, {outcome}" + (f" ({where})" if where else ""), report, est,
-                                    value_or_none(info.at[study, "population"]) or "", [],
-                                    [r.source], {}, direction=direction, method=report, certainty=certainty,
+            rows.append(IndirectRow(f"{pair}, {outcome}" + (f" ({where})" if where else ""), report, "ratio",
+                                    pair=pair, ratio=r.value, low=lo, high=hi,
+                                    population=value_or_none(info.at[study, "population"]) or "",
+                                    sources=[r.source], method=report, certainty=certainty,
                                     reasons=reasons, study=study))
         if ranks:
-            text = "; ".join(f"{r.population}: {r.measure} {int(r.value)} of {int(r.out_of)}"
-                             for r in ranks if value_or_none(r.out_of) is not None)
             regimen = next((value_or_none(r.regimen) for r in ranks if value_or_none(r.regimen)), None)
-            rows.append(IndirectRow(f"{regimen or 'the regimen'} ranked among regimens", report,
-                                    f"ranks (averages over iterations): {text}", value_or_none(
-                                        info.at[study, "population"]) or "", [],
-                                    list(dict.fromkeys(r.source for r in ranks)), {},
-                                    direction=f"as the source states it: {stated}" if stated else None,
+            rows.append(IndirectRow(f"{regimen or 'the regimen'} ranked among regimens", report, "ranks",
+                                    ranks=[(r.population, r.measure, r.value, r.out_of) for r in ranks
+                                           if value_or_none(r.out_of) is not None],
+                                    stated=stated, population=value_or_none(info.at[study, "population"]) or "",
+                                    sources=list(dict.fromkeys(r.source for r in ranks)),
                                     method=report, certainty=NOT_RATED,
                                     reasons=["no estimate with an interval on the stored page"], study=study))
     return rows

@@ -173,7 +173,7 @@ def indirect_view(frame: pd.DataFrame) -> pd.DataFrame:
 def indirect_notes(ans: Answer) -> tuple[str, list[str], list[str]]:
     """Title, notes (method, rule, each common comparator and population side by side) and
     warnings (the checks, and the reports the rule could not take)."""
-    from .indirect import REPORT_RULES
+    from .indirect_network import REPORT_RULES
 
     name = NAMES.get(ans.statistic, ans.statistic)
     title = f"Indirect comparison: {ans.a} vs {ans.b}, {ans.measure} ({name} of {ans.a} against {ans.b})"

@@ -23,18 +23,16 @@ from .render import (
     DERIVED_MARK,
     MISSING,
     as_printed,
-    bars,
     cell,
     derived,
-    forest,
     fraction,
-    leave_one_out_table,
     level_text,
     terminal_width,
     wrap_words,
 )
 from .response import ALL_RESPONSE, response_key
 from .synthesis import PoolResult
+from .textcharts import bars, forest, leave_one_out_table
 from .values import missing, row_tuples, value_or_none
 
 SETTING_SHORT = {"relapsed/refractory": "R/R", "newly diagnosed": "ND"}

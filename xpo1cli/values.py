@@ -10,6 +10,7 @@ import numpy as np
 import pandas as pd
 
 LIST_SEP = ";"  # between the items of a list cell
+MISSING = "–"  # a missing value as a reader sees it
 
 
 def value_or_none(value):
@@ -28,6 +29,18 @@ def value_or_none(value):
         if isinstance(value, float) and math.isnan(value):
             return None
     return value
+
+
+def cell(value) -> str:
+    """A human cell: 9.0 -> '9', 27.6 -> '27.6', missing -> '–'."""
+    value = value_or_none(value)
+    if value is None:
+        return MISSING
+    if isinstance(value, bool):
+        return "yes" if value else "no"
+    if isinstance(value, float):
+        return f"{value:g}" if abs(value) < 1e6 else f"{value:.6g}"
+    return str(value)
 
 
 def missing(value) -> bool:

@@ -1,0 +1,76 @@
+"""Labels a clinician reads beside the figures, as an independent reviewer checked them: where a
+figure is read (which page, which kind of source), what a subgroup's n is, and which rows of a mixed
+cohort are not the brief's disease's evidence."""
+
+from __future__ import annotations
+
+from xpo1cli.brief_render_layout import layout, subgroup_table
+
+from .conftest import bundled_brief
+
+
+def _cells(table) -> list[str]:
+    return [c for row in table.rows for c in row]
+
+
+def test_a_figure_missing_from_the_trials_first_page_says_which_page_and_what_the_other_source_is():
+    b = bundled_brief("MM")
+    boston = next(t for t in layout(b)[1].tables if t.caption.startswith("BOSTON"))
+    svd = next(row for row in boston.rows if row[0] == "SVd arm")[4]
+    # B1 is itself a news/conference page: "the primary report" would say the Lancet paper lacks ORR
+    assert "primary report" not in svd
+    assert "ORR 76.4% (no count printed) (not on B1's page; from B2, a news report of the Lancet paper) [B2]" in svd
+    assert "median PFS 13.93 months" in svd and "not on" not in svd.split("median PFS")[1]
+
+
+def test_a_subgroup_says_how_many_patients_it_has_and_no_longer_that_its_denominator_is_unknown():
+    b = bundled_brief("MM")
+    row = next(r for r in subgroup_table(b, 0.95).rows if r[1] == "march-bmcmed-2022")
+    assert "n = 20 of 82 (24.4%)" in row[2] and "as printed" not in row[2]
+    assert "denominator not stated" not in row[8]
+    assert row[5] == "25% (no count printed)"  # the printed figure, no count invented
+
+
+def test_a_subgroup_of_a_mixed_cohort_carries_the_same_not_evidence_note_as_its_parent():
+    wm = subgroup_table(bundled_brief("WM"), 0.95)
+    row = next(r for r in wm.rows if r[1] == "sd-ph1-blood")
+    assert row[8].startswith("not WM evidence: 3 of 84 patients had WM [M6]")
+    mm = subgroup_table(bundled_brief("MM"), 0.95)  # myeloma is the cohort's own disease: no note
+    assert not any("not MM evidence" in c for c in _cells(mm))
+
+
+# --- deaths a randomized trial reports are harms ------------------------------------------------------
+
+
+def test_deaths_reported_by_one_arm_only_are_shown_with_the_other_arm_not_stated():
+    from xpo1cli.brief_render_claims import harms_text
+    from xpo1cli.data import load
+    from xpo1cli.harms import regimen_harms
+
+    from .conftest import DATA
+
+    ds = load(DATA)
+
+    b = bundled_brief("MM")
+    deaths = [h for h in b.harms if h.where == "boston-lancet-2020" and h.term == "deaths"]
+    assert [(h.role, h.count, h.n, h.percent, h.statement) for h in deaths] == \
+        [("experimental", 47, None, 24.0, "Vd arm: not stated")]  # no control row: nothing to compare
+    assert not any(d.term == "deaths" for d in b.risk_differences)
+    svd = next(p for p in regimen_harms(b, ds, set()) if p.regimen == "SVd")  # the harms section's
+    assert "deaths 24% (47 patients) in the SVd arm (Vd arm: not stated)" in harms_text(svd)
+    # the bottom line weighs deaths arm against arm only: one arm's deaths are left to section 5
+    line = next(c.harms for c in b.bottom_line if c.harms is not None and c.harms.regimen == "SVd")
+    assert "deaths" not in harms_text(line).split("Section 5")[0] and "deaths of one arm" in harms_text(line)
+
+
+def test_deaths_of_both_randomized_arms_are_compared_with_both_arms_figures():
+    from xpo1cli.brief_render_claims import harms_text
+
+    b = bundled_brief("AML")
+    d = next(d for d in b.risk_differences if d.trial == "SEL-7+3-RAND" and d.term.startswith("deaths"))
+    assert (d.exp_count, d.exp_n, d.ctl_count, d.ctl_n) == (2, 21, 1, 7)
+    assert d.ci_low < 0 < d.ci_high
+    text = harms_text(next(c.harms for c in b.bottom_line if c.harms is not None and c.harms.regimen == "S-7+3"))
+    assert ("no clear difference (95% CI includes 0) in deaths (60 days) 10% (2/21) in the selinexor + 7+3 arm "
+            "vs 14% (1/7) in the 7+3 arm") in text
+    assert "grade not stated deaths" not in text
