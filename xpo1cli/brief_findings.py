@@ -31,7 +31,7 @@ from .values import lead_clause, row_tuples
 # --- summary of findings --------------------------------------------------------------------------
 
 
-def _kinds(ds: Dataset) -> dict[str, str]:
+def source_kinds_of(ds: Dataset) -> dict[str, str]:
     return {s: (k if isinstance(k, str) else "") for s, k in zip(ds.sources["source"], ds.sources["kind"],
                                                                   strict=True)}
 
@@ -187,8 +187,8 @@ def rate(start: str, moves: list[Move]) -> str:
     return LEVELS[max(0, LEVELS.index(start) - len(moves))]
 
 
-def _findings(ds: Dataset, b: Brief, flags: dict, level: float = 0.95) -> list[Finding]:
-    kinds = _kinds(ds)
+def summary_of_findings(ds: Dataset, b: Brief, flags: dict, level: float = 0.95) -> list[Finding]:
+    kinds = source_kinds_of(ds)
     out: list[Finding] = []
 
     # the settings every report of a study's trial states: reports of one trial that describe its
@@ -281,7 +281,7 @@ def _findings(ds: Dataset, b: Brief, flags: dict, level: float = 0.95) -> list[F
                                rating=rating, sources=_unique([s.source, s.arm_a.source, s.arm_b.source]),
                                effect=s, measure=s.measure, trials=[t.trial], reports=[s.study], notes=notes,
                                level=s.ci_level / 100 if s.ci_level is not None else None))
-    out = _merge_subgroups(out, _kinds(ds))
+    out = _merge_subgroups(out, source_kinds_of(ds))
     # single-arm evidence by regimen: XPO1 cohorts outside the randomized trials (whose arms are compared above)
     from .bottom_line import headline_pool
 

@@ -6,7 +6,7 @@ import re
 
 import pandas as pd
 
-from .brief_findings import _kinds
+from .brief_findings import source_kinds_of
 from .brief_model import Brief, Citation, Gap
 from .brief_results import disputed_medians
 from .brief_rules import measure_name
@@ -47,7 +47,7 @@ def _reported_rate(o) -> str:
     return f"{figure(o.percent_reported)}%" + (f" of {int(o.denominator)}" if not pd.isna(o.denominator) else "")
 
 
-def _gaps(ds: Dataset, studies: pd.DataFrame, b: Brief, findings: pd.DataFrame, updates: pd.DataFrame) -> list[Gap]:
+def gaps_of(ds: Dataset, studies: pd.DataFrame, b: Brief, findings: pd.DataFrame, updates: pd.DataFrame) -> list[Gap]:
     gaps: list[Gap] = []
     randomized_regimens = {a.regimen for t in b.randomized for a in t.arms if not a.control}
     regimens = list(dict.fromkeys([*(g.regimen for g in b.response if not all(r.control for r in g.rates)),
@@ -126,6 +126,9 @@ def _gaps(ds: Dataset, studies: pd.DataFrame, b: Brief, findings: pd.DataFrame, 
         gaps.append(Gap("population", f"{s.evidence_type} only", f"{s.study}: {s.population}{shown_as}",
                         _unique([s.source, *(o.source for o in row_tuples(own))])))
     gaps += _related(ds, studies, b.disease, with_figures)
+    known = set(ds.sources["source"])
+    for g in gaps:  # a source a row's words name ('baseline as G16 reports it') is one of its sources
+        g.sources += [x for x in dict.fromkeys(SOURCE_ID.findall(g.detail)) if x in known and x not in g.sources]
     return gaps
 
 
@@ -145,6 +148,7 @@ def _per_trial(studies: pd.DataFrame, with_population: bool = False) -> list[str
     return out
 
 
+SOURCE_ID = re.compile(r"\b[A-Z]{1,2}\d{1,3}\b")  # a source id as a row's words name it: G16, M6
 RELATED_SHOWN = 5  # trials named per related disease
 
 
@@ -178,7 +182,7 @@ def _related(ds: Dataset, studies: pd.DataFrame, code: str | None, with_figures:
     return out
 
 
-def _report_differences(ds: Dataset, studies: set[str]) -> pd.DataFrame:
+def trial_report_differences(ds: Dataset, studies: set[str]) -> pd.DataFrame:
     """views.report_differences of the trials with a report among these studies, over every report of
     those trials (and no other trial: a brief of one disease reads only its own)."""
     from .views import report_differences
@@ -188,7 +192,7 @@ def _report_differences(ds: Dataset, studies: set[str]) -> pd.DataFrame:
     return report_differences(ds, reports).reset_index(drop=True)
 
 
-def _citations(ds: Dataset, b: Brief) -> list[Citation]:
+def cited_sources(ds: Dataset, b: Brief) -> list[Citation]:
     from .catalogue import citations, stated_dates
 
     used: list[str] = []
@@ -210,7 +214,7 @@ def _citations(ds: Dataset, b: Brief) -> list[Citation]:
     address = {s: _str(a) for s, a in zip(ds.sources["source"], ds.sources["address"], strict=True)}
     doi = {s: _str(d) for s, d in zip(ds.sources["source"], ds.sources["doi"], strict=True)}
     dates = stated_dates(ds)
-    kinds = _kinds(ds)
+    kinds = source_kinds_of(ds)
     out = []
     for sid in dict.fromkeys(used):
         if sid in address:

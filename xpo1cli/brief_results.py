@@ -25,7 +25,7 @@ from .query import CATEGORIES, COMPOSITES
 from .values import derived, row_tuples
 
 
-def _responders(b: Brief) -> None:
+def count_responders(b: Brief) -> None:
     """Each responder-only median's participants: the cohort's response count where printed or
     derived (marked), the cohort's own n where the cohort is itself the responders, else not stated."""
     orr = {(r.study, r.cohort): r for g in b.response for r in g.rates if r.measure == "ORR"}
@@ -41,7 +41,7 @@ def _responders(b: Brief) -> None:
             m.responders = m.n
 
 
-def _worded(studies, outcomes, arm_of, b: Brief) -> list[Worded]:
+def worded_outcomes(studies, outcomes, arm_of, b: Brief) -> list[Worded]:
     """The critical rate outcomes of XPO1-inhibitor cohorts that a source states in words only: a row
     with neither count, percentage nor median, whose note says what the source states."""
     info = {s.study: s for s in row_tuples(studies) if s.evidence_type == "clinical trial"}
@@ -58,7 +58,7 @@ def _worded(studies, outcomes, arm_of, b: Brief) -> list[Worded]:
     return out
 
 
-def _subgroups(ds, studies, outcomes, arm_of, flags, b: Brief, level: float) -> tuple[list[Rate], list[Rate]]:
+def subgroup_rates(ds, studies, outcomes, arm_of, flags, b: Brief, level: float) -> tuple[list[Rate], list[Rate]]:
     """The rates section 3 leaves out, each as its source prints it: (1) a critical rate outcome of a
     subgroup of an XPO1-inhibitor cohort (a cohort with a parent, not a randomized arm: prior ASCT,
     triple-class refractory ...); (2) the landmark rates of a critical median outcome that is not a
@@ -120,7 +120,7 @@ def _subgroups(ds, studies, outcomes, arm_of, flags, b: Brief, level: float) -> 
     return subgroups, landmark
 
 
-def _unclear_sizes(ds: Dataset, b: Brief) -> None:
+def mark_unclear_sizes(ds: Dataset, b: Brief) -> None:
     """Mark each rate printed without a denominator whose cohort size is in a conflict the sources
     state about the study's n (conflicts.measure 'n'): the n is as printed, what it counts is not stated."""
     c = ds.conflicts
@@ -157,7 +157,7 @@ def _role(a) -> str | None:
     return a.arm if isinstance(a.arm, str) and a.arm in ("experimental", "control") else None
 
 
-def _randomized(ds: Dataset, studies: pd.DataFrame, arm_of: dict, outcomes: pd.DataFrame,
+def randomized_trials(ds: Dataset, studies: pd.DataFrame, arm_of: dict, outcomes: pd.DataFrame,
                 measures: list[str]) -> list[RandomizedTrial]:
     from .views import survival_table
 
@@ -278,7 +278,7 @@ def _medians(frame: pd.DataFrame, arm_of: dict) -> list[Median]:
     return out
 
 
-def _response(ds, studies, matched, outcomes, arm_of, flags, level, b: Brief):
+def response_groups(ds, studies, matched, outcomes, arm_of, flags, level, b: Brief):
     from .views import XPO1_GROUP, pool_inputs, pool_table
 
     info = {s.study: s for s in row_tuples(studies)}
@@ -397,7 +397,7 @@ def _response(ds, studies, matched, outcomes, arm_of, flags, level, b: Brief):
 CATEGORY_CONFLICT = "categories vs 100%"  # the audit's check: exclusive categories adding up past the whole
 
 
-def _printed_categories(ds, studies, arm_of, outcomes, findings_audit, b: Brief) -> list[PrintedCategories]:
+def printed_categories(ds, studies, arm_of, outcomes, findings_audit, b: Brief) -> list[PrintedCategories]:
     """The cohorts whose printed response categories conflict (the audit says so) and that have no
     rate of the summary measure those categories would make: each category as printed, placed with
     the first of the brief's rate measures that adds up any of them."""
@@ -452,7 +452,7 @@ def _regimen_doubts(ds: Dataset, rates: list[Rate]) -> None:
             r.regimen_doubt = doubts[r.trial]
 
 
-def _survival(ds, studies, matched, arm_of, outcomes) -> list[Median]:
+def survival_medians(ds, studies, matched, arm_of, outcomes) -> list[Median]:
     from .views import survival_table
 
     frame = survival_table(ds, studies[studies["evidence_type"] == "clinical trial"], matched=matched,

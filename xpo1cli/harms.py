@@ -25,7 +25,7 @@ import pandas as pd
 
 from .brief_model import Brief, HarmRange, HarmReport, HarmRow, Mitigation, RegimenHarms, RiskDifference
 from .brief_rules import grade3
-from .brief_scope import _label_matches
+from .brief_scope import label_matches
 from .brief_values import _float, _int, _str
 from .data import Dataset
 from .query import Filters, Resolver
@@ -184,7 +184,7 @@ def regimen_harms(b: Brief, ds: Dataset, stated: set[tuple[str, str, str]],
     return out
 
 
-def _harms(ds, studies, matched, f: Filters, code, level):
+def harms_section(ds, studies, matched, f: Filters, code, level):
     from .toxicity import with_deaths
     from .views import of_treatment, toxicity_doses, toxicity_table
 
@@ -207,7 +207,7 @@ def _harms(ds, studies, matched, f: Filters, code, level):
         if r.scope == "study":
             pass
         elif r.scope == "label":
-            if not _label_matches(ds, r.population, code, r.regimen, tested):
+            if not label_matches(ds, r.population, code, r.regimen, tested):
                 continue
         else:
             continue
