@@ -4,6 +4,8 @@ cohort are not the brief's disease's evidence."""
 
 from __future__ import annotations
 
+import pytest
+
 from xpo1cli.brief_render_layout import layout, subgroup_table
 
 from .conftest import bundled_brief
@@ -74,3 +76,28 @@ def test_deaths_of_both_randomized_arms_are_compared_with_both_arms_figures():
     assert ("no clear difference (95% CI includes 0) in deaths (60 days) 10% (2/21) in the selinexor + 7+3 arm "
             "vs 14% (1/7) in the 7+3 arm") in text
     assert "grade not stated deaths" not in text
+
+
+# --- every source a row names is in the source list ---------------------------------------------------
+
+
+@pytest.mark.parametrize("disease", ["MM", "AML", "DLBCL", "TCL", "WM", "MF", "MDS"])
+def test_every_source_a_gaps_row_names_is_one_of_its_sources_and_in_the_source_list(disease):
+    from xpo1cli.brief_gaps import SOURCE_ID
+    from xpo1cli.data import load
+
+    from .conftest import DATA
+
+    known = set(load(DATA).sources["source"])
+    b = bundled_brief(disease)
+    listed = {c.source for c in b.citations}
+    for g in b.gaps:
+        named = {x for x in SOURCE_ID.findall(g.detail) if x in known}
+        assert named <= set(g.sources) and named <= listed, (g.subject, named - listed)
+
+
+def test_a_population_row_naming_a_news_report_cites_it():
+    b = bundled_brief("MM")
+    row = next(g for g in b.gaps if g.detail.startswith("rw-mm-best-practices:"))
+    assert "as G16 reports it" in row.detail and row.sources == ["G31", "G16"]
+    assert "G16" in {c.source for c in b.citations}
