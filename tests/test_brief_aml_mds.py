@@ -91,3 +91,13 @@ def test_a_single_arm_regimen_points_first_to_a_randomized_trial_of_the_same_reg
     assert row.related[0] == ("a randomized trial of the same regimen exists: SEL-7+3-RAND (S-7+3 vs 7+3), arm "
                               "figures only, no between-arm statistic reported, so no direction is claimed (CR/CRi "
                               "18/21 (85.7%) with S-7+3; CR/CRi 3/7 (42.9%) with 7+3)")
+
+
+def test_a_real_world_series_with_response_figures_shows_them_labelled_as_not_a_trials():
+    """N9 (10 patients, retrospective): CR/CRi 60%, ORR 80%. Its adverse-event row is printed, so its
+    response figures are too: in its population row, as reported, with why they are not in sections 3 or 6."""
+    (g,) = [g for g in bundled_brief("AML").gaps if g.subject == "real-world series only"]
+    assert g.detail.endswith("its figures, as reported and not a trial's (low weight: not in sections 3 or 6, never "
+                             "pooled or rated): CR/CRi 60% of 10 [N9], ORR 80% of 10 [N9]")
+    assert g.sources == ["N9"]
+    assert not any(r.study == "rw-aml-tongji" for gr in bundled_brief("AML").response for r in gr.rates)

@@ -40,6 +40,13 @@ def _one_row_per_conflict(ds: Dataset, findings: pd.DataFrame) -> list[tuple]:
     return [(r, absorbed.get(i, [])) for i, r in enumerate(rows) if i not in taken]
 
 
+def _reported_rate(o) -> str:
+    """An outcome row's rate as its source gives it: the count, else the percentage of its denominator."""
+    if not pd.isna(o.count) and not pd.isna(o.denominator):
+        return f"{int(o.count)}/{int(o.denominator)}"
+    return f"{figure(o.percent_reported)}%" + (f" of {int(o.denominator)}" if not pd.isna(o.denominator) else "")
+
+
 def gaps_of(ds: Dataset, studies: pd.DataFrame, b: Brief, findings: pd.DataFrame, updates: pd.DataFrame) -> list[Gap]:
     gaps: list[Gap] = []
     randomized_regimens = {a.regimen for t in b.randomized for a in t.arms if not a.control}
@@ -108,7 +115,16 @@ def gaps_of(ds: Dataset, studies: pd.DataFrame, b: Brief, findings: pd.DataFrame
     shown = {r.study for r in b.indirect if r.study}  # a comparative synthesis has its own section
     other = studies[(studies["evidence_type"] != "clinical trial") & ~studies["study"].isin(shown)]
     for s in row_tuples(other):
-        gaps.append(Gap("population", f"{s.evidence_type} only", f"{s.study}: {s.population}", [s.source]))
+        # a series or case report: its critical rates, labelled; not a trial's, so sections 3 and 6 leave them
+        # out (never pooled or rated). A systematic review's figures are pools of trials shown elsewhere.
+        own = ds.outcomes[(ds.outcomes["study"] == s.study) & ds.outcomes["measure"].isin(b.rate_measures)] \
+            if s.evidence_type != "systematic review" else ds.outcomes.iloc[:0]
+        figures = [f"{measure_name(o.measure)} {_reported_rate(o)} [{o.source}]" for o in row_tuples(own)
+                   if not (pd.isna(o.count) and pd.isna(o.percent_reported))]
+        shown_as = (f"; its figures, as reported and not a trial's (low weight: not in sections 3 or 6, never "
+                    f"pooled or rated): {', '.join(figures)}" if figures else "")
+        gaps.append(Gap("population", f"{s.evidence_type} only", f"{s.study}: {s.population}{shown_as}",
+                        _unique([s.source, *(o.source for o in row_tuples(own))])))
     gaps += _related(ds, studies, b.disease, with_figures)
     known = set(ds.sources["source"])
     for g in gaps:  # a source a row's words name ('baseline as G16 reports it') is one of its sources
