@@ -442,12 +442,14 @@ def test_print_to_pdf_fits_a4(browser, pages, tmp_path):
 @pytest.mark.parametrize("disease", ["MM", "AML"])
 def test_risk_differences_are_the_toxicity_arms_rows(ds, disease):
     from xpo1cli.query import filter_studies
+    from xpo1cli.toxicity import with_deaths
     from xpo1cli.views import toxicity_arms
 
     studies = filter_studies(ds, Filters(disease=disease))
     rand = studies[studies["randomized"].fillna(False).astype(bool)]
     theirs = [(r.trial, r.term, r.grade, int(r.exp_count), int(r.exp_n), int(r.ctl_count), int(r.ctl_n),
-               r.risk_difference, r.rd_ci_low, r.rd_ci_high, r.n_basis) for r in toxicity_arms(ds, rand).itertuples()]
+               r.risk_difference, r.rd_ci_low, r.rd_ci_high, r.n_basis)
+              for r in toxicity_arms(ds, rand, events=with_deaths(ds, rand)).itertuples()]  # deaths are harms too
     ours = [(d.trial, d.term, d.grade, d.exp_count, d.exp_n, d.ctl_count, d.ctl_n, d.difference, d.ci_low,
              d.ci_high, d.n_basis) for d in bundled_brief(disease).risk_differences]
     assert ours == theirs

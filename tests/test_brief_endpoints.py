@@ -156,7 +156,8 @@ def test_aml_single_agent_bottom_line_leads_with_cr_cri_summed_from_cr_and_cri(d
     rate = single[0].rates[0]
     count, dens = _printed(ds, rate.study, rate.cohort, ["CR", "CRi"], rate.source)
     assert (rate.events, {rate.n}, rate.basis) == (count, dens, "sum of categories") == (7, {81}, "sum of categories")
-    assert "CR/CRi with S: SEL-AML-PH1 (single-arm; relapsed or refractory AML; dose escalation) 7*/81 (8.6%)" \
+    assert "CR/CRi with S: SEL-AML-PH1 (single-arm; relapsed or refractory AML; dose escalation; selinexor dose " \
+           "not stated) 7*/81 (8.6%)" \
         in claim_text(single[0])
     from xpo1cli.bottom_line import claim_rows
 

@@ -4,6 +4,8 @@ cohort are not the brief's disease's evidence."""
 
 from __future__ import annotations
 
+import pytest
+
 from xpo1cli.brief_render_layout import layout, subgroup_table
 
 from .conftest import bundled_brief
@@ -37,3 +39,76 @@ def test_a_subgroup_of_a_mixed_cohort_carries_the_same_not_evidence_note_as_its_
     assert row[8].startswith("not WM evidence: 3 of 84 patients had WM [M6]")
     mm = subgroup_table(bundled_brief("MM"), 0.95)  # myeloma is the cohort's own disease: no note
     assert not any("not MM evidence" in c for c in _cells(mm))
+
+
+# --- deaths a randomized trial reports are harms ------------------------------------------------------
+
+
+def test_deaths_reported_by_one_arm_only_are_shown_with_the_other_arm_not_stated():
+    from xpo1cli.brief_render_claims import harms_text
+    from xpo1cli.data import load
+    from xpo1cli.harms import regimen_harms
+
+    from .conftest import DATA
+
+    ds = load(DATA)
+
+    b = bundled_brief("MM")
+    deaths = [h for h in b.harms if h.where == "boston-lancet-2020" and h.term == "deaths"]
+    assert [(h.role, h.count, h.n, h.percent, h.statement) for h in deaths] == \
+        [("experimental", 47, None, 24.0, "Vd arm: not stated")]  # no control row: nothing to compare
+    assert not any(d.term == "deaths" for d in b.risk_differences)
+    svd = next(p for p in regimen_harms(b, ds, set()) if p.regimen == "SVd")  # the harms section's
+    assert "deaths 24% (47 patients) in the SVd arm (Vd arm: not stated)" in harms_text(svd)
+    # the bottom line weighs deaths arm against arm only: one arm's deaths are left to section 5
+    line = next(c.harms for c in b.bottom_line if c.harms is not None and c.harms.regimen == "SVd")
+    assert "deaths" not in harms_text(line).split("Section 5")[0] and "deaths of one arm" in harms_text(line)
+
+
+def test_deaths_of_both_randomized_arms_are_compared_with_both_arms_figures():
+    from xpo1cli.brief_render_claims import harms_text
+
+    b = bundled_brief("AML")
+    d = next(d for d in b.risk_differences if d.trial == "SEL-7+3-RAND" and d.term.startswith("deaths"))
+    assert (d.exp_count, d.exp_n, d.ctl_count, d.ctl_n) == (2, 21, 1, 7)
+    assert d.ci_low < 0 < d.ci_high
+    text = harms_text(next(c.harms for c in b.bottom_line if c.harms is not None and c.harms.regimen == "S-7+3"))
+    assert ("no clear difference (95% CI includes 0) in deaths (60 days) 10% (2/21) in the selinexor + 7+3 arm "
+            "vs 14% (1/7) in the 7+3 arm") in text
+    assert "grade not stated deaths" not in text
+
+
+# --- every source a row names is in the source list ---------------------------------------------------
+
+
+@pytest.mark.parametrize("disease", ["MM", "AML", "DLBCL", "TCL", "WM", "MF", "MDS"])
+def test_every_source_a_gaps_row_names_is_one_of_its_sources_and_in_the_source_list(disease):
+    from xpo1cli.brief_gaps import SOURCE_ID
+    from xpo1cli.data import load
+
+    from .conftest import DATA
+
+    known = set(load(DATA).sources["source"])
+    b = bundled_brief(disease)
+    listed = {c.source for c in b.citations}
+    for g in b.gaps:
+        named = {x for x in SOURCE_ID.findall(g.detail) if x in known}
+        assert named <= set(g.sources) and named <= listed, (g.subject, named - listed)
+
+
+def test_a_population_row_naming_a_news_report_cites_it():
+    b = bundled_brief("MM")
+    row = next(g for g in b.gaps if g.detail.startswith("rw-mm-best-practices:"))
+    assert "as G16 reports it" in row.detail and row.sources == ["G31", "G16"]
+    assert "G16" in {c.source for c in b.citations}
+
+
+def test_two_sources_printing_one_subgroups_figure_make_one_row_naming_both():
+    b = bundled_brief("MM")
+    penta = [r for r in b.subgroup_rates if r.study == "storm-nejm-2019" and r.measure == "ORR"]
+    assert len(penta) == 1
+    (r,) = penta
+    assert (r.events, r.n, r.source) == (21, 83, "L3") and [(x.source, x.percent) for x in r.also] == [("S4", 25.3)]
+    row = next(x for x in subgroup_table(b, 0.95).rows if x[1] == "storm-nejm-2019")
+    assert row[7] == "L3, S4" and "also S4: 25.3% (no count printed), 16.4–36 (as reported)" in row[8]
+    assert "S4" in {c.source for c in b.citations}

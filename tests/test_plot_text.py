@@ -9,7 +9,7 @@ from pathlib import Path
 
 import pytest
 
-from .conftest import DATA, run
+from .conftest import DATA, first_fast, run
 
 pytest.importorskip("matplotlib")
 
@@ -32,7 +32,7 @@ def labelled(tmp_path: Path, label: str) -> Path:
     return d
 
 
-@pytest.mark.parametrize("label", LABELS)
+@pytest.mark.parametrize("label", first_fast(LABELS))  # a figure drawn each: one in the fast subset
 def test_a_label_is_drawn_literally_in_the_forest_plot(tmp_path, label):
     d = labelled(tmp_path, label)
     run("--data", str(d), "pool", "-d", "AML", "--across-regimens", "--allow-mixed",
@@ -41,7 +41,7 @@ def test_a_label_is_drawn_literally_in_the_forest_plot(tmp_path, label):
     assert f"{label}</text>" in svg  # one text element, as written (SVG keeps text as text)
 
 
-@pytest.mark.parametrize("suffix", [".png", ".pdf"])
+@pytest.mark.parametrize("suffix", first_fast([".png", ".pdf"]))
 def test_a_label_that_is_not_mathtext_draws_in_every_format(tmp_path, suffix):
     d = labelled(tmp_path, LABELS[0])
     run("--data", str(d), "pool", "-d", "AML", "--across-regimens", "--allow-mixed",

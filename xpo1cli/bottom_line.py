@@ -209,7 +209,8 @@ def bottom_line(ds: Dataset, b: Brief, study_ids: set[str]) -> list[Claim]:
                          key=lambda f: rank.get(f.measure, 99))
         if medians:  # the regimen's most important median outcome (each trial's own)
             f = medians[0]
-            out.append(Claim("single-arm median", _sources(m.source for m in f.per_trial), regimen=chosen,
+            cited = [x.source for m in f.per_trial for x in [m, *m.disputed]]  # a disputed figure's other report too
+            out.append(Claim("single-arm median", _sources(cited), regimen=chosen,
                              measure=f.measure, median=f))
         others = {g.regimen for g in single} - {chosen}
         if others:
@@ -228,6 +229,8 @@ def bottom_line(ds: Dataset, b: Brief, study_ids: set[str]) -> list[Claim]:
               if e.arm_a.table == "adverse_events"}
     said = {(x.study, x.term) for c in results for x in c.statements}
     for p in map(key_harms, regimen_harms(b, ds, stated, said)):  # the rest is the harms section's
+        for r in p.reports:  # a study whose population is mostly another disease's: its harms say so
+            r.share = b.minority(r.where) if r.scope == "study" else None
         # a regimen with figures only of other kinds says so; rows naming no regimen are then section 5's alone
         if p.clear or p.unclear or p.reports or (p.elsewhere and p.regimen is not None):
             out.append(Claim("harms", p.sources, regimen=p.regimen, harms=p))
@@ -280,7 +283,11 @@ def introduce(ds: Dataset, claims: list[Claim]) -> None:
             if c.kind == "not disease-specific":
                 continue
             dose = lead_clause(arm_dose(s.dose_schedule, regimen, codes)) if regimen is not None else None
-            c.contexts[trial] = Context(trial=trial, study=study, population=lead_clause(s.population), dose=dose)
+            undosed = regimen is not None and c.kind != "planned" and not any(  # no report of it states an amount
+                ch.isdigit() for x in info.values() if x.study == study or value_or_none(x.trial) == trial
+                for ch in value_or_none(x.dose_schedule) or "")
+            c.contexts[trial] = Context(trial=trial, study=study, population=lead_clause(s.population), dose=dose,
+                                        undosed=(value_or_none(s.agent) or "XPO1 inhibitor") if undosed else None)
 
 
 def claim_rows(c: Claim) -> list[dict]:
@@ -313,7 +320,8 @@ def claim_rows(c: Claim) -> list[dict]:
     if c.kind == "overview":
         rows += [{"table": "trials", "trial": t} for names in c.trials.values() for t in names]
     if c.median is not None:
-        rows += [outcome(m.study, m.cohort, m.measure, None, m.source) for m in c.median.per_trial]
+        rows += [outcome(x.study, x.cohort, x.measure, None, x.source) for m in c.median.per_trial
+                 for x in [m, *m.disputed]]
     for r in c.rates:  # a summary summed here: the category rows it adds up
         rows += [outcome(r.study, r.cohort, m, r.timepoint, r.source) for m in r.summed or [r.measure]]
     for r in c.indirect:  # a published synthesis: its rows; an anchored estimate: the sources it rests on

@@ -11,24 +11,24 @@ from __future__ import annotations
 
 import pandas as pd
 
-from .brief_findings import _findings
-from .brief_gaps import _citations, _gaps, _report_differences
+from .brief_findings import summary_of_findings
+from .brief_gaps import cited_sources, gaps_of, trial_report_differences
 from .brief_model import Brief
 from .brief_results import (
-    _printed_categories,
-    _randomized,
-    _responders,
-    _response,
-    _subgroups,
-    _survival,
-    _unclear_sizes,
-    _worded,
+    count_responders,
     critical_summaries,
+    mark_unclear_sizes,
+    printed_categories,
+    randomized_trials,
+    response_groups,
+    subgroup_rates,
+    survival_medians,
+    worded_outcomes,
 )
 from .brief_scope import disease_shares
 from .data import Dataset
 from .findings import critical_outcomes
-from .harms import _harms
+from .harms import harms_section
 from .query import Filters, Resolver
 from .values import row_tuples
 
@@ -74,30 +74,31 @@ def build_brief(ds: Dataset, filters: Filters | None = None, *, level: float = 0
               harm_ranges=[], risk_differences=[], mitigations=[], findings=[], gaps=[], citations=[],
               critical=critical_outcomes(ds, code), shares=disease_shares(ds, studies, code))
     outcomes = critical_summaries(outcomes, b.rate_measures)  # after the audit: it reads what sources print
-    b.randomized = _randomized(ds, studies, every_arm, outcomes, b.rate_measures)
-    b.response, b.forests = _response(ds, studies, matched, outcomes, arm_of, flags, level, b)
-    _unclear_sizes(ds, b)
-    b.subgroup_rates, b.landmark_rates = _subgroups(ds, studies, outcomes, arm_of, flags, b, level)
-    b.worded = _worded(studies, outcomes, arm_of, b)
-    b.printed_categories = _printed_categories(ds, studies, arm_of, outcomes, findings_audit, b)
-    b.survival = _survival(ds, studies, matched, arm_of, outcomes)
-    _responders(b)
-    b.harms, b.harm_ranges, b.risk_differences, b.mitigations = _harms(ds, studies, matched, f, code, level)
-    b.findings = _findings(ds, b, flags, level)
+    b.randomized = randomized_trials(ds, studies, every_arm, outcomes, b.rate_measures)
+    b.response, b.forests = response_groups(ds, studies, matched, outcomes, arm_of, flags, level, b)
+    mark_unclear_sizes(ds, b)
+    b.subgroup_rates, b.landmark_rates = subgroup_rates(ds, studies, outcomes, arm_of, flags, b, level)
+    b.worded = worded_outcomes(studies, outcomes, arm_of, b)
+    b.printed_categories = printed_categories(ds, studies, arm_of, outcomes, findings_audit, b)
+    b.survival = survival_medians(ds, studies, matched, arm_of, outcomes)
+    count_responders(b)
+    b.harms, b.harm_ranges, b.risk_differences, b.mitigations = harms_section(ds, studies, matched, f, code, level)
+    b.findings = summary_of_findings(ds, b, flags, level)
     from .indirect_brief import hta_rows, synthesis_rows
 
     b.indirect = hta_rows(ds, code) + synthesis_rows(ds, set(studies["study"]))
     for r in b.indirect:
         b.statistics.update(r.figures)
-    b.gaps = _gaps(ds, studies, b, findings_audit, _report_differences(ds, set(studies["study"])))
+    b.gaps = gaps_of(ds, studies, b, findings_audit, trial_report_differences(ds, set(studies["study"])))
     from .bottom_line import bottom_line
 
     b.bottom_line = bottom_line(ds, b, set(studies["study"]))
 
-    b.citations = _citations(ds, b)
+    b.citations = cited_sources(ds, b)
     kinds = {c.source: c.kind for c in b.citations}
     for x in [*(r for g in b.response for r in g.rates), *(r for t in b.randomized for r in t.rates),
               *b.subgroup_rates, *b.landmark_rates,
+              *(x for r in [*b.subgroup_rates, *b.landmark_rates] for x in r.also),
               *(m for t in b.randomized for m in t.medians), *b.survival,
               *(m for f in b.findings for m in [*f.per_trial, *f.nested])]:
         x.source_kind = kinds.get(x.source)

@@ -31,7 +31,7 @@ from .values import lead_clause, row_tuples
 # --- summary of findings --------------------------------------------------------------------------
 
 
-def _kinds(ds: Dataset) -> dict[str, str]:
+def source_kinds_of(ds: Dataset) -> dict[str, str]:
     return {s: (k if isinstance(k, str) else "") for s, k in zip(ds.sources["source"], ds.sources["kind"],
                                                                   strict=True)}
 
@@ -152,7 +152,8 @@ def _related_trials(ds: Dataset, b: Brief) -> dict[str, list[str]]:
     for t in b.randomized:
         whole = [e for e in t.effects if e.subgroup is None and e.direction in (EXPERIMENTAL, CONTROL)]
         exp = [a for a in t.arms if not a.control]
-        if not whole or not exp:
+        arm_rates = [r for r in t.rates if r.percent is not None]
+        if not exp or not (whole or (not t.effects and arm_rates)):
             continue
         regimen = exp[0].regimen
         theirs = partner_classes(ds, regimen)
@@ -163,13 +164,21 @@ def _related_trials(ds: Dataset, b: Brief) -> dict[str, list[str]]:
         found = "; ".join(f"favours {k} on {', '.join(v)}" if clear else
                           f"no clear difference on {', '.join(v)} (point estimate favours {k})"
                           for (k, clear), v in favoured.items())
+        if not whole:  # arm figures only: said as such, no direction claimed
+            found = ("arm figures only, no between-arm statistic reported, so no direction is claimed ("
+                     + "; ".join(f"{measure_name(r.measure)}{at_point(r.timepoint)} "
+                                 + (f"{r.events}/{r.n} ({figure(r.percent)}%)" if r.events is not None
+                                    else f"{figure(r.percent)}%") + f" with {r.regimen or r.label}"
+                                 for r in arm_rates) + ")")
         arms = " vs ".join(a.regimen or a.label for a in t.arms)
         for single in singles:
             same = single == regimen
             if not same and not (theirs and theirs <= partner_classes(ds, single)):
                 continue
             what = "the same regimen" if same else f"the same partner class ({', '.join(sorted(theirs))})"
-            out.setdefault(single, []).append(f"a randomized trial of {what} exists: {t.trial} ({arms}), {found}")
+            said = out.setdefault(single, [])  # a trial of the same regimen first
+            said.insert(len(said) if not same else 0,
+                        f"a randomized trial of {what} exists: {t.trial} ({arms}), {found}")
     return out
 
 
@@ -178,8 +187,8 @@ def rate(start: str, moves: list[Move]) -> str:
     return LEVELS[max(0, LEVELS.index(start) - len(moves))]
 
 
-def _findings(ds: Dataset, b: Brief, flags: dict, level: float = 0.95) -> list[Finding]:
-    kinds = _kinds(ds)
+def summary_of_findings(ds: Dataset, b: Brief, flags: dict, level: float = 0.95) -> list[Finding]:
+    kinds = source_kinds_of(ds)
     out: list[Finding] = []
 
     # the settings every report of a study's trial states: reports of one trial that describe its
@@ -272,7 +281,7 @@ def _findings(ds: Dataset, b: Brief, flags: dict, level: float = 0.95) -> list[F
                                rating=rating, sources=_unique([s.source, s.arm_a.source, s.arm_b.source]),
                                effect=s, measure=s.measure, trials=[t.trial], reports=[s.study], notes=notes,
                                level=s.ci_level / 100 if s.ci_level is not None else None))
-    out = _merge_subgroups(out, _kinds(ds))
+    out = _merge_subgroups(out, source_kinds_of(ds))
     # single-arm evidence by regimen: XPO1 cohorts outside the randomized trials (whose arms are compared above)
     from .bottom_line import headline_pool
 
@@ -335,7 +344,7 @@ def _findings(ds: Dataset, b: Brief, flags: dict, level: float = 0.95) -> list[F
                                    start="low", moves=moves, rating=rate("low", moves), sources=sources,
                                    measure=g.measure, trials=trials, reports=_unique([r.study for r in used]),
                                    notes=notes, trial=trials[0] if label else None,
-                                   related=related.get(g.regimen, []),
+                                   related=related.get(g.regimen, []), differing=[r for r in used if r.readings],
                                    timepoint=tp if len(timepoints) > 1 else None,
                                    patients_unclear=len(used) == 1 and used[0].n is None and used[0].n_unclear,
                                    level=OUTCOME_CI_LEVEL if kind == "percentage" else

@@ -6,8 +6,9 @@ import re
 
 import pandas as pd
 
-from .brief_findings import _kinds
-from .brief_model import Brief, Citation, Gap, Median
+from .brief_findings import source_kinds_of
+from .brief_model import Brief, Citation, Gap
+from .brief_results import disputed_medians
 from .brief_rules import measure_name
 from .brief_values import _str, _unique, figure, where_text_of
 from .data import Dataset
@@ -39,7 +40,14 @@ def _one_row_per_conflict(ds: Dataset, findings: pd.DataFrame) -> list[tuple]:
     return [(r, absorbed.get(i, [])) for i, r in enumerate(rows) if i not in taken]
 
 
-def _gaps(ds: Dataset, studies: pd.DataFrame, b: Brief, findings: pd.DataFrame, updates: pd.DataFrame) -> list[Gap]:
+def _reported_rate(o) -> str:
+    """An outcome row's rate as its source gives it: the count, else the percentage of its denominator."""
+    if not pd.isna(o.count) and not pd.isna(o.denominator):
+        return f"{int(o.count)}/{int(o.denominator)}"
+    return f"{figure(o.percent_reported)}%" + (f" of {int(o.denominator)}" if not pd.isna(o.denominator) else "")
+
+
+def gaps_of(ds: Dataset, studies: pd.DataFrame, b: Brief, findings: pd.DataFrame, updates: pd.DataFrame) -> list[Gap]:
     gaps: list[Gap] = []
     randomized_regimens = {a.regimen for t in b.randomized for a in t.arms if not a.control}
     regimens = list(dict.fromkeys([*(g.regimen for g in b.response if not all(r.control for r in g.rates)),
@@ -69,17 +77,13 @@ def _gaps(ds: Dataset, studies: pd.DataFrame, b: Brief, findings: pd.DataFrame, 
         gaps.append(Gap("conflict", f"{r.study}/{r.cohort} {r.measure}", detail,
                         _unique(cited + [x for x in re.findall(r"\[([^\]]+)\]", detail) if x in known])))
     trial_of = {st: _str(t) for st, t in zip(studies["study"], studies["trial"], strict=True)}
-    same: dict[tuple, list[Median]] = {}
-    for m in b.survival:  # one figure that two reports of a trial give for different populations
-        if trial_of.get(m.study) and m.median is not None:
-            same.setdefault((trial_of[m.study], m.measure, m.median, m.unit), []).append(m)
-    for (trial, measure, value, unit), ms in same.items():
-        if len({m.study for m in ms}) > 1 and len({m.label for m in ms}) > 1:
-            gaps.append(Gap("conflict", f"{trial} median {measure_name(measure)}",
-                            " against ".join(f"{figure(value)} {unit} of {m.label} ({where_text_of(m.ref, m.study)}) "
-                                             f"[{m.source}]" for m in ms)
-                            + ": reports of one trial give the same figure for different populations",
-                            _unique([m.source for m in ms])))
+    for ms in disputed_medians(studies, b.survival):  # one figure two reports give for different populations
+        trial, measure, value, unit = trial_of[ms[0].study], ms[0].measure, ms[0].median, ms[0].unit
+        gaps.append(Gap("conflict", f"{trial} median {measure_name(measure)}",
+                        " against ".join(f"{figure(value)} {unit} of {m.label} ({where_text_of(m.ref, m.study)}) "
+                                         f"[{m.source}]" for m in ms)
+                        + ": reports of one trial give the same figure for different populations",
+                        _unique([m.source for m in ms])))
     for r in row_tuples(updates):
         srcs = re.findall(r"\[([^\]]+)\]", r.reports)
         gaps.append(Gap("report difference", f"{r.trial} {r.metric}", f"{r.detail}: {r.reports}",
@@ -111,8 +115,20 @@ def _gaps(ds: Dataset, studies: pd.DataFrame, b: Brief, findings: pd.DataFrame, 
     shown = {r.study for r in b.indirect if r.study}  # a comparative synthesis has its own section
     other = studies[(studies["evidence_type"] != "clinical trial") & ~studies["study"].isin(shown)]
     for s in row_tuples(other):
-        gaps.append(Gap("population", f"{s.evidence_type} only", f"{s.study}: {s.population}", [s.source]))
+        # a series or case report: its critical rates, labelled; not a trial's, so sections 3 and 6 leave them
+        # out (never pooled or rated). A systematic review's figures are pools of trials shown elsewhere.
+        own = ds.outcomes[(ds.outcomes["study"] == s.study) & ds.outcomes["measure"].isin(b.rate_measures)] \
+            if s.evidence_type != "systematic review" else ds.outcomes.iloc[:0]
+        figures = [f"{measure_name(o.measure)} {_reported_rate(o)} [{o.source}]" for o in row_tuples(own)
+                   if not (pd.isna(o.count) and pd.isna(o.percent_reported))]
+        shown_as = (f"; its figures, as reported and not a trial's (low weight: not in sections 3 or 6, never "
+                    f"pooled or rated): {', '.join(figures)}" if figures else "")
+        gaps.append(Gap("population", f"{s.evidence_type} only", f"{s.study}: {s.population}{shown_as}",
+                        _unique([s.source, *(o.source for o in row_tuples(own))])))
     gaps += _related(ds, studies, b.disease, with_figures)
+    known = set(ds.sources["source"])
+    for g in gaps:  # a source a row's words name ('baseline as G16 reports it') is one of its sources
+        g.sources += [x for x in dict.fromkeys(SOURCE_ID.findall(g.detail)) if x in known and x not in g.sources]
     return gaps
 
 
@@ -132,6 +148,7 @@ def _per_trial(studies: pd.DataFrame, with_population: bool = False) -> list[str
     return out
 
 
+SOURCE_ID = re.compile(r"\b[A-Z]{1,2}\d{1,3}\b")  # a source id as a row's words name it: G16, M6
 RELATED_SHOWN = 5  # trials named per related disease
 
 
@@ -165,7 +182,7 @@ def _related(ds: Dataset, studies: pd.DataFrame, code: str | None, with_figures:
     return out
 
 
-def _report_differences(ds: Dataset, studies: set[str]) -> pd.DataFrame:
+def trial_report_differences(ds: Dataset, studies: set[str]) -> pd.DataFrame:
     """views.report_differences of the trials with a report among these studies, over every report of
     those trials (and no other trial: a brief of one disease reads only its own)."""
     from .views import report_differences
@@ -175,7 +192,7 @@ def _report_differences(ds: Dataset, studies: set[str]) -> pd.DataFrame:
     return report_differences(ds, reports).reset_index(drop=True)
 
 
-def _citations(ds: Dataset, b: Brief) -> list[Citation]:
+def cited_sources(ds: Dataset, b: Brief) -> list[Citation]:
     from .catalogue import citations, stated_dates
 
     used: list[str] = []
@@ -185,7 +202,7 @@ def _citations(ds: Dataset, b: Brief) -> list[Citation]:
         used += t.sources
     for g in b.response:
         used += [r.source for r in g.rates]
-    used += [r.source for r in [*b.subgroup_rates, *b.landmark_rates]]
+    used += [x.source for r in [*b.subgroup_rates, *b.landmark_rates] for x in (r, *r.also)]
     used += [m.source for m in b.survival]
     used += [h.source for h in b.harms] + [d.source for d in b.risk_differences] + [m.source for m in b.mitigations]
     for f in b.findings:
@@ -197,7 +214,7 @@ def _citations(ds: Dataset, b: Brief) -> list[Citation]:
     address = {s: _str(a) for s, a in zip(ds.sources["source"], ds.sources["address"], strict=True)}
     doi = {s: _str(d) for s, d in zip(ds.sources["source"], ds.sources["doi"], strict=True)}
     dates = stated_dates(ds)
-    kinds = _kinds(ds)
+    kinds = source_kinds_of(ds)
     out = []
     for sid in dict.fromkeys(used):
         if sid in address:

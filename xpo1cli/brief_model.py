@@ -12,6 +12,7 @@ import pandas as pd
 from .brief_rules import NOT_ESTIMABLE, RESPONDER_ONLY, grade3
 from .findings import CriticalOutcome, Effect, SafetyStatement
 from .query import Filters
+from .toxicity import UNGRADED
 
 if TYPE_CHECKING:
     from .catalogue import StatedDate
@@ -59,6 +60,8 @@ class Median:
     source_kind: str | None = None  # sources.kind of its source
     within: bool = False  # a summary-of-findings median of a sub-cohort (its label says which)
     also: list[str] = field(default_factory=list)  # other reports of the trial giving the same figure
+    # other reports of the trial giving the same figure for a different population (a stated conflict)
+    disputed: list[Median] = field(default_factory=list)
     # a responder-only measure (RESPONDER_ONLY): its participants are the responders, not the cohort
     responders: int | None = None  # None: not stated (and not derivable from a response count)
     responders_derived: bool = False  # the count is derived here (from a printed percentage)
@@ -115,6 +118,11 @@ class Rate:
     summed: tuple[str, ...] = ()  # a summary no row of the source prints: the categories it adds up
     population: str | None = None  # the study's population in words (studies.population)
     source_kind: str | None = None  # sources.kind of its source
+    # other reports of the trial giving this measure of the same population (label and n) with another
+    # count: a stated difference between reports, shown beside this figure (never as a subgroup)
+    readings: list[Rate] = field(default_factory=list)
+    # other sources printing the same figure of the same part of a study: one row, every source named
+    also: list[Rate] = field(default_factory=list)
 
     @property
     def control(self) -> bool:
@@ -220,6 +228,10 @@ class HarmRow:
     def quantified(self) -> bool:
         return self.percent is not None or self.count is not None
 
+    @property
+    def death(self) -> bool:  # a study's reported deaths (toxicity.deaths_as_events), no grade applying
+        return self.grade == UNGRADED
+
 
 @dataclass
 class HarmRange:
@@ -310,6 +322,7 @@ class Finding:
     timepoint: str | None = None  # single-arm rates read at several time points: this row's
     nested: list[Median] = field(default_factory=list)  # medians: sub-cohorts inside a trial's (CR within responders)
     patients_unclear: bool = False  # patients is a cohort's n as printed whose meaning no source states
+    differing: list[Rate] = field(default_factory=list)  # its rates that another report gives differently
 
     @property
     def subgroup(self) -> bool:
@@ -458,6 +471,7 @@ class Context:
     population: str | None  # the lead of studies.population (values.lead_clause)
     dose: str | None  # the XPO1-inhibitor arm's part of studies.dose_schedule, its lead; None where the
     # claim states the dose itself (a harms report) or no source gives it
+    undosed: str | None = None  # the XPO1 inhibitor whose dose no report of the trial states (an amount)
 
 
 @dataclass
@@ -517,6 +531,7 @@ class HarmReport:
     dose_levels: list[tuple[str, int | None]] = field(default_factory=list)  # a dose-finding study's levels
     # (label, n) when its figures are of all levels together
     left: dict[str, int] = field(default_factory=dict)  # list -> events cut from it
+    share: Share | None = None  # where the brief's disease is a minority of the study (not its evidence)
 
     @property
     def rows(self) -> list[HarmRow]:

@@ -8,7 +8,7 @@ from dataclasses import dataclass, field
 from .brief_findings import low_reporting_kind, press_release
 from .brief_model import Finding, Forest, Median, Rate
 from .brief_rules import LOW_REPORTING_KINDS, OUTCOME_CI_LEVEL, PI_MIN_K, measure_name
-from .brief_values import figure
+from .brief_values import figure, where_text_of
 from .findings import CONTROL as FAVOURS_CONTROL
 from .findings import NEITHER, STATED, ArmFigure, Effect
 from .indirect_brief import IndirectRow
@@ -146,6 +146,31 @@ def quantity(value: float, unit: str) -> str:
 
 def median_text(m: Median) -> str:
     return quantity(m.median, m.unit) if m.median is not None else MISSING
+
+
+def readings_text(r: Rate) -> str:
+    """A rate another report of the trial gives differently for the same population: each reading as
+    its source prints it, and that the count is unresolved ('' where no report differs)."""
+    if not r.readings:
+        return ""
+
+    def reading(x: Rate) -> str:
+        who = where_text_of(x.ref, x.study) + f" [{x.source}]"
+        printed = x.percent_reported
+        if x.events is not None and printed is not None and round(x.percent or 0) != round(printed):
+            return f"{who} prints {x.events} ({figure(x.percent_reported)}%) of {x.n}"
+        return f"{who} gives " + (f"{x.events}/{x.n} ({figure(x.percent)}%)" if x.events is not None
+                                  else f"{figure(x.percent)}%")
+    values = sorted(x.percent for x in (r, *r.readings) if x.percent is not None)
+    spread = f" ({figure(values[0])}–{figure(values[-1])}%)" if len(values) > 1 and values[0] != values[-1] else ""
+    return "reports differ: " + "; ".join(reading(x) for x in (r, *r.readings)) + f"; the count is unresolved{spread}"
+
+
+def disputed_text(m: Median) -> str:
+    """Another report of the trial gives this median's figure for another population (a stated
+    conflict): said beside the figure, '' where none does."""
+    return "; ".join(f"{where_text_of(x.ref, x.study)} [{x.source}] gives {median_text(x)} as the median of "
+                     f"{x.label}: population disputed" for x in m.disputed)
 
 
 def missing_limit(note: str | None) -> str:

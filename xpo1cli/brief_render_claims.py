@@ -11,6 +11,7 @@ from .brief_render_cells import (
     SECTION_TITLES,
     Table,
     claim_rate_text,
+    disputed_text,
     effect_text,
     indirect_direction,
     indirect_estimate,
@@ -25,6 +26,8 @@ from .brief_values import figure
 from .present import NO_STATUS
 from .query import split_list
 from .render import MISSING, level_text
+from .toxicity import UNGRADED
+from .values import lead_clause
 
 
 def _names(names: list[str]) -> str:
@@ -39,7 +42,9 @@ def claim_text(c: Claim) -> str:
 def context_parts(c: Claim, trial: str) -> list[str]:
     """Whom the trial enrolled and at which dose, where this claim is the first to name it."""
     x = c.contexts.get(trial)
-    return [] if x is None else [p for p in (x.population, x.dose) if p]
+    if x is None:
+        return []
+    return [p for p in (x.population, x.dose, f"{x.undosed} dose not stated" if x.undosed else None) if p]
 
 
 def _with_context(c: Claim, trial: str, design: str | None = None) -> str:
@@ -121,6 +126,7 @@ def _claim_words(c: Claim) -> str:
             text = f"{_with_context(c, trial)} {median_text(m)} in {m.label}"  # whose median: the population it is of
             text += f" (n = {m.n})" if m.n is not None else ""
             text += "".join(f", {median_text(x)} in {x.label}" for x in f.nested if x.study == m.study)
+            text += f" ({disputed_text(m)})" if m.disputed else ""
             return text + (f" ({kind_note(m)})" if kind_note(m) else "")
 
         text = (f"Single-arm evidence, median {measure_name(c.measure)} with {c.regimen}: "
@@ -188,19 +194,27 @@ def _claim_words(c: Claim) -> str:
 
 
 def grade_text(grade: str | None) -> str:
-    """An adverse event's grade as a reader says it: 'grade 3-4', 'any grade', 'grade not stated'."""
+    """An adverse event's grade as a reader says it: 'grade 3-4', 'any grade', 'grade not stated';
+    '' for an event no grade applies to (a death)."""
+    if grade == UNGRADED:
+        return ""
     if not grade:
         return "grade not stated"
     return "any grade" if grade == "all" else f"grade {grade}"
 
 
+def event_text(grade: str | None, term: str) -> str:
+    """An event with its grade: 'grade 3-4 fatigue', 'deaths (60 days)'."""
+    return f"{grade_text(grade)} {term}".strip()
+
+
 def harm_figure(h: HarmRow) -> str:
-    """A harm row's figure: '59%', '67% (14/21)', '5 patients', 'no rate given'."""
+    """A harm row's figure: '59%', '67% (14/21)', '24% (47 patients)', '5 patients', 'no rate given'."""
     count = (f"{h.count}/{h.n}" if h.count is not None and h.n is not None
              else f"{h.count} patient{'s' if h.count != 1 else ''}" if h.count is not None else None)
     if h.percent is not None:
         computed = " computed" if h.percent_basis == "computed" else ""
-        return f"{figure(h.percent)}%{computed}" + (f" ({count})" if count and "/" in count else "")
+        return f"{figure(h.percent)}%{computed}" + (f" ({count})" if count else "")
     return count or "no rate given"
 
 
@@ -244,8 +258,9 @@ def harm_table(rows: list[HarmRow]) -> Table:
                  if h.percent is not None else "not quantified")
         arm = (f"{h.regimen or MISSING} ({CONTROL})" if h.role == "control" else f"{h.regimen} (experimental arm)"
                if h.role == "experimental" else h.role or h.regimen or MISSING)
-        out.append([h.term, grade_text(h.grade).removeprefix("grade "), *([arm] if arms else []), frac, share,
-                    h.source, *([h.statement or ""] if column else [])])
+        grade = grade_text(h.grade).removeprefix("grade ") or UNGRADED
+        out.append([h.term, grade, *([arm] if arms else []), frac, share, h.source,
+                    *([h.statement or ""] if column else [])])
     return Table(caption, headers, out, notes=[f"Every row: {shared}."] if shared else [], kind="harms",
                  row_kinds=["control" if h.role == "control" else "" for h in rows])
 
@@ -259,6 +274,11 @@ def report_text(r: HarmReport, cite: bool = True, context: list[str] | None = No
         who += "".join(f" ({role})" for role in dict.fromkeys(h.role for h in r.rows)
                        if role not in (None, "experimental", "control"))  # 'arm not stated'
         who += f", {r.dose}" if r.dose else ""
+        if r.share is not None:  # the brief's disease is a minority of this study: not its evidence
+            sh = r.share
+            who += (f" (not {sh.disease} evidence: {lead_clause(sh.population) or 'population not stated'}; "
+                    + (f"{sh.patients} of {sh.total} had {sh.disease})" if sh.patients is not None else
+                       f"how many had {sh.disease} not stated)"))
     else:
         ns = {h.n for h in r.rows}
         who = r.where[:1].upper() + r.where[1:] + (f" (n = {ns.pop()})" if len(ns) == 1 and None not in ns
@@ -271,8 +291,11 @@ def report_text(r: HarmReport, cite: bool = True, context: list[str] | None = No
         parts.append(f"{x.term} ({grade_text(x.grade)}) {harm_figure(x)} with {x.regimen} vs {harm_figure(c)} with "
                      f"{c.regimen} (no counts, no difference computed" + (f"; {x.statement}" if x.statement else "")
                      + ")")
-    if r.serious:
-        parts.append(_events(r.serious, graded=False))
+    if r.serious:  # a death says whose it is and which arms' deaths are not stated
+        parts.append(", ".join(f"{h.term} {harm_figure(h)}" + (f" in the {h.regimen} arm" if h.role == "experimental"
+                                                               else "")
+                               + (f" ({h.statement})" if h.grade == UNGRADED and h.statement else "")
+                               for h in r.serious))
     if r.severe:
         parts.append(_events(r.severe) + (f" (and {r.left['severe']} more, section 5)" if r.left.get("severe") else ""))
     if r.other:
@@ -285,12 +308,26 @@ def report_text(r: HarmReport, cite: bool = True, context: list[str] | None = No
     return f"{who}: {'; '.join(parts)}" + (f" [{', '.join(r.sources)}]" if cite else "")
 
 
-def difference_text(d: RiskDifference) -> str:
-    """An arm-against-arm harm in a clause, with both arms' figures and the difference's interval."""
+def _arms_text(d: RiskDifference) -> tuple[str, str]:
     exp = (f"{figure(d.exp_pct)}% ({d.exp_count}/{d.exp_n})" if d.exp_pct is not None else f"{d.exp_count}/{d.exp_n}")
     ctl = (f"{figure(d.ctl_pct)}% ({d.ctl_count}/{d.ctl_n})" if d.ctl_pct is not None else f"{d.ctl_count}/{d.ctl_n}")
+    return exp, ctl
+
+
+def unclear_text(d: RiskDifference) -> str:
+    """An event whose between-arm interval includes no difference: its name; for deaths, the first
+    harm a reader weighs, both arms' figures too."""
+    if d.grade != UNGRADED:
+        return event_text(d.grade, d.term)
+    exp, ctl = _arms_text(d)
+    return f"{d.term} {exp} in the {d.experimental} vs {ctl} in the {d.control}"
+
+
+def difference_text(d: RiskDifference) -> str:
+    """An arm-against-arm harm in a clause, with both arms' figures and the difference's interval."""
+    exp, ctl = _arms_text(d)
     more = "more" if (d.difference or 0) > 0 else "fewer"
-    return (f"{grade_text(d.grade)} {d.term} {exp} in the {d.experimental} vs {ctl} in the {d.control}, "
+    return (f"{event_text(d.grade, d.term)} {exp} in the {d.experimental} vs {ctl} in the {d.control}, "
             f"{figure(abs(d.difference))} percentage points {more} ({level_text(d.level)} CI of the difference "
             f"{figure(d.ci_low)} to "
             f"{figure(d.ci_high)})")
@@ -303,7 +340,7 @@ def harms_text(p: RegimenHarms, contexts: dict[str, list[str]] | None = None) ->
     trials = list(dict.fromkeys(d.trial for d in [*p.clear, *p.unclear]))
     for t in trials:
         clear = [difference_text(d) for d in p.clear if d.trial == t]
-        unclear = [f"{grade_text(d.grade)} {d.term}" for d in p.unclear if d.trial == t]
+        unclear = [unclear_text(d) for d in p.unclear if d.trial == t]
         text = f"{t}: " + "; ".join(clear) if clear else f"{t}:"
         if unclear:
             lv = level_text(next(d.level for d in p.unclear if d.trial == t))

@@ -15,6 +15,7 @@ from .brief_render_cells import (
     arm_name,
     at_text,
     direction_text,
+    disputed_text,
     estimate_text,
     forest_caption,
     indirect_direction,
@@ -27,6 +28,7 @@ from .brief_render_cells import (
     pct,
     rate_interval,
     rate_text,
+    readings_text,
     role_text,
     share_note,
     spread_text,
@@ -133,7 +135,9 @@ def sof_row(f: Finding) -> list[str]:
         relative = "not applicable: no control group"
         if f.kind == "median":
             comments.append("medians of different trials, each its own; never pooled")
+            comments += [disputed_text(m) for m in f.per_trial if m.disputed]
     comments += f.notes
+    comments += [readings_text(r) for r in f.differing]
     comments += [f"{m.label}: {median_text(m)} [{m.source}]" for m in f.nested]
     return [f.outcome, relative, absolute_text(f), trials, cert, "; ".join(comments) or MISSING,
             ", ".join(f.sources)]
@@ -205,9 +209,13 @@ def indirect_tables(b: Brief) -> list[Table]:
 def subgroup_table(b: Brief, level: float) -> Table:
     """Section 3's subgroups: each rate of a part of a study's population, as its source prints it."""
     rows = [[r.regimen or MISSING, where_text(r.ref, r.study), r.label + at_text(r.timepoint, ", "),
-             r.within or MISSING, measure_name(r.measure), rate_text(r), rate_interval(r, level), r.source,
+             r.within or MISSING, measure_name(r.measure), rate_text(r), rate_interval(r, level),
+             ", ".join(x.source for x in (r, *r.also)),
              "; ".join(x for x in (r.audit, share_note(b.minority(r.study), b.disease) if b.minority(r.study)
-                                   else "", r.note, kind_note(r)) if x)] for r in b.subgroup_rates]
+                                   else "", r.note, kind_note(r),
+                                   *(f"also {x.source}: {rate_text(x)}, {rate_interval(x, level)}"
+                                     + (f", {kind_note(x)}" if kind_note(x) else "") for x in r.also)) if x)]
+            for r in b.subgroup_rates]
     return Table("Subgroups and other parts of a study's population, as reported",
                  ["regimen", "study", "subgroup", "part of", "measure", "responders/n (%)", "interval", "source",
                   "notes"], rows, kind="response",
@@ -308,7 +316,8 @@ def layout(b: Brief, level: float = 0.95) -> list[Section]:
             for r in g.rates:
                 derived_seen |= r.events is not None and derived(r.basis)
                 share = b.minority(r.study)
-                notes = [r.audit or "", share_note(share, b.disease) if share is not None else "", kind_note(r)]
+                notes = [r.audit or "", readings_text(r), share_note(share, b.disease) if share is not None else "",
+                         kind_note(r)]
                 doubt = (f" (regimen {r.regimen} as {r.source} codes it; {r.regimen_doubt[0]} names no single "
                          f"regimen: {r.regimen_doubt[1]})" if r.regimen_doubt else "")
                 rows.append([g.regimen or MISSING, role_text(r.role, r.agent), where_text(r.ref, r.study),

@@ -25,7 +25,7 @@ from .query import CATEGORIES, COMPOSITES
 from .values import derived, row_tuples
 
 
-def _responders(b: Brief) -> None:
+def count_responders(b: Brief) -> None:
     """Each responder-only median's participants: the cohort's response count where printed or
     derived (marked), the cohort's own n where the cohort is itself the responders, else not stated."""
     orr = {(r.study, r.cohort): r for g in b.response for r in g.rates if r.measure == "ORR"}
@@ -41,7 +41,7 @@ def _responders(b: Brief) -> None:
             m.responders = m.n
 
 
-def _worded(studies, outcomes, arm_of, b: Brief) -> list[Worded]:
+def worded_outcomes(studies, outcomes, arm_of, b: Brief) -> list[Worded]:
     """The critical rate outcomes of XPO1-inhibitor cohorts that a source states in words only: a row
     with neither count, percentage nor median, whose note says what the source states."""
     info = {s.study: s for s in row_tuples(studies) if s.evidence_type == "clinical trial"}
@@ -58,7 +58,7 @@ def _worded(studies, outcomes, arm_of, b: Brief) -> list[Worded]:
     return out
 
 
-def _subgroups(ds, studies, outcomes, arm_of, flags, b: Brief, level: float) -> tuple[list[Rate], list[Rate]]:
+def subgroup_rates(ds, studies, outcomes, arm_of, flags, b: Brief, level: float) -> tuple[list[Rate], list[Rate]]:
     """The rates section 3 leaves out, each as its source prints it: (1) a critical rate outcome of a
     subgroup of an XPO1-inhibitor cohort (a cohort with a parent, not a randomized arm: prior ASCT,
     triple-class refractory ...); (2) the landmark rates of a critical median outcome that is not a
@@ -77,6 +77,10 @@ def _subgroups(ds, studies, outcomes, arm_of, flags, b: Brief, level: float) -> 
     printed = outcomes["percent_reported"].notna() | outcomes["count_used"].notna()
     subgroups: list[Rate] = []
     landmark: list[Rate] = []
+    # the population section 3 shows for a trial (by its label and n): another report's figure of it is
+    # a second reading of that population, not a subgroup
+    headline = {(r.trial, r.measure, r.timepoint, r.label.casefold(), r.n): r for g in b.response for r in g.rates
+                if r.trial is not None and r.n is not None}
     seen = set()
     for row in row_tuples(outcomes[printed & outcomes["measure"].isin([*b.rate_measures, *landmarks, *within])]):
         a, s = arm_of.get((row.study, row.cohort)), info.get(row.study)
@@ -95,6 +99,11 @@ def _subgroups(ds, studies, outcomes, arm_of, flags, b: Brief, level: float) -> 
             continue
         seen.add(key)
         r = _rate(row, s, a, pooled=False, level=level)
+        same = headline.get((r.trial, r.measure, r.timepoint, r.label.casefold(), r.n))
+        if out is subgroups and same is not None and same.study != r.study:  # not a subgroup: another reading
+            if (r.events, r.percent) != (same.events, same.percent):
+                same.readings.append(r)
+            continue
         r.within = labels.get((row.study, a.parent)) if isinstance(a.parent, str) else None
         r.note = _str(getattr(row, "note", None))
         r.audit = "; ".join(f"{x.measure}: {x.detail}" for x in flags.get((r.study, r.cohort), [])
@@ -108,10 +117,25 @@ def _subgroups(ds, studies, outcomes, arm_of, flags, b: Brief, level: float) -> 
             if other:
                 r.audit = "; ".join(x for x in (r.audit, "another report differs: " + ", ".join(
                     f"{figure(x.percent)}% [{x.source}]" for x in other)) if x)
-    return subgroups, landmark
+    return _merged(subgroups), _merged(landmark)
 
 
-def _unclear_sizes(ds: Dataset, b: Brief) -> None:
+def _merged(rates: list[Rate]) -> list[Rate]:
+    """One row per figure: the sources printing the same percentage of the same part of a study (at
+    the same time point) become one row, the one with a count first, naming the others (Rate.also)."""
+    out: list[Rate] = []
+    for r in sorted(rates, key=lambda x: x.events is None):
+        first = next((x for x in out if (x.study, x.cohort, x.measure, x.timepoint, x.percent)
+                      == (r.study, r.cohort, r.measure, r.timepoint, r.percent) and x.source != r.source), None)
+        if first is None:
+            out.append(r)
+        else:
+            first.also.append(r)
+    keep = {id(r) for r in out}
+    return [r for r in rates if id(r) in keep]
+
+
+def mark_unclear_sizes(ds: Dataset, b: Brief) -> None:
     """Mark each rate printed without a denominator whose cohort size is in a conflict the sources
     state about the study's n (conflicts.measure 'n'): the n is as printed, what it counts is not stated."""
     c = ds.conflicts
@@ -148,7 +172,7 @@ def _role(a) -> str | None:
     return a.arm if isinstance(a.arm, str) and a.arm in ("experimental", "control") else None
 
 
-def _randomized(ds: Dataset, studies: pd.DataFrame, arm_of: dict, outcomes: pd.DataFrame,
+def randomized_trials(ds: Dataset, studies: pd.DataFrame, arm_of: dict, outcomes: pd.DataFrame,
                 measures: list[str]) -> list[RandomizedTrial]:
     from .views import survival_table
 
@@ -269,7 +293,7 @@ def _medians(frame: pd.DataFrame, arm_of: dict) -> list[Median]:
     return out
 
 
-def _response(ds, studies, matched, outcomes, arm_of, flags, level, b: Brief):
+def response_groups(ds, studies, matched, outcomes, arm_of, flags, level, b: Brief):
     from .views import XPO1_GROUP, pool_inputs, pool_table
 
     info = {s.study: s for s in row_tuples(studies)}
@@ -388,7 +412,7 @@ def _response(ds, studies, matched, outcomes, arm_of, flags, level, b: Brief):
 CATEGORY_CONFLICT = "categories vs 100%"  # the audit's check: exclusive categories adding up past the whole
 
 
-def _printed_categories(ds, studies, arm_of, outcomes, findings_audit, b: Brief) -> list[PrintedCategories]:
+def printed_categories(ds, studies, arm_of, outcomes, findings_audit, b: Brief) -> list[PrintedCategories]:
     """The cohorts whose printed response categories conflict (the audit says so) and that have no
     rate of the summary measure those categories would make: each category as printed, placed with
     the first of the brief's rate measures that adds up any of them."""
@@ -443,16 +467,30 @@ def _regimen_doubts(ds: Dataset, rates: list[Rate]) -> None:
             r.regimen_doubt = doubts[r.trial]
 
 
-def _survival(ds, studies, matched, arm_of, outcomes) -> list[Median]:
+def survival_medians(ds, studies, matched, arm_of, outcomes) -> list[Median]:
     from .views import survival_table
 
     frame = survival_table(ds, studies[studies["evidence_type"] == "clinical trial"], matched=matched,
                            outcomes=outcomes)
     frame = frame[frame["median"].notna() | frame["note"].notna()]  # no median: its note says why (not reached)
     out = _one_per_trial(studies, _medians(frame, arm_of), arm_of)
+    for ms in disputed_medians(studies, out):
+        for m in ms:
+            m.disputed = [x for x in ms if x is not m]
     order = {m: i for i, m in enumerate(("PFS", "OS", "DOR", "TTR", "FU"))}
     regimens = list(dict.fromkeys(m.regimen for m in out))
     return sorted(out, key=lambda m: (m.agent is None, regimens.index(m.regimen), order.get(m.measure, 9)))
+
+
+def disputed_medians(studies: pd.DataFrame, medians: list[Median]) -> list[list[Median]]:
+    """Groups of medians in which reports of one trial (studies.trial) give the same figure of the same
+    measure for different populations: a conflict, stated wherever the figure is shown."""
+    trial_of = {st: _str(t) for st, t in zip(studies["study"], studies["trial"], strict=True)}
+    same: dict[tuple, list[Median]] = {}
+    for m in medians:
+        if trial_of.get(m.study) and m.median is not None:
+            same.setdefault((trial_of[m.study], m.measure, m.median, m.unit), []).append(m)
+    return [ms for ms in same.values() if len({m.study for m in ms}) > 1 and len({m.label for m in ms}) > 1]
 
 
 def _one_per_trial(studies: pd.DataFrame, medians: list[Median], arm_of: dict) -> list[Median]:

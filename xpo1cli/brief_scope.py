@@ -28,7 +28,7 @@ def names_disease(ds: Dataset, text, code: str) -> bool:
     return any(re.search(rf"(?<![\w]){re.escape(w)}(?![\w])", text, flags=re.I) for w in words if len(norm(w)) > 1)
 
 
-def _label_matches(ds: Dataset, population, code: str | None, regimen=None, regimens: set[str] = frozenset()) -> bool:
+def label_matches(ds: Dataset, population, code: str | None, regimen=None, regimens: set[str] = frozenset()) -> bool:
     """Whether a label row belongs in a disease's brief: its population ('label pooled: myeloma, ...')
     names the disease, or it names no disease at all and its regimen ('label: with bortezomib and
     dexamethasone' -> SVd) is one the brief's studies test."""

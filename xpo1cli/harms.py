@@ -25,7 +25,7 @@ import pandas as pd
 
 from .brief_model import Brief, HarmRange, HarmReport, HarmRow, Mitigation, RegimenHarms, RiskDifference
 from .brief_rules import grade3
-from .brief_scope import _label_matches
+from .brief_scope import label_matches
 from .brief_values import _float, _int, _str
 from .data import Dataset
 from .query import Filters, Resolver
@@ -38,6 +38,7 @@ SERIOUS = re.compile(r"\b(fatal|death|deaths|serious)\b", re.I)
 # what key_harms leaves to the harms section, by the part of a report that holds it
 LEFT_PARTS = {"other": "other grades", "named": "events named without rates",
               "versus": "arm figures without counts"}
+DEATHS = "deaths of one arm or cohort"
 LABELS = "the labels' figures"
 
 
@@ -45,13 +46,16 @@ def key_harms(p: RegimenHarms) -> RegimenHarms:
     """What a bottom line repeats of a regimen's harms: its randomized differences (both arms'
     figures), and of each trial report its tolerability (discontinuation, dose changes, dose
     finding), fatal and serious events and grade ≥3 events. A label's figures only where the
-    regimen has neither, and then the same parts. The rest (other grades, events named without
-    rates, arm figures without counts, labels beside trial figures) stays in the harms section;
-    `elsewhere` names its kinds. Figures are never changed, only not repeated."""
+    regimen has neither, and then the same parts. Deaths only arm against arm (a randomized
+    difference): the deaths of one arm or cohort, with no arm to weigh them against, stay in the
+    harms section. The rest (other grades, events named without rates, arm figures without counts,
+    labels beside trial figures) stays there too; `elsewhere` names its kinds. Figures are never
+    changed, only not repeated."""
     def kept(r: HarmReport) -> HarmReport:
         return HarmReport(where=r.where, scope=r.scope, trial=r.trial, report=r.report, dose=r.dose,
-                          tolerability=list(r.tolerability), serious=list(r.serious), severe=list(r.severe),
-                          dose_levels=list(r.dose_levels), left={k: v for k, v in r.left.items() if k == "severe"})
+                          tolerability=list(r.tolerability), serious=[h for h in r.serious if not h.death],
+                          severe=list(r.severe), dose_levels=list(r.dose_levels),
+                          left={k: v for k, v in r.left.items() if k == "severe"})
 
     trials = [kept(r) for r in p.reports if r.scope == "study"]
     trials = [r for r in trials if r.rows]
@@ -60,6 +64,7 @@ def key_harms(p: RegimenHarms) -> RegimenHarms:
     read = [r for r in p.reports if r.scope == "study" or labels]  # the reports whose parts were chosen from
     elsewhere = [LABELS] if not labels and any(r.scope != "study" for r in p.reports) else []
     elsewhere += [words for part, words in LEFT_PARTS.items() if any(getattr(r, part) for r in read)]
+    elsewhere += [DEATHS] if any(h.death for r in read for h in r.serious) else []
     return RegimenHarms(p.regimen, p.name, list(p.clear), list(p.unclear), [*trials, *labels], elsewhere)
 
 
@@ -179,11 +184,13 @@ def regimen_harms(b: Brief, ds: Dataset, stated: set[tuple[str, str, str]],
     return out
 
 
-def _harms(ds, studies, matched, f: Filters, code, level):
+def harms_section(ds, studies, matched, f: Filters, code, level):
+    from .toxicity import with_deaths
     from .views import of_treatment, toxicity_doses, toxicity_table
 
     agent = Resolver(ds).agent(f.agent) if f.agent else None
-    tox = toxicity_table(ds, studies, agent=agent, source=f.source, matched=matched)
+    events = with_deaths(ds, studies)  # a trial's reported deaths are its first harms
+    tox = toxicity_table(ds, studies, agent=agent, source=f.source, matched=matched, events=events)
     if f.arm_level():  # a treatment's brief: its own harms (label rows too), the class's mitigations
         tox = tox[of_treatment(ds, tox["regimen"], f) | (tox["kind"] == "mitigation")]
     tox["dose"] = toxicity_doses(ds, tox)
@@ -200,7 +207,7 @@ def _harms(ds, studies, matched, f: Filters, code, level):
         if r.scope == "study":
             pass
         elif r.scope == "label":
-            if not _label_matches(ds, r.population, code, r.regimen, tested):
+            if not label_matches(ds, r.population, code, r.regimen, tested):
                 continue
         else:
             continue
@@ -226,18 +233,19 @@ def _harms(ds, studies, matched, f: Filters, code, level):
                                      sources=list(dict.fromkeys(h.source for h in hs)), regimen=regimen, dose=dose))
     harm_ranges.sort(key=lambda h: (-(h.high or -1), h.term))
     rand = studies[studies["randomized"].fillna(False).astype(bool)]
-    rds = risk_differences(ds, rand, level) if len(rand) else []
+    rds = risk_differences(ds, rand, level, events) if len(rand) else []
     mit = [Mitigation(term=r.term, category=r.category, statement=_str(r.statement), agent=_str(r.agent),
                       source=r.source, study=_str(r.study)) for r in row_tuples(tox) if r.kind == "mitigation"]
     return rows, harm_ranges, rds, mit
 
 
-def risk_differences(ds: Dataset, studies: pd.DataFrame, level: float = 0.95) -> list[RiskDifference]:
+def risk_differences(ds: Dataset, studies: pd.DataFrame, level: float = 0.95,
+                     events: pd.DataFrame | None = None) -> list[RiskDifference]:
     """Adverse events arm against arm in randomized trials, as `xpo1 toxicity --arms` pairs them
     (views.toxicity_arms), where both arms have an n."""
     from .views import toxicity_arms
 
-    frame = toxicity_arms(ds, studies, level)
+    frame = toxicity_arms(ds, studies, level, events)
     return [RiskDifference(trial=r.trial, term=r.term, grade=r.grade, experimental=r.experimental,
                            exp_count=int(r.exp_count), exp_n=int(r.exp_n), exp_pct=_float(r.exp_pct),
                            control=r.control, ctl_count=int(r.ctl_count), ctl_n=int(r.ctl_n),

@@ -144,3 +144,79 @@ def brief_page(b: Brief, fmt: str | None) -> list:
     if fmt == "json":
         return [Document([brief_json(b)], 1)]
     return [Written(lambda: terminal(b, fmt))]
+
+
+def list_page(frame) -> list:
+    """`list`: one row per study or cohort, counts over denominators, and how to read them."""
+    from .present import list_view
+    from .render import DERIVED_NOTE
+
+    return [Section(frame, "XPO1-inhibitor studies", [
+        "ORR and depth show count/denominator (percentage as printed, else computed); 'xpo1 show REF' "
+        "gives every figure with its source.", DERIVED_NOTE,
+        "⚠ audit: a printed figure disagrees with its counts; 'xpo1 audit' says which."], view=list_view)]
+
+
+def compare_page(result) -> list:
+    """`compare`: the regimens side by side, the warnings above them and, for two regimens that
+    randomized trials link, the indirect comparison to run."""
+    from .present import compare_view
+    from .render import DERIVED_NOTE
+
+    codes = result.codes
+    notes = [DERIVED_NOTE, "Between arms: the trial's statistics as reported by its source; nothing there is "
+             "recomputed."]
+    if result.linked:
+        notes.append(f"Randomized trials link {codes[0]} and {codes[1]} through common comparators "
+                     f"({', '.join(result.linked)}): 'xpo1 indirect {codes[0]} {codes[1]} --measure "
+                     f"{result.linked[0]}' gives the anchored indirect comparison, with its checks.")
+    return [Section(result.frame, f"Compare {' vs '.join(codes)}", notes, result.warnings, compare_view)]
+
+
+def response_page(frame, ci: str, level: float) -> list:
+    """`response`: every category by cohort, with what the intervals are and how to read the marks."""
+    from .present import CUMULATIVE_MARK, response_view
+    from .render import DERIVED_NOTE
+
+    name = "Clopper–Pearson exact" if ci == "exact" else "Wilson"
+    return [Section(frame, "Response", [
+        f"[lo–hi]: {level:.0%} {name} interval, computed here (the review gives none). "
+        "Percentages as printed. NR: not reported.", DERIVED_NOTE,
+        f"{CUMULATIVE_MARK} the source prints MR, PR and VGPR rates that add up to more than 100%: "
+        "read here as cumulative ('or better') rates, the summary each is (the source does not say "
+        "so; see 'xpo1 audit').",
+        "⚠ audit: the printed figures of this cohort disagree with each other; see 'xpo1 audit'."], view=response_view)]
+
+
+def survival_page(frame, chart: bool = False, by_median: bool = False) -> list:
+    """`survival`: the medians by cohort, each in its unit, as a table or drawn as bars."""
+    from .present import survival_chart, survival_view
+
+    if not chart:
+        return [Section(frame, "Survival and durations", [
+            "Each median, range and CI is in the unit shown beside it, as the source gives it."], view=survival_view)]
+    if len(frame) == 0:
+        return [Message("xpo1: no matching rows")]
+    return [Written(lambda: survival_chart(frame, by_median=by_median))]
+
+
+ARM_NOTES = ["Risk difference: experimental minus control, percentage points, with a 95% Newcombe "
+             "interval, computed here. n_basis says where an arm's n comes from when the source "
+             "gives no denominator for the event."]
+
+
+def toxicity_page(harms, arms_only: bool = False) -> list:
+    """`toxicity`: the findings with their scope, then the adverse events arm against arm of
+    randomized trials (when asked for, or when there are any)."""
+    from .present import arms_view, no_regimen_note, toxicity_view
+
+    parts = []
+    if harms.findings is not None:
+        parts.append(Section(harms.findings, "Toxicity and safety", [
+            "scope: class = all XPO1 inhibitors; agent = one drug; study = one study's finding; "
+            "label = the prescribing information's pooled populations. 'not quantified' means the "
+            "source names the event without a rate."], no_regimen_note(harms.findings.attrs.get("no_regimen", 0)),
+            toxicity_view))
+    if harms.arms is not None and (arms_only or len(harms.arms)):
+        parts.append(Section(harms.arms, "Adverse events, arm against arm", ARM_NOTES, view=arms_view))
+    return parts

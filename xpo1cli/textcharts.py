@@ -19,7 +19,8 @@ def bars(frame: pd.DataFrame, label: str, value: str, group: str | None = None,
     """A terminal bar chart: one line per row, bars scaled to the largest value, missing shown
     as 'not reported'. Unicode eighth-blocks give sub-character resolution. The chart fits in
     `columns` (default: the terminal's width): bars shrink first; when even a short bar leaves
-    no room, each label goes on its own line above its bar. Labels and figures are never cut."""
+    no room, each label goes on its own lines above its bar, broken between words. Labels and
+    figures are never cut."""
     from rich.cells import cell_len
 
     stream = stream or sys.stdout
@@ -44,8 +45,9 @@ def bars(frame: pd.DataFrame, label: str, value: str, group: str | None = None,
                 stream.write(f"{_display(str(g))}\n")
                 last_group = g
         head = f"  {lab}{' ' * (pad - cell_len(lab))}  "
-        if not beside:
-            stream.write(f"  {lab}\n")
+        if not beside:  # the label on lines of its own, broken between words to fit
+            for line in wrap_words(lab, max(10, columns - 2)):
+                stream.write(f"  {line}\n")
             head = "    "
         if v is None:
             stream.write(f"{head}not reported\n")

@@ -28,6 +28,7 @@ TOXICITY_COLUMNS = ["scope", "agent", "kind", "category", "term", "grade", "coun
                     "percent_reported", "percent_calc", "statement", "ref", "study", "cohort",
                     "population", "regimen", "arm", "section", "source"]
 ARM_NOT_STATED = "arm not stated"
+UNGRADED = "not graded"  # an event no grade applies to: a death, whatever its cause
 KINDS = ("adverse_event", "mitigation", "dose_finding", "cns_penetration", "safety_statement")
 
 
@@ -46,10 +47,41 @@ def label_regimen(ds: Dataset, population, agent) -> str | None:
     return hits[0] if len(hits) == 1 else None
 
 
+def deaths_as_events(ds: Dataset, studies: pd.DataFrame | None = None) -> pd.DataFrame:
+    """The deaths a study reports (outcomes of measure 'deaths'), as adverse-event rows of their arm
+    or cohort, so that a brief's harms state them beside the other events: count, denominator and
+    percentage as printed, the time point in the event's name ('deaths (60 days)'). In a randomized
+    trial, an arm whose deaths no source states is named as not stated, never counted as none."""
+    out = ds.outcomes[ds.outcomes["measure"] == "deaths"]
+    if studies is not None:
+        out = out[out["study"].isin(studies["study"])]
+    agents = dict(zip(ds.studies["study"], ds.studies["agent"], strict=True))
+    arms = {(c.study, c.cohort): c for c in row_tuples(ds.cohorts, index=False) if c.partition == "arm"}
+    stated = {(r.study, value_or_none(r.timepoint), r.cohort) for r in row_tuples(out)}
+    rows = []
+    for r in row_tuples(out):
+        tp = value_or_none(r.timepoint)
+        unstated = [c.label for (st, co), c in arms.items() if (r.study, r.cohort) in arms and st == r.study
+                    and (st, tp, co) not in stated]
+        statement = "; ".join(f"{label}: not stated" for label in unstated)
+        rows.append({"id": f"{r.study}-{r.cohort}-deaths", "study": r.study, "cohort": r.cohort, "ref": None,
+                     "agent": agents.get(r.study), "population": None, "kind": "adverse_event",
+                     "category": "death", "term": f"deaths ({tp})" if tp else "deaths", "grade": UNGRADED,
+                     "count": r.count, "n": r.denominator, "percent_reported": r.percent_reported,
+                     "statement": statement or None, "section": r.section, "source": r.source})
+    return pd.DataFrame(rows, columns=ds.adverse_events.columns)
+
+
+def with_deaths(ds: Dataset, studies: pd.DataFrame | None = None) -> pd.DataFrame:
+    """The adverse-event rows and the studies' reported deaths (deaths_as_events), one frame."""
+    deaths = deaths_as_events(ds, studies)
+    return ds.adverse_events if deaths.empty else pd.concat([ds.adverse_events, deaths], ignore_index=True)
+
+
 def toxicity_table(ds: Dataset, studies: pd.DataFrame | None = None, agent: str | None = None,
                    category: str | None = None, kind: str | None = None,
                    source: str | None = None, matched: set[tuple[str, str]] | None = None,
-                   arm_filters: Filters | None = None) -> pd.DataFrame:
+                   arm_filters: Filters | None = None, events: pd.DataFrame | None = None) -> pd.DataFrame:
     """The adverse-event profile, mitigations, dose findings and the CNS contrast. Class-level
     rows (no study) apply to every XPO1 inhibitor and stay in whatever the study filters; rows
     of one study follow the study filters, and rows of one arm the arm filters (`matched`). Each
@@ -60,8 +92,8 @@ def toxicity_table(ds: Dataset, studies: pd.DataFrame | None = None, agent: str 
     With `arm_filters` (filters naming a regimen, partner or agent of the arms), only rows of a
     matching regimen stay: rows with no regimen (class-wide findings, a label population naming
     none, a trial-level row naming no arm) are left out, and their number is in
-    frame.attrs["no_regimen"]."""
-    ae = ds.adverse_events.copy()
+    frame.attrs["no_regimen"]. `events`: the rows to read instead of the adverse events (with_deaths)."""
+    ae = (ds.adverse_events if events is None else events).copy()
     if studies is not None:
         ae = ae[ae["study"].isna() | ae["study"].isin(studies["study"])]
     if matched is not None:
@@ -161,12 +193,13 @@ ARM_AE_COLUMNS = ["trial", "study", "term", "grade", "experimental", "exp_count"
                   "rd_ci_high", "n_basis", "source"]
 
 
-def toxicity_arms(ds: Dataset, studies: pd.DataFrame, level: float = 0.95) -> pd.DataFrame:
+def toxicity_arms(ds: Dataset, studies: pd.DataFrame, level: float = 0.95,
+                  events: pd.DataFrame | None = None) -> pd.DataFrame:
     """Adverse events arm against arm in randomized trials: each arm's count, n and % as printed,
     and the risk difference (experimental minus control, percentage points) with its Newcombe
     interval (stats.risk_difference_ci). Where the source gives no denominator for the event, the arm's
-    randomized n is used and n_basis says so."""
-    ae = ds.adverse_events
+    randomized n is used and n_basis says so. `events`: the rows to read instead (with_deaths)."""
+    ae = ds.adverse_events if events is None else events
     ae = ae[ae["study"].isin(studies["study"]) & ae["cohort"].notna() & ae["count"].notna()]
     if ae.empty:
         return pd.DataFrame(columns=ARM_AE_COLUMNS)

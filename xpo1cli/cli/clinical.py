@@ -8,7 +8,7 @@ import typer
 
 from .errors import fail
 from .options import CiMethod, FilterOptions, Fmt, Level, interval_options
-from .output import open_dataset, output, resolve_format
+from .output import emit, open_dataset, resolve_format
 
 
 def response_cmd(
@@ -23,19 +23,11 @@ def response_cmd(
 
     Example: xpo1 response --disease MM --partner bortezomib
     """
-    from ..present import CUMULATIVE_MARK, response_view
-    from ..render import DERIVED_NOTE
+    from ..pages import response_page
 
     ci = interval_options(ci, level)
     frame = filters.select(open_dataset()).response(measure, ci=ci, level=level)
-    name = "Clopper–Pearson exact" if ci == "exact" else "Wilson"
-    output(frame, fmt, title="Response", view=response_view, notes=[
-        f"[lo–hi]: {level:.0%} {name} interval, computed here (the review gives none). "
-        "Percentages as printed. NR: not reported.", DERIVED_NOTE,
-        f"{CUMULATIVE_MARK} the source prints MR, PR and VGPR rates that add up to more than 100%: "
-        "read here as cumulative ('or better') rates, the summary each is (the source does not say "
-        "so; see 'xpo1 audit').",
-        "⚠ audit: the printed figures of this cohort disagree with each other; see 'xpo1 audit'."])
+    emit(response_page(frame, ci, level), fmt)
 
 
 def survival_cmd(
@@ -50,29 +42,15 @@ def survival_cmd(
 
     Example: xpo1 survival --disease AML --measure OS --chart
     """
+    from ..pages import survival_page
+
     frame = filters.select(open_dataset()).survival(measure, sort=sort)
-    if chart:
-        if fmt not in (None, "table", "plain"):
-            fail("--chart draws text bars; use it without --format (or with table/plain)")
-        if len(frame) == 0:
-            typer.echo("xpo1: no matching rows", err=True)
-            return
-        from ..present import survival_chart
-
-        survival_chart(frame, by_median=sort.strip().lower() == "median")
-        return
-    from ..present import survival_view
-
-    output(frame, fmt, title="Survival and durations", view=survival_view,
-           notes=["Each median, range and CI is in the unit shown beside it, as the source gives it."])
+    if chart and fmt not in (None, "table", "plain"):
+        fail("--chart draws text bars; use it without --format (or with table/plain)")
+    emit(survival_page(frame, chart, by_median=sort.strip().lower() == "median"), fmt)
 
 
 HUMAN = ("table", "plain", "markdown")
-ARM_NOTES = ["Risk difference: experimental minus control, percentage points, with a 95% Newcombe "
-             "interval, computed here. n_basis says where an arm's n comes from when the source "
-             "gives no denominator for the event."]
-
-
 def toxicity_cmd(
     filters: FilterOptions,
     category: Annotated[str | None, typer.Option(
@@ -89,17 +67,10 @@ def toxicity_cmd(
 
     Example: xpo1 toxicity --category gastrointestinal
     """
-    from ..present import arms_view, no_regimen_note, toxicity_view
+    from ..pages import toxicity_page
 
     sel = filters.select(open_dataset())
     fmt = resolve_format(fmt)
     # on a terminal the findings of adverse events are followed by their arm-against-arm table
     harms = sel.toxicity(category, row_kind, arms=True if arms else None if fmt in HUMAN else False)
-    if harms.findings is not None:
-        output(harms.findings, fmt, title="Toxicity and safety", view=toxicity_view,
-               warnings=no_regimen_note(harms.findings.attrs.get("no_regimen", 0)), notes=[
-            "scope: class = all XPO1 inhibitors; agent = one drug; study = one study's finding; "
-            "label = the prescribing information's pooled populations. 'not quantified' means the "
-            "source names the event without a rate."])
-    if harms.arms is not None and (arms or len(harms.arms)):
-        output(harms.arms, fmt, title="Adverse events, arm against arm", notes=ARM_NOTES, view=arms_view)
+    emit(toxicity_page(harms, arms_only=arms), fmt)

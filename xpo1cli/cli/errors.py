@@ -14,8 +14,7 @@ from pathlib import Path
 
 import typer
 from typer import Context
-from typer._click.exceptions import NoArgsIsHelpError, NoSuchOption, UsageError
-from typer.core import TyperGroup
+from typer.core import TyperGroup  # the class `typer.Typer(cls=...)` takes
 
 ROOT_OPTIONS = ("--data", "--version")
 MAX_ECHO = 60  # characters of a user's input quoted back in a message
@@ -200,9 +199,24 @@ def _repeated(command, ctx: Context, args: list[str]) -> str | None:
     return None
 
 
-def _usage_message(exc: UsageError) -> str:
+def usage_error(exc: BaseException) -> bool:
+    """Whether exc is one of click's usage errors (exit code 2, with the context it arose in).
+    Typer exports none of click's exception classes but BadParameter (one of them), so they are
+    known by what click documents of them; `ctx.fail` raises one."""
+    return getattr(exc, "exit_code", None) == EXIT_USAGE and hasattr(exc, "ctx") \
+        and callable(getattr(exc, "format_message", None))
+
+
+def help_for_no_args(exc) -> bool:
+    """Whether a usage error is click's help for a command given no arguments (no_args_is_help),
+    to be shown as click shows it rather than said as an error."""
+    ctx = exc.ctx
+    return ctx is not None and ctx.command.no_args_is_help and exc.message == ctx.get_help()
+
+
+def _usage_message(exc) -> str:
     """Click's message, said the way xpo1's own errors are: suggestions only when close."""
-    if isinstance(exc, NoSuchOption):
+    if hasattr(exc, "possibilities") and hasattr(exc, "option_name"):  # no such option
         name = exc.option_name
         if name.split("=")[0] in ROOT_OPTIONS and exc.ctx is not None and exc.ctx.parent is not None:
             return (f"{name.split('=')[0]} is an option of xpo1 itself: put it before the command, "
@@ -213,7 +227,7 @@ def _usage_message(exc: UsageError) -> str:
     return exc.format_message()
 
 
-def _show_usage_error(exc: UsageError):
+def _show_usage_error(exc):
     message = _usage_message(exc)
     if message[:1].isupper() and message[1:2].islower():
         message = message[0].lower() + message[1:]
@@ -241,29 +255,26 @@ class Group(TyperGroup):
 
     def get_command(self, ctx: Context, cmd_name: str):
         if cmd_name not in self.commands and cmd_name in self.lazy:
-            from typer.main import get_command_from_info
-            from typer.models import CommandInfo
+            import typer.main
 
             function, wrap = self.lazy[cmd_name]
-            callback = guarded(wrap(function) if wrap is not None else function)
-            self.commands[cmd_name] = get_command_from_info(
-                CommandInfo(name=cmd_name, callback=callback),
-                pretty_exceptions_short=True, rich_markup_mode=self.rich_markup_mode)
+            one = typer.Typer(add_completion=False, rich_markup_mode=self.rich_markup_mode)
+            one.command(cmd_name)(guarded(wrap(function) if wrap is not None else function))
+            self.commands[cmd_name] = typer.main.get_command(one)  # the app of one command is that command
         return self.commands.get(cmd_name)
 
     def format_commands(self, ctx: Context, formatter) -> None:
         """Click's command list, with each short help taken from the docstring unbuilt."""
         import inspect
 
-        from typer._click.utils import make_default_short_help
+        from typer.core import TyperCommand
 
         names = self.list_commands(ctx)
         limit = formatter.width - 6 - max(len(name) for name in names)
         rows = []
-        for name in names:
-            built = self.commands.get(name)
-            rows.append((name, built.get_short_help_str(limit) if built is not None else
-                         make_default_short_help(inspect.getdoc(self.lazy[name][0]) or "", limit).strip()))
+        for name in names:  # an unbuilt command's short help: a bare command with its docstring says it
+            built = self.commands.get(name) or TyperCommand(name, help=inspect.getdoc(self.lazy[name][0]))
+            rows.append((name, built.get_short_help_str(limit)))
         with formatter.section("Commands"):
             formatter.write_dl(rows)
 
@@ -271,11 +282,11 @@ class Group(TyperGroup):
         try:
             twice = _repeated(self, ctx, args)
             if twice:
-                raise UsageError(f"{twice} given more than once; give it once", ctx)
+                ctx.fail(f"{twice} given more than once; give it once")
             return super().parse_args(ctx, args)
-        except NoArgsIsHelpError:
-            raise
-        except UsageError as exc:
+        except Exception as exc:
+            if not usage_error(exc) or help_for_no_args(exc):
+                raise
             _show_usage_error(exc)
 
     def resolve_command(self, ctx: Context, args: list[str]):
@@ -285,15 +296,15 @@ class Group(TyperGroup):
             sub = ctx.meta["xpo1.command"] = Context(command, info_name=name, parent=ctx)
             twice = _repeated(command, sub, rest)
             if twice:
-                raise UsageError(f"{twice} given more than once; give it once (only --partner may repeat)", sub)
+                sub.fail(f"{twice} given more than once; give it once (only --partner may repeat)")
         return name, command, rest
 
     def invoke(self, ctx: Context):
         try:
             return super().invoke(ctx)
-        except NoArgsIsHelpError:
-            raise
-        except UsageError as exc:
+        except Exception as exc:
+            if not usage_error(exc) or help_for_no_args(exc):
+                raise
             if exc.ctx is None:
                 exc.ctx = ctx.meta.get("xpo1.command")
             _show_usage_error(exc)

@@ -8,7 +8,7 @@ from typing import Annotated
 import typer
 
 from .options import Disease, FilterOptions, Fmt, complete_study, completer
-from .output import emit, open_dataset, output, resolve_format
+from .output import emit, open_dataset, resolve_format
 
 
 def list_studies(
@@ -22,15 +22,10 @@ def list_studies(
 
     Example: xpo1 list --disease MM --partner "proteasome inhibitor" --sort orr
     """
-    from ..present import list_view
-    from ..render import DERIVED_NOTE
+    from ..pages import list_page
 
     sel = filters.select(open_dataset())
-    frame = sel.cohorts(sort) if cohorts else sel.studies(sort)
-    notes = ["ORR and depth show count/denominator (percentage as printed, else computed); "
-             "'xpo1 show REF' gives every figure with its source.", DERIVED_NOTE,
-             "⚠ audit: a printed figure disagrees with its counts; 'xpo1 audit' says which."]
-    output(frame, fmt, title="XPO1-inhibitor studies", notes=notes, view=list_view)
+    emit(list_page(sel.cohorts(sort) if cohorts else sel.studies(sort)), fmt)
 
 
 def show(
@@ -63,17 +58,8 @@ def compare(
 
     Example: xpo1 compare SVd SPd
     """
-    from ..present import compare_view
-    from ..render import DERIVED_NOTE
+    from ..pages import compare_page
 
     FilterOptions(disease=disease).check()  # the same checks of what was typed as every listing
     result = open_dataset().select(disease=disease).compare(*regimens, include_preclinical=include_preclinical)
-    codes = result.codes
-    notes = [DERIVED_NOTE, "Between arms: the trial's statistics as reported by its source; nothing "
-             "there is recomputed."]
-    if result.linked:
-        notes.append(f"Randomized trials link {codes[0]} and {codes[1]} through common comparators "
-                     f"({', '.join(result.linked)}): 'xpo1 indirect {codes[0]} {codes[1]} --measure "
-                     f"{result.linked[0]}' gives the anchored indirect comparison, with its checks.")
-    output(result.frame, fmt, title=f"Compare {' vs '.join(codes)}", warnings=result.warnings,
-           view=compare_view, notes=notes)
+    emit(compare_page(result), fmt)
