@@ -121,3 +121,14 @@ def test_a_brief_points_to_the_broader_diseases_evidence_it_leaves_out(disease):
     assert "s-nhl-phase1-ref30" in row.detail and row.detail.endswith("(xpo1 brief --disease NHL)")
     assert not any(g.kind == "related evidence" for g in bundled_brief("NHL").gaps
                    if g.subject == "non-Hodgkin lymphoma")  # its own evidence is no pointer
+
+
+def test_a_phone_card_hides_empty_cells_and_an_empty_cell_is_empty_in_the_page():
+    import re
+
+    from xpo1cli.brief_render import html_page
+
+    page = html_page(bundled_brief("MM"))
+    phone = page.split("@media screen and (max-width: 600px) {")[1].split("\n}")[0]
+    assert re.search(r"td:empty\s*\{\s*display:\s*none;", phone)
+    assert re.search(r'<td data-label="notes"></td>', page)  # what :empty matches: no text, no space
