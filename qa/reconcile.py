@@ -18,7 +18,8 @@ STUDY_FIELDS = ("agent", "partners", "disease", "setting", "phase", "evidence_ty
                 "n_evaluable")
 OUTCOME_FIELDS = ("count", "denominator", "percent_reported", "median_months", "range_low",
                   "range_high")
-LABELS = {"responders": "responders", "non-responders": "non-responders"}
+LABELS = {"responders": "responders", "non-responders": "non-responders",
+          "FLT3 inhibitor-resistant": "flt3i-resistant"}
 
 
 def _rows(path: Path) -> list[dict]:

@@ -101,3 +101,34 @@ def test_a_population_row_naming_a_news_report_cites_it():
     row = next(g for g in b.gaps if g.detail.startswith("rw-mm-best-practices:"))
     assert "as G16 reports it" in row.detail and row.sources == ["G31", "G16"]
     assert "G16" in {c.source for c in b.citations}
+
+
+def test_two_sources_printing_one_subgroups_figure_make_one_row_naming_both():
+    b = bundled_brief("MM")
+    penta = [r for r in b.subgroup_rates if r.study == "storm-nejm-2019" and r.measure == "ORR"]
+    assert len(penta) == 1
+    (r,) = penta
+    assert (r.events, r.n, r.source) == (21, 83, "L3") and [(x.source, x.percent) for x in r.also] == [("S4", 25.3)]
+    row = next(x for x in subgroup_table(b, 0.95).rows if x[1] == "storm-nejm-2019")
+    assert row[7] == "L3, S4" and "also S4: 25.3% (no count printed), 16.4–36 (as reported)" in row[8]
+    assert "S4" in {c.source for c in b.citations}
+
+
+@pytest.mark.parametrize("disease", ["DLBCL", "TCL"])
+def test_a_brief_points_to_the_broader_diseases_evidence_it_leaves_out(disease):
+    b = bundled_brief(disease)
+    row = next(g for g in b.gaps if g.kind == "related evidence" and g.subject == "non-Hodgkin lymphoma")
+    assert "s-nhl-phase1-ref30" in row.detail and row.detail.endswith("(xpo1 brief --disease NHL)")
+    assert not any(g.kind == "related evidence" for g in bundled_brief("NHL").gaps
+                   if g.subject == "non-Hodgkin lymphoma")  # its own evidence is no pointer
+
+
+def test_a_phone_card_hides_empty_cells_and_an_empty_cell_is_empty_in_the_page():
+    import re
+
+    from xpo1cli.brief_render import html_page
+
+    page = html_page(bundled_brief("MM"))
+    phone = page.split("@media screen and (max-width: 600px) {")[1].split("\n}")[0]
+    assert re.search(r"td:empty\s*\{\s*display:\s*none;", phone)
+    assert re.search(r'<td data-label="notes"></td>', page)  # what :empty matches: no text, no space

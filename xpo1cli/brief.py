@@ -98,6 +98,7 @@ def build_brief(ds: Dataset, filters: Filters | None = None, *, level: float = 0
     kinds = {c.source: c.kind for c in b.citations}
     for x in [*(r for g in b.response for r in g.rates), *(r for t in b.randomized for r in t.rates),
               *b.subgroup_rates, *b.landmark_rates,
+              *(x for r in [*b.subgroup_rates, *b.landmark_rates] for x in r.also),
               *(m for t in b.randomized for m in t.medians), *b.survival,
               *(m for f in b.findings for m in [*f.per_trial, *f.nested])]:
         x.source_kind = kinds.get(x.source)

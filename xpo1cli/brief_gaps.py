@@ -153,19 +153,26 @@ RELATED_SHOWN = 5  # trials named per related disease
 
 
 def _related(ds: Dataset, studies: pd.DataFrame, code: str | None, with_figures: set) -> list[Gap]:
-    """Evidence of the diseases a study enrols together with this one (AML with MDS ...) that this
-    brief leaves out: each such disease's clinical studies with figures, and the brief that has them."""
+    """Evidence of the diseases a study enrols together with this one (AML with MDS ...), and of the
+    broader diseases this one is part of (NHL for DLBCL: studies of that broader population itself),
+    that this brief leaves out: each such disease's clinical studies with figures, and the brief that
+    has them."""
     if code is None:
         return []
     res = Resolver(ds)
     mine = res.disease_codes(code)
     related = list(dict.fromkeys(d for v in ds.studies["disease"] for d in split_list(v)
                                  if any(x in mine for x in split_list(v)) and d not in mine))
+    parents = dict(zip(ds.diseases["disease"], ds.diseases["parent"], strict=True))
+    broader, d = [], parents.get(code)
+    while isinstance(d, str) and d not in broader:
+        broader.append(d)
+        d = parents.get(d)
     names = dict(zip(ds.diseases["disease"], ds.diseases["name"], strict=True))
     shown = set(studies["study"])
     out = []
-    for d in related:
-        codes = res.disease_codes(d)
+    for d in [*related, *(d for d in broader if d not in related)]:
+        codes = {d} if d in broader else res.disease_codes(d)
         of_d = pd.Series([any(x in codes for x in split_list(v)) for v in ds.studies["disease"]],
                          index=ds.studies.index, dtype=bool)
         theirs = ds.studies[of_d & (ds.studies["evidence_type"] == "clinical trial") & ~ds.studies["study"].isin(shown)
@@ -202,7 +209,7 @@ def cited_sources(ds: Dataset, b: Brief) -> list[Citation]:
         used += t.sources
     for g in b.response:
         used += [r.source for r in g.rates]
-    used += [r.source for r in [*b.subgroup_rates, *b.landmark_rates]]
+    used += [x.source for r in [*b.subgroup_rates, *b.landmark_rates] for x in (r, *r.also)]
     used += [m.source for m in b.survival]
     used += [h.source for h in b.harms] + [d.source for d in b.risk_differences] + [m.source for m in b.mitigations]
     for f in b.findings:

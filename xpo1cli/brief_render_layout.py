@@ -214,9 +214,13 @@ def _where(b: Brief, x) -> str:
 def subgroup_table(b: Brief, level: float) -> Table:
     """Section 3's subgroups: each rate of a part of a study's population, as its source prints it."""
     rows = [[r.regimen or MISSING, _where(b, r), r.label + at_text(r.timepoint, ", "),
-             r.within or MISSING, measure_name(r.measure), rate_text(r), rate_interval(r, level), r.source,
+             r.within or MISSING, measure_name(r.measure), rate_text(r), rate_interval(r, level),
+             ", ".join(x.source for x in (r, *r.also)),
              "; ".join(x for x in (r.audit, share_note(b.minority(r.study), b.disease) if b.minority(r.study)
-                                   else "", r.note, kind_note(r)) if x)] for r in b.subgroup_rates]
+                                   else "", r.note, kind_note(r),
+                                   *(f"also {x.source}: {rate_text(x)}, {rate_interval(x, level)}"
+                                     + (f", {kind_note(x)}" if kind_note(x) else "") for x in r.also)) if x)]
+            for r in b.subgroup_rates]
     return Table("Subgroups and other parts of a study's population, as reported",
                  ["regimen", "study", "subgroup", "part of", "measure", "responders/n (%)", "interval", "source",
                   "notes"], rows, kind="response",

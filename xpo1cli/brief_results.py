@@ -117,7 +117,22 @@ def subgroup_rates(ds, studies, outcomes, arm_of, flags, b: Brief, level: float)
             if other:
                 r.audit = "; ".join(x for x in (r.audit, "another report differs: " + ", ".join(
                     f"{figure(x.percent)}% [{x.source}]" for x in other)) if x)
-    return subgroups, landmark
+    return _merged(subgroups), _merged(landmark)
+
+
+def _merged(rates: list[Rate]) -> list[Rate]:
+    """One row per figure: the sources printing the same percentage of the same part of a study (at
+    the same time point) become one row, the one with a count first, naming the others (Rate.also)."""
+    out: list[Rate] = []
+    for r in sorted(rates, key=lambda x: x.events is None):
+        first = next((x for x in out if (x.study, x.cohort, x.measure, x.timepoint, x.percent)
+                      == (r.study, r.cohort, r.measure, r.timepoint, r.percent) and x.source != r.source), None)
+        if first is None:
+            out.append(r)
+        else:
+            first.also.append(r)
+    keep = {id(r) for r in out}
+    return [r for r in rates if id(r) in keep]
 
 
 def mark_unclear_sizes(ds: Dataset, b: Brief) -> None:
