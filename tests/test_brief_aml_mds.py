@@ -101,3 +101,17 @@ def test_a_real_world_series_with_response_figures_shows_them_labelled_as_not_a_
                              "pooled or rated): CR/CRi 60% of 10 [N9], ORR 80% of 10 [N9]")
     assert g.sources == ["N9"]
     assert not any(r.study == "rw-aml-tongji" for gr in bundled_brief("AML").response for r in gr.rates)
+
+
+def test_a_table_names_the_trial_beside_each_report_where_it_shows_several_reports_of_it():
+    """SEL-AML-PH1 reaches sections 3 and 4 through two reports (the review's ref 22 and N11's summary):
+    each row names the trial, so the two study ids read as one trial; a trial shown through one report
+    keeps its report's id alone."""
+    from xpo1cli.brief_render import markdown
+
+    b = bundled_brief("AML")
+    assert {"SEL-AML-PH1", "SEL-DEC-PH1"} <= b.several_reports
+    md = markdown(b)
+    assert "| SEL-AML-PH1: ref 22 (s-aml-ref22) |" in md and "| SEL-AML-PH1: s-aml-n11 " in md
+    assert "| ref 22 (s-aml-ref22) " not in md
+    assert "SEL-HIDAC-MITO-PH1" not in b.several_reports and "| s-hidac-mito-jho2018 " in md

@@ -132,3 +132,12 @@ def test_a_phone_card_hides_empty_cells_and_an_empty_cell_is_empty_in_the_page()
     phone = page.split("@media screen and (max-width: 600px) {")[1].split("\n}")[0]
     assert re.search(r"td:empty\s*\{\s*display:\s*none;", phone)
     assert re.search(r'<td data-label="notes"></td>', page)  # what :empty matches: no text, no space
+
+
+def test_one_studys_figures_from_one_kind_of_source_say_that_kind_once():
+    from xpo1cli.brief_render_claims import claim_text
+
+    b = bundled_brief("MF")
+    text = claim_text(next(c for c in b.bottom_line if c.kind == "single-arm" and c.measure == "SVR35"))
+    assert text.count("from a news/feature article") == 1
+    assert "10*/14 (71.4%; printed 71%) at week 12, 11*/14 (78.6%; printed 79%) at week 24 (from a news" in text

@@ -62,6 +62,7 @@ class Median:
     also: list[str] = field(default_factory=list)  # other reports of the trial giving the same figure
     # other reports of the trial giving the same figure for a different population (a stated conflict)
     disputed: list[Median] = field(default_factory=list)
+    trial: str | None = None  # the trial the report is of (studies.trial)
     # a responder-only measure (RESPONDER_ONLY): its participants are the responders, not the cohort
     responders: int | None = None  # None: not stated (and not derivable from a response count)
     responders_derived: bool = False  # the count is derived here (from a printed percentage)
@@ -433,6 +434,16 @@ class Brief:
         dated = [c for c in self.citations if c.date is not None]
         latest = max((c.date.key for c in dated), default=None)
         return [c for c in dated if c.date.key == latest]
+
+    @property
+    def several_reports(self) -> set[str]:
+        """The trials whose rows in sections 3 and 4 come from more than one report: a table names the
+        trial beside each report, so two study ids read as one trial."""
+        studies: dict[str, set[str]] = {}
+        for x in [*(r for g in self.response for r in g.rates), *self.subgroup_rates, *self.survival]:
+            if x.trial is not None:
+                studies.setdefault(x.trial, set()).add(x.study)
+        return {t for t, s in studies.items() if len(s) > 1}
 
     def minority(self, study: str) -> Share | None:
         """The share of the brief's disease in this study where it is a minority (not its evidence)."""

@@ -94,8 +94,10 @@ def at_text(timepoint: str | None, sep: str = " ") -> str:
     return f"{sep}at {timepoint}" if timepoint else ""
 
 
-def where_text(ref, study: str) -> str:
-    return f"ref {ref} ({study})" if ref is not None else study
+def where_text(ref, study: str, trial: str | None = None) -> str:
+    """A report by its review reference and id; with its trial where the table shows several of its reports."""
+    report = f"ref {ref} ({study})" if ref is not None else study
+    return f"{trial}: {report}" if trial else report
 
 
 def kind_note(x: Rate | Median) -> str:

@@ -206,9 +206,14 @@ def indirect_tables(b: Brief) -> list[Table]:
     return out
 
 
+def _where(b: Brief, x) -> str:
+    """A rate's or median's report, with its trial where the brief shows several reports of it."""
+    return where_text(x.ref, x.study, x.trial if x.trial in b.several_reports else None)
+
+
 def subgroup_table(b: Brief, level: float) -> Table:
     """Section 3's subgroups: each rate of a part of a study's population, as its source prints it."""
-    rows = [[r.regimen or MISSING, where_text(r.ref, r.study), r.label + at_text(r.timepoint, ", "),
+    rows = [[r.regimen or MISSING, _where(b, r), r.label + at_text(r.timepoint, ", "),
              r.within or MISSING, measure_name(r.measure), rate_text(r), rate_interval(r, level),
              ", ".join(x.source for x in (r, *r.also)),
              "; ".join(x for x in (r.audit, share_note(b.minority(r.study), b.disease) if b.minority(r.study)
@@ -226,7 +231,7 @@ def subgroup_table(b: Brief, level: float) -> Table:
 def landmark_table(b: Brief) -> Table:
     """Section 4's landmark rates of a median outcome (the share of responders still in response at
     3, 6 and 12 months), each as its source prints it."""
-    rows = [[r.regimen or MISSING, where_text(r.ref, r.study), r.label, measure_name(r.measure),
+    rows = [[r.regimen or MISSING, _where(b, r), r.label, measure_name(r.measure),
              r.timepoint or MISSING, rate_text(r), r.source, "; ".join(x for x in (r.note, kind_note(r)) if x)]
             for r in b.landmark_rates]
     return Table("Landmark rates of a time-to-event outcome, as reported",
@@ -320,7 +325,7 @@ def layout(b: Brief, level: float = 0.95) -> list[Section]:
                          kind_note(r)]
                 doubt = (f" (regimen {r.regimen} as {r.source} codes it; {r.regimen_doubt[0]} names no single "
                          f"regimen: {r.regimen_doubt[1]})" if r.regimen_doubt else "")
-                rows.append([g.regimen or MISSING, role_text(r.role, r.agent), where_text(r.ref, r.study),
+                rows.append([g.regimen or MISSING, role_text(r.role, r.agent), _where(b, r),
                              r.label + at_text(r.timepoint, ", ") + doubt, r.design, rate_text(r),
                              rate_interval(r, level), r.source, "; ".join(n for n in notes if n)])
             if g.pooled is not None and (why := headline_pool(g)):  # a pool the brief refuses: no figure
@@ -371,7 +376,7 @@ def layout(b: Brief, level: float = 0.95) -> list[Section]:
         s[2].paragraphs = ["No response figures in this selection."]
 
     # 4 survival
-    srows = [[m.regimen or MISSING, role_text(m.role, m.agent), where_text(m.ref, m.study), m.label,
+    srows = [[m.regimen or MISSING, role_text(m.role, m.agent), _where(b, m), m.label,
               (m.participants_text if m.responder_only else str(m.n) if m.n is not None else MISSING),
               measure_name(m.measure), median_text(m), spread_text(m),
               m.source, "; ".join(x for x in (share_note(b.minority(m.study), b.disease) if b.minority(m.study)

@@ -474,6 +474,9 @@ def survival_medians(ds, studies, matched, arm_of, outcomes) -> list[Median]:
                            outcomes=outcomes)
     frame = frame[frame["median"].notna() | frame["note"].notna()]  # no median: its note says why (not reached)
     out = _one_per_trial(studies, _medians(frame, arm_of), arm_of)
+    trial_of = {st: _str(t) for st, t in zip(studies["study"], studies["trial"], strict=True)}
+    for m in out:
+        m.trial = trial_of.get(m.study)
     for ms in disputed_medians(studies, out):
         for m in ms:
             m.disputed = [x for x in ms if x is not m]
