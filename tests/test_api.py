@@ -87,9 +87,9 @@ def test_toxicity_reads_the_agent_as_the_drug_of_a_finding(ds):
 
 
 def test_pool_gives_the_figure_the_command_prints(ds):
-    result = ds.select(disease="MM").pool("ORR", method="reml", knha=True, across_regimens=True)
+    result = ds.select(disease="MM").pool("ORR", method="reml", knha=True, across_regimens=True, allow_mixed=True)
     fit = result.groups[0].summary
-    printed = json.loads(run("pool", "-d", "MM", "--method", "REML", "--knha", "--across-regimens",
+    printed = json.loads(run("pool", "-d", "MM", "--method", "REML", "--knha", "--across-regimens", "--allow-mixed",
                              "-f", "json").stdout)
     pooled = [r for r in printed if r["row"] == "random"][0]
     assert fit["method"] == "REML" and pooled["percent"] == pytest.approx(fit["estimate"])
@@ -155,7 +155,9 @@ def test_a_pool_across_regimens_is_refused_with_the_regimens_unless_asked(ds):
     with pytest.raises(xpo1cli.CrossRegimenPool) as loo:  # leave-one-out refits the pool across regimens
         aml.pool("ORR", by="regimen", leave_one_out=True)
     assert not loo.value.by_regimen and "by='regimen'" not in str(loo.value)
-    asked = aml.pool("ORR", across_regimens=True)
+    with pytest.raises(xpo1cli.MixedPool):  # across regimens does not imply a pool of several settings
+        aml.pool("ORR", across_regimens=True)
+    asked = aml.pool("ORR", across_regimens=True, allow_mixed=True)
     fit = asked.groups[0].summary
     assert asked.across_regimens and fit["across"] == ["S", "S-DEC", "S-HiDAC-MITO"]
     assert fit["estimate"] == pytest.approx(37.7104, abs=1e-3)  # the figure metafor gives (tests/test_pool.py)
@@ -165,19 +167,41 @@ def test_a_pool_across_regimens_is_refused_with_the_regimens_unless_asked(ds):
 
 
 def test_one_pool_per_regimen_has_no_figure_across_them(ds):
-    result = ds.select(disease="MM", source="review").pool("ORR", by="regimen")
+    result = ds.select(disease="MM", source="review").pool("ORR", by="regimen", allow_mixed=True)
     g = result.groups[0]
     assert not result.across_regimens and g.summary["overall"] is False
     assert g.summary["estimate"] is None and g.summary["tau2"] is None  # no cross-regimen figure anywhere
-    assert set(g.table["row"]) == {"cohort", "random", "subgroup test"}
+    assert set(g.table["row"]) == {"cohort", "random"}  # and no test comparing the regimens' cohorts
     assert g.table.loc[g.table["row"] == "random", "subgroup"].tolist() == ["Sd", "SRd"]
-    assert g.summary["q_between"] == pytest.approx(33.73182, abs=1e-4)
+    assert g.summary["q_between"] is None
+    across = ds.select(disease="MM", source="review").pool("ORR", by="regimen", across_regimens=True,
+                                                           allow_mixed=True)
+    assert across.groups[0].summary["q_between"] == pytest.approx(33.73182, abs=1e-4)
+
+
+def test_a_pool_of_no_one_population_is_refused_unless_asked(ds):
+    sd = ds.select(disease="MM", regimen="Sd")
+    with pytest.raises(xpo1cli.MixedPool) as caught:
+        sd.pool("ORR")
+    assert isinstance(caught.value, xpo1cli.PoolError)
+    assert caught.value.reason == "the pool mixes diseases (MM, WM; a cohort of several)"
+    assert caught.value.cohorts == ["sd-phase1-ref12/all 8*/84", "storm-nejm-2019/mitt 32/122"]
+    code, text = library_error(caught.value)
+    assert code == EXIT_USAGE and "--allow-mixed" in text and "sd-phase1-ref12/all 8*/84" in text
+    asked = sd.pool("ORR", allow_mixed=True)
+    assert asked.allow_mixed and asked.groups[0].summary["estimate"] == pytest.approx(16.7516, abs=1e-3)
+    assert asked.groups[0].summary["pi_low"] is None  # k = 2: no prediction interval
+    by = ds.select(disease="MM").pool("ORR", by="regimen")
+    subs = by.groups[0].summary["subgroups"]
+    assert subs["Sd"]["refused"] == "the pool mixes diseases (MM, WM; a cohort of several)"
+    assert subs["SRd"]["refused"] == "the pool mixes populations"
+    assert "estimate" not in subs["Sd"] and subs["SVd"]["estimate"] == pytest.approx(62.5)
 
 
 def test_a_pool_of_one_regimen_is_as_before(ds):
     """One regimen: nothing refused, nothing relabelled, with or without the keyword."""
     sel = ds.select(disease="MM", regimen="SRd")
-    plain, asked = sel.pool("ORR"), sel.pool("ORR", across_regimens=True)
+    plain, asked = sel.pool("ORR", allow_mixed=True), sel.pool("ORR", across_regimens=True, allow_mixed=True)
     assert not plain.across_regimens and not asked.across_regimens
     pd.testing.assert_frame_equal(plain.groups[0].table, asked.groups[0].table)
     assert plain.groups[0].summary == asked.groups[0].summary

@@ -107,7 +107,8 @@ def test_compare_frame_keeps_numbers_as_numbers(ds):
 
 
 def test_pool_of_the_review_aml_cohorts(ds):
-    result = pool(ds, studies_of(ds, disease="AML", source="review"), "ORR", across_regimens=True)
+    result = pool(ds, studies_of(ds, disease="AML", source="review"), "ORR", across_regimens=True,
+                  allow_mixed=True)
     assert [g.name for g in result.groups] == [views.XPO1_GROUP]
     fit = result.groups[0].summary
     assert (fit["k"], round(fit["estimate"], 1), round(fit["ci_low"], 1), round(fit["ci_high"], 1)) == (
@@ -118,7 +119,7 @@ def test_pool_of_the_review_aml_cohorts(ds):
 
 def test_pool_with_leave_one_out_names_the_most_influential_cohort(ds):
     result = pool(ds, studies_of(ds, disease="AML", source="review"), "ORR", leave_one_out=True,
-                  across_regimens=True)
+                  across_regimens=True, allow_mixed=True)
     top = result.groups[0].most_influential
     assert top is not None and top["study"] in set(result.included["study"])
     assert present.pool_influence(result)[0].startswith(f"{views.XPO1_GROUP}: leaving out {top['study']}/")

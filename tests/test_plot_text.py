@@ -35,7 +35,8 @@ def labelled(tmp_path: Path, label: str) -> Path:
 @pytest.mark.parametrize("label", first_fast(LABELS))  # a figure drawn each: one in the fast subset
 def test_a_label_is_drawn_literally_in_the_forest_plot(tmp_path, label):
     d = labelled(tmp_path, label)
-    run("--data", str(d), "pool", "-d", "AML", "--across-regimens", "--plot", str(tmp_path / "forest.svg"), "-f", "csv")
+    run("--data", str(d), "pool", "-d", "AML", "--across-regimens", "--allow-mixed",
+        "--plot", str(tmp_path / "forest.svg"), "-f", "csv")
     svg = (tmp_path / "forest.svg").read_text(encoding="utf-8")
     assert f"{label}</text>" in svg  # one text element, as written (SVG keeps text as text)
 
@@ -43,7 +44,8 @@ def test_a_label_is_drawn_literally_in_the_forest_plot(tmp_path, label):
 @pytest.mark.parametrize("suffix", first_fast([".png", ".pdf"]))
 def test_a_label_that_is_not_mathtext_draws_in_every_format(tmp_path, suffix):
     d = labelled(tmp_path, LABELS[0])
-    run("--data", str(d), "pool", "-d", "AML", "--across-regimens", "--plot", str(tmp_path / f"forest{suffix}"),
+    run("--data", str(d), "pool", "-d", "AML", "--across-regimens", "--allow-mixed",
+        "--plot", str(tmp_path / f"forest{suffix}"),
         "-f", "csv")
     assert (tmp_path / f"forest{suffix}").stat().st_size > 1000
 
@@ -68,6 +70,7 @@ def test_a_matplotlibrc_asking_for_latex_is_not_followed(tmp_path, monkeypatch):
 
     d = labelled(tmp_path, LABELS[1])
     with matplotlib.rc_context({"text.usetex": True}):
-        run("--data", str(d), "pool", "-d", "AML", "--across-regimens", "--plot", str(tmp_path / "forest.svg"),
+        run("--data", str(d), "pool", "-d", "AML", "--across-regimens", "--allow-mixed",
+            "--plot", str(tmp_path / "forest.svg"),
             "-f", "csv")
     assert f"{LABELS[1]}</text>" in (tmp_path / "forest.svg").read_text(encoding="utf-8")

@@ -38,7 +38,8 @@ from xpo1cli.views import POOL_COLUMNS, pool_leave_one_out, pool_table
 
 from .conftest import run, run_csv
 
-MM = ["-d", "MM", "--source", "review"]
+# the statistics of pools of no one population (MM with a MM+WM cohort, two settings), asked for as such
+MM = ["-d", "MM", "--source", "review", "--allow-mixed"]
 ACROSS = [*MM, "--across-regimens"]  # the metafor pool above: nine cohorts of seven regimens, asked for as such
 LOO = {  # leave1out: estimate, ci.lb, ci.ub, tau2, I2, in input order
     "estimate": [0.4952057, 0.4618994, 0.4034721, 0.3920306, 0.3925061, 0.4113743, 0.3897366, 0.4756027,
@@ -103,13 +104,13 @@ def test_knapp_hartung_for_three_cohorts_and_the_caution_without_it():
 
 def test_subgroups_by_regimen_and_the_test_for_differences():
     rows = run_csv("pool", *MM, "--by", "regimen")
-    test = next(r for r in rows if r["row"] == "subgroup test")  # no pool across regimens: the test alone
-    assert float(test["q_between"]) == pytest.approx(33.73182, abs=1e-4)
-    assert test["q_between_df"] == "6"
-    assert float(test["q_between_p"]) == pytest.approx(7.578916e-06, rel=1e-4)
+    # no pool across regimens: and no test of their differences (their cohorts are not randomized)
+    assert not [r for r in rows if r["row"] == "subgroup test" or r["q_between"]]
     assert not [r for r in rows if r["row"] in ("random", "common") and not r["subgroup"]]
-    overall = random_row(run_csv("pool", *ACROSS, "--by", "regimen"))
+    overall = random_row(run_csv("pool", *ACROSS, "--by", "regimen"))  # asked across regimens: the test
     assert float(overall["q_between"]) == pytest.approx(33.73182, abs=1e-4)
+    assert overall["q_between_df"] == "6"
+    assert float(overall["q_between_p"]) == pytest.approx(7.578916e-06, rel=1e-4)
     assert float(overall["percent"]) == pytest.approx(43.03725, abs=1e-3)  # the overall pool is unchanged
     subgroups = [r["subgroup"] for r in rows if r["row"] == "random" and r["subgroup"]]
     assert subgroups == ["Sd", "SRd"]  # a one-cohort subgroup is shown, not pooled
@@ -121,14 +122,15 @@ def test_subgroup_own_fit_equals_pooling_it_alone():
     rows = run_csv("pool", *MM, "--by", "regimen")
     alone = random_row(run_csv("pool", *MM, "-r", "SRd"))
     srd = random_row(rows, "SRd")
-    for col in ("percent", "ci_low", "ci_high", "pi_low", "pi_high", "tau2"):
+    for col in ("percent", "ci_low", "ci_high", "tau2"):
         assert float(srd[col]) == pytest.approx(float(alone[col]), abs=1e-9), col
+    assert srd["pi_low"] == alone["pi_low"] == "" and srd["pi_high"] == alone["pi_high"] == ""  # k = 2: no PI
 
 
 def test_by_disease_is_suggested_and_keeps_controls_apart():
-    err = run("pool", "--across-regimens", "-f", "csv").stderr
+    err = run("pool", "--across-regimens", "--allow-mixed", "-f", "csv").stderr
     assert "one estimate each with --by disease" in err
-    rows = run_csv("pool", "-d", "MM", "--include-controls", "--by", "disease", "--across-regimens")
+    rows = run_csv("pool", "-d", "MM", "--include-controls", "--by", "disease", "--across-regimens", "--allow-mixed")
     groups = {(r["group"], r["subgroup"]) for r in rows if r["row"] == "cohort"}
     assert all(g != "control arms (no XPO1 inhibitor)" or s for g, s in groups)
     assert {r["group"] for r in rows if r["row"] == "random" and not r["subgroup"]} >= {
@@ -176,7 +178,7 @@ def test_correction_none_with_a_zero_cohort_is_a_usage_error(tmp_path):
 
 def test_two_cohorts_pool_with_a_visible_caution():
     out = run("pool", "-d", "MM", "-p", "proteasome inhibitor", "--source", "review", "--across-regimens",
-              "-f", "plain").stdout
+              "--allow-mixed", "-f", "plain").stdout
     assert "only two cohorts" in out and "Knapp–Hartung" in out and "are advised" in out
     assert "prediction interval from fewer than three cohorts is not meaningful" in out
 
@@ -221,7 +223,8 @@ def test_terminal_forest_with_subgroups_fits_80_columns():
     assert max(len(line) for line in text.splitlines()) <= 80
     for heading in ("Sd", "SVd", "SRd", "SId"):
         assert heading in text.splitlines()
-    assert text.count("◆") == 4 and text.count("prediction interval") == 3
+    # the overall pool's prediction interval (k = 9); none from the two-cohort subgroups (Sd, SRd)
+    assert text.count("◆") == 4 and text.count("prediction interval") == 1
     assert "[6.6–89.0]" in text
 
 
@@ -268,7 +271,7 @@ def test_file_forest_plot_has_no_overlapping_text(k):
 def test_plot_file_svg_keeps_text_and_shows_the_pieces(tmp_path):
     pytest.importorskip("matplotlib")
     target = tmp_path / "f.svg"
-    run("pool", *MM, "--by", "regimen", "--knha", "--plot", str(target), "-f", "csv")
+    run("pool", *ACROSS, "--by", "regimen", "--knha", "--plot", str(target), "-f", "csv")
     svg = target.read_text()
     assert "<text" in svg and "font-family" in svg  # text, not glyph paths
     for piece in ("Events/n", "95% CI", "Weight", "Prediction interval", "Heterogeneity",
@@ -301,7 +304,7 @@ def test_knapp_hartung_caution_only_when_its_interval_is_narrower():
 def test_file_plot_shows_no_crude_sum_beside_a_pooled_estimate(tmp_path):
     pytest.importorskip("matplotlib")
     target = tmp_path / "mm.svg"
-    run("pool", "-d", "MM", "--by", "regimen", "--across-regimens", "--plot", str(target), "-f", "csv")
+    run("pool", "-d", "MM", "--by", "regimen", "--across-regimens", "--allow-mixed", "--plot", str(target), "-f", "csv")
     svg = target.read_text(encoding="utf-8")
     assert "121/359" not in svg and "40/206" not in svg  # sums of events and patients
     assert "k = 9" in svg and "k = 2" in svg

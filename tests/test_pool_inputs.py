@@ -55,7 +55,17 @@ def ref_pool_inputs(ds: Dataset, studies: pd.DataFrame, measure: str, include_co
     candidates, excluded = [], []
 
     def leave(r, reason):
-        excluded.append({"ref": r.ref, "study": r.study, "cohort": r.cohort, "reason": reason})
+        excluded.append({"ref": r.ref, "study": r.study, "cohort": r.cohort, "source": r.source, "reason": reason})
+
+    def no_count(r) -> str:  # a percentage alone says so, with its cohort's own n where there is one
+        if missing(r.percent_reported) or not missing(r.denominator):
+            return "no count and denominator"
+        why = ("a percentage without a stated denominator, so no count (one is derived only over a stated "
+               "denominator)")
+        arm = arms.get((r.study, r.cohort))
+        if arm is None or missing(arm.n):
+            return why
+        return f"{why}; the cohort's n = {int(arm.n)} is not stated as its denominator"
 
     def arm_of(r) -> str:
         return arms[(r.study, r.cohort)].arm if isinstance(arms[(r.study, r.cohort)].arm, str) else ""
@@ -70,7 +80,7 @@ def ref_pool_inputs(ds: Dataset, studies: pd.DataFrame, measure: str, include_co
         usable = [r for r in rows_ if not missing(r.count_used) and not missing(r.denominator)]
         for r in rows_:
             if missing(r.count_used) or missing(r.denominator):
-                leave(r, "no count and denominator")
+                leave(r, no_count(r))
         if s.evidence_type != "clinical trial":
             for r in usable:
                 leave(r, s.evidence_type)
@@ -107,8 +117,24 @@ def ref_pool_inputs(ds: Dataset, studies: pd.DataFrame, measure: str, include_co
                      "setting": s.setting, "design": design(s.evidence_type, s.phase, s.randomized),
                      "regimen": a.regimen, "arm": a.arm, "agent": a.agent,
                      "events": int(r.count_used), "n": int(r.denominator), "count_basis": r.count_basis})
+    # a left-out figure of a pooled cohort, or of a trial pooled from another report, says so
+    pooled_cohorts = {(r["study"], r["cohort"]): r for r in rows}
+    pooled_trials: dict[str, str] = {}
+    for _, r in candidates:
+        if any(p["study"] == r.study and p["cohort"] == r.cohort for p in rows):
+            pooled_trials.setdefault(trial_key(info[r.study]), r.study)
+    for e in excluded:
+        p = pooled_cohorts.get((e["study"], e["cohort"]))
+        if p is not None:
+            mark = "*" if p["count_basis"] != "reported" else ""
+            e["reason"] += (f"; another report of the pooled cohort {e['study']}/{e['cohort']} "
+                            f"({p['events']}{mark}/{p['n']} [{p['source']}])")
+        elif not e["reason"].startswith("another report"):
+            trial = trial_key(info[e["study"]])
+            if pooled_trials.get(trial, e["study"]) != e["study"]:
+                e["reason"] += f"; its trial {trial} is pooled from another report ({pooled_trials[trial]})"
     included = pd.DataFrame(rows, columns=POOL_COLUMNS)
-    left = pd.DataFrame(excluded, columns=["ref", "study", "cohort", "reason"])
+    left = pd.DataFrame(excluded, columns=["ref", "study", "cohort", "source", "reason"])
     included.attrs["measure"] = measure
     included.attrs["published"] = catalogue.published_pooled(ds, studies["study"], measure)
     return included, left

@@ -323,11 +323,13 @@ def width_of(line: str) -> int:
 
 @pytest.mark.parametrize("columns", [40, 60, 80])
 def test_forest_fits_the_terminal_and_keeps_every_figure(columns):
-    text = shown("pool", "--measure", "ORR", "--disease", "AML", "--source", "review", "--across-regimens",
+    text = shown("pool", "--measure", "ORR", "--disease", "AML", "--source", "review",
+                 "--across-regimens", "--allow-mixed",
                  columns=columns)
     plot = [line for line in text.splitlines() if not line.startswith("note:")]
     assert max(width_of(line) for line in plot) <= columns
-    rows = run_csv("pool", "--measure", "ORR", "--disease", "AML", "--source", "review", "--across-regimens")
+    rows = run_csv("pool", "--measure", "ORR", "--disease", "AML", "--source", "review", "--across-regimens",
+                   "--allow-mixed")
     for r in rows:
         for c in ("percent", "ci_low", "ci_high"):
             assert f"{float(r[c]):.1f}" in text
@@ -339,7 +341,8 @@ def test_forest_fits_the_terminal_and_keeps_every_figure(columns):
 
 
 def test_forest_at_150_columns_is_one_line_per_cohort():
-    text = shown("pool", "--measure", "ORR", "--disease", "AML", "--source", "review", "--across-regimens",
+    text = shown("pool", "--measure", "ORR", "--disease", "AML", "--source", "review",
+                 "--across-regimens", "--allow-mixed",
                  columns=150)
     assert re.search(r"^S-DEC ref 23 all patients +10/25  40\.0 \[21\.1–61\.3\]", text, flags=re.M)
 
@@ -396,7 +399,7 @@ def test_a_real_terminal_shows_every_myeloma_figure(columns):
 
 
 def test_a_real_terminal_fits_the_pool_forest_and_its_notes():
-    text = in_a_terminal(80, "pool", "--disease", "AML", "--knha", "--across-regimens")
+    text = in_a_terminal(80, "pool", "--disease", "AML", "--knha", "--across-regimens", "--allow-mixed")
     assert max(width_of(line) for line in text.splitlines()) <= 80
     assert "14*/20" in text and "prediction interval" in text
 

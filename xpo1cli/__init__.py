@@ -8,7 +8,7 @@ so importing the package (as the command line does for --help) loads no pandas.
 __version__ = "0.1.0"
 
 _API = ("open", "validate", "write_package", "import_ctgov", "Dataset", "Selection", "UnknownName", "InvalidValue",
-        "DatasetError", "PoolError", "CrossRegimenPool", "CannotWrite", "Problem")
+        "DatasetError", "PoolError", "CrossRegimenPool", "MixedPool", "CannotWrite", "Problem")
 __all__ = ["__version__", *_API]
 
 

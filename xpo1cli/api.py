@@ -27,10 +27,11 @@ from . import data
 from .datapackage import EXPORTABLE, Problem, bundled_root
 from .datapackage import DataError as DatasetError
 from .query import Filters, UnknownName
-from .synthesis import CrossRegimenPool, PoolError, PoolResult
+from .synthesis import CrossRegimenPool, MixedPool, PoolError, PoolResult
 
 __all__ = ["CROSS_TRIAL", "EXPORTABLE", "Audit", "CannotWrite", "Comparison", "ComparatorTrial", "CrossRegimenPool",
-           "Dataset", "DatasetError", "Harms", "InvalidValue", "PoolError", "PoolResult", "Problem", "Reports",
+           "Dataset", "DatasetError", "Harms", "InvalidValue", "MixedPool", "PoolError", "PoolResult", "Problem",
+           "Reports",
            "Selection", "UnknownName", "check_interval", "check_pool", "import_ctgov", "open", "problem_table",
            "validate", "write_package"]
 
@@ -576,20 +577,24 @@ class Selection:
     def pool(self, measure: str = "ORR", method: str = "DL", *, ci: str = "exact", level: float = 0.95,
              knha: bool = False, by: str | None = None, leave_one_out: bool = False,
              correction: str = "only0", include_controls: bool = False,
-             across_regimens: bool = False) -> PoolResult:
+             across_regimens: bool = False, allow_mixed: bool = False) -> PoolResult:
         """Random-effects meta-analysis of a proportion across the selected cohorts (logit scale),
         one population per trial; control arms only with include_controls, pooled apart. method:
         DL, REML or PM; by: one estimate per subgroup (disease, regimen, setting, agent, design or
         source). Cohorts of several regimens are pooled only one pool per regimen (by="regimen", no
         figure across them) or with across_regimens=True (the pooled rows say "across regimens" and
-        name them). Raises CrossRegimenPool (a PoolError, with `.regimens`) for a pool across
-        regimens not asked for, PoolError when fewer than two cohorts can be pooled."""
+        name them). A pool of no one population (several diseases, settings or designs, the rule of
+        the brief's bottom line) is made only with allow_mixed=True (across_regimens does not imply
+        it): split by a column, such a subgroup is a row 'not pooled' with its reason and its
+        cohorts. Raises CrossRegimenPool (a PoolError, with `.regimens`) for a pool across regimens
+        not asked for, MixedPool (a PoolError, with `.reason` and `.cohorts`) for a single pool of no
+        one population not asked for, PoolError when fewer than two cohorts can be pooled."""
         from .synthesis import pool
 
         method, ci, by = check_pool(method, ci, level, correction, by)
         return pool(self.ds, self.study_rows, measure, matched=self.arms, include_controls=include_controls,
                     method=method, ci=ci, level=level, knha=knha, correction=correction, by=by,
-                    leave_one_out=leave_one_out, across_regimens=across_regimens)
+                    leave_one_out=leave_one_out, across_regimens=across_regimens, allow_mixed=allow_mixed)
 
     def brief(self, level: float = 0.95):
         """The evidence brief of the selection (one disease, usually): a `brief.Brief` that

@@ -60,19 +60,15 @@ def _rank(b: Brief, effects: list[Effect]) -> int:
 
 
 def headline_pool(g) -> str | None:
-    """Why a regimen's pool may not be headlined (None: it may)."""
+    """Why a regimen's pool may not be headlined (None: it may): a pool that is no one population's
+    (pooling.mixed_pool, the rule `pool` refuses by), or a pool of two with heterogeneous results."""
+    from .pooling import mixed_pool
+
     p = g.pooled
     used = [r for r in g.rates if r.pooled and r.events is not None]
-    diseases = {r.disease for r in used}
-    if any(";" in d for d in diseases) or len(diseases) > 1:
-        codes = sorted({d.strip() for v in diseases for d in v.split(";")})
-        several = "; a cohort of several" if any(";" in d for d in diseases) else ""
-        return f"the pool mixes diseases ({', '.join(codes)}{several})"
-    settings = {r.setting for r in used}
-    if len(settings) > 1 or "mixed" in settings:
-        return "the pool mixes populations"
-    if len({r.design for r in used}) > 1:
-        return "the pool mixes designs"
+    why = mixed_pool([r.disease for r in used], [r.setting for r in used], [r.design for r in used])
+    if why is not None:
+        return why
     if p.k == 2 and p.i2 is not None and p.i2 > INCONSISTENT_I2:
         return f"a pool of two with heterogeneous results (I² {p.i2:.1f}%)"
     return None

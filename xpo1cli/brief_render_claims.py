@@ -145,9 +145,11 @@ def _claim_words(c: Claim) -> str:
                 mixed += f"; {r.population}"
             if r.regimen_doubt:
                 mixed += f"; coded {r.regimen} here, but {r.regimen_doubt[0]} names no single regimen (section 3)"
+            notes = {kind_note(x) for x in rates}  # one kind of source for every figure: said once
+            once = notes.pop() if len(notes) == 1 else ""
             figures = ", ".join(claim_rate_text(x) + (f", audit: {x.audit}" if x.audit else "")
-                                + (f" ({kind_note(x)})" if kind_note(x) else "") for x in rates)
-            return f"{r.trial or r.study} ({r.design}{mixed}) {figures}"
+                                + (f" ({kind_note(x)})" if kind_note(x) and not once else "") for x in rates)
+            return f"{r.trial or r.study} ({r.design}{mixed}) {figures}" + (f" ({once})" if once else "")
 
         studies: dict[str, list[Rate]] = {}
         for r in c.rates:

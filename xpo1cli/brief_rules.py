@@ -5,6 +5,7 @@ from __future__ import annotations
 import re
 
 from .findings import ALPHA
+from .pooling import PI_MIN_K  # noqa: F401  (the rule pooling keeps: one constant)
 
 # --- certainty signals: the stated rules ----------------------------------------------------------
 
@@ -20,7 +21,6 @@ OIS_POWER = 0.8  # the optimal information size: power of a two-sided test at fi
 # report, a news report or a press release; a peer-reviewed journal's abstract is none of these
 LOW_REPORTING_KINDS = {"press release": "a press release", "news": "a news report",
                        "conference": "a conference abstract or report"}
-PI_MIN_K = 3  # cohorts a prediction interval needs: with two it has no degrees of freedom
 KNHA_MAX_K = 3  # pools of this many cohorts or fewer use Knapp–Hartung intervals (stats advises it)
 OUTCOME_CI_LEVEL = 0.95  # outcomes.ci_low and ci_high are 95% limits as reported (the schema says so)
 ABSOLUTE_PER = 1000  # anticipated absolute effects: patients per this many

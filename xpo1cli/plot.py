@@ -72,12 +72,16 @@ def plot_lines(frame: pd.DataFrame) -> list[dict]:
                     f"Test for subgroup differences: Q = {r.q_between:.2f} "
                     f"(df {int(r.q_between_df)}), {_p(_num(r.q_between_p))}")})
                 continue
+            if r.row == "not pooled":  # a subgroup of no one population: its cohorts without a diamond
+                lines.append({"kind": "note", "label": f"{indent}{str(r.cohort_label).removeprefix(f'{sub}: ')}"})
+                continue
             if r.row == "cohort":
                 where = f"ref {cell(r.ref)}" if cell(r.ref) != MISSING else str(r.study)
                 mark = DERIVED_MARK if derived(r.count_basis) else ""
                 lines.append({"kind": "cohort", "label": f"{indent}{where} · {cell(r.regimen)} · {r.cohort_label}",
                               "counts": f"{r.events}{mark}/{r.n}", "pct": f"{r.percent:.1f}",
-                              "ci": f"{r.ci_low:.1f}–{r.ci_high:.1f}", "weight": f"{r.weight:.1f}%",
+                              "ci": f"{r.ci_low:.1f}–{r.ci_high:.1f}",
+                              "weight": f"{r.weight:.1f}%" if _num(r.weight) is not None else "",
                               "est": r.percent, "lo": r.ci_low, "hi": r.ci_high, "w": _num(r.weight) or 0})
                 continue
             name = "Random effects" if r.row == "random" else "Common effect"

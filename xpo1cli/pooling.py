@@ -11,8 +11,10 @@ import pandas as pd
 from .counts import CATEGORIES, COMPOSITES, of_cohorts, outcome_table
 from .data import Dataset
 from .query import UnknownName, arm_table, design
+from .render import DERIVED_MARK
 from .values import (
     column_cells,
+    derived,
     inferred_frame,
     key_codes,
     last_match,
@@ -37,6 +39,29 @@ CONTROL_GROUP = "control arms (no XPO1 inhibitor)"
 ROLE_RANK = {"primary": 0, "follow-up": 1, "review summary": 2, "post-hoc": 3, "interim": 4,
              "regulatory": 5, "registration": 6}
 CONTROL_REASON = "control arm, no XPO1 inhibitor (pool control arms apart with --include-controls)"
+NO_COUNT = "no count and denominator"
+NO_DENOMINATOR = ("a percentage without a stated denominator, so no count (one is derived only over a "
+                  "stated denominator)")
+PI_MIN_K = 3  # cohorts a prediction interval needs: with two it has no degrees of freedom
+
+
+def mixed_pool(diseases, settings, designs) -> str | None:
+    """Why a set of cohorts (each one's disease, setting and design cells) is no one population's,
+    so that a pooled figure of it would be nobody's (None: it is one): it mixes diseases (or holds a
+    cohort of several), settings (or a cohort of a mixed one; an unstated setting counts as one of
+    its own) or designs. The one rule of the brief's bottom line (bottom_line.headline_pool) and of
+    `pool` (synthesis.pool refuses such a pool unless asked)."""
+    diseases = {v for v in diseases if isinstance(v, str)}
+    if any(";" in d for d in diseases) or len(diseases) > 1:
+        codes = sorted({d.strip() for v in diseases for d in v.split(";")})
+        several = "; a cohort of several" if any(";" in d for d in diseases) else ""
+        return f"the pool mixes diseases ({', '.join(codes)}{several})"
+    settings = {v if isinstance(v, str) else None for v in settings}
+    if len(settings) > 1 or "mixed" in settings:
+        return "the pool mixes populations"
+    if len(set(designs)) > 1:
+        return "the pool mixes designs"
+    return None
 
 
 def trial_key(study_row) -> str:
@@ -93,7 +118,13 @@ def pool_inputs(ds: Dataset, studies: pd.DataFrame, measure: str, include_contro
 
     # left out within a study: at step 0 figures without a count, at 1 what is never pooled (-1: neither)
     step = np.where(counted, -1, 0)
-    reason = np.where(counted, None, "no count and denominator")
+    pct = o["percent_reported"].to_numpy(dtype="float64", na_value=np.nan)
+    reason = np.where(counted, None, NO_COUNT).astype(object)
+    bare = ~counted & ~np.isnan(pct) & np.isnan(den)  # a percentage alone: said so, with the cohort's own n
+    arm_n = arms["n"].to_numpy(dtype="float64", na_value=np.nan)[at_arm[bare]]
+    reason[bare] = [NO_DENOMINATOR if np.isnan(n) or a < 0 else
+                    f"{NO_DENOMINATOR}; the cohort's n = {int(n)} is not stated as its denominator"
+                    for n, a in zip(arm_n, at_arm[bare], strict=True)]
     other = counted & ~clinical
     reason[other], step[other] = evidence[other], 1
     if not include_controls:
@@ -142,16 +173,41 @@ def pool_inputs(ds: Dataset, studies: pd.DataFrame, measure: str, include_contro
         "n": o["denominator"].take(rows).to_numpy(dtype="int64"),
         "count_basis": column_cells(o, "count_basis", rows)}, POOL_COLUMNS)
     left_rows = np.concatenate([within[by_study], kept[again]])
-    left = inferred_frame({"ref": column_cells(o, "ref", left_rows), "study": column_cells(o, "study", left_rows),
-                      "cohort": column_cells(o, "cohort", left_rows),
-                      "reason": within_reason[by_study].tolist() + again_reason},
-                     ["ref", "study", "cohort", "reason"])
+    left_study = column_cells(o, "study", left_rows)
+    left = inferred_frame({"ref": column_cells(o, "ref", left_rows), "study": left_study,
+                           "cohort": column_cells(o, "cohort", left_rows),
+                           "source": column_cells(o, "source", left_rows),
+                           "reason": _pooled_elsewhere(included, _trial_keys(studies)[s], left_study,
+                                                       column_cells(o, "cohort", left_rows),
+                                                       within_reason[by_study].tolist() + again_reason,
+                                                       _trial_keys(studies)[at_study[left_rows]])},
+                          ["ref", "study", "cohort", "source", "reason"])
     included.attrs["measure"] = measure
     from .catalogue import published_pooled
 
     # syntheses among the matched studies are never pooled; their own pooled figure is shown
     included.attrs["published"] = published_pooled(ds, studies["study"], measure)
     return included, left
+
+
+def _pooled_elsewhere(included: pd.DataFrame, pooled_trials, study: list, cohort: list, reason: list,
+                      trial) -> list[str]:
+    """Each left-out row's reason, saying where its cohort (or its trial, `pooled_trials` being the
+    trial of each pooled row) is pooled from another report or source when it is: a second figure
+    of a pooled cohort is not a cohort left out. `trial`: each left-out row's trial."""
+    cohorts = {(r.study, r.cohort): f"{r.events}{DERIVED_MARK if derived(r.count_basis) else ''}/{r.n} [{r.source}]"
+               for r in included.itertuples()}
+    trials: dict[str, str] = {}
+    for t, s in zip(pooled_trials, included["study"].tolist(), strict=True):
+        trials.setdefault(t, s)
+    out = []
+    for s, c, why, t in zip(study, cohort, reason, trial, strict=True):
+        if (s, c) in cohorts:
+            why += f"; another report of the pooled cohort {s}/{c} ({cohorts[s, c]})"
+        elif not why.startswith("another report") and trials.get(t, s) != s:
+            why += f"; its trial {t} is pooled from another report ({trials[t]})"
+        out.append(why)
+    return out
 
 
 def _is_str(values: np.ndarray) -> np.ndarray:
@@ -177,6 +233,22 @@ def _subgroup_name(value) -> str:
     return value if isinstance(value, str) and value else NOT_STATED
 
 
+def mixed_rows(rows: pd.DataFrame) -> str | None:
+    """mixed_pool of a pool's cohorts (rows of pool_inputs)."""
+    return mixed_pool(rows["disease"].tolist(), rows["setting"].tolist(), rows["design"].tolist())
+
+
+def mixed_subgroups(rows: pd.DataFrame, by: str) -> dict[str, str]:
+    """The subgroups of a split pool (`by`, a key of BY_COLUMNS) that would pool two or more cohorts
+    of no one population, each with mixed_pool's reason, in the order the subgroups come."""
+    names = pd.Series([_subgroup_name(v) for v in rows[BY_COLUMNS[by]]], index=rows.index, dtype=object)
+    out = {}
+    for name, part in rows.groupby(names, sort=False):
+        if len(part) >= 2 and (why := mixed_rows(part)) is not None:
+            out[name] = why
+    return out
+
+
 def pool_regimens(included: pd.DataFrame) -> list[str]:
     """The regimens of a set of cohorts in order of first appearance, a cohort without one as
     'not stated' (as --by regimen names its subgroup)."""
@@ -199,8 +271,7 @@ def _pooled_rows(res: dict, rows: pd.DataFrame, method: str, level: float, subgr
     out = [{"row": "random", "cohort_label": f"{where}random effects ({label})", **totals,
             "percent": 100 * res["estimate"], "ci_low": 100 * res["ci_low"],
             "ci_high": 100 * res["ci_high"], "weight": 100.0,
-            "pi_low": 100 * res["pi_low"], "pi_high": 100 * res["pi_high"],
-            "tau2": res["tau2"], "i2": res["i2"], "h2": res["h2"], "method": method,
+            **_prediction(res), "tau2": res["tau2"], "i2": res["i2"], "h2": res["h2"], "method": method,
             "test": "t" if res["test"] == "knha" else "z", "t_df": res["df"]}]
     if common:
         out.append({"row": "common", "cohort_label": f"{where}common effect", **totals,
@@ -208,6 +279,14 @@ def _pooled_rows(res: dict, rows: pd.DataFrame, method: str, level: float, subgr
                     "ci_low": 100 * res["common_ci_low"],
                     "ci_high": 100 * res["common_ci_high"], "method": "FE", "test": "z"})
     return out
+
+
+def _prediction(res: dict) -> dict:
+    """The prediction interval of a fit in percent: none from fewer than PI_MIN_K cohorts (with two
+    it rests on no degree of freedom; the brief's rule too)."""
+    if res.get("pi_low") is None or res["k"] < PI_MIN_K:
+        return {"pi_low": None, "pi_high": None}
+    return {"pi_low": 100 * res["pi_low"], "pi_high": 100 * res["pi_high"]}
 
 
 def _typed(frame: pd.DataFrame) -> pd.DataFrame:
@@ -223,14 +302,15 @@ def _typed(frame: pd.DataFrame) -> pd.DataFrame:
 def _fit_summary(res: dict) -> dict:
     keys = ("k", "tau2", "i2", "h2", "q", "q_df", "q_p", "pi_low", "pi_high", "test", "df", "cautions")
     out = {k: res.get(k) for k in keys}
-    for k in ("estimate", "ci_low", "ci_high", "pi_low", "pi_high"):
+    for k in ("estimate", "ci_low", "ci_high"):
         out[k] = None if res.get(k) is None else 100 * res[k]
-    return out
+    return {**out, **_prediction(res)}
 
 
 def pool_table(included: pd.DataFrame, method: str = "DL", ci: str = "exact", level: float = 0.95,
                *, knha: bool = False, correction: str = "only0", by: str | None = None,
-               overall: bool = True, across: list[str] | None = None) -> tuple[pd.DataFrame, dict]:
+               overall: bool = True, across: list[str] | None = None, refused: dict[str, str] | None = None,
+               subgroup_test: bool = True) -> tuple[pd.DataFrame, dict]:
     """The pooled table of one group: each cohort with its interval and weight, then the
     random-effects row (with the prediction interval, pi_low/pi_high) and the common-effect row.
     Pooled rows carry the estimate, its interval at `level`, the test behind it (z, or t with
@@ -244,7 +324,10 @@ def pool_table(included: pd.DataFrame, method: str = "DL", ci: str = "exact", le
     differences (q_between, q_between_df, q_between_p). With overall=False (by only) there are no
     overall rows and the summary holds no overall estimate: the subgroups, then the test for their
     differences in a row of its own (row 'subgroup test'). `across`: the regimens of a pool across regimens, named in
-    its pooled rows and summary. Raises ValueError for a correction that cannot be applied (no
+    its pooled rows and summary. `refused` (by only): subgroups not pooled, each with its reason
+    (a row 'not pooled' saying it, then its cohorts without weights; no pooled rows, no test for
+    subgroup differences). subgroup_test=False: no test for subgroup differences either (its
+    subgroups are not randomized against each other). Raises ValueError for a correction that cannot be applied (no
     correction with a 0/n or n/n cohort)."""
     from .metaanalysis import pool_proportions, pool_subgroups
     from .stats import percent_cis
@@ -271,8 +354,17 @@ def pool_table(included: pd.DataFrame, method: str = "DL", ci: str = "exact", le
         sub = pool_subgroups(events, totals, list(frame["subgroup"]), method=method, level=level,
                              knha=knha, correction=correction)
         parts = []
+        refused = {name: why for name, why in (refused or {}).items() if name in sub["subgroups"]}
+        if refused or not subgroup_test:
+            sub.update(q_between=None, q_between_df=None, q_between_p=None, q_between_note=None)
         for name, s in sub["subgroups"].items():
             rows = frame.iloc[s["rows"]].copy()
+            if name in refused:  # its cohorts alone: no weights, no pooled rows
+                parts.append(pd.DataFrame([{"row": "not pooled", "group": group, "subgroup": name, "level": level,
+                                            "k": s["k"], "cohort_label": f"{name}: not pooled: {refused[name]}"}]))
+                parts.append(rows)
+                summary["subgroups"][name] = {"k": s["k"], "refused": refused[name], "cautions": []}
+                continue
             rows["weight"] = [round(w, 2) for w in s["weights"]]
             parts.append(rows)
             if s["k"] >= 2:
@@ -295,6 +387,9 @@ def pool_table(included: pd.DataFrame, method: str = "DL", ci: str = "exact", le
                                           "h2", "q", "q_df", "q_p", "df")), cautions=[])
         summary.update(q_between=sub["q_between"], q_between_df=sub["q_between_df"],
                        q_between_p=sub["q_between_p"])
+        if refused and subgroup_test and len(sub["subgroups"]) > 1:
+            sub["q_between_note"] = (f"no test for subgroup differences: subgroup{'s' if len(refused) > 1 else ''} "
+                                     f"{', '.join(refused)} not pooled")
         if sub["q_between_note"]:
             summary["cautions"] = [*(summary.get("cautions") or []), sub["q_between_note"]]
     out = _typed(pd.concat([p.dropna(axis=1, how="all") for p in parts], ignore_index=True))

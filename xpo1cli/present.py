@@ -434,14 +434,18 @@ def pool_caption(summary: dict) -> str:
     if s.get("by"):
         subs = []
         for name, fit in s["subgroups"].items():
-            if fit["k"] < 2:
+            if fit.get("refused"):
+                subs.append(f"{name} not pooled: {fit['refused']} (k = {fit['k']})")
+            elif fit["k"] < 2:
                 subs.append(f"{name} one cohort, not pooled ({fit['estimate']:.1f}%)")
             else:
                 subs.append(f"{name} {fit_text(fit)}, tau² = {fit['tau2']:.3f}, I² = {fit['i2']:.1f}%")
         parts.append(f"Subgroups by {s['by']}, each with its own tau² (cohort weights are within each "
                      f"subgroup): {'; '.join(subs)}.")
         if s.get("q_between") is not None:
-            parts.append(f"Test for subgroup differences (random effects): Q = {s['q_between']:.2f}, "
+            unrandomized = (" (not a comparison of regimens: the cohorts were not randomized between them)"
+                            if s["by"] == "regimen" else "")
+            parts.append(f"Test for subgroup differences (random effects){unrandomized}: Q = {s['q_between']:.2f}, "
                          f"df = {s['q_between_df']}, p = {s['q_between_p']:.3g}.")
     corr = CORRECTION_TEXT[s["correction"]]
     if s["correction"] != "none":
@@ -524,19 +528,22 @@ def pool_reports(included: pd.DataFrame, excluded: pd.DataFrame) -> list[str]:
 KIND_NOTE = ("Pooled single-arm cohorts and arms of different designs and populations: a summary of "
              "the evidence, not an estimate of one treatment's effect.")
 CONTROLS_NOTE = " Control arms are pooled apart, as their own estimate, never with XPO1-inhibitor arms."
+MIXED_NOTE = (" Cohorts of several diseases, settings or designs are pooled as asked (--allow-mixed): such a "
+              "figure is no one population's.")
 MAX_LEFT_OUT = 12  # cohorts left out named one by one; beyond, the first ten and a count
 
 
 def pool_warnings(result: PoolResult) -> list[str]:
     """What a reader of a pool must know: what it mixes, which report of a trial it used, the
     cohorts alone in their group and the cohorts left out."""
-    left = [f"left out {r.study}/{r.cohort}: {r.reason}" for r in row_tuples(result.excluded)]
+    left = [f"left out {r.study}/{r.cohort} [{r.source}]: {r.reason}" for r in row_tuples(result.excluded)]
     if len(left) > MAX_LEFT_OUT:
         left = [*left[:10], f"... and {len(left) - 10} more cohorts left out (subgroups, second "
                 "reports, or figures without counts)"]
     single = [f"not pooled, the only cohort of its group ({g}): {r.study}/{r.cohort} {r.events}/{r.n}"
               for g, rows in result.singles for r in row_tuples(rows)]
-    kind_note = KIND_NOTE + (CONTROLS_NOTE if result.pools_controls else "")
+    kind_note = (KIND_NOTE + (CONTROLS_NOTE if result.pools_controls else "")
+                 + (MIXED_NOTE if result.allow_mixed else ""))
     return [kind_note, *pool_mixes(result.included, by=result.by, across=result.across_regimens),
             *pool_reports(result.included, result.excluded), *single, *left]
 

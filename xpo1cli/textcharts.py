@@ -69,7 +69,8 @@ def forest(frame: pd.DataFrame, stream: IO | None = None, width: int = 41,
 
     stream = stream or sys.stdout
     columns = columns or terminal_width(stream)
-    frame = frame[frame["row"].isin(("cohort", "random", "common"))]  # a test row has no interval to draw
+    # a test row has no interval to draw; a 'not pooled' row says why its subgroup has no diamond
+    frame = frame[frame["row"].isin(("cohort", "random", "common", "not pooled"))]
     subgroups = [value_or_none(getattr(r, "subgroup", None)) for r in row_tuples(frame)]
     indent = "  " if any(g is not None for g in subgroups) else ""
 
@@ -88,7 +89,8 @@ def forest(frame: pd.DataFrame, stream: IO | None = None, width: int = 41,
     labels = [label(r, g) for r, g in zip(row_tuples(frame), subgroups, strict=True)]
     has_pi = [r.row == "random" and value_or_none(getattr(r, "pi_low", None)) is not None for r in row_tuples(frame)]
     pi_label = "prediction interval"
-    pad = max([cell_len(x) for x in labels] + [cell_len(indent + pi_label) if any(has_pi) else 0])
+    pad = max([cell_len(x) for x, r in zip(labels, row_tuples(frame), strict=True) if r.row != "not pooled"]
+              + [cell_len(indent + pi_label) if any(has_pi) else 0])
     figures = 2 + 9 + 2 + 19 + 1 + 6 + 2  # the columns between a label and the axis
     beside, below, narrowed = True, False, columns is not None and pad + figures + width > columns
     if narrowed:
@@ -126,6 +128,11 @@ def forest(frame: pd.DataFrame, stream: IO | None = None, width: int = 41,
             for text in wrap_words(_display(f"{sub}"), columns or 1_000_000):
                 stream.write(f"{text}\n")
         heading = sub
+        if r.row == "not pooled":  # under its heading, indented as its cohorts are
+            lead = lab[:len(lab) - len(lab.lstrip())]
+            for piece in wrap_words(lab.lstrip(), (columns or 1_000_000) - len(lead)):
+                stream.write(f"{lead}{piece}\n")
+            continue
         line = [" "] * width
         lo, hi, est = col(r.ci_low), col(r.ci_high), col(r.percent)
         if r.row == "cohort":

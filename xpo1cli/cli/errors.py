@@ -47,11 +47,21 @@ def fail(message: str, code: int = EXIT_USAGE) -> None:
 def library_error(exc: Exception) -> tuple[int, str] | None:
     """The exit code and message of one of the library's errors (None: not one of them); the one
     table of how the API's typed errors are said on the command line."""
-    from ..api import CannotWrite, CrossRegimenPool, DatasetError, InvalidValue, PoolError, RecordProblems, UnknownName
+    from ..api import (
+        CannotWrite,
+        CrossRegimenPool,
+        DatasetError,
+        InvalidValue,
+        MixedPool,
+        PoolError,
+        RecordProblems,
+        UnknownName,
+    )
 
     table = ((UnknownName, EXIT_USAGE, str),
              (InvalidValue, EXIT_USAGE, str),
              (CrossRegimenPool, EXIT_USAGE, _across_regimens),
+             (MixedPool, EXIT_USAGE, _mixed_pool),
              (PoolError, EXIT_USAGE, str),
              (DatasetError, EXIT_DATA, lambda e: f"invalid dataset: {e}"),
              (CannotWrite, EXIT_DATA, str),
@@ -69,6 +79,13 @@ def _across_regimens(exc) -> str:
     return (f"the matching cohorts are of {len(exc.regimens)} regimens ({', '.join(exc.regimens)}): a pooled "
             f"figure across regimens is no one regimen's; {', '.join(ways)}"
             + ("" if exc.by_regimen else " (--leave-one-out refits the pool across regimens)"))
+
+
+def _mixed_pool(exc) -> str:
+    """A pool refused for being no one population's, with its cohorts and the options that go on."""
+    return (f"not pooled: {exc.reason}, so a pooled figure would be no one population's; the cohorts: "
+            f"{exc.cohort_text()}; pool one population with --disease or --setting, one pool each with "
+            "--by, or pool them anyway with --allow-mixed (the warnings stay)")
 
 
 def guarded(func):

@@ -42,6 +42,10 @@ def pool_cmd(
         "--across-regimens", help="pool cohorts of different regimens into one figure anyway (labelled "
         "'across regimens'); without it such a pool is refused: pool one with --regimen, or one pool "
         "per regimen with --by regimen")] = False,
+    allow_mixed: Annotated[bool, typer.Option(
+        "--allow-mixed", help="pool cohorts of several diseases, settings or designs anyway (the warnings "
+        "stay); without it such a pool is refused, and split with --by such a subgroup is shown 'not "
+        "pooled' with its cohorts. --across-regimens does not imply it")] = False,
     fmt: Fmt = None,
 ) -> None:
     """Random-effects meta-analysis of a proportion across the matching cohorts (logit scale),
@@ -50,7 +54,9 @@ def pool_cmd(
     are left out.
 
     Cohorts of several regimens are pooled one pool per regimen (--by regimen) or, asked for,
-    across regimens (--across-regimens); otherwise such a pool is refused.
+    across regimens (--across-regimens); otherwise such a pool is refused. So is a pool that mixes
+    diseases, settings or designs, unless --allow-mixed; the test for subgroup differences between
+    regimens is shown only with --across-regimens (their cohorts are not randomized).
 
     Example: xpo1 pool --measure ORR --disease MM --by regimen --knha --plot forest.svg
     """
@@ -61,7 +67,8 @@ def pool_cmd(
     target, fmt = plot_target(plot), resolve_format(fmt)
     sel = filters.select(open_dataset())
     result = sel.pool(measure, method, ci=ci, level=level, knha=knha, by=by, leave_one_out=leave_one_out,
-                      correction=correction, include_controls=include_controls, across_regimens=across_regimens)
+                      correction=correction, include_controls=include_controls, across_regimens=across_regimens,
+                      allow_mixed=allow_mixed)
     if target is not None:  # drawn before anything is printed: a plot that fails leaves no output
         save_forest(target, *pool_figure(result, sel.filters))
     show_pool(result, fmt)
