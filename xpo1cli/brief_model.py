@@ -122,6 +122,8 @@ class Rate:
     # other reports of the trial giving this measure of the same population (label and n) with another
     # count: a stated difference between reports, shown beside this figure (never as a subgroup)
     readings: list[Rate] = field(default_factory=list)
+    # no whole count out of n prints the percentage: n is not shown to be the denominator (audit)
+    n_unfit: bool = False
     # other sources printing the same figure of the same part of a study: one row, every source named
     also: list[Rate] = field(default_factory=list)
 

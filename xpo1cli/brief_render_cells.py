@@ -317,6 +317,8 @@ def claim_rate_text(r: Rate) -> str:
         printed = (f"; printed {figure(r.percent_reported)}%" if r.percent_reported is not None
                    and figure(r.percent_reported) != pct(r.percent) else "")
         return f"{r.events}{DERIVED_MARK}/{r.n} ({pct(r.percent)}%{printed}){at}"
+    if r.percent is not None and r.n_unfit:  # the printed figure, and what n is: not its denominator
+        return f"{figure(r.percent)}% printed{at}; {r.n} {r.label}; denominator not stated"
     if r.percent is not None:
         of = (f" of {r.n}" if r.n else "")
         cohort = f"; {r.enrolled} in the cohort" if r.enrolled is not None and not r.n else ""

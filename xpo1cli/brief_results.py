@@ -355,6 +355,8 @@ def response_groups(ds, studies, matched, outcomes, arm_of, flags, level, b: Bri
             hit = [f"{x.measure}: {x.detail}" for x in found if x.measure in (measure, rate.measure)
                    or measure in str(x.measure).split("+")]
             rate.audit = "; ".join(hit) or None
+            rate.n_unfit = rate.events is None and any(
+                x.check == "percentage vs denominator" for x in found if x.measure == rate.measure)
         if not rates:
             continue
         order = list(dict.fromkeys([*(r.regimen for r in rates if not r.control),
