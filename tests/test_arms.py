@@ -142,7 +142,7 @@ def test_time_in_weeks_is_never_under_a_months_heading():
 
 
 def test_pooled_rows_carry_no_crude_events_over_n():
-    rows = run_csv("pool", "-d", "MM", "--across-regimens")
+    rows = run_csv("pool", "-d", "MM", "--across-regimens", "--allow-mixed")
     pooled = [r for r in rows if r["row"] in ("random", "common")]
     assert len(pooled) == 2
     for r in pooled:
@@ -156,26 +156,27 @@ def test_pooled_rows_carry_no_crude_events_over_n():
 
 
 def test_pool_level_is_printed_wherever_an_interval_is(tmp_path):
-    out = run("pool", "-d", "MM", "--by", "regimen", "--level", "0.90", "-f", "plain").stdout
+    out = run("pool", "-d", "MM", "--by", "regimen", "--allow-mixed", "--level", "0.90", "-f", "plain").stdout
     heading = "Pooled ORR, 90% CI: XPO1 inhibitor arms and cohorts (random effects, DerSimonian–Laird)"
     assert out.splitlines()[0] == heading
     assert "[90% CI " in out and "90% Clopper–Pearson" in out
     assert "95%" not in out
     rows = run_csv("pool", "-d", "MM", "--by", "regimen", "--level", "0.9")
     assert {r["level"] for r in rows} == {"0.9"}
-    assert {r["level"] for r in run_json("pool", "-d", "MM", "--across-regimens", "--level", "0.975")} == {0.975}
-    assert "[97.5% CI " in run("pool", "-d", "MM", "--across-regimens", "--level", "0.975", "-f", "plain").stdout
+    across = ("pool", "-d", "MM", "--across-regimens", "--allow-mixed", "--level", "0.975")
+    assert {r["level"] for r in run_json(*across)} == {0.975}
+    assert "[97.5% CI " in run(*across, "-f", "plain").stdout
 
 
 def test_pool_note_names_exactly_what_was_mixed():
-    err = run("pool", "--across-regimens", "-f", "csv").stderr
+    err = run("pool", "--across-regimens", "--allow-mixed", "-f", "csv").stderr
     assert ("mixes diseases: AML, DLBCL, MM, NHL, WM (pool one with --disease, or one estimate each "
             "with --by disease)") in err
     assert "includes mixed-disease cohorts: sd-phase1-ref12/all (MM;WM)" in err
     assert "mixes settings: mixed, newly diagnosed, relapsed/refractory (pool one with --setting)" in err
     assert "mixes regimens, pooled across them as asked (--across-regimens): " in err
     assert "(pool one with --regimen, or one pool each with --by regimen)" in err
-    mm = run("pool", "-d", "AML", "--across-regimens", "-f", "csv").stderr
+    mm = run("pool", "-d", "AML", "--across-regimens", "--allow-mixed", "-f", "csv").stderr
     assert "mixes diseases" not in mm
 
 
@@ -197,7 +198,7 @@ def test_control_arms_are_never_pooled_with_xpo1_arms():
 def test_forest_plot_file_for_a_pool_with_later_trials(tmp_path):
     pytest.importorskip("matplotlib")
     target = tmp_path / "forest.svg"
-    r = run("pool", "--across-regimens", "--plot", str(target), "-f", "csv")
+    r = run("pool", "--across-regimens", "--allow-mixed", "--plot", str(target), "-f", "csv")
     svg = target.read_text(encoding="utf-8")
     assert "saved" in r.stderr and "<svg" in svg
     assert "sadal-lancet-2020" in svg and "95% CI" in svg
@@ -243,6 +244,7 @@ def test_data_after_the_command_in_a_real_process(tmp_path):
 
 
 def test_pool_notes_speak_of_the_pooled_group_only():
-    err = run("pool", "-d", "AML", "-m", "CR_CRi", "--include-controls", "--across-regimens", "-f", "csv").stderr
+    err = run("pool", "-d", "AML", "-m", "CR_CRi", "--include-controls", "--across-regimens", "--allow-mixed",
+              "-f", "csv").stderr
     assert "mixes regimens, pooled across them as asked (--across-regimens): S-7+3, S-CLAG (" in err  # not the
     # lone 7+3 control
