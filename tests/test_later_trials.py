@@ -226,13 +226,13 @@ def test_toxicity_arms_with_risk_difference():
 
 
 def test_pool_one_report_per_trial_and_no_control_arms():
-    r = run("pool", "-d", "NHL", "-f", "csv")
+    r = run("pool", "-d", "NHL", "--allow-mixed", "-f", "csv")  # NHL and DLBCL, asked for
     # the peer-reviewed primary report stands for SADAL, not the larger regulatory population
-    assert ("sadal-fda-134/fda: another report of the same trial (SADAL); the primary report "
+    assert ("sadal-fda-134/fda [D5]: another report of the same trial (SADAL); the primary report "
             "sadal-lancet-2020 is pooled") in r.stderr
     assert "SADAL: pooled the primary report sadal-lancet-2020 [D1], population 'modified " \
         "intention-to-treat' (36/127)" in r.stderr
-    rows = [x for x in run_csv("pool", "-d", "NHL") if x["row"] == "cohort"]
+    rows = [x for x in run_csv("pool", "-d", "NHL", "--allow-mixed") if x["row"] == "cohort"]
     assert [x["trial"] for x in rows].count("SADAL") == 1
     sadal = next(x for x in rows if x["trial"] == "SADAL")
     assert (sadal["study"], sadal["report_role"], sadal["events"], sadal["n"], sadal["count_basis"]) == (

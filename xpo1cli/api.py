@@ -31,9 +31,8 @@ from .synthesis import CrossRegimenPool, MixedPool, PoolError, PoolResult
 
 __all__ = ["CROSS_TRIAL", "EXPORTABLE", "Audit", "CannotWrite", "Comparison", "ComparatorTrial", "CrossRegimenPool",
            "Dataset", "DatasetError", "Harms", "InvalidValue", "MixedPool", "PoolError", "PoolResult", "Problem",
-           "Reports",
-           "Selection", "UnknownName", "check_interval", "check_pool", "import_ctgov", "open", "problem_table",
-           "validate", "write_package"]
+           "Reports", "Selection", "UnknownName", "check_interval", "check_pool", "import_ctgov", "open",
+           "problem_table", "validate", "write_package"]
 
 MAX_VALUE = 200  # characters of a name or filter value
 CROSS_TRIAL = ("Cross-trial comparison: these are separate, non-randomized studies whose populations "
@@ -583,12 +582,8 @@ class Selection:
         DL, REML or PM; by: one estimate per subgroup (disease, regimen, setting, agent, design or
         source). Cohorts of several regimens are pooled only one pool per regimen (by="regimen", no
         figure across them) or with across_regimens=True (the pooled rows say "across regimens" and
-        name them). A pool of no one population (several diseases, settings or designs, the rule of
-        the brief's bottom line) is made only with allow_mixed=True (across_regimens does not imply
-        it): split by a column, such a subgroup is a row 'not pooled' with its reason and its
-        cohorts. Raises CrossRegimenPool (a PoolError, with `.regimens`) for a pool across regimens
-        not asked for, MixedPool (a PoolError, with `.reason` and `.cohorts`) for a single pool of no
-        one population not asked for, PoolError when fewer than two cohorts can be pooled."""
+        name them); of several diseases, settings or designs only with allow_mixed=True. Raises
+        CrossRegimenPool or MixedPool (PoolErrors) for those not asked for (docs/api.md)."""
         from .synthesis import pool
 
         method, ci, by = check_pool(method, ci, level, correction, by)
