@@ -147,7 +147,7 @@ def startup_cases(out: Path) -> list[Case]:
              imports("typer", "pandas"), "import typer, pandas", budget=1.25),
         Case("xpo1 response -d MM -f csv", [*XPO1, "response", "-d", "MM", "-f", "csv"],
              SPECIAL, SPECIAL_NAME, budget=1.25),
-        Case("xpo1 pool -d MM --across-regimens -f csv", [*XPO1, *POOL_MM],
+        Case("xpo1 pool -d MM --across-regimens --allow-mixed -f csv", [*XPO1, *POOL_MM],
              SPECIAL, SPECIAL_NAME, budget=1.25),
         Case("xpo1 brief -d MM -f markdown", [*XPO1, "brief", "-d", "MM", "-f", "markdown"],
              [*XPO1, *POOL_MM], "xpo1 pool -d MM", budget=1.5),
@@ -156,9 +156,9 @@ def startup_cases(out: Path) -> list[Case]:
     ]
 
 
-# every myeloma cohort in one pool, asked for across regimens (the work `pool -d MM` did before a
-# pool across regimens had to be asked for)
-POOL_MM = ["pool", "-d", "MM", "--across-regimens", "-f", "csv"]
+# every myeloma cohort in one pool, asked for across regimens and populations (the work `pool -d MM`
+# did before such pools had to be asked for)
+POOL_MM = ["pool", "-d", "MM", "--across-regimens", "--allow-mixed", "-f", "csv"]
 SCALE_BUDGETS = {10_000: (1.5, 300), 100_000: (10, 1536), 1_000_000: (120, 8192)}
 
 
@@ -171,8 +171,8 @@ def scale_cases(data: Path, studies: int) -> list[Case]:
         ("response -d MM", ["response", "-d", "MM", "-f", "csv"]),
         ("survival -d MM", ["survival", "-d", "MM", "-f", "csv"]),
         ("toxicity -d MM", ["toxicity", "-d", "MM", "-f", "csv"]),
-        ("pool", ["pool", "--across-regimens", "-f", "csv"]),
-        ("pool --method REML", ["pool", "--method", "REML", "--across-regimens", "-f", "csv"]),
+        ("pool", ["pool", "--across-regimens", "--allow-mixed", "-f", "csv"]),
+        ("pool --method REML", ["pool", "--method", "REML", "--across-regimens", "--allow-mixed", "-f", "csv"]),
         ("audit", ["audit", "-f", "csv"]),
         ("validate", ["validate"]),
         ("brief -d MM", ["brief", "-d", "MM", "-f", "markdown"]),

@@ -115,3 +115,15 @@ def test_a_table_names_the_trial_beside_each_report_where_it_shows_several_repor
     assert "| SEL-AML-PH1: ref 22 (s-aml-ref22) |" in md and "| SEL-AML-PH1: s-aml-n11 " in md
     assert "| ref 22 (s-aml-ref22) " not in md
     assert "SEL-HIDAC-MITO-PH1" not in b.several_reports and "| s-hidac-mito-jho2018 " in md
+
+
+def test_the_json_brief_carries_both_readings_and_the_disputed_median_as_data():
+    from xpo1cli.brief_render import brief_json
+
+    data = brief_json(bundled_brief("AML"))
+    cr = next(f for f in data["findings"] if f["regimen"] == "S-7+3" and f["outcome"] == "CR/CRi")
+    assert [(x["source"], x["events"], x["denominator"], x["percent_reported"]) for x in cr["readings"]] == [
+        ("A1", 8, 19, 53.0), ("review", 10, 19, 53.0)]
+    os_ = next(f for f in data["findings"] if f["regimen"] == "S" and f["outcome"] == "median OS")
+    (m,) = os_["per_trial"]
+    assert [(x["source"], x["population"], x["median"]) for x in m["disputed"]] == [("review", "non-responders", 2.7)]

@@ -308,7 +308,8 @@ def test_measure_spelled_as_the_help_says():
     (["list", "--format", "CSV"], ["list", "--format", "csv"]),
     (["response", "--ci", "Wilson"], ["response", "--ci", "wilson"]),
     (["export", "Outcomes"], ["export", "outcomes"]),
-    (["pool", "--method", "reml", "--across-regimens"], ["pool", "--method", "REML", "--across-regimens"]),
+    (["pool", "--method", "reml", "--across-regimens", "--allow-mixed"],
+     ["pool", "--method", "REML", "--across-regimens", "--allow-mixed"]),
     (["survival", "--sort", "Median"], ["survival", "--sort", "median"]),
     (["list", "--regimen", "S\u2013Vd"], ["list", "--regimen", "SVd"]),  # en dash
     (["list", "--regimen", "S\u2014Vd"], ["list", "--regimen", "SVd"]),  # em dash
@@ -415,7 +416,8 @@ def test_package_output_round_trips_through_validate(tmp_path):
 
 @pytest.mark.parametrize("phase", ["I/II", "I-II", "i/ii", "phase I/II", "1–2", "2/3", "III", "Phase 1b",
                                    "I II", "12", "1b/2", "IV", "phase", "１/２", "I/II/III", "1/2 ", "ph.2b"])
-@pytest.mark.parametrize("command", [["list"], ["response"], ["pool", "--method", "REML", "--across-regimens"]])
+@pytest.mark.parametrize("command", [["list"], ["response"],
+                                     ["pool", "--method", "REML", "--across-regimens", "--allow-mixed"]])
 def test_phase_is_read_exactly_or_refused_in_every_command(phase, command):
     """A phase the grammar reads selects only studies of that phase (a bare stage: any phase with
     it); one it cannot read is a usage error naming the value, never a silently wider list."""

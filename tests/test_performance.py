@@ -492,8 +492,8 @@ SUBMODULES = {ARRAY_API}
                  {"pandas", "numpy", "rich"} | STATISTICS, set(), id="help-version-completion"),
     pytest.param(["list -d MM -f csv", "compare SVd SPd -f csv", "survival -d MM -f csv", "toxicity -d MM -f csv",
                   "show 19 -f json"], STATISTICS, {"pandas"}, id="views"),
-    pytest.param(["response -d MM -f csv", "pool -d MM --across-regimens -f csv",
-                  "pool -d MM --method REML --knha --by regimen -f csv"],
+    pytest.param(["response -d MM -f csv", "pool -d MM --across-regimens --allow-mixed -f csv",
+                  "pool -d MM --method REML --knha --by regimen --allow-mixed -f csv"],
                  STATISTICS - {"scipy"} | SUBMODULES, {"pandas", "scipy"}, id="intervals"),
     pytest.param(["brief -d MM -f markdown"], {"statsmodels", "matplotlib"}, {"pandas"}, id="brief"),
 ])

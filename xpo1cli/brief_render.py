@@ -319,7 +319,12 @@ def finding_json(f: Finding, table: str, level: float = 0.95) -> dict:
            "direction_text": direction_text(e) if e is not None else None,
            "arms": [_arm_json(a) for a in (e.experimental, e.control)] if e is not None else [],
            "per_trial": [{"study": m.study, "cohort": m.cohort, "n": m.n, "median": m.median, "unit": m.unit,
-                          "source": m.source} for m in f.per_trial],
+                          "source": m.source,
+                          "disputed": [{"study": x.study, "population": x.label, "median": x.median, "unit": x.unit,
+                                        "source": x.source} for x in m.disputed]} for m in f.per_trial],
+           "readings": [{"study": x.study, "events": x.events, "denominator": x.n, "percent": x.percent,
+                         "percent_reported": x.percent_reported, "source": x.source}
+                        for r in f.differing for x in (r, *r.readings)],
            "trials": f.trials, "reports": f.reports, "participants": f.patients,
            "participants_unclear": f.patients_unclear,
            "certainty": f.rating, "start": f.start,
