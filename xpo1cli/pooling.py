@@ -11,8 +11,8 @@ import pandas as pd
 from .counts import CATEGORIES, COMPOSITES, of_cohorts, outcome_table
 from .data import Dataset
 from .query import UnknownName, arm_table, design
-from .render import DERIVED_MARK
 from .values import (
+    DERIVED_MARK,
     column_cells,
     derived,
     inferred_frame,

@@ -16,7 +16,7 @@ from typing import IO
 
 import pandas as pd
 
-from .values import MISSING, cell, derived, row_tuples, value_or_none  # noqa: F401  (one rule, shared by every view)
+from .values import DERIVED_MARK, MISSING, cell, derived, row_tuples, value_or_none  # noqa: F401  (one rule, shared by every view)
 
 FORMATS = ("table", "plain", "markdown", "csv", "tsv", "excel", "json", "jsonl")
 MACHINE_FORMATS = ("csv", "tsv", "excel", "json", "jsonl")
@@ -47,7 +47,6 @@ def as_printed(value, decimals) -> str:
     return f"{value:.{int(decimals)}f}" if decimals is not None else cell(value)
 
 
-DERIVED_MARK = "*"
 DERIVED_NOTE = ("* count derived here, not printed by the source (from the categories it lists, or "
                 "the one whole count its percentage allows); the *_basis columns of --format csv/json "
                 "say which.")

@@ -17,7 +17,7 @@ from .pooling import (
     pool_regimens,
     pool_table,
 )
-from .render import DERIVED_MARK
+from .values import DERIVED_MARK
 from .values import derived, row_tuples
 
 
