@@ -17,8 +17,7 @@ from .pooling import (
     pool_regimens,
     pool_table,
 )
-from .values import DERIVED_MARK
-from .values import derived, row_tuples
+from .values import DERIVED_MARK, derived, row_tuples
 
 
 class PoolError(ValueError):
