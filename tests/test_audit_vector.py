@@ -44,7 +44,7 @@ def ref_parent_fit(coh: pd.DataFrame, study: str, cohort: str, pct: float) -> st
     if whole is None or value_or_none(whole.n) is None:
         return ""
     n = int(whole.n)
-    fits = [k for k in range(n + 1) if ref_percent_matches(k, n, pct)]
+    fits = [k for k in range(n + 1) if n > 0 and ref_percent_matches(k, n, pct)]  # none of 0 patients
     if not fits:
         return ""
     label = whole.label if isinstance(whole.label, str) else whole.cohort

@@ -135,7 +135,7 @@ def test_a_regimen_another_report_of_the_trial_does_not_name_is_marked(ds):
     assert rate.regimen == "Sd" and rate.regimen_doubt == (primary["source"], primary["dose_schedule"])
     assert "without corticosteroids" in rate.regimen_doubt[1]
     single = next(c for c in b.bottom_line if c.kind == "single-arm" and c.measure == "ORR")
-    assert "coded Sd here, but M6 names no single regimen" in claim_text(single)
+    assert "regimen mixed (M6; section 3)" in claim_text(single)
     assert f"M6 names no single regimen: {primary['dose_schedule']}" in markdown(b)
     assert all(r.regimen_doubt is None for g in b.response for r in g.rates if r.trial != "SD-PH1")
 

@@ -151,3 +151,26 @@ def test_a_percentage_no_whole_count_of_its_n_prints_says_what_is_printed_not_a_
     assert "91% printed; 10 evaluable for response; denominator not stated" in text
     assert "91% of 10" not in text
     assert "10*/11 would print as 91% (* derived here, not printed)" in text  # the audit's count stays marked
+
+
+def test_the_mm_bottom_line_says_each_indirect_comparison_in_one_short_clause_and_section_7_keeps_the_detail():
+    from xpo1cli.brief_render import markdown
+    from xpo1cli.brief_render_claims import claim_text
+
+    b = bundled_brief("MM")
+    text = claim_text(next(c for c in b.bottom_line if c.kind == "comparators"))
+    assert "SVd vs PanoVd, PFS: HR 1.11 (0.79–1.56, 95%), no clear difference (anchored; certainty very low)" in text
+    assert ("belantamab mafodotin vs Sd, OS (matched populations): HR 0.53 (CI 0.34–0.83; level not stated), "
+            "favours belantamab mafodotin (matching-adjusted indirect comparison; certainty very low)") in text
+    assert "point estimate favours" not in text and "DREAMM-2 vs STORM Part 2" not in text
+    section = markdown(b).split("## 7 ")[1].split("## 8 ")[0]
+    assert "point estimate favours Kd; the interval includes no difference" in section
+
+
+def test_a_cohort_whose_regimen_another_report_does_not_name_says_so_in_a_compact_phrase():
+    from xpo1cli.brief_render_claims import claim_text
+
+    b = bundled_brief("MM")
+    text = claim_text(next(c for c in b.bottom_line if c.kind == "single-arm" and c.measure == "ORR"))
+    assert "SD-PH1 (phase 1; MM and WM in one cohort;" in text and "; regimen mixed (M6; section 3))" in text
+    assert "names no single regimen" not in text

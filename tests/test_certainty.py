@@ -307,7 +307,7 @@ def test_the_mm_bottom_line_says_the_comparator_sections_headline(mm):
     claims = [c for c in mm.bottom_line if c.kind == "comparators"]
     assert len(claims) == 1
     text = claim_text(claims[0])
-    assert "SVd vs Kd, PFS: HR 1.32 (0.94–1.86, 95%), point estimate favours Kd" in text
+    assert "SVd vs Kd, PFS: HR 1.32 (0.94–1.86, 95%), no clear difference (anchored; certainty very low)" in text
     assert "DVd favourable over XVd" in text
     assert "favours belantamab mafodotin" in text and "certainty very low" in text
     assert "certainty low)" not in text  # every indirect estimate here is very low

@@ -18,7 +18,7 @@ from __future__ import annotations
 import os
 import re
 from collections.abc import Sequence
-from dataclasses import dataclass, fields
+from dataclasses import fields
 from pathlib import Path
 
 import pandas as pd
@@ -27,6 +27,7 @@ from . import data
 from .datapackage import EXPORTABLE, Problem, bundled_root
 from .datapackage import DataError as DatasetError
 from .query import Filters, UnknownName
+from .results import Audit, ComparatorTrial, Comparison, Harms, Reports
 from .synthesis import CrossRegimenPool, MixedPool, PoolError, PoolResult
 
 __all__ = ["CROSS_TRIAL", "EXPORTABLE", "Audit", "CannotWrite", "Comparison", "ComparatorTrial", "CrossRegimenPool",
@@ -173,93 +174,6 @@ def _checked(name: str, value: str | None) -> str | None:
     if value is not None and len(value) > MAX_VALUE:
         raise InvalidValue(f"{name} value is too long ({len(value)} characters)")
     return value
-
-
-# --- results that are more than one frame ---------------------------------------------------------
-
-
-@dataclass
-class Comparison:
-    """Regimens side by side (`xpo1 compare`): one row per study or randomized arm, the warnings
-    printed above it (randomized pairs within one trial, cross-trial comparisons) and, for two
-    regimens, the measures on which randomized trials link them through common comparators (what
-    `indirect` can compare)."""
-
-    codes: list[str]
-    frame: pd.DataFrame
-    warnings: list[str]
-    linked: list[str]
-
-
-@dataclass
-class Harms:
-    """`xpo1 toxicity`: the findings (None when only the arm table was asked for; `.attrs["no_regimen"]`
-    counts the study-level rows a regimen filter keeps without naming their regimen) and the adverse
-    events arm against arm of randomized trials (None when not asked for)."""
-
-    findings: pd.DataFrame | None
-    arms: pd.DataFrame | None
-
-
-@dataclass
-class Audit:
-    """`xpo1 audit`: disagreements within a source (`findings`, stated conflicts among them) and
-    figures that differ between reports of one trial (`updates`)."""
-
-    findings: pd.DataFrame
-    updates: pd.DataFrame
-
-    @property
-    def stated(self) -> pd.Series:
-        return self.findings["check"].str.startswith("stated conflict")
-
-    @property
-    def within(self) -> pd.DataFrame:
-        """Disagreements among one source's printed figures."""
-        return self.findings[~self.stated]
-
-    @property
-    def conflicts(self) -> pd.DataFrame:
-        """Readings that disagree between sources or within one, as a source pack states them."""
-        return self.findings[self.stated]
-
-    def table(self) -> pd.DataFrame:
-        """Everything as one table, its first column the section each row belongs to."""
-        both = pd.concat([self.findings.assign(section=self.stated.map({True: "stated conflict",
-                                                                        False: "within a source"})),
-                          self.updates.assign(section="between reports of one trial")], ignore_index=True)
-        return both[["section", *[c for c in both.columns if c != "section"]]]
-
-
-@dataclass
-class ComparatorTrial:
-    """A comparator trial (`xpo1 show ENDEAVOR`): a randomized trial with no XPO1-inhibitor arm,
-    kept apart from the XPO1 studies. `record` holds its row (`trial`), its `arms` with their
-    schedules as stated, its `results` one row per report and measure, and the `conflicts` the
-    sources state about it."""
-
-    key: str
-    record: dict
-
-    @property
-    def results(self) -> pd.DataFrame:
-        return self.record["results"]
-
-
-@dataclass
-class Reports:
-    """One study or trial (`xpo1 show`): each report's record (its fields, cohorts, outcomes,
-    comparisons, adverse events and syntheses) and, for a trial of several reports, their headline
-    figures side by side."""
-
-    key: str
-    studies: list[str]
-    records: list[dict]
-    side_by_side: pd.DataFrame | None
-
-    def outcomes(self) -> pd.DataFrame:
-        """Every report's outcome rows as one table."""
-        return pd.concat([r["outcomes"] for r in self.records], ignore_index=True)
 
 
 # --- the dataset and its selections ---------------------------------------------------------------
@@ -423,7 +337,7 @@ class Dataset:
         trial id (every report of the trial); a comparator trial's name gives a ComparatorTrial."""
         from .catalogue import find_studies, study_record
         from .comparators import find_trial, trial_record
-        from .present import reports_side_by_side
+        from .present_reports import reports_side_by_side
 
         if (trial := find_trial(self.ds, key)) is not None:  # no XPO1 arm: its own tables
             return ComparatorTrial(trial, trial_record(self.ds, trial))
@@ -482,7 +396,7 @@ class Selection:
         """Regimens side by side, one row per study (never blended), in the selection's disease:
         randomized arms of one trial are marked as such, every other pair as cross-trial."""
         from .headline import compare_frame, randomized_pairs
-        from .present import between_arms
+        from .present_reports import between_arms
         from .query import Resolver
         from .values import row_tuples
 

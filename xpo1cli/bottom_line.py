@@ -25,6 +25,7 @@ from .brief_rules import INCONSISTENT_I2, LEVELS
 from .data import Dataset
 from .findings import Effect, safety_statements
 from .harms import key_harms, regimen_harms
+from .toxicity import UNGRADED, death_timepoint
 from .values import lead_clause, row_tuples, value_or_none
 
 SINGLE_ARM_MEASURES = 2  # critical rate outcomes stated for the single-arm regimen
@@ -329,6 +330,10 @@ def claim_rows(c: Claim) -> list[dict]:
                  else [{"table": "sources", "source": x} for x in r.sources])
     if c.harms is not None:
         for d in [*c.harms.clear, *c.harms.unclear]:
+            if d.grade == UNGRADED:  # deaths: the arms' outcome rows (toxicity.deaths_as_events)
+                rows.append({"table": "outcomes", "study": d.study, "measure": "deaths",
+                             "timepoint": death_timepoint(d.term), "source": d.source})
+                continue
             rows.append({"table": "adverse_events", "trial": d.trial, "term": d.term, "grade": d.grade,
                          "source": d.source})
         for r in c.harms.reports:

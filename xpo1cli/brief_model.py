@@ -267,6 +267,7 @@ class RiskDifference:
     n_basis: str
     source: str
     level: float = 0.95  # of the difference's interval
+    study: str | None = None  # the report whose rows the arms' figures are
 
 
 @dataclass

@@ -144,7 +144,7 @@ def _claim_words(c: Claim) -> str:
             if r.setting is None and r.population and not placed:  # no setting stated: the population in words
                 mixed += f"; {r.population}"
             if r.regimen_doubt:
-                mixed += f"; coded {r.regimen} here, but {r.regimen_doubt[0]} names no single regimen (section 3)"
+                mixed += f"; regimen mixed ({r.regimen_doubt[0]}; section 3)"
             notes = {kind_note(x) for x in rates}  # one kind of source for every figure: said once
             once = notes.pop() if len(notes) == 1 else ""
             figures = ", ".join(claim_rate_text(x) + (f", audit: {x.audit}" if x.audit else "")
@@ -170,12 +170,14 @@ def _claim_words(c: Claim) -> str:
             text += f" {n} other regimen{'s have' if n != 1 else ' has'} single-arm figures (section 3)."
         return text
     if k == "comparators":
-        def one(r) -> str:
+        def one(r) -> str:  # one short clause: estimate and interval, direction, method, certainty
             est = indirect_estimate(r).split("; anchored")[0] if r.study is None else indirect_estimate(r)
-            how = "indirect, anchored" if r.study is None else (r.method or "published synthesis")
+            how = "anchored" if r.study is None else (r.method or "published synthesis").split(",")[0].split(" (")[0]
             if est.startswith("ranks"):  # a network's ranks: its stated finding only (the ranks are in the section)
-                return f"{r.comparison} ({how}): {indirect_direction(r)}"
-            return f"{r.comparison}: {est}, {indirect_direction(r)} ({how}; certainty {r.certainty})"
+                return f"{r.comparison} ({how}): {r.stated}"
+            clear = r.low is not None and r.high is not None and (r.low > 1 or r.high < 1)
+            way = indirect_direction(r) if clear else "no clear difference"
+            return f"{r.comparison}: {est}, {way} ({how}; certainty {r.certainty})"
         return ("Against current options (indirect evidence only, section "
                 f"{SECTION_TITLES.index(INDIRECT_TITLE) + 1}): " + "; ".join(one(r) for r in c.indirect) + ".")
     if k == "harms":

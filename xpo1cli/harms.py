@@ -251,6 +251,6 @@ def risk_differences(ds: Dataset, studies: pd.DataFrame, level: float = 0.95,
                            control=r.control, ctl_count=int(r.ctl_count), ctl_n=int(r.ctl_n),
                            ctl_pct=_float(r.ctl_pct), difference=_float(r.risk_difference),
                            ci_low=_float(r.rd_ci_low), ci_high=_float(r.rd_ci_high), n_basis=r.n_basis,
-                           source=r.source, level=level)
+                           source=r.source, level=level, study=r.study)
             for r in row_tuples(frame) if not missing(r.exp_n) and not missing(r.ctl_n)
             and not missing(r.risk_difference)]

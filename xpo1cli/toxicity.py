@@ -66,10 +66,21 @@ def deaths_as_events(ds: Dataset, studies: pd.DataFrame | None = None) -> pd.Dat
         statement = "; ".join(f"{label}: not stated" for label in unstated)
         rows.append({"id": f"{r.study}-{r.cohort}-deaths", "study": r.study, "cohort": r.cohort, "ref": None,
                      "agent": agents.get(r.study), "population": None, "kind": "adverse_event",
-                     "category": "death", "term": f"deaths ({tp})" if tp else "deaths", "grade": UNGRADED,
+                     "category": "death", "term": death_term(tp), "grade": UNGRADED,
                      "count": r.count, "n": r.denominator, "percent_reported": r.percent_reported,
                      "statement": statement or None, "section": r.section, "source": r.source})
     return pd.DataFrame(rows, columns=ds.adverse_events.columns)
+
+
+def death_term(timepoint: str | None) -> str:
+    """The event name of a study's deaths: 'deaths', 'deaths (60 days)'."""
+    return f"deaths ({timepoint})" if timepoint else "deaths"
+
+
+def death_timepoint(term: str) -> str | None:
+    """The time point a death_term names: 'deaths (60 days)' -> '60 days'."""
+    m = re.fullmatch(r"deaths \((.+)\)", term)
+    return m.group(1) if m else None
 
 
 def with_deaths(ds: Dataset, studies: pd.DataFrame | None = None) -> pd.DataFrame:

@@ -11,6 +11,7 @@ import pandas as pd
 
 LIST_SEP = ";"  # between the items of a list cell
 MISSING = "–"  # a missing value as a reader sees it
+DERIVED_MARK = "*"  # a count derived here, not printed by its source
 
 
 def value_or_none(value):
