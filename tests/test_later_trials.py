@@ -238,7 +238,7 @@ def test_pool_one_report_per_trial_and_no_control_arms():
     assert (sadal["study"], sadal["report_role"], sadal["events"], sadal["n"], sadal["count_basis"]) == (
         "sadal-lancet-2020", "primary", "36", "127", "sum of categories")
     r = run("pool", "-d", "AML", "-m", "CR_CRi", "--by", "regimen", "-f", "csv")
-    assert "sel-7plus3-rand-ash2020/7plus3: control arm" in r.stderr
+    assert "sel-7plus3-rand-ash2020/7plus3 [A2]: control arm" in r.stderr
     # a single control arm is never pooled with the selinexor arms, and alone it is not pooled at all
     r = run("pool", "-d", "AML", "-m", "CR_CRi", "--include-controls", "--by", "regimen", "-f", "csv")
     rows = list(csv.DictReader(io.StringIO(r.stdout)))
