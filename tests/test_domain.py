@@ -10,7 +10,7 @@ import json
 import pandas as pd
 import pytest
 
-from xpo1cli import catalogue, data, present, present_reports, query, render, values, views
+from xpo1cli import catalogue, data, present, query, render, reports, values, views
 from xpo1cli.synthesis import PoolError, pool
 
 
@@ -97,10 +97,10 @@ def test_response_table_counts_and_not_reported(ds):
 
 def test_compare_frame_keeps_numbers_as_numbers(ds):
     frame = views.compare_frame(ds, ["SVd", "SPd"])
-    assert "between_arms" not in frame  # the statistics as printed are added by present_reports
+    assert "between_arms" not in frame  # the statistics as printed are added by reports
     assert pd.api.types.is_numeric_dtype(frame["orr_count"])
     boston = frame[frame["study"] == "boston-lancet-2020"]
-    assert any("HR 0.70 (0.53–0.93), p = 0.0075" in (t or "") for t in present_reports.between_arms(ds, boston))
+    assert any("HR 0.70 (0.53–0.93), p = 0.0075" in (t or "") for t in reports.between_arms(ds, boston))
 
 
 # --- synthesis -------------------------------------------------------------------------------------

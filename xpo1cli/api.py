@@ -337,7 +337,7 @@ class Dataset:
         trial id (every report of the trial); a comparator trial's name gives a ComparatorTrial."""
         from .catalogue import find_studies, study_record
         from .comparators import find_trial, trial_record
-        from .present_reports import reports_side_by_side
+        from .reports import reports_side_by_side
 
         if (trial := find_trial(self.ds, key)) is not None:  # no XPO1 arm: its own tables
             return ComparatorTrial(trial, trial_record(self.ds, trial))
@@ -396,8 +396,8 @@ class Selection:
         """Regimens side by side, one row per study (never blended), in the selection's disease:
         randomized arms of one trial are marked as such, every other pair as cross-trial."""
         from .headline import compare_frame, randomized_pairs
-        from .present_reports import between_arms
         from .query import Resolver
+        from .reports import between_arms
         from .values import row_tuples
 
         if len(regimens) < 2:

@@ -347,7 +347,7 @@ def compare_frame(ds: Dataset, codes: list[str], disease: str | None = None,
     """For each regimen, in the order asked: every study of it (its headline population) and
     every randomized arm given it, each its own row (never blended), with a summary of the
     study's other cohorts (the best-documented subgroup first). The between-arm statistics as
-    printed are added by `present_reports.between_arms`."""
+    printed are added by `reports.between_arms`."""
     chosen = []
     for code in codes:
         studies = filter_studies(ds, Filters(regimen=code, disease=disease))

@@ -16,7 +16,16 @@ from typing import IO
 
 import pandas as pd
 
-from .values import DERIVED_MARK, MISSING, cell, derived, row_tuples, value_or_none  # noqa: F401  (one rule, shared by every view)
+from .values import (  # noqa: F401  (one rule, shared by every view)
+    DERIVED_MARK,
+    MISSING,
+    as_printed,
+    cell,
+    derived,
+    fraction,
+    row_tuples,
+    value_or_none,
+)
 
 FORMATS = ("table", "plain", "markdown", "csv", "tsv", "excel", "json", "jsonl")
 MACHINE_FORMATS = ("csv", "tsv", "excel", "json", "jsonl")
@@ -39,28 +48,9 @@ def level_text(level: float) -> str:
     return f"{100 * level:.10g}%"
 
 
-def as_printed(value, decimals) -> str:
-    """A reported figure with the decimals its source printed: 0.7 with 2 -> '0.70'."""
-    value, decimals = value_or_none(value), value_or_none(decimals)
-    if value is None:
-        return MISSING
-    return f"{value:.{int(decimals)}f}" if decimals is not None else cell(value)
-
-
 DERIVED_NOTE = ("* count derived here, not printed by the source (from the categories it lists, or "
                 "the one whole count its percentage allows); the *_basis columns of --format csv/json "
                 "say which.")
-
-
-def fraction(k, n, pct, basis=None) -> str:
-    """'25/40 (63%)' from a count, its denominator and a percentage; any of them may be missing.
-    A count derived here (basis other than 'reported') is marked: '8*/84 (10%)'."""
-    k, n, pct = value_or_none(k), value_or_none(n), value_or_none(pct)
-    if k is None and pct is None:
-        return MISSING
-    mark = DERIVED_MARK if derived(basis) else ""
-    frac = f"{cell(k)}{mark}/{cell(n)} " if k is not None and n is not None else ""
-    return f"{frac}({cell(pct)}%)" if pct is not None else frac.strip()
 
 
 # --- cells as text --------------------------------------------------------------------------------

@@ -79,6 +79,25 @@ def derived(basis) -> bool:
     return basis is not None and basis != "reported"
 
 
+def as_printed(value, decimals) -> str:
+    """A reported figure with the decimals its source printed: 0.7 with 2 -> '0.70'."""
+    value, decimals = value_or_none(value), value_or_none(decimals)
+    if value is None:
+        return MISSING
+    return f"{value:.{int(decimals)}f}" if decimals is not None else cell(value)
+
+
+def fraction(k, n, pct, basis=None) -> str:
+    """'25/40 (63%)' from a count, its denominator and a percentage; any of them may be missing.
+    A count derived here (basis other than 'reported') is marked: '8*/84 (10%)'."""
+    k, n, pct = value_or_none(k), value_or_none(n), value_or_none(pct)
+    if k is None and pct is None:
+        return MISSING
+    mark = DERIVED_MARK if derived(basis) else ""
+    frac = f"{cell(k)}{mark}/{cell(n)} " if k is not None and n is not None else ""
+    return f"{frac}({cell(pct)}%)" if pct is not None else frac.strip()
+
+
 _ROW_TYPES: dict[tuple, type] = {}
 
 

@@ -1,5 +1,6 @@
-"""A trial's arms and reports as table cells: the between-arm statistics each randomized arm
-carries (`xpo1 compare`) and the reports of one trial side by side (`xpo1 show`)."""
+"""A trial's arms and reports as the cells of their tables, each figure as its source prints it:
+the between-arm statistics each randomized arm carries (`xpo1 compare`) and the reports of one
+trial side by side (`xpo1 show`)."""
 
 from __future__ import annotations
 
@@ -8,8 +9,7 @@ import pandas as pd
 from .data import Dataset
 from .headline import headline
 from .query import study_table
-from .render import MISSING, as_printed, fraction
-from .values import missing, row_tuples, value_or_none
+from .values import MISSING, as_printed, fraction, missing, row_tuples, value_or_none
 
 
 def between_arms(ds: Dataset, frame: pd.DataFrame) -> list[str | None]:
