@@ -136,8 +136,8 @@ def test_pool_of_one_cohort_is_refused(ds):
 def test_rate_and_fraction_in_the_clinic_notation():
     assert present.rate(25, 63.0, 45.8, 77.3, "reported") == "25 (63%) [45.8–77.3]"
     assert present.rate(None, None) == "NR"
-    assert render.fraction(8, 84, 10.0, "sum of categories") == "8*/84 (10%)"
-    assert render.cell(9.0) == "9" and render.cell(None) == render.MISSING
+    assert values.fraction(8, 84, 10.0, "sum of categories") == "8*/84 (10%)"
+    assert values.cell(9.0) == "9" and values.cell(None) == values.MISSING
 
 
 def test_show_sections_of_one_study(ds):

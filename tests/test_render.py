@@ -60,7 +60,7 @@ def myeloma_figures() -> tuple[list[str], int]:
 def every_word_whole(text: str, frame: pd.DataFrame) -> None:
     """Each word of each cell of the human view appears whole, as often as it should; a long text
     word (an id) may be broken after a hyphen or slash (word_pieces), a figure never."""
-    from xpo1cli.render import cell
+    from xpo1cli.values import cell
 
     want = Counter(p for row in frame.itertuples(index=False, name=None) for v in row
                    for w in cell(v).split() for p in word_pieces(w))

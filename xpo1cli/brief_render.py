@@ -29,7 +29,8 @@ from .brief_render_claims import claim_text
 from .brief_render_layout import absolute_text, evidence_text, filter_text, layout, sof_groups, title_of
 from .brief_rules import measure_name
 from .findings import ArmFigure
-from .render import DERIVED_MARK, MISSING, level_text
+from .render import level_text
+from .values import DERIVED_MARK, MISSING
 
 # --- writers ------------------------------------------------------------------------------------------
 

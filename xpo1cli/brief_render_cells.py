@@ -13,7 +13,8 @@ from .findings import CONTROL as FAVOURS_CONTROL
 from .findings import NEITHER, STATED, ArmFigure, Effect
 from .indirect_brief import IndirectRow
 from .indirect_present import _as_reported, _ratio, favours
-from .render import DERIVED_MARK, MISSING, as_printed, derived, level_text
+from .render import level_text
+from .values import DERIVED_MARK, MISSING, as_printed, derived
 
 CONTROL = "control arm (no XPO1 inhibitor)"
 SOF_TITLE = "Summary of findings with certainty signals"

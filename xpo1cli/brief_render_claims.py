@@ -25,9 +25,9 @@ from .brief_rules import measure_name
 from .brief_values import figure
 from .present import NO_STATUS
 from .query import split_list
-from .render import MISSING, level_text
+from .render import level_text
 from .toxicity import UNGRADED
-from .values import lead_clause
+from .values import MISSING, lead_clause
 
 
 def _names(names: list[str]) -> str:

@@ -41,7 +41,8 @@ from .brief_rules import ABSOLUTE_PER, CERTAINTY_LABEL, RULES, measure_name
 from .brief_values import figure
 from .findings import ArmFigure, Effect
 from .indirect_brief import INDIRECT_RULE
-from .render import DERIVED_NOTE, MISSING, derived, level_text
+from .render import DERIVED_NOTE, level_text
+from .values import MISSING, derived
 
 # --- summary of findings, the GRADE way: one table per comparison --------------------------------------
 

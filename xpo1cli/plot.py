@@ -12,8 +12,8 @@ from pathlib import Path
 
 import pandas as pd
 
-from .render import DERIVED_MARK, MISSING, cell, derived, level_text
-from .values import row_tuples, value_or_none
+from .render import level_text
+from .values import DERIVED_MARK, MISSING, cell, derived, row_tuples, value_or_none
 
 PLOT_HINT = "saving a plot needs matplotlib: pip install 'xpo1cli[plot]' (or pip install matplotlib)"
 FONT = 8.5  # points: table cells

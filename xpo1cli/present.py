@@ -17,21 +17,11 @@ import pandas as pd
 
 from .counts import CATEGORIES
 from .query import split_list
-from .render import (
-    DERIVED_MARK,
-    MISSING,
-    as_printed,
-    cell,
-    derived,
-    fraction,
-    level_text,
-    terminal_width,
-    wrap_words,
-)
+from .render import level_text, terminal_width, wrap_words
 from .response import ALL_RESPONSE, response_key
 from .synthesis import PoolResult
 from .textcharts import bars, forest, leave_one_out_table
-from .values import row_tuples, value_or_none
+from .values import DERIVED_MARK, MISSING, as_printed, cell, derived, fraction, row_tuples, value_or_none
 
 SETTING_SHORT = {"relapsed/refractory": "R/R", "newly diagnosed": "ND"}
 

@@ -16,16 +16,7 @@ from typing import IO
 
 import pandas as pd
 
-from .values import (  # noqa: F401  (one rule, shared by every view)
-    DERIVED_MARK,
-    MISSING,
-    as_printed,
-    cell,
-    derived,
-    fraction,
-    row_tuples,
-    value_or_none,
-)
+from .values import cell, row_tuples, value_or_none
 
 FORMATS = ("table", "plain", "markdown", "csv", "tsv", "excel", "json", "jsonl")
 MACHINE_FORMATS = ("csv", "tsv", "excel", "json", "jsonl")

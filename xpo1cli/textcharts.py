@@ -9,8 +9,8 @@ from typing import IO
 
 import pandas as pd
 
-from .render import DERIVED_MARK, _display, cell, table, terminal_width, wrap_cell, wrap_words
-from .values import derived, row_tuples, value_or_none
+from .render import _display, table, terminal_width, wrap_cell, wrap_words
+from .values import DERIVED_MARK, cell, derived, row_tuples, value_or_none
 
 
 def bars(frame: pd.DataFrame, label: str, value: str, group: str | None = None,
