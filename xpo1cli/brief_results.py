@@ -365,17 +365,16 @@ def response_groups(ds, studies, matched, outcomes, arm_of, flags, level, b: Bri
         fits: dict = {}
         frame = None
         if len(xpo1) >= 2:
-            frame, summary = pool_table(xpo1, method="DL", ci="exact", level=level, by="regimen")
+            # one pool per regimen: no figure across regimens and no test between them (not randomized)
+            by_regimen = dict(method="DL", ci="exact", level=level, by="regimen", overall=False, subgroup_test=False)
+            frame, summary = pool_table(xpo1, **by_regimen)
             if any(2 <= fit["k"] <= KNHA_MAX_K for fit in summary["subgroups"].values()):
                 # the method advises Knapp–Hartung for so few cohorts: the interval shown is its
-                frame, summary = pool_table(xpo1, method="DL", ci="exact", level=level, by="regimen", knha=True)
+                frame, summary = pool_table(xpo1, **by_regimen, knha=True)
             fits = summary["subgroups"]
             keep = frame["subgroup"].notna() | (frame["row"] == "cohort")
             plotted = frame[keep].reset_index(drop=True)
             forests.append(Forest(measure=measure, frame=plotted, summary=summary, level=level))
-            for key in ("estimate", "ci_low", "ci_high", "pi_low", "pi_high", "i2", "tau2"):
-                if summary.get(key) is not None:
-                    b.statistics[f"{measure} all regimens {key}"] = float(summary[key])
         for regimen in order:
             mine = [r for r in rates if r.regimen == regimen]
             for control in (False, True):
