@@ -13,6 +13,7 @@ from .brief_rules import NOT_ESTIMABLE, RESPONDER_ONLY, grade3
 from .findings import CriticalOutcome, Effect, SafetyStatement
 from .query import Filters
 from .toxicity import UNGRADED
+from .values import DERIVED_MARK
 
 if TYPE_CHECKING:
     from .catalogue import StatedDate
@@ -78,7 +79,7 @@ class Median:
             return f"n = {self.n}" if self.n is not None else "n not stated"
         if self.responders is None:
             return "responders: not stated"
-        return f"responders: {self.responders}{'*' if self.responders_derived else ''}"
+        return f"responders: {self.responders}{DERIVED_MARK if self.responders_derived else ''}"
 
 
 @dataclass

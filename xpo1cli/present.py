@@ -132,7 +132,7 @@ def outcome_view(frame: pd.DataFrame) -> pd.DataFrame:
             return "stated in words only"
         text = ""
         if k is not None:
-            text = f"{k}{'*' if r.count_basis not in (None, 'reported') else ''}"
+            text = f"{k}{DERIVED_MARK if r.count_basis not in (None, 'reported') else ''}"
             text += f"/{den}" if den is not None else ""
         if pct is not None:
             text += f" ({cell(pct)}%)" if text else f"{cell(pct)}%"

@@ -70,9 +70,6 @@ def lead_clause(text) -> str | None:
     return re.sub(r"\s+", " ", head).strip(" ,;.") or None
 
 
-DERIVED_MARK = "*"  # after a count derived here, in every view
-
-
 def derived(basis) -> bool:
     """Whether a count_basis says the count was derived here rather than printed by the source."""
     basis = value_or_none(basis)
