@@ -7,12 +7,13 @@ from dataclasses import dataclass, field
 
 from .brief_findings import low_reporting_kind, press_release
 from .brief_model import Finding, Forest, Median, Rate
-from .brief_rules import LOW_REPORTING_KINDS, OUTCOME_CI_LEVEL, PI_MIN_K, measure_name
+from .brief_rules import LOW_REPORTING_KINDS, OUTCOME_CI_LEVEL, measure_name
 from .brief_values import figure, where_text_of
 from .findings import CONTROL as FAVOURS_CONTROL
 from .findings import NEITHER, STATED, ArmFigure, Effect
 from .indirect_brief import IndirectRow
 from .indirect_present import _as_reported, _ratio, favours
+from .pooling import PI_MIN_K
 from .render import level_text
 from .values import DERIVED_MARK, MISSING, as_printed, derived
 

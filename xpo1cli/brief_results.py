@@ -17,10 +17,11 @@ from .brief_model import (
     ResponseGroup,
     Worded,
 )
-from .brief_rules import KNHA_MAX_K, PI_MIN_K
+from .brief_rules import KNHA_MAX_K
 from .brief_values import _float, _int, _str, figure, where_text_of
 from .data import Dataset
 from .findings import between_arms
+from .pooling import PI_MIN_K
 from .query import CATEGORIES, COMPOSITES
 from .values import derived, row_tuples
 

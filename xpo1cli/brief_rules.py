@@ -5,7 +5,6 @@ from __future__ import annotations
 import re
 
 from .findings import ALPHA
-from .pooling import PI_MIN_K  # noqa: F401  (the rule pooling keeps: one constant)
 
 # --- certainty signals: the stated rules ----------------------------------------------------------
 
