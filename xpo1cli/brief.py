@@ -49,7 +49,8 @@ def disease_label(ds: Dataset, disease: str | None) -> tuple[str | None, str]:
 def build_brief(ds: Dataset, filters: Filters | None = None, *, level: float = 0.95) -> Brief:
     """The brief of the studies the filters select (one disease, usually)."""
     from .audit import audit
-    from .query import arm_table, filter_arms, filter_studies, outcome_table
+    from .counts import outcome_table
+    from .query import arm_table, filter_arms, filter_studies
 
     f = filters or Filters()
     studies = filter_studies(ds, f)

@@ -19,10 +19,10 @@ from .brief_model import (
 )
 from .brief_rules import KNHA_MAX_K
 from .brief_values import _float, _int, _str, figure, where_text_of
+from .counts import CATEGORIES, COMPOSITES
 from .data import Dataset
 from .findings import between_arms
 from .pooling import PI_MIN_K
-from .query import CATEGORIES, COMPOSITES
 from .values import derived, row_tuples
 
 
@@ -151,7 +151,7 @@ def critical_summaries(outcomes: pd.DataFrame, measures: list[str]) -> pd.DataFr
     """The outcome table with a row of each critical summary (CR/CRi, ≥VGPR, ≥CR ...) that a cohort's
     source gives only as its categories: their sum over one denominator where the breakdown is whole
     (count_basis 'sum of categories', marked derived wherever shown)."""
-    from .query import with_summaries
+    from .counts import with_summaries
 
     for m in measures:
         parts = summary_parts(m)

@@ -15,13 +15,7 @@ from dataclasses import dataclass
 import numpy as np
 import pandas as pd
 
-from .counts import (  # noqa: F401  CATEGORIES and the rest: the brief modules read them from here
-    CATEGORIES,
-    COMPOSITES,
-    column,
-    outcome_table,
-    with_summaries,
-)
+from .counts import column
 from .data import Dataset, per_dataset
 from .values import (
     LIST_SEP,
